@@ -1,0 +1,61 @@
+/* error.c -- one-line error messages and allocation helpers. */
+#include "internal.h"
+#include <stdarg.h>
+#include <string.h>
+
+void
+zj_error_set (zj_error *err, const char *fmt, ...)
+{
+  if (!err)
+    return;
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (err->msg, sizeof err->msg, fmt, ap);
+  va_end (ap);
+}
+
+static void *
+oom (size_t n)
+{
+  fprintf (stderr, "zerojit: out of memory allocating %zu bytes\n", n);
+  abort ();
+}
+
+void *
+zj_xmalloc (size_t n)
+{
+  void *p = malloc (n ? n : 1);
+  return p ? p : oom (n);
+}
+
+void *
+zj_xcalloc (size_t n, size_t size)
+{
+  void *p = calloc (n ? n : 1, size ? size : 1);
+  return p ? p : oom (n * size);
+}
+
+void *
+zj_xrealloc (void *p, size_t n)
+{
+  p = realloc (p, n ? n : 1);
+  return p ? p : oom (n);
+}
+
+char *
+zj_xstrdup (const char *s)
+{
+  size_t n = strlen (s) + 1;
+  return memcpy (zj_xmalloc (n), s, n);
+}
+
+void *
+zj_aligned_alloc (size_t n)
+{
+  size_t sz = (n + 63) & ~(size_t) 63;
+  void *p = aligned_alloc (64, sz ? sz : 64);
+  if (!p)
+    oom (sz);
+  memset (p, 0, sz ? sz : 64);
+  return p;
+}

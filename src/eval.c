@@ -1,0 +1,87 @@
+/* eval.c -- preparing programs, fitness formulas, combining tasks. */
+#include "internal.h"
+#include <math.h>
+#include <sleef.h>
+
+void
+zj_eval_opts_default (zj_eval_opts *o)
+{
+  o->n_all_train = -1;
+  o->n_valid = -1;
+  o->max_abs_error = 100.0;
+  o->record_errors = 0;
+}
+
+zj_prepared *
+zj_prepare (const zj_program *p, const zj_shape *shape, bool prune, zj_error *err)
+{
+  if (zj_program_check (p, shape, err) != 0)
+    return NULL;
+  zj_prepared *pp = zj_xcalloc (1, sizeof *pp);
+  pp->shape = *shape;
+  zj_program_init (&pp->prog);
+  if (prune)
+    zj_prune (p, &pp->prog);
+  else
+    zj_program_copy (&pp->prog, p);
+  return pp;
+}
+
+void
+zj_prepared_free (zj_prepared *pp)
+{
+  if (!pp)
+    return;
+  zj_program_free (&pp->prog);
+  free (pp);
+}
+
+const zj_program *
+zj_prepared_program (const zj_prepared *pp)
+{
+  return &pp->prog;
+}
+
+double
+zj_rms_fitness (double loss, int n)
+{
+  const double rms = sqrt (loss / n);
+  if (!isfinite (rms))
+    return 0.0;
+  return 1.0 - (2.0 / M_PI) * atan (rms);
+}
+
+/* Sleef's exp so the JIT, calling the same function, matches bit for bit. */
+double
+zj_sigmoid (double x)
+{
+  return 1.0 / (1.0 + Sleef_exp_u10 (-x));
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+double
+zj_combine_fitness (const double *f, int n, zj_combination mode)
+{
+  if (n <= 0)
+    return 0.0;
+  if (mode == ZJ_COMBINE_MEDIAN)
+    {
+      double *tmp = zj_xmalloc ((size_t) n * sizeof *tmp);
+      for (int i = 0; i < n; i++)
+        tmp[i] = f[i];
+      qsort (tmp, (size_t) n, sizeof *tmp, cmp_double);
+      double m = tmp[n / 2];
+      free (tmp);
+      return m;
+    }
+  double s = 0.0;
+  for (int i = 0; i < n; i++)
+    s += f[i];
+  return s / n;
+}

@@ -1,0 +1,60 @@
+/* internal.h -- declarations shared inside libzerojit, not part of the API. */
+#ifndef ZJ_INTERNAL_H
+#define ZJ_INTERNAL_H
+
+#include <zerojit/zerojit.h>
+#include <stdlib.h>
+
+#define ZJ_UNUSED __attribute__ ((unused))
+#define ZJ_LIKELY(x) __builtin_expect (!!(x), 1)
+#define ZJ_UNLIKELY(x) __builtin_expect (!!(x), 0)
+
+/* Allocation that never returns NULL: out of memory is not an input error
+   we could report usefully, so we stop with a message. */
+void *zj_xmalloc (size_t n);
+void *zj_xcalloc (size_t n, size_t size);
+void *zj_xrealloc (void *p, size_t n);
+char *zj_xstrdup (const char *s);
+void *zj_aligned_alloc (size_t n);          /* 64-byte aligned, zeroed */
+
+/* Memory layout of one evaluation: scalars, vectors (F each), matrices
+   (F*F each, column-major: element (r, c) at c*F + r).  Offsets in doubles;
+   every bank starts on a 64-byte boundary so vectors load aligned. */
+typedef struct zj_layout {
+  int F;
+  size_t s_off, v_off, m_off, total;
+} zj_layout;
+
+void zj_layout_init (zj_layout *l, const zj_shape *shape);
+
+/* Element index of a float fraction, computed in float as the original. */
+static inline int
+zj_frac_index (float frac, int F)
+{
+  int i = (int) ((float) F * frac);
+  /* Mutated data is always in [0,1) but a hand-edited program may not be. */
+  if (i < 0) i = 0;
+  if (i >= F) i = F - 1;
+  return i;
+}
+
+struct zj_prepared {
+  zj_shape shape;
+  zj_program prog;           /* executed program (pruned or not) */
+};
+
+struct zj_workspace {
+  zj_shape shape;
+  zj_layout lay;
+  double *mem;
+  void *code;                /* decoded instructions, grown on demand */
+  size_t code_cap;
+};
+
+/* Prune: keep only instructions that can influence the prediction in the
+   Setup -> {Predict -> Learn}* loop (fixed point).  Random set ops are
+   always kept: they consume the shared generator, and removing one would
+   change later draws. */
+void zj_prune (const zj_program *in, zj_program *out);
+
+#endif

@@ -1,0 +1,191 @@
+/* interp.c -- the reference interpreter.
+ *
+ * A prepared program is decoded for one workspace into arrays of zj_dins:
+ * op id plus direct pointers into that workspace's memory, constants
+ * widened to double, element pointers for const-set ops, no-ops dropped, a
+ * sentinel at the end.  Decoding costs a few ns per instruction and happens
+ * once per task evaluation, never per example.
+ */
+#include "internal.h"
+#include <math.h>
+#include <string.h>
+#include <sleef.h>
+#include "reduce.h"
+#include "kernels.h"
+
+typedef struct zj_dins {
+  uint32_t op;
+  double *o;
+  const double *a, *b;
+  double c0, c1;
+} zj_dins;
+
+typedef struct zj_decoded {
+  const zj_dins *setup, *predict, *learn;
+} zj_decoded;
+
+#define ZJ_F 2
+#include "interp_f.h"
+#undef ZJ_F
+#define ZJ_F 4
+#include "interp_f.h"
+#undef ZJ_F
+#define ZJ_F 8
+#include "interp_f.h"
+#undef ZJ_F
+#define ZJ_F 16
+#include "interp_f.h"
+#undef ZJ_F
+#define ZJ_F 32
+#include "interp_f.h"
+#undef ZJ_F
+
+void
+zj_layout_init (zj_layout *l, const zj_shape *shape)
+{
+  const size_t F = (size_t) shape->F;
+  l->F = shape->F;
+  l->s_off = 0;
+  l->v_off = ((size_t) shape->ns + 7) & ~(size_t) 7;
+  l->m_off = l->v_off + (((size_t) shape->nv * F + 7) & ~(size_t) 7);
+  l->total = l->m_off + (size_t) shape->nm * F * F;
+}
+
+static double *
+addr (double *mem, const zj_layout *l, zj_kind k, int a)
+{
+  const size_t F = (size_t) l->F;
+  switch (k)
+    {
+    case ZJ_KIND_S: return mem + l->s_off + a;
+    case ZJ_KIND_V: return mem + l->v_off + (size_t) a * F;
+    case ZJ_KIND_M: return mem + l->m_off + (size_t) a * F * F;
+    default: return NULL;
+    }
+}
+
+static zj_dins *
+decode_fn (const zj_fn *f, double *mem, const zj_layout *l, zj_dins *d)
+{
+  const int F = l->F;
+  for (int i = 0; i < f->n; i++)
+    {
+      const zj_instr *in = &f->ins[i];
+      const zj_op_info *o = &zj_ops[in->op];
+      if (in->op == ZJ_NO_OP)
+        continue;
+      d->op = in->op;
+      d->a = addr (mem, l, o->in1, in->in1);
+      d->b = addr (mem, l, o->in2, in->in2);
+      d->o = addr (mem, l, o->out, in->out);
+      d->c0 = d->c1 = 0.0;
+      switch (o->data)
+        {
+        case ZJ_DATA_ACT:
+          d->c0 = in->act;
+          break;
+        case ZJ_DATA_VSET:
+          d->o += zj_frac_index (in->fd[0], F);
+          d->c0 = in->fd[1];
+          break;
+        case ZJ_DATA_MSET:
+          d->o += zj_frac_index (in->fd[1], F) * F + zj_frac_index (in->fd[0], F);
+          d->c0 = in->fd[2];
+          break;
+        case ZJ_DATA_UNIF:
+        case ZJ_DATA_GAUSS:
+          d->c0 = in->fd[0];
+          d->c1 = in->fd[1];
+          break;
+        case ZJ_DATA_NONE:
+          break;
+        }
+      d++;
+    }
+  d->op = ZJ_NUM_OPS;   /* sentinel: L_END */
+  return d + 1;
+}
+
+static void
+decode (const zj_program *p, zj_workspace *ws, zj_decoded *out)
+{
+  size_t need = zj_program_size (p) + ZJ_NUM_COMPONENTS;
+  if (need > ws->code_cap)
+    {
+      free (ws->code);
+      ws->code_cap = need * 2;
+      ws->code = zj_xmalloc (ws->code_cap * sizeof (zj_dins));
+    }
+  zj_dins *d = ws->code;
+  out->setup = d;
+  d = decode_fn (&p->fn[ZJ_SETUP], ws->mem, &ws->lay, d);
+  out->predict = d;
+  d = decode_fn (&p->fn[ZJ_PREDICT], ws->mem, &ws->lay, d);
+  out->learn = d;
+  decode_fn (&p->fn[ZJ_LEARN], ws->mem, &ws->lay, d);
+}
+
+zj_workspace *
+zj_workspace_new (const zj_shape *shape)
+{
+  zj_workspace *ws = zj_xcalloc (1, sizeof *ws);
+  ws->shape = *shape;
+  zj_layout_init (&ws->lay, shape);
+  /* Scratch for aliasing-safe kernels (F*F) follows the memory. */
+  ws->mem = zj_aligned_alloc ((ws->lay.total + (size_t) shape->F * shape->F + 8)
+                              * sizeof (double));
+  return ws;
+}
+
+void
+zj_workspace_free (zj_workspace *ws)
+{
+  if (!ws)
+    return;
+  free (ws->mem);
+  free (ws->code);
+  free (ws);
+}
+
+const double *
+zj_workspace_memory (const zj_workspace *ws, size_t *len)
+{
+  if (len)
+    *len = ws->lay.total;
+  return ws->mem;
+}
+
+double
+zj_interp_eval_task (const zj_prepared *pp, const zj_task *t,
+                     const zj_eval_opts *o, zj_rng *rng, zj_workspace *ws,
+                     zj_eval_result *res)
+{
+  zj_eval_result local = { 0 };
+  if (!res)
+    res = &local;
+  res->train_steps = 0;
+  res->aborted = false;
+  res->n_train_err = res->n_valid_err = 0;
+  zj_eval_opts def;
+  if (!o)
+    {
+      zj_eval_opts_default (&def);
+      o = &def;
+    }
+  zj_decoded d;
+  decode (&pp->prog, ws, &d);
+  memset (ws->mem, 0, ws->lay.total * sizeof (double));
+  double *T = ws->mem + ((ws->lay.total + 7) & ~(size_t) 7);
+  double f = 0.0;
+  switch (t->F)
+    {
+    case 2: f = eval_f2 (&d, t, o, rng, ws->mem, &ws->lay, T, res); break;
+    case 4: f = eval_f4 (&d, t, o, rng, ws->mem, &ws->lay, T, res); break;
+    case 8: f = eval_f8 (&d, t, o, rng, ws->mem, &ws->lay, T, res); break;
+    case 16: f = eval_f16 (&d, t, o, rng, ws->mem, &ws->lay, T, res); break;
+    case 32: f = eval_f32 (&d, t, o, rng, ws->mem, &ws->lay, T, res); break;
+    default: abort ();  /* zj_prepare rejects other sizes */
+    }
+  res->fitness = f;
+  return f;
+}

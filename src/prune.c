@@ -1,0 +1,144 @@
+/* prune.c -- drop instructions whose results never reach the prediction.
+ *
+ * Memory persists between examples, so liveness is a fixed point over the
+ * executor's control flow: Setup -> Predict; Predict -> Learn (training),
+ * Predict -> Predict (validation), Learn -> Predict, Predict -> exit.  The
+ * executor reads s1 after every Predict and overwrites s0 and v0 in full
+ * before every Predict and Learn, so those never carry liveness back.
+ * A location is a whole address (scalar, vector or matrix); const-set ops
+ * write one element and therefore never kill one.
+ */
+#include "internal.h"
+#include <string.h>
+
+typedef struct {
+  int ns, nv, nm, n;
+} locmap;
+
+static int
+loc (const locmap *m, zj_kind k, int a)
+{
+  switch (k)
+    {
+    case ZJ_KIND_S: return a;
+    case ZJ_KIND_V: return m->ns + a;
+    case ZJ_KIND_M: return m->ns + m->nv + a;
+    default: return -1;
+    }
+}
+
+static bool
+full_write (int op)
+{
+  zj_data_kind d = zj_ops[op].data;
+  return d != ZJ_DATA_VSET && d != ZJ_DATA_MSET;
+}
+
+/* Backward pass over f with `live` = live-out; leaves live-in in `live`
+   and, if mark != NULL, marks the instructions that must stay. */
+static void
+transfer (const zj_fn *f, const locmap *m, bool *live, bool *mark)
+{
+  for (int i = f->n - 1; i >= 0; i--)
+    {
+      const zj_instr *in = &f->ins[i];
+      const zj_op_info *o = &zj_ops[in->op];
+      bool keep = false;
+      if (in->op != ZJ_NO_OP)
+        {
+          int out = loc (m, o->out, in->out);
+          keep = live[out] || zj_op_is_random (in->op);
+          if (keep)
+            {
+              if (full_write (in->op))
+                live[out] = false;
+              if (o->in1 != ZJ_KIND_N)
+                live[loc (m, o->in1, in->in1)] = true;
+              if (o->in2 != ZJ_KIND_N)
+                live[loc (m, o->in2, in->in2)] = true;
+            }
+        }
+      if (mark)
+        mark[i] = keep;
+    }
+}
+
+/* Locations the executor overwrites before Predict and Learn. */
+static void
+strip_inputs (bool *live, const locmap *m)
+{
+  live[loc (m, ZJ_KIND_S, 0)] = false;
+  live[loc (m, ZJ_KIND_V, 0)] = false;
+}
+
+static int
+max_addr (const zj_program *p, zj_kind k)
+{
+  int mx = 0;
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      {
+        const zj_instr *in = &p->fn[c].ins[i];
+        const zj_op_info *o = &zj_ops[in->op];
+        if (o->in1 == k && in->in1 + 1 > mx) mx = in->in1 + 1;
+        if (o->in2 == k && in->in2 + 1 > mx) mx = in->in2 + 1;
+        if (o->out == k && in->out + 1 > mx) mx = in->out + 1;
+      }
+  return mx;
+}
+
+void
+zj_prune (const zj_program *in, zj_program *out)
+{
+  locmap m;
+  m.ns = max_addr (in, ZJ_KIND_S);
+  if (m.ns < 2)
+    m.ns = 2;
+  m.nv = max_addr (in, ZJ_KIND_V);
+  if (m.nv < 1)
+    m.nv = 1;
+  m.nm = max_addr (in, ZJ_KIND_M);
+  m.n = m.ns + m.nv + m.nm;
+  const size_t sz = (size_t) m.n * sizeof (bool);
+  bool *in_p = zj_xcalloc (1, sz), *in_l = zj_xcalloc (1, sz);
+  bool *out_p = zj_xmalloc (sz), *out_l = zj_xmalloc (sz), *tmp = zj_xmalloc (sz);
+  const zj_fn *P = &in->fn[ZJ_PREDICT], *L = &in->fn[ZJ_LEARN];
+  for (bool changed = true; changed;)
+    {
+      /* out(P) = {s1} + in(L) + in(P); out(L) = in(P). */
+      memset (out_p, 0, sz);
+      out_p[loc (&m, ZJ_KIND_S, 1)] = true;
+      for (int i = 0; i < m.n; i++)
+        out_p[i] = out_p[i] || in_l[i] || in_p[i];
+      memcpy (out_l, in_p, sz);
+      changed = false;
+      memcpy (tmp, out_p, sz);
+      transfer (P, &m, tmp, NULL);
+      strip_inputs (tmp, &m);
+      if (memcmp (tmp, in_p, sz) != 0)
+        changed = true, memcpy (in_p, tmp, sz);
+      memcpy (tmp, out_l, sz);
+      transfer (L, &m, tmp, NULL);
+      strip_inputs (tmp, &m);
+      if (memcmp (tmp, in_l, sz) != 0)
+        changed = true, memcpy (in_l, tmp, sz);
+    }
+  /* Final marking pass with the converged live-out sets. */
+  int maxn = 1;
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    if (in->fn[c].n > maxn)
+      maxn = in->fn[c].n;
+  bool *mark = zj_xmalloc ((size_t) maxn * sizeof (bool));
+  zj_program_clear (out);
+  const bool *live_out[ZJ_NUM_COMPONENTS] = { in_p, out_p, out_l };
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    {
+      memcpy (tmp, live_out[c], sz);
+      transfer (&in->fn[c], &m, tmp, mark);
+      for (int i = 0; i < in->fn[c].n; i++)
+        if (mark[i])
+          zj_fn_push (&out->fn[c], in->fn[c].ins[i]);
+    }
+  free (mark);
+  free (in_p); free (in_l); free (out_p); free (out_l); free (tmp);
+}
