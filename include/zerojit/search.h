@@ -1,0 +1,51 @@
+/* search.h -- generating and mutating programs (reference sections 1.4,
+ * 1.5, 4 and 5).
+ */
+#ifndef ZEROJIT_SEARCH_H
+#define ZEROJIT_SEARCH_H
+
+#include <zerojit/zerojit.h>
+#include <zerojit/spec.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What may be generated and how programs may change; built from a search
+   spec (or by hand in tests).  Pointers are borrowed, not owned. */
+typedef struct zj_search_space {
+  zj_shape shape;
+  const int *ops[ZJ_NUM_COMPONENTS];
+  int n_ops[ZJ_NUM_COMPONENTS];
+  int size_init[ZJ_NUM_COMPONENTS];
+  int size_min[ZJ_NUM_COMPONENTS], size_max[ZJ_NUM_COMPONENTS];
+  const zj_mutation_type *mutation_types;
+  int n_mutation_types;
+  double mutate_prob;
+} zj_search_space;
+
+void zj_search_space_from_spec (zj_search_space *sp, const zj_search_spec *spec,
+                                const zj_shape *shape);
+
+/* A random instruction for op (reference 1.4: fields zeroed, then out and
+   data for set ops, in1/out for unary, in1/in2/out for binary; outputs
+   never s0 or v0). */
+void zj_random_instruction (zj_rng *rng, int op, const zj_shape *shape,
+                            zj_instr *out);
+/* Alter one parameter of an instruction (reference 1.5). */
+void zj_alter_param (zj_rng *rng, const zj_shape *shape, zj_instr *in);
+
+/* A hand-coded or random algorithm, padded with no-ops to size_init
+   (reference 4).  Fails if the shape is too small for it. */
+int zj_generate_algorithm (zj_algorithm_id id, const zj_search_space *sp,
+                           zj_rng *rng, zj_program *out, zj_error *err);
+
+/* Mutate(k, program) in place (reference 5.1): with probability
+   mutate_prob apply k actions.  Returns the last action applied, or -1
+   when the program was left unchanged by the mutate_prob draw. */
+int zj_mutate (const zj_search_space *sp, zj_rng *rng, int k, zj_program *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
