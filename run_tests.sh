@@ -1,0 +1,20 @@
+#!/bin/sh
+# run_tests.sh -- install what is missing, build, and run the whole test
+# suite.  Criterion's summary lines are printed for every test program.
+set -e
+. "$(dirname "$0")/scripts_common.sh"
+zj_install_packages
+zj_build
+status=0
+make -j"$(nproc)" check >/dev/null 2>&1 || status=$?
+for log in tests/*.log; do
+  [ -f "$log" ] || continue
+  echo "== ${log%.log}"
+  grep -E '^\[(====|FAIL|----)\]' "$log" || cat "$log"
+done
+if [ "$status" != 0 ]; then
+  cat test-suite.log 2>/dev/null | tail -50
+  echo "test suite FAILED" >&2
+  exit "$status"
+fi
+echo "all test programs passed"

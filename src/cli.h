@@ -1,0 +1,27 @@
+/* cli.h -- flag parsing shared by the zerojit subcommands. */
+#ifndef ZJ_CLI_H
+#define ZJ_CLI_H
+#include <zerojit/zerojit.h>
+
+typedef struct zj_flag {
+  const char *name;
+  const char *value;     /* NULL when not given */
+  bool is_bool;          /* may be given without a value */
+} zj_flag;
+
+/* Parse --name=value / --name value; one-line error on stderr, -1. */
+int zj_cli_parse (int argc, char **argv, zj_flag *flags, int n_flags,
+                  const char *cmd);
+const char *zj_cli_get (const zj_flag *flags, int n_flags, const char *name);
+int zj_cli_int64 (const char *flag, const char *v, int64_t lo, int64_t hi,
+                  int64_t *out);
+int zj_cli_double (const char *flag, const char *v, double *out);
+int zj_cli_bool (const char *flag, const char *v, bool *out);
+int zj_cli_memory (const char *v, int *ns, int *nv, int *nm);
+/* Whole file as a NUL-terminated string (malloc'd), or NULL + err. */
+char *zj_cli_read_file (const char *path, zj_error *err);
+
+/* JIT subcommands (built with the JIT tier). */
+int zj_cmd_show (int argc, char **argv);
+int zj_cmd_bench (int argc, char **argv);
+#endif

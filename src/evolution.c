@@ -1,0 +1,201 @@
+/* evolution.c -- regularized evolution with in-place cyclic replacement.
+ *
+ * Slots are overwritten in index order, so slot i always holds the oldest
+ * individual when it is replaced: that is the aging of the original, whose
+ * tournament may still pick the individual being replaced.
+ */
+#include "internal.h"
+#include "evolution.h"
+#include <math.h>
+#include <time.h>
+
+struct zj_population {
+  zj_evolution_cfg cfg;
+  const zj_search_space *sp;
+  zj_evaluator *ev;
+  zj_rng *rng;
+  int P;
+  zj_program *progs;
+  double *fit;
+  long num_individuals;
+  long last_printed;
+  bool printed;
+  double start;                 /* seconds, monotonic */
+  zj_program hof;
+  double hof_fit;
+  bool have_hof;
+};
+
+static double
+now_secs (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
+}
+
+zj_population *
+zj_population_new (const zj_evolution_cfg *cfg, const zj_search_space *sp,
+                   zj_evaluator *ev, zj_rng *rng)
+{
+  zj_population *pop = zj_xcalloc (1, sizeof *pop);
+  pop->cfg = *cfg;
+  pop->sp = sp;
+  pop->ev = ev;
+  pop->rng = rng;
+  pop->P = cfg->population_size;
+  pop->progs = zj_xcalloc ((size_t) pop->P, sizeof (zj_program));
+  pop->fit = zj_xcalloc ((size_t) pop->P, sizeof (double));
+  for (int i = 0; i < pop->P; i++)
+    zj_program_init (&pop->progs[i]);
+  zj_program_init (&pop->hof);
+  pop->start = now_secs ();
+  return pop;
+}
+
+void
+zj_population_free (zj_population *pop)
+{
+  if (!pop)
+    return;
+  for (int i = 0; i < pop->P; i++)
+    zj_program_free (&pop->progs[i]);
+  zj_program_free (&pop->hof);
+  free (pop->progs);
+  free (pop->fit);
+  free (pop);
+}
+
+static void
+evaluate_slot (zj_population *pop, int i)
+{
+  pop->fit[i] = zj_evaluator_eval (pop->ev, &pop->progs[i]);
+  pop->num_individuals++;
+  if (!pop->have_hof || pop->fit[i] > pop->hof_fit)
+    {
+      zj_program_copy (&pop->hof, &pop->progs[i]);
+      pop->hof_fit = pop->fit[i];
+      pop->have_hof = true;
+    }
+}
+
+static void
+print_progress (zj_population *pop)
+{
+  if (pop->printed
+      && pop->num_individuals < pop->last_printed + pop->cfg.progress_every)
+    return;
+  pop->printed = true;
+  pop->last_printed = pop->num_individuals;
+  double sum = 0.0, sq = 0.0, best = pop->fit[0];
+  for (int i = 0; i < pop->P; i++)
+    {
+      sum += pop->fit[i];
+      sq += pop->fit[i] * pop->fit[i];
+      if (pop->fit[i] > best)
+        best = pop->fit[i];
+    }
+  const double mean = sum / pop->P;
+  const double var = sq / pop->P - mean * mean;
+  const double sd = sqrt (var > 0.0 ? var : 0.0);
+  const double elapsed = now_secs () - pop->start;
+  if (pop->cfg.progress_out)
+    {
+      fprintf (pop->cfg.progress_out,
+               "indivs=%ld, elapsed_secs=%ld, mean=%.6f, stdev=%.6f, best fit=%.6f,\n",
+               pop->num_individuals, (long) elapsed, mean, sd, best);
+      fflush (pop->cfg.progress_out);
+    }
+  if (pop->cfg.progress_log)
+    {
+      zj_eval_counters c = zj_evaluator_counters (pop->ev);
+      const long fec_total = c.fec_hits + c.fec_misses;
+      fprintf (pop->cfg.progress_log,
+               "{\"individuals\": %ld, \"elapsed\": %.3f, \"mean\": %.6f, "
+               "\"stdev\": %.6f, \"best\": %.6f, \"hall_of_fame\": %.6f, "
+               "\"evals_per_sec\": %.1f, \"train_steps\": %ld, "
+               "\"fec_hit_rate\": %.4f, \"dedup_hit_rate\": %.4f}\n",
+               pop->num_individuals, elapsed, mean, sd, best, pop->hof_fit,
+               elapsed > 0 ? (double) pop->num_individuals / elapsed : 0.0,
+               zj_evaluator_train_steps (pop->ev),
+               fec_total ? (double) c.fec_hits / (double) fec_total : 0.0,
+               c.evaluations ? (double) c.dedup_hits / (double) c.evaluations : 0.0);
+      fflush (pop->cfg.progress_log);
+    }
+}
+
+int
+zj_population_init (zj_population *pop, zj_error *err)
+{
+  for (int i = 0; i < pop->P; i++)
+    {
+      if (zj_generate_algorithm (pop->cfg.initial_population, pop->sp, pop->rng,
+                                 &pop->progs[i], err) != 0)
+        return -1;
+      zj_mutate (pop->sp, pop->rng, 0, &pop->progs[i]);
+      evaluate_slot (pop, i);
+    }
+  print_progress (pop);
+  return 0;
+}
+
+static int
+tournament (zj_population *pop)
+{
+  int best = -1;
+  for (int k = 0; k < pop->cfg.tournament_size; k++)
+    {
+      int c = (int) zj_rng_below (pop->rng, (uint32_t) pop->P);
+      if (best < 0 || pop->fit[c] > pop->fit[best])
+        best = c;
+    }
+  return best;
+}
+
+void
+zj_population_run (zj_population *pop, int64_t max_train_steps,
+                   int64_t max_individuals)
+{
+  const long start_steps = zj_evaluator_train_steps (pop->ev);
+  for (;;)
+    {
+      if (zj_evaluator_train_steps (pop->ev) - start_steps >= max_train_steps)
+        break;
+      if (max_individuals > 0 && pop->num_individuals >= max_individuals)
+        break;
+      for (int i = 0; i < pop->P; i++)
+        {
+          int w = tournament (pop);
+          zj_program_copy (&pop->progs[i], &pop->progs[w]);
+          zj_mutate (pop->sp, pop->rng, 1, &pop->progs[i]);
+          evaluate_slot (pop, i);
+        }
+      print_progress (pop);
+    }
+}
+
+long
+zj_population_individuals (const zj_population *pop)
+{
+  return pop->num_individuals;
+}
+
+const zj_program *
+zj_population_best (const zj_population *pop, double *fitness)
+{
+  int b = 0;
+  for (int i = 1; i < pop->P; i++)
+    if (pop->fit[i] > pop->fit[b])
+      b = i;
+  if (fitness)
+    *fitness = pop->fit[b];
+  return &pop->progs[b];
+}
+
+const zj_program *
+zj_population_hall_of_fame (const zj_population *pop, double *fitness)
+{
+  if (fitness)
+    *fitness = pop->hof_fit;
+  return &pop->hof;
+}

@@ -1,0 +1,38 @@
+/* evolution.h -- regularized evolution (reference 6.1-6.4) plus a hall of
+ * fame and a JSON progress log.
+ */
+#ifndef ZJ_EVOLUTION_H
+#define ZJ_EVOLUTION_H
+#include <zerojit/zerojit.h>
+#include <zerojit/search.h>
+#include "evaluator.h"
+
+typedef struct zj_evolution_cfg {
+  int population_size, tournament_size;
+  zj_algorithm_id initial_population;
+  int64_t progress_every;
+  FILE *progress_out;          /* progress lines; NULL = silent */
+  FILE *progress_log;          /* JSON lines; NULL = none */
+} zj_evolution_cfg;
+
+typedef struct zj_population zj_population;
+
+zj_population *zj_population_new (const zj_evolution_cfg *cfg,
+                                  const zj_search_space *sp,
+                                  zj_evaluator *ev, zj_rng *rng);
+void zj_population_free (zj_population *pop);
+
+/* Fill every slot (generate, Mutate(0), evaluate) and print progress. */
+int zj_population_init (zj_population *pop, zj_error *err);
+/* Whole generations until max_train_steps more training steps have run
+   (or max_individuals individuals exist in total, when > 0). */
+void zj_population_run (zj_population *pop, int64_t max_train_steps,
+                        int64_t max_individuals);
+
+long zj_population_individuals (const zj_population *pop);
+/* Best of the current population (first on ties). */
+const zj_program *zj_population_best (const zj_population *pop, double *fitness);
+/* Best ever evaluated (hall of fame). */
+const zj_program *zj_population_hall_of_fame (const zj_population *pop,
+                                              double *fitness);
+#endif

@@ -1,0 +1,34 @@
+/* experiment.h -- the search driver (reference 6.5): repeated experiments,
+ * select and final evaluation, output in the original's format.
+ */
+#ifndef ZJ_EXPERIMENT_H
+#define ZJ_EXPERIMENT_H
+#include <zerojit/zerojit.h>
+#include <zerojit/spec.h>
+
+typedef struct zj_experiment_cfg {
+  zj_search_spec spec;              /* owned */
+  zj_task_collection select_tasks;  /* owned */
+  zj_task_collection final_tasks;   /* owned */
+  int64_t max_experiments;          /* 0 = unlimited; default 1 */
+  uint64_t random_seed;             /* 0 = time based */
+  bool randomize_task_seeds;
+  double sufficient_fitness;        /* default DBL_MAX */
+  int ns, nv, nm;                   /* address counts */
+  bool dedup;                       /* exact-duplicate cache; default on */
+  const char *progress_log;         /* JSON lines file or NULL */
+} zj_experiment_cfg;
+
+typedef struct zj_experiment_summary {
+  double final_fitness, best_select_fitness;
+  long individuals;                 /* over all experiments */
+  int experiments;
+  double seconds;
+} zj_experiment_summary;
+
+void zj_experiment_cfg_init (zj_experiment_cfg *cfg);
+void zj_experiment_cfg_free (zj_experiment_cfg *cfg);
+/* Runs everything, printing to out.  Returns 0, or -1 with err set. */
+int zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
+                        zj_experiment_summary *sum, zj_error *err);
+#endif

@@ -1,0 +1,211 @@
+/* fec.c -- functional equivalence cache: an LRU map from a fingerprint of
+ * a program's errors on a short mini-run to its fitness.
+ *
+ * Open-addressing hash table (linear probing, backward-shift deletion) of
+ * indices into a node pool that forms a doubly linked recency list.  The
+ * table is sized to a power of two at least twice the capacity, so probes
+ * stay short; nothing is allocated after construction.
+ */
+#include "internal.h"
+#include "fec.h"
+#include <string.h>
+
+typedef struct node {
+  uint64_t key;
+  double fitness;
+  int hits;
+  int prev, next;     /* recency list; -1 ends */
+} node;
+
+struct zj_fec {
+  int capacity, forget_every;
+  node *nodes;
+  int *free_list, n_free;
+  int head, tail;     /* most / least recently used */
+  int *table;         /* node index or -1 */
+  size_t mask;
+  size_t count;
+  zj_fec_stats st;
+};
+
+static size_t
+slot_of (const zj_fec *c, uint64_t key)
+{
+  /* Keys are already well mixed; fold the high bits in anyway. */
+  return (size_t) (key ^ (key >> 29)) & c->mask;
+}
+
+zj_fec *
+zj_fec_new (int cache_size, int forget_every)
+{
+  zj_fec *c = zj_xcalloc (1, sizeof *c);
+  c->capacity = cache_size > 1 ? cache_size : 2;
+  c->forget_every = forget_every;
+  c->nodes = zj_xmalloc ((size_t) c->capacity * sizeof (node));
+  c->free_list = zj_xmalloc ((size_t) c->capacity * sizeof (int));
+  for (int i = 0; i < c->capacity; i++)
+    c->free_list[i] = c->capacity - 1 - i;
+  c->n_free = c->capacity;
+  size_t tsize = 16;
+  while (tsize < (size_t) c->capacity * 2)
+    tsize *= 2;
+  c->table = zj_xmalloc (tsize * sizeof (int));
+  memset (c->table, 0xff, tsize * sizeof (int));
+  c->mask = tsize - 1;
+  c->head = c->tail = -1;
+  return c;
+}
+
+void
+zj_fec_free (zj_fec *c)
+{
+  if (!c)
+    return;
+  free (c->nodes);
+  free (c->free_list);
+  free (c->table);
+  free (c);
+}
+
+static void
+list_unlink (zj_fec *c, int i)
+{
+  node *n = &c->nodes[i];
+  if (n->prev >= 0) c->nodes[n->prev].next = n->next; else c->head = n->next;
+  if (n->next >= 0) c->nodes[n->next].prev = n->prev; else c->tail = n->prev;
+}
+
+static void
+list_push_front (zj_fec *c, int i)
+{
+  node *n = &c->nodes[i];
+  n->prev = -1;
+  n->next = c->head;
+  if (c->head >= 0)
+    c->nodes[c->head].prev = i;
+  c->head = i;
+  if (c->tail < 0)
+    c->tail = i;
+}
+
+static size_t
+find_slot (const zj_fec *c, uint64_t key)
+{
+  size_t s = slot_of (c, key);
+  while (c->table[s] >= 0 && c->nodes[c->table[s]].key != key)
+    s = (s + 1) & c->mask;
+  return s;
+}
+
+/* Remove node i from table and list, return it to the pool. */
+static void
+erase (zj_fec *c, int i)
+{
+  size_t s = find_slot (c, c->nodes[i].key);
+  c->table[s] = -1;
+  /* Backward-shift the following cluster so lookups stay correct. */
+  for (size_t j = (s + 1) & c->mask; c->table[j] >= 0; j = (j + 1) & c->mask)
+    {
+      size_t home = slot_of (c, c->nodes[c->table[j]].key);
+      /* Move entry j into the hole if its home is not in (s, j]. */
+      bool between = s <= j ? (s < home && home <= j) : (s < home || home <= j);
+      if (!between)
+        {
+          c->table[s] = c->table[j];
+          c->table[j] = -1;
+          s = j;
+        }
+    }
+  list_unlink (c, i);
+  c->free_list[c->n_free++] = i;
+  c->count--;
+}
+
+bool
+zj_fec_lookup (zj_fec *c, uint64_t key, double *fitness)
+{
+  size_t s = find_slot (c, key);
+  int i = c->table[s];
+  if (i < 0)
+    {
+      c->st.misses++;
+      return false;
+    }
+  c->st.hits++;
+  node *n = &c->nodes[i];
+  *fitness = n->fitness;
+  n->hits++;
+  if (c->forget_every != 0 && n->hits >= c->forget_every)
+    {
+      erase (c, i);
+      c->st.forgotten++;
+    }
+  else
+    {
+      list_unlink (c, i);
+      list_push_front (c, i);
+    }
+  return true;
+}
+
+void
+zj_fec_insert (zj_fec *c, uint64_t key, double fitness)
+{
+  size_t s = find_slot (c, key);
+  if (c->table[s] >= 0)
+    {
+      node *n = &c->nodes[c->table[s]];
+      n->fitness = fitness;
+      n->hits = 1;
+      list_unlink (c, c->table[s]);
+      list_push_front (c, c->table[s]);
+      return;
+    }
+  if (c->n_free == 0)
+    {
+      erase (c, c->tail);
+      c->st.evicted++;
+      s = find_slot (c, key);
+    }
+  int i = c->free_list[--c->n_free];
+  c->nodes[i] = (node) { key, fitness, 1, -1, -1 };
+  c->table[s] = i;
+  list_push_front (c, i);
+  c->count++;
+}
+
+size_t
+zj_fec_count (const zj_fec *c)
+{
+  return c->count;
+}
+
+zj_fec_stats
+zj_fec_get_stats (const zj_fec *c)
+{
+  return c->st;
+}
+
+static uint64_t
+double_bits (double x)
+{
+  if (x == 0.0)
+    x = 0.0;            /* +0 and -0 hash alike */
+  uint64_t u;
+  memcpy (&u, &x, sizeof u);
+  return u;
+}
+
+uint64_t
+zj_fec_hash (const double *train_err, int n_train, const double *valid_err,
+             int n_valid, int task_index, long n_real_train)
+{
+  uint64_t h = 42;
+  for (int i = 0; i < n_train; i++)
+    h = zj_hash_mix (h, double_bits (train_err[i]));
+  for (int i = 0; i < n_valid; i++)
+    h = zj_hash_mix (h, double_bits (valid_err[i]));
+  h = zj_hash_mix (h, (uint64_t) task_index);
+  h = zj_hash_mix (h, (uint64_t) n_real_train);
+  return h;
+}

@@ -1,0 +1,28 @@
+/* fec.h -- functional equivalence cache (reference section 7). */
+#ifndef ZJ_FEC_H
+#define ZJ_FEC_H
+#include <zerojit/zerojit.h>
+
+typedef struct zj_fec zj_fec;
+
+typedef struct zj_fec_stats {
+  long hits, misses, forgotten, evicted;
+} zj_fec_stats;
+
+/* cache_size > 1; forget_every 0 = never, otherwise > 1. */
+zj_fec *zj_fec_new (int cache_size, int forget_every);
+void zj_fec_free (zj_fec *c);
+/* On a hit: move to front, count it, drop the entry once it has been hit
+   forget_every times (the cached value is still returned). */
+bool zj_fec_lookup (zj_fec *c, uint64_t key, double *fitness);
+/* Insert after a miss; evicts least recently used entries beyond size. */
+void zj_fec_insert (zj_fec *c, uint64_t key, double fitness);
+size_t zj_fec_count (const zj_fec *c);
+zj_fec_stats zj_fec_get_stats (const zj_fec *c);
+
+/* Fingerprint of a mini-run: errors (exact bit patterns, +0 == -0), then
+   the task index, then the number of training examples to be used. */
+uint64_t zj_fec_hash (const double *train_err, int n_train,
+                      const double *valid_err, int n_valid, int task_index,
+                      long n_real_train);
+#endif

@@ -1,0 +1,461 @@
+/* main.c -- the zerojit command: subcommand dispatch and flag parsing.
+ *
+ *   zerojit ops                          list the op table
+ *   zerojit eval --program FILE --tasks TEXT | --tasks-file FILE
+ *   zerojit print --program FILE [--pruned] [--lossless]
+ *   zerojit search --search_experiment_spec=... (the original's flags)
+ *
+ * Flags are accepted as --name=value or --name value; the original's flag
+ * names are kept verbatim.  Every error is one line on stderr and a
+ * non-zero exit status.
+ */
+#include "config.h"
+#include "internal.h"
+#include <zerojit/spec.h>
+#include "experiment.h"
+#include "cli.h"
+#include <errno.h>
+#include <float.h>
+#include <limits.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ flag parsing */
+
+int
+zj_cli_parse (int argc, char **argv, zj_flag *flags, int n_flags,
+              const char *cmd)
+{
+  for (int i = 0; i < argc; i++)
+    {
+      const char *a = argv[i];
+      if (strncmp (a, "--", 2) != 0)
+        {
+          fprintf (stderr, "zerojit %s: unexpected argument '%s'\n", cmd, a);
+          return -1;
+        }
+      a += 2;
+      const char *eq = strchr (a, '=');
+      size_t len = eq ? (size_t) (eq - a) : strlen (a);
+      zj_flag *f = NULL;
+      for (int k = 0; k < n_flags; k++)
+        if (strlen (flags[k].name) == len && strncmp (flags[k].name, a, len) == 0)
+          f = &flags[k];
+      if (!f)
+        {
+          fprintf (stderr, "zerojit %s: unknown flag '--%.*s' (valid:", cmd,
+                   (int) len, a);
+          for (int k = 0; k < n_flags; k++)
+            fprintf (stderr, " --%s", flags[k].name);
+          fprintf (stderr, ")\n");
+          return -1;
+        }
+      if (f->is_bool && !eq)
+        {
+          f->value = "true";
+          continue;
+        }
+      if (eq)
+        f->value = eq + 1;
+      else if (i + 1 < argc)
+        f->value = argv[++i];
+      else
+        {
+          fprintf (stderr, "zerojit %s: flag '--%s' needs a value\n", cmd, f->name);
+          return -1;
+        }
+    }
+  return 0;
+}
+
+const char *
+zj_cli_get (const zj_flag *flags, int n_flags, const char *name)
+{
+  for (int k = 0; k < n_flags; k++)
+    if (strcmp (flags[k].name, name) == 0)
+      return flags[k].value;
+  return NULL;
+}
+
+int
+zj_cli_int64 (const char *flag, const char *v, int64_t lo, int64_t hi,
+              int64_t *out)
+{
+  char *end;
+  errno = 0;
+  long long x = strtoll (v, &end, 10);
+  if (errno || end == v || *end || x < lo || x > hi)
+    {
+      fprintf (stderr, "zerojit: --%s=%s: expected an integer in [%lld, %lld]\n",
+               flag, v, (long long) lo, (long long) hi);
+      return -1;
+    }
+  *out = x;
+  return 0;
+}
+
+int
+zj_cli_double (const char *flag, const char *v, double *out)
+{
+  char *end;
+  errno = 0;
+  double x = strtod (v, &end);
+  if (errno || end == v || *end)
+    {
+      fprintf (stderr, "zerojit: --%s=%s: expected a number\n", flag, v);
+      return -1;
+    }
+  *out = x;
+  return 0;
+}
+
+int
+zj_cli_bool (const char *flag, const char *v, bool *out)
+{
+  if (!strcmp (v, "true") || !strcmp (v, "1") || !strcmp (v, "yes"))
+    *out = true;
+  else if (!strcmp (v, "false") || !strcmp (v, "0") || !strcmp (v, "no"))
+    *out = false;
+  else
+    {
+      fprintf (stderr, "zerojit: --%s=%s: expected true or false\n", flag, v);
+      return -1;
+    }
+  return 0;
+}
+
+char *
+zj_cli_read_file (const char *path, zj_error *err)
+{
+  FILE *f = fopen (path, "rb");
+  if (!f)
+    {
+      zj_error_set (err, "%s: cannot open: %s", path, strerror (errno));
+      return NULL;
+    }
+  size_t cap = 4096, n = 0;
+  char *buf = zj_xmalloc (cap);
+  size_t r;
+  while ((r = fread (buf + n, 1, cap - n - 1, f)) > 0)
+    {
+      n += r;
+      if (n + 1 == cap)
+        buf = zj_xrealloc (buf, cap *= 2);
+    }
+  bool bad = ferror (f);
+  fclose (f);
+  if (bad)
+    {
+      free (buf);
+      zj_error_set (err, "%s: read error", path);
+      return NULL;
+    }
+  buf[n] = '\0';
+  return buf;
+}
+
+/* Text from --NAME or the file named by --NAME_file (or --NAME-file). */
+static char *
+text_or_file (const zj_flag *flags, int n, const char *name,
+              const char *file_flag, const char **source, zj_error *err)
+{
+  const char *text = zj_cli_get (flags, n, name);
+  const char *file = zj_cli_get (flags, n, file_flag);
+  if (file)
+    {
+      *source = file;
+      return zj_cli_read_file (file, err);
+    }
+  if (!text)
+    {
+      zj_error_set (err, "missing --%s (or --%s)", name, file_flag);
+      return NULL;
+    }
+  *source = name;
+  return zj_xstrdup (text);
+}
+
+int
+zj_cli_memory (const char *v, int *ns, int *nv, int *nm)
+{
+  char tail;
+  if (sscanf (v, "%d,%d,%d%c", ns, nv, nm, &tail) != 3 || *ns < 2 || *nv < 1
+      || *nm < 0 || *ns > 65535 || *nv > 65535 || *nm > 65535)
+    {
+      fprintf (stderr, "zerojit: --memory=%s: expected S,V,M address counts (S >= 2, V >= 1, M >= 0)\n", v);
+      return -1;
+    }
+  return 0;
+}
+
+/* ------------------------------------------------------------ subcommands */
+
+static const char *
+kind_name (zj_kind k)
+{
+  static const char *n[] = { "-", "scalar", "vector", "matrix" };
+  return n[k];
+}
+
+static int
+cmd_ops (int argc, char **argv)
+{
+  if (argc > 0)
+    {
+      fprintf (stderr, "zerojit ops: takes no arguments\n");
+      return 2;
+    }
+  printf ("%-3s %-28s %-7s %-7s %-7s %s\n", "id", "name", "in1", "in2", "out", "printed as");
+  for (int i = 0; i < ZJ_NUM_OPS; i++)
+    printf ("%-3d %-28s %-7s %-7s %-7s %s\n", i, zj_ops[i].name,
+            kind_name (zj_ops[i].in1), kind_name (zj_ops[i].in2),
+            kind_name (zj_ops[i].out), zj_ops[i].form);
+  return 0;
+}
+
+static int
+cmd_eval (int argc, char **argv)
+{
+  zj_flag flags[] = {
+    { "program", NULL, false }, { "tasks", NULL, false },
+    { "tasks-file", NULL, false }, { "tasks_file", NULL, false },
+    { "memory", NULL, false }, { "seed", NULL, false },
+    { "no-prune", NULL, true }, { "max_abs_error", NULL, false },
+  };
+  const int nf = (int) (sizeof flags / sizeof flags[0]);
+  if (zj_cli_parse (argc, argv, flags, nf, "eval") != 0)
+    return 2;
+  zj_error err = { "" };
+  const char *prog_path = zj_cli_get (flags, nf, "program");
+  if (!prog_path)
+    {
+      fprintf (stderr, "zerojit eval: missing --program FILE\n");
+      return 2;
+    }
+  int ns = 20, nv = 20, nm = 20;
+  const char *mem = zj_cli_get (flags, nf, "memory");
+  if (mem && zj_cli_memory (mem, &ns, &nv, &nm) != 0)
+    return 2;
+  int64_t seed = 1;
+  const char *sv = zj_cli_get (flags, nf, "seed");
+  if (sv && zj_cli_int64 ("seed", sv, 0, INT64_MAX, &seed) != 0)
+    return 2;
+  double max_err = 100.0;
+  const char *me = zj_cli_get (flags, nf, "max_abs_error");
+  if (me && zj_cli_double ("max_abs_error", me, &max_err) != 0)
+    return 2;
+  const char *tfile = zj_cli_get (flags, nf, "tasks-file");
+  if (!tfile)
+    tfile = zj_cli_get (flags, nf, "tasks_file");
+  const char *source = "--tasks";
+  char *text = NULL;
+  if (tfile)
+    {
+      source = tfile;
+      text = zj_cli_read_file (tfile, &err);
+    }
+  else if (zj_cli_get (flags, nf, "tasks"))
+    text = zj_xstrdup (zj_cli_get (flags, nf, "tasks"));
+  else
+    zj_error_set (&err, "missing --tasks TEXT or --tasks-file FILE");
+  if (!text)
+    {
+      fprintf (stderr, "zerojit eval: %s\n", err.msg);
+      return 1;
+    }
+  zj_program p;
+  zj_program_init (&p);
+  zj_task_collection coll = { 0 };
+  zj_task *tasks = NULL;
+  int n = 0, rc = 1;
+  if (zj_program_load (prog_path, &p, &err) != 0
+      || zj_task_collection_parse (text, source, &coll, &err) != 0
+      || zj_tasks_generate (&coll, &tasks, &n, &err) != 0)
+    goto out;
+  const bool prune = zj_cli_get (flags, nf, "no-prune") == NULL;
+  zj_rng rng;
+  zj_rng_seed (&rng, (uint64_t) seed);
+  double *fit = zj_xcalloc ((size_t) (n ? n : 1), sizeof (double));
+  for (int i = 0; i < n; i++)
+    {
+      zj_shape shape = { tasks[i].F, ns, nv, nm };
+      zj_prepared *pp = zj_prepare (&p, &shape, prune, &err);
+      if (!pp)
+        {
+          free (fit);
+          char msg[sizeof err.msg];
+          snprintf (msg, sizeof msg, "%s: %s", prog_path, err.msg);
+          memcpy (err.msg, msg, sizeof msg);
+          goto out;
+        }
+      zj_workspace *ws = zj_workspace_new (&shape);
+      zj_eval_opts o;
+      zj_eval_opts_default (&o);
+      o.max_abs_error = max_err;
+      zj_eval_result r = { 0 };
+      fit[i] = zj_interp_eval_task (pp, &tasks[i], &o, &rng, ws, &r);
+      printf ("task %d: fitness=%.6f train_steps=%ld%s\n", i, fit[i],
+              r.train_steps, r.aborted ? " (aborted)" : "");
+      zj_workspace_free (ws);
+      zj_prepared_free (pp);
+    }
+  printf ("combined fitness (mean over %d tasks) = %.6f\n", n,
+          zj_combine_fitness (fit, n, ZJ_COMBINE_MEAN));
+  free (fit);
+  rc = 0;
+out:
+  if (rc)
+    fprintf (stderr, "zerojit eval: %s\n", err.msg);
+  zj_tasks_free (tasks, n);
+  zj_task_collection_free (&coll);
+  zj_program_free (&p);
+  free (text);
+  return rc;
+}
+
+static int
+cmd_print (int argc, char **argv)
+{
+  zj_flag flags[] = {
+    { "program", NULL, false }, { "pruned", NULL, true },
+    { "lossless", NULL, true },
+  };
+  const int nf = (int) (sizeof flags / sizeof flags[0]);
+  if (zj_cli_parse (argc, argv, flags, nf, "print") != 0)
+    return 2;
+  const char *path = zj_cli_get (flags, nf, "program");
+  if (!path)
+    {
+      fprintf (stderr, "zerojit print: missing --program FILE\n");
+      return 2;
+    }
+  zj_error err;
+  zj_program p, q;
+  zj_program_init (&p);
+  zj_program_init (&q);
+  if (zj_program_load (path, &p, &err) != 0)
+    {
+      fprintf (stderr, "zerojit print: %s\n", err.msg);
+      return 1;
+    }
+  if (zj_cli_get (flags, nf, "pruned"))
+    zj_prune (&p, &q);
+  else
+    zj_program_copy (&q, &p);
+  zj_program_print (&q, zj_cli_get (flags, nf, "lossless") != NULL, stdout);
+  zj_program_free (&p);
+  zj_program_free (&q);
+  return 0;
+}
+
+static int
+cmd_search (int argc, char **argv)
+{
+  zj_flag flags[] = {
+    { "search_experiment_spec", NULL, false },
+    { "search_experiment_spec_file", NULL, false },
+    { "select_tasks", NULL, false }, { "select_tasks_file", NULL, false },
+    { "final_tasks", NULL, false }, { "final_tasks_file", NULL, false },
+    { "max_experiments", NULL, false }, { "random_seed", NULL, false },
+    { "randomize_task_seeds", NULL, true },
+    { "sufficient_fitness", NULL, false },
+    { "max_scalar_addresses", NULL, false },
+    { "max_vector_addresses", NULL, false },
+    { "max_matrix_addresses", NULL, false },
+    { "progress_log", NULL, false }, { "dedup", NULL, true },
+  };
+  const int nf = (int) (sizeof flags / sizeof flags[0]);
+  if (zj_cli_parse (argc, argv, flags, nf, "search") != 0)
+    return 2;
+  zj_experiment_cfg cfg;
+  zj_experiment_cfg_init (&cfg);
+  zj_error err = { "" };
+  int rc = 2;
+  const char *src;
+  char *spec = NULL, *sel = NULL, *fin = NULL;
+  int64_t v;
+  const char *s;
+  if ((s = zj_cli_get (flags, nf, "max_experiments"))
+      && zj_cli_int64 ("max_experiments", s, 0, INT64_MAX, &cfg.max_experiments))
+    goto out;
+  if ((s = zj_cli_get (flags, nf, "random_seed")))
+    {
+      if (zj_cli_int64 ("random_seed", s, 0, INT64_MAX, &v))
+        goto out;
+      cfg.random_seed = (uint64_t) v;
+    }
+  if ((s = zj_cli_get (flags, nf, "randomize_task_seeds"))
+      && zj_cli_bool ("randomize_task_seeds", s, &cfg.randomize_task_seeds))
+    goto out;
+  if ((s = zj_cli_get (flags, nf, "dedup")) && zj_cli_bool ("dedup", s, &cfg.dedup))
+    goto out;
+  if ((s = zj_cli_get (flags, nf, "sufficient_fitness"))
+      && zj_cli_double ("sufficient_fitness", s, &cfg.sufficient_fitness))
+    goto out;
+  struct { const char *name; int *dst; int lo; } addr[] = {
+    { "max_scalar_addresses", &cfg.ns, 2 },
+    { "max_vector_addresses", &cfg.nv, 1 },
+    { "max_matrix_addresses", &cfg.nm, 0 } };
+  for (int k = 0; k < 3; k++)
+    if ((s = zj_cli_get (flags, nf, addr[k].name)))
+      {
+        if (zj_cli_int64 (addr[k].name, s, addr[k].lo, 65535, &v))
+          goto out;
+        *addr[k].dst = (int) v;
+      }
+  cfg.progress_log = zj_cli_get (flags, nf, "progress_log");
+  rc = 1;
+  if (!(spec = text_or_file (flags, nf, "search_experiment_spec",
+                             "search_experiment_spec_file", &src, &err))
+      || zj_search_spec_parse (spec, src, &cfg.spec, &err) != 0)
+    goto out;
+  if (!(sel = text_or_file (flags, nf, "select_tasks", "select_tasks_file", &src, &err))
+      || zj_task_collection_parse (sel, src, &cfg.select_tasks, &err) != 0)
+    goto out;
+  if (!(fin = text_or_file (flags, nf, "final_tasks", "final_tasks_file", &src, &err))
+      || zj_task_collection_parse (fin, src, &cfg.final_tasks, &err) != 0)
+    goto out;
+  rc = zj_run_experiments (&cfg, stdout, NULL, &err) == 0 ? 0 : 1;
+out:
+  if (rc == 1)
+    fprintf (stderr, "zerojit search: %s\n", err.msg);
+  free (spec);
+  free (sel);
+  free (fin);
+  zj_experiment_cfg_free (&cfg);
+  return rc;
+}
+
+static const struct {
+  const char *name;
+  int (*fn) (int, char **);
+  const char *help;
+} commands[] = {
+  { "ops", cmd_ops, "list the 65 ops" },
+  { "eval", cmd_eval, "evaluate a program: --program FILE --tasks TEXT|--tasks-file FILE [--memory S,V,M]" },
+  { "print", cmd_print, "print a program: --program FILE [--pruned] [--lossless]" },
+  { "search", cmd_search, "run an evolution search with the original's flags" },
+};
+
+static void
+usage (FILE *f)
+{
+  fprintf (f, "usage: zerojit COMMAND [FLAGS]\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf (f, "  %-7s %s\n", commands[i].name, commands[i].help);
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc < 2 || !strcmp (argv[1], "--help") || !strcmp (argv[1], "help"))
+    {
+      usage (argc < 2 ? stderr : stdout);
+      return argc < 2 ? 2 : 0;
+    }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (!strcmp (argv[1], commands[i].name))
+      return commands[i].fn (argc - 2, argv + 2);
+  fprintf (stderr, "zerojit: unknown command '%s'\n", argv[1]);
+  usage (stderr);
+  return 2;
+}
