@@ -1,0 +1,83 @@
+/* test_fec.c -- the functional equivalence cache: hits, misses, LRU
+ * eviction, forget_every, and the fingerprint. */
+#include <criterion/criterion.h>
+#include "testutil.h"
+#include "fec.h"
+
+Test (fec, miss_then_hit)
+{
+  zj_fec *c = zj_fec_new (10, 0);
+  double f = -1;
+  cr_assert_not (zj_fec_lookup (c, 7, &f));
+  zj_fec_insert (c, 7, 0.25);
+  cr_assert (zj_fec_lookup (c, 7, &f));
+  cr_assert_eq (f, 0.25);
+  zj_fec_stats st = zj_fec_get_stats (c);
+  cr_assert_eq (st.hits, 1);
+  cr_assert_eq (st.misses, 1);
+  zj_fec_free (c);
+}
+
+Test (fec, lru_eviction_keeps_recently_used)
+{
+  zj_fec *c = zj_fec_new (3, 0);
+  double f;
+  zj_fec_insert (c, 1, 0.1);
+  zj_fec_insert (c, 2, 0.2);
+  zj_fec_insert (c, 3, 0.3);
+  cr_assert (zj_fec_lookup (c, 1, &f));   /* 1 becomes most recent */
+  zj_fec_insert (c, 4, 0.4);              /* evicts 2, the least recent */
+  cr_assert_eq (zj_fec_count (c), 3);
+  cr_assert_not (zj_fec_lookup (c, 2, &f));
+  cr_assert (zj_fec_lookup (c, 1, &f));
+  cr_assert (zj_fec_lookup (c, 3, &f));
+  cr_assert (zj_fec_lookup (c, 4, &f));
+  cr_assert_eq (f, 0.4);
+  cr_assert_eq (zj_fec_get_stats (c).evicted, 1);
+  zj_fec_free (c);
+}
+
+Test (fec, forget_every_drops_entry_after_returning_it)
+{
+  zj_fec *c = zj_fec_new (10, 3);
+  double f = 0;
+  zj_fec_insert (c, 5, 0.5);               /* count 1 */
+  cr_assert (zj_fec_lookup (c, 5, &f));    /* count 2 */
+  cr_assert (zj_fec_lookup (c, 5, &f));    /* count 3: returned, then dropped */
+  cr_assert_eq (f, 0.5);
+  cr_assert_not (zj_fec_lookup (c, 5, &f));
+  cr_assert_eq (zj_fec_get_stats (c).forgotten, 1);
+  zj_fec_free (c);
+}
+
+Test (fec, many_keys_with_collisions_in_table)
+{
+  /* Keys that share low bits exercise probing and backward-shift deletion. */
+  zj_fec *c = zj_fec_new (64, 2);
+  for (uint64_t k = 1; k <= 64; k++)
+    zj_fec_insert (c, k << 40, (double) k);
+  double f;
+  for (uint64_t k = 1; k <= 64; k += 2)
+    cr_assert (zj_fec_lookup (c, k << 40, &f));    /* hit 2 = forget */
+  for (uint64_t k = 1; k <= 64; k++)
+    {
+      bool hit = zj_fec_lookup (c, k << 40, &f);
+      cr_assert_eq (hit, k % 2 == 0, "key %llu", (unsigned long long) k);
+      if (hit)
+        cr_assert_eq (f, (double) k);
+    }
+  zj_fec_free (c);
+}
+
+Test (fec, hash_depends_on_errors_task_and_count_but_not_zero_sign)
+{
+  double tr[3] = { 0.5, 0.0, 2.0 }, va[2] = { 1.0, 3.0 };
+  double tr_neg[3] = { 0.5, -0.0, 2.0 };
+  uint64_t h = zj_fec_hash (tr, 3, va, 2, 0, 100);
+  cr_assert_eq (h, zj_fec_hash (tr_neg, 3, va, 2, 0, 100));
+  cr_assert_neq (h, zj_fec_hash (tr, 3, va, 2, 1, 100));
+  cr_assert_neq (h, zj_fec_hash (tr, 3, va, 2, 0, 0));
+  cr_assert_neq (h, zj_fec_hash (tr, 2, va, 2, 0, 100));
+  double tr2[3] = { 0.5, 0.0, 2.0000000000000004 };
+  cr_assert_neq (h, zj_fec_hash (tr2, 3, va, 2, 0, 100));
+}
