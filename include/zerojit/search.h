@@ -27,6 +27,10 @@ typedef struct zj_search_space {
 void zj_search_space_from_spec (zj_search_space *sp, const zj_search_spec *spec,
                                 const zj_shape *shape);
 
+/* Checks that every allowed op fits the shape (a random output needs a
+   second scalar/vector address, since s0 and v0 are never written). */
+int zj_search_space_check (const zj_search_space *sp, zj_error *err);
+
 /* A random instruction for op (reference 1.4: fields zeroed, then out and
    data for set ops, in1/out for unary, in1/in2/out for binary; outputs
    never s0 or v0). */
