@@ -1,0 +1,391 @@
+/* test_prune.c -- pruning must never change an evaluation.
+ *
+ * Thousands of random programs (every op, random addresses and constants)
+ * are evaluated pruned and unpruned with the same generator seed; fitness,
+ * attempted steps, every recorded error and the final generator state must
+ * be bitwise equal.  Hand-built cases check what is removed and what must
+ * stay (state carried from Learn into the next Predict, random ops,
+ * partial writes by const-set ops).
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include "testutil.h"
+
+static const zj_shape shape553 = { 4, 5, 5, 3 };
+
+/* --------------------------------------------------- random programs */
+
+static int
+rand_in (zj_kind k, const zj_shape *sh, zj_rng *g)
+{
+  switch (k)
+    {
+    case ZJ_KIND_S: return (int) zj_rng_below (g, (uint32_t) sh->ns);
+    case ZJ_KIND_V: return (int) zj_rng_below (g, (uint32_t) sh->nv);
+    case ZJ_KIND_M: return (int) zj_rng_below (g, (uint32_t) sh->nm);
+    default: return 0;
+    }
+}
+
+/* Outputs never touch s0 (label) or v0 (features), as in the search. */
+static int
+rand_out (zj_kind k, const zj_shape *sh, zj_rng *g)
+{
+  switch (k)
+    {
+    case ZJ_KIND_S: return 1 + (int) zj_rng_below (g, (uint32_t) sh->ns - 1);
+    case ZJ_KIND_V: return 1 + (int) zj_rng_below (g, (uint32_t) sh->nv - 1);
+    case ZJ_KIND_M: return (int) zj_rng_below (g, (uint32_t) sh->nm);
+    default: return 0;
+    }
+}
+
+static zj_instr
+rand_instr (const zj_shape *sh, zj_rng *g)
+{
+  const int op = (int) zj_rng_below (g, ZJ_NUM_OPS);
+  const zj_op_info *o = &zj_ops[op];
+  zj_instr in = zj_test_ins (op, rand_in (o->in1, sh, g), rand_in (o->in2, sh, g),
+                             rand_out (o->out, sh, g));
+  in.act = zj_rng_open (g, -1.0, 1.0);
+  for (int k = 0; k < 3; k++)
+    in.fd[k] = zj_rng_float (g, -1.0f, 1.0f);
+  if (o->data == ZJ_DATA_VSET || o->data == ZJ_DATA_MSET)
+    in.fd[0] = zj_rng_float (g, 0.0f, 1.0f);
+  if (o->data == ZJ_DATA_MSET)
+    in.fd[1] = zj_rng_float (g, 0.0f, 1.0f);
+  if (o->data == ZJ_DATA_GAUSS)
+    in.fd[1] = zj_rng_float (g, 0.0f, 1.0f);
+  return in;
+}
+
+static void
+rand_program (zj_program *p, const zj_shape *sh, zj_rng *g)
+{
+  static const int max_len[ZJ_NUM_COMPONENTS] = { 5, 8, 8 };
+  zj_program_clear (p);
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    {
+      int n = (int) zj_rng_below (g, (uint32_t) max_len[c] + 1);
+      for (int i = 0; i < n; i++)
+        zj_fn_push (&p->fn[c], rand_instr (sh, g));
+    }
+}
+
+/* Features N(0, 1); label = a fixed linear function of them (for
+   accuracy: whether it is positive). */
+static zj_task *
+make_task (int F, int ntr, int nva, int epochs, zj_eval_type et, uint64_t seed)
+{
+  zj_rng g;
+  zj_rng_seed (&g, seed);
+  const int n = ntr + nva;
+  double *x = malloc (sizeof (double) * (size_t) (n * F));
+  double *y = malloc (sizeof (double) * (size_t) n);
+  for (int e = 0; e < n; e++)
+    {
+      double s = 0.0;
+      for (int i = 0; i < F; i++)
+        {
+          x[e * F + i] = zj_rng_normal (&g);
+          s += x[e * F + i] * (i % 2 ? 0.5 : -0.25);
+        }
+      y[e] = et == ZJ_ACCURACY ? (s > 0.0) : s;
+    }
+  zj_task *t = zj_test_task (F, ntr, x, y, nva, x + ntr * F, y + ntr, epochs, et);
+  free (x);
+  free (y);
+  return t;
+}
+
+#define NERR 64
+
+typedef struct {
+  double fitness;
+  long steps;
+  bool aborted;
+  int ntr, nva;
+  double tr[NERR], va[NERR];
+  zj_rng rng;
+} outcome;
+
+static void
+evaluate (const zj_program *p, const zj_shape *sh, bool prune, const zj_task *t,
+          zj_workspace *ws, outcome *out, size_t *kept)
+{
+  zj_error err;
+  zj_prepared *pp = zj_prepare (p, sh, prune, &err);
+  cr_assert_not_null (pp, "%s", err.msg);
+  if (kept)
+    *kept = zj_program_size (zj_prepared_program (pp));
+  zj_eval_opts o;
+  zj_eval_opts_default (&o);
+  o.record_errors = NERR;
+  zj_eval_result res = { 0 };
+  res.train_err = out->tr;
+  res.valid_err = out->va;
+  memset (out->tr, 0, sizeof out->tr);
+  memset (out->va, 0, sizeof out->va);
+  zj_rng_seed (&out->rng, 12345);
+  out->fitness = zj_interp_eval_task (pp, t, &o, &out->rng, ws, &res);
+  out->steps = res.train_steps;
+  out->aborted = res.aborted;
+  out->ntr = res.n_train_err;
+  out->nva = res.n_valid_err;
+  zj_prepared_free (pp);
+}
+
+static void
+assert_same_outcome (const zj_program *p, const outcome *a, const outcome *b)
+{
+  bool same = memcmp (&a->fitness, &b->fitness, sizeof a->fitness) == 0
+              && a->steps == b->steps && a->aborted == b->aborted
+              && a->ntr == b->ntr && a->nva == b->nva
+              && memcmp (a->tr, b->tr, sizeof a->tr) == 0
+              && memcmp (a->va, b->va, sizeof a->va) == 0
+              && memcmp (&a->rng, &b->rng, sizeof a->rng) == 0;
+  if (!same)
+    {
+      fprintf (stderr, "pruning changed the evaluation of:\n");
+      zj_program_print (p, true, stderr);
+    }
+  cr_assert (same, "unpruned %.17g (%ld steps) vs pruned %.17g (%ld steps)",
+             a->fitness, a->steps, b->fitness, b->steps);
+}
+
+Test (prune, random_programs_keep_their_fitness, .timeout = 60)
+{
+  const int sizes[] = { 2, 4, 8 };
+  zj_rng g;
+  zj_rng_seed (&g, 424242);
+  zj_program p;
+  zj_program_init (&p);
+  size_t total = 0, kept_total = 0;
+  int nonzero = 0;
+  for (int k = 0; k < 3; k++)
+    {
+      zj_shape sh = shape553;
+      sh.F = sizes[k];
+      zj_task *tasks[2] = {
+        make_task (sh.F, 12, 6, 2, ZJ_RMS_ERROR, 1 + k),
+        make_task (sh.F, 12, 6, 2, ZJ_ACCURACY, 11 + k),
+      };
+      zj_workspace *ws = zj_workspace_new (&sh);
+      for (int n = 0; n < 1500; n++)
+        {
+          rand_program (&p, &sh, &g);
+          const zj_task *t = tasks[n % 2];
+          outcome full, pruned;
+          size_t kept;
+          evaluate (&p, &sh, false, t, ws, &full, NULL);
+          evaluate (&p, &sh, true, t, ws, &pruned, &kept);
+          assert_same_outcome (&p, &full, &pruned);
+          total += zj_program_size (&p);
+          kept_total += kept;
+          nonzero += full.fitness > 0.0;
+        }
+      for (int i = 0; i < 2; i++)
+        {
+          zj_task_free (tasks[i]);
+          free (tasks[i]);
+        }
+      zj_workspace_free (ws);
+    }
+  /* The property is only meaningful if pruning removes a fair share and
+     a fair share of programs reach a nonzero fitness. */
+  cr_assert (kept_total < total * 3 / 4, "kept %zu of %zu", kept_total, total);
+  cr_assert (nonzero > 100, "only %d programs with nonzero fitness", nonzero);
+  zj_program_free (&p);
+}
+
+/* ---------------------------------------------------- hand-built cases */
+
+static zj_instr
+cset (int out, double x)
+{
+  zj_instr in = zj_test_ins (ZJ_SCALAR_CONST_SET_OP, 0, 0, out);
+  in.act = x;
+  return in;
+}
+
+/* Prunes p; checks the result equals `want` and that the evaluation on a
+   small regression task is unchanged. */
+static void
+check_pruned (const zj_program *p, const zj_program *want)
+{
+  zj_error err;
+  zj_prepared *pp = zj_prepare (p, &shape553, true, &err);
+  cr_assert_not_null (pp, "%s", err.msg);
+  const zj_program *got = zj_prepared_program (pp);
+  if (!zj_program_equal (got, want))
+    {
+      fprintf (stderr, "pruned:\n");
+      zj_program_print (got, false, stderr);
+      fprintf (stderr, "expected:\n");
+      zj_program_print (want, false, stderr);
+    }
+  cr_assert (zj_program_equal (got, want), "pruned program differs");
+  zj_prepared_free (pp);
+
+  zj_task *t = make_task (4, 20, 10, 3, ZJ_RMS_ERROR, 99);
+  zj_workspace *ws = zj_workspace_new (&shape553);
+  outcome a, b;
+  evaluate (p, &shape553, false, t, ws, &a, NULL);
+  evaluate (p, &shape553, true, t, ws, &b, NULL);
+  assert_same_outcome (p, &a, &b);
+  zj_workspace_free (ws);
+  zj_task_free (t);
+  free (t);
+}
+
+/* LINEAR from the reference, Learn updating v1 read by the next Predict. */
+static void
+push_linear (zj_program *p)
+{
+  zj_fn_push (&p->fn[ZJ_SETUP], cset (2, 0.01));
+  zj_fn_push (&p->fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 1, 0, 1));
+  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_DIFF_OP, 0, 1, 3));
+  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_PRODUCT_OP, 2, 3, 3));
+  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 3, 0, 2));
+  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
+}
+
+Test (prune, dead_instructions_removed)
+{
+  zj_program p, want;
+  zj_program_init (&p);
+  zj_program_init (&want);
+  push_linear (&want);
+  push_linear (&p);
+  zj_fn_insert (&p.fn[ZJ_SETUP], 0, cset (4, 0.5));              /* never read */
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_SUM_OP, 2, 2, 4));
+  zj_fn_insert (&p.fn[ZJ_LEARN], 0, zj_test_ins (ZJ_MATRIX_TRANSPOSE_OP, 0, 0, 1));
+  zj_fn_insert (&p.fn[ZJ_PREDICT], 0, zj_test_ins (ZJ_NO_OP, 0, 0, 0));
+  /* Overwritten before it is read: the first s1 of Predict. */
+  zj_fn_insert (&p.fn[ZJ_PREDICT], 0, zj_test_ins (ZJ_SCALAR_SUM_OP, 2, 2, 1));
+  check_pruned (&p, &want);
+  zj_program_free (&p);
+  zj_program_free (&want);
+}
+
+Test (prune, learn_state_feeding_next_predict_is_kept)
+{
+  /* Predict: s1 = s2 * s3.  Learn: s2 = s4 + s0; s4 = s0 * s0.  s4 only
+     matters through the NEXT example's Learn -> Predict: a fixed point. */
+  zj_program p;
+  zj_program_init (&p);
+  zj_fn_push (&p.fn[ZJ_SETUP], cset (3, 0.5));
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_PRODUCT_OP, 2, 3, 1));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_SUM_OP, 4, 0, 2));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_PRODUCT_OP, 0, 0, 4));
+  check_pruned (&p, &p);
+
+  /* LINEAR: every Learn instruction feeds the next Predict. */
+  zj_program_clear (&p);
+  push_linear (&p);
+  check_pruned (&p, &p);
+  zj_program_free (&p);
+}
+
+Test (prune, predict_state_carried_through_validation_is_kept)
+{
+  /* Predict: s1 = s2 + s0; s2 = s1 + s3.  Learn: s2 = s3 * s3.  In
+     training Learn overwrites s2, so Predict's write of s2 matters only
+     from one validation example to the next (Predict -> Predict). */
+  zj_program p;
+  zj_program_init (&p);
+  zj_fn_push (&p.fn[ZJ_SETUP], cset (3, 0.25));
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_SUM_OP, 2, 0, 1));
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_SUM_OP, 1, 3, 2));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_PRODUCT_OP, 3, 3, 2));
+  check_pruned (&p, &p);
+  zj_program_free (&p);
+}
+
+Test (prune, executor_inputs_do_not_carry_liveness)
+{
+  /* Learn writes v0 and s0: the executor overwrites both before the next
+     Predict or Learn, so only uses inside the same Learn count. */
+  zj_program p, want;
+  zj_program_init (&p);
+  zj_program_init (&want);
+  zj_fn_push (&p.fn[ZJ_SETUP], cset (2, 0.5));
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_SUM_OP, 3, 2, 1));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_SUM_OP, 2, 2, 0));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_PRODUCT_OP, 0, 0, 3));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_BROADCAST_OP, 2, 0, 0));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_SUM_OP, 2, 2, 0));
+  zj_program_copy (&want, &p);
+  zj_fn_remove (&want.fn[ZJ_LEARN], 3);
+  zj_fn_remove (&want.fn[ZJ_LEARN], 2);
+  check_pruned (&p, &want);
+  zj_program_free (&p);
+  zj_program_free (&want);
+}
+
+Test (prune, random_ops_are_kept)
+{
+  zj_program p;
+  zj_program_init (&p);
+  push_linear (&p);
+  zj_instr u = zj_test_ins (ZJ_SCALAR_UNIFORM_SET_OP, 0, 0, 4);
+  u.fd[0] = -1.0f;
+  u.fd[1] = 1.0f;
+  zj_instr gm = zj_test_ins (ZJ_MATRIX_GAUSSIAN_SET_OP, 0, 0, 2);
+  gm.fd[1] = 0.5f;
+  zj_instr gv = zj_test_ins (ZJ_VECTOR_GAUSSIAN_SET_OP, 0, 0, 4);
+  gv.fd[1] = 1.0f;
+  zj_fn_insert (&p.fn[ZJ_SETUP], 0, u);
+  zj_fn_push (&p.fn[ZJ_PREDICT], gm);
+  zj_fn_push (&p.fn[ZJ_LEARN], gv);
+  /* The draws shift later ones, so the outcome must match too (checked
+     inside check_pruned, including the final generator state). */
+  check_pruned (&p, &p);
+  zj_program_free (&p);
+}
+
+Test (prune, const_set_does_not_kill_liveness)
+{
+  /* Setup: s2 = 0.5; v1 = bcast(s2); v1[0] = 3.  The element write leaves
+     the rest of v1 live, so the broadcast and s2 stay. */
+  zj_program p;
+  zj_program_init (&p);
+  zj_instr vset = zj_test_ins (ZJ_VECTOR_CONST_SET_OP, 0, 0, 1);
+  vset.fd[0] = 0.1f;
+  vset.fd[1] = 3.0f;
+  zj_fn_push (&p.fn[ZJ_SETUP], cset (2, 0.5));
+  zj_fn_push (&p.fn[ZJ_SETUP], zj_test_ins (ZJ_SCALAR_BROADCAST_OP, 2, 0, 1));
+  zj_fn_push (&p.fn[ZJ_SETUP], vset);
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 1, 0, 1));
+  check_pruned (&p, &p);
+
+  /* Same for a matrix element. */
+  zj_program_clear (&p);
+  zj_instr mset = zj_test_ins (ZJ_MATRIX_CONST_SET_OP, 0, 0, 1);
+  mset.fd[0] = 0.6f;
+  mset.fd[1] = 0.3f;
+  mset.fd[2] = -2.0f;
+  zj_fn_push (&p.fn[ZJ_SETUP], cset (2, 0.5));
+  zj_fn_push (&p.fn[ZJ_SETUP], zj_test_ins (ZJ_SCALAR_MATRIX_PRODUCT_OP, 2, 2, 1));
+  zj_fn_push (&p.fn[ZJ_SETUP], mset);
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_MATRIX_VECTOR_PRODUCT_OP, 1, 0, 2));
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_NORM_OP, 2, 0, 1));
+  check_pruned (&p, &p);
+
+  /* A full write does kill: the first broadcast and its input go. */
+  zj_program want;
+  zj_program_init (&want);
+  zj_program_clear (&p);
+  zj_fn_push (&p.fn[ZJ_SETUP], cset (2, 0.5));
+  zj_fn_push (&p.fn[ZJ_SETUP], zj_test_ins (ZJ_SCALAR_BROADCAST_OP, 2, 0, 1));
+  zj_fn_push (&p.fn[ZJ_SETUP], cset (3, 0.25));
+  zj_fn_push (&p.fn[ZJ_SETUP], zj_test_ins (ZJ_SCALAR_BROADCAST_OP, 3, 0, 1));
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 1, 0, 1));
+  zj_program_copy (&want, &p);
+  zj_fn_remove (&want.fn[ZJ_SETUP], 1);
+  zj_fn_remove (&want.fn[ZJ_SETUP], 0);
+  check_pruned (&p, &want);
+  zj_program_free (&want);
+  zj_program_free (&p);
+}
