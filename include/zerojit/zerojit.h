@@ -109,9 +109,12 @@ int zj_program_check (const zj_program *p, const zj_shape *shape, zj_error *err)
    constants when lossless (round-trips exactly). */
 void zj_program_print (const zj_program *p, bool lossless, FILE *out);
 char *zj_program_to_string (const zj_program *p, bool lossless); /* malloc'd */
+/* One instruction's form (e.g. "s1 = dot(v1, v0)"), without the indent
+   or newline. */
 void zj_instr_print (const zj_instr *in, bool lossless, FILE *out);
 /* Parse the printed form.  filename is used in messages
-   ("FILE:LINE: unexpected token 'x'"). */
+   ("FILE:LINE: unknown instruction near 'x'").  out must be initialised;
+   it is replaced on success and left alone on error. */
 int zj_program_parse (const char *text, const char *filename, zj_program *out,
                       zj_error *err);
 int zj_program_load (const char *path, zj_program *out, zj_error *err);
