@@ -1,5 +1,22 @@
-/* task.c -- generated tasks: data, labels and epoch orders. */
+/* task.c -- generated tasks: seeds, assembly of a collection, freeing.
+ *
+ * A collection's specs are expanded in order into num_tasks tasks each;
+ * a task's position in that flat list is its index (the FEC key).  The
+ * data of each task type come from task_gen.c.
+ */
 #include "internal.h"
+#include "task_gen.h"
+#include <zerojit/spec.h>
+#include <string.h>
+
+/* Default seeds of the original (reference 8.2). */
+static const uint32_t default_param_seeds[] = {
+  1001, 1012, 1010, 1000, 1006, 1008, 1007, 1003
+};
+static const uint32_t default_data_seeds[] = {
+  11001, 11012, 11010, 11000, 11006, 11008, 11007, 11003
+};
+#define N_DEFAULT_SEEDS 8
 
 void
 zj_task_free (zj_task *t)
@@ -13,4 +30,136 @@ zj_task_free (zj_task *t)
   free (t->order);
   t->train_x = t->train_y = t->valid_x = t->valid_y = NULL;
   t->order = NULL;
+}
+
+void
+zj_tasks_free (zj_task *tasks, int n)
+{
+  if (!tasks)
+    return;
+  for (int i = 0; i < n; i++)
+    zj_task_free (&tasks[i]);
+  free (tasks);
+}
+
+uint32_t
+zj_task_seed (const uint32_t *list, int n, bool data, int i)
+{
+  if (n == 0)
+    {
+      list = data ? default_data_seeds : default_param_seeds;
+      n = N_DEFAULT_SEEDS;
+    }
+  if (i < n)
+    return list[i];
+  return list[n - 1] + (uint32_t) (i - n + 1);   /* wraps mod 2^32 */
+}
+
+static int
+task_make (const zj_task_spec *s, int i, zj_task *t, zj_error *err)
+{
+  memset (t, 0, sizeof *t);
+  t->F = s->features_size;
+  t->epochs = s->num_train_epochs;
+  t->eval_type = s->eval_type;
+  t->data_seed = zj_task_seed (s->data_seeds, s->n_data_seeds, true, i);
+  t->param_seed = zj_task_seed (s->param_seeds, s->n_param_seeds, false, i);
+  if (s->type == ZJ_TASK_UNIT_TEST_FIXED)
+    {
+      t->n_train = s->fixed_n_train;
+      t->n_valid = s->fixed_n_valid;
+    }
+  else
+    {
+      t->n_train = s->num_train_examples;
+      t->n_valid = s->num_valid_examples;
+    }
+  if (!zj_features_size_ok (t->F) || t->n_train <= 0 || t->n_valid <= 0
+      || t->epochs <= 0)
+    {
+      zj_error_set (err, "invalid task spec (features_size %d, %d train, "
+                    "%d valid examples, %d epochs)", t->F, t->n_train,
+                    t->n_valid, t->epochs);
+      return -1;
+    }
+  const size_t F = (size_t) t->F;
+  t->train_x = zj_aligned_alloc (sizeof (double) * (size_t) t->n_train * F);
+  t->train_y = zj_aligned_alloc (sizeof (double) * (size_t) t->n_train);
+  t->valid_x = zj_aligned_alloc (sizeof (double) * (size_t) t->n_valid * F);
+  t->valid_y = zj_aligned_alloc (sizeof (double) * (size_t) t->n_valid);
+  t->order = zj_xmalloc (sizeof (int) * (size_t) t->n_train
+                         * (size_t) t->epochs);
+  if (zj_task_fill (s, t, err) != 0)
+    return -1;
+  zj_task_epoch_orders (t);
+  return 0;
+}
+
+int
+zj_tasks_generate (const zj_task_collection *c, zj_task **tasks, int *n,
+                   zj_error *err)
+{
+  int total = 0;
+  for (int s = 0; s < c->n; s++)
+    total += c->specs[s].num_tasks;
+  zj_task *out = zj_xcalloc ((size_t) (total ? total : 1), sizeof *out);
+  int k = 0;
+  for (int s = 0; s < c->n; s++)
+    for (int i = 0; i < c->specs[s].num_tasks; i++, k++)
+      {
+        if (task_make (&c->specs[s], i, &out[k], err) != 0)
+          {
+            char why[sizeof err->msg];
+            if (err)
+              {
+                memcpy (why, err->msg, sizeof why);
+                zj_error_set (err, "tasks[%d] (task %d of that spec): %s",
+                              s, i, why);
+              }
+            zj_tasks_free (out, k + 1);
+            *tasks = NULL;
+            *n = 0;
+            return -1;
+          }
+        out[k].index = k;
+      }
+  *tasks = out;
+  *n = total;
+  return 0;
+}
+
+uint32_t
+zj_hash_mix_list (const uint64_t *values, int n)
+{
+  uint64_t h = 42;
+  for (int i = 0; i < n; i++)
+    h = zj_hash_mix (h, values[i]);
+  return (uint32_t) h;
+}
+
+static void
+redraw (zj_rng *r, uint32_t **seeds, int *n, int count)
+{
+  free (*seeds);
+  *seeds = zj_xmalloc (sizeof **seeds * (size_t) (count ? count : 1));
+  for (int i = 0; i < count; i++)
+    (*seeds)[i] = zj_rng_seed32 (r);
+  *n = count;
+}
+
+void
+zj_task_collection_randomize_seeds (zj_task_collection *c, uint32_t base_seed)
+{
+  const uint64_t pv[2] = { ZJ_SEED_SALT_PARAM, base_seed };
+  const uint64_t dv[2] = { ZJ_SEED_SALT_DATA, base_seed };
+  zj_rng pr, dr;
+  zj_rng_seed (&pr, zj_hash_mix_list (pv, 2));
+  zj_rng_seed (&dr, zj_hash_mix_list (dv, 2));
+  /* Both generators run on across the specs of the collection. */
+  for (int s = 0; s < c->n; s++)
+    {
+      zj_task_spec *t = &c->specs[s];
+      redraw (&pr, &t->param_seeds, &t->n_param_seeds, t->num_tasks);
+      redraw (&dr, &t->data_seeds, &t->n_data_seeds, t->num_tasks);
+    }
 }
