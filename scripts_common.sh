@@ -4,7 +4,7 @@
 # ZJ_CONFIGURE_FLAGS.
 
 zj_packages="build-essential autoconf automake libtool pkg-config autoconf-archive
-libgccjit-12-dev libsleef-dev libcriterion-dev"
+libgccjit-12-dev libsleef-dev libcriterion-dev zlib1g-dev dataset-fashion-mnist"
 
 zj_install_packages () {
   missing=""

@@ -8,6 +8,7 @@
 #include "internal.h"
 #include "reduce.h"
 #include "task_gen.h"
+#include "dataset.h"
 #include <string.h>
 
 static void
@@ -165,9 +166,7 @@ zj_task_fill (const zj_task_spec *s, zj_task *t, zj_error *err)
       fill_set (t->valid_x, t->valid_y, t->n_valid, t->F, s->increment, 0.0);
       return 0;
     case ZJ_TASK_PROJECTED_BINARY_CLASSIFICATION:
-      zj_error_set (err, "projected_binary_classification_task: dataset "
-                    "loading is not available in this build");
-      return -1;
+      return zj_task_fill_projected (s, t, err);   /* task_projected.c */
     default:
       zj_error_set (err, "task spec has no task type");
       return -1;

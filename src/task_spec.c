@@ -245,8 +245,10 @@ projected_check (ctx *c, const zj_tp_node *msg, void *obj,
   if (zj_spec_got (d, seen, "dataset"))
     return zj_spec_err_msg (c, msg, d->name, "an inline 'dataset' is not supported; "
                     "give 'path' to the folder of dataset files");
-  if (!t->path)
-    return zj_spec_err_msg (c, msg, d->name, "missing required field 'path'");
+  /* fashion_mnist and mnist have default locations (src/dataset.h). */
+  if (!t->path && t->dataset_name && !strcmp (t->dataset_name, "csv"))
+    return zj_spec_err_msg (c, msg, d->name, "dataset_name 'csv' needs "
+                            "'path' (the CSV file)");
   if (!zj_spec_got (d, seen, "positive_class") != !zj_spec_got (d, seen, "negative_class"))
     return zj_spec_err_msg (c, msg, d->name, "give both positive_class and "
                     "negative_class, or neither");
