@@ -1,0 +1,96 @@
+/* jit.h -- the libgccjit tier: programs lowered to native SIMD code.
+ *
+ * A zj_jit compiles a prepared program into one native function that runs
+ * a whole task evaluation exactly like zj_interp_eval_task (bit-identical
+ * fitness, errors and final workspace memory).  Code depends only on the
+ * program's structure (ops and addresses, shape, eval type); constants are
+ * data, so every candidate with the same structure shares one compile.
+ * Compiled code is kept in an LRU cache bounded by entries and bytes.
+ *
+ * A compile failure is never fatal: it is reported in zj_error and counted,
+ * and the caller falls back to the interpreter.  Available only when the
+ * library was configured with libgccjit (zj_jit_available()).
+ */
+#ifndef ZEROJIT_JIT_H
+#define ZEROJIT_JIT_H
+
+#include <zerojit/zerojit.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct zj_jit zj_jit;
+/* Compiled code for one structure; reference-counted. */
+typedef struct zj_jit_code zj_jit_entry;
+
+typedef struct zj_jit_opts {
+  int opt_level;              /* libgccjit -O level, default 1 */
+  const char *isa;            /* NULL/"auto", "avx2", "avx", "sse2" */
+  size_t cache_max_entries;   /* default 4096 */
+  size_t cache_max_bytes;     /* default 256 MiB (estimated code size) */
+  int worker_recycle;         /* >0: compile in forked worker processes to
+                                 shared objects, a new process every this
+                                 many compiles (bounded memory); 0: in-process */
+  bool background;            /* run a background compile thread for
+                                 zj_jit_request / zj_jit_poll */
+} zj_jit_opts;
+
+typedef struct zj_jit_stats {
+  long compiles, hits, misses, evictions, failures;
+  double compile_ms;          /* total wall time spent compiling */
+  size_t entries, bytes;
+} zj_jit_stats;
+
+bool zj_jit_available (void);
+void zj_jit_opts_default (zj_jit_opts *o);
+zj_jit *zj_jit_new (const zj_jit_opts *o, zj_error *err);
+void zj_jit_free (zj_jit *jit);
+
+/* Compiled code for pp (compiles synchronously on a miss).  Returns a
+   reference the caller gives back with zj_jit_release, or NULL with err
+   set (fall back to the interpreter).  Thread-safe. */
+zj_jit_entry *zj_jit_get (zj_jit *jit, const zj_prepared *pp,
+                          zj_eval_type et, zj_error *err);
+void zj_jit_release (zj_jit *jit, zj_jit_entry *e);
+/* Entries for n programs; the cache misses are compiled together in one
+   libgccjit context (one assembler/linker run: much cheaper per program).
+   0, or -1 with err set and every out[i] NULL.  In-process compile only. */
+int zj_jit_get_batch (zj_jit *jit, int n, const zj_prepared *const *pps,
+                      const zj_eval_type *ets, zj_jit_entry **out,
+                      zj_error *err);
+
+/* Asynchronous path: queue a compile for the background thread (no-op if
+   cached or already queued); poll returns a reference once it is ready,
+   or NULL (not yet, or failed: then err is set and *failed is true). */
+int zj_jit_request (zj_jit *jit, const zj_prepared *pp, zj_eval_type et,
+                    zj_error *err);
+zj_jit_entry *zj_jit_poll (zj_jit *jit, const zj_prepared *pp,
+                           zj_eval_type et, bool *failed, zj_error *err);
+
+/* Same contract as zj_interp_eval_task.  The entry must come from pp's
+   structure; if it does not, the interpreter is used. */
+double zj_jit_eval_task (const zj_jit_entry *e, const zj_prepared *pp,
+                         const zj_task *t, const zj_eval_opts *o, zj_rng *rng,
+                         zj_workspace *ws, zj_eval_result *res);
+
+void zj_jit_get_stats (zj_jit *jit, zj_jit_stats *s);
+
+/* Hash of the pruned program's live instructions' ops and addresses, F,
+   address counts and eval type: the code cache key. */
+uint64_t zj_structure_hash (const zj_program *pruned, const zj_shape *shape,
+                            zj_eval_type et);
+/* Constant table of a program (activation data, float data, const-set
+   element indices) in the order the code reads it. */
+int zj_jit_const_count (const zj_program *p);
+void zj_jit_const_fill (const zj_program *p, int F, double *k);
+
+/* Inspection: emit = "c" (libgccjit's C reproducer of the IR) or "asm"
+   (the generated assembly).  isa/opt_level as in zj_jit_opts (NULL = auto). */
+int zj_jit_dump (const zj_prepared *pp, zj_eval_type et, const char *emit,
+                 const zj_jit_opts *o, FILE *out, zj_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ZEROJIT_JIT_H */

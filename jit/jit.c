@@ -1,0 +1,708 @@
+/* jit.c -- the public JIT API: contexts, compiling, the cached entry
+ * lookup, asynchronous requests, evaluation through native code, dumps.
+ *
+ * One zj_jit owns its options, instruction-set choice, code cache and
+ * counters behind one mutex.  Compiles run outside the mutex (libgccjit
+ * serialises them internally anyway), either in this process or in forked
+ * worker processes (worker.c) when memory must stay bounded.
+ */
+#include "config.h"
+#include "jit_internal.h"
+#include <pthread.h>
+#include <sleef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ZJ_NATIVE_NAME "zj_native"
+
+/* ---------------------------------------------------------------- isa */
+void
+zj_isa_choose (zj_isa *isa, const char *name, int opt_level)
+{
+  memset (isa, 0, sizeof *isa);
+  isa->opt_level = opt_level;
+  __builtin_cpu_init ();
+  if (!name || !strcmp (name, "auto"))
+    name = __builtin_cpu_supports ("avx2") ? "avx2"
+         : __builtin_cpu_supports ("avx") ? "avx" : "sse2";
+  if (!strcmp (name, "avx2"))
+    {
+      isa->avx = true;
+      isa->flags[isa->nflags++] = "-mavx2";
+    }
+  else if (!strcmp (name, "avx"))
+    {
+      isa->avx = true;
+      isa->flags[isa->nflags++] = "-mavx";
+    }
+  /* "sse2": the x86-64 baseline, 2-lane vectors, no flag needed. */
+}
+
+void
+zj_jit_context_setup (gcc_jit_context *ctx, const zj_isa *isa)
+{
+  gcc_jit_context_set_int_option (ctx, GCC_JIT_INT_OPTION_OPTIMIZATION_LEVEL,
+                                  isa->opt_level);
+  gcc_jit_context_set_bool_print_errors_to_stderr (ctx, 0);
+  gcc_jit_context_set_bool_allow_unreachable_blocks (ctx, 1);
+  /* Bit identity with the interpreter: no FMA contraction. */
+  gcc_jit_context_add_command_line_option (ctx, "-ffp-contract=off");
+  gcc_jit_context_add_command_line_option (ctx, "-fno-math-errno");
+  /* Caps GCC's garbage-collected heap (~60 MB instead of ~300 MB). */
+  gcc_jit_context_add_command_line_option (ctx, "--param=ggc-min-heapsize=16384");
+  for (int i = 0; i < isa->nflags; i++)
+    gcc_jit_context_add_command_line_option (ctx, isa->flags[i]);
+}
+
+static double
+rt_rng_open (void *r, double lo, double hi)
+{
+  return zj_rng_open (r, lo, hi);
+}
+
+static double
+rt_rng_gauss (void *r, double m, double s)
+{
+  return zj_rng_gaussian (r, m, s);
+}
+
+void
+zj_jit_rt_table (void *rt[ZJ_RT_COUNT])
+{
+  rt[ZJ_RT_SIN] = (void *) Sleef_sin_u10;
+  rt[ZJ_RT_COS] = (void *) Sleef_cos_u10;
+  rt[ZJ_RT_TAN] = (void *) Sleef_tan_u10;
+  rt[ZJ_RT_ASIN] = (void *) Sleef_asin_u10;
+  rt[ZJ_RT_ACOS] = (void *) Sleef_acos_u10;
+  rt[ZJ_RT_ATAN] = (void *) Sleef_atan_u10;
+  rt[ZJ_RT_EXP] = (void *) Sleef_exp_u10;
+  rt[ZJ_RT_LOG] = (void *) Sleef_log_u10;
+  rt[ZJ_RT_SIGMOID] = (void *) zj_sigmoid;
+  rt[ZJ_RT_RNG_OPEN] = (void *) rt_rng_open;
+  rt[ZJ_RT_RNG_GAUSS] = (void *) rt_rng_gauss;
+  rt[ZJ_RT_RMS_FITNESS] = (void *) zj_rms_fitness;
+}
+
+/* --------------------------------------------------------- the context */
+typedef struct zj_request {
+  uint64_t hash;
+  uint16_t *key;
+  size_t nkey;
+  zj_program prog;
+  zj_shape shape;
+  zj_eval_type et;
+  struct zj_request *next;
+} zj_request;
+
+#define ZJ_FAILED_MAX 256
+
+struct zj_jit {
+  zj_jit_opts opts;
+  zj_isa isa;
+  void *rt[ZJ_RT_COUNT];
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  zj_cache cache;
+  long compiles, failures;
+  double compile_ms;
+  zj_workers *workers;
+  /* background compiles */
+  pthread_t thread;
+  bool thread_on, stop;
+  zj_request *queue, *queue_tail, *busy;
+  uint64_t failed[ZJ_FAILED_MAX];
+  int nfailed;
+  char failed_msg[ZJ_FAILED_MAX][sizeof (zj_error)];
+};
+
+bool
+zj_jit_available (void)
+{
+  return true;
+}
+
+void
+zj_jit_opts_default (zj_jit_opts *o)
+{
+  memset (o, 0, sizeof *o);
+  o->opt_level = 1;
+  o->cache_max_entries = 4096;
+  o->cache_max_bytes = (size_t) 256 << 20;
+}
+
+static double
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void *bg_main (void *arg);
+
+zj_jit *
+zj_jit_new (const zj_jit_opts *o, zj_error *err)
+{
+  zj_jit_opts def;
+  if (!o)
+    {
+      zj_jit_opts_default (&def);
+      o = &def;
+    }
+  if (o->isa && strcmp (o->isa, "auto") && strcmp (o->isa, "avx2")
+      && strcmp (o->isa, "avx") && strcmp (o->isa, "sse2"))
+    {
+      zj_error_set (err, "jit/jit.c: unknown isa '%s' (auto, avx2, avx, sse2)", o->isa);
+      return NULL;
+    }
+  zj_jit *j = zj_xcalloc (1, sizeof *j);
+  j->opts = *o;
+  zj_isa_choose (&j->isa, o->isa, o->opt_level < 0 ? 1 : o->opt_level);
+  zj_jit_rt_table (j->rt);
+  pthread_mutex_init (&j->mu, NULL);
+  pthread_cond_init (&j->cv, NULL);
+  zj_cache_init (&j->cache, o->cache_max_entries, o->cache_max_bytes);
+  if (o->worker_recycle > 0)
+    {
+      j->workers = zj_workers_new (o->worker_recycle, NULL, err);
+      if (!j->workers)
+        {
+          zj_jit_free (j);
+          return NULL;
+        }
+    }
+  if (o->background)
+    {
+      if (pthread_create (&j->thread, NULL, bg_main, j) != 0)
+        {
+          zj_error_set (err, "jit/jit.c: cannot start the compile thread");
+          zj_jit_free (j);
+          return NULL;
+        }
+      j->thread_on = true;
+    }
+  return j;
+}
+
+static void
+request_free (zj_request *r)
+{
+  zj_program_free (&r->prog);
+  free (r->key);
+  free (r);
+}
+
+void
+zj_jit_free (zj_jit *j)
+{
+  if (!j)
+    return;
+  if (j->thread_on)
+    {
+      pthread_mutex_lock (&j->mu);
+      j->stop = true;
+      pthread_cond_broadcast (&j->cv);
+      pthread_mutex_unlock (&j->mu);
+      pthread_join (j->thread, NULL);
+    }
+  while (j->queue)
+    {
+      zj_request *r = j->queue;
+      j->queue = r->next;
+      request_free (r);
+    }
+  zj_cache_destroy (&j->cache);
+  zj_workers_free (j->workers);
+  pthread_mutex_destroy (&j->mu);
+  pthread_cond_destroy (&j->cv);
+  free (j);
+}
+
+/* Key of a prepared program, malloc'd. */
+static uint16_t *
+make_key (const zj_prepared *pp, zj_eval_type et, size_t *n)
+{
+  *n = zj_structure_key (&pp->prog, &pp->shape, et, NULL, 0);
+  uint16_t *key = zj_xmalloc (*n * sizeof *key);
+  zj_structure_key (&pp->prog, &pp->shape, et, key, *n);
+  return key;
+}
+
+uint64_t zj_structure_hash_key (const uint16_t *key, size_t n);
+
+/* Lowers n programs into one context (one as/ld/dlopen for all: the
+   fixed cost of a compile is most of it) and fills codes[i]->fn. */
+static int
+compile_inproc (const zj_isa *isa, int n, const zj_program *const *p,
+                const zj_shape *shape, const zj_eval_type *et,
+                zj_jit_code **codes, zj_error *err)
+{
+  gcc_jit_context *ctx = gcc_jit_context_acquire ();
+  if (!ctx)
+    {
+      zj_error_set (err, "jit/jit.c: gcc_jit_context_acquire failed");
+      return -1;
+    }
+  zj_jit_context_setup (ctx, isa);
+  int rc = 0;
+  char name[32];
+  for (int i = 0; i < n && rc == 0; i++)
+    {
+      snprintf (name, sizeof name, ZJ_NATIVE_NAME "_%d", i);
+      rc = zj_lower_program (ctx, isa, p[i], &shape[i], et[i], name, err);
+    }
+  gcc_jit_result *res = rc == 0 ? gcc_jit_context_compile (ctx) : NULL;
+  if (rc == 0 && !res)
+    {
+      const char *e = gcc_jit_context_get_first_error (ctx);
+      zj_error_set (err, "jit/jit.c: compile failed: %s", e ? e : "no code");
+      rc = -1;
+    }
+  gcc_jit_context_release (ctx);
+  if (rc != 0)
+    return -1;
+  zj_jit_lib *lib = zj_xcalloc (1, sizeof *lib);
+  lib->result = res;
+  lib->refs = n;
+  for (int i = 0; i < n; i++)
+    {
+      snprintf (name, sizeof name, ZJ_NATIVE_NAME "_%d", i);
+      codes[i]->lib = lib;
+      codes[i]->fn = (zj_native_fn) gcc_jit_result_get_code (res, name);
+    }
+  return 0;
+}
+
+static zj_jit_code *
+new_code (uint64_t hash, uint16_t *key, size_t nkey, const zj_shape *shape)
+{
+  zj_jit_code *code = zj_xcalloc (1, sizeof *code);
+  code->hash = hash;
+  code->key = key;
+  code->nkey = nkey;
+  code->refs = 1;
+  /* Rough code-size estimate: instructions x chunks touched. */
+  code->bytes = 4096 + nkey * 32 * (size_t) shape->F;
+  return code;
+}
+
+static void
+count_compile (zj_jit *j, int rc, int n, double ms)
+{
+  pthread_mutex_lock (&j->mu);
+  j->compile_ms += ms;
+  if (rc == 0)
+    j->compiles += n;
+  else
+    j->failures += n;
+  pthread_mutex_unlock (&j->mu);
+}
+
+/* Compiles (no lock held); returns a new entry with one reference. */
+static zj_jit_code *
+compile_code (zj_jit *j, const zj_program *p, const zj_shape *shape,
+              zj_eval_type et, uint64_t hash, uint16_t *key, size_t nkey,
+              zj_error *err)
+{
+  zj_jit_code *code = new_code (hash, key, nkey, shape);
+  double t0 = now_ms ();
+  int rc = j->workers ? zj_workers_compile (j->workers, &j->isa, p, shape, et, code, err)
+                      : compile_inproc (&j->isa, 1, &p, shape, &et, &code, err);
+  count_compile (j, rc, 1, now_ms () - t0);
+  if (rc != 0)
+    {
+      code->key = NULL;
+      zj_code_unref (code);
+      return NULL;
+    }
+  return code;
+}
+
+int
+zj_jit_get_batch (zj_jit *j, int n, const zj_prepared *const *pps,
+                  const zj_eval_type *ets, zj_jit_entry **out, zj_error *err)
+{
+  zj_jit_code *miss[n];
+  const zj_program *mp[n];
+  zj_shape ms[n];
+  zj_eval_type me[n];
+  int nm = 0;
+  pthread_mutex_lock (&j->mu);
+  for (int i = 0; i < n; i++)
+    {
+      size_t nkey;
+      uint16_t *key = make_key (pps[i], ets[i], &nkey);
+      uint64_t hash = zj_structure_hash_key (key, nkey);
+      out[i] = zj_cache_find (&j->cache, hash, key, nkey);
+      for (int m = 0; !out[i] && m < nm; m++)
+        if (miss[m]->hash == hash && miss[m]->nkey == nkey
+            && !memcmp (miss[m]->key, key, nkey * sizeof *key))
+          out[i] = miss[m];             /* a duplicate in this batch */
+      if (out[i])
+        {
+          free (key);
+          if (out[i]->refs > 0 && out[i]->fn == NULL)
+            out[i]->refs++;
+          continue;
+        }
+      miss[nm] = out[i] = new_code (hash, key, nkey, &pps[i]->shape);
+      out[i]->refs = 2;                 /* the cache's and the caller's */
+      mp[nm] = &pps[i]->prog;
+      ms[nm] = pps[i]->shape;
+      me[nm] = ets[i];
+      nm++;
+    }
+  pthread_mutex_unlock (&j->mu);
+  int rc = 0;
+  if (nm > 0)
+    {
+      double t0 = now_ms ();
+      rc = compile_inproc (&j->isa, nm, mp, ms, me, miss, err);
+      count_compile (j, rc, nm, now_ms () - t0);
+    }
+  pthread_mutex_lock (&j->mu);
+  for (int m = 0; m < nm; m++)
+    {
+      if (rc == 0)
+        {
+          zj_cache_insert (&j->cache, miss[m]);   /* the cache's reference */
+          continue;
+        }
+      for (int i = 0; i < n; i++)
+        if (out[i] == miss[m])
+          out[i] = NULL;
+      while (miss[m]->refs > 0)
+        zj_code_unref (miss[m]);
+    }
+  pthread_mutex_unlock (&j->mu);
+  if (rc != 0)
+    for (int i = 0; i < n; i++)
+      if (out[i])
+        {
+          zj_jit_release (j, out[i]);
+          out[i] = NULL;
+        }
+  return rc;
+}
+
+zj_jit_entry *
+zj_jit_get (zj_jit *j, const zj_prepared *pp, zj_eval_type et, zj_error *err)
+{
+  size_t nkey;
+  uint16_t *key = make_key (pp, et, &nkey);
+  uint64_t hash = zj_structure_hash_key (key, nkey);
+  pthread_mutex_lock (&j->mu);
+  zj_jit_code *c = zj_cache_find (&j->cache, hash, key, nkey);
+  pthread_mutex_unlock (&j->mu);
+  if (c)
+    {
+      free (key);
+      return c;
+    }
+  c = compile_code (j, &pp->prog, &pp->shape, et, hash, key, nkey, err);
+  if (!c)
+    {
+      free (key);
+      return NULL;
+    }
+  pthread_mutex_lock (&j->mu);
+  /* Another thread may have compiled the same structure meanwhile. */
+  zj_jit_code *other = zj_cache_find (&j->cache, hash, key, nkey);
+  if (other)
+    {
+      j->cache.hits--;
+      zj_code_unref (c);
+      c = other;
+    }
+  else
+    {
+      j->cache.misses--;     /* the first lookup counted this miss */
+      c->refs++;             /* the caller's reference */
+      zj_cache_insert (&j->cache, c);
+    }
+  pthread_mutex_unlock (&j->mu);
+  return c;
+}
+
+void
+zj_jit_release (zj_jit *j, zj_jit_entry *e)
+{
+  if (!e)
+    return;
+  pthread_mutex_lock (&j->mu);
+  zj_code_unref (e);
+  pthread_mutex_unlock (&j->mu);
+}
+
+/* ------------------------------------------------- background compiles */
+static bool
+queued (zj_jit *j, uint64_t hash)
+{
+  for (zj_request *r = j->queue; r; r = r->next)
+    if (r->hash == hash)
+      return true;
+  return j->busy && j->busy->hash == hash;
+}
+
+static int
+failed_index (zj_jit *j, uint64_t hash)
+{
+  for (int i = 0; i < j->nfailed; i++)
+    if (j->failed[i] == hash)
+      return i;
+  return -1;
+}
+
+int
+zj_jit_request (zj_jit *j, const zj_prepared *pp, zj_eval_type et, zj_error *err)
+{
+  if (!j->thread_on)
+    {
+      zj_error_set (err, "jit/jit.c: zj_jit_request needs opts.background");
+      return -1;
+    }
+  zj_request *r = zj_xcalloc (1, sizeof *r);
+  r->key = make_key (pp, et, &r->nkey);
+  r->hash = zj_structure_hash_key (r->key, r->nkey);
+  pthread_mutex_lock (&j->mu);
+  zj_jit_code *c = zj_cache_find (&j->cache, r->hash, r->key, r->nkey);
+  if (c || queued (j, r->hash) || failed_index (j, r->hash) >= 0)
+    {
+      if (c)
+        zj_code_unref (c);
+      else
+        j->cache.misses--;
+      j->cache.hits -= c != NULL;
+      pthread_mutex_unlock (&j->mu);
+      free (r->key);
+      free (r);
+      return 0;
+    }
+  j->cache.misses--;      /* counted when the compile finishes */
+  zj_program_init (&r->prog);
+  zj_program_copy (&r->prog, &pp->prog);
+  r->shape = pp->shape;
+  r->et = et;
+  if (j->queue_tail) j->queue_tail->next = r; else j->queue = r;
+  j->queue_tail = r;
+  pthread_cond_signal (&j->cv);
+  pthread_mutex_unlock (&j->mu);
+  return 0;
+}
+
+static void *
+bg_main (void *arg)
+{
+  zj_jit *j = arg;
+  pthread_mutex_lock (&j->mu);
+  for (;;)
+    {
+      while (!j->queue && !j->stop)
+        pthread_cond_wait (&j->cv, &j->mu);
+      if (j->stop)
+        break;
+      zj_request *r = j->queue;
+      j->queue = r->next;
+      if (!j->queue)
+        j->queue_tail = NULL;
+      j->busy = r;
+      pthread_mutex_unlock (&j->mu);
+      zj_error err;
+      zj_jit_code *c = compile_code (j, &r->prog, &r->shape, r->et, r->hash,
+                                     r->key, r->nkey, &err);
+      pthread_mutex_lock (&j->mu);
+      j->busy = NULL;
+      j->cache.misses++;
+      if (c)
+        {
+          r->key = NULL;       /* now owned by the entry */
+          zj_cache_insert (&j->cache, c);
+        }
+      else
+        {
+          int i = j->nfailed < ZJ_FAILED_MAX ? j->nfailed++ : (int) (r->hash % ZJ_FAILED_MAX);
+          j->failed[i] = r->hash;
+          memcpy (j->failed_msg[i], err.msg, sizeof err.msg);
+        }
+      request_free (r);
+    }
+  pthread_mutex_unlock (&j->mu);
+  return NULL;
+}
+
+zj_jit_entry *
+zj_jit_poll (zj_jit *j, const zj_prepared *pp, zj_eval_type et, bool *failed,
+             zj_error *err)
+{
+  size_t nkey;
+  uint16_t *key = make_key (pp, et, &nkey);
+  uint64_t hash = zj_structure_hash_key (key, nkey);
+  if (failed)
+    *failed = false;
+  pthread_mutex_lock (&j->mu);
+  zj_jit_code *c = zj_cache_find (&j->cache, hash, key, nkey);
+  if (!c)
+    {
+      j->cache.misses--;       /* polling is not a lookup miss */
+      int i = failed_index (j, hash);
+      if (i >= 0)
+        {
+          if (failed)
+            *failed = true;
+          zj_error_set (err, "%s", j->failed_msg[i]);
+        }
+    }
+  pthread_mutex_unlock (&j->mu);
+  free (key);
+  return c;
+}
+
+void
+zj_jit_get_stats (zj_jit *j, zj_jit_stats *s)
+{
+  pthread_mutex_lock (&j->mu);
+  s->compiles = j->compiles;
+  s->failures = j->failures;
+  s->compile_ms = j->compile_ms;
+  s->hits = j->cache.hits;
+  s->misses = j->cache.misses;
+  s->evictions = j->cache.evictions;
+  s->entries = j->cache.count;
+  s->bytes = j->cache.bytes;
+  pthread_mutex_unlock (&j->mu);
+}
+
+/* ---------------------------------------------------------- evaluation */
+int
+zj_jit_const_count (const zj_program *p)
+{
+  return zj_jit_nconsts (p);
+}
+
+void
+zj_jit_const_fill (const zj_program *p, int F, double *k)
+{
+  zj_jit_fill_consts (p, F, k);
+}
+
+static bool
+entry_matches (const zj_jit_code *e, const zj_prepared *pp, zj_eval_type et)
+{
+  uint16_t buf[1024];
+  size_t n = zj_structure_key (&pp->prog, &pp->shape, et, buf, 1024);
+  if (n != e->nkey)
+    return false;
+  if (n <= 1024)
+    return memcmp (buf, e->key, n * sizeof *buf) == 0;
+  uint16_t *key = zj_xmalloc (n * sizeof *key);
+  zj_structure_key (&pp->prog, &pp->shape, et, key, n);
+  bool same = memcmp (key, e->key, n * sizeof *key) == 0;
+  free (key);
+  return same;
+}
+
+double
+zj_jit_eval_task (const zj_jit_entry *e, const zj_prepared *pp, const zj_task *t,
+                  const zj_eval_opts *o, zj_rng *rng, zj_workspace *ws,
+                  zj_eval_result *res)
+{
+  if (!e || !entry_matches (e, pp, t->eval_type))
+    return zj_interp_eval_task (pp, t, o, rng, ws, res);
+  zj_eval_result local = { 0 };
+  if (!res)
+    res = &local;
+  zj_eval_opts def;
+  if (!o)
+    {
+      zj_eval_opts_default (&def);
+      o = &def;
+    }
+  const int nk = zj_jit_nconsts (&pp->prog);
+  double kstack[256], *k = nk <= 256 ? kstack : zj_xmalloc ((size_t) nk * sizeof *k);
+  zj_jit_fill_consts (&pp->prog, pp->shape.F, k);
+  void *rt[ZJ_RT_COUNT];
+  zj_jit_rt_table (rt);
+  memset (ws->mem, 0, ws->lay.total * sizeof (double));
+  zj_jit_args a;
+  memset (&a, 0, sizeof a);
+  a.train_x = t->train_x; a.train_y = t->train_y;
+  a.valid_x = t->valid_x; a.valid_y = t->valid_y;
+  a.order = t->order; a.k = k; a.mem = ws->mem; a.rng = rng; a.rt = rt;
+  a.train_err = res->train_err; a.valid_err = res->valid_err;
+  a.per_epoch = t->n_train;
+  a.n_train = (long) t->n_train * t->epochs;
+  if (o->n_all_train >= 0 && o->n_all_train < a.n_train)
+    a.n_train = o->n_all_train;
+  a.max_abs_error = o->max_abs_error;
+  a.n_valid = (o->n_valid >= 0 && o->n_valid < t->n_valid) ? o->n_valid : t->n_valid;
+  a.n_valid_total = t->n_valid;
+  a.record_errors = o->record_errors;
+  double f = e->fn (&a);
+  if (k != kstack)
+    free (k);
+  res->train_steps = a.train_steps;
+  res->aborted = a.aborted != 0;
+  res->n_train_err = a.n_train_err;
+  res->n_valid_err = a.n_valid_err;
+  res->fitness = f;
+  return f;
+}
+
+/* ---------------------------------------------------------- inspection */
+static int
+copy_file (const char *path, FILE *out)
+{
+  FILE *in = fopen (path, "r");
+  if (!in)
+    return -1;
+  char buf[8192];
+  size_t n;
+  while ((n = fread (buf, 1, sizeof buf, in)) > 0)
+    fwrite (buf, 1, n, out);
+  fclose (in);
+  return 0;
+}
+
+int
+zj_jit_dump (const zj_prepared *pp, zj_eval_type et, const char *emit,
+             const zj_jit_opts *o, FILE *out, zj_error *err)
+{
+  const bool as_c = emit && !strcmp (emit, "c");
+  if (!as_c && !(emit && !strcmp (emit, "asm")))
+    {
+      zj_error_set (err, "jit/jit.c: emit must be \"c\" or \"asm\", not '%s'",
+                    emit ? emit : "(null)");
+      return -1;
+    }
+  zj_isa isa;
+  zj_isa_choose (&isa, o ? o->isa : NULL, o && o->opt_level >= 0 ? o->opt_level : 1);
+  char dir[] = "/tmp/zerojit-dump-XXXXXX", path[64];
+  if (!mkdtemp (dir))
+    {
+      zj_error_set (err, "jit/jit.c: cannot create a temporary directory");
+      return -1;
+    }
+  snprintf (path, sizeof path, "%s/out.%s", dir, as_c ? "c" : "s");
+  gcc_jit_context *ctx = gcc_jit_context_acquire ();
+  zj_jit_context_setup (ctx, &isa);
+  int rc = zj_lower_program (ctx, &isa, &pp->prog, &pp->shape, et, ZJ_NATIVE_NAME, err);
+  if (rc == 0)
+    {
+      if (as_c)
+        gcc_jit_context_dump_to_file (ctx, path, 0);
+      else
+        gcc_jit_context_compile_to_file (ctx, GCC_JIT_OUTPUT_KIND_ASSEMBLER, path);
+      const char *e = gcc_jit_context_get_first_error (ctx);
+      if (e || copy_file (path, out) != 0)
+        {
+          zj_error_set (err, "jit/jit.c: dump failed: %s", e ? e : "no output");
+          rc = -1;
+        }
+    }
+  gcc_jit_context_release (ctx);
+  unlink (path);
+  rmdir (dir);
+  return rc;
+}

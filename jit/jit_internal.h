@@ -1,0 +1,178 @@
+/* jit_internal.h -- declarations shared by the files of the JIT tier.
+ *
+ * The native code of one program structure is ONE function
+ *   double zj_native (zj_jit_args *a)
+ * that runs a whole task evaluation like the interpreter's eval_f<F>.  The
+ * argument block carries the task, the workspace memory, the per-candidate
+ * constant table and a table of host functions (SLEEF, rng, fitness), so the
+ * code holds no host address and no constant of the program: it depends only
+ * on the structure hash and can be shared, cached and built in another
+ * process.
+ */
+#ifndef ZJ_JIT_INTERNAL_H
+#define ZJ_JIT_INTERNAL_H
+
+#include "internal.h"
+#include <zerojit/jit.h>
+#include <libgccjit.h>
+
+/* Host functions the native code calls, by index into zj_jit_args.rt. */
+enum zj_rt_index {
+  ZJ_RT_SIN, ZJ_RT_COS, ZJ_RT_TAN, ZJ_RT_ASIN, ZJ_RT_ACOS, ZJ_RT_ATAN,
+  ZJ_RT_EXP, ZJ_RT_LOG, ZJ_RT_SIGMOID, ZJ_RT_RNG_OPEN, ZJ_RT_RNG_GAUSS,
+  ZJ_RT_RMS_FITNESS, ZJ_RT_COUNT
+};
+
+/* Mirrored field by field in the IR (lower.c: args_type); keep in sync. */
+typedef struct zj_jit_args {
+  const double *train_x, *train_y, *valid_x, *valid_y;
+  const int *order;
+  const double *k;            /* constant table (zj_jit_fill_consts) */
+  double *mem;                /* workspace memory, zero on entry */
+  zj_rng *rng;
+  void *const *rt;            /* ZJ_RT_COUNT host functions */
+  double *train_err, *valid_err;
+  long n_train;               /* training steps to run (n_all_train applied) */
+  long per_epoch;
+  long train_steps;           /* out */
+  double max_abs_error;
+  int n_valid;                /* validation examples to run */
+  int n_valid_total;          /* divisor of the validation loss */
+  int record_errors;
+  int n_train_err, n_valid_err; /* out */
+  int aborted;                /* out */
+} zj_jit_args;
+
+typedef double (*zj_native_fn) (zj_jit_args *);
+
+/* Instruction set the code is compiled for (chosen once per zj_jit). */
+typedef struct zj_isa {
+  bool avx;                   /* VEX asm forms, 4-lane vectors */
+  const char *flags[4];       /* extra command-line options */
+  int nflags;
+  int opt_level;
+} zj_isa;
+
+void zj_isa_choose (zj_isa *isa, const char *name, int opt_level);
+void zj_jit_rt_table (void *rt[ZJ_RT_COUNT]);
+
+/* ------------------------------------------------------------ lowering */
+typedef struct zj_lower {
+  gcc_jit_context *ctx;
+  gcc_jit_function *fn;
+  gcc_jit_block *entry;       /* locals are initialised here */
+  gcc_jit_block *b;           /* current block */
+  const zj_isa *isa;
+  int F, W, C;                /* features, lanes per vector, chunks per vector */
+  gcc_jit_type *t_d, *t_v, *t_vl, *t_dp, *t_vp, *t_int, *t_long, *t_bool,
+    *t_void_ptr;
+  gcc_jit_lvalue **s;         /* [ns] scalar locals (NULL when unused) */
+  gcc_jit_lvalue ***v;        /* [nv][C] */
+  gcc_jit_lvalue ***m;        /* [nm][F*C], column c chunk j at c*C+j */
+  gcc_jit_lvalue **kv;        /* constant-table values, loaded lazily */
+  int nk;
+  gcc_jit_lvalue *rt_fn[ZJ_RT_COUNT];
+  gcc_jit_rvalue *rt, *kptr, *rng;
+  gcc_jit_function *sqrt_fn;
+  int ntmp;
+} zj_lower;
+
+/* Helpers used by the op table (lower.c). */
+gcc_jit_lvalue *zl_tmp (zj_lower *L, gcc_jit_type *t);
+void zl_set (zj_lower *L, gcc_jit_lvalue *lv, gcc_jit_rvalue *rv);
+gcc_jit_rvalue *zl_r (gcc_jit_lvalue *lv);
+gcc_jit_rvalue *zl_bin (zj_lower *L, enum gcc_jit_binary_op op,
+                        gcc_jit_rvalue *a, gcc_jit_rvalue *b);
+gcc_jit_rvalue *zl_dbl (zj_lower *L, double x);
+gcc_jit_rvalue *zl_vconst (zj_lower *L, const double *x);
+gcc_jit_rvalue *zl_bcast (zj_lower *L, gcc_jit_rvalue *x);
+gcc_jit_rvalue *zl_lane (zj_lower *L, gcc_jit_lvalue *chunk, int lane);
+gcc_jit_rvalue *zl_build (zj_lower *L, gcc_jit_rvalue **x);
+gcc_jit_rvalue *zl_k (zj_lower *L, int idx);
+gcc_jit_rvalue *zl_call (zj_lower *L, int rt, int n, gcc_jit_rvalue **args);
+gcc_jit_rvalue *zl_sqrt (zj_lower *L, gcc_jit_rvalue *x);
+gcc_jit_rvalue *zl_vsqrt (zj_lower *L, gcc_jit_rvalue *x);
+/* x86 min/max: is_max ? (s1 > s2 ? s1 : s2) : (s1 < s2 ? s1 : s2). */
+gcc_jit_rvalue *zl_minmax (zj_lower *L, bool is_max, gcc_jit_rvalue *s1,
+                           gcc_jit_rvalue *s2);
+/* Lane mask (all ones / zero) of a < b (lt) or a == b (!lt), as a vector. */
+gcc_jit_rvalue *zl_vcmp (zj_lower *L, bool lt, gcc_jit_rvalue *a,
+                         gcc_jit_rvalue *b);
+gcc_jit_rvalue *zl_vand (zj_lower *L, gcc_jit_rvalue *a, gcc_jit_rvalue *b);
+/* mask ? y : x, lane by lane. */
+gcc_jit_rvalue *zl_vblend (zj_lower *L, gcc_jit_rvalue *x, gcc_jit_rvalue *y,
+                           gcc_jit_rvalue *mask);
+void zl_fill_loop (zj_lower *L, int rt, int k, int n, bool row_major,
+                   gcc_jit_lvalue **out);
+/* Canonical reduction (src/reduce.h) of n chunks, of x*y when y != NULL. */
+gcc_jit_rvalue *zl_reduce (zj_lower *L, gcc_jit_rvalue **x, gcc_jit_rvalue **y,
+                           int n);
+
+/* Lowers one instruction; k = index of its first constant-table slot. */
+typedef void (*zj_lower_op_fn) (zj_lower *L, const zj_instr *in, int k);
+extern const zj_lower_op_fn zj_lower_ops[ZJ_NUM_OPS];
+/* Constant-table slots an op uses (0..2). */
+int zj_op_nconsts (int op);
+
+/* Builds the native evaluation function named `name` in ctx. */
+int zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa,
+                      const zj_program *p, const zj_shape *shape,
+                      zj_eval_type et, const char *name, zj_error *err);
+/* Sets up ctx for isa (options, flags). */
+void zj_jit_context_setup (gcc_jit_context *ctx, const zj_isa *isa);
+
+/* Constant-table length of a program and filling it. */
+int zj_jit_nconsts (const zj_program *p);
+void zj_jit_fill_consts (const zj_program *p, int F, double *k);
+
+/* Structure key: the hashed words, for exact comparison on a cache hit. */
+size_t zj_structure_key (const zj_program *p, const zj_shape *shape,
+                         zj_eval_type et, uint16_t *key, size_t cap);
+
+/* ------------------------------------------------------------- cache */
+/* One in-process compile result, shared by the entries of a batch. */
+typedef struct zj_jit_lib {
+  gcc_jit_result *result;
+  int refs;
+} zj_jit_lib;
+
+typedef struct zj_jit_code {
+  uint64_t hash;
+  uint16_t *key;
+  size_t nkey;
+  zj_native_fn fn;
+  struct zj_jit_lib *lib;     /* in-process compile (maybe shared), or NULL */
+  void *dl;                   /* dlopen handle (worker compile), or NULL */
+  size_t bytes;               /* estimate used for the byte bound */
+  int refs;                   /* cache's own reference + users */
+  struct zj_jit_code *prev, *next;  /* LRU list, most recent first */
+  struct zj_jit_code *hnext;        /* hash chain */
+} zj_jit_code;
+
+typedef struct zj_cache {
+  zj_jit_code **buckets;
+  size_t nbuckets, count, bytes, max_count, max_bytes;
+  zj_jit_code *head, *tail;
+  long hits, misses, evictions;
+} zj_cache;
+
+void zj_cache_init (zj_cache *c, size_t max_count, size_t max_bytes);
+void zj_cache_destroy (zj_cache *c);
+/* Finds and references an entry (moves it to the front), or NULL. */
+zj_jit_code *zj_cache_find (zj_cache *c, uint64_t hash, const uint16_t *key,
+                            size_t nkey);
+/* Inserts (taking the creator's reference as the cache's), evicting the
+   least recently used entries over the bounds. */
+void zj_cache_insert (zj_cache *c, zj_jit_code *code);
+void zj_code_unref (zj_jit_code *code);
+
+/* ------------------------------------------------------------ workers */
+typedef struct zj_workers zj_workers;
+zj_workers *zj_workers_new (int recycle, const char *dir, zj_error *err);
+void zj_workers_free (zj_workers *w);
+/* Compiles in a forked worker to a shared object and dlopens it. */
+int zj_workers_compile (zj_workers *w, const zj_isa *isa, const zj_program *p,
+                        const zj_shape *shape, zj_eval_type et,
+                        zj_jit_code *code, zj_error *err);
+
+#endif

@@ -1,0 +1,934 @@
+/* lower.c -- a prepared program to ONE native task-evaluation function.
+ *
+ * Emits libgccjit IR for the interpreter's eval_f<F> (src/interp_f.h):
+ * Setup, then epochs of training chunks over t->order (Predict, sigmoid for
+ * ACCURACY, abort test, error recording, Learn), validation after each
+ * chunk, best of epochs.  Program memory lives in locals for the whole run
+ * and is written back to the workspace at the end.  The per-op lowering is
+ * in lower_ops.c; this file has the IR helpers, the loop skeleton, the
+ * constant table and the structure key/hash the code cache uses.
+ */
+#include "config.h"
+#include "jit_internal.h"
+#include <stdio.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ helpers */
+gcc_jit_rvalue *
+zl_r (gcc_jit_lvalue *lv)
+{
+  return gcc_jit_lvalue_as_rvalue (lv);
+}
+
+gcc_jit_lvalue *
+zl_tmp (zj_lower *L, gcc_jit_type *t)
+{
+  char name[32];
+  snprintf (name, sizeof name, "t%d", L->ntmp++);
+  return gcc_jit_function_new_local (L->fn, NULL, t, name);
+}
+
+void
+zl_set (zj_lower *L, gcc_jit_lvalue *lv, gcc_jit_rvalue *rv)
+{
+  gcc_jit_block_add_assignment (L->b, NULL, lv, rv);
+}
+
+gcc_jit_rvalue *
+zl_bin (zj_lower *L, enum gcc_jit_binary_op op, gcc_jit_rvalue *a,
+        gcc_jit_rvalue *b)
+{
+  return gcc_jit_context_new_binary_op (L->ctx, NULL, op,
+                                        gcc_jit_rvalue_get_type (a), a, b);
+}
+
+gcc_jit_rvalue *
+zl_dbl (zj_lower *L, double x)
+{
+  return gcc_jit_context_new_rvalue_from_double (L->ctx, L->t_d, x);
+}
+
+/* Vector values always go through a temporary, so every use of one is a
+   plain variable and no expression tree is shared between statements. */
+static gcc_jit_rvalue *
+vtmp (zj_lower *L, gcc_jit_rvalue *x)
+{
+  gcc_jit_lvalue *t = zl_tmp (L, L->t_v);
+  zl_set (L, t, x);
+  return zl_r (t);
+}
+
+gcc_jit_rvalue *
+zl_vconst (zj_lower *L, const double *x)
+{
+  gcc_jit_rvalue *e[8];
+  for (int l = 0; l < L->W; l++)
+    e[l] = zl_dbl (L, x[l]);
+  return vtmp (L, gcc_jit_context_new_rvalue_from_vector (L->ctx, NULL, L->t_v, L->W, e));
+}
+
+gcc_jit_rvalue *
+zl_bcast (zj_lower *L, gcc_jit_rvalue *x)
+{
+  gcc_jit_rvalue *e[8];
+  gcc_jit_lvalue *t = zl_tmp (L, L->t_d);
+  zl_set (L, t, x);
+  for (int l = 0; l < L->W; l++)
+    e[l] = zl_r (t);
+  return vtmp (L, gcc_jit_context_new_rvalue_from_vector (L->ctx, NULL, L->t_v, L->W, e));
+}
+
+gcc_jit_rvalue *
+zl_lane (zj_lower *L, gcc_jit_lvalue *chunk, int lane)
+{
+  gcc_jit_rvalue *p = gcc_jit_context_new_cast (
+    L->ctx, NULL, gcc_jit_lvalue_get_address (chunk, NULL), L->t_dp);
+  return zl_r (gcc_jit_context_new_array_access (
+    L->ctx, NULL, p, gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, lane)));
+}
+
+gcc_jit_rvalue *
+zl_build (zj_lower *L, gcc_jit_rvalue **x)
+{
+  return vtmp (L, gcc_jit_context_new_rvalue_from_vector (L->ctx, NULL, L->t_v, L->W, x));
+}
+
+gcc_jit_rvalue *
+zl_k (zj_lower *L, int idx)
+{
+  if (!L->kv[idx])
+    {
+      char name[32];
+      snprintf (name, sizeof name, "k%d", idx);
+      L->kv[idx] = gcc_jit_function_new_local (L->fn, NULL, L->t_d, name);
+      gcc_jit_block_add_assignment (
+        L->entry, NULL, L->kv[idx],
+        zl_r (gcc_jit_context_new_array_access (
+          L->ctx, NULL, L->kptr,
+          gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, idx))));
+    }
+  return zl_r (L->kv[idx]);
+}
+
+static gcc_jit_type *
+rt_type (zj_lower *L, int rt)
+{
+  gcc_jit_type *p[3];
+  int n;
+  if (rt == ZJ_RT_RNG_OPEN || rt == ZJ_RT_RNG_GAUSS)
+    {
+      p[0] = L->t_void_ptr; p[1] = p[2] = L->t_d; n = 3;
+    }
+  else if (rt == ZJ_RT_RMS_FITNESS)
+    {
+      p[0] = L->t_d; p[1] = L->t_int; n = 2;
+    }
+  else
+    {
+      p[0] = L->t_d; n = 1;
+    }
+  return gcc_jit_context_new_function_ptr_type (L->ctx, NULL, L->t_d, n, p, 0);
+}
+
+gcc_jit_rvalue *
+zl_call (zj_lower *L, int rt, int n, gcc_jit_rvalue **args)
+{
+  if (!L->rt_fn[rt])
+    {
+      gcc_jit_type *ft = rt_type (L, rt);
+      char name[32];
+      snprintf (name, sizeof name, "rt%d", rt);
+      L->rt_fn[rt] = gcc_jit_function_new_local (L->fn, NULL, ft, name);
+      gcc_jit_rvalue *p = zl_r (gcc_jit_context_new_array_access (
+        L->ctx, NULL, L->rt, gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, rt)));
+      gcc_jit_block_add_assignment (L->entry, NULL, L->rt_fn[rt],
+                                    gcc_jit_context_new_cast (L->ctx, NULL, p, ft));
+    }
+  return gcc_jit_context_new_call_through_ptr (L->ctx, NULL, zl_r (L->rt_fn[rt]),
+                                               n, args);
+}
+
+gcc_jit_rvalue *
+zl_sqrt (zj_lower *L, gcc_jit_rvalue *x)
+{
+  return gcc_jit_context_new_call (L->ctx, NULL, L->sqrt_fn, 1, &x);
+}
+
+/* One x86 instruction on (s1, s2) into a fresh temporary: VEX 3-operand
+   form with AVX, the destructive SSE2 form otherwise. */
+static gcc_jit_rvalue *
+asm2 (zj_lower *L, const char *mnem, gcc_jit_type *t, gcc_jit_rvalue *s1,
+      gcc_jit_rvalue *s2)
+{
+  char text[64];
+  gcc_jit_lvalue *o = zl_tmp (L, t);
+  if (L->isa->avx)
+    snprintf (text, sizeof text, "v%s %%[s2], %%[s1], %%[o]", mnem);
+  else
+    snprintf (text, sizeof text, "%s %%[s2], %%[o]", mnem);
+  gcc_jit_extended_asm *ea = gcc_jit_block_add_extended_asm (L->b, NULL, text);
+  gcc_jit_extended_asm_add_output_operand (ea, "o", "=x", o);
+  gcc_jit_extended_asm_add_input_operand (ea, "s1", L->isa->avx ? "x" : "0", s1);
+  gcc_jit_extended_asm_add_input_operand (ea, "s2", "x", s2);
+  return zl_r (o);
+}
+
+gcc_jit_rvalue *
+zl_vsqrt (zj_lower *L, gcc_jit_rvalue *x)
+{
+  gcc_jit_lvalue *o = zl_tmp (L, L->t_v);
+  gcc_jit_extended_asm *ea = gcc_jit_block_add_extended_asm (
+    L->b, NULL, L->isa->avx ? "vsqrtpd %[a], %[o]" : "sqrtpd %[a], %[o]");
+  gcc_jit_extended_asm_add_output_operand (ea, "o", "=x", o);
+  gcc_jit_extended_asm_add_input_operand (ea, "a", "x", x);
+  return zl_r (o);
+}
+
+gcc_jit_rvalue *
+zl_minmax (zj_lower *L, bool is_max, gcc_jit_rvalue *s1, gcc_jit_rvalue *s2)
+{
+  gcc_jit_type *t = gcc_jit_rvalue_get_type (s1);
+  const bool scalar = t == L->t_d;
+  const char *m = is_max ? (scalar ? "maxsd" : "maxpd") : (scalar ? "minsd" : "minpd");
+  return asm2 (L, m, t, s1, s2);
+}
+
+gcc_jit_rvalue *
+zl_vcmp (zj_lower *L, bool lt, gcc_jit_rvalue *a, gcc_jit_rvalue *b)
+{
+  return asm2 (L, lt ? "cmpltpd" : "cmpeqpd", L->t_v, a, b);
+}
+
+static gcc_jit_rvalue *
+as_bits (zj_lower *L, gcc_jit_rvalue *x)
+{
+  return gcc_jit_context_new_bitcast (L->ctx, NULL, x, L->t_vl);
+}
+
+gcc_jit_rvalue *
+zl_vand (zj_lower *L, gcc_jit_rvalue *a, gcc_jit_rvalue *b)
+{
+  return gcc_jit_context_new_bitcast (
+    L->ctx, NULL, zl_bin (L, GCC_JIT_BINARY_OP_BITWISE_AND, as_bits (L, a), as_bits (L, b)),
+    L->t_v);
+}
+
+gcc_jit_rvalue *
+zl_vblend (zj_lower *L, gcc_jit_rvalue *x, gcc_jit_rvalue *y, gcc_jit_rvalue *mask)
+{
+  gcc_jit_lvalue *m = zl_tmp (L, L->t_vl);
+  zl_set (L, m, as_bits (L, mask));
+  gcc_jit_rvalue *nm = gcc_jit_context_new_unary_op (
+    L->ctx, NULL, GCC_JIT_UNARY_OP_BITWISE_NEGATE, L->t_vl, zl_r (m));
+  gcc_jit_rvalue *r = zl_bin (
+    L, GCC_JIT_BINARY_OP_BITWISE_OR,
+    zl_bin (L, GCC_JIT_BINARY_OP_BITWISE_AND, zl_r (m), as_bits (L, y)),
+    zl_bin (L, GCC_JIT_BINARY_OP_BITWISE_AND, nm, as_bits (L, x)));
+  return gcc_jit_context_new_bitcast (L->ctx, NULL, r, L->t_v);
+}
+
+/* n random draws in a loop (straight-line calls cost ~1 ms of compile
+   each at F=32): draw q goes to element q, or to (q % F) * F + q / F for
+   the row-major matrix fills; then the chunks are built from the array. */
+void
+zl_fill_loop (zj_lower *L, int rt, int k, int n, bool row_major,
+              gcc_jit_lvalue **out)
+{
+  gcc_jit_type *at = gcc_jit_context_new_array_type (L->ctx, NULL, L->t_d, n);
+  gcc_jit_lvalue *arr = zl_tmp (L, at), *q = zl_tmp (L, L->t_int);
+  gcc_jit_block *head = gcc_jit_function_new_block (L->fn, NULL),
+    *body = gcc_jit_function_new_block (L->fn, NULL),
+    *done = gcc_jit_function_new_block (L->fn, NULL);
+  gcc_jit_rvalue *Fi = gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, L->F);
+  zl_set (L, q, gcc_jit_context_zero (L->ctx, L->t_int));
+  gcc_jit_block_end_with_jump (L->b, NULL, head);
+  L->b = head;
+  gcc_jit_block_end_with_conditional (
+    head, NULL,
+    gcc_jit_context_new_comparison (L->ctx, NULL, GCC_JIT_COMPARISON_LT, zl_r (q),
+                                    gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, n)),
+    body, done);
+  L->b = body;
+  gcc_jit_rvalue *idx = zl_r (q);
+  if (row_major)
+    idx = zl_bin (L, GCC_JIT_BINARY_OP_PLUS,
+                  zl_bin (L, GCC_JIT_BINARY_OP_MULT,
+                          zl_bin (L, GCC_JIT_BINARY_OP_MODULO, zl_r (q), Fi), Fi),
+                  zl_bin (L, GCC_JIT_BINARY_OP_DIVIDE, zl_r (q), Fi));
+  gcc_jit_rvalue *args[3] = { L->rng, zl_k (L, k), zl_k (L, k + 1) };
+  zl_set (L, gcc_jit_context_new_array_access (L->ctx, NULL, zl_r (arr), idx),
+          zl_call (L, rt, 3, args));
+  gcc_jit_block_add_assignment_op (L->b, NULL, q, GCC_JIT_BINARY_OP_PLUS,
+                                   gcc_jit_context_one (L->ctx, L->t_int));
+  gcc_jit_block_end_with_jump (L->b, NULL, head);
+  L->b = done;
+  for (int j = 0; j < n / L->W; j++)
+    {
+      gcc_jit_rvalue *x[8];
+      for (int l = 0; l < L->W; l++)
+        x[l] = zl_r (gcc_jit_context_new_array_access (
+          L->ctx, NULL, zl_r (arr),
+          gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, j * L->W + l)));
+      zl_set (L, out[j], zl_build (L, x));
+    }
+}
+
+/* L = min(4, elements) lanes from +0.0, element i into lane i % L, then
+   (l0 + l1) + (l2 + l3); with W = 2 two accumulators hold the 4 lanes. */
+gcc_jit_rvalue *
+zl_reduce (zj_lower *L, gcc_jit_rvalue **x, gcc_jit_rvalue **y, int n)
+{
+  const int elems = n * L->W, lanes = elems < 4 ? elems : 4;
+  const int nacc = lanes / L->W;
+  gcc_jit_lvalue *acc[2];
+  for (int a = 0; a < nacc; a++)
+    {
+      acc[a] = zl_tmp (L, L->t_v);
+      zl_set (L, acc[a], zl_bcast (L, zl_dbl (L, 0.0)));
+    }
+  for (int j = 0; j < n; j++)
+    {
+      gcc_jit_rvalue *p = y ? zl_bin (L, GCC_JIT_BINARY_OP_MULT, x[j], y[j]) : x[j];
+      gcc_jit_lvalue *a = acc[j % nacc];
+      zl_set (L, a, zl_bin (L, GCC_JIT_BINARY_OP_PLUS, zl_r (a), p));
+    }
+  gcc_jit_rvalue *l[4];
+  for (int i = 0; i < lanes; i++)
+    l[i] = zl_lane (L, acc[i / L->W], i % L->W);
+  gcc_jit_rvalue *s = zl_bin (L, GCC_JIT_BINARY_OP_PLUS, l[0], l[1]);
+  if (lanes == 4)
+    s = zl_bin (L, GCC_JIT_BINARY_OP_PLUS, s,
+                zl_bin (L, GCC_JIT_BINARY_OP_PLUS, l[2], l[3]));
+  gcc_jit_lvalue *r = zl_tmp (L, L->t_d);
+  zl_set (L, r, s);
+  return zl_r (r);
+}
+
+/* ------------------------------------------------------- args struct */
+enum {
+  A_TRAIN_X, A_TRAIN_Y, A_VALID_X, A_VALID_Y, A_ORDER, A_K, A_MEM, A_RNG, A_RT,
+  A_TRAIN_ERR, A_VALID_ERR, A_N_TRAIN, A_PER_EPOCH, A_TRAIN_STEPS,
+  A_MAX_ABS_ERROR, A_N_VALID, A_N_VALID_TOTAL, A_RECORD_ERRORS,
+  A_N_TRAIN_ERR, A_N_VALID_ERR, A_ABORTED, A_COUNT
+};
+
+typedef struct {
+  zj_lower *L;
+  gcc_jit_field *f[A_COUNT];
+  gcc_jit_rvalue *args;
+} argv_t;
+
+static gcc_jit_type *
+args_type (zj_lower *L, gcc_jit_field **f)
+{
+  gcc_jit_context *c = L->ctx;
+  gcc_jit_type *ip = gcc_jit_type_get_pointer (L->t_int);
+  gcc_jit_type *types[A_COUNT] = {
+    L->t_dp, L->t_dp, L->t_dp, L->t_dp, ip, L->t_dp, L->t_dp, L->t_void_ptr,
+    gcc_jit_type_get_pointer (L->t_void_ptr), L->t_dp, L->t_dp,
+    L->t_long, L->t_long, L->t_long, L->t_d,
+    L->t_int, L->t_int, L->t_int, L->t_int, L->t_int, L->t_int };
+  static const char *const names[A_COUNT] = {
+    "train_x", "train_y", "valid_x", "valid_y", "order", "k", "mem", "rng",
+    "rt", "train_err", "valid_err", "n_train", "per_epoch", "train_steps",
+    "max_abs_error", "n_valid", "n_valid_total", "record_errors",
+    "n_train_err", "n_valid_err", "aborted" };
+  for (int i = 0; i < A_COUNT; i++)
+    f[i] = gcc_jit_context_new_field (c, NULL, types[i], names[i]);
+  return gcc_jit_struct_as_type (
+    gcc_jit_context_new_struct_type (c, NULL, "zj_jit_args", A_COUNT, f));
+}
+
+static gcc_jit_lvalue *
+arg (argv_t *A, int i)
+{
+  return gcc_jit_rvalue_dereference_field (A->args, NULL, A->f[i]);
+}
+
+/* A local initialised from an argument field in the entry block. */
+static gcc_jit_lvalue *
+arg_local (argv_t *A, int i, gcc_jit_type *t, const char *name)
+{
+  gcc_jit_lvalue *lv = gcc_jit_function_new_local (A->L->fn, NULL, t, name);
+  gcc_jit_block_add_assignment (A->L->entry, NULL, lv, zl_r (arg (A, i)));
+  return lv;
+}
+
+/* ----------------------------------------------------- memory locals */
+static void
+mark (const zj_program *p, bool *us, bool *uv, bool *um)
+{
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      {
+        const zj_instr *in = &p->fn[c].ins[i];
+        const zj_op_info *o = &zj_ops[in->op];
+        const zj_kind k[3] = { o->in1, o->in2, o->out };
+        const int a[3] = { in->in1, in->in2, in->out };
+        for (int j = 0; j < 3; j++)
+          {
+            if (k[j] == ZJ_KIND_S) us[a[j]] = true;
+            if (k[j] == ZJ_KIND_V) uv[a[j]] = true;
+            if (k[j] == ZJ_KIND_M) um[a[j]] = true;
+          }
+      }
+  us[0] = us[1] = uv[0] = true;   /* the executor's label, prediction, features */
+}
+
+static gcc_jit_rvalue *
+vptr (zj_lower *L, gcc_jit_rvalue *base, gcc_jit_rvalue *idx)
+{
+  gcc_jit_lvalue *e = gcc_jit_context_new_array_access (L->ctx, NULL, base, idx);
+  return gcc_jit_context_new_cast (L->ctx, NULL, gcc_jit_lvalue_get_address (e, NULL),
+                                   L->t_vp);
+}
+
+static gcc_jit_rvalue *
+int_rv (zj_lower *L, long x)
+{
+  return gcc_jit_context_new_rvalue_from_long (L->ctx, L->t_long, x);
+}
+
+static void
+store_chunks (zj_lower *L, gcc_jit_block *b, gcc_jit_rvalue *mem, size_t off,
+              gcc_jit_lvalue **ch, int n)
+{
+  for (int j = 0; j < n; j++)
+    gcc_jit_block_add_assignment (
+      b, NULL,
+      gcc_jit_rvalue_dereference (vptr (L, mem, int_rv (L, (long) (off + (size_t) j * L->W))), NULL),
+      zl_r (ch[j]));
+}
+
+static gcc_jit_lvalue **
+new_chunks (zj_lower *L, const char *kind, int a, int n)
+{
+  gcc_jit_lvalue **c = zj_xcalloc ((size_t) n, sizeof *c);
+  gcc_jit_rvalue *zero = zl_bcast (L, zl_dbl (L, 0.0));   /* a variable */
+  for (int j = 0; j < n; j++)
+    {
+      char name[32];
+      snprintf (name, sizeof name, "%s%d_%d", kind, a, j);
+      c[j] = gcc_jit_function_new_local (L->fn, NULL, L->t_v, name);
+      gcc_jit_block_add_assignment (L->entry, NULL, c[j], zero);
+    }
+  return c;
+}
+
+static void
+alloc_memory (zj_lower *L, const zj_program *p, const zj_shape *sh)
+{
+  bool us[sh->ns + 2], uv[sh->nv + 1], um[sh->nm + 1];
+  memset (us, 0, sizeof us);
+  memset (uv, 0, sizeof uv);
+  memset (um, 0, sizeof um);
+  mark (p, us, uv, um);
+  L->s = zj_xcalloc ((size_t) sh->ns + 2, sizeof *L->s);
+  L->v = zj_xcalloc ((size_t) sh->nv + 1, sizeof *L->v);
+  L->m = zj_xcalloc ((size_t) sh->nm + 1, sizeof *L->m);
+  gcc_jit_block *save = L->b;
+  L->b = L->entry;       /* zero initialisers go to the entry block */
+  for (int a = 0; a < sh->ns; a++)
+    if (us[a])
+      {
+        char name[32];
+        snprintf (name, sizeof name, "s%d", a);
+        L->s[a] = gcc_jit_function_new_local (L->fn, NULL, L->t_d, name);
+        gcc_jit_block_add_assignment (L->entry, NULL, L->s[a], zl_dbl (L, 0.0));
+      }
+  for (int a = 0; a < sh->nv; a++)
+    if (uv[a])
+      L->v[a] = new_chunks (L, "v", a, L->C);
+  for (int a = 0; a < sh->nm; a++)
+    if (um[a])
+      L->m[a] = new_chunks (L, "m", a, L->F * L->C);
+  L->b = save;
+}
+
+static void
+free_memory (zj_lower *L, const zj_shape *sh)
+{
+  for (int a = 0; a < sh->nv; a++)
+    free (L->v[a]);
+  for (int a = 0; a < sh->nm; a++)
+    free (L->m[a]);
+  free (L->s);
+  free (L->v);
+  free (L->m);
+  free (L->kv);
+}
+
+static void
+write_back (zj_lower *L, const zj_shape *sh, gcc_jit_rvalue *mem)
+{
+  zj_layout lay;
+  zj_layout_init (&lay, sh);
+  for (int a = 0; a < sh->ns; a++)
+    if (L->s[a])
+      gcc_jit_block_add_assignment (
+        L->b, NULL,
+        gcc_jit_context_new_array_access (L->ctx, NULL, mem, int_rv (L, (long) (lay.s_off + a))),
+        zl_r (L->s[a]));
+  for (int a = 0; a < sh->nv; a++)
+    if (L->v[a])
+      store_chunks (L, L->b, mem, lay.v_off + (size_t) a * L->F, L->v[a], L->C);
+  for (int a = 0; a < sh->nm; a++)
+    if (L->m[a])
+      store_chunks (L, L->b, mem, lay.m_off + (size_t) a * L->F * L->F, L->m[a],
+                    L->F * L->C);
+}
+
+/* ------------------------------------------------------ control flow */
+static gcc_jit_block *
+blk (zj_lower *L, const char *name)
+{
+  return gcc_jit_function_new_block (L->fn, name);
+}
+
+static void
+jump (zj_lower *L, gcc_jit_block *to)
+{
+  gcc_jit_block_end_with_jump (L->b, NULL, to);
+}
+
+static void
+branch (zj_lower *L, gcc_jit_rvalue *c, gcc_jit_block *t, gcc_jit_block *f)
+{
+  gcc_jit_block_end_with_conditional (L->b, NULL, c, t, f);
+}
+
+static gcc_jit_rvalue *
+cmp (zj_lower *L, enum gcc_jit_comparison op, gcc_jit_rvalue *a, gcc_jit_rvalue *b)
+{
+  return gcc_jit_context_new_comparison (L->ctx, NULL, op, a, b);
+}
+
+static void
+incr (zj_lower *L, gcc_jit_lvalue *lv)
+{
+  gcc_jit_block_add_assignment_op (
+    L->b, NULL, lv, GCC_JIT_BINARY_OP_PLUS,
+    gcc_jit_context_new_rvalue_from_int (L->ctx, gcc_jit_rvalue_get_type (zl_r (lv)), 1));
+}
+
+/* v0 := x[0..F), from a row pointer. */
+static void
+load_features (zj_lower *L, gcc_jit_rvalue *row)
+{
+  for (int j = 0; j < L->C; j++)
+    zl_set (L, L->v[0][j],
+            zl_r (gcc_jit_rvalue_dereference (vptr (L, row, int_rv (L, j * L->W)), NULL)));
+}
+
+static void
+lower_fn (zj_lower *L, const zj_fn *f, const int *kidx)
+{
+  for (int i = 0; i < f->n; i++)
+    zj_lower_ops[f->ins[i].op] (L, &f->ins[i], kidx[i]);
+}
+
+/* if (cnt < record) { buf[cnt++] = e; } */
+static void
+record (zj_lower *L, gcc_jit_lvalue *cnt, gcc_jit_lvalue *record_n,
+        gcc_jit_lvalue *buf, gcc_jit_rvalue *e)
+{
+  gcc_jit_block *yes = blk (L, NULL), *done = blk (L, NULL);
+  branch (L, cmp (L, GCC_JIT_COMPARISON_LT, zl_r (cnt), zl_r (record_n)), yes, done);
+  L->b = yes;
+  zl_set (L, gcc_jit_context_new_array_access (L->ctx, NULL, zl_r (buf), zl_r (cnt)), e);
+  incr (L, cnt);
+  jump (L, done);
+  L->b = done;
+}
+
+/* Constant-table slot of each instruction, in Setup, Predict, Learn order. */
+static int
+assign_kidx (const zj_program *p, int *kidx[ZJ_NUM_COMPONENTS])
+{
+  int n = 0;
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    {
+      kidx[c] = zj_xmalloc (((size_t) p->fn[c].n + 1) * sizeof (int));
+      for (int i = 0; i < p->fn[c].n; i++)
+        {
+          kidx[c][i] = n;
+          n += zj_op_nconsts (p->fn[c].ins[i].op);
+        }
+    }
+  return n;
+}
+
+typedef struct {
+  gcc_jit_lvalue *trx, *try_, *vax, *vay, *order, *mem, *terr, *verr, *ntrain,
+    *per_epoch, *maxerr, *nvalid, *nvalid_total, *record;
+  gcc_jit_lvalue *steps, *ntr_err, *nva_err, *aborted, *remaining, *pos, *best,
+    *chunk, *kk, *result, *ex, *label, *err, *i, *loss, *f, *e, *p;
+} vars_t;
+
+static void
+make_vars (argv_t *A, vars_t *V)
+{
+  zj_lower *L = A->L;
+  V->trx = arg_local (A, A_TRAIN_X, L->t_dp, "trx");
+  V->try_ = arg_local (A, A_TRAIN_Y, L->t_dp, "try");
+  V->vax = arg_local (A, A_VALID_X, L->t_dp, "vax");
+  V->vay = arg_local (A, A_VALID_Y, L->t_dp, "vay");
+  V->order = arg_local (A, A_ORDER, gcc_jit_type_get_pointer (L->t_int), "order");
+  V->mem = arg_local (A, A_MEM, L->t_dp, "mem");
+  V->terr = arg_local (A, A_TRAIN_ERR, L->t_dp, "terr");
+  V->verr = arg_local (A, A_VALID_ERR, L->t_dp, "verr");
+  V->ntrain = arg_local (A, A_N_TRAIN, L->t_long, "ntrain");
+  V->per_epoch = arg_local (A, A_PER_EPOCH, L->t_long, "per_epoch");
+  V->maxerr = arg_local (A, A_MAX_ABS_ERROR, L->t_d, "maxerr");
+  V->nvalid = arg_local (A, A_N_VALID, L->t_int, "nvalid");
+  V->nvalid_total = arg_local (A, A_N_VALID_TOTAL, L->t_int, "nvalid_total");
+  V->record = arg_local (A, A_RECORD_ERRORS, L->t_int, "record");
+#define LOC(name, t) V->name = gcc_jit_function_new_local (L->fn, NULL, t, #name)
+  LOC (steps, L->t_long); LOC (ntr_err, L->t_int); LOC (nva_err, L->t_int);
+  LOC (aborted, L->t_int); LOC (remaining, L->t_long); LOC (pos, L->t_long);
+  LOC (best, L->t_d); LOC (chunk, L->t_long); LOC (kk, L->t_long);
+  LOC (result, L->t_d); LOC (ex, L->t_int); LOC (label, L->t_d);
+  LOC (err, L->t_d); LOC (i, L->t_int); LOC (loss, L->t_d); LOC (f, L->t_d);
+  LOC (e, L->t_d); LOC (p, L->t_d);
+#undef LOC
+}
+
+static gcc_jit_rvalue *
+fabs_rv (zj_lower *L, gcc_jit_rvalue *x)
+{
+  return gcc_jit_context_new_unary_op (L->ctx, NULL, GCC_JIT_UNARY_OP_ABS, L->t_d, x);
+}
+
+/* The validation pass; on exit from it, V->f holds its fitness. */
+static void
+emit_validate (zj_lower *L, vars_t *V, const zj_program *p, int **kidx, bool acc,
+               gcc_jit_rvalue *rms_args_unused)
+{
+  gcc_jit_block *head = blk (L, "val_head"), *body = blk (L, "val_body"),
+    *done = blk (L, "val_done"), *end = blk (L, "val_end");
+  zl_set (L, V->loss, zl_dbl (L, 0.0));
+  zl_set (L, V->i, gcc_jit_context_zero (L->ctx, L->t_int));
+  jump (L, head);
+  L->b = head;
+  branch (L, cmp (L, GCC_JIT_COMPARISON_LT, zl_r (V->i), zl_r (V->nvalid)), body, done);
+  L->b = body;
+  zl_set (L, V->label, zl_r (gcc_jit_context_new_array_access (L->ctx, NULL, zl_r (V->vay), zl_r (V->i))));
+  gcc_jit_rvalue *row = gcc_jit_lvalue_get_address (
+    gcc_jit_context_new_array_access (
+      L->ctx, NULL, zl_r (V->vax),
+      zl_bin (L, GCC_JIT_BINARY_OP_MULT, zl_r (V->i),
+              gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, L->F))), NULL);
+  load_features (L, row);
+  zl_set (L, L->s[0], zl_dbl (L, 0.0));
+  lower_fn (L, &p->fn[ZJ_PREDICT], kidx[ZJ_PREDICT]);
+  if (acc)
+    {
+      gcc_jit_rvalue *s1 = zl_r (L->s[1]);
+      zl_set (L, V->p, zl_call (L, ZJ_RT_SIGMOID, 1, &s1));
+      gcc_jit_rvalue *a = gcc_jit_context_new_cast (
+        L->ctx, NULL, cmp (L, GCC_JIT_COMPARISON_GT, zl_r (V->label), zl_dbl (L, 0.5)), L->t_int);
+      gcc_jit_rvalue *b = gcc_jit_context_new_cast (
+        L->ctx, NULL, cmp (L, GCC_JIT_COMPARISON_GT, zl_r (V->p), zl_dbl (L, 0.5)), L->t_int);
+      gcc_jit_rvalue *ne = gcc_jit_context_new_cast (
+        L->ctx, NULL, cmp (L, GCC_JIT_COMPARISON_NE, a, b), L->t_int);
+      zl_set (L, V->e, gcc_jit_context_new_cast (L->ctx, NULL, ne, L->t_d));
+      zl_set (L, V->loss, zl_bin (L, GCC_JIT_BINARY_OP_PLUS, zl_r (V->loss), zl_r (V->e)));
+    }
+  else
+    {
+      gcc_jit_block *ok = blk (L, "val_ok"), *bad = blk (L, "val_abort");
+      zl_set (L, V->p, zl_bin (L, GCC_JIT_BINARY_OP_MINUS, zl_r (V->label), zl_r (L->s[1])));
+      zl_set (L, V->e, fabs_rv (L, zl_r (V->p)));
+      branch (L, cmp (L, GCC_JIT_COMPARISON_LE, zl_r (V->e), zl_r (V->maxerr)), ok, bad);
+      L->b = bad;
+      zl_set (L, V->f, zl_dbl (L, 0.0));
+      jump (L, end);
+      L->b = ok;
+      zl_set (L, V->loss, zl_bin (L, GCC_JIT_BINARY_OP_PLUS, zl_r (V->loss),
+                                  zl_bin (L, GCC_JIT_BINARY_OP_MULT, zl_r (V->p), zl_r (V->p))));
+    }
+  record (L, V->nva_err, V->record, V->verr, zl_r (V->e));
+  incr (L, V->i);
+  jump (L, head);
+  L->b = done;
+  if (acc)
+    zl_set (L, V->f, zl_bin (L, GCC_JIT_BINARY_OP_MINUS, zl_dbl (L, 1.0),
+                             zl_bin (L, GCC_JIT_BINARY_OP_DIVIDE, zl_r (V->loss),
+                                     gcc_jit_context_new_cast (L->ctx, NULL, zl_r (V->nvalid_total), L->t_d))));
+  else
+    {
+      gcc_jit_rvalue *a[2] = { zl_r (V->loss), zl_r (V->nvalid_total) };
+      zl_set (L, V->f, zl_call (L, ZJ_RT_RMS_FITNESS, 2, a));
+    }
+  jump (L, end);
+  L->b = end;
+}
+
+/* One training step body (the loop test is the caller's). */
+static void
+emit_train_step (zj_lower *L, vars_t *V, const zj_program *p, int **kidx, bool acc,
+                 gcc_jit_block *abort_blk)
+{
+  zl_set (L, V->ex, zl_r (gcc_jit_context_new_array_access (L->ctx, NULL, zl_r (V->order), zl_r (V->pos))));
+  incr (L, V->pos);
+  zl_set (L, V->label, zl_r (gcc_jit_context_new_array_access (L->ctx, NULL, zl_r (V->try_), zl_r (V->ex))));
+  incr (L, V->steps);
+  gcc_jit_lvalue *row = zl_tmp (L, L->t_dp);
+  zl_set (L, row, gcc_jit_lvalue_get_address (
+    gcc_jit_context_new_array_access (
+      L->ctx, NULL, zl_r (V->trx),
+      zl_bin (L, GCC_JIT_BINARY_OP_MULT, zl_r (V->ex),
+              gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, L->F))), NULL));
+  load_features (L, zl_r (row));
+  zl_set (L, L->s[0], zl_dbl (L, 0.0));
+  lower_fn (L, &p->fn[ZJ_PREDICT], kidx[ZJ_PREDICT]);
+  if (acc)
+    {
+      gcc_jit_rvalue *s1 = zl_r (L->s[1]);
+      zl_set (L, L->s[1], zl_call (L, ZJ_RT_SIGMOID, 1, &s1));
+    }
+  zl_set (L, V->err, fabs_rv (L, zl_bin (L, GCC_JIT_BINARY_OP_MINUS, zl_r (V->label), zl_r (L->s[1]))));
+  gcc_jit_block *ok = blk (L, "train_ok");
+  branch (L, cmp (L, GCC_JIT_COMPARISON_LE, zl_r (V->err), zl_r (V->maxerr)), ok, abort_blk);
+  L->b = ok;
+  record (L, V->ntr_err, V->record, V->terr, zl_r (V->err));
+  load_features (L, zl_r (row));
+  zl_set (L, L->s[0], zl_r (V->label));
+  lower_fn (L, &p->fn[ZJ_LEARN], kidx[ZJ_LEARN]);
+}
+
+static void
+emit_eval (zj_lower *L, argv_t *A, const zj_program *p, const zj_shape *sh,
+           bool acc, int **kidx)
+{
+  vars_t V;
+  make_vars (A, &V);
+  gcc_jit_block *first = blk (L, "setup");
+  L->b = first;
+  gcc_jit_rvalue *zl = int_rv (L, 0), *zi = gcc_jit_context_zero (L->ctx, L->t_int);
+  zl_set (L, V.steps, zl); zl_set (L, V.pos, zl);
+  zl_set (L, V.ntr_err, zi); zl_set (L, V.nva_err, zi); zl_set (L, V.aborted, zi);
+  zl_set (L, V.best, zl_dbl (L, 0.0));
+  lower_fn (L, &p->fn[ZJ_SETUP], kidx[ZJ_SETUP]);
+  zl_set (L, V.remaining, zl_r (V.ntrain));
+  gcc_jit_block *head = blk (L, "epoch_head"), *chunk = blk (L, "chunk"),
+    *thead = blk (L, "train_head"), *tbody = blk (L, "train_body"),
+    *tdone = blk (L, "train_done"), *tabort = blk (L, "train_abort"),
+    *fin = blk (L, "finish"), *exit = blk (L, "exit");
+  jump (L, head);
+  L->b = head;
+  branch (L, cmp (L, GCC_JIT_COMPARISON_GT, zl_r (V.remaining), zl), chunk, fin);
+  /* chunk = min(remaining, per_epoch) */
+  L->b = chunk;
+  {
+    gcc_jit_block *a = blk (L, NULL), *b = blk (L, NULL), *j = blk (L, NULL);
+    branch (L, cmp (L, GCC_JIT_COMPARISON_LT, zl_r (V.remaining), zl_r (V.per_epoch)), a, b);
+    L->b = a; zl_set (L, V.chunk, zl_r (V.remaining)); jump (L, j);
+    L->b = b; zl_set (L, V.chunk, zl_r (V.per_epoch)); jump (L, j);
+    L->b = j;
+  }
+  zl_set (L, V.kk, zl);
+  jump (L, thead);
+  L->b = thead;
+  branch (L, cmp (L, GCC_JIT_COMPARISON_LT, zl_r (V.kk), zl_r (V.chunk)), tbody, tdone);
+  L->b = tbody;
+  emit_train_step (L, &V, p, kidx, acc, tabort);
+  incr (L, V.kk);
+  jump (L, thead);
+  /* abort: fitness 0 if nothing was validated yet, else the best so far */
+  L->b = tabort;
+  zl_set (L, V.aborted, gcc_jit_context_one (L->ctx, L->t_int));
+  {
+    gcc_jit_block *z = blk (L, NULL), *nz = blk (L, NULL);
+    branch (L, cmp (L, GCC_JIT_COMPARISON_EQ, zl_r (V.remaining), zl_r (V.ntrain)), z, nz);
+    L->b = z; zl_set (L, V.result, zl_dbl (L, 0.0)); jump (L, exit);
+    L->b = nz; zl_set (L, V.result, zl_r (V.best)); jump (L, exit);
+  }
+  L->b = tdone;
+  gcc_jit_block_add_assignment_op (L->b, NULL, V.remaining, GCC_JIT_BINARY_OP_MINUS,
+                                   zl_r (V.per_epoch));
+  emit_validate (L, &V, p, kidx, acc, NULL);
+  {
+    gcc_jit_block *up = blk (L, NULL);
+    branch (L, cmp (L, GCC_JIT_COMPARISON_GT, zl_r (V.f), zl_r (V.best)), up, head);
+    L->b = up; zl_set (L, V.best, zl_r (V.f)); jump (L, head);
+  }
+  L->b = fin;
+  zl_set (L, V.result, zl_r (V.best));
+  jump (L, exit);
+  L->b = exit;
+  write_back (L, sh, zl_r (V.mem));
+  zl_set (L, arg (A, A_TRAIN_STEPS), zl_r (V.steps));
+  zl_set (L, arg (A, A_N_TRAIN_ERR), zl_r (V.ntr_err));
+  zl_set (L, arg (A, A_N_VALID_ERR), zl_r (V.nva_err));
+  zl_set (L, arg (A, A_ABORTED), zl_r (V.aborted));
+  gcc_jit_block_end_with_return (L->b, NULL, zl_r (V.result));
+  gcc_jit_block_end_with_jump (L->entry, NULL, first);
+}
+
+static void
+init_types (zj_lower *L)
+{
+  gcc_jit_context *c = L->ctx;
+  L->t_d = gcc_jit_context_get_type (c, GCC_JIT_TYPE_DOUBLE);
+  L->t_int = gcc_jit_context_get_type (c, GCC_JIT_TYPE_INT);
+  L->t_long = gcc_jit_context_get_type (c, GCC_JIT_TYPE_LONG);
+  L->t_bool = gcc_jit_context_get_type (c, GCC_JIT_TYPE_BOOL);
+  L->t_void_ptr = gcc_jit_context_get_type (c, GCC_JIT_TYPE_VOID_PTR);
+  L->t_v = gcc_jit_type_get_vector (L->t_d, (size_t) L->W);
+  L->t_vl = gcc_jit_type_get_vector (gcc_jit_context_get_type (c, GCC_JIT_TYPE_LONG_LONG),
+                                     (size_t) L->W);
+  L->t_dp = gcc_jit_type_get_pointer (L->t_d);
+  /* Features rows and memory are only 8-byte aligned in general. */
+  L->t_vp = gcc_jit_type_get_pointer (gcc_jit_type_get_aligned (L->t_v, 8));
+  L->sqrt_fn = gcc_jit_context_get_builtin_function (c, "__builtin_sqrt");
+}
+
+int
+zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
+                  const zj_shape *shape, zj_eval_type et, const char *name,
+                  zj_error *err)
+{
+  if (shape->ns < 2 || shape->nv < 1 || !zj_features_size_ok (shape->F))
+    {
+      zj_error_set (err, "jit/lower.c: shape F=%d ns=%d nv=%d cannot be lowered",
+                    shape->F, shape->ns, shape->nv);
+      return -1;
+    }
+  zj_lower Lv, *L = &Lv;
+  memset (L, 0, sizeof *L);
+  L->ctx = ctx;
+  L->isa = isa;
+  L->F = shape->F;
+  L->W = isa->avx ? (shape->F < 4 ? shape->F : 4) : 2;
+  L->C = L->F / L->W;
+  init_types (L);
+  argv_t A;
+  A.L = L;
+  gcc_jit_type *at = args_type (L, A.f);
+  gcc_jit_param *pa = gcc_jit_context_new_param (ctx, NULL, gcc_jit_type_get_pointer (at), "a");
+  L->fn = gcc_jit_context_new_function (ctx, NULL, GCC_JIT_FUNCTION_EXPORTED, L->t_d,
+                                        name, 1, &pa, 0);
+  A.args = gcc_jit_param_as_rvalue (pa);
+  L->entry = blk (L, "entry");
+  int *kidx[ZJ_NUM_COMPONENTS];
+  L->nk = assign_kidx (p, kidx);
+  L->kv = zj_xcalloc ((size_t) L->nk + 1, sizeof *L->kv);
+  L->kptr = zl_r (arg_local (&A, A_K, L->t_dp, "kptr"));
+  L->rt = zl_r (arg_local (&A, A_RT, gcc_jit_type_get_pointer (L->t_void_ptr), "rt"));
+  L->rng = zl_r (arg_local (&A, A_RNG, L->t_void_ptr, "rng"));
+  L->b = L->entry;
+  alloc_memory (L, p, shape);
+  emit_eval (L, &A, p, shape, et == ZJ_ACCURACY, kidx);
+  free_memory (L, shape);
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    free (kidx[c]);
+  const char *e = gcc_jit_context_get_first_error (ctx);
+  if (e)
+    {
+      zj_error_set (err, "jit/lower.c: libgccjit: %s", e);
+      return -1;
+    }
+  return 0;
+}
+
+/* ------------------------------------------------ constants and keys */
+int
+zj_jit_nconsts (const zj_program *p)
+{
+  int n = 0;
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      n += zj_op_nconsts (p->fn[c].ins[i].op);
+  return n;
+}
+
+/* Same values the interpreter's decode computes (floats widened). */
+void
+zj_jit_fill_consts (const zj_program *p, int F, double *k)
+{
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      {
+        const zj_instr *in = &p->fn[c].ins[i];
+        switch (zj_ops[in->op].data)
+          {
+          case ZJ_DATA_NONE:
+            break;
+          case ZJ_DATA_ACT:
+            *k++ = in->act;
+            break;
+          case ZJ_DATA_VSET:
+            *k++ = zj_frac_index (in->fd[0], F);
+            *k++ = in->fd[1];
+            break;
+          case ZJ_DATA_MSET:
+            *k++ = zj_frac_index (in->fd[1], F) * F + zj_frac_index (in->fd[0], F);
+            *k++ = in->fd[2];
+            break;
+          case ZJ_DATA_UNIF:
+          case ZJ_DATA_GAUSS:
+            *k++ = in->fd[0];
+            *k++ = in->fd[1];
+            break;
+          }
+      }
+}
+
+/* Version of the lowering: bump when the generated code changes meaning. */
+#define ZJ_LOWER_VERSION 1
+
+size_t
+zj_structure_key (const zj_program *p, const zj_shape *shape, zj_eval_type et,
+                  uint16_t *key, size_t cap)
+{
+  size_t n = 0;
+#define PUT(x) do { if (n < cap) key[n] = (uint16_t) (x); n++; } while (0)
+  PUT (ZJ_LOWER_VERSION); PUT (shape->F); PUT (shape->ns); PUT (shape->nv);
+  PUT (shape->nm); PUT (et);
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    {
+      PUT (0xffff);     /* component separator */
+      for (int i = 0; i < p->fn[c].n; i++)
+        {
+          const zj_instr *in = &p->fn[c].ins[i];
+          const zj_op_info *o = &zj_ops[in->op];
+          if (in->op == ZJ_NO_OP)
+            continue;
+          PUT (in->op);
+          PUT (o->in1 != ZJ_KIND_N ? in->in1 : 0);
+          PUT (o->in2 != ZJ_KIND_N ? in->in2 : 0);
+          PUT (o->out != ZJ_KIND_N ? in->out : 0);
+        }
+    }
+#undef PUT
+  return n;
+}
+
+static uint64_t
+hash_key (const uint16_t *key, size_t n)
+{
+  uint64_t h = 0x7a65726f6a6974ULL;   /* "zerojit" */
+  for (size_t i = 0; i < n; i++)
+    h = zj_hash_mix (h, key[i]);
+  return h;
+}
+
+uint64_t
+zj_structure_hash (const zj_program *pruned, const zj_shape *shape,
+                   zj_eval_type et)
+{
+  size_t n = zj_structure_key (pruned, shape, et, NULL, 0);
+  uint16_t *key = zj_xmalloc (n * sizeof *key);
+  zj_structure_key (pruned, shape, et, key, n);
+  uint64_t h = hash_key (key, n);
+  free (key);
+  return h;
+}
+
+uint64_t zj_structure_hash_key (const uint16_t *key, size_t n);
+uint64_t
+zj_structure_hash_key (const uint16_t *key, size_t n)
+{
+  return hash_key (key, n);
+}

@@ -1,0 +1,272 @@
+/* worker.c -- compiling in forked worker processes, for bounded memory.
+ *
+ * libgccjit keeps GCC's garbage-collected heap and leaks ~9 kB per compile
+ * in the process that compiles.  A long search therefore compiles in a
+ * child process forked from this one: the parent sends the structure key
+ * over a pipe, the child lowers and writes a shared object, the parent
+ * dlopens it.  The child is replaced every `recycle` compiles, which
+ * returns all its memory.  The code holds no host address (see lower.c),
+ * so a shared object built in the child is valid in the parent.
+ */
+#include "config.h"
+#include "jit_internal.h"
+#include <dlfcn.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct zj_workers {
+  int recycle, used;
+  pid_t pid;
+  int to_child, from_child;
+  char dir[64];
+  long seq;
+};
+
+static int
+write_all (int fd, const void *buf, size_t n)
+{
+  const char *p = buf;
+  while (n > 0)
+    {
+      ssize_t k = write (fd, p, n);
+      if (k < 0 && errno == EINTR)
+        continue;
+      if (k <= 0)
+        return -1;
+      p += k;
+      n -= (size_t) k;
+    }
+  return 0;
+}
+
+static int
+read_all (int fd, void *buf, size_t n)
+{
+  char *p = buf;
+  while (n > 0)
+    {
+      ssize_t k = read (fd, p, n);
+      if (k < 0 && errno == EINTR)
+        continue;
+      if (k <= 0)
+        return -1;
+      p += k;
+      n -= (size_t) k;
+    }
+  return 0;
+}
+
+/* Inverse of zj_structure_key (lower.c): the program's structure. */
+static int
+key_to_program (const uint16_t *key, size_t n, zj_program *p, zj_shape *shape,
+                zj_eval_type *et)
+{
+  if (n < 9)
+    return -1;
+  shape->F = key[1]; shape->ns = key[2]; shape->nv = key[3]; shape->nm = key[4];
+  *et = (zj_eval_type) key[5];
+  int c = -1;
+  for (size_t i = 6; i < n;)
+    {
+      if (key[i] == 0xffff)
+        {
+          c++;
+          i++;
+          continue;
+        }
+      if (c < 0 || c >= ZJ_NUM_COMPONENTS || i + 4 > n || key[i] >= ZJ_NUM_OPS)
+        return -1;
+      zj_instr in;
+      memset (&in, 0, sizeof in);
+      in.op = key[i]; in.in1 = key[i + 1]; in.in2 = key[i + 2]; in.out = key[i + 3];
+      zj_fn_push (&p->fn[c], in);
+      i += 4;
+    }
+  return 0;
+}
+
+typedef struct {
+  zj_isa isa;       /* flags point into the parent's static strings: same
+                       addresses after fork */
+  size_t nkey;
+  char path[128];
+} wreq;
+
+typedef struct {
+  int rc;
+  char msg[512];
+} wrep;
+
+static void
+child_main (int in, int out)
+{
+  for (;;)
+    {
+      wreq rq;
+      if (read_all (in, &rq, sizeof rq) != 0)
+        _exit (0);
+      uint16_t *key = zj_xmalloc (rq.nkey * sizeof *key);
+      if (read_all (in, key, rq.nkey * sizeof *key) != 0)
+        _exit (0);
+      wrep rp;
+      memset (&rp, 0, sizeof rp);
+      zj_program p;
+      zj_shape shape;
+      zj_eval_type et;
+      zj_error err;
+      zj_program_init (&p);
+      if (key_to_program (key, rq.nkey, &p, &shape, &et) != 0)
+        {
+          rp.rc = -1;
+          snprintf (rp.msg, sizeof rp.msg, "jit/worker.c: bad structure key");
+        }
+      else
+        {
+          gcc_jit_context *ctx = gcc_jit_context_acquire ();
+          zj_jit_context_setup (ctx, &rq.isa);
+          rp.rc = zj_lower_program (ctx, &rq.isa, &p, &shape, et, "zj_native", &err);
+          if (rp.rc == 0)
+            {
+              gcc_jit_context_compile_to_file (ctx, GCC_JIT_OUTPUT_KIND_DYNAMIC_LIBRARY,
+                                               rq.path);
+              const char *e = gcc_jit_context_get_first_error (ctx);
+              if (e)
+                {
+                  rp.rc = -1;
+                  snprintf (rp.msg, sizeof rp.msg, "jit/worker.c: compile failed: %s", e);
+                }
+            }
+          else
+            snprintf (rp.msg, sizeof rp.msg, "%s", err.msg);
+          gcc_jit_context_release (ctx);
+        }
+      zj_program_free (&p);
+      free (key);
+      if (write_all (out, &rp, sizeof rp) != 0)
+        _exit (0);
+    }
+}
+
+static void
+stop_child (zj_workers *w)
+{
+  if (w->pid <= 0)
+    return;
+  close (w->to_child);
+  close (w->from_child);
+  waitpid (w->pid, NULL, 0);
+  w->pid = 0;
+}
+
+static int
+start_child (zj_workers *w, zj_error *err)
+{
+  int a[2], b[2];
+  if (pipe (a) != 0)
+    goto fail;
+  if (pipe (b) != 0)
+    {
+      close (a[0]); close (a[1]);
+      goto fail;
+    }
+  pid_t pid = fork ();
+  if (pid < 0)
+    {
+      close (a[0]); close (a[1]); close (b[0]); close (b[1]);
+      goto fail;
+    }
+  if (pid == 0)
+    {
+      close (a[1]);
+      close (b[0]);
+      child_main (a[0], b[1]);
+      _exit (0);
+    }
+  close (a[0]);
+  close (b[1]);
+  w->pid = pid;
+  w->to_child = a[1];
+  w->from_child = b[0];
+  w->used = 0;
+  return 0;
+fail:
+  zj_error_set (err, "jit/worker.c: cannot start a compile worker: %s", strerror (errno));
+  return -1;
+}
+
+zj_workers *
+zj_workers_new (int recycle, const char *dir, zj_error *err)
+{
+  zj_workers *w = zj_xcalloc (1, sizeof *w);
+  w->recycle = recycle;
+  snprintf (w->dir, sizeof w->dir, "%s", "/tmp/zerojit-XXXXXX");
+  if (!mkdtemp (w->dir))
+    {
+      zj_error_set (err, "jit/worker.c: cannot create %s: %s", w->dir, strerror (errno));
+      free (w);
+      return NULL;
+    }
+  /* A dead worker must not kill us with SIGPIPE. */
+  signal (SIGPIPE, SIG_IGN);
+  return w;
+}
+
+void
+zj_workers_free (zj_workers *w)
+{
+  if (!w)
+    return;
+  stop_child (w);
+  rmdir (w->dir);
+  free (w);
+}
+
+int
+zj_workers_compile (zj_workers *w, const zj_isa *isa, const zj_program *p,
+                    const zj_shape *shape, zj_eval_type et, zj_jit_code *code,
+                    zj_error *err)
+{
+  if (w->pid > 0 && w->used >= w->recycle)
+    stop_child (w);
+  if (w->pid <= 0 && start_child (w, err) != 0)
+    return -1;
+  wreq rq;
+  memset (&rq, 0, sizeof rq);
+  rq.isa = *isa;
+  rq.nkey = code->nkey;
+  snprintf (rq.path, sizeof rq.path, "%s/c%ld.so", w->dir, w->seq++);
+  wrep rp;
+  if (write_all (w->to_child, &rq, sizeof rq) != 0
+      || write_all (w->to_child, code->key, code->nkey * sizeof *code->key) != 0
+      || read_all (w->from_child, &rp, sizeof rp) != 0)
+    {
+      stop_child (w);
+      zj_error_set (err, "jit/worker.c: compile worker died");
+      return -1;
+    }
+  w->used++;
+  if (rp.rc != 0)
+    {
+      unlink (rq.path);
+      zj_error_set (err, "%s", rp.msg);
+      return -1;
+    }
+  code->dl = dlopen (rq.path, RTLD_NOW | RTLD_LOCAL);
+  unlink (rq.path);     /* the mapping stays valid */
+  if (!code->dl)
+    {
+      zj_error_set (err, "jit/worker.c: dlopen: %s", dlerror ());
+      return -1;
+    }
+  code->fn = (zj_native_fn) dlsym (code->dl, "zj_native");
+  if (!code->fn)
+    {
+      zj_error_set (err, "jit/worker.c: zj_native not found in the shared object");
+      return -1;
+    }
+  return 0;
+}
