@@ -24,4 +24,6 @@ char *zj_cli_read_file (const char *path, zj_error *err);
 /* JIT subcommands (built with the JIT tier). */
 int zj_cmd_show (int argc, char **argv);
 int zj_cmd_bench (int argc, char **argv);
+/* Real data sets (cmd_data.c). */
+int zj_cmd_data (int argc, char **argv);
 #endif

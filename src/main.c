@@ -434,6 +434,7 @@ static const struct {
   { "eval", cmd_eval, "evaluate a program: --program FILE --tasks TEXT|--tasks-file FILE [--memory S,V,M]" },
   { "print", cmd_print, "print a program: --program FILE [--pruned] [--lossless]" },
   { "search", cmd_search, "run an evolution search with the original's flags" },
+  { "data", zj_cmd_data, "real data: info|build --dataset fashion_mnist|mnist|csv (cmd_data.c)" },
 };
 
 static void
