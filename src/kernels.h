@@ -13,6 +13,17 @@
 #define ZJ_FF (F * F)
 #define ZJ_EW(n, expr) for (int i = 0; i < (n); i++) I->o[i] = (expr)
 
+/* Four doubles as one GCC vector, for the two kernels the auto-vectoriser
+   leaves scalar inside the big dispatch function (matrix-vector and outer
+   product dominate the hand-coded NN).  Each lane does exactly the scalar
+   arithmetic (product rounded, then added: -ffp-contract=off), so results
+   are bit-identical to the plain loops; without AVX it lowers to SSE2. */
+typedef double zj_v4 __attribute__ ((vector_size (4 * sizeof (double))));
+/* Macros, not functions: passing 32-byte vectors by value warns (-Wpsabi)
+   when AVX is off.  memcpy = unaligned load/store. */
+#define ZJ_V4_LOAD(v, p) memcpy (&(v), (p), sizeof (zj_v4))
+#define ZJ_V4_STORE(p, v) memcpy ((p), &(v), sizeof (zj_v4))
+
 #define ZJ_KERNEL_NO_OP
 #define ZJ_KERNEL_SCALAR_SUM_OP        *I->o = *I->a + *I->b
 #define ZJ_KERNEL_SCALAR_DIFF_OP       *I->o = *I->a - *I->b
@@ -43,20 +54,39 @@
 #define ZJ_KERNEL_VECTOR_PRODUCT_OP    ZJ_EW (F, I->a[i] * I->b[i])
 #define ZJ_KERNEL_VECTOR_DIVISION_OP   ZJ_EW (F, I->a[i] / I->b[i])
 #define ZJ_KERNEL_VECTOR_INNER_PRODUCT_OP *I->o = zj_rdot (I->a, I->b, F)
+/* The output matrix never overlaps the input vectors (separate banks). */
 #define ZJ_KERNEL_VECTOR_OUTER_PRODUCT_OP \
   for (int c = 0; c < F; c++) \
-    for (int r = 0; r < F; r++) \
-      I->o[c * F + r] = I->a[r] * I->b[c]
+    { const double bc = I->b[c]; \
+      if (F >= 4) \
+        for (int q = 0; q < F / 4; q++) \
+          { zj_v4 a_; ZJ_V4_LOAD (a_, I->a + 4 * q); \
+            zj_v4 p = a_ * bc; ZJ_V4_STORE (I->o + c * F + 4 * q, p); } \
+      else \
+        for (int r = 0; r < F; r++) \
+          I->o[c * F + r] = I->a[r] * bc; }
 #define ZJ_KERNEL_SCALAR_MATRIX_PRODUCT_OP \
   { const double s = *I->a; ZJ_EW (ZJ_FF, s * I->b[i]); }
 #define ZJ_KERNEL_MATRIX_RECIPROCAL_OP ZJ_EW (ZJ_FF, 1.0 / I->a[i])
-/* y(r) = sum over c of M(r, c) * v(c), c in order, from +0.0. */
+/* y(r) = sum over c of M(r, c) * v(c), c in order, from +0.0.  For F >= 4
+   four rows at a time in vector accumulators, stored only after every
+   input is read (so v1 = dot(m0, v1) is safe). */
 #define ZJ_KERNEL_MATRIX_VECTOR_PRODUCT_OP \
-  { for (int r = 0; r < F; r++) T[r] = 0.0; \
-    for (int c = 0; c < F; c++) \
-      { const double vc = I->b[c]; \
-        for (int r = 0; r < F; r++) { double p = I->a[c * F + r] * vc; T[r] += p; } } \
-    ZJ_EW (F, T[i]); }
+  if (F >= 4) \
+    { zj_v4 acc_[F >= 4 ? F / 4 : 1]; \
+      for (int q = 0; q < F / 4; q++) acc_[q] = (zj_v4) { 0.0, 0.0, 0.0, 0.0 }; \
+      for (int c = 0; c < F; c++) \
+        { const double vc = I->b[c]; \
+          for (int q = 0; q < F / 4; q++) \
+            { zj_v4 m_; ZJ_V4_LOAD (m_, I->a + c * F + 4 * q); \
+              zj_v4 p = m_ * vc; acc_[q] += p; } } \
+      for (int q = 0; q < F / 4; q++) ZJ_V4_STORE (I->o + 4 * q, acc_[q]); } \
+  else \
+    { for (int r = 0; r < F; r++) T[r] = 0.0; \
+      for (int c = 0; c < F; c++) \
+        { const double vc = I->b[c]; \
+          for (int r = 0; r < F; r++) { double p = I->a[c * F + r] * vc; T[r] += p; } } \
+      ZJ_EW (F, T[i]); }
 #define ZJ_KERNEL_VECTOR_COLUMN_BROADCAST_OP \
   for (int c = 0; c < F; c++) \
     for (int r = 0; r < F; r++) \
