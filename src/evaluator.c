@@ -30,7 +30,13 @@ struct zj_evaluator {
   zj_fec *fec;
   zj_workspace *ws[33];        /* by F */
   double *fit;
-  double train_err[ZJ_FEC_MAX_ERRORS], valid_err[ZJ_FEC_MAX_ERRORS];
+  /* Per-task scratch, n_tasks each (errors: ZJ_FEC_MAX_ERRORS per task). */
+  double *train_err, *valid_err, *bfit;
+  zj_eval_result *res;
+  long *n_real;
+  uint64_t *keys;
+  int *miss, *run;
+  const zj_task **task_ptrs, **run_ptrs;
   double base_setup_cost, base_train_cost;   /* budget baseline, per F */
   int budget_F;
   zj_program baseline;
@@ -51,6 +57,7 @@ zj_evaluator_cfg_default (zj_evaluator_cfg *cfg)
   cfg->budget_factor = 2.0;
   cfg->dedup = false;
   cfg->dedup_slots = 4096;
+  cfg->batch = true;
 }
 
 void
@@ -96,7 +103,20 @@ zj_evaluator_new (const zj_evaluator_cfg *cfg, const zj_task *tasks,
   e->n_tasks = n_tasks;
   e->shape = *shape;
   e->rng = rng;
-  e->fit = zj_xcalloc ((size_t) (n_tasks ? n_tasks : 1), sizeof (double));
+  const size_t nt = (size_t) (n_tasks ? n_tasks : 1);
+  e->fit = zj_xcalloc (nt, sizeof (double));
+  e->bfit = zj_xcalloc (nt, sizeof (double));
+  e->train_err = zj_xcalloc (nt * ZJ_FEC_MAX_ERRORS, sizeof (double));
+  e->valid_err = zj_xcalloc (nt * ZJ_FEC_MAX_ERRORS, sizeof (double));
+  e->res = zj_xcalloc (nt, sizeof (zj_eval_result));
+  e->n_real = zj_xcalloc (nt, sizeof (long));
+  e->keys = zj_xcalloc (nt, sizeof (uint64_t));
+  e->miss = zj_xcalloc (nt, sizeof (int));
+  e->run = zj_xcalloc (nt, sizeof (int));
+  e->task_ptrs = zj_xcalloc (nt, sizeof (zj_task *));
+  e->run_ptrs = zj_xcalloc (nt, sizeof (zj_task *));
+  for (int i = 0; i < n_tasks; i++)
+    e->task_ptrs[i] = &tasks[i];
   if (cfg->fec)
     e->fec = zj_fec_new (cfg->fec_cache_size, cfg->fec_forget_every);
   zj_program_init (&e->baseline);
@@ -137,6 +157,16 @@ zj_evaluator_free (zj_evaluator *e)
   zj_fec_free (e->fec);
   zj_program_free (&e->baseline);
   free (e->fit);
+  free (e->bfit);
+  free (e->train_err);
+  free (e->valid_err);
+  free (e->res);
+  free (e->n_real);
+  free (e->keys);
+  free (e->miss);
+  free (e->run);
+  free (e->task_ptrs);
+  free (e->run_ptrs);
   free (e);
 }
 
@@ -150,6 +180,14 @@ workspace_for (zj_evaluator *e, int F)
       e->ws[F] = zj_workspace_new (&s);
     }
   return e->ws[F];
+}
+
+static int
+run_batch (zj_evaluator *e, const zj_prepared *pp, const zj_task **ts, int nt,
+           const zj_eval_opts *o, zj_eval_result *res, double *fit)
+{
+  return zj_interp_eval_batch (pp, ts, nt, o, workspace_for (e, ts[0]->F),
+                               res, fit);
 }
 
 /* Training steps the budget allows for task t: all or none. */
@@ -174,55 +212,6 @@ budget_steps (zj_evaluator *e, const zj_program *p, const zj_task *t)
   return cost <= limit ? N : 0;
 }
 
-static double
-eval_task (zj_evaluator *e, const zj_prepared *pp, const zj_program *p,
-           const zj_task *t)
-{
-  zj_workspace *ws = workspace_for (e, t->F);
-  const long n_real = budget_steps (e, p, t);
-  zj_eval_opts o;
-  zj_eval_opts_default (&o);
-  o.max_abs_error = e->cfg.max_abs_error;
-  zj_eval_result r = { 0 };
-  uint64_t key = 0;
-  if (e->fec)
-    {
-      o.n_all_train = e->cfg.fec_train;
-      o.n_valid = e->cfg.fec_valid;
-      o.record_errors = ZJ_FEC_MAX_ERRORS;
-      r.train_err = e->train_err;
-      r.valid_err = e->valid_err;
-      zj_rng_seed (&e->fec_rng, 235732282);
-      zj_interp_eval_task (pp, t, &o, &e->fec_rng, ws, &r);
-      e->train_steps += r.train_steps;
-      e->cnt.examples += r.train_steps + r.n_valid_err;
-      key = zj_fec_hash (r.train_err, r.n_train_err, r.valid_err,
-                         r.n_valid_err, t->index, n_real);
-      double f;
-      if (zj_fec_lookup (e->fec, key, &f))
-        {
-          e->cnt.fec_hits++;
-          return f;
-        }
-      e->cnt.fec_misses++;
-      o.record_errors = 0;
-      o.n_valid = -1;
-    }
-  o.n_all_train = n_real;
-  r.train_steps = 0;
-  double f = 0.0;
-  if (n_real > 0)
-    {
-      f = zj_interp_eval_task (pp, t, &o, e->rng, ws, &r);
-      e->cnt.task_evals++;
-      e->train_steps += r.train_steps;
-      e->cnt.examples += r.train_steps + t->n_valid;
-    }
-  if (e->fec)
-    zj_fec_insert (e->fec, key, f);
-  return f;
-}
-
 static bool
 has_random_ops (const zj_program *p)
 {
@@ -231,6 +220,116 @@ has_random_ops (const zj_program *p)
       if (zj_op_is_random (p->fn[c].ins[i].op))
         return true;
   return false;
+}
+
+/* Evaluate p on every task: FEC lookups for all tasks first, then the
+   real evaluations of the misses (batched across tasks when the program
+   draws no random numbers, else one by one in task order with the shared
+   generator), then the inserts.  Batched or not, each task's result and
+   the cache's state are the same. */
+static void
+eval_tasks (zj_evaluator *e, const zj_prepared *pp, const zj_program *p,
+            bool batch)
+{
+  const int n = e->n_tasks;
+  zj_eval_opts o;
+  zj_eval_opts_default (&o);
+  o.max_abs_error = e->cfg.max_abs_error;
+  int n_miss = 0;
+  for (int i = 0; i < n; i++)
+    {
+      e->n_real[i] = budget_steps (e, p, &e->tasks[i]);
+      e->res[i] = (zj_eval_result) { 0 };
+    }
+  if (e->fec)
+    {
+      o.n_all_train = e->cfg.fec_train;
+      o.n_valid = e->cfg.fec_valid;
+      o.record_errors = ZJ_FEC_MAX_ERRORS;
+      for (int i = 0; i < n; i++)
+        {
+          e->res[i].train_err = e->train_err + (size_t) i * ZJ_FEC_MAX_ERRORS;
+          e->res[i].valid_err = e->valid_err + (size_t) i * ZJ_FEC_MAX_ERRORS;
+        }
+      if (!batch || run_batch (e, pp, e->task_ptrs, n, &o, e->res, e->fit) != 0)
+        for (int i = 0; i < n; i++)
+          {
+            /* The FEC generator restarts from its fixed seed every time. */
+            zj_rng_seed (&e->fec_rng, 235732282);
+            zj_interp_eval_task (pp, &e->tasks[i], &o, &e->fec_rng,
+                                 workspace_for (e, e->tasks[i].F), &e->res[i]);
+          }
+      for (int i = 0; i < n; i++)
+        {
+          const zj_eval_result *r = &e->res[i];
+          e->train_steps += r->train_steps;
+          e->cnt.examples += r->train_steps + r->n_valid_err;
+          e->keys[i] = zj_fec_hash (r->train_err, r->n_train_err, r->valid_err,
+                                    r->n_valid_err, e->tasks[i].index,
+                                    e->n_real[i]);
+          if (zj_fec_lookup (e->fec, e->keys[i], &e->fit[i]))
+            e->cnt.fec_hits++;
+          else
+            {
+              e->cnt.fec_misses++;
+              e->miss[n_miss++] = i;
+            }
+        }
+    }
+  else
+    for (int i = 0; i < n; i++)
+      e->miss[n_miss++] = i;
+  /* Real evaluations of the misses; budget-starved tasks score 0. */
+  o.n_valid = -1;
+  o.record_errors = 0;
+  int n_run = 0;
+  for (int k = 0; k < n_miss; k++)
+    {
+      const int i = e->miss[k];
+      e->fit[i] = 0.0;
+      if (e->n_real[i] > 0)
+        e->run[n_run++] = i;
+    }
+  bool done = false;
+  if (batch && n_run > 1)
+    {
+      bool same_n = true;
+      for (int k = 0; k < n_run; k++)
+        {
+          e->run_ptrs[k] = &e->tasks[e->run[k]];
+          e->res[k] = (zj_eval_result) { 0 };
+          same_n = same_n && e->n_real[e->run[k]] == e->n_real[e->run[0]];
+        }
+      o.n_all_train = e->n_real[e->run[0]];
+      if (same_n
+          && run_batch (e, pp, e->run_ptrs, n_run, &o, e->res, e->bfit) == 0)
+        {
+          for (int k = 0; k < n_run; k++)
+            {
+              const int i = e->run[k];
+              e->fit[i] = e->bfit[k];
+              e->train_steps += e->res[k].train_steps;
+              e->cnt.examples += e->res[k].train_steps + e->tasks[i].n_valid;
+            }
+          e->cnt.task_evals += n_run;
+          done = true;
+        }
+    }
+  if (!done)
+    for (int k = 0; k < n_run; k++)
+      {
+        const int i = e->run[k];
+        zj_eval_result r = { 0 };
+        o.n_all_train = e->n_real[i];
+        e->fit[i] = zj_interp_eval_task (pp, &e->tasks[i], &o, e->rng,
+                                         workspace_for (e, e->tasks[i].F), &r);
+        e->cnt.task_evals++;
+        e->train_steps += r.train_steps;
+        e->cnt.examples += r.train_steps + e->tasks[i].n_valid;
+      }
+  if (e->fec)
+    for (int k = 0; k < n_miss; k++)
+      zj_fec_insert (e->fec, e->keys[e->miss[k]], e->fit[e->miss[k]]);
 }
 
 static uint64_t
@@ -280,8 +379,7 @@ zj_evaluator_eval (zj_evaluator *e, const zj_program *p)
           return slot->fitness;
         }
     }
-  for (int i = 0; i < e->n_tasks; i++)
-    e->fit[i] = eval_task (e, pp, p, &e->tasks[i]);
+  eval_tasks (e, pp, p, e->cfg.batch && !has_random_ops (pruned));
   double f = zj_combine_fitness (e->fit, e->n_tasks, e->cfg.mode);
   if (slot)
     {

@@ -19,6 +19,7 @@ typedef struct zj_evaluator_cfg {
   double budget_factor;
   bool dedup;                  /* exact-duplicate cache */
   int dedup_slots;             /* power of two */
+  bool batch;                  /* run tasks together when possible */
 } zj_evaluator_cfg;
 
 typedef struct zj_eval_counters {

@@ -49,7 +49,18 @@ struct zj_workspace {
   double *mem;
   void *code;                /* decoded instructions, grown on demand */
   size_t code_cap;
+  double *bmem;              /* batch: one memory per task, grown on demand */
+  size_t bmem_cap;
+  void *bscratch;            /* batch: per-task bookkeeping */
+  size_t bscratch_n;
 };
+
+/* Evaluate one program on nt tasks at once (same F, counts and eval type;
+   no random ops).  Each task gets exactly the result of a separate
+   zj_interp_eval_task; returns -1 (doing nothing) when not applicable. */
+int zj_interp_eval_batch (const zj_prepared *pp, const zj_task *const *ts,
+                          int nt, const zj_eval_opts *o, zj_workspace *ws,
+                          zj_eval_result *res, double *fit);
 
 /* Prune: keep only instructions that can influence the prediction in the
    Setup -> {Predict -> Learn}* loop (fixed point).  Random set ops are
