@@ -255,7 +255,10 @@ read_images (idx_file *f, const int *y, int n, const zj_select *sel,
       else if (keep[i])
         {
           double *x = out->x + (size_t) k * (size_t) d;
-          for (long j = 0; j < d && rc == 0; j++)
+          if (f->type == ZJ_IDX_U8)     /* the common case, kept tight */
+            for (long j = 0; j < d; j++)
+              x[j] = rec[j];
+          for (long j = 0; j < d && rc == 0 && f->type != ZJ_IDX_U8; j++)
             {
               x[j] = idx_value (rec, f->type, (size_t) j);
               if (!isfinite (x[j]))
