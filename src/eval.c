@@ -12,18 +12,30 @@ zj_eval_opts_default (zj_eval_opts *o)
   o->record_errors = 0;
 }
 
+int
+zj_prepare_into (zj_prepared *pp, const zj_program *p, const zj_shape *shape,
+                 bool prune, zj_error *err)
+{
+  if (zj_program_check (p, shape, err) != 0)
+    return -1;
+  pp->shape = *shape;
+  if (prune)
+    zj_prune_sized (p, shape->ns, shape->nv, shape->nm, &pp->prog);
+  else
+    zj_program_copy (&pp->prog, p);
+  return 0;
+}
+
 zj_prepared *
 zj_prepare (const zj_program *p, const zj_shape *shape, bool prune, zj_error *err)
 {
-  if (zj_program_check (p, shape, err) != 0)
-    return NULL;
   zj_prepared *pp = zj_xcalloc (1, sizeof *pp);
-  pp->shape = *shape;
   zj_program_init (&pp->prog);
-  if (prune)
-    zj_prune (p, &pp->prog);
-  else
-    zj_program_copy (&pp->prog, p);
+  if (zj_prepare_into (pp, p, shape, prune, err) != 0)
+    {
+      zj_prepared_free (pp);
+      return NULL;
+    }
   return pp;
 }
 

@@ -40,6 +40,7 @@ struct zj_evaluator {
   double base_setup_cost, base_train_cost;   /* budget baseline, per F */
   int budget_F;
   zj_program baseline;
+  zj_prepared prepared;        /* reused for every evaluation */
   dedup_slot *dedup;
   long train_steps;
   zj_eval_counters cnt;
@@ -56,7 +57,7 @@ zj_evaluator_cfg_default (zj_evaluator_cfg *cfg)
   cfg->budget_baseline = ZJ_ALG_NEURAL_NET;
   cfg->budget_factor = 2.0;
   cfg->dedup = false;
-  cfg->dedup_slots = 4096;
+  cfg->dedup_slots = 16384;
   cfg->batch = true;
 }
 
@@ -120,6 +121,7 @@ zj_evaluator_new (const zj_evaluator_cfg *cfg, const zj_task *tasks,
   if (cfg->fec)
     e->fec = zj_fec_new (cfg->fec_cache_size, cfg->fec_forget_every);
   zj_program_init (&e->baseline);
+  zj_program_init (&e->prepared.prog);
   if (cfg->budget)
     {
       if (!sp || zj_generate_algorithm (cfg->budget_baseline, sp, rng,
@@ -156,6 +158,7 @@ zj_evaluator_free (zj_evaluator *e)
     }
   zj_fec_free (e->fec);
   zj_program_free (&e->baseline);
+  zj_program_free (&e->prepared.prog);
   free (e->fit);
   free (e->bfit);
   free (e->train_err);
@@ -361,8 +364,8 @@ zj_evaluator_eval (zj_evaluator *e, const zj_program *p)
 {
   e->cnt.evaluations++;
   zj_error err;
-  zj_prepared *pp = zj_prepare (p, &e->shape, true, &err);
-  if (!pp)
+  zj_prepared *pp = &e->prepared;
+  if (zj_prepare_into (pp, p, &e->shape, true, &err) != 0)
     return 0.0;
   const zj_program *pruned = zj_prepared_program (pp);
   dedup_slot *slot = NULL;
@@ -375,7 +378,6 @@ zj_evaluator_eval (zj_evaluator *e, const zj_program *p)
       if (slot->used && slot->key == key && zj_program_equal (&slot->prog, pruned))
         {
           e->cnt.dedup_hits++;
-          zj_prepared_free (pp);
           return slot->fitness;
         }
     }
@@ -388,7 +390,6 @@ zj_evaluator_eval (zj_evaluator *e, const zj_program *p)
       slot->fitness = f;
       zj_program_copy (&slot->prog, pruned);
     }
-  zj_prepared_free (pp);
   return f;
 }
 

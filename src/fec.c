@@ -1,8 +1,9 @@
 /* fec.c -- functional equivalence cache: an LRU map from a fingerprint of
  * a program's errors on a short mini-run to its fitness.
  *
- * Open-addressing hash table (linear probing, backward-shift deletion) of
- * indices into a node pool that forms a doubly linked recency list.  The
+ * Open-addressing hash table (linear probing, backward-shift deletion)
+ * whose slots hold the key next to the index of a node in a pool that
+ * forms a doubly linked recency list, so a miss costs one cache line.  The
  * table is sized to a power of two at least twice the capacity, so probes
  * stay short; nothing is allocated after construction.
  */
@@ -17,12 +18,17 @@ typedef struct node {
   int prev, next;     /* recency list; -1 ends */
 } node;
 
+typedef struct slot {
+  uint64_t key;
+  int idx;            /* node index or -1 */
+} slot;
+
 struct zj_fec {
   int capacity, forget_every;
   node *nodes;
   int *free_list, n_free;
   int head, tail;     /* most / least recently used */
-  int *table;         /* node index or -1 */
+  slot *table;
   size_t mask;
   size_t count;
   zj_fec_stats st;
@@ -49,8 +55,9 @@ zj_fec_new (int cache_size, int forget_every)
   size_t tsize = 16;
   while (tsize < (size_t) c->capacity * 2)
     tsize *= 2;
-  c->table = zj_xmalloc (tsize * sizeof (int));
-  memset (c->table, 0xff, tsize * sizeof (int));
+  c->table = zj_xmalloc (tsize * sizeof (slot));
+  for (size_t i = 0; i < tsize; i++)
+    c->table[i] = (slot) { 0, -1 };
   c->mask = tsize - 1;
   c->head = c->tail = -1;
   return c;
@@ -92,7 +99,7 @@ static size_t
 find_slot (const zj_fec *c, uint64_t key)
 {
   size_t s = slot_of (c, key);
-  while (c->table[s] >= 0 && c->nodes[c->table[s]].key != key)
+  while (c->table[s].idx >= 0 && c->table[s].key != key)
     s = (s + 1) & c->mask;
   return s;
 }
@@ -102,17 +109,17 @@ static void
 erase (zj_fec *c, int i)
 {
   size_t s = find_slot (c, c->nodes[i].key);
-  c->table[s] = -1;
+  c->table[s].idx = -1;
   /* Backward-shift the following cluster so lookups stay correct. */
-  for (size_t j = (s + 1) & c->mask; c->table[j] >= 0; j = (j + 1) & c->mask)
+  for (size_t j = (s + 1) & c->mask; c->table[j].idx >= 0; j = (j + 1) & c->mask)
     {
-      size_t home = slot_of (c, c->nodes[c->table[j]].key);
+      size_t home = slot_of (c, c->table[j].key);
       /* Move entry j into the hole if its home is not in (s, j]. */
       bool between = s <= j ? (s < home && home <= j) : (s < home || home <= j);
       if (!between)
         {
           c->table[s] = c->table[j];
-          c->table[j] = -1;
+          c->table[j].idx = -1;
           s = j;
         }
     }
@@ -125,7 +132,7 @@ bool
 zj_fec_lookup (zj_fec *c, uint64_t key, double *fitness)
 {
   size_t s = find_slot (c, key);
-  int i = c->table[s];
+  int i = c->table[s].idx;
   if (i < 0)
     {
       c->st.misses++;
@@ -152,13 +159,13 @@ void
 zj_fec_insert (zj_fec *c, uint64_t key, double fitness)
 {
   size_t s = find_slot (c, key);
-  if (c->table[s] >= 0)
+  if (c->table[s].idx >= 0)
     {
-      node *n = &c->nodes[c->table[s]];
-      n->fitness = fitness;
-      n->hits = 1;
-      list_unlink (c, c->table[s]);
-      list_push_front (c, c->table[s]);
+      const int i = c->table[s].idx;
+      c->nodes[i].fitness = fitness;
+      c->nodes[i].hits = 1;
+      list_unlink (c, i);
+      list_push_front (c, i);
       return;
     }
   if (c->n_free == 0)
@@ -169,7 +176,7 @@ zj_fec_insert (zj_fec *c, uint64_t key, double fitness)
     }
   int i = c->free_list[--c->n_free];
   c->nodes[i] = (node) { key, fitness, 1, -1, -1 };
-  c->table[s] = i;
+  c->table[s] = (slot) { key, i };
   list_push_front (c, i);
   c->count++;
 }
@@ -196,16 +203,29 @@ double_bits (double x)
   return u;
 }
 
+/* A multiply-xorshift fold: each step is a bijection of the running
+   value, so distinct error lists collide only by chance (2^-64), at a
+   fraction of the cost of the reference's 12-step mix (see
+   doc/deviations.md).  The list length is folded in too. */
+static inline uint64_t
+fold (uint64_t h, uint64_t v)
+{
+  h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+  return h ^ (h >> 31);
+}
+
 uint64_t
 zj_fec_hash (const double *train_err, int n_train, const double *valid_err,
              int n_valid, int task_index, long n_real_train)
 {
   uint64_t h = 42;
   for (int i = 0; i < n_train; i++)
-    h = zj_hash_mix (h, double_bits (train_err[i]));
+    h = fold (h, double_bits (train_err[i]));
+  h = fold (h, (uint64_t) n_train);
   for (int i = 0; i < n_valid; i++)
-    h = zj_hash_mix (h, double_bits (valid_err[i]));
-  h = zj_hash_mix (h, (uint64_t) task_index);
-  h = zj_hash_mix (h, (uint64_t) n_real_train);
-  return h;
+    h = fold (h, double_bits (valid_err[i]));
+  h = fold (h, (uint64_t) n_valid);
+  h = fold (h, (uint64_t) task_index);
+  h = fold (h, (uint64_t) n_real_train);
+  return zj_hash_mix (h, 0);   /* final avalanche for the table index */
 }

@@ -67,5 +67,12 @@ int zj_interp_eval_batch (const zj_prepared *pp, const zj_task *const *ts,
    always kept: they consume the shared generator, and removing one would
    change later draws. */
 void zj_prune (const zj_program *in, zj_program *out);
+/* Same, for a program known to fit ns/nv/nm addresses (no scan). */
+void zj_prune_sized (const zj_program *in, int ns, int nv, int nm,
+                     zj_program *out);
+/* zj_prepare into caller-owned storage (initialised with
+   zj_program_init on pp->prog), reusing its buffers. */
+int zj_prepare_into (zj_prepared *pp, const zj_program *p,
+                     const zj_shape *shape, bool prune, zj_error *err);
 
 #endif

@@ -90,18 +90,29 @@ max_addr (const zj_program *p, zj_kind k)
 void
 zj_prune (const zj_program *in, zj_program *out)
 {
+  zj_prune_sized (in, max_addr (in, ZJ_KIND_S), max_addr (in, ZJ_KIND_V),
+                  max_addr (in, ZJ_KIND_M), out);
+}
+
+void
+zj_prune_sized (const zj_program *in, int ns, int nv, int nm, zj_program *out)
+{
   locmap m;
-  m.ns = max_addr (in, ZJ_KIND_S);
-  if (m.ns < 2)
-    m.ns = 2;
-  m.nv = max_addr (in, ZJ_KIND_V);
-  if (m.nv < 1)
-    m.nv = 1;
-  m.nm = max_addr (in, ZJ_KIND_M);
+  m.ns = ns < 2 ? 2 : ns;
+  m.nv = nv < 1 ? 1 : nv;
+  m.nm = nm;
   m.n = m.ns + m.nv + m.nm;
   const size_t sz = (size_t) m.n * sizeof (bool);
-  bool *in_p = zj_xcalloc (1, sz), *in_l = zj_xcalloc (1, sz);
-  bool *out_p = zj_xmalloc (sz), *out_l = zj_xmalloc (sz), *tmp = zj_xmalloc (sz);
+  /* Small shapes (the common case) live on the stack: this runs once per
+     evaluated individual. */
+  bool stackbuf[5 * 128];
+  bool *heap = NULL, *base = stackbuf;
+  if (5 * sz > sizeof stackbuf)
+    base = heap = zj_xmalloc (5 * sz);
+  bool *in_p = base, *in_l = base + m.n, *out_p = base + 2 * m.n,
+       *out_l = base + 3 * m.n, *tmp = base + 4 * m.n;
+  memset (in_p, 0, sz);
+  memset (in_l, 0, sz);
   const zj_fn *P = &in->fn[ZJ_PREDICT], *L = &in->fn[ZJ_LEARN];
   for (bool changed = true; changed;)
     {
@@ -128,7 +139,8 @@ zj_prune (const zj_program *in, zj_program *out)
   for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
     if (in->fn[c].n > maxn)
       maxn = in->fn[c].n;
-  bool *mark = zj_xmalloc ((size_t) maxn * sizeof (bool));
+  bool markbuf[256];
+  bool *mark = maxn <= 256 ? markbuf : zj_xmalloc ((size_t) maxn * sizeof (bool));
   zj_program_clear (out);
   const bool *live_out[ZJ_NUM_COMPONENTS] = { in_p, out_p, out_l };
   for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
@@ -139,6 +151,7 @@ zj_prune (const zj_program *in, zj_program *out)
         if (mark[i])
           zj_fn_push (&out->fn[c], in->fn[c].ins[i]);
     }
-  free (mark);
-  free (in_p); free (in_l); free (out_p); free (out_l); free (tmp);
+  if (mark != markbuf)
+    free (mark);
+  free (heap);
 }
