@@ -119,6 +119,36 @@ parse_seeds (const char *v, uint32_t **seeds, int *n)
   return 0;
 }
 
+/* Every seed of one pair; the pair's examples are read at most once. */
+static int
+build_pair (zj_proj_params *pp, const uint32_t *seeds, int ns, int *built,
+            int *cached_n)
+{
+  zj_dataset ds = { 0 };
+  int rc = 0;
+  for (int s = 0; s < ns && rc == 0; s++)
+    {
+      pp->seed = seeds[s];
+      zj_proj_data d;
+      zj_error err = { "" };
+      bool cached;
+      double t0 = now ();
+      if (zj_proj_get_reuse (pp, &ds, &d, &cached, &err) != 0)
+        {
+          fprintf (stderr, "zerojit data: %s\n", err.msg);
+          rc = -1;
+          break;
+        }
+      zj_proj_free (&d);
+      printf ("pair %d,%d seed %u: %s in %.3f s\n", pp->pos, pp->neg,
+              pp->seed, cached ? "cached" : "built", now () - t0);
+      *built += !cached;
+      *cached_n += cached;
+    }
+  zj_dataset_free (&ds);
+  return rc;
+}
+
 static int
 data_build (const zj_flag *flags, int nf, const char *name)
 {
@@ -146,27 +176,15 @@ data_build (const zj_flag *flags, int nf, const char *name)
   double t_all = now ();
   int built = 0, cached_n = 0;
   for (int p = 0; p < np; p++)
-    for (int s = 0; s < ns; s++)
-      {
-        pp.pos = pairs[p][0];
-        pp.neg = pairs[p][1];
-        pp.seed = seeds[s];
-        zj_proj_data d;
-        zj_error err = { "" };
-        bool cached;
-        double t0 = now ();
-        if (zj_proj_get (&pp, &d, &cached, &err) != 0)
-          {
-            fprintf (stderr, "zerojit data: %s\n", err.msg);
-            free (seeds);
-            return 1;
-          }
-        zj_proj_free (&d);
-        printf ("pair %d,%d seed %u: %s in %.3f s\n", pp.pos, pp.neg, pp.seed,
-                cached ? "cached" : "built", now () - t0);
-        built += !cached;
-        cached_n += cached;
-      }
+    {
+      pp.pos = pairs[p][0];
+      pp.neg = pairs[p][1];
+      if (build_pair (&pp, seeds, ns, &built, &cached_n) != 0)
+        {
+          free (seeds);
+          return 1;
+        }
+    }
   char dir[4096];
   printf ("%d built, %d already cached, %.2f s total; cache: %s\n", built,
           cached_n, now () - t_all,

@@ -121,6 +121,11 @@ int zj_proj_cache_read (const char *file, const zj_proj_params *pp,
    stored.  *cached (may be NULL) tells which. */
 int zj_proj_get (const zj_proj_params *pp, zj_proj_data *out, bool *cached,
                  zj_error *err);
+/* zj_proj_get for several seeds of one pair and the same sizes: *ds
+   (zeroed by the caller, freed with zj_dataset_free) keeps the loaded
+   examples between calls, so the source is read once. */
+int zj_proj_get_reuse (const zj_proj_params *pp, zj_dataset *ds,
+                       zj_proj_data *out, bool *cached, zj_error *err);
 /* File name of the cache entry (no directory). */
 void zj_proj_cache_name (const zj_proj_params *pp, uint64_t source_id,
                          char *buf, size_t n);

@@ -299,30 +299,34 @@ zj_proj_source_id (const zj_proj_params *pp, uint64_t *id, zj_error *err)
   return 0;
 }
 
+/* Load the pair's examples into *ds unless it already holds them (the
+   caller keeps it across seeds of one pair), then build. */
 static int
-build (const zj_proj_params *pp, zj_proj_data *out, zj_error *err)
+build (const zj_proj_params *pp, zj_dataset *ds, zj_proj_data *out,
+       zj_error *err)
 {
-  int np, nn;
-  zj_proj_per_class (pp->n_train, pp->n_valid, pp->n_test, &np, &nn);
-  zj_select sel = { { pp->pos, pp->neg }, 2, np > nn ? np : nn };
-  zj_dataset ds;
-  if (zj_dataset_load (pp->dataset, pp->path, &sel, &ds, err) != 0)
-    return -1;
-  int rc = zj_proj_build (&ds, pp, out, err);
-  zj_dataset_free (&ds);
-  if (rc != 0)
+  if (!ds->x)
+    {
+      int np, nn;
+      zj_proj_per_class (pp->n_train, pp->n_valid, pp->n_test, &np, &nn);
+      zj_select sel = { { pp->pos, pp->neg }, 2, np > nn ? np : nn };
+      if (zj_dataset_load (pp->dataset, pp->path, &sel, ds, err) != 0)
+        return -1;
+    }
+  if (zj_proj_build (ds, pp, out, err) != 0)
     {
       char msg[sizeof err->msg];
       snprintf (msg, sizeof msg, "%s", err->msg);
       zj_error_set (err, "%s: %s", pp->dataset ? pp->dataset
                     : "fashion_mnist", msg);
+      return -1;
     }
-  return rc;
+  return 0;
 }
 
 int
-zj_proj_get (const zj_proj_params *pp, zj_proj_data *out, bool *cached,
-             zj_error *err)
+zj_proj_get_reuse (const zj_proj_params *pp, zj_dataset *ds,
+                   zj_proj_data *out, bool *cached, zj_error *err)
 {
   uint64_t id;
   char dir[4096], file[4096 + 256], name[256];
@@ -343,11 +347,21 @@ zj_proj_get (const zj_proj_params *pp, zj_proj_data *out, bool *cached,
           return 0;
         }
     }
-  if (build (pp, out, err) != 0)
+  if (build (pp, ds, out, err) != 0)
     return -1;
   /* A cache we cannot write only costs time, so it is not an error. */
   zj_error ignored;
   if (use_cache && make_dirs (dir) == 0)
     zj_proj_cache_write (file, pp, id, out, &ignored);
   return 0;
+}
+
+int
+zj_proj_get (const zj_proj_params *pp, zj_proj_data *out, bool *cached,
+             zj_error *err)
+{
+  zj_dataset ds = { 0 };
+  int rc = zj_proj_get_reuse (pp, &ds, out, cached, err);
+  zj_dataset_free (&ds);
+  return rc;
 }

@@ -719,3 +719,35 @@ Test (data, projected_task_errors)
                      "11"), "%s", err.msg);
   zj_task_collection_free (&c);
 }
+
+Test (data, reuse_reads_once_and_matches_get)
+{
+  const char *csv = tmp_path ("ten.csv");
+  write_ten_class_csv (csv);
+  setenv ("ZEROJIT_CACHE_DIR", "off", 1);
+  zj_proj_params pp = { "csv", csv, 1, 4, 0, 4, 16, 8, 4 };
+  zj_proj_data want[3];
+  zj_error err = { "" };
+  for (int seed = 0; seed < 3; seed++)
+    {
+      pp.seed = (uint32_t) seed;
+      cr_assert_eq (zj_proj_get (&pp, &want[seed], NULL, &err), 0, "%s",
+                    err.msg);
+    }
+  zj_dataset ds = { 0 };
+  for (int seed = 0; seed < 3; seed++)
+    {
+      pp.seed = (uint32_t) seed;
+      zj_proj_data a;
+      cr_assert_eq (zj_proj_get_reuse (&pp, &ds, &a, NULL, &err), 0, "%s",
+                    err.msg);
+      /* Loaded once, on the first seed: the pair only, 14 of each class. */
+      cr_assert_eq (ds.n, 28);
+      cr_assert (same_proj (&a, &want[seed]));
+      zj_proj_free (&a);
+      zj_proj_free (&want[seed]);
+      if (seed == 0)
+        write_text (csv, "1,2,0\n");   /* later seeds must not reread */
+    }
+  zj_dataset_free (&ds);
+}
