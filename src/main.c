@@ -196,6 +196,32 @@ kind_name (zj_kind k)
   return n[k];
 }
 
+/* The printed form with placeholders spelled out: "so = sa + sb". */
+static void
+render_form (const zj_op_info *o, char *buf, size_t n)
+{
+  static const char letter[] = { '?', 's', 'v', 'm' };
+  size_t k = 0;
+  for (const char *f = o->form; *f && k + 8 < n; f++)
+    {
+      if (*f != '$')
+        {
+          buf[k++] = *f;
+          continue;
+        }
+      f++;
+      switch (*f)
+        {
+        case 'o': buf[k++] = letter[o->out]; buf[k++] = 'o'; break;
+        case 'a': buf[k++] = letter[o->in1]; buf[k++] = 'a'; break;
+        case 'b': buf[k++] = letter[o->in2]; buf[k++] = 'b'; break;
+        case 'A': k += (size_t) snprintf (buf + k, n - k, "<act>"); break;
+        default: k += (size_t) snprintf (buf + k, n - k, "<fd%c>", *f); break;
+        }
+    }
+  buf[k] = '\0';
+}
+
 static int
 cmd_ops (int argc, char **argv)
 {
@@ -206,9 +232,13 @@ cmd_ops (int argc, char **argv)
     }
   printf ("%-3s %-28s %-7s %-7s %-7s %s\n", "id", "name", "in1", "in2", "out", "printed as");
   for (int i = 0; i < ZJ_NUM_OPS; i++)
-    printf ("%-3d %-28s %-7s %-7s %-7s %s\n", i, zj_ops[i].name,
-            kind_name (zj_ops[i].in1), kind_name (zj_ops[i].in2),
-            kind_name (zj_ops[i].out), zj_ops[i].form);
+    {
+      char form[128];
+      render_form (&zj_ops[i], form, sizeof form);
+      printf ("%-3d %-28s %-7s %-7s %-7s %s\n", i, zj_ops[i].name,
+              kind_name (zj_ops[i].in1), kind_name (zj_ops[i].in2),
+              kind_name (zj_ops[i].out), form);
+    }
   return 0;
 }
 
@@ -434,6 +464,10 @@ static const struct {
   { "eval", cmd_eval, "evaluate a program: --program FILE --tasks TEXT|--tasks-file FILE [--memory S,V,M]" },
   { "print", cmd_print, "print a program: --program FILE [--pruned] [--lossless]" },
   { "search", cmd_search, "run an evolution search with the original's flags" },
+#ifdef HAVE_JIT
+  { "show", zj_cmd_show, "show generated code: --program FILE --emit=c|asm [--features F]" },
+  { "bench", zj_cmd_bench, "compare interpreter and JIT: --program FILE --tasks TEXT" },
+#endif
   { "data", zj_cmd_data, "real data: info|build --dataset fashion_mnist|mnist|csv (cmd_data.c)" },
 };
 
