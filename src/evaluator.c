@@ -5,13 +5,27 @@
  * recently, reuse that fitness (nothing executes, no random number is
  * drawn); otherwise per task run the FEC mini-run and, on a cache miss, the
  * real evaluation with the shared generator.
+ *
+ * With a tier (jit/tier.c) a candidate runs native code when its
+ * structure's code is ready; otherwise the interpreter runs and the tier
+ * may queue a compile, picked up at the next task boundary.  The order of
+ * FEC lookups/inserts and of random draws is the same either way, and
+ * native code is bit-identical, so results never depend on the tier.
  */
+#include "config.h"
 #include "internal.h"
 #include "evaluator.h"
 #include "cost.h"
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#if HAVE_JIT
+#include "../jit/tier.h"
+#endif
 
 #define ZJ_FEC_MAX_ERRORS 100
+#define HURDLE_WINDOW 512        /* recent candidates the percentile uses */
+#define HURDLE_REFRESH 64        /* recompute the threshold this often */
 
 typedef struct dedup_slot {
   uint64_t key;
@@ -44,6 +58,18 @@ struct zj_evaluator {
   dedup_slot *dedup;
   long train_steps;
   zj_eval_counters cnt;
+  bool *skip;                  /* per task: stopped by the hurdle */
+  double *hring, *hsort;       /* hurdle scores of recent candidates */
+  long hcount;
+  double hthreshold;
+  struct zj_tier *tier;        /* NULL: interpreter only */
+  bool tiered;                 /* tier on, tasks uniform in F/eval type */
+  bool want_rank;              /* last evaluation may promote */
+  uint64_t last_hash;
+  double last_examples;
+#if HAVE_JIT
+  zj_tier_cand tc;
+#endif
 };
 
 void
@@ -59,6 +85,8 @@ zj_evaluator_cfg_default (zj_evaluator_cfg *cfg)
   cfg->dedup = false;
   cfg->dedup_slots = 16384;
   cfg->batch = true;
+  cfg->hurdle_tasks = 1;
+  cfg->hurdle_percentile = 50.0;
 }
 
 void
@@ -116,6 +144,12 @@ zj_evaluator_new (const zj_evaluator_cfg *cfg, const zj_task *tasks,
   e->run = zj_xcalloc (nt, sizeof (int));
   e->task_ptrs = zj_xcalloc (nt, sizeof (zj_task *));
   e->run_ptrs = zj_xcalloc (nt, sizeof (zj_task *));
+  e->skip = zj_xcalloc (nt, sizeof (bool));
+  if (cfg->hurdles)
+    {
+      e->hring = zj_xcalloc (HURDLE_WINDOW, sizeof (double));
+      e->hsort = zj_xcalloc (HURDLE_WINDOW, sizeof (double));
+    }
   for (int i = 0; i < n_tasks; i++)
     e->task_ptrs[i] = &tasks[i];
   if (cfg->fec)
@@ -170,6 +204,9 @@ zj_evaluator_free (zj_evaluator *e)
   free (e->run);
   free (e->task_ptrs);
   free (e->run_ptrs);
+  free (e->skip);
+  free (e->hring);
+  free (e->hsort);
   free (e);
 }
 
@@ -225,11 +262,256 @@ has_random_ops (const zj_program *p)
   return false;
 }
 
+/* ------------------------------------------------------------- tiering */
+static double
+now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
+}
+
+static double
+task_examples (const zj_evaluator *e, int i)
+{
+  return (double) e->n_real[i] + e->tasks[i].n_valid;
+}
+
+#if HAVE_JIT
+static bool
+tier_native (zj_evaluator *e, const zj_prepared *pp)
+{
+  return e->tiered && zj_tier_poll (e->tier, &e->tc, pp,
+                                    e->tasks[0].eval_type);
+}
+
+static bool
+tier_pending (const zj_evaluator *e)
+{
+  return e->tiered && e->tc.pending;
+}
+
+/* One task, natively if the code is there (polled at this boundary). */
+static double
+tier_eval_task (zj_evaluator *e, const zj_prepared *pp, const zj_task *t,
+                const zj_eval_opts *o, zj_rng *rng, zj_eval_result *r)
+{
+  zj_workspace *ws = workspace_for (e, t->F);
+  if (!e->tiered)
+    return zj_interp_eval_task (pp, t, o, rng, ws, r);
+  const bool native = tier_native (e, pp);
+  const double t0 = now_ns ();
+  const double f = native
+                   ? zj_jit_eval_task (e->tc.native, pp, t, o, rng, ws, r)
+                   : zj_interp_eval_task (pp, t, o, rng, ws, r);
+  zj_tier_add_run (e->tier, native, (double) r->train_steps + r->n_valid_err
+                   + (o->record_errors ? 0 : t->n_valid), e->tc.work,
+                   now_ns () - t0);
+  return f;
+}
+#else
+static bool
+tier_native (zj_evaluator *e, const zj_prepared *pp)
+{
+  (void) e; (void) pp;
+  return false;
+}
+
+static bool
+tier_pending (const zj_evaluator *e)
+{
+  (void) e;
+  return false;
+}
+
+static double
+tier_eval_task (zj_evaluator *e, const zj_prepared *pp, const zj_task *t,
+                const zj_eval_opts *o, zj_rng *rng, zj_eval_result *r)
+{
+  return zj_interp_eval_task (pp, t, o, rng, workspace_for (e, t->F), r);
+}
+#endif
+
+/* ------------------------------------------------------------- hurdles */
+static int
+cmp_double (const void *a, const void *b)
+{
+  const double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+/* Records score; true if the candidate passes (always while the window
+   is filling).  The threshold is refreshed every HURDLE_REFRESH scores. */
+static bool
+hurdle_pass (zj_evaluator *e, double score)
+{
+  const long n = e->hcount < HURDLE_WINDOW ? e->hcount : HURDLE_WINDOW;
+  const bool ready = n >= HURDLE_WINDOW / 4;
+  const bool pass = !ready || score >= e->hthreshold;
+  e->hring[e->hcount++ % HURDLE_WINDOW] = score;
+  if (e->hcount % HURDLE_REFRESH == 0)
+    {
+      const long m = e->hcount < HURDLE_WINDOW ? e->hcount : HURDLE_WINDOW;
+      memcpy (e->hsort, e->hring, (size_t) m * sizeof (double));
+      qsort (e->hsort, (size_t) m, sizeof (double), cmp_double);
+      long k = (long) (e->cfg.hurdle_percentile / 100.0 * (double) (m - 1));
+      k = k < 0 ? 0 : k >= m ? m - 1 : k;
+      e->hthreshold = e->hsort[k];
+    }
+  return pass;
+}
+
+/* ---------------------------------------------------------- evaluation */
+/* FEC mini-runs of every task: batched in the interpreter, natively one
+   by one, or one by one with the FEC generator restarted per task. */
+static void
+fec_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o, bool batch)
+{
+  const int n = e->n_tasks;
+  o->n_all_train = e->cfg.fec_train;
+  o->n_valid = e->cfg.fec_valid;
+  o->record_errors = ZJ_FEC_MAX_ERRORS;
+  for (int i = 0; i < n; i++)
+    {
+      e->res[i].train_err = e->train_err + (size_t) i * ZJ_FEC_MAX_ERRORS;
+      e->res[i].valid_err = e->valid_err + (size_t) i * ZJ_FEC_MAX_ERRORS;
+    }
+  const bool native = tier_native (e, pp);
+  const double t0 = e->tiered ? now_ns () : 0.0;
+  if (!native && batch
+      && run_batch (e, pp, e->task_ptrs, n, o, e->res, e->fit) == 0)
+    {
+#if HAVE_JIT
+      if (e->tiered)
+        {
+          double ex = 0.0;
+          for (int i = 0; i < n; i++)
+            ex += (double) e->res[i].train_steps + e->res[i].n_valid_err;
+          zj_tier_add_run (e->tier, false, ex, e->tc.work, now_ns () - t0);
+        }
+#endif
+      return;
+    }
+  (void) t0;
+  for (int i = 0; i < n; i++)
+    {
+      /* The FEC generator restarts from its fixed seed every time. */
+      zj_rng_seed (&e->fec_rng, 235732282);
+      tier_eval_task (e, pp, &e->tasks[i], o, &e->fec_rng, &e->res[i]);
+    }
+}
+
+/* Real evaluations of the tasks in idx[0..n): batched when possible and
+   no compile is pending or ready, else task by task in order. */
+static void
+real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
+           const int *idx, int n, bool batch)
+{
+  o->n_valid = -1;
+  o->record_errors = 0;
+  bool done = false;
+  if (batch && n > 1 && !tier_pending (e) && !tier_native (e, pp))
+    {
+      bool same_n = true;
+      for (int k = 0; k < n; k++)
+        {
+          e->run_ptrs[k] = &e->tasks[idx[k]];
+          e->res[k] = (zj_eval_result) { 0 };
+          same_n = same_n && e->n_real[idx[k]] == e->n_real[idx[0]];
+        }
+      o->n_all_train = e->n_real[idx[0]];
+      const double t0 = e->tiered ? now_ns () : 0.0;
+      if (same_n
+          && run_batch (e, pp, e->run_ptrs, n, o, e->res, e->bfit) == 0)
+        {
+          double ex = 0.0;
+          for (int k = 0; k < n; k++)
+            {
+              const int i = idx[k];
+              e->fit[i] = e->bfit[k];
+              e->train_steps += e->res[k].train_steps;
+              e->cnt.examples += e->res[k].train_steps + e->tasks[i].n_valid;
+              ex += (double) e->res[k].train_steps + e->tasks[i].n_valid;
+            }
+          e->cnt.task_evals += n;
+#if HAVE_JIT
+          if (e->tiered)
+            zj_tier_add_run (e->tier, false, ex, e->tc.work, now_ns () - t0);
+#else
+          (void) ex; (void) t0;
+#endif
+          done = true;
+        }
+    }
+  if (!done)
+    for (int k = 0; k < n; k++)
+      {
+        const int i = idx[k];
+        zj_eval_result r = { 0 };
+        o->n_all_train = e->n_real[i];
+        e->fit[i] = tier_eval_task (e, pp, &e->tasks[i], o, e->rng, &r);
+        e->cnt.task_evals++;
+        e->train_steps += r.train_steps;
+        e->cnt.examples += r.train_steps + e->tasks[i].n_valid;
+      }
+}
+
+/* Under "auto": may queue a compile before the real evaluations. */
+static void
+tier_consider (zj_evaluator *e, const zj_prepared *pp, const int *run,
+               int n_run)
+{
+  /* A later evaluation of the structure (other constants) will mostly
+     miss the FEC: all tasks are its expected work. */
+  double ex = 0.0, all = 0.0;
+  for (int k = 0; k < n_run; k++)
+    ex += task_examples (e, run[k]);
+  for (int i = 0; i < e->n_tasks; i++)
+    all += task_examples (e, i);
+  e->last_examples = e->cfg.final_stage ? 0.0 : all;
+#if HAVE_JIT
+  if (e->tiered && n_run > 0)
+    zj_tier_consider (e->tier, &e->tc, pp, e->tasks[0].eval_type, ex,
+                      e->last_examples, e->cfg.final_stage ? 0.0 : -1.0);
+#else
+  (void) pp;
+#endif
+}
+
+/* Real evaluations of the FEC misses in run[0..n_run), through the hurdle
+   when it is on: first the hurdle tasks, then (if passed) the rest. */
+static void
+hurdled_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
+              int n_run, bool batch)
+{
+  const int H = e->cfg.hurdle_tasks;
+  if (!e->cfg.hurdles || H < 1 || e->n_tasks <= H)
+    {
+      real_runs (e, pp, o, e->run, n_run, batch);
+      return;
+    }
+  int n_first = 0;
+  while (n_first < n_run && e->run[n_first] < H)
+    n_first++;
+  real_runs (e, pp, o, e->run, n_first, batch);
+  double score = 0.0;
+  for (int i = 0; i < H; i++)
+    score += e->fit[i];
+  if (hurdle_pass (e, score / H))
+    real_runs (e, pp, o, e->run + n_first, n_run - n_first, batch);
+  else
+    {
+      e->cnt.hurdled++;
+      for (int k = n_first; k < n_run; k++)
+        e->skip[e->run[k]] = true;
+    }
+}
+
 /* Evaluate p on every task: FEC lookups for all tasks first, then the
    real evaluations of the misses (batched across tasks when the program
    draws no random numbers, else one by one in task order with the shared
-   generator), then the inserts.  Batched or not, each task's result and
-   the cache's state are the same. */
+   generator), then the inserts.  Batched or not, natively or not, each
+   task's result and the cache's state are the same. */
 static void
 eval_tasks (zj_evaluator *e, const zj_prepared *pp, const zj_program *p,
             bool batch)
@@ -243,25 +525,11 @@ eval_tasks (zj_evaluator *e, const zj_prepared *pp, const zj_program *p,
     {
       e->n_real[i] = budget_steps (e, p, &e->tasks[i]);
       e->res[i] = (zj_eval_result) { 0 };
+      e->skip[i] = false;
     }
   if (e->fec)
     {
-      o.n_all_train = e->cfg.fec_train;
-      o.n_valid = e->cfg.fec_valid;
-      o.record_errors = ZJ_FEC_MAX_ERRORS;
-      for (int i = 0; i < n; i++)
-        {
-          e->res[i].train_err = e->train_err + (size_t) i * ZJ_FEC_MAX_ERRORS;
-          e->res[i].valid_err = e->valid_err + (size_t) i * ZJ_FEC_MAX_ERRORS;
-        }
-      if (!batch || run_batch (e, pp, e->task_ptrs, n, &o, e->res, e->fit) != 0)
-        for (int i = 0; i < n; i++)
-          {
-            /* The FEC generator restarts from its fixed seed every time. */
-            zj_rng_seed (&e->fec_rng, 235732282);
-            zj_interp_eval_task (pp, &e->tasks[i], &o, &e->fec_rng,
-                                 workspace_for (e, e->tasks[i].F), &e->res[i]);
-          }
+      fec_runs (e, pp, &o, batch);
       for (int i = 0; i < n; i++)
         {
           const zj_eval_result *r = &e->res[i];
@@ -283,8 +551,6 @@ eval_tasks (zj_evaluator *e, const zj_prepared *pp, const zj_program *p,
     for (int i = 0; i < n; i++)
       e->miss[n_miss++] = i;
   /* Real evaluations of the misses; budget-starved tasks score 0. */
-  o.n_valid = -1;
-  o.record_errors = 0;
   int n_run = 0;
   for (int k = 0; k < n_miss; k++)
     {
@@ -293,46 +559,112 @@ eval_tasks (zj_evaluator *e, const zj_prepared *pp, const zj_program *p,
       if (e->n_real[i] > 0)
         e->run[n_run++] = i;
     }
-  bool done = false;
-  if (batch && n_run > 1)
-    {
-      bool same_n = true;
-      for (int k = 0; k < n_run; k++)
-        {
-          e->run_ptrs[k] = &e->tasks[e->run[k]];
-          e->res[k] = (zj_eval_result) { 0 };
-          same_n = same_n && e->n_real[e->run[k]] == e->n_real[e->run[0]];
-        }
-      o.n_all_train = e->n_real[e->run[0]];
-      if (same_n
-          && run_batch (e, pp, e->run_ptrs, n_run, &o, e->res, e->bfit) == 0)
-        {
-          for (int k = 0; k < n_run; k++)
-            {
-              const int i = e->run[k];
-              e->fit[i] = e->bfit[k];
-              e->train_steps += e->res[k].train_steps;
-              e->cnt.examples += e->res[k].train_steps + e->tasks[i].n_valid;
-            }
-          e->cnt.task_evals += n_run;
-          done = true;
-        }
-    }
-  if (!done)
-    for (int k = 0; k < n_run; k++)
-      {
-        const int i = e->run[k];
-        zj_eval_result r = { 0 };
-        o.n_all_train = e->n_real[i];
-        e->fit[i] = zj_interp_eval_task (pp, &e->tasks[i], &o, e->rng,
-                                         workspace_for (e, e->tasks[i].F), &r);
-        e->cnt.task_evals++;
-        e->train_steps += r.train_steps;
-        e->cnt.examples += r.train_steps + e->tasks[i].n_valid;
-      }
+  tier_consider (e, pp, e->run, n_run);
+  hurdled_runs (e, pp, &o, n_run, batch);
   if (e->fec)
     for (int k = 0; k < n_miss; k++)
-      zj_fec_insert (e->fec, e->keys[e->miss[k]], e->fit[e->miss[k]]);
+      if (!e->skip[e->miss[k]])
+        zj_fec_insert (e->fec, e->keys[e->miss[k]], e->fit[e->miss[k]]);
+}
+
+static void
+tier_begin (zj_evaluator *e, const zj_prepared *pp)
+{
+#if HAVE_JIT
+  if (e->tiered)
+    {
+      zj_tier_begin (e->tier, &e->tc, pp, e->tasks[0].eval_type);
+      e->last_hash = e->tc.hash;
+    }
+#else
+  (void) e; (void) pp;
+#endif
+}
+
+static void
+tier_end (zj_evaluator *e)
+{
+#if HAVE_JIT
+  if (e->tiered)
+    {
+      e->want_rank = !e->tc.native && !e->tc.pending && !e->cfg.final_stage
+                     && zj_tier_get_mode (e->tier) == ZJ_TIER_AUTO;
+      zj_tier_end (e->tier, &e->tc);
+    }
+#else
+  (void) e;
+#endif
+}
+
+void
+zj_evaluator_set_tier (zj_evaluator *e, struct zj_tier *tier)
+{
+  e->tier = NULL;
+  e->tiered = false;
+#if HAVE_JIT
+  if (!tier || zj_tier_get_mode (tier) == ZJ_TIER_OFF || e->n_tasks < 1)
+    return;
+  e->tier = tier;
+  /* One structure key per candidate: all tasks share F and eval type. */
+  e->tiered = true;
+  for (int i = 0; i < e->n_tasks; i++)
+    if (e->tasks[i].F != e->shape.F
+        || e->tasks[i].eval_type != e->tasks[0].eval_type)
+      e->tiered = false;
+#else
+  (void) tier;
+#endif
+}
+
+bool
+zj_evaluator_tier_stats (const zj_evaluator *e, zj_tier_stats *s)
+{
+#if HAVE_JIT
+  if (e->tier)
+    {
+      zj_tier_get_stats (e->tier, s);
+      return true;
+    }
+#endif
+  memset (s, 0, sizeof *s);
+  return false;
+}
+
+uint64_t
+zj_evaluator_last_structure (const zj_evaluator *e)
+{
+  return e->last_hash;
+}
+
+bool
+zj_evaluator_wants_rank (const zj_evaluator *e)
+{
+  return e->want_rank;
+}
+
+void
+zj_evaluator_promote (zj_evaluator *e, double children)
+{
+#if HAVE_JIT
+  if (!e->want_rank)
+    return;
+  e->want_rank = false;
+  zj_tier_consider (e->tier, &e->tc, &e->prepared, e->tasks[0].eval_type,
+                    0.0, e->last_examples, children);
+#else
+  (void) e; (void) children;
+#endif
+}
+
+void
+zj_evaluator_note_child (zj_evaluator *e, bool kept)
+{
+#if HAVE_JIT
+  if (e->tiered)
+    zj_tier_note_child (e->tier, kept);
+#else
+  (void) e; (void) kept;
+#endif
 }
 
 static uint64_t
@@ -363,6 +695,8 @@ double
 zj_evaluator_eval (zj_evaluator *e, const zj_program *p)
 {
   e->cnt.evaluations++;
+  e->last_hash = 0;
+  e->want_rank = false;
   zj_error err;
   zj_prepared *pp = &e->prepared;
   if (zj_prepare_into (pp, p, &e->shape, true, &err) != 0)
@@ -381,7 +715,10 @@ zj_evaluator_eval (zj_evaluator *e, const zj_program *p)
           return slot->fitness;
         }
     }
-  eval_tasks (e, pp, p, e->cfg.batch && !has_random_ops (pruned));
+  const bool random = has_random_ops (pruned);
+  tier_begin (e, pp);
+  eval_tasks (e, pp, p, e->cfg.batch && !random);
+  tier_end (e);
   double f = zj_combine_fitness (e->fit, e->n_tasks, e->cfg.mode);
   if (slot)
     {

@@ -8,6 +8,9 @@
 #include <zerojit/spec.h>
 #include <zerojit/search.h>
 #include "fec.h"
+#include "policy.h"
+
+struct zj_tier;
 
 typedef struct zj_evaluator_cfg {
   zj_combination mode;
@@ -20,6 +23,13 @@ typedef struct zj_evaluator_cfg {
   bool dedup;                  /* exact-duplicate cache */
   int dedup_slots;             /* power of two */
   bool batch;                  /* run tasks together when possible */
+  /* Progressive hurdles (off by default): after the first hurdle_tasks
+     tasks, a candidate whose mean fitness on them is below the
+     hurdle_percentile of recent candidates' stops; its other tasks score 0. */
+  bool hurdles;
+  int hurdle_tasks;            /* 1 */
+  double hurdle_percentile;    /* 50 */
+  bool final_stage;            /* select/final evaluation: no future evals */
 } zj_evaluator_cfg;
 
 typedef struct zj_eval_counters {
@@ -28,6 +38,7 @@ typedef struct zj_eval_counters {
   long fec_hits, fec_misses;
   long task_evals;             /* full (non-FEC) task evaluations */
   long examples;               /* train + validation examples executed */
+  long hurdled;                /* candidates stopped by a hurdle */
 } zj_eval_counters;
 
 typedef struct zj_evaluator zj_evaluator;
@@ -49,6 +60,22 @@ const double *zj_evaluator_task_fitness (const zj_evaluator *e);
 long zj_evaluator_train_steps (const zj_evaluator *e);
 zj_eval_counters zj_evaluator_counters (const zj_evaluator *e);
 const zj_fec *zj_evaluator_fec (const zj_evaluator *e);
+
+/* Tiered execution (jit/tier.c): tier is borrowed and may be shared by
+   several evaluators; NULL (the default) runs the interpreter only.
+   Results never depend on the tier. */
+void zj_evaluator_set_tier (zj_evaluator *e, struct zj_tier *tier);
+/* Tier counters; false when no tier is in use. */
+bool zj_evaluator_tier_stats (const zj_evaluator *e, zj_tier_stats *s);
+/* Structure hash of the last evaluated program, 0 if it was not looked
+   up (no tier, or an exact-duplicate hit). */
+uint64_t zj_evaluator_last_structure (const zj_evaluator *e);
+/* True if the last evaluation may still profit from a compile; then the
+   caller may pass the expected children from its rank to promote. */
+bool zj_evaluator_wants_rank (const zj_evaluator *e);
+void zj_evaluator_promote (zj_evaluator *e, double children);
+/* A child was evaluated; kept: same structure as its parent. */
+void zj_evaluator_note_child (zj_evaluator *e, bool kept);
 
 void zj_evaluator_cfg_default (zj_evaluator_cfg *cfg);
 void zj_evaluator_cfg_from_spec (zj_evaluator_cfg *cfg,

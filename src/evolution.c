@@ -3,6 +3,10 @@
  * Slots are overwritten in index order, so slot i always holds the oldest
  * individual when it is replaced: that is the aging of the original, whose
  * tournament may still pick the individual being replaced.
+ *
+ * For the tiered evaluator the population reports each new individual's
+ * rank (how many children it can expect) and whether a child kept its
+ * parent's code structure; neither affects the search itself.
  */
 #include "internal.h"
 #include "evolution.h"
@@ -17,6 +21,7 @@ struct zj_population {
   int P;
   zj_program *progs;
   double *fit;
+  uint64_t *shash;              /* structure hash per slot, 0 unknown */
   long num_individuals;
   long last_printed;
   bool printed;
@@ -46,6 +51,7 @@ zj_population_new (const zj_evolution_cfg *cfg, const zj_search_space *sp,
   pop->P = cfg->population_size;
   pop->progs = zj_xcalloc ((size_t) pop->P, sizeof (zj_program));
   pop->fit = zj_xcalloc ((size_t) pop->P, sizeof (double));
+  pop->shash = zj_xcalloc ((size_t) pop->P, sizeof (uint64_t));
   for (int i = 0; i < pop->P; i++)
     zj_program_init (&pop->progs[i]);
   zj_program_init (&pop->hof);
@@ -63,13 +69,34 @@ zj_population_free (zj_population *pop)
   zj_program_free (&pop->hof);
   free (pop->progs);
   free (pop->fit);
+  free (pop->shash);
   free (pop);
 }
 
+/* Lifetime signals for the tier: the rank among the n filled slots
+   (scaled to the population) gives the expected tournament wins. */
 static void
-evaluate_slot (zj_population *pop, int i)
+tier_signals (zj_population *pop, int i, int n, uint64_t parent)
+{
+  const uint64_t h = zj_evaluator_last_structure (pop->ev);
+  pop->shash[i] = h;
+  if (h && parent)
+    zj_evaluator_note_child (pop->ev, h == parent);
+  if (!zj_evaluator_wants_rank (pop->ev))
+    return;
+  int better = 0;
+  for (int j = 0; j < n; j++)
+    better += pop->fit[j] > pop->fit[i];
+  const int rank = (int) ((long) better * pop->P / n);
+  zj_evaluator_promote (pop->ev, zj_policy_children (rank, pop->P,
+                                                     pop->cfg.tournament_size));
+}
+
+static void
+evaluate_slot (zj_population *pop, int i, int n, uint64_t parent)
 {
   pop->fit[i] = zj_evaluator_eval (pop->ev, &pop->progs[i]);
+  tier_signals (pop, i, n, parent);
   pop->num_individuals++;
   if (!pop->have_hof || pop->fit[i] > pop->hof_fit)
     {
@@ -99,11 +126,17 @@ print_progress (zj_population *pop)
   const double var = sq / pop->P - mean * mean;
   const double sd = sqrt (var > 0.0 ? var : 0.0);
   const double elapsed = now_secs () - pop->start;
+  zj_tier_stats ts;
+  const bool tiered = zj_evaluator_tier_stats (pop->ev, &ts)
+                      && ts.mode != ZJ_TIER_OFF;
   if (pop->cfg.progress_out)
     {
       fprintf (pop->cfg.progress_out,
-               "indivs=%ld, elapsed_secs=%ld, mean=%.6f, stdev=%.6f, best fit=%.6f,\n",
+               "indivs=%ld, elapsed_secs=%ld, mean=%.6f, stdev=%.6f, best fit=%.6f,",
                pop->num_individuals, (long) elapsed, mean, sd, best);
+      if (tiered)
+        zj_tier_stats_print (&ts, false, pop->cfg.progress_out);
+      fputc ('\n', pop->cfg.progress_out);
       fflush (pop->cfg.progress_out);
     }
   if (pop->cfg.progress_log)
@@ -114,12 +147,20 @@ print_progress (zj_population *pop)
                "{\"individuals\": %ld, \"elapsed\": %.3f, \"mean\": %.6f, "
                "\"stdev\": %.6f, \"best\": %.6f, \"hall_of_fame\": %.6f, "
                "\"evals_per_sec\": %.1f, \"train_steps\": %ld, "
-               "\"fec_hit_rate\": %.4f, \"dedup_hit_rate\": %.4f}\n",
+               "\"fec_hit_rate\": %.4f, \"dedup_hit_rate\": %.4f",
                pop->num_individuals, elapsed, mean, sd, best, pop->hof_fit,
                elapsed > 0 ? (double) pop->num_individuals / elapsed : 0.0,
                zj_evaluator_train_steps (pop->ev),
                fec_total ? (double) c.fec_hits / (double) fec_total : 0.0,
                c.evaluations ? (double) c.dedup_hits / (double) c.evaluations : 0.0);
+      if (c.hurdled)
+        fprintf (pop->cfg.progress_log, ", \"hurdled\": %ld", c.hurdled);
+      if (tiered)
+        {
+          fputs (", ", pop->cfg.progress_log);
+          zj_tier_stats_print (&ts, true, pop->cfg.progress_log);
+        }
+      fputs ("}\n", pop->cfg.progress_log);
       fflush (pop->cfg.progress_log);
     }
 }
@@ -133,7 +174,7 @@ zj_population_init (zj_population *pop, zj_error *err)
                                  &pop->progs[i], err) != 0)
         return -1;
       zj_mutate (pop->sp, pop->rng, 0, &pop->progs[i]);
-      evaluate_slot (pop, i);
+      evaluate_slot (pop, i, i + 1, 0);
     }
   print_progress (pop);
   return 0;
@@ -166,9 +207,10 @@ zj_population_run (zj_population *pop, int64_t max_train_steps,
       for (int i = 0; i < pop->P; i++)
         {
           int w = tournament (pop);
+          const uint64_t parent = pop->shash[w];
           zj_program_copy (&pop->progs[i], &pop->progs[w]);
           zj_mutate (pop->sp, pop->rng, 1, &pop->progs[i]);
-          evaluate_slot (pop, i);
+          evaluate_slot (pop, i, pop->P, parent);
         }
       print_progress (pop);
     }

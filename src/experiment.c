@@ -4,6 +4,7 @@
  * tournaments, random ops during search evaluation, and the seeds of the
  * select/final evaluators), so a run is reproducible from --random_seed.
  */
+#include "config.h"
 #include "internal.h"
 #include "experiment.h"
 #include "evaluator.h"
@@ -11,6 +12,9 @@
 #include <float.h>
 #include <string.h>
 #include <time.h>
+#if HAVE_JIT
+#include "../jit/tier.h"
+#endif
 
 void
 zj_experiment_cfg_init (zj_experiment_cfg *cfg)
@@ -20,6 +24,11 @@ zj_experiment_cfg_init (zj_experiment_cfg *cfg)
   cfg->sufficient_fitness = DBL_MAX;
   cfg->ns = cfg->nv = cfg->nm = 20;
   cfg->dedup = true;
+  cfg->jit = ZJ_TIER_OFF;
+  zj_policy_knobs_default (&cfg->jit_knobs);
+  cfg->jit_opt_level = 1;
+  cfg->hurdle_tasks = 1;
+  cfg->hurdle_percentile = 50.0;
 }
 
 void
@@ -41,8 +50,8 @@ wall (void)
 /* Evaluate p on a task collection with MEAN, no FEC/budget, fresh rng. */
 static int
 evaluate_on (const zj_task_collection *c, const zj_shape *shape,
-             const zj_program *p, uint32_t seed, double *fitness,
-             zj_error *err)
+             const zj_program *p, uint32_t seed, struct zj_tier *tier,
+             double *fitness, zj_error *err)
 {
   zj_task *tasks = NULL;
   int n = 0;
@@ -50,6 +59,7 @@ evaluate_on (const zj_task_collection *c, const zj_shape *shape,
     return -1;
   zj_evaluator_cfg ecfg;
   zj_evaluator_cfg_default (&ecfg);
+  ecfg.final_stage = true;
   zj_rng rng;
   zj_rng_seed (&rng, seed);
   zj_evaluator *ev = zj_evaluator_new (&ecfg, tasks, n, shape, NULL, &rng, err);
@@ -58,6 +68,7 @@ evaluate_on (const zj_task_collection *c, const zj_shape *shape,
       zj_tasks_free (tasks, n);
       return -1;
     }
+  zj_evaluator_set_tier (ev, tier);
   *fitness = zj_evaluator_eval (ev, p);
   zj_evaluator_free (ev);
   zj_tasks_free (tasks, n);
@@ -91,6 +102,46 @@ check_shape (const zj_task *tasks, int n, const zj_experiment_cfg *cfg,
   return 0;
 }
 
+/* The tier shared by the search, select and final evaluators; NULL for
+   "off" and in builds without the JIT. */
+static int
+new_tier (const zj_experiment_cfg *cfg, struct zj_tier **tier, zj_error *err)
+{
+  *tier = NULL;
+#if HAVE_JIT
+  if (cfg->jit == ZJ_TIER_OFF)
+    return 0;
+  zj_tier_cfg tc;
+  zj_tier_cfg_default (&tc);
+  tc.mode = cfg->jit;
+  tc.knobs = cfg->jit_knobs;
+  tc.opt_level = cfg->jit_opt_level;
+  *tier = zj_tier_new (&tc, err);
+  return *tier ? 0 : -1;
+#else
+  (void) cfg; (void) err;
+  return 0;
+#endif
+}
+
+static void
+print_tier_summary (struct zj_tier *tier, FILE *out)
+{
+#if HAVE_JIT
+  if (!tier)
+    return;
+  zj_tier_stats s;
+  zj_tier_get_stats (tier, &s);
+  fprintf (out, "Tier summary:");
+  zj_tier_stats_print (&s, false, out);
+  fprintf (out, " requests=%ld, switched=%ld, failures=%ld, native_examples=%.0f, interp_examples=%.0f\n",
+           s.requests, s.switched, s.failures, s.examples_native,
+           s.examples_interp);
+#else
+  (void) tier; (void) out;
+#endif
+}
+
 int
 zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
                     zj_experiment_summary *sum, zj_error *err)
@@ -119,8 +170,12 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
   long total_indivs = 0;
   int64_t n_exp = 0;
   int ran = 0;
+  double best_hof = 0.0;
   zj_shape shape = { 0 };
   int rc = -1;
+  struct zj_tier *tier = NULL;
+  if (new_tier (cfg, &tier, err) != 0)
+    goto done;
   for (;;)
     {
       if (cfg->randomize_task_seeds)
@@ -140,6 +195,9 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
       zj_evaluator_cfg ecfg;
       zj_evaluator_cfg_from_spec (&ecfg, &cfg->spec);
       ecfg.dedup = cfg->dedup;
+      ecfg.hurdles = cfg->hurdles;
+      ecfg.hurdle_tasks = cfg->hurdle_tasks;
+      ecfg.hurdle_percentile = cfg->hurdle_percentile;
       zj_evaluator *ev = zj_evaluator_new (&ecfg, tasks, n_tasks, &shape, &sp,
                                            &rng, err);
       if (!ev)
@@ -147,6 +205,7 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
           zj_tasks_free (tasks, n_tasks);
           goto done;
         }
+      zj_evaluator_set_tier (ev, tier);
       zj_evolution_cfg vcfg = {
         .population_size = cfg->spec.population_size,
         .tournament_size = cfg->spec.tournament_size,
@@ -175,6 +234,8 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
       fprintf (out, "Search fitness for candidate algorithm = %.6f\n", search_fit);
       double hof_fit;
       zj_population_hall_of_fame (pop, &hof_fit);
+      if (hof_fit > best_hof)
+        best_hof = hof_fit;
       fprintf (out, "Hall of fame: best search fitness ever seen = %.6f\n", hof_fit);
       total_indivs += zj_population_individuals (pop);
       if (cfg->randomize_task_seeds)
@@ -183,7 +244,7 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
       fprintf (out, "Evaluating candidate algorithm from experiment (on T_select tasks)... \n");
       double select_fit;
       if (evaluate_on (&cfg->select_tasks, &shape, cand, zj_rng_seed32 (&rng),
-                       &select_fit, err) != 0)
+                       tier, &select_fit, err) != 0)
         {
           zj_population_free (pop);
           zj_evaluator_free (ev);
@@ -217,7 +278,7 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
   fprintf (out, "\nFinal evaluation of best algorithm (on unseen tasks)...\n");
   double final_fit;
   if (evaluate_on (&cfg->final_tasks, &shape, &best, zj_rng_seed32 (&rng),
-                   &final_fit, err) != 0)
+                   tier, &final_fit, err) != 0)
     goto done;
   fprintf (out, "Final evaluation fitness (on unseen data) = %.6f\n", final_fit);
   fprintf (out, "Algorithm found: \n");
@@ -233,6 +294,7 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
   const double secs = wall () - t0;
   fprintf (out, "Summary: experiments=%d, individuals=%ld, seconds=%.3f, individuals/s=%.0f\n",
            ran, total_indivs, secs, secs > 0 ? total_indivs / secs : 0.0);
+  print_tier_summary (tier, out);
   if (sum)
     {
       sum->final_fitness = final_fit;
@@ -240,9 +302,15 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
       sum->individuals = total_indivs;
       sum->experiments = ran;
       sum->seconds = secs;
+      sum->hall_of_fame_fitness = best_hof;
+      zj_program_init (&sum->best);
+      zj_program_copy (&sum->best, &best);
     }
   rc = 0;
 done:
+#if HAVE_JIT
+  zj_tier_free (tier);
+#endif
   if (plog)
     fclose (plog);
   zj_program_free (&best);

@@ -5,6 +5,7 @@
 #define ZJ_EXPERIMENT_H
 #include <zerojit/zerojit.h>
 #include <zerojit/spec.h>
+#include "policy.h"
 
 typedef struct zj_experiment_cfg {
   zj_search_spec spec;              /* owned */
@@ -17,10 +18,20 @@ typedef struct zj_experiment_cfg {
   int ns, nv, nm;                   /* address counts */
   bool dedup;                       /* exact-duplicate cache; default on */
   const char *progress_log;         /* JSON lines file or NULL */
+  /* Tiered execution (off without the JIT) and its knobs. */
+  zj_tier_mode jit;                 /* default off */
+  zj_policy_knobs jit_knobs;
+  int jit_opt_level;                /* default 1 */
+  /* Progressive hurdles on the search tasks (default off). */
+  bool hurdles;
+  int hurdle_tasks;                 /* default 1 */
+  double hurdle_percentile;         /* default 50 */
 } zj_experiment_cfg;
 
 typedef struct zj_experiment_summary {
   double final_fitness, best_select_fitness;
+  double hall_of_fame_fitness;      /* best search fitness ever evaluated */
+  zj_program best;                  /* the final algorithm (caller frees) */
   long individuals;                 /* over all experiments */
   int experiments;
   double seconds;

@@ -377,6 +377,94 @@ cmd_print (int argc, char **argv)
   return 0;
 }
 
+/* "all", "none" or a comma list of stage, rank, keep, hits. */
+static int
+parse_signals (const char *v, int *mask)
+{
+  static const char *const names[] = { "stage", "rank", "keep", "hits" };
+  *mask = 0;
+  if (!strcmp (v, "all") || !strcmp (v, "none"))
+    {
+      *mask = v[0] == 'a' ? ZJ_SIG_ALL : 0;
+      return 0;
+    }
+  for (const char *p = v; *p;)
+    {
+      size_t len = strcspn (p, ",");
+      int k = 0;
+      while (k < 4 && (strlen (names[k]) != len || strncmp (names[k], p, len)))
+        k++;
+      if (k == 4)
+        {
+          fprintf (stderr, "zerojit: --jit_signals=%s: expected all, none or a comma list of stage, rank, keep, hits\n", v);
+          return -1;
+        }
+      *mask |= 1 << k;
+      p += len + (p[len] == ',');
+    }
+  return 0;
+}
+
+/* --jit and its knobs, --hurdles and theirs. */
+static int
+tier_flags (const zj_flag *flags, int nf, zj_experiment_cfg *cfg)
+{
+  const char *s;
+  int64_t v;
+  if ((s = zj_cli_get (flags, nf, "jit")) && zj_tier_mode_parse (s, &cfg->jit))
+    {
+      fprintf (stderr, "zerojit: --jit=%s: expected auto, off or always\n", s);
+      return -1;
+    }
+#if !HAVE_JIT
+  if (cfg->jit != ZJ_TIER_OFF)
+    fprintf (stderr, "zerojit: built without the JIT (--without-jit): --jit=%s runs as --jit=off\n", s);
+  cfg->jit = ZJ_TIER_OFF;
+#endif
+  zj_policy_knobs *k = &cfg->jit_knobs;
+  if ((s = zj_cli_get (flags, nf, "jit_opt_level")))
+    {
+      if (zj_cli_int64 ("jit_opt_level", s, 0, 3, &v))
+        return -1;
+      cfg->jit_opt_level = (int) v;
+    }
+  if ((s = zj_cli_get (flags, nf, "jit_batch")))
+    {
+      if (zj_cli_int64 ("jit_batch", s, 1, 64, &v))
+        return -1;
+      k->batch_max = (int) v;
+    }
+  if ((s = zj_cli_get (flags, nf, "jit_margin"))
+      && zj_cli_double ("jit_margin", s, &k->margin))
+    return -1;
+  if ((s = zj_cli_get (flags, nf, "jit_compile_weight"))
+      && zj_cli_double ("jit_compile_weight", s, &k->compile_weight))
+    return -1;
+  if ((s = zj_cli_get (flags, nf, "jit_signals"))
+      && parse_signals (s, &k->signals))
+    return -1;
+  if ((s = zj_cli_get (flags, nf, "hurdles"))
+      && zj_cli_bool ("hurdles", s, &cfg->hurdles))
+    return -1;
+  if ((s = zj_cli_get (flags, nf, "hurdle_tasks")))
+    {
+      if (zj_cli_int64 ("hurdle_tasks", s, 1, INT_MAX, &v))
+        return -1;
+      cfg->hurdle_tasks = (int) v;
+    }
+  if ((s = zj_cli_get (flags, nf, "hurdle_percentile")))
+    {
+      if (zj_cli_double ("hurdle_percentile", s, &cfg->hurdle_percentile))
+        return -1;
+      if (cfg->hurdle_percentile < 0 || cfg->hurdle_percentile > 100)
+        {
+          fprintf (stderr, "zerojit: --hurdle_percentile=%s: expected 0..100\n", s);
+          return -1;
+        }
+    }
+  return 0;
+}
+
 static int
 cmd_search (int argc, char **argv)
 {
@@ -392,6 +480,11 @@ cmd_search (int argc, char **argv)
     { "max_vector_addresses", NULL, false },
     { "max_matrix_addresses", NULL, false },
     { "progress_log", NULL, false }, { "dedup", NULL, true },
+    { "jit", NULL, false }, { "jit_opt_level", NULL, false },
+    { "jit_batch", NULL, false }, { "jit_margin", NULL, false },
+    { "jit_compile_weight", NULL, false }, { "jit_signals", NULL, false },
+    { "hurdles", NULL, true }, { "hurdle_tasks", NULL, false },
+    { "hurdle_percentile", NULL, false },
   };
   const int nf = (int) (sizeof flags / sizeof flags[0]);
   if (zj_cli_parse (argc, argv, flags, nf, "search") != 0)
@@ -433,6 +526,8 @@ cmd_search (int argc, char **argv)
         *addr[k].dst = (int) v;
       }
   cfg.progress_log = zj_cli_get (flags, nf, "progress_log");
+  if (tier_flags (flags, nf, &cfg) != 0)
+    goto out;
   rc = 1;
   if (!(spec = text_or_file (flags, nf, "search_experiment_spec",
                              "search_experiment_spec_file", &src, &err))

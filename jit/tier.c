@@ -1,0 +1,418 @@
+/* tier.c -- the tiered evaluator's runtime: structure table, prioritised
+ * compile queue, compile thread, counters.
+ *
+ * The main thread never waits for a compile under "auto": requests go to
+ * a queue that one thread drains, highest expected saving first, several
+ * programs per libgccjit context (zj_jit_get_batch; the fixed cost of a
+ * compile is most of it).  The main thread finds finished code with
+ * zj_jit_poll at task boundaries.
+ */
+#include "config.h"
+#include "internal.h"
+#include "tier.h"
+#include "cost.h"
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#define TABLE_SLOTS 8192         /* direct-mapped structure table */
+#define QUEUE_MAX 64
+#define FAILED_MAX 64
+#define BATCH_LIMIT 64
+
+enum { S_NONE, S_REQUESTED, S_FAILED };
+
+typedef struct tslot {
+  uint64_t hash;
+  uint32_t evals;
+  uint8_t state;
+} tslot;
+
+typedef struct treq {
+  zj_prepared pp;
+  zj_eval_type et;
+  uint64_t hash;
+  double saving, instrs;
+} treq;
+
+struct zj_tier {
+  zj_tier_cfg cfg;
+  zj_jit *jit;
+  tslot *table;                  /* main thread only */
+  pthread_t thread;
+  bool thread_on, stop;
+  pthread_mutex_t mu;            /* guards everything below */
+  pthread_cond_t cv;
+  treq *queue[QUEUE_MAX];
+  int nq;
+  uint64_t busy[BATCH_LIMIT];    /* hashes being compiled */
+  int nbusy;
+  uint64_t failed[FAILED_MAX];
+  int nfailed;
+  zj_cost_model model;
+  zj_tier_stats st;
+};
+
+static double
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+void
+zj_tier_cfg_default (zj_tier_cfg *cfg)
+{
+  memset (cfg, 0, sizeof *cfg);
+  cfg->mode = ZJ_TIER_AUTO;
+  zj_policy_knobs_default (&cfg->knobs);
+  cfg->opt_level = 1;
+}
+
+static void
+req_free (treq *r)
+{
+  zj_program_free (&r->pp.prog);
+  free (r);
+}
+
+/* Takes the highest-saving requests (at most batch_max) into out. */
+static int
+take_batch (zj_tier *t, treq **out)
+{
+  int k = t->cfg.knobs.batch_max;
+  if (k < 1)
+    k = 1;
+  if (k > BATCH_LIMIT)
+    k = BATCH_LIMIT;
+  int n = 0;
+  while (n < k && t->nq > 0)
+    {
+      int b = 0;
+      for (int i = 1; i < t->nq; i++)
+        if (t->queue[i]->saving > t->queue[b]->saving)
+          b = i;
+      out[n++] = t->queue[b];
+      t->queue[b] = t->queue[--t->nq];
+    }
+  return n;
+}
+
+static void
+compile_batch (zj_tier *t, treq **rs, int n)
+{
+  const zj_prepared *pps[BATCH_LIMIT];
+  zj_eval_type ets[BATCH_LIMIT];
+  zj_jit_entry *out[BATCH_LIMIT];
+  double instrs = 0.0;
+  for (int i = 0; i < n; i++)
+    {
+      pps[i] = &rs[i]->pp;
+      ets[i] = rs[i]->et;
+      instrs += rs[i]->instrs;
+    }
+  zj_error err;
+  const double t0 = now_ms ();
+  zj_jit_get_batch (t->jit, n, pps, ets, out, &err);
+  const double ms = now_ms () - t0;
+  pthread_mutex_lock (&t->mu);
+  zj_cost_model_add_compile (&t->model, n, instrs, ms);
+  t->st.compiles += n;
+  t->st.batches++;
+  t->st.compile_ms += ms;
+  for (int i = 0; i < n; i++)
+    if (!out[i])
+      {
+        t->st.failures++;
+        t->failed[t->nfailed++ % FAILED_MAX] = rs[i]->hash;
+      }
+  t->nbusy = 0;
+  pthread_mutex_unlock (&t->mu);
+  for (int i = 0; i < n; i++)
+    {
+      zj_jit_release (t->jit, out[i]);     /* the cache keeps the code */
+      req_free (rs[i]);
+    }
+}
+
+static void *
+compile_main (void *arg)
+{
+  zj_tier *t = arg;
+  treq *rs[BATCH_LIMIT];
+  pthread_mutex_lock (&t->mu);
+  for (;;)
+    {
+      while (t->nq == 0 && !t->stop)
+        pthread_cond_wait (&t->cv, &t->mu);
+      if (t->stop)
+        break;
+      const int n = take_batch (t, rs);
+      for (int i = 0; i < n; i++)
+        t->busy[i] = rs[i]->hash;
+      t->nbusy = n;
+      pthread_mutex_unlock (&t->mu);
+      compile_batch (t, rs, n);
+      pthread_mutex_lock (&t->mu);
+    }
+  pthread_mutex_unlock (&t->mu);
+  return NULL;
+}
+
+zj_tier *
+zj_tier_new (const zj_tier_cfg *cfg, zj_error *err)
+{
+  zj_tier *t = zj_xcalloc (1, sizeof *t);
+  t->cfg = *cfg;
+  t->st.mode = cfg->mode;
+  zj_cost_model_init (&t->model);
+  pthread_mutex_init (&t->mu, NULL);
+  pthread_cond_init (&t->cv, NULL);
+  t->table = zj_xcalloc (TABLE_SLOTS, sizeof (tslot));
+  if (cfg->mode == ZJ_TIER_OFF)
+    return t;
+  zj_jit_opts o;
+  zj_jit_opts_default (&o);
+  o.opt_level = cfg->opt_level;
+  t->jit = zj_jit_new (&o, err);
+  if (!t->jit)
+    {
+      zj_tier_free (t);
+      return NULL;
+    }
+  if (cfg->mode == ZJ_TIER_AUTO)
+    {
+      if (pthread_create (&t->thread, NULL, compile_main, t) != 0)
+        {
+          zj_error_set (err, "jit/tier.c: cannot start the compile thread");
+          zj_tier_free (t);
+          return NULL;
+        }
+      t->thread_on = true;
+    }
+  return t;
+}
+
+void
+zj_tier_free (zj_tier *t)
+{
+  if (!t)
+    return;
+  if (t->thread_on)
+    {
+      pthread_mutex_lock (&t->mu);
+      t->stop = true;
+      pthread_cond_broadcast (&t->cv);
+      pthread_mutex_unlock (&t->mu);
+      pthread_join (t->thread, NULL);
+    }
+  for (int i = 0; i < t->nq; i++)
+    req_free (t->queue[i]);
+  zj_jit_free (t->jit);
+  pthread_mutex_destroy (&t->mu);
+  pthread_cond_destroy (&t->cv);
+  free (t->table);
+  free (t);
+}
+
+zj_tier_mode
+zj_tier_get_mode (const zj_tier *t)
+{
+  return t ? t->cfg.mode : ZJ_TIER_OFF;
+}
+
+static tslot *
+slot_of (zj_tier *t, uint64_t hash)
+{
+  return &t->table[hash & (TABLE_SLOTS - 1)];
+}
+
+/* Still queued or compiling (caller holds mu)? */
+static bool
+in_flight (const zj_tier *t, uint64_t hash)
+{
+  for (int i = 0; i < t->nq; i++)
+    if (t->queue[i]->hash == hash)
+      return true;
+  for (int i = 0; i < t->nbusy; i++)
+    if (t->busy[i] == hash)
+      return true;
+  return false;
+}
+
+static bool
+has_failed (const zj_tier *t, uint64_t hash)
+{
+  const int n = t->nfailed < FAILED_MAX ? t->nfailed : FAILED_MAX;
+  for (int i = 0; i < n; i++)
+    if (t->failed[i] == hash)
+      return true;
+  return false;
+}
+
+static void
+begin_always (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
+              zj_eval_type et)
+{
+  zj_jit_stats a, b;
+  zj_error err;
+  zj_jit_get_stats (t->jit, &a);
+  const double t0 = now_ms ();
+  c->native = zj_jit_get (t->jit, pp, et, &err);
+  const double ms = now_ms () - t0;
+  zj_jit_get_stats (t->jit, &b);
+  pthread_mutex_lock (&t->mu);
+  if (b.compiles + b.failures > a.compiles + a.failures)
+    {
+      zj_cost_model_add_compile (&t->model, 1, c->instrs, ms);
+      t->st.compiles++;
+      t->st.batches++;
+      t->st.compile_ms += ms;
+      t->st.failures += !c->native;
+    }
+  else if (c->native)
+    t->st.native_evals++;
+  pthread_mutex_unlock (&t->mu);
+}
+
+/* Under "auto": native code if the structure's compile has finished. */
+static void
+begin_auto (zj_tier *t, zj_tier_cand *c, tslot *s, const zj_prepared *pp,
+            zj_eval_type et)
+{
+  if (s->state != S_REQUESTED)
+    return;
+  zj_error err;
+  c->native = zj_jit_poll (t->jit, pp, et, NULL, &err);
+  if (c->native)
+    {
+      t->st.native_evals++;
+      return;
+    }
+  pthread_mutex_lock (&t->mu);
+  if (has_failed (t, c->hash))
+    s->state = S_FAILED;
+  else if (in_flight (t, c->hash))
+    c->pending = true;
+  else
+    s->state = S_NONE;            /* evicted: may be requested again */
+  pthread_mutex_unlock (&t->mu);
+}
+
+void
+zj_tier_begin (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
+               zj_eval_type et)
+{
+  memset (c, 0, sizeof *c);
+  if (t->cfg.mode == ZJ_TIER_OFF)
+    return;
+  const zj_program *p = &pp->prog;
+  c->hash = zj_structure_hash (p, &pp->shape, et);
+  c->instrs = (double) zj_program_size (p);
+  c->work = zj_fn_cost (&p->fn[ZJ_PREDICT], pp->shape.F)
+            + zj_fn_cost (&p->fn[ZJ_LEARN], pp->shape.F);
+  tslot *s = slot_of (t, c->hash);
+  if (s->hash != c->hash)
+    *s = (tslot) { .hash = c->hash };
+  c->repeats = s->evals;
+  if (s->evals < UINT32_MAX)
+    s->evals++;
+  t->st.lookups++;
+  if (t->cfg.mode == ZJ_TIER_ALWAYS)
+    begin_always (t, c, pp, et);
+  else
+    begin_auto (t, c, s, pp, et);
+}
+
+void
+zj_tier_consider (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
+                  zj_eval_type et, double examples_now,
+                  double examples_per_eval, double children)
+{
+  if (t->cfg.mode != ZJ_TIER_AUTO || c->native || c->pending)
+    return;
+  tslot *s = slot_of (t, c->hash);
+  if (s->hash != c->hash || s->state != S_NONE)
+    return;
+  const zj_candidate cand = {
+    .instrs = c->instrs, .work = c->work, .examples_now = examples_now,
+    .examples_per_eval = examples_per_eval, .children = children,
+    .repeats = c->repeats,
+  };
+  pthread_mutex_lock (&t->mu);
+  zj_candidate cq = cand;
+  cq.queued = t->nq;
+  const zj_decision d = zj_policy_decide (&t->cfg.knobs, &t->model, &cq);
+  if (d.compile && t->nq < QUEUE_MAX)
+    {
+      treq *r = zj_xcalloc (1, sizeof *r);
+      r->pp.shape = pp->shape;
+      zj_program_init (&r->pp.prog);
+      zj_program_copy (&r->pp.prog, &pp->prog);
+      r->et = et;
+      r->hash = c->hash;
+      r->saving = d.saving_ms - d.cost_ms;
+      r->instrs = c->instrs;
+      t->queue[t->nq++] = r;
+      t->st.requests++;
+      s->state = S_REQUESTED;
+      c->pending = true;
+      pthread_cond_signal (&t->cv);
+    }
+  pthread_mutex_unlock (&t->mu);
+}
+
+bool
+zj_tier_poll (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
+              zj_eval_type et)
+{
+  if (c->native)
+    return true;
+  if (!c->pending)
+    return false;
+  zj_error err;
+  c->native = zj_jit_poll (t->jit, pp, et, NULL, &err);
+  if (!c->native)
+    return false;
+  c->pending = false;
+  t->st.switched++;
+  return true;
+}
+
+void
+zj_tier_end (zj_tier *t, zj_tier_cand *c)
+{
+  if (c->native)
+    zj_jit_release (t->jit, c->native);
+  c->native = NULL;
+}
+
+void
+zj_tier_add_run (zj_tier *t, bool native, double examples, double work,
+                 double ns)
+{
+  pthread_mutex_lock (&t->mu);
+  zj_cost_model_add_run (&t->model, native, examples, work, ns);
+  pthread_mutex_unlock (&t->mu);
+  if (native)
+    t->st.examples_native += examples;
+  else
+    t->st.examples_interp += examples;
+}
+
+void
+zj_tier_note_child (zj_tier *t, bool kept)
+{
+  pthread_mutex_lock (&t->mu);
+  zj_cost_model_add_child (&t->model, kept);
+  pthread_mutex_unlock (&t->mu);
+}
+
+void
+zj_tier_get_stats (zj_tier *t, zj_tier_stats *s)
+{
+  pthread_mutex_lock (&t->mu);
+  *s = t->st;
+  pthread_mutex_unlock (&t->mu);
+}

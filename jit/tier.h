@@ -1,0 +1,55 @@
+/* tier.h -- runtime of the tiered evaluator: which candidates run native
+ * code, the prioritised compile queue and its compile thread.
+ *
+ * The evaluator asks the tier at each stage of a candidate's evaluation;
+ * the decision itself is src/policy.c.  Native code gives bit-identical
+ * results (tests/test_jit.c), so the tier only changes speed, never the
+ * search: nothing here touches a random generator or the FEC.
+ */
+#ifndef ZJ_TIER_H
+#define ZJ_TIER_H
+#include <zerojit/jit.h>
+#include "policy.h"
+
+typedef struct zj_tier zj_tier;
+
+typedef struct zj_tier_cfg {
+  zj_tier_mode mode;
+  zj_policy_knobs knobs;
+  int opt_level;               /* libgccjit -O level (1) */
+} zj_tier_cfg;
+
+/* One candidate's state during one evaluation. */
+typedef struct zj_tier_cand {
+  uint64_t hash;               /* structure hash (code cache key) */
+  zj_jit_entry *native;        /* reference to native code, or NULL */
+  bool pending;                /* its compile is queued or running */
+  double instrs, work, repeats;
+} zj_tier_cand;
+
+void zj_tier_cfg_default (zj_tier_cfg *cfg);
+zj_tier *zj_tier_new (const zj_tier_cfg *cfg, zj_error *err);
+void zj_tier_free (zj_tier *t);
+zj_tier_mode zj_tier_get_mode (const zj_tier *t);
+
+/* Start of an evaluation: structure lookup; under "always" a synchronous
+   compile, under "auto" native code only if it is ready. */
+void zj_tier_begin (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
+                    zj_eval_type et);
+/* Under "auto": queue a compile if the policy expects it to pay, given
+   examples_now left in this evaluation, examples_per_eval of a future
+   evaluation and the expected children (< 0: unknown). */
+void zj_tier_consider (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
+                       zj_eval_type et, double examples_now,
+                       double examples_per_eval, double children);
+/* Task boundary: true if native code is (now) available. */
+bool zj_tier_poll (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
+                   zj_eval_type et);
+void zj_tier_end (zj_tier *t, zj_tier_cand *c);
+
+/* Measurements for the cost model. */
+void zj_tier_add_run (zj_tier *t, bool native, double examples, double work,
+                      double ns);
+void zj_tier_note_child (zj_tier *t, bool kept);
+void zj_tier_get_stats (zj_tier *t, zj_tier_stats *s);
+#endif

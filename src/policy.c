@@ -1,0 +1,226 @@
+/* policy.c -- cost model and compile decision of the tiered evaluator.
+ *
+ * Everything is arithmetic on measured or synthetic numbers: no clock, no
+ * libgccjit, no global state, so the same inputs always give the same
+ * decision (tests/test_policy.c).
+ */
+#include "policy.h"
+#include <math.h>
+#include <string.h>
+
+/* Priors until measurements arrive: a -O1 compile on a quiet machine
+   (toolchain_facts: ~18 ms floor + ~0.5 ms per instruction), the
+   interpreter ~1 ns per example per work unit, native code twice as fast. */
+#define PRIOR_FIXED_MS 20.0
+#define PRIOR_INSTR_MS 0.5
+#define PRIOR_INTERP_NS 1.0
+#define PRIOR_JIT_RATIO 0.5
+#define DECAY 0.98               /* weight of older compile measurements */
+#define RUN_DECAY 0.995
+#define KEEP_DECAY 0.999
+#define KEEP_MIN_CHILDREN 20.0
+
+static const char *const mode_names[] = { "off", "auto", "always" };
+
+int
+zj_tier_mode_parse (const char *s, zj_tier_mode *m)
+{
+  for (int i = 0; i < 3; i++)
+    if (s && !strcmp (s, mode_names[i]))
+      {
+        *m = (zj_tier_mode) i;
+        return 0;
+      }
+  return -1;
+}
+
+const char *
+zj_tier_mode_name (zj_tier_mode m)
+{
+  return (unsigned) m < 3 ? mode_names[m] : "?";
+}
+
+void
+zj_policy_knobs_default (zj_policy_knobs *k)
+{
+  k->signals = ZJ_SIG_ALL;
+  k->margin = 1.5;
+  k->compile_weight = 1.0;
+  k->batch_max = 8;
+  k->keep_prior = 0.25;
+}
+
+void
+zj_cost_model_init (zj_cost_model *m)
+{
+  memset (m, 0, sizeof *m);
+  m->interp_ns = PRIOR_INTERP_NS;
+  m->jit_ns = PRIOR_INTERP_NS * PRIOR_JIT_RATIO;
+}
+
+void
+zj_cost_model_add_compile (zj_cost_model *m, int n, double instrs, double ms)
+{
+  if (n <= 0 || !(ms >= 0.0))
+    return;
+  for (int i = 0; i < 5; i++)
+    m->cs[i] *= DECAY;
+  m->cs[0] += 1.0;
+  m->cs[1] += instrs;
+  m->cs[2] += ms;
+  m->cs[3] += instrs * instrs;
+  m->cs[4] += instrs * ms;
+  m->compiles++;
+}
+
+/* Fixed ms per batch and ms per instruction: least squares when the
+   measured sizes spread enough, else the prior slope through the mean. */
+static void
+compile_fit (const zj_cost_model *m, double *fixed, double *per_instr)
+{
+  const double n = m->cs[0];
+  if (m->compiles == 0 || n <= 0.0)
+    {
+      *fixed = PRIOR_FIXED_MS;
+      *per_instr = PRIOR_INSTR_MS;
+      return;
+    }
+  const double mx = m->cs[1] / n, my = m->cs[2] / n;
+  const double vx = m->cs[3] / n - mx * mx;
+  double b = PRIOR_INSTR_MS;
+  if (m->compiles >= 3 && vx > 1.0)
+    b = (m->cs[4] / n - mx * my) / vx;
+  if (b < 0.0)
+    b = 0.0;
+  double a = my - b * mx;
+  if (a < 0.0)
+    {
+      a = 0.0;
+      b = mx > 0.0 ? my / mx : PRIOR_INSTR_MS;
+    }
+  *fixed = a;
+  *per_instr = b;
+}
+
+double
+zj_cost_model_compile_ms (const zj_cost_model *m, double instrs, int n)
+{
+  double a, b;
+  compile_fit (m, &a, &b);
+  return a / (n > 0 ? n : 1) + b * instrs;
+}
+
+void
+zj_cost_model_add_run (zj_cost_model *m, bool native, double examples,
+                       double work, double ns)
+{
+  const double units = examples * (work > 1.0 ? work : 1.0);
+  if (units <= 0.0 || !(ns > 0.0))
+    return;
+  const double x = ns / units;
+  /* Weighted by the run's size so that tiny runs (timer noise) count
+     little; a running ratio of decayed sums. */
+  double *v = native ? &m->jit_ns : &m->interp_ns;
+  long *cnt = native ? &m->jit_runs : &m->interp_runs;
+  const double w = units / (units + 1e4);
+  const double a = *cnt == 0 ? 1.0 : (1.0 - RUN_DECAY) * (1.0 + 20.0 * w);
+  *v += (a > 1.0 ? 1.0 : a) * (x - *v);
+  (*cnt)++;
+}
+
+double
+zj_cost_model_ns (const zj_cost_model *m, bool native)
+{
+  if (!native)
+    return m->interp_ns;
+  /* Before native code has run, assume the prior ratio to the
+     interpreter as measured. */
+  return m->jit_runs ? m->jit_ns : m->interp_ns * PRIOR_JIT_RATIO;
+}
+
+void
+zj_cost_model_add_child (zj_cost_model *m, bool kept)
+{
+  m->children = m->children * KEEP_DECAY + 1.0;
+  m->kept = m->kept * KEEP_DECAY + (kept ? 1.0 : 0.0);
+}
+
+double
+zj_cost_model_keep_rate (const zj_cost_model *m)
+{
+  return m->children >= KEEP_MIN_CHILDREN ? m->kept / m->children : -1.0;
+}
+
+double
+zj_policy_children (int rank, int P, int T)
+{
+  if (P <= 0 || T <= 0 || rank < 0 || rank >= P)
+    return 0.0;
+  const double above = (double) (P - rank) / P;      /* P(pick <= rank) */
+  const double below = (double) (P - rank - 1) / P;
+  return P * (pow (above, T) - pow (below, T));
+}
+
+zj_decision
+zj_policy_decide (const zj_policy_knobs *k, const zj_cost_model *m,
+                  const zj_candidate *c)
+{
+  zj_decision d = { 0 };
+  const double ip = zj_cost_model_ns (m, false);
+  const double jp = zj_cost_model_ns (m, true);
+  const int bmax = k->batch_max > 0 ? k->batch_max : 1;
+  const int batch = c->queued + 1 < bmax ? c->queued + 1 : bmax;
+  const double compile = zj_cost_model_compile_ms (m, c->instrs, batch);
+  d.cost_ms = compile * k->compile_weight;
+  if (jp >= ip || c->work <= 0.0)
+    return d;
+  const double gain_ms = c->work * (ip - jp) * 1e-6;   /* per example */
+  /* Stage: this evaluation's remaining examples.  Without the signal the
+     policy cannot tell a select/final evaluation from a search one. */
+  double now = c->examples_now;
+  if (!(k->signals & ZJ_SIG_STAGE) && now > c->examples_per_eval)
+    now = c->examples_per_eval;
+  /* The interpreter keeps going while the compile (behind the queue) is
+     pending; only the examples left after it arrives run natively. */
+  const double latency = compile * (1.0 + (double) c->queued / bmax);
+  const double interp_ms = now * c->work * ip * 1e-6;
+  const double now_saving = interp_ms > latency
+                            ? (interp_ms - latency) * (1.0 - jp / ip) : 0.0;
+  double keep = k->keep_prior;
+  if (k->signals & ZJ_SIG_KEEP)
+    {
+      const double r = zj_cost_model_keep_rate (m);
+      if (r >= 0.0)
+        keep = r;
+    }
+  const double children = (k->signals & ZJ_SIG_RANK) && c->children >= 0.0
+                          ? c->children : 1.0;
+  d.future_evals = children * keep;
+  if (k->signals & ZJ_SIG_HITS)
+    d.future_evals += c->repeats;
+  d.saving_ms = now_saving + d.future_evals * c->examples_per_eval * gain_ms;
+  d.compile = d.saving_ms > k->margin * d.cost_ms;
+  return d;
+}
+
+void
+zj_tier_stats_print (const zj_tier_stats *s, bool json, FILE *out)
+{
+  const double ex = s->examples_native + s->examples_interp;
+  const double hit = s->lookups ? (double) s->native_evals / s->lookups : 0.0;
+  const double batch = s->batches ? (double) s->compiles / s->batches : 0.0;
+  const double share = ex > 0 ? s->examples_native / ex : 0.0;
+  if (json)
+    fprintf (out, "\"jit\": \"%s\", \"compiles\": %ld, \"compile_batches\": %ld, "
+             "\"mean_batch\": %.2f, \"compile_requests\": %ld, "
+             "\"compile_failures\": %ld, \"code_cache_hit_rate\": %.4f, "
+             "\"switched_to_native\": %ld, \"native_share\": %.4f, "
+             "\"compile_ms\": %.1f",
+             zj_tier_mode_name (s->mode), s->compiles, s->batches, batch,
+             s->requests, s->failures, hit, s->switched, share, s->compile_ms);
+  else
+    fprintf (out, " jit=%s, compiles=%ld, batch=%.1f, cache_hit=%.3f, "
+             "native=%.3f, compile_ms=%.0f,",
+             zj_tier_mode_name (s->mode), s->compiles, batch, hit, share,
+             s->compile_ms);
+}

@@ -1,0 +1,180 @@
+/* test_policy.c -- the tiering policy with synthetic costs: the cost
+ * model's fits, tournament arithmetic, and decisions that must come out
+ * the same every time for the same inputs. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include "policy.h"
+
+/* A model that has measured: compiles of 10 ms + 1 ms/instr, interpreter
+   2 ns and native code 1 ns per example per work unit. */
+static void
+synthetic (zj_cost_model *m)
+{
+  zj_cost_model_init (m);
+  for (int i = 0; i < 10; i++)
+    {
+      const double x = 10.0 + 10.0 * (i % 5);
+      zj_cost_model_add_compile (m, 1, x, 10.0 + x);
+    }
+  zj_cost_model_add_run (m, false, 1e6, 1.0, 2e6);
+  zj_cost_model_add_run (m, true, 1e6, 1.0, 1e6);
+}
+
+Test (policy, mode_names)
+{
+  zj_tier_mode m;
+  cr_assert_eq (zj_tier_mode_parse ("auto", &m), 0);
+  cr_assert_eq (m, ZJ_TIER_AUTO);
+  cr_assert_eq (zj_tier_mode_parse ("always", &m), 0);
+  cr_assert_eq (m, ZJ_TIER_ALWAYS);
+  cr_assert_eq (zj_tier_mode_parse ("off", &m), 0);
+  cr_assert_eq (m, ZJ_TIER_OFF);
+  cr_assert_eq (zj_tier_mode_parse ("sometimes", &m), -1);
+  cr_assert_str_eq (zj_tier_mode_name (ZJ_TIER_ALWAYS), "always");
+}
+
+Test (policy, compile_fit_recovers_line)
+{
+  zj_cost_model m;
+  synthetic (&m);
+  /* Exact line: 10 ms fixed per batch, 1 ms per instruction. */
+  cr_assert_float_eq (zj_cost_model_compile_ms (&m, 20.0, 1), 30.0, 1e-9);
+  cr_assert_float_eq (zj_cost_model_compile_ms (&m, 20.0, 5), 22.0, 1e-9);
+  cr_assert_float_eq (zj_cost_model_ns (&m, false), 2.0, 1e-12);
+  cr_assert_float_eq (zj_cost_model_ns (&m, true), 1.0, 1e-12);
+}
+
+Test (policy, priors_before_measurements)
+{
+  zj_cost_model m;
+  zj_cost_model_init (&m);
+  /* 20 ms + 0.5 ms per instruction; native assumed at half the
+     interpreter's time until measured. */
+  cr_assert_float_eq (zj_cost_model_compile_ms (&m, 10.0, 1), 25.0, 1e-9);
+  zj_cost_model_add_run (&m, false, 1000.0, 2.0, 8000.0);
+  cr_assert_float_eq (zj_cost_model_ns (&m, false), 4.0, 1e-12);
+  cr_assert_float_eq (zj_cost_model_ns (&m, true), 2.0, 1e-12);
+  cr_assert_eq (zj_cost_model_keep_rate (&m), -1.0);
+}
+
+Test (policy, keep_rate)
+{
+  zj_cost_model m;
+  zj_cost_model_init (&m);
+  for (int i = 0; i < 40; i++)
+    zj_cost_model_add_child (&m, i % 4 == 0);
+  const double r = zj_cost_model_keep_rate (&m);
+  cr_assert (r > 0.24 && r < 0.27, "keep rate %g", r);
+}
+
+Test (policy, tournament_children)
+{
+  /* P = 4, T = 2: P(win) of rank r = ((4-r)/4)^2 - ((3-r)/4)^2. */
+  cr_assert_float_eq (zj_policy_children (0, 4, 2), 4 * (1.0 - 9.0 / 16), 1e-12);
+  cr_assert_float_eq (zj_policy_children (3, 4, 2), 4 * (1.0 / 16), 1e-12);
+  double sum = 0.0;
+  for (int r = 0; r < 100; r++)
+    sum += zj_policy_children (r, 100, 10);
+  cr_assert_float_eq (sum, 100.0, 1e-9);    /* one child per tournament */
+  cr_assert_eq (zj_policy_children (-1, 10, 2), 0.0);
+  cr_assert_eq (zj_policy_children (10, 10, 2), 0.0);
+}
+
+/* 20 instructions, 10 work units: compile 30 ms; saving 1e-5 ms/example. */
+static zj_candidate
+cand (double now, double per_eval, double children, double repeats)
+{
+  return (zj_candidate) { .instrs = 20, .work = 10, .examples_now = now,
+                          .examples_per_eval = per_eval,
+                          .children = children, .repeats = repeats };
+}
+
+Test (policy, one_cheap_evaluation_interprets)
+{
+  zj_cost_model m;
+  zj_policy_knobs k;
+  synthetic (&m);
+  zj_policy_knobs_default (&k);
+  const zj_candidate c = cand (1000, 1000, -1, 0);
+  zj_decision d = zj_policy_decide (&k, &m, &c);
+  cr_assert_not (d.compile);
+  cr_assert_float_eq (d.cost_ms, 30.0, 1e-9);
+  /* now: 20 ms of interpretation < 30 ms latency: no saving now; future:
+     1 child (unknown rank) x keep prior 0.25 x 1000 examples. */
+  cr_assert_float_eq (d.future_evals, 0.25, 1e-12);
+  cr_assert_float_eq (d.saving_ms, 0.25 * 1000 * 1e-5, 1e-12);
+}
+
+Test (policy, big_stage_compiles_only_with_stage_signal)
+{
+  zj_cost_model m;
+  zj_policy_knobs k;
+  synthetic (&m);
+  zj_policy_knobs_default (&k);
+  /* A final evaluation: 1e7 examples now (2e-5 ms each, 200 ms
+     interpreted), nothing afterwards. */
+  const zj_candidate c = cand (1e7, 0, 0, 0);
+  zj_decision d = zj_policy_decide (&k, &m, &c);
+  cr_assert (d.compile);
+  /* (200 - 30) ms left after the compile arrives, run at half cost. */
+  cr_assert_float_eq (d.saving_ms, 85.0, 1e-9);
+  k.signals &= ~ZJ_SIG_STAGE;
+  d = zj_policy_decide (&k, &m, &c);
+  cr_assert_not (d.compile);
+}
+
+Test (policy, rank_keep_and_hits_add_future)
+{
+  zj_cost_model m;
+  zj_policy_knobs k;
+  synthetic (&m);
+  zj_policy_knobs_default (&k);
+  /* 1e5 examples per evaluation: 1 ms saving per future evaluation;
+     compile cost 30 ms x margin 1.5 = 45 future evaluations needed. */
+  zj_candidate c = cand (0, 1e5, 100.0, 0);
+  cr_assert_not (zj_policy_decide (&k, &m, &c).compile);  /* 100 x 0.25 */
+  for (int i = 0; i < 100; i++)
+    zj_cost_model_add_child (&m, true);
+  zj_decision d = zj_policy_decide (&k, &m, &c);         /* keep rate 1 */
+  cr_assert (d.compile);
+  cr_assert_float_eq (d.future_evals, 100.0, 1e-9);
+  k.signals &= ~ZJ_SIG_RANK;                               /* 1 child */
+  cr_assert_not (zj_policy_decide (&k, &m, &c).compile);
+  c.repeats = 50;                                          /* seen 50x */
+  cr_assert (zj_policy_decide (&k, &m, &c).compile);
+  k.signals &= ~ZJ_SIG_HITS;
+  cr_assert_not (zj_policy_decide (&k, &m, &c).compile);
+}
+
+Test (policy, never_when_native_is_not_faster)
+{
+  zj_cost_model m;
+  zj_policy_knobs k;
+  zj_cost_model_init (&m);
+  zj_policy_knobs_default (&k);
+  zj_cost_model_add_run (&m, false, 1e6, 1.0, 1e6);
+  zj_cost_model_add_run (&m, true, 1e6, 1.0, 1.5e6);
+  const zj_candidate c = cand (1e9, 1e9, 100, 100);
+  cr_assert_not (zj_policy_decide (&k, &m, &c).compile);
+}
+
+Test (policy, deterministic_and_queue_aware)
+{
+  zj_cost_model m;
+  zj_policy_knobs k;
+  synthetic (&m);
+  zj_policy_knobs_default (&k);
+  zj_candidate c = cand (3e6, 1e4, 5, 3);
+  const zj_decision a = zj_policy_decide (&k, &m, &c);
+  const zj_decision b = zj_policy_decide (&k, &m, &c);
+  cr_assert_eq (a.compile, b.compile);
+  cr_assert_eq (a.saving_ms, b.saving_ms);
+  cr_assert_eq (a.cost_ms, b.cost_ms);
+  /* Behind a queue, the share of this evaluation that can still run
+     natively shrinks, while the charged cost per program falls. */
+  c.queued = 7;
+  const zj_decision q = zj_policy_decide (&k, &m, &c);
+  cr_assert_lt (q.cost_ms, a.cost_ms);                 /* 10/8 + 20 */
+  cr_assert_float_eq (q.cost_ms, 21.25, 1e-9);
+  cr_assert_lt (q.saving_ms, a.saving_ms);
+}
