@@ -24,8 +24,7 @@
 #endif
 
 #define ZJ_FEC_MAX_ERRORS 100
-#define HURDLE_WINDOW 512        /* recent candidates the percentile uses */
-#define HURDLE_REFRESH 64        /* recompute the threshold this often */
+#define HURDLE_REFRESH 64        /* recompute the threshold at most this often */
 
 typedef struct dedup_slot {
   uint64_t key;
@@ -87,6 +86,7 @@ zj_evaluator_cfg_default (zj_evaluator_cfg *cfg)
   cfg->batch = true;
   cfg->hurdle_tasks = 1;
   cfg->hurdle_percentile = 50.0;
+  cfg->hurdle_window = 512;
 }
 
 void
@@ -147,8 +147,10 @@ zj_evaluator_new (const zj_evaluator_cfg *cfg, const zj_task *tasks,
   e->skip = zj_xcalloc (nt, sizeof (bool));
   if (cfg->hurdles)
     {
-      e->hring = zj_xcalloc (HURDLE_WINDOW, sizeof (double));
-      e->hsort = zj_xcalloc (HURDLE_WINDOW, sizeof (double));
+      if (e->cfg.hurdle_window < 4)
+        e->cfg.hurdle_window = 4;
+      e->hring = zj_xcalloc ((size_t) e->cfg.hurdle_window, sizeof (double));
+      e->hsort = zj_xcalloc ((size_t) e->cfg.hurdle_window, sizeof (double));
     }
   for (int i = 0; i < n_tasks; i++)
     e->task_ptrs[i] = &tasks[i];
@@ -340,18 +342,22 @@ cmp_double (const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-/* Records score; true if the candidate passes (always while the window
-   is filling).  The threshold is refreshed every HURDLE_REFRESH scores. */
+/* Records score; true if the candidate passes (always until a quarter of
+   the window is filled).  The threshold is refreshed every quarter window
+   (at most HURDLE_REFRESH) scores: sorting per candidate would cost more
+   than a demo evaluation. */
 static bool
 hurdle_pass (zj_evaluator *e, double score)
 {
-  const long n = e->hcount < HURDLE_WINDOW ? e->hcount : HURDLE_WINDOW;
-  const bool ready = n >= HURDLE_WINDOW / 4;
+  const long W = e->cfg.hurdle_window;
+  const long n = e->hcount < W ? e->hcount : W;
+  const bool ready = n >= (W + 3) / 4;
   const bool pass = !ready || score >= e->hthreshold;
-  e->hring[e->hcount++ % HURDLE_WINDOW] = score;
-  if (e->hcount % HURDLE_REFRESH == 0)
+  e->hring[e->hcount++ % W] = score;
+  const long refresh = W / 4 < HURDLE_REFRESH ? (W + 3) / 4 : HURDLE_REFRESH;
+  if (e->hcount % refresh == 0)
     {
-      const long m = e->hcount < HURDLE_WINDOW ? e->hcount : HURDLE_WINDOW;
+      const long m = e->hcount < W ? e->hcount : W;
       memcpy (e->hsort, e->hring, (size_t) m * sizeof (double));
       qsort (e->hsort, (size_t) m, sizeof (double), cmp_double);
       long k = (long) (e->cfg.hurdle_percentile / 100.0 * (double) (m - 1));

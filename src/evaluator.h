@@ -29,6 +29,7 @@ typedef struct zj_evaluator_cfg {
   bool hurdles;
   int hurdle_tasks;            /* 1 */
   double hurdle_percentile;    /* 50 */
+  int hurdle_window;           /* recent candidates considered (512) */
   bool final_stage;            /* select/final evaluation: no future evals */
 } zj_evaluator_cfg;
 

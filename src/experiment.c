@@ -198,6 +198,8 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
       ecfg.hurdles = cfg->hurdles;
       ecfg.hurdle_tasks = cfg->hurdle_tasks;
       ecfg.hurdle_percentile = cfg->hurdle_percentile;
+      ecfg.hurdle_window = cfg->spec.population_size < 4096
+                           ? cfg->spec.population_size : 4096;
       zj_evaluator *ev = zj_evaluator_new (&ecfg, tasks, n_tasks, &shape, &sp,
                                            &rng, err);
       if (!ev)

@@ -1,0 +1,214 @@
+/* test_tier.c -- tiered execution never changes a search: the same seed
+ * gives the same trajectory (progress lines, fitnesses, programs found)
+ * under --jit=off, always and auto, with and without random ops and
+ * hurdles.  Tiny populations and -O0 keep the compiles few and cheap. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include "testutil.h"
+#include "experiment.h"
+#include "evaluator.h"
+#include "../jit/tier.h"
+#include <unistd.h>
+
+#define OPS "[SCALAR_CONST_SET_OP, VECTOR_INNER_PRODUCT_OP, SCALAR_DIFF_OP, " \
+            "SCALAR_PRODUCT_OP, SCALAR_VECTOR_PRODUCT_OP, VECTOR_SUM_OP%s]"
+
+static const char *tasks_text =
+  "tasks { scalar_linear_regression_task {} features_size: 4 "
+  "num_train_examples: 60 num_valid_examples: 20 num_tasks: 3 "
+  "eval_type: RMS_ERROR }";
+
+/* The run's output without the lines that carry wall-clock times. */
+static char *
+run (zj_tier_mode mode, bool random_ops, bool hurdles, long *individuals,
+     long *compiles)
+{
+  char spec[4096], ops[512];
+  snprintf (ops, sizeof ops, OPS, random_ops ? ", VECTOR_GAUSSIAN_SET_OP" : "");
+  snprintf (spec, sizeof spec,
+            "search_tasks { tasks { scalar_linear_regression_task {} "
+            "features_size: 4 num_train_examples: 40 num_valid_examples: 20 "
+            "num_tasks: 3 eval_type: RMS_ERROR } }\n"
+            "setup_ops: %s predict_ops: %s learn_ops: %s\n"
+            "setup_size_init: 4 predict_size_init: 2 learn_size_init: 3\n"
+            "fec { num_train_examples: 10 num_valid_examples: 10 }\n"
+            "population_size: 6 tournament_size: 3 "
+            "initial_population: RANDOM_ALGORITHM max_train_steps: 2000 "
+            "allowed_mutation_types { mutation_types: [ALTER_PARAM_MUTATION_TYPE, "
+            "RANDOMIZE_INSTRUCTION_MUTATION_TYPE] } mutate_prob: 0.9 "
+            "progress_every: 6\n", ops, ops, ops);
+  zj_experiment_cfg cfg;
+  zj_experiment_cfg_init (&cfg);
+  zj_error err;
+  cr_assert_eq (zj_search_spec_parse (spec, "spec", &cfg.spec, &err), 0, "%s", err.msg);
+  cr_assert_eq (zj_task_collection_parse (tasks_text, "sel", &cfg.select_tasks, &err), 0);
+  cr_assert_eq (zj_task_collection_parse (tasks_text, "fin", &cfg.final_tasks, &err), 0);
+  cfg.random_seed = 7;
+  cfg.ns = 4;
+  cfg.nv = 3;
+  cfg.nm = 1;
+  cfg.jit = mode;
+  cfg.jit_opt_level = 0;
+  /* Compile whatever saves anything, so that "auto" switches mid-run. */
+  cfg.jit_knobs.margin = 0.0;
+  cfg.jit_knobs.compile_weight = 0.0;
+  cfg.hurdles = hurdles;
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream (&buf, &len);
+  zj_experiment_summary sum;
+  cr_assert_eq (zj_run_experiments (&cfg, out, &sum, &err), 0, "%s", err.msg);
+  fclose (out);
+  zj_experiment_cfg_free (&cfg);
+  *individuals = sum.individuals;
+  *compiles = 0;
+  /* Keep progress lines up to "best fit=...," and drop timing lines. */
+  char *clean = calloc (len + 1, 1);
+  size_t n = 0;
+  for (char *line = strtok (buf, "\n"); line; line = strtok (NULL, "\n"))
+    {
+      if (!strncmp (line, "Tier summary:", 13))
+        {
+          long c = 0, r = 0;
+          sscanf (strstr (line, "compiles="), "compiles=%ld", &c);
+          sscanf (strstr (line, "requests="), "requests=%ld", &r);
+          *compiles = c + r;
+        }
+      if (!strncmp (line, "Summary:", 8) || !strncmp (line, "Tier summary:", 13))
+        continue;
+      char *cut = strstr (line, "elapsed_secs=");
+      if (cut)
+        {
+          char *fit = strstr (line, ", mean=");
+          char *end = strstr (line, "best fit=");
+          end = end ? strchr (end, ',') : NULL;
+          n += (size_t) sprintf (clean + n, "%.*s%.*s\n", (int) (cut - line),
+                                 line, end && fit ? (int) (end - fit) : 0, fit);
+        }
+      else
+        n += (size_t) sprintf (clean + n, "%s\n", line);
+    }
+  free (buf);
+  return clean;
+}
+
+static void
+same_under_all_tiers (bool random_ops, bool hurdles)
+{
+  long ioff, iauto, ialways, coff, cauto, calways;   /* c: compiles + requests */
+  char *off = run (ZJ_TIER_OFF, random_ops, hurdles, &ioff, &coff);
+  char *aut = run (ZJ_TIER_AUTO, random_ops, hurdles, &iauto, &cauto);
+  char *alw = run (ZJ_TIER_ALWAYS, random_ops, hurdles, &ialways, &calways);
+  cr_assert_eq (coff, 0);
+  cr_assert_gt (cauto, 0);           /* auto queued compiles */
+  cr_assert_gt (calways, 0);
+  cr_assert_gt (ioff, 6);
+  cr_assert (strstr (off, "Algorithm found"));
+  cr_assert_str_eq (off, aut);
+  cr_assert_str_eq (off, alw);
+  cr_assert_eq (ioff, iauto);
+  cr_assert_eq (ioff, ialways);
+  free (off);
+  free (aut);
+  free (alw);
+}
+
+Test (tier, same_trajectory_without_random_ops, .timeout = 120)
+{
+  same_under_all_tiers (false, false);
+}
+
+Test (tier, same_trajectory_with_random_ops, .timeout = 120)
+{
+  same_under_all_tiers (true, false);
+}
+
+Test (tier, same_trajectory_with_hurdles, .timeout = 120)
+{
+  same_under_all_tiers (false, true);
+}
+
+/* Evaluates p (with Setup random ops or not) again and again under
+   "auto" until native code has run, comparing every fitness, per-task
+   fitness and the shared generator's state with an interpreter-only
+   evaluator. */
+static void
+evaluator_switches (bool random_ops)
+{
+  zj_task_collection coll = { 0 };
+  zj_error err;
+  const char *text =
+    "tasks { scalar_linear_regression_task {} features_size: 4 "
+    "num_train_examples: 400 num_valid_examples: 50 num_tasks: 6 "
+    "eval_type: RMS_ERROR }";
+  cr_assert_eq (zj_task_collection_parse (text, "t", &coll, &err), 0);
+  zj_task *ts;
+  int n;
+  cr_assert_eq (zj_tasks_generate (&coll, &ts, &n, &err), 0);
+  const zj_shape shape = { 4, 4, 3, 1 };
+  zj_program p;
+  zj_program_init (&p);
+  if (random_ops)
+    zj_fn_push (&p.fn[ZJ_SETUP], zj_test_ins (ZJ_VECTOR_GAUSSIAN_SET_OP, 0, 0, 1));
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 1, 0, 1));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_DIFF_OP, 0, 1, 2));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 2, 0, 2));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
+  if (random_ops)
+    {
+      p.fn[ZJ_SETUP].ins[0].fd[0] = 0.0f;
+      p.fn[ZJ_SETUP].ins[0].fd[1] = 0.1f;
+    }
+  zj_evaluator_cfg cfg;
+  zj_evaluator_cfg_default (&cfg);
+  zj_tier_cfg tc;
+  zj_tier_cfg_default (&tc);
+  tc.opt_level = 0;
+  tc.knobs.margin = 0.0;
+  tc.knobs.compile_weight = 0.0;
+  zj_tier *tier = zj_tier_new (&tc, &err);
+  cr_assert_not_null (tier, "%s", err.msg);
+  zj_rng r1, r2;
+  zj_rng_seed (&r1, 5);
+  zj_rng_seed (&r2, 5);
+  zj_evaluator *plain = zj_evaluator_new (&cfg, ts, n, &shape, NULL, &r1, &err);
+  zj_evaluator *tiered = zj_evaluator_new (&cfg, ts, n, &shape, NULL, &r2, &err);
+  zj_evaluator_set_tier (tiered, tier);
+  zj_tier_stats st = { 0 };
+  int rounds = 0;
+  for (; rounds < 2000 && st.native_evals == 0; rounds++)
+    {
+      const double a = zj_evaluator_eval (plain, &p);
+      const double b = zj_evaluator_eval (tiered, &p);
+      cr_assert_eq (a, b, "round %d: %.17g vs %.17g", rounds, a, b);
+      cr_assert_eq (memcmp (zj_evaluator_task_fitness (plain),
+                            zj_evaluator_task_fitness (tiered),
+                            (size_t) n * sizeof (double)), 0);
+      cr_assert_eq (memcmp (&r1, &r2, sizeof r1), 0);
+      cr_assert_eq (zj_evaluator_train_steps (plain),
+                    zj_evaluator_train_steps (tiered));
+      zj_tier_get_stats (tier, &st);
+      if (st.requests > 0 && st.native_evals == 0)
+        usleep (5000);
+    }
+  cr_assert_gt (st.native_evals, 0, "no native run after %d rounds", rounds);
+  cr_assert_eq (st.requests, 1);      /* one structure, one compile */
+  cr_assert_gt (st.examples_native, 0.0);
+  zj_evaluator_free (plain);
+  zj_evaluator_free (tiered);
+  zj_tier_free (tier);
+  zj_program_free (&p);
+  zj_tasks_free (ts, n);
+  zj_task_collection_free (&coll);
+}
+
+Test (tier, evaluator_switches_to_native, .timeout = 60)
+{
+  evaluator_switches (false);
+}
+
+Test (tier, evaluator_switches_with_random_ops, .timeout = 60)
+{
+  evaluator_switches (true);
+}
