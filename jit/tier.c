@@ -41,6 +41,7 @@ struct zj_tier {
   tslot *table;                  /* main thread only */
   pthread_t thread;
   bool thread_on, stop;
+  bool orphaned;                 /* freed by the thread after its batch */
   pthread_mutex_t mu;            /* guards everything below */
   pthread_cond_t cv;
   treq *queue[QUEUE_MAX];
@@ -136,6 +137,8 @@ compile_batch (zj_tier *t, treq **rs, int n)
     }
 }
 
+static void destroy (zj_tier *t);
+
 static void *
 compile_main (void *arg)
 {
@@ -156,7 +159,10 @@ compile_main (void *arg)
       compile_batch (t, rs, n);
       pthread_mutex_lock (&t->mu);
     }
+  const bool orphaned = t->orphaned;
   pthread_mutex_unlock (&t->mu);
+  if (orphaned)
+    destroy (t);
   return NULL;
 }
 
@@ -194,6 +200,9 @@ zj_tier_new (const zj_tier_cfg *cfg, zj_error *err)
   return t;
 }
 
+/* A compile cannot be interrupted: if one is running, the thread is
+   detached and frees the tier when it finishes, so that the caller (and
+   the end of a search) never waits for it. */
 void
 zj_tier_free (zj_tier *t)
 {
@@ -203,10 +212,23 @@ zj_tier_free (zj_tier *t)
     {
       pthread_mutex_lock (&t->mu);
       t->stop = true;
+      t->orphaned = t->nbusy > 0;
+      const bool orphaned = t->orphaned;
       pthread_cond_broadcast (&t->cv);
       pthread_mutex_unlock (&t->mu);
+      if (orphaned)
+        {
+          pthread_detach (t->thread);
+          return;
+        }
       pthread_join (t->thread, NULL);
     }
+  destroy (t);
+}
+
+static void
+destroy (zj_tier *t)
+{
   for (int i = 0; i < t->nq; i++)
     req_free (t->queue[i]);
   zj_jit_free (t->jit);
@@ -344,7 +366,10 @@ zj_tier_consider (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
   zj_candidate cq = cand;
   cq.queued = t->nq;
   const zj_decision d = zj_policy_decide (&t->cfg.knobs, &t->model, &cq);
-  if (d.compile && t->nq < QUEUE_MAX)
+  /* Until one compile has been timed the cost is a quiet-machine prior,
+     which a loaded machine can exceed 50-fold: one request at a time. */
+  const bool cold = t->model.compiles == 0 && t->nq + t->nbusy > 0;
+  if (d.compile && !cold && t->nq < QUEUE_MAX)
     {
       treq *r = zj_xcalloc (1, sizeof *r);
       r->pp.shape = pp->shape;

@@ -43,7 +43,10 @@ zj_tier_mode_name (zj_tier_mode m)
 void
 zj_policy_knobs_default (zj_policy_knobs *k)
 {
-  k->signals = ZJ_SIG_ALL;
+  /* "hits" (a structure seen k times will be seen ~k more times) made
+     auto compile far too much in bench/bench_tiering.sh's mixed spec:
+     clones and FEC hits inflate the count.  Off unless asked for. */
+  k->signals = ZJ_SIG_STAGE | ZJ_SIG_RANK | ZJ_SIG_KEEP;
   k->margin = 1.5;
   k->compile_weight = 1.0;
   k->batch_max = 8;

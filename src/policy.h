@@ -22,8 +22,9 @@ typedef enum zj_tier_mode {
 int zj_tier_mode_parse (const char *s, zj_tier_mode *m);
 const char *zj_tier_mode_name (zj_tier_mode m);
 
-/* Lifetime signals that may enter the estimate (all on by default; the
-   benchmark switches them off one at a time to show what each pays). */
+/* Lifetime signals that may enter the estimate (stage, rank and keep on
+   by default; the benchmark switches them on and off to show what each
+   pays). */
 enum {
   ZJ_SIG_STAGE = 1,            /* work left in the current evaluation */
   ZJ_SIG_RANK = 2,             /* tournament wins expected from the rank */

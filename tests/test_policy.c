@@ -129,6 +129,8 @@ Test (policy, rank_keep_and_hits_add_future)
   zj_policy_knobs k;
   synthetic (&m);
   zj_policy_knobs_default (&k);
+  cr_assert_eq (k.signals, ZJ_SIG_STAGE | ZJ_SIG_RANK | ZJ_SIG_KEEP);
+  k.signals = ZJ_SIG_ALL;
   /* 1e5 examples per evaluation: 1 ms saving per future evaluation;
      compile cost 30 ms x margin 1.5 = 45 future evaluations needed. */
   zj_candidate c = cand (0, 1e5, 100.0, 0);
