@@ -41,7 +41,6 @@ struct zj_tier {
   tslot *table;                  /* main thread only */
   pthread_t thread;
   bool thread_on, stop;
-  bool orphaned;                 /* freed by the thread after its batch */
   pthread_mutex_t mu;            /* guards everything below */
   pthread_cond_t cv;
   treq *queue[QUEUE_MAX];
@@ -138,7 +137,6 @@ compile_batch (zj_tier *t, treq **rs, int n)
 }
 
 static void destroy (zj_tier *t);
-
 static void *
 compile_main (void *arg)
 {
@@ -159,10 +157,7 @@ compile_main (void *arg)
       compile_batch (t, rs, n);
       pthread_mutex_lock (&t->mu);
     }
-  const bool orphaned = t->orphaned;
   pthread_mutex_unlock (&t->mu);
-  if (orphaned)
-    destroy (t);
   return NULL;
 }
 
@@ -200,9 +195,9 @@ zj_tier_new (const zj_tier_cfg *cfg, zj_error *err)
   return t;
 }
 
-/* A compile cannot be interrupted: if one is running, the thread is
-   detached and frees the tier when it finishes, so that the caller (and
-   the end of a search) never waits for it. */
+/* A compile cannot be interrupted, so this waits for a running batch
+   (queued requests are dropped).  Detaching the thread instead crashed
+   when the process exited during the compile (libgccjit torn down). */
 void
 zj_tier_free (zj_tier *t)
 {
@@ -212,15 +207,8 @@ zj_tier_free (zj_tier *t)
     {
       pthread_mutex_lock (&t->mu);
       t->stop = true;
-      t->orphaned = t->nbusy > 0;
-      const bool orphaned = t->orphaned;
       pthread_cond_broadcast (&t->cv);
       pthread_mutex_unlock (&t->mu);
-      if (orphaned)
-        {
-          pthread_detach (t->thread);
-          return;
-        }
       pthread_join (t->thread, NULL);
     }
   destroy (t);

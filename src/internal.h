@@ -61,6 +61,11 @@ struct zj_workspace {
 int zj_interp_eval_batch (const zj_prepared *pp, const zj_task *const *ts,
                           int nt, const zj_eval_opts *o, zj_workspace *ws,
                           zj_eval_result *res, double *fit);
+/* The same with the tasks in SIMD lanes (interp_lanes.c): same contract
+   and results; -1 (doing nothing) when not applicable. */
+int zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts,
+                          int nt, const zj_eval_opts *o, zj_workspace *ws,
+                          zj_eval_result *res, double *fit);
 
 /* Prune: keep only instructions that can influence the prediction in the
    Setup -> {Predict -> Learn}* loop (fixed point).  Random set ops are

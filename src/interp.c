@@ -221,6 +221,9 @@ zj_interp_eval_batch (const zj_prepared *pp, const zj_task *const *ts, int nt,
 {
   if (nt <= 0)
     return 0;
+  /* Tasks in SIMD lanes when it applies (same contract, much less dispatch). */
+  if (zj_interp_eval_lanes (pp, ts, nt, o, ws, res, fit) == 0)
+    return 0;
   zj_eval_opts def;
   if (!o)
     {

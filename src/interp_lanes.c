@@ -1,0 +1,227 @@
+/* interp_lanes.c -- one program on several tasks at once, tasks in SIMD lanes.
+ *
+ * zj_interp_eval_batch's per-task loop pays one dispatch per instruction
+ * and task, and most search programs are a handful of 1-flop scalar ops, so
+ * dispatch dominates.  Here the tasks sit side by side (element i of task t
+ * at [i * L + t]) and each instruction is one dispatch over vectors of
+ * lanes (kernels_lanes.h), giving every task bit for bit the result of a
+ * separate evaluation.  All working storage lives in the workspace's batch
+ * buffer, so this file adds no state of its own.
+ */
+#include "internal.h"
+#include <math.h>
+#include <string.h>
+#include <sleef.h>
+#include "kernels_lanes.h"
+
+typedef struct zj_lins {
+  uint32_t op;
+  double *o;
+  const double *a, *b;
+  double c0;
+} zj_lins;
+
+typedef struct zj_ldecoded {
+  const zj_lins *setup, *predict, *learn;
+} zj_ldecoded;
+
+/* Per-task bookkeeping of one evaluation, carved from the batch buffer. */
+typedef struct zj_lbook {
+  int *ex;
+  double *lab, *loss;
+  bool *alive, *vabort, *vsaved;
+  double *save;          /* lay.total doubles per task (validation aborts) */
+} zj_lbook;
+
+/* Copy lane t of every element out to / back from `buf`. */
+static void
+zj_lane_save (const double *mem, size_t n, int L, int t, double *buf)
+{
+  for (size_t e = 0; e < n; e++)
+    buf[e] = mem[e * (size_t) L + (size_t) t];
+}
+
+static void
+zj_lane_restore (double *mem, size_t n, int L, int t, const double *buf)
+{
+  for (size_t e = 0; e < n; e++)
+    mem[e * (size_t) L + (size_t) t] = buf[e];
+}
+
+#define ZJ_F 2
+#include "interp_lanes_f.h"
+#undef ZJ_F
+#define ZJ_F 4
+#include "interp_lanes_f.h"
+#undef ZJ_F
+#define ZJ_F 8
+#include "interp_lanes_f.h"
+#undef ZJ_F
+#define ZJ_F 16
+#include "interp_lanes_f.h"
+#undef ZJ_F
+#define ZJ_F 32
+#include "interp_lanes_f.h"
+#undef ZJ_F
+
+/* Element index (in the single-task layout) of address a of kind k. */
+static size_t
+lelem (const zj_layout *l, zj_kind k, int a)
+{
+  const size_t F = (size_t) l->F;
+  switch (k)
+    {
+    case ZJ_KIND_S: return l->s_off + (size_t) a;
+    case ZJ_KIND_V: return l->v_off + (size_t) a * F;
+    case ZJ_KIND_M: return l->m_off + (size_t) a * F * F;
+    default: return 0;   /* unused operand */
+    }
+}
+
+static zj_lins *
+ldecode_fn (const zj_fn *f, double *mem, const zj_layout *l, int L,
+            zj_lins *d)
+{
+  const int F = l->F;
+  for (int i = 0; i < f->n; i++)
+    {
+      const zj_instr *in = &f->ins[i];
+      const zj_op_info *o = &zj_ops[in->op];
+      if (in->op == ZJ_NO_OP)
+        continue;
+      size_t oe = lelem (l, o->out, in->out);
+      d->op = in->op;
+      d->a = mem + lelem (l, o->in1, in->in1) * (size_t) L;
+      d->b = mem + lelem (l, o->in2, in->in2) * (size_t) L;
+      d->c0 = 0.0;
+      switch (o->data)
+        {
+        case ZJ_DATA_ACT:
+          d->c0 = in->act;
+          break;
+        case ZJ_DATA_VSET:
+          oe += (size_t) zj_frac_index (in->fd[0], F);
+          d->c0 = in->fd[1];
+          break;
+        case ZJ_DATA_MSET:
+          oe += (size_t) (zj_frac_index (in->fd[1], F) * F
+                          + zj_frac_index (in->fd[0], F));
+          d->c0 = in->fd[2];
+          break;
+        default:
+          break;
+        }
+      d->o = mem + oe * (size_t) L;
+      d++;
+    }
+  d->op = ZJ_NUM_OPS;   /* sentinel: L_END */
+  return d + 1;
+}
+
+/* Same tasks counts and eval type, and no random ops: what lanes need. */
+static bool
+lanes_apply (const zj_program *p, const zj_task *const *ts, int nt)
+{
+  const zj_task *t0 = ts[0];
+  for (int t = 0; t < nt; t++)
+    if (ts[t]->F != t0->F || ts[t]->n_train != t0->n_train
+        || ts[t]->epochs != t0->epochs || ts[t]->n_valid != t0->n_valid
+        || ts[t]->eval_type != t0->eval_type)
+      return false;
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      if (zj_op_is_random (p->fn[c].ins[i].op))
+        return false;
+  return true;
+}
+
+/* Doubles for n items of `size` bytes, rounded up to 64 bytes so every
+   carved region stays aligned for the lane vectors. */
+static size_t
+lsize (size_t n, size_t size)
+{
+  return ((n * size + 63) / 64) * 8;
+}
+
+int
+zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
+                      const zj_eval_opts *o, zj_workspace *ws,
+                      zj_eval_result *res, double *fit)
+{
+  if (nt <= 0)
+    return 0;
+  zj_eval_opts def;
+  if (!o)
+    {
+      zj_eval_opts_default (&def);
+      o = &def;
+    }
+  const zj_program *p = &pp->prog;
+  if (!lanes_apply (p, ts, nt))
+    return -1;
+  const zj_layout *lay = &ws->lay;
+  if (lay->F != ts[0]->F)
+    return -1;
+  const int nb = (nt + ZJ_LW - 1) / ZJ_LW, L = nb * ZJ_LW;
+  const size_t F = (size_t) lay->F, n = (size_t) nt;
+  const size_t n_mem = lsize (lay->total * (size_t) L, sizeof (double));
+  const size_t n_T = lsize (F * F * (size_t) L, sizeof (double));
+  const size_t n_save = lsize (lay->total * n, sizeof (double));
+  const size_t n_code = lsize (zj_program_size (p) + ZJ_NUM_COMPONENTS,
+                               sizeof (zj_lins));
+  const size_t n_book = lsize (n, sizeof (int)) + 2 * lsize (n, sizeof (double))
+                        + 3 * lsize (n, sizeof (bool));
+  const size_t need = n_mem + n_T + n_save + n_code + n_book;
+  if (need > ws->bmem_cap)
+    {
+      free (ws->bmem);
+      ws->bmem_cap = need * 2;
+      ws->bmem = zj_aligned_alloc (ws->bmem_cap * sizeof (double));
+    }
+  double *mem = ws->bmem, *cur = mem + n_mem;
+  zj_lv *T = (zj_lv *) cur;
+  cur += n_T;
+  zj_lbook bk;
+  bk.save = cur;
+  cur += n_save;
+  zj_lins *code = (zj_lins *) cur;
+  cur += n_code;
+  bk.ex = (int *) cur;
+  cur += lsize (n, sizeof (int));
+  bk.lab = cur;
+  cur += lsize (n, sizeof (double));
+  bk.loss = cur;
+  cur += lsize (n, sizeof (double));
+  bk.alive = (bool *) cur;
+  cur += lsize (n, sizeof (bool));
+  bk.vabort = (bool *) cur;
+  cur += lsize (n, sizeof (bool));
+  bk.vsaved = (bool *) cur;
+  memset (mem, 0, n_mem * sizeof (double));
+  zj_ldecoded d;
+  zj_lins *c = code;
+  d.setup = c;
+  c = ldecode_fn (&p->fn[ZJ_SETUP], mem, lay, L, c);
+  d.predict = c;
+  c = ldecode_fn (&p->fn[ZJ_PREDICT], mem, lay, L, c);
+  d.learn = c;
+  ldecode_fn (&p->fn[ZJ_LEARN], mem, lay, L, c);
+  for (int t = 0; t < nt; t++)
+    {
+      res[t].train_steps = 0;
+      res[t].aborted = false;
+      res[t].n_train_err = res[t].n_valid_err = 0;
+    }
+#define ZJ_LANES_CASE(FF) \
+  case FF: leval_f##FF (&d, ts, nt, o, mem, lay, nb, T, res, fit, &bk); break;
+  switch (lay->F)
+    {
+    ZJ_LANES_CASE (2) ZJ_LANES_CASE (4) ZJ_LANES_CASE (8)
+    ZJ_LANES_CASE (16) ZJ_LANES_CASE (32)
+    default: abort ();
+    }
+#undef ZJ_LANES_CASE
+  for (int t = 0; t < nt; t++)
+    res[t].fitness = fit[t];
+  return 0;
+}

@@ -1,0 +1,196 @@
+/* interp_lanes_f.h -- the lane interpreter for one features size.
+ *
+ * Included by interp_lanes.c with ZJ_F defined.  One dispatch loop runs a
+ * decoded component function on all lanes at once (kernels_lanes.h); the
+ * evaluation loop around it is interp_batch_f.h's control flow, so every
+ * task gets exactly what a separate zj_interp_eval_task gives it.
+ * All lanes always execute.  That is harmless for a task whose training
+ * aborted (nothing of it is read again) but not for one whose validation
+ * pass aborted: it trains on from the memory its pass stopped at, so that
+ * lane is saved at the abort and put back after the pass.
+ */
+#define F ZJ_F
+#define ZJ_CAT2(a, b) a##b
+#define ZJ_CAT(a, b) ZJ_CAT2 (a, b)
+#define ZJ_FN(name) ZJ_CAT (name##_f, ZJ_F)
+
+static void
+ZJ_FN (lrun) (const zj_lins *ip, int nb, int nr, zj_lv *T)
+{
+  static const void *const labels[ZJ_NUM_OPS + 1] = {
+#define ZJ_OP(id, name, ...) [id] = &&L_##name,
+#include <zerojit/ops.def>
+#undef ZJ_OP
+    [ZJ_NUM_OPS] = &&L_END,
+  };
+  const int nl = nb * ZJ_LW;
+  const zj_lins *I;
+  (void) nl;
+  (void) nr;
+#define ZJ_NEXT() do { I = ip++; goto *labels[I->op]; } while (0)
+  ZJ_NEXT ();
+#define ZJ_OP(id, name, ...) \
+  L_##name: \
+    { \
+      zj_lv *O = (zj_lv *) I->o; \
+      const zj_lv *A = (const zj_lv *) I->a, *B = (const zj_lv *) I->b; \
+      (void) O; (void) A; (void) B; \
+      ZJ_LK_##name; \
+    } \
+    ZJ_NEXT ();
+#include <zerojit/ops.def>
+#undef ZJ_OP
+#undef ZJ_NEXT
+L_END:
+  return;
+}
+
+/* Lane t: v0 := x, s0 := label. */
+static inline void
+ZJ_FN (lload) (double *mem, const zj_layout *lay, int L, int t,
+               const double *x, double label)
+{
+  double *v0 = mem + lay->v_off * (size_t) L + t;
+  for (int i = 0; i < F; i++)
+    v0[(size_t) i * L] = x[i];
+  mem[lay->s_off * (size_t) L + t] = label;
+}
+
+static void
+ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
+               const zj_eval_opts *o, double *mem, const zj_layout *lay,
+               int nb, zj_lv *T, zj_eval_result *res, double *fit,
+               const zj_lbook *bk)
+{
+  const int L = nb * ZJ_LW;
+  const zj_task *t0 = ts[0];
+  const bool acc = t0->eval_type == ZJ_ACCURACY;
+  int *ex = bk->ex;
+  double *lab = bk->lab, *loss = bk->loss;
+  bool *alive = bk->alive, *vabort = bk->vabort, *vsaved = bk->vsaved;
+  double *s1 = mem + (lay->s_off + 1) * (size_t) L;   /* s1 of lane t: s1[t] */
+  ZJ_FN (lrun) (d->setup, nb, nt, T);
+  const long per_epoch = t0->n_train;
+  long n_train = per_epoch * t0->epochs;
+  if (o->n_all_train >= 0 && o->n_all_train < n_train)
+    n_train = o->n_all_train;
+  const int n_valid = (o->n_valid >= 0 && o->n_valid < t0->n_valid)
+                      ? o->n_valid : t0->n_valid;
+  for (int t = 0; t < nt; t++)
+    {
+      fit[t] = 0.0;
+      alive[t] = true;
+    }
+  int n_alive = nt;
+  long remaining = n_train, pos = 0;
+  while (remaining > 0 && n_alive > 0)
+    {
+      const long chunk = remaining < per_epoch ? remaining : per_epoch;
+      for (long k = 0; k < chunk; k++, pos++)
+        {
+          for (int t = 0; t < nt; t++)
+            {
+              ex[t] = ts[t]->order[pos];
+              lab[t] = ts[t]->train_y[ex[t]];
+              if (alive[t])
+                res[t].train_steps++;
+              ZJ_FN (lload) (mem, lay, L, t,
+                             ts[t]->train_x + (size_t) ex[t] * F, 0.0);
+            }
+          ZJ_FN (lrun) (d->predict, nb, nt, T);
+          for (int t = 0; t < nt; t++)
+            {
+              if (!alive[t])
+                continue;
+              if (acc)
+                s1[t] = zj_sigmoid (s1[t]);
+              const double err = fabs (lab[t] - s1[t]);
+              if (ZJ_UNLIKELY (!(err <= o->max_abs_error)))
+                {
+                  /* An abort in the first chunk gives 0; later ones keep
+                     the best validation so far (already in fit[t]). */
+                  alive[t] = false;
+                  res[t].aborted = true;
+                  n_alive--;
+                  continue;
+                }
+              if (ZJ_UNLIKELY (res[t].n_train_err < o->record_errors))
+                res[t].train_err[res[t].n_train_err++] = err;
+            }
+          if (ZJ_UNLIKELY (n_alive == 0))
+            break;
+          for (int t = 0; t < nt; t++)
+            ZJ_FN (lload) (mem, lay, L, t,
+                           ts[t]->train_x + (size_t) ex[t] * F, lab[t]);
+          ZJ_FN (lrun) (d->learn, nb, nt, T);
+        }
+      remaining -= per_epoch;
+      if (n_alive == 0)
+        break;
+      int nv = 0;
+      for (int t = 0; t < nt; t++)
+        {
+          loss[t] = 0.0;
+          vabort[t] = !alive[t];   /* vabort doubles as "not validating" */
+          vsaved[t] = false;
+          nv += alive[t];
+        }
+      for (int i = 0; i < n_valid && nv > 0; i++)
+        {
+          for (int t = 0; t < nt; t++)
+            ZJ_FN (lload) (mem, lay, L, t,
+                           ts[t]->valid_x + (size_t) i * F, 0.0);
+          ZJ_FN (lrun) (d->predict, nb, nt, T);
+          for (int t = 0; t < nt; t++)
+            {
+              if (vabort[t])
+                continue;
+              const double label = ts[t]->valid_y[i];
+              const double p1 = s1[t];
+              double e;
+              if (acc)
+                {
+                  const double p = zj_sigmoid (p1);
+                  e = ((label > 0.5) == (p > 0.5)) ? 0.0 : 1.0;
+                  loss[t] += e;
+                }
+              else
+                {
+                  const double dd = label - p1;
+                  e = fabs (dd);
+                  if (ZJ_UNLIKELY (!(e <= o->max_abs_error)))
+                    {
+                      /* This validation pass scores 0 and stops here:
+                         freeze the lane's memory as it is now. */
+                      vabort[t] = true;
+                      vsaved[t] = true;
+                      nv--;
+                      zj_lane_save (mem, lay->total, L, t,
+                                    bk->save + (size_t) t * lay->total);
+                      continue;
+                    }
+                  loss[t] += dd * dd;
+                }
+              if (ZJ_UNLIKELY (res[t].n_valid_err < o->record_errors))
+                res[t].valid_err[res[t].n_valid_err++] = e;
+            }
+        }
+      for (int t = 0; t < nt; t++)
+        {
+          if (ZJ_UNLIKELY (vsaved[t]))
+            zj_lane_restore (mem, lay->total, L, t,
+                             bk->save + (size_t) t * lay->total);
+          if (vabort[t])      /* not validated, or its pass aborted */
+            continue;
+          const double f = acc ? 1.0 - loss[t] / ts[t]->n_valid
+                               : zj_rms_fitness (loss[t], ts[t]->n_valid);
+          if (f > fit[t])
+            fit[t] = f;
+        }
+    }
+}
+
+#undef ZJ_FN
+#undef ZJ_CAT
+#undef ZJ_CAT2
+#undef F

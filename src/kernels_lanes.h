@@ -1,0 +1,267 @@
+/* kernels_lanes.h -- every deterministic op on task lanes, one macro each.
+ *
+ * The lane interpreter (interp_lanes.c) runs one program on several tasks
+ * at once with the tasks side by side: element i of an address holds task
+ * t's value at [i * L + t], L lanes (a multiple of the vector width ZJ_LW).
+ * Each op is then a loop over whole vectors of lanes, so one dispatch does
+ * the work of L scalar kernels.  Every lane performs exactly the arithmetic
+ * of its kernels.h counterpart (same operation order, reductions in the
+ * canonical order of reduce.h, products rounded before adding under
+ * -ffp-contract=off, the same comparison forms for min/max/heaviside), so
+ * each task's results are bit-identical to a separate evaluation.
+ *
+ * Expanded inside interp_lanes_f.h with F constant.  In scope:
+ *   O, A, B  output/inputs as zj_lv pointers (vector q of element i is at
+ *            [i * nb + q]);  I the decoded instruction (I->c0 constant);
+ *   nb  vectors per element;  nl = nb * ZJ_LW lanes;  nr real lanes (tasks);
+ *   T   scratch of F*F*nb vectors (ops whose output may alias an input
+ *       through a non-elementwise pattern compute there first).
+ */
+#ifndef ZJ_KERNELS_LANES_H
+#define ZJ_KERNELS_LANES_H
+
+#include <math.h>
+
+/* Lanes per vector: the widest the build's ISA has (a wider vector than the
+   ISA would change the ABI of the inline helpers, -Wpsabi). */
+#if defined __AVX512F__
+# define ZJ_LW 8
+#elif defined __AVX__
+# define ZJ_LW 4
+#else
+# define ZJ_LW 2
+#endif
+
+/* may_alias: memory is allocated as doubles and read through these. */
+typedef double zj_lv __attribute__ ((vector_size (ZJ_LW * sizeof (double)),
+                                     may_alias));
+typedef long long zj_li __attribute__ ((vector_size (ZJ_LW * sizeof (double)),
+                                        may_alias));
+
+#define ZJ_LINLINE static inline __attribute__ ((always_inline))
+
+/* Every lane = c, bit for bit (0.0 + c would turn -0.0 into +0.0). */
+ZJ_LINLINE zj_lv
+zj_lsplat (double c)
+{
+  zj_lv v;
+  for (int w = 0; w < ZJ_LW; w++)
+    v[w] = c;
+  return v;
+}
+
+/* m ? x : y per lane (m from a vector comparison: all ones or zero). */
+ZJ_LINLINE zj_lv
+zj_lsel (zj_li m, zj_lv x, zj_lv y)
+{
+  return (zj_lv) ((m & (zj_li) x) | (~m & (zj_li) y));
+}
+
+/* 1.0 where m, else 0.0 (heaviside). */
+ZJ_LINLINE zj_lv
+zj_lstep (zj_li m)
+{
+  return (zj_lv) (m & (zj_li) zj_lsplat (1.0));
+}
+
+/* fabs: clear the sign bit, as fabs does (NaN payloads kept). */
+ZJ_LINLINE zj_lv
+zj_labs (zj_lv x)
+{
+  return (zj_lv) ((zj_li) x & ~(zj_li) zj_lsplat (-0.0));
+}
+
+/* reduce.h's canonical order per lane over n elements nb vectors apart:
+   min(4, n) accumulators from +0.0, element i into i % 4, combined
+   (l0 + l1) + (l2 + l3).  y == NULL sums x; otherwise sums x*y. */
+ZJ_LINLINE zj_lv
+zj_lreduce (const zj_lv *x, const zj_lv *y, int n, int nb)
+{
+  const zj_lv z = { 0.0 };
+  zj_lv acc[4] = { z, z, z, z };
+  const int L = n < 4 ? n : 4;
+  for (int i = 0; i < n; i += L)
+    for (int l = 0; l < L; l++)
+      {
+        zj_lv p = x[(i + l) * nb];
+        if (y)
+          p = p * y[(i + l) * nb];
+        acc[l] += p;
+      }
+  return L == 4 ? (acc[0] + acc[1]) + (acc[2] + acc[3]) : acc[0] + acc[1];
+}
+
+/* sqrt is correctly rounded, so a per-lane loop matches the scalar kernel;
+   with -fno-math-errno the compiler vectorises it. */
+ZJ_LINLINE void
+zj_lsqrt (zj_lv *v, int n)
+{
+  double *x = (double *) v;
+  for (int t = 0; t < n; t++)
+    x[t] = sqrt (x[t]);
+}
+
+#define ZJ_LFF (F * F)
+/* Elementwise over n elements: all n * nb vectors are contiguous. */
+#define ZJ_LEW(n, expr) for (int k = 0; k < (n) * nb; k++) O[k] = (expr)
+/* SLEEF has no bit-identical vector twin of the scalar u10 functions:
+   call the scalar one per real lane. */
+#define ZJ_LSLEEF(fn) \
+  for (int t = 0; t < nr; t++) \
+    ((double *) O)[t] = fn (((const double *) A)[t])
+#define ZJ_LZ ((zj_lv) { 0.0 })
+
+#define ZJ_LK_NO_OP
+#define ZJ_LK_SCALAR_SUM_OP        ZJ_LEW (1, A[k] + B[k])
+#define ZJ_LK_SCALAR_DIFF_OP       ZJ_LEW (1, A[k] - B[k])
+#define ZJ_LK_SCALAR_PRODUCT_OP    ZJ_LEW (1, A[k] * B[k])
+#define ZJ_LK_SCALAR_DIVISION_OP   ZJ_LEW (1, A[k] / B[k])
+#define ZJ_LK_SCALAR_ABS_OP        ZJ_LEW (1, zj_labs (A[k]))
+#define ZJ_LK_SCALAR_RECIPROCAL_OP ZJ_LEW (1, 1.0 / A[k])
+#define ZJ_LK_SCALAR_SIN_OP        ZJ_LSLEEF (Sleef_sin_u10)
+#define ZJ_LK_SCALAR_COS_OP        ZJ_LSLEEF (Sleef_cos_u10)
+#define ZJ_LK_SCALAR_TAN_OP        ZJ_LSLEEF (Sleef_tan_u10)
+#define ZJ_LK_SCALAR_ARCSIN_OP     ZJ_LSLEEF (Sleef_asin_u10)
+#define ZJ_LK_SCALAR_ARCCOS_OP     ZJ_LSLEEF (Sleef_acos_u10)
+#define ZJ_LK_SCALAR_ARCTAN_OP     ZJ_LSLEEF (Sleef_atan_u10)
+#define ZJ_LK_SCALAR_EXP_OP        ZJ_LSLEEF (Sleef_exp_u10)
+#define ZJ_LK_SCALAR_LOG_OP        ZJ_LSLEEF (Sleef_log_u10)
+#define ZJ_LK_SCALAR_HEAVYSIDE_OP  ZJ_LEW (1, zj_lstep ((zj_li) (A[k] >= ZJ_LZ)))
+#define ZJ_LK_VECTOR_HEAVYSIDE_OP  ZJ_LEW (F, zj_lstep ((zj_li) (A[k] > ZJ_LZ)))
+#define ZJ_LK_MATRIX_HEAVYSIDE_OP  ZJ_LEW (ZJ_LFF, zj_lstep ((zj_li) (A[k] > ZJ_LZ)))
+/* Scalar times each element: A[q] is the scalar's vector q. */
+#define ZJ_LSCALE(n) \
+  for (int i = 0; i < (n); i++) \
+    for (int q = 0; q < nb; q++) \
+      O[i * nb + q] = A[q] * B[i * nb + q]
+#define ZJ_LK_SCALAR_VECTOR_PRODUCT_OP ZJ_LSCALE (F)
+#define ZJ_LK_SCALAR_BROADCAST_OP \
+  for (int i = 0; i < F; i++) \
+    for (int q = 0; q < nb; q++) \
+      O[i * nb + q] = A[q]
+#define ZJ_LK_VECTOR_RECIPROCAL_OP ZJ_LEW (F, 1.0 / A[k])
+#define ZJ_LK_VECTOR_NORM_OP \
+  { for (int q = 0; q < nb; q++) O[q] = zj_lreduce (A + q, A + q, F, nb); \
+    zj_lsqrt (O, nl); }
+#define ZJ_LK_VECTOR_ABS_OP        ZJ_LEW (F, zj_labs (A[k]))
+#define ZJ_LK_VECTOR_SUM_OP        ZJ_LEW (F, A[k] + B[k])
+#define ZJ_LK_VECTOR_DIFF_OP       ZJ_LEW (F, A[k] - B[k])
+#define ZJ_LK_VECTOR_PRODUCT_OP    ZJ_LEW (F, A[k] * B[k])
+#define ZJ_LK_VECTOR_DIVISION_OP   ZJ_LEW (F, A[k] / B[k])
+#define ZJ_LK_VECTOR_INNER_PRODUCT_OP \
+  for (int q = 0; q < nb; q++) O[q] = zj_lreduce (A + q, B + q, F, nb)
+/* The output matrix never overlaps the input vectors (separate banks). */
+#define ZJ_LK_VECTOR_OUTER_PRODUCT_OP \
+  for (int c = 0; c < F; c++) \
+    for (int r = 0; r < F; r++) \
+      for (int q = 0; q < nb; q++) \
+        O[(c * F + r) * nb + q] = A[r * nb + q] * B[c * nb + q]
+#define ZJ_LK_SCALAR_MATRIX_PRODUCT_OP ZJ_LSCALE (ZJ_LFF)
+#define ZJ_LK_MATRIX_RECIPROCAL_OP ZJ_LEW (ZJ_LFF, 1.0 / A[k])
+/* y(r) = sum over c of M(r, c) * v(c), c in order, from +0.0, into T
+   first (v1 = dot(m0, v1) is legal). */
+#define ZJ_LK_MATRIX_VECTOR_PRODUCT_OP \
+  { for (int k = 0; k < F * nb; k++) T[k] = ZJ_LZ; \
+    for (int c = 0; c < F; c++) \
+      for (int r = 0; r < F; r++) \
+        for (int q = 0; q < nb; q++) \
+          { zj_lv p = A[(c * F + r) * nb + q] * B[c * nb + q]; \
+            T[r * nb + q] += p; } \
+    ZJ_LEW (F, T[k]); }
+#define ZJ_LK_VECTOR_COLUMN_BROADCAST_OP \
+  for (int c = 0; c < F; c++) \
+    for (int r = 0; r < F; r++) \
+      for (int q = 0; q < nb; q++) \
+        O[(c * F + r) * nb + q] = A[r * nb + q]
+#define ZJ_LK_VECTOR_ROW_BROADCAST_OP \
+  for (int c = 0; c < F; c++) \
+    for (int r = 0; r < F; r++) \
+      for (int q = 0; q < nb; q++) \
+        O[(c * F + r) * nb + q] = A[c * nb + q]
+#define ZJ_LK_MATRIX_NORM_OP \
+  { for (int q = 0; q < nb; q++) O[q] = zj_lreduce (A + q, A + q, ZJ_LFF, nb); \
+    zj_lsqrt (O, nl); }
+#define ZJ_LK_MATRIX_COLUMN_NORM_OP \
+  { for (int c = 0; c < F; c++) \
+      for (int q = 0; q < nb; q++) \
+        { const zj_lv *col_ = A + c * F * nb + q; \
+          O[c * nb + q] = zj_lreduce (col_, col_, F, nb); } \
+    zj_lsqrt (O, F * nl); }
+/* Row-wise reductions accumulate over columns in order, from +0.0. */
+#define ZJ_LROW_ACC(acc, term) \
+  for (int k = 0; k < F * nb; k++) (acc)[k] = ZJ_LZ; \
+  for (int c = 0; c < F; c++) \
+    for (int r = 0; r < F; r++) \
+      for (int q = 0; q < nb; q++) \
+        { const zj_lv x = A[(c * F + r) * nb + q]; (void) x; \
+          zj_lv t_ = (term); (acc)[r * nb + q] += t_; }
+#define ZJ_LK_MATRIX_ROW_NORM_OP \
+  { ZJ_LROW_ACC (T, x * x); ZJ_LEW (F, T[k]); zj_lsqrt (O, F * nl); }
+#define ZJ_LK_MATRIX_TRANSPOSE_OP \
+  { for (int c = 0; c < F; c++) \
+      for (int r = 0; r < F; r++) \
+        for (int q = 0; q < nb; q++) \
+          T[(r * F + c) * nb + q] = A[(c * F + r) * nb + q]; \
+    ZJ_LEW (ZJ_LFF, T[k]); }
+#define ZJ_LK_MATRIX_ABS_OP        ZJ_LEW (ZJ_LFF, zj_labs (A[k]))
+#define ZJ_LK_MATRIX_SUM_OP        ZJ_LEW (ZJ_LFF, A[k] + B[k])
+#define ZJ_LK_MATRIX_DIFF_OP       ZJ_LEW (ZJ_LFF, A[k] - B[k])
+#define ZJ_LK_MATRIX_PRODUCT_OP    ZJ_LEW (ZJ_LFF, A[k] * B[k])
+#define ZJ_LK_MATRIX_DIVISION_OP   ZJ_LEW (ZJ_LFF, A[k] / B[k])
+/* C(:, j) = sum over k of A(:, k) * B(k, j), k in order, from +0.0. */
+#define ZJ_LK_MATRIX_MATRIX_PRODUCT_OP \
+  { for (int k = 0; k < ZJ_LFF * nb; k++) T[k] = ZJ_LZ; \
+    for (int j = 0; j < F; j++) \
+      for (int kk = 0; kk < F; kk++) \
+        for (int r = 0; r < F; r++) \
+          for (int q = 0; q < nb; q++) \
+            { zj_lv p = A[(kk * F + r) * nb + q] * B[(j * F + kk) * nb + q]; \
+              T[(j * F + r) * nb + q] += p; } \
+    ZJ_LEW (ZJ_LFF, T[k]); }
+/* The exact comparison forms of kernels.h (they differ only for NaN). */
+#define ZJ_LK_SCALAR_MIN_OP \
+  ZJ_LEW (1, zj_lsel ((zj_li) (B[k] < A[k]), B[k], A[k]))
+#define ZJ_LK_VECTOR_MIN_OP \
+  ZJ_LEW (F, zj_lsel ((zj_li) (B[k] < A[k]), B[k], A[k]))
+#define ZJ_LK_MATRIX_MIN_OP \
+  ZJ_LEW (ZJ_LFF, zj_lsel ((zj_li) (A[k] < B[k]), A[k], B[k]))
+#define ZJ_LK_SCALAR_MAX_OP \
+  ZJ_LEW (1, zj_lsel ((zj_li) (A[k] < B[k]), B[k], A[k]))
+#define ZJ_LK_VECTOR_MAX_OP \
+  ZJ_LEW (F, zj_lsel ((zj_li) (A[k] < B[k]), B[k], A[k]))
+#define ZJ_LK_MATRIX_MAX_OP \
+  ZJ_LEW (ZJ_LFF, zj_lsel ((zj_li) (A[k] > B[k]), A[k], B[k]))
+#define ZJ_LK_VECTOR_MEAN_OP \
+  for (int q = 0; q < nb; q++) O[q] = zj_lreduce (A + q, NULL, F, nb) / F
+#define ZJ_LK_MATRIX_MEAN_OP \
+  for (int q = 0; q < nb; q++) \
+    O[q] = zj_lreduce (A + q, NULL, ZJ_LFF, nb) / ZJ_LFF
+#define ZJ_LK_MATRIX_ROW_MEAN_OP \
+  { ZJ_LROW_ACC (T, x); ZJ_LEW (F, T[k] / F); }
+#define ZJ_LK_MATRIX_ROW_ST_DEV_OP \
+  { ZJ_LROW_ACC (T, x); ZJ_LROW_ACC ((T + F * nb), x * x); \
+    for (int k = 0; k < F * nb; k++) \
+      { const zj_lv m = T[k] / F; O[k] = T[F * nb + k] / F - m * m; } \
+    zj_lsqrt (O, F * nl); }
+#define ZJ_LSTDEV(n) \
+  { for (int q = 0; q < nb; q++) \
+      { const zj_lv m = zj_lreduce (A + q, NULL, (n), nb) / (n); \
+        O[q] = zj_lreduce (A + q, A + q, (n), nb) / (n) - m * m; } \
+    zj_lsqrt (O, nl); }
+#define ZJ_LK_VECTOR_ST_DEV_OP ZJ_LSTDEV (F)
+#define ZJ_LK_MATRIX_ST_DEV_OP ZJ_LSTDEV (ZJ_LFF)
+/* Const sets: decode points I->o at the element and puts the value in c0. */
+#define ZJ_LCONST for (int q = 0; q < nb; q++) O[q] = zj_lsplat (I->c0)
+#define ZJ_LK_SCALAR_CONST_SET_OP ZJ_LCONST
+#define ZJ_LK_VECTOR_CONST_SET_OP ZJ_LCONST
+#define ZJ_LK_MATRIX_CONST_SET_OP ZJ_LCONST
+/* Random ops draw from one generator in task order: not lane-parallel.
+   zj_interp_eval_lanes refuses programs with them, so these never run. */
+#define ZJ_LK_SCALAR_UNIFORM_SET_OP
+#define ZJ_LK_VECTOR_UNIFORM_SET_OP
+#define ZJ_LK_MATRIX_UNIFORM_SET_OP
+#define ZJ_LK_SCALAR_GAUSSIAN_SET_OP
+#define ZJ_LK_VECTOR_GAUSSIAN_SET_OP
+#define ZJ_LK_MATRIX_GAUSSIAN_SET_OP
+
+#endif

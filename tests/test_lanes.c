@@ -1,0 +1,273 @@
+/* test_lanes.c -- the lane interpreter (tasks in SIMD lanes) gives every
+ * task bit for bit the result of a separate evaluation: fitness, steps,
+ * abort flag and recorded errors, for random programs over all
+ * deterministic ops, every F, both eval types, any number of tasks. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include "testutil.h"
+#include "internal.h"
+#include <zerojit/search.h>
+
+#define MAX_NT 13
+#define NREC 32         /* errors recorded: more than any run validates */
+
+/* nt tasks with the same counts.  Task k % 4 == 3 has huge labels (aborts
+   in training); task k % 5 == 4 has one huge validation label at index 4
+   (its validation passes abort half-way, training goes on). */
+static zj_task *
+make_tasks (int F, int nt, int ntr, int nva, int epochs, zj_eval_type et,
+            uint64_t seed)
+{
+  zj_rng r;
+  zj_rng_seed (&r, seed);
+  zj_task *ts = calloc ((size_t) nt, sizeof *ts);
+  double *tx = malloc (sizeof (double) * (size_t) (ntr * F));
+  double *vx = malloc (sizeof (double) * (size_t) (nva * F));
+  double *ty = malloc (sizeof (double) * (size_t) ntr);
+  double *vy = malloc (sizeof (double) * (size_t) nva);
+  for (int k = 0; k < nt; k++)
+    {
+      const double scale = k % 4 == 3 ? 1e3 : 1.0;
+      for (int i = 0; i < ntr * F; i++) tx[i] = zj_rng_normal (&r);
+      for (int i = 0; i < nva * F; i++) vx[i] = zj_rng_normal (&r);
+      for (int i = 0; i < ntr; i++)
+        ty[i] = et == ZJ_ACCURACY ? (tx[i * F] > 0)
+                                  : scale * (tx[i * F] - tx[i * F + 1]);
+      for (int i = 0; i < nva; i++)
+        vy[i] = et == ZJ_ACCURACY ? (vx[i * F] > 0)
+                                  : scale * (vx[i * F] - vx[i * F + 1]);
+      if (k % 5 == 4 && nva > 4 && et == ZJ_RMS_ERROR)
+        vy[4] = 1e6;
+      zj_task *t = zj_test_task (F, ntr, tx, ty, nva, vx, vy, epochs, et);
+      for (int e = 1; e < epochs; e++)      /* shuffled later epochs */
+        for (int i = ntr - 1; i > 0; i--)
+          {
+            int j = (int) zj_rng_below (&r, (uint32_t) i + 1);
+            int tmp = t->order[e * ntr + i];
+            t->order[e * ntr + i] = t->order[e * ntr + j];
+            t->order[e * ntr + j] = tmp;
+          }
+      ts[k] = *t;
+      ts[k].index = k;
+      free (t);
+    }
+  free (tx); free (vx); free (ty); free (vy);
+  return ts;
+}
+
+static void
+free_tasks (zj_task *ts, int nt)
+{
+  for (int k = 0; k < nt; k++)
+    zj_task_free (&ts[k]);
+  free (ts);
+}
+
+static void
+random_program (zj_rng *r, const zj_shape *sh, zj_program *p)
+{
+  zj_program_clear (p);
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    {
+      int n = 1 + (int) zj_rng_below (r, 6);
+      for (int i = 0; i < n; i++)
+        {
+          int op;
+          do
+            op = (int) zj_rng_below (r, ZJ_NUM_OPS);
+          while (zj_op_is_random (op));
+          zj_instr in;
+          zj_random_instruction (r, op, sh, &in);
+          zj_fn_push (&p->fn[c], in);
+        }
+    }
+  /* Make the prediction depend on something most of the time. */
+  zj_fn_push (&p->fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 0, 1, 1));
+}
+
+typedef struct counts { int evals, aborted, vaborted; } counts;
+
+/* Lanes vs separate evaluations of one prepared program; adds what was
+   exercised to *c. */
+static void
+check_program (const zj_prepared *pp, const zj_task *ts, int nt,
+               const zj_eval_opts *o, zj_workspace *ws1, zj_workspace *ws2,
+               const char *what, counts *c)
+{
+  const zj_task *ptrs[MAX_NT];
+  double te1[MAX_NT][NREC], ve1[MAX_NT][NREC], te2[MAX_NT][NREC], ve2[MAX_NT][NREC];
+  zj_eval_result rl[MAX_NT];
+  double fl[MAX_NT];
+  for (int k = 0; k < nt; k++)
+    {
+      ptrs[k] = &ts[k];
+      rl[k] = (zj_eval_result) { 0 };
+      rl[k].train_err = te2[k];
+      rl[k].valid_err = ve2[k];
+    }
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, nt, o, ws2, rl, fl), 0, "%s", what);
+  for (int k = 0; k < nt; k++)
+    {
+      zj_eval_result rs = { 0 };
+      rs.train_err = te1[k];
+      rs.valid_err = ve1[k];
+      zj_rng unused;
+      zj_rng_seed (&unused, 1);
+      double fs = zj_interp_eval_task (pp, &ts[k], o, &unused, ws1, &rs);
+      cr_assert (memcmp (&fs, &fl[k], sizeof fs) == 0,
+                 "%s task %d: %.17g vs %.17g", what, k, fs, fl[k]);
+      cr_assert (memcmp (&fs, &rl[k].fitness, sizeof fs) == 0, "%s task %d", what, k);
+      cr_assert_eq (rs.train_steps, rl[k].train_steps, "%s task %d", what, k);
+      cr_assert_eq (rs.aborted, rl[k].aborted, "%s task %d", what, k);
+      cr_assert_eq (rs.n_train_err, rl[k].n_train_err, "%s task %d", what, k);
+      cr_assert_eq (rs.n_valid_err, rl[k].n_valid_err, "%s task %d", what, k);
+      cr_assert (memcmp (te1[k], te2[k], sizeof (double) * (size_t) rs.n_train_err) == 0,
+                 "%s task %d", what, k);
+      cr_assert (memcmp (ve1[k], ve2[k], sizeof (double) * (size_t) rs.n_valid_err) == 0,
+                 "%s task %d", what, k);
+      c->evals++;
+      c->aborted += rs.aborted;
+      /* A training-complete run that recorded fewer validation errors than
+         it validated examples had a validation pass abort. */
+      const int nv = o->n_valid >= 0 && o->n_valid < ts[k].n_valid ? o->n_valid
+                                                                   : ts[k].n_valid;
+      const long passes = (rs.train_steps + ts[k].n_train - 1) / ts[k].n_train;
+      const long seen = passes * nv < o->record_errors ? passes * nv
+                                                       : o->record_errors;
+      if (!rs.aborted && rs.n_valid_err < seen)
+        c->vaborted++;
+    }
+}
+
+static void
+compare (int F, zj_eval_type et, int epochs, int nt, int n_programs,
+         uint64_t seed)
+{
+  const zj_shape sh = { F, 5, 4, 3 };
+  zj_task *ts = make_tasks (F, nt, 12, 7, epochs, et, seed);
+  zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
+  zj_rng r;
+  zj_rng_seed (&r, seed * 7 + 1);
+  zj_program p;
+  zj_program_init (&p);
+  counts c = { 0, 0, 0 };
+  for (int n = 0; n < n_programs; n++)
+    {
+      random_program (&r, &sh, &p);
+      zj_error err;
+      zj_prepared *pp = zj_prepare (&p, &sh, n % 2 == 0, &err);
+      cr_assert_not_null (pp, "%s", err.msg);
+      zj_eval_opts o;
+      zj_eval_opts_default (&o);
+      o.record_errors = n % 4 == 3 ? 8 : NREC;   /* sometimes a cap */
+      if (n % 3 == 1)
+        o.n_all_train = 5 + n % 17;   /* FEC-like mini-run, maybe 2 epochs */
+      if (n % 3 == 2)
+        o.n_valid = 3 + n % 4;
+      char what[96];
+      snprintf (what, sizeof what, "F=%d et=%d nt=%d program %d", F, (int) et, nt, n);
+      check_program (pp, ts, nt, &o, ws1, ws2, what, &c);
+      zj_prepared_free (pp);
+    }
+  /* The suite must exercise aborts of both kinds, or it proves little. */
+  if (et == ZJ_RMS_ERROR && nt >= 4)
+    cr_assert_gt (c.aborted, 0);
+  if (et == ZJ_RMS_ERROR && nt >= 5 && epochs > 1)
+    cr_assert_gt (c.vaborted, 0);
+  zj_program_free (&p);
+  zj_workspace_free (ws1);
+  zj_workspace_free (ws2);
+  free_tasks (ts, nt);
+}
+
+Test (lanes, equals_separate_evaluations_rms)
+{
+  const int Fs[] = { 2, 4, 8, 16, 32 };
+  const int nts[] = { 10, 5, 13, 3, 1 };
+  for (int i = 0; i < 5; i++)
+    {
+      compare (Fs[i], ZJ_RMS_ERROR, 3, nts[i], i < 3 ? 250 : 120, 100 + (uint64_t) i);
+      compare (Fs[i], ZJ_RMS_ERROR, 2, 10 - 2 * i + (i == 4), 60, 200 + (uint64_t) i);
+    }
+}
+
+Test (lanes, equals_separate_evaluations_accuracy)
+{
+  compare (2, ZJ_ACCURACY, 2, 7, 200, 5);
+  compare (4, ZJ_ACCURACY, 2, 10, 250, 7);
+  compare (8, ZJ_ACCURACY, 1, 1, 100, 9);
+  compare (16, ZJ_ACCURACY, 1, 13, 100, 8);
+  compare (32, ZJ_ACCURACY, 2, 4, 40, 11);
+}
+
+/* Predict keeps a counter in s3, so a lane whose validation pass aborts
+   must keep the counter's value at the abort into the next epoch. */
+Test (lanes, validation_abort_freezes_lane)
+{
+  const int F = 4, nt = 5;
+  const zj_shape sh = { F, 5, 4, 3 };
+  zj_task *ts = make_tasks (F, nt, 12, 7, 3, ZJ_RMS_ERROR, 42);
+  zj_program p;
+  zj_program_init (&p);
+  zj_instr k = zj_test_ins (ZJ_SCALAR_CONST_SET_OP, 0, 0, 2);
+  k.act = 0.01;
+  zj_fn_push (&p.fn[ZJ_SETUP], k);
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_SUM_OP, 3, 2, 3));
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 0, 1, 1));
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_SUM_OP, 1, 3, 1));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_DIFF_OP, 0, 1, 4));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_PRODUCT_OP, 4, 2, 4));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 0, 2));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
+  zj_error err;
+  zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
+  cr_assert_not_null (pp, "%s", err.msg);
+  zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
+  zj_eval_opts o;
+  zj_eval_opts_default (&o);
+  o.record_errors = NREC;
+  counts c = { 0, 0, 0 };
+  check_program (pp, ts, nt, &o, ws1, ws2, "counter program", &c);
+  cr_assert_eq (c.aborted, 1);    /* task 3 (huge labels) */
+  cr_assert_eq (c.vaborted, 1);   /* task 4 */
+  zj_prepared_free (pp);
+  zj_program_free (&p);
+  zj_workspace_free (ws1);
+  zj_workspace_free (ws2);
+  free_tasks (ts, nt);
+}
+
+Test (lanes, refuses_random_ops_mixed_tasks_and_other_sizes)
+{
+  const zj_shape sh = { 4, 5, 4, 3 };
+  zj_task *ts = make_tasks (4, 2, 12, 7, 1, ZJ_RMS_ERROR, 1);
+  const zj_task *ptrs[2] = { &ts[0], &ts[1] };
+  zj_workspace *ws = zj_workspace_new (&sh);
+  zj_program p;
+  zj_program_init (&p);
+  zj_instr g = zj_test_ins (ZJ_SCALAR_GAUSSIAN_SET_OP, 0, 0, 1);
+  g.fd[1] = 1.0f;
+  zj_fn_push (&p.fn[ZJ_PREDICT], g);
+  zj_error err;
+  zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
+  zj_eval_result r[2];
+  memset (r, 0, sizeof r);
+  double f[2];
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, ws, r, f), -1);
+  zj_prepared_free (pp);
+  zj_program_clear (&p);
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_SUM_OP, 2, 2, 1));
+  pp = zj_prepare (&p, &sh, true, &err);
+  ts[1].n_valid = 6;
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, ws, r, f), -1);
+  ts[1].n_valid = 7;
+  ts[1].eval_type = ZJ_ACCURACY;
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, ws, r, f), -1);
+  ts[1].eval_type = ZJ_RMS_ERROR;
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, ws, r, f), 0);
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 0, NULL, ws, r, f), 0);
+  zj_prepared_free (pp);
+  zj_program_free (&p);
+  zj_workspace_free (ws);
+  free_tasks (ts, 2);
+}
