@@ -544,6 +544,10 @@ eval_tasks (zj_evaluator *e, const zj_prepared *pp, const zj_program *p,
           e->keys[i] = zj_fec_hash (r->train_err, r->n_train_err, r->valid_err,
                                     r->n_valid_err, e->tasks[i].index,
                                     e->n_real[i]);
+          zj_fec_prefetch (e->fec, e->keys[i]);
+        }
+      for (int i = 0; i < n; i++)
+        {
           if (zj_fec_lookup (e->fec, e->keys[i], &e->fit[i]))
             e->cnt.fec_hits++;
           else

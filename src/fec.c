@@ -128,6 +128,12 @@ erase (zj_fec *c, int i)
   c->count--;
 }
 
+void
+zj_fec_prefetch (const zj_fec *c, uint64_t key)
+{
+  __builtin_prefetch (&c->table[slot_of (c, key)]);
+}
+
 bool
 zj_fec_lookup (zj_fec *c, uint64_t key, double *fitness)
 {

@@ -15,6 +15,10 @@ void zj_fec_free (zj_fec *c);
 /* On a hit: move to front, count it, drop the entry once it has been hit
    forget_every times (the cached value is still returned). */
 bool zj_fec_lookup (zj_fec *c, uint64_t key, double *fitness);
+/* Start loading key's slot into the cache: the table is megabytes, so a
+   lookup is a cache miss; issuing all of an evaluation's prefetches first
+   overlaps them. */
+void zj_fec_prefetch (const zj_fec *c, uint64_t key);
 /* Insert after a miss; evicts least recently used entries beyond size. */
 void zj_fec_insert (zj_fec *c, uint64_t key, double fitness);
 size_t zj_fec_count (const zj_fec *c);
