@@ -27,11 +27,14 @@ typedef struct zj_ldecoded {
 
 /* Per-task bookkeeping of one evaluation, carved from the batch buffer. */
 typedef struct zj_lbook {
-  int *ex;
-  double *lab, *loss;
+  double *rows;          /* ZJ_LBLOCK training rows (see lrows) */
+  double *loss;
   bool *alive, *vabort, *vsaved;
   double *save;          /* lay.total doubles per task (validation aborts) */
 } zj_lbook;
+
+/* Training steps whose examples are gathered into lane rows at once. */
+#define ZJ_LBLOCK 32
 
 /* Copy lane t of every element out to / back from `buf`. */
 static void
@@ -169,7 +172,9 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
   const size_t n_save = lsize (lay->total * n, sizeof (double));
   const size_t n_code = lsize (zj_program_size (p) + ZJ_NUM_COMPONENTS,
                                sizeof (zj_lins));
-  const size_t n_book = lsize (n, sizeof (int)) + 2 * lsize (n, sizeof (double))
+  const size_t n_rows = lsize ((size_t) ZJ_LBLOCK * (F + 1) * (size_t) L,
+                               sizeof (double));
+  const size_t n_book = n_rows + lsize (n, sizeof (double))
                         + 3 * lsize (n, sizeof (bool));
   const size_t need = n_mem + n_T + n_save + n_code + n_book;
   if (need > ws->bmem_cap)
@@ -186,10 +191,8 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
   cur += n_save;
   zj_lins *code = (zj_lins *) cur;
   cur += n_code;
-  bk.ex = (int *) cur;
-  cur += lsize (n, sizeof (int));
-  bk.lab = cur;
-  cur += lsize (n, sizeof (double));
+  bk.rows = cur;
+  cur += n_rows;
   bk.loss = cur;
   cur += lsize (n, sizeof (double));
   bk.alive = (bool *) cur;

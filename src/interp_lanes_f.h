@@ -45,15 +45,38 @@ L_END:
   return;
 }
 
-/* Lane t: v0 := x, s0 := label. */
+/* Lane t: v0 := x, s0 := 0 (validation examples). */
 static inline void
 ZJ_FN (lload) (double *mem, const zj_layout *lay, int L, int t,
-               const double *x, double label)
+               const double *x)
 {
   double *v0 = mem + lay->v_off * (size_t) L + t;
   for (int i = 0; i < F; i++)
     v0[(size_t) i * L] = x[i];
-  mem[lay->s_off * (size_t) L + t] = label;
+  mem[lay->s_off * (size_t) L + t] = 0.0;
+}
+
+/* Training examples of positions pos .. pos+n-1 in lane layout, one row
+   of (F + 1) * L doubles per step: x lanes, then label lanes.  Built once,
+   each row is copied twice (before Predict and before Learn). */
+static void
+ZJ_FN (lrows) (const zj_task *const *ts, int nt, long pos, long n, int L,
+               double *rows)
+{
+  const size_t rowsz = (size_t) (F + 1) * L;
+  for (int t = 0; t < nt; t++)
+    {
+      const zj_task *tk = ts[t];
+      for (long k = 0; k < n; k++)
+        {
+          const int ex = tk->order[pos + k];
+          const double *x = tk->train_x + (size_t) ex * F;
+          double *row = rows + (size_t) k * rowsz + t;
+          for (int i = 0; i < F; i++)
+            row[(size_t) i * L] = x[i];
+          row[(size_t) F * L] = tk->train_y[ex];
+        }
+    }
 }
 
 static void
@@ -65,10 +88,12 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
   const int L = nb * ZJ_LW;
   const zj_task *t0 = ts[0];
   const bool acc = t0->eval_type == ZJ_ACCURACY;
-  int *ex = bk->ex;
-  double *lab = bk->lab, *loss = bk->loss;
+  double *loss = bk->loss;
   bool *alive = bk->alive, *vabort = bk->vabort, *vsaved = bk->vsaved;
-  double *s1 = mem + (lay->s_off + 1) * (size_t) L;   /* s1 of lane t: s1[t] */
+  double *s0 = mem + lay->s_off * (size_t) L;   /* s0 of lane t: s0[t] */
+  double *s1 = s0 + L;
+  double *v0 = mem + lay->v_off * (size_t) L;
+  const size_t rowsz = (size_t) (F + 1) * L;
   ZJ_FN (lrun) (d->setup, nb, nt, T);
   const long per_epoch = t0->n_train;
   long n_train = per_epoch * t0->epochs;
@@ -83,47 +108,52 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
     }
   int n_alive = nt;
   long remaining = n_train, pos = 0;
+  /* Steps started; a task's train_steps is this at its abort, or at the
+     end for a task that never aborts. */
+  long started = 0;
   while (remaining > 0 && n_alive > 0)
     {
       const long chunk = remaining < per_epoch ? remaining : per_epoch;
-      for (long k = 0; k < chunk; k++, pos++)
+      for (long k0 = 0; k0 < chunk && n_alive > 0; k0 += ZJ_LBLOCK)
         {
-          for (int t = 0; t < nt; t++)
+          const long kn = chunk - k0 < ZJ_LBLOCK ? chunk - k0 : ZJ_LBLOCK;
+          ZJ_FN (lrows) (ts, nt, pos + k0, kn, L, bk->rows);
+          for (long k = 0; k < kn; k++)
             {
-              ex[t] = ts[t]->order[pos];
-              lab[t] = ts[t]->train_y[ex[t]];
-              if (alive[t])
-                res[t].train_steps++;
-              ZJ_FN (lload) (mem, lay, L, t,
-                             ts[t]->train_x + (size_t) ex[t] * F, 0.0);
-            }
-          ZJ_FN (lrun) (d->predict, nb, nt, T);
-          for (int t = 0; t < nt; t++)
-            {
-              if (!alive[t])
-                continue;
-              if (acc)
-                s1[t] = zj_sigmoid (s1[t]);
-              const double err = fabs (lab[t] - s1[t]);
-              if (ZJ_UNLIKELY (!(err <= o->max_abs_error)))
+              const double *row = bk->rows + (size_t) k * rowsz;
+              const double *y = row + (size_t) F * L;
+              started++;
+              memcpy (v0, row, (size_t) F * L * sizeof (double));
+              memset (s0, 0, (size_t) L * sizeof (double));
+              ZJ_FN (lrun) (d->predict, nb, nt, T);
+              for (int t = 0; t < nt; t++)
                 {
-                  /* An abort in the first chunk gives 0; later ones keep
-                     the best validation so far (already in fit[t]). */
-                  alive[t] = false;
-                  res[t].aborted = true;
-                  n_alive--;
-                  continue;
+                  if (!alive[t])
+                    continue;
+                  if (acc)
+                    s1[t] = zj_sigmoid (s1[t]);
+                  const double err = fabs (y[t] - s1[t]);
+                  if (ZJ_UNLIKELY (!(err <= o->max_abs_error)))
+                    {
+                      /* An abort in the first chunk gives 0; later ones
+                         keep the best validation so far (in fit[t]). */
+                      alive[t] = false;
+                      res[t].aborted = true;
+                      res[t].train_steps = started;
+                      n_alive--;
+                      continue;
+                    }
+                  if (ZJ_UNLIKELY (res[t].n_train_err < o->record_errors))
+                    res[t].train_err[res[t].n_train_err++] = err;
                 }
-              if (ZJ_UNLIKELY (res[t].n_train_err < o->record_errors))
-                res[t].train_err[res[t].n_train_err++] = err;
+              if (ZJ_UNLIKELY (n_alive == 0))
+                break;
+              memcpy (v0, row, (size_t) F * L * sizeof (double));
+              memcpy (s0, y, (size_t) L * sizeof (double));
+              ZJ_FN (lrun) (d->learn, nb, nt, T);
             }
-          if (ZJ_UNLIKELY (n_alive == 0))
-            break;
-          for (int t = 0; t < nt; t++)
-            ZJ_FN (lload) (mem, lay, L, t,
-                           ts[t]->train_x + (size_t) ex[t] * F, lab[t]);
-          ZJ_FN (lrun) (d->learn, nb, nt, T);
         }
+      pos += chunk;
       remaining -= per_epoch;
       if (n_alive == 0)
         break;
@@ -138,8 +168,7 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
       for (int i = 0; i < n_valid && nv > 0; i++)
         {
           for (int t = 0; t < nt; t++)
-            ZJ_FN (lload) (mem, lay, L, t,
-                           ts[t]->valid_x + (size_t) i * F, 0.0);
+            ZJ_FN (lload) (mem, lay, L, t, ts[t]->valid_x + (size_t) i * F);
           ZJ_FN (lrun) (d->predict, nb, nt, T);
           for (int t = 0; t < nt; t++)
             {
@@ -188,6 +217,9 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
             fit[t] = f;
         }
     }
+  for (int t = 0; t < nt; t++)
+    if (!res[t].aborted)
+      res[t].train_steps = started;
 }
 
 #undef ZJ_FN

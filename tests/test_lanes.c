@@ -140,11 +140,11 @@ check_program (const zj_prepared *pp, const zj_task *ts, int nt,
 }
 
 static void
-compare (int F, zj_eval_type et, int epochs, int nt, int n_programs,
-         uint64_t seed)
+compare_n (int F, zj_eval_type et, int epochs, int nt, int ntr, int n_programs,
+           uint64_t seed)
 {
   const zj_shape sh = { F, 5, 4, 3 };
-  zj_task *ts = make_tasks (F, nt, 12, 7, epochs, et, seed);
+  zj_task *ts = make_tasks (F, nt, ntr, 7, epochs, et, seed);
   zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
   zj_rng r;
   zj_rng_seed (&r, seed * 7 + 1);
@@ -161,7 +161,7 @@ compare (int F, zj_eval_type et, int epochs, int nt, int n_programs,
       zj_eval_opts_default (&o);
       o.record_errors = n % 4 == 3 ? 8 : NREC;   /* sometimes a cap */
       if (n % 3 == 1)
-        o.n_all_train = 5 + n % 17;   /* FEC-like mini-run, maybe 2 epochs */
+        o.n_all_train = 5 + n % (ntr + 5);   /* FEC-like mini-run, maybe 2 epochs */
       if (n % 3 == 2)
         o.n_valid = 3 + n % 4;
       char what[96];
@@ -180,6 +180,13 @@ compare (int F, zj_eval_type et, int epochs, int nt, int n_programs,
   free_tasks (ts, nt);
 }
 
+static void
+compare (int F, zj_eval_type et, int epochs, int nt, int n_programs,
+         uint64_t seed)
+{
+  compare_n (F, et, epochs, nt, 12, n_programs, seed);
+}
+
 Test (lanes, equals_separate_evaluations_rms)
 {
   const int Fs[] = { 2, 4, 8, 16, 32 };
@@ -189,6 +196,10 @@ Test (lanes, equals_separate_evaluations_rms)
       compare (Fs[i], ZJ_RMS_ERROR, 3, nts[i], i < 3 ? 250 : 120, 100 + (uint64_t) i);
       compare (Fs[i], ZJ_RMS_ERROR, 2, 10 - 2 * i + (i == 4), 60, 200 + (uint64_t) i);
     }
+  /* Epochs longer than the block of steps whose examples are gathered at
+     once (32 and 70 steps). */
+  compare_n (4, ZJ_RMS_ERROR, 2, 10, 70, 80, 300);
+  compare_n (2, ZJ_RMS_ERROR, 3, 6, 33, 60, 301);
 }
 
 Test (lanes, equals_separate_evaluations_accuracy)
