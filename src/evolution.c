@@ -204,6 +204,8 @@ zj_population_run (zj_population *pop, int64_t max_train_steps,
         break;
       if (max_individuals > 0 && pop->num_individuals >= max_individuals)
         break;
+      if (pop->cfg.cancel && *pop->cfg.cancel)
+        break;
       for (int i = 0; i < pop->P; i++)
         {
           int w = tournament (pop);

@@ -13,6 +13,7 @@ typedef struct zj_evolution_cfg {
   int64_t progress_every;
   FILE *progress_out;          /* progress lines; NULL = silent */
   FILE *progress_log;          /* JSON lines; NULL = none */
+  const volatile bool *cancel; /* checked between generations; NULL = never */
 } zj_evolution_cfg;
 
 typedef struct zj_population zj_population;

@@ -18,6 +18,7 @@ typedef struct zj_experiment_cfg {
   int ns, nv, nm;                   /* address counts */
   bool dedup;                       /* exact-duplicate cache; default on */
   const char *progress_log;         /* JSON lines file or NULL */
+  int workers;                      /* experiments run at once; default 1 */
   /* Tiered execution (off without the JIT) and its knobs. */
   zj_tier_mode jit;                 /* default off */
   zj_policy_knobs jit_knobs;

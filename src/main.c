@@ -18,6 +18,7 @@
 #include <float.h>
 #include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------ flag parsing */
 
@@ -480,6 +481,7 @@ cmd_search (int argc, char **argv)
     { "max_vector_addresses", NULL, false },
     { "max_matrix_addresses", NULL, false },
     { "progress_log", NULL, false }, { "dedup", NULL, true },
+    { "workers", NULL, false },
     { "jit", NULL, false }, { "jit_opt_level", NULL, false },
     { "jit_batch", NULL, false }, { "jit_margin", NULL, false },
     { "jit_compile_weight", NULL, false }, { "jit_signals", NULL, false },
@@ -526,6 +528,16 @@ cmd_search (int argc, char **argv)
         *addr[k].dst = (int) v;
       }
   cfg.progress_log = zj_cli_get (flags, nf, "progress_log");
+  /* Experiments are independent and consumed in order, so running one per
+     core changes only the time, never the output. */
+  long cpus = sysconf (_SC_NPROCESSORS_ONLN);
+  cfg.workers = cpus > 0 ? (int) (cpus < 64 ? cpus : 64) : 1;
+  if ((s = zj_cli_get (flags, nf, "workers")))
+    {
+      if (zj_cli_int64 ("workers", s, 1, 64, &v))
+        goto out;
+      cfg.workers = (int) v;
+    }
   if (tier_flags (flags, nf, &cfg) != 0)
     goto out;
   rc = 1;

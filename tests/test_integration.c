@@ -53,25 +53,27 @@ run (const char *search, const char *select_final, int ns, int nv, int nm,
   free (t);
 }
 
-Test (integration, linear_search_discovers_sgd, .timeout = 600)
+Test (integration, linear_search_discovers_sgd, .timeout = 900)
 {
-  /* Predicting 0 scores about 0.30 on these tasks; the exact SGD update
-     with a good rate scores > 0.9998.  Searches get stuck in local optima
-     (a delayed update at 0.99973, Hebbian-like rules near 0.77), so we ask
-     that most seeds get far beyond the trivial predictor and that some
-     seed of the list finds the real thing. */
+  /* Predicting 0 scores about 0.40 on these tasks; an SGD update with a
+     good rate scores >= 0.9997 on them (0.99973 for the update applied one
+     example late, > 0.9999 for the exact one) and generalises perfectly to
+     the 10000-example final tasks.  Single searches often stall in local
+     optima (Hebbian-like rules at 0.44-0.77), so over a fixed list of
+     seeds we ask that some search finds the update and that most get
+     beyond the trivial predictor. */
   int found = 0, beyond = 0;
-  for (uint64_t seed = 1; seed <= 8; seed++)
+  for (uint64_t seed = 1; seed <= 16; seed++)
     {
       zj_experiment_summary sum;
       run ("linear_search.textpb", "linear_select_final.textpb", 4, 3, 1,
            seed, 30000000, &sum);
-      found += sum.hall_of_fame_fitness > 0.9998;
-      beyond += sum.hall_of_fame_fitness > 0.4;
+      found += sum.hall_of_fame_fitness >= 0.9997 && sum.final_fitness > 0.9999;
+      beyond += sum.hall_of_fame_fitness > 0.43;
       zj_program_free (&sum.best);
     }
   cr_assert_geq (found, 1, "no seed found the SGD update");
-  cr_assert_geq (beyond, 6, "only %d of 8 seeds beat the trivial predictor", beyond);
+  cr_assert_geq (beyond, 12, "only %d of 16 seeds beat the trivial predictor", beyond);
 }
 
 /* Does Setup draw address `addr` of `kind` from a Gaussian with stdev > 0? */
