@@ -102,3 +102,59 @@ Test (integration, nonlinear_search_reinserts_gaussian_inits, .timeout = 600)
              "no Gaussian init of v2 or m0 in the final algorithm");
   zj_program_free (&sum.best);
 }
+
+/* Output of a run with lines that depend on wall time blanked out. */
+static char *
+run_text (int workers, int64_t max_experiments, double sufficient)
+{
+  zj_experiment_cfg cfg;
+  zj_experiment_cfg_init (&cfg);
+  zj_error err;
+  char *s = slurp ("demo_search.textpb"), *t = slurp ("linear_select_final.textpb");
+  cr_assert_eq (zj_search_spec_parse (s, "demo", &cfg.spec, &err), 0, "%s", err.msg);
+  cr_assert_eq (zj_task_collection_parse (t, "t", &cfg.select_tasks, &err), 0);
+  cr_assert_eq (zj_task_collection_parse (t, "t", &cfg.final_tasks, &err), 0);
+  cfg.spec.population_size = 100;
+  cfg.spec.progress_every = 1000;
+  cfg.spec.max_train_steps = 2000000;
+  cfg.select_tasks.specs[0].num_tasks = 3;
+  cfg.select_tasks.specs[0].num_train_examples = 200;
+  cfg.final_tasks.specs[0].num_tasks = 3;
+  cfg.random_seed = 5;
+  cfg.randomize_task_seeds = true;
+  cfg.max_experiments = max_experiments;
+  cfg.sufficient_fitness = sufficient;
+  cfg.workers = workers;
+  cfg.ns = 4; cfg.nv = 3; cfg.nm = 1;
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream (&buf, &len);
+  cr_assert_eq (zj_run_experiments (&cfg, out, NULL, &err), 0, "%s", err.msg);
+  fclose (out);
+  zj_experiment_cfg_free (&cfg);
+  free (s);
+  free (t);
+  /* Blank elapsed_secs values and the Summary line. */
+  for (char *p = buf; (p = strstr (p, "elapsed_secs=")); p++)
+    for (char *q = p + 13; *q && *q != ','; q++)
+      *q = '#';
+  char *sm = strstr (buf, "Summary:");
+  cr_assert_not_null (sm);
+  *sm = '\0';
+  return buf;
+}
+
+Test (integration, output_does_not_depend_on_worker_count, .timeout = 300)
+{
+  char *a = run_text (1, 4, 2.0), *b = run_text (2, 4, 2.0), *c = run_text (3, 4, 2.0);
+  cr_assert_str_eq (a, b);
+  cr_assert_str_eq (a, c);
+  int n = 0;
+  for (char *p = a; (p = strstr (p, "Running evolution experiment")); p++)
+    n++;
+  cr_assert_eq (n, 4);
+  /* Stopping early at a sufficient fitness gives the same prefix too. */
+  char *d = run_text (1, 0, 0.5), *e = run_text (2, 0, 0.5);
+  cr_assert_str_eq (d, e);
+  free (a); free (b); free (c); free (d); free (e);
+}
