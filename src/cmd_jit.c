@@ -2,8 +2,9 @@
  *
  *   zerojit show  --program FILE --emit=c|asm [--features F] [--memory S,V,M]
  *                 [--eval_type RMS_ERROR|ACCURACY] [--opt N] [--no-prune]
+ *                 [--isa auto|avx512|avx2|avx|sse2]
  *   zerojit bench --program FILE --tasks TEXT|--tasks-file FILE
- *                 [--memory S,V,M] [--reps N] [--opt N]
+ *                 [--memory S,V,M] [--reps N] [--opt N] [--isa ...]
  *
  * show prints what an algorithm becomes (libgccjit's C-like reproducer or
  * the assembly); bench runs the same evaluations in both tiers, checks that
@@ -46,7 +47,7 @@ zj_cmd_show (int argc, char **argv)
     { "program", NULL, false }, { "emit", NULL, false },
     { "features", NULL, false }, { "memory", NULL, false },
     { "eval_type", NULL, false }, { "opt", NULL, false },
-    { "no-prune", NULL, true },
+    { "no-prune", NULL, true }, { "isa", NULL, false },
   };
   const int nf = (int) (sizeof flags / sizeof flags[0]);
   if (zj_cli_parse (argc, argv, flags, nf, "show") != 0)
@@ -97,6 +98,7 @@ zj_cmd_show (int argc, char **argv)
   zj_jit_opts_default (&jo);
   if (parse_opt_level (zj_cli_get (flags, nf, "opt"), &jo) != 0)
     return 2;
+  jo.isa = zj_cli_get (flags, nf, "isa");
   zj_error err;
   zj_program p;
   zj_program_init (&p);
@@ -171,6 +173,7 @@ zj_cmd_bench (int argc, char **argv)
     { "program", NULL, false }, { "tasks", NULL, false },
     { "tasks-file", NULL, false }, { "tasks_file", NULL, false },
     { "memory", NULL, false }, { "reps", NULL, false }, { "opt", NULL, false },
+    { "isa", NULL, false },
   };
   const int nf = (int) (sizeof flags / sizeof flags[0]);
   if (zj_cli_parse (argc, argv, flags, nf, "bench") != 0)
@@ -192,6 +195,7 @@ zj_cmd_bench (int argc, char **argv)
   zj_jit_opts_default (&jo);
   if (parse_opt_level (zj_cli_get (flags, nf, "opt"), &jo) != 0)
     return 2;
+  jo.isa = zj_cli_get (flags, nf, "isa");
   zj_error err = { "" };
   const char *tfile = zj_cli_get (flags, nf, "tasks-file");
   if (!tfile)

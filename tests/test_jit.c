@@ -409,6 +409,9 @@ Test (jit_random, batch_a, .timeout = 300) { random_batch (1, 150, NULL, 0, 50);
 Test (jit_random, batch_b, .timeout = 300) { random_batch (2, 150, NULL, 0, 50); }
 /* The x86-64 baseline code path (2 lanes, SSE2 asm forms). */
 Test (jit_random, sse2, .timeout = 300) { random_batch (3, 60, "sse2", 0, 30); }
+/* auto picks avx512 (32 ymm registers) where the CPU has it; keep the
+   plain AVX2 code covered too. */
+Test (jit_random, avx2, .timeout = 300) { random_batch (4, 60, "avx2", 0, 30); }
 /* Shared objects from forked compile workers, recycled every 3 compiles. */
 Test (jit_random, workers, .timeout = 300) { random_batch (4, 8, NULL, 3, 1); }
 
