@@ -51,20 +51,137 @@ zj_lane_restore (double *mem, size_t n, int L, int t, const double *buf)
     mem[e * (size_t) L + (size_t) t] = buf[e];
 }
 
+/* Fixed lane-vector counts up to 10 tasks or more (the search's usual
+   count: 2 vectors of 8 lanes, 3 of 4 or 5 of 2), and a run-time count
+   for more tasks. */
 #define ZJ_F 2
+#define ZJ_NB 1
 #include "interp_lanes_f.h"
+#undef ZJ_NB
 #undef ZJ_F
 #define ZJ_F 4
+#define ZJ_NB 1
 #include "interp_lanes_f.h"
+#undef ZJ_NB
 #undef ZJ_F
 #define ZJ_F 8
+#define ZJ_NB 1
 #include "interp_lanes_f.h"
+#undef ZJ_NB
 #undef ZJ_F
 #define ZJ_F 16
+#define ZJ_NB 1
 #include "interp_lanes_f.h"
+#undef ZJ_NB
 #undef ZJ_F
 #define ZJ_F 32
+#define ZJ_NB 1
 #include "interp_lanes_f.h"
+#undef ZJ_NB
+#undef ZJ_F
+#define ZJ_F 2
+#define ZJ_NB 2
+#include "interp_lanes_f.h"
+#undef ZJ_NB
+#undef ZJ_F
+#define ZJ_F 4
+#define ZJ_NB 2
+#include "interp_lanes_f.h"
+#undef ZJ_NB
+#undef ZJ_F
+#define ZJ_F 8
+#define ZJ_NB 2
+#include "interp_lanes_f.h"
+#undef ZJ_NB
+#undef ZJ_F
+#define ZJ_F 16
+#define ZJ_NB 2
+#include "interp_lanes_f.h"
+#undef ZJ_NB
+#undef ZJ_F
+#define ZJ_F 32
+#define ZJ_NB 2
+#include "interp_lanes_f.h"
+#undef ZJ_NB
+#undef ZJ_F
+#if ZJ_LW < 8
+#define ZJ_F 2
+#define ZJ_NB 3
+#include "interp_lanes_f.h"
+#undef ZJ_NB
+#undef ZJ_F
+#define ZJ_F 4
+#define ZJ_NB 3
+#include "interp_lanes_f.h"
+#undef ZJ_NB
+#undef ZJ_F
+#define ZJ_F 8
+#define ZJ_NB 3
+#include "interp_lanes_f.h"
+#undef ZJ_NB
+#undef ZJ_F
+#define ZJ_F 16
+#define ZJ_NB 3
+#include "interp_lanes_f.h"
+#undef ZJ_NB
+#undef ZJ_F
+#define ZJ_F 32
+#define ZJ_NB 3
+#include "interp_lanes_f.h"
+#undef ZJ_NB
+#undef ZJ_F
+#endif
+#if ZJ_LW < 4
+#define ZJ_F 2
+#define ZJ_NB 5
+#include "interp_lanes_f.h"
+#undef ZJ_NB
+#undef ZJ_F
+#define ZJ_F 4
+#define ZJ_NB 5
+#include "interp_lanes_f.h"
+#undef ZJ_NB
+#undef ZJ_F
+#define ZJ_F 8
+#define ZJ_NB 5
+#include "interp_lanes_f.h"
+#undef ZJ_NB
+#undef ZJ_F
+#define ZJ_F 16
+#define ZJ_NB 5
+#include "interp_lanes_f.h"
+#undef ZJ_NB
+#undef ZJ_F
+#define ZJ_F 32
+#define ZJ_NB 5
+#include "interp_lanes_f.h"
+#undef ZJ_NB
+#undef ZJ_F
+#endif
+#define ZJ_F 2
+#define ZJ_NB 0
+#include "interp_lanes_f.h"
+#undef ZJ_NB
+#undef ZJ_F
+#define ZJ_F 4
+#define ZJ_NB 0
+#include "interp_lanes_f.h"
+#undef ZJ_NB
+#undef ZJ_F
+#define ZJ_F 8
+#define ZJ_NB 0
+#include "interp_lanes_f.h"
+#undef ZJ_NB
+#undef ZJ_F
+#define ZJ_F 16
+#define ZJ_NB 0
+#include "interp_lanes_f.h"
+#undef ZJ_NB
+#undef ZJ_F
+#define ZJ_F 32
+#define ZJ_NB 0
+#include "interp_lanes_f.h"
+#undef ZJ_NB
 #undef ZJ_F
 
 /* Element index (in the single-task layout) of address a of kind k. */
@@ -215,8 +332,35 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
       res[t].aborted = false;
       res[t].n_train_err = res[t].n_valid_err = 0;
     }
+#if ZJ_LW < 8
+# define ZJ_LNB3 1
+# define ZJ_LNB3_CALL(FF) \
+  leval_f##FF##_n3 (&d, ts, nt, o, mem, lay, nb, T, res, fit, &bk)
+#else
+# define ZJ_LNB3 0
+# define ZJ_LNB3_CALL(FF) (void) 0
+#endif
+#if ZJ_LW < 4
+# define ZJ_LNB5 1
+# define ZJ_LNB5_CALL(FF) \
+  leval_f##FF##_n5 (&d, ts, nt, o, mem, lay, nb, T, res, fit, &bk)
+#else
+# define ZJ_LNB5 0
+# define ZJ_LNB5_CALL(FF) (void) 0
+#endif
 #define ZJ_LANES_CASE(FF) \
-  case FF: leval_f##FF (&d, ts, nt, o, mem, lay, nb, T, res, fit, &bk); break;
+  case FF: \
+    if (nb == 1) \
+      leval_f##FF##_n1 (&d, ts, nt, o, mem, lay, nb, T, res, fit, &bk); \
+    else if (nb == 2) \
+      leval_f##FF##_n2 (&d, ts, nt, o, mem, lay, nb, T, res, fit, &bk); \
+    else if (ZJ_LNB3 && nb == 3) \
+      ZJ_LNB3_CALL (FF); \
+    else if (ZJ_LNB5 && nb == 5) \
+      ZJ_LNB5_CALL (FF); \
+    else \
+      leval_f##FF##_n0 (&d, ts, nt, o, mem, lay, nb, T, res, fit, &bk); \
+    break;
   switch (lay->F)
     {
     ZJ_LANES_CASE (2) ZJ_LANES_CASE (4) ZJ_LANES_CASE (8)

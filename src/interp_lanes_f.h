@@ -1,6 +1,9 @@
 /* interp_lanes_f.h -- the lane interpreter for one features size.
  *
- * Included by interp_lanes.c with ZJ_F defined.  One dispatch loop runs a
+ * Included by interp_lanes.c with ZJ_F and ZJ_NB defined: ZJ_NB > 0 fixes
+ * the number of lane vectors per element at compile time (the kernels'
+ * lane loops unroll and example copies become a few vector moves), 0
+ * takes it at run time.  One dispatch loop runs a
  * decoded component function on all lanes at once (kernels_lanes.h); the
  * evaluation loop around it is interp_batch_f.h's control flow, so every
  * task gets exactly what a separate zj_interp_eval_task gives it.
@@ -12,11 +15,12 @@
 #define F ZJ_F
 #define ZJ_CAT2(a, b) a##b
 #define ZJ_CAT(a, b) ZJ_CAT2 (a, b)
-#define ZJ_FN(name) ZJ_CAT (name##_f, ZJ_F)
+#define ZJ_FN(name) ZJ_CAT (ZJ_CAT (name##_f, ZJ_F), ZJ_CAT (_n, ZJ_NB))
 
 static void
-ZJ_FN (lrun) (const zj_lins *ip, int nb, int nr, zj_lv *T)
+ZJ_FN (lrun) (const zj_lins *ip, int nb_, int nr, zj_lv *T)
 {
+  const int nb = ZJ_NB > 0 ? ZJ_NB : nb_;
   static const void *const labels[ZJ_NUM_OPS + 1] = {
 #define ZJ_OP(id, name, ...) [id] = &&L_##name,
 #include <zerojit/ops.def>
@@ -82,9 +86,10 @@ ZJ_FN (lrows) (const zj_task *const *ts, int nt, long pos, long n, int L,
 static void
 ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                const zj_eval_opts *o, double *mem, const zj_layout *lay,
-               int nb, zj_lv *T, zj_eval_result *res, double *fit,
+               int nb_, zj_lv *T, zj_eval_result *res, double *fit,
                const zj_lbook *bk)
 {
+  const int nb = ZJ_NB > 0 ? ZJ_NB : nb_;
   const int L = nb * ZJ_LW;
   const zj_task *t0 = ts[0];
   const bool acc = t0->eval_type == ZJ_ACCURACY;

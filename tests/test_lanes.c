@@ -8,7 +8,7 @@
 #include "internal.h"
 #include <zerojit/search.h>
 
-#define MAX_NT 13
+#define MAX_NT 19
 #define NREC 32         /* errors recorded: more than any run validates */
 
 /* nt tasks with the same counts.  Task k % 4 == 3 has huge labels (aborts
@@ -200,6 +200,9 @@ Test (lanes, equals_separate_evaluations_rms)
      once (32 and 70 steps). */
   compare_n (4, ZJ_RMS_ERROR, 2, 10, 70, 80, 300);
   compare_n (2, ZJ_RMS_ERROR, 3, 6, 33, 60, 301);
+  /* More tasks than two vectors of lanes hold (run-time lane count). */
+  compare (4, ZJ_RMS_ERROR, 2, 19, 80, 302);
+  compare (16, ZJ_RMS_ERROR, 1, 17, 40, 303);
 }
 
 Test (lanes, equals_separate_evaluations_accuracy)
@@ -209,6 +212,7 @@ Test (lanes, equals_separate_evaluations_accuracy)
   compare (8, ZJ_ACCURACY, 1, 1, 100, 9);
   compare (16, ZJ_ACCURACY, 1, 13, 100, 8);
   compare (32, ZJ_ACCURACY, 2, 4, 40, 11);
+  compare (8, ZJ_ACCURACY, 2, 18, 60, 12);
 }
 
 /* Predict keeps a counter in s3, so a lane whose validation pass aborts
