@@ -24,35 +24,26 @@ typedef struct zj_decoded {
   const zj_dins *setup, *predict, *learn;
 } zj_decoded;
 
+/* One instantiation of the single-task and the batched interpreter per
+   supported features size. */
 #define ZJ_F 2
 #include "interp_f.h"
+#include "interp_batch_f.h"
 #undef ZJ_F
 #define ZJ_F 4
 #include "interp_f.h"
-#undef ZJ_F
-#define ZJ_F 8
-#include "interp_f.h"
-#undef ZJ_F
-#define ZJ_F 16
-#include "interp_f.h"
-#undef ZJ_F
-#define ZJ_F 32
-#include "interp_f.h"
-#undef ZJ_F
-
-#define ZJ_F 2
-#include "interp_batch_f.h"
-#undef ZJ_F
-#define ZJ_F 4
 #include "interp_batch_f.h"
 #undef ZJ_F
 #define ZJ_F 8
+#include "interp_f.h"
 #include "interp_batch_f.h"
 #undef ZJ_F
 #define ZJ_F 16
+#include "interp_f.h"
 #include "interp_batch_f.h"
 #undef ZJ_F
 #define ZJ_F 32
+#include "interp_f.h"
 #include "interp_batch_f.h"
 #undef ZJ_F
 
