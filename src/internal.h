@@ -49,10 +49,8 @@ struct zj_workspace {
   double *mem;
   void *code;                /* decoded instructions, grown on demand */
   size_t code_cap;
-  double *bmem;              /* batch: one memory per task, grown on demand */
+  double *bmem;              /* batch (lanes): memory and bookkeeping */
   size_t bmem_cap;
-  void *bscratch;            /* batch: per-task bookkeeping */
-  size_t bscratch_n;
 };
 
 /* Evaluate one program on nt tasks at once (same F, counts and eval type;

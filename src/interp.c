@@ -24,27 +24,21 @@ typedef struct zj_decoded {
   const zj_dins *setup, *predict, *learn;
 } zj_decoded;
 
-/* One instantiation of the single-task and the batched interpreter per
-   supported features size. */
+/* One instantiation of the interpreter per supported features size. */
 #define ZJ_F 2
 #include "interp_f.h"
-#include "interp_batch_f.h"
 #undef ZJ_F
 #define ZJ_F 4
 #include "interp_f.h"
-#include "interp_batch_f.h"
 #undef ZJ_F
 #define ZJ_F 8
 #include "interp_f.h"
-#include "interp_batch_f.h"
 #undef ZJ_F
 #define ZJ_F 16
 #include "interp_f.h"
-#include "interp_batch_f.h"
 #undef ZJ_F
 #define ZJ_F 32
 #include "interp_f.h"
-#include "interp_batch_f.h"
 #undef ZJ_F
 
 void
@@ -67,7 +61,7 @@ addr (double *mem, const zj_layout *l, zj_kind k, int a)
     case ZJ_KIND_S: return mem + l->s_off + a;
     case ZJ_KIND_V: return mem + l->v_off + (size_t) a * F;
     case ZJ_KIND_M: return mem + l->m_off + (size_t) a * F * F;
-    default: return mem;   /* unused operand: a valid base the batch can shift */
+    default: return mem;   /* unused operand: a valid pointer, never read */
     }
 }
 
@@ -114,8 +108,9 @@ decode_fn (const zj_fn *f, double *mem, const zj_layout *l, zj_dins *d)
 }
 
 static void
-decode_into (const zj_program *p, zj_workspace *ws, double *mem, zj_decoded *out)
+decode (const zj_program *p, zj_workspace *ws, zj_decoded *out)
 {
+  double *mem = ws->mem;
   size_t need = zj_program_size (p) + ZJ_NUM_COMPONENTS;
   if (need > ws->code_cap)
     {
@@ -130,12 +125,6 @@ decode_into (const zj_program *p, zj_workspace *ws, double *mem, zj_decoded *out
   d = decode_fn (&p->fn[ZJ_PREDICT], mem, &ws->lay, d);
   out->learn = d;
   decode_fn (&p->fn[ZJ_LEARN], mem, &ws->lay, d);
-}
-
-static void
-decode (const zj_program *p, zj_workspace *ws, zj_decoded *out)
-{
-  decode_into (p, ws, ws->mem, out);
 }
 
 zj_workspace *
@@ -158,7 +147,6 @@ zj_workspace_free (zj_workspace *ws)
   free (ws->mem);
   free (ws->code);
   free (ws->bmem);
-  free (ws->bscratch);
   free (ws);
 }
 
@@ -205,76 +193,12 @@ zj_interp_eval_task (const zj_prepared *pp, const zj_task *t,
   return f;
 }
 
+/* Several tasks at once: the tasks sit in SIMD lanes (interp_lanes.c), one
+   dispatch per instruction for all of them. */
 int
 zj_interp_eval_batch (const zj_prepared *pp, const zj_task *const *ts, int nt,
                       const zj_eval_opts *o, zj_workspace *ws,
                       zj_eval_result *res, double *fit)
 {
-  if (nt <= 0)
-    return 0;
-  /* Tasks in SIMD lanes when it applies (same contract, much less dispatch). */
-  if (zj_interp_eval_lanes (pp, ts, nt, o, ws, res, fit) == 0)
-    return 0;
-  zj_eval_opts def;
-  if (!o)
-    {
-      zj_eval_opts_default (&def);
-      o = &def;
-    }
-  const zj_task *t0 = ts[0];
-  for (int t = 0; t < nt; t++)
-    if (ts[t]->F != t0->F || ts[t]->n_train != t0->n_train
-        || ts[t]->epochs != t0->epochs || ts[t]->n_valid != t0->n_valid
-        || ts[t]->eval_type != t0->eval_type)
-      return -1;
-  const zj_program *p = &pp->prog;
-  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
-    for (int i = 0; i < p->fn[c].n; i++)
-      if (zj_op_is_random (p->fn[c].ins[i].op))
-        return -1;
-  const size_t stride = (ws->lay.total + 7) & ~(size_t) 7;
-  const size_t need = stride * (size_t) nt;
-  if (need > ws->bmem_cap)
-    {
-      free (ws->bmem);
-      ws->bmem_cap = need * 2;
-      ws->bmem = zj_aligned_alloc (ws->bmem_cap * sizeof (double));
-    }
-  if ((size_t) nt > ws->bscratch_n)
-    {
-      free (ws->bscratch);
-      ws->bscratch_n = (size_t) nt * 2;
-      /* offs, lab, loss (8 bytes), ex (int), alive, vabort (bool) */
-      ws->bscratch = zj_xmalloc (ws->bscratch_n * (3 * sizeof (double)
-                                                   + sizeof (int) + 2));
-    }
-  size_t *offs = ws->bscratch;
-  double *lab = (double *) (offs + ws->bscratch_n);
-  double *loss = lab + ws->bscratch_n;
-  int *ex = (int *) (loss + ws->bscratch_n);
-  bool *alive = (bool *) (ex + ws->bscratch_n);
-  bool *vabort = alive + ws->bscratch_n;
-  memset (ws->bmem, 0, need * sizeof (double));
-  zj_decoded d;
-  decode_into (p, ws, ws->bmem, &d);
-  double *T = ws->mem + ((ws->lay.total + 7) & ~(size_t) 7);
-  for (int t = 0; t < nt; t++)
-    {
-      res[t].train_steps = 0;
-      res[t].aborted = false;
-      res[t].n_train_err = res[t].n_valid_err = 0;
-    }
-#define ZJ_BATCH_CASE(FF) \
-  case FF: eval_batch_f##FF (&d, ts, nt, o, ws->bmem, &ws->lay, stride, T, \
-                             res, fit, ex, lab, alive, loss, vabort, offs); break;
-  switch (t0->F)
-    {
-    ZJ_BATCH_CASE (2) ZJ_BATCH_CASE (4) ZJ_BATCH_CASE (8)
-    ZJ_BATCH_CASE (16) ZJ_BATCH_CASE (32)
-    default: abort ();
-    }
-#undef ZJ_BATCH_CASE
-  for (int t = 0; t < nt; t++)
-    res[t].fitness = fit[t];
-  return 0;
+  return zj_interp_eval_lanes (pp, ts, nt, o, ws, res, fit);
 }
