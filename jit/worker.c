@@ -98,7 +98,7 @@ typedef struct {
 
 typedef struct {
   int rc;
-  char msg[512];
+  char msg[sizeof ((zj_error *) 0)->msg];
 } wrep;
 
 static void

@@ -27,6 +27,24 @@ now_ms (void)
   return (double) ts.tv_sec * 1e3 + 1e-6 * (double) ts.tv_nsec;
 }
 
+/* --isa: one of the names the JIT knows, checked here so a typo is an
+   error rather than a silent fallback to plain x86-64. */
+static int
+parse_isa (const char *v, zj_jit_opts *o)
+{
+  static const char *const names[] = { "auto", "avx512", "avx2", "avx", "sse2" };
+  if (!v)
+    return 0;
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (!strcmp (v, names[i]))
+      {
+        o->isa = names[i];
+        return 0;
+      }
+  fprintf (stderr, "zerojit: --isa=%s: expected auto, avx512, avx2, avx or sse2\n", v);
+  return -1;
+}
+
 static int
 parse_opt_level (const char *v, zj_jit_opts *o)
 {
@@ -98,7 +116,8 @@ zj_cmd_show (int argc, char **argv)
   zj_jit_opts_default (&jo);
   if (parse_opt_level (zj_cli_get (flags, nf, "opt"), &jo) != 0)
     return 2;
-  jo.isa = zj_cli_get (flags, nf, "isa");
+  if (parse_isa (zj_cli_get (flags, nf, "isa"), &jo) != 0)
+    return 2;
   zj_error err;
   zj_program p;
   zj_program_init (&p);
@@ -195,7 +214,8 @@ zj_cmd_bench (int argc, char **argv)
   zj_jit_opts_default (&jo);
   if (parse_opt_level (zj_cli_get (flags, nf, "opt"), &jo) != 0)
     return 2;
-  jo.isa = zj_cli_get (flags, nf, "isa");
+  if (parse_isa (zj_cli_get (flags, nf, "isa"), &jo) != 0)
+    return 2;
   zj_error err = { "" };
   const char *tfile = zj_cli_get (flags, nf, "tasks-file");
   if (!tfile)

@@ -16,7 +16,7 @@
 int
 zj_spec_err_at (ctx *c, int line, int col, const char *fmt, ...)
 {
-  char reason[448];
+  char reason[960];
   va_list ap;
   va_start (ap, fmt);
   vsnprintf (reason, sizeof reason, fmt, ap);
@@ -29,7 +29,7 @@ int
 zj_spec_err_msg (ctx *c, const zj_tp_node *msg, const char *what, const char *fmt,
          ...)
 {
-  char reason[400];
+  char reason[960];
   va_list ap;
   va_start (ap, fmt);
   vsnprintf (reason, sizeof reason, fmt, ap);
@@ -45,7 +45,7 @@ zj_spec_err_msg (ctx *c, const zj_tp_node *msg, const char *what, const char *fm
 static int
 unknown_field (ctx *c, const zj_tp_node *k, const msg_desc *d)
 {
-  char list[400] = "";
+  char list[900] = "";
   size_t used = 0;
   for (int i = 0; i < d->n && used < sizeof list; i++)
     used += (size_t) snprintf (list + used, sizeof list - used, "%s%s",

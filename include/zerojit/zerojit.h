@@ -23,7 +23,7 @@ extern "C" {
 
 /* ------------------------------------------------------------------ errors */
 typedef struct zj_error {
-  char msg[512];
+  char msg[1024];
 } zj_error;
 
 void zj_error_set (zj_error *err, const char *fmt, ...)
