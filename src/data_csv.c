@@ -19,36 +19,6 @@ typedef struct csv_ctx {
   zj_error *err;
 } csv_ctx;
 
-static char *
-read_whole (const char *path, size_t *len, zj_error *err)
-{
-  FILE *f = fopen (path, "rb");
-  if (!f)
-    {
-      zj_error_set (err, "%s: cannot open (%s)", path, strerror (errno));
-      return NULL;
-    }
-  size_t cap = 1 << 16, n = 0;
-  char *buf = zj_xmalloc (cap);
-  size_t got;
-  while ((got = fread (buf + n, 1, cap - n - 1, f)) > 0)
-    {
-      n += got;
-      if (n + 1 == cap)
-        buf = zj_xrealloc (buf, cap *= 2);
-    }
-  int bad = ferror (f);
-  fclose (f);
-  if (bad)
-    {
-      zj_error_set (err, "%s: read error", path);
-      free (buf);
-      return NULL;
-    }
-  buf[n] = '\0';
-  *len = n;
-  return buf;
-}
 
 static bool
 skip_line (const char *s)
@@ -229,7 +199,7 @@ zj_csv_load (const char *path, const zj_select *sel, zj_dataset *out,
 {
   memset (out, 0, sizeof *out);
   size_t len;
-  char *buf = read_whole (path, &len, err);
+  char *buf = zj_read_file (path, &len, err);
   if (!buf)
     return -1;
   if (memchr (buf, '\0', len))

@@ -175,19 +175,9 @@ read_class (const char *dir, int cls, int limit, zj_dataset *out,
 {
   char path[4300];
   snprintf (path, sizeof path, "%s/%d.json", dir, cls);
-  FILE *fp = fopen (path, "rb");
-  if (!fp)
-    {
-      zj_error_set (err, "%s: cannot open (%s)", path, strerror (errno));
-      return -1;
-    }
-  size_t cap = 1 << 20, n = 0, got;
-  char *text = zj_xmalloc (cap);
-  while ((got = fread (text + n, 1, cap - n - 1, fp)) > 0)
-    if ((n += got) + 1 == cap)
-      text = zj_xrealloc (text, cap *= 2);
-  fclose (fp);
-  text[n] = '\0';
+  char *text = zj_read_file (path, NULL, err);
+  if (!text)
+    return -1;
   digits_file f = { path, NULL, 0, 0 };
   int rc = parse_values (&f, text, err);
   free (text);

@@ -16,6 +16,9 @@ void *zj_xcalloc (size_t n, size_t size);
 void *zj_xrealloc (void *p, size_t n);
 char *zj_xstrdup (const char *s);
 void *zj_aligned_alloc (size_t n);          /* 64-byte aligned, zeroed */
+/* Whole file, NUL-terminated (malloc'd); length in *len if non-NULL.
+   NULL with "PATH: cannot open: reason" or "PATH: read error". */
+char *zj_read_file (const char *path, size_t *len, zj_error *err);
 
 /* Memory layout of one evaluation: scalars, vectors (F each), matrices
    (F*F each, column-major: element (r, c) at c*F + r).  Offsets in doubles;

@@ -127,31 +127,7 @@ zj_cli_bool (const char *flag, const char *v, bool *out)
 char *
 zj_cli_read_file (const char *path, zj_error *err)
 {
-  FILE *f = fopen (path, "rb");
-  if (!f)
-    {
-      zj_error_set (err, "%s: cannot open: %s", path, strerror (errno));
-      return NULL;
-    }
-  size_t cap = 4096, n = 0;
-  char *buf = zj_xmalloc (cap);
-  size_t r;
-  while ((r = fread (buf + n, 1, cap - n - 1, f)) > 0)
-    {
-      n += r;
-      if (n + 1 == cap)
-        buf = zj_xrealloc (buf, cap *= 2);
-    }
-  bool bad = ferror (f);
-  fclose (f);
-  if (bad)
-    {
-      free (buf);
-      zj_error_set (err, "%s: read error", path);
-      return NULL;
-    }
-  buf[n] = '\0';
-  return buf;
+  return zj_read_file (path, NULL, err);
 }
 
 /* Text from --NAME or the file named by --NAME_file (or --NAME-file). */

@@ -349,30 +349,9 @@ zj_program_parse (const char *text, const char *filename, zj_program *out,
 int
 zj_program_load (const char *path, zj_program *out, zj_error *err)
 {
-  FILE *f = fopen (path, "rb");
-  if (!f)
-    {
-      zj_error_set (err, "%s: cannot open: %s", path, strerror (errno));
-      return -1;
-    }
-  size_t cap = 4096, len = 0;
-  char *buf = zj_xmalloc (cap);
-  size_t got;
-  while ((got = fread (buf + len, 1, cap - len - 1, f)) > 0)
-    {
-      len += got;
-      if (cap - len - 1 == 0)
-        buf = zj_xrealloc (buf, cap *= 2);
-    }
-  int bad = ferror (f);
-  fclose (f);
-  if (bad)
-    {
-      zj_error_set (err, "%s: read error", path);
-      free (buf);
-      return -1;
-    }
-  buf[len] = '\0';
+  char *buf = zj_read_file (path, NULL, err);
+  if (!buf)
+    return -1;
   int rc = zj_program_parse (buf, path, out, err);
   free (buf);
   return rc;

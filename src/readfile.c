@@ -1,0 +1,36 @@
+/* readfile.c -- read a whole file into a NUL-terminated buffer.
+ *
+ * Programs, specs, CSV and JSON data are all parsed from memory; this is
+ * the one place that loads them.
+ */
+#include "internal.h"
+#include <errno.h>
+#include <string.h>
+
+char *
+zj_read_file (const char *path, size_t *len, zj_error *err)
+{
+  FILE *f = fopen (path, "rb");
+  if (!f)
+    {
+      zj_error_set (err, "%s: cannot open: %s", path, strerror (errno));
+      return NULL;
+    }
+  size_t cap = 1 << 16, n = 0, got;
+  char *buf = zj_xmalloc (cap);
+  while ((got = fread (buf + n, 1, cap - n - 1, f)) > 0)
+    if ((n += got) + 1 == cap)
+      buf = zj_xrealloc (buf, cap *= 2);
+  const bool bad = ferror (f);
+  fclose (f);
+  if (bad)
+    {
+      zj_error_set (err, "%s: read error", path);
+      free (buf);
+      return NULL;
+    }
+  buf[n] = '\0';
+  if (len)
+    *len = n;
+  return buf;
+}
