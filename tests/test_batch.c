@@ -30,43 +30,13 @@ make_tasks (int F, int ntr, int nva, int epochs, zj_eval_type et, uint64_t seed)
       for (int i = 0; i < nva; i++)
         vy[i] = et == ZJ_ACCURACY ? (vx[i * F] > 0) : scale * (vx[i * F] - vx[i * F + 1]);
       zj_task *t = zj_test_task (F, ntr, tx, ty, nva, vx, vy, epochs, et);
-      /* shuffled later epochs, different per task */
-      for (int e = 1; e < epochs; e++)
-        for (int i = ntr - 1; i > 0; i--)
-          {
-            int j = (int) zj_rng_below (&r, (uint32_t) i + 1);
-            int tmp = t->order[e * ntr + i];
-            t->order[e * ntr + i] = t->order[e * ntr + j];
-            t->order[e * ntr + j] = tmp;
-          }
+      zj_test_shuffle_epochs (t, &r);   /* later epochs, per task */
       ts[k] = *t;
       ts[k].index = k;
       free (t);
     }
   free (tx); free (vx); free (ty); free (vy);
   return ts;
-}
-
-static void
-random_program (zj_rng *r, const zj_shape *sh, zj_program *p)
-{
-  zj_program_clear (p);
-  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
-    {
-      int n = 1 + (int) zj_rng_below (r, 6);
-      for (int i = 0; i < n; i++)
-        {
-          int op;
-          do
-            op = (int) zj_rng_below (r, ZJ_NUM_OPS);
-          while (zj_op_is_random (op));
-          zj_instr in;
-          zj_random_instruction (r, op, sh, &in);
-          zj_fn_push (&p->fn[c], in);
-        }
-    }
-  /* Make the prediction depend on something most of the time. */
-  zj_fn_push (&p->fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 0, 1, 1));
 }
 
 static void
@@ -86,7 +56,7 @@ compare (int F, zj_eval_type et, int epochs, int n_programs, uint64_t seed)
   int aborted = 0;
   for (int n = 0; n < n_programs; n++)
     {
-      random_program (&r, &sh, &p);
+      zj_test_random_program (&r, &sh, &p);
       zj_error err;
       zj_prepared *pp = zj_prepare (&p, &sh, n % 2 == 0, &err);
       cr_assert_not_null (pp, "%s", err.msg);
@@ -163,7 +133,8 @@ Test (batch, refuses_random_ops_and_mixed_tasks)
   zj_fn_push (&p.fn[ZJ_PREDICT], g);
   zj_error err;
   zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
-  zj_eval_result r[2] = { { 0 }, { 0 } };
+  zj_eval_result r[2];
+  memset (r, 0, sizeof r);
   double f[2];
   cr_assert_eq (zj_interp_eval_batch (pp, ptrs, 2, NULL, ws, r, f), -1);
   zj_prepared_free (pp);

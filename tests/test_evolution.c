@@ -222,7 +222,11 @@ run_search (uint64_t seed, long max_indiv, struct run_result *out, FILE *log)
   zj_evaluator *e = make_eval (ts, 3, true, true, &rng);
   zj_search_space sp;
   demo_space (&sp);
-  zj_evolution_cfg vc = { 50, 10, ZJ_ALG_RANDOM, 100, log, NULL };
+  zj_evolution_cfg vc = {
+    .population_size = 50, .tournament_size = 10,
+    .initial_population = ZJ_ALG_RANDOM, .progress_every = 100,
+    .progress_out = log,
+  };
   zj_population *pop = zj_population_new (&vc, &sp, e, &rng);
   zj_error err;
   cr_assert_eq (zj_population_init (pop, &err), 0, "%s", err.msg);

@@ -5,21 +5,6 @@
 
 static zj_shape shape4 = { 4, 4, 3, 1 };
 
-/* s1 = dot(v1, v0) with v1 = w learned by LINEAR's update. */
-static void
-linear_program (zj_program *p, double lr)
-{
-  zj_program_init (p);
-  zj_instr c = zj_test_ins (ZJ_SCALAR_CONST_SET_OP, 0, 0, 2);
-  c.act = lr;
-  zj_fn_push (&p->fn[ZJ_SETUP], c);
-  zj_fn_push (&p->fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 1, 0, 1));
-  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_DIFF_OP, 0, 1, 3));
-  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_PRODUCT_OP, 2, 3, 3));
-  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 3, 0, 2));
-  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
-}
-
 Test (interp, label_hidden_from_predict)
 {
   /* Predict copies s0 into s1: with the label hidden, prediction is 0 and

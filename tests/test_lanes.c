@@ -39,14 +39,7 @@ make_tasks (int F, int nt, int ntr, int nva, int epochs, zj_eval_type et,
       if (k % 5 == 4 && nva > 4 && et == ZJ_RMS_ERROR)
         vy[4] = 1e6;
       zj_task *t = zj_test_task (F, ntr, tx, ty, nva, vx, vy, epochs, et);
-      for (int e = 1; e < epochs; e++)      /* shuffled later epochs */
-        for (int i = ntr - 1; i > 0; i--)
-          {
-            int j = (int) zj_rng_below (&r, (uint32_t) i + 1);
-            int tmp = t->order[e * ntr + i];
-            t->order[e * ntr + i] = t->order[e * ntr + j];
-            t->order[e * ntr + j] = tmp;
-          }
+      zj_test_shuffle_epochs (t, &r);   /* later epochs, per task */
       ts[k] = *t;
       ts[k].index = k;
       free (t);
@@ -61,28 +54,6 @@ free_tasks (zj_task *ts, int nt)
   for (int k = 0; k < nt; k++)
     zj_task_free (&ts[k]);
   free (ts);
-}
-
-static void
-random_program (zj_rng *r, const zj_shape *sh, zj_program *p)
-{
-  zj_program_clear (p);
-  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
-    {
-      int n = 1 + (int) zj_rng_below (r, 6);
-      for (int i = 0; i < n; i++)
-        {
-          int op;
-          do
-            op = (int) zj_rng_below (r, ZJ_NUM_OPS);
-          while (zj_op_is_random (op));
-          zj_instr in;
-          zj_random_instruction (r, op, sh, &in);
-          zj_fn_push (&p->fn[c], in);
-        }
-    }
-  /* Make the prediction depend on something most of the time. */
-  zj_fn_push (&p->fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 0, 1, 1));
 }
 
 typedef struct counts { int evals, aborted, vaborted; } counts;
@@ -153,7 +124,7 @@ compare_n (int F, zj_eval_type et, int epochs, int nt, int ntr, int n_programs,
   counts c = { 0, 0, 0 };
   for (int n = 0; n < n_programs; n++)
     {
-      random_program (&r, &sh, &p);
+      zj_test_random_program (&r, &sh, &p);
       zj_error err;
       zj_prepared *pp = zj_prepare (&p, &sh, n % 2 == 0, &err);
       cr_assert_not_null (pp, "%s", err.msg);

@@ -2,6 +2,7 @@
 #ifndef ZJ_TESTUTIL_H
 #define ZJ_TESTUTIL_H
 #include <zerojit/zerojit.h>
+#include <zerojit/search.h>
 #include <string.h>
 #include <stdlib.h>
 
@@ -39,5 +40,44 @@ zj_test_task (int F, int ntr, const double *trx, const double *try_,
     for (int i = 0; i < ntr; i++)
       t->order[e * ntr + i] = i;
   return t;
+}
+
+/* Shuffle epochs 1.. of t's order (epoch 0 stays the identity). */
+static inline void
+zj_test_shuffle_epochs (zj_task *t, zj_rng *r)
+{
+  const int ntr = t->n_train;
+  for (int e = 1; e < t->epochs; e++)
+    for (int i = ntr - 1; i > 0; i--)
+      {
+        int j = (int) zj_rng_below (r, (uint32_t) i + 1);
+        int tmp = t->order[e * ntr + i];
+        t->order[e * ntr + i] = t->order[e * ntr + j];
+        t->order[e * ntr + j] = tmp;
+      }
+}
+
+/* A random program without random ops: 1-6 instructions per component
+   over all other ops, plus s1 = dot(v0, v1) so Predict usually depends on
+   something. */
+static inline void
+zj_test_random_program (zj_rng *r, const zj_shape *sh, zj_program *p)
+{
+  zj_program_clear (p);
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    {
+      int n = 1 + (int) zj_rng_below (r, 6);
+      for (int i = 0; i < n; i++)
+        {
+          int op;
+          do
+            op = (int) zj_rng_below (r, ZJ_NUM_OPS);
+          while (zj_op_is_random (op));
+          zj_instr in;
+          zj_random_instruction (r, op, sh, &in);
+          zj_fn_push (&p->fn[c], in);
+        }
+    }
+  zj_fn_push (&p->fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 0, 1, 1));
 }
 #endif
