@@ -50,33 +50,6 @@ wall (void)
   return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
 }
 
-/* Evaluate p on a task collection with MEAN, no FEC/budget, fresh rng. */
-static int
-evaluate_on (const zj_task_collection *c, const zj_shape *shape,
-             const zj_program *p, uint32_t seed, struct zj_tier *tier,
-             double *fitness, zj_error *err)
-{
-  zj_task *tasks = NULL;
-  int n = 0;
-  if (zj_tasks_generate (c, &tasks, &n, err) != 0)
-    return -1;
-  zj_evaluator_cfg ecfg;
-  zj_evaluator_cfg_default (&ecfg);
-  ecfg.final_stage = true;
-  zj_rng rng;
-  zj_rng_seed (&rng, seed);
-  zj_evaluator *ev = zj_evaluator_new (&ecfg, tasks, n, shape, NULL, &rng, err);
-  if (!ev)
-    {
-      zj_tasks_free (tasks, n);
-      return -1;
-    }
-  zj_evaluator_set_tier (ev, tier);
-  *fitness = zj_evaluator_eval (ev, p);
-  zj_evaluator_free (ev);
-  zj_tasks_free (tasks, n);
-  return 0;
-}
 
 static int
 check_shape (const zj_task *tasks, int n, const zj_experiment_cfg *cfg,
@@ -202,7 +175,7 @@ draw_tasks (exp_pool *pl, zj_task_collection *c, zj_rng *rng,
 }
 
 static int
-select_fitness (const zj_task *tasks, int n, const zj_shape *shape,
+fitness_on_tasks (const zj_task *tasks, int n, const zj_shape *shape,
                 const zj_program *p, uint32_t seed, struct zj_tier *tier,
                 double *fitness, zj_error *err)
 {
@@ -218,6 +191,21 @@ select_fitness (const zj_task *tasks, int n, const zj_shape *shape,
   *fitness = zj_evaluator_eval (ev, p);
   zj_evaluator_free (ev);
   return 0;
+}
+
+/* Evaluate p on a task collection with MEAN, no FEC/budget, fresh rng. */
+static int
+evaluate_on (const zj_task_collection *c, const zj_shape *shape,
+             const zj_program *p, uint32_t seed, struct zj_tier *tier,
+             double *fitness, zj_error *err)
+{
+  zj_task *tasks = NULL;
+  int n = 0;
+  if (zj_tasks_generate (c, &tasks, &n, err) != 0)
+    return -1;
+  int rc = fitness_on_tasks (tasks, n, shape, p, seed, tier, fitness, err);
+  zj_tasks_free (tasks, n);
+  return rc;
 }
 
 static void
@@ -277,7 +265,7 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r)
   r->individuals = zj_population_individuals (pop);
   fprintf (out, "Evaluating candidate algorithm from experiment (on T_select tasks)... \n");
   if (draw_tasks (pl, &cfg->select_tasks, &rng, &sel, &n_sel, &r->err)
-      || select_fitness (sel, n_sel, &r->shape, &r->cand, zj_rng_seed32 (&rng),
+      || fitness_on_tasks (sel, n_sel, &r->shape, &r->cand, zj_rng_seed32 (&rng),
                          pl->tier, &r->select_fit, &r->err))
     goto out;
   fprintf (out, "Select fitness for candidate algorithm = %.6f\n", r->select_fit);
@@ -318,8 +306,6 @@ worker (void *arg)
           return NULL;
         }
       const int64_t k = pl->next++;
-      exp_result *slot = result_slot (pl, k);
-      (void) slot;
       pthread_mutex_unlock (&pl->lock);
       exp_result r;
       memset (&r, 0, sizeof r);
