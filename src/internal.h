@@ -46,6 +46,18 @@ struct zj_prepared {
   zj_program prog;           /* executed program (pruned or not) */
 };
 
+/* Examples of one task set already laid out in lanes (interp_lanes.c). */
+typedef struct zj_lane_rows {
+  uint64_t key;              /* identity of the task set; 0 = empty */
+  unsigned long stamp;       /* last use, for replacement */
+  long n_train;              /* training positions 0 .. n_train-1 held */
+  int n_valid;               /* validation examples held (all or none) */
+  double *train, *valid;     /* rows of (F + 1) * L doubles: x, then y */
+  size_t cap;                /* doubles allocated at train */
+} zj_lane_rows;
+
+#define ZJ_LANE_ROWS_SETS 4
+
 struct zj_workspace {
   zj_shape shape;
   zj_layout lay;
@@ -54,6 +66,8 @@ struct zj_workspace {
   size_t code_cap;
   double *bmem;              /* batch (lanes): memory and bookkeeping */
   size_t bmem_cap;
+  zj_lane_rows lrows[ZJ_LANE_ROWS_SETS];
+  unsigned long lrows_clock;
 };
 
 /* Evaluate one program on nt tasks at once (same F, counts and eval type;

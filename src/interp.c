@@ -147,6 +147,8 @@ zj_workspace_free (zj_workspace *ws)
   free (ws->mem);
   free (ws->code);
   free (ws->bmem);
+  for (int i = 0; i < ZJ_LANE_ROWS_SETS; i++)
+    free (ws->lrows[i].train);
   free (ws);
 }
 

@@ -23,15 +23,49 @@ typedef struct zj_lins {
 
 typedef struct zj_ldecoded {
   const zj_lins *setup, *predict, *learn;
+  bool predict_writes_v0;     /* else v0 needs no restoring before Learn */
 } zj_ldecoded;
 
-/* Per-task bookkeeping of one evaluation, carved from the batch buffer. */
+/* Per-lane bookkeeping of one evaluation, carved from the batch buffer
+   (L entries each, padding lanes included, so lane loops need no bound
+   but the vector width). */
 typedef struct zj_lbook {
-  double *rows;          /* ZJ_LBLOCK training rows (see lrows) */
+  double *rows;          /* ZJ_LBLOCK rows built on the fly (see lrows) */
+  const double *ctrain;  /* cached training rows, positions < n_ctrain */
+  long n_ctrain;
+  const double *cvalid;  /* cached validation rows, or NULL */
   double *loss;
   bool *alive, *vabort, *vsaved;
+  zj_li *alive_m, *vact_m;   /* the same as lane masks: alive, validating */
   double *save;          /* lay.total doubles per task (validation aborts) */
 } zj_lbook;
+
+/* Lane t of a mask array (all ones = set). */
+static inline void
+zj_lmask_set (zj_li *m, int t, bool on)
+{
+  ((long long *) m)[t] = on ? -1 : 0;
+}
+
+/* Whether a lane set in `live` has !(|y - p| <= max), NaN included: one
+   branch-free pass over the lane vectors instead of a branch per task. */
+ZJ_LINLINE bool
+zj_lany_bad (const zj_lv *y, const zj_lv *p, const zj_li *live, int nb,
+             double max)
+{
+  const zj_lv mx = zj_lsplat (max);
+  const zj_li abs_mask = (zj_li) zj_lsplat (-0.0);
+  zj_li bad = { 0 };
+  for (int q = 0; q < nb; q++)
+    {
+      const zj_lv a = (zj_lv) ((zj_li) (y[q] - p[q]) & ~abs_mask);
+      bad |= ~(a <= mx) & live[q];
+    }
+  long long any = 0;
+  for (int w = 0; w < ZJ_LW; w++)
+    any |= bad[w];
+  return any != 0;
+}
 
 /* Training steps whose examples are gathered into lane rows at once. */
 #define ZJ_LBLOCK 32
@@ -263,6 +297,122 @@ lsize (size_t n, size_t size)
   return ((n * size + 63) / 64) * 8;
 }
 
+/* ------------------------------------------------------------------
+   Lane rows kept per task set.  A search evaluates every candidate on the
+   same tasks, and gathering each example into lanes was most of the
+   evaluation loop's cost, so rows are built once per task set (up to
+   ZJ_LANE_ROWS_MAX doubles: the training positions that fit, then the
+   validation set if it fits too) and reused until the set changes.  The
+   key covers what identifies a task's data (addresses, sizes, seeds and a
+   few sampled values), so a task freed and replaced at the same address by
+   different data gets new rows. */
+#define ZJ_LANE_ROWS_MAX ((size_t) 1 << 18)     /* 2 MiB per task set */
+
+static inline uint64_t
+lfold (uint64_t h, uint64_t v)
+{
+  h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+  return h ^ (h >> 29);
+}
+
+static uint64_t
+lane_rows_key (const zj_task *const *ts, int nt, int L)
+{
+  uint64_t h = lfold ((uint64_t) nt, (uint64_t) L);
+  for (int t = 0; t < nt; t++)
+    {
+      const zj_task *k = ts[t];
+      uint64_t x, y;
+      memcpy (&x, &k->train_x[(size_t) (k->n_train - 1) * k->F], sizeof x);
+      memcpy (&y, &k->valid_y[k->n_valid - 1], sizeof y);
+      h = lfold (h, (uint64_t) (uintptr_t) k);
+      h = lfold (h, (uint64_t) (uintptr_t) k->train_x
+                    ^ ((uint64_t) (uintptr_t) k->valid_x << 17));
+      h = lfold (h, (uint64_t) (uintptr_t) k->order
+                    ^ ((uint64_t) k->n_train << 40) ^ (uint64_t) k->n_valid);
+      h = lfold (h, ((uint64_t) k->epochs << 40) ^ ((uint64_t) k->F << 32)
+                    ^ k->data_seed);
+      h = lfold (h, ((uint64_t) k->param_seed << 32)
+                    ^ (uint32_t) k->order[k->n_train * k->epochs - 1]);
+      h = lfold (h, x ^ (y << 1));
+    }
+  return h | 1;           /* 0 marks an empty set */
+}
+
+static void
+lane_rows_build (zj_lane_rows *r, const zj_task *const *ts, int nt, int L)
+{
+  const zj_task *t0 = ts[0];
+  const size_t F = (size_t) t0->F, rowsz = (F + 1) * (size_t) L;
+  const long positions = (long) t0->n_train * t0->epochs;
+  long n_train = (long) (ZJ_LANE_ROWS_MAX / rowsz);
+  if (n_train > positions)
+    n_train = positions;
+  const bool valid = (size_t) (n_train + t0->n_valid) * rowsz
+                     <= ZJ_LANE_ROWS_MAX && n_train == positions;
+  const size_t need = ((size_t) n_train + (valid ? t0->n_valid : 0)) * rowsz;
+  if (need > r->cap)
+    {
+      free (r->train);
+      r->train = zj_aligned_alloc ((need ? need : 1) * sizeof (double));
+      r->cap = need;
+    }
+  memset (r->train, 0, need * sizeof (double));  /* padding lanes: 0 */
+  for (int t = 0; t < nt; t++)
+    {
+      const zj_task *k = ts[t];
+      for (long p = 0; p < n_train; p++)
+        {
+          const int ex = k->order[p];
+          double *row = r->train + (size_t) p * rowsz + t;
+          for (size_t i = 0; i < F; i++)
+            row[i * (size_t) L] = k->train_x[(size_t) ex * F + i];
+          row[F * (size_t) L] = k->train_y[ex];
+        }
+      for (int v = 0; valid && v < k->n_valid; v++)
+        {
+          double *row = r->train + ((size_t) n_train + (size_t) v) * rowsz + t;
+          for (size_t i = 0; i < F; i++)
+            row[i * (size_t) L] = k->valid_x[(size_t) v * F + i];
+          row[F * (size_t) L] = k->valid_y[v];
+        }
+    }
+  r->n_train = n_train;
+  r->n_valid = valid ? t0->n_valid : 0;
+  r->valid = valid ? r->train + (size_t) n_train * rowsz : NULL;
+}
+
+/* Points bk at cached rows for this task set, building them if needed. */
+static void
+lane_rows_lookup (zj_workspace *ws, const zj_task *const *ts, int nt, int L,
+                  const zj_eval_opts *o, zj_lbook *bk)
+{
+  (void) o;
+  const uint64_t key = lane_rows_key (ts, nt, L);
+  zj_lane_rows *r = NULL, *oldest = &ws->lrows[0];
+  for (int i = 0; i < ZJ_LANE_ROWS_SETS; i++)
+    {
+      zj_lane_rows *c = &ws->lrows[i];
+      if (c->key == key)
+        {
+          r = c;
+          break;
+        }
+      if (c->stamp < oldest->stamp)
+        oldest = c;
+    }
+  if (!r)
+    {
+      r = oldest;
+      lane_rows_build (r, ts, nt, L);
+      r->key = key;
+    }
+  r->stamp = ++ws->lrows_clock;
+  bk->ctrain = r->train;
+  bk->n_ctrain = r->n_train;
+  bk->cvalid = r->valid;
+}
+
 int
 zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
                       const zj_eval_opts *o, zj_workspace *ws,
@@ -291,8 +441,10 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
                                sizeof (zj_lins));
   const size_t n_rows = lsize ((size_t) ZJ_LBLOCK * (F + 1) * (size_t) L,
                                sizeof (double));
-  const size_t n_book = n_rows + lsize (n, sizeof (double))
-                        + 3 * lsize (n, sizeof (bool));
+  const size_t nL = (size_t) L;
+  const size_t n_book = n_rows + lsize (nL, sizeof (double))
+                        + 3 * lsize (nL, sizeof (bool))
+                        + 2 * lsize (nL, sizeof (long long));
   const size_t need = n_mem + n_T + n_save + n_code + n_book;
   if (need > ws->bmem_cap)
     {
@@ -311,12 +463,17 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
   bk.rows = cur;
   cur += n_rows;
   bk.loss = cur;
-  cur += lsize (n, sizeof (double));
+  cur += lsize (nL, sizeof (double));
   bk.alive = (bool *) cur;
-  cur += lsize (n, sizeof (bool));
+  cur += lsize (nL, sizeof (bool));
   bk.vabort = (bool *) cur;
-  cur += lsize (n, sizeof (bool));
+  cur += lsize (nL, sizeof (bool));
   bk.vsaved = (bool *) cur;
+  cur += lsize (nL, sizeof (bool));
+  bk.alive_m = (zj_li *) cur;
+  cur += lsize (nL, sizeof (long long));
+  bk.vact_m = (zj_li *) cur;
+  lane_rows_lookup (ws, ts, nt, L, o, &bk);
   memset (mem, 0, n_mem * sizeof (double));
   zj_ldecoded d;
   zj_lins *c = code;
@@ -326,6 +483,12 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
   c = ldecode_fn (&p->fn[ZJ_PREDICT], mem, lay, L, c);
   d.learn = c;
   ldecode_fn (&p->fn[ZJ_LEARN], mem, lay, L, c);
+  d.predict_writes_v0 = false;
+  for (int i = 0; i < p->fn[ZJ_PREDICT].n; i++)
+    {
+      const zj_instr *in = &p->fn[ZJ_PREDICT].ins[i];
+      d.predict_writes_v0 |= zj_ops[in->op].out == ZJ_KIND_V && in->out == 0;
+    }
   for (int t = 0; t < nt; t++)
     {
       res[t].train_steps = 0;

@@ -49,20 +49,10 @@ L_END:
   return;
 }
 
-/* Lane t: v0 := x, s0 := 0 (validation examples). */
-static inline void
-ZJ_FN (lload) (double *mem, const zj_layout *lay, int L, int t,
-               const double *x)
-{
-  double *v0 = mem + lay->v_off * (size_t) L + t;
-  for (int i = 0; i < F; i++)
-    v0[(size_t) i * L] = x[i];
-  mem[lay->s_off * (size_t) L + t] = 0.0;
-}
-
 /* Training examples of positions pos .. pos+n-1 in lane layout, one row
    of (F + 1) * L doubles per step: x lanes, then label lanes.  Built once,
-   each row is copied twice (before Predict and before Learn). */
+   each row is copied twice (before Predict and before Learn).  Used when
+   the task set's rows are not cached in the workspace. */
 static void
 ZJ_FN (lrows) (const zj_task *const *ts, int nt, long pos, long n, int L,
                double *rows)
@@ -79,6 +69,26 @@ ZJ_FN (lrows) (const zj_task *const *ts, int nt, long pos, long n, int L,
           for (int i = 0; i < F; i++)
             row[(size_t) i * L] = x[i];
           row[(size_t) F * L] = tk->train_y[ex];
+        }
+    }
+}
+
+/* The same for validation examples i .. i+n-1 (stored order). */
+static void
+ZJ_FN (lvrows) (const zj_task *const *ts, int nt, int i0, int n, int L,
+                double *rows)
+{
+  const size_t rowsz = (size_t) (F + 1) * L;
+  for (int t = 0; t < nt; t++)
+    {
+      const zj_task *tk = ts[t];
+      for (int k = 0; k < n; k++)
+        {
+          const double *x = tk->valid_x + (size_t) (i0 + k) * F;
+          double *row = rows + (size_t) k * rowsz + t;
+          for (int i = 0; i < F; i++)
+            row[(size_t) i * L] = x[i];
+          row[(size_t) F * L] = tk->valid_y[i0 + k];
         }
     }
 }
@@ -106,11 +116,16 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
     n_train = o->n_all_train;
   const int n_valid = (o->n_valid >= 0 && o->n_valid < t0->n_valid)
                       ? o->n_valid : t0->n_valid;
-  for (int t = 0; t < nt; t++)
+  for (int t = 0; t < L; t++)
     {
-      fit[t] = 0.0;
-      alive[t] = true;
+      alive[t] = t < nt;        /* padding lanes never count */
+      zj_lmask_set (bk->alive_m, t, alive[t]);
     }
+  for (int t = 0; t < nt; t++)
+    fit[t] = 0.0;
+  const double max_err = o->max_abs_error;
+  const bool record = o->record_errors > 0;
+  const bool restore_v0 = d->predict_writes_v0;
   int n_alive = nt;
   long remaining = n_train, pos = 0;
   /* Steps started; a task's train_steps is this at its abort, or at the
@@ -122,38 +137,53 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
       for (long k0 = 0; k0 < chunk && n_alive > 0; k0 += ZJ_LBLOCK)
         {
           const long kn = chunk - k0 < ZJ_LBLOCK ? chunk - k0 : ZJ_LBLOCK;
-          ZJ_FN (lrows) (ts, nt, pos + k0, kn, L, bk->rows);
+          const double *rows;
+          if (pos + k0 + kn <= bk->n_ctrain)
+            rows = bk->ctrain + (size_t) (pos + k0) * rowsz;
+          else
+            {
+              ZJ_FN (lrows) (ts, nt, pos + k0, kn, L, bk->rows);
+              rows = bk->rows;
+            }
           for (long k = 0; k < kn; k++)
             {
-              const double *row = bk->rows + (size_t) k * rowsz;
+              const double *row = rows + (size_t) k * rowsz;
               const double *y = row + (size_t) F * L;
               started++;
               memcpy (v0, row, (size_t) F * L * sizeof (double));
               memset (s0, 0, (size_t) L * sizeof (double));
               ZJ_FN (lrun) (d->predict, nb, nt, T);
-              for (int t = 0; t < nt; t++)
-                {
-                  if (!alive[t])
-                    continue;
-                  if (acc)
-                    s1[t] = zj_sigmoid (s1[t]);
-                  const double err = fabs (y[t] - s1[t]);
-                  if (ZJ_UNLIKELY (!(err <= o->max_abs_error)))
-                    {
-                      /* An abort in the first chunk gives 0; later ones
-                         keep the best validation so far (in fit[t]). */
-                      alive[t] = false;
-                      res[t].aborted = true;
-                      res[t].train_steps = started;
-                      n_alive--;
+              /* Fast path: one branch-free pass over all lanes (padding
+                 and dead lanes masked) finds whether any task aborts. */
+              if (ZJ_UNLIKELY (acc || record
+                               || zj_lany_bad ((const zj_lv *) y,
+                                               (const zj_lv *) s1,
+                                               bk->alive_m, nb, max_err)))
+                for (int t = 0; t < nt; t++)
+                  {
+                    if (!alive[t])
                       continue;
-                    }
-                  if (ZJ_UNLIKELY (res[t].n_train_err < o->record_errors))
-                    res[t].train_err[res[t].n_train_err++] = err;
-                }
+                    if (acc)
+                      s1[t] = zj_sigmoid (s1[t]);
+                    const double err = fabs (y[t] - s1[t]);
+                    if (ZJ_UNLIKELY (!(err <= max_err)))
+                      {
+                        /* An abort in the first chunk gives 0; later ones
+                           keep the best validation so far (in fit[t]). */
+                        alive[t] = false;
+                        zj_lmask_set (bk->alive_m, t, false);
+                        res[t].aborted = true;
+                        res[t].train_steps = started;
+                        n_alive--;
+                        continue;
+                      }
+                    if (ZJ_UNLIKELY (res[t].n_train_err < o->record_errors))
+                      res[t].train_err[res[t].n_train_err++] = err;
+                  }
               if (ZJ_UNLIKELY (n_alive == 0))
                 break;
-              memcpy (v0, row, (size_t) F * L * sizeof (double));
+              if (restore_v0)
+                memcpy (v0, row, (size_t) F * L * sizeof (double));
               memcpy (s0, y, (size_t) L * sizeof (double));
               ZJ_FN (lrun) (d->learn, nb, nt, T);
             }
@@ -163,50 +193,85 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
       if (n_alive == 0)
         break;
       int nv = 0;
-      for (int t = 0; t < nt; t++)
+      for (int t = 0; t < L; t++)
         {
           loss[t] = 0.0;
           vabort[t] = !alive[t];   /* vabort doubles as "not validating" */
+          zj_lmask_set (bk->vact_m, t, alive[t]);
           vsaved[t] = false;
           nv += alive[t];
         }
-      for (int i = 0; i < n_valid && nv > 0; i++)
+      for (int i0 = 0; i0 < n_valid && nv > 0; i0 += ZJ_LBLOCK)
         {
-          for (int t = 0; t < nt; t++)
-            ZJ_FN (lload) (mem, lay, L, t, ts[t]->valid_x + (size_t) i * F);
-          ZJ_FN (lrun) (d->predict, nb, nt, T);
-          for (int t = 0; t < nt; t++)
+          const int kn = n_valid - i0 < ZJ_LBLOCK ? n_valid - i0 : ZJ_LBLOCK;
+          const double *rows;
+          if (bk->cvalid)
+            rows = bk->cvalid + (size_t) i0 * rowsz;
+          else
             {
-              if (vabort[t])
-                continue;
-              const double label = ts[t]->valid_y[i];
-              const double p1 = s1[t];
-              double e;
-              if (acc)
+              ZJ_FN (lvrows) (ts, nt, i0, kn, L, bk->rows);
+              rows = bk->rows;
+            }
+          for (int k = 0; k < kn && nv > 0; k++)
+            {
+              const double *row = rows + (size_t) k * rowsz;
+              const double *y = row + (size_t) F * L;
+              memcpy (v0, row, (size_t) F * L * sizeof (double));
+              memset (s0, 0, (size_t) L * sizeof (double));
+              ZJ_FN (lrun) (d->predict, nb, nt, T);
+              if (!acc && !record)
                 {
-                  const double p = zj_sigmoid (p1);
-                  e = ((label > 0.5) == (p > 0.5)) ? 0.0 : 1.0;
-                  loss[t] += e;
-                }
-              else
-                {
-                  const double dd = label - p1;
-                  e = fabs (dd);
-                  if (ZJ_UNLIKELY (!(e <= o->max_abs_error)))
+                  /* Fast path as in training; lanes that do not validate
+                     accumulate a loss nobody reads. */
+                  if (ZJ_LIKELY (!zj_lany_bad ((const zj_lv *) y,
+                                               (const zj_lv *) s1,
+                                               bk->vact_m, nb, max_err)))
                     {
-                      /* This validation pass scores 0 and stops here:
-                         freeze the lane's memory as it is now. */
-                      vabort[t] = true;
-                      vsaved[t] = true;
-                      nv--;
-                      zj_lane_save (mem, lay->total, L, t,
-                                    bk->save + (size_t) t * lay->total);
+                      zj_lv *lv = (zj_lv *) loss;
+                      const zj_lv *yv = (const zj_lv *) y;
+                      const zj_lv *pv = (const zj_lv *) s1;
+                      for (int q = 0; q < nb; q++)
+                        {
+                          const zj_lv dd = yv[q] - pv[q];
+                          lv[q] += dd * dd;
+                        }
                       continue;
                     }
-                  loss[t] += dd * dd;
                 }
-              if (ZJ_UNLIKELY (res[t].n_valid_err < o->record_errors))
-                res[t].valid_err[res[t].n_valid_err++] = e;
+              for (int t = 0; t < nt; t++)
+                {
+                  if (vabort[t])
+                    continue;
+                  const double label = y[t];
+                  const double p1 = s1[t];
+                  double e;
+                  if (acc)
+                    {
+                      const double p = zj_sigmoid (p1);
+                      e = ((label > 0.5) == (p > 0.5)) ? 0.0 : 1.0;
+                      loss[t] += e;
+                    }
+                  else
+                    {
+                      const double dd = label - p1;
+                      e = fabs (dd);
+                      if (ZJ_UNLIKELY (!(e <= max_err)))
+                        {
+                          /* This validation pass scores 0 and stops here:
+                             freeze the lane's memory as it is now. */
+                          vabort[t] = true;
+                          zj_lmask_set (bk->vact_m, t, false);
+                          vsaved[t] = true;
+                          nv--;
+                          zj_lane_save (mem, lay->total, L, t,
+                                        bk->save + (size_t) t * lay->total);
+                          continue;
+                        }
+                      loss[t] += dd * dd;
+                    }
+                  if (ZJ_UNLIKELY (res[t].n_valid_err < o->record_errors))
+                    res[t].valid_err[res[t].n_valid_err++] = e;
+                }
             }
         }
       for (int t = 0; t < nt; t++)

@@ -186,6 +186,109 @@ Test (lanes, equals_separate_evaluations_accuracy)
   compare (8, ZJ_ACCURACY, 2, 18, 60, 12);
 }
 
+/* The workspace keeps examples laid out in lanes per task set.  One
+   workspace, many sets: a subset, a different set, more sets than it
+   keeps, a set freed and replaced by new data (likely at the same
+   addresses), and a set too large to keep whole.  Every evaluation must
+   still equal separate ones. */
+Test (lanes, row_cache_follows_task_sets)
+{
+  const int F = 4;
+  const zj_shape sh = { F, 5, 4, 3 };
+  zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
+  zj_rng r;
+  zj_rng_seed (&r, 77);
+  zj_program p;
+  zj_program_init (&p);
+  zj_eval_opts o;
+  zj_eval_opts_default (&o);
+  o.record_errors = NREC;
+  counts c = { 0, 0, 0 };
+  zj_task *sets[6];
+  for (int k = 0; k < 6; k++)
+    sets[k] = make_tasks (F, 10, 12, 7, 2, ZJ_RMS_ERROR, 500 + (uint64_t) k);
+  for (int round = 0; round < 3; round++)
+    for (int k = 0; k < 6; k++)
+      {
+        zj_test_random_program (&r, &sh, &p);
+        zj_error err;
+        zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
+        cr_assert_not_null (pp, "%s", err.msg);
+        char what[64];
+        snprintf (what, sizeof what, "round %d set %d", round, k);
+        check_program (pp, sets[k], 10, &o, ws1, ws2, what, &c);
+        /* A subset of the same tasks: other lanes, other rows. */
+        check_program (pp, sets[k] + 3, 5, &o, ws1, ws2, what, &c);
+        zj_prepared_free (pp);
+        if (round == 1)
+          {
+            /* Replace the set by new data of the same shape. */
+            free_tasks (sets[k], 10);
+            sets[k] = make_tasks (F, 10, 12, 7, 2, ZJ_RMS_ERROR,
+                                  900 + (uint64_t) k);
+          }
+      }
+  for (int k = 0; k < 6; k++)
+    free_tasks (sets[k], 10);
+  /* 32 features, 10 tasks, 2 epochs of 300: more rows than are kept, so
+     later steps and the validation set are laid out on the fly. */
+  zj_shape big = { 32, 5, 4, 3 };
+  zj_workspace *wb1 = zj_workspace_new (&big), *wb2 = zj_workspace_new (&big);
+  zj_task *ts = make_tasks (32, 10, 300, 7, 2, ZJ_RMS_ERROR, 600);
+  for (int n = 0; n < 6; n++)
+    {
+      zj_test_random_program (&r, &big, &p);
+      zj_error err;
+      zj_prepared *pp = zj_prepare (&p, &big, true, &err);
+      cr_assert_not_null (pp, "%s", err.msg);
+      check_program (pp, ts, 10, &o, wb1, wb2, "large task set", &c);
+      zj_prepared_free (pp);
+    }
+  free_tasks (ts, 10);
+  cr_assert_gt (c.aborted, 0);
+  zj_program_free (&p);
+  zj_workspace_free (ws1);
+  zj_workspace_free (ws2);
+  zj_workspace_free (wb1);
+  zj_workspace_free (wb2);
+}
+
+/* A Predict that scales v0 in place: Learn must see the features again,
+   not the scaled copy. */
+Test (lanes, predict_writing_features_is_undone_before_learn)
+{
+  const int F = 8, nt = 6;
+  const zj_shape sh = { F, 5, 4, 3 };
+  zj_task *ts = make_tasks (F, nt, 12, 7, 2, ZJ_RMS_ERROR, 43);
+  zj_program p;
+  zj_program_init (&p);
+  zj_instr k = zj_test_ins (ZJ_SCALAR_CONST_SET_OP, 0, 0, 2);
+  k.act = 0.5;
+  zj_fn_push (&p.fn[ZJ_SETUP], k);
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 2, 0, 0));
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 0, 1, 1));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_DIFF_OP, 0, 1, 4));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_PRODUCT_OP, 4, 2, 4));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 0, 2));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
+  zj_error err;
+  zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
+  cr_assert_not_null (pp, "%s", err.msg);
+  cr_assert_eq (zj_prepared_program (pp)->fn[ZJ_PREDICT].n, 2);
+  zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
+  zj_eval_opts o;
+  zj_eval_opts_default (&o);
+  o.record_errors = NREC;
+  counts c = { 0, 0, 0 };
+  check_program (pp, ts, nt, &o, ws1, ws2, "predict scales v0", &c);
+  cr_assert_eq (c.evals, nt);
+  zj_prepared_free (pp);
+  zj_program_free (&p);
+  zj_workspace_free (ws1);
+  zj_workspace_free (ws2);
+  free_tasks (ts, nt);
+}
+
 /* Predict keeps a counter in s3, so a lane whose validation pass aborts
    must keep the counter's value at the abort into the next epoch. */
 Test (lanes, validation_abort_freezes_lane)
