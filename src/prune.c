@@ -94,6 +94,83 @@ zj_prune (const zj_program *in, zj_program *out)
                   max_addr (in, ZJ_KIND_M), out);
 }
 
+/* ---- Bit-set version: up to 64 locations (every shape up to the
+   original's 20/20/20), a word per live set.  This runs once per evaluated
+   individual, so it matters; the bool version below handles the rest. */
+
+static inline bool
+op_random (int op)
+{
+  const zj_data_kind d = zj_ops[op].data;
+  return d == ZJ_DATA_UNIF || d == ZJ_DATA_GAUSS;
+}
+
+static inline uint64_t
+bit (const locmap *m, zj_kind k, int a)
+{
+  return k == ZJ_KIND_N ? 0 : (uint64_t) 1 << loc (m, k, a);
+}
+
+static uint64_t
+transfer64 (const zj_fn *f, const locmap *m, uint64_t live, bool *mark)
+{
+  for (int i = f->n - 1; i >= 0; i--)
+    {
+      const zj_instr *in = &f->ins[i];
+      const zj_op_info *o = &zj_ops[in->op];
+      bool keep = false;
+      if (in->op != ZJ_NO_OP)
+        {
+          const uint64_t ob = bit (m, o->out, in->out);
+          keep = (live & ob) || op_random (in->op);
+          if (keep)
+            {
+              if (full_write (in->op))
+                live &= ~ob;
+              live |= bit (m, o->in1, in->in1) | bit (m, o->in2, in->in2);
+            }
+        }
+      if (mark)
+        mark[i] = keep;
+    }
+  return live;
+}
+
+static void
+prune64 (const zj_program *in, const locmap *m, zj_program *out)
+{
+  /* s0 and v0 are overwritten before every Predict and Learn. */
+  const uint64_t inputs = bit (m, ZJ_KIND_S, 0) | bit (m, ZJ_KIND_V, 0);
+  const uint64_t s1 = bit (m, ZJ_KIND_S, 1);
+  const zj_fn *P = &in->fn[ZJ_PREDICT], *L = &in->fn[ZJ_LEARN];
+  uint64_t in_p = 0, in_l = 0, out_p, out_l;
+  for (;;)
+    {
+      out_p = s1 | in_l | in_p;
+      out_l = in_p;
+      const uint64_t np = transfer64 (P, m, out_p, NULL) & ~inputs;
+      const uint64_t nl = transfer64 (L, m, out_l, NULL) & ~inputs;
+      if (np == in_p && nl == in_l)
+        break;
+      in_p = np;
+      in_l = nl;
+    }
+  zj_program_clear (out);
+  const uint64_t live_out[ZJ_NUM_COMPONENTS] = { in_p, out_p, out_l };
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    {
+      const zj_fn *f = &in->fn[c];
+      bool markbuf[256];
+      bool *mark = f->n <= 256 ? markbuf : zj_xmalloc ((size_t) f->n);
+      transfer64 (f, m, live_out[c], mark);
+      for (int i = 0; i < f->n; i++)
+        if (mark[i])
+          zj_fn_push (&out->fn[c], f->ins[i]);
+      if (mark != markbuf)
+        free (mark);
+    }
+}
+
 void
 zj_prune_sized (const zj_program *in, int ns, int nv, int nm, zj_program *out)
 {
@@ -102,6 +179,11 @@ zj_prune_sized (const zj_program *in, int ns, int nv, int nm, zj_program *out)
   m.nv = nv < 1 ? 1 : nv;
   m.nm = nm;
   m.n = m.ns + m.nv + m.nm;
+  if (m.n <= 64)
+    {
+      prune64 (in, &m, out);
+      return;
+    }
   const size_t sz = (size_t) m.n * sizeof (bool);
   /* Small shapes (the common case) live on the stack: this runs once per
      evaluated individual. */

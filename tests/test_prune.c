@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdio.h>
 #include "testutil.h"
+#include "internal.h"
 
 static const zj_shape shape553 = { 4, 5, 5, 3 };
 
@@ -388,4 +389,29 @@ Test (prune, const_set_does_not_kill_liveness)
   check_pruned (&p, &want);
   zj_program_free (&want);
   zj_program_free (&p);
+}
+
+/* Shapes of up to 64 locations prune with one machine word per live set;
+   larger ones with arrays.  Both must keep the same instructions. */
+Test (prune, word_and_array_liveness_agree)
+{
+  zj_rng g;
+  zj_rng_seed (&g, 8080);
+  zj_program p, a, b;
+  zj_program_init (&p);
+  zj_program_init (&a);
+  zj_program_init (&b);
+  int differs_from_input = 0;
+  for (int n = 0; n < 3000; n++)
+    {
+      rand_program (&p, &shape553, &g);
+      zj_prune_sized (&p, 5, 5, 3, &a);        /* 13 locations: word */
+      zj_prune_sized (&p, 40, 20, 10, &b);     /* 70 locations: arrays */
+      cr_assert (zj_program_equal (&a, &b), "program %d", n);
+      differs_from_input += !zj_program_equal (&a, &p);
+    }
+  cr_assert_gt (differs_from_input, 1000);   /* pruning did something */
+  zj_program_free (&p);
+  zj_program_free (&a);
+  zj_program_free (&b);
 }
