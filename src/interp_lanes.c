@@ -40,6 +40,23 @@ typedef struct zj_lbook {
   double *save;          /* lay.total doubles per task (validation aborts) */
 } zj_lbook;
 
+/* Copies and clears of whole lane vectors: a handful of vector moves
+   where memcpy/memset of these few hundred bytes becomes rep movs/stos,
+   which pays a start-up cost on every example. */
+ZJ_LINLINE void
+zj_lcopy (zj_lv *dst, const zj_lv *src, int n)
+{
+  for (int q = 0; q < n; q++)
+    dst[q] = src[q];
+}
+
+ZJ_LINLINE void
+zj_lzero (zj_lv *dst, int n)
+{
+  for (int q = 0; q < n; q++)
+    dst[q] = (zj_lv) { 0 };
+}
+
 /* Lane t of a mask array (all ones = set). */
 static inline void
 zj_lmask_set (zj_li *m, int t, bool on)

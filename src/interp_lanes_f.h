@@ -150,8 +150,8 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
               const double *row = rows + (size_t) k * rowsz;
               const double *y = row + (size_t) F * L;
               started++;
-              memcpy (v0, row, (size_t) F * L * sizeof (double));
-              memset (s0, 0, (size_t) L * sizeof (double));
+              zj_lcopy ((zj_lv *) v0, (const zj_lv *) row, F * nb);
+              zj_lzero ((zj_lv *) s0, nb);
               ZJ_FN (lrun) (d->predict, nb, nt, T);
               /* Fast path: one branch-free pass over all lanes (padding
                  and dead lanes masked) finds whether any task aborts. */
@@ -183,8 +183,8 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
               if (ZJ_UNLIKELY (n_alive == 0))
                 break;
               if (restore_v0)
-                memcpy (v0, row, (size_t) F * L * sizeof (double));
-              memcpy (s0, y, (size_t) L * sizeof (double));
+                zj_lcopy ((zj_lv *) v0, (const zj_lv *) row, F * nb);
+              zj_lcopy ((zj_lv *) s0, (const zj_lv *) y, nb);
               ZJ_FN (lrun) (d->learn, nb, nt, T);
             }
         }
@@ -216,8 +216,8 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
             {
               const double *row = rows + (size_t) k * rowsz;
               const double *y = row + (size_t) F * L;
-              memcpy (v0, row, (size_t) F * L * sizeof (double));
-              memset (s0, 0, (size_t) L * sizeof (double));
+              zj_lcopy ((zj_lv *) v0, (const zj_lv *) row, F * nb);
+              zj_lzero ((zj_lv *) s0, nb);
               ZJ_FN (lrun) (d->predict, nb, nt, T);
               if (!acc && !record)
                 {
