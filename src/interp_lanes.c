@@ -21,10 +21,30 @@ typedef struct zj_lins {
   double c0;
 } zj_lins;
 
+/* Operand fields of decoded instructions that read v0 or s0. */
+#define ZJ_LPATCH_MAX 32
+typedef struct zj_lpatch {
+  const double **slot[ZJ_LPATCH_MAX];
+  int n;
+} zj_lpatch;
+
 typedef struct zj_ldecoded {
   const zj_lins *setup, *predict, *learn;
   bool predict_writes_v0;     /* else v0 needs no restoring before Learn */
+  /* When Predict and Learn never write v0 or s0 (search programs never
+     do), their reads of v0 and s0 are pointed at the example's row (and
+     at zeros for s0 in Predict) instead of copying every example into
+     memory: a few pointer stores per step instead of F + 1 lane copies. */
+  bool patch;
+  zj_lpatch pv0, ps0, lv0, ls0;
 } zj_ldecoded;
+
+ZJ_LINLINE void
+zj_lpatch_apply (const zj_lpatch *pt, const double *to)
+{
+  for (int i = 0; i < pt->n; i++)
+    *pt->slot[i] = to;
+}
 
 /* Per-lane bookkeeping of one evaluation, carved from the batch buffer
    (L entries each, padding lanes included, so lane loops need no bound
@@ -37,6 +57,7 @@ typedef struct zj_lbook {
   double *loss;
   bool *alive, *vabort, *vsaved;
   zj_li *alive_m, *vact_m;   /* the same as lane masks: alive, validating */
+  const double *zeros;       /* L zeros: s0 as Predict sees it */
   double *save;          /* lay.total doubles per task (validation aborts) */
 } zj_lbook;
 
@@ -289,6 +310,38 @@ ldecode_fn (const zj_fn *f, double *mem, const zj_layout *l, int L,
   return d + 1;
 }
 
+/* The v0 and s0 operands of f's decoded code d (see zj_ldecoded.patch);
+   false if f writes v0 or s0 or has too many such operands. */
+static bool
+lpatch_collect (const zj_fn *f, zj_lins *d, zj_lpatch *v0, zj_lpatch *s0)
+{
+  v0->n = s0->n = 0;
+  for (int i = 0; i < f->n; i++)
+    {
+      const zj_instr *in = &f->ins[i];
+      if (in->op == ZJ_NO_OP)
+        continue;
+      const zj_op_info *o = &zj_ops[in->op];
+      if ((o->out == ZJ_KIND_V || o->out == ZJ_KIND_S) && in->out == 0)
+        return false;
+      const zj_kind kind[2] = { o->in1, o->in2 };
+      const int addr[2] = { in->in1, in->in2 };
+      const double **field[2] = { &d->a, &d->b };
+      for (int j = 0; j < 2; j++)
+        {
+          zj_lpatch *pt = kind[j] == ZJ_KIND_V && addr[j] == 0 ? v0
+                          : kind[j] == ZJ_KIND_S && addr[j] == 0 ? s0 : NULL;
+          if (!pt)
+            continue;
+          if (pt->n == ZJ_LPATCH_MAX)
+            return false;
+          pt->slot[pt->n++] = field[j];
+        }
+      d++;
+    }
+  return true;
+}
+
 /* Same tasks counts and eval type, and no random ops: what lanes need. */
 static bool
 lanes_apply (const zj_program *p, const zj_task *const *ts, int nt)
@@ -461,7 +514,7 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
   const size_t nL = (size_t) L;
   const size_t n_book = n_rows + lsize (nL, sizeof (double))
                         + 3 * lsize (nL, sizeof (bool))
-                        + 2 * lsize (nL, sizeof (long long));
+                        + 3 * lsize (nL, sizeof (long long));
   const size_t need = n_mem + n_T + n_save + n_code + n_book;
   if (need > ws->bmem_cap)
     {
@@ -490,6 +543,9 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
   bk.alive_m = (zj_li *) cur;
   cur += lsize (nL, sizeof (long long));
   bk.vact_m = (zj_li *) cur;
+  cur += lsize (nL, sizeof (long long));
+  memset (cur, 0, nL * sizeof (double));
+  bk.zeros = cur;
   lane_rows_lookup (ws, ts, nt, L, o, &bk);
   memset (mem, 0, n_mem * sizeof (double));
   zj_ldecoded d;
@@ -500,6 +556,10 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
   c = ldecode_fn (&p->fn[ZJ_PREDICT], mem, lay, L, c);
   d.learn = c;
   ldecode_fn (&p->fn[ZJ_LEARN], mem, lay, L, c);
+  d.patch = lpatch_collect (&p->fn[ZJ_PREDICT], (zj_lins *) d.predict,
+                            &d.pv0, &d.ps0)
+            && lpatch_collect (&p->fn[ZJ_LEARN], (zj_lins *) d.learn,
+                               &d.lv0, &d.ls0);
   d.predict_writes_v0 = false;
   for (int i = 0; i < p->fn[ZJ_PREDICT].n; i++)
     {

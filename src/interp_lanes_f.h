@@ -126,6 +126,9 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
   const double max_err = o->max_abs_error;
   const bool record = o->record_errors > 0;
   const bool restore_v0 = d->predict_writes_v0;
+  const bool patch = d->patch;
+  if (patch)
+    zj_lpatch_apply (&d->ps0, bk->zeros);
   int n_alive = nt;
   long remaining = n_train, pos = 0;
   /* Steps started; a task's train_steps is this at its abort, or at the
@@ -150,8 +153,13 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
               const double *row = rows + (size_t) k * rowsz;
               const double *y = row + (size_t) F * L;
               started++;
-              zj_lcopy ((zj_lv *) v0, (const zj_lv *) row, F * nb);
-              zj_lzero ((zj_lv *) s0, nb);
+              if (patch)
+                zj_lpatch_apply (&d->pv0, row);
+              else
+                {
+                  zj_lcopy ((zj_lv *) v0, (const zj_lv *) row, F * nb);
+                  zj_lzero ((zj_lv *) s0, nb);
+                }
               ZJ_FN (lrun) (d->predict, nb, nt, T);
               /* Fast path: one branch-free pass over all lanes (padding
                  and dead lanes masked) finds whether any task aborts. */
@@ -182,9 +190,17 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                   }
               if (ZJ_UNLIKELY (n_alive == 0))
                 break;
-              if (restore_v0)
-                zj_lcopy ((zj_lv *) v0, (const zj_lv *) row, F * nb);
-              zj_lcopy ((zj_lv *) s0, (const zj_lv *) y, nb);
+              if (patch)
+                {
+                  zj_lpatch_apply (&d->lv0, row);
+                  zj_lpatch_apply (&d->ls0, y);
+                }
+              else
+                {
+                  if (restore_v0)
+                    zj_lcopy ((zj_lv *) v0, (const zj_lv *) row, F * nb);
+                  zj_lcopy ((zj_lv *) s0, (const zj_lv *) y, nb);
+                }
               ZJ_FN (lrun) (d->learn, nb, nt, T);
             }
         }
@@ -216,8 +232,13 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
             {
               const double *row = rows + (size_t) k * rowsz;
               const double *y = row + (size_t) F * L;
-              zj_lcopy ((zj_lv *) v0, (const zj_lv *) row, F * nb);
-              zj_lzero ((zj_lv *) s0, nb);
+              if (patch)
+                zj_lpatch_apply (&d->pv0, row);
+              else
+                {
+                  zj_lcopy ((zj_lv *) v0, (const zj_lv *) row, F * nb);
+                  zj_lzero ((zj_lv *) s0, nb);
+                }
               ZJ_FN (lrun) (d->predict, nb, nt, T);
               if (!acc && !record)
                 {
