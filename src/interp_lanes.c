@@ -61,6 +61,17 @@ typedef struct zj_lbook {
   double *save;          /* lay.total doubles per task (validation aborts) */
 } zj_lbook;
 
+/* A block of training steps run inside the dispatch loop (fused path). */
+typedef struct zj_ltrain {
+  const zj_ldecoded *d;
+  const double *rows;    /* the block's rows */
+  size_t rowsz;
+  long k, kn;            /* steps k .. kn-1 of the block */
+  const double *s1;
+  const zj_li *alive_m;
+  double max_err;
+} zj_ltrain;
+
 /* Copies and clears of whole lane vectors: a handful of vector moves
    where memcpy/memset of these few hundred bytes becomes rep movs/stos,
    which pays a start-up cost on every example. */

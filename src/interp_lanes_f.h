@@ -17,8 +17,14 @@
 #define ZJ_CAT(a, b) ZJ_CAT2 (a, b)
 #define ZJ_FN(name) ZJ_CAT (ZJ_CAT (name##_f, ZJ_F), ZJ_CAT (_n, ZJ_NB))
 
-static void
-ZJ_FN (lrun) (const zj_lins *ip, int nb_, int nr, zj_lv *T)
+/* Runs decoded code from ip to its end.  With tc, instead runs training
+   steps tc->k, tc->k + 1, ... of a block on the fast path (see
+   zj_ltrain) without returning between Predict, the abort check and
+   Learn, and returns the first step whose check failed (its Predict has
+   run, its Learn has not), or tc->kn. */
+static long
+ZJ_FN (lrun) (const zj_lins *ip, int nb_, int nr, zj_lv *T,
+              const zj_ltrain *tc)
 {
   const int nb = ZJ_NB > 0 ? ZJ_NB : nb_;
   static const void *const labels[ZJ_NUM_OPS + 1] = {
@@ -29,9 +35,17 @@ ZJ_FN (lrun) (const zj_lins *ip, int nb_, int nr, zj_lv *T)
   };
   const int nl = nb * ZJ_LW;
   const zj_lins *I;
+  const void *ret = NULL;
+  long k = 0;
+  const double *row = NULL, *y = NULL;
   (void) nl;
   (void) nr;
 #define ZJ_NEXT() do { I = ip++; goto *labels[I->op]; } while (0)
+  if (tc)
+    {
+      k = tc->k;
+      goto L_STEP;
+    }
   ZJ_NEXT ();
 #define ZJ_OP(id, name, ...) \
   L_##name: \
@@ -44,9 +58,32 @@ ZJ_FN (lrun) (const zj_lins *ip, int nb_, int nr, zj_lv *T)
     ZJ_NEXT ();
 #include <zerojit/ops.def>
 #undef ZJ_OP
-#undef ZJ_NEXT
 L_END:
-  return;
+  if (!tc)
+    return 0;
+  goto *ret;
+L_STEP:
+  if (k == tc->kn)
+    return k;
+  row = tc->rows + (size_t) k * tc->rowsz;
+  y = row + (size_t) F * nl;
+  zj_lpatch_apply (&tc->d->pv0, row);
+  ip = tc->d->predict;
+  ret = &&L_PREDICTED;
+  ZJ_NEXT ();
+L_PREDICTED:
+  if (zj_lany_bad ((const zj_lv *) y, (const zj_lv *) tc->s1, tc->alive_m,
+                   nb, tc->max_err))
+    return k;
+  zj_lpatch_apply (&tc->d->lv0, row);
+  zj_lpatch_apply (&tc->d->ls0, y);
+  ip = tc->d->learn;
+  ret = &&L_LEARNED;
+  ZJ_NEXT ();
+L_LEARNED:
+  k++;
+  goto L_STEP;
+#undef ZJ_NEXT
 }
 
 /* Training examples of positions pos .. pos+n-1 in lane layout, one row
@@ -109,7 +146,7 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
   double *s1 = s0 + L;
   double *v0 = mem + lay->v_off * (size_t) L;
   const size_t rowsz = (size_t) (F + 1) * L;
-  ZJ_FN (lrun) (d->setup, nb, nt, T);
+  ZJ_FN (lrun) (d->setup, nb, nt, T, NULL);
   const long per_epoch = t0->n_train;
   long n_train = per_epoch * t0->epochs;
   if (o->n_all_train >= 0 && o->n_all_train < n_train)
@@ -127,6 +164,8 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
   const bool record = o->record_errors > 0;
   const bool restore_v0 = d->predict_writes_v0;
   const bool patch = d->patch;
+  /* Training steps run fused in lrun: nothing per task between steps. */
+  const bool fused = patch && !acc && !record;
   if (patch)
     zj_lpatch_apply (&d->ps0, bk->zeros);
   int n_alive = nt;
@@ -150,17 +189,34 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
             }
           for (long k = 0; k < kn; k++)
             {
+              if (fused)
+                {
+                  /* Steps k.. run inside lrun until one needs the
+                     per-task path below (its Predict has run). */
+                  const zj_ltrain tc = { d, rows, rowsz, k, kn, s1,
+                                         bk->alive_m, max_err };
+                  const long j = ZJ_FN (lrun) (NULL, nb, nt, T, &tc);
+                  started += j - k;
+                  if (j == kn)
+                    break;
+                  k = j;
+                }
               const double *row = rows + (size_t) k * rowsz;
               const double *y = row + (size_t) F * L;
               started++;
-              if (patch)
-                zj_lpatch_apply (&d->pv0, row);
+              if (fused)
+                ;
+              else if (patch)
+                {
+                  zj_lpatch_apply (&d->pv0, row);
+                  ZJ_FN (lrun) (d->predict, nb, nt, T, NULL);
+                }
               else
                 {
                   zj_lcopy ((zj_lv *) v0, (const zj_lv *) row, F * nb);
                   zj_lzero ((zj_lv *) s0, nb);
+                  ZJ_FN (lrun) (d->predict, nb, nt, T, NULL);
                 }
-              ZJ_FN (lrun) (d->predict, nb, nt, T);
               /* Fast path: one branch-free pass over all lanes (padding
                  and dead lanes masked) finds whether any task aborts. */
               if (ZJ_UNLIKELY (acc || record
@@ -201,7 +257,7 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                     zj_lcopy ((zj_lv *) v0, (const zj_lv *) row, F * nb);
                   zj_lcopy ((zj_lv *) s0, (const zj_lv *) y, nb);
                 }
-              ZJ_FN (lrun) (d->learn, nb, nt, T);
+              ZJ_FN (lrun) (d->learn, nb, nt, T, NULL);
             }
         }
       pos += chunk;
@@ -239,7 +295,7 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                   zj_lcopy ((zj_lv *) v0, (const zj_lv *) row, F * nb);
                   zj_lzero ((zj_lv *) s0, nb);
                 }
-              ZJ_FN (lrun) (d->predict, nb, nt, T);
+              ZJ_FN (lrun) (d->predict, nb, nt, T, NULL);
               if (!acc && !record)
                 {
                   /* Fast path as in training; lanes that do not validate

@@ -130,7 +130,9 @@ compare_n (int F, zj_eval_type et, int epochs, int nt, int ntr, int n_programs,
       cr_assert_not_null (pp, "%s", err.msg);
       zj_eval_opts o;
       zj_eval_opts_default (&o);
-      o.record_errors = n % 4 == 3 ? 8 : NREC;   /* sometimes a cap */
+      /* Sometimes a cap, sometimes no recording (the search's real runs,
+         which take the fused training path). */
+      o.record_errors = n % 4 == 3 ? 8 : n % 5 == 2 ? 0 : NREC;
       if (n % 3 == 1)
         o.n_all_train = 5 + n % (ntr + 5);   /* FEC-like mini-run, maybe 2 epochs */
       if (n % 3 == 2)
@@ -216,6 +218,7 @@ Test (lanes, row_cache_follows_task_sets)
         cr_assert_not_null (pp, "%s", err.msg);
         char what[64];
         snprintf (what, sizeof what, "round %d set %d", round, k);
+        o.record_errors = (round + k) % 2 ? 0 : NREC;
         check_program (pp, sets[k], 10, &o, ws1, ws2, what, &c);
         /* A subset of the same tasks: other lanes, other rows. */
         check_program (pp, sets[k] + 3, 5, &o, ws1, ws2, what, &c);
@@ -251,6 +254,42 @@ Test (lanes, row_cache_follows_task_sets)
   zj_workspace_free (ws2);
   zj_workspace_free (wb1);
   zj_workspace_free (wb2);
+}
+
+/* The search's real runs record no errors, so training steps run fused
+   inside the dispatch loop; a lane that aborts mid-block (task 3's huge
+   labels) drops back to the per-task path for that step. */
+Test (lanes, fused_training_steps_equal_separate_evaluations)
+{
+  const int F = 4, nt = 10;
+  const zj_shape sh = { F, 5, 4, 3 };
+  zj_task *ts = make_tasks (F, nt, 40, 7, 2, ZJ_RMS_ERROR, 44);
+  zj_program p;
+  zj_program_init (&p);
+  zj_instr k = zj_test_ins (ZJ_SCALAR_CONST_SET_OP, 0, 0, 2);
+  k.act = 0.05;
+  zj_fn_push (&p.fn[ZJ_SETUP], k);
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 1, 0, 1));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_DIFF_OP, 0, 1, 3));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_PRODUCT_OP, 2, 3, 3));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 3, 0, 2));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
+  zj_error err;
+  zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
+  cr_assert_not_null (pp, "%s", err.msg);
+  zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
+  zj_eval_opts o;
+  zj_eval_opts_default (&o);
+  counts c = { 0, 0, 0 };
+  check_program (pp, ts, nt, &o, ws1, ws2, "SGD, no recording", &c);
+  o.n_all_train = 50;        /* stops inside the second epoch's block */
+  check_program (pp, ts, nt, &o, ws1, ws2, "SGD, 50 steps", &c);
+  cr_assert_geq (c.aborted, 2);   /* tasks 3 and 7 */
+  zj_prepared_free (pp);
+  zj_program_free (&p);
+  zj_workspace_free (ws1);
+  zj_workspace_free (ws2);
+  free_tasks (ts, nt);
 }
 
 /* A Predict that scales v0 in place: Learn must see the features again,
