@@ -233,5 +233,5 @@ zj_fec_hash (const double *train_err, int n_train, const double *valid_err,
   h = fold (h, (uint64_t) n_valid);
   h = fold (h, (uint64_t) task_index);
   h = fold (h, (uint64_t) n_real_train);
-  return zj_hash_mix (h, 0);   /* final avalanche for the table index */
+  return zj_fmix64 (h);        /* final avalanche for the table index */
 }

@@ -46,6 +46,20 @@ struct zj_prepared {
   zj_program prog;           /* executed program (pruned or not) */
 };
 
+/* Final avalanche for keys built with a multiply-xorshift fold (FEC
+   fingerprints, duplicate cache): murmur3's fmix64, a fraction of the cost
+   of the reference's HashMix, which only task-seed derivation needs. */
+static inline uint64_t
+zj_fmix64 (uint64_t h)
+{
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
 /* Examples of one task set already laid out in lanes (interp_lanes.c). */
 typedef struct zj_lane_rows {
   uint64_t key;              /* identity of the task set; 0 = empty */
