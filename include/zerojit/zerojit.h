@@ -163,7 +163,11 @@ void zj_task_free (zj_task *t);
 /* A program prepared for evaluation on one shape: pruned of dead
    instructions and checked.  Immutable; shareable between threads. */
 typedef struct zj_prepared zj_prepared;
-/* Scratch memory for evaluations of one shape; one per thread. */
+/* Scratch memory for evaluations of one shape; one per thread.  It also
+   keeps the examples of the last few task sets it evaluated laid out for
+   batched evaluation, recognised by the tasks' addresses, sizes, seeds and
+   a few sampled values: after changing a task's data in place, use a new
+   workspace. */
 typedef struct zj_workspace zj_workspace;
 
 zj_prepared *zj_prepare (const zj_program *p, const zj_shape *shape,
