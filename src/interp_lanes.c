@@ -58,6 +58,8 @@ typedef struct zj_lbook {
   bool *alive, *vabort, *vsaved;
   zj_li *alive_m, *vact_m;   /* the same as lane masks: alive, validating */
   const double *zeros;       /* L zeros: s0 as Predict sees it */
+  double *rec_train, *rec_valid;  /* ZJ_LREC_MAX errors x L, lane-major */
+  int *vcount;               /* validation errors to hand over, per lane */
   double *save;          /* lay.total doubles per task (validation aborts) */
 } zj_lbook;
 
@@ -88,6 +90,19 @@ zj_lzero (zj_lv *dst, int n)
   for (int q = 0; q < n; q++)
     dst[q] = (zj_lv) { 0 };
 }
+
+/* |y - p| per lane into dst (recorded errors, lane-major). */
+ZJ_LINLINE void
+zj_lstore_err (zj_lv *dst, const zj_lv *y, const zj_lv *p, int nb)
+{
+  const zj_li abs_mask = (zj_li) zj_lsplat (-0.0);
+  for (int q = 0; q < nb; q++)
+    dst[q] = (zj_lv) ((zj_li) (y[q] - p[q]) & ~abs_mask);
+}
+
+/* Errors recorded lane-major at most (the FEC mini-run records 10 + 10;
+   longer records take the per-task path). */
+#define ZJ_LREC_MAX 128
 
 /* Lane t of a mask array (all ones = set). */
 static inline void
@@ -525,7 +540,9 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
   const size_t nL = (size_t) L;
   const size_t n_book = n_rows + lsize (nL, sizeof (double))
                         + 3 * lsize (nL, sizeof (bool))
-                        + 3 * lsize (nL, sizeof (long long));
+                        + 3 * lsize (nL, sizeof (long long))
+                        + 2 * lsize (ZJ_LREC_MAX * nL, sizeof (double))
+                        + lsize (nL, sizeof (int));
   const size_t need = n_mem + n_T + n_save + n_code + n_book;
   if (need > ws->bmem_cap)
     {
@@ -557,6 +574,12 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
   cur += lsize (nL, sizeof (long long));
   memset (cur, 0, nL * sizeof (double));
   bk.zeros = cur;
+  cur += lsize (nL, sizeof (long long));
+  bk.rec_train = cur;
+  cur += lsize (ZJ_LREC_MAX * nL, sizeof (double));
+  bk.rec_valid = cur;
+  cur += lsize (ZJ_LREC_MAX * nL, sizeof (double));
+  bk.vcount = (int *) cur;
   lane_rows_lookup (ws, ts, nt, L, o, &bk);
   memset (mem, 0, n_mem * sizeof (double));
   zj_ldecoded d;

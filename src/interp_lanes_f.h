@@ -166,6 +166,16 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
   const bool patch = d->patch;
   /* Training steps run fused in lrun: nothing per task between steps. */
   const bool fused = patch && !acc && !record;
+  /* FEC mini-runs (one training chunk, RMS, a short record): errors go
+     lane-major into bk's buffers, one vector store per step, and are
+     handed to each task at the end instead of appended task by task.  A
+     task's count is then the steps (examples) before its abort, capped. */
+  const int cap = o->record_errors;
+  const bool vrec = record && !acc && n_train <= per_epoch
+                    && cap <= ZJ_LREC_MAX;
+  int *vcount = bk->vcount;
+  for (int t = 0; t < L; t++)
+    vcount[t] = 0;
   if (patch)
     zj_lpatch_apply (&d->ps0, bk->zeros);
   int n_alive = nt;
@@ -219,7 +229,7 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                 }
               /* Fast path: one branch-free pass over all lanes (padding
                  and dead lanes masked) finds whether any task aborts. */
-              if (ZJ_UNLIKELY (acc || record
+              if (ZJ_UNLIKELY (acc || (record && !vrec)
                                || zj_lany_bad ((const zj_lv *) y,
                                                (const zj_lv *) s1,
                                                bk->alive_m, nb, max_err)))
@@ -241,9 +251,14 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                         n_alive--;
                         continue;
                       }
-                    if (ZJ_UNLIKELY (res[t].n_train_err < o->record_errors))
+                    if (ZJ_UNLIKELY (!vrec
+                                     && res[t].n_train_err < o->record_errors))
                       res[t].train_err[res[t].n_train_err++] = err;
                   }
+              if (vrec && started <= cap)
+                zj_lstore_err ((zj_lv *) (bk->rec_train
+                                          + (size_t) (started - 1) * L),
+                               (const zj_lv *) y, (const zj_lv *) s1, nb);
               if (ZJ_UNLIKELY (n_alive == 0))
                 break;
               if (patch)
@@ -271,6 +286,7 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
           vabort[t] = !alive[t];   /* vabort doubles as "not validating" */
           zj_lmask_set (bk->vact_m, t, alive[t]);
           vsaved[t] = false;
+          vcount[t] = alive[t] ? n_valid : 0;
           nv += alive[t];
         }
       for (int i0 = 0; i0 < n_valid && nv > 0; i0 += ZJ_LBLOCK)
@@ -296,7 +312,8 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                   zj_lzero ((zj_lv *) s0, nb);
                 }
               ZJ_FN (lrun) (d->predict, nb, nt, T, NULL);
-              if (!acc && !record)
+              const int vi = i0 + k;
+              if (!acc && (!record || vrec))
                 {
                   /* Fast path as in training; lanes that do not validate
                      accumulate a loss nobody reads. */
@@ -312,6 +329,10 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                           const zj_lv dd = yv[q] - pv[q];
                           lv[q] += dd * dd;
                         }
+                      if (vrec && vi < cap)
+                        zj_lstore_err ((zj_lv *) (bk->rec_valid
+                                                  + (size_t) vi * L),
+                                       yv, pv, nb);
                       continue;
                     }
                 }
@@ -339,6 +360,7 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                           vabort[t] = true;
                           zj_lmask_set (bk->vact_m, t, false);
                           vsaved[t] = true;
+                          vcount[t] = vi;
                           nv--;
                           zj_lane_save (mem, lay->total, L, t,
                                         bk->save + (size_t) t * lay->total);
@@ -346,9 +368,13 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                         }
                       loss[t] += dd * dd;
                     }
-                  if (ZJ_UNLIKELY (res[t].n_valid_err < o->record_errors))
+                  if (ZJ_UNLIKELY (!vrec
+                                   && res[t].n_valid_err < o->record_errors))
                     res[t].valid_err[res[t].n_valid_err++] = e;
                 }
+              if (vrec && vi < cap)
+                zj_lstore_err ((zj_lv *) (bk->rec_valid + (size_t) vi * L),
+                               (const zj_lv *) y, (const zj_lv *) s1, nb);
             }
         }
       for (int t = 0; t < nt; t++)
@@ -367,6 +393,20 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
   for (int t = 0; t < nt; t++)
     if (!res[t].aborted)
       res[t].train_steps = started;
+  if (vrec)
+    for (int t = 0; t < nt; t++)
+      {
+        /* Training errors of the steps before the abort (or all). */
+        const long before = res[t].aborted ? res[t].train_steps - 1 : started;
+        const int n = before < cap ? (int) before : cap;
+        for (int i = 0; i < n; i++)
+          res[t].train_err[i] = bk->rec_train[(size_t) i * L + t];
+        res[t].n_train_err = n;
+        const int nv = vcount[t] < cap ? vcount[t] : cap;
+        for (int i = 0; i < nv; i++)
+          res[t].valid_err[i] = bk->rec_valid[(size_t) i * L + t];
+        res[t].n_valid_err = nv;
+      }
 }
 
 #undef ZJ_FN
