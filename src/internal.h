@@ -82,6 +82,8 @@ struct zj_workspace {
   size_t bmem_cap;
   zj_lane_rows lrows[ZJ_LANE_ROWS_SETS];
   unsigned long lrows_clock;
+  uint64_t lrows_seen[8];    /* keys seen once: laid out on the second */
+  int lrows_seen_next;
 };
 
 /* Evaluate one program on nt tasks at once (same F, counts and eval type;

@@ -478,7 +478,8 @@ lane_rows_build (zj_lane_rows *r, const zj_task *const *ts, int nt, int L)
   r->valid = valid ? r->train + (size_t) n_train * rowsz : NULL;
 }
 
-/* Points bk at cached rows for this task set, building them if needed. */
+/* Points bk at cached rows for this task set, building them if needed,
+   or at none (rows are then built per block). */
 static void
 lane_rows_lookup (zj_workspace *ws, const zj_task *const *ts, int nt, int L,
                   const zj_eval_opts *o, zj_lbook *bk)
@@ -499,6 +500,22 @@ lane_rows_lookup (zj_workspace *ws, const zj_task *const *ts, int nt, int L,
     }
   if (!r)
     {
+      /* A set seen for the first time (in a search: the few tasks that
+         missed the FEC) is laid out block by block; only a set that comes
+         back gets rows, so one-off sets neither pay for a full layout nor
+         evict the sets every evaluation uses. */
+      bool seen = false;
+      for (int i = 0; i < 8; i++)
+        seen |= ws->lrows_seen[i] == key;
+      if (!seen)
+        {
+          ws->lrows_seen[ws->lrows_seen_next] = key;
+          ws->lrows_seen_next = (ws->lrows_seen_next + 1) % 8;
+          bk->ctrain = NULL;
+          bk->n_ctrain = 0;
+          bk->cvalid = NULL;
+          return;
+        }
       r = oldest;
       lane_rows_build (r, ts, nt, L);
       r->key = key;
