@@ -80,4 +80,11 @@ Test (fec, hash_depends_on_errors_task_and_count_but_not_zero_sign)
   cr_assert_neq (h, zj_fec_hash (tr, 2, va, 2, 0, 100));
   double tr2[3] = { 0.5, 0.0, 2.0000000000000004 };
   cr_assert_neq (h, zj_fec_hash (tr2, 3, va, 2, 0, 100));
+  /* Order within a list, and which list an error is in, both count. */
+  double tr_swap[3] = { 0.0, 0.5, 2.0 };
+  cr_assert_neq (h, zj_fec_hash (tr_swap, 3, va, 2, 0, 100));
+  double all[5] = { 0.5, 0.0, 2.0, 1.0, 3.0 };
+  cr_assert_neq (h, zj_fec_hash (all, 4, all + 4, 1, 0, 100));
+  cr_assert_neq (h, zj_fec_hash (all, 2, all + 2, 3, 0, 100));
+  cr_assert_neq (zj_fec_hash (va, 2, tr, 3, 0, 100), h);
 }
