@@ -63,15 +63,20 @@ typedef struct zj_lbook {
   double *save;          /* lay.total doubles per task (validation aborts) */
 } zj_lbook;
 
-/* A block of training steps run inside the dispatch loop (fused path). */
+/* A block of training steps, or of validation examples, run inside the
+   dispatch loop (fused path). */
 typedef struct zj_ltrain {
   const zj_ldecoded *d;
   const double *rows;    /* the block's rows */
   size_t rowsz;
   long k, kn;            /* steps k .. kn-1 of the block */
   const double *s1;
-  const zj_li *alive_m;
+  const zj_li *alive_m;  /* lanes checked: alive (training), validating */
   double max_err;
+  bool valid;            /* validation: Predict only, loss and record */
+  zj_lv *loss;
+  double *rec;           /* lane-major errors of the block, or NULL */
+  long n_rec;            /* examples of the block to record */
 } zj_ltrain;
 
 /* Copies and clears of whole lane vectors: a handful of vector moves

@@ -44,6 +44,8 @@ ZJ_FN (lrun) (const zj_lins *ip, int nb_, int nr, zj_lv *T,
   if (tc)
     {
       k = tc->k;
+      if (tc->valid)
+        goto L_VSTEP;
       goto L_STEP;
     }
   ZJ_NEXT ();
@@ -83,6 +85,30 @@ L_PREDICTED:
 L_LEARNED:
   k++;
   goto L_STEP;
+L_VSTEP:
+  if (k == tc->kn)
+    return k;
+  row = tc->rows + (size_t) k * tc->rowsz;
+  y = row + (size_t) F * nl;
+  zj_lpatch_apply (&tc->d->pv0, row);
+  ip = tc->d->predict;
+  ret = &&L_VPREDICTED;
+  ZJ_NEXT ();
+L_VPREDICTED:
+  {
+    const zj_lv *yv = (const zj_lv *) y, *pv = (const zj_lv *) tc->s1;
+    if (zj_lany_bad (yv, pv, tc->alive_m, nb, tc->max_err))
+      return k;
+    for (int q = 0; q < nb; q++)
+      {
+        const zj_lv dd = yv[q] - pv[q];
+        tc->loss[q] += dd * dd;
+      }
+    if (k < tc->n_rec)
+      zj_lstore_err ((zj_lv *) (tc->rec + (size_t) k * nl), yv, pv, nb);
+  }
+  k++;
+  goto L_VSTEP;
 #undef ZJ_NEXT
 }
 
@@ -174,6 +200,8 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
   const bool vrec = record && !acc && n_train <= per_epoch
                     && cap <= ZJ_LREC_MAX;
   int *vcount = bk->vcount;
+  /* Validation examples run fused in lrun, like training steps. */
+  const bool vfused = patch && !acc && (!record || vrec);
   for (int t = 0; t < L; t++)
     vcount[t] = 0;
   if (patch)
@@ -204,7 +232,8 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                   /* Steps k.. run inside lrun until one needs the
                      per-task path below (its Predict has run). */
                   const zj_ltrain tc = { d, rows, rowsz, k, kn, s1,
-                                         bk->alive_m, max_err };
+                                         bk->alive_m, max_err, false,
+                                         NULL, NULL, 0 };
                   const long j = ZJ_FN (lrun) (NULL, nb, nt, T, &tc);
                   started += j - k;
                   if (j == kn)
@@ -302,16 +331,36 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
             }
           for (int k = 0; k < kn && nv > 0; k++)
             {
+              if (vfused)
+                {
+                  /* Examples k.. run inside lrun until one needs the
+                     per-task path below (its Predict has run). */
+                  const long n_rec = vrec ? (cap - i0 < kn ? cap - i0 : kn) : 0;
+                  const zj_ltrain tc = { d, rows, rowsz, k, kn, s1,
+                                         bk->vact_m, max_err, true,
+                                         (zj_lv *) loss,
+                                         bk->rec_valid + (size_t) i0 * L,
+                                         n_rec };
+                  const long j = ZJ_FN (lrun) (NULL, nb, nt, T, &tc);
+                  if (j == kn)
+                    break;
+                  k = (int) j;
+                }
               const double *row = rows + (size_t) k * rowsz;
               const double *y = row + (size_t) F * L;
-              if (patch)
-                zj_lpatch_apply (&d->pv0, row);
+              if (vfused)
+                ;
+              else if (patch)
+                {
+                  zj_lpatch_apply (&d->pv0, row);
+                  ZJ_FN (lrun) (d->predict, nb, nt, T, NULL);
+                }
               else
                 {
                   zj_lcopy ((zj_lv *) v0, (const zj_lv *) row, F * nb);
                   zj_lzero ((zj_lv *) s0, nb);
+                  ZJ_FN (lrun) (d->predict, nb, nt, T, NULL);
                 }
-              ZJ_FN (lrun) (d->predict, nb, nt, T, NULL);
               const int vi = i0 + k;
               if (!acc && (!record || vrec))
                 {
