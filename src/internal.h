@@ -102,6 +102,9 @@ int zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts,
    Setup -> {Predict -> Learn}* loop (fixed point).  Random set ops are
    always kept: they consume the shared generator, and removing one would
    change later draws. */
+/* Room for at least n instructions in f (its count is unchanged). */
+void zj_fn_reserve (zj_fn *f, int n);
+
 void zj_prune (const zj_program *in, zj_program *out);
 /* Same, for a program known to fit ns/nv/nm addresses (no scan). */
 void zj_prune_sized (const zj_program *in, int ns, int nv, int nm,

@@ -23,8 +23,8 @@ zj_program_clear (zj_program *p)
     p->fn[c].n = 0;
 }
 
-static void
-fn_reserve (zj_fn *f, int n)
+void
+zj_fn_reserve (zj_fn *f, int n)
 {
   if (n <= f->cap)
     return;
@@ -42,7 +42,7 @@ zj_program_copy (zj_program *dst, const zj_program *src)
     return;
   for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
     {
-      fn_reserve (&dst->fn[c], src->fn[c].n);
+      zj_fn_reserve (&dst->fn[c], src->fn[c].n);
       if (src->fn[c].n)
         memcpy (dst->fn[c].ins, src->fn[c].ins,
                 (size_t) src->fn[c].n * sizeof (zj_instr));
@@ -85,14 +85,14 @@ zj_program_size (const zj_program *p)
 void
 zj_fn_push (zj_fn *f, zj_instr in)
 {
-  fn_reserve (f, f->n + 1);
+  zj_fn_reserve (f, f->n + 1);
   f->ins[f->n++] = in;
 }
 
 void
 zj_fn_insert (zj_fn *f, int pos, zj_instr in)
 {
-  fn_reserve (f, f->n + 1);
+  zj_fn_reserve (f, f->n + 1);
   memmove (&f->ins[pos + 1], &f->ins[pos], (size_t) (f->n - pos) * sizeof in);
   f->ins[pos] = in;
   f->n++;
@@ -109,7 +109,7 @@ zj_fn_remove (zj_fn *f, int pos)
 void
 zj_fn_resize (zj_fn *f, int n)
 {
-  fn_reserve (f, n);
+  zj_fn_reserve (f, n);
   if (n > f->n)
     memset (&f->ins[f->n], 0, (size_t) (n - f->n) * sizeof (zj_instr));
   f->n = n;

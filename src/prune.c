@@ -111,24 +111,45 @@ bit (const locmap *m, zj_kind k, int a)
   return k == ZJ_KIND_N ? 0 : (uint64_t) 1 << loc (m, k, a);
 }
 
-static uint64_t
-transfer64 (const zj_fn *f, const locmap *m, uint64_t live, bool *mark)
+/* What the transfer function needs of one instruction, decoded once per
+   prune instead of once per pass: its output and input bits, whether it
+   must stay (random op) and whether it overwrites its output whole.  A
+   no-op has no bits and is never kept. */
+typedef struct pinfo {
+  uint64_t out, in;
+  bool always, full;
+} pinfo;
+
+static void
+pinfo_fill (const zj_fn *f, const locmap *m, pinfo *p)
 {
-  for (int i = f->n - 1; i >= 0; i--)
+  for (int i = 0; i < f->n; i++)
     {
       const zj_instr *in = &f->ins[i];
       const zj_op_info *o = &zj_ops[in->op];
-      bool keep = false;
-      if (in->op != ZJ_NO_OP)
+      if (in->op == ZJ_NO_OP)
         {
-          const uint64_t ob = bit (m, o->out, in->out);
-          keep = (live & ob) || op_random (in->op);
-          if (keep)
-            {
-              if (full_write (in->op))
-                live &= ~ob;
-              live |= bit (m, o->in1, in->in1) | bit (m, o->in2, in->in2);
-            }
+          p[i] = (pinfo) { 0, 0, false, false };
+          continue;
+        }
+      p[i].out = bit (m, o->out, in->out);
+      p[i].in = bit (m, o->in1, in->in1) | bit (m, o->in2, in->in2);
+      p[i].always = op_random (in->op);
+      p[i].full = full_write (in->op);
+    }
+}
+
+static uint64_t
+transfer64 (const pinfo *p, int n, uint64_t live, bool *mark)
+{
+  for (int i = n - 1; i >= 0; i--)
+    {
+      const bool keep = (live & p[i].out) || p[i].always;
+      if (keep)
+        {
+          if (p[i].full)
+            live &= ~p[i].out;
+          live |= p[i].in;
         }
       if (mark)
         mark[i] = keep;
@@ -139,36 +160,55 @@ transfer64 (const zj_fn *f, const locmap *m, uint64_t live, bool *mark)
 static void
 prune64 (const zj_program *in, const locmap *m, zj_program *out)
 {
+  int total = 0;
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    total += in->fn[c].n;
+  /* Small programs (the common case) decode on the stack. */
+  pinfo stackbuf[256];
+  bool markbuf[256];
+  pinfo *info = total <= 256 ? stackbuf : zj_xmalloc ((size_t) total * sizeof *info);
+  bool *mark = total <= 256 ? markbuf : zj_xmalloc ((size_t) total);
+  pinfo *pi[ZJ_NUM_COMPONENTS];
+  for (int c = 0, off = 0; c < ZJ_NUM_COMPONENTS; off += in->fn[c].n, c++)
+    {
+      pi[c] = info + off;
+      pinfo_fill (&in->fn[c], m, pi[c]);
+    }
   /* s0 and v0 are overwritten before every Predict and Learn. */
   const uint64_t inputs = bit (m, ZJ_KIND_S, 0) | bit (m, ZJ_KIND_V, 0);
   const uint64_t s1 = bit (m, ZJ_KIND_S, 1);
-  const zj_fn *P = &in->fn[ZJ_PREDICT], *L = &in->fn[ZJ_LEARN];
+  const int np_ = in->fn[ZJ_PREDICT].n, nl_ = in->fn[ZJ_LEARN].n;
   uint64_t in_p = 0, in_l = 0, out_p, out_l;
   for (;;)
     {
       out_p = s1 | in_l | in_p;
       out_l = in_p;
-      const uint64_t np = transfer64 (P, m, out_p, NULL) & ~inputs;
-      const uint64_t nl = transfer64 (L, m, out_l, NULL) & ~inputs;
+      const uint64_t np = transfer64 (pi[ZJ_PREDICT], np_, out_p, NULL) & ~inputs;
+      const uint64_t nl = transfer64 (pi[ZJ_LEARN], nl_, out_l, NULL) & ~inputs;
       if (np == in_p && nl == in_l)
         break;
       in_p = np;
       in_l = nl;
     }
-  zj_program_clear (out);
   const uint64_t live_out[ZJ_NUM_COMPONENTS] = { in_p, out_p, out_l };
   for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
     {
       const zj_fn *f = &in->fn[c];
-      bool markbuf[256];
-      bool *mark = f->n <= 256 ? markbuf : zj_xmalloc ((size_t) f->n);
-      transfer64 (f, m, live_out[c], mark);
+      transfer64 (pi[c], f->n, live_out[c], mark);
+      int kept = 0;
+      for (int i = 0; i < f->n; i++)
+        kept += mark[i];
+      zj_fn *o = &out->fn[c];
+      o->n = 0;
+      zj_fn_reserve (o, kept);
       for (int i = 0; i < f->n; i++)
         if (mark[i])
-          zj_fn_push (&out->fn[c], f->ins[i]);
-      if (mark != markbuf)
-        free (mark);
+          o->ins[o->n++] = f->ins[i];
     }
+  if (info != stackbuf)
+    free (info);
+  if (mark != markbuf)
+    free (mark);
 }
 
 void
