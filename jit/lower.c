@@ -932,10 +932,16 @@ uint64_t
 zj_structure_hash (const zj_program *pruned, const zj_shape *shape,
                    zj_eval_type et)
 {
+  /* One pass fills the stack buffer and returns the full length; only a
+     key longer than the buffer needs a second pass. */
   uint16_t stack_key[1024];
-  size_t n = zj_structure_key (pruned, shape, et, NULL, 0);
-  uint16_t *key = n <= 1024 ? stack_key : zj_xmalloc (n * sizeof *key);
-  zj_structure_key (pruned, shape, et, key, n);
+  size_t n = zj_structure_key (pruned, shape, et, stack_key, 1024);
+  uint16_t *key = stack_key;
+  if (n > 1024)
+    {
+      key = zj_xmalloc (n * sizeof *key);
+      zj_structure_key (pruned, shape, et, key, n);
+    }
   uint64_t h = hash_key (key, n);
   if (key != stack_key)
     free (key);
