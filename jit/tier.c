@@ -38,7 +38,7 @@ typedef struct treq {
 struct zj_tier {
   zj_tier_cfg cfg;
   zj_jit *jit;
-  tslot *table;                  /* main thread only */
+  tslot *table;                  /* fields accessed with __atomic (ZA/ZS) */
   pthread_t thread;
   bool thread_on, stop;
   pthread_mutex_t mu;            /* guards everything below */
@@ -51,7 +51,18 @@ struct zj_tier {
   int nfailed;
   zj_cost_model model;
   zj_tier_stats st;
+  /* Counters the searches add to in batches (zj_tier_add_counts): a
+     counter every search bumps on every candidate costs a cache-line
+     transfer each time. */
+  uint64_t ex_native, ex_interp, lookups;
+  /* A lock-free upper bound on what compiling can save (see
+     zj_tier_consider): interpreter ns per example per work unit and the
+     compile cost's fixed (lowest over batch sizes) and per-instruction
+     parts, copied from the model under the lock. */
+  double gate_ip, gate_fixed, gate_per_instr;
 };
+
+static void gate_refresh (zj_tier *t);
 
 static double
 now_ms (void)
@@ -118,6 +129,7 @@ compile_batch (zj_tier *t, treq **rs, int n)
   const double ms = now_ms () - t0;
   pthread_mutex_lock (&t->mu);
   zj_cost_model_add_compile (&t->model, n, instrs, ms);
+  gate_refresh (t);
   t->st.compiles += n;
   t->st.batches++;
   t->st.compile_ms += ms;
@@ -168,6 +180,7 @@ zj_tier_new (const zj_tier_cfg *cfg, zj_error *err)
   t->cfg = *cfg;
   t->st.mode = cfg->mode;
   zj_cost_model_init (&t->model);
+  gate_refresh (t);
   pthread_mutex_init (&t->mu, NULL);
   pthread_cond_init (&t->cv, NULL);
   t->table = zj_xcalloc (TABLE_SLOTS, sizeof (tslot));
@@ -232,6 +245,27 @@ zj_tier_get_mode (const zj_tier *t)
   return t ? t->cfg.mode : ZJ_TIER_OFF;
 }
 
+/* Copies the model's figures for the lock-free gate (caller holds mu). */
+static void
+gate_refresh (zj_tier *t)
+{
+  const double a = zj_cost_model_compile_ms (&t->model, 0.0, 1);
+  const double b = zj_cost_model_compile_ms (&t->model, 1.0, 1) - a;
+  const int bmax = t->cfg.knobs.batch_max > 0 ? t->cfg.knobs.batch_max : 1;
+  const double fixed = a / bmax < a ? a / bmax : a;
+  const double ip = zj_cost_model_ns (&t->model, false);
+  __atomic_store (&t->gate_ip, &ip, __ATOMIC_RELAXED);
+  __atomic_store (&t->gate_fixed, &fixed, __ATOMIC_RELAXED);
+  __atomic_store (&t->gate_per_instr, &b, __ATOMIC_RELAXED);
+}
+
+/* The structure table is read and written by every search (--workers)
+   on every candidate, so it takes no lock: relaxed atomics.  A race
+   between two structures sharing a slot only blurs the counts the policy
+   reads; compile requests themselves are decided under the lock. */
+#define ZA(x) __atomic_load_n (&(x), __ATOMIC_RELAXED)
+#define ZS(x, v) __atomic_store_n (&(x), (v), __ATOMIC_RELAXED)
+
 static tslot *
 slot_of (zj_tier *t, uint64_t hash)
 {
@@ -276,6 +310,7 @@ begin_always (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
   if (b.compiles + b.failures > a.compiles + a.failures)
     {
       zj_cost_model_add_compile (&t->model, 1, c->instrs, ms);
+      gate_refresh (t);
       t->st.compiles++;
       t->st.batches++;
       t->st.compile_ms += ms;
@@ -286,27 +321,32 @@ begin_always (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
   pthread_mutex_unlock (&t->mu);
 }
 
-/* Under "auto": native code if the structure's compile has finished. */
+/* Under "auto": native code if the structure's compile has finished.
+   state is the slot's state as zj_tier_begin read it. */
 static void
-begin_auto (zj_tier *t, zj_tier_cand *c, tslot *s, const zj_prepared *pp,
+begin_auto (zj_tier *t, zj_tier_cand *c, int state, const zj_prepared *pp,
             zj_eval_type et)
 {
-  if (s->state != S_REQUESTED)
+  if (state != S_REQUESTED)
     return;
   zj_error err;
   c->native = zj_jit_poll (t->jit, pp, et, NULL, &err);
-  if (c->native)
-    {
-      t->st.native_evals++;
-      return;
-    }
   pthread_mutex_lock (&t->mu);
-  if (has_failed (t, c->hash))
-    s->state = S_FAILED;
-  else if (in_flight (t, c->hash))
-    c->pending = true;
+  if (c->native)
+    t->st.native_evals++;
   else
-    s->state = S_NONE;            /* evicted: may be requested again */
+    {
+      /* Another search may have reused the slot meanwhile. */
+      tslot *s = slot_of (t, c->hash);
+      if (ZA (s->hash) != c->hash)
+        ;
+      else if (has_failed (t, c->hash))
+        ZS (s->state, S_FAILED);
+      else if (in_flight (t, c->hash))
+        c->pending = true;
+      else
+        ZS (s->state, S_NONE);    /* evicted: may be requested again */
+    }
   pthread_mutex_unlock (&t->mu);
 }
 
@@ -323,16 +363,21 @@ zj_tier_begin (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
   c->work = zj_fn_cost (&p->fn[ZJ_PREDICT], pp->shape.F)
             + zj_fn_cost (&p->fn[ZJ_LEARN], pp->shape.F);
   tslot *s = slot_of (t, c->hash);
-  if (s->hash != c->hash)
-    *s = (tslot) { .hash = c->hash };
-  c->repeats = s->evals;
-  if (s->evals < UINT32_MAX)
-    s->evals++;
-  t->st.lookups++;
+  if (ZA (s->hash) != c->hash)
+    {
+      ZS (s->evals, 0);
+      ZS (s->state, S_NONE);
+      ZS (s->hash, c->hash);
+    }
+  const uint32_t evals = ZA (s->evals);
+  c->repeats = evals;
+  if (evals < UINT32_MAX)
+    ZS (s->evals, evals + 1);
+  const int state = ZA (s->state);
   if (t->cfg.mode == ZJ_TIER_ALWAYS)
     begin_always (t, c, pp, et);
   else
-    begin_auto (t, c, s, pp, et);
+    begin_auto (t, c, state, pp, et);
 }
 
 void
@@ -342,15 +387,42 @@ zj_tier_consider (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
 {
   if (t->cfg.mode != ZJ_TIER_AUTO || c->native || c->pending)
     return;
-  tslot *s = slot_of (t, c->hash);
-  if (s->hash != c->hash || s->state != S_NONE)
-    return;
   const zj_candidate cand = {
     .instrs = c->instrs, .work = c->work, .examples_now = examples_now,
     .examples_per_eval = examples_per_eval, .children = children,
     .repeats = c->repeats,
   };
-  pthread_mutex_lock (&t->mu);
+  tslot *s = slot_of (t, c->hash);
+  if (ZA (s->hash) != c->hash || ZA (s->state) != S_NONE)
+    return;
+  /* Most candidates cannot pay for a compile even if native code were
+     free and every expected child kept it: decide those without the lock
+     (zj_policy_decide's saving, with the native cost 0 and the keep rate
+     1, against its cheapest compile). */
+  {
+    const zj_policy_knobs *k = &t->cfg.knobs;
+    double ip, fixed, per;
+    __atomic_load (&t->gate_ip, &ip, __ATOMIC_RELAXED);
+    __atomic_load (&t->gate_fixed, &fixed, __ATOMIC_RELAXED);
+    __atomic_load (&t->gate_per_instr, &per, __ATOMIC_RELAXED);
+    double future = (k->signals & ZJ_SIG_RANK) && children >= 0.0
+                    ? children : 1.0;
+    if (k->keep_prior > 1.0)
+      future *= k->keep_prior;
+    if (k->signals & ZJ_SIG_HITS)
+      future += c->repeats;
+    const double upper = (examples_now + future * examples_per_eval)
+                         * c->work * ip * 1e-6;
+    double cost = (fixed + per * c->instrs) * k->compile_weight;
+    if (cost < 0.0)
+      cost = 0.0;
+    if (k->margin > 0.0 && upper <= k->margin * cost)
+      return;
+  }
+  /* Another search is deciding or queueing: this candidate can be
+     considered on a later evaluation rather than wait for the lock. */
+  if (pthread_mutex_trylock (&t->mu) != 0)
+    return;
   zj_candidate cq = cand;
   cq.queued = t->nq;
   const zj_decision d = zj_policy_decide (&t->cfg.knobs, &t->model, &cq);
@@ -369,7 +441,7 @@ zj_tier_consider (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
       r->instrs = c->instrs;
       t->queue[t->nq++] = r;
       t->st.requests++;
-      s->state = S_REQUESTED;
+      ZS (s->state, S_REQUESTED);
       c->pending = true;
       pthread_cond_signal (&t->cv);
     }
@@ -389,7 +461,9 @@ zj_tier_poll (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
   if (!c->native)
     return false;
   c->pending = false;
+  pthread_mutex_lock (&t->mu);
   t->st.switched++;
+  pthread_mutex_unlock (&t->mu);
   return true;
 }
 
@@ -405,13 +479,22 @@ void
 zj_tier_add_run (zj_tier *t, bool native, double examples, double work,
                  double ns)
 {
-  pthread_mutex_lock (&t->mu);
-  zj_cost_model_add_run (&t->model, native, examples, work, ns);
-  pthread_mutex_unlock (&t->mu);
-  if (native)
-    t->st.examples_native += examples;
-  else
-    t->st.examples_interp += examples;
+  if (ns > 0.0)       /* untimed runs only count */
+    {
+      pthread_mutex_lock (&t->mu);
+      zj_cost_model_add_run (&t->model, native, examples, work, ns);
+      gate_refresh (t);
+      pthread_mutex_unlock (&t->mu);
+    }
+}
+
+void
+zj_tier_add_counts (zj_tier *t, uint64_t lookups, uint64_t ex_native,
+                    uint64_t ex_interp)
+{
+  __atomic_fetch_add (&t->lookups, lookups, __ATOMIC_RELAXED);
+  __atomic_fetch_add (&t->ex_native, ex_native, __ATOMIC_RELAXED);
+  __atomic_fetch_add (&t->ex_interp, ex_interp, __ATOMIC_RELAXED);
 }
 
 void
@@ -423,9 +506,21 @@ zj_tier_note_child (zj_tier *t, bool kept)
 }
 
 void
+zj_tier_note_children (zj_tier *t, const bool *kept, int n)
+{
+  pthread_mutex_lock (&t->mu);
+  for (int i = 0; i < n; i++)
+    zj_cost_model_add_child (&t->model, kept[i]);
+  pthread_mutex_unlock (&t->mu);
+}
+
+void
 zj_tier_get_stats (zj_tier *t, zj_tier_stats *s)
 {
   pthread_mutex_lock (&t->mu);
   *s = t->st;
   pthread_mutex_unlock (&t->mu);
+  s->lookups = (long) __atomic_load_n (&t->lookups, __ATOMIC_RELAXED);
+  s->examples_native = (double) __atomic_load_n (&t->ex_native, __ATOMIC_RELAXED);
+  s->examples_interp = (double) __atomic_load_n (&t->ex_interp, __ATOMIC_RELAXED);
 }

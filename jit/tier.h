@@ -51,5 +51,12 @@ void zj_tier_end (zj_tier *t, zj_tier_cand *c);
 void zj_tier_add_run (zj_tier *t, bool native, double examples, double work,
                       double ns);
 void zj_tier_note_child (zj_tier *t, bool kept);
+/* Evaluations and examples (native, interpreted) run since the last call;
+   searches report them in batches.  zj_tier_add_run only feeds the cost
+   model. */
+void zj_tier_add_counts (zj_tier *t, uint64_t lookups, uint64_t ex_native,
+                         uint64_t ex_interp);
+/* The same for n children at once, in order (one lock). */
+void zj_tier_note_children (zj_tier *t, const bool *kept, int n);
 void zj_tier_get_stats (zj_tier *t, zj_tier_stats *s);
 #endif

@@ -35,6 +35,13 @@ typedef struct dedup_slot {
   zj_program prog;
 } dedup_slot;
 
+/* Interpreter runs timed for the tier's cost model: one in TIME_EVERY
+   (clock reads and the model's lock cost ~4% of a demo search when done
+   for every run); native runs are always timed.  Children are reported
+   to the tier CHILD_BATCH at a time. */
+#define TIME_EVERY 8
+#define CHILD_BATCH 16
+
 struct zj_evaluator {
   zj_evaluator_cfg cfg;
   const zj_task *tasks;
@@ -69,6 +76,11 @@ struct zj_evaluator {
   bool want_rank;              /* last evaluation may promote */
   uint64_t last_hash;
   double last_examples;
+  unsigned run_tick;           /* interpreter runs, for TIME_EVERY */
+  bool kept[CHILD_BATCH];      /* children not yet reported to the tier */
+  int n_kept;
+  /* Tier counters not yet reported (see zj_tier_add_counts). */
+  uint64_t pend_lookups, pend_ex_native, pend_ex_interp;
 #if HAVE_JIT
   zj_tier_cand tc;
 #endif
@@ -183,11 +195,17 @@ zj_evaluator_new (const zj_evaluator_cfg *cfg, const zj_task *tasks,
   return e;
 }
 
+static void tier_flush (zj_evaluator *e);
+
 void
 zj_evaluator_free (zj_evaluator *e)
 {
   if (!e)
     return;
+#if HAVE_JIT
+  if (e->tiered)
+    tier_flush (e);
+#endif
   for (int i = 0; i < 33; i++)
     zj_workspace_free (e->ws[i]);
   if (e->dedup)
@@ -307,13 +325,16 @@ tier_eval_task (zj_evaluator *e, const zj_prepared *pp, const zj_task *t,
   if (!e->tiered)
     return zj_interp_eval_task (pp, t, o, rng, ws, r);
   const bool native = tier_native (e, pp);
-  const double t0 = now_ns ();
+  const bool timed = native || e->run_tick++ % TIME_EVERY == 0;
+  const double t0 = timed ? now_ns () : 0.0;
   const double f = native
                    ? zj_jit_eval_task (e->tc.native, pp, t, o, rng, ws, r)
                    : zj_interp_eval_task (pp, t, o, rng, ws, r);
-  zj_tier_add_run (e->tier, native, (double) r->train_steps + r->n_valid_err
-                   + (o->record_errors ? 0 : t->n_valid), e->tc.work,
-                   now_ns () - t0);
+  const double ex = (double) r->train_steps + r->n_valid_err
+                   + (o->record_errors ? 0 : t->n_valid);
+  *(native ? &e->pend_ex_native : &e->pend_ex_interp) += (uint64_t) ex;
+  zj_tier_add_run (e->tier, native, ex, e->tc.work,
+                   timed ? now_ns () - t0 : 0.0);
   return f;
 }
 #else
@@ -388,7 +409,8 @@ fec_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o, bool batch)
       e->res[i].valid_err = e->valid_err + (size_t) i * ZJ_FEC_MAX_ERRORS;
     }
   const bool native = tier_native (e, pp);
-  const double t0 = e->tiered ? now_ns () : 0.0;
+  const bool timed = e->tiered && e->run_tick++ % TIME_EVERY == 0;
+  const double t0 = timed ? now_ns () : 0.0;
   if (!native && batch
       && run_batch (e, pp, e->task_ptrs, n, o, e->res, e->fit) == 0)
     {
@@ -398,7 +420,9 @@ fec_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o, bool batch)
           double ex = 0.0;
           for (int i = 0; i < n; i++)
             ex += (double) e->res[i].train_steps + e->res[i].n_valid_err;
-          zj_tier_add_run (e->tier, false, ex, e->tc.work, now_ns () - t0);
+          e->pend_ex_interp += (uint64_t) ex;
+          zj_tier_add_run (e->tier, false, ex, e->tc.work,
+                           timed ? now_ns () - t0 : 0.0);
         }
 #endif
       return;
@@ -431,7 +455,8 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
           same_n = same_n && e->n_real[idx[k]] == e->n_real[idx[0]];
         }
       o->n_all_train = e->n_real[idx[0]];
-      const double t0 = e->tiered ? now_ns () : 0.0;
+      const bool timed = e->tiered && e->run_tick++ % TIME_EVERY == 0;
+      const double t0 = timed ? now_ns () : 0.0;
       if (same_n
           && run_batch (e, pp, e->run_ptrs, n, o, e->res, e->bfit) == 0)
         {
@@ -447,9 +472,13 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
           e->cnt.task_evals += n;
 #if HAVE_JIT
           if (e->tiered)
-            zj_tier_add_run (e->tier, false, ex, e->tc.work, now_ns () - t0);
+            {
+              e->pend_ex_interp += (uint64_t) ex;
+              zj_tier_add_run (e->tier, false, ex, e->tc.work,
+                               timed ? now_ns () - t0 : 0.0);
+            }
 #else
-          (void) ex; (void) t0;
+          (void) ex; (void) t0; (void) timed;
 #endif
           done = true;
         }
@@ -590,10 +619,21 @@ tier_begin (zj_evaluator *e, const zj_prepared *pp)
     {
       zj_tier_begin (e->tier, &e->tc, pp, e->tasks[0].eval_type);
       e->last_hash = e->tc.hash;
+      e->pend_lookups++;
     }
 #else
   (void) e; (void) pp;
 #endif
+}
+
+static void
+tier_flush (zj_evaluator *e)
+{
+#if HAVE_JIT
+  zj_tier_add_counts (e->tier, e->pend_lookups, e->pend_ex_native,
+                      e->pend_ex_interp);
+#endif
+  e->pend_lookups = e->pend_ex_native = e->pend_ex_interp = 0;
 }
 
 static void
@@ -605,6 +645,8 @@ tier_end (zj_evaluator *e)
       e->want_rank = !e->tc.native && !e->tc.pending && !e->cfg.final_stage
                      && zj_tier_get_mode (e->tier) == ZJ_TIER_AUTO;
       zj_tier_end (e->tier, &e->tc);
+      if (e->pend_lookups >= CHILD_BATCH)
+        tier_flush (e);
     }
 #else
   (void) e;
@@ -638,6 +680,10 @@ zj_evaluator_tier_stats (const zj_evaluator *e, zj_tier_stats *s)
   if (e->tier)
     {
       zj_tier_get_stats (e->tier, s);
+      /* Plus this evaluator's counts not yet reported. */
+      s->lookups += (long) e->pend_lookups;
+      s->examples_native += (double) e->pend_ex_native;
+      s->examples_interp += (double) e->pend_ex_interp;
       return true;
     }
 #endif
@@ -676,7 +722,14 @@ zj_evaluator_note_child (zj_evaluator *e, bool kept)
 {
 #if HAVE_JIT
   if (e->tiered)
-    zj_tier_note_child (e->tier, kept);
+    {
+      e->kept[e->n_kept++] = kept;
+      if (e->n_kept == CHILD_BATCH)
+        {
+          zj_tier_note_children (e->tier, e->kept, e->n_kept);
+          e->n_kept = 0;
+        }
+    }
 #else
   (void) e; (void) kept;
 #endif

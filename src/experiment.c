@@ -349,10 +349,9 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
     }
   if (new_tier (cfg, &pl.tier, err) != 0)
     goto done;
-  /* The tier's compile thread and code cache serve one search at a time. */
+  /* Searches running side by side share the tier (its compile thread,
+     code cache and cost model are locked). */
   int want = cfg->workers < 1 ? 1 : cfg->workers > 64 ? 64 : cfg->workers;
-  if (pl.tier)
-    want = 1;
   for (; n_workers < want; n_workers++)
     if (pthread_create (&threads[n_workers], NULL, worker, &pl) != 0)
       break;

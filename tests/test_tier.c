@@ -194,6 +194,9 @@ evaluator_switches (bool random_ops)
     }
   cr_assert_gt (st.native_evals, 0, "no native run after %d rounds", rounds);
   cr_assert_eq (st.requests, 1);      /* one structure, one compile */
+  /* Example counts reach the tier in batches; the evaluator's view
+     includes its own pending ones. */
+  cr_assert (zj_evaluator_tier_stats (tiered, &st));
   cr_assert_gt (st.examples_native, 0.0);
   zj_evaluator_free (plain);
   zj_evaluator_free (tiered);
