@@ -55,6 +55,7 @@ struct zj_tier {
      counter every search bumps on every candidate costs a cache-line
      transfer each time. */
   uint64_t ex_native, ex_interp, lookups;
+  bool requested;                  /* a compile was ever requested */
   /* A lock-free upper bound on what compiling can save (see
      zj_tier_consider): interpreter ns per example per work unit and the
      compile cost's fixed (lowest over batch sizes) and per-instruction
@@ -259,6 +260,30 @@ gate_refresh (zj_tier *t)
   __atomic_store (&t->gate_per_instr, &b, __ATOMIC_RELAXED);
 }
 
+/* True if a compile for c cannot pay: zj_policy_decide's saving with the
+   native cost 0, the keep rate 1 and `future` expected evaluations, is
+   at most the margin times its cheapest compile.  Lock-free (gate_*). */
+static bool
+cannot_pay (zj_tier *t, const zj_tier_cand *c, double examples_now,
+            double examples_per_eval, double future)
+{
+  const zj_policy_knobs *k = &t->cfg.knobs;
+  double ip, fixed, per;
+  __atomic_load (&t->gate_ip, &ip, __ATOMIC_RELAXED);
+  __atomic_load (&t->gate_fixed, &fixed, __ATOMIC_RELAXED);
+  __atomic_load (&t->gate_per_instr, &per, __ATOMIC_RELAXED);
+  if (k->keep_prior > 1.0)
+    future *= k->keep_prior;
+  if (k->signals & ZJ_SIG_HITS)
+    future += c->repeats;
+  const double upper = (examples_now + future * examples_per_eval)
+                       * c->work * ip * 1e-6;
+  double cost = (fixed + per * c->instrs) * k->compile_weight;
+  if (cost < 0.0)
+    cost = 0.0;
+  return k->margin > 0.0 && upper <= k->margin * cost;
+}
+
 /* The structure table is read and written by every search (--workers)
    on every candidate, so it takes no lock: relaxed atomics.  A race
    between two structures sharing a slot only blurs the counts the policy
@@ -352,7 +377,7 @@ begin_auto (zj_tier *t, zj_tier_cand *c, int state, const zj_prepared *pp,
 
 void
 zj_tier_begin (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
-               zj_eval_type et)
+               zj_eval_type et, double examples_max, double children_max)
 {
   memset (c, 0, sizeof *c);
   if (t->cfg.mode == ZJ_TIER_OFF)
@@ -362,6 +387,19 @@ zj_tier_begin (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
   c->instrs = (double) zj_program_size (p);
   c->work = zj_fn_cost (&p->fn[ZJ_PREDICT], pp->shape.F)
             + zj_fn_cost (&p->fn[ZJ_LEARN], pp->shape.F);
+  /* Until a first compile is requested no native code exists, and a
+     candidate that could never pay for one needs no structure-table
+     entry: skip the table (a cache miss per candidate on searches that
+     never compile, such as the demo).  Its repeat count is then not kept,
+     which only the optional "hits" signal reads. */
+  if (t->cfg.mode == ZJ_TIER_AUTO
+      && !(t->cfg.knobs.signals & ZJ_SIG_HITS)
+      && !__atomic_load_n (&t->requested, __ATOMIC_RELAXED)
+      && cannot_pay (t, c, examples_max, examples_max, children_max))
+    {
+      c->skipped = true;
+      return;
+    }
   tslot *s = slot_of (t, c->hash);
   if (ZA (s->hash) != c->hash)
     {
@@ -387,6 +425,10 @@ zj_tier_consider (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
 {
   if (t->cfg.mode != ZJ_TIER_AUTO || c->native || c->pending)
     return;
+  /* Skipped at zj_tier_begin: only a compile requested since could make
+     it pay; then it is considered on a later evaluation. */
+  if (c->skipped)
+    return;
   const zj_candidate cand = {
     .instrs = c->instrs, .work = c->work, .examples_now = examples_now,
     .examples_per_eval = examples_per_eval, .children = children,
@@ -396,29 +438,11 @@ zj_tier_consider (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
   if (ZA (s->hash) != c->hash || ZA (s->state) != S_NONE)
     return;
   /* Most candidates cannot pay for a compile even if native code were
-     free and every expected child kept it: decide those without the lock
-     (zj_policy_decide's saving, with the native cost 0 and the keep rate
-     1, against its cheapest compile). */
-  {
-    const zj_policy_knobs *k = &t->cfg.knobs;
-    double ip, fixed, per;
-    __atomic_load (&t->gate_ip, &ip, __ATOMIC_RELAXED);
-    __atomic_load (&t->gate_fixed, &fixed, __ATOMIC_RELAXED);
-    __atomic_load (&t->gate_per_instr, &per, __ATOMIC_RELAXED);
-    double future = (k->signals & ZJ_SIG_RANK) && children >= 0.0
-                    ? children : 1.0;
-    if (k->keep_prior > 1.0)
-      future *= k->keep_prior;
-    if (k->signals & ZJ_SIG_HITS)
-      future += c->repeats;
-    const double upper = (examples_now + future * examples_per_eval)
-                         * c->work * ip * 1e-6;
-    double cost = (fixed + per * c->instrs) * k->compile_weight;
-    if (cost < 0.0)
-      cost = 0.0;
-    if (k->margin > 0.0 && upper <= k->margin * cost)
-      return;
-  }
+     free and every expected child kept it: decide those without the lock. */
+  const double future = (t->cfg.knobs.signals & ZJ_SIG_RANK) && children >= 0.0
+                        ? children : 1.0;
+  if (cannot_pay (t, c, examples_now, examples_per_eval, future))
+    return;
   /* Another search is deciding or queueing: this candidate can be
      considered on a later evaluation rather than wait for the lock. */
   if (pthread_mutex_trylock (&t->mu) != 0)
@@ -442,6 +466,7 @@ zj_tier_consider (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
       t->queue[t->nq++] = r;
       t->st.requests++;
       ZS (s->state, S_REQUESTED);
+      __atomic_store_n (&t->requested, true, __ATOMIC_RELAXED);
       c->pending = true;
       pthread_cond_signal (&t->cv);
     }

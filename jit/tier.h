@@ -24,6 +24,7 @@ typedef struct zj_tier_cand {
   uint64_t hash;               /* structure hash (code cache key) */
   zj_jit_entry *native;        /* reference to native code, or NULL */
   bool pending;                /* its compile is queued or running */
+  bool skipped;                /* could not pay: no table entry, no compile */
   double instrs, work, repeats;
 } zj_tier_cand;
 
@@ -33,9 +34,12 @@ void zj_tier_free (zj_tier *t);
 zj_tier_mode zj_tier_get_mode (const zj_tier *t);
 
 /* Start of an evaluation: structure lookup; under "always" a synchronous
-   compile, under "auto" native code only if it is ready. */
+   compile, under "auto" native code only if it is ready.  examples_max and
+   children_max bound the examples this evaluation and each later one will
+   run and the evaluations still to come (see zj_tier_consider). */
 void zj_tier_begin (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
-                    zj_eval_type et);
+                    zj_eval_type et, double examples_max,
+                    double children_max);
 /* Under "auto": queue a compile if the policy expects it to pay, given
    examples_now left in this evaluation, examples_per_eval of a future
    evaluation and the expected children (< 0: unknown). */

@@ -41,6 +41,7 @@ typedef struct dedup_slot {
    to the tier CHILD_BATCH at a time. */
 #define TIME_EVERY 8
 #define CHILD_BATCH 16
+#define CHILDREN_MAX 64.0
 
 struct zj_evaluator {
   zj_evaluator_cfg cfg;
@@ -617,7 +618,14 @@ tier_begin (zj_evaluator *e, const zj_prepared *pp)
 #if HAVE_JIT
   if (e->tiered)
     {
-      zj_tier_begin (e->tier, &e->tc, pp, e->tasks[0].eval_type);
+      /* Bounds for the tier's "cannot pay" test: every task's examples,
+         and expected evaluations of at most CHILDREN_MAX (a tournament's
+         winner has about T children; searches use T = 10). */
+      double all = 0.0;
+      for (int i = 0; i < e->n_tasks; i++)
+        all += task_examples (e, i);
+      zj_tier_begin (e->tier, &e->tc, pp, e->tasks[0].eval_type, all,
+                     CHILDREN_MAX);
       e->last_hash = e->tc.hash;
       e->pend_lookups++;
     }
@@ -642,7 +650,10 @@ tier_end (zj_evaluator *e)
 #if HAVE_JIT
   if (e->tiered)
     {
-      e->want_rank = !e->tc.native && !e->tc.pending && !e->cfg.final_stage
+      /* A candidate the tier found unable to pay even with the most
+         children needs no rank (an O(P) scan per candidate). */
+      e->want_rank = !e->tc.native && !e->tc.pending && !e->tc.skipped
+                     && !e->cfg.final_stage
                      && zj_tier_get_mode (e->tier) == ZJ_TIER_AUTO;
       zj_tier_end (e->tier, &e->tc);
       if (e->pend_lookups >= CHILD_BATCH)
