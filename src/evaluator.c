@@ -196,7 +196,9 @@ zj_evaluator_new (const zj_evaluator_cfg *cfg, const zj_task *tasks,
   return e;
 }
 
+#if HAVE_JIT
 static void tier_flush (zj_evaluator *e);
+#endif
 
 void
 zj_evaluator_free (zj_evaluator *e)
@@ -634,15 +636,15 @@ tier_begin (zj_evaluator *e, const zj_prepared *pp)
 #endif
 }
 
+#if HAVE_JIT
 static void
 tier_flush (zj_evaluator *e)
 {
-#if HAVE_JIT
   zj_tier_add_counts (e->tier, e->pend_lookups, e->pend_ex_native,
                       e->pend_ex_interp);
-#endif
   e->pend_lookups = e->pend_ex_native = e->pend_ex_interp = 0;
 }
+#endif
 
 static void
 tier_end (zj_evaluator *e)

@@ -156,6 +156,23 @@ ZJ_FN (lvrows) (const zj_task *const *ts, int nt, int i0, int n, int L,
     }
 }
 
+/* One example's Predict outside the fused paths: v0 and s0 = 0 either
+   pointed at (patched operands) or copied into memory. */
+static inline void
+ZJ_FN (lpredict) (const zj_ldecoded *d, const double *row, double *v0,
+                  double *s0, int nb_, int nt, zj_lv *T)
+{
+  const int nb = ZJ_NB > 0 ? ZJ_NB : nb_;
+  if (d->patch)
+    zj_lpatch_apply (&d->pv0, row);
+  else
+    {
+      zj_lcopy ((zj_lv *) v0, (const zj_lv *) row, F * nb);
+      zj_lzero ((zj_lv *) s0, nb);
+    }
+  ZJ_FN (lrun) (d->predict, nb, nt, T, NULL);
+}
+
 static void
 ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                const zj_eval_opts *o, double *mem, const zj_layout *lay,
@@ -243,19 +260,8 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
               const double *row = rows + (size_t) k * rowsz;
               const double *y = row + (size_t) F * L;
               started++;
-              if (fused)
-                ;
-              else if (patch)
-                {
-                  zj_lpatch_apply (&d->pv0, row);
-                  ZJ_FN (lrun) (d->predict, nb, nt, T, NULL);
-                }
-              else
-                {
-                  zj_lcopy ((zj_lv *) v0, (const zj_lv *) row, F * nb);
-                  zj_lzero ((zj_lv *) s0, nb);
-                  ZJ_FN (lrun) (d->predict, nb, nt, T, NULL);
-                }
+              if (!fused)
+                ZJ_FN (lpredict) (d, row, v0, s0, nb, nt, T);
               /* Fast path: one branch-free pass over all lanes (padding
                  and dead lanes masked) finds whether any task aborts. */
               if (ZJ_UNLIKELY (acc || (record && !vrec)
@@ -348,19 +354,8 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                 }
               const double *row = rows + (size_t) k * rowsz;
               const double *y = row + (size_t) F * L;
-              if (vfused)
-                ;
-              else if (patch)
-                {
-                  zj_lpatch_apply (&d->pv0, row);
-                  ZJ_FN (lrun) (d->predict, nb, nt, T, NULL);
-                }
-              else
-                {
-                  zj_lcopy ((zj_lv *) v0, (const zj_lv *) row, F * nb);
-                  zj_lzero ((zj_lv *) s0, nb);
-                  ZJ_FN (lrun) (d->predict, nb, nt, T, NULL);
-                }
+              if (!vfused)
+                ZJ_FN (lpredict) (d, row, v0, s0, nb, nt, T);
               const int vi = i0 + k;
               if (!acc && (!record || vrec))
                 {

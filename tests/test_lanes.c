@@ -56,6 +56,17 @@ free_tasks (zj_task *ts, int nt)
   free (ts);
 }
 
+/* Learn of SGD on v1 with the rate in s2, using s<tmp> as scratch:
+   s<tmp> = (s0 - s1) * s2;  v2 = s<tmp> * v0;  v1 = v1 + v2. */
+static void
+push_sgd_learn (zj_program *p, int tmp)
+{
+  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_DIFF_OP, 0, 1, tmp));
+  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_PRODUCT_OP, tmp, 2, tmp));
+  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, tmp, 0, 2));
+  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
+}
+
 typedef struct counts { int evals, aborted, vaborted; } counts;
 
 /* Lanes vs separate evaluations of one prepared program; adds what was
@@ -270,10 +281,7 @@ Test (lanes, fused_training_steps_equal_separate_evaluations)
   k.act = 0.05;
   zj_fn_push (&p.fn[ZJ_SETUP], k);
   zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 1, 0, 1));
-  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_DIFF_OP, 0, 1, 3));
-  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_PRODUCT_OP, 2, 3, 3));
-  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 3, 0, 2));
-  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
+  push_sgd_learn (&p, 3);
   zj_error err;
   zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
   cr_assert_not_null (pp, "%s", err.msg);
@@ -306,10 +314,7 @@ Test (lanes, predict_writing_features_is_undone_before_learn)
   zj_fn_push (&p.fn[ZJ_SETUP], k);
   zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 2, 0, 0));
   zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 0, 1, 1));
-  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_DIFF_OP, 0, 1, 4));
-  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_PRODUCT_OP, 4, 2, 4));
-  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 0, 2));
-  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
+  push_sgd_learn (&p, 4);
   zj_error err;
   zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
   cr_assert_not_null (pp, "%s", err.msg);
@@ -343,10 +348,7 @@ Test (lanes, validation_abort_freezes_lane)
   zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_SUM_OP, 3, 2, 3));
   zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 0, 1, 1));
   zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_SUM_OP, 1, 3, 1));
-  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_DIFF_OP, 0, 1, 4));
-  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_PRODUCT_OP, 4, 2, 4));
-  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 0, 2));
-  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
+  push_sgd_learn (&p, 4);
   zj_error err;
   zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
   cr_assert_not_null (pp, "%s", err.msg);
