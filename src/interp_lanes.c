@@ -109,6 +109,16 @@ zj_lstore_err (zj_lv *dst, const zj_lv *y, const zj_lv *p, int nb)
    longer records take the per-task path). */
 #define ZJ_LREC_MAX 128
 
+/* One example into its lane of a row of (F + 1) * L doubles (row points
+   at the lane): features at stride L, then the label. */
+static inline void
+zj_lrow_put (double *row, int F, int L, const double *x, double y)
+{
+  for (int i = 0; i < F; i++)
+    row[(size_t) i * L] = x[i];
+  row[(size_t) F * L] = y;
+}
+
 /* Lane t of a mask array (all ones = set). */
 static inline void
 zj_lmask_set (zj_li *m, int t, bool on)
@@ -465,17 +475,13 @@ lane_rows_build (zj_lane_rows *r, const zj_task *const *ts, int nt, int L)
       for (long p = 0; p < n_train; p++)
         {
           const int ex = k->order[p];
-          double *row = r->train + (size_t) p * rowsz + t;
-          for (size_t i = 0; i < F; i++)
-            row[i * (size_t) L] = k->train_x[(size_t) ex * F + i];
-          row[F * (size_t) L] = k->train_y[ex];
+          zj_lrow_put (r->train + (size_t) p * rowsz + t, (int) F, L,
+                       k->train_x + (size_t) ex * F, k->train_y[ex]);
         }
       for (int v = 0; valid && v < k->n_valid; v++)
         {
-          double *row = r->train + ((size_t) n_train + (size_t) v) * rowsz + t;
-          for (size_t i = 0; i < F; i++)
-            row[i * (size_t) L] = k->valid_x[(size_t) v * F + i];
-          row[F * (size_t) L] = k->valid_y[v];
+          zj_lrow_put (r->train + ((size_t) n_train + (size_t) v) * rowsz + t,
+                       (int) F, L, k->valid_x + (size_t) v * F, k->valid_y[v]);
         }
     }
   r->n_train = n_train;
@@ -487,9 +493,8 @@ lane_rows_build (zj_lane_rows *r, const zj_task *const *ts, int nt, int L)
    or at none (rows are then built per block). */
 static void
 lane_rows_lookup (zj_workspace *ws, const zj_task *const *ts, int nt, int L,
-                  const zj_eval_opts *o, zj_lbook *bk)
+                  zj_lbook *bk)
 {
-  (void) o;
   const uint64_t key = lane_rows_key (ts, nt, L);
   zj_lane_rows *r = NULL, *oldest = &ws->lrows[0];
   for (int i = 0; i < ZJ_LANE_ROWS_SETS; i++)
@@ -602,7 +607,7 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
   bk.rec_valid = cur;
   cur += lsize (ZJ_LREC_MAX * nL, sizeof (double));
   bk.vcount = (int *) cur;
-  lane_rows_lookup (ws, ts, nt, L, o, &bk);
+  lane_rows_lookup (ws, ts, nt, L, &bk);
   memset (mem, 0, n_mem * sizeof (double));
   zj_ldecoded d;
   zj_lins *c = code;

@@ -44,8 +44,6 @@ ZJ_FN (lrun) (const zj_lins *ip, int nb_, int nr, zj_lv *T,
   if (tc)
     {
       k = tc->k;
-      if (tc->valid)
-        goto L_VSTEP;
       goto L_STEP;
     }
   ZJ_NEXT ();
@@ -71,7 +69,7 @@ L_STEP:
   y = row + (size_t) F * nl;
   zj_lpatch_apply (&tc->d->pv0, row);
   ip = tc->d->predict;
-  ret = &&L_PREDICTED;
+  ret = tc->valid ? &&L_VPREDICTED : &&L_PREDICTED;
   ZJ_NEXT ();
 L_PREDICTED:
   if (zj_lany_bad ((const zj_lv *) y, (const zj_lv *) tc->s1, tc->alive_m,
@@ -85,15 +83,6 @@ L_PREDICTED:
 L_LEARNED:
   k++;
   goto L_STEP;
-L_VSTEP:
-  if (k == tc->kn)
-    return k;
-  row = tc->rows + (size_t) k * tc->rowsz;
-  y = row + (size_t) F * nl;
-  zj_lpatch_apply (&tc->d->pv0, row);
-  ip = tc->d->predict;
-  ret = &&L_VPREDICTED;
-  ZJ_NEXT ();
 L_VPREDICTED:
   {
     const zj_lv *yv = (const zj_lv *) y, *pv = (const zj_lv *) tc->s1;
@@ -108,7 +97,7 @@ L_VPREDICTED:
       zj_lstore_err ((zj_lv *) (tc->rec + (size_t) k * nl), yv, pv, nb);
   }
   k++;
-  goto L_VSTEP;
+  goto L_STEP;
 #undef ZJ_NEXT
 }
 
@@ -127,11 +116,8 @@ ZJ_FN (lrows) (const zj_task *const *ts, int nt, long pos, long n, int L,
       for (long k = 0; k < n; k++)
         {
           const int ex = tk->order[pos + k];
-          const double *x = tk->train_x + (size_t) ex * F;
-          double *row = rows + (size_t) k * rowsz + t;
-          for (int i = 0; i < F; i++)
-            row[(size_t) i * L] = x[i];
-          row[(size_t) F * L] = tk->train_y[ex];
+          zj_lrow_put (rows + (size_t) k * rowsz + t, F, L,
+                       tk->train_x + (size_t) ex * F, tk->train_y[ex]);
         }
     }
 }
@@ -147,11 +133,9 @@ ZJ_FN (lvrows) (const zj_task *const *ts, int nt, int i0, int n, int L,
       const zj_task *tk = ts[t];
       for (int k = 0; k < n; k++)
         {
-          const double *x = tk->valid_x + (size_t) (i0 + k) * F;
-          double *row = rows + (size_t) k * rowsz + t;
-          for (int i = 0; i < F; i++)
-            row[(size_t) i * L] = x[i];
-          row[(size_t) F * L] = tk->valid_y[i0 + k];
+          zj_lrow_put (rows + (size_t) k * rowsz + t, F, L,
+                       tk->valid_x + (size_t) (i0 + k) * F,
+                       tk->valid_y[i0 + k]);
         }
     }
 }
