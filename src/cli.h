@@ -26,4 +26,19 @@ int zj_cmd_show (int argc, char **argv);
 int zj_cmd_bench (int argc, char **argv);
 /* Real data sets (cmd_data.c). */
 int zj_cmd_data (int argc, char **argv);
+
+/* Checkpoint and resume (cli_checkpoint.c). */
+struct zj_ckpt;
+/* The given flags that shape a search, as "--name=value", with *_file
+   flags replaced by their inline form holding the file's text. */
+int zj_cli_ckpt_args (const zj_flag *flags, int nf, char ***args, int *n,
+                      zj_error *err);
+void zj_cli_ckpt_args_free (char **args, int n);
+/* Load the checkpoint at path and set flags to the ones it records; flags
+   already given must agree with it, except speed and output ones. */
+int zj_cli_resume (zj_flag *flags, int nf, const char *path,
+                   struct zj_ckpt *ck, zj_error *err);
+/* Install a SIGTERM handler; the flag it sets. */
+#include <signal.h>
+const volatile sig_atomic_t *zj_cli_catch_sigterm (void);
 #endif

@@ -17,6 +17,7 @@
 #include "evaluator.h"
 #include "cost.h"
 #include <stdlib.h>
+#include "ckpt.h"
 #include <string.h>
 #include <time.h>
 #if HAVE_JIT
@@ -845,4 +846,77 @@ const zj_fec *
 zj_evaluator_fec (const zj_evaluator *e)
 {
   return e->fec;
+}
+
+/* ---------------------------------------------------------- checkpoint */
+void
+zj_evaluator_export (const zj_evaluator *e, zj_ckpt_eval *x)
+{
+  memset (x, 0, sizeof *x);
+  x->train_steps = e->train_steps;
+  const long c[7] = { e->cnt.evaluations, e->cnt.dedup_hits, e->cnt.fec_hits,
+                      e->cnt.fec_misses, e->cnt.task_evals, e->cnt.examples,
+                      e->cnt.hurdled };
+  for (int i = 0; i < 7; i++)
+    x->cnt[i] = c[i];
+  x->fec_capacity = -1;
+  if (e->fec)
+    zj_fec_export (e->fec, x);
+  if (e->dedup)
+    {
+      x->dedup_slots = e->cfg.dedup_slots;
+      x->dedup = zj_xcalloc ((size_t) e->cfg.dedup_slots, sizeof *x->dedup);
+      for (int i = 0; i < e->cfg.dedup_slots; i++)
+        if (e->dedup[i].used)
+          {
+            zj_ckpt_dedup_entry *d = &x->dedup[x->n_dedup++];
+            d->slot = (uint32_t) i;
+            d->key = e->dedup_keys[i];
+            d->fitness = e->dedup[i].fitness;
+            zj_program_init (&d->prog);
+            zj_program_copy (&d->prog, &e->dedup[i].prog);
+          }
+    }
+  if (e->hring)
+    {
+      x->hcount = e->hcount;
+      x->hthreshold = e->hthreshold;
+      x->n_hring = (uint64_t) e->cfg.hurdle_window;
+      x->hring = zj_xcalloc (x->n_hring, sizeof (double));
+      memcpy (x->hring, e->hring, x->n_hring * sizeof (double));
+    }
+}
+
+int
+zj_evaluator_import (zj_evaluator *e, const zj_ckpt_eval *x, zj_error *err)
+{
+  if ((x->fec_capacity >= 0) != (e->fec != NULL)
+      || x->dedup_slots != (e->dedup ? e->cfg.dedup_slots : 0)
+      || x->n_hring != (uint64_t) (e->hring ? e->cfg.hurdle_window : 0))
+    {
+      zj_error_set (err, "evaluator caches (fec, duplicate cache, hurdles) do not match the flags and spec");
+      return -1;
+    }
+  if (e->fec && zj_fec_import (e->fec, x, err) != 0)
+    return -1;
+  for (uint64_t i = 0; i < x->n_dedup; i++)
+    {
+      const zj_ckpt_dedup_entry *d = &x->dedup[i];
+      if (zj_program_check (&d->prog, &e->shape, err) != 0)
+        return -1;
+      e->dedup_keys[d->slot] = d->key;
+      e->dedup[d->slot].used = true;
+      e->dedup[d->slot].fitness = d->fitness;
+      zj_program_copy (&e->dedup[d->slot].prog, &d->prog);
+    }
+  if (e->hring)
+    {
+      e->hcount = x->hcount;
+      e->hthreshold = x->hthreshold;
+      memcpy (e->hring, x->hring, x->n_hring * sizeof (double));
+    }
+  e->train_steps = x->train_steps;
+  e->cnt = (zj_eval_counters) { x->cnt[0], x->cnt[1], x->cnt[2], x->cnt[3],
+                                x->cnt[4], x->cnt[5], x->cnt[6] };
+  return 0;
 }

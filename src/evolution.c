@@ -10,7 +10,9 @@
  */
 #include "internal.h"
 #include "evolution.h"
+#include "ckpt.h"
 #include <math.h>
+#include <string.h>
 #include <time.h>
 
 struct zj_population {
@@ -200,6 +202,8 @@ zj_population_run (zj_population *pop, int64_t max_train_steps,
   const long start_steps = zj_evaluator_train_steps (pop->ev);
   for (;;)
     {
+      if (pop->cfg.boundary && pop->cfg.boundary (pop->cfg.boundary_ctx))
+        break;
       if (zj_evaluator_train_steps (pop->ev) - start_steps >= max_train_steps)
         break;
       if (max_individuals > 0 && pop->num_individuals >= max_individuals)
@@ -242,4 +246,58 @@ zj_population_hall_of_fame (const zj_population *pop, double *fitness)
   if (fitness)
     *fitness = pop->hof_fit;
   return &pop->hof;
+}
+
+/* ---------------------------------------------------------- checkpoint */
+void
+zj_population_export (const zj_population *pop, zj_ckpt_pop *x)
+{
+  memset (x, 0, sizeof *x);
+  x->P = pop->P;
+  x->progs = zj_xcalloc ((size_t) pop->P, sizeof (zj_program));
+  x->fit = zj_xcalloc ((size_t) pop->P, sizeof (double));
+  x->shash = zj_xcalloc ((size_t) pop->P, sizeof (uint64_t));
+  for (int i = 0; i < pop->P; i++)
+    {
+      zj_program_init (&x->progs[i]);
+      zj_program_copy (&x->progs[i], &pop->progs[i]);
+    }
+  memcpy (x->fit, pop->fit, (size_t) pop->P * sizeof (double));
+  memcpy (x->shash, pop->shash, (size_t) pop->P * sizeof (uint64_t));
+  x->individuals = pop->num_individuals;
+  x->last_printed = pop->last_printed;
+  x->printed = pop->printed;
+  x->elapsed = now_secs () - pop->start;
+  zj_program_init (&x->hof);
+  zj_program_copy (&x->hof, &pop->hof);
+  x->hof_fit = pop->hof_fit;
+  x->have_hof = pop->have_hof;
+}
+
+int
+zj_population_import (zj_population *pop, const zj_ckpt_pop *x,
+                      const zj_shape *shape, zj_error *err)
+{
+  if (x->P != pop->P)
+    {
+      zj_error_set (err, "population of %d, the spec asks for %d", x->P, pop->P);
+      return -1;
+    }
+  for (int i = 0; i < pop->P; i++)
+    if (zj_program_check (&x->progs[i], shape, err) != 0)
+      return -1;
+  if (zj_program_check (&x->hof, shape, err) != 0)
+    return -1;
+  for (int i = 0; i < pop->P; i++)
+    zj_program_copy (&pop->progs[i], &x->progs[i]);
+  memcpy (pop->fit, x->fit, (size_t) pop->P * sizeof (double));
+  memcpy (pop->shash, x->shash, (size_t) pop->P * sizeof (uint64_t));
+  pop->num_individuals = x->individuals;
+  pop->last_printed = x->last_printed;
+  pop->printed = x->printed;
+  pop->start = now_secs () - x->elapsed;
+  zj_program_copy (&pop->hof, &x->hof);
+  pop->hof_fit = x->hof_fit;
+  pop->have_hof = x->have_hof;
+  return 0;
 }

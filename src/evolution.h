@@ -14,6 +14,11 @@ typedef struct zj_evolution_cfg {
   FILE *progress_out;          /* progress lines; NULL = silent */
   FILE *progress_log;          /* JSON lines; NULL = none */
   const volatile bool *cancel; /* checked between generations; NULL = never */
+  /* Called between generations, where the population's state alone
+     determines its future (checkpoints are taken there); returning true
+     ends the run like cancel.  NULL = never. */
+  bool (*boundary) (void *ctx);
+  void *boundary_ctx;
 } zj_evolution_cfg;
 
 typedef struct zj_population zj_population;
@@ -36,4 +41,12 @@ const zj_program *zj_population_best (const zj_population *pop, double *fitness)
 /* Best ever evaluated (hall of fame). */
 const zj_program *zj_population_hall_of_fame (const zj_population *pop,
                                               double *fitness);
+
+/* Checkpoint (ckpt.h): the slots, fitnesses, counters and hall of fame,
+   out of a population between generations, or into one just created (not
+   initialised) with the same configuration. */
+struct zj_ckpt_pop;
+void zj_population_export (const zj_population *pop, struct zj_ckpt_pop *x);
+int zj_population_import (zj_population *pop, const struct zj_ckpt_pop *x,
+                          const zj_shape *shape, zj_error *err);
 #endif

@@ -11,7 +11,11 @@
 #include "experiment.h"
 #include "evaluator.h"
 #include "evolution.h"
+#include "ckpt.h"
+#include <errno.h>
+#include <unistd.h>
 #include <float.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
@@ -32,6 +36,7 @@ zj_experiment_cfg_init (zj_experiment_cfg *cfg)
   cfg->jit_opt_level = 1;
   cfg->hurdle_tasks = 1;
   cfg->hurdle_percentile = 50.0;
+  cfg->checkpoint_every = 300.0;
 }
 
 void
@@ -140,7 +145,23 @@ typedef struct exp_result {
   zj_error err;
 } exp_result;
 
-typedef struct exp_pool {
+typedef struct exp_pool exp_pool;
+
+/* What a worker thread is running, for checkpoints: filled while it runs
+   an experiment, parked set while it waits at a generation boundary. */
+typedef struct exp_live {
+  exp_pool *pl;
+  int64_t k;                  /* experiment index; -1 idle */
+  bool parked;                /* at a boundary, state below is stable */
+  zj_rng *rng;
+  zj_population *pop;
+  zj_evaluator *ev;
+  char **text;
+  size_t *text_len;
+  FILE *out;
+} exp_live;
+
+struct exp_pool {
   zj_experiment_cfg *cfg;
   uint64_t seed;
   struct zj_tier *tier;
@@ -152,7 +173,15 @@ typedef struct exp_pool {
   volatile bool stop;         /* the driver has its answer */
   exp_result *res;
   int64_t res_cap;
-} exp_pool;
+  /* Checkpoints: the driver sets ckpt_req and waits until every live
+     worker is parked (idle, or between two generations); abort_run ends
+     the running experiments without a result (stop after SIGTERM). */
+  volatile bool ckpt_req, abort_run;
+  int parked, alive;
+  exp_live live[64];
+  const zj_ckpt *resume;
+  int next_resume;            /* resume->running[] not yet restarted */
+};
 
 static uint64_t
 experiment_seed (uint64_t seed, int64_t k)
@@ -208,8 +237,36 @@ evaluate_on (const zj_task_collection *c, const zj_shape *shape,
   return rc;
 }
 
+/* Generation boundary of a running experiment: park while the driver
+   writes a checkpoint. */
+static bool
+at_boundary (void *ctx)
+{
+  exp_live *w = ctx;
+  exp_pool *pl = w->pl;
+  if (pl->ckpt_req)
+    {
+      fflush (w->out);
+      pthread_mutex_lock (&pl->lock);
+      w->parked = true;
+      pl->parked++;
+      pthread_cond_broadcast (&pl->cond);
+      while (pl->ckpt_req)
+        pthread_cond_wait (&pl->cond, &pl->lock);
+      pl->parked--;
+      w->parked = false;
+      pthread_mutex_unlock (&pl->lock);
+    }
+  return pl->abort_run;
+}
+
+/* Run experiment k, or continue it from a checkpoint (from != NULL): the
+   setup is redone exactly as in a fresh run (same generator draws for the
+   tasks and the budget baseline), then the saved state replaces the
+   population, the evaluator's caches and the generator. */
 static void
-run_experiment (exp_pool *pl, int64_t k, exp_result *r)
+run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
+                const zj_ckpt_running *from)
 {
   zj_experiment_cfg *cfg = pl->cfg;
   FILE *out = open_memstream (&r->text, &r->text_len);
@@ -246,16 +303,54 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r)
     .progress_out = out,
     .progress_log = pl->plog,
     .cancel = &pl->stop,
+    .boundary = at_boundary,
+    .boundary_ctx = w,
   };
   pop = zj_population_new (&vcfg, &sp, ev, &rng);
-  fprintf (out, "Running evolution experiment (on the T_search tasks)...\n");
-  if (zj_population_init (pop, &r->err) != 0)
-    goto out;
-  const int64_t init_steps = zj_evaluator_train_steps (ev);
+  if (from)
+    {
+      if (zj_population_import (pop, &from->pop, &r->shape, &r->err) != 0
+          || zj_evaluator_import (ev, &from->eval, &r->err) != 0)
+        {
+          char msg[sizeof r->err.msg];
+          snprintf (msg, sizeof msg, "%s", r->err.msg);
+          zj_error_set (&r->err, "checkpoint does not fit experiment %lld: %s",
+                        (long long) k, msg);
+          goto out;
+        }
+      memcpy (rng.s, from->rng, sizeof rng.s);
+      fwrite (from->text, 1, from->text_len, out);
+    }
+  else
+    {
+      fprintf (out, "Running evolution experiment (on the T_search tasks)...\n");
+      if (zj_population_init (pop, &r->err) != 0)
+        goto out;
+    }
+  pthread_mutex_lock (&pl->lock);
+  w->rng = &rng;
+  w->pop = pop;
+  w->ev = ev;
+  w->out = out;
+  w->text = &r->text;
+  w->text_len = &r->text_len;
+  pthread_mutex_unlock (&pl->lock);
+  /* The train-step budget counts from the start of the experiment, so a
+     resumed run stops where the uninterrupted one would. */
   if (cfg->spec.max_individuals > 0)
     zj_population_run (pop, INT64_MAX, cfg->spec.max_individuals);
   else
-    zj_population_run (pop, cfg->spec.max_train_steps - init_steps, 0);
+    zj_population_run (pop, cfg->spec.max_train_steps
+                            - zj_evaluator_train_steps (ev), 0);
+  pthread_mutex_lock (&pl->lock);
+  w->pop = NULL;
+  w->ev = NULL;
+  pthread_mutex_unlock (&pl->lock);
+  if (pl->abort_run)
+    {
+      zj_error_set (&r->err, "stopped");
+      goto out;
+    }
   fprintf (out, "Experiment done. Retrieving candidate algorithm.\n");
   double search_fit;
   zj_program_copy (&r->cand, zj_population_best (pop, &search_fit));
@@ -296,21 +391,40 @@ result_slot (exp_pool *pl, int64_t k)
 static void *
 worker (void *arg)
 {
-  exp_pool *pl = arg;
+  exp_live *w = arg;
+  exp_pool *pl = w->pl;
   for (;;)
     {
       pthread_mutex_lock (&pl->lock);
-      if (pl->stop || pl->next >= pl->limit)
+      while (pl->ckpt_req)
         {
+          /* Idle between experiments: nothing of ours to save. */
+          w->parked = true;
+          pl->parked++;
+          pthread_cond_broadcast (&pl->cond);
+          while (pl->ckpt_req)
+            pthread_cond_wait (&pl->cond, &pl->lock);
+          pl->parked--;
+          w->parked = false;
+        }
+      const bool resumed = pl->resume && pl->next_resume < pl->resume->n_running;
+      if (pl->stop || pl->abort_run || (!resumed && pl->next >= pl->limit))
+        {
+          pl->alive--;
+          pthread_cond_broadcast (&pl->cond);
           pthread_mutex_unlock (&pl->lock);
           return NULL;
         }
-      const int64_t k = pl->next++;
+      const zj_ckpt_running *from
+        = resumed ? &pl->resume->running[pl->next_resume++] : NULL;
+      const int64_t k = from ? from->index : pl->next++;
+      w->k = k;
       pthread_mutex_unlock (&pl->lock);
       exp_result r;
       memset (&r, 0, sizeof r);
-      run_experiment (pl, k, &r);
+      run_experiment (pl, k, &r, w, from);
       pthread_mutex_lock (&pl->lock);
+      w->k = -1;
       r.done = true;
       *result_slot (pl, k) = r;
       pthread_cond_broadcast (&pl->cond);
@@ -318,15 +432,227 @@ worker (void *arg)
     }
 }
 
+/* ----------------------------------------------------------- checkpoints
+ *
+ * Taken by the driver thread while every worker is parked, so the image is
+ * one consistent instant of the whole search: the driver's counters and
+ * output so far, finished results not yet printed, and each running
+ * experiment between two generations.
+ */
+
+typedef struct driver {
+  int64_t consumed;           /* experiments printed */
+  int ran;
+  long total_indivs;
+  zj_program best;
+  bool have_best;
+  double best_select, best_hof;
+  zj_shape shape;
+  zj_ckbuf printed;           /* everything written to out so far */
+  double t0;
+} driver;
+
+static void
+emit (driver *d, FILE *out, const char *p, size_t n)
+{
+  fwrite (p, 1, n, out);
+  if (d)
+    zj_ckbuf_append (&d->printed, p, n);
+}
+
+static void
+emitf (driver *d, FILE *out, const char *fmt, ...)
+  __attribute__ ((format (printf, 3, 4)));
+
+static void
+emitf (driver *d, FILE *out, const char *fmt, ...)
+{
+  char buf[512];
+  va_list ap;
+  va_start (ap, fmt);
+  int n = vsnprintf (buf, sizeof buf, fmt, ap);
+  va_end (ap);
+  emit (d, out, buf, n < (int) sizeof buf ? (size_t) n : sizeof buf - 1);
+}
+
+static void
+put_shape (int32_t dst[4], const zj_shape *s)
+{
+  dst[0] = s->F; dst[1] = s->ns; dst[2] = s->nv; dst[3] = s->nm;
+}
+
+static void
+get_shape (zj_shape *dst, const int32_t s[4])
+{
+  *dst = (zj_shape) { s[0], s[1], s[2], s[3] };
+}
+
+/* Pool lock held, all workers parked. */
+static int
+write_checkpoint (exp_pool *pl, driver *d, zj_error *err)
+{
+  zj_experiment_cfg *cfg = pl->cfg;
+  zj_ckpt c;
+  zj_ckpt_init (&c);
+  c.n_args = cfg->n_ckpt_args;
+  c.args = cfg->ckpt_args;        /* borrowed; detached below */
+  c.seed = pl->seed;
+  c.next = pl->next;
+  c.consumed = d->consumed;
+  c.ran = d->ran;
+  c.total_indivs = d->total_indivs;
+  c.have_best = d->have_best;
+  zj_program_copy (&c.best, &d->best);
+  c.best_select = d->best_select;
+  c.best_hof = d->best_hof;
+  put_shape (c.shape, &d->shape);
+  c.elapsed = wall () - d->t0;
+  c.printed = (char *) d->printed.p;   /* borrowed */
+  c.printed_len = d->printed.len;
+  if (pl->plog)
+    {
+      fflush (pl->plog);
+      c.log_offset = ftell (pl->plog);
+    }
+  c.done = zj_xcalloc ((size_t) (pl->next - d->consumed + 1), sizeof *c.done);
+  c.running = zj_xcalloc (64, sizeof *c.running);
+  for (int64_t k = d->consumed; k < pl->next; k++)
+    if (k < pl->res_cap && pl->res[k].done)
+      {
+        const exp_result *r = &pl->res[k];
+        zj_ckpt_done *x = &c.done[c.n_done++];
+        x->index = k;
+        x->ok = r->ok;
+        x->text = r->text;             /* borrowed */
+        x->text_len = r->text_len;
+        zj_program_init (&x->cand);
+        zj_program_copy (&x->cand, &r->cand);
+        x->select_fit = r->select_fit;
+        x->hof_fit = r->hof_fit;
+        x->individuals = r->individuals;
+        put_shape (x->shape, &r->shape);
+        x->err = r->ok ? NULL : zj_xstrdup (r->err.msg);
+      }
+  for (int i = 0; i < 64; i++)
+    {
+      exp_live *w = &pl->live[i];
+      if (!w->pl || w->k < 0 || !w->parked || !w->pop)
+        continue;
+      zj_ckpt_running *x = &c.running[c.n_running++];
+      x->index = w->k;
+      memcpy (x->rng, w->rng->s, sizeof x->rng);
+      x->text = *w->text;              /* borrowed (flushed when parked) */
+      x->text_len = *w->text_len;
+      zj_population_export (w->pop, &x->pop);
+      zj_evaluator_export (w->ev, &x->eval);
+    }
+  /* Experiments of the checkpoint we resumed from that no worker has
+     taken up yet (fewer workers than before) go in as they were. */
+  const int own = c.n_running;
+  if (pl->resume)
+    {
+      const int left = pl->resume->n_running - pl->next_resume;
+      c.running = zj_xrealloc (c.running, (size_t) (own + left + 1) * sizeof *c.running);
+      for (int i = pl->next_resume; i < pl->resume->n_running; i++)
+        c.running[c.n_running++] = pl->resume->running[i];
+    }
+  zj_ckbuf img = { 0 };
+  zj_ckpt_encode (&c, &img);
+  int rc = zj_ckpt_write_file (cfg->checkpoint, &img, err);
+  zj_ckbuf_free (&img);
+  /* Detach the borrowed pieces before freeing the rest. */
+  c.args = NULL;
+  c.n_args = 0;
+  c.printed = NULL;
+  for (int i = 0; i < c.n_done; i++)
+    c.done[i].text = NULL;
+  for (int i = 0; i < own; i++)
+    c.running[i].text = NULL;
+  memset (c.running + own, 0, (size_t) (c.n_running - own) * sizeof *c.running);
+  c.n_running = own;
+  zj_ckpt_free (&c);
+  return rc;
+}
+
+/* Park every worker, write, release.  Lock held on entry and exit. */
+static void
+checkpoint_now (exp_pool *pl, driver *d)
+{
+  pl->ckpt_req = true;
+  while (pl->parked < pl->alive)
+    pthread_cond_wait (&pl->cond, &pl->lock);
+  zj_error e;
+  if (write_checkpoint (pl, d, &e) != 0)
+    /* The previous checkpoint is still whole; keep searching. */
+    fprintf (stderr, "zerojit: %s (search continues)\n", e.msg);
+  pl->ckpt_req = false;
+  pthread_cond_broadcast (&pl->cond);
+}
+
+/* Put the driver and the pool back where the checkpoint left them. */
+static int
+restore (exp_pool *pl, driver *d, const zj_ckpt *c, FILE *out, zj_error *err)
+{
+  d->consumed = c->consumed;
+  d->ran = (int) c->ran;
+  d->total_indivs = c->total_indivs;
+  d->have_best = c->have_best;
+  zj_program_copy (&d->best, &c->best);
+  d->best_select = c->best_select;
+  d->best_hof = c->best_hof;
+  get_shape (&d->shape, c->shape);
+  d->t0 = wall () - c->elapsed;
+  emit (d, out, c->printed, c->printed_len);
+  pl->next = c->next;
+  pl->resume = c;
+  for (int i = 0; i < c->n_done; i++)
+    {
+      const zj_ckpt_done *x = &c->done[i];
+      exp_result *r = result_slot (pl, x->index);
+      r->done = true;
+      r->ok = x->ok;
+      r->text = zj_xmalloc (x->text_len + 1);
+      memcpy (r->text, x->text, x->text_len);
+      r->text_len = x->text_len;
+      zj_program_init (&r->cand);
+      zj_program_copy (&r->cand, &x->cand);
+      r->select_fit = x->select_fit;
+      r->hof_fit = x->hof_fit;
+      r->individuals = x->individuals;
+      get_shape (&r->shape, x->shape);
+      if (!x->ok)
+        zj_error_set (&r->err, "%s", x->err ? x->err : "failed");
+    }
+  if (pl->plog)
+    {
+      /* Drop what the interrupted run logged after its checkpoint. */
+      fseek (pl->plog, 0, SEEK_END);
+      long have = ftell (pl->plog);
+      if (have < c->log_offset
+          || ftruncate (fileno (pl->plog), (off_t) c->log_offset) != 0)
+        {
+          zj_error_set (err, "--progress_log=%s: has %ld bytes, the checkpoint needs its first %lld",
+                        pl->cfg->progress_log, have, (long long) c->log_offset);
+          return -1;
+        }
+      fseek (pl->plog, 0, SEEK_END);
+    }
+  return 0;
+}
+
 int
 zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
                     zj_experiment_summary *sum, zj_error *err)
 {
-  const double t0 = wall ();
-  uint64_t seed = cfg->random_seed;
+  const zj_ckpt *ck = cfg->resume;
+  driver d;
+  memset (&d, 0, sizeof d);
+  d.t0 = wall ();
+  d.best_select = -1.0;
+  zj_program_init (&d.best);
+  uint64_t seed = ck ? ck->seed : cfg->random_seed;
   if (seed == 0)
     seed = ((uint64_t) time (NULL) ^ ((uint64_t) clock () << 20)) | 1;
-  fprintf (out, "Random seed = %llu\n", (unsigned long long) seed);
   exp_pool pl;
   memset (&pl, 0, sizeof pl);
   pl.cfg = cfg;
@@ -334,42 +660,90 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
   pl.limit = cfg->max_experiments ? cfg->max_experiments : INT64_MAX;
   pthread_mutex_init (&pl.lock, NULL);
   pthread_cond_init (&pl.cond, NULL);
-  zj_program best;
-  zj_program_init (&best);
-  zj_shape shape = { 0 };
-  double best_select = -1.0, best_hof = 0.0;
-  bool have_best = false;
-  long total_indivs = 0;
-  int ran = 0, rc = -1, n_workers = 0;
+  int rc = -1, n_workers = 0;
   pthread_t threads[64];
-  if (cfg->progress_log && !(pl.plog = fopen (cfg->progress_log, "w")))
+  const bool ckpt = cfg->checkpoint != NULL;
+  if (cfg->progress_log
+      && !(pl.plog = fopen (cfg->progress_log, ck ? "r+" : "w")))
     {
-      zj_error_set (err, "--progress_log=%s: cannot open for writing", cfg->progress_log);
+      zj_error_set (err, "--progress_log=%s: cannot open for %s: %s",
+                    cfg->progress_log, ck ? "update" : "writing", strerror (errno));
       goto done;
     }
+  if (ck)
+    {
+      if (restore (&pl, &d, ck, out, err) != 0)
+        goto done;
+    }
+  else
+    emitf (&d, out, "Random seed = %llu\n", (unsigned long long) seed);
   if (new_tier (cfg, &pl.tier, err) != 0)
     goto done;
   /* Searches running side by side share the tier (its compile thread,
      code cache and cost model are locked). */
   int want = cfg->workers < 1 ? 1 : cfg->workers > 64 ? 64 : cfg->workers;
+  pthread_mutex_lock (&pl.lock);
   for (; n_workers < want; n_workers++)
-    if (pthread_create (&threads[n_workers], NULL, worker, &pl) != 0)
-      break;
+    {
+      pl.live[n_workers] = (exp_live) { .pl = &pl, .k = -1 };
+      if (pthread_create (&threads[n_workers], NULL, worker,
+                          &pl.live[n_workers]) != 0)
+        break;
+      pl.alive++;
+    }
+  pthread_mutex_unlock (&pl.lock);
   if (n_workers == 0)
     {
       zj_error_set (err, "cannot start a worker thread");
       goto done;
     }
-  for (int64_t k = 0; k < pl.limit; k++)
+  double next_ckpt = wall () + cfg->checkpoint_every;
+  for (int64_t k = d.consumed; k < pl.limit; k++)
     {
       pthread_mutex_lock (&pl.lock);
       while (k >= pl.res_cap || !pl.res[k].done)
-        pthread_cond_wait (&pl.cond, &pl.lock);
+        {
+          if (!ckpt)
+            {
+              pthread_cond_wait (&pl.cond, &pl.lock);
+              continue;
+            }
+          /* Wake at least every 50 ms to notice SIGTERM. */
+          const double now = wall ();
+          if (now >= next_ckpt || (cfg->terminate && *cfg->terminate))
+            {
+              d.consumed = k;
+              checkpoint_now (&pl, &d);
+              next_ckpt = wall () + cfg->checkpoint_every;
+              if (cfg->terminate && *cfg->terminate)
+                {
+                  pl.abort_run = true;
+                  pthread_cond_broadcast (&pl.cond);
+                  pthread_mutex_unlock (&pl.lock);
+                  zj_error_set (err, "terminated: checkpoint written to %s; continue with --resume=%s",
+                                cfg->checkpoint, cfg->checkpoint);
+                  goto done;
+                }
+              continue;
+            }
+          double until = next_ckpt < now + 0.05 ? next_ckpt : now + 0.05;
+          struct timespec ts;
+          clock_gettime (CLOCK_REALTIME, &ts);
+          const double add = until - now;
+          ts.tv_sec += (time_t) add;
+          ts.tv_nsec += (long) ((add - (double) (time_t) add) * 1e9);
+          if (ts.tv_nsec >= 1000000000L)
+            {
+              ts.tv_sec++;
+              ts.tv_nsec -= 1000000000L;
+            }
+          pthread_cond_timedwait (&pl.cond, &pl.lock, &ts);
+        }
       exp_result r = pl.res[k];
       pl.res[k].text = NULL;
       pl.res[k].cand = (zj_program) { 0 };
       pthread_mutex_unlock (&pl.lock);
-      fwrite (r.text, 1, r.text_len, out);
+      emit (&d, out, r.text, r.text_len);
       free (r.text);
       if (!r.ok)
         {
@@ -378,25 +752,28 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
           pl.stop = true;
           goto done;
         }
-      ran++;
-      shape = r.shape;
-      total_indivs += r.individuals;
-      if (r.hof_fit > best_hof)
-        best_hof = r.hof_fit;
-      if (r.select_fit >= best_select)
+      d.ran++;
+      d.shape = r.shape;
+      d.total_indivs += r.individuals;
+      if (r.hof_fit > d.best_hof)
+        d.best_hof = r.hof_fit;
+      if (r.select_fit >= d.best_select)
         {
-          best_select = r.select_fit;
-          zj_program_copy (&best, &r.cand);
-          have_best = true;
-          fprintf (out, "Select fitness is the best so far. \n");
+          d.best_select = r.select_fit;
+          zj_program_copy (&d.best, &r.cand);
+          d.have_best = true;
+          emitf (&d, out, "Select fitness is the best so far. \n");
         }
       zj_program_free (&r.cand);
       fflush (out);
-      if (cfg->sufficient_fitness > 0 && best_select > cfg->sufficient_fitness)
+      /* The driver's state is updated under the lock's protection only
+         in the sense that checkpoints run on this thread. */
+      d.consumed = k + 1;
+      if (cfg->sufficient_fitness > 0 && d.best_select > cfg->sufficient_fitness)
         break;
     }
   pl.stop = true;
-  if (!have_best)
+  if (!d.have_best)
     {
       zj_error_set (err, "no experiment produced a candidate");
       goto done;
@@ -405,38 +782,42 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
   double final_fit;
   zj_rng frng;
   zj_rng_seed (&frng, experiment_seed (seed, -1));
-  if (evaluate_on (&cfg->final_tasks, &shape, &best, zj_rng_seed32 (&frng),
+  if (evaluate_on (&cfg->final_tasks, &d.shape, &d.best, zj_rng_seed32 (&frng),
                    pl.tier, &final_fit, err) != 0)
     goto done;
   fprintf (out, "Final evaluation fitness (on unseen data) = %.6f\n", final_fit);
   fprintf (out, "Algorithm found: \n");
-  zj_program_print (&best, false, out);
+  zj_program_print (&d.best, false, out);
   fprintf (out, "\n");
   zj_program pruned;
   zj_program_init (&pruned);
-  zj_prune (&best, &pruned);
+  zj_prune (&d.best, &pruned);
   fprintf (out, "Algorithm found, pruned to the instructions that affect the prediction: \n");
   zj_program_print (&pruned, false, out);
   fprintf (out, "\n");
   zj_program_free (&pruned);
-  const double secs = wall () - t0;
+  const double secs = wall () - d.t0;
   fprintf (out, "Summary: experiments=%d, individuals=%ld, seconds=%.3f, individuals/s=%.0f, workers=%d\n",
-           ran, total_indivs, secs, secs > 0 ? total_indivs / secs : 0.0, n_workers);
+           d.ran, d.total_indivs, secs, secs > 0 ? d.total_indivs / secs : 0.0,
+           n_workers);
   print_tier_summary (pl.tier, out);
   if (sum)
     {
       sum->final_fitness = final_fit;
-      sum->best_select_fitness = best_select;
-      sum->individuals = total_indivs;
-      sum->experiments = ran;
+      sum->best_select_fitness = d.best_select;
+      sum->individuals = d.total_indivs;
+      sum->experiments = d.ran;
       sum->seconds = secs;
-      sum->hall_of_fame_fitness = best_hof;
+      sum->hall_of_fame_fitness = d.best_hof;
       zj_program_init (&sum->best);
-      zj_program_copy (&sum->best, &best);
+      zj_program_copy (&sum->best, &d.best);
     }
   rc = 0;
 done:
   pl.stop = true;
+  pthread_mutex_lock (&pl.lock);
+  pthread_cond_broadcast (&pl.cond);
+  pthread_mutex_unlock (&pl.lock);
   for (int i = 0; i < n_workers; i++)
     pthread_join (threads[i], NULL);
   for (int64_t k = 0; k < pl.res_cap; k++)
@@ -452,6 +833,7 @@ done:
     fclose (pl.plog);
   pthread_mutex_destroy (&pl.lock);
   pthread_cond_destroy (&pl.cond);
-  zj_program_free (&best);
+  zj_program_free (&d.best);
+  zj_ckbuf_free (&d.printed);
   return rc;
 }

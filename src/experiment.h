@@ -6,6 +6,9 @@
 #include <zerojit/zerojit.h>
 #include <zerojit/spec.h>
 #include "policy.h"
+#include <signal.h>
+
+struct zj_ckpt;
 
 typedef struct zj_experiment_cfg {
   zj_search_spec spec;              /* owned */
@@ -27,6 +30,13 @@ typedef struct zj_experiment_cfg {
   bool hurdles;
   int hurdle_tasks;                 /* default 1 */
   double hurdle_percentile;         /* default 50 */
+  /* Checkpoint and resume (doc/checkpoint.md). */
+  const char *checkpoint;           /* file to write; NULL = none */
+  double checkpoint_every;          /* seconds; default 300 */
+  const volatile sig_atomic_t *terminate; /* set: checkpoint, then stop */
+  char **ckpt_args;                 /* the run's flags, kept in the file */
+  int n_ckpt_args;
+  const struct zj_ckpt *resume;     /* borrowed; NULL = a fresh run */
 } zj_experiment_cfg;
 
 typedef struct zj_experiment_summary {
@@ -40,7 +50,8 @@ typedef struct zj_experiment_summary {
 
 void zj_experiment_cfg_init (zj_experiment_cfg *cfg);
 void zj_experiment_cfg_free (zj_experiment_cfg *cfg);
-/* Runs everything, printing to out.  Returns 0, or -1 with err set. */
+/* Runs everything, printing to out.  Returns 0, or -1 with err set
+   (also after a checkpoint-and-stop on *terminate). */
 int zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
                         zj_experiment_summary *sum, zj_error *err);
 #endif

@@ -14,6 +14,7 @@
 #include <zerojit/spec.h>
 #include "experiment.h"
 #include "cli.h"
+#include "ckpt.h"
 #include <errno.h>
 #include <float.h>
 #include <limits.h>
@@ -463,6 +464,8 @@ cmd_search (int argc, char **argv)
     { "jit_compile_weight", NULL, false }, { "jit_signals", NULL, false },
     { "hurdles", NULL, true }, { "hurdle_tasks", NULL, false },
     { "hurdle_percentile", NULL, false },
+    { "checkpoint", NULL, false }, { "checkpoint_every_secs", NULL, false },
+    { "resume", NULL, false },
   };
   const int nf = (int) (sizeof flags / sizeof flags[0]);
   if (zj_cli_parse (argc, argv, flags, nf, "search") != 0)
@@ -475,6 +478,39 @@ cmd_search (int argc, char **argv)
   char *spec = NULL, *sel = NULL, *fin = NULL;
   int64_t v;
   const char *s;
+  zj_ckpt resume;
+  zj_ckpt_init (&resume);
+  char **ck_args = NULL;
+  int n_ck_args = 0;
+  const char *resume_path = zj_cli_get (flags, nf, "resume");
+  if (resume_path)
+    {
+      rc = 1;
+      if (zj_cli_resume (flags, nf, resume_path, &resume, &err) != 0)
+        goto out;
+      rc = 2;
+      cfg.resume = &resume;
+    }
+  if ((s = zj_cli_get (flags, nf, "checkpoint_every_secs")))
+    {
+      if (zj_cli_double ("checkpoint_every_secs", s, &cfg.checkpoint_every))
+        goto out;
+      if (!(cfg.checkpoint_every > 0))
+        {
+          fprintf (stderr, "zerojit: --checkpoint_every_secs=%s: expected a positive number of seconds\n", s);
+          goto out;
+        }
+    }
+  if ((cfg.checkpoint = zj_cli_get (flags, nf, "checkpoint")))
+    {
+      rc = 1;
+      if (zj_cli_ckpt_args (flags, nf, &ck_args, &n_ck_args, &err) != 0)
+        goto out;
+      rc = 2;
+      cfg.ckpt_args = ck_args;
+      cfg.n_ckpt_args = n_ck_args;
+      cfg.terminate = zj_cli_catch_sigterm ();
+    }
   if ((s = zj_cli_get (flags, nf, "max_experiments"))
       && zj_cli_int64 ("max_experiments", s, 0, INT64_MAX, &cfg.max_experiments))
     goto out;
@@ -534,6 +570,8 @@ out:
   free (spec);
   free (sel);
   free (fin);
+  zj_cli_ckpt_args_free (ck_args, n_ck_args);
+  zj_ckpt_free (&resume);
   zj_experiment_cfg_free (&cfg);
   return rc;
 }
