@@ -13,6 +13,7 @@
 #include "evolution.h"
 #include "ckpt.h"
 #include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <float.h>
 #include <stdarg.h>
@@ -623,20 +624,6 @@ restore (exp_pool *pl, driver *d, const zj_ckpt *c, FILE *out, zj_error *err)
       if (!x->ok)
         zj_error_set (&r->err, "%s", x->err ? x->err : "failed");
     }
-  if (pl->plog)
-    {
-      /* Drop what the interrupted run logged after its checkpoint. */
-      fseek (pl->plog, 0, SEEK_END);
-      long have = ftell (pl->plog);
-      if (have < c->log_offset
-          || ftruncate (fileno (pl->plog), (off_t) c->log_offset) != 0)
-        {
-          zj_error_set (err, "--progress_log=%s: has %ld bytes, the checkpoint needs its first %lld",
-                        pl->cfg->progress_log, have, (long long) c->log_offset);
-          return -1;
-        }
-      fseek (pl->plog, 0, SEEK_END);
-    }
   return 0;
 }
 
@@ -663,11 +650,23 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
   int rc = -1, n_workers = 0;
   pthread_t threads[64];
   const bool ckpt = cfg->checkpoint != NULL;
-  if (cfg->progress_log
-      && !(pl.plog = fopen (cfg->progress_log, ck ? "r+" : "w")))
+  if (ck && cfg->progress_log)
     {
-      zj_error_set (err, "--progress_log=%s: cannot open for %s: %s",
-                    cfg->progress_log, ck ? "update" : "writing", strerror (errno));
+      /* Drop what the interrupted run logged after its checkpoint. */
+      struct stat st;
+      if (stat (cfg->progress_log, &st) != 0 || st.st_size < ck->log_offset
+          || truncate (cfg->progress_log, (off_t) ck->log_offset) != 0)
+        {
+          zj_error_set (err, "--progress_log=%s: missing or shorter than the %lld bytes the checkpoint needs",
+                        cfg->progress_log, (long long) ck->log_offset);
+          goto done;
+        }
+    }
+  if (cfg->progress_log
+      && !(pl.plog = fopen (cfg->progress_log, ck ? "a" : "w")))
+    {
+      zj_error_set (err, "--progress_log=%s: cannot open for writing: %s",
+                    cfg->progress_log, strerror (errno));
       goto done;
     }
   if (ck)
