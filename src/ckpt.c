@@ -335,8 +335,12 @@ zj_ckpt_free (zj_ckpt *c)
   for (int i = 0; i < c->n_running; i++)
     {
       free (c->running[i].text);
-      zj_ckpt_pop_free (&c->running[i].pop);
-      zj_ckpt_eval_free (&c->running[i].eval);
+      for (int j = 0; j < c->running[i].n_islands; j++)
+        {
+          zj_ckpt_pop_free (&c->running[i].isl[j].pop);
+          zj_ckpt_eval_free (&c->running[i].isl[j].eval);
+        }
+      free (c->running[i].isl);
     }
   free (c->running);
   zj_ckpt_init (c);
@@ -440,11 +444,16 @@ zj_ckpt_encode (const zj_ckpt *c, zj_ckbuf *out)
     {
       const zj_ckpt_running *x = &c->running[i];
       zj_ck_i64 (&b, x->index);
-      for (int k = 0; k < 4; k++)
-        zj_ck_u64 (&b, x->rng[k]);
       zj_ck_bytes (&b, x->text, x->text_len);
-      put_pop (&b, &x->pop);
-      put_eval (&b, &x->eval);
+      zj_ck_u64 (&b, (uint64_t) x->n_islands);
+      for (int j = 0; j < x->n_islands; j++)
+        {
+          for (int k = 0; k < 4; k++)
+            zj_ck_u64 (&b, x->isl[j].rng[k]);
+          zj_ck_i64 (&b, x->isl[j].migrations);
+          put_pop (&b, &x->isl[j].pop);
+          put_eval (&b, &x->isl[j].eval);
+        }
     }
   /* Envelope. */
   out->len = 0;
@@ -646,11 +655,21 @@ zj_ckpt_parse (const void *buf, size_t len, zj_ckpt *c, zj_error *err)
       x->index = zj_rd_i64 (&r);
       if (!r.bad && (x->index < c->consumed || x->index >= c->next))
         zj_rd_fail (&r, "experiment index %lld out of range", (long long) x->index);
-      for (int k = 0; k < 4; k++)
-        x->rng[k] = zj_rd_u64 (&r);
       x->text = zj_rd_bytes (&r, &x->text_len);
-      get_pop (&r, &x->pop);
-      get_eval (&r, &x->eval);
+      r.field = "islands";
+      const uint64_t ni = zj_rd_count (&r, 1 << 20, 64);
+      x->isl = zj_xcalloc (ni ? ni : 1, sizeof *x->isl);
+      for (uint64_t j = 0; j < ni && !r.bad; j++)
+        {
+          zj_ckpt_island *is = &x->isl[j];
+          x->n_islands = (int) j + 1;
+          r.field = "island";
+          for (int k = 0; k < 4; k++)
+            is->rng[k] = zj_rd_u64 (&r);
+          is->migrations = zj_rd_i64 (&r);
+          get_pop (&r, &is->pop);
+          get_eval (&r, &is->eval);
+        }
     }
   if (!r.bad && r.pos != r.len)
     zj_rd_fail (&r, "%zu unread bytes at the end", r.len - r.pos);

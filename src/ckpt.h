@@ -101,14 +101,22 @@ typedef struct zj_ckpt_pop {
   double hof_fit;
 } zj_ckpt_pop;
 
-/* An experiment parked at a generation boundary. */
-typedef struct zj_ckpt_running {
-  int64_t index;
+/* One island (population) of a running experiment: its generator, its
+   migrations so far, its population and its evaluator. */
+typedef struct zj_ckpt_island {
   uint64_t rng[4];
-  char *text;                  /* its output so far */
-  size_t text_len;
+  int64_t migrations;
   zj_ckpt_pop pop;
   zj_ckpt_eval eval;
+} zj_ckpt_island;
+
+/* An experiment whose islands are all parked between two generations. */
+typedef struct zj_ckpt_running {
+  int64_t index;
+  char *text;                  /* its output so far */
+  size_t text_len;
+  int n_islands;
+  zj_ckpt_island *isl;
 } zj_ckpt_running;
 
 /* An experiment finished but not yet consumed by the driver. */

@@ -11,6 +11,7 @@
 #include "internal.h"
 #include "evolution.h"
 #include "ckpt.h"
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -157,6 +158,8 @@ print_progress (zj_population *pop)
                c.evaluations ? (double) c.dedup_hits / (double) c.evaluations : 0.0);
       if (c.hurdled)
         fprintf (pop->cfg.progress_log, ", \"hurdled\": %ld", c.hurdled);
+      if (pop->cfg.tag_island)
+        fprintf (pop->cfg.progress_log, ", \"island\": %d", pop->cfg.island);
       if (tiered)
         {
           fputs (", ", pop->cfg.progress_log);
@@ -220,6 +223,31 @@ zj_population_run (zj_population *pop, int64_t max_train_steps,
         }
       print_progress (pop);
     }
+}
+
+int
+zj_population_size (const zj_population *pop)
+{
+  return pop->P;
+}
+
+const zj_program *
+zj_population_slot (const zj_population *pop, int i, double *fitness)
+{
+  assert (i >= 0 && i < pop->P);
+  if (fitness)
+    *fitness = pop->fit[i];
+  return &pop->progs[i];
+}
+
+void
+zj_population_replace (zj_population *pop, int i, const zj_program *p,
+                       double fitness)
+{
+  assert (i >= 0 && i < pop->P);
+  zj_program_copy (&pop->progs[i], p);
+  pop->fit[i] = fitness;
+  pop->shash[i] = 0;           /* structure unknown here: tier hint only */
 }
 
 long

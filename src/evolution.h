@@ -19,6 +19,8 @@ typedef struct zj_evolution_cfg {
      ends the run like cancel.  NULL = never. */
   bool (*boundary) (void *ctx);
   void *boundary_ctx;
+  bool tag_island;             /* JSON log lines say "island": island */
+  int island;
 } zj_evolution_cfg;
 
 typedef struct zj_population zj_population;
@@ -41,6 +43,15 @@ const zj_program *zj_population_best (const zj_population *pop, double *fitness)
 /* Best ever evaluated (hall of fame). */
 const zj_program *zj_population_hall_of_fame (const zj_population *pop,
                                               double *fitness);
+
+/* Migration (migration.c): the population size, slot i's program and
+   fitness, and replacing slot i by an immigrant (its fitness travels
+   with it; the slot keeps its place in the aging order). */
+int zj_population_size (const zj_population *pop);
+const zj_program *zj_population_slot (const zj_population *pop, int i,
+                                      double *fitness);
+void zj_population_replace (zj_population *pop, int i, const zj_program *p,
+                            double fitness);
 
 /* Checkpoint (ckpt.h): the slots, fitnesses, counters and hall of fame,
    out of a population between generations, or into one just created (not

@@ -12,6 +12,7 @@
 #include "evaluator.h"
 #include "evolution.h"
 #include "ckpt.h"
+#include "migration.h"
 #include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -38,6 +39,10 @@ zj_experiment_cfg_init (zj_experiment_cfg *cfg)
   cfg->hurdle_tasks = 1;
   cfg->hurdle_percentile = 50.0;
   cfg->checkpoint_every = 300.0;
+  cfg->islands = 1;
+  cfg->migration_interval = 1000;
+  cfg->migration_fraction = 0.5;
+  cfg->migration_topology = ZJ_TOPO_ALL;
 }
 
 void
@@ -148,18 +153,39 @@ typedef struct exp_result {
 
 typedef struct exp_pool exp_pool;
 
-/* What a worker thread is running, for checkpoints: filled while it runs
-   an experiment, parked set while it waits at a generation boundary. */
+/* One population of an experiment.  With one island it draws from the
+   experiment's generator, as an experiment always did; with several, each
+   has its own, seeded from the experiment's seed and its index. */
+typedef struct island {
+  zj_rng own;
+  zj_rng *rng;
+  zj_evaluator *ev;
+  zj_population *pop;
+  int64_t migrations;
+  bool finished;              /* its search budget is spent */
+} island;
+
+/* The islands of one running experiment and the threads that share them
+   (thread t runs islands t, t + threads, ...).  The migration barrier is
+   guarded by the pool lock. */
+typedef struct exp_run {
+  exp_pool *pl;
+  int n;
+  island *isl;
+  FILE *out;                  /* the experiment's output (island 0 prints) */
+  int threads;
+  int arrived;
+  int64_t epoch;
+  bool all_finished;
+} exp_run;
+
+/* What a worker thread is running, for checkpoints. */
 typedef struct exp_live {
   exp_pool *pl;
   int64_t k;                  /* experiment index; -1 idle */
-  bool parked;                /* at a boundary, state below is stable */
-  zj_rng *rng;
-  zj_population *pop;
-  zj_evaluator *ev;
+  exp_run *run;               /* set while its islands exist */
   char **text;
   size_t *text_len;
-  FILE *out;
 } exp_live;
 
 struct exp_pool {
@@ -238,33 +264,251 @@ evaluate_on (const zj_task_collection *c, const zj_shape *shape,
   return rc;
 }
 
-/* Generation boundary of a running experiment: park while the driver
-   writes a checkpoint. */
+/* Park until the driver has written its checkpoint.  Pool lock held. */
+static void
+park (exp_pool *pl)
+{
+  pl->parked++;
+  pthread_cond_broadcast (&pl->cond);
+  while (pl->ckpt_req)
+    pthread_cond_wait (&pl->cond, &pl->lock);
+  pl->parked--;
+}
+
+/* Generation boundary of an island: park while the driver writes a
+   checkpoint. */
 static bool
 at_boundary (void *ctx)
 {
-  exp_live *w = ctx;
-  exp_pool *pl = w->pl;
+  exp_run *g = ctx;
+  exp_pool *pl = g->pl;
   if (pl->ckpt_req)
     {
-      fflush (w->out);
+      fflush (g->out);
       pthread_mutex_lock (&pl->lock);
-      w->parked = true;
-      pl->parked++;
-      pthread_cond_broadcast (&pl->cond);
-      while (pl->ckpt_req)
-        pthread_cond_wait (&pl->cond, &pl->lock);
-      pl->parked--;
-      w->parked = false;
+      if (pl->ckpt_req)
+        park (pl);
       pthread_mutex_unlock (&pl->lock);
     }
   return pl->abort_run;
 }
 
+static bool
+budget_spent (const zj_experiment_cfg *cfg, const island *is)
+{
+  if (cfg->spec.max_individuals > 0)
+    return zj_population_individuals (is->pop) >= cfg->spec.max_individuals;
+  return zj_evaluator_train_steps (is->ev) >= cfg->spec.max_train_steps;
+}
+
+/* Migration among the islands still searching, in island order (see
+   migration.h).  Called by the last thread to reach the barrier. */
+static void
+exchange (exp_run *g)
+{
+  const zj_experiment_cfg *cfg = g->pl->cfg;
+  int *ready = zj_xmalloc ((size_t) g->n * sizeof (int));
+  int n = 0;
+  for (int j = 0; j < g->n; j++)
+    if (!g->isl[j].finished)
+      ready[n++] = j;
+  const int P = cfg->spec.population_size;
+  const int m = zj_migration_count (P, cfg->migration_fraction);
+  if (n >= 2 && m > 0)
+    {
+      zj_program *pool = zj_xcalloc ((size_t) (n * m), sizeof (zj_program));
+      double *fit = zj_xmalloc ((size_t) (n * m) * sizeof (double));
+      int *slots = zj_xmalloc ((size_t) (n * m) * sizeof (int));
+      int *from = zj_xmalloc ((size_t) m * sizeof (int));
+      for (int p = 0; p < n; p++)
+        {
+          island *is = &g->isl[ready[p]];
+          zj_migration_pick (is->rng, P, m, slots + p * m);
+          for (int k = 0; k < m; k++)
+            {
+              zj_program_init (&pool[p * m + k]);
+              zj_program_copy (&pool[p * m + k],
+                               zj_population_slot (is->pop, slots[p * m + k],
+                                                   &fit[p * m + k]));
+            }
+        }
+      for (int p = 0; p < n; p++)
+        {
+          island *is = &g->isl[ready[p]];
+          zj_migration_choose (is->rng, cfg->migration_topology, p, n, m, from);
+          for (int k = 0; k < m; k++)
+            zj_population_replace (is->pop, slots[p * m + k], &pool[from[k]],
+                                   fit[from[k]]);
+        }
+      for (int i = 0; i < n * m; i++)
+        zj_program_free (&pool[i]);
+      free (pool);
+      free (fit);
+      free (slots);
+      free (from);
+    }
+  for (int p = 0; p < n; p++)
+    g->isl[ready[p]].migrations++;
+  free (ready);
+}
+
+/* Every thread of the experiment arrives; the last one migrates.  A
+   thread waiting here counts as parked for checkpoints: its islands are
+   between two generations.  True when the search is over. */
+static bool
+barrier (exp_run *g)
+{
+  exp_pool *pl = g->pl;
+  pthread_mutex_lock (&pl->lock);
+  const int64_t e = g->epoch;
+  if (++g->arrived == g->threads)
+    {
+      if (!pl->abort_run && !pl->stop)
+        exchange (g);
+      bool all = true;
+      for (int j = 0; j < g->n; j++)
+        all &= g->isl[j].finished;
+      g->all_finished = all || pl->abort_run || pl->stop;
+      g->arrived = 0;
+      g->epoch++;
+      pthread_cond_broadcast (&pl->cond);
+    }
+  else
+    while (g->epoch == e)
+      {
+        if (pl->ckpt_req)
+          park (pl);
+        else
+          pthread_cond_wait (&pl->cond, &pl->lock);
+      }
+  const bool done = g->all_finished;
+  pthread_mutex_unlock (&pl->lock);
+  return done;
+}
+
+/* Thread t's share of an experiment: initialise its islands (unless
+   resumed), then run each to the next migration point, migrate, repeat.
+   Migration points are fixed counts of each island's individuals, and the
+   islands of an experiment share their population size, so they reach
+   them together whatever the number of threads. */
+static void
+island_loop (exp_run *g, int t, bool resumed, zj_error *err, bool *ok)
+{
+  const zj_experiment_cfg *cfg = g->pl->cfg;
+  exp_pool *pl = g->pl;
+  const bool migrate = g->n > 1 && cfg->migration_interval > 0;
+  *ok = true;
+  if (!resumed)
+    for (int j = t; j < g->n; j += g->threads)
+      if (zj_population_init (g->isl[j].pop, err) != 0)
+        {
+          *ok = false;
+          pthread_mutex_lock (&pl->lock);
+          pl->abort_run = true;   /* the other threads stop at once */
+          pthread_mutex_unlock (&pl->lock);
+          break;
+        }
+  for (;;)
+    {
+      for (int j = t; j < g->n && *ok; j += g->threads)
+        {
+          island *is = &g->isl[j];
+          if (is->finished)
+            continue;
+          int64_t stop_at = cfg->spec.max_individuals;
+          if (migrate)
+            {
+              const int64_t next = (is->migrations + 1) * cfg->migration_interval;
+              if (stop_at <= 0 || next < stop_at)
+                stop_at = next;
+            }
+          /* The train-step budget counts from the start of the
+             experiment, so a resumed run stops where the uninterrupted
+             one would. */
+          if (cfg->spec.max_individuals > 0)
+            zj_population_run (is->pop, INT64_MAX, stop_at);
+          else
+            zj_population_run (is->pop, cfg->spec.max_train_steps
+                               - zj_evaluator_train_steps (is->ev), stop_at);
+          if (pl->abort_run || pl->stop)
+            break;
+          is->finished = budget_spent (cfg, is);
+        }
+      if (!migrate || barrier (g))
+        break;
+    }
+}
+
+typedef struct island_thread {
+  exp_run *g;
+  int t;
+  bool resumed, ok;
+  zj_error err;
+} island_thread;
+
+static void *
+island_main (void *arg)
+{
+  island_thread *it = arg;
+  island_loop (it->g, it->t, it->resumed, &it->err, &it->ok);
+  exp_pool *pl = it->g->pl;
+  pthread_mutex_lock (&pl->lock);
+  pl->alive--;
+  pthread_cond_broadcast (&pl->cond);
+  pthread_mutex_unlock (&pl->lock);
+  return NULL;
+}
+
+/* Run all islands of g on g->threads threads (this one included). */
+static bool
+run_islands (exp_run *g, bool resumed, zj_error *err)
+{
+  exp_pool *pl = g->pl;
+  island_thread *its = zj_xcalloc ((size_t) g->threads, sizeof *its);
+  pthread_t *tid = zj_xcalloc ((size_t) g->threads, sizeof *tid);
+  int started = 1;
+  pthread_mutex_lock (&pl->lock);
+  for (int t = 1; t < g->threads; t++)
+    {
+      its[t] = (island_thread) { g, t, resumed, true, { "" } };
+      if (pthread_create (&tid[t], NULL, island_main, &its[t]) != 0)
+        break;
+      pl->alive++;
+      started++;
+    }
+  pthread_mutex_unlock (&pl->lock);
+  if (started < g->threads)
+    {
+      /* Fewer threads than planned changes nothing but the time; the
+         barrier must count only those that run. */
+      pthread_mutex_lock (&pl->lock);
+      g->threads = started;
+      pthread_mutex_unlock (&pl->lock);
+      /* Thread t's islands must still be run: not possible once the
+         others have their share, so stop cleanly instead. */
+      zj_error_set (err, "cannot start island threads");
+      pl->abort_run = true;
+    }
+  island_loop (g, 0, resumed, err, &its[0].ok);
+  bool ok = its[0].ok;
+  for (int t = 1; t < started; t++)
+    {
+      pthread_join (tid[t], NULL);
+      if (ok && !its[t].ok)
+        {
+          *err = its[t].err;
+          ok = false;
+        }
+    }
+  free (its);
+  free (tid);
+  return ok && started == g->threads;
+}
+
 /* Run experiment k, or continue it from a checkpoint (from != NULL): the
    setup is redone exactly as in a fresh run (same generator draws for the
    tasks and the budget baseline), then the saved state replaces the
-   population, the evaluator's caches and the generator. */
+   populations, the evaluators' caches and the generators. */
 static void
 run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
                 const zj_ckpt_running *from)
@@ -275,13 +519,23 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
   zj_rng_seed (&rng, experiment_seed (pl->seed, k));
   zj_task *tasks = NULL, *sel = NULL;
   int n_tasks = 0, n_sel = 0;
-  zj_evaluator *ev = NULL;
-  zj_population *pop = NULL;
+  const int N = cfg->islands > 1 ? cfg->islands : 1;
+  island *isl = zj_xcalloc ((size_t) N, sizeof *isl);
+  exp_run g = { .pl = pl, .n = N, .isl = isl, .out = out,
+                .threads = N > 1 ? (cfg->workers < N ? cfg->workers : N) : 1 };
+  if (g.threads < 1)
+    g.threads = 1;
   zj_program_init (&r->cand);
   r->ok = false;
   if (draw_tasks (pl, &cfg->spec.search_tasks, &rng, &tasks, &n_tasks, &r->err)
       || check_shape (tasks, n_tasks, cfg, &r->shape, &r->err))
     goto out;
+  if (from && from->n_islands != N)
+    {
+      zj_error_set (&r->err, "checkpoint has %d islands in experiment %lld, --islands=%d",
+                    from->n_islands, (long long) k, N);
+      goto out;
+    }
   zj_search_space sp;
   zj_search_space_from_spec (&sp, &cfg->spec, &r->shape);
   zj_evaluator_cfg ecfg;
@@ -292,73 +546,102 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
   ecfg.hurdle_percentile = cfg->hurdle_percentile;
   ecfg.hurdle_window = cfg->spec.population_size < 4096
                        ? cfg->spec.population_size : 4096;
-  if (!(ev = zj_evaluator_new (&ecfg, tasks, n_tasks, &r->shape, &sp, &rng,
-                               &r->err)))
-    goto out;
-  zj_evaluator_set_tier (ev, pl->tier);
-  zj_evolution_cfg vcfg = {
-    .population_size = cfg->spec.population_size,
-    .tournament_size = cfg->spec.tournament_size,
-    .initial_population = cfg->spec.initial_population,
-    .progress_every = cfg->spec.progress_every,
-    .progress_out = out,
-    .progress_log = pl->plog,
-    .cancel = &pl->stop,
-    .boundary = at_boundary,
-    .boundary_ctx = w,
-  };
-  pop = zj_population_new (&vcfg, &sp, ev, &rng);
-  if (from)
+  for (int j = 0; j < N; j++)
     {
-      if (zj_population_import (pop, &from->pop, &r->shape, &r->err) != 0
-          || zj_evaluator_import (ev, &from->eval, &r->err) != 0)
+      island *is = &isl[j];
+      if (N == 1)
+        is->rng = &rng;
+      else
         {
-          char msg[sizeof r->err.msg];
-          snprintf (msg, sizeof msg, "%s", r->err.msg);
-          zj_error_set (&r->err, "checkpoint does not fit experiment %lld: %s",
-                        (long long) k, msg);
-          goto out;
+          zj_rng_seed (&is->own, zj_hash_mix (experiment_seed (pl->seed, k),
+                                              0x69736c616e64ULL + (uint64_t) j));
+          is->rng = &is->own;
         }
-      memcpy (rng.s, from->rng, sizeof rng.s);
-      fwrite (from->text, 1, from->text_len, out);
-    }
-  else
-    {
-      fprintf (out, "Running evolution experiment (on the T_search tasks)...\n");
-      if (zj_population_init (pop, &r->err) != 0)
+      if (!(is->ev = zj_evaluator_new (&ecfg, tasks, n_tasks, &r->shape, &sp,
+                                       is->rng, &r->err)))
         goto out;
+      zj_evaluator_set_tier (is->ev, pl->tier);
+      zj_evolution_cfg vcfg = {
+        .population_size = cfg->spec.population_size,
+        .tournament_size = cfg->spec.tournament_size,
+        .initial_population = cfg->spec.initial_population,
+        .progress_every = cfg->spec.progress_every,
+        .progress_out = j == 0 ? out : NULL,
+        .progress_log = pl->plog,
+        .cancel = &pl->stop,
+        .boundary = at_boundary,
+        .boundary_ctx = &g,
+        .tag_island = N > 1,
+        .island = j,
+      };
+      is->pop = zj_population_new (&vcfg, &sp, is->ev, is->rng);
+      if (from)
+        {
+          const zj_ckpt_island *x = &from->isl[j];
+          if (zj_population_import (is->pop, &x->pop, &r->shape, &r->err) != 0
+              || zj_evaluator_import (is->ev, &x->eval, &r->err) != 0)
+            {
+              char msg[sizeof r->err.msg];
+              snprintf (msg, sizeof msg, "%s", r->err.msg);
+              zj_error_set (&r->err, "checkpoint does not fit experiment %lld, island %d: %s",
+                            (long long) k, j, msg);
+              goto out;
+            }
+          memcpy (is->rng->s, x->rng, sizeof x->rng);
+          is->migrations = x->migrations;
+        }
     }
+  if (from)
+    fwrite (from->text, 1, from->text_len, out);
+  else
+    fprintf (out, "Running evolution experiment (on the T_search tasks)...\n");
   pthread_mutex_lock (&pl->lock);
-  w->rng = &rng;
-  w->pop = pop;
-  w->ev = ev;
-  w->out = out;
+  w->run = &g;
   w->text = &r->text;
   w->text_len = &r->text_len;
   pthread_mutex_unlock (&pl->lock);
-  /* The train-step budget counts from the start of the experiment, so a
-     resumed run stops where the uninterrupted one would. */
-  if (cfg->spec.max_individuals > 0)
-    zj_population_run (pop, INT64_MAX, cfg->spec.max_individuals);
-  else
-    zj_population_run (pop, cfg->spec.max_train_steps
-                            - zj_evaluator_train_steps (ev), 0);
+  const bool ran = run_islands (&g, from != NULL, &r->err);
   pthread_mutex_lock (&pl->lock);
-  w->pop = NULL;
-  w->ev = NULL;
+  w->run = NULL;
   pthread_mutex_unlock (&pl->lock);
+  if (!ran)
+    goto out;
   if (pl->abort_run)
     {
       zj_error_set (&r->err, "stopped");
       goto out;
     }
   fprintf (out, "Experiment done. Retrieving candidate algorithm.\n");
-  double search_fit;
-  zj_program_copy (&r->cand, zj_population_best (pop, &search_fit));
+  /* The best current individual over the islands (first on ties). */
+  double search_fit = 0.0;
+  r->hof_fit = 0.0;
+  r->individuals = 0;
+  for (int j = 0; j < N; j++)
+    {
+      double f, h;
+      const zj_program *b = zj_population_best (isl[j].pop, &f);
+      if (j == 0 || f > search_fit)
+        {
+          search_fit = f;
+          zj_program_copy (&r->cand, b);
+        }
+      zj_population_hall_of_fame (isl[j].pop, &h);
+      if (j == 0 || h > r->hof_fit)
+        r->hof_fit = h;
+      r->individuals += zj_population_individuals (isl[j].pop);
+    }
   fprintf (out, "Search fitness for candidate algorithm = %.6f\n", search_fit);
-  zj_population_hall_of_fame (pop, &r->hof_fit);
   fprintf (out, "Hall of fame: best search fitness ever seen = %.6f\n", r->hof_fit);
-  r->individuals = zj_population_individuals (pop);
+  if (N > 1)
+    for (int j = 0; j < N; j++)
+      {
+        double f, h;
+        zj_population_best (isl[j].pop, &f);
+        zj_population_hall_of_fame (isl[j].pop, &h);
+        fprintf (out, "Island %d: individuals=%ld, best fit=%.6f, hall of fame=%.6f, migrations=%lld\n",
+                 j, zj_population_individuals (isl[j].pop), f, h,
+                 (long long) isl[j].migrations);
+      }
   fprintf (out, "Evaluating candidate algorithm from experiment (on T_select tasks)... \n");
   if (draw_tasks (pl, &cfg->select_tasks, &rng, &sel, &n_sel, &r->err)
       || fitness_on_tasks (sel, n_sel, &r->shape, &r->cand, zj_rng_seed32 (&rng),
@@ -367,8 +650,12 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
   fprintf (out, "Select fitness for candidate algorithm = %.6f\n", r->select_fit);
   r->ok = true;
 out:
-  zj_population_free (pop);
-  zj_evaluator_free (ev);
+  for (int j = 0; j < N; j++)
+    {
+      zj_population_free (isl[j].pop);
+      zj_evaluator_free (isl[j].ev);
+    }
+  free (isl);
   zj_tasks_free (tasks, n_tasks);
   zj_tasks_free (sel, n_sel);
   fclose (out);
@@ -397,17 +684,9 @@ worker (void *arg)
   for (;;)
     {
       pthread_mutex_lock (&pl->lock);
+      /* Idle between experiments: nothing of ours to save. */
       while (pl->ckpt_req)
-        {
-          /* Idle between experiments: nothing of ours to save. */
-          w->parked = true;
-          pl->parked++;
-          pthread_cond_broadcast (&pl->cond);
-          while (pl->ckpt_req)
-            pthread_cond_wait (&pl->cond, &pl->lock);
-          pl->parked--;
-          w->parked = false;
-        }
+        park (pl);
       const bool resumed = pl->resume && pl->next_resume < pl->resume->n_running;
       if (pl->stop || pl->abort_run || (!resumed && pl->next >= pl->limit))
         {
@@ -537,15 +816,23 @@ write_checkpoint (exp_pool *pl, driver *d, zj_error *err)
   for (int i = 0; i < 64; i++)
     {
       exp_live *w = &pl->live[i];
-      if (!w->pl || w->k < 0 || !w->parked || !w->pop)
+      if (!w->pl || w->k < 0 || !w->run)
         continue;
+      const exp_run *g = w->run;
       zj_ckpt_running *x = &c.running[c.n_running++];
       x->index = w->k;
-      memcpy (x->rng, w->rng->s, sizeof x->rng);
-      x->text = *w->text;              /* borrowed (flushed when parked) */
+      fflush (g->out);
+      x->text = *w->text;              /* borrowed */
       x->text_len = *w->text_len;
-      zj_population_export (w->pop, &x->pop);
-      zj_evaluator_export (w->ev, &x->eval);
+      x->n_islands = g->n;
+      x->isl = zj_xcalloc ((size_t) g->n, sizeof *x->isl);
+      for (int j = 0; j < g->n; j++)
+        {
+          memcpy (x->isl[j].rng, g->isl[j].rng->s, sizeof x->isl[j].rng);
+          x->isl[j].migrations = g->isl[j].migrations;
+          zj_population_export (g->isl[j].pop, &x->isl[j].pop);
+          zj_evaluator_export (g->isl[j].ev, &x->isl[j].eval);
+        }
     }
   /* Experiments of the checkpoint we resumed from that no worker has
      taken up yet (fewer workers than before) go in as they were. */
@@ -580,6 +867,7 @@ static void
 checkpoint_now (exp_pool *pl, driver *d)
 {
   pl->ckpt_req = true;
+  pthread_cond_broadcast (&pl->cond);    /* wakes threads at a barrier */
   while (pl->parked < pl->alive)
     pthread_cond_wait (&pl->cond, &pl->lock);
   zj_error e;
@@ -681,6 +969,10 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
   /* Searches running side by side share the tier (its compile thread,
      code cache and cost model are locked). */
   int want = cfg->workers < 1 ? 1 : cfg->workers > 64 ? 64 : cfg->workers;
+  /* With islands the workers run the islands of one experiment at a
+     time. */
+  if (cfg->islands > 1)
+    want = 1;
   pthread_mutex_lock (&pl.lock);
   for (; n_workers < want; n_workers++)
     {

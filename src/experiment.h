@@ -6,6 +6,7 @@
 #include <zerojit/zerojit.h>
 #include <zerojit/spec.h>
 #include "policy.h"
+#include "migration.h"
 #include <signal.h>
 
 struct zj_ckpt;
@@ -30,6 +31,11 @@ typedef struct zj_experiment_cfg {
   bool hurdles;
   int hurdle_tasks;                 /* default 1 */
   double hurdle_percentile;         /* default 50 */
+  /* Islands with migration (doc/islands.md). */
+  int islands;                      /* populations per experiment; 1 */
+  int64_t migration_interval;       /* individuals per island; 0 = never */
+  double migration_fraction;        /* 0.5 */
+  zj_topology migration_topology;   /* all */
   /* Checkpoint and resume (doc/checkpoint.md). */
   const char *checkpoint;           /* file to write; NULL = none */
   double checkpoint_every;          /* seconds; default 300 */

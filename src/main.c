@@ -466,6 +466,8 @@ cmd_search (int argc, char **argv)
     { "hurdle_percentile", NULL, false },
     { "checkpoint", NULL, false }, { "checkpoint_every_secs", NULL, false },
     { "resume", NULL, false },
+    { "islands", NULL, false }, { "migration_interval", NULL, false },
+    { "migration_fraction", NULL, false }, { "migration_topology", NULL, false },
   };
   const int nf = (int) (sizeof flags / sizeof flags[0]);
   if (zj_cli_parse (argc, argv, flags, nf, "search") != 0)
@@ -552,6 +554,31 @@ cmd_search (int argc, char **argv)
     }
   if (tier_flags (flags, nf, &cfg) != 0)
     goto out;
+  if ((s = zj_cli_get (flags, nf, "islands")))
+    {
+      if (zj_cli_int64 ("islands", s, 1, 4096, &v))
+        goto out;
+      cfg.islands = (int) v;
+    }
+  if ((s = zj_cli_get (flags, nf, "migration_interval"))
+      && zj_cli_int64 ("migration_interval", s, 0, INT64_MAX, &cfg.migration_interval))
+    goto out;
+  if ((s = zj_cli_get (flags, nf, "migration_fraction")))
+    {
+      if (zj_cli_double ("migration_fraction", s, &cfg.migration_fraction))
+        goto out;
+      if (!(cfg.migration_fraction >= 0 && cfg.migration_fraction <= 1))
+        {
+          fprintf (stderr, "zerojit: --migration_fraction=%s: expected 0..1\n", s);
+          goto out;
+        }
+    }
+  if ((s = zj_cli_get (flags, nf, "migration_topology"))
+      && zj_topology_parse (s, &cfg.migration_topology) != 0)
+    {
+      fprintf (stderr, "zerojit: --migration_topology=%s: expected all or ring\n", s);
+      goto out;
+    }
   rc = 1;
   if (!(spec = text_or_file (flags, nf, "search_experiment_spec",
                              "search_experiment_spec_file", &src, &err))

@@ -148,11 +148,14 @@ image_of (search *s, zj_ckbuf *img)
   c.n_running = 1;
   c.running = calloc (1, sizeof *c.running);
   c.running[0].index = 1;
-  memcpy (c.running[0].rng, s->rng.s, sizeof s->rng.s);
   c.running[0].text = strdup ("running\n");
   c.running[0].text_len = 8;
-  zj_population_export (s->pop, &c.running[0].pop);
-  zj_evaluator_export (s->ev, &c.running[0].eval);
+  c.running[0].n_islands = 1;
+  c.running[0].isl = calloc (1, sizeof *c.running[0].isl);
+  c.running[0].isl[0].migrations = 3;
+  memcpy (c.running[0].isl[0].rng, s->rng.s, sizeof s->rng.s);
+  zj_population_export (s->pop, &c.running[0].isl[0].pop);
+  zj_evaluator_export (s->ev, &c.running[0].isl[0].eval);
   zj_ckpt_encode (&c, img);
   zj_ckpt_free (&c);
 }
@@ -193,9 +196,9 @@ Test (checkpoint, search_continues_exactly_as_uninterrupted)
   zj_ckpt c;
   cr_assert_eq (zj_ckpt_parse (img.p, img.len, &c, &err), 0, "%s", err.msg);
   cr_assert_eq (c.n_running, 1);
-  cr_assert_eq (zj_population_import (b.pop, &c.running[0].pop, &shape, &err), 0, "%s", err.msg);
-  cr_assert_eq (zj_evaluator_import (b.ev, &c.running[0].eval, &err), 0, "%s", err.msg);
-  memcpy (b.rng.s, c.running[0].rng, sizeof b.rng.s);
+  cr_assert_eq (zj_population_import (b.pop, &c.running[0].isl[0].pop, &shape, &err), 0, "%s", err.msg);
+  cr_assert_eq (zj_evaluator_import (b.ev, &c.running[0].isl[0].eval, &err), 0, "%s", err.msg);
+  memcpy (b.rng.s, c.running[0].isl[0].rng, sizeof b.rng.s);
   zj_population_run (b.pop, INT64_MAX, 1500);
   /* The FEC evicted, forgot and hit; the duplicate cache hit. */
   zj_eval_counters cnt = zj_evaluator_counters (a.ev);
@@ -235,11 +238,13 @@ Test (checkpoint, every_field_round_trips)
   cr_assert_str_eq (c.done[0].text, "done text\n");
   cr_assert_eq (c.done[0].select_fit, 0.125);
   cr_assert (zj_program_equal (&c.done[0].cand, zj_population_best (a.pop, NULL)));
-  cr_assert_eq (c.running[0].pop.P, 20);
-  cr_assert_eq (c.running[0].pop.individuals, zj_population_individuals (a.pop));
-  cr_assert_eq (c.running[0].eval.train_steps, zj_evaluator_train_steps (a.ev));
-  cr_assert_eq (c.running[0].eval.n_fec, zj_fec_count (zj_evaluator_fec (a.ev)));
-  cr_assert_eq (c.running[0].eval.n_hring, 16);
+  cr_assert_eq (c.running[0].n_islands, 1);
+  cr_assert_eq (c.running[0].isl[0].migrations, 3);
+  cr_assert_eq (c.running[0].isl[0].pop.P, 20);
+  cr_assert_eq (c.running[0].isl[0].pop.individuals, zj_population_individuals (a.pop));
+  cr_assert_eq (c.running[0].isl[0].eval.train_steps, zj_evaluator_train_steps (a.ev));
+  cr_assert_eq (c.running[0].isl[0].eval.n_fec, zj_fec_count (zj_evaluator_fec (a.ev)));
+  cr_assert_eq (c.running[0].isl[0].eval.n_hring, 16);
   /* Encoding what was parsed gives the same bytes. */
   zj_ckpt_encode (&c, &again);
   cr_assert_eq (again.len, img.len);
