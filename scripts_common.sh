@@ -4,7 +4,8 @@
 # ZJ_CONFIGURE_FLAGS.
 
 zj_packages="build-essential autoconf automake libtool pkg-config autoconf-archive
-libgccjit-12-dev libsleef-dev libcriterion-dev zlib1g-dev dataset-fashion-mnist"
+libgccjit-12-dev libsleef-dev libcriterion-dev zlib1g-dev dataset-fashion-mnist
+libopenmpi-dev openmpi-bin"
 
 zj_install_packages () {
   missing=""

@@ -13,6 +13,7 @@
 #include "evolution.h"
 #include "ckpt.h"
 #include "migration.h"
+#include "comm.h"
 #include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -171,7 +172,8 @@ typedef struct island {
 typedef struct exp_run {
   exp_pool *pl;
   int n;
-  island *isl;
+  island *isl;                /* pop and ev only for this rank's islands */
+  int n_own, *own;            /* this rank's islands: j % ranks == rank */
   FILE *out;                  /* the experiment's output (island 0 prints) */
   int threads;
   int arrived;
@@ -301,55 +303,131 @@ budget_spent (const zj_experiment_cfg *cfg, const island *is)
   return zj_evaluator_train_steps (is->ev) >= cfg->spec.max_train_steps;
 }
 
+static int
+ranks_of (const zj_experiment_cfg *cfg, int *rank)
+{
+  *rank = cfg->comm ? cfg->comm->rank : 0;
+  return cfg->comm ? cfg->comm->size : 1;
+}
+
 /* Migration among the islands still searching, in island order (see
-   migration.h).  Called by the last thread to reach the barrier. */
-static void
-exchange (exp_run *g)
+   migration.h).  Called by the last thread to reach the barrier on each
+   rank: every rank sends the state and emigrants of its islands and gets
+   everyone's, then gives its own islands their immigrants.  One process
+   is one rank, and runs the very same steps. */
+static int
+exchange (exp_run *g, zj_error *err)
 {
   const zj_experiment_cfg *cfg = g->pl->cfg;
-  int *ready = zj_xmalloc ((size_t) g->n * sizeof (int));
-  int n = 0;
-  for (int j = 0; j < g->n; j++)
-    if (!g->isl[j].finished)
-      ready[n++] = j;
   const int P = cfg->spec.population_size;
   const int m = zj_migration_count (P, cfg->migration_fraction);
-  if (n >= 2 && m > 0)
+  int me, R = ranks_of (cfg, &me);
+  int *slots = zj_xcalloc ((size_t) g->n * (size_t) (m ? m : 1), sizeof (int));
+  zj_ckbuf mine = { 0 };
+  for (int o = 0; o < g->n_own; o++)
     {
-      zj_program *pool = zj_xcalloc ((size_t) (n * m), sizeof (zj_program));
-      double *fit = zj_xmalloc ((size_t) (n * m) * sizeof (double));
-      int *slots = zj_xmalloc ((size_t) (n * m) * sizeof (int));
-      int *from = zj_xmalloc ((size_t) m * sizeof (int));
-      for (int p = 0; p < n; p++)
+      const int j = g->own[o];
+      island *is = &g->isl[j];
+      zj_ck_u32 (&mine, (uint32_t) j);
+      zj_ck_u8 (&mine, is->finished);
+      if (is->finished)
+        continue;
+      int *sl = slots + (size_t) j * m;
+      zj_migration_pick (is->rng, P, m, sl);
+      for (int k = 0; k < m; k++)
         {
-          island *is = &g->isl[ready[p]];
-          zj_migration_pick (is->rng, P, m, slots + p * m);
+          double f;
+          zj_ck_program (&mine, zj_population_slot (is->pop, sl[k], &f));
+          zj_ck_f64 (&mine, f);
+        }
+    }
+  unsigned char *all = NULL;
+  size_t *lens = zj_xcalloc ((size_t) R, sizeof (size_t));
+  int rc = zj_comm_allgather (cfg->comm, mine.p, mine.len, &all, lens, err);
+  zj_ckbuf_free (&mine);
+  /* Everyone's islands, back in island order. */
+  bool *fin = zj_xcalloc ((size_t) g->n, sizeof (bool));
+  zj_program *pool = zj_xcalloc ((size_t) g->n * (size_t) (m ? m : 1), sizeof (zj_program));
+  double *fit = zj_xcalloc ((size_t) g->n * (size_t) (m ? m : 1), sizeof (double));
+  int *pos = zj_xcalloc ((size_t) g->n, sizeof (int));
+  size_t total = 0;
+  for (int r = 0; r < R; r++)
+    total += lens[r];
+  zj_ckrd rd = { .p = all, .len = rc == 0 ? total : 0, .field = "migration message" };
+  int seen = 0;
+  while (rc == 0 && rd.pos < rd.len && !rd.bad)
+    {
+      const uint32_t j = zj_rd_u32 (&rd);
+      const bool f = zj_rd_u8 (&rd);
+      if (j >= (uint32_t) g->n)
+        {
+          zj_rd_fail (&rd, "island %u out of range", j);
+          break;
+        }
+      fin[j] = f;
+      seen++;
+      for (int k = 0; k < m && !f && !rd.bad; k++)
+        {
+          zj_program_init (&pool[(size_t) j * m + k]);
+          zj_rd_program (&rd, &pool[(size_t) j * m + k]);
+          fit[(size_t) j * m + k] = zj_rd_f64 (&rd);
+        }
+    }
+  if (rc == 0 && (rd.bad || seen != g->n))
+    {
+      zj_error_set (err, "bad migration message: %s", rd.bad ? rd.why : "islands missing");
+      rc = -1;
+    }
+  if (rc == 0)
+    {
+      /* The pool holds the ready islands' emigrants, in island order. */
+      int n = 0;
+      for (int j = 0; j < g->n; j++)
+        if (!fin[j])
+          pos[j] = n++;
+      zj_program *ready_pool = zj_xcalloc ((size_t) (n ? n : 1) * (size_t) (m ? m : 1),
+                                           sizeof (zj_program));
+      double *ready_fit = zj_xcalloc ((size_t) (n ? n : 1) * (size_t) (m ? m : 1),
+                                      sizeof (double));
+      for (int j = 0; j < g->n; j++)
+        if (!fin[j])
           for (int k = 0; k < m; k++)
             {
-              zj_program_init (&pool[p * m + k]);
-              zj_program_copy (&pool[p * m + k],
-                               zj_population_slot (is->pop, slots[p * m + k],
-                                                   &fit[p * m + k]));
+              ready_pool[(size_t) pos[j] * m + k] = pool[(size_t) j * m + k];
+              ready_fit[(size_t) pos[j] * m + k] = fit[(size_t) j * m + k];
             }
-        }
-      for (int p = 0; p < n; p++)
+      int *from = zj_xmalloc ((size_t) (m ? m : 1) * sizeof (int));
+      for (int o = 0; o < g->n_own && n >= 2; o++)
         {
-          island *is = &g->isl[ready[p]];
-          zj_migration_choose (is->rng, cfg->migration_topology, p, n, m, from);
+          const int j = g->own[o];
+          island *is = &g->isl[j];
+          if (fin[j])
+            continue;
+          zj_migration_choose (is->rng, cfg->migration_topology, pos[j], n, m, from);
           for (int k = 0; k < m; k++)
-            zj_population_replace (is->pop, slots[p * m + k], &pool[from[k]],
-                                   fit[from[k]]);
+            zj_population_replace (is->pop, slots[(size_t) j * m + k],
+                                   &ready_pool[from[k]], ready_fit[from[k]]);
         }
-      for (int i = 0; i < n * m; i++)
-        zj_program_free (&pool[i]);
-      free (pool);
-      free (fit);
-      free (slots);
+      for (int j = 0; j < g->n; j++)
+        {
+          g->isl[j].finished = fin[j];
+          if (!fin[j])
+            g->isl[j].migrations++;
+        }
       free (from);
+      free (ready_pool);
+      free (ready_fit);
     }
-  for (int p = 0; p < n; p++)
-    g->isl[ready[p]].migrations++;
-  free (ready);
+  for (size_t i = 0; i < (size_t) g->n * (size_t) (m ? m : 1); i++)
+    zj_program_free (&pool[i]);
+  free (pool);
+  free (fit);
+  free (fin);
+  free (pos);
+  free (slots);
+  free (lens);
+  free (all);
+  return rc;
 }
 
 /* Every thread of the experiment arrives; the last one migrates.  A
@@ -363,8 +441,12 @@ barrier (exp_run *g)
   const int64_t e = g->epoch;
   if (++g->arrived == g->threads)
     {
-      if (!pl->abort_run && !pl->stop)
-        exchange (g);
+      zj_error e;
+      if (!pl->abort_run && !pl->stop && exchange (g, &e) != 0)
+        {
+          fprintf (stderr, "zerojit: %s\n", e.msg);
+          pl->abort_run = true;
+        }
       bool all = true;
       for (int j = 0; j < g->n; j++)
         all &= g->isl[j].finished;
@@ -399,8 +481,8 @@ island_loop (exp_run *g, int t, bool resumed, zj_error *err, bool *ok)
   const bool migrate = g->n > 1 && cfg->migration_interval > 0;
   *ok = true;
   if (!resumed)
-    for (int j = t; j < g->n; j += g->threads)
-      if (zj_population_init (g->isl[j].pop, err) != 0)
+    for (int o = t; o < g->n_own; o += g->threads)
+      if (zj_population_init (g->isl[g->own[o]].pop, err) != 0)
         {
           *ok = false;
           pthread_mutex_lock (&pl->lock);
@@ -410,9 +492,9 @@ island_loop (exp_run *g, int t, bool resumed, zj_error *err, bool *ok)
         }
   for (;;)
     {
-      for (int j = t; j < g->n && *ok; j += g->threads)
+      for (int o = t; o < g->n_own && *ok; o += g->threads)
         {
-          island *is = &g->isl[j];
+          island *is = &g->isl[g->own[o]];
           if (is->finished)
             continue;
           int64_t stop_at = cfg->spec.max_individuals;
@@ -505,6 +587,97 @@ run_islands (exp_run *g, bool resumed, zj_error *err)
   return ok && started == g->threads;
 }
 
+/* The candidate (best current individual over all islands, the lowest
+   island on ties), the best hall of fame and the individuals, from every
+   rank's islands; and a summary line per island when there are several. */
+static bool
+islands_summary (exp_run *g, exp_result *r, FILE *out)
+{
+  const zj_experiment_cfg *cfg = g->pl->cfg;
+  int me, R = ranks_of (cfg, &me);
+  zj_ckbuf mine = { 0 };
+  for (int o = 0; o < g->n_own; o++)
+    {
+      const island *is = &g->isl[g->own[o]];
+      double f, h;
+      const zj_program *b = zj_population_best (is->pop, &f);
+      zj_population_hall_of_fame (is->pop, &h);
+      zj_ck_u32 (&mine, (uint32_t) g->own[o]);
+      zj_ck_program (&mine, b);
+      zj_ck_f64 (&mine, f);
+      zj_ck_f64 (&mine, h);
+      zj_ck_i64 (&mine, zj_population_individuals (is->pop));
+      zj_ck_i64 (&mine, is->migrations);
+    }
+  unsigned char *all = NULL;
+  size_t *lens = zj_xcalloc ((size_t) R, sizeof (size_t));
+  int rc = zj_comm_allgather (cfg->comm, mine.p, mine.len, &all, lens, &r->err);
+  zj_ckbuf_free (&mine);
+  size_t total = 0;
+  for (int q = 0; q < R; q++)
+    total += lens[q];
+  zj_program *best = zj_xcalloc ((size_t) g->n, sizeof (zj_program));
+  double *bf = zj_xcalloc ((size_t) g->n, sizeof (double));
+  double *hf = zj_xcalloc ((size_t) g->n, sizeof (double));
+  int64_t *ind = zj_xcalloc ((size_t) g->n, sizeof (int64_t));
+  int64_t *mig = zj_xcalloc ((size_t) g->n, sizeof (int64_t));
+  for (int j = 0; j < g->n; j++)
+    zj_program_init (&best[j]);
+  zj_ckrd rd = { .p = all, .len = rc == 0 ? total : 0, .field = "island summary" };
+  int seen = 0;
+  while (rc == 0 && rd.pos < rd.len && !rd.bad)
+    {
+      const uint32_t j = zj_rd_u32 (&rd);
+      if (j >= (uint32_t) g->n)
+        {
+          zj_rd_fail (&rd, "island %u out of range", j);
+          break;
+        }
+      zj_rd_program (&rd, &best[j]);
+      bf[j] = zj_rd_f64 (&rd);
+      hf[j] = zj_rd_f64 (&rd);
+      ind[j] = zj_rd_i64 (&rd);
+      mig[j] = zj_rd_i64 (&rd);
+      seen++;
+    }
+  if (rc == 0 && (rd.bad || seen != g->n))
+    {
+      zj_error_set (&r->err, "bad island summary: %s", rd.bad ? rd.why : "islands missing");
+      rc = -1;
+    }
+  if (rc == 0)
+    {
+      double search_fit = 0.0;
+      for (int j = 0; j < g->n; j++)
+        {
+          if (j == 0 || bf[j] > search_fit)
+            {
+              search_fit = bf[j];
+              zj_program_copy (&r->cand, &best[j]);
+            }
+          if (j == 0 || hf[j] > r->hof_fit)
+            r->hof_fit = hf[j];
+          r->individuals += ind[j];
+        }
+      fprintf (out, "Search fitness for candidate algorithm = %.6f\n", search_fit);
+      fprintf (out, "Hall of fame: best search fitness ever seen = %.6f\n", r->hof_fit);
+      if (g->n > 1)
+        for (int j = 0; j < g->n; j++)
+          fprintf (out, "Island %d: individuals=%lld, best fit=%.6f, hall of fame=%.6f, migrations=%lld\n",
+                   j, (long long) ind[j], bf[j], hf[j], (long long) mig[j]);
+    }
+  for (int j = 0; j < g->n; j++)
+    zj_program_free (&best[j]);
+  free (best);
+  free (bf);
+  free (hf);
+  free (ind);
+  free (mig);
+  free (lens);
+  free (all);
+  return rc == 0;
+}
+
 /* Run experiment k, or continue it from a checkpoint (from != NULL): the
    setup is redone exactly as in a fresh run (same generator draws for the
    tasks and the budget baseline), then the saved state replaces the
@@ -521,8 +694,14 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
   int n_tasks = 0, n_sel = 0;
   const int N = cfg->islands > 1 ? cfg->islands : 1;
   island *isl = zj_xcalloc ((size_t) N, sizeof *isl);
-  exp_run g = { .pl = pl, .n = N, .isl = isl, .out = out,
-                .threads = N > 1 ? (cfg->workers < N ? cfg->workers : N) : 1 };
+  int me, R = ranks_of (cfg, &me);
+  int *own = zj_xcalloc ((size_t) N, sizeof (int)), n_own = 0;
+  for (int j = me; j < N; j += R)
+    own[n_own++] = j;
+  /* A rank without islands still takes part in every migration. */
+  exp_run g = { .pl = pl, .n = N, .isl = isl, .n_own = n_own, .own = own,
+                .out = out,
+                .threads = cfg->workers < n_own ? cfg->workers : n_own };
   if (g.threads < 1)
     g.threads = 1;
   zj_program_init (&r->cand);
@@ -546,8 +725,9 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
   ecfg.hurdle_percentile = cfg->hurdle_percentile;
   ecfg.hurdle_window = cfg->spec.population_size < 4096
                        ? cfg->spec.population_size : 4096;
-  for (int j = 0; j < N; j++)
+  for (int o = 0; o < n_own; o++)
     {
+      const int j = own[o];
       island *is = &isl[j];
       if (N == 1)
         is->rng = &rng;
@@ -612,36 +792,8 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
       goto out;
     }
   fprintf (out, "Experiment done. Retrieving candidate algorithm.\n");
-  /* The best current individual over the islands (first on ties). */
-  double search_fit = 0.0;
-  r->hof_fit = 0.0;
-  r->individuals = 0;
-  for (int j = 0; j < N; j++)
-    {
-      double f, h;
-      const zj_program *b = zj_population_best (isl[j].pop, &f);
-      if (j == 0 || f > search_fit)
-        {
-          search_fit = f;
-          zj_program_copy (&r->cand, b);
-        }
-      zj_population_hall_of_fame (isl[j].pop, &h);
-      if (j == 0 || h > r->hof_fit)
-        r->hof_fit = h;
-      r->individuals += zj_population_individuals (isl[j].pop);
-    }
-  fprintf (out, "Search fitness for candidate algorithm = %.6f\n", search_fit);
-  fprintf (out, "Hall of fame: best search fitness ever seen = %.6f\n", r->hof_fit);
-  if (N > 1)
-    for (int j = 0; j < N; j++)
-      {
-        double f, h;
-        zj_population_best (isl[j].pop, &f);
-        zj_population_hall_of_fame (isl[j].pop, &h);
-        fprintf (out, "Island %d: individuals=%ld, best fit=%.6f, hall of fame=%.6f, migrations=%lld\n",
-                 j, zj_population_individuals (isl[j].pop), f, h,
-                 (long long) isl[j].migrations);
-      }
+  if (!islands_summary (&g, r, out))
+    goto out;
   fprintf (out, "Evaluating candidate algorithm from experiment (on T_select tasks)... \n");
   if (draw_tasks (pl, &cfg->select_tasks, &rng, &sel, &n_sel, &r->err)
       || fitness_on_tasks (sel, n_sel, &r->shape, &r->cand, zj_rng_seed32 (&rng),
@@ -656,6 +808,7 @@ out:
       zj_evaluator_free (isl[j].ev);
     }
   free (isl);
+  free (own);
   zj_tasks_free (tasks, n_tasks);
   zj_tasks_free (sel, n_sel);
   fclose (out);

@@ -36,6 +36,7 @@ typedef struct zj_experiment_cfg {
   int64_t migration_interval;       /* individuals per island; 0 = never */
   double migration_fraction;        /* 0.5 */
   zj_topology migration_topology;   /* all */
+  const struct zj_comm *comm;       /* ranks sharing the islands; NULL = one */
   /* Checkpoint and resume (doc/checkpoint.md). */
   const char *checkpoint;           /* file to write; NULL = none */
   double checkpoint_every;          /* seconds; default 300 */

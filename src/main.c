@@ -15,6 +15,7 @@
 #include "experiment.h"
 #include "cli.h"
 #include "ckpt.h"
+#include "comm.h"
 #include <errno.h>
 #include <float.h>
 #include <limits.h>
@@ -482,6 +483,9 @@ cmd_search (int argc, char **argv)
   const char *s;
   zj_ckpt resume;
   zj_ckpt_init (&resume);
+  zj_comm comm = { 0, 1, false };
+  FILE *out = stdout;
+  char *rank_log = NULL;
   char **ck_args = NULL;
   int n_ck_args = 0;
   const char *resume_path = zj_cli_get (flags, nf, "resume");
@@ -590,7 +594,30 @@ cmd_search (int argc, char **argv)
   if (!(fin = text_or_file (flags, nf, "final_tasks", "final_tasks_file", &src, &err))
       || zj_task_collection_parse (fin, src, &cfg.final_tasks, &err) != 0)
     goto out;
-  rc = zj_run_experiments (&cfg, stdout, NULL, &err) == 0 ? 0 : 1;
+  /* Under mpirun the ranks share each experiment's islands; every rank
+     runs the same driver, rank 0 prints (doc/islands.md). */
+  if (zj_comm_start (NULL, NULL, &comm, &err) != 0)
+    goto out;
+  if (comm.size > 1)
+    {
+      cfg.comm = &comm;
+      if (cfg.checkpoint || cfg.resume)
+        {
+          zj_error_set (&err, "--checkpoint and --resume are not supported with several MPI ranks yet");
+          goto out;
+        }
+      if (comm.rank > 0)
+        {
+          out = fopen ("/dev/null", "w");
+          if (cfg.progress_log)
+            {
+              rank_log = zj_xmalloc (strlen (cfg.progress_log) + 32);
+              sprintf (rank_log, "%s.rank%d", cfg.progress_log, comm.rank);
+              cfg.progress_log = rank_log;
+            }
+        }
+    }
+  rc = zj_run_experiments (&cfg, out ? out : stdout, NULL, &err) == 0 ? 0 : 1;
 out:
   if (rc == 1)
     fprintf (stderr, "zerojit search: %s\n", err.msg);
@@ -598,6 +625,10 @@ out:
   free (sel);
   free (fin);
   zj_cli_ckpt_args_free (ck_args, n_ck_args);
+  if (out && out != stdout)
+    fclose (out);
+  free (rank_log);
+  zj_comm_end (&comm);
   zj_ckpt_free (&resume);
   zj_experiment_cfg_free (&cfg);
   return rc;
