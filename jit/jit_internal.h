@@ -104,7 +104,7 @@ gcc_jit_rvalue *zl_vblend (zj_lower *L, gcc_jit_rvalue *x, gcc_jit_rvalue *y,
                            gcc_jit_rvalue *mask);
 void zl_fill_loop (zj_lower *L, int rt, int k, int n, bool row_major,
                    gcc_jit_lvalue **out);
-/* Canonical reduction (src/reduce.h) of n chunks, of x*y when y != NULL. */
+/* Canonical reduction (src/interp/reduce.h) of n chunks, of x*y when y != NULL. */
 gcc_jit_rvalue *zl_reduce (zj_lower *L, gcc_jit_rvalue **x, gcc_jit_rvalue **y,
                            int n);
 

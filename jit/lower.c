@@ -1,6 +1,6 @@
 /* lower.c -- a prepared program to ONE native task-evaluation function.
  *
- * Emits libgccjit IR for the interpreter's eval_f<F> (src/interp_f.h):
+ * Emits libgccjit IR for the interpreter's eval_f<F> (src/interp/interp_f.h):
  * Setup, then epochs of training chunks over t->order (Predict, sigmoid for
  * ACCURACY, abort test, error recording, Learn), validation after each
  * chunk, best of epochs.  Program memory lives in locals for the whole run

@@ -1,6 +1,6 @@
 /* lower_ops.c -- the JIT lowering of every op, one function each.
  *
- * The counterpart of src/kernels.h: each lower_<NAME> emits IR computing
+ * The counterpart of src/interp/kernels.h: each lower_<NAME> emits IR computing
  * exactly what ZJ_KERNEL_<NAME> computes, in the same floating-point order.
  * Memory lives in locals: a scalar is a double, a vector C chunks of W
  * lanes, a matrix F columns of C chunks (column-major like the memory).

@@ -2,7 +2,7 @@
  * code, the prioritised compile queue and its compile thread.
  *
  * The evaluator asks the tier at each stage of a candidate's evaluation;
- * the decision itself is src/policy.c.  Native code gives bit-identical
+ * the decision itself is src/search/policy.c.  Native code gives bit-identical
  * results (tests/test_jit.c), so the tier only changes speed, never the
  * search: nothing here touches a random generator or the FEC.
  */

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <time.h>
 #if HAVE_JIT
-#include "../jit/tier.h"
+#include "jit/tier.h"
 #endif
 
 #define ZJ_FEC_MAX_ERRORS 100

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 #if HAVE_JIT
-#include "../jit/tier.h"
+#include "jit/tier.h"
 #endif
 
 void
