@@ -5,7 +5,7 @@
  * a queue that one thread drains, highest expected saving first, several
  * programs per libgccjit context (zj_jit_get_batch; the fixed cost of a
  * compile is most of it).  The main thread finds finished code with
- * zj_jit_poll at task boundaries.
+ * zj_jit_lookup at task boundaries.
  */
 #include "config.h"
 #include "internal.h"
@@ -354,8 +354,7 @@ begin_auto (zj_tier *t, zj_tier_cand *c, int state, const zj_prepared *pp,
 {
   if (state != S_REQUESTED)
     return;
-  zj_error err;
-  c->native = zj_jit_poll (t->jit, pp, et, NULL, &err);
+  c->native = zj_jit_lookup (t->jit, pp, et);
   pthread_mutex_lock (&t->mu);
   if (c->native)
     t->st.native_evals++;
@@ -481,8 +480,7 @@ zj_tier_poll (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
     return true;
   if (!c->pending)
     return false;
-  zj_error err;
-  c->native = zj_jit_poll (t->jit, pp, et, NULL, &err);
+  c->native = zj_jit_lookup (t->jit, pp, et);
   if (!c->native)
     return false;
   c->pending = false;

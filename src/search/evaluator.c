@@ -16,6 +16,7 @@
 #include "internal.h"
 #include "evaluator.h"
 #include "cost.h"
+#include "identity.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -748,39 +749,6 @@ zj_evaluator_note_child (zj_evaluator *e, bool kept)
 #endif
 }
 
-static inline uint64_t
-fold64 (uint64_t h, uint64_t v)
-{
-  h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
-  return h ^ (h >> 29);
-}
-
-/* Key of the duplicate cache: every field of every instruction (the cache
-   compares the whole program on a hit, so this only has to spread well). */
-static uint64_t
-program_key (const zj_program *p)
-{
-  uint64_t h = 0x5eed;
-  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
-    {
-      h = fold64 (h, (uint64_t) p->fn[c].n);
-      for (int i = 0; i < p->fn[c].n; i++)
-        {
-          const zj_instr *in = &p->fn[c].ins[i];
-          uint64_t a, f01;
-          uint32_t f2;
-          memcpy (&a, &in->act, sizeof a);
-          memcpy (&f01, in->fd, sizeof f01);
-          memcpy (&f2, &in->fd[2], sizeof f2);
-          h = fold64 (h, (uint64_t) in->op | (uint64_t) in->in1 << 16
-                         | (uint64_t) in->in2 << 32 | (uint64_t) in->out << 48);
-          h = fold64 (h, a);
-          h = fold64 (h, f01 ^ ((uint64_t) f2 << 32 | f2));
-        }
-    }
-  return zj_hash_mix (h, 0);
-}
-
 double
 zj_evaluator_eval (zj_evaluator *e, const zj_program *p)
 {
@@ -798,7 +766,7 @@ zj_evaluator_eval (zj_evaluator *e, const zj_program *p)
   /* The budget depends on the unpruned program, so dedup only without it. */
   if (e->dedup && !e->cfg.budget && !has_random_ops (pruned))
     {
-      key = program_key (pruned);
+      key = zj_program_key (pruned);
       si = key & (uint64_t) (e->cfg.dedup_slots - 1);
       slot = &e->dedup[si];
       if (e->dedup_keys[si] == key && slot->used
