@@ -255,7 +255,7 @@ static int
 run_batch (zj_evaluator *e, const zj_prepared *pp, const zj_task **ts, int nt,
            const zj_eval_opts *o, zj_eval_result *res, double *fit)
 {
-  return zj_interp_eval_batch (pp, ts, nt, o, workspace_for (e, ts[0]->F),
+  return zj_interp_eval_lanes (pp, ts, nt, o, workspace_for (e, ts[0]->F),
                                res, fit);
 }
 
