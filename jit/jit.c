@@ -466,6 +466,14 @@ zj_jit_eval_task (const zj_jit_entry *e, const zj_prepared *pp, const zj_task *t
 {
   if (!e || !entry_matches (e, pp, t->eval_type))
     return zj_interp_eval_task (pp, t, o, rng, ws, res);
+  return zj_jit_run_task (e, pp, t, o, rng, ws, res);
+}
+
+double
+zj_jit_run_task (const zj_jit_entry *e, const zj_prepared *pp,
+                 const zj_task *t, const zj_eval_opts *o, zj_rng *rng,
+                 zj_workspace *ws, zj_eval_result *res)
+{
   zj_eval_result local = { 0 };
   if (!res)
     res = &local;

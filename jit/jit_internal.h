@@ -113,6 +113,12 @@ gcc_jit_rvalue *zl_reduce (zj_lower *L, gcc_jit_rvalue **x, gcc_jit_rvalue **y,
 typedef void (*zj_lower_op_fn) (zj_lower *L, const zj_instr *in, int k);
 extern const zj_lower_op_fn zj_lower_ops[ZJ_NUM_OPS];
 
+/* zj_jit_eval_task for an entry known to hold pp's structure (found by
+   its structure key): no key comparison. */
+double zj_jit_run_task (const zj_jit_entry *e, const zj_prepared *pp,
+                        const zj_task *t, const zj_eval_opts *o, zj_rng *rng,
+                        zj_workspace *ws, zj_eval_result *res);
+
 /* Builds the native evaluation function named `name` in ctx. */
 int zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa,
                       const zj_program *p, const zj_shape *shape,

@@ -1,48 +1,35 @@
 /* evaluator.c -- evaluate a program on every task and combine.
  *
- * Order of work for one program: prune; if it has no random ops and the
- * very same pruned program (structure and constants) was evaluated
- * recently, reuse that fitness (nothing executes, no random number is
- * drawn); otherwise per task run the FEC mini-run and, on a cache miss, the
- * real evaluation with the shared generator.
+ * Order of work for one program (zj_evaluator_eval):
+ * 1. prepare: check and prune it; the train budget's steps per task
+ *    (budget.c);
+ * 2. dedup: if it has no random ops and the very same pruned program
+ *    (structure and constants) was evaluated recently, reuse that fitness:
+ *    nothing executes, no random number is drawn (dedup.c);
+ * 3. FEC: per task a mini-run whose errors fingerprint the program's
+ *    behaviour; cached fingerprints give the fitness (fec.c);
+ * 4. run: the real evaluations of the misses with the shared generator,
+ *    through the hurdle when it is on (hurdle.c);
+ * 5. combine the tasks' fitnesses (fitness.c).
  *
- * With a tier (jit/tier.c) a candidate runs native code when its
- * structure's code is ready; otherwise the interpreter runs and the tier
- * may queue a compile, picked up at the next task boundary.  The order of
- * FEC lookups/inserts and of random draws is the same either way, and
- * native code is bit-identical, so results never depend on the tier.
+ * Native code is reached only through the tier door (tier_door.h): a
+ * candidate runs native code when its structure's code is ready;
+ * otherwise the interpreter runs and the tier may queue a compile, picked
+ * up at the next task boundary.  The order of FEC lookups/inserts and of
+ * random draws is the same either way, and native code is bit-identical,
+ * so results never depend on the tier.
  */
-#include "config.h"
 #include "internal.h"
 #include "evaluator.h"
-#include "cost.h"
+#include "budget.h"
+#include "dedup.h"
+#include "hurdle.h"
 #include "identity.h"
+#include "tier_door.h"
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#if HAVE_JIT
-#include "jit/tier.h"
-#endif
 
 #define ZJ_FEC_MAX_ERRORS 100
-#define HURDLE_REFRESH 64        /* recompute the threshold at most this often */
-
-/* The keys live in their own array (dedup_keys) so that the usual miss
-   costs one probe of a 128 KiB array that stays in L2, not a cache miss on
-   a 72-byte slot. */
-typedef struct dedup_slot {
-  bool used;
-  double fitness;
-  zj_program prog;
-} dedup_slot;
-
-/* Interpreter runs timed for the tier's cost model: one in TIME_EVERY
-   (clock reads and the model's lock cost ~4% of a demo search when done
-   for every run); native runs are always timed.  Children are reported
-   to the tier CHILD_BATCH at a time. */
-#define TIME_EVERY 8
-#define CHILD_BATCH 16
-#define CHILDREN_MAX 64.0
 
 struct zj_evaluator {
   zj_evaluator_cfg cfg;
@@ -61,31 +48,16 @@ struct zj_evaluator {
   uint64_t *keys;
   int *miss, *run;
   const zj_task **task_ptrs, **run_ptrs;
-  double base_setup_cost, base_train_cost;   /* budget baseline, per F */
-  int budget_F;
-  zj_program baseline;
-  zj_prepared prepared;        /* reused for every evaluation */
-  dedup_slot *dedup;
-  uint64_t *dedup_keys;
+  zj_budget budget;
+  zj_prepared prepared;        /* reused; the last candidate's, for promote */
+  zj_dedup *dedup;             /* NULL: off */
   long train_steps;
   zj_eval_counters cnt;
   bool *skip;                  /* per task: stopped by the hurdle */
-  double *hring, *hsort;       /* hurdle scores of recent candidates */
-  long hcount;
-  double hthreshold;
-  struct zj_tier *tier;        /* NULL: interpreter only */
-  bool tiered;                 /* tier on, tasks uniform in F/eval type */
+  zj_hurdle hurdle;
+  zj_door *door;               /* NULL: interpreter only */
   bool want_rank;              /* last evaluation may promote */
   uint64_t last_hash;
-  double last_examples;
-  unsigned run_tick;           /* interpreter runs, for TIME_EVERY */
-  bool kept[CHILD_BATCH];      /* children not yet reported to the tier */
-  int n_kept;
-  /* Tier counters not yet reported (see zj_tier_add_counts). */
-  uint64_t pend_lookups, pend_ex_native, pend_ex_interp;
-#if HAVE_JIT
-  zj_tier_cand tc;
-#endif
 };
 
 void
@@ -163,64 +135,34 @@ zj_evaluator_new (const zj_evaluator_cfg *cfg, const zj_task *tasks,
   e->run_ptrs = zj_xcalloc (nt, sizeof (zj_task *));
   e->skip = zj_xcalloc (nt, sizeof (bool));
   if (cfg->hurdles)
-    {
-      if (e->cfg.hurdle_window < 4)
-        e->cfg.hurdle_window = 4;
-      e->hring = zj_xcalloc ((size_t) e->cfg.hurdle_window, sizeof (double));
-      e->hsort = zj_xcalloc ((size_t) e->cfg.hurdle_window, sizeof (double));
-    }
+    zj_hurdle_init (&e->hurdle, cfg->hurdle_window, cfg->hurdle_percentile);
   for (int i = 0; i < n_tasks; i++)
     e->task_ptrs[i] = &tasks[i];
   if (cfg->fec)
     e->fec = zj_fec_new (cfg->fec_cache_size, cfg->fec_forget_every);
-  zj_program_init (&e->baseline);
   zj_program_init (&e->prepared.prog);
-  if (cfg->budget)
+  if (zj_budget_init (&e->budget, cfg->budget, cfg->budget_baseline,
+                      cfg->budget_factor, sp, rng, err) != 0)
     {
-      if (!sp || zj_generate_algorithm (cfg->budget_baseline, sp, rng,
-                                        &e->baseline, err) != 0)
-        {
-          if (!sp)
-            zj_error_set (err, "train_budget needs a search space");
-          zj_evaluator_free (e);
-          return NULL;
-        }
-      e->budget_F = -1;
+      zj_evaluator_free (e);
+      return NULL;
     }
   if (cfg->dedup)
-    {
-      e->dedup = zj_xcalloc ((size_t) cfg->dedup_slots, sizeof (dedup_slot));
-      e->dedup_keys = zj_xcalloc ((size_t) cfg->dedup_slots, sizeof (uint64_t));
-      for (int i = 0; i < cfg->dedup_slots; i++)
-        zj_program_init (&e->dedup[i].prog);
-    }
+    e->dedup = zj_dedup_new (cfg->dedup_slots);
   return e;
 }
-
-#if HAVE_JIT
-static void tier_flush (zj_evaluator *e);
-#endif
 
 void
 zj_evaluator_free (zj_evaluator *e)
 {
   if (!e)
     return;
-#if HAVE_JIT
-  if (e->tiered)
-    tier_flush (e);
-#endif
+  zj_door_close (e->door);
   for (int i = 0; i < 33; i++)
     zj_workspace_free (e->ws[i]);
-  if (e->dedup)
-    {
-      for (int i = 0; i < e->cfg.dedup_slots; i++)
-        zj_program_free (&e->dedup[i].prog);
-      free (e->dedup);
-      free (e->dedup_keys);
-    }
+  zj_dedup_free (e->dedup);
   zj_fec_free (e->fec);
-  zj_program_free (&e->baseline);
+  zj_budget_free (&e->budget);
   zj_program_free (&e->prepared.prog);
   free (e->fit);
   free (e->bfit);
@@ -234,8 +176,7 @@ zj_evaluator_free (zj_evaluator *e)
   free (e->task_ptrs);
   free (e->run_ptrs);
   free (e->skip);
-  free (e->hring);
-  free (e->hsort);
+  zj_hurdle_free (&e->hurdle);
   free (e);
 }
 
@@ -251,6 +192,7 @@ workspace_for (zj_evaluator *e, int F)
   return e->ws[F];
 }
 
+/* Several tasks at once in the lanes interpreter; -1 if not applicable. */
 static int
 run_batch (zj_evaluator *e, const zj_prepared *pp, const zj_task **ts, int nt,
            const zj_eval_opts *o, zj_eval_result *res, double *fit)
@@ -259,26 +201,13 @@ run_batch (zj_evaluator *e, const zj_prepared *pp, const zj_task **ts, int nt,
                                res, fit);
 }
 
-/* Training steps the budget allows for task t: all or none. */
-static long
-budget_steps (zj_evaluator *e, const zj_program *p, const zj_task *t)
+/* One task, natively if the door has the code (polled at this boundary). */
+static double
+run_task (zj_evaluator *e, const zj_prepared *pp, const zj_task *t,
+          const zj_eval_opts *o, zj_rng *rng, zj_eval_result *r)
 {
-  const long N = (long) t->n_train * t->epochs;
-  if (!e->cfg.budget)
-    return N;
-  if (e->budget_F != t->F)
-    {
-      e->base_setup_cost = zj_fn_cost (&e->baseline.fn[ZJ_SETUP], t->F);
-      e->base_train_cost = zj_fn_cost (&e->baseline.fn[ZJ_PREDICT], t->F)
-                           + zj_fn_cost (&e->baseline.fn[ZJ_LEARN], t->F);
-      e->budget_F = t->F;
-    }
-  const double train = zj_fn_cost (&p->fn[ZJ_PREDICT], t->F)
-                       + zj_fn_cost (&p->fn[ZJ_LEARN], t->F);
-  const double cost = zj_fn_cost (&p->fn[ZJ_SETUP], t->F) + (double) N * train;
-  const double limit = e->cfg.budget_factor
-                       * (e->base_setup_cost + (double) N * e->base_train_cost);
-  return cost <= limit ? N : 0;
+  return zj_door_eval_task (e->door, pp, t, o, rng, workspace_for (e, t->F),
+                            r);
 }
 
 static bool
@@ -291,113 +220,24 @@ has_random_ops (const zj_program *p)
   return false;
 }
 
-/* ------------------------------------------------------------- tiering */
-static double
-now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
-}
-
+/* Examples task i runs in a real evaluation (train steps the budget
+   allows, plus validation). */
 static double
 task_examples (const zj_evaluator *e, int i)
 {
   return (double) e->n_real[i] + e->tasks[i].n_valid;
 }
 
-#if HAVE_JIT
-static bool
-tier_native (zj_evaluator *e, const zj_prepared *pp)
-{
-  return e->tiered && zj_tier_poll (e->tier, &e->tc, pp,
-                                    e->tasks[0].eval_type);
-}
-
-static bool
-tier_pending (const zj_evaluator *e)
-{
-  return e->tiered && e->tc.pending;
-}
-
-/* One task, natively if the code is there (polled at this boundary). */
 static double
-tier_eval_task (zj_evaluator *e, const zj_prepared *pp, const zj_task *t,
-                const zj_eval_opts *o, zj_rng *rng, zj_eval_result *r)
+all_examples (const zj_evaluator *e)
 {
-  zj_workspace *ws = workspace_for (e, t->F);
-  if (!e->tiered)
-    return zj_interp_eval_task (pp, t, o, rng, ws, r);
-  const bool native = tier_native (e, pp);
-  const bool timed = native || e->run_tick++ % TIME_EVERY == 0;
-  const double t0 = timed ? now_ns () : 0.0;
-  const double f = native
-                   ? zj_jit_eval_task (e->tc.native, pp, t, o, rng, ws, r)
-                   : zj_interp_eval_task (pp, t, o, rng, ws, r);
-  const double ex = (double) r->train_steps + r->n_valid_err
-                   + (o->record_errors ? 0 : t->n_valid);
-  *(native ? &e->pend_ex_native : &e->pend_ex_interp) += (uint64_t) ex;
-  zj_tier_add_run (e->tier, native, ex, e->tc.work,
-                   timed ? now_ns () - t0 : 0.0);
-  return f;
-}
-#else
-static bool
-tier_native (zj_evaluator *e, const zj_prepared *pp)
-{
-  (void) e; (void) pp;
-  return false;
+  double all = 0.0;
+  for (int i = 0; i < e->n_tasks; i++)
+    all += task_examples (e, i);
+  return all;
 }
 
-static bool
-tier_pending (const zj_evaluator *e)
-{
-  (void) e;
-  return false;
-}
-
-static double
-tier_eval_task (zj_evaluator *e, const zj_prepared *pp, const zj_task *t,
-                const zj_eval_opts *o, zj_rng *rng, zj_eval_result *r)
-{
-  return zj_interp_eval_task (pp, t, o, rng, workspace_for (e, t->F), r);
-}
-#endif
-
-/* ------------------------------------------------------------- hurdles */
-static int
-cmp_double (const void *a, const void *b)
-{
-  const double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
-/* Records score; true if the candidate passes (always until a quarter of
-   the window is filled).  The threshold is refreshed every quarter window
-   (at most HURDLE_REFRESH) scores: sorting per candidate would cost more
-   than a demo evaluation. */
-static bool
-hurdle_pass (zj_evaluator *e, double score)
-{
-  const long W = e->cfg.hurdle_window;
-  const long n = e->hcount < W ? e->hcount : W;
-  const bool ready = n >= (W + 3) / 4;
-  const bool pass = !ready || score >= e->hthreshold;
-  e->hring[e->hcount++ % W] = score;
-  const long refresh = W / 4 < HURDLE_REFRESH ? (W + 3) / 4 : HURDLE_REFRESH;
-  if (e->hcount % refresh == 0)
-    {
-      const long m = e->hcount < W ? e->hcount : W;
-      memcpy (e->hsort, e->hring, (size_t) m * sizeof (double));
-      qsort (e->hsort, (size_t) m, sizeof (double), cmp_double);
-      long k = (long) (e->cfg.hurdle_percentile / 100.0 * (double) (m - 1));
-      k = k < 0 ? 0 : k >= m ? m - 1 : k;
-      e->hthreshold = e->hsort[k];
-    }
-  return pass;
-}
-
-/* ---------------------------------------------------------- evaluation */
+/* ------------------------------------------------------------- 3. FEC */
 /* FEC mini-runs of every task: batched in the interpreter, natively one
    by one, or one by one with the FEC generator restarted per task. */
 static void
@@ -412,34 +252,64 @@ fec_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o, bool batch)
       e->res[i].train_err = e->train_err + (size_t) i * ZJ_FEC_MAX_ERRORS;
       e->res[i].valid_err = e->valid_err + (size_t) i * ZJ_FEC_MAX_ERRORS;
     }
-  const bool native = tier_native (e, pp);
-  const bool timed = e->tiered && e->run_tick++ % TIME_EVERY == 0;
-  const double t0 = timed ? now_ns () : 0.0;
+  const bool native = zj_door_native (e->door, pp);
+  const double t0 = zj_door_clock (e->door);
   if (!native && batch
       && run_batch (e, pp, e->task_ptrs, n, o, e->res, e->fit) == 0)
     {
-#if HAVE_JIT
-      if (e->tiered)
-        {
-          double ex = 0.0;
-          for (int i = 0; i < n; i++)
-            ex += (double) e->res[i].train_steps + e->res[i].n_valid_err;
-          e->pend_ex_interp += (uint64_t) ex;
-          zj_tier_add_run (e->tier, false, ex, e->tc.work,
-                           timed ? now_ns () - t0 : 0.0);
-        }
-#endif
+      double ex = 0.0;
+      for (int i = 0; i < n; i++)
+        ex += (double) e->res[i].train_steps + e->res[i].n_valid_err;
+      zj_door_batch_done (e->door, t0, ex);
       return;
     }
-  (void) t0;
   for (int i = 0; i < n; i++)
     {
       /* The FEC generator restarts from its fixed seed every time. */
       zj_rng_seed (&e->fec_rng, 235732282);
-      tier_eval_task (e, pp, &e->tasks[i], o, &e->fec_rng, &e->res[i]);
+      run_task (e, pp, &e->tasks[i], o, &e->fec_rng, &e->res[i]);
     }
 }
 
+/* FEC fingerprints and lookups of every task; the misses go to
+   e->miss[0..return). */
+static int
+fec_lookups (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
+             bool batch)
+{
+  const int n = e->n_tasks;
+  int n_miss = 0;
+  if (!e->fec)
+    {
+      for (int i = 0; i < n; i++)
+        e->miss[n_miss++] = i;
+      return n_miss;
+    }
+  fec_runs (e, pp, o, batch);
+  for (int i = 0; i < n; i++)
+    {
+      const zj_eval_result *r = &e->res[i];
+      e->train_steps += r->train_steps;
+      e->cnt.examples += r->train_steps + r->n_valid_err;
+      e->keys[i] = zj_fec_hash (r->train_err, r->n_train_err, r->valid_err,
+                                r->n_valid_err, e->tasks[i].index,
+                                e->n_real[i]);
+      zj_fec_prefetch (e->fec, e->keys[i]);
+    }
+  for (int i = 0; i < n; i++)
+    {
+      if (zj_fec_lookup (e->fec, e->keys[i], &e->fit[i]))
+        e->cnt.fec_hits++;
+      else
+        {
+          e->cnt.fec_misses++;
+          e->miss[n_miss++] = i;
+        }
+    }
+  return n_miss;
+}
+
+/* ------------------------------------------------------------- 4. run */
 /* Real evaluations of the tasks in idx[0..n): batched when possible and
    no compile is pending or ready, else task by task in order. */
 static void
@@ -448,8 +318,8 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
 {
   o->n_valid = -1;
   o->record_errors = 0;
-  bool done = false;
-  if (batch && n > 1 && !tier_pending (e) && !tier_native (e, pp))
+  if (batch && n > 1 && !zj_door_pending (e->door)
+      && !zj_door_native (e->door, pp))
     {
       bool same_n = true;
       for (int k = 0; k < n; k++)
@@ -459,8 +329,7 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
           same_n = same_n && e->n_real[idx[k]] == e->n_real[idx[0]];
         }
       o->n_all_train = e->n_real[idx[0]];
-      const bool timed = e->tiered && e->run_tick++ % TIME_EVERY == 0;
-      const double t0 = timed ? now_ns () : 0.0;
+      const double t0 = zj_door_clock (e->door);
       if (same_n
           && run_batch (e, pp, e->run_ptrs, n, o, e->res, e->bfit) == 0)
         {
@@ -474,52 +343,20 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
               ex += (double) e->res[k].train_steps + e->tasks[i].n_valid;
             }
           e->cnt.task_evals += n;
-#if HAVE_JIT
-          if (e->tiered)
-            {
-              e->pend_ex_interp += (uint64_t) ex;
-              zj_tier_add_run (e->tier, false, ex, e->tc.work,
-                               timed ? now_ns () - t0 : 0.0);
-            }
-#else
-          (void) ex; (void) t0; (void) timed;
-#endif
-          done = true;
+          zj_door_batch_done (e->door, t0, ex);
+          return;
         }
     }
-  if (!done)
-    for (int k = 0; k < n; k++)
-      {
-        const int i = idx[k];
-        zj_eval_result r = { 0 };
-        o->n_all_train = e->n_real[i];
-        e->fit[i] = tier_eval_task (e, pp, &e->tasks[i], o, e->rng, &r);
-        e->cnt.task_evals++;
-        e->train_steps += r.train_steps;
-        e->cnt.examples += r.train_steps + e->tasks[i].n_valid;
-      }
-}
-
-/* Under "auto": may queue a compile before the real evaluations. */
-static void
-tier_consider (zj_evaluator *e, const zj_prepared *pp, const int *run,
-               int n_run)
-{
-  /* A later evaluation of the structure (other constants) will mostly
-     miss the FEC: all tasks are its expected work. */
-  double ex = 0.0, all = 0.0;
-  for (int k = 0; k < n_run; k++)
-    ex += task_examples (e, run[k]);
-  for (int i = 0; i < e->n_tasks; i++)
-    all += task_examples (e, i);
-  e->last_examples = e->cfg.final_stage ? 0.0 : all;
-#if HAVE_JIT
-  if (e->tiered && n_run > 0)
-    zj_tier_consider (e->tier, &e->tc, pp, e->tasks[0].eval_type, ex,
-                      e->last_examples, e->cfg.final_stage ? 0.0 : -1.0);
-#else
-  (void) pp;
-#endif
+  for (int k = 0; k < n; k++)
+    {
+      const int i = idx[k];
+      zj_eval_result r = { 0 };
+      o->n_all_train = e->n_real[i];
+      e->fit[i] = run_task (e, pp, &e->tasks[i], o, e->rng, &r);
+      e->cnt.task_evals++;
+      e->train_steps += r.train_steps;
+      e->cnt.examples += r.train_steps + e->tasks[i].n_valid;
+    }
 }
 
 /* Real evaluations of the FEC misses in run[0..n_run), through the hurdle
@@ -541,7 +378,7 @@ hurdled_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
   double score = 0.0;
   for (int i = 0; i < H; i++)
     score += e->fit[i];
-  if (hurdle_pass (e, score / H))
+  if (zj_hurdle_pass (&e->hurdle, score / H))
     real_runs (e, pp, o, e->run + n_first, n_run - n_first, batch);
   else
     {
@@ -557,57 +394,37 @@ hurdled_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
    generator), then the inserts.  Batched or not, natively or not, each
    task's result and the cache's state are the same. */
 static void
-eval_tasks (zj_evaluator *e, const zj_prepared *pp, const zj_program *p,
-            bool batch)
+eval_tasks (zj_evaluator *e, const zj_prepared *pp, bool batch)
 {
   const int n = e->n_tasks;
   zj_eval_opts o;
   zj_eval_opts_default (&o);
   o.max_abs_error = e->cfg.max_abs_error;
-  int n_miss = 0;
   for (int i = 0; i < n; i++)
     {
-      e->n_real[i] = budget_steps (e, p, &e->tasks[i]);
       e->res[i] = (zj_eval_result) { 0 };
       e->skip[i] = false;
     }
-  if (e->fec)
-    {
-      fec_runs (e, pp, &o, batch);
-      for (int i = 0; i < n; i++)
-        {
-          const zj_eval_result *r = &e->res[i];
-          e->train_steps += r->train_steps;
-          e->cnt.examples += r->train_steps + r->n_valid_err;
-          e->keys[i] = zj_fec_hash (r->train_err, r->n_train_err, r->valid_err,
-                                    r->n_valid_err, e->tasks[i].index,
-                                    e->n_real[i]);
-          zj_fec_prefetch (e->fec, e->keys[i]);
-        }
-      for (int i = 0; i < n; i++)
-        {
-          if (zj_fec_lookup (e->fec, e->keys[i], &e->fit[i]))
-            e->cnt.fec_hits++;
-          else
-            {
-              e->cnt.fec_misses++;
-              e->miss[n_miss++] = i;
-            }
-        }
-    }
-  else
-    for (int i = 0; i < n; i++)
-      e->miss[n_miss++] = i;
+  const int n_miss = fec_lookups (e, pp, &o, batch);
   /* Real evaluations of the misses; budget-starved tasks score 0. */
   int n_run = 0;
+  double ex_now = 0.0;
   for (int k = 0; k < n_miss; k++)
     {
       const int i = e->miss[k];
       e->fit[i] = 0.0;
       if (e->n_real[i] > 0)
-        e->run[n_run++] = i;
+        {
+          e->run[n_run++] = i;
+          ex_now += task_examples (e, i);
+        }
     }
-  tier_consider (e, pp, e->run, n_run);
+  /* A later evaluation of the structure (other constants) will mostly
+     miss the FEC: all tasks are its expected work. */
+  if (e->door)
+    zj_door_consider (e->door, pp, ex_now,
+                      e->cfg.final_stage ? 0.0 : all_examples (e),
+                      e->cfg.final_stage);
   hurdled_runs (e, pp, &o, n_run, batch);
   if (e->fec)
     for (int k = 0; k < n_miss; k++)
@@ -615,94 +432,58 @@ eval_tasks (zj_evaluator *e, const zj_prepared *pp, const zj_program *p,
         zj_fec_insert (e->fec, e->keys[e->miss[k]], e->fit[e->miss[k]]);
 }
 
-static void
-tier_begin (zj_evaluator *e, const zj_prepared *pp)
+double
+zj_evaluator_eval (zj_evaluator *e, const zj_program *p)
 {
-#if HAVE_JIT
-  if (e->tiered)
+  e->cnt.evaluations++;
+  e->last_hash = 0;
+  e->want_rank = false;
+  /* 1. prepare */
+  zj_error err;
+  zj_prepared *pp = &e->prepared;
+  if (zj_prepare_into (pp, p, &e->shape, true, &err) != 0)
+    return 0.0;
+  const zj_program *pruned = zj_prepared_program (pp);
+  const bool random = has_random_ops (pruned);
+  /* 2. dedup.  The budget depends on the unpruned program, so dedup only
+     without it. */
+  const bool dedup = e->dedup && !e->cfg.budget && !random;
+  uint64_t key = 0;
+  if (dedup)
     {
-      /* Bounds for the tier's "cannot pay" test: every task's examples,
-         and expected evaluations of at most CHILDREN_MAX (a tournament's
-         winner has about T children; searches use T = 10). */
-      double all = 0.0;
-      for (int i = 0; i < e->n_tasks; i++)
-        all += task_examples (e, i);
-      zj_tier_begin (e->tier, &e->tc, pp, e->tasks[0].eval_type, all,
-                     CHILDREN_MAX);
-      e->last_hash = e->tc.hash;
-      e->pend_lookups++;
+      double f;
+      key = zj_program_key (pruned);
+      if (zj_dedup_find (e->dedup, pruned, key, &f))
+        {
+          e->cnt.dedup_hits++;
+          return f;
+        }
     }
-#else
-  (void) e; (void) pp;
-#endif
+  for (int i = 0; i < e->n_tasks; i++)
+    e->n_real[i] = zj_budget_steps (&e->budget, p, &e->tasks[i]);
+  /* 3.-4. FEC and runs, natively where the door has code. */
+  e->last_hash = zj_door_begin (e->door, pp, all_examples (e));
+  eval_tasks (e, pp, e->cfg.batch && !random);
+  e->want_rank = zj_door_end (e->door, e->cfg.final_stage);
+  /* 5. combine */
+  const double f = zj_combine_fitness (e->fit, e->n_tasks, e->cfg.mode);
+  if (dedup)
+    zj_dedup_store (e->dedup, pruned, key, f);
+  return f;
 }
 
-#if HAVE_JIT
-static void
-tier_flush (zj_evaluator *e)
-{
-  zj_tier_add_counts (e->tier, e->pend_lookups, e->pend_ex_native,
-                      e->pend_ex_interp);
-  e->pend_lookups = e->pend_ex_native = e->pend_ex_interp = 0;
-}
-#endif
-
-static void
-tier_end (zj_evaluator *e)
-{
-#if HAVE_JIT
-  if (e->tiered)
-    {
-      /* A candidate the tier found unable to pay even with the most
-         children needs no rank (an O(P) scan per candidate). */
-      e->want_rank = !e->tc.native && !e->tc.pending && !e->tc.skipped
-                     && !e->cfg.final_stage
-                     && zj_tier_get_mode (e->tier) == ZJ_TIER_AUTO;
-      zj_tier_end (e->tier, &e->tc);
-      if (e->pend_lookups >= CHILD_BATCH)
-        tier_flush (e);
-    }
-#else
-  (void) e;
-#endif
-}
-
+/* ---------------------------------------------------------- the tier */
 void
 zj_evaluator_set_tier (zj_evaluator *e, struct zj_tier *tier)
 {
-  e->tier = NULL;
-  e->tiered = false;
-#if HAVE_JIT
-  if (!tier || zj_tier_get_mode (tier) == ZJ_TIER_OFF || e->n_tasks < 1)
-    return;
-  e->tier = tier;
-  /* One structure key per candidate: all tasks share F and eval type. */
-  e->tiered = true;
-  for (int i = 0; i < e->n_tasks; i++)
-    if (e->tasks[i].F != e->shape.F
-        || e->tasks[i].eval_type != e->tasks[0].eval_type)
-      e->tiered = false;
-#else
-  (void) tier;
-#endif
+  zj_door_close (e->door);
+  e->door = zj_door_open (tier, e->tasks, e->n_tasks, e->shape.F);
 }
 
 bool
 zj_evaluator_tier_stats (const zj_evaluator *e, zj_tier_stats *s)
 {
-#if HAVE_JIT
-  if (e->tier)
-    {
-      zj_tier_get_stats (e->tier, s);
-      /* Plus this evaluator's counts not yet reported. */
-      s->lookups += (long) e->pend_lookups;
-      s->examples_native += (double) e->pend_ex_native;
-      s->examples_interp += (double) e->pend_ex_interp;
-      return true;
-    }
-#endif
-  memset (s, 0, sizeof *s);
-  return false;
+  return zj_door_stats (e->door, s);
 }
 
 uint64_t
@@ -720,77 +501,19 @@ zj_evaluator_wants_rank (const zj_evaluator *e)
 void
 zj_evaluator_promote (zj_evaluator *e, double children)
 {
-#if HAVE_JIT
   if (!e->want_rank)
     return;
   e->want_rank = false;
-  zj_tier_consider (e->tier, &e->tc, &e->prepared, e->tasks[0].eval_type,
-                    0.0, e->last_examples, children);
-#else
-  (void) e; (void) children;
-#endif
+  zj_door_promote (e->door, &e->prepared, children);
 }
 
 void
 zj_evaluator_note_child (zj_evaluator *e, bool kept)
 {
-#if HAVE_JIT
-  if (e->tiered)
-    {
-      e->kept[e->n_kept++] = kept;
-      if (e->n_kept == CHILD_BATCH)
-        {
-          zj_tier_note_children (e->tier, e->kept, e->n_kept);
-          e->n_kept = 0;
-        }
-    }
-#else
-  (void) e; (void) kept;
-#endif
+  zj_door_note_child (e->door, kept);
 }
 
-double
-zj_evaluator_eval (zj_evaluator *e, const zj_program *p)
-{
-  e->cnt.evaluations++;
-  e->last_hash = 0;
-  e->want_rank = false;
-  zj_error err;
-  zj_prepared *pp = &e->prepared;
-  if (zj_prepare_into (pp, p, &e->shape, true, &err) != 0)
-    return 0.0;
-  const zj_program *pruned = zj_prepared_program (pp);
-  dedup_slot *slot = NULL;
-  uint64_t key = 0;
-  size_t si = 0;
-  /* The budget depends on the unpruned program, so dedup only without it. */
-  if (e->dedup && !e->cfg.budget && !has_random_ops (pruned))
-    {
-      key = zj_program_key (pruned);
-      si = key & (uint64_t) (e->cfg.dedup_slots - 1);
-      slot = &e->dedup[si];
-      if (e->dedup_keys[si] == key && slot->used
-          && zj_program_equal (&slot->prog, pruned))
-        {
-          e->cnt.dedup_hits++;
-          return slot->fitness;
-        }
-    }
-  const bool random = has_random_ops (pruned);
-  tier_begin (e, pp);
-  eval_tasks (e, pp, p, e->cfg.batch && !random);
-  tier_end (e);
-  double f = zj_combine_fitness (e->fit, e->n_tasks, e->cfg.mode);
-  if (slot)
-    {
-      e->dedup_keys[si] = key;
-      slot->used = true;
-      slot->fitness = f;
-      zj_program_copy (&slot->prog, pruned);
-    }
-  return f;
-}
-
+/* ---------------------------------------------------------- counters */
 const double *
 zj_evaluator_task_fitness (const zj_evaluator *e)
 {
