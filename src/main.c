@@ -488,15 +488,46 @@ cmd_search (int argc, char **argv)
   char *rank_log = NULL;
   char **ck_args = NULL;
   int n_ck_args = 0;
+  char *rank_ckpt = NULL;
   const char *resume_path = zj_cli_get (flags, nf, "resume");
+  /* Under mpirun the ranks share each experiment's islands; every rank
+     runs the same driver, rank 0 prints (doc/islands.md). */
+  rc = 1;
+  if (zj_comm_start (NULL, NULL, &comm, &err) != 0)
+    goto out;
   if (resume_path)
     {
-      rc = 1;
-      if (zj_cli_resume (flags, nf, resume_path, &resume, &err) != 0)
+      /* Several ranks: the file is a manifest naming each rank's file. */
+      size_t len;
+      char *buf = zj_read_file (resume_path, &len, &err);
+      if (!buf)
         goto out;
-      rc = 2;
+      const bool man = zj_ckpt_is_manifest (buf, len);
+      int ranks = 1;
+      if (man && zj_ckpt_manifest_parse (buf, len, &cfg.resume_gen, &ranks, &err) != 0)
+        {
+          free (buf);
+          char m[sizeof err.msg];
+          snprintf (m, sizeof m, "%s", err.msg);
+          zj_error_set (&err, "--resume=%s: %s", resume_path, m);
+          goto out;
+        }
+      free (buf);
+      if (man != (comm.size > 1) || ranks != comm.size)
+        {
+          zj_error_set (&err, "--resume=%s: written by %d rank%s, this run has %d",
+                        resume_path, man ? ranks : 1, man && ranks > 1 ? "s" : "",
+                        comm.size);
+          goto out;
+        }
+      if (man)
+        rank_ckpt = zj_ckpt_rank_path (resume_path, cfg.resume_gen, comm.rank);
+      if (zj_cli_resume (flags, nf, rank_ckpt ? rank_ckpt : resume_path,
+                         &resume, &err) != 0)
+        goto out;
       cfg.resume = &resume;
     }
+  rc = 2;
   if ((s = zj_cli_get (flags, nf, "checkpoint_every_secs")))
     {
       if (zj_cli_double ("checkpoint_every_secs", s, &cfg.checkpoint_every))
@@ -594,18 +625,12 @@ cmd_search (int argc, char **argv)
   if (!(fin = text_or_file (flags, nf, "final_tasks", "final_tasks_file", &src, &err))
       || zj_task_collection_parse (fin, src, &cfg.final_tasks, &err) != 0)
     goto out;
-  /* Under mpirun the ranks share each experiment's islands; every rank
-     runs the same driver, rank 0 prints (doc/islands.md). */
-  if (zj_comm_start (NULL, NULL, &comm, &err) != 0)
-    goto out;
   if (comm.size > 1)
     {
       cfg.comm = &comm;
-      if (cfg.checkpoint || cfg.resume)
-        {
-          zj_error_set (&err, "--checkpoint and --resume are not supported with several MPI ranks yet");
-          goto out;
-        }
+      if (cfg.checkpoint && comm.rank == 0
+          && (cfg.islands < 2 || cfg.migration_interval == 0))
+        fprintf (stderr, "zerojit: with several ranks, checkpoints are taken at migration points; this run has none\n");
       if (comm.rank > 0)
         {
           out = fopen ("/dev/null", "w");
@@ -628,6 +653,7 @@ out:
   if (out && out != stdout)
     fclose (out);
   free (rank_log);
+  free (rank_ckpt);
   zj_comm_end (&comm);
   zj_ckpt_free (&resume);
   zj_experiment_cfg_free (&cfg);

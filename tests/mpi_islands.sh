@@ -40,4 +40,26 @@ for r in 1 2 3; do
   diff "$dir/a" "$dir/b" || fail "$r ranks differ from the threaded run"
   echo "  $r ranks: same output as the threaded run"
 done
+
+echo "kill -9 one rank of a 3-rank run, resume on 3 ranks"
+mpirun --oversubscribe --allow-run-as-root -np 3 "$Z" search $flags \
+  --checkpoint="$dir/ck" --checkpoint_every_secs=0.05 > /dev/null 2>&1 &
+mp=$!
+i=0
+while [ ! -s "$dir/ck" ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done
+ms=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 500 ))
+sleep "0.$(printf %03d $ms)"
+rank=$(ps -o pid= --ppid $mp | head -n 1)
+echo "  KILL rank process ${rank:-(already done)} after the first checkpoint + ${ms} ms"
+[ -n "$rank" ] && kill -KILL $rank 2> /dev/null
+wait $mp
+mpirun --oversubscribe --allow-run-as-root -np 3 "$Z" search --resume="$dir/ck" \
+  > "$dir/res.txt" 2> "$dir/res.err" || fail "resume on 3 ranks: $(tail -3 "$dir/res.err")"
+norm "$dir/res.txt" > "$dir/b"
+diff "$dir/a" "$dir/b" || fail "resumed 3-rank run differs from the threaded run"
+if mpirun --oversubscribe --allow-run-as-root -np 2 "$Z" search --resume="$dir/ck" \
+     > /dev/null 2> "$dir/err"; then
+  fail "a 3-rank checkpoint resumed on 2 ranks"
+fi
+grep -q "written by 3 ranks, this run has 2" "$dir/err" || fail "rank mismatch: $(cat "$dir/err")"
 echo ok

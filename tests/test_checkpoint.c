@@ -416,3 +416,25 @@ Test (checkpoint, failed_write_keeps_the_previous_file)
   zj_ckbuf_free (&good);
   zj_ckbuf_free (&bad);
 }
+
+Test (checkpoint, manifest_names_generation_and_ranks)
+{
+  zj_ckbuf m = { 0 };
+  zj_ckpt_manifest (12, 3, &m);
+  int64_t gen;
+  int ranks;
+  zj_error err;
+  cr_assert (zj_ckpt_is_manifest (m.p, m.len));
+  cr_assert_eq (zj_ckpt_manifest_parse (m.p, m.len, &gen, &ranks, &err), 0, "%s", err.msg);
+  cr_assert_eq (gen, 12);
+  cr_assert_eq (ranks, 3);
+  char *p = zj_ckpt_rank_path ("/x/ck", 12, 2);
+  cr_assert_str_eq (p, "/x/ck.12.rank2");
+  free (p);
+  cr_assert_eq (zj_ckpt_manifest_parse (m.p, m.len - 3, &gen, &ranks, &err), -1);
+  cr_assert_not_null (strstr (err.msg, "damaged"), "%s", err.msg);
+  m.p[m.len - 2] = 'x';
+  cr_assert_eq (zj_ckpt_manifest_parse (m.p, m.len, &gen, &ranks, &err), -1);
+  cr_assert_not (zj_ckpt_is_manifest ("ZJCKPT\r\n", 8));
+  zj_ckbuf_free (&m);
+}

@@ -774,3 +774,57 @@ zj_ckpt_load (const char *path, zj_ckpt *c, zj_error *err)
     zj_error_set (err, "--resume=%s: %s", path, e2.msg);
   return rc;
 }
+
+/* ------------------------------------------------------------ manifest */
+#define MANIFEST_HEAD "zerojit checkpoint manifest 1\n"
+
+char *
+zj_ckpt_rank_path (const char *path, int64_t gen, int rank)
+{
+  size_t n = strlen (path) + 48;
+  char *s = zj_xmalloc (n);
+  snprintf (s, n, "%s.%lld.rank%d", path, (long long) gen, rank);
+  return s;
+}
+
+void
+zj_ckpt_manifest (int64_t gen, int ranks, zj_ckbuf *out)
+{
+  char line[128];
+  int n = snprintf (line, sizeof line, MANIFEST_HEAD "ranks %d\ngeneration %lld\n",
+                    ranks, (long long) gen);
+  zj_ckbuf_append (out, line, (size_t) n);
+}
+
+bool
+zj_ckpt_is_manifest (const void *buf, size_t len)
+{
+  return len >= sizeof MANIFEST_HEAD - 1
+         && memcmp (buf, MANIFEST_HEAD, sizeof MANIFEST_HEAD - 1) == 0;
+}
+
+int
+zj_ckpt_manifest_parse (const void *buf, size_t len, int64_t *gen, int *ranks,
+                        zj_error *err)
+{
+  char text[128];
+  if (!zj_ckpt_is_manifest (buf, len) || len >= sizeof text)
+    {
+      zj_error_set (err, "not a checkpoint manifest");
+      return -1;
+    }
+  memcpy (text, buf, len);
+  text[len] = '\0';
+  long long g;
+  int r, used = 0;
+  if (sscanf (text + sizeof MANIFEST_HEAD - 1, "ranks %d\ngeneration %lld\n%n",
+              &r, &g, &used) != 2
+      || used != (int) (len - (sizeof MANIFEST_HEAD - 1)) || r < 1 || g < 1)
+    {
+      zj_error_set (err, "damaged checkpoint manifest");
+      return -1;
+    }
+  *gen = g;
+  *ranks = r;
+  return 0;
+}

@@ -169,6 +169,14 @@ int zj_ckpt_parse (const void *buf, size_t len, zj_ckpt *c, zj_error *err);
 /* Write atomically: PATH.tmp, fsync, rename over PATH, fsync the
    directory.  On failure PATH is untouched and err names the step. */
 int zj_ckpt_write_file (const char *path, const zj_ckbuf *data, zj_error *err);
+/* Runs of several MPI ranks: each rank writes PATH.GEN.rankR (a
+   checkpoint of its own islands), then rank 0 writes the manifest PATH,
+   a short text naming the generation and the number of ranks. */
+char *zj_ckpt_rank_path (const char *path, int64_t gen, int rank);
+void zj_ckpt_manifest (int64_t gen, int ranks, zj_ckbuf *out);
+bool zj_ckpt_is_manifest (const void *buf, size_t len);
+int zj_ckpt_manifest_parse (const void *buf, size_t len, int64_t *gen,
+                            int *ranks, zj_error *err);
 /* Read and parse; errors are prefixed with the path. */
 int zj_ckpt_load (const char *path, zj_ckpt *c, zj_error *err);
 #endif

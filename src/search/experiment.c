@@ -190,7 +190,19 @@ struct exp_pool {
   exp_live live[64];
   const zj_ckpt *resume;
   int next_resume;            /* resume->running[] not yet restarted */
+  /* Several MPI ranks checkpoint together at a migration point: rank 0's
+     driver asks (1: checkpoint, 2: checkpoint and stop), the request
+     travels with the migration message, every rank writes its file. */
+  struct driver *drv;
+  volatile int mpi_want;
+  int64_t ckpt_gen;           /* generation of the last multi-rank checkpoint */
+  bool ckpt_stopped;          /* stopped after a final checkpoint */
 };
+
+typedef struct driver driver;
+static int write_checkpoint (exp_pool *pl, driver *d, const char *path,
+                             zj_error *err);
+static void mpi_checkpoint (exp_run *g, int want);
 
 static uint64_t
 experiment_seed (uint64_t seed, int64_t k)
@@ -304,6 +316,7 @@ exchange (exp_run *g, zj_error *err)
   int me, R = ranks_of (cfg, &me);
   int *slots = zj_xcalloc ((size_t) g->n * (size_t) (m ? m : 1), sizeof (int));
   zj_ckbuf mine = { 0 };
+  zj_ck_u8 (&mine, me == 0 ? (uint8_t) g->pl->mpi_want : 0);
   for (int o = 0; o < g->n_own; o++)
     {
       const int j = g->own[o];
@@ -334,23 +347,31 @@ exchange (exp_run *g, zj_error *err)
   for (int r = 0; r < R; r++)
     total += lens[r];
   zj_ckrd rd = { .p = all, .len = rc == 0 ? total : 0, .field = "migration message" };
-  int seen = 0;
-  while (rc == 0 && rd.pos < rd.len && !rd.bad)
+  int seen = 0, want = 0;
+  size_t seg_end = 0;
+  for (int q = 0; q < R && rc == 0 && !rd.bad; q++)
     {
-      const uint32_t j = zj_rd_u32 (&rd);
-      const bool f = zj_rd_u8 (&rd);
-      if (j >= (uint32_t) g->n)
+      seg_end += lens[q];
+      const int w = zj_rd_u8 (&rd);
+      if (q == 0)
+        want = w;
+      while (rd.pos < seg_end && !rd.bad)
         {
-          zj_rd_fail (&rd, "island %u out of range", j);
-          break;
-        }
-      fin[j] = f;
-      seen++;
-      for (int k = 0; k < m && !f && !rd.bad; k++)
-        {
-          zj_program_init (&pool[(size_t) j * m + k]);
-          zj_rd_program (&rd, &pool[(size_t) j * m + k]);
-          fit[(size_t) j * m + k] = zj_rd_f64 (&rd);
+          const uint32_t j = zj_rd_u32 (&rd);
+          const bool f = zj_rd_u8 (&rd);
+          if (j >= (uint32_t) g->n)
+            {
+              zj_rd_fail (&rd, "island %u out of range", j);
+              break;
+            }
+          fin[j] = f;
+          seen++;
+          for (int k = 0; k < m && !f && !rd.bad; k++)
+            {
+              zj_program_init (&pool[(size_t) j * m + k]);
+              zj_rd_program (&rd, &pool[(size_t) j * m + k]);
+              fit[(size_t) j * m + k] = zj_rd_f64 (&rd);
+            }
         }
     }
   if (rc == 0 && (rd.bad || seen != g->n))
@@ -397,6 +418,8 @@ exchange (exp_run *g, zj_error *err)
       free (from);
       free (ready_pool);
       free (ready_fit);
+      if (want && R > 1 && cfg->checkpoint)
+        mpi_checkpoint (g, want);
     }
   for (size_t i = 0; i < (size_t) g->n * (size_t) (m ? m : 1); i++)
     zj_program_free (&pool[i]);
@@ -853,7 +876,7 @@ worker (void *arg)
  * experiment between two generations.
  */
 
-typedef struct driver {
+struct driver {
   int64_t consumed;           /* experiments printed */
   int ran;
   long total_indivs;
@@ -863,7 +886,7 @@ typedef struct driver {
   zj_shape shape;
   zj_ckbuf printed;           /* everything written to out so far */
   double t0;
-} driver;
+};
 
 static void
 emit (driver *d, FILE *out, const char *p, size_t n)
@@ -902,7 +925,7 @@ get_shape (zj_shape *dst, const int32_t s[4])
 
 /* Pool lock held, all workers parked. */
 static int
-write_checkpoint (exp_pool *pl, driver *d, zj_error *err)
+write_checkpoint (exp_pool *pl, driver *d, const char *path, zj_error *err)
 {
   zj_experiment_cfg *cfg = pl->cfg;
   zj_ckpt c;
@@ -961,6 +984,9 @@ write_checkpoint (exp_pool *pl, driver *d, zj_error *err)
       x->isl = zj_xcalloc ((size_t) g->n, sizeof *x->isl);
       for (int j = 0; j < g->n; j++)
         {
+          x->isl[j].eval.fec_capacity = -1;
+          if (!g->isl[j].pop)
+            continue;           /* another rank's island */
           memcpy (x->isl[j].rng, g->isl[j].rng->s, sizeof x->isl[j].rng);
           x->isl[j].migrations = g->isl[j].migrations;
           zj_population_export (g->isl[j].pop, &x->isl[j].pop);
@@ -979,7 +1005,7 @@ write_checkpoint (exp_pool *pl, driver *d, zj_error *err)
     }
   zj_ckbuf img = { 0 };
   zj_ckpt_encode (&c, &img);
-  int rc = zj_ckpt_write_file (cfg->checkpoint, &img, err);
+  int rc = zj_ckpt_write_file (path, &img, err);
   zj_ckbuf_free (&img);
   /* Detach the borrowed pieces before freeing the rest. */
   c.args = NULL;
@@ -1004,11 +1030,61 @@ checkpoint_now (exp_pool *pl, driver *d)
   while (pl->parked < pl->alive)
     pthread_cond_wait (&pl->cond, &pl->lock);
   zj_error e;
-  if (write_checkpoint (pl, d, &e) != 0)
+  if (write_checkpoint (pl, d, pl->cfg->checkpoint, &e) != 0)
     /* The previous checkpoint is still whole; keep searching. */
     fprintf (stderr, "zerojit: %s (search continues)\n", e.msg);
   pl->ckpt_req = false;
   pthread_cond_broadcast (&pl->cond);
+}
+
+/* Every rank writes FILE.GEN.rankR; once all have, rank 0 points the
+   manifest FILE at generation GEN; each rank then drops its files two
+   generations old (the manifest may still name the previous one).  Pool
+   lock held; this rank's other threads wait at the migration barrier. */
+static void
+mpi_checkpoint (exp_run *g, int want)
+{
+  exp_pool *pl = g->pl;
+  const zj_experiment_cfg *cfg = pl->cfg;
+  int me, R = ranks_of (cfg, &me);
+  const int64_t gen = ++pl->ckpt_gen;
+  char *path = zj_ckpt_rank_path (cfg->checkpoint, gen, me);
+  zj_error e;
+  uint8_t ok = write_checkpoint (pl, pl->drv, path, &e) == 0;
+  if (!ok)
+    fprintf (stderr, "zerojit: rank %d: %s\n", me, e.msg);
+  free (path);
+  unsigned char *all = NULL;
+  size_t *lens = zj_xcalloc ((size_t) R, sizeof (size_t));
+  bool all_ok = zj_comm_allgather (cfg->comm, &ok, 1, &all, lens, &e) == 0;
+  for (int q = 0; q < R && all_ok; q++)
+    all_ok = all[q] == 1;
+  free (all);
+  free (lens);
+  if (all_ok && me == 0)
+    {
+      zj_ckbuf man = { 0 };
+      zj_ckpt_manifest (gen, R, &man);
+      if (zj_ckpt_write_file (cfg->checkpoint, &man, &e) != 0)
+        {
+          fprintf (stderr, "zerojit: %s (search continues)\n", e.msg);
+          all_ok = false;
+        }
+      zj_ckbuf_free (&man);
+    }
+  if (all_ok && gen > 2)
+    {
+      char *old = zj_ckpt_rank_path (cfg->checkpoint, gen - 2, me);
+      unlink (old);
+      free (old);
+    }
+  if (me == 0)
+    pl->mpi_want = 0;
+  if (want == 2)
+    {
+      pl->ckpt_stopped = all_ok;
+      pl->abort_run = true;
+    }
 }
 
 /* Put the driver and the pool back where the checkpoint left them. */
@@ -1065,6 +1141,9 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
   memset (&pl, 0, sizeof pl);
   pl.cfg = cfg;
   pl.seed = seed;
+  pl.drv = &d;
+  pl.ckpt_gen = cfg->resume_gen;
+  const bool multi = cfg->comm && cfg->comm->size > 1;
   pl.limit = cfg->max_experiments ? cfg->max_experiments : INT64_MAX;
   pthread_mutex_init (&pl.lock, NULL);
   pthread_cond_init (&pl.cond, NULL);
@@ -1125,6 +1204,7 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
   for (int64_t k = d.consumed; k < pl.limit; k++)
     {
       pthread_mutex_lock (&pl.lock);
+      d.consumed = k;
       while (k >= pl.res_cap || !pl.res[k].done)
         {
           if (!ckpt)
@@ -1134,6 +1214,22 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
             }
           /* Wake at least every 50 ms to notice SIGTERM. */
           const double now = wall ();
+          if (multi)
+            {
+              /* Ranks checkpoint together at the next migration point
+                 (rank 0 decides; the others follow it). */
+              if (cfg->comm->rank == 0)
+                {
+                  if (cfg->terminate && *cfg->terminate)
+                    pl.mpi_want = 2;
+                  else if (now >= next_ckpt && !pl.mpi_want)
+                    {
+                      pl.mpi_want = 1;
+                      next_ckpt = now + cfg->checkpoint_every;
+                    }
+                }
+            }
+          else
           if (now >= next_ckpt || (cfg->terminate && *cfg->terminate))
             {
               d.consumed = k;
@@ -1166,14 +1262,20 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
       exp_result r = pl.res[k];
       pl.res[k].text = NULL;
       pl.res[k].cand = (zj_program) { 0 };
-      pthread_mutex_unlock (&pl.lock);
+      /* The driver's state changes under the lock: a multi-rank
+         checkpoint reads it from an island thread. */
       emit (&d, out, r.text, r.text_len);
       free (r.text);
       if (!r.ok)
         {
-          *err = r.err;
+          if (pl.ckpt_stopped)
+            zj_error_set (err, "terminated: checkpoint written to %s (and its rank files); continue with --resume=%s",
+                          cfg->checkpoint, cfg->checkpoint);
+          else
+            *err = r.err;
           zj_program_free (&r.cand);
           pl.stop = true;
+          pthread_mutex_unlock (&pl.lock);
           goto done;
         }
       d.ran++;
@@ -1190,9 +1292,8 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
         }
       zj_program_free (&r.cand);
       fflush (out);
-      /* The driver's state is updated under the lock's protection only
-         in the sense that checkpoints run on this thread. */
       d.consumed = k + 1;
+      pthread_mutex_unlock (&pl.lock);
       if (cfg->sufficient_fitness > 0 && d.best_select > cfg->sufficient_fitness)
         break;
     }

@@ -44,6 +44,7 @@ typedef struct zj_experiment_cfg {
   char **ckpt_args;                 /* the run's flags, kept in the file */
   int n_ckpt_args;
   const struct zj_ckpt *resume;     /* borrowed; NULL = a fresh run */
+  int64_t resume_gen;               /* several ranks: manifest generation */
 } zj_experiment_cfg;
 
 typedef struct zj_experiment_summary {
