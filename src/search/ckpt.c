@@ -101,26 +101,54 @@ zj_ck_str (zj_ckbuf *b, const char *s)
   zj_ck_bytes (b, s ? s : "", s ? strlen (s) : 0);
 }
 
+static unsigned char *
+put_le32 (unsigned char *q, uint32_t v)
+{
+  q[0] = (unsigned char) v;
+  q[1] = (unsigned char) (v >> 8);
+  q[2] = (unsigned char) (v >> 16);
+  q[3] = (unsigned char) (v >> 24);
+  return q + 4;
+}
+
+/* 4 + 28 bytes per instruction per component; reserved once, since
+   migration sends hundreds of programs per exchange. */
 void
 zj_ck_program (zj_ckbuf *b, const zj_program *p)
 {
+  size_t need = 0;
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    need += 4 + 28 * (size_t) p->fn[c].n;
+  if (b->len + need > b->cap)
+    {
+      size_t cap = b->cap ? b->cap : 4096;
+      while (cap < b->len + need)
+        cap *= 2;
+      b->p = zj_xrealloc (b->p, cap);
+      b->cap = cap;
+    }
+  unsigned char *q = b->p + b->len;
   for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
     {
-      zj_ck_u32 (b, (uint32_t) p->fn[c].n);
+      q = put_le32 (q, (uint32_t) p->fn[c].n);
       for (int i = 0; i < p->fn[c].n; i++)
         {
           const zj_instr *in = &p->fn[c].ins[i];
-          zj_ck_u32 (b, (uint32_t) in->op | (uint32_t) in->in1 << 16);
-          zj_ck_u32 (b, (uint32_t) in->in2 | (uint32_t) in->out << 16);
+          q = put_le32 (q, (uint32_t) in->op | (uint32_t) in->in1 << 16);
+          q = put_le32 (q, (uint32_t) in->in2 | (uint32_t) in->out << 16);
           for (int k = 0; k < 3; k++)
             {
               uint32_t u;
               memcpy (&u, &in->fd[k], sizeof u);
-              zj_ck_u32 (b, u);
+              q = put_le32 (q, u);
             }
-          zj_ck_f64 (b, in->act);
+          uint64_t u;
+          memcpy (&u, &in->act, sizeof u);
+          q = put_le32 (q, (uint32_t) u);
+          q = put_le32 (q, (uint32_t) (u >> 32));
         }
     }
+  b->len += need;
 }
 
 /* ------------------------------------------------------------- reader */
@@ -242,6 +270,7 @@ zj_rd_program (zj_ckrd *r, zj_program *p)
                       r->field ? r->field : "?");
           return;
         }
+      zj_fn_reserve (&p->fn[c], (int) n);
       for (uint32_t i = 0; i < n && !r->bad; i++)
         {
           zj_instr in;

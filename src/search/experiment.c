@@ -159,6 +159,10 @@ typedef struct exp_run {
   int arrived;
   int64_t epoch;
   bool all_finished;
+  /* Cost of migration on this rank, for the progress log. */
+  int64_t exchanges;
+  uint64_t sent, received;    /* bytes */
+  double exchange_secs, wait_secs;
 } exp_run;
 
 /* What a worker thread is running, for checkpoints. */
@@ -337,6 +341,10 @@ exchange (exp_run *g, zj_error *err)
   unsigned char *all = NULL;
   size_t *lens = zj_xcalloc ((size_t) R, sizeof (size_t));
   int rc = zj_comm_allgather (cfg->comm, mine.p, mine.len, &all, lens, err);
+  g->exchanges++;
+  g->sent += mine.len;
+  for (int q = 0; q < R; q++)
+    g->received += lens[q];
   zj_ckbuf_free (&mine);
   /* Everyone's islands, back in island order. */
   bool *fin = zj_xcalloc ((size_t) g->n, sizeof (bool));
@@ -440,16 +448,23 @@ static bool
 barrier (exp_run *g)
 {
   exp_pool *pl = g->pl;
+  const double t0 = wall ();
   pthread_mutex_lock (&pl->lock);
   const int64_t e = g->epoch;
   if (++g->arrived == g->threads)
     {
-      zj_error e;
-      if (!pl->abort_run && !pl->stop && exchange (g, &e) != 0)
+      zj_error ee;
+      /* CPU time of this thread: a loaded machine inflates wall time. */
+      struct timespec c0, c1;
+      clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c0);
+      if (!pl->abort_run && !pl->stop && exchange (g, &ee) != 0)
         {
-          fprintf (stderr, "zerojit: %s\n", e.msg);
+          fprintf (stderr, "zerojit: %s\n", ee.msg);
           pl->abort_run = true;
         }
+      clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c1);
+      g->exchange_secs += (double) (c1.tv_sec - c0.tv_sec)
+                          + 1e-9 * (double) (c1.tv_nsec - c0.tv_nsec);
       bool all = true;
       for (int j = 0; j < g->n; j++)
         all &= g->isl[j].finished;
@@ -467,6 +482,7 @@ barrier (exp_run *g)
           pthread_cond_wait (&pl->cond, &pl->lock);
       }
   const bool done = g->all_finished;
+  g->wait_secs += wall () - t0;
   pthread_mutex_unlock (&pl->lock);
   return done;
 }
@@ -783,7 +799,23 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
   w->text = &r->text;
   w->text_len = &r->text_len;
   pthread_mutex_unlock (&pl->lock);
+  const double t_run = wall ();
   const bool ran = run_islands (&g, from != NULL, &r->err);
+  if (ran && N > 1 && pl->plog)
+    {
+      /* Migration cost on this rank (times are wall clock; the waits
+         include other islands' imbalance). */
+      pthread_mutex_lock (&pl->lock);
+      fprintf (pl->plog, "{\"experiment\": %lld, \"islands\": %d, \"threads\": %d, "
+               "\"exchanges\": %lld, \"sent_bytes\": %llu, \"received_bytes\": %llu, "
+               "\"exchange_cpu_seconds\": %.6f, \"barrier_seconds\": %.6f, "
+               "\"search_seconds\": %.3f}\n",
+               (long long) k, N, g.threads, (long long) g.exchanges,
+               (unsigned long long) g.sent, (unsigned long long) g.received,
+               g.exchange_secs, g.wait_secs, wall () - t_run);
+      fflush (pl->plog);
+      pthread_mutex_unlock (&pl->lock);
+    }
   pthread_mutex_lock (&pl->lock);
   w->run = NULL;
   pthread_mutex_unlock (&pl->lock);
