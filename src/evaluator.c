@@ -24,6 +24,7 @@
 #endif
 
 #define ZJ_FEC_MAX_ERRORS 100
+#define FEC_SEED 235732282        /* the FEC generator restarts from it per task */
 #define HURDLE_REFRESH 64        /* recompute the threshold at most this often */
 
 /* The keys live in their own array (dedup_keys) so that the usual miss
@@ -250,12 +251,14 @@ workspace_for (zj_evaluator *e, int F)
   return e->ws[F];
 }
 
+/* rng and reseed: what the task-by-task path would give each Setup. */
 static int
 run_batch (zj_evaluator *e, const zj_prepared *pp, const zj_task **ts, int nt,
-           const zj_eval_opts *o, zj_eval_result *res, double *fit)
+           const zj_eval_opts *o, zj_rng *rng, uint64_t reseed,
+           zj_eval_result *res, double *fit)
 {
-  return zj_interp_eval_batch (pp, ts, nt, o, workspace_for (e, ts[0]->F),
-                               res, fit);
+  return zj_interp_eval_batch (pp, ts, nt, o, rng, reseed,
+                               workspace_for (e, ts[0]->F), res, fit);
 }
 
 /* Training steps the budget allows for task t: all or none. */
@@ -415,7 +418,8 @@ fec_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o, bool batch)
   const bool timed = e->tiered && e->run_tick++ % TIME_EVERY == 0;
   const double t0 = timed ? now_ns () : 0.0;
   if (!native && batch
-      && run_batch (e, pp, e->task_ptrs, n, o, e->res, e->fit) == 0)
+      && run_batch (e, pp, e->task_ptrs, n, o, &e->fec_rng, FEC_SEED,
+                    e->res, e->fit) == 0)
     {
 #if HAVE_JIT
       if (e->tiered)
@@ -434,7 +438,7 @@ fec_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o, bool batch)
   for (int i = 0; i < n; i++)
     {
       /* The FEC generator restarts from its fixed seed every time. */
-      zj_rng_seed (&e->fec_rng, 235732282);
+      zj_rng_seed (&e->fec_rng, FEC_SEED);
       tier_eval_task (e, pp, &e->tasks[i], o, &e->fec_rng, &e->res[i]);
     }
 }
@@ -461,7 +465,8 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
       const bool timed = e->tiered && e->run_tick++ % TIME_EVERY == 0;
       const double t0 = timed ? now_ns () : 0.0;
       if (same_n
-          && run_batch (e, pp, e->run_ptrs, n, o, e->res, e->bfit) == 0)
+          && run_batch (e, pp, e->run_ptrs, n, o, e->rng, 0, e->res,
+                        e->bfit) == 0)
         {
           double ex = 0.0;
           for (int k = 0; k < n; k++)
@@ -551,9 +556,9 @@ hurdled_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
 }
 
 /* Evaluate p on every task: FEC lookups for all tasks first, then the
-   real evaluations of the misses (batched across tasks when the program
-   draws no random numbers, else one by one in task order with the shared
-   generator), then the inserts.  Batched or not, natively or not, each
+   real evaluations of the misses (batched across tasks when Predict and
+   Learn draw no random numbers, else one by one in task order with the
+   shared generator), then the inserts.  Batched or not, natively or not, each
    task's result and the cache's state are the same. */
 static void
 eval_tasks (zj_evaluator *e, const zj_prepared *pp, const zj_program *p,
@@ -808,7 +813,10 @@ zj_evaluator_eval (zj_evaluator *e, const zj_program *p)
           return slot->fitness;
         }
     }
-  const bool random = has_random_ops (pruned);
+  /* Random ops in Setup only still batch: the batch runs each task's
+     Setup on its own, in task order (zj_interp_eval_batch). */
+  const bool random = zj_fn_is_random (pruned, ZJ_PREDICT)
+                      || zj_fn_is_random (pruned, ZJ_LEARN);
   tier_begin (e, pp);
   eval_tasks (e, pp, p, e->cfg.batch && !random);
   tier_end (e);

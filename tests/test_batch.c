@@ -75,7 +75,7 @@ compare (int F, zj_eval_type et, int epochs, int n_programs, uint64_t seed)
           rb[k].train_err = te2[k];
           rb[k].valid_err = ve2[k];
         }
-      cr_assert_eq (zj_interp_eval_batch (pp, ptrs, NT, &o, ws2, rb, fb), 0);
+      cr_assert_eq (zj_interp_eval_batch (pp, ptrs, NT, &o, NULL, 0, ws2, rb, fb), 0);
       for (int k = 0; k < NT; k++)
         {
           zj_eval_result rs = { 0 };
@@ -136,13 +136,13 @@ Test (batch, refuses_random_ops_and_mixed_tasks)
   zj_eval_result r[2];
   memset (r, 0, sizeof r);
   double f[2];
-  cr_assert_eq (zj_interp_eval_batch (pp, ptrs, 2, NULL, ws, r, f), -1);
+  cr_assert_eq (zj_interp_eval_batch (pp, ptrs, 2, NULL, NULL, 0, ws, r, f), -1);
   zj_prepared_free (pp);
   zj_program_clear (&p);
   zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_SUM_OP, 2, 2, 1));
   pp = zj_prepare (&p, &sh, true, &err);
   ts[1].n_valid = 6;
-  cr_assert_eq (zj_interp_eval_batch (pp, ptrs, 2, NULL, ws, r, f), -1);
+  cr_assert_eq (zj_interp_eval_batch (pp, ptrs, 2, NULL, NULL, 0, ws, r, f), -1);
   ts[1].n_valid = 7;
   zj_prepared_free (pp);
   zj_program_free (&p);

@@ -87,7 +87,7 @@ check_program (const zj_prepared *pp, const zj_task *ts, int nt,
       rl[k].train_err = te2[k];
       rl[k].valid_err = ve2[k];
     }
-  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, nt, o, ws2, rl, fl), 0, "%s", what);
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, nt, o, NULL, 0, ws2, rl, fl), 0, "%s", what);
   for (int k = 0; k < nt; k++)
     {
       zj_eval_result rs = { 0 };
@@ -383,19 +383,19 @@ Test (lanes, refuses_random_ops_mixed_tasks_and_other_sizes)
   zj_eval_result r[2];
   memset (r, 0, sizeof r);
   double f[2];
-  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, ws, r, f), -1);
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, NULL, 0, ws, r, f), -1);
   zj_prepared_free (pp);
   zj_program_clear (&p);
   zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_SUM_OP, 2, 2, 1));
   pp = zj_prepare (&p, &sh, true, &err);
   ts[1].n_valid = 6;
-  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, ws, r, f), -1);
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, NULL, 0, ws, r, f), -1);
   ts[1].n_valid = 7;
   ts[1].eval_type = ZJ_ACCURACY;
-  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, ws, r, f), -1);
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, NULL, 0, ws, r, f), -1);
   ts[1].eval_type = ZJ_RMS_ERROR;
-  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, ws, r, f), 0);
-  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 0, NULL, ws, r, f), 0);
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, NULL, 0, ws, r, f), 0);
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 0, NULL, NULL, 0, ws, r, f), 0);
   zj_prepared_free (pp);
   zj_program_free (&p);
   zj_workspace_free (ws);
