@@ -428,8 +428,13 @@ lsize (size_t n, size_t size)
    validation set if it fits too) and reused until the set changes.  The
    key covers what identifies a task's data (addresses, sizes, seeds and a
    few sampled values), so a task freed and replaced at the same address by
-   different data gets new rows. */
-#define ZJ_LANE_ROWS_MAX ((size_t) 1 << 18)     /* 2 MiB per task set */
+   different data gets new rows.
+   The cap holds the paper setting's set (10 tasks of 8000 + 1000
+   examples at F = 16: 20 MiB).  With 2 MiB only 963 of its 8000 training
+   positions fit, and laying out the rest block by block was 70% of the
+   search's time (bench/RESULTS.md); reading a row that is already laid
+   out streams it sequentially, which the hardware prefetcher hides. */
+#define ZJ_LANE_ROWS_MAX ((size_t) 1 << 22)     /* 32 MiB per task set */
 
 static inline uint64_t
 lfold (uint64_t h, uint64_t v)
