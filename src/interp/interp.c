@@ -222,13 +222,3 @@ zj_fn_is_random (const zj_program *p, int c)
       return true;
   return false;
 }
-
-/* Several tasks at once: the tasks sit in SIMD lanes (interp_lanes.c), one
-   dispatch per instruction for all of them. */
-int
-zj_interp_eval_batch (const zj_prepared *pp, const zj_task *const *ts, int nt,
-                      const zj_eval_opts *o, zj_rng *rng, uint64_t reseed,
-                      zj_workspace *ws, zj_eval_result *res, double *fit)
-{
-  return zj_interp_eval_lanes (pp, ts, nt, o, rng, reseed, ws, res, fit);
-}
