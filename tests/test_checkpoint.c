@@ -355,6 +355,12 @@ Test (checkpoint, impossible_values_are_named)
   zj_ckpt_encode (&c, &img);
   assert_parse_error (img.p, img.len, "experiment index 7 out of range");
   c.done[0].index = 1;
+  c.n_running = 1;
+  c.running = calloc (1, sizeof *c.running);
+  c.running[0].index = 1;           /* both finished and running */
+  zj_ckpt_encode (&c, &img);
+  assert_parse_error (img.p, img.len, "experiment 1 saved twice");
+  c.running[0].index = 0;
   zj_fn_push (&c.done[0].cand.fn[ZJ_PREDICT], zj_test_ins (ZJ_NUM_OPS + 3, 0, 0, 0));
   zj_ckpt_encode (&c, &img);
   assert_parse_error (img.p, img.len, "unknown op");

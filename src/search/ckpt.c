@@ -674,7 +674,7 @@ zj_ckpt_parse (const void *buf, size_t len, zj_ckpt *c, zj_error *err)
       d->err = zj_rd_bytes (&r, NULL);
     }
   r.field = "running experiments";
-  const uint64_t nr = zj_rd_count (&r, 1 << 20, 64);
+  const uint64_t nr = zj_rd_count (&r, 1 << 20, 24);
   c->running = zj_xcalloc (nr ? nr : 1, sizeof *c->running);
   for (uint64_t i = 0; i < nr && !r.bad; i++)
     {
@@ -702,6 +702,17 @@ zj_ckpt_parse (const void *buf, size_t len, zj_ckpt *c, zj_error *err)
     }
   if (!r.bad && r.pos != r.len)
     zj_rd_fail (&r, "%zu unread bytes at the end", r.len - r.pos);
+  /* Each started experiment is either finished or running, once. */
+  for (int i = 0; i < c->n_done + c->n_running && !r.bad; i++)
+    for (int j = i + 1; j < c->n_done + c->n_running && !r.bad; j++)
+      {
+        const int64_t a = i < c->n_done ? c->done[i].index
+                                        : c->running[i - c->n_done].index;
+        const int64_t b = j < c->n_done ? c->done[j].index
+                                        : c->running[j - c->n_done].index;
+        if (a == b)
+          zj_rd_fail (&r, "experiment %lld saved twice", (long long) a);
+      }
   if (r.bad)
     {
       zj_error_set (err, "%s", r.why);
