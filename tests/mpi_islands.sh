@@ -41,6 +41,17 @@ for r in 1 2 3; do
   echo "  $r ranks: same output as the threaded run"
 done
 
+# Unlimited experiments until one is good enough: every rank must stop
+# after the same experiment (a rank starting one more would wait forever).
+stop="--max_experiments=0 --sufficient_fitness=0.37 --islands=3 --random_seed=7"
+"$Z" search $flags $stop > "$dir/s1.txt" || fail "threaded run with --sufficient_fitness"
+norm "$dir/s1.txt" > "$dir/a1"
+timeout 300 mpirun --oversubscribe --allow-run-as-root -np 3 "$Z" search $flags $stop \
+  > "$dir/s3.txt" 2> "$dir/s3.err" || fail "3 ranks with --sufficient_fitness: $(tail -3 "$dir/s3.err")"
+norm "$dir/s3.txt" > "$dir/b"
+diff "$dir/a1" "$dir/b" || fail "3 ranks stop differently from the threaded run"
+echo "  3 ranks stop after the same experiment as the threaded run"
+
 echo "kill -9 one rank of a 3-rank run, resume on 3 ranks"
 mpirun --oversubscribe --allow-run-as-root -np 3 "$Z" search $flags \
   --checkpoint="$dir/ck" --checkpoint_every_secs=0.05 > /dev/null 2>&1 &

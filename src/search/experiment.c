@@ -203,6 +203,18 @@ struct exp_pool {
   bool ckpt_stopped;          /* stopped after a final checkpoint */
 };
 
+/* The driver's state: what it has printed and kept so far. */
+struct driver {
+  int64_t consumed;           /* experiments printed */
+  int ran;
+  long total_indivs;
+  zj_program best;
+  bool have_best;
+  double best_select, best_hof;
+  zj_shape shape;
+  zj_ckbuf printed;           /* everything written to out so far */
+  double t0;
+};
 typedef struct driver driver;
 static int write_checkpoint (exp_pool *pl, driver *d, const char *path,
                              zj_error *err);
@@ -875,7 +887,20 @@ worker (void *arg)
       /* Idle between experiments: nothing of ours to save. */
       while (pl->ckpt_req)
         park (pl);
-      const bool resumed = pl->resume && pl->next_resume < pl->resume->n_running;
+      bool resumed = pl->resume && pl->next_resume < pl->resume->n_running;
+      /* Several ranks: start an experiment only once the driver has
+         consumed the one before, so every rank decides alike whether
+         there is a next one (they would wait for each other forever at
+         its first migration otherwise). */
+      const bool multi = pl->cfg->comm && pl->cfg->comm->size > 1;
+      while (multi && !resumed && !pl->stop && !pl->abort_run
+             && pl->drv->consumed < pl->next)
+        {
+          if (pl->ckpt_req)
+            park (pl);
+          else
+            pthread_cond_wait (&pl->cond, &pl->lock);
+        }
       if (pl->stop || pl->abort_run || (!resumed && pl->next >= pl->limit))
         {
           pl->alive--;
@@ -908,17 +933,6 @@ worker (void *arg)
  * experiment between two generations.
  */
 
-struct driver {
-  int64_t consumed;           /* experiments printed */
-  int ran;
-  long total_indivs;
-  zj_program best;
-  bool have_best;
-  double best_select, best_hof;
-  zj_shape shape;
-  zj_ckbuf printed;           /* everything written to out so far */
-  double t0;
-};
 
 static void
 emit (driver *d, FILE *out, const char *p, size_t n)
@@ -1307,6 +1321,7 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
             *err = r.err;
           zj_program_free (&r.cand);
           pl.stop = true;
+          pthread_cond_broadcast (&pl.cond);
           pthread_mutex_unlock (&pl.lock);
           goto done;
         }
@@ -1324,9 +1339,15 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
         }
       zj_program_free (&r.cand);
       fflush (out);
+      /* Decided under the lock, with consumed (see worker). */
+      const bool enough = cfg->sufficient_fitness > 0
+                          && d.best_select > cfg->sufficient_fitness;
+      if (enough)
+        pl.stop = true;
       d.consumed = k + 1;
+      pthread_cond_broadcast (&pl.cond);
       pthread_mutex_unlock (&pl.lock);
-      if (cfg->sufficient_fitness > 0 && d.best_select > cfg->sufficient_fitness)
+      if (enough)
         break;
     }
   pl.stop = true;
