@@ -38,12 +38,9 @@ zj_program_key (const zj_program *p)
 int
 zj_op_const_count (int op)
 {
-  switch (zj_ops[op].data)
-    {
-    case ZJ_DATA_ACT: return 1;
-    case ZJ_DATA_NONE: return 0;
-    default: return 2;   /* index + value, or the two distribution params */
-    }
+  const zj_data_info *d = &zj_data_kinds[zj_ops[op].data];
+  /* The element offset (if any IDX field), then the other fields. */
+  return (d->nidx > 0) + d->nfields - d->nidx;
 }
 
 int
@@ -56,7 +53,7 @@ zj_const_count (const zj_program *p)
   return n;
 }
 
-/* Same values the interpreter's decode computes (floats widened). */
+/* Same values the interpreter's decode computes (zj_data_decode). */
 void
 zj_const_fill (const zj_program *p, int F, double *k)
 {
@@ -64,27 +61,13 @@ zj_const_fill (const zj_program *p, int F, double *k)
     for (int i = 0; i < p->fn[c].n; i++)
       {
         const zj_instr *in = &p->fn[c].ins[i];
-        switch (zj_ops[in->op].data)
-          {
-          case ZJ_DATA_NONE:
-            break;
-          case ZJ_DATA_ACT:
-            *k++ = in->act;
-            break;
-          case ZJ_DATA_VSET:
-            *k++ = zj_frac_index (in->fd[0], F);
-            *k++ = in->fd[1];
-            break;
-          case ZJ_DATA_MSET:
-            *k++ = zj_frac_index (in->fd[1], F) * F + zj_frac_index (in->fd[0], F);
-            *k++ = in->fd[2];
-            break;
-          case ZJ_DATA_UNIF:
-          case ZJ_DATA_GAUSS:
-            *k++ = in->fd[0];
-            *k++ = in->fd[1];
-            break;
-          }
+        const zj_data_info *d = &zj_data_kinds[zj_ops[in->op].data];
+        double v[2];
+        const size_t off = zj_data_decode (in, F, v);
+        if (d->nidx > 0)
+          *k++ = (double) off;
+        for (int j = 0; j < d->nfields - d->nidx; j++)
+          *k++ = v[j];
       }
 }
 

@@ -41,6 +41,45 @@ zj_frac_index (float frac, int F)
   return i;
 }
 
+/* Roles of data fields (ops.def, ZJ_DATA). */
+typedef enum zj_field_role {
+  ZJ_FIELD_NIL = 0, ZJ_FIELD_IDX, ZJ_FIELD_VAL, ZJ_FIELD_SD, ZJ_FIELD_LOHI
+} zj_field_role;
+
+typedef struct zj_data_info {
+  zj_field_role role[3];     /* of fields 0..2 (activation_data for act) */
+  int nfields;               /* fields used (a prefix of 0..2) */
+  int nidx;                  /* of those, element index fractions */
+  bool act;                  /* the one field is activation_data */
+} zj_data_info;
+
+extern const zj_data_info zj_data_kinds[ZJ_NUM_DATA_KINDS];
+
+/* An instruction's data as its kernel reads it at F: returns the offset of
+   the output element its IDX fields pick (0 without), and puts the other
+   fields, widened to double, in c[0], c[1] in field order (0 if unused).
+   The interpreters, the lanes and the JIT's constant table all decode
+   through this. */
+static inline size_t
+zj_data_decode (const zj_instr *in, int F, double c[2])
+{
+  const zj_data_info *d = &zj_data_kinds[zj_ops[in->op].data];
+  size_t off = 0;
+  int nidx = 0, nc = 0;
+  c[0] = c[1] = 0.0;
+  if (d->act)
+    {
+      c[0] = in->act;
+      return 0;
+    }
+  for (int f = 0; f < d->nfields; f++)
+    if (d->role[f] == ZJ_FIELD_IDX)
+      off += (size_t) zj_frac_index (in->fd[f], F) * (nidx++ ? (size_t) F : 1);
+    else
+      c[nc++] = in->fd[f];
+  return off;
+}
+
 struct zj_prepared {
   zj_shape shape;
   zj_program prog;           /* executed program (pruned or not) */

@@ -79,28 +79,10 @@ decode_fn (const zj_fn *f, double *mem, const zj_layout *l, zj_dins *d)
       d->a = addr (mem, l, o->in1, in->in1);
       d->b = addr (mem, l, o->in2, in->in2);
       d->o = addr (mem, l, o->out, in->out);
-      d->c0 = d->c1 = 0.0;
-      switch (o->data)
-        {
-        case ZJ_DATA_ACT:
-          d->c0 = in->act;
-          break;
-        case ZJ_DATA_VSET:
-          d->o += zj_frac_index (in->fd[0], F);
-          d->c0 = in->fd[1];
-          break;
-        case ZJ_DATA_MSET:
-          d->o += zj_frac_index (in->fd[1], F) * F + zj_frac_index (in->fd[0], F);
-          d->c0 = in->fd[2];
-          break;
-        case ZJ_DATA_UNIF:
-        case ZJ_DATA_GAUSS:
-          d->c0 = in->fd[0];
-          d->c1 = in->fd[1];
-          break;
-        case ZJ_DATA_NONE:
-          break;
-        }
+      double c[2];
+      d->o += zj_data_decode (in, F, c);
+      d->c0 = c[0];
+      d->c1 = c[1];
       d++;
     }
   d->op = ZJ_NUM_OPS;   /* sentinel: L_END */

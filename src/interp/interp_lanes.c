@@ -326,24 +326,9 @@ ldecode_fn (const zj_fn *f, double *mem, const zj_layout *l, int L,
       d->op = in->op;
       d->a = mem + lelem (l, o->in1, in->in1) * (size_t) L;
       d->b = mem + lelem (l, o->in2, in->in2) * (size_t) L;
-      d->c0 = 0.0;
-      switch (o->data)
-        {
-        case ZJ_DATA_ACT:
-          d->c0 = in->act;
-          break;
-        case ZJ_DATA_VSET:
-          oe += (size_t) zj_frac_index (in->fd[0], F);
-          d->c0 = in->fd[1];
-          break;
-        case ZJ_DATA_MSET:
-          oe += (size_t) (zj_frac_index (in->fd[1], F) * F
-                          + zj_frac_index (in->fd[0], F));
-          d->c0 = in->fd[2];
-          break;
-        default:
-          break;
-        }
+      double c[2];
+      oe += zj_data_decode (in, F, c);
+      d->c0 = c[0];
       d->o = mem + oe * (size_t) L;
       d++;
     }
