@@ -4,6 +4,7 @@
 
 #include <zerojit/zerojit.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define ZJ_UNUSED __attribute__ ((unused))
 #define ZJ_LIKELY(x) __builtin_expect (!!(x), 1)
@@ -19,6 +20,63 @@ void *zj_aligned_alloc (size_t n);          /* 64-byte aligned, zeroed */
 /* Whole file, NUL-terminated (malloc'd); length in *len if non-NULL.
    NULL with "PATH: cannot open: reason" or "PATH: read error". */
 char *zj_read_file (const char *path, size_t *len, zj_error *err);
+
+/* Monotonic clock in seconds, milliseconds and nanoseconds: for progress
+   lines, compile times and the tier's cost model, never for results. */
+static inline double
+zj_now_s (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
+}
+
+static inline double
+zj_now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static inline double
+zj_now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
+}
+
+/* Address count of kind k in a shape (0 for ZJ_KIND_N). */
+static inline int
+zj_kind_count (const zj_shape *s, zj_kind k)
+{
+  return k == ZJ_KIND_S ? s->ns : k == ZJ_KIND_V ? s->nv
+       : k == ZJ_KIND_M ? s->nm : 0;
+}
+
+/* Elements of one operand of kind k at features size F (0 for N). */
+static inline int
+zj_kind_elems (zj_kind k, int F)
+{
+  return k == ZJ_KIND_S ? 1 : k == ZJ_KIND_V ? F : k == ZJ_KIND_M ? F * F : 0;
+}
+
+/* One multiply-xorshift step, the fold of every key built here (structure
+   and program keys, lane-row keys: shift 29; FEC fingerprints: 31); finish
+   a chain with zj_fmix64 or zj_hash_mix. */
+static inline uint64_t
+zj_fold_shift (uint64_t h, uint64_t v, int shift)
+{
+  h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+  return h ^ (h >> shift);
+}
+
+static inline uint64_t
+zj_fold (uint64_t h, uint64_t v)
+{
+  return zj_fold_shift (h, v, 29);
+}
 
 /* Memory layout of one evaluation: scalars, vectors (F each), matrices
    (F*F each, column-major: element (r, c) at c*F + r).  Offsets in doubles;

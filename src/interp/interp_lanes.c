@@ -404,33 +404,26 @@ lsize (size_t n, size_t size)
    different data gets new rows. */
 #define ZJ_LANE_ROWS_MAX ((size_t) 1 << 18)     /* 2 MiB per task set */
 
-static inline uint64_t
-lfold (uint64_t h, uint64_t v)
-{
-  h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
-  return h ^ (h >> 29);
-}
-
 static uint64_t
 lane_rows_key (const zj_task *const *ts, int nt, int L)
 {
-  uint64_t h = lfold ((uint64_t) nt, (uint64_t) L);
+  uint64_t h = zj_fold ((uint64_t) nt, (uint64_t) L);
   for (int t = 0; t < nt; t++)
     {
       const zj_task *k = ts[t];
       uint64_t x, y;
       memcpy (&x, &k->train_x[(size_t) (k->n_train - 1) * k->F], sizeof x);
       memcpy (&y, &k->valid_y[k->n_valid - 1], sizeof y);
-      h = lfold (h, (uint64_t) (uintptr_t) k);
-      h = lfold (h, (uint64_t) (uintptr_t) k->train_x
+      h = zj_fold (h, (uint64_t) (uintptr_t) k);
+      h = zj_fold (h, (uint64_t) (uintptr_t) k->train_x
                     ^ ((uint64_t) (uintptr_t) k->valid_x << 17));
-      h = lfold (h, (uint64_t) (uintptr_t) k->order
+      h = zj_fold (h, (uint64_t) (uintptr_t) k->order
                     ^ ((uint64_t) k->n_train << 40) ^ (uint64_t) k->n_valid);
-      h = lfold (h, ((uint64_t) k->epochs << 40) ^ ((uint64_t) k->F << 32)
+      h = zj_fold (h, ((uint64_t) k->epochs << 40) ^ ((uint64_t) k->F << 32)
                     ^ k->data_seed);
-      h = lfold (h, ((uint64_t) k->param_seed << 32)
+      h = zj_fold (h, ((uint64_t) k->param_seed << 32)
                     ^ (uint32_t) k->order[k->n_train * k->epochs - 1]);
-      h = lfold (h, x ^ (y << 1));
+      h = zj_fold (h, x ^ (y << 1));
     }
   return h | 1;           /* 0 marks an empty set */
 }

@@ -11,13 +11,6 @@
 #include "internal.h"
 #include "cost.h"
 
-static double
-kind_size (zj_kind k, int F)
-{
-  return k == ZJ_KIND_S ? 1.0 : k == ZJ_KIND_V ? (double) F
-       : k == ZJ_KIND_M ? (double) F * F : 0.0;
-}
-
 double
 zj_op_cost (int op, int F)
 {
@@ -25,9 +18,9 @@ zj_op_cost (int op, int F)
   const zj_op_info *o = &zj_ops[op];
   /* W: elements of the larger of output and first input (reductions read
      more than they write); ops.def's cost column is in F and W. */
-  double W = kind_size (o->out, F);
-  if (o->in1 != ZJ_KIND_N && kind_size (o->in1, F) > W)
-    W = kind_size (o->in1, F);
+  double W = (double) zj_kind_elems (o->out, F);
+  if (o->in1 != ZJ_KIND_N && (double) zj_kind_elems (o->in1, F) > W)
+    W = (double) zj_kind_elems (o->in1, F);
   switch (op)
     {
 #define ZJ_OP(id, name, k1, k2, ko, data, rand, cost, form) \

@@ -11,19 +11,13 @@
 #include <string.h>
 #include <zerojit/search.h>
 
-static int
-kind_count (const zj_shape *s, zj_kind k)
-{
-  return k == ZJ_KIND_S ? s->ns : k == ZJ_KIND_V ? s->nv : s->nm;
-}
-
 /* Inputs may read every address, including the label s0, the prediction s1
    and the features v0. */
 static uint16_t
 draw_input (zj_rng *rng, const zj_shape *s, zj_kind k)
 {
-  assert (kind_count (s, k) > 0);
-  return (uint16_t) zj_rng_below (rng, (uint32_t) kind_count (s, k));
+  assert (zj_kind_count (s, k) > 0);
+  return (uint16_t) zj_rng_below (rng, (uint32_t) zj_kind_count (s, k));
 }
 
 /* Outputs never write s0 (label) or v0 (features); matrices have no
@@ -32,8 +26,8 @@ static uint16_t
 draw_output (zj_rng *rng, const zj_shape *s, zj_kind k)
 {
   int lo = k == ZJ_KIND_M ? 0 : 1;
-  assert (kind_count (s, k) > lo);
-  return (uint16_t) (lo + (int) zj_rng_below (rng, (uint32_t) (kind_count (s, k) - lo)));
+  assert (zj_kind_count (s, k) > lo);
+  return (uint16_t) (lo + (int) zj_rng_below (rng, (uint32_t) (zj_kind_count (s, k) - lo)));
 }
 
 static void
