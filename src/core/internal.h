@@ -78,6 +78,14 @@ zj_fold (uint64_t h, uint64_t v)
   return zj_fold_shift (h, v, 29);
 }
 
+/* The features sizes the interpreters are specialised for: the size check
+   (zj_features_size_ok) and both interpreters' dispatch expand this list.
+   The instantiations themselves are #include chains in interp.c and
+   interp_lanes.c (a macro cannot #include); a size listed here without an
+   instantiation does not compile, one instantiated but not listed warns
+   as an unused function. */
+#define ZJ_FEATURE_SIZES(X) X (2) X (4) X (8) X (16) X (32)
+
 /* Memory layout of one evaluation: scalars, vectors (F each), matrices
    (F*F each, column-major: element (r, c) at c*F + r).  Offsets in doubles;
    every bank starts on a 64-byte boundary so vectors load aligned. */

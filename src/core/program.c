@@ -118,7 +118,9 @@ zj_fn_resize (zj_fn *f, int n)
 bool
 zj_features_size_ok (int F)
 {
-  return F == 2 || F == 4 || F == 8 || F == 16 || F == 32;
+#define ZJ_SIZE_IS(FF) || F == FF
+  return false ZJ_FEATURE_SIZES (ZJ_SIZE_IS);
+#undef ZJ_SIZE_IS
 }
 
 int

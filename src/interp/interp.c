@@ -24,7 +24,8 @@ typedef struct zj_decoded {
   const zj_dins *setup, *predict, *learn;
 } zj_decoded;
 
-/* One instantiation of the interpreter per supported features size. */
+/* One instantiation of the interpreter per features size in
+   ZJ_FEATURE_SIZES (internal.h). */
 #define ZJ_F 2
 #include "interp_f.h"
 #undef ZJ_F
@@ -166,11 +167,10 @@ zj_interp_eval_task (const zj_prepared *pp, const zj_task *t,
   double f = 0.0;
   switch (t->F)
     {
-    case 2: f = eval_f2 (&d, t, o, rng, ws->mem, &ws->lay, T, res); break;
-    case 4: f = eval_f4 (&d, t, o, rng, ws->mem, &ws->lay, T, res); break;
-    case 8: f = eval_f8 (&d, t, o, rng, ws->mem, &ws->lay, T, res); break;
-    case 16: f = eval_f16 (&d, t, o, rng, ws->mem, &ws->lay, T, res); break;
-    case 32: f = eval_f32 (&d, t, o, rng, ws->mem, &ws->lay, T, res); break;
+#define ZJ_EVAL_CASE(FF) \
+    case FF: f = eval_f##FF (&d, t, o, rng, ws->mem, &ws->lay, T, res); break;
+    ZJ_FEATURE_SIZES (ZJ_EVAL_CASE)
+#undef ZJ_EVAL_CASE
     default: abort ();  /* zj_prepare rejects other sizes */
     }
   res->fitness = f;

@@ -164,9 +164,10 @@ zj_lane_restore (double *mem, size_t n, int L, int t, const double *buf)
     mem[e * (size_t) L + (size_t) t] = buf[e];
 }
 
-/* Fixed lane-vector counts up to 10 tasks or more (the search's usual
-   count: 2 vectors of 8 lanes, 3 of 4 or 5 of 2), and a run-time count
-   for more tasks. */
+/* One instantiation per features size in ZJ_FEATURE_SIZES (internal.h)
+   and lane-vector count: fixed counts up to 10 tasks or more (the
+   search's usual count: 2 vectors of 8 lanes, 3 of 4 or 5 of 2), and a
+   run-time count for more tasks. */
 #define ZJ_F 2
 #define ZJ_NB 1
 #include "interp_lanes_f.h"
@@ -642,8 +643,7 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
     break;
   switch (lay->F)
     {
-    ZJ_LANES_CASE (2) ZJ_LANES_CASE (4) ZJ_LANES_CASE (8)
-    ZJ_LANES_CASE (16) ZJ_LANES_CASE (32)
+    ZJ_FEATURE_SIZES (ZJ_LANES_CASE)
     default: abort ();
     }
 #undef ZJ_LANES_CASE
