@@ -37,6 +37,11 @@ typedef struct zj_ldecoded {
      memory: a few pointer stores per step instead of F + 1 lane copies. */
   bool patch;
   zj_lpatch pv0, ps0, lv0, ls0;
+  /* Native Predict and Learn (baseline tier) or NULL; Setup is always
+     interpreted.  mem and zeros are what the native calls get. */
+  const zj_lnative *nat;
+  double *mem;
+  const double *zeros;
 } zj_ldecoded;
 
 ZJ_LINLINE void
@@ -621,6 +626,14 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
                             &d.pv0, &d.ps0)
             && lpatch_collect (&p->fn[ZJ_LEARN], (zj_lins *) d.learn,
                                &d.lv0, &d.ls0);
+  zj_lnative nat;
+  d.nat = NULL;
+  d.mem = mem;
+  d.zeros = bk.zeros;
+  if (ws->native
+      && ws->native (ws->native_ctx, p, lay, L, nt, d.patch,
+                     (size_t) ((char *) T - (char *) mem), &nat))
+    d.nat = &nat;
   d.predict_writes_v0 = false;
   for (int i = 0; i < p->fn[ZJ_PREDICT].n; i++)
     {
