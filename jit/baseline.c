@@ -15,6 +15,7 @@
 #include "stencil.h"
 #include "jit_internal.h"
 #include "kernels_lanes.h"
+#include "cost.h"
 #include <string.h>
 #include <time.h>
 
@@ -52,8 +53,19 @@ struct zj_baseline {
   size_t keycap;
   zj_sinst *ins;
   size_t inscap;
-  const zj_bkernel *cur;      /* threaded: the kernel being run */
+  zj_baseline_gate gate;
+  zj_baseline_ready ready;
+  void *pctx;
 };
+
+void
+zj_baseline_set_policy (zj_baseline *b, zj_baseline_gate gate,
+                        zj_baseline_ready ready, void *ctx)
+{
+  b->gate = gate;
+  b->ready = ready;
+  b->pctx = ctx;
+}
 
 static double
 now_ns (void)
@@ -283,7 +295,7 @@ th_learn (double *mem, const double *row, const double *s0, const double *k)
 
 static const zj_bkernel *
 kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
-            int nt, bool patch, size_t t_off)
+            int nt, bool patch, size_t t_off, double examples)
 {
   if (L % ZJ_BL_W != 0)
     return NULL;
@@ -301,9 +313,26 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
         b->st.hits++;
         return k;
       }
+  if (b->gate
+      && !b->gate (b->pctx, examples,
+                   zj_fn_cost (&p->fn[ZJ_PREDICT], lay->F)
+                   + zj_fn_cost (&p->fn[ZJ_LEARN], lay->F)))
+    {
+      b->st.skips++;
+      return NULL;
+    }
+  /* A library load (once per F x lanes, from disk or built) is not part
+     of a candidate's time to ready: it is counted apart. */
+  const double tl = now_ns ();
   zj_stencil_lib *lib = lib_for (b, lay->F, L / ZJ_BL_W);
+  const double load = now_ns () - tl;
+  if (load > 1e5)
+    b->st.lib_ms += load * 1e-6;
   if (!lib)
-    return NULL;
+    {
+      b->st.fallbacks++;
+      return NULL;
+    }
   const int m = (int) b->key[nk - 1];
   zj_bkernel *k = zj_xcalloc (1, sizeof *k);
   if (b->threaded)
@@ -333,6 +362,7 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
           free (k);
           kernels_clear (b);
           zj_execmem_reset_code (&lib->mem);
+          b->st.fallbacks++;
           return NULL;
         }
       b->st.bytes += b1 + b2;
@@ -344,21 +374,21 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
   k->next = *slot;
   *slot = k;
   b->st.kernels++;
-  b->st.ready_ns += now_ns () - t0;
+  const double ns = now_ns () - t0 - (load > 1e5 ? load : 0.0);
+  b->st.ready_ns += ns;
+  if (b->ready)
+    b->ready (b->pctx, ns);
   return k;
 }
 
 static bool
 hook (void *ctx, const zj_program *p, const zj_layout *lay, int L, int nt,
-      bool patch, size_t t_off, zj_lnative *nat)
+      bool patch, size_t t_off, double examples, zj_lnative *nat)
 {
   zj_baseline *b = ctx;
-  const zj_bkernel *k = kernel_get (b, p, lay, L, nt, patch, t_off);
+  const zj_bkernel *k = kernel_get (b, p, lay, L, nt, patch, t_off, examples);
   if (!k)
-    {
-      b->st.fallbacks++;
-      return false;
-    }
+    return false;
   memcpy (b->k, &k, sizeof k);
   nat->predict = k->predict;
   nat->learn = k->learn;
@@ -401,7 +431,7 @@ zj_baseline_prepare (zj_baseline *b, const zj_program *p,
         if ((o == ZJ_KIND_V || o == ZJ_KIND_S) && in->out == 0)
           patch = false;
       }
-  return kernel_get (b, p, &lay, L, nt, patch, t_off) ? 0 : -1;
+  return kernel_get (b, p, &lay, L, nt, patch, t_off, 1e12) ? 0 : -1;
 }
 
 void

@@ -15,7 +15,9 @@ typedef struct zj_baseline_stats {
   long hits;             /* evaluations that found their kernel ready */
   long failures;         /* stencil-library loads that failed (interpreted) */
   long fallbacks;        /* evaluations interpreted for lack of code */
+  long skips;            /* evaluations the gate left interpreted */
   double ready_ns;       /* total time spent making kernels ready */
+  double lib_ms;         /* stencil-library loads (disk or first build) */
   size_t bytes;          /* code emitted */
 } zj_baseline_stats;
 
@@ -26,6 +28,13 @@ void zj_baseline_free (zj_baseline *b);
 void zj_baseline_stats_get (const zj_baseline *b, zj_baseline_stats *s);
 /* The last failure's message ("" if none). */
 const char *zj_baseline_error (const zj_baseline *b);
+/* A policy for new kernels: gate(ctx, examples, work) says whether one
+   pays for an evaluation (NULL: always), ready(ctx, ns) hears how long
+   each took. */
+typedef bool (*zj_baseline_gate) (void *ctx, double examples, double work);
+typedef void (*zj_baseline_ready) (void *ctx, double ns);
+void zj_baseline_set_policy (zj_baseline *b, zj_baseline_gate gate,
+                             zj_baseline_ready ready, void *ctx);
 /* Installs b as ws's native provider (NULL b: interpret). */
 void zj_baseline_attach (zj_baseline *b, zj_workspace *ws);
 /* Makes the step kernel of p ready for nt lanes of F (as a lane

@@ -21,6 +21,7 @@
 #include <time.h>
 #if HAVE_JIT
 #include "../jit/tier.h"
+#include "../jit/baseline.h"
 #endif
 
 #define ZJ_FEC_MAX_ERRORS 100
@@ -84,6 +85,11 @@ struct zj_evaluator {
   uint64_t pend_lookups, pend_ex_native, pend_ex_interp;
 #if HAVE_JIT
   zj_tier_cand tc;
+  /* Baseline tier (--jit=baseline|auto): native step kernels for the
+     lane evaluations of this evaluator's workspaces. */
+  zj_baseline *bl;
+  zj_baseline_stats bl_done;   /* counters already reported to the tier */
+  uint64_t pend_ex_base;
 #endif
 };
 
@@ -198,6 +204,7 @@ zj_evaluator_new (const zj_evaluator_cfg *cfg, const zj_task *tasks,
 
 #if HAVE_JIT
 static void tier_flush (zj_evaluator *e);
+static void bl_flush (zj_evaluator *e);
 #endif
 
 void
@@ -208,9 +215,13 @@ zj_evaluator_free (zj_evaluator *e)
 #if HAVE_JIT
   if (e->tiered)
     tier_flush (e);
+  bl_flush (e);
 #endif
   for (int i = 0; i < 33; i++)
     zj_workspace_free (e->ws[i]);
+#if HAVE_JIT
+  zj_baseline_free (e->bl);
+#endif
   if (e->dedup)
     {
       for (int i = 0; i < e->cfg.dedup_slots; i++)
@@ -246,8 +257,19 @@ workspace_for (zj_evaluator *e, int F)
       zj_shape s = e->shape;
       s.F = F;
       e->ws[F] = zj_workspace_new (&s);
+#if HAVE_JIT
+      if (e->bl)
+        zj_baseline_attach (e->bl, e->ws[F]);
+#endif
     }
   return e->ws[F];
+}
+
+/* Which tier ran the last batched evaluation at F (for the cost model). */
+static int
+batch_tier (zj_evaluator *e, int F)
+{
+  return e->ws[F] && e->ws[F]->native_used ? ZJ_RUN_BASELINE : ZJ_RUN_INTERP;
 }
 
 static int
@@ -326,7 +348,12 @@ tier_eval_task (zj_evaluator *e, const zj_prepared *pp, const zj_task *t,
 {
   zj_workspace *ws = workspace_for (e, t->F);
   if (!e->tiered)
-    return zj_interp_eval_task (pp, t, o, rng, ws, r);
+    {
+      const double f = zj_interp_eval_task (pp, t, o, rng, ws, r);
+      if (e->bl)
+        e->pend_ex_interp += (uint64_t) (r->train_steps + r->n_valid_err);
+      return f;
+    }
   const bool native = tier_native (e, pp);
   const bool timed = native || e->run_tick++ % TIME_EVERY == 0;
   const double t0 = timed ? now_ns () : 0.0;
@@ -336,7 +363,8 @@ tier_eval_task (zj_evaluator *e, const zj_prepared *pp, const zj_task *t,
   const double ex = (double) r->train_steps + r->n_valid_err
                    + (o->record_errors ? 0 : t->n_valid);
   *(native ? &e->pend_ex_native : &e->pend_ex_interp) += (uint64_t) ex;
-  zj_tier_add_run (e->tier, native, ex, e->tc.work,
+  zj_tier_add_run (e->tier, native ? ZJ_RUN_OPTIMIZED : ZJ_RUN_INTERP, ex,
+                   e->tc.work,
                    timed ? now_ns () - t0 : 0.0);
   return f;
 }
@@ -418,13 +446,17 @@ fec_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o, bool batch)
       && run_batch (e, pp, e->task_ptrs, n, o, e->res, e->fit) == 0)
     {
 #if HAVE_JIT
+      const int tier = batch_tier (e, e->tasks[0].F);
+      double ex = 0.0;
+      for (int i = 0; i < n; i++)
+        ex += (double) e->res[i].train_steps + e->res[i].n_valid_err;
+      if (tier == ZJ_RUN_BASELINE)
+        e->pend_ex_base += (uint64_t) ex;
+      if (e->tiered || e->bl)
+        e->pend_ex_interp += (uint64_t) ex;
       if (e->tiered)
         {
-          double ex = 0.0;
-          for (int i = 0; i < n; i++)
-            ex += (double) e->res[i].train_steps + e->res[i].n_valid_err;
-          e->pend_ex_interp += (uint64_t) ex;
-          zj_tier_add_run (e->tier, false, ex, e->tc.work,
+          zj_tier_add_run (e->tier, tier, ex, e->tc.work,
                            timed ? now_ns () - t0 : 0.0);
         }
 #endif
@@ -474,10 +506,14 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
             }
           e->cnt.task_evals += n;
 #if HAVE_JIT
+          const int tier = batch_tier (e, e->run_ptrs[0]->F);
+          if (tier == ZJ_RUN_BASELINE)
+            e->pend_ex_base += (uint64_t) ex;
+          if (e->tiered || e->bl)
+            e->pend_ex_interp += (uint64_t) ex;
           if (e->tiered)
             {
-              e->pend_ex_interp += (uint64_t) ex;
-              zj_tier_add_run (e->tier, false, ex, e->tc.work,
+              zj_tier_add_run (e->tier, tier, ex, e->tc.work,
                                timed ? now_ns () - t0 : 0.0);
             }
 #else
@@ -637,12 +673,59 @@ tier_begin (zj_evaluator *e, const zj_prepared *pp)
 }
 
 #if HAVE_JIT
+/* Baseline counters since the last report, as zj_tier_stats fields. */
+static void
+bl_delta (const zj_evaluator *e, zj_tier_stats *d)
+{
+  memset (d, 0, sizeof *d);
+  if (!e->bl)
+    return;
+  zj_baseline_stats s;
+  zj_baseline_stats_get (e->bl, &s);
+  d->base_kernels = s.kernels - e->bl_done.kernels;
+  d->base_hits = s.hits - e->bl_done.hits;
+  d->base_skips = s.skips - e->bl_done.skips;
+  d->base_failures = s.failures - e->bl_done.failures;
+  d->base_ready_ms = (s.ready_ns - e->bl_done.ready_ns) * 1e-6;
+  d->examples_base = (double) e->pend_ex_base;
+}
+
+static void
+bl_flush (zj_evaluator *e)
+{
+  if (!e->bl || !e->tier)
+    return;
+  if (!e->tiered)       /* --jit=baseline: no tier_flush reports these */
+    {
+      zj_tier_add_counts (e->tier, 0, 0, e->pend_ex_interp);
+      e->pend_ex_interp = 0;
+    }
+  zj_tier_stats d;
+  bl_delta (e, &d);
+  zj_tier_add_base_counts (e->tier, &d);
+  zj_baseline_stats_get (e->bl, &e->bl_done);
+  e->pend_ex_base = 0;
+}
+
 static void
 tier_flush (zj_evaluator *e)
 {
   zj_tier_add_counts (e->tier, e->pend_lookups, e->pend_ex_native,
                       e->pend_ex_interp);
   e->pend_lookups = e->pend_ex_native = e->pend_ex_interp = 0;
+  bl_flush (e);
+}
+
+static bool
+bl_gate (void *tier, double examples, double work)
+{
+  return zj_tier_baseline_pays (tier, examples, work);
+}
+
+static void
+bl_ready (void *tier, double ns)
+{
+  zj_tier_add_ready (tier, ns);
 }
 #endif
 
@@ -656,7 +739,8 @@ tier_end (zj_evaluator *e)
          children needs no rank (an O(P) scan per candidate). */
       e->want_rank = !e->tc.native && !e->tc.pending && !e->tc.skipped
                      && !e->cfg.final_stage
-                     && zj_tier_get_mode (e->tier) == ZJ_TIER_AUTO;
+                     && (zj_tier_get_mode (e->tier) == ZJ_TIER_AUTO
+                         || zj_tier_get_mode (e->tier) == ZJ_TIER_OPTIMIZED);
       zj_tier_end (e->tier, &e->tc);
       if (e->pend_lookups >= CHILD_BATCH)
         tier_flush (e);
@@ -675,6 +759,17 @@ zj_evaluator_set_tier (zj_evaluator *e, struct zj_tier *tier)
   if (!tier || zj_tier_get_mode (tier) == ZJ_TIER_OFF || e->n_tasks < 1)
     return;
   e->tier = tier;
+  const zj_tier_mode mode = zj_tier_get_mode (tier);
+  if (zj_tier_mode_baseline (mode) && !e->bl)
+    {
+      e->bl = zj_baseline_new (false);
+      zj_baseline_set_policy (e->bl, bl_gate, bl_ready, tier);
+      for (int i = 0; i < 33; i++)
+        if (e->ws[i])
+          zj_baseline_attach (e->bl, e->ws[i]);
+    }
+  if (!zj_tier_mode_optimized (mode))
+    return;
   /* One structure key per candidate: all tasks share F and eval type. */
   e->tiered = true;
   for (int i = 0; i < e->n_tasks; i++)
@@ -694,6 +789,14 @@ zj_evaluator_tier_stats (const zj_evaluator *e, zj_tier_stats *s)
     {
       zj_tier_get_stats (e->tier, s);
       /* Plus this evaluator's counts not yet reported. */
+      zj_tier_stats d;
+      bl_delta (e, &d);
+      s->base_kernels += d.base_kernels;
+      s->base_hits += d.base_hits;
+      s->base_skips += d.base_skips;
+      s->base_failures += d.base_failures;
+      s->base_ready_ms += d.base_ready_ms;
+      s->examples_base += d.examples_base;
       s->lookups += (long) e->pend_lookups;
       s->examples_native += (double) e->pend_ex_native;
       s->examples_interp += (double) e->pend_ex_interp;

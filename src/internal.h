@@ -85,10 +85,12 @@ typedef struct zj_lnative {
 } zj_lnative;
 /* Fills nat and returns true when native code for p's Predict and Learn
    is ready for this lane evaluation: nt tasks in L lanes, memory laid out
-   by lay, scratch at byte t_off from mem, patched decode or not. */
+   by lay, scratch at byte t_off from mem, patched decode or not, about
+   `examples` examples over all tasks. */
 typedef bool (*zj_lnative_hook) (void *ctx, const zj_program *p,
                                  const zj_layout *lay, int L, int nt,
-                                 bool patch, size_t t_off, zj_lnative *nat);
+                                 bool patch, size_t t_off, double examples,
+                                 zj_lnative *nat);
 
 struct zj_workspace {
   zj_shape shape;
@@ -104,6 +106,7 @@ struct zj_workspace {
   int lrows_seen_next;
   zj_lnative_hook native;    /* NULL: the lane interpreter runs everything */
   void *native_ctx;
+  bool native_used;          /* the last lane evaluation ran native code */
 };
 
 /* Evaluate one program on nt tasks at once (same F, counts and eval type;

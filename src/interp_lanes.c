@@ -630,10 +630,22 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
   d.nat = NULL;
   d.mem = mem;
   d.zeros = bk.zeros;
-  if (ws->native
-      && ws->native (ws->native_ctx, p, lay, L, nt, d.patch,
-                     (size_t) ((char *) T - (char *) mem), &nat))
-    d.nat = &nat;
+  if (ws->native)
+    {
+      /* Examples this evaluation runs at most (for the tier's policy). */
+      const zj_task *t0 = ts[0];
+      long steps = (long) t0->n_train * t0->epochs;
+      if (o->n_all_train >= 0 && o->n_all_train < steps)
+        steps = o->n_all_train;
+      const long passes = (steps + t0->n_train - 1) / t0->n_train;
+      const int nv = o->n_valid >= 0 && o->n_valid < t0->n_valid
+                     ? o->n_valid : t0->n_valid;
+      const double examples = (double) (steps + passes * nv) * nt;
+      if (ws->native (ws->native_ctx, p, lay, L, nt, d.patch,
+                      (size_t) ((char *) T - (char *) mem), examples, &nat))
+        d.nat = &nat;
+    }
+  ws->native_used = d.nat != NULL;
   d.predict_writes_v0 = false;
   for (int i = 0; i < p->fn[ZJ_PREDICT].n; i++)
     {

@@ -390,7 +390,7 @@ tier_flags (const zj_flag *flags, int nf, zj_experiment_cfg *cfg)
   int64_t v;
   if ((s = zj_cli_get (flags, nf, "jit")) && zj_tier_mode_parse (s, &cfg->jit))
     {
-      fprintf (stderr, "zerojit: --jit=%s: expected auto, off or always\n", s);
+      fprintf (stderr, "zerojit: --jit=%s: expected off, baseline, optimized, auto or always\n", s);
       return -1;
     }
 #if !HAVE_JIT
