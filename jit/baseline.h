@@ -42,6 +42,11 @@ void zj_baseline_attach (zj_baseline *b, zj_workspace *ws);
    Returns 0, or -1 when the program cannot run natively. */
 int zj_baseline_prepare (zj_baseline *b, const zj_program *p,
                          const zj_shape *shape, int nt);
+/* Listing of p's step kernel for nt tasks: each Predict/Learn instruction
+   with its stencil and hole values and (asm) its machine code, from
+   objdump when installed, else in hex.  -1 with zj_baseline_error set. */
+int zj_baseline_listing (zj_baseline *b, const zj_program *p,
+                         const zj_shape *shape, int nt, bool asm_, FILE *out);
 /* Path of the cached stencil object lane evaluations of nt tasks at F use
    (with the current cache directory). */
 void zj_baseline_lib_path (int F, int nt, char *buf, size_t n);

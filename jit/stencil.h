@@ -128,8 +128,9 @@ typedef struct zj_sinst {
 } zj_sinst;
 
 /* Copies and patches the stencils of n instructions into lib's memory,
-   ending with a return.  NULL when memory is full. */
+   ending with a return.  NULL when memory is full.  offs (n + 1 entries,
+   or NULL) receives where each instruction's code starts and the end. */
 zj_stencil_fn zj_stencil_emit (zj_stencil_lib *lib, const zj_sinst *ins,
-                               int n, size_t *bytes);
+                               int n, size_t *bytes, uint32_t *offs);
 
 #endif

@@ -25,7 +25,7 @@ put32 (uint8_t *p, int64_t v)
 
 zj_stencil_fn
 zj_stencil_emit (zj_stencil_lib *lib, const zj_sinst *ins, int n,
-                 size_t *bytes)
+                 size_t *bytes, uint32_t *offs)
 {
   size_t total = sizeof epilogue;
   for (int i = 0; i < n; i++)
@@ -42,6 +42,8 @@ zj_stencil_emit (zj_stencil_lib *lib, const zj_sinst *ins, int n,
   for (int i = 0; i < n; i++)
     {
       const zj_stencil *st = &lib->st[ins[i].op][ins[i].variant];
+      if (offs)
+        offs[i] = (uint32_t) (p - code);
       memcpy (p, st->code, st->size);
       for (int k = 0; k < st->nrel; k++)
         {
@@ -65,6 +67,8 @@ zj_stencil_emit (zj_stencil_lib *lib, const zj_sinst *ins, int n,
         }
       p += st->size;
     }
+  if (offs)
+    offs[n] = (uint32_t) (p - code);
   memcpy (p, epilogue, sizeof epilogue);
   if (bytes)
     *bytes = total;
