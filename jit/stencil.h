@@ -2,7 +2,7 @@
  *
  * libgccjit compiles, once per (F, chunks per element, ISA), one small
  * function per op and operand-source variant that works on the lane
- * layout of src/interp_lanes.c (element i of task t at [i * L + t]).
+ * layout of src/interp/interp_lanes.c (element i of task t at [i * L + t]).
  * Operand byte offsets, the scratch offset, the real-lane count and the
  * constant's position are imported globals ("holes"): in the object file
  * they are R_X86_64_32S relocations sitting in addressing modes and

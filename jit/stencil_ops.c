@@ -1,6 +1,6 @@
 /* stencil_ops.c -- the libgccjit IR of every op as a lane stencil.
  *
- * The counterpart of src/kernels_lanes.h: each op reads and writes lane
+ * The counterpart of src/interp/kernels_lanes.h: each op reads and writes lane
  * memory (element e, W-lane chunk j at byte (e * C + j) * W * 8 from its
  * operand's start) and computes per lane exactly what its ZJ_LK_ macro
  * computes, in the same order (reductions in reduce.h's canonical order,
