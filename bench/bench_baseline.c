@@ -160,7 +160,7 @@ ns_per_example (zj_baseline *b, const zj_prepared *pp, const zj_task *ts,
     {
       memset (res, 0, sizeof res);
       const double t0 = now_ns ();
-      if (zj_interp_eval_lanes (pp, ptrs, nt, NULL, ws, res, fit) != 0)
+      if (zj_interp_eval_lanes (pp, ptrs, nt, NULL, NULL, 0, ws, res, fit) != 0)
         abort ();
       t[r] = now_ns () - t0;
       ex = 0;

@@ -259,7 +259,7 @@ time_baseline (const zj_prepared *pp, zj_task *tasks, int n,
       zj_baseline_stats s0;
       zj_baseline_stats_get (b, &s0);
       const double t0 = cpu_ms ();
-      if (rc == 0 && zj_interp_eval_lanes (pp, ptrs, n, NULL, ws, res, out->fit) != 0)
+      if (rc == 0 && zj_interp_eval_lanes (pp, ptrs, n, NULL, NULL, 0, ws, res, out->fit) != 0)
         {
           zj_error_set (err, "the tasks cannot share lanes (random ops or unequal sizes)");
           rc = -1;
@@ -509,7 +509,7 @@ zj_eval_tiered (const char *mode, const zj_program *p, zj_task *tasks, int n,
       const zj_task **ptrs = zj_xcalloc ((size_t) n, sizeof *ptrs);
       for (int i = 0; i < n; i++)
         ptrs[i] = &tasks[i];
-      if (zj_interp_eval_lanes (pp, ptrs, n, o, ws, res, fit) != 0)
+      if (zj_interp_eval_lanes (pp, ptrs, n, o, NULL, 0, ws, res, fit) != 0)
         zj_error_set (err, "the baseline runs tasks in lanes: they need equal "
                       "sizes and no random ops; interpreted");
       else if (!ws->native_used)

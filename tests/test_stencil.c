@@ -88,8 +88,8 @@ check (const zj_prepared *pp, const zj_task *ts, int nt, const zj_eval_opts *o,
       r1[k] = (zj_eval_result) { .train_err = e[0][k], .valid_err = e[1][k] };
       r2[k] = (zj_eval_result) { .train_err = e[2][k], .valid_err = e[3][k] };
     }
-  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, nt, o, ws1, r1, f1), 0, "%s", what);
-  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, nt, o, ws2, r2, f2), 0, "%s", what);
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, nt, o, NULL, 0, ws1, r1, f1), 0, "%s", what);
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, nt, o, NULL, 0, ws2, r2, f2), 0, "%s", what);
   for (int k = 0; k < nt; k++)
     {
       cr_assert (memcmp (&f1[k], &f2[k], sizeof f1[k]) == 0,

@@ -110,12 +110,23 @@ struct zj_workspace {
 };
 
 /* Evaluate one program on nt tasks at once, the tasks in SIMD lanes
-   (interp_lanes.c; same F, counts and eval type; no random ops).  Each
-   task gets exactly the result of a separate zj_interp_eval_task; returns
-   -1 (doing nothing) when not applicable. */
+   (interp_lanes.c; same F, counts and eval type; no random ops in
+   Predict or Learn).  Each task gets exactly the result of a separate
+   zj_interp_eval_task with generator rng, the tasks taken in order:
+   random ops in Setup draw from rng task after task (restarted from
+   `reseed` before each task when it is not 0, as the FEC does); rng may
+   be NULL when Setup has none.  Returns -1 (doing nothing) when not
+   applicable. */
 int zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts,
-                          int nt, const zj_eval_opts *o, zj_workspace *ws,
+                          int nt, const zj_eval_opts *o, zj_rng *rng,
+                          uint64_t reseed, zj_workspace *ws,
                           zj_eval_result *res, double *fit);
+/* Setup of pp alone on fresh memory of ws (the single-task layout), as a
+   task evaluation starts; returns that memory (lay.total doubles). */
+const double *zj_interp_run_setup (const zj_prepared *pp, zj_rng *rng,
+                                   zj_workspace *ws);
+/* Whether component c of p draws random numbers. */
+bool zj_fn_is_random (const zj_program *p, int c);
 
 /* Prune: keep only instructions that can influence the prediction in the
    Setup -> {Predict -> Learn}* loop (fixed point).  Random set ops are
