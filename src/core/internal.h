@@ -72,6 +72,26 @@ typedef struct zj_lane_rows {
 
 #define ZJ_LANE_ROWS_SETS 4
 
+/* Native code of a lane evaluation's Predict and Learn (the baseline
+   tier, jit/baseline.c).  Each function runs its component's instructions
+   on lane memory mem; when the code was made for a patched decode (v0 and
+   s0 never written) it reads v0 from row and s0 from s0, else from mem.
+   Constants come from k. */
+typedef void (*zj_lnative_fn) (double *mem, const double *row,
+                               const double *s0, const double *k);
+typedef struct zj_lnative {
+  zj_lnative_fn predict, learn;
+  const double *k;
+} zj_lnative;
+/* Fills nat and returns true when native code for p's Predict and Learn
+   is ready for this lane evaluation: nt tasks in L lanes, memory laid out
+   by lay, scratch at byte t_off from mem, patched decode or not, about
+   `examples` examples over all tasks. */
+typedef bool (*zj_lnative_hook) (void *ctx, const zj_program *p,
+                                 const zj_layout *lay, int L, int nt,
+                                 bool patch, size_t t_off, double examples,
+                                 zj_lnative *nat);
+
 struct zj_workspace {
   zj_shape shape;
   zj_layout lay;
@@ -84,6 +104,9 @@ struct zj_workspace {
   unsigned long lrows_clock;
   uint64_t lrows_seen[8];    /* keys seen once: laid out on the second */
   int lrows_seen_next;
+  zj_lnative_hook native;    /* NULL: the lane interpreter runs everything */
+  void *native_ctx;
+  bool native_used;          /* the last lane evaluation ran native code */
 };
 
 /* Evaluate one program on nt tasks at once, the tasks in SIMD lanes

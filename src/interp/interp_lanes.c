@@ -36,6 +36,11 @@ typedef struct zj_ldecoded {
      memory: a few pointer stores per step instead of F + 1 lane copies. */
   bool patch;
   zj_lpatch pv0, ps0, lv0, ls0;
+  /* Native Predict and Learn (baseline tier) or NULL; Setup is always
+     interpreted.  mem and zeros are what the native calls get. */
+  const zj_lnative *nat;
+  double *mem;
+  const double *zeros;
 } zj_ldecoded;
 
 ZJ_LINLINE void
@@ -660,6 +665,26 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
                             &d.pv0, &d.ps0)
             && lpatch_collect (&p->fn[ZJ_LEARN], (zj_lins *) d.learn,
                                &d.lv0, &d.ls0);
+  zj_lnative nat;
+  d.nat = NULL;
+  d.mem = mem;
+  d.zeros = bk.zeros;
+  if (ws->native)
+    {
+      /* Examples this evaluation runs at most (for the tier's policy). */
+      const zj_task *t0 = ts[0];
+      long steps = (long) t0->n_train * t0->epochs;
+      if (o->n_all_train >= 0 && o->n_all_train < steps)
+        steps = o->n_all_train;
+      const long passes = (steps + t0->n_train - 1) / t0->n_train;
+      const int nv = o->n_valid >= 0 && o->n_valid < t0->n_valid
+                     ? o->n_valid : t0->n_valid;
+      const double examples = (double) (steps + passes * nv) * nt;
+      if (ws->native (ws->native_ctx, p, lay, L, nt, d.patch,
+                      (size_t) ((char *) T - (char *) mem), examples, &nat))
+        d.nat = &nat;
+    }
+  ws->native_used = d.nat != NULL;
   d.predict_writes_v0 = false;
   for (int i = 0; i < p->fn[ZJ_PREDICT].n; i++)
     {
