@@ -1,6 +1,6 @@
 /* bench_reduce_order.c -- what a balanced-tree summation order would cost.
  *
- * Our canonical order (src/reduce.h) sums vectors in four lane
+ * Our canonical order (src/interp/reduce.h) sums vectors in four lane
  * accumulators and matrix rows sequentially over the columns.  A balanced
  * (pairwise) tree sums 2^k equal values exactly, which the original's order
  * does and ours does not (the std of a constant row, doc/deviations.md).

@@ -5,7 +5,7 @@
  * a queue that one thread drains, highest expected saving first, several
  * programs per libgccjit context (zj_jit_get_batch; the fixed cost of a
  * compile is most of it).  The main thread finds finished code with
- * zj_jit_poll at task boundaries.
+ * zj_jit_lookup at task boundaries.
  */
 #include "config.h"
 #include "internal.h"
@@ -354,8 +354,7 @@ begin_auto (zj_tier *t, zj_tier_cand *c, int state, const zj_prepared *pp,
 {
   if (state != S_REQUESTED)
     return;
-  zj_error err;
-  c->native = zj_jit_poll (t->jit, pp, et, NULL, &err);
+  c->native = zj_jit_lookup_key (t->jit, c->hash, c->key, c->nkey);
   pthread_mutex_lock (&t->mu);
   if (c->native)
     t->st.native_evals++;
@@ -377,13 +376,16 @@ begin_auto (zj_tier *t, zj_tier_cand *c, int state, const zj_prepared *pp,
 
 void
 zj_tier_begin (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
-               zj_eval_type et, double examples_max, double children_max)
+               zj_eval_type et, uint64_t hash, const uint16_t *key,
+               size_t nkey, double examples_max, double children_max)
 {
   memset (c, 0, sizeof *c);
   if (t->cfg.mode == ZJ_TIER_OFF)
     return;
   const zj_program *p = &pp->prog;
-  c->hash = zj_structure_hash (p, &pp->shape, et);
+  c->hash = hash;
+  c->key = key;
+  c->nkey = nkey;
   c->instrs = (double) zj_program_size (p);
   c->work = zj_fn_cost (&p->fn[ZJ_PREDICT], pp->shape.F)
             + zj_fn_cost (&p->fn[ZJ_LEARN], pp->shape.F);
@@ -481,8 +483,7 @@ zj_tier_poll (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
     return true;
   if (!c->pending)
     return false;
-  zj_error err;
-  c->native = zj_jit_poll (t->jit, pp, et, NULL, &err);
+  c->native = zj_jit_lookup_key (t->jit, c->hash, c->key, c->nkey);
   if (!c->native)
     return false;
   c->pending = false;

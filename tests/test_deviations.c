@@ -6,7 +6,7 @@
  *     addition, so a mean of -0.0 terms is -0.0 (1 / mean = -inf) and the
  *     program's fitness is 0.5, as plain IEEE addition gives;
  *   - std of a constant row at F = 8: our canonical summation order
- *     (src/reduce.h) leaves a tiny negative radicand, so the evaluation
+ *     (src/interp/reduce.h) leaves a tiny negative radicand, so the evaluation
  *     aborts on NaN (fitness 0), a documented deviation.
  * Each program is evaluated by the interpreter, the lane interpreter and
  * (when built) the optimized JIT; all must give the documented value.
@@ -199,7 +199,7 @@ Test (sign_of_zero, every_reducer_every_tier_every_F)
 
 /* The issue's second program: std of a constant row at F = 8.  The
    original's tree order sums the eight equal squares exactly and gets a
-   standard deviation of exactly 0; our canonical order (src/reduce.h)
+   standard deviation of exactly 0; our canonical order (src/interp/reduce.h)
    leaves E[x^2] - mean^2 slightly negative, so the std is NaN and the
    evaluation aborts with fitness 0 in every tier (doc/deviations.md). */
 static const char std_prog[] =

@@ -8,7 +8,7 @@
 #include "testutil.h"
 #include "experiment.h"
 #include "evaluator.h"
-#include "../jit/tier.h"
+#include "jit/tier.h"
 #include <unistd.h>
 
 #define OPS "[SCALAR_CONST_SET_OP, VECTOR_INNER_PRODUCT_OP, SCALAR_DIFF_OP, " \

@@ -194,13 +194,3 @@ zj_interp_eval_task (const zj_prepared *pp, const zj_task *t,
   res->fitness = f;
   return f;
 }
-
-/* Several tasks at once: the tasks sit in SIMD lanes (interp_lanes.c), one
-   dispatch per instruction for all of them. */
-int
-zj_interp_eval_batch (const zj_prepared *pp, const zj_task *const *ts, int nt,
-                      const zj_eval_opts *o, zj_workspace *ws,
-                      zj_eval_result *res, double *fit)
-{
-  return zj_interp_eval_lanes (pp, ts, nt, o, ws, res, fit);
-}

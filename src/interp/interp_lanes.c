@@ -1,6 +1,6 @@
 /* interp_lanes.c -- one program on several tasks at once, tasks in SIMD lanes.
  *
- * zj_interp_eval_batch's per-task loop pays one dispatch per instruction
+ * Evaluating the tasks one after another pays one dispatch per instruction
  * and task, and most search programs are a handful of 1-flop scalar ops, so
  * dispatch dominates.  Here the tasks sit side by side (element i of task t
  * at [i * L + t]) and each instruction is one dispatch over vectors of

@@ -86,14 +86,10 @@ struct zj_workspace {
   int lrows_seen_next;
 };
 
-/* Evaluate one program on nt tasks at once (same F, counts and eval type;
-   no random ops).  Each task gets exactly the result of a separate
-   zj_interp_eval_task; returns -1 (doing nothing) when not applicable. */
-int zj_interp_eval_batch (const zj_prepared *pp, const zj_task *const *ts,
-                          int nt, const zj_eval_opts *o, zj_workspace *ws,
-                          zj_eval_result *res, double *fit);
-/* The same with the tasks in SIMD lanes (interp_lanes.c): same contract
-   and results; -1 (doing nothing) when not applicable. */
+/* Evaluate one program on nt tasks at once, the tasks in SIMD lanes
+   (interp_lanes.c; same F, counts and eval type; no random ops).  Each
+   task gets exactly the result of a separate zj_interp_eval_task; returns
+   -1 (doing nothing) when not applicable. */
 int zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts,
                           int nt, const zj_eval_opts *o, zj_workspace *ws,
                           zj_eval_result *res, double *fit);
