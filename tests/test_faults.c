@@ -187,3 +187,38 @@ Test (disk_full, cache_write_fails_cleanly_and_keeps_the_old_file)
   unlink (file);
   rmdir (dir);
 }
+
+/* ------------------------------------------------------ out of memory */
+#include <zerojit/spec.h>
+/* A task too big for the address space: a clear error naming the spec
+   field, not an abort.  RLIMIT_AS makes malloc fail as on a small machine
+   (not under AddressSanitizer, which reserves terabytes of shadow). */
+#if !defined (__SANITIZE_ADDRESS__)
+Test (out_of_memory, huge_task_names_the_field)
+{
+  struct rlimit rl = { (rlim_t) 4 << 30, (rlim_t) 4 << 30 };
+  cr_assert_eq (setrlimit (RLIMIT_AS, &rl), 0);
+  static const char *const specs[] = {
+    "tasks { scalar_linear_regression_task {} features_size: 32"
+    " num_train_examples: 100000000 num_valid_examples: 10 num_tasks: 1"
+    " eval_type: RMS_ERROR }",
+    "tasks { scalar_linear_regression_task {} features_size: 32"
+    " num_train_examples: 10 num_valid_examples: 100000000 num_tasks: 1"
+    " eval_type: RMS_ERROR }",
+  };
+  static const char *const field[] = { "num_train_examples", "num_valid_examples" };
+  for (int i = 0; i < 2; i++)
+    {
+      zj_task_collection c = { 0 };
+      zj_error err = { "" };
+      cr_assert_eq (zj_task_collection_parse (specs[i], "test", &c, &err), 0, "%s", err.msg);
+      zj_task *ts;
+      int n;
+      cr_assert_eq (zj_tasks_generate (&c, &ts, &n, &err), -1);
+      cr_expect (strstr (err.msg, field[i]) != NULL, "%s", err.msg);
+      cr_expect (strstr (err.msg, "cannot allocate") != NULL, "%s", err.msg);
+      cr_expect_null (ts);
+      zj_task_collection_free (&c);
+    }
+}
+#endif
