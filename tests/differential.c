@@ -495,6 +495,20 @@ sweep_F (int F, long n, uint64_t seed, int batch, int every, const bool *use,
   free (cs); free (cp); free (h); free (ref); free (wref);
 }
 
+/* Whether a comma list names the tier (by a prefix: "jit" is "jit-O1"). */
+static bool
+tier_listed (const char *list, const char *name)
+{
+  for (const char *s = list; *s; )
+    {
+      size_t n = strcspn (s, ",");
+      if (n && strncmp (name, s, n) == 0)
+        return true;
+      s += n + (s[n] == ',');
+    }
+  return false;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -540,7 +554,7 @@ main (int argc, char **argv)
   void *st[NTIERS] = { NULL };
   for (int t = 0; t < NTIERS; t++)
     {
-      use[t] = !only || strstr (only, tiers[t].name) != NULL;
+      use[t] = !only || tier_listed (only, tiers[t].name);
       if (t > 0 && use[t] && tiers[t].open)
         st[t] = tiers[t].open (&tiers[t]);
     }
