@@ -2,7 +2,7 @@
  * combining the fitnesses of several tasks into one. */
 #include "internal.h"
 #include <math.h>
-#include <sleef.h>
+#include "sigmoid.h"
 
 double
 zj_rms_fitness (double loss, int n)
@@ -13,11 +13,14 @@ zj_rms_fitness (double loss, int n)
   return 1.0 - (2.0 / M_PI) * atan (rms);
 }
 
-/* Sleef's exp so the JIT, calling the same function, matches bit for bit. */
+/* One live lane of the lane sigmoid (sigmoid.h): the single-task
+   interpreter and native code (which calls this function) use the same
+   SLEEF entry point as the lane interpreter, so all tiers agree bit for
+   bit. */
 double
 zj_sigmoid (double x)
 {
-  return 1.0 / (1.0 + Sleef_exp_u10 (-x));
+  return zj_lsigmoid (zj_lsplat (x))[0];
 }
 
 static int

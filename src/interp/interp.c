@@ -194,3 +194,31 @@ zj_interp_eval_task (const zj_prepared *pp, const zj_task *t,
   res->fitness = f;
   return f;
 }
+
+const double *
+zj_interp_run_setup (const zj_prepared *pp, zj_rng *rng, zj_workspace *ws)
+{
+  zj_decoded d;
+  decode (&pp->prog, ws, &d);
+  memset (ws->mem, 0, ws->lay.total * sizeof (double));
+  double *T = ws->mem + ((ws->lay.total + 7) & ~(size_t) 7);
+  switch (ws->lay.F)
+    {
+    case 2: run_f2 (d.setup, rng, T); break;
+    case 4: run_f4 (d.setup, rng, T); break;
+    case 8: run_f8 (d.setup, rng, T); break;
+    case 16: run_f16 (d.setup, rng, T); break;
+    case 32: run_f32 (d.setup, rng, T); break;
+    default: abort ();
+    }
+  return ws->mem;
+}
+
+bool
+zj_fn_is_random (const zj_program *p, int c)
+{
+  for (int i = 0; i < p->fn[c].n; i++)
+    if (zj_op_is_random (p->fn[c].ins[i].op))
+      return true;
+  return false;
+}

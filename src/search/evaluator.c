@@ -30,6 +30,7 @@
 #include <string.h>
 
 #define ZJ_FEC_MAX_ERRORS 100
+#define FEC_SEED 235732282        /* the FEC generator restarts from it per task */
 
 struct zj_evaluator {
   zj_evaluator_cfg cfg;
@@ -188,17 +189,20 @@ workspace_for (zj_evaluator *e, int F)
       zj_shape s = e->shape;
       s.F = F;
       e->ws[F] = zj_workspace_new (&s);
+      zj_door_attach (e->door, e->ws[F]);
     }
   return e->ws[F];
 }
 
-/* Several tasks at once in the lanes interpreter; -1 if not applicable. */
+/* Several tasks at once in the lanes interpreter; -1 if not applicable.
+   rng and reseed: what the task-by-task path gives each Setup. */
 static int
 run_batch (zj_evaluator *e, const zj_prepared *pp, const zj_task **ts, int nt,
-           const zj_eval_opts *o, zj_eval_result *res, double *fit)
+           const zj_eval_opts *o, zj_rng *rng, uint64_t reseed,
+           zj_eval_result *res, double *fit)
 {
-  return zj_interp_eval_lanes (pp, ts, nt, o, workspace_for (e, ts[0]->F),
-                               res, fit);
+  return zj_interp_eval_lanes (pp, ts, nt, o, rng, reseed,
+                               workspace_for (e, ts[0]->F), res, fit);
 }
 
 /* One task, natively if the door has the code (polled at this boundary). */
@@ -255,18 +259,19 @@ fec_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o, bool batch)
   const bool native = zj_door_native (e->door, pp);
   const double t0 = zj_door_clock (e->door);
   if (!native && batch
-      && run_batch (e, pp, e->task_ptrs, n, o, e->res, e->fit) == 0)
+      && run_batch (e, pp, e->task_ptrs, n, o, &e->fec_rng, FEC_SEED,
+                    e->res, e->fit) == 0)
     {
       double ex = 0.0;
       for (int i = 0; i < n; i++)
         ex += (double) e->res[i].train_steps + e->res[i].n_valid_err;
-      zj_door_batch_done (e->door, t0, ex);
+      zj_door_batch_done (e->door, t0, ex, e->ws[e->tasks[0].F]);
       return;
     }
   for (int i = 0; i < n; i++)
     {
       /* The FEC generator restarts from its fixed seed every time. */
-      zj_rng_seed (&e->fec_rng, 235732282);
+      zj_rng_seed (&e->fec_rng, FEC_SEED);
       run_task (e, pp, &e->tasks[i], o, &e->fec_rng, &e->res[i]);
     }
 }
@@ -331,7 +336,8 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
       o->n_all_train = e->n_real[idx[0]];
       const double t0 = zj_door_clock (e->door);
       if (same_n
-          && run_batch (e, pp, e->run_ptrs, n, o, e->res, e->bfit) == 0)
+          && run_batch (e, pp, e->run_ptrs, n, o, e->rng, 0, e->res,
+                        e->bfit) == 0)
         {
           double ex = 0.0;
           for (int k = 0; k < n; k++)
@@ -343,7 +349,7 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
               ex += (double) e->res[k].train_steps + e->tasks[i].n_valid;
             }
           e->cnt.task_evals += n;
-          zj_door_batch_done (e->door, t0, ex);
+          zj_door_batch_done (e->door, t0, ex, e->ws[e->run_ptrs[0]->F]);
           return;
         }
     }
@@ -389,9 +395,9 @@ hurdled_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
 }
 
 /* Evaluate p on every task: FEC lookups for all tasks first, then the
-   real evaluations of the misses (batched across tasks when the program
-   draws no random numbers, else one by one in task order with the shared
-   generator), then the inserts.  Batched or not, natively or not, each
+   real evaluations of the misses (batched across tasks when Predict and
+   Learn draw no random numbers, else one by one in task order with the
+   shared generator), then the inserts.  Batched or not, natively or not, each
    task's result and the cache's state are the same. */
 static void
 eval_tasks (zj_evaluator *e, const zj_prepared *pp, bool batch)
@@ -463,7 +469,11 @@ zj_evaluator_eval (zj_evaluator *e, const zj_program *p)
     e->n_real[i] = zj_budget_steps (&e->budget, p, &e->tasks[i]);
   /* 3.-4. FEC and runs, natively where the door has code. */
   e->last_hash = zj_door_begin (e->door, pp, all_examples (e));
-  eval_tasks (e, pp, e->cfg.batch && !random);
+  /* Random ops in Setup only still batch: the lanes run each task's
+     Setup on its own, in task order (zj_interp_eval_lanes). */
+  const bool batch = e->cfg.batch && !zj_fn_is_random (pruned, ZJ_PREDICT)
+                     && !zj_fn_is_random (pruned, ZJ_LEARN);
+  eval_tasks (e, pp, batch);
   e->want_rank = zj_door_end (e->door, e->cfg.final_stage);
   /* 5. combine */
   const double f = zj_combine_fitness (e->fit, e->n_tasks, e->cfg.mode);
@@ -478,6 +488,9 @@ zj_evaluator_set_tier (zj_evaluator *e, struct zj_tier *tier)
 {
   zj_door_close (e->door);
   e->door = zj_door_open (tier, e->tasks, e->n_tasks, e->shape.F);
+  for (int i = 0; i < 33; i++)
+    if (e->ws[i])
+      zj_door_attach (e->door, e->ws[i]);
 }
 
 bool
