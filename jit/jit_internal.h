@@ -93,6 +93,10 @@ gcc_jit_rvalue *zl_k (zj_lower *L, int idx);
 gcc_jit_rvalue *zl_call (zj_lower *L, int rt, int n, gcc_jit_rvalue **args);
 gcc_jit_rvalue *zl_sqrt (zj_lower *L, gcc_jit_rvalue *x);
 gcc_jit_rvalue *zl_vsqrt (zj_lower *L, gcc_jit_rvalue *x);
+/* One two-operand x86 instruction mnem (s1, s2) into a fresh temporary of
+   type t (VEX form with isa->avx): o = s1 OP s2 in Intel order. */
+gcc_jit_rvalue *zl_asm2 (zj_lower *L, const char *mnem, gcc_jit_type *t,
+                         gcc_jit_rvalue *s1, gcc_jit_rvalue *s2);
 /* x86 min/max: is_max ? (s1 > s2 ? s1 : s2) : (s1 < s2 ? s1 : s2). */
 gcc_jit_rvalue *zl_minmax (zj_lower *L, bool is_max, gcc_jit_rvalue *s1,
                            gcc_jit_rvalue *s2);

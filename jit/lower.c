@@ -156,8 +156,8 @@ zl_sqrt (zj_lower *L, gcc_jit_rvalue *x)
 
 /* One x86 instruction on (s1, s2) into a fresh temporary: VEX 3-operand
    form with AVX, the destructive SSE2 form otherwise. */
-static gcc_jit_rvalue *
-asm2 (zj_lower *L, const char *mnem, gcc_jit_type *t, gcc_jit_rvalue *s1,
+gcc_jit_rvalue *
+zl_asm2 (zj_lower *L, const char *mnem, gcc_jit_type *t, gcc_jit_rvalue *s1,
       gcc_jit_rvalue *s2)
 {
   char text[64];
@@ -190,13 +190,13 @@ zl_minmax (zj_lower *L, bool is_max, gcc_jit_rvalue *s1, gcc_jit_rvalue *s2)
   gcc_jit_type *t = gcc_jit_rvalue_get_type (s1);
   const bool scalar = t == L->t_d;
   const char *m = is_max ? (scalar ? "maxsd" : "maxpd") : (scalar ? "minsd" : "minpd");
-  return asm2 (L, m, t, s1, s2);
+  return zl_asm2 (L, m, t, s1, s2);
 }
 
 gcc_jit_rvalue *
 zl_vcmp (zj_lower *L, bool lt, gcc_jit_rvalue *a, gcc_jit_rvalue *b)
 {
-  return asm2 (L, lt ? "cmpltpd" : "cmpeqpd", L->t_v, a, b);
+  return zl_asm2 (L, lt ? "cmpltpd" : "cmpeqpd", L->t_v, a, b);
 }
 
 static gcc_jit_rvalue *
@@ -273,7 +273,7 @@ zl_fill_loop (zj_lower *L, int rt, int k, int n, bool row_major,
     }
 }
 
-/* L = min(4, elements) lanes from +0.0, element i into lane i % L, then
+/* L = min(4, elements) lanes from -0.0 (the identity of addition), element i into lane i % L, then
    (l0 + l1) + (l2 + l3); with W = 2 two accumulators hold the 4 lanes. */
 gcc_jit_rvalue *
 zl_reduce (zj_lower *L, gcc_jit_rvalue **x, gcc_jit_rvalue **y, int n)
@@ -284,7 +284,7 @@ zl_reduce (zj_lower *L, gcc_jit_rvalue **x, gcc_jit_rvalue **y, int n)
   for (int a = 0; a < nacc; a++)
     {
       acc[a] = zl_tmp (L, L->t_v);
-      zl_set (L, acc[a], zl_bcast (L, zl_dbl (L, 0.0)));
+      zl_set (L, acc[a], zl_bcast (L, zl_dbl (L, -0.0)));
     }
   for (int j = 0; j < n; j++)
     {

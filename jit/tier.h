@@ -56,9 +56,15 @@ bool zj_tier_poll (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
                    zj_eval_type et);
 void zj_tier_end (zj_tier *t, zj_tier_cand *c);
 
-/* Measurements for the cost model. */
-void zj_tier_add_run (zj_tier *t, bool native, double examples, double work,
+/* Measurements for the cost model (tier: ZJ_RUN_*). */
+void zj_tier_add_run (zj_tier *t, int tier, double examples, double work,
                       double ns);
+/* Baseline tier: whether a step kernel pays for an evaluation of
+   examples x work (always under --jit=baseline), the time one took to be
+   ready, and counters (the base_* fields of d) to add. */
+bool zj_tier_baseline_pays (zj_tier *t, double examples, double work);
+void zj_tier_add_ready (zj_tier *t, double ns);
+void zj_tier_add_base_counts (zj_tier *t, const zj_tier_stats *d);
 void zj_tier_note_child (zj_tier *t, bool kept);
 /* Evaluations and examples (native, interpreted) run since the last call;
    searches report them in batches.  zj_tier_add_run only feeds the cost

@@ -11,6 +11,7 @@
 #include "jit_internal.h"
 #include "tier.h"
 #include "tier_door.h"
+#include "baseline.h"
 #include <string.h>
 #include <time.h>
 
@@ -39,14 +40,42 @@ struct zj_door {
   int n_kept;
   /* Tier counters not yet reported (see zj_tier_add_counts). */
   uint64_t pend_lookups, pend_ex_native, pend_ex_interp;
+  /* Baseline tier (--jit=baseline|auto): this evaluator's step kernels,
+     serving the workspaces attached to it; counters already reported. */
+  zj_baseline *bl;
+  zj_workspace *attached[33];
+  int n_attached;
+  zj_baseline_stats bl_done;
+  uint64_t pend_ex_base;
 };
 
-static double
-now_ns (void)
+static bool
+bl_gate (void *tier, double examples, double work)
 {
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
+  return zj_tier_baseline_pays (tier, examples, work);
+}
+
+static void
+bl_ready (void *tier, double ns)
+{
+  zj_tier_add_ready (tier, ns);
+}
+
+/* Baseline counters since the last report, as zj_tier_stats fields. */
+static void
+bl_delta (const zj_door *d, zj_tier_stats *s)
+{
+  memset (s, 0, sizeof *s);
+  if (!d->bl)
+    return;
+  zj_baseline_stats b;
+  zj_baseline_stats_get (d->bl, &b);
+  s->base_kernels = b.kernels - d->bl_done.kernels;
+  s->base_hits = b.hits - d->bl_done.hits;
+  s->base_skips = b.skips - d->bl_done.skips;
+  s->base_failures = b.failures - d->bl_done.failures;
+  s->base_ready_ms = (b.ready_ns - d->bl_done.ready_ns) * 1e-6;
+  s->examples_base = (double) d->pend_ex_base;
 }
 
 int
@@ -97,6 +126,11 @@ zj_door_open (struct zj_tier *tier, const zj_task *tasks, int n_tasks, int F)
   for (int i = 0; i < n_tasks; i++)
     if (tasks[i].F != F || tasks[i].eval_type != d->et)
       d->tiered = false;
+  if (zj_tier_mode_baseline (zj_tier_get_mode (tier)))
+    {
+      d->bl = zj_baseline_new (false);
+      zj_baseline_set_policy (d->bl, bl_gate, bl_ready, tier);
+    }
   return d;
 }
 
@@ -106,6 +140,23 @@ flush (zj_door *d)
   zj_tier_add_counts (d->tier, d->pend_lookups, d->pend_ex_native,
                       d->pend_ex_interp);
   d->pend_lookups = d->pend_ex_native = d->pend_ex_interp = 0;
+  if (d->bl)
+    {
+      zj_tier_stats s;
+      bl_delta (d, &s);
+      zj_tier_add_base_counts (d->tier, &s);
+      zj_baseline_stats_get (d->bl, &d->bl_done);
+      d->pend_ex_base = 0;
+    }
+}
+
+void
+zj_door_attach (zj_door *d, zj_workspace *ws)
+{
+  if (!d || !d->bl || d->n_attached == 33)
+    return;
+  zj_baseline_attach (d->bl, ws);
+  d->attached[d->n_attached++] = ws;
 }
 
 void
@@ -113,8 +164,10 @@ zj_door_close (zj_door *d)
 {
   if (!d)
     return;
-  if (d->tiered)
-    flush (d);
+  flush (d);
+  for (int i = 0; i < d->n_attached; i++)
+    zj_baseline_attach (NULL, d->attached[i]);
+  zj_baseline_free (d->bl);
   free (d->key);
   free (d);
 }
@@ -164,7 +217,7 @@ zj_door_eval_task (zj_door *d, const zj_prepared *pp, const zj_task *t,
     return zj_interp_eval_task (pp, t, o, rng, ws, r);
   const bool native = zj_door_native (d, pp);
   const bool timed = native || d->run_tick++ % TIME_EVERY == 0;
-  const double t0 = timed ? now_ns () : 0.0;
+  const double t0 = timed ? zj_now_ns () : 0.0;
   /* The entry was found by this candidate's structure key: no check. */
   const double f = native
                    ? zj_jit_run_task (d->tc.native, pp, t, o, rng, ws, r)
@@ -172,8 +225,8 @@ zj_door_eval_task (zj_door *d, const zj_prepared *pp, const zj_task *t,
   const double ex = (double) r->train_steps + r->n_valid_err
                    + (o->record_errors ? 0 : t->n_valid);
   *(native ? &d->pend_ex_native : &d->pend_ex_interp) += (uint64_t) ex;
-  zj_tier_add_run (d->tier, native, ex, d->tc.work,
-                   timed ? now_ns () - t0 : 0.0);
+  zj_tier_add_run (d->tier, native ? ZJ_RUN_OPTIMIZED : ZJ_RUN_INTERP, ex,
+                   d->tc.work, timed ? zj_now_ns () - t0 : 0.0);
   return f;
 }
 
@@ -182,17 +235,21 @@ zj_door_clock (zj_door *d)
 {
   if (!d || !d->tiered || d->run_tick++ % TIME_EVERY != 0)
     return 0.0;
-  return now_ns ();
+  return zj_now_ns ();
 }
 
 void
-zj_door_batch_done (zj_door *d, double t0, double examples)
+zj_door_batch_done (zj_door *d, double t0, double examples,
+                    const zj_workspace *ws)
 {
   if (!d || !d->tiered)
     return;
+  const bool base = ws && ws->native_used;
   d->pend_ex_interp += (uint64_t) examples;
-  zj_tier_add_run (d->tier, false, examples, d->tc.work,
-                   t0 > 0.0 ? now_ns () - t0 : 0.0);
+  if (base)
+    d->pend_ex_base += (uint64_t) examples;
+  zj_tier_add_run (d->tier, base ? ZJ_RUN_BASELINE : ZJ_RUN_INTERP, examples,
+                   d->tc.work, t0 > 0.0 ? zj_now_ns () - t0 : 0.0);
 }
 
 void
@@ -216,7 +273,8 @@ zj_door_end (zj_door *d, bool final_stage)
      needs no rank (an O(P) scan per candidate). */
   const bool want_rank = !d->tc.native && !d->tc.pending && !d->tc.skipped
                          && !final_stage
-                         && zj_tier_get_mode (d->tier) == ZJ_TIER_AUTO;
+                         && (zj_tier_get_mode (d->tier) == ZJ_TIER_AUTO
+                             || zj_tier_get_mode (d->tier) == ZJ_TIER_OPTIMIZED);
   zj_tier_end (d->tier, &d->tc);
   if (d->pend_lookups >= CHILD_BATCH)
     flush (d);
@@ -255,6 +313,14 @@ zj_door_stats (const zj_door *d, zj_tier_stats *s)
     }
   zj_tier_get_stats (d->tier, s);
   /* Plus this door's counts not yet reported. */
+  zj_tier_stats b;
+  bl_delta (d, &b);
+  s->base_kernels += b.base_kernels;
+  s->base_hits += b.base_hits;
+  s->base_skips += b.base_skips;
+  s->base_failures += b.base_failures;
+  s->base_ready_ms += b.base_ready_ms;
+  s->examples_base += b.examples_base;
   s->lookups += (long) d->pend_lookups;
   s->examples_native += (double) d->pend_ex_native;
   s->examples_interp += (double) d->pend_ex_interp;

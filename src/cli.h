@@ -24,6 +24,14 @@ char *zj_cli_read_file (const char *path, zj_error *err);
 /* JIT subcommands (built with the JIT tier). */
 int zj_cmd_show (int argc, char **argv);
 int zj_cmd_bench (int argc, char **argv);
+/* zerojit eval --jit=MODE (off, baseline, optimized, auto): evaluates p
+   on the n tasks with that tier.  0 with fit/res filled and *ran naming
+   the tier that ran; 1 when the interpreter should run them instead (err
+   says why unless MODE is off); -1 on an error. */
+int zj_eval_tiered (const char *mode, const zj_program *p, zj_task *tasks,
+                    int n, const zj_shape *shape, bool prune,
+                    const zj_eval_opts *o, zj_rng *rng, double *fit,
+                    zj_eval_result *res, const char **ran, zj_error *err);
 /* Real data sets (cmd_data.c). */
 int zj_cmd_data (int argc, char **argv);
 

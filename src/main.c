@@ -229,10 +229,25 @@ cmd_eval (int argc, char **argv)
     { "tasks-file", NULL, false }, { "tasks_file", NULL, false },
     { "memory", NULL, false }, { "seed", NULL, false },
     { "no-prune", NULL, true }, { "max_abs_error", NULL, false },
+    { "jit", NULL, false },
   };
   const int nf = (int) (sizeof flags / sizeof flags[0]);
   if (zj_cli_parse (argc, argv, flags, nf, "eval") != 0)
     return 2;
+  const char *jit = zj_cli_get (flags, nf, "jit");
+  if (!jit)
+    jit = "off";
+  if (strcmp (jit, "off") && strcmp (jit, "baseline") && strcmp (jit, "optimized")
+      && strcmp (jit, "auto"))
+    {
+      fprintf (stderr, "zerojit eval: --jit=%s: expected off, baseline, optimized or auto\n", jit);
+      return 2;
+    }
+#if !HAVE_JIT
+  if (strcmp (jit, "off"))
+    fprintf (stderr, "zerojit eval: built without the JIT (--without-jit): --jit=%s runs as --jit=off\n", jit);
+  jit = "off";
+#endif
   zj_error err = { "" };
   const char *prog_path = zj_cli_get (flags, nf, "program");
   if (!prog_path)
@@ -284,6 +299,46 @@ cmd_eval (int argc, char **argv)
   zj_rng rng;
   zj_rng_seed (&rng, (uint64_t) seed);
   double *fit = zj_xcalloc ((size_t) (n ? n : 1), sizeof (double));
+#if HAVE_JIT
+  if (strcmp (jit, "off") && n > 0)
+    {
+      /* Native tiers: every tier gives the same output lines. */
+      zj_eval_result *res = zj_xcalloc ((size_t) n, sizeof *res);
+      zj_eval_opts o;
+      zj_eval_opts_default (&o);
+      o.max_abs_error = max_err;
+      const zj_shape shape = { tasks[0].F, ns, nv, nm };
+      const char *ran;
+      zj_error terr = { "" };
+      const int t = zj_eval_tiered (jit, &p, tasks, n, &shape, prune, &o, &rng,
+                                    fit, res, &ran, &terr);
+      if (t < 0)
+        {
+          free (res);
+          free (fit);
+          char msg[sizeof err.msg];
+          snprintf (msg, sizeof msg, "%s: %s", prog_path, terr.msg);
+          memcpy (err.msg, msg, sizeof msg);
+          goto out;
+        }
+      fprintf (stderr, "zerojit eval: tier %s%s%s\n", ran,
+               terr.msg[0] ? ": " : "", terr.msg);
+      if (t == 0)
+        {
+          for (int i = 0; i < n; i++)
+            printf ("task %d: fitness=%.6f train_steps=%ld%s\n", i, fit[i],
+                    res[i].train_steps, res[i].aborted ? " (aborted)" : "");
+          printf ("combined fitness (mean over %d tasks) = %.6f\n", n,
+                  zj_combine_fitness (fit, n, ZJ_COMBINE_MEAN));
+          free (res);
+          free (fit);
+          rc = 0;
+          goto out;
+        }
+      free (res);
+      zj_rng_seed (&rng, (uint64_t) seed);
+    }
+#endif
   for (int i = 0; i < n; i++)
     {
       zj_shape shape = { tasks[i].F, ns, nv, nm };
@@ -392,7 +447,7 @@ tier_flags (const zj_flag *flags, int nf, zj_experiment_cfg *cfg)
   int64_t v;
   if ((s = zj_cli_get (flags, nf, "jit")) && zj_tier_mode_parse (s, &cfg->jit))
     {
-      fprintf (stderr, "zerojit: --jit=%s: expected auto, off or always\n", s);
+      fprintf (stderr, "zerojit: --jit=%s: expected off, baseline, optimized, auto or always\n", s);
       return -1;
     }
 #if !HAVE_JIT
@@ -666,12 +721,12 @@ static const struct {
   const char *help;
 } commands[] = {
   { "ops", cmd_ops, "list the 65 ops" },
-  { "eval", cmd_eval, "evaluate a program: --program FILE --tasks TEXT|--tasks-file FILE [--memory S,V,M]" },
+  { "eval", cmd_eval, "evaluate a program: --program FILE --tasks TEXT|--tasks-file FILE [--memory S,V,M] [--jit=off|baseline|optimized|auto]" },
   { "print", cmd_print, "print a program: --program FILE [--pruned] [--lossless]" },
   { "search", cmd_search, "run an evolution search with the original's flags" },
 #ifdef HAVE_JIT
-  { "show", zj_cmd_show, "show generated code: --program FILE --emit=c|asm [--features F]" },
-  { "bench", zj_cmd_bench, "compare interpreter and JIT: --program FILE --tasks TEXT" },
+  { "show", zj_cmd_show, "show generated code: --program FILE --emit=c|asm [--tier=optimized|baseline] [--features F]" },
+  { "bench", zj_cmd_bench, "compare interpreter, baseline and optimized tiers: --program FILE --tasks TEXT" },
 #endif
   { "data", zj_cmd_data, "real data: info|build --dataset fashion_mnist|mnist|csv (cmd_data.c)" },
 };

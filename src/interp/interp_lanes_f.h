@@ -144,6 +144,55 @@ ZJ_FN (lrow) (double *row, const double *const *x, const double *y, int nt,
     r[t] = 0.0;
 }
 
+/* lrun's fused path (tc) on native Predict and Learn: same steps, same
+   checks (ACCURACY's sigmoid included), same result. */
+static long
+ZJ_FN (lnrun) (int nb_, const zj_ltrain *tc)
+{
+  const int nb = ZJ_NB > 0 ? ZJ_NB : nb_;
+  const int nl = nb * ZJ_LW;
+  const zj_ldecoded *d = tc->d;
+  const zj_lnative *n = d->nat;
+  for (long k = tc->k; k < tc->kn; k++)
+    {
+      const double *row = tc->rows + (size_t) k * tc->rowsz;
+      const double *y = row + (size_t) F * nl;
+      n->predict (d->mem, row, d->zeros, n->k);
+      const zj_lv *yv = (const zj_lv *) y, *pv = (const zj_lv *) tc->s1;
+      if (tc->acc && tc->valid)
+        {
+          /* As lrun: no abort, 0/1 errors, s1 left as Predict wrote it. */
+          zj_lv *rv = k < tc->n_rec ? (zj_lv *) (tc->rec + (size_t) k * nl)
+                                    : NULL;
+          for (int q = 0; q < nb; q++)
+            {
+              const zj_lv e = zj_lacc_err (yv[q], zj_lsigmoid (pv[q]));
+              tc->loss[q] += e;
+              if (rv)
+                rv[q] = e;
+            }
+          continue;
+        }
+      if (tc->acc)
+        zj_lsigmoid_n ((zj_lv *) tc->s1, nb);
+      if (zj_lany_bad (yv, pv, tc->alive_m, nb, tc->max_err))
+        return k;
+      if (tc->valid)
+        {
+          for (int q = 0; q < nb; q++)
+            {
+              const zj_lv dd = yv[q] - pv[q];
+              tc->loss[q] += dd * dd;
+            }
+          if (k < tc->n_rec)
+            zj_lstore_err ((zj_lv *) (tc->rec + (size_t) k * nl), yv, pv, nb);
+          continue;
+        }
+      n->learn (d->mem, row, y, n->k);
+    }
+  return tc->kn;
+}
+
 /* Training examples of positions pos .. pos+n-1 in lane layout, one row
    of (F + 1) * L doubles per step: x lanes, then label lanes.  Built once,
    each row is copied twice (before Predict and before Learn).  Used when
@@ -195,13 +244,23 @@ ZJ_FN (lpredict) (const zj_ldecoded *d, const double *row, double *v0,
 {
   const int nb = ZJ_NB > 0 ? ZJ_NB : nb_;
   if (d->patch)
-    zj_lpatch_apply (&d->pv0, row);
+    {
+      if (d->nat)
+        {
+          d->nat->predict (d->mem, row, d->zeros, d->nat->k);
+          return;
+        }
+      zj_lpatch_apply (&d->pv0, row);
+    }
   else
     {
       zj_lcopy ((zj_lv *) v0, (const zj_lv *) row, F * nb);
       zj_lzero ((zj_lv *) s0, nb);
     }
-  ZJ_FN (lrun) (d->predict, nb, nt, T, NULL);
+  if (d->nat)
+    d->nat->predict (d->mem, row, d->zeros, d->nat->k);
+  else
+    ZJ_FN (lrun) (d->predict, nb, nt, T, NULL);
 }
 
 static void
@@ -283,7 +342,8 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                   const zj_ltrain tc = { d, rows, rowsz, k, kn, s1,
                                          bk->alive_m, max_err, false, acc,
                                          NULL, NULL, 0 };
-                  const long j = ZJ_FN (lrun) (NULL, nb, nt, T, &tc);
+                  const long j = d->nat ? ZJ_FN (lnrun) (nb, &tc)
+                                 : ZJ_FN (lrun) (NULL, nb, nt, T, &tc);
                   started += j - k;
                   if (j == kn)
                     break;
@@ -332,7 +392,9 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                                (const zj_lv *) y, (const zj_lv *) s1, nb);
               if (ZJ_UNLIKELY (n_alive == 0))
                 break;
-              if (patch)
+              if (patch && d->nat)
+                ;
+              else if (patch)
                 {
                   zj_lpatch_apply (&d->lv0, row);
                   zj_lpatch_apply (&d->ls0, y);
@@ -343,7 +405,10 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                     zj_lcopy ((zj_lv *) v0, (const zj_lv *) row, F * nb);
                   zj_lcopy ((zj_lv *) s0, (const zj_lv *) y, nb);
                 }
-              ZJ_FN (lrun) (d->learn, nb, nt, T, NULL);
+              if (d->nat)
+                d->nat->learn (d->mem, row, y, d->nat->k);
+              else
+                ZJ_FN (lrun) (d->learn, nb, nt, T, NULL);
             }
         }
       pos += chunk;
@@ -383,7 +448,8 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                                          (zj_lv *) loss,
                                          bk->rec_valid + (size_t) i0 * L,
                                          n_rec };
-                  const long j = ZJ_FN (lrun) (NULL, nb, nt, T, &tc);
+                  const long j = d->nat ? ZJ_FN (lnrun) (nb, &tc)
+                                 : ZJ_FN (lrun) (NULL, nb, nt, T, &tc);
                   if (j == kn)
                     break;
                   k = (int) j;

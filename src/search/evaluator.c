@@ -190,6 +190,7 @@ workspace_for (zj_evaluator *e, int F)
       zj_shape s = e->shape;
       s.F = F;
       e->ws[F] = zj_workspace_new (&s);
+      zj_door_attach (e->door, e->ws[F]);
     }
   return e->ws[F];
 }
@@ -265,7 +266,7 @@ fec_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o, bool batch)
       double ex = 0.0;
       for (int i = 0; i < n; i++)
         ex += (double) e->res[i].train_steps + e->res[i].n_valid_err;
-      zj_door_batch_done (e->door, t0, ex);
+      zj_door_batch_done (e->door, t0, ex, e->ws[e->tasks[0].F]);
       return;
     }
   for (int i = 0; i < n; i++)
@@ -349,7 +350,7 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
               ex += (double) e->res[k].train_steps + e->tasks[i].n_valid;
             }
           e->cnt.task_evals += n;
-          zj_door_batch_done (e->door, t0, ex);
+          zj_door_batch_done (e->door, t0, ex, e->ws[e->run_ptrs[0]->F]);
           return;
         }
     }
@@ -488,6 +489,9 @@ zj_evaluator_set_tier (zj_evaluator *e, struct zj_tier *tier)
 {
   zj_door_close (e->door);
   e->door = zj_door_open (tier, e->tasks, e->n_tasks, e->shape.F);
+  for (int i = 0; i < 33; i++)
+    if (e->ws[i])
+      zj_door_attach (e->door, e->ws[i]);
 }
 
 bool

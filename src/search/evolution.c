@@ -34,14 +34,6 @@ struct zj_population {
   bool have_hof;
 };
 
-static double
-now_secs (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
-
 zj_population *
 zj_population_new (const zj_evolution_cfg *cfg, const zj_search_space *sp,
                    zj_evaluator *ev, zj_rng *rng)
@@ -58,7 +50,7 @@ zj_population_new (const zj_evolution_cfg *cfg, const zj_search_space *sp,
   for (int i = 0; i < pop->P; i++)
     zj_program_init (&pop->progs[i]);
   zj_program_init (&pop->hof);
-  pop->start = now_secs ();
+  pop->start = zj_now_s ();
   return pop;
 }
 
@@ -128,7 +120,7 @@ print_progress (zj_population *pop)
   const double mean = sum / pop->P;
   const double var = sq / pop->P - mean * mean;
   const double sd = sqrt (var > 0.0 ? var : 0.0);
-  const double elapsed = now_secs () - pop->start;
+  const double elapsed = zj_now_s () - pop->start;
   zj_tier_stats ts;
   const bool tiered = zj_evaluator_tier_stats (pop->ev, &ts)
                       && ts.mode != ZJ_TIER_OFF;
@@ -295,7 +287,7 @@ zj_population_export (const zj_population *pop, zj_ckpt_pop *x)
   x->individuals = pop->num_individuals;
   x->last_printed = pop->last_printed;
   x->printed = pop->printed;
-  x->elapsed = now_secs () - pop->start;
+  x->elapsed = zj_now_s () - pop->start;
   zj_program_init (&x->hof);
   zj_program_copy (&x->hof, &pop->hof);
   x->hof_fit = pop->hof_fit;
@@ -323,7 +315,7 @@ zj_population_import (zj_population *pop, const zj_ckpt_pop *x,
   pop->num_individuals = x->individuals;
   pop->last_printed = x->last_printed;
   pop->printed = x->printed;
-  pop->start = now_secs () - x->elapsed;
+  pop->start = zj_now_s () - x->elapsed;
   zj_program_copy (&pop->hof, &x->hof);
   pop->hof_fit = x->hof_fit;
   pop->have_hof = x->have_hof;

@@ -52,14 +52,6 @@ zj_experiment_cfg_free (zj_experiment_cfg *cfg)
   zj_task_collection_free (&cfg->final_tasks);
 }
 
-static double
-wall (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
-
 
 static int
 check_shape (const zj_task *tasks, int n, const zj_experiment_cfg *cfg,
@@ -460,7 +452,7 @@ static bool
 barrier (exp_run *g)
 {
   exp_pool *pl = g->pl;
-  const double t0 = wall ();
+  const double t0 = zj_now_s ();
   pthread_mutex_lock (&pl->lock);
   const int64_t e = g->epoch;
   if (++g->arrived == g->threads)
@@ -494,7 +486,7 @@ barrier (exp_run *g)
           pthread_cond_wait (&pl->cond, &pl->lock);
       }
   const bool done = g->all_finished;
-  g->wait_secs += wall () - t0;
+  g->wait_secs += zj_now_s () - t0;
   pthread_mutex_unlock (&pl->lock);
   return done;
 }
@@ -811,7 +803,7 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
   w->text = &r->text;
   w->text_len = &r->text_len;
   pthread_mutex_unlock (&pl->lock);
-  const double t_run = wall ();
+  const double t_run = zj_now_s ();
   const bool ran = run_islands (&g, from != NULL, &r->err);
   if (ran && N > 1 && pl->plog)
     {
@@ -824,7 +816,7 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
                "\"search_seconds\": %.3f}\n",
                (long long) k, N, g.threads, (long long) g.exchanges,
                (unsigned long long) g.sent, (unsigned long long) g.received,
-               g.exchange_secs, g.wait_secs, wall () - t_run);
+               g.exchange_secs, g.wait_secs, zj_now_s () - t_run);
       fflush (pl->plog);
       pthread_mutex_unlock (&pl->lock);
     }
@@ -988,7 +980,7 @@ write_checkpoint (exp_pool *pl, driver *d, const char *path, zj_error *err)
   c.best_select = d->best_select;
   c.best_hof = d->best_hof;
   put_shape (c.shape, &d->shape);
-  c.elapsed = wall () - d->t0;
+  c.elapsed = zj_now_s () - d->t0;
   c.printed = (char *) d->printed.p;   /* borrowed */
   c.printed_len = d->printed.len;
   if (pl->plog)
@@ -1145,7 +1137,7 @@ restore (exp_pool *pl, driver *d, const zj_ckpt *c, FILE *out, zj_error *err)
   d->best_select = c->best_select;
   d->best_hof = c->best_hof;
   get_shape (&d->shape, c->shape);
-  d->t0 = wall () - c->elapsed;
+  d->t0 = zj_now_s () - c->elapsed;
   emit (d, out, c->printed, c->printed_len);
   pl->next = c->next;
   pl->resume = c;
@@ -1177,7 +1169,7 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
   const zj_ckpt *ck = cfg->resume;
   driver d;
   memset (&d, 0, sizeof d);
-  d.t0 = wall ();
+  d.t0 = zj_now_s ();
   d.best_select = -1.0;
   zj_program_init (&d.best);
   uint64_t seed = ck ? ck->seed : cfg->random_seed;
@@ -1246,7 +1238,7 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
       zj_error_set (err, "cannot start a worker thread");
       goto done;
     }
-  double next_ckpt = wall () + cfg->checkpoint_every;
+  double next_ckpt = zj_now_s () + cfg->checkpoint_every;
   for (int64_t k = d.consumed; k < pl.limit; k++)
     {
       pthread_mutex_lock (&pl.lock);
@@ -1259,7 +1251,7 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
               continue;
             }
           /* Wake at least every 50 ms to notice SIGTERM. */
-          const double now = wall ();
+          const double now = zj_now_s ();
           if (multi)
             {
               /* Ranks checkpoint together at the next migration point
@@ -1280,7 +1272,7 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
             {
               d.consumed = k;
               checkpoint_now (&pl, &d);
-              next_ckpt = wall () + cfg->checkpoint_every;
+              next_ckpt = zj_now_s () + cfg->checkpoint_every;
               if (cfg->terminate && *cfg->terminate)
                 {
                   pl.abort_run = true;
@@ -1374,7 +1366,7 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
   zj_program_print (&pruned, false, out);
   fprintf (out, "\n");
   zj_program_free (&pruned);
-  const double secs = wall () - d.t0;
+  const double secs = zj_now_s () - d.t0;
   fprintf (out, "Summary: experiments=%d, individuals=%ld, seconds=%.3f, individuals/s=%.0f, workers=%d\n",
            d.ran, d.total_indivs, secs, secs > 0 ? d.total_indivs / secs : 0.0,
            n_workers);

@@ -48,10 +48,15 @@ bool zj_door_pending (const zj_door *d);
 double zj_door_eval_task (zj_door *d, const zj_prepared *pp,
                           const zj_task *t, const zj_eval_opts *o,
                           zj_rng *rng, zj_workspace *ws, zj_eval_result *r);
-/* An interpreted run of several tasks at once: zj_door_clock before (0
-   when this run is not timed), zj_door_batch_done after it succeeded. */
+/* A run of several tasks at once in lanes (interpreted, or on baseline
+   code when ws got it): zj_door_clock before (0 when this run is not
+   timed), zj_door_batch_done after it succeeded. */
 double zj_door_clock (zj_door *d);
-void zj_door_batch_done (zj_door *d, double t0, double examples);
+void zj_door_batch_done (zj_door *d, double t0, double examples,
+                         const zj_workspace *ws);
+/* Lets the baseline tier (--jit=baseline|auto) serve ws's lane
+   evaluations until the door closes. */
+void zj_door_attach (zj_door *d, zj_workspace *ws);
 /* Before the real evaluations: may queue a compile, given examples_now
    left in this evaluation and examples_per_eval of a future one (0 in
    a select/final evaluation, which has no future). */

@@ -79,9 +79,17 @@ zj_door_clock (zj_door *d)
 }
 
 void
-zj_door_batch_done (zj_door *d, double t0, double examples)
+zj_door_batch_done (zj_door *d, double t0, double examples,
+                    const zj_workspace *ws)
 {
+  (void) ws;
   (void) d; (void) t0; (void) examples;
+}
+
+void
+zj_door_attach (zj_door *d, zj_workspace *ws)
+{
+  (void) d; (void) ws;
 }
 
 void
