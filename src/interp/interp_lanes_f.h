@@ -5,7 +5,7 @@
  * lane loops unroll and example copies become a few vector moves), 0
  * takes it at run time.  One dispatch loop runs a
  * decoded component function on all lanes at once (kernels_lanes.h); the
- * evaluation loop around it is interp_batch_f.h's control flow, so every
+ * evaluation loop around it is interp_f.h's control flow, so every
  * task gets exactly what a separate zj_interp_eval_task gives it.
  * All lanes always execute.  That is harmless for a task whose training
  * aborted (nothing of it is read again) but not for one whose validation
