@@ -2,7 +2,15 @@
 # run_tests.sh -- install what is missing, build, and run the whole test
 # suite (the full tier: make check-full).  Criterion's summary lines are
 # printed for every test program.
+#   ./run_tests.sh --sanitize   the same under ASan + UBSan, in _build-san
+#                               (./configure --enable-sanitizers)
 set -e
+if [ "${1-}" = --sanitize ]; then
+  ZJ_BUILD_DIR=${ZJ_BUILD_DIR:-_build-san}
+  ZJ_CONFIGURE_FLAGS="--enable-sanitizers ${ZJ_CONFIGURE_FLAGS-}"
+  export ZJ_BUILD_DIR ZJ_CONFIGURE_FLAGS
+  shift
+fi
 . "$(dirname "$0")/scripts_common.sh"
 zj_install_packages
 zj_build

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #define ZJ_BL_LIBS 16
-#define ZJ_BL_BUCKETS 4096
+#define ZJ_BL_BUCKETS0 4096       /* initial kernel-table size (doubles) */
 
 typedef struct zj_bkernel {
   uint64_t hash;
@@ -46,7 +46,8 @@ struct zj_baseline {
   bool threaded;
   zj_blib libs[ZJ_BL_LIBS];
   int nlibs;
-  zj_bkernel *buckets[ZJ_BL_BUCKETS];
+  zj_bkernel **buckets;      /* chained, nbuckets a power of two */
+  size_t nbuckets, count;
   zj_baseline_stats st;
   zj_error err;
   double *k;
@@ -74,13 +75,16 @@ zj_baseline_new (bool threaded)
 {
   zj_baseline *b = zj_xcalloc (1, sizeof *b);
   b->threaded = threaded;
+  b->nbuckets = ZJ_BL_BUCKETS0;
+  b->buckets = zj_xcalloc (b->nbuckets, sizeof *b->buckets);
   return b;
 }
 
 static void
 kernels_clear (zj_baseline *b)
 {
-  for (int i = 0; i < ZJ_BL_BUCKETS; i++)
+  b->count = 0;
+  for (size_t i = 0; i < b->nbuckets; i++)
     {
       zj_bkernel *k = b->buckets[i];
       while (k)
@@ -105,6 +109,7 @@ zj_baseline_free (zj_baseline *b)
   if (!b)
     return;
   kernels_clear (b);
+  free (b->buckets);
   for (int i = 0; i < b->nlibs; i++)
     if (!b->libs[i].failed)
       zj_stencil_lib_free (&b->libs[i].lib);
@@ -284,7 +289,7 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
   if (nk < 0)
     return NULL;
   const uint64_t h = key_hash (b->key, nk);
-  zj_bkernel **slot = &b->buckets[h % ZJ_BL_BUCKETS];
+  zj_bkernel **slot = &b->buckets[h & (b->nbuckets - 1)];
   for (zj_bkernel *k = *slot; k; k = k->next)
     if (k->hash == h && k->nkey == nk
         && !memcmp (k->key, b->key, (size_t) nk * sizeof *b->key))
@@ -351,6 +356,23 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
   k->nkey = nk;
   k->key = zj_xmalloc ((size_t) nk * sizeof *k->key);
   memcpy (k->key, b->key, (size_t) nk * sizeof *k->key);
+  if (++b->count > b->nbuckets)
+    {
+      /* Keep chains short: a search makes tens of thousands of kernels. */
+      const size_t nn = 2 * b->nbuckets;
+      zj_bkernel **nb = zj_xcalloc (nn, sizeof *nb);
+      for (size_t i = 0; i < b->nbuckets; i++)
+        for (zj_bkernel *e = b->buckets[i], *next; e; e = next)
+          {
+            next = e->next;
+            e->next = nb[e->hash & (nn - 1)];
+            nb[e->hash & (nn - 1)] = e;
+          }
+      free (b->buckets);
+      b->buckets = nb;
+      b->nbuckets = nn;
+      slot = &b->buckets[h & (nn - 1)];
+    }
   k->next = *slot;
   *slot = k;
   b->st.kernels++;
