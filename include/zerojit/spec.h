@@ -1,7 +1,7 @@
 /* spec.h -- task collections and search experiment specs, as parsed from
  * the original release's protobuf text format.
  *
- * Field names and defaults follow the reference (sections 8 and 9).  Every
+ * Field names and defaults follow the original (doc/semantics.md).  Every
  * parse error is one line naming the source, line:column and field.
  */
 #ifndef ZEROJIT_SPEC_H
@@ -63,7 +63,7 @@ int zj_tasks_generate (const zj_task_collection *c, zj_task **tasks, int *n,
                        zj_error *err);
 void zj_tasks_free (zj_task *tasks, int n);
 
-/* Re-draw the collection's seeds from base_seed (reference 6.6). */
+/* Re-draw the collection's seeds from base_seed (doc/semantics.md). */
 void zj_task_collection_randomize_seeds (zj_task_collection *c,
                                          uint32_t base_seed);
 

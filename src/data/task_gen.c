@@ -1,4 +1,4 @@
-/* task_gen.c -- examples and labels of each task type (reference 8.3-8.7).
+/* task_gen.c -- examples and labels of each task type (doc/semantics.md).
  *
  * Every generated task draws its features and its label function from two
  * separate generators seeded from (data_seed, param_seed) plus the

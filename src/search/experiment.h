@@ -1,4 +1,4 @@
-/* experiment.h -- the search driver (reference 6.5): repeated experiments,
+/* experiment.h -- the search driver (doc/semantics.md): repeated experiments,
  * select and final evaluation, output in the original's format.
  */
 #ifndef ZJ_EXPERIMENT_H

@@ -2,7 +2,7 @@
  *
  * The tables of experiment.proto's message and its sub-messages (FECSpec,
  * TrainBudgetSpec, MutationTypeList), with the defaults and constraints of
- * reference 7 and 9.1.  The search tasks are read by task_spec.c's tables.
+ * doc/semantics.md.  The search tasks are read by task_spec.c's tables.
  */
 #include "internal.h"
 #include "spec_walk.h"
