@@ -181,6 +181,11 @@ start_child (zj_workers *w, zj_error *err)
     }
   if (pid == 0)
     {
+      /* Ctrl-C reaches the whole process group: the parent stops at the
+         next evaluation and closes our pipe, which ends us between
+         compiles; dying mid-compile would leave /tmp/libgccjit-*. */
+      signal (SIGINT, SIG_IGN);
+      signal (SIGTERM, SIG_IGN);
       close (a[1]);
       close (b[0]);
       child_main (a[0], b[1]);

@@ -18,14 +18,18 @@ zj_read_file (const char *path, size_t *len, zj_error *err)
     }
   size_t cap = 1 << 16, n = 0, got;
   char *buf = zj_xmalloc (cap);
+  errno = 0;
   while ((got = fread (buf + n, 1, cap - n - 1, f)) > 0)
     if ((n += got) + 1 == cap)
       buf = zj_xrealloc (buf, cap *= 2);
+  const int e = errno;
   const bool bad = ferror (f);
   fclose (f);
   if (bad)
     {
-      zj_error_set (err, "%s: read error", path);
+      /* A directory opens fine and fails here with EISDIR: say so. */
+      zj_error_set (err, "%s: cannot read: %s", path,
+                    strerror (e ? e : EIO));
       free (buf);
       return NULL;
     }
