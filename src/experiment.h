@@ -47,6 +47,11 @@ typedef struct zj_experiment_summary {
 
 void zj_experiment_cfg_init (zj_experiment_cfg *cfg);
 void zj_experiment_cfg_free (zj_experiment_cfg *cfg);
+/* A lower bound of the bytes the run needs (all workers); `driver` gets
+   the spec field behind the largest part.  zj_run_experiments refuses a
+   run that needs more than the machine's memory. */
+double zj_experiment_memory (const zj_experiment_cfg *cfg, char *driver,
+                             size_t n);
 /* Runs everything, printing to out.  Returns 0, or -1 with err set. */
 int zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
                         zj_experiment_summary *sum, zj_error *err);

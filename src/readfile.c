@@ -1,7 +1,8 @@
 /* readfile.c -- read a whole file into a NUL-terminated buffer.
  *
  * Programs, specs, CSV and JSON data are all parsed from memory; this is
- * the one place that loads them.
+ * the one place that loads them, and it refuses what none of them could
+ * read: a directory, a NUL byte.
  */
 #include "internal.h"
 #include <errno.h>
@@ -34,6 +35,16 @@ zj_read_file (const char *path, size_t *len, zj_error *err)
       return NULL;
     }
   buf[n] = '\0';
+  /* Every reader stops at a NUL: the rest of the file would be silently
+     ignored.  All our files are text, so a NUL is an error. */
+  const char *nul = memchr (buf, '\0', n);
+  if (nul)
+    {
+      zj_error_set (err, "%s: contains a NUL byte at offset %zu (not a text file?)",
+                    path, (size_t) (nul - buf));
+      free (buf);
+      return NULL;
+    }
   if (len)
     *len = n;
   return buf;

@@ -223,17 +223,7 @@ zj_cli_memory (const zj_cli *cli, int *ns, int *nv, int *nm)
 char *
 zj_cli_read_file (const char *path, zj_error *err)
 {
-  size_t len;
-  char *text = zj_read_file (path, &len, err);
-  /* A NUL would silently end every parser early: refuse it. */
-  if (text && strlen (text) != len)
-    {
-      zj_error_set (err, "%s: contains a NUL byte at offset %zu (not a text file?)",
-                    path, strlen (text));
-      free (text);
-      return NULL;
-    }
-  return text;
+  return zj_read_file (path, NULL, err);
 }
 
 char *
@@ -267,4 +257,27 @@ zj_cli_close_stdout (void)
       return 1;
     }
   return 0;
+}
+
+void
+zj_cli_locate (const char *path, zj_error *err)
+{
+  char comp[16], msg[sizeof err->msg + 4200];
+  int index, line = 0;
+  if (sscanf (err->msg, "%15s instruction %d", comp, &index) == 2)
+    {
+      zj_error ignored;
+      char *text = zj_read_file (path, NULL, &ignored);
+      for (int c = 0; text && c < ZJ_NUM_COMPONENTS; c++)
+        if (!strcmp (comp, zj_component_names[c]))
+          line = zj_program_line_of (text, c, index - 1);
+      free (text);
+    }
+  if (line > 0)
+    snprintf (msg, sizeof msg, "%s:%d: %s", path, line, err->msg);
+  else
+    snprintf (msg, sizeof msg, "%s: %s", path, err->msg);
+  /* Truncation is fine: the path and line come first. */
+  memcpy (err->msg, msg, sizeof err->msg - 1);
+  err->msg[sizeof err->msg - 1] = '\0';
 }

@@ -80,6 +80,10 @@ char *zj_cli_read_file (const char *path, zj_error *err);
 char *zj_cli_text (const zj_cli *cli, const char *name, const char *file_flag,
                    const char **source, zj_error *err);
 
+/* Prefixes err (from zj_prepare or zj_program_check on the program read
+   from path) with "path:LINE:" of the instruction it names. */
+void zj_cli_locate (const char *path, zj_error *err);
+
 /* help.c: the command list, one command's help, the man page. */
 void zj_cli_usage (FILE *f);
 void zj_cli_help (FILE *f, const zj_command *cmd);

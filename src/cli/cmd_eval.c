@@ -66,9 +66,7 @@ run (zj_cli *cli)
       if (!pp)
         {
           free (fit);
-          char msg[sizeof err.msg];
-          snprintf (msg, sizeof msg, "%s: %s", prog_path, err.msg);
-          memcpy (err.msg, msg, sizeof msg);
+          zj_cli_locate (prog_path, &err);
           goto out;
         }
       zj_workspace *ws = zj_workspace_new (&shape);

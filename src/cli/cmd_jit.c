@@ -131,7 +131,10 @@ run_show (zj_cli *cli)
   int rc = 1;
   zj_prepared *pp = zj_prepare (&p, &shape, !no_prune, &err);
   if (!pp)
-    fprintf (stderr, "zerojit show: %s: %s\n", path, err.msg);
+    {
+      zj_cli_locate (path, &err);
+      fprintf (stderr, "zerojit show: %s\n", err.msg);
+    }
   else if (zj_jit_dump (pp, et, emit, &jo, stdout, &err) != 0)
     fprintf (stderr, "zerojit show: %s\n", err.msg);
   else
@@ -253,7 +256,10 @@ run_bench (zj_cli *cli)
       }
   zj_shape shape = { tasks[0].F, ns, nv, nm };
   if (!(pp = zj_prepare (&p, &shape, true, &err)))
-    goto out;
+    {
+      zj_cli_locate (path, &err);
+      goto out;
+    }
   if (!(jit = zj_jit_new (&jo, &err)))
     goto out;
   const double c0 = now_ms ();
