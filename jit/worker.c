@@ -208,7 +208,10 @@ zj_workers_new (int recycle, const char *dir, zj_error *err)
 {
   zj_workers *w = zj_xcalloc (1, sizeof *w);
   w->recycle = recycle;
-  snprintf (w->dir, sizeof w->dir, "%s", "/tmp/zerojit-XXXXXX");
+  /* $TMPDIR as libgccjit's own temporary directories use it. */
+  const char *tmp = getenv ("TMPDIR");
+  snprintf (w->dir, sizeof w->dir, "%s/zerojit-XXXXXX",
+            tmp && *tmp && strlen (tmp) < sizeof w->dir - 16 ? tmp : "/tmp");
   if (!mkdtemp (w->dir))
     {
       zj_error_set (err, "jit/worker.c: cannot create %s: %s", w->dir, strerror (errno));

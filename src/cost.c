@@ -1,4 +1,4 @@
-/* cost.c -- static cost model of ops for the train budget (reference 3.7).
+/* cost.c -- static cost model of ops for the train budget (doc/semantics.md, "Combining tasks").
  *
  * The original uses per-op constants measured on its own build; we derive
  * a cost from what an op touches at features size F, in units of one

@@ -1,5 +1,5 @@
 /* dataset.h -- labelled example sets read from disk, and the projected
- * binary tasks built from them (reference 8.6).
+ * binary tasks built from them (doc/semantics.md, "Task generators").
  *
  * A zj_dataset holds n examples of d features (double, row-major) with an
  * integer class each.  Loaders: IDX (data_idx.c; Fashion-MNIST is a pair of

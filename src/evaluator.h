@@ -1,4 +1,4 @@
-/* evaluator.h -- fitness of a program over a list of tasks (reference 3.5,
+/* evaluator.h -- fitness of a program over a list of tasks (doc/semantics.md, "Combining tasks",
  * 3.7, 7), with the functional equivalence cache, the train budget and an
  * exact-duplicate cache in front of both.
  */

@@ -1,4 +1,5 @@
-/* evolution.h -- regularized evolution (reference 6.1-6.4) plus a hall of
+/* evolution.h -- regularized evolution (doc/semantics.md,
+ * "Regularized evolution") plus a hall of
  * fame and a JSON progress log.
  */
 #ifndef ZJ_EVOLUTION_H

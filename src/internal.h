@@ -53,7 +53,7 @@ struct zj_prepared {
 
 /* Final avalanche for keys built with a multiply-xorshift fold (FEC
    fingerprints, duplicate cache): murmur3's fmix64, a fraction of the cost
-   of the reference's HashMix, which only task-seed derivation needs. */
+   of the original's HashMix, which only task-seed derivation needs. */
 static inline uint64_t
 zj_fmix64 (uint64_t h)
 {

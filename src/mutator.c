@@ -1,4 +1,4 @@
-/* mutator.c -- how a child program differs from its parent (reference 5).
+/* mutator.c -- how a child program differs from its parent (doc/semantics.md, "Mutations").
  *
  * Each action draws, in this order: the component (uniform over components
  * with a non-empty op list), a position, an op, then the instruction's own
@@ -130,7 +130,7 @@ apply (const zj_search_space *sp, zj_rng *rng, zj_mutation_type action,
 }
 
 /* With k == 0 nothing is applied but the mutate_prob draw still happens
-   (the reference's initialisation does exactly this); the result is then
+   (the original's initialisation does exactly this); the result is then
    IDENTITY. */
 int
 zj_mutate (const zj_search_space *sp, zj_rng *rng, int k, zj_program *p)

@@ -1,6 +1,6 @@
 /* task_spec.c -- TaskCollection / TaskSpec in protobuf text format.
  *
- * The tables of task.proto's messages (reference 8.1, 8.2, 8.6, 8.7) and
+ * The tables of task.proto's messages (doc/semantics.md, "Tasks") and
  * the checks relating several fields: the task type decides which
  * eval_type is required, features_size must be a supported F (>= 3 for
  * the 2-layer NN), and unit_test_fixed_task's vectors must match F.

@@ -4,7 +4,7 @@
  * printer and the parser cannot disagree about an op: `$o`/`$a`/`$b` are
  * out/in1/in2 with their kind letter (s, v, m), `$A` is the activation
  * constant, `$0`..`$2` are the float constants.  The default number format
- * is the reference's (C++ ostream default, i.e. %g); lossless mode uses
+ * is the original's (C++ ostream default, i.e. %g); lossless mode uses
  * %.17g for doubles and %.9g for floats, the shortest fixed precisions
  * that round-trip every value through strtod/strtof.
  */

@@ -63,7 +63,7 @@ int zj_tasks_generate (const zj_task_collection *c, zj_task **tasks, int *n,
                        zj_error *err);
 void zj_tasks_free (zj_task *tasks, int n);
 
-/* Re-draw the collection's seeds from base_seed (reference 6.6). */
+/* Re-draw the collection's seeds from base_seed (doc/semantics.md, "Tasks"). */
 void zj_task_collection_randomize_seeds (zj_task_collection *c,
                                          uint32_t base_seed);
 

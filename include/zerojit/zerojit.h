@@ -137,7 +137,7 @@ double zj_rng_open (zj_rng *r, double lo, double hi);
 double zj_rng_normal (zj_rng *r);                   /* N(0, 1) */
 double zj_rng_gaussian (zj_rng *r, double mean, double sd);
 uint32_t zj_rng_seed32 (zj_rng *r);                 /* uniform in (1, 2^32-1) */
-/* The reference's HashMix (Jenkins-style 64-bit mix) of a list of values. */
+/* The original's HashMix (Jenkins-style 64-bit mix) of a list of values. */
 uint64_t zj_hash_mix (uint64_t seed, uint64_t value);
 
 /* ------------------------------------------------------------------ tasks */
@@ -199,8 +199,8 @@ typedef struct zj_eval_result {
 
 void zj_eval_opts_default (zj_eval_opts *o);
 
-/* Evaluate one program on one task with the interpreter (reference
-   semantics, section 3 of the reference).  Returns the fitness in [0,1]. */
+/* Evaluate one program on one task with the interpreter (the reference
+   semantics: doc/semantics.md, "Executor").  Returns the fitness in [0,1]. */
 double zj_interp_eval_task (const zj_prepared *pp, const zj_task *t,
                             const zj_eval_opts *o, zj_rng *rng,
                             zj_workspace *ws, zj_eval_result *res);

@@ -92,11 +92,11 @@ void zj_cli_man (FILE *f);
 extern const zj_command *const zj_commands[];
 extern const int zj_n_commands;
 
-/* signals.c: the first SIGINT/SIGTERM requests a stop on `stop` (reason:
-   the signal number); a second one exits at once with 128 + signal. */
+/* signals.c: from now on the first SIGINT/SIGTERM requests a stop on
+   `stop` (reason: the signal number); a second one exits at once with
+   128 + signal.  Call before starting any thread; -1 if it cannot. */
 struct zj_stop;
-void zj_cli_catch_signals (struct zj_stop *stop);
-void zj_cli_release_signals (void);
+int zj_cli_catch_signals (struct zj_stop *stop);
 
 /* Exit status after a write error on stdout: 0 when all output reached
    its destination, else 1 after a one-line error. */

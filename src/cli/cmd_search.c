@@ -180,13 +180,15 @@ run (zj_cli *cli)
   if (!(fin = zj_cli_text (cli, "final_tasks", "final_tasks_file", &src, &err))
       || zj_task_collection_parse (fin, src, &cfg.final_tasks, &err) != 0)
     goto out;
-  zj_stop stop;
+  /* Static: the signal thread keeps using it until the process ends. */
+  static zj_stop stop;
   zj_stop_init (&stop);
   cfg.interrupt = &stop;
-  zj_cli_catch_signals (&stop);
+  if (zj_cli_catch_signals (&stop) != 0)
+    fprintf (stderr, "zerojit search: cannot catch signals: Ctrl-C will not "
+             "report the best so far\n");
   rc = zj_run_experiments (&cfg, stdout, NULL, &err) == 0 ? 0 : 1;
   fflush (stdout);
-  zj_cli_release_signals ();
   const int why = zj_stop_reason (&stop);
   if (why > 0)
     {
