@@ -1,5 +1,5 @@
 /* jit.c -- the public JIT API: contexts, compiling, the cached entry
- * lookup, asynchronous requests, evaluation through native code, dumps.
+ * lookup, evaluation through native code, dumps.
  *
  * One zj_jit owns its options, instruction-set choice, code cache and
  * counters behind one mutex.  Compiles run outside the mutex (libgccjit
@@ -98,35 +98,15 @@ zj_jit_rt_table (void *rt[ZJ_RT_COUNT])
 }
 
 /* --------------------------------------------------------- the context */
-typedef struct zj_request {
-  uint64_t hash;
-  uint16_t *key;
-  size_t nkey;
-  zj_program prog;
-  zj_shape shape;
-  zj_eval_type et;
-  struct zj_request *next;
-} zj_request;
-
-#define ZJ_FAILED_MAX 256
-
 struct zj_jit {
   zj_jit_opts opts;
   zj_isa isa;
   void *rt[ZJ_RT_COUNT];
   pthread_mutex_t mu;
-  pthread_cond_t cv;
   zj_cache cache;
   long compiles, failures;
   double compile_ms;
   zj_workers *workers;
-  /* background compiles */
-  pthread_t thread;
-  bool thread_on, stop;
-  zj_request *queue, *queue_tail, *busy;
-  uint64_t failed[ZJ_FAILED_MAX];
-  int nfailed;
-  char failed_msg[ZJ_FAILED_MAX][sizeof (zj_error)];
 };
 
 bool
@@ -152,8 +132,6 @@ now_ms (void)
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static void *bg_main (void *arg);
-
 zj_jit *
 zj_jit_new (const zj_jit_opts *o, zj_error *err)
 {
@@ -175,7 +153,6 @@ zj_jit_new (const zj_jit_opts *o, zj_error *err)
   zj_isa_choose (&j->isa, o->isa, o->opt_level < 0 ? 1 : o->opt_level);
   zj_jit_rt_table (j->rt);
   pthread_mutex_init (&j->mu, NULL);
-  pthread_cond_init (&j->cv, NULL);
   zj_cache_init (&j->cache, o->cache_max_entries, o->cache_max_bytes);
   if (o->worker_recycle > 0)
     {
@@ -186,25 +163,7 @@ zj_jit_new (const zj_jit_opts *o, zj_error *err)
           return NULL;
         }
     }
-  if (o->background)
-    {
-      if (pthread_create (&j->thread, NULL, bg_main, j) != 0)
-        {
-          zj_error_set (err, "jit/jit.c: cannot start the compile thread");
-          zj_jit_free (j);
-          return NULL;
-        }
-      j->thread_on = true;
-    }
   return j;
-}
-
-static void
-request_free (zj_request *r)
-{
-  zj_program_free (&r->prog);
-  free (r->key);
-  free (r);
 }
 
 void
@@ -212,24 +171,9 @@ zj_jit_free (zj_jit *j)
 {
   if (!j)
     return;
-  if (j->thread_on)
-    {
-      pthread_mutex_lock (&j->mu);
-      j->stop = true;
-      pthread_cond_broadcast (&j->cv);
-      pthread_mutex_unlock (&j->mu);
-      pthread_join (j->thread, NULL);
-    }
-  while (j->queue)
-    {
-      zj_request *r = j->queue;
-      j->queue = r->next;
-      request_free (r);
-    }
   zj_cache_destroy (&j->cache);
   zj_workers_free (j->workers);
   pthread_mutex_destroy (&j->mu);
-  pthread_cond_destroy (&j->cv);
   free (j);
 }
 
@@ -243,7 +187,6 @@ make_key (const zj_prepared *pp, zj_eval_type et, size_t *n)
   return key;
 }
 
-uint64_t zj_structure_hash_key (const uint16_t *key, size_t n);
 
 /* Lowers n programs into one context (one as/ld/dlopen for all: the
    fixed cost of a compile is most of it) and fills codes[i]->fn. */
@@ -449,125 +392,25 @@ zj_jit_release (zj_jit *j, zj_jit_entry *e)
   pthread_mutex_unlock (&j->mu);
 }
 
-/* ------------------------------------------------- background compiles */
-static bool
-queued (zj_jit *j, uint64_t hash)
-{
-  for (zj_request *r = j->queue; r; r = r->next)
-    if (r->hash == hash)
-      return true;
-  return j->busy && j->busy->hash == hash;
-}
-
-static int
-failed_index (zj_jit *j, uint64_t hash)
-{
-  for (int i = 0; i < j->nfailed; i++)
-    if (j->failed[i] == hash)
-      return i;
-  return -1;
-}
-
-int
-zj_jit_request (zj_jit *j, const zj_prepared *pp, zj_eval_type et, zj_error *err)
-{
-  if (!j->thread_on)
-    {
-      zj_error_set (err, "jit/jit.c: zj_jit_request needs opts.background");
-      return -1;
-    }
-  zj_request *r = zj_xcalloc (1, sizeof *r);
-  r->key = make_key (pp, et, &r->nkey);
-  r->hash = zj_structure_hash_key (r->key, r->nkey);
-  pthread_mutex_lock (&j->mu);
-  zj_jit_code *c = zj_cache_find (&j->cache, r->hash, r->key, r->nkey);
-  if (c || queued (j, r->hash) || failed_index (j, r->hash) >= 0)
-    {
-      if (c)
-        zj_code_unref (c);
-      else
-        j->cache.misses--;
-      j->cache.hits -= c != NULL;
-      pthread_mutex_unlock (&j->mu);
-      free (r->key);
-      free (r);
-      return 0;
-    }
-  j->cache.misses--;      /* counted when the compile finishes */
-  zj_program_init (&r->prog);
-  zj_program_copy (&r->prog, &pp->prog);
-  r->shape = pp->shape;
-  r->et = et;
-  if (j->queue_tail) j->queue_tail->next = r; else j->queue = r;
-  j->queue_tail = r;
-  pthread_cond_signal (&j->cv);
-  pthread_mutex_unlock (&j->mu);
-  return 0;
-}
-
-static void *
-bg_main (void *arg)
-{
-  zj_jit *j = arg;
-  pthread_mutex_lock (&j->mu);
-  for (;;)
-    {
-      while (!j->queue && !j->stop)
-        pthread_cond_wait (&j->cv, &j->mu);
-      if (j->stop)
-        break;
-      zj_request *r = j->queue;
-      j->queue = r->next;
-      if (!j->queue)
-        j->queue_tail = NULL;
-      j->busy = r;
-      pthread_mutex_unlock (&j->mu);
-      zj_error err;
-      zj_jit_code *c = compile_code (j, &r->prog, &r->shape, r->et, r->hash,
-                                     r->key, r->nkey, &err);
-      pthread_mutex_lock (&j->mu);
-      j->busy = NULL;
-      j->cache.misses++;
-      if (c)
-        {
-          r->key = NULL;       /* now owned by the entry */
-          zj_cache_insert (&j->cache, c);
-        }
-      else
-        {
-          int i = j->nfailed < ZJ_FAILED_MAX ? j->nfailed++ : (int) (r->hash % ZJ_FAILED_MAX);
-          j->failed[i] = r->hash;
-          memcpy (j->failed_msg[i], err.msg, sizeof err.msg);
-        }
-      request_free (r);
-    }
-  pthread_mutex_unlock (&j->mu);
-  return NULL;
-}
-
+/* ------------------------------------------------------------- lookup */
 zj_jit_entry *
-zj_jit_poll (zj_jit *j, const zj_prepared *pp, zj_eval_type et, bool *failed,
-             zj_error *err)
+zj_jit_lookup_key (zj_jit *j, uint64_t hash, const uint16_t *key, size_t nkey)
 {
-  size_t nkey;
-  uint16_t *key = make_key (pp, et, &nkey);
-  uint64_t hash = zj_structure_hash_key (key, nkey);
-  if (failed)
-    *failed = false;
   pthread_mutex_lock (&j->mu);
   zj_jit_code *c = zj_cache_find (&j->cache, hash, key, nkey);
   if (!c)
-    {
-      j->cache.misses--;       /* polling is not a lookup miss */
-      int i = failed_index (j, hash);
-      if (i >= 0)
-        {
-          if (failed)
-            *failed = true;
-          zj_error_set (err, "%s", j->failed_msg[i]);
-        }
-    }
+    j->cache.misses--;       /* not yet compiled is not a lookup miss */
   pthread_mutex_unlock (&j->mu);
+  return c;
+}
+
+zj_jit_entry *
+zj_jit_lookup (zj_jit *j, const zj_prepared *pp, zj_eval_type et)
+{
+  size_t nkey;
+  uint16_t *key = make_key (pp, et, &nkey);
+  zj_jit_entry *c = zj_jit_lookup_key (j, zj_structure_hash_key (key, nkey),
+                                       key, nkey);
   free (key);
   return c;
 }
@@ -591,13 +434,13 @@ zj_jit_get_stats (zj_jit *j, zj_jit_stats *s)
 int
 zj_jit_const_count (const zj_program *p)
 {
-  return zj_jit_nconsts (p);
+  return zj_const_count (p);
 }
 
 void
 zj_jit_const_fill (const zj_program *p, int F, double *k)
 {
-  zj_jit_fill_consts (p, F, k);
+  zj_const_fill (p, F, k);
 }
 
 static bool
@@ -623,6 +466,14 @@ zj_jit_eval_task (const zj_jit_entry *e, const zj_prepared *pp, const zj_task *t
 {
   if (!e || !entry_matches (e, pp, t->eval_type))
     return zj_interp_eval_task (pp, t, o, rng, ws, res);
+  return zj_jit_run_task (e, pp, t, o, rng, ws, res);
+}
+
+double
+zj_jit_run_task (const zj_jit_entry *e, const zj_prepared *pp,
+                 const zj_task *t, const zj_eval_opts *o, zj_rng *rng,
+                 zj_workspace *ws, zj_eval_result *res)
+{
   zj_eval_result local = { 0 };
   if (!res)
     res = &local;
@@ -632,9 +483,9 @@ zj_jit_eval_task (const zj_jit_entry *e, const zj_prepared *pp, const zj_task *t
       zj_eval_opts_default (&def);
       o = &def;
     }
-  const int nk = zj_jit_nconsts (&pp->prog);
+  const int nk = zj_const_count (&pp->prog);
   double kstack[256], *k = nk <= 256 ? kstack : zj_xmalloc ((size_t) nk * sizeof *k);
-  zj_jit_fill_consts (&pp->prog, pp->shape.F, k);
+  zj_const_fill (&pp->prog, pp->shape.F, k);
   void *rt[ZJ_RT_COUNT];
   zj_jit_rt_table (rt);
   memset (ws->mem, 0, ws->lay.total * sizeof (double));

@@ -13,6 +13,7 @@
 #define ZJ_JIT_INTERNAL_H
 
 #include "internal.h"
+#include "identity.h"
 #include <zerojit/jit.h>
 #include <libgccjit.h>
 
@@ -27,7 +28,7 @@ enum zj_rt_index {
 typedef struct zj_jit_args {
   const double *train_x, *train_y, *valid_x, *valid_y;
   const int *order;
-  const double *k;            /* constant table (zj_jit_fill_consts) */
+  const double *k;            /* constant table (zj_const_fill) */
   double *mem;                /* workspace memory, zero on entry */
   zj_rng *rng;
   void *const *rt;            /* ZJ_RT_COUNT host functions */
@@ -92,6 +93,10 @@ gcc_jit_rvalue *zl_k (zj_lower *L, int idx);
 gcc_jit_rvalue *zl_call (zj_lower *L, int rt, int n, gcc_jit_rvalue **args);
 gcc_jit_rvalue *zl_sqrt (zj_lower *L, gcc_jit_rvalue *x);
 gcc_jit_rvalue *zl_vsqrt (zj_lower *L, gcc_jit_rvalue *x);
+/* One two-operand x86 instruction mnem (s1, s2) into a fresh temporary of
+   type t (VEX form with isa->avx): o = s1 OP s2 in Intel order. */
+gcc_jit_rvalue *zl_asm2 (zj_lower *L, const char *mnem, gcc_jit_type *t,
+                         gcc_jit_rvalue *s1, gcc_jit_rvalue *s2);
 /* x86 min/max: is_max ? (s1 > s2 ? s1 : s2) : (s1 < s2 ? s1 : s2). */
 gcc_jit_rvalue *zl_minmax (zj_lower *L, bool is_max, gcc_jit_rvalue *s1,
                            gcc_jit_rvalue *s2);
@@ -104,15 +109,19 @@ gcc_jit_rvalue *zl_vblend (zj_lower *L, gcc_jit_rvalue *x, gcc_jit_rvalue *y,
                            gcc_jit_rvalue *mask);
 void zl_fill_loop (zj_lower *L, int rt, int k, int n, bool row_major,
                    gcc_jit_lvalue **out);
-/* Canonical reduction (src/reduce.h) of n chunks, of x*y when y != NULL. */
+/* Canonical reduction (src/interp/reduce.h) of n chunks, of x*y when y != NULL. */
 gcc_jit_rvalue *zl_reduce (zj_lower *L, gcc_jit_rvalue **x, gcc_jit_rvalue **y,
                            int n);
 
 /* Lowers one instruction; k = index of its first constant-table slot. */
 typedef void (*zj_lower_op_fn) (zj_lower *L, const zj_instr *in, int k);
 extern const zj_lower_op_fn zj_lower_ops[ZJ_NUM_OPS];
-/* Constant-table slots an op uses (0..2). */
-int zj_op_nconsts (int op);
+
+/* zj_jit_eval_task for an entry known to hold pp's structure (found by
+   its structure key): no key comparison. */
+double zj_jit_run_task (const zj_jit_entry *e, const zj_prepared *pp,
+                        const zj_task *t, const zj_eval_opts *o, zj_rng *rng,
+                        zj_workspace *ws, zj_eval_result *res);
 
 /* Builds the native evaluation function named `name` in ctx. */
 int zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa,
@@ -121,13 +130,6 @@ int zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa,
 /* Sets up ctx for isa (options, flags). */
 void zj_jit_context_setup (gcc_jit_context *ctx, const zj_isa *isa);
 
-/* Constant-table length of a program and filling it. */
-int zj_jit_nconsts (const zj_program *p);
-void zj_jit_fill_consts (const zj_program *p, int F, double *k);
-
-/* Structure key: the hashed words, for exact comparison on a cache hit. */
-size_t zj_structure_key (const zj_program *p, const zj_shape *shape,
-                         zj_eval_type et, uint16_t *key, size_t cap);
 
 /* ------------------------------------------------------------- cache */
 /* One in-process compile result, shared by the entries of a batch. */

@@ -1,6 +1,6 @@
 /* lower.c -- a prepared program to ONE native task-evaluation function.
  *
- * Emits libgccjit IR for the interpreter's eval_f<F> (src/interp_f.h):
+ * Emits libgccjit IR for the interpreter's eval_f<F> (src/interp/interp_f.h):
  * Setup, then epochs of training chunks over t->order (Predict, sigmoid for
  * ACCURACY, abort test, error recording, Learn), validation after each
  * chunk, best of epochs.  Program memory lives in locals for the whole run
@@ -156,8 +156,8 @@ zl_sqrt (zj_lower *L, gcc_jit_rvalue *x)
 
 /* One x86 instruction on (s1, s2) into a fresh temporary: VEX 3-operand
    form with AVX, the destructive SSE2 form otherwise. */
-static gcc_jit_rvalue *
-asm2 (zj_lower *L, const char *mnem, gcc_jit_type *t, gcc_jit_rvalue *s1,
+gcc_jit_rvalue *
+zl_asm2 (zj_lower *L, const char *mnem, gcc_jit_type *t, gcc_jit_rvalue *s1,
       gcc_jit_rvalue *s2)
 {
   char text[64];
@@ -190,13 +190,13 @@ zl_minmax (zj_lower *L, bool is_max, gcc_jit_rvalue *s1, gcc_jit_rvalue *s2)
   gcc_jit_type *t = gcc_jit_rvalue_get_type (s1);
   const bool scalar = t == L->t_d;
   const char *m = is_max ? (scalar ? "maxsd" : "maxpd") : (scalar ? "minsd" : "minpd");
-  return asm2 (L, m, t, s1, s2);
+  return zl_asm2 (L, m, t, s1, s2);
 }
 
 gcc_jit_rvalue *
 zl_vcmp (zj_lower *L, bool lt, gcc_jit_rvalue *a, gcc_jit_rvalue *b)
 {
-  return asm2 (L, lt ? "cmpltpd" : "cmpeqpd", L->t_v, a, b);
+  return zl_asm2 (L, lt ? "cmpltpd" : "cmpeqpd", L->t_v, a, b);
 }
 
 static gcc_jit_rvalue *
@@ -552,7 +552,7 @@ assign_kidx (const zj_program *p, int *kidx[ZJ_NUM_COMPONENTS])
       for (int i = 0; i < p->fn[c].n; i++)
         {
           kidx[c][i] = n;
-          n += zj_op_nconsts (p->fn[c].ins[i].op);
+          n += zj_op_const_count (p->fn[c].ins[i].op);
         }
     }
   return n;
@@ -830,127 +830,4 @@ zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
       return -1;
     }
   return 0;
-}
-
-/* ------------------------------------------------ constants and keys */
-int
-zj_jit_nconsts (const zj_program *p)
-{
-  int n = 0;
-  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
-    for (int i = 0; i < p->fn[c].n; i++)
-      n += zj_op_nconsts (p->fn[c].ins[i].op);
-  return n;
-}
-
-/* Same values the interpreter's decode computes (floats widened). */
-void
-zj_jit_fill_consts (const zj_program *p, int F, double *k)
-{
-  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
-    for (int i = 0; i < p->fn[c].n; i++)
-      {
-        const zj_instr *in = &p->fn[c].ins[i];
-        switch (zj_ops[in->op].data)
-          {
-          case ZJ_DATA_NONE:
-            break;
-          case ZJ_DATA_ACT:
-            *k++ = in->act;
-            break;
-          case ZJ_DATA_VSET:
-            *k++ = zj_frac_index (in->fd[0], F);
-            *k++ = in->fd[1];
-            break;
-          case ZJ_DATA_MSET:
-            *k++ = zj_frac_index (in->fd[1], F) * F + zj_frac_index (in->fd[0], F);
-            *k++ = in->fd[2];
-            break;
-          case ZJ_DATA_UNIF:
-          case ZJ_DATA_GAUSS:
-            *k++ = in->fd[0];
-            *k++ = in->fd[1];
-            break;
-          }
-      }
-}
-
-/* Version of the lowering: bump when the generated code changes meaning. */
-#define ZJ_LOWER_VERSION 1
-
-size_t
-zj_structure_key (const zj_program *p, const zj_shape *shape, zj_eval_type et,
-                  uint16_t *key, size_t cap)
-{
-  size_t n = 0;
-#define PUT(x) do { if (n < cap) key[n] = (uint16_t) (x); n++; } while (0)
-  PUT (ZJ_LOWER_VERSION); PUT (shape->F); PUT (shape->ns); PUT (shape->nv);
-  PUT (shape->nm); PUT (et);
-  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
-    {
-      PUT (0xffff);     /* component separator */
-      for (int i = 0; i < p->fn[c].n; i++)
-        {
-          const zj_instr *in = &p->fn[c].ins[i];
-          const zj_op_info *o = &zj_ops[in->op];
-          if (in->op == ZJ_NO_OP)
-            continue;
-          PUT (in->op);
-          PUT (o->in1 != ZJ_KIND_N ? in->in1 : 0);
-          PUT (o->in2 != ZJ_KIND_N ? in->in2 : 0);
-          PUT (o->out != ZJ_KIND_N ? in->out : 0);
-        }
-    }
-#undef PUT
-  return n;
-}
-
-/* Runs for every candidate under --jit=auto: fold four key entries per
-   multiply-xorshift step and finish with one full mix, instead of the
-   12-step mix per entry. */
-static uint64_t
-hash_key (const uint16_t *key, size_t n)
-{
-  uint64_t h = 0x7a65726f6a6974ULL ^ (uint64_t) n;   /* "zerojit" */
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4)
-    {
-      uint64_t w = (uint64_t) key[i] | (uint64_t) key[i + 1] << 16
-                   | (uint64_t) key[i + 2] << 32 | (uint64_t) key[i + 3] << 48;
-      h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
-      h ^= h >> 29;
-    }
-  for (; i < n; i++)
-    {
-      h = (h ^ key[i]) * 0x9e3779b97f4a7c15ULL;
-      h ^= h >> 29;
-    }
-  return zj_hash_mix (h, 0);
-}
-
-uint64_t
-zj_structure_hash (const zj_program *pruned, const zj_shape *shape,
-                   zj_eval_type et)
-{
-  /* One pass fills the stack buffer and returns the full length; only a
-     key longer than the buffer needs a second pass. */
-  uint16_t stack_key[1024];
-  size_t n = zj_structure_key (pruned, shape, et, stack_key, 1024);
-  uint16_t *key = stack_key;
-  if (n > 1024)
-    {
-      key = zj_xmalloc (n * sizeof *key);
-      zj_structure_key (pruned, shape, et, key, n);
-    }
-  uint64_t h = hash_key (key, n);
-  if (key != stack_key)
-    free (key);
-  return h;
-}
-
-uint64_t zj_structure_hash_key (const uint16_t *key, size_t n);
-uint64_t
-zj_structure_hash_key (const uint16_t *key, size_t n)
-{
-  return hash_key (key, n);
 }

@@ -1,13 +1,13 @@
 /* lower_ops.c -- the JIT lowering of every op, one function each.
  *
- * The counterpart of src/kernels.h: each lower_<NAME> emits IR computing
+ * The counterpart of src/interp/kernels.h: each lower_<NAME> emits IR computing
  * exactly what ZJ_KERNEL_<NAME> computes, in the same floating-point order.
  * Memory lives in locals: a scalar is a double, a vector C chunks of W
  * lanes, a matrix F columns of C chunks (column-major like the memory).
  * Ops whose inputs may alias the output through a non-elementwise pattern
  * compute into temporaries first.  Constants (activation data, float data,
  * const-set element indices) come from the constant table: slot k onward,
- * filled by zj_jit_fill_consts in the same order.
+ * filled by zj_const_fill in the same order.
  * The table at the end is generated from ops.def, so a new op needs one
  * lower_<NAME> function here and nothing else.
  */
@@ -479,14 +479,3 @@ const zj_lower_op_fn zj_lower_ops[ZJ_NUM_OPS] = {
 #include <zerojit/ops.def>
 #undef ZJ_OP
 };
-
-int
-zj_op_nconsts (int op)
-{
-  switch (zj_ops[op].data)
-    {
-    case ZJ_DATA_ACT: return 1;
-    case ZJ_DATA_NONE: return 0;
-    default: return 2;   /* index + value, or the two distribution params */
-    }
-}

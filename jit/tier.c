@@ -5,7 +5,7 @@
  * a queue that one thread drains, highest expected saving first, several
  * programs per libgccjit context (zj_jit_get_batch; the fixed cost of a
  * compile is most of it).  The main thread finds finished code with
- * zj_jit_poll at task boundaries.
+ * zj_jit_lookup at task boundaries.
  */
 #include "config.h"
 #include "internal.h"
@@ -185,7 +185,7 @@ zj_tier_new (const zj_tier_cfg *cfg, zj_error *err)
   pthread_mutex_init (&t->mu, NULL);
   pthread_cond_init (&t->cv, NULL);
   t->table = zj_xcalloc (TABLE_SLOTS, sizeof (tslot));
-  if (cfg->mode == ZJ_TIER_OFF)
+  if (!zj_tier_mode_optimized (cfg->mode))
     return t;
   zj_jit_opts o;
   zj_jit_opts_default (&o);
@@ -196,7 +196,7 @@ zj_tier_new (const zj_tier_cfg *cfg, zj_error *err)
       zj_tier_free (t);
       return NULL;
     }
-  if (cfg->mode == ZJ_TIER_AUTO)
+  if (cfg->mode == ZJ_TIER_AUTO || cfg->mode == ZJ_TIER_OPTIMIZED)
     {
       if (pthread_create (&t->thread, NULL, compile_main, t) != 0)
         {
@@ -254,7 +254,9 @@ gate_refresh (zj_tier *t)
   const double b = zj_cost_model_compile_ms (&t->model, 1.0, 1) - a;
   const int bmax = t->cfg.knobs.batch_max > 0 ? t->cfg.knobs.batch_max : 1;
   const double fixed = a / bmax < a ? a / bmax : a;
-  const double ip = zj_cost_model_ns (&t->model, false);
+  double ip = zj_cost_model_ns (&t->model, ZJ_RUN_INTERP);
+  if (t->model.base_runs && t->model.base_ns < ip)
+    ip = t->model.base_ns;       /* as zj_policy_decide */
   __atomic_store (&t->gate_ip, &ip, __ATOMIC_RELAXED);
   __atomic_store (&t->gate_fixed, &fixed, __ATOMIC_RELAXED);
   __atomic_store (&t->gate_per_instr, &b, __ATOMIC_RELAXED);
@@ -354,8 +356,7 @@ begin_auto (zj_tier *t, zj_tier_cand *c, int state, const zj_prepared *pp,
 {
   if (state != S_REQUESTED)
     return;
-  zj_error err;
-  c->native = zj_jit_poll (t->jit, pp, et, NULL, &err);
+  c->native = zj_jit_lookup_key (t->jit, c->hash, c->key, c->nkey);
   pthread_mutex_lock (&t->mu);
   if (c->native)
     t->st.native_evals++;
@@ -377,13 +378,16 @@ begin_auto (zj_tier *t, zj_tier_cand *c, int state, const zj_prepared *pp,
 
 void
 zj_tier_begin (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
-               zj_eval_type et, double examples_max, double children_max)
+               zj_eval_type et, uint64_t hash, const uint16_t *key,
+               size_t nkey, double examples_max, double children_max)
 {
   memset (c, 0, sizeof *c);
-  if (t->cfg.mode == ZJ_TIER_OFF)
+  if (!zj_tier_mode_optimized (t->cfg.mode))
     return;
   const zj_program *p = &pp->prog;
-  c->hash = zj_structure_hash (p, &pp->shape, et);
+  c->hash = hash;
+  c->key = key;
+  c->nkey = nkey;
   c->instrs = (double) zj_program_size (p);
   c->work = zj_fn_cost (&p->fn[ZJ_PREDICT], pp->shape.F)
             + zj_fn_cost (&p->fn[ZJ_LEARN], pp->shape.F);
@@ -392,7 +396,7 @@ zj_tier_begin (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
      entry: skip the table (a cache miss per candidate on searches that
      never compile, such as the demo).  Its repeat count is then not kept,
      which only the optional "hits" signal reads. */
-  if (t->cfg.mode == ZJ_TIER_AUTO
+  if (t->cfg.mode != ZJ_TIER_ALWAYS
       && !(t->cfg.knobs.signals & ZJ_SIG_HITS)
       && !__atomic_load_n (&t->requested, __ATOMIC_RELAXED)
       && cannot_pay (t, c, examples_max, examples_max, children_max))
@@ -423,7 +427,8 @@ zj_tier_consider (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
                   zj_eval_type et, double examples_now,
                   double examples_per_eval, double children)
 {
-  if (t->cfg.mode != ZJ_TIER_AUTO || c->native || c->pending)
+  if ((t->cfg.mode != ZJ_TIER_AUTO && t->cfg.mode != ZJ_TIER_OPTIMIZED)
+      || c->native || c->pending)
     return;
   /* Skipped at zj_tier_begin: only a compile requested since could make
      it pay; then it is considered on a later evaluation. */
@@ -481,8 +486,7 @@ zj_tier_poll (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
     return true;
   if (!c->pending)
     return false;
-  zj_error err;
-  c->native = zj_jit_poll (t->jit, pp, et, NULL, &err);
+  c->native = zj_jit_lookup_key (t->jit, c->hash, c->key, c->nkey);
   if (!c->native)
     return false;
   c->pending = false;
@@ -501,16 +505,48 @@ zj_tier_end (zj_tier *t, zj_tier_cand *c)
 }
 
 void
-zj_tier_add_run (zj_tier *t, bool native, double examples, double work,
+zj_tier_add_run (zj_tier *t, int tier, double examples, double work,
                  double ns)
 {
   if (ns > 0.0)       /* untimed runs only count */
     {
       pthread_mutex_lock (&t->mu);
-      zj_cost_model_add_run (&t->model, native, examples, work, ns);
+      zj_cost_model_add_run (&t->model, tier, examples, work, ns);
       gate_refresh (t);
       pthread_mutex_unlock (&t->mu);
     }
+}
+
+bool
+zj_tier_baseline_pays (zj_tier *t, double examples, double work)
+{
+  pthread_mutex_lock (&t->mu);
+  const bool pays = t->cfg.mode == ZJ_TIER_BASELINE
+                    || zj_policy_baseline (&t->cfg.knobs, &t->model,
+                                           examples, work);
+  pthread_mutex_unlock (&t->mu);
+  return pays;
+}
+
+void
+zj_tier_add_ready (zj_tier *t, double ns)
+{
+  pthread_mutex_lock (&t->mu);
+  zj_cost_model_add_ready (&t->model, ns);
+  pthread_mutex_unlock (&t->mu);
+}
+
+void
+zj_tier_add_base_counts (zj_tier *t, const zj_tier_stats *d)
+{
+  pthread_mutex_lock (&t->mu);
+  t->st.base_kernels += d->base_kernels;
+  t->st.base_hits += d->base_hits;
+  t->st.base_skips += d->base_skips;
+  t->st.base_failures += d->base_failures;
+  t->st.base_ready_ms += d->base_ready_ms;
+  t->st.examples_base += d->examples_base;
+  pthread_mutex_unlock (&t->mu);
 }
 
 void

@@ -1,8 +1,9 @@
 /* tier.h -- runtime of the tiered evaluator: which candidates run native
  * code, the prioritised compile queue and its compile thread.
  *
- * The evaluator asks the tier at each stage of a candidate's evaluation;
- * the decision itself is src/policy.c.  Native code gives bit-identical
+ * The evaluator asks the tier, through its door (tier_door.c), at each
+ * stage of a candidate's evaluation;
+ * the decision itself is src/search/policy.c.  Native code gives bit-identical
  * results (tests/test_jit.c), so the tier only changes speed, never the
  * search: nothing here touches a random generator or the FEC.
  */
@@ -22,6 +23,8 @@ typedef struct zj_tier_cfg {
 /* One candidate's state during one evaluation. */
 typedef struct zj_tier_cand {
   uint64_t hash;               /* structure hash (code cache key) */
+  const uint16_t *key;         /* structure key (borrowed from the caller) */
+  size_t nkey;
   zj_jit_entry *native;        /* reference to native code, or NULL */
   bool pending;                /* its compile is queued or running */
   bool skipped;                /* could not pay: no table entry, no compile */
@@ -34,12 +37,14 @@ void zj_tier_free (zj_tier *t);
 zj_tier_mode zj_tier_get_mode (const zj_tier *t);
 
 /* Start of an evaluation: structure lookup; under "always" a synchronous
-   compile, under "auto" native code only if it is ready.  examples_max and
-   children_max bound the examples this evaluation and each later one will
-   run and the evaluations still to come (see zj_tier_consider). */
+   compile, under "auto" native code only if it is ready.  hash and
+   key[0..nkey) are pp's structure hash and key (identity.h; key must stay
+   valid until zj_tier_end).  examples_max and children_max bound the
+   examples this evaluation and each later one will run and the
+   evaluations still to come (see zj_tier_consider). */
 void zj_tier_begin (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
-                    zj_eval_type et, double examples_max,
-                    double children_max);
+                    zj_eval_type et, uint64_t hash, const uint16_t *key,
+                    size_t nkey, double examples_max, double children_max);
 /* Under "auto": queue a compile if the policy expects it to pay, given
    examples_now left in this evaluation, examples_per_eval of a future
    evaluation and the expected children (< 0: unknown). */
@@ -51,9 +56,15 @@ bool zj_tier_poll (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
                    zj_eval_type et);
 void zj_tier_end (zj_tier *t, zj_tier_cand *c);
 
-/* Measurements for the cost model. */
-void zj_tier_add_run (zj_tier *t, bool native, double examples, double work,
+/* Measurements for the cost model (tier: ZJ_RUN_*). */
+void zj_tier_add_run (zj_tier *t, int tier, double examples, double work,
                       double ns);
+/* Baseline tier: whether a step kernel pays for an evaluation of
+   examples x work (always under --jit=baseline), the time one took to be
+   ready, and counters (the base_* fields of d) to add. */
+bool zj_tier_baseline_pays (zj_tier *t, double examples, double work);
+void zj_tier_add_ready (zj_tier *t, double ns);
+void zj_tier_add_base_counts (zj_tier *t, const zj_tier_stats *d);
 void zj_tier_note_child (zj_tier *t, bool kept);
 /* Evaluations and examples (native, interpreted) run since the last call;
    searches report them in batches.  zj_tier_add_run only feeds the cost

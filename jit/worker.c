@@ -60,7 +60,7 @@ read_all (int fd, void *buf, size_t n)
   return 0;
 }
 
-/* Inverse of zj_structure_key (lower.c): the program's structure. */
+/* Inverse of zj_structure_key (src/core/identity.c): the program's structure. */
 static int
 key_to_program (const uint16_t *key, size_t n, zj_program *p, zj_shape *shape,
                 zj_eval_type *et)

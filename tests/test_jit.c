@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <zerojit/jit.h>
 #include "testutil.h"
+#include "identity.h"
 
 static const zj_shape shape663_base = { 4, 6, 6, 3 };
 
@@ -532,42 +533,50 @@ Test (jit_api, bad_options_and_dump)
   zj_program_free (&p);
 }
 
-/* Asynchronous compile: request, poll until ready, same results. */
-Test (jit_api, background)
+/* Lookup finds compiled code (any constants) but never compiles, and a
+   structure not yet compiled is not counted as a cache miss. */
+Test (jit_api, lookup_never_compiles)
 {
-  zj_jit_opts o;
-  zj_jit_opts_default (&o);
-  o.background = true;
   zj_error err;
-  zj_jit *jit = zj_jit_new (&o, &err);
+  zj_jit *jit = zj_jit_new (NULL, &err);
   cr_assert_not_null (jit);
   zj_rng r;
   zj_rng_seed (&r, 4);
-  zj_program p;
-  op_program (ZJ_MATRIX_VECTOR_PRODUCT_OP, &p, &r);
+  zj_program a, b;
+  op_program (ZJ_MATRIX_VECTOR_PRODUCT_OP, &a, &r);
+  op_program (ZJ_MATRIX_VECTOR_PRODUCT_OP, &b, &r);
   zj_shape sh = shape663_base;
-  zj_prepared *pp = prep (&p, &sh, true);
-  cr_assert_eq (zj_jit_request (jit, pp, ZJ_ACCURACY, &err), 0);
-  cr_assert_eq (zj_jit_request (jit, pp, ZJ_ACCURACY, &err), 0);   /* deduplicated */
-  zj_jit_entry *e = NULL;
-  bool failed = false;
-  for (int i = 0; i < 60000 && !e && !failed; i++)
-    {
-      e = zj_jit_poll (jit, pp, ZJ_ACCURACY, &failed, &err);
-      if (!e)
-        usleep (1000);
-    }
-  cr_assert_not_null (e, "%s", failed ? err.msg : "timeout");
+  zj_prepared *pa = prep (&a, &sh, true), *pb = prep (&b, &sh, true);
+  cr_assert_null (zj_jit_lookup (jit, pa, ZJ_ACCURACY));
+  zj_jit_stats st;
+  zj_jit_get_stats (jit, &st);
+  cr_assert_eq (st.compiles, 0);
+  cr_assert_eq (st.misses, 0);
+  zj_jit_entry *e = zj_jit_get (jit, pa, ZJ_ACCURACY, &err);
+  cr_assert_not_null (e, "%s", err.msg);
+  zj_jit_entry *f = zj_jit_lookup (jit, pb, ZJ_ACCURACY);
+  cr_assert_eq (f, e);
+  cr_assert_null (zj_jit_lookup (jit, pb, ZJ_RMS_ERROR));
+  uint16_t key[1024];
+  const zj_program *bp = zj_prepared_program (pb);
+  const size_t n = zj_structure_key (bp, &sh, ZJ_ACCURACY, key, 1024);
+  zj_jit_entry *g = zj_jit_lookup_key (jit, zj_structure_hash (bp, &sh, ZJ_ACCURACY),
+                                       key, n);
+  cr_assert_eq (g, e);
+  zj_jit_get_stats (jit, &st);
+  cr_assert_eq (st.compiles, 1);
+  cr_assert_eq (st.hits, 2);
   zj_task *t = make_task (4, 6, 3, 2, ZJ_ACCURACY, false, 8);
   zj_eval_opts eo;
   zj_eval_opts_default (&eo);
-  cr_assert (compare_pp (jit, e, pp, &sh, t, &eo, 5, "background"));
-  zj_jit_stats st;
-  zj_jit_get_stats (jit, &st);
-  cr_assert_eq (st.compiles, 1);
+  cr_assert (compare_pp (jit, f, pb, &sh, t, &eo, 5, "looked-up entry"));
   free_task (t);
   zj_jit_release (jit, e);
-  zj_prepared_free (pp);
-  zj_program_free (&p);
+  zj_jit_release (jit, f);
+  zj_jit_release (jit, g);
+  zj_prepared_free (pa);
+  zj_prepared_free (pb);
+  zj_program_free (&a);
+  zj_program_free (&b);
   zj_jit_free (jit);
 }

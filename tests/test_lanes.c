@@ -87,7 +87,7 @@ check_program (const zj_prepared *pp, const zj_task *ts, int nt,
       rl[k].train_err = te2[k];
       rl[k].valid_err = ve2[k];
     }
-  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, nt, o, ws2, rl, fl), 0, "%s", what);
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, nt, o, NULL, 0, ws2, rl, fl), 0, "%s", what);
   for (int k = 0; k < nt; k++)
     {
       zj_eval_result rs = { 0 };
@@ -383,21 +383,120 @@ Test (lanes, refuses_random_ops_mixed_tasks_and_other_sizes)
   zj_eval_result r[2];
   memset (r, 0, sizeof r);
   double f[2];
-  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, ws, r, f), -1);
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, NULL, 0, ws, r, f), -1);
+  zj_rng rng;
+  zj_rng_seed (&rng, 1);
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, &rng, 0, ws, r, f), -1);
+  zj_prepared_free (pp);
+  /* In Setup: only with a generator. */
+  zj_program_clear (&p);
+  zj_fn_push (&p.fn[ZJ_SETUP], g);
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_SUM_OP, 1, 1, 1));
+  pp = zj_prepare (&p, &sh, true, &err);
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, NULL, 0, ws, r, f), -1);
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, &rng, 0, ws, r, f), 0);
   zj_prepared_free (pp);
   zj_program_clear (&p);
   zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_SUM_OP, 2, 2, 1));
   pp = zj_prepare (&p, &sh, true, &err);
   ts[1].n_valid = 6;
-  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, ws, r, f), -1);
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, NULL, 0, ws, r, f), -1);
   ts[1].n_valid = 7;
   ts[1].eval_type = ZJ_ACCURACY;
-  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, ws, r, f), -1);
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, NULL, 0, ws, r, f), -1);
   ts[1].eval_type = ZJ_RMS_ERROR;
-  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, ws, r, f), 0);
-  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 0, NULL, ws, r, f), 0);
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 2, NULL, NULL, 0, ws, r, f), 0);
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 0, NULL, NULL, 0, ws, r, f), 0);
   zj_prepared_free (pp);
   zj_program_free (&p);
   zj_workspace_free (ws);
   free_tasks (ts, 2);
+}
+
+/* Random ops in Setup only: the lanes run each task's Setup on the shared
+   generator in task order (or restarted from a seed per task, as the FEC
+   does), so every task and the generator end as after separate
+   evaluations in order.  Random programs over all deterministic ops, with
+   a random Setup op prepended; both eval types. */
+static void
+random_setup_case (zj_eval_type et, int F, int nt, uint64_t reseed,
+                   uint64_t seed)
+{
+  const zj_shape sh = { F, 5, 4, 3 };
+  zj_task *ts = make_tasks (F, nt, 12, 7, 2, et, seed);
+  zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
+  zj_rng r;
+  zj_rng_seed (&r, seed + 5);
+  static const int rops[] = { ZJ_SCALAR_GAUSSIAN_SET_OP, ZJ_VECTOR_UNIFORM_SET_OP,
+                              ZJ_MATRIX_GAUSSIAN_SET_OP, ZJ_VECTOR_GAUSSIAN_SET_OP };
+  int random_draws = 0;
+  for (int n = 0; n < 60; n++)
+    {
+      zj_program p;
+      zj_program_init (&p);
+      zj_test_random_program (&r, &sh, &p);
+      zj_instr g;
+      zj_random_instruction (&r, rops[n % 4], &sh, &g);
+      zj_fn_push (&p.fn[ZJ_SETUP], g);
+      /* Half the programs draw first in Setup (later instructions may
+         overwrite the draw), half last. */
+      if (n % 2)
+        {
+          zj_instr tmp = p.fn[ZJ_SETUP].ins[0];
+          p.fn[ZJ_SETUP].ins[0] = p.fn[ZJ_SETUP].ins[p.fn[ZJ_SETUP].n - 1];
+          p.fn[ZJ_SETUP].ins[p.fn[ZJ_SETUP].n - 1] = tmp;
+        }
+      zj_error err;
+      zj_prepared *pp = zj_prepare (&p, &sh, n % 3 == 0, &err);
+      cr_assert_not_null (pp, "%s", err.msg);
+      zj_eval_opts o;
+      zj_eval_opts_default (&o);
+      o.record_errors = n % 2 ? NREC : 0;
+      const zj_task *ptrs[MAX_NT];
+      zj_eval_result rl[MAX_NT], rs;
+      double fl[MAX_NT], te[MAX_NT][NREC], ve[MAX_NT][NREC], te1[NREC], ve1[NREC];
+      for (int k = 0; k < nt; k++)
+        {
+          ptrs[k] = &ts[k];
+          rl[k] = (zj_eval_result) { .train_err = te[k], .valid_err = ve[k] };
+        }
+      zj_rng g1, g2;
+      zj_rng_seed (&g1, seed + (uint64_t) n);
+      g2 = g1;
+      cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, nt, &o, &g2, reseed, ws2,
+                                          rl, fl), 0);
+      for (int k = 0; k < nt; k++)
+        {
+          rs = (zj_eval_result) { .train_err = te1, .valid_err = ve1 };
+          if (reseed)
+            zj_rng_seed (&g1, reseed);
+          const double fs = zj_interp_eval_task (pp, &ts[k], &o, &g1, ws1, &rs);
+          cr_assert (memcmp (&fs, &fl[k], sizeof fs) == 0,
+                     "program %d task %d: %.17g vs %.17g", n, k, fs, fl[k]);
+          cr_assert_eq (rs.train_steps, rl[k].train_steps);
+          cr_assert_eq (rs.aborted, rl[k].aborted);
+          cr_assert_eq (rs.n_train_err, rl[k].n_train_err);
+          cr_assert_eq (rs.n_valid_err, rl[k].n_valid_err);
+          cr_assert (memcmp (te1, te[k], sizeof (double) * (size_t) rs.n_train_err) == 0);
+          cr_assert (memcmp (ve1, ve[k], sizeof (double) * (size_t) rs.n_valid_err) == 0);
+        }
+      /* The shared generator is where separate evaluations leave it. */
+      const uint64_t a = zj_rng_next (&g1), b = zj_rng_next (&g2);
+      cr_assert_eq (a, b, "program %d: generator state differs", n);
+      random_draws += zj_fn_is_random (&pp->prog, ZJ_SETUP);
+      zj_prepared_free (pp);
+      zj_program_free (&p);
+    }
+  cr_assert_gt (random_draws, 20);   /* pruning kept the random op often */
+  zj_workspace_free (ws1);
+  zj_workspace_free (ws2);
+  free_tasks (ts, nt);
+}
+
+Test (lanes, random_setup_equals_separate_evaluations)
+{
+  random_setup_case (ZJ_RMS_ERROR, 4, 10, 0, 41);
+  random_setup_case (ZJ_ACCURACY, 16, 10, 0, 42);
+  random_setup_case (ZJ_RMS_ERROR, 8, 5, 235732282, 43);
+  random_setup_case (ZJ_ACCURACY, 2, 13, 235732282, 44);
 }

@@ -6,7 +6,7 @@
  * memory is computed by `expect` below from logical row/column indices,
  * always reading the ORIGINAL inputs, so it also states the aliasing rule
  * ("all inputs are read before the output is written").  Reductions follow
- * the documented canonical order (src/reduce.h: 4 lanes, (l0+l1)+(l2+l3);
+ * the documented canonical order (src/interp/reduce.h: 4 lanes, (l0+l1)+(l2+l3);
  * row-wise and inner-product-of-matrix loops sequential from +0.0), so the
  * comparison is exact; only SLEEF transcendentals get a tolerance.
  */

@@ -180,3 +180,63 @@ Test (policy, deterministic_and_queue_aware)
   cr_assert_float_eq (q.cost_ms, 21.25, 1e-9);
   cr_assert_lt (q.saving_ms, a.saving_ms);
 }
+
+/* The five modes and the baseline tier's decision: a step kernel pays when
+   the examples times the per-example saving beat margin x time to ready;
+   the model learns both from measurements. */
+Test (policy, baseline_tier_modes_and_decision)
+{
+  zj_tier_mode m;
+  cr_assert_eq (zj_tier_mode_parse ("baseline", &m), 0);
+  cr_assert_eq (m, ZJ_TIER_BASELINE);
+  cr_assert_eq (zj_tier_mode_parse ("optimized", &m), 0);
+  cr_assert_eq (m, ZJ_TIER_OPTIMIZED);
+  cr_assert_str_eq (zj_tier_mode_name (ZJ_TIER_OPTIMIZED), "optimized");
+  cr_assert (zj_tier_mode_baseline (ZJ_TIER_AUTO));
+  cr_assert (zj_tier_mode_baseline (ZJ_TIER_BASELINE));
+  cr_assert (!zj_tier_mode_baseline (ZJ_TIER_OPTIMIZED));
+  cr_assert (!zj_tier_mode_baseline (ZJ_TIER_ALWAYS));
+  cr_assert (zj_tier_mode_optimized (ZJ_TIER_OPTIMIZED));
+  cr_assert (!zj_tier_mode_optimized (ZJ_TIER_BASELINE));
+  cr_assert (!zj_tier_mode_optimized (ZJ_TIER_OFF));
+
+  zj_policy_knobs k;
+  zj_policy_knobs_default (&k);
+  zj_cost_model cm;
+  zj_cost_model_init (&cm);
+  zj_cost_model_add_run (&cm, ZJ_RUN_INTERP, 1e6, 1.0, 2e6);   /* 2 ns */
+  zj_cost_model_add_run (&cm, ZJ_RUN_BASELINE, 1e6, 1.0, 1e6); /* 1 ns */
+  zj_cost_model_add_ready (&cm, 5000.0);                       /* 5 us */
+  cr_assert_float_eq (zj_cost_model_ns (&cm, ZJ_RUN_BASELINE), 1.0, 1e-12);
+  cr_assert_float_eq (cm.ready_ns, 5000.0, 1e-9);
+  /* saving = examples * work * 1 ns against 1.5 * 5000 ns */
+  cr_assert (!zj_policy_baseline (&k, &cm, 7000.0, 1.0));
+  cr_assert (zj_policy_baseline (&k, &cm, 8000.0, 1.0));
+  cr_assert (zj_policy_baseline (&k, &cm, 800.0, 10.0));
+  /* A slower ready time moves the threshold. */
+  for (int i = 0; i < 200; i++)
+    zj_cost_model_add_ready (&cm, 50000.0);
+  cr_assert (!zj_policy_baseline (&k, &cm, 8000.0, 1.0));
+  cr_assert (zj_policy_baseline (&k, &cm, 80000.0, 1.0));
+  /* Baseline measured slower than the interpreter: never. */
+  zj_cost_model c2;
+  zj_cost_model_init (&c2);
+  zj_cost_model_add_run (&c2, ZJ_RUN_INTERP, 1e6, 1.0, 1e6);
+  zj_cost_model_add_run (&c2, ZJ_RUN_BASELINE, 1e6, 1.0, 2e6);
+  cr_assert (!zj_policy_baseline (&k, &c2, 1e12, 1.0));
+  /* The optimized tier's saving is measured against the faster of the
+     interpreter and the baseline: a fast baseline makes compiles pay
+     less. */
+  zj_cost_model a, b;
+  zj_cost_model_init (&a);
+  zj_cost_model_init (&b);
+  zj_cost_model_add_run (&a, ZJ_RUN_INTERP, 1e6, 1.0, 2e6);
+  zj_cost_model_add_run (&a, ZJ_RUN_OPTIMIZED, 1e6, 1.0, 0.5e6);
+  b = a;
+  zj_cost_model_add_run (&b, ZJ_RUN_BASELINE, 1e6, 1.0, 1e6);
+  const zj_candidate c = { .instrs = 10, .work = 1.0, .examples_now = 1e6,
+                           .examples_per_eval = 1e5, .children = 2.0 };
+  const zj_decision da = zj_policy_decide (&k, &a, &c);
+  const zj_decision db = zj_policy_decide (&k, &b, &c);
+  cr_assert_gt (da.saving_ms, db.saving_ms);
+}

@@ -8,7 +8,7 @@
 #include "testutil.h"
 #include "experiment.h"
 #include "evaluator.h"
-#include "../jit/tier.h"
+#include "jit/tier.h"
 #include <unistd.h>
 
 #define OPS "[SCALAR_CONST_SET_OP, VECTOR_INNER_PRODUCT_OP, SCALAR_DIFF_OP, " \
@@ -74,6 +74,11 @@ run (zj_tier_mode mode, bool random_ops, bool hurdles, long *individuals,
           sscanf (strstr (line, "compiles="), "compiles=%ld", &c);
           sscanf (strstr (line, "requests="), "requests=%ld", &r);
           *compiles = c + r;
+          /* Baseline step kernels count as compiles of that tier. */
+          const char *b = strstr (line, "baseline_kernels=");
+          long k = 0;
+          if (b && sscanf (b, "baseline_kernels=%ld", &k) == 1)
+            *compiles += 1000000 * k;
         }
       if (!strncmp (line, "Summary:", 8) || !strncmp (line, "Tier summary:", 13))
         continue;
@@ -96,10 +101,24 @@ run (zj_tier_mode mode, bool random_ops, bool hurdles, long *individuals,
 static void
 same_under_all_tiers (bool random_ops, bool hurdles)
 {
-  long ioff, iauto, ialways, coff, cauto, calways;   /* c: compiles + requests */
+  /* c: compiles + requests, plus 1e6 per baseline step kernel */
+  long ioff, iauto, ialways, coff, cauto, calways, ibase, cbase, iopt, copt;
   char *off = run (ZJ_TIER_OFF, random_ops, hurdles, &ioff, &coff);
   char *aut = run (ZJ_TIER_AUTO, random_ops, hurdles, &iauto, &cauto);
   char *alw = run (ZJ_TIER_ALWAYS, random_ops, hurdles, &ialways, &calways);
+  char *bas = run (ZJ_TIER_BASELINE, random_ops, hurdles, &ibase, &cbase);
+  char *opt = run (ZJ_TIER_OPTIMIZED, random_ops, hurdles, &iopt, &copt);
+  if (!random_ops)     /* (with them this short search never batches) */
+    cr_assert_geq (cbase, 1000000);  /* baseline code ran */
+  cr_assert_lt (cbase % 1000000, 1); /* and nothing was optimized */
+  cr_assert_gt (copt, 0);
+  cr_assert_lt (copt, 1000000);
+  cr_assert_str_eq (off, bas);
+  cr_assert_str_eq (off, opt);
+  cr_assert_eq (ioff, ibase);
+  cr_assert_eq (ioff, iopt);
+  free (bas);
+  free (opt);
   cr_assert_eq (coff, 0);
   cr_assert_gt (cauto, 0);           /* auto queued compiles */
   cr_assert_gt (calways, 0);

@@ -32,8 +32,6 @@ typedef struct zj_jit_opts {
   int worker_recycle;         /* >0: compile in forked worker processes to
                                  shared objects, a new process every this
                                  many compiles (bounded memory); 0: in-process */
-  bool background;            /* run a background compile thread for
-                                 zj_jit_request / zj_jit_poll */
 } zj_jit_opts;
 
 typedef struct zj_jit_stats {
@@ -60,13 +58,13 @@ int zj_jit_get_batch (zj_jit *jit, int n, const zj_prepared *const *pps,
                       const zj_eval_type *ets, zj_jit_entry **out,
                       zj_error *err);
 
-/* Asynchronous path: queue a compile for the background thread (no-op if
-   cached or already queued); poll returns a reference once it is ready,
-   or NULL (not yet, or failed: then err is set and *failed is true). */
-int zj_jit_request (zj_jit *jit, const zj_prepared *pp, zj_eval_type et,
-                    zj_error *err);
-zj_jit_entry *zj_jit_poll (zj_jit *jit, const zj_prepared *pp,
-                           zj_eval_type et, bool *failed, zj_error *err);
+/* Compiled code for pp if it is already in the cache (a reference, as
+   zj_jit_get), else NULL; never compiles.  The _key form takes the
+   structure key and hash the caller has already computed (identity.h). */
+zj_jit_entry *zj_jit_lookup (zj_jit *jit, const zj_prepared *pp,
+                             zj_eval_type et);
+zj_jit_entry *zj_jit_lookup_key (zj_jit *jit, uint64_t hash,
+                                 const uint16_t *key, size_t nkey);
 
 /* Same contract as zj_interp_eval_task.  The entry must come from pp's
    structure; if it does not, the interpreter is used. */

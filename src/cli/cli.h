@@ -102,6 +102,17 @@ int zj_cli_catch_signals (struct zj_stop *stop);
    its destination, else 1 after a one-line error. */
 int zj_cli_close_stdout (void);
 
+#if HAVE_JIT
+/* zerojit eval --jit=MODE (off, baseline, optimized, auto): evaluates p
+   on the n tasks with that tier (cmd_jit.c).  0 with fit/res filled and
+   *ran naming the tier that ran; 1 when the interpreter should run them
+   instead (err says why unless MODE is off); -1 on an error. */
+int zj_eval_tiered (const char *mode, const zj_program *p, zj_task *tasks,
+                    int n, const zj_shape *shape, bool prune,
+                    const zj_eval_opts *o, zj_rng *rng, double *fit,
+                    zj_eval_result *res, const char **ran, zj_error *err);
+#endif
+
 extern const zj_command zj_cmd_ops, zj_cmd_eval, zj_cmd_print, zj_cmd_search,
   zj_cmd_data, zj_cmd_plot;
 #if HAVE_JIT

@@ -15,6 +15,7 @@ static const zj_flag_def flags[] = {
   { "seed", "N", "1", "Seed of the random ops and of the example order." },
   { "no-prune", NULL, NULL, "Run every instruction, also those that cannot affect the prediction." },
   { "max_abs_error", "X", "100", "A prediction further than X from the label aborts the task (fitness 0)." },
+  { "jit", "off|baseline|optimized|auto", "off", "Run the program as native code: the baseline tier (stencils, all tasks in lanes), the optimized tier (libgccjit), or whichever the tiering policy expects to be faster for these examples.  Every tier prints the same figures." },
 };
 
 static int
@@ -33,6 +34,18 @@ run (zj_cli *cli)
   if (zj_cli_memory (cli, &ns, &nv, &nm) || zj_cli_int (cli, "seed", 0, INT64_MAX, &seed)
       || zj_cli_num (cli, "max_abs_error", &max_err))
     return 2;
+  const char *jit = zj_cli_get (cli, "jit");
+  if (strcmp (jit, "off") && strcmp (jit, "baseline") && strcmp (jit, "optimized")
+      && strcmp (jit, "auto"))
+    {
+      fprintf (stderr, "zerojit eval: --jit=%s: expected off, baseline, optimized or auto\n", jit);
+      return 2;
+    }
+#if !HAVE_JIT
+  if (strcmp (jit, "off"))
+    fprintf (stderr, "zerojit eval: built without the JIT (--without-jit): --jit=%s runs as --jit=off\n", jit);
+  jit = "off";
+#endif
   const char *source = "--tasks";
   char *text = zj_cli_text (cli, "tasks", "tasks_file", &source, &err);
   if (!text)
@@ -59,6 +72,45 @@ run (zj_cli *cli)
   zj_rng rng;
   zj_rng_seed (&rng, (uint64_t) seed);
   double *fit = zj_xcalloc ((size_t) (n ? n : 1), sizeof (double));
+#if HAVE_JIT
+  if (strcmp (jit, "off") && n > 0)
+    {
+      /* Native tiers: every tier gives the same output lines. */
+      zj_eval_result *res = zj_xcalloc ((size_t) n, sizeof *res);
+      zj_eval_opts o;
+      zj_eval_opts_default (&o);
+      o.max_abs_error = max_err;
+      const zj_shape shape = { tasks[0].F, ns, nv, nm };
+      const char *ran;
+      zj_error terr = { "" };
+      const int t = zj_eval_tiered (jit, &p, tasks, n, &shape, prune, &o, &rng,
+                                    fit, res, &ran, &terr);
+      if (t < 0)
+        {
+          free (res);
+          free (fit);
+          err = terr;
+          zj_cli_locate (prog_path, &err);
+          goto out;
+        }
+      fprintf (stderr, "zerojit eval: tier %s%s%s\n", ran,
+               terr.msg[0] ? ": " : "", terr.msg);
+      if (t == 0)
+        {
+          for (int i = 0; i < n; i++)
+            printf ("task %d: fitness=%.6f train_steps=%ld%s\n", i, fit[i],
+                    res[i].train_steps, res[i].aborted ? " (aborted)" : "");
+          printf ("combined fitness (mean over %d tasks) = %.6f\n", n,
+                  zj_combine_fitness (fit, n, ZJ_COMBINE_MEAN));
+          free (res);
+          free (fit);
+          rc = 0;
+          goto out;
+        }
+      free (res);
+      zj_rng_seed (&rng, (uint64_t) seed);
+    }
+#endif
   for (int i = 0; i < n; i++)
     {
       zj_shape shape = { tasks[i].F, ns, nv, nm };
@@ -98,7 +150,8 @@ const zj_command zj_cmd_eval = {
   "eval", "--program FILE (--tasks TEXT | --tasks_file FILE) [FLAGS]",
   "evaluate a program on a task collection",
   "Evaluates a program on every task of a task collection with the "
-  "interpreter (the reference semantics) and prints each task's fitness "
+  "interpreter (the reference semantics), or a native tier with --jit, and "
+  "prints each task's fitness "
   "and the mean.  The program runs Setup once, then Learn over the "
   "training examples and Predict over the validation examples, as in a "
   "search.",

@@ -15,6 +15,9 @@
 #include "internal.h"
 #include <zerojit/spec.h>
 #include <zerojit/jit.h>
+#include "jit/baseline.h"
+#include "cost.h"
+#include "policy.h"
 #include "cli.h"
 #include <string.h>
 #include <time.h>
@@ -24,6 +27,17 @@ now_ms (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec * 1e3 + 1e-6 * (double) ts.tv_nsec;
+}
+
+/* This thread's CPU time: evaluations are timed with it, so that other
+   jobs on a shared machine do not count (compiles, which run as and ld
+   in child processes, keep wall time). */
+static double
+cpu_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
   return (double) ts.tv_sec * 1e3 + 1e-6 * (double) ts.tv_nsec;
 }
 
@@ -67,11 +81,22 @@ static const zj_flag_def show_flags[] = {
   { "opt", "N", "1", "libgccjit optimisation level (0..3)." },
   { "no-prune", NULL, NULL, "Lower every instruction, also those that cannot affect the prediction." },
   { "isa", "auto|avx512|avx2|avx|sse2", "auto", "Instruction set of the generated code." },
+  { "tier", "optimized|baseline", "optimized", "Which native tier: the optimizing libgccjit compile, or the baseline tier's stencils." },
+  { "tasks", "N", "10", "baseline: the number of tasks run side by side in lanes (1..64)." },
 };
 
 static int
 run_show (zj_cli *cli)
 {
+  const char *tier = zj_cli_get (cli, "tier");
+  if (strcmp (tier, "optimized") && strcmp (tier, "baseline"))
+    {
+      fprintf (stderr, "zerojit show: --tier=%s: expected optimized or baseline\n", tier);
+      return 2;
+    }
+  int64_t ntasks = 10;
+  if (zj_cli_int (cli, "tasks", 1, 64, &ntasks) != 0)
+    return 2;
   const char *path = zj_cli_get (cli, "program");
   const char *emit = zj_cli_get (cli, "emit");
   if (!path || !emit)
@@ -135,6 +160,16 @@ run_show (zj_cli *cli)
       zj_cli_locate (path, &err);
       fprintf (stderr, "zerojit show: %s\n", err.msg);
     }
+  else if (!strcmp (tier, "baseline"))
+    {
+      zj_baseline *b = zj_baseline_new (false);
+      if (zj_baseline_listing (b, zj_prepared_program (pp), &shape, (int) ntasks,
+                               !strcmp (emit, "asm"), stdout) != 0)
+        fprintf (stderr, "zerojit show: %s\n", zj_baseline_error (b));
+      else
+        rc = 0;
+      zj_baseline_free (b);
+    }
   else if (zj_jit_dump (pp, et, emit, &jo, stdout, &err) != 0)
     fprintf (stderr, "zerojit show: %s\n", err.msg);
   else
@@ -172,7 +207,7 @@ time_tier (const zj_prepared *pp, const zj_jit_entry *entry, zj_task *tasks,
       zj_rng rng;
       zj_rng_seed (&rng, 1);
       long ex = 0;
-      const double t0 = now_ms ();
+      const double t0 = cpu_ms ();
       for (int i = 0; i < n; i++)
         {
           zj_eval_result res = { 0 };
@@ -181,13 +216,81 @@ time_tier (const zj_prepared *pp, const zj_jit_entry *entry, zj_task *tasks,
             : zj_interp_eval_task (pp, &tasks[i], NULL, &rng, ws, &res);
           ex += res.train_steps + tasks[i].n_valid;
         }
-      t[r] = now_ms () - t0;
+      t[r] = cpu_ms () - t0;
       out->examples = ex;
     }
   qsort (t, (size_t) reps, sizeof *t, cmp_d);
   out->ns_per_example = out->examples ? t[reps / 2] * 1e6 / (double) out->examples : 0;
   free (t);
   zj_workspace_free (ws);
+}
+
+/* The baseline tier on the tasks: all in lanes with native step kernels
+   (a fresh context per repetition, so each pays its time to ready).  -1
+   when the tasks cannot share lanes (random ops, unequal shapes). */
+static int
+time_baseline (const zj_prepared *pp, zj_task *tasks, int n,
+               const zj_shape *shape, int reps, bool native, bench_tier *out,
+               double *ready_us, double *lib_ms, zj_error *err)
+{
+  zj_workspace *ws = zj_workspace_new (shape);
+  const zj_task **ptrs = zj_xcalloc ((size_t) n, sizeof *ptrs);
+  zj_eval_result *res = zj_xcalloc ((size_t) n, sizeof *res);
+  double *t = zj_xcalloc ((size_t) reps, sizeof (double));
+  double *ready = zj_xcalloc ((size_t) reps, sizeof (double));
+  for (int i = 0; i < n; i++)
+    ptrs[i] = &tasks[i];
+  int rc = 0;
+  *lib_ms = 0.0;
+  for (int r = 0; r < reps && rc == 0; r++)
+    {
+      zj_baseline *b = zj_baseline_new (false);
+      /* Load the stencil library first: a one-time cost, not the
+         candidate's. */
+      zj_baseline_prepare (b, zj_prepared_program (pp), shape, n);
+      zj_baseline_stats st;
+      zj_baseline_stats_get (b, &st);
+      *lib_ms += st.lib_ms / reps;
+      if (st.failures)
+        {
+          zj_error_set (err, "%s", zj_baseline_error (b));
+          rc = -1;
+        }
+      zj_baseline_free (b);
+      b = zj_baseline_new (false);
+      zj_baseline_attach (native ? b : NULL, ws);
+      zj_baseline_stats s0;
+      zj_baseline_stats_get (b, &s0);
+      const double t0 = cpu_ms ();
+      if (rc == 0 && zj_interp_eval_lanes (pp, ptrs, n, NULL, NULL, 0, ws, res, out->fit) != 0)
+        {
+          zj_error_set (err, "the tasks cannot share lanes (random ops or unequal sizes)");
+          rc = -1;
+        }
+      t[r] = cpu_ms () - t0;
+      zj_baseline_stats_get (b, &st);
+      ready[r] = (st.ready_ns - s0.ready_ns) * 1e-3;
+      if (rc == 0 && native && !ws->native_used)
+        {
+          zj_error_set (err, "no baseline code ran: %s", zj_baseline_error (b));
+          rc = -1;
+        }
+      zj_baseline_free (b);
+      long ex = 0;
+      for (int i = 0; i < n; i++)
+        ex += res[i].train_steps + tasks[i].n_valid;   /* as time_tier */
+      out->examples = ex;
+    }
+  qsort (t, (size_t) reps, sizeof *t, cmp_d);
+  qsort (ready, (size_t) reps, sizeof *ready, cmp_d);
+  out->ns_per_example = out->examples ? t[reps / 2] * 1e6 / (double) out->examples : 0;
+  *ready_us = ready[reps / 2];
+  free (t);
+  free (ready);
+  free (res);
+  free (ptrs);
+  zj_workspace_free (ws);
+  return rc;
 }
 
 static const zj_flag_def bench_flags[] = {
@@ -238,7 +341,7 @@ run_bench (zj_cli *cli)
   zj_prepared *pp = NULL;
   zj_jit *jit = NULL;
   zj_jit_entry *entry = NULL;
-  bench_tier it = { 0 }, nt = { 0 };
+  bench_tier it = { 0 }, nt = { 0 }, bt = { 0 };
   if (zj_program_load (path, &p, &err) != 0
       || zj_task_collection_parse (text, src, &coll, &err) != 0
       || zj_tasks_generate (&coll, &tasks, &n, &err) != 0)
@@ -269,20 +372,56 @@ run_bench (zj_cli *cli)
     goto out;
   it.fit = zj_xcalloc ((size_t) n, sizeof (double));
   nt.fit = zj_xcalloc ((size_t) n, sizeof (double));
+  bt.fit = zj_xcalloc ((size_t) n, sizeof (double));
   time_tier (pp, NULL, tasks, n, &shape, (int) reps, &it);
   time_tier (pp, entry, tasks, n, &shape, (int) reps, &nt);
-  bool same = memcmp (it.fit, nt.fit, sizeof (double) * (size_t) n) == 0;
-  const double saved = it.ns_per_example - nt.ns_per_example;
+  double ready_us = 0.0, lib_ms = 0.0, unused;
+  zj_error berr = { "" };
+  bench_tier lt = { 0 };
+  lt.fit = zj_xcalloc ((size_t) n, sizeof (double));
+  const bool lanes_ok = time_baseline (pp, tasks, n, &shape, (int) reps, false,
+                                       &lt, &unused, &unused, &berr) == 0;
+  const bool base_ok = time_baseline (pp, tasks, n, &shape, (int) reps, true,
+                                      &bt, &ready_us, &lib_ms, &berr) == 0;
+  bool same = memcmp (it.fit, nt.fit, sizeof (double) * (size_t) n) == 0
+              && (!base_ok || memcmp (it.fit, bt.fit, sizeof (double) * (size_t) n) == 0);
   printf ("program: %s (%zu live instructions), F=%d, %d tasks, %ld examples per run\n",
           path, zj_program_size (zj_prepared_program (pp)), shape.F, n, it.examples);
-  printf ("compile: %.1f ms (-O%d)\n", compile_ms, jo.opt_level);
-  printf ("interpreter: %.2f ns/example\n", it.ns_per_example);
-  printf ("jit:         %.2f ns/example\n", nt.ns_per_example);
-  printf ("speedup: %.2fx\n", nt.ns_per_example > 0 ? it.ns_per_example / nt.ns_per_example : 0.0);
-  if (saved > 0)
-    printf ("break-even: %.0f examples\n", compile_ms * 1e6 / saved);
+  printf ("%-12s %14s %14s %9s %22s\n", "tier", "time to ready", "ns/example",
+          "speedup", "break-even (examples)");
+  printf ("%-12s %14s %14.2f %8.2fx %22s\n", "interpreter", "0", it.ns_per_example,
+          1.0, "-");
+  char ready[32], be[48];
+  if (lanes_ok)
+    printf ("%-12s %14s %14.2f %8.2fx %22s\n", "lane interp", "0", lt.ns_per_example,
+            lt.ns_per_example > 0 ? it.ns_per_example / lt.ns_per_example : 0.0, "-");
+  free (lt.fit);
+  if (base_ok)
+    {
+      const double saved = it.ns_per_example - bt.ns_per_example;
+      snprintf (ready, sizeof ready, "%.1f us", ready_us);
+      if (saved > 0)
+        snprintf (be, sizeof be, "%.0f", ready_us * 1e3 / saved);
+      else
+        snprintf (be, sizeof be, "never");
+      printf ("%-12s %14s %14.2f %8.2fx %22s\n", "baseline", ready, bt.ns_per_example,
+              bt.ns_per_example > 0 ? it.ns_per_example / bt.ns_per_example : 0.0, be);
+    }
   else
-    printf ("break-even: never (the JIT is not faster here)\n");
+    printf ("%-12s not applicable: %s\n", "baseline", berr.msg);
+  {
+    const double saved = it.ns_per_example - nt.ns_per_example;
+    snprintf (ready, sizeof ready, "%.1f ms", compile_ms);
+    if (saved > 0)
+      snprintf (be, sizeof be, "%.0f", compile_ms * 1e6 / saved);
+    else
+      snprintf (be, sizeof be, "never");
+    printf ("%-12s %14s %14.2f %8.2fx %22s\n", "optimized", ready, nt.ns_per_example,
+            nt.ns_per_example > 0 ? it.ns_per_example / nt.ns_per_example : 0.0, be);
+  }
+  printf ("(optimized: -O%d whole-evaluation compile; baseline: all %d tasks in lanes, "
+          "stencil library load %.1f ms once per F, not counted)\n",
+          jo.opt_level, n, lib_ms);
   printf ("fitness: %.6f (tiers identical: %s)\n",
           zj_combine_fitness (it.fit, n, ZJ_COMBINE_MEAN), same ? "yes" : "NO");
   rc = same ? 0 : 1;
@@ -293,6 +432,7 @@ out:
     fprintf (stderr, "zerojit bench: %s\n", err.msg);
   free (it.fit);
   free (nt.fit);
+  free (bt.fit);
   if (entry)
     zj_jit_release (jit, entry);
   zj_jit_free (jit);
@@ -304,20 +444,116 @@ out:
   return rc;
 }
 
+/* ------------------------------------------------------------------ eval */
+
+/* zerojit eval on a chosen tier (see cli.h).  "auto" picks the optimized
+   tier when the policy's priors expect its compile to pay for these
+   examples, else the baseline. */
+int
+zj_eval_tiered (const char *mode, const zj_program *p, zj_task *tasks, int n,
+                const zj_shape *shape, bool prune, const zj_eval_opts *o,
+                zj_rng *rng, double *fit, zj_eval_result *res,
+                const char **ran, zj_error *err)
+{
+  *ran = "interpreter";
+  if (!strcmp (mode, "off"))
+    return 1;
+  for (int i = 1; i < n; i++)
+    if (tasks[i].F != tasks[0].F)
+      {
+        zj_error_set (err, "tasks of several features sizes: interpreted");
+        return 1;
+      }
+  zj_prepared *pp = zj_prepare (p, shape, prune, err);
+  if (!pp)
+    return -1;
+  const zj_program *q = zj_prepared_program (pp);
+  bool optimized = !strcmp (mode, "optimized");
+  if (!strcmp (mode, "auto"))
+    {
+      zj_policy_knobs k;
+      zj_policy_knobs_default (&k);
+      zj_cost_model m;
+      zj_cost_model_init (&m);
+      double ex = 0.0;
+      for (int i = 0; i < n; i++)
+        ex += (double) tasks[i].n_train * tasks[i].epochs + tasks[i].n_valid;
+      const zj_candidate c = {
+        .instrs = (double) zj_program_size (q),
+        .work = zj_fn_cost (&q->fn[ZJ_PREDICT], shape->F)
+                + zj_fn_cost (&q->fn[ZJ_LEARN], shape->F),
+        .examples_now = ex, .examples_per_eval = ex, .children = 0.0,
+      };
+      optimized = zj_policy_decide (&k, &m, &c).compile;
+    }
+  int rc = 1;
+  zj_workspace *ws = zj_workspace_new (shape);
+  if (optimized)
+    {
+      zj_jit_opts jo;
+      zj_jit_opts_default (&jo);
+      zj_jit *jit = zj_jit_new (&jo, err);
+      zj_jit_entry *e = jit ? zj_jit_get (jit, pp, tasks[0].eval_type, err) : NULL;
+      if (e)
+        {
+          for (int i = 0; i < n; i++)
+            fit[i] = zj_jit_eval_task (e, pp, &tasks[i], o, rng, ws, &res[i]);
+          *ran = "optimized";
+          rc = 0;
+          zj_jit_release (jit, e);
+        }
+      zj_jit_free (jit);
+    }
+  else
+    {
+      zj_baseline *b = zj_baseline_new (false);
+      zj_baseline_attach (b, ws);
+      const zj_task **ptrs = zj_xcalloc ((size_t) n, sizeof *ptrs);
+      for (int i = 0; i < n; i++)
+        ptrs[i] = &tasks[i];
+      if (zj_interp_eval_lanes (pp, ptrs, n, o, NULL, 0, ws, res, fit) != 0)
+        zj_error_set (err, "the baseline runs tasks in lanes: they need equal "
+                      "sizes and no random ops; interpreted");
+      else if (!ws->native_used)
+        {
+          /* The lanes ran interpreted (stencil build failed, ...): same
+             results, say so. */
+          for (int i = 0; i < n; i++)
+            res[i].fitness = fit[i];
+          zj_error_set (err, "no baseline code (%s); interpreted in lanes",
+                        zj_baseline_error (b));
+          *ran = "interpreter (lanes)";
+          rc = 0;
+        }
+      else
+        {
+          *ran = "baseline";
+          rc = 0;
+        }
+      free (ptrs);
+      zj_baseline_free (b);
+    }
+  zj_workspace_free (ws);
+  zj_prepared_free (pp);
+  return rc;
+}
+
 const zj_command zj_cmd_show = {
   "show", "--program FILE --emit=c|asm [FLAGS]", "print the native code generated for a program",
-  "Lowers a program through the JIT tier, specialised on a features size, "
-  "and prints what it becomes: libgccjit's C-like reproducer (--emit=c) "
-  "or the assembly (--emit=asm).",
+  "Lowers a program to native code, specialised on a features size, and "
+  "prints what it becomes: with --tier=optimized libgccjit's C-like "
+  "reproducer (--emit=c) or the assembly (--emit=asm); with "
+  "--tier=baseline the stencils the baseline tier copies and patches.",
   ZJ_CLI_FLAGS (show_flags), 0, run_show,
 };
 
 const zj_command zj_cmd_bench = {
   "bench", "--program FILE (--tasks TEXT | --tasks_file FILE) [FLAGS]",
-  "time a program in the interpreter and as native code",
-  "Runs the same evaluations in the interpreter and as native code, checks "
-  "that the fitness is identical bit for bit, and prints the compile time, "
-  "ns per example in each tier, the speedup and the break-even number of "
+  "compare interpreter, baseline and optimized tiers on a program",
+  "Runs the same evaluations in the interpreter, the baseline tier and the "
+  "optimized tier, checks that the fitness is identical bit for bit, and "
+  "prints the time to native code, ns per example in each tier, the "
+  "speedups and the break-even number of "
   "examples.  Pick tasks on which the program trains (e.g. "
   "scalar_linear_regression_task for a linear program): on tasks where it "
   "diverges every example aborts early and the figures mean little.",

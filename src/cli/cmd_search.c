@@ -35,7 +35,7 @@ static const zj_flag_def flags[] = {
   { "dedup", NULL, "true", "Reuse the fitness of an exact duplicate program instead of evaluating it again." },
   { "workers", "N", NULL, "Experiments run at once, one per thread (1..64; default: one per CPU).  The output does not depend on it." },
   { "status", NULL, NULL, "Show a live status line on stderr (default: when stderr is a terminal)." },
-  { "jit", "off|auto|always", "off", "Run candidates as native code: never, when the policy expects a saving, or every structure." },
+  { "jit", "off|baseline|optimized|auto|always", "off", "Run candidates as native code: never; always in the baseline tier (stencils); always in the optimized tier (libgccjit); per candidate as the tiering policy expects a saving; or compile every structure first." },
   { "jit_opt_level", "N", "1", "libgccjit optimisation level (0..3)." },
   { "jit_batch", "N", "8", "Programs per compile batch (1..64)." },
   { "jit_margin", "X", "1.5", "Compile when the expected saving exceeds X times the compile cost." },
@@ -82,7 +82,7 @@ tier_flags (const zj_cli *cli, zj_experiment_cfg *cfg)
   int64_t v;
   if (zj_tier_mode_parse (s, &cfg->jit))
     {
-      fprintf (stderr, "zerojit: --jit=%s: expected auto, off or always\n", s);
+      fprintf (stderr, "zerojit: --jit=%s: expected off, baseline, optimized, auto or always\n", s);
       return -1;
     }
 #if !HAVE_JIT

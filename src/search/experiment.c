@@ -22,9 +22,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
-#if HAVE_JIT
-#include "../jit/tier.h"
-#endif
+#include "tier_door.h"
 
 void
 zj_experiment_cfg_init (zj_experiment_cfg *cfg)
@@ -186,39 +184,21 @@ check_memory (const zj_experiment_cfg *cfg, zj_error *err)
 static int
 new_tier (const zj_experiment_cfg *cfg, struct zj_tier **tier, zj_error *err)
 {
-  *tier = NULL;
-#if HAVE_JIT
-  if (cfg->jit == ZJ_TIER_OFF)
-    return 0;
-  zj_tier_cfg tc;
-  zj_tier_cfg_default (&tc);
-  tc.mode = cfg->jit;
-  tc.knobs = cfg->jit_knobs;
-  tc.opt_level = cfg->jit_opt_level;
-  *tier = zj_tier_new (&tc, err);
-  return *tier ? 0 : -1;
-#else
-  (void) cfg; (void) err;
-  return 0;
-#endif
+  return zj_door_tier_new (cfg->jit, &cfg->jit_knobs, cfg->jit_opt_level,
+                           tier, err);
 }
 
 static void
 print_tier_summary (struct zj_tier *tier, FILE *out)
 {
-#if HAVE_JIT
-  if (!tier)
-    return;
   zj_tier_stats s;
-  zj_tier_get_stats (tier, &s);
+  if (!zj_door_tier_stats (tier, &s))
+    return;
   fprintf (out, "Tier summary:");
   zj_tier_stats_print (&s, false, out);
   fprintf (out, " requests=%ld, switched=%ld, failures=%ld, native_examples=%.0f, interp_examples=%.0f\n",
            s.requests, s.switched, s.failures, s.examples_native,
            s.examples_interp);
-#else
-  (void) tier; (void) out;
-#endif
 }
 
 /* ------------------------------------------------------------ experiments
@@ -780,9 +760,7 @@ done:
   for (int64_t k = 0; k < pl.res_cap; k++)
     zj_program_free (&pl.res[k].cand);
   free (pl.res);
-#if HAVE_JIT
-  zj_tier_free (pl.tier);
-#endif
+  zj_door_tier_free (pl.tier);
   int oe = 0, le = 0;
   zj_outseq_free (pl.seq, &oe, &le);
   if (oe && rc == 0)

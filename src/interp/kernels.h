@@ -1,6 +1,6 @@
 /* kernels.h -- the interpreter's semantics of every op, one macro each.
  *
- * Expanded inside src/interp_f.h with F a compile-time constant.  In scope:
+ * Expanded inside src/interp/interp_f.h with F a compile-time constant.  In scope:
  *   I    the decoded instruction (zj_dins): I->o output, I->a / I->b inputs,
  *        I->c0 / I->c1 constants (see decode in interp.c);
  *   rng  the evaluation's generator;  T  scratch of F*F doubles.

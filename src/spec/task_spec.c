@@ -245,7 +245,7 @@ projected_check (ctx *c, const zj_tp_node *msg, void *obj,
   if (zj_spec_got (d, seen, "dataset"))
     return zj_spec_err_msg (c, msg, d->name, "an inline 'dataset' is not supported; "
                     "give 'path' to the folder of dataset files");
-  /* fashion_mnist and mnist have default locations (src/dataset.h). */
+  /* fashion_mnist and mnist have default locations (src/data/dataset.h). */
   if (!t->path && t->dataset_name && !strcmp (t->dataset_name, "csv"))
     return zj_spec_err_msg (c, msg, d->name, "dataset_name 'csv' needs "
                             "'path' (the CSV file)");

@@ -1,6 +1,6 @@
 /* interp_lanes.c -- one program on several tasks at once, tasks in SIMD lanes.
  *
- * zj_interp_eval_batch's per-task loop pays one dispatch per instruction
+ * Evaluating the tasks one after another pays one dispatch per instruction
  * and task, and most search programs are a handful of 1-flop scalar ops, so
  * dispatch dominates.  Here the tasks sit side by side (element i of task t
  * at [i * L + t]) and each instruction is one dispatch over vectors of
@@ -11,8 +11,7 @@
 #include "internal.h"
 #include <math.h>
 #include <string.h>
-#include <sleef.h>
-#include "kernels_lanes.h"
+#include "sigmoid.h"
 
 typedef struct zj_lins {
   uint32_t op;
@@ -37,6 +36,11 @@ typedef struct zj_ldecoded {
      memory: a few pointer stores per step instead of F + 1 lane copies. */
   bool patch;
   zj_lpatch pv0, ps0, lv0, ls0;
+  /* Native Predict and Learn (baseline tier) or NULL; Setup is always
+     interpreted.  mem and zeros are what the native calls get. */
+  const zj_lnative *nat;
+  double *mem;
+  const double *zeros;
 } zj_ldecoded;
 
 ZJ_LINLINE void
@@ -61,6 +65,8 @@ typedef struct zj_lbook {
   double *rec_train, *rec_valid;  /* ZJ_LREC_MAX errors x L, lane-major */
   int *vcount;               /* validation errors to hand over, per lane */
   double *save;          /* lay.total doubles per task (validation aborts) */
+  const double **xp;     /* L example pointers and labels (row building) */
+  double *yp;
 } zj_lbook;
 
 /* A block of training steps, or of validation examples, run inside the
@@ -70,10 +76,11 @@ typedef struct zj_ltrain {
   const double *rows;    /* the block's rows */
   size_t rowsz;
   long k, kn;            /* steps k .. kn-1 of the block */
-  const double *s1;
+  double *s1;
   const zj_li *alive_m;  /* lanes checked: alive (training), validating */
   double max_err;
   bool valid;            /* validation: Predict only, loss and record */
+  bool acc;              /* ACCURACY: sigmoid, and 0/1 validation errors */
   zj_lv *loss;
   double *rec;           /* lane-major errors of the block, or NULL */
   long n_rec;            /* examples of the block to record */
@@ -103,6 +110,17 @@ zj_lstore_err (zj_lv *dst, const zj_lv *y, const zj_lv *p, int nb)
   const zj_li abs_mask = (zj_li) zj_lsplat (-0.0);
   for (int q = 0; q < nb; q++)
     dst[q] = (zj_lv) ((zj_li) (y[q] - p[q]) & ~abs_mask);
+}
+
+/* ACCURACY's validation error per lane: 0.0 where the label and the
+   sigmoid p fall on the same side of 0.5, else 1.0 (a NaN p counts as
+   negative, as in the scalar comparison). */
+ZJ_LINLINE zj_lv
+zj_lacc_err (zj_lv y, zj_lv p)
+{
+  const zj_lv half = zj_lsplat (0.5);
+  return (zj_lv) (((zj_li) (y > half) ^ (zj_li) (p > half))
+                  & (zj_li) zj_lsplat (1.0));
 }
 
 /* Errors recorded lane-major at most (the FEC mini-run records 10 + 10;
@@ -383,9 +401,11 @@ lpatch_collect (const zj_fn *f, zj_lins *d, zj_lpatch *v0, zj_lpatch *s0)
   return true;
 }
 
-/* Same tasks counts and eval type, and no random ops: what lanes need. */
+/* Same tasks counts and eval type, and no random ops but in Setup (with
+   a generator): what lanes need. */
 static bool
-lanes_apply (const zj_program *p, const zj_task *const *ts, int nt)
+lanes_apply (const zj_program *p, const zj_task *const *ts, int nt,
+             const zj_rng *rng)
 {
   const zj_task *t0 = ts[0];
   for (int t = 0; t < nt; t++)
@@ -393,11 +413,8 @@ lanes_apply (const zj_program *p, const zj_task *const *ts, int nt)
         || ts[t]->epochs != t0->epochs || ts[t]->n_valid != t0->n_valid
         || ts[t]->eval_type != t0->eval_type)
       return false;
-  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
-    for (int i = 0; i < p->fn[c].n; i++)
-      if (zj_op_is_random (p->fn[c].ins[i].op))
-        return false;
-  return true;
+  return !zj_fn_is_random (p, ZJ_PREDICT) && !zj_fn_is_random (p, ZJ_LEARN)
+         && (rng || !zj_fn_is_random (p, ZJ_SETUP));
 }
 
 /* Doubles for n items of `size` bytes, rounded up to 64 bytes so every
@@ -416,8 +433,13 @@ lsize (size_t n, size_t size)
    validation set if it fits too) and reused until the set changes.  The
    key covers what identifies a task's data (addresses, sizes, seeds and a
    few sampled values), so a task freed and replaced at the same address by
-   different data gets new rows. */
-#define ZJ_LANE_ROWS_MAX ((size_t) 1 << 18)     /* 2 MiB per task set */
+   different data gets new rows.
+   The cap holds the paper setting's set (10 tasks of 8000 + 1000
+   examples at F = 16: 20 MiB).  With 2 MiB only 963 of its 8000 training
+   positions fit, and laying out the rest block by block was 70% of the
+   search's time (bench/RESULTS.md); reading a row that is already laid
+   out streams it sequentially, which the hardware prefetcher hides. */
+#define ZJ_LANE_ROWS_MAX ((size_t) 1 << 22)     /* 32 MiB per task set */
 
 static inline uint64_t
 lfold (uint64_t h, uint64_t v)
@@ -538,8 +560,8 @@ lane_rows_lookup (zj_workspace *ws, const zj_task *const *ts, int nt, int L,
 
 int
 zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
-                      const zj_eval_opts *o, zj_workspace *ws,
-                      zj_eval_result *res, double *fit)
+                      const zj_eval_opts *o, zj_rng *rng, uint64_t reseed,
+                      zj_workspace *ws, zj_eval_result *res, double *fit)
 {
   if (nt <= 0)
     return 0;
@@ -550,7 +572,7 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
       o = &def;
     }
   const zj_program *p = &pp->prog;
-  if (!lanes_apply (p, ts, nt))
+  if (!lanes_apply (p, ts, nt, rng))
     return -1;
   const zj_layout *lay = &ws->lay;
   if (lay->F != ts[0]->F)
@@ -569,7 +591,9 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
                         + 3 * lsize (nL, sizeof (bool))
                         + 3 * lsize (nL, sizeof (long long))
                         + 2 * lsize (ZJ_LREC_MAX * nL, sizeof (double))
-                        + lsize (nL, sizeof (int));
+                        + lsize (nL, sizeof (int))
+                        + lsize (nL, sizeof (double *))
+                        + lsize (nL, sizeof (double));
   const size_t need = n_mem + n_T + n_save + n_code + n_book;
   if (need > ws->bmem_cap)
     {
@@ -607,12 +631,32 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
   bk.rec_valid = cur;
   cur += lsize (ZJ_LREC_MAX * nL, sizeof (double));
   bk.vcount = (int *) cur;
+  cur += lsize (nL, sizeof (int));
+  bk.xp = (const double **) cur;
+  cur += lsize (nL, sizeof (double *));
+  bk.yp = cur;
   lane_rows_lookup (ws, ts, nt, L, &bk);
   memset (mem, 0, n_mem * sizeof (double));
   zj_ldecoded d;
   zj_lins *c = code;
   d.setup = c;
-  c = ldecode_fn (&p->fn[ZJ_SETUP], mem, lay, L, c);
+  if (zj_fn_is_random (p, ZJ_SETUP))
+    {
+      /* Each task's Setup alone, in task order on the shared generator
+         (what separate evaluations draw), then into its lane; the lanes
+         run an empty Setup. */
+      for (int t = 0; t < nt; t++)
+        {
+          if (reseed)
+            zj_rng_seed (rng, reseed);
+          zj_lane_restore (mem, lay->total, L, t,
+                           zj_interp_run_setup (pp, rng, ws));
+        }
+      c->op = ZJ_NUM_OPS;
+      c++;
+    }
+  else
+    c = ldecode_fn (&p->fn[ZJ_SETUP], mem, lay, L, c);
   d.predict = c;
   c = ldecode_fn (&p->fn[ZJ_PREDICT], mem, lay, L, c);
   d.learn = c;
@@ -621,6 +665,26 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
                             &d.pv0, &d.ps0)
             && lpatch_collect (&p->fn[ZJ_LEARN], (zj_lins *) d.learn,
                                &d.lv0, &d.ls0);
+  zj_lnative nat;
+  d.nat = NULL;
+  d.mem = mem;
+  d.zeros = bk.zeros;
+  if (ws->native)
+    {
+      /* Examples this evaluation runs at most (for the tier's policy). */
+      const zj_task *t0 = ts[0];
+      long steps = (long) t0->n_train * t0->epochs;
+      if (o->n_all_train >= 0 && o->n_all_train < steps)
+        steps = o->n_all_train;
+      const long passes = (steps + t0->n_train - 1) / t0->n_train;
+      const int nv = o->n_valid >= 0 && o->n_valid < t0->n_valid
+                     ? o->n_valid : t0->n_valid;
+      const double examples = (double) (steps + passes * nv) * nt;
+      if (ws->native (ws->native_ctx, p, lay, L, nt, d.patch,
+                      (size_t) ((char *) T - (char *) mem), examples, &nat))
+        d.nat = &nat;
+    }
+  ws->native_used = d.nat != NULL;
   d.predict_writes_v0 = false;
   for (int i = 0; i < p->fn[ZJ_PREDICT].n; i++)
     {

@@ -72,6 +72,8 @@ L_STEP:
   ret = tc->valid ? &&L_VPREDICTED : &&L_PREDICTED;
   ZJ_NEXT ();
 L_PREDICTED:
+  if (tc->acc)
+    zj_lsigmoid_n ((zj_lv *) tc->s1, nb);
   if (zj_lany_bad ((const zj_lv *) y, (const zj_lv *) tc->s1, tc->alive_m,
                    nb, tc->max_err))
     return k;
@@ -86,6 +88,22 @@ L_LEARNED:
 L_VPREDICTED:
   {
     const zj_lv *yv = (const zj_lv *) y, *pv = (const zj_lv *) tc->s1;
+    if (tc->acc)
+      {
+        /* No abort: the error is 0 or 1.  s1 itself stays as Predict
+           left it (the next example's Predict may read it). */
+        zj_lv *rv = k < tc->n_rec ? (zj_lv *) (tc->rec + (size_t) k * nl)
+                                  : NULL;
+        for (int q = 0; q < nb; q++)
+          {
+            const zj_lv e = zj_lacc_err (yv[q], zj_lsigmoid (pv[q]));
+            tc->loss[q] += e;
+            if (rv)
+              rv[q] = e;
+          }
+        k++;
+        goto L_STEP;
+      }
     if (zj_lany_bad (yv, pv, tc->alive_m, nb, tc->max_err))
       return k;
     for (int q = 0; q < nb; q++)
@@ -101,42 +119,120 @@ L_VPREDICTED:
 #undef ZJ_NEXT
 }
 
+/* One row from the examples x[t] (F doubles each) and labels y[t] of the
+   nt tasks: written in address order, lane by lane within an element, so
+   stores stay sequential (writing one task's example at a time strides
+   the whole row per task and cost most of a small program's step).
+   Padding lanes get 0. */
+static inline void
+ZJ_FN (lrow) (double *row, const double *const *x, const double *y, int nt,
+              int nb_)
+{
+  const int L = (ZJ_NB > 0 ? ZJ_NB : nb_) * ZJ_LW;
+  for (int i = 0; i < F; i++)
+    {
+      double *r = row + (size_t) i * L;
+      for (int t = 0; t < nt; t++)
+        r[t] = x[t][i];
+      for (int t = nt; t < L; t++)
+        r[t] = 0.0;
+    }
+  double *r = row + (size_t) F * L;
+  for (int t = 0; t < nt; t++)
+    r[t] = y[t];
+  for (int t = nt; t < L; t++)
+    r[t] = 0.0;
+}
+
+/* lrun's fused path (tc) on native Predict and Learn: same steps, same
+   checks (ACCURACY's sigmoid included), same result. */
+static long
+ZJ_FN (lnrun) (int nb_, const zj_ltrain *tc)
+{
+  const int nb = ZJ_NB > 0 ? ZJ_NB : nb_;
+  const int nl = nb * ZJ_LW;
+  const zj_ldecoded *d = tc->d;
+  const zj_lnative *n = d->nat;
+  for (long k = tc->k; k < tc->kn; k++)
+    {
+      const double *row = tc->rows + (size_t) k * tc->rowsz;
+      const double *y = row + (size_t) F * nl;
+      n->predict (d->mem, row, d->zeros, n->k);
+      const zj_lv *yv = (const zj_lv *) y, *pv = (const zj_lv *) tc->s1;
+      if (tc->acc && tc->valid)
+        {
+          /* As lrun: no abort, 0/1 errors, s1 left as Predict wrote it. */
+          zj_lv *rv = k < tc->n_rec ? (zj_lv *) (tc->rec + (size_t) k * nl)
+                                    : NULL;
+          for (int q = 0; q < nb; q++)
+            {
+              const zj_lv e = zj_lacc_err (yv[q], zj_lsigmoid (pv[q]));
+              tc->loss[q] += e;
+              if (rv)
+                rv[q] = e;
+            }
+          continue;
+        }
+      if (tc->acc)
+        zj_lsigmoid_n ((zj_lv *) tc->s1, nb);
+      if (zj_lany_bad (yv, pv, tc->alive_m, nb, tc->max_err))
+        return k;
+      if (tc->valid)
+        {
+          for (int q = 0; q < nb; q++)
+            {
+              const zj_lv dd = yv[q] - pv[q];
+              tc->loss[q] += dd * dd;
+            }
+          if (k < tc->n_rec)
+            zj_lstore_err ((zj_lv *) (tc->rec + (size_t) k * nl), yv, pv, nb);
+          continue;
+        }
+      n->learn (d->mem, row, y, n->k);
+    }
+  return tc->kn;
+}
+
 /* Training examples of positions pos .. pos+n-1 in lane layout, one row
    of (F + 1) * L doubles per step: x lanes, then label lanes.  Built once,
    each row is copied twice (before Predict and before Learn).  Used when
-   the task set's rows are not cached in the workspace. */
+   the task set's rows are not cached in the workspace.  xp and yp hold
+   nt entries. */
 static void
-ZJ_FN (lrows) (const zj_task *const *ts, int nt, long pos, long n, int L,
-               double *rows)
+ZJ_FN (lrows) (const zj_task *const *ts, int nt, long pos, long n, int nb_,
+               double *rows, const double **xp, double *yp)
 {
+  const int L = (ZJ_NB > 0 ? ZJ_NB : nb_) * ZJ_LW;
   const size_t rowsz = (size_t) (F + 1) * L;
-  for (int t = 0; t < nt; t++)
+  for (long k = 0; k < n; k++)
     {
-      const zj_task *tk = ts[t];
-      for (long k = 0; k < n; k++)
+      for (int t = 0; t < nt; t++)
         {
+          const zj_task *tk = ts[t];
           const int ex = tk->order[pos + k];
-          zj_lrow_put (rows + (size_t) k * rowsz + t, F, L,
-                       tk->train_x + (size_t) ex * F, tk->train_y[ex]);
+          xp[t] = tk->train_x + (size_t) ex * F;
+          yp[t] = tk->train_y[ex];
         }
+      ZJ_FN (lrow) (rows + (size_t) k * rowsz, xp, yp, nt, nb_);
     }
 }
 
 /* The same for validation examples i .. i+n-1 (stored order). */
 static void
-ZJ_FN (lvrows) (const zj_task *const *ts, int nt, int i0, int n, int L,
-                double *rows)
+ZJ_FN (lvrows) (const zj_task *const *ts, int nt, int i0, int n, int nb_,
+                double *rows, const double **xp, double *yp)
 {
+  const int L = (ZJ_NB > 0 ? ZJ_NB : nb_) * ZJ_LW;
   const size_t rowsz = (size_t) (F + 1) * L;
-  for (int t = 0; t < nt; t++)
+  for (int k = 0; k < n; k++)
     {
-      const zj_task *tk = ts[t];
-      for (int k = 0; k < n; k++)
+      for (int t = 0; t < nt; t++)
         {
-          zj_lrow_put (rows + (size_t) k * rowsz + t, F, L,
-                       tk->valid_x + (size_t) (i0 + k) * F,
-                       tk->valid_y[i0 + k]);
+          const zj_task *tk = ts[t];
+          xp[t] = tk->valid_x + (size_t) (i0 + k) * F;
+          yp[t] = tk->valid_y[i0 + k];
         }
+      ZJ_FN (lrow) (rows + (size_t) k * rowsz, xp, yp, nt, nb_);
     }
 }
 
@@ -148,13 +244,23 @@ ZJ_FN (lpredict) (const zj_ldecoded *d, const double *row, double *v0,
 {
   const int nb = ZJ_NB > 0 ? ZJ_NB : nb_;
   if (d->patch)
-    zj_lpatch_apply (&d->pv0, row);
+    {
+      if (d->nat)
+        {
+          d->nat->predict (d->mem, row, d->zeros, d->nat->k);
+          return;
+        }
+      zj_lpatch_apply (&d->pv0, row);
+    }
   else
     {
       zj_lcopy ((zj_lv *) v0, (const zj_lv *) row, F * nb);
       zj_lzero ((zj_lv *) s0, nb);
     }
-  ZJ_FN (lrun) (d->predict, nb, nt, T, NULL);
+  if (d->nat)
+    d->nat->predict (d->mem, row, d->zeros, d->nat->k);
+  else
+    ZJ_FN (lrun) (d->predict, nb, nt, T, NULL);
 }
 
 static void
@@ -191,18 +297,18 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
   const bool record = o->record_errors > 0;
   const bool restore_v0 = d->predict_writes_v0;
   const bool patch = d->patch;
-  /* Training steps run fused in lrun: nothing per task between steps. */
-  const bool fused = patch && !acc && !record;
-  /* FEC mini-runs (one training chunk, RMS, a short record): errors go
+  /* Training steps run fused in lrun: nothing per task between steps
+     (ACCURACY's sigmoid included: one vector call per lane vector). */
+  const bool fused = patch && !record;
+  /* FEC mini-runs (one training chunk, a short record): errors go
      lane-major into bk's buffers, one vector store per step, and are
      handed to each task at the end instead of appended task by task.  A
      task's count is then the steps (examples) before its abort, capped. */
   const int cap = o->record_errors;
-  const bool vrec = record && !acc && n_train <= per_epoch
-                    && cap <= ZJ_LREC_MAX;
+  const bool vrec = record && n_train <= per_epoch && cap <= ZJ_LREC_MAX;
   int *vcount = bk->vcount;
   /* Validation examples run fused in lrun, like training steps. */
-  const bool vfused = patch && !acc && (!record || vrec);
+  const bool vfused = patch && (!record || vrec);
   for (int t = 0; t < L; t++)
     vcount[t] = 0;
   if (patch)
@@ -223,7 +329,8 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
             rows = bk->ctrain + (size_t) (pos + k0) * rowsz;
           else
             {
-              ZJ_FN (lrows) (ts, nt, pos + k0, kn, L, bk->rows);
+              ZJ_FN (lrows) (ts, nt, pos + k0, kn, nb, bk->rows, bk->xp,
+                             bk->yp);
               rows = bk->rows;
             }
           for (long k = 0; k < kn; k++)
@@ -233,9 +340,10 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                   /* Steps k.. run inside lrun until one needs the
                      per-task path below (its Predict has run). */
                   const zj_ltrain tc = { d, rows, rowsz, k, kn, s1,
-                                         bk->alive_m, max_err, false,
+                                         bk->alive_m, max_err, false, acc,
                                          NULL, NULL, 0 };
-                  const long j = ZJ_FN (lrun) (NULL, nb, nt, T, &tc);
+                  const long j = d->nat ? ZJ_FN (lnrun) (nb, &tc)
+                                 : ZJ_FN (lrun) (NULL, nb, nt, T, &tc);
                   started += j - k;
                   if (j == kn)
                     break;
@@ -245,10 +353,16 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
               const double *y = row + (size_t) F * L;
               started++;
               if (!fused)
-                ZJ_FN (lpredict) (d, row, v0, s0, nb, nt, T);
+                {
+                  ZJ_FN (lpredict) (d, row, v0, s0, nb, nt, T);
+                  /* Every lane at once (dead and padding lanes too: their
+                     memory is never read again). */
+                  if (acc)
+                    zj_lsigmoid_n ((zj_lv *) s1, nb);
+                }
               /* Fast path: one branch-free pass over all lanes (padding
                  and dead lanes masked) finds whether any task aborts. */
-              if (ZJ_UNLIKELY (acc || (record && !vrec)
+              if (ZJ_UNLIKELY ((record && !vrec)
                                || zj_lany_bad ((const zj_lv *) y,
                                                (const zj_lv *) s1,
                                                bk->alive_m, nb, max_err)))
@@ -256,8 +370,6 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                   {
                     if (!alive[t])
                       continue;
-                    if (acc)
-                      s1[t] = zj_sigmoid (s1[t]);
                     const double err = fabs (y[t] - s1[t]);
                     if (ZJ_UNLIKELY (!(err <= max_err)))
                       {
@@ -280,7 +392,9 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                                (const zj_lv *) y, (const zj_lv *) s1, nb);
               if (ZJ_UNLIKELY (n_alive == 0))
                 break;
-              if (patch)
+              if (patch && d->nat)
+                ;
+              else if (patch)
                 {
                   zj_lpatch_apply (&d->lv0, row);
                   zj_lpatch_apply (&d->ls0, y);
@@ -291,7 +405,10 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                     zj_lcopy ((zj_lv *) v0, (const zj_lv *) row, F * nb);
                   zj_lcopy ((zj_lv *) s0, (const zj_lv *) y, nb);
                 }
-              ZJ_FN (lrun) (d->learn, nb, nt, T, NULL);
+              if (d->nat)
+                d->nat->learn (d->mem, row, y, d->nat->k);
+              else
+                ZJ_FN (lrun) (d->learn, nb, nt, T, NULL);
             }
         }
       pos += chunk;
@@ -316,7 +433,7 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
             rows = bk->cvalid + (size_t) i0 * rowsz;
           else
             {
-              ZJ_FN (lvrows) (ts, nt, i0, kn, L, bk->rows);
+              ZJ_FN (lvrows) (ts, nt, i0, kn, nb, bk->rows, bk->xp, bk->yp);
               rows = bk->rows;
             }
           for (int k = 0; k < kn && nv > 0; k++)
@@ -327,11 +444,12 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                      per-task path below (its Predict has run). */
                   const long n_rec = vrec ? (cap - i0 < kn ? cap - i0 : kn) : 0;
                   const zj_ltrain tc = { d, rows, rowsz, k, kn, s1,
-                                         bk->vact_m, max_err, true,
+                                         bk->vact_m, max_err, true, acc,
                                          (zj_lv *) loss,
                                          bk->rec_valid + (size_t) i0 * L,
                                          n_rec };
-                  const long j = ZJ_FN (lrun) (NULL, nb, nt, T, &tc);
+                  const long j = d->nat ? ZJ_FN (lnrun) (nb, &tc)
+                                 : ZJ_FN (lrun) (NULL, nb, nt, T, &tc);
                   if (j == kn)
                     break;
                   k = (int) j;
@@ -341,6 +459,25 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
               if (!vfused)
                 ZJ_FN (lpredict) (d, row, v0, s0, nb, nt, T);
               const int vi = i0 + k;
+              if (acc && (!record || vrec))
+                {
+                  /* All lanes at once, as in the fused path. */
+                  zj_lv *lv = (zj_lv *) loss;
+                  const zj_lv *yv = (const zj_lv *) y;
+                  const zj_lv *pv = (const zj_lv *) s1;
+                  zj_lv *rv = vrec && vi < cap
+                              ? (zj_lv *) (bk->rec_valid + (size_t) vi * L)
+                              : NULL;
+                  for (int q = 0; q < nb; q++)
+                    {
+                      const zj_lv e = zj_lacc_err (yv[q],
+                                                   zj_lsigmoid (pv[q]));
+                      lv[q] += e;
+                      if (rv)
+                        rv[q] = e;
+                    }
+                  continue;
+                }
               if (!acc && (!record || vrec))
                 {
                   /* Fast path as in training; lanes that do not validate

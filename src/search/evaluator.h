@@ -1,6 +1,8 @@
-/* evaluator.h -- fitness of a program over a list of tasks (doc/semantics.md, "Combining tasks",
- * 3.7, 7), with the functional equivalence cache, the train budget and an
- * exact-duplicate cache in front of both.
+/* evaluator.h -- fitness of a program over a list of tasks
+ * (doc/semantics.md, "Combining tasks" and "FEC"), with the functional
+ * equivalence cache (fec.c), the train budget (budget.c), hurdles
+ * (hurdle.c) and an exact-duplicate cache (dedup.c) in front of them all;
+ * native code through the tier door (tier_door.h).
  */
 #ifndef ZJ_EVALUATOR_H
 #define ZJ_EVALUATOR_H

@@ -195,12 +195,30 @@ zj_interp_eval_task (const zj_prepared *pp, const zj_task *t,
   return f;
 }
 
-/* Several tasks at once: the tasks sit in SIMD lanes (interp_lanes.c), one
-   dispatch per instruction for all of them. */
-int
-zj_interp_eval_batch (const zj_prepared *pp, const zj_task *const *ts, int nt,
-                      const zj_eval_opts *o, zj_workspace *ws,
-                      zj_eval_result *res, double *fit)
+const double *
+zj_interp_run_setup (const zj_prepared *pp, zj_rng *rng, zj_workspace *ws)
 {
-  return zj_interp_eval_lanes (pp, ts, nt, o, ws, res, fit);
+  zj_decoded d;
+  decode (&pp->prog, ws, &d);
+  memset (ws->mem, 0, ws->lay.total * sizeof (double));
+  double *T = ws->mem + ((ws->lay.total + 7) & ~(size_t) 7);
+  switch (ws->lay.F)
+    {
+    case 2: run_f2 (d.setup, rng, T); break;
+    case 4: run_f4 (d.setup, rng, T); break;
+    case 8: run_f8 (d.setup, rng, T); break;
+    case 16: run_f16 (d.setup, rng, T); break;
+    case 32: run_f32 (d.setup, rng, T); break;
+    default: abort ();
+    }
+  return ws->mem;
+}
+
+bool
+zj_fn_is_random (const zj_program *p, int c)
+{
+  for (int i = 0; i < p->fn[c].n; i++)
+    if (zj_op_is_random (p->fn[c].ins[i].op))
+      return true;
+  return false;
 }

@@ -12,13 +12,31 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+/* Three tiers: the (lane) interpreter, the baseline (copy-and-patch step
+   kernels, ready in microseconds, jit/baseline.c) and the optimized tier
+   (whole-evaluation libgccjit lowering, 100+ ms a compile, jit/tier.c). */
 typedef enum zj_tier_mode {
   ZJ_TIER_OFF,                 /* interpreter only */
-  ZJ_TIER_AUTO,                /* interpreter, compile what pays (async) */
-  ZJ_TIER_ALWAYS               /* compile every structure before running */
+  ZJ_TIER_AUTO,                /* all three: baseline and optimized when they pay */
+  ZJ_TIER_ALWAYS,              /* optimize every structure before running */
+  ZJ_TIER_BASELINE,            /* interpreter and baseline only */
+  ZJ_TIER_OPTIMIZED            /* interpreter and optimized (async) only */
 } zj_tier_mode;
 
-/* "off", "auto", "always"; 0, or -1 for anything else. */
+/* Whether a mode uses the baseline tier / compiles optimized code. */
+static inline bool
+zj_tier_mode_baseline (zj_tier_mode m)
+{
+  return m == ZJ_TIER_AUTO || m == ZJ_TIER_BASELINE;
+}
+
+static inline bool
+zj_tier_mode_optimized (zj_tier_mode m)
+{
+  return m == ZJ_TIER_AUTO || m == ZJ_TIER_ALWAYS || m == ZJ_TIER_OPTIMIZED;
+}
+
+/* "off", "auto", "always", "baseline", "optimized"; 0, or -1. */
 int zj_tier_mode_parse (const char *s, zj_tier_mode *m);
 const char *zj_tier_mode_name (zj_tier_mode m);
 
@@ -41,14 +59,22 @@ typedef struct zj_policy_knobs {
   double keep_prior;           /* keep rate assumed without ZJ_SIG_KEEP (0.25) */
 } zj_policy_knobs;
 
+/* Which tier a measured run used. */
+enum { ZJ_RUN_INTERP = 0, ZJ_RUN_OPTIMIZED = 1, ZJ_RUN_BASELINE = 2 };
+
 /* Online cost model.  Compile time is fitted as fixed + per-instruction
    cost per batch (least squares over exponentially decayed sums); run
-   times are ns per example per unit of zj_fn_cost work, per tier. */
+   times are ns per example per unit of zj_fn_cost work, per tier; the
+   baseline's time to ready is a running mean per new step kernel. */
 typedef struct zj_cost_model {
   double cs[5];                /* decayed sums n, x, y, xx, xy (x = instrs) */
   long compiles;
   double interp_ns, jit_ns;    /* ns per example per work unit (EWMA) */
   long interp_runs, jit_runs;
+  double base_ns;              /* the same for baseline code */
+  long base_runs;
+  double ready_ns;             /* baseline time to ready (EWMA) */
+  long readies;
   double children, kept;       /* decayed counts for the keep rate */
 } zj_cost_model;
 
@@ -76,11 +102,18 @@ void zj_cost_model_add_compile (zj_cost_model *m, int n, double instrs,
                                 double ms);
 /* Expected ms for one program of instrs instructions in a batch of n. */
 double zj_cost_model_compile_ms (const zj_cost_model *m, double instrs, int n);
-/* A measured run: examples * work units took ns nanoseconds. */
-void zj_cost_model_add_run (zj_cost_model *m, bool native, double examples,
+/* A measured run of tier ZJ_RUN_*: examples * work units took ns. */
+void zj_cost_model_add_run (zj_cost_model *m, int tier, double examples,
                             double work, double ns);
-/* ns per example per work unit of the interpreter / native code. */
-double zj_cost_model_ns (const zj_cost_model *m, bool native);
+/* ns per example per work unit of tier ZJ_RUN_* (priors until measured). */
+double zj_cost_model_ns (const zj_cost_model *m, int tier);
+/* A baseline step kernel took ns to make ready. */
+void zj_cost_model_add_ready (zj_cost_model *m, double ns);
+/* Whether making a baseline kernel pays for an evaluation of examples
+   (all tasks) of work units each: the expected saving over the
+   interpreter beats margin times the time to ready. */
+bool zj_policy_baseline (const zj_policy_knobs *k, const zj_cost_model *m,
+                         double examples, double work);
 void zj_cost_model_add_child (zj_cost_model *m, bool kept);
 double zj_cost_model_keep_rate (const zj_cost_model *m);
 
@@ -88,6 +121,12 @@ double zj_cost_model_keep_rate (const zj_cost_model *m);
 typedef struct zj_tier_stats {
   zj_tier_mode mode;
   long lookups;                /* tiered evaluations */
+  long base_kernels;           /* baseline step kernels made ready */
+  long base_hits;              /* lane evaluations that reused one */
+  long base_skips;             /* ... that the policy left interpreted */
+  long base_failures;          /* stencil libraries that failed to load */
+  double base_ready_ms;        /* time spent making kernels ready */
+  double examples_base;        /* examples run on baseline code */
   long native_evals;           /* ... that found native code ready */
   long switched;               /* ... that switched to native mid-way */
   long requests;               /* compile requests queued */

@@ -77,6 +77,26 @@ typedef struct zj_lane_rows {
 
 #define ZJ_LANE_ROWS_SETS 4
 
+/* Native code of a lane evaluation's Predict and Learn (the baseline
+   tier, jit/baseline.c).  Each function runs its component's instructions
+   on lane memory mem; when the code was made for a patched decode (v0 and
+   s0 never written) it reads v0 from row and s0 from s0, else from mem.
+   Constants come from k. */
+typedef void (*zj_lnative_fn) (double *mem, const double *row,
+                               const double *s0, const double *k);
+typedef struct zj_lnative {
+  zj_lnative_fn predict, learn;
+  const double *k;
+} zj_lnative;
+/* Fills nat and returns true when native code for p's Predict and Learn
+   is ready for this lane evaluation: nt tasks in L lanes, memory laid out
+   by lay, scratch at byte t_off from mem, patched decode or not, about
+   `examples` examples over all tasks. */
+typedef bool (*zj_lnative_hook) (void *ctx, const zj_program *p,
+                                 const zj_layout *lay, int L, int nt,
+                                 bool patch, size_t t_off, double examples,
+                                 zj_lnative *nat);
+
 struct zj_workspace {
   zj_shape shape;
   zj_layout lay;
@@ -89,19 +109,29 @@ struct zj_workspace {
   unsigned long lrows_clock;
   uint64_t lrows_seen[8];    /* keys seen once: laid out on the second */
   int lrows_seen_next;
+  zj_lnative_hook native;    /* NULL: the lane interpreter runs everything */
+  void *native_ctx;
+  bool native_used;          /* the last lane evaluation ran native code */
 };
 
-/* Evaluate one program on nt tasks at once (same F, counts and eval type;
-   no random ops).  Each task gets exactly the result of a separate
-   zj_interp_eval_task; returns -1 (doing nothing) when not applicable. */
-int zj_interp_eval_batch (const zj_prepared *pp, const zj_task *const *ts,
-                          int nt, const zj_eval_opts *o, zj_workspace *ws,
-                          zj_eval_result *res, double *fit);
-/* The same with the tasks in SIMD lanes (interp_lanes.c): same contract
-   and results; -1 (doing nothing) when not applicable. */
+/* Evaluate one program on nt tasks at once, the tasks in SIMD lanes
+   (interp_lanes.c; same F, counts and eval type; no random ops in
+   Predict or Learn).  Each task gets exactly the result of a separate
+   zj_interp_eval_task with generator rng, the tasks taken in order:
+   random ops in Setup draw from rng task after task (restarted from
+   `reseed` before each task when it is not 0, as the FEC does); rng may
+   be NULL when Setup has none.  Returns -1 (doing nothing) when not
+   applicable. */
 int zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts,
-                          int nt, const zj_eval_opts *o, zj_workspace *ws,
+                          int nt, const zj_eval_opts *o, zj_rng *rng,
+                          uint64_t reseed, zj_workspace *ws,
                           zj_eval_result *res, double *fit);
+/* Setup of pp alone on fresh memory of ws (the single-task layout), as a
+   task evaluation starts; returns that memory (lay.total doubles). */
+const double *zj_interp_run_setup (const zj_prepared *pp, zj_rng *rng,
+                                   zj_workspace *ws);
+/* Whether component c of p draws random numbers. */
+bool zj_fn_is_random (const zj_program *p, int c);
 
 /* Prune: keep only instructions that can influence the prediction in the
    Setup -> {Predict -> Learn}* loop (fixed point).  Random set ops are

@@ -256,7 +256,9 @@ zj_lsqrt (zj_lv *v, int n)
 #define ZJ_LK_VECTOR_CONST_SET_OP ZJ_LCONST
 #define ZJ_LK_MATRIX_CONST_SET_OP ZJ_LCONST
 /* Random ops draw from one generator in task order: not lane-parallel.
-   zj_interp_eval_lanes refuses programs with them, so these never run. */
+   zj_interp_eval_lanes refuses them in Predict and Learn and runs a
+   random Setup task by task in the single-task interpreter, so these
+   never run. */
 #define ZJ_LK_SCALAR_UNIFORM_SET_OP
 #define ZJ_LK_VECTOR_UNIFORM_SET_OP
 #define ZJ_LK_MATRIX_UNIFORM_SET_OP

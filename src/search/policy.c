@@ -19,17 +19,23 @@
 #define PRIOR_INSTR_MS 5.0
 #define PRIOR_INTERP_NS 1.0
 #define PRIOR_JIT_RATIO 0.5
+/* Baseline priors: bench/bench_baseline measures 1.0-1.2x the lane
+   interpreter and ~5 us to ready (bench/RESULTS.md). */
+#define PRIOR_BASE_RATIO 0.9
+#define PRIOR_READY_NS 10000.0
 #define DECAY 0.98               /* weight of older compile measurements */
 #define RUN_DECAY 0.995
 #define KEEP_DECAY 0.999
 #define KEEP_MIN_CHILDREN 20.0
 
-static const char *const mode_names[] = { "off", "auto", "always" };
+static const char *const mode_names[] = {
+  "off", "auto", "always", "baseline", "optimized"
+};
 
 int
 zj_tier_mode_parse (const char *s, zj_tier_mode *m)
 {
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < 5; i++)
     if (s && !strcmp (s, mode_names[i]))
       {
         *m = (zj_tier_mode) i;
@@ -41,7 +47,7 @@ zj_tier_mode_parse (const char *s, zj_tier_mode *m)
 const char *
 zj_tier_mode_name (zj_tier_mode m)
 {
-  return (unsigned) m < 3 ? mode_names[m] : "?";
+  return (unsigned) m < 5 ? mode_names[m] : "?";
 }
 
 void
@@ -63,6 +69,8 @@ zj_cost_model_init (zj_cost_model *m)
   memset (m, 0, sizeof *m);
   m->interp_ns = PRIOR_INTERP_NS;
   m->jit_ns = PRIOR_INTERP_NS * PRIOR_JIT_RATIO;
+  m->base_ns = PRIOR_INTERP_NS * PRIOR_BASE_RATIO;
+  m->ready_ns = PRIOR_READY_NS;
 }
 
 void
@@ -118,7 +126,7 @@ zj_cost_model_compile_ms (const zj_cost_model *m, double instrs, int n)
 }
 
 void
-zj_cost_model_add_run (zj_cost_model *m, bool native, double examples,
+zj_cost_model_add_run (zj_cost_model *m, int tier, double examples,
                        double work, double ns)
 {
   const double units = examples * (work > 1.0 ? work : 1.0);
@@ -127,8 +135,10 @@ zj_cost_model_add_run (zj_cost_model *m, bool native, double examples,
   const double x = ns / units;
   /* Weighted by the run's size so that tiny runs (timer noise) count
      little; a running ratio of decayed sums. */
-  double *v = native ? &m->jit_ns : &m->interp_ns;
-  long *cnt = native ? &m->jit_runs : &m->interp_runs;
+  double *v = tier == ZJ_RUN_OPTIMIZED ? &m->jit_ns
+              : tier == ZJ_RUN_BASELINE ? &m->base_ns : &m->interp_ns;
+  long *cnt = tier == ZJ_RUN_OPTIMIZED ? &m->jit_runs
+              : tier == ZJ_RUN_BASELINE ? &m->base_runs : &m->interp_runs;
   const double w = units / (units + 1e4);
   const double a = *cnt == 0 ? 1.0 : (1.0 - RUN_DECAY) * (1.0 + 20.0 * w);
   *v += (a > 1.0 ? 1.0 : a) * (x - *v);
@@ -136,13 +146,34 @@ zj_cost_model_add_run (zj_cost_model *m, bool native, double examples,
 }
 
 double
-zj_cost_model_ns (const zj_cost_model *m, bool native)
+zj_cost_model_ns (const zj_cost_model *m, int tier)
 {
-  if (!native)
-    return m->interp_ns;
-  /* Before native code has run, assume the prior ratio to the
-     interpreter as measured. */
-  return m->jit_runs ? m->jit_ns : m->interp_ns * PRIOR_JIT_RATIO;
+  /* Before a tier has run, assume its prior ratio to the interpreter as
+     measured. */
+  if (tier == ZJ_RUN_OPTIMIZED)
+    return m->jit_runs ? m->jit_ns : m->interp_ns * PRIOR_JIT_RATIO;
+  if (tier == ZJ_RUN_BASELINE)
+    return m->base_runs ? m->base_ns : m->interp_ns * PRIOR_BASE_RATIO;
+  return m->interp_ns;
+}
+
+void
+zj_cost_model_add_ready (zj_cost_model *m, double ns)
+{
+  if (!(ns >= 0.0))
+    return;
+  m->ready_ns += (m->readies == 0 ? 1.0 : 0.05) * (ns - m->ready_ns);
+  m->readies++;
+}
+
+bool
+zj_policy_baseline (const zj_policy_knobs *k, const zj_cost_model *m,
+                    double examples, double work)
+{
+  const double ip = zj_cost_model_ns (m, ZJ_RUN_INTERP);
+  const double bp = zj_cost_model_ns (m, ZJ_RUN_BASELINE);
+  const double saving = examples * (work > 1.0 ? work : 1.0) * (ip - bp);
+  return saving > k->margin * m->ready_ns;
 }
 
 void
@@ -173,8 +204,12 @@ zj_policy_decide (const zj_policy_knobs *k, const zj_cost_model *m,
                   const zj_candidate *c)
 {
   zj_decision d = { 0 };
-  const double ip = zj_cost_model_ns (m, false);
-  const double jp = zj_cost_model_ns (m, true);
+  /* What runs when nothing is compiled: the faster of the interpreter
+     and the baseline, once the baseline has been measured. */
+  double ip = zj_cost_model_ns (m, ZJ_RUN_INTERP);
+  if (m->base_runs && m->base_ns < ip)
+    ip = m->base_ns;
+  const double jp = zj_cost_model_ns (m, ZJ_RUN_OPTIMIZED);
   const int bmax = k->batch_max > 0 ? k->batch_max : 1;
   const int batch = c->queued + 1 < bmax ? c->queued + 1 : bmax;
   const double compile = zj_cost_model_compile_ms (m, c->instrs, batch);
@@ -230,4 +265,20 @@ zj_tier_stats_print (const zj_tier_stats *s, bool json, FILE *out)
              "native=%.3f, compile_ms=%.0f,",
              zj_tier_mode_name (s->mode), s->compiles, batch, hit, share,
              s->compile_ms);
+  /* The baseline tier's figures (its examples also count as interpreted
+     above: it runs inside the lane evaluation). */
+  if (s->base_kernels || s->base_hits || s->base_skips || s->base_failures)
+    {
+      const double bshare = ex > 0 ? s->examples_base / ex : 0.0;
+      if (json)
+        fprintf (out, ", \"baseline_kernels\": %ld, \"baseline_hits\": %ld, "
+                 "\"baseline_skips\": %ld, \"baseline_failures\": %ld, "
+                 "\"baseline_ready_ms\": %.2f, \"baseline_share\": %.4f",
+                 s->base_kernels, s->base_hits, s->base_skips,
+                 s->base_failures, s->base_ready_ms, bshare);
+      else
+        fprintf (out, " baseline_kernels=%ld, baseline_hits=%ld, "
+                 "baseline_ready_ms=%.1f, baseline=%.3f,",
+                 s->base_kernels, s->base_hits, s->base_ready_ms, bshare);
+    }
 }

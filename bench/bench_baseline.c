@@ -1,0 +1,299 @@
+/* bench_baseline.c -- the baseline tier's two designs against the lane
+ * interpreter: time to ready and ns per example.
+ *
+ *   stencils: copy-and-patch (stencils copied back to back, holes patched)
+ *   threaded: the same libgccjit-compiled op functions called one after
+ *             another with their operand offsets as a parameter
+ *
+ * Time to ready: N fresh random structures of 5-40 Predict+Learn
+ * instructions (every op but the random ones), each made ready once
+ * (decode, structure key and hash, table lookup, copy and patch); median
+ * and p99.  ns per example: a 20-instruction program (an NN with const-set
+ * Setup) and small search-like programs at F=4 and F=16 on 10 tasks in
+ * lanes, 1000 train x 2 epochs, 100 valid; median of --reps runs, per
+ * example and task.
+ * Usage: bench_baseline [--reps N] [--structures N]
+ */
+#include "config.h"
+#include "internal.h"
+#include "baseline.h"
+#include <zerojit/search.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* Thread CPU time: the machine is shared, wall time counts other jobs. */
+static double
+now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
+}
+
+static int
+cmp_d (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+static zj_instr
+ins (int op, int a, int b, int o)
+{
+  zj_instr i;
+  memset (&i, 0, sizeof i);
+  i.op = (uint16_t) op; i.in1 = (uint16_t) a; i.in2 = (uint16_t) b; i.out = (uint16_t) o;
+  return i;
+}
+
+static zj_instr
+cset (int o, double v)
+{
+  zj_instr i = ins (ZJ_SCALAR_CONST_SET_OP, 0, 0, o);
+  i.act = v;
+  return i;
+}
+
+static zj_instr
+vset (int op, int o, float f0, float f1, float f2)
+{
+  zj_instr i = ins (op, 0, 0, o);
+  i.fd[0] = f0; i.fd[1] = f1; i.fd[2] = f2;
+  return i;
+}
+
+/* 20 instructions: the NN of bench_jit with a const-set Setup. */
+static void
+nn20 (zj_program *p)
+{
+  zj_fn *s = &p->fn[ZJ_SETUP], *pr = &p->fn[ZJ_PREDICT], *l = &p->fn[ZJ_LEARN];
+  zj_fn_push (s, vset (ZJ_VECTOR_CONST_SET_OP, 2, 0.3f, 0.1f, 0));
+  zj_fn_push (s, vset (ZJ_MATRIX_CONST_SET_OP, 0, 0.2f, 0.6f, 0.1f));
+  zj_fn_push (s, vset (ZJ_MATRIX_CONST_SET_OP, 0, 0.7f, 0.1f, -0.1f));
+  zj_fn_push (s, cset (3, 0.01));
+  zj_fn_push (pr, ins (ZJ_MATRIX_VECTOR_PRODUCT_OP, 0, 0, 3));
+  zj_fn_push (pr, ins (ZJ_VECTOR_SUM_OP, 3, 1, 3));
+  zj_fn_push (pr, ins (ZJ_VECTOR_MAX_OP, 3, 5, 4));
+  zj_fn_push (pr, ins (ZJ_VECTOR_INNER_PRODUCT_OP, 4, 2, 1));
+  zj_fn_push (pr, ins (ZJ_SCALAR_SUM_OP, 1, 2, 1));
+  zj_fn_push (l, ins (ZJ_SCALAR_DIFF_OP, 0, 1, 4));
+  zj_fn_push (l, ins (ZJ_SCALAR_PRODUCT_OP, 3, 4, 4));
+  zj_fn_push (l, ins (ZJ_SCALAR_SUM_OP, 2, 4, 2));
+  zj_fn_push (l, ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 4, 6));
+  zj_fn_push (l, ins (ZJ_VECTOR_SUM_OP, 2, 6, 2));
+  zj_fn_push (l, ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 2, 7));
+  zj_fn_push (l, ins (ZJ_VECTOR_HEAVYSIDE_OP, 3, 0, 8));
+  zj_fn_push (l, ins (ZJ_VECTOR_PRODUCT_OP, 8, 7, 7));
+  zj_fn_push (l, ins (ZJ_VECTOR_SUM_OP, 1, 7, 1));
+  zj_fn_push (l, ins (ZJ_VECTOR_OUTER_PRODUCT_OP, 7, 0, 1));
+  zj_fn_push (l, ins (ZJ_MATRIX_SUM_OP, 0, 1, 0));
+}
+
+/* Search-sized: linear regression by SGD (1 + 4 instructions). */
+static void
+linear (zj_program *p)
+{
+  zj_fn_push (&p->fn[ZJ_SETUP], cset (2, 0.01));
+  zj_fn_push (&p->fn[ZJ_PREDICT], ins (ZJ_VECTOR_INNER_PRODUCT_OP, 1, 0, 1));
+  zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_SCALAR_DIFF_OP, 0, 1, 3));
+  zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_SCALAR_PRODUCT_OP, 2, 3, 3));
+  zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 3, 0, 2));
+  zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
+}
+
+/* Search-sized: a 2-instruction winner as evolved on the paper setting
+   (s1 = dot(v0, v1) with a perceptron-like Learn of 3). */
+static void
+tiny (zj_program *p)
+{
+  zj_fn_push (&p->fn[ZJ_PREDICT], ins (ZJ_VECTOR_INNER_PRODUCT_OP, 0, 1, 1));
+  zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_SCALAR_DIFF_OP, 0, 1, 3));
+  zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 3, 0, 2));
+  zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
+}
+
+static zj_task *
+make_tasks (int F, int nt, int ntr, int nva, int epochs)
+{
+  zj_task *ts = calloc ((size_t) nt, sizeof *ts);
+  zj_rng r;
+  zj_rng_seed (&r, 7);
+  for (int k = 0; k < nt; k++)
+    {
+      zj_task *t = &ts[k];
+      t->F = F; t->n_train = ntr; t->n_valid = nva; t->epochs = epochs;
+      t->eval_type = ZJ_RMS_ERROR;
+      t->index = k;
+      t->train_x = malloc (sizeof (double) * (size_t) (ntr * F));
+      t->train_y = malloc (sizeof (double) * (size_t) ntr);
+      t->valid_x = malloc (sizeof (double) * (size_t) (nva * F));
+      t->valid_y = malloc (sizeof (double) * (size_t) nva);
+      t->order = malloc (sizeof (int) * (size_t) (ntr * epochs));
+      for (int i = 0; i < ntr * F; i++) t->train_x[i] = zj_rng_normal (&r);
+      for (int i = 0; i < nva * F; i++) t->valid_x[i] = zj_rng_normal (&r);
+      for (int i = 0; i < ntr; i++) t->train_y[i] = 0.1 * zj_rng_normal (&r);
+      for (int i = 0; i < nva; i++) t->valid_y[i] = 0.1 * zj_rng_normal (&r);
+      for (int e = 0; e < epochs; e++)
+        for (int i = 0; i < ntr; i++)
+          t->order[e * ntr + i] = (int) zj_rng_below (&r, (uint32_t) ntr);
+    }
+  return ts;
+}
+
+/* Fastest-run ns per example and task of the lane evaluation of pp with b
+   (NULL: the lane interpreter). */
+static double
+ns_per_example (zj_baseline *b, const zj_prepared *pp, const zj_task *ts,
+                int nt, int reps, double *fit0)
+{
+  zj_workspace *ws = zj_workspace_new (&pp->shape);
+  zj_baseline_attach (b, ws);
+  const zj_task *ptrs[16];
+  for (int k = 0; k < nt; k++)
+    ptrs[k] = &ts[k];
+  zj_eval_result res[16];
+  double fit[16], t[64];
+  long ex = 0;
+  for (int r = 0; r < reps; r++)
+    {
+      memset (res, 0, sizeof res);
+      const double t0 = now_ns ();
+      if (zj_interp_eval_lanes (pp, ptrs, nt, NULL, NULL, 0, ws, res, fit) != 0)
+        abort ();
+      t[r] = now_ns () - t0;
+      ex = 0;
+      for (int k = 0; k < nt; k++)
+        ex += res[k].train_steps + (long) ts[k].n_valid * ts[k].epochs;
+    }
+  *fit0 = fit[0];
+  zj_workspace_free (ws);
+  qsort (t, (size_t) reps, sizeof *t, cmp_d);
+  return t[0] / (double) ex;      /* fastest run: the machine is shared */
+}
+
+static void
+per_example (const char *name, void (*build) (zj_program *), int F, int reps,
+             zj_baseline *bs, zj_baseline *bt)
+{
+  const zj_shape sh = { F, 10, 10, 3 };
+  zj_program p;
+  zj_program_init (&p);
+  build (&p);
+  zj_error err;
+  zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
+  if (!pp)
+    {
+      fprintf (stderr, "%s: %s\n", name, err.msg);
+      exit (1);
+    }
+  zj_task *ts = make_tasks (F, 10, 1000, 100, 2);
+  double f0, f1, f2;
+  const double ni = ns_per_example (NULL, pp, ts, 10, reps, &f0);
+  const double ns = ns_per_example (bs, pp, ts, 10, reps, &f1);
+  const double nth = ns_per_example (bt, pp, ts, 10, reps, &f2);
+  const zj_program *q = zj_prepared_program (pp);
+  printf ("%-8s F=%-2d %2d instr  interp %6.2f  stencils %6.2f (%.2fx)  "
+          "threaded %6.2f (%.2fx) ns/example/task%s\n", name, F,
+          q->fn[0].n + q->fn[1].n + q->fn[2].n, ni, ns, ni / ns, nth, ni / nth,
+          memcmp (&f0, &f1, sizeof f0) || memcmp (&f0, &f2, sizeof f0)
+          ? "  FITNESS DIFFERS" : "");
+  zj_prepared_free (pp);
+  zj_program_free (&p);
+  for (int k = 0; k < 10; k++)
+    zj_task_free (&ts[k]);
+  free (ts);
+}
+
+/* Time to ready of n fresh structures of 5-40 instructions. */
+static void
+ready (const char *name, zj_baseline *b, int F, int n)
+{
+  const zj_shape sh = { F, 10, 10, 3 };
+  zj_rng r;
+  zj_rng_seed (&r, 99);
+  zj_program p;
+  zj_program_init (&p);
+  double *t = malloc (sizeof (double) * (size_t) n);
+  long instr = 0;
+  for (int i = 0; i < n; i++)
+    {
+      zj_program_clear (&p);
+      const int total = 5 + (int) zj_rng_below (&r, 36);
+      const int np = 1 + (int) zj_rng_below (&r, (uint32_t) total - 1);
+      for (int k = 0; k < total; k++)
+        {
+          int op;
+          do
+            op = 1 + (int) zj_rng_below (&r, ZJ_NUM_OPS - 1);
+          while (zj_op_is_random (op));
+          zj_instr in;
+          zj_random_instruction (&r, op, &sh, &in);
+          zj_fn_push (&p.fn[k < np ? ZJ_PREDICT : ZJ_LEARN], in);
+        }
+      instr += total;
+      const double t0 = now_ns ();
+      if (zj_baseline_prepare (b, &p, &sh, 10) != 0)
+        {
+          fprintf (stderr, "prepare failed: %s\n", zj_baseline_error (b));
+          exit (1);
+        }
+      t[i] = now_ns () - t0;
+    }
+  qsort (t, (size_t) n, sizeof *t, cmp_d);
+  printf ("%-8s F=%-2d time to ready, %d structures of 5-40 instr (mean %.1f): "
+          "median %.2f us  p99 %.2f us  max %.2f us\n", name, F, n,
+          (double) instr / n, t[n / 2] / 1e3, t[(n * 99) / 100] / 1e3,
+          t[n - 1] / 1e3);
+  free (t);
+  zj_program_free (&p);
+}
+
+int
+main (int argc, char **argv)
+{
+  int reps = 7, nstruct = 2000;
+  for (int i = 1; i + 1 < argc; i++)
+    {
+      if (!strcmp (argv[i], "--reps"))
+        reps = atoi (argv[++i]);
+      else if (!strcmp (argv[i], "--structures"))
+        nstruct = atoi (argv[++i]);
+    }
+  if (reps < 1 || reps > 64)
+    reps = 7;
+  const int Fs[2] = { 4, 16 };
+  for (int f = 0; f < 2; f++)
+    {
+      const int F = Fs[f];
+      zj_baseline *bs = zj_baseline_new (false), *bt = zj_baseline_new (true);
+      /* Library load (cached on disk after the first build; cold build
+         time is printed by removing the cache directory first). */
+      const zj_shape sh = { F, 10, 10, 3 };
+      zj_program p;
+      zj_program_init (&p);
+      linear (&p);
+      double t0 = now_ns ();
+      if (zj_baseline_prepare (bs, &p, &sh, 10) != 0)
+        {
+          fprintf (stderr, "baseline tier unavailable: %s\n", zj_baseline_error (bs));
+          return 1;
+        }
+      const double load_s = (now_ns () - t0) / 1e6;
+      t0 = now_ns ();
+      zj_baseline_prepare (bt, &p, &sh, 10);
+      const double load_t = (now_ns () - t0) / 1e6;
+      zj_program_free (&p);
+      printf ("F=%d library: stencils %.1f ms (object from the disk cache or "
+              "built), threaded %.1f ms (compiled in memory)\n", F, load_s, load_t);
+      ready ("stencils", bs, F, nstruct);
+      ready ("threaded", bt, F, nstruct);
+      per_example ("nn20", nn20, F, reps, bs, bt);
+      per_example ("linear", linear, F, reps, bs, bt);
+      per_example ("tiny", tiny, F, reps, bs, bt);
+      zj_baseline_free (bs);
+      zj_baseline_free (bt);
+    }
+  return 0;
+}

@@ -1,0 +1,559 @@
+/* baseline.c -- the baseline tier: step kernels keyed by structure.
+ *
+ * A lane evaluation asks (through the workspace's native hook) for native
+ * Predict and Learn.  The step kernel is keyed by the pruned structure of
+ * those two components only (ops, addresses, const-set element, operand
+ * sources) plus the lane geometry, so a child that changes Setup or any
+ * constant finds its parent's code: constants are read at run time from a
+ * table filled per evaluation.  A miss copies and patches stencils
+ * (stencil_emit.c), a few microseconds; the stencil library of (F, C) is
+ * loaded once, and a failed load is counted and never retried by this
+ * context: the lane interpreter runs those evaluations.
+ */
+#include "config.h"
+#include "baseline.h"
+#include "stencil.h"
+#include "jit_internal.h"
+#include "kernels_lanes.h"
+#include "cost.h"
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ZJ_BL_LIBS 16
+#define ZJ_BL_BUCKETS 4096
+
+typedef struct zj_bkernel {
+  uint64_t hash;
+  uint32_t *key;
+  int nkey;
+  zj_lnative_fn predict, learn;
+  /* threaded design: instruction records per component */
+  zj_sinst *tins[2];
+  zj_threaded_fn *tfn[2];
+  int tn[2];
+  struct zj_bkernel *next;
+} zj_bkernel;
+
+typedef struct zj_blib {
+  int F, W, C;
+  bool failed;
+  zj_stencil_lib lib;
+} zj_blib;
+
+struct zj_baseline {
+  bool threaded;
+  zj_blib libs[ZJ_BL_LIBS];
+  int nlibs;
+  zj_bkernel *buckets[ZJ_BL_BUCKETS];
+  zj_baseline_stats st;
+  zj_error err;
+  double *k;
+  size_t kcap;
+  uint32_t *key;
+  size_t keycap;
+  zj_sinst *ins;
+  size_t inscap;
+  zj_baseline_gate gate;
+  zj_baseline_ready ready;
+  void *pctx;
+};
+
+void
+zj_baseline_set_policy (zj_baseline *b, zj_baseline_gate gate,
+                        zj_baseline_ready ready, void *ctx)
+{
+  b->gate = gate;
+  b->ready = ready;
+  b->pctx = ctx;
+}
+
+static double
+now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
+}
+
+zj_baseline *
+zj_baseline_new (bool threaded)
+{
+  zj_baseline *b = zj_xcalloc (1, sizeof *b);
+  b->threaded = threaded;
+  return b;
+}
+
+static void
+kernels_clear (zj_baseline *b)
+{
+  for (int i = 0; i < ZJ_BL_BUCKETS; i++)
+    {
+      zj_bkernel *k = b->buckets[i];
+      while (k)
+        {
+          zj_bkernel *n = k->next;
+          free (k->key);
+          for (int c = 0; c < 2; c++)
+            {
+              free (k->tins[c]);
+              free (k->tfn[c]);
+            }
+          free (k);
+          k = n;
+        }
+      b->buckets[i] = NULL;
+    }
+}
+
+void
+zj_baseline_free (zj_baseline *b)
+{
+  if (!b)
+    return;
+  kernels_clear (b);
+  for (int i = 0; i < b->nlibs; i++)
+    if (!b->libs[i].failed)
+      zj_stencil_lib_free (&b->libs[i].lib);
+  free (b->k);
+  free (b->key);
+  free (b->ins);
+  free (b);
+}
+
+void
+zj_baseline_stats_get (const zj_baseline *b, zj_baseline_stats *s)
+{
+  *s = b->st;
+}
+
+const char *
+zj_baseline_error (const zj_baseline *b)
+{
+  return b->err.msg;
+}
+
+/* Lanes per chunk: the host's lane vector when it is AVX-512 wide (the
+   stencils then use zmm like the interpreter), else 4. */
+#define ZJ_BL_W (ZJ_LW == 8 ? 8 : 4)
+
+static zj_stencil_lib *
+lib_for (zj_baseline *b, int F, int C)
+{
+  const int W = ZJ_BL_W;
+  for (int i = 0; i < b->nlibs; i++)
+    if (b->libs[i].F == F && b->libs[i].W == W && b->libs[i].C == C)
+      return b->libs[i].failed ? NULL : &b->libs[i].lib;
+  if (b->nlibs == ZJ_BL_LIBS)
+    return NULL;
+  zj_blib *l = &b->libs[b->nlibs++];
+  l->F = F;
+  l->W = W;
+  l->C = C;
+  l->failed = zj_stencil_lib_load (&l->lib, F, W, C, &b->err) != 0
+              || (b->threaded && zj_stencil_lib_threaded (&l->lib, &b->err) != 0);
+  if (l->failed)
+    {
+      b->st.failures++;
+      return NULL;
+    }
+  return &l->lib;
+}
+
+/* Element index (single-task layout) of address a of kind k. */
+static size_t
+elem (const zj_layout *l, zj_kind k, int a)
+{
+  const size_t F = (size_t) l->F;
+  switch (k)
+    {
+    case ZJ_KIND_S: return l->s_off + (size_t) a;
+    case ZJ_KIND_V: return l->v_off + (size_t) a * F;
+    case ZJ_KIND_M: return l->m_off + (size_t) a * F * F;
+    default: return 0;
+    }
+}
+
+/* Decodes Predict and Learn into b->ins (stencil choice and holes), b->k
+   (constants) and b->key (the structure); returns the instruction count
+   and sets np to Predict's. */
+static int
+decode (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
+        int nt, bool patch, size_t t_off, int *np)
+{
+  const int F = lay->F;
+  const int n = p->fn[ZJ_PREDICT].n + p->fn[ZJ_LEARN].n;
+  if ((size_t) n + 1 > b->inscap)
+    {
+      b->inscap = 2 * (size_t) n + 16;
+      b->ins = zj_xrealloc (b->ins, b->inscap * sizeof *b->ins);
+      b->k = zj_xrealloc (b->k, (b->inscap + 1) * sizeof *b->k);
+      b->key = zj_xrealloc (b->key, (4 * b->inscap + 16) * sizeof *b->key);
+    }
+  uint32_t *key = b->key;
+  int nk = 0, m = 0;
+  key[nk++] = (uint32_t) F | (uint32_t) L << 8 | (uint32_t) patch << 24;
+  key[nk++] = (uint32_t) nt;
+  key[nk++] = (uint32_t) t_off;
+  key[nk++] = (uint32_t) (lay->v_off | lay->m_off << 16);
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    {
+      if (c == ZJ_LEARN)
+        *np = m;
+      const zj_fn *f = &p->fn[c];
+      for (int i = 0; i < f->n; i++)
+        {
+          const zj_instr *in = &f->ins[i];
+          if (in->op == ZJ_NO_OP)
+            continue;
+          if (zj_op_is_random (in->op))
+            return -1;
+          const zj_op_info *o = &zj_ops[in->op];
+          zj_sinst *s = &b->ins[m];
+          size_t oe = elem (lay, o->out, in->out);
+          double c0 = 0.0;
+          switch (o->data)
+            {
+            case ZJ_DATA_ACT:
+              c0 = in->act;
+              break;
+            case ZJ_DATA_VSET:
+              oe += (size_t) zj_frac_index (in->fd[0], F);
+              c0 = in->fd[1];
+              break;
+            case ZJ_DATA_MSET:
+              oe += (size_t) (zj_frac_index (in->fd[1], F) * F
+                              + zj_frac_index (in->fd[0], F));
+              c0 = in->fd[2];
+              break;
+            default:
+              break;
+            }
+          int v = 0;
+          if (patch && (o->in1 == ZJ_KIND_S || o->in1 == ZJ_KIND_V) && in->in1 == 0)
+            v |= ZJ_SV_A;
+          if (patch && (o->in2 == ZJ_KIND_S || o->in2 == ZJ_KIND_V) && in->in2 == 0)
+            v |= ZJ_SV_B;
+          const size_t row = (size_t) L * sizeof (double);
+          s->op = in->op;
+          s->variant = v;
+          s->hole[ZJ_HOLE_O] = oe * row;
+          s->hole[ZJ_HOLE_A] = (v & ZJ_SV_A) ? 0 : elem (lay, o->in1, in->in1) * row;
+          s->hole[ZJ_HOLE_B] = (v & ZJ_SV_B) ? 0 : elem (lay, o->in2, in->in2) * row;
+          s->hole[ZJ_HOLE_T] = t_off;
+          s->hole[ZJ_HOLE_NR] = (size_t) nt;
+          s->hole[ZJ_HOLE_K] = (size_t) m * sizeof (double);
+          b->k[m + 1] = c0;
+          key[nk++] = (uint32_t) in->op | (uint32_t) v << 8 | (uint32_t) c << 12;
+          key[nk++] = (uint32_t) s->hole[ZJ_HOLE_O];
+          key[nk++] = (uint32_t) (s->hole[ZJ_HOLE_A] ^ s->hole[ZJ_HOLE_B] << 16);
+          key[nk++] = (uint32_t) s->hole[ZJ_HOLE_B];
+          m++;
+        }
+    }
+  key[nk++] = (uint32_t) m;
+  return nk;
+}
+
+static uint64_t
+key_hash (const uint32_t *key, int n)
+{
+  uint64_t h = 0x9e3779b97f4a7c15ULL;
+  for (int i = 0; i < n; i++)
+    {
+      h = (h ^ key[i]) * 0x100000001b3ULL;
+      h ^= h >> 29;
+    }
+  return zj_fmix64 (h);
+}
+
+/* The threaded design's component runner: the kernel's records in order. */
+static void
+run_threaded (const zj_bkernel *k, int c, double *mem, const double *row,
+              const double *s0, const double *kk)
+{
+  for (int i = 0; i < k->tn[c]; i++)
+    k->tfn[c][i] (mem, row, s0, kk, k->tins[c][i].hole);
+}
+
+/* The threaded design needs its kernel in the call: the constant table
+   handed out is b->k + 1 and b->k[0] holds the kernel's address. */
+static void
+th_predict (double *mem, const double *row, const double *s0, const double *k)
+{
+  const zj_bkernel *kr;
+  memcpy (&kr, k - 1, sizeof kr);
+  run_threaded (kr, 0, mem, row, s0, k);
+}
+
+static void
+th_learn (double *mem, const double *row, const double *s0, const double *k)
+{
+  const zj_bkernel *kr;
+  memcpy (&kr, k - 1, sizeof kr);
+  run_threaded (kr, 1, mem, row, s0, k);
+}
+
+static const zj_bkernel *
+kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
+            int nt, bool patch, size_t t_off, double examples)
+{
+  if (L % ZJ_BL_W != 0)
+    return NULL;
+  const double t0 = now_ns ();
+  int np = 0;
+  const int nk = decode (b, p, lay, L, nt, patch, t_off, &np);
+  if (nk < 0)
+    return NULL;
+  const uint64_t h = key_hash (b->key, nk);
+  zj_bkernel **slot = &b->buckets[h % ZJ_BL_BUCKETS];
+  for (zj_bkernel *k = *slot; k; k = k->next)
+    if (k->hash == h && k->nkey == nk
+        && !memcmp (k->key, b->key, (size_t) nk * sizeof *b->key))
+      {
+        b->st.hits++;
+        return k;
+      }
+  if (b->gate
+      && !b->gate (b->pctx, examples,
+                   zj_fn_cost (&p->fn[ZJ_PREDICT], lay->F)
+                   + zj_fn_cost (&p->fn[ZJ_LEARN], lay->F)))
+    {
+      b->st.skips++;
+      return NULL;
+    }
+  /* A library load (once per F x lanes, from disk or built) is not part
+     of a candidate's time to ready: it is counted apart. */
+  const double tl = now_ns ();
+  zj_stencil_lib *lib = lib_for (b, lay->F, L / ZJ_BL_W);
+  const double load = now_ns () - tl;
+  if (load > 1e5)
+    b->st.lib_ms += load * 1e-6;
+  if (!lib)
+    {
+      b->st.fallbacks++;
+      return NULL;
+    }
+  const int m = (int) b->key[nk - 1];
+  zj_bkernel *k = zj_xcalloc (1, sizeof *k);
+  if (b->threaded)
+    {
+      for (int c = 0; c < 2; c++)
+        {
+          const int lo = c ? np : 0, n = c ? m - np : np;
+          k->tn[c] = n;
+          k->tins[c] = zj_xmalloc ((size_t) (n ? n : 1) * sizeof *k->tins[c]);
+          k->tfn[c] = zj_xmalloc ((size_t) (n ? n : 1) * sizeof *k->tfn[c]);
+          memcpy (k->tins[c], b->ins + lo, (size_t) n * sizeof *b->ins);
+          for (int i = 0; i < n; i++)
+            k->tfn[c][i] = lib->th[k->tins[c][i].op][k->tins[c][i].variant];
+        }
+      k->predict = th_predict;
+      k->learn = th_learn;
+    }
+  else
+    {
+      size_t b1 = 0, b2 = 0;
+      k->predict = zj_stencil_emit (lib, b->ins, np, &b1, NULL);
+      k->learn = k->predict ? zj_stencil_emit (lib, b->ins + np, m - np, &b2, NULL)
+                            : NULL;
+      if (!k->learn)
+        {
+          /* Executable memory full: start over (no code is running: the
+             hook is called between evaluations of this context). */
+          free (k);
+          kernels_clear (b);
+          zj_execmem_reset_code (&lib->mem);
+          b->st.fallbacks++;
+          return NULL;
+        }
+      b->st.bytes += b1 + b2;
+    }
+  k->hash = h;
+  k->nkey = nk;
+  k->key = zj_xmalloc ((size_t) nk * sizeof *k->key);
+  memcpy (k->key, b->key, (size_t) nk * sizeof *k->key);
+  k->next = *slot;
+  *slot = k;
+  b->st.kernels++;
+  const double ns = now_ns () - t0 - (load > 1e5 ? load : 0.0);
+  b->st.ready_ns += ns;
+  if (b->ready)
+    b->ready (b->pctx, ns);
+  return k;
+}
+
+static bool
+hook (void *ctx, const zj_program *p, const zj_layout *lay, int L, int nt,
+      bool patch, size_t t_off, double examples, zj_lnative *nat)
+{
+  zj_baseline *b = ctx;
+  const zj_bkernel *k = kernel_get (b, p, lay, L, nt, patch, t_off, examples);
+  if (!k)
+    return false;
+  memcpy (b->k, &k, sizeof k);
+  nat->predict = k->predict;
+  nat->learn = k->learn;
+  nat->k = b->k + 1;
+  return true;
+}
+
+void
+zj_baseline_attach (zj_baseline *b, zj_workspace *ws)
+{
+  ws->native = b ? hook : NULL;
+  ws->native_ctx = b;
+}
+
+/* The lane geometry zj_interp_eval_lanes uses for nt tasks. */
+static void
+geometry (const zj_shape *shape, int nt, zj_layout *lay, int *L, size_t *t_off)
+{
+  zj_layout_init (lay, shape);
+  const int nb = (nt + ZJ_LW - 1) / ZJ_LW;
+  *L = nb * ZJ_LW;
+  const size_t n = lay->total * (size_t) *L;
+  *t_off = ((n * sizeof (double) + 63) / 64) * 64;
+}
+
+int
+zj_baseline_prepare (zj_baseline *b, const zj_program *p,
+                     const zj_shape *shape, int nt)
+{
+  zj_layout lay;
+  int L;
+  size_t t_off;
+  geometry (shape, nt, &lay, &L, &t_off);
+  bool patch = true;
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      {
+        const zj_instr *in = &p->fn[c].ins[i];
+        const zj_kind o = zj_ops[in->op].out;
+        if ((o == ZJ_KIND_V || o == ZJ_KIND_S) && in->out == 0)
+          patch = false;
+      }
+  return kernel_get (b, p, &lay, L, nt, patch, t_off, 1e12) ? 0 : -1;
+}
+
+void
+zj_baseline_lib_path (int F, int nt, char *buf, size_t n)
+{
+  const int nb = (nt + ZJ_LW - 1) / ZJ_LW, L = nb * ZJ_LW;
+  zj_stencil_lib_path (buf, n, F, ZJ_BL_W, L / ZJ_BL_W);
+}
+
+/* Bytes [a, b) of code as a disassembly (objdump, when installed) or hex. */
+static void
+dump_code (const uint8_t *code, uint32_t a, uint32_t b, FILE *out)
+{
+  char path[] = "/tmp/zerojit-listing-XXXXXX";
+  const int fd = mkstemp (path);
+  bool done = false;
+  if (fd >= 0)
+    {
+      FILE *f = fdopen (fd, "wb");
+      if (f)
+        {
+          fwrite (code + a, 1, b - a, f);
+          fclose (f);
+          char cmd[512];
+          snprintf (cmd, sizeof cmd,
+                    "objdump -D -b binary -mi386:x86-64 --adjust-vma=0x%x %s "
+                    "2>/dev/null | sed -n '/^ *[0-9a-f]*:/p'", (unsigned) a, path);
+          FILE *pipe = popen (cmd, "r");
+          if (pipe)
+            {
+              char line[512];
+              while (fgets (line, sizeof line, pipe))
+                {
+                  fprintf (out, "    %s", line);
+                  done = true;
+                }
+              pclose (pipe);
+            }
+        }
+      else
+        close (fd);
+      unlink (path);
+    }
+  if (!done)
+    for (uint32_t i = a; i < b; i += 16)
+      {
+        fprintf (out, "    %5x:", (unsigned) i);
+        for (uint32_t j = i; j < b && j < i + 16; j++)
+          fprintf (out, " %02x", code[j]);
+        fputc ('\n', out);
+      }
+}
+
+int
+zj_baseline_listing (zj_baseline *b, const zj_program *p,
+                     const zj_shape *shape, int nt, bool asm_, FILE *out)
+{
+  zj_layout lay;
+  int L;
+  size_t t_off;
+  geometry (shape, nt, &lay, &L, &t_off);
+  int np = 0;
+  if (decode (b, p, &lay, L, nt, true, t_off, &np) < 0)
+    {
+      zj_error_set (&b->err, "random ops run in the interpreter only");
+      return -1;
+    }
+  int n = 0;
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      n += p->fn[c].ins[i].op != ZJ_NO_OP;
+  zj_stencil_lib *lib = lib_for (b, lay.F, L / ZJ_BL_W);
+  if (!lib)
+    return -1;
+  fprintf (out, "# baseline tier: F=%d, %d tasks in %d lanes (%d-lane chunks), "
+           "stencils v0/s0 read from the example row\n", lay.F, nt, L, ZJ_BL_W);
+  int at = 0;
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    {
+      const int lo = c == ZJ_PREDICT ? 0 : np, cnt = c == ZJ_PREDICT ? np : n - np;
+      uint32_t *offs = zj_xmalloc ((size_t) (cnt + 1) * sizeof *offs);
+      size_t bytes = 0;
+      const uint8_t *code = (const uint8_t *) (void *)
+        zj_stencil_emit (lib, b->ins + lo, cnt, &bytes, offs);
+      if (!code)
+        {
+          free (offs);
+          zj_error_set (&b->err, "executable memory is full");
+          return -1;
+        }
+      fprintf (out, "def %s():   # %zu bytes at %p\n",
+               c == ZJ_PREDICT ? "Predict" : "Learn", bytes, (const void *) code);
+      const zj_fn *f = &p->fn[c];
+      int k = 0;
+      for (int i = 0; i < f->n; i++)
+        {
+          const zj_instr *in = &f->ins[i];
+          if (in->op == ZJ_NO_OP)
+            continue;
+          const zj_sinst *s = &b->ins[lo + k];
+          fprintf (out, "  ");
+          zj_instr_print (in, false, out);
+          char name[48];
+          zj_stencil_name (name, sizeof name, s->op, s->variant);
+          fprintf (out, "    # %s: o=%zu a=%zu b=%zu k=%zu\n", name,
+                   s->hole[ZJ_HOLE_O], s->hole[ZJ_HOLE_A], s->hole[ZJ_HOLE_B],
+                   s->hole[ZJ_HOLE_K]);
+          if (asm_)
+            dump_code (code, offs[k], offs[k + 1], out);
+          k++;
+        }
+      if (asm_)
+        {
+          fprintf (out, "  # return\n");
+          dump_code (code, offs[cnt], (uint32_t) bytes, out);
+        }
+      free (offs);
+      at += cnt;
+    }
+  (void) at;
+  return 0;
+}

@@ -1,0 +1,54 @@
+/* baseline.h -- the baseline native tier's interface for the tier and
+ * tools: a context that owns stencil libraries and step kernels, and the
+ * hook that gives the lane interpreter native Predict/Learn code.
+ */
+#ifndef ZJ_BASELINE_H
+#define ZJ_BASELINE_H
+
+#include "internal.h"
+#include <stdio.h>
+
+typedef struct zj_baseline zj_baseline;
+
+typedef struct zj_baseline_stats {
+  long kernels;          /* step kernels emitted */
+  long hits;             /* evaluations that found their kernel ready */
+  long failures;         /* stencil-library loads that failed (interpreted) */
+  long fallbacks;        /* evaluations interpreted for lack of code */
+  long skips;            /* evaluations the gate left interpreted */
+  double ready_ns;       /* total time spent making kernels ready */
+  double lib_ms;         /* stencil-library loads (disk or first build) */
+  size_t bytes;          /* code emitted */
+} zj_baseline_stats;
+
+/* threaded: the alternative design (call-threaded op functions) instead of
+   copied stencils; for measurements. */
+zj_baseline *zj_baseline_new (bool threaded);
+void zj_baseline_free (zj_baseline *b);
+void zj_baseline_stats_get (const zj_baseline *b, zj_baseline_stats *s);
+/* The last failure's message ("" if none). */
+const char *zj_baseline_error (const zj_baseline *b);
+/* A policy for new kernels: gate(ctx, examples, work) says whether one
+   pays for an evaluation (NULL: always), ready(ctx, ns) hears how long
+   each took. */
+typedef bool (*zj_baseline_gate) (void *ctx, double examples, double work);
+typedef void (*zj_baseline_ready) (void *ctx, double ns);
+void zj_baseline_set_policy (zj_baseline *b, zj_baseline_gate gate,
+                             zj_baseline_ready ready, void *ctx);
+/* Installs b as ws's native provider (NULL b: interpret). */
+void zj_baseline_attach (zj_baseline *b, zj_workspace *ws);
+/* Makes the step kernel of p ready for nt lanes of F (as a lane
+   evaluation would) without running it: time-to-ready measurements.
+   Returns 0, or -1 when the program cannot run natively. */
+int zj_baseline_prepare (zj_baseline *b, const zj_program *p,
+                         const zj_shape *shape, int nt);
+/* Listing of p's step kernel for nt tasks: each Predict/Learn instruction
+   with its stencil and hole values and (asm) its machine code, from
+   objdump when installed, else in hex.  -1 with zj_baseline_error set. */
+int zj_baseline_listing (zj_baseline *b, const zj_program *p,
+                         const zj_shape *shape, int nt, bool asm_, FILE *out);
+/* Path of the cached stencil object lane evaluations of nt tasks at F use
+   (with the current cache directory). */
+void zj_baseline_lib_path (int F, int nt, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,136 @@
+/* stencil.h -- the baseline native tier: copy-and-patch stencils.
+ *
+ * libgccjit compiles, once per (F, chunks per element, ISA), one small
+ * function per op and operand-source variant that works on the lane
+ * layout of src/interp/interp_lanes.c (element i of task t at [i * L + t]).
+ * Operand byte offsets, the scratch offset, the real-lane count and the
+ * constant's position are imported globals ("holes"): in the object file
+ * they are R_X86_64_32S relocations sitting in addressing modes and
+ * immediates.  Each stencil ends with a tail call to CONTINUE.  The object
+ * is cached on disk; a component's code is the stencils of its
+ * instructions copied back to back into executable memory with their holes
+ * patched and their tail jumps dropped (doc/baseline_tier.md).
+ *
+ * Files: stencil_ops.c (the IR of every op), stencil_lib.c (building the
+ * library and its disk cache), stencil_elf.c (reading the object),
+ * execmem.c (executable memory), stencil_emit.c (copy and patch),
+ * baseline.c (kernels keyed by structure, the lane interpreter's hook).
+ */
+#ifndef ZJ_STENCIL_H
+#define ZJ_STENCIL_H
+
+#include "internal.h"
+#include <stdint.h>
+
+/* Holes every stencil may have, by index. */
+enum zj_hole {
+  ZJ_HOLE_O,        /* output byte offset from mem */
+  ZJ_HOLE_A,        /* in1 byte offset from its base (mem, row or s0) */
+  ZJ_HOLE_B,        /* in2 byte offset from its base */
+  ZJ_HOLE_T,        /* scratch byte offset from mem */
+  ZJ_HOLE_NR,       /* real lanes (tasks) */
+  ZJ_HOLE_K,        /* byte offset of the op's constant in k */
+  ZJ_HOLE_COUNT
+};
+
+/* Operand-source variant bits: an input of kind V read from the example
+   row (v0) or of kind S from the s0 source, instead of from mem. */
+#define ZJ_SV_A 1
+#define ZJ_SV_B 2
+#define ZJ_SV_COUNT 4
+
+/* Signature of a stencil chain (and, for the threaded design, of one op
+   with its hole values in h). */
+typedef void (*zj_stencil_fn) (double *mem, const double *row,
+                               const double *s0, const double *k);
+typedef void (*zj_threaded_fn) (double *mem, const double *row,
+                                const double *s0, const double *k,
+                                const size_t *h);
+
+/* One relocation of a stencil, offsets relative to its first byte. */
+typedef struct zj_sreloc {
+  uint32_t at;          /* where the field is */
+  uint8_t type;         /* ZJ_SR_* */
+  int8_t hole;          /* ZJ_HOLE_* for ZJ_SR_HOLE32 */
+  int64_t addend;
+  const void *target;   /* ZJ_SR_PC32: absolute target (data or stub) */
+} zj_sreloc;
+
+enum { ZJ_SR_HOLE32, ZJ_SR_PC32, ZJ_SR_CONT };
+
+typedef struct zj_stencil {
+  const uint8_t *code;  /* in the object image */
+  uint32_t size;        /* bytes to copy (tail jump dropped) */
+  zj_sreloc *rel;
+  int nrel;
+} zj_stencil;
+
+/* Executable memory: one mapping per library, bump-allocated; the
+   library's read-only data and call stubs live at its start so every
+   rel32 from copied code reaches them. */
+typedef struct zj_execmem {
+  uint8_t *base;
+  size_t size, used, data_end;
+} zj_execmem;
+
+int zj_execmem_init (zj_execmem *m, size_t size);
+void zj_execmem_destroy (zj_execmem *m);
+void *zj_execmem_alloc (zj_execmem *m, size_t n, size_t align);
+/* Drops all code (keeps the data and stubs). */
+void zj_execmem_reset_code (zj_execmem *m);
+
+/* A stencil library for one (F, W, C): W lanes per chunk (4 or 8), C
+   chunks per element: the stencils of every op and variant
+   (size 0 = not built) and, for the threaded design, callable functions. */
+typedef struct zj_stencil_lib {
+  int F, W, C;
+  zj_stencil st[ZJ_NUM_OPS][ZJ_SV_COUNT];
+  zj_threaded_fn th[ZJ_NUM_OPS][ZJ_SV_COUNT];
+  void *image;          /* the object file's bytes */
+  zj_execmem mem;       /* copied data, stubs, then emitted code */
+  void *th_result;      /* gcc_jit_result of the threaded design */
+} zj_stencil_lib;
+
+/* Stencil name of op/variant, the symbol compiled into the object. */
+void zj_stencil_name (char *buf, size_t n, int op, int variant);
+/* Whether op has variant v (its bits name V/S inputs only). */
+bool zj_stencil_variant_ok (int op, int v);
+
+/* IR of every stencil into ctx (stencil_ops.c).  threaded: holes are
+   read from a parameter and functions return instead of tail-calling. */
+void zj_stencil_build_ir (void *gcc_jit_ctx, int F, int W, int C,
+                          bool threaded);
+
+/* Directory of the on-disk cache ($ZEROJIT_CACHE_DIR, else
+   $XDG_CACHE_HOME/zerojit, else ~/.cache/zerojit). */
+void zj_stencil_cache_dir (char *buf, size_t n);
+/* The cached object's path for (F, W, C) (failure sentinel: + ".failed"). */
+void zj_stencil_lib_path (char *buf, size_t n, int F, int W, int C);
+/* Loads (building and caching on disk if needed) the library for F, W, C.
+   -1 with err set when the build fails or ZEROJIT_FAIL_COMPILE=1; a failed
+   build leaves a sentinel file so later runs do not retry it. */
+int zj_stencil_lib_load (zj_stencil_lib *lib, int F, int W, int C,
+                         zj_error *err);
+void zj_stencil_lib_free (zj_stencil_lib *lib);
+/* Parses an object image into lib->st (stencil_elf.c); copies its data
+   sections into lib->mem and makes call stubs.  -1 on a malformed object. */
+int zj_stencil_elf_parse (zj_stencil_lib *lib, const uint8_t *img,
+                          size_t len, zj_error *err);
+
+/* The threaded design (the measured alternative): libgccjit compiles the
+   same IR in memory with holes as parameters. */
+int zj_stencil_lib_threaded (zj_stencil_lib *lib, zj_error *err);
+
+/* One instruction's stencil choice and hole values. */
+typedef struct zj_sinst {
+  int op, variant;
+  size_t hole[ZJ_HOLE_COUNT];
+} zj_sinst;
+
+/* Copies and patches the stencils of n instructions into lib's memory,
+   ending with a return.  NULL when memory is full.  offs (n + 1 entries,
+   or NULL) receives where each instruction's code starts and the end. */
+zj_stencil_fn zj_stencil_emit (zj_stencil_lib *lib, const zj_sinst *ins,
+                               int n, size_t *bytes, uint32_t *offs);
+
+#endif

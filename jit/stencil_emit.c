@@ -1,0 +1,76 @@
+/* stencil_emit.c -- a component's code: stencils copied and patched.
+ *
+ * The stencils of the instructions go back to back; each hole gets the
+ * instruction's value (operand offsets, scratch, lane count, constant
+ * slot), each rel32 to data or a stub is recomputed for the new place, and
+ * the code ends with vzeroupper; ret (the stencils leave ymm state and the
+ * caller is ordinary C).  A stencil's internal jumps are relative to
+ * itself and need nothing.
+ */
+#include "config.h"
+#include "stencil.h"
+#include <string.h>
+
+static const uint8_t epilogue[4] = { 0xc5, 0xf8, 0x77, 0xc3 };
+
+static bool
+put32 (uint8_t *p, int64_t v)
+{
+  if (v < INT32_MIN || v > INT32_MAX)
+    return false;
+  int32_t x = (int32_t) v;
+  memcpy (p, &x, 4);
+  return true;
+}
+
+zj_stencil_fn
+zj_stencil_emit (zj_stencil_lib *lib, const zj_sinst *ins, int n,
+                 size_t *bytes, uint32_t *offs)
+{
+  size_t total = sizeof epilogue;
+  for (int i = 0; i < n; i++)
+    {
+      const zj_stencil *st = &lib->st[ins[i].op][ins[i].variant];
+      if (!st->size)
+        return NULL;
+      total += st->size;
+    }
+  uint8_t *code = zj_execmem_alloc (&lib->mem, total, 16);
+  if (!code)
+    return NULL;
+  uint8_t *p = code;
+  for (int i = 0; i < n; i++)
+    {
+      const zj_stencil *st = &lib->st[ins[i].op][ins[i].variant];
+      if (offs)
+        offs[i] = (uint32_t) (p - code);
+      memcpy (p, st->code, st->size);
+      for (int k = 0; k < st->nrel; k++)
+        {
+          const zj_sreloc *r = &st->rel[k];
+          uint8_t *f = p + r->at;
+          int64_t v;
+          switch (r->type)
+            {
+            case ZJ_SR_HOLE32:
+              v = (int64_t) ins[i].hole[r->hole] + r->addend;
+              break;
+            case ZJ_SR_PC32:
+              v = (int64_t) ((intptr_t) r->target - (intptr_t) f) + r->addend;
+              break;
+            default:            /* an inner exit: to the stencil's end */
+              v = (int64_t) ((intptr_t) (p + st->size) - (intptr_t) f) + r->addend;
+              break;
+            }
+          if (!put32 (f, v))
+            return NULL;
+        }
+      p += st->size;
+    }
+  if (offs)
+    offs[n] = (uint32_t) (p - code);
+  memcpy (p, epilogue, sizeof epilogue);
+  if (bytes)
+    *bytes = total;
+  return (zj_stencil_fn) (void *) code;
+}

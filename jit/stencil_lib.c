@@ -1,0 +1,212 @@
+/* stencil_lib.c -- building the stencil library and caching it on disk.
+ *
+ * One libgccjit context holds every stencil of one (F, C): about 150
+ * functions compiled at -O2 (require_tail_call crashes GCC 12 at -O0/-O1)
+ * with -fno-pic -mno-vzeroupper, so holes are 32-bit fields in addressing
+ * modes and the tail is a droppable jmp rel32.  The object is written once
+ * to the cache directory (atomically: a temporary file renamed) and read
+ * by later runs; a failed build leaves NAME.failed there so a broken
+ * toolchain costs one attempt, not one per run.  ZEROJIT_FAIL_COMPILE=1
+ * makes every build fail (tests of the fallback) without a sentinel.
+ */
+#include "config.h"
+#include "jit_internal.h"
+#include "stencil.h"
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Bump when the stencils' IR or calling convention changes. */
+#define ZJ_STENCIL_VERSION 3
+#define ZJ_EXECMEM_SIZE ((size_t) 64 << 20)
+
+void
+zj_stencil_cache_dir (char *buf, size_t n)
+{
+  const char *d = getenv ("ZEROJIT_CACHE_DIR");
+  if (d && *d)
+    snprintf (buf, n, "%s", d);
+  else if ((d = getenv ("XDG_CACHE_HOME")) && *d)
+    snprintf (buf, n, "%s/zerojit", d);
+  else
+    snprintf (buf, n, "%s/.cache/zerojit", getenv ("HOME") ? getenv ("HOME") : "/tmp");
+}
+
+void
+zj_stencil_lib_path (char *buf, size_t n, int F, int W, int C)
+{
+  char dir[900];
+  zj_stencil_cache_dir (dir, sizeof dir);
+  snprintf (buf, n, "%s/stencils-v%d-F%d-C%d-%s.o", dir, ZJ_STENCIL_VERSION,
+            F, C, W == 8 ? "avx512" : "avx2");
+}
+
+static void
+mkdirs (const char *dir)
+{
+  char p[1024];
+  snprintf (p, sizeof p, "%s", dir);
+  for (char *s = p + 1; *s; s++)
+    if (*s == '/')
+      {
+        *s = 0;
+        mkdir (p, 0755);
+        *s = '/';
+      }
+  mkdir (p, 0755);
+}
+
+static void
+setup_ctx (gcc_jit_context *ctx, int W)
+{
+  static const char *const opts[] = {
+    "-fno-pic", "-mno-vzeroupper", "-ffp-contract=off", "-fno-math-errno",
+    "-fno-strict-aliasing", "-fwrapv", "-mavx2", "-fno-asynchronous-unwind-tables",
+  };
+  gcc_jit_context_set_int_option (ctx, GCC_JIT_INT_OPTION_OPTIMIZATION_LEVEL, 3);
+  for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
+    gcc_jit_context_add_command_line_option (ctx, opts[i]);
+  if (W == 8)
+    {
+      gcc_jit_context_add_command_line_option (ctx, "-mavx512f");
+      gcc_jit_context_add_command_line_option (ctx, "-mavx512vl");
+      gcc_jit_context_add_command_line_option (ctx, "-mavx512dq");
+      gcc_jit_context_add_command_line_option (ctx, "-mprefer-vector-width=512");
+    }
+}
+
+static int
+build_object (int F, int W, int C, const char *path, zj_error *err)
+{
+  char tmp[1200];
+  snprintf (tmp, sizeof tmp, "%s.tmp.%ld", path, (long) getpid ());
+  gcc_jit_context *ctx = gcc_jit_context_acquire ();
+  if (!ctx)
+    {
+      zj_error_set (err, "jit/stencil_lib.c: cannot create a libgccjit context");
+      return -1;
+    }
+  setup_ctx (ctx, W);
+  zj_stencil_build_ir (ctx, F, W, C, false);
+  gcc_jit_context_compile_to_file (ctx, GCC_JIT_OUTPUT_KIND_OBJECT_FILE, tmp);
+  const char *e = gcc_jit_context_get_first_error (ctx);
+  int rc = 0;
+  if (e)
+    {
+      zj_error_set (err, "jit/stencil_lib.c: stencil build F=%d W=%d C=%d failed: %s",
+                    F, W, C, e);
+      rc = -1;
+    }
+  gcc_jit_context_release (ctx);
+  if (rc == 0 && rename (tmp, path) != 0)
+    {
+      zj_error_set (err, "%s: cannot store stencils: %s", path, strerror (errno));
+      rc = -1;
+    }
+  unlink (tmp);
+  return rc;
+}
+
+int
+zj_stencil_lib_load (zj_stencil_lib *lib, int F, int W, int C, zj_error *err)
+{
+  memset (lib, 0, sizeof *lib);
+  lib->F = F;
+  lib->W = W;
+  lib->C = C;
+  const char *force = getenv ("ZEROJIT_FAIL_COMPILE");
+  if (force && !strcmp (force, "1"))
+    {
+      zj_error_set (err, "stencil build failed: forced by ZEROJIT_FAIL_COMPILE=1");
+      return -1;
+    }
+  __builtin_cpu_init ();
+  if (!__builtin_cpu_supports ("avx2")
+      || (W == 8 && !__builtin_cpu_supports ("avx512f")))
+    {
+      zj_error_set (err, "baseline tier: the CPU lacks %s", W == 8 ? "AVX-512" : "AVX2");
+      return -1;
+    }
+  char dir[900], path[1000], failed[1100];
+  zj_stencil_cache_dir (dir, sizeof dir);
+  zj_stencil_lib_path (path, sizeof path, F, W, C);
+  snprintf (failed, sizeof failed, "%s.failed", path);
+  if (access (failed, F_OK) == 0)
+    {
+      zj_error_set (err, "%s: an earlier stencil build failed (remove it to retry)", failed);
+      return -1;
+    }
+  size_t len = 0;
+  uint8_t *img = (uint8_t *) zj_read_file (path, &len, NULL);
+  if (!img)
+    {
+      mkdirs (dir);
+      if (build_object (F, W, C, path, err) != 0)
+        {
+          FILE *f = fopen (failed, "w");
+          if (f)
+            {
+              fprintf (f, "%s\n", err && err->msg[0] ? err->msg : "stencil build failed");
+              fclose (f);
+            }
+          return -1;
+        }
+      img = (uint8_t *) zj_read_file (path, &len, err);
+      if (!img)
+        return -1;
+    }
+  lib->image = img;
+  if (zj_execmem_init (&lib->mem, ZJ_EXECMEM_SIZE) != 0)
+    {
+      zj_error_set (err, "baseline tier: cannot map executable memory");
+      zj_stencil_lib_free (lib);
+      return -1;
+    }
+  if (zj_stencil_elf_parse (lib, img, len, err) != 0)
+    {
+      zj_stencil_lib_free (lib);
+      return -1;
+    }
+  return 0;
+}
+
+int
+zj_stencil_lib_threaded (zj_stencil_lib *lib, zj_error *err)
+{
+  gcc_jit_context *ctx = gcc_jit_context_acquire ();
+  setup_ctx (ctx, lib->W);
+  zj_stencil_build_ir (ctx, lib->F, lib->W, lib->C, true);
+  gcc_jit_result *r = gcc_jit_context_compile (ctx);
+  if (!r)
+    {
+      zj_error_set (err, "threaded stencils: %s", gcc_jit_context_get_first_error (ctx));
+      gcc_jit_context_release (ctx);
+      return -1;
+    }
+  gcc_jit_context_release (ctx);
+  for (int op = 1; op < ZJ_NUM_OPS; op++)
+    for (int v = 0; v < ZJ_SV_COUNT; v++)
+      if (!zj_op_is_random (op) && zj_stencil_variant_ok (op, v))
+        {
+          char name[48];
+          zj_stencil_name (name, sizeof name, op, v);
+          lib->th[op][v] = (zj_threaded_fn) gcc_jit_result_get_code (r, name);
+        }
+  lib->th_result = r;
+  return 0;
+}
+
+void
+zj_stencil_lib_free (zj_stencil_lib *lib)
+{
+  for (int op = 0; op < ZJ_NUM_OPS; op++)
+    for (int v = 0; v < ZJ_SV_COUNT; v++)
+      free (lib->st[op][v].rel);
+  if (lib->th_result)
+    gcc_jit_result_release (lib->th_result);
+  zj_execmem_destroy (&lib->mem);
+  free (lib->image);
+  memset (lib, 0, sizeof *lib);
+}

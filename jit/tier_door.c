@@ -1,0 +1,336 @@
+/* tier_door.c -- the evaluator's door to native code, with the JIT built
+ * (see src/search/tier_door.h; src/search/tier_door_none.c is the build
+ * without it).
+ *
+ * A door holds one evaluator's view of the shared tier: the current
+ * candidate (its structure key, computed once here and used for the
+ * tier's table, the code-cache lookups and the native runs), counters
+ * reported to the tier in batches, and which runs are timed.
+ */
+#include "config.h"
+#include "jit_internal.h"
+#include "tier.h"
+#include "tier_door.h"
+#include "baseline.h"
+#include <string.h>
+#include <time.h>
+
+/* Interpreter runs timed for the tier's cost model: one in TIME_EVERY
+   (clock reads and the model's lock cost ~4% of a demo search when done
+   for every run); native runs are always timed.  Children are reported
+   to the tier CHILD_BATCH at a time, and so are the lookup and example
+   counters (every CHILD_BATCH candidates). */
+#define TIME_EVERY 8
+#define CHILD_BATCH 16
+/* Bound for the tier's "cannot pay" test at the start of an evaluation:
+   expected evaluations of at most CHILDREN_MAX (a tournament's winner has
+   about T children; searches use T = 10). */
+#define CHILDREN_MAX 64.0
+
+struct zj_door {
+  zj_tier *tier;
+  zj_eval_type et;
+  bool tiered;                 /* tasks uniform in F and eval type */
+  zj_tier_cand tc;             /* the current candidate */
+  uint16_t *key;               /* its structure key (nkey of cap words) */
+  size_t nkey, key_cap;
+  double last_examples;        /* examples of a future evaluation */
+  unsigned run_tick;           /* interpreter runs, for TIME_EVERY */
+  bool kept[CHILD_BATCH];      /* children not yet reported to the tier */
+  int n_kept;
+  /* Tier counters not yet reported (see zj_tier_add_counts). */
+  uint64_t pend_lookups, pend_ex_native, pend_ex_interp;
+  /* Baseline tier (--jit=baseline|auto): this evaluator's step kernels,
+     serving the workspaces attached to it; counters already reported. */
+  zj_baseline *bl;
+  zj_workspace *attached[33];
+  int n_attached;
+  zj_baseline_stats bl_done;
+  uint64_t pend_ex_base;
+};
+
+static bool
+bl_gate (void *tier, double examples, double work)
+{
+  return zj_tier_baseline_pays (tier, examples, work);
+}
+
+static void
+bl_ready (void *tier, double ns)
+{
+  zj_tier_add_ready (tier, ns);
+}
+
+/* Baseline counters since the last report, as zj_tier_stats fields. */
+static void
+bl_delta (const zj_door *d, zj_tier_stats *s)
+{
+  memset (s, 0, sizeof *s);
+  if (!d->bl)
+    return;
+  zj_baseline_stats b;
+  zj_baseline_stats_get (d->bl, &b);
+  s->base_kernels = b.kernels - d->bl_done.kernels;
+  s->base_hits = b.hits - d->bl_done.hits;
+  s->base_skips = b.skips - d->bl_done.skips;
+  s->base_failures = b.failures - d->bl_done.failures;
+  s->base_ready_ms = (b.ready_ns - d->bl_done.ready_ns) * 1e-6;
+  s->examples_base = (double) d->pend_ex_base;
+}
+
+static double
+now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
+}
+
+int
+zj_door_tier_new (zj_tier_mode mode, const zj_policy_knobs *knobs,
+                  int opt_level, struct zj_tier **tier, zj_error *err)
+{
+  *tier = NULL;
+  if (mode == ZJ_TIER_OFF)
+    return 0;
+  zj_tier_cfg tc;
+  zj_tier_cfg_default (&tc);
+  tc.mode = mode;
+  tc.knobs = *knobs;
+  tc.opt_level = opt_level;
+  *tier = zj_tier_new (&tc, err);
+  return *tier ? 0 : -1;
+}
+
+void
+zj_door_tier_free (struct zj_tier *tier)
+{
+  zj_tier_free (tier);
+}
+
+bool
+zj_door_tier_stats (struct zj_tier *tier, zj_tier_stats *s)
+{
+  if (!tier)
+    {
+      memset (s, 0, sizeof *s);
+      return false;
+    }
+  zj_tier_get_stats (tier, s);
+  return true;
+}
+
+zj_door *
+zj_door_open (struct zj_tier *tier, const zj_task *tasks, int n_tasks, int F)
+{
+  if (!tier || zj_tier_get_mode (tier) == ZJ_TIER_OFF || n_tasks < 1)
+    return NULL;
+  zj_door *d = zj_xcalloc (1, sizeof *d);
+  d->tier = tier;
+  d->et = tasks[0].eval_type;
+  /* One structure key per candidate: all tasks share F and eval type.
+     Otherwise the door only reports the tier's counters. */
+  d->tiered = true;
+  for (int i = 0; i < n_tasks; i++)
+    if (tasks[i].F != F || tasks[i].eval_type != d->et)
+      d->tiered = false;
+  if (zj_tier_mode_baseline (zj_tier_get_mode (tier)))
+    {
+      d->bl = zj_baseline_new (false);
+      zj_baseline_set_policy (d->bl, bl_gate, bl_ready, tier);
+    }
+  return d;
+}
+
+static void
+flush (zj_door *d)
+{
+  zj_tier_add_counts (d->tier, d->pend_lookups, d->pend_ex_native,
+                      d->pend_ex_interp);
+  d->pend_lookups = d->pend_ex_native = d->pend_ex_interp = 0;
+  if (d->bl)
+    {
+      zj_tier_stats s;
+      bl_delta (d, &s);
+      zj_tier_add_base_counts (d->tier, &s);
+      zj_baseline_stats_get (d->bl, &d->bl_done);
+      d->pend_ex_base = 0;
+    }
+}
+
+void
+zj_door_attach (zj_door *d, zj_workspace *ws)
+{
+  if (!d || !d->bl || d->n_attached == 33)
+    return;
+  zj_baseline_attach (d->bl, ws);
+  d->attached[d->n_attached++] = ws;
+}
+
+void
+zj_door_close (zj_door *d)
+{
+  if (!d)
+    return;
+  flush (d);
+  for (int i = 0; i < d->n_attached; i++)
+    zj_baseline_attach (NULL, d->attached[i]);
+  zj_baseline_free (d->bl);
+  free (d->key);
+  free (d);
+}
+
+uint64_t
+zj_door_begin (zj_door *d, const zj_prepared *pp, double examples_all)
+{
+  if (!d || !d->tiered)
+    return 0;
+  /* One pass fills the buffer and returns the full length; only a key
+     longer than the buffer needs a second pass. */
+  size_t n = zj_structure_key (&pp->prog, &pp->shape, d->et, d->key,
+                               d->key_cap);
+  if (n > d->key_cap)
+    {
+      d->key_cap = n < 1024 ? 1024 : 2 * n;
+      free (d->key);
+      d->key = zj_xmalloc (d->key_cap * sizeof *d->key);
+      zj_structure_key (&pp->prog, &pp->shape, d->et, d->key, d->key_cap);
+    }
+  d->nkey = n;
+  zj_tier_begin (d->tier, &d->tc, pp, d->et,
+                 zj_structure_hash_key (d->key, n), d->key, n, examples_all,
+                 CHILDREN_MAX);
+  d->pend_lookups++;
+  return d->tc.hash;
+}
+
+bool
+zj_door_native (zj_door *d, const zj_prepared *pp)
+{
+  return d && d->tiered && zj_tier_poll (d->tier, &d->tc, pp, d->et);
+}
+
+bool
+zj_door_pending (const zj_door *d)
+{
+  return d && d->tiered && d->tc.pending;
+}
+
+double
+zj_door_eval_task (zj_door *d, const zj_prepared *pp, const zj_task *t,
+                   const zj_eval_opts *o, zj_rng *rng, zj_workspace *ws,
+                   zj_eval_result *r)
+{
+  if (!d || !d->tiered)
+    return zj_interp_eval_task (pp, t, o, rng, ws, r);
+  const bool native = zj_door_native (d, pp);
+  const bool timed = native || d->run_tick++ % TIME_EVERY == 0;
+  const double t0 = timed ? now_ns () : 0.0;
+  /* The entry was found by this candidate's structure key: no check. */
+  const double f = native
+                   ? zj_jit_run_task (d->tc.native, pp, t, o, rng, ws, r)
+                   : zj_interp_eval_task (pp, t, o, rng, ws, r);
+  const double ex = (double) r->train_steps + r->n_valid_err
+                   + (o->record_errors ? 0 : t->n_valid);
+  *(native ? &d->pend_ex_native : &d->pend_ex_interp) += (uint64_t) ex;
+  zj_tier_add_run (d->tier, native ? ZJ_RUN_OPTIMIZED : ZJ_RUN_INTERP, ex,
+                   d->tc.work, timed ? now_ns () - t0 : 0.0);
+  return f;
+}
+
+double
+zj_door_clock (zj_door *d)
+{
+  if (!d || !d->tiered || d->run_tick++ % TIME_EVERY != 0)
+    return 0.0;
+  return now_ns ();
+}
+
+void
+zj_door_batch_done (zj_door *d, double t0, double examples,
+                    const zj_workspace *ws)
+{
+  if (!d || !d->tiered)
+    return;
+  const bool base = ws && ws->native_used;
+  d->pend_ex_interp += (uint64_t) examples;
+  if (base)
+    d->pend_ex_base += (uint64_t) examples;
+  zj_tier_add_run (d->tier, base ? ZJ_RUN_BASELINE : ZJ_RUN_INTERP, examples,
+                   d->tc.work, t0 > 0.0 ? now_ns () - t0 : 0.0);
+}
+
+void
+zj_door_consider (zj_door *d, const zj_prepared *pp, double examples_now,
+                  double examples_per_eval, bool final_stage)
+{
+  if (!d)
+    return;
+  d->last_examples = examples_per_eval;
+  if (d->tiered && examples_now > 0.0)
+    zj_tier_consider (d->tier, &d->tc, pp, d->et, examples_now,
+                      examples_per_eval, final_stage ? 0.0 : -1.0);
+}
+
+bool
+zj_door_end (zj_door *d, bool final_stage)
+{
+  if (!d || !d->tiered)
+    return false;
+  /* A candidate the tier found unable to pay even with the most children
+     needs no rank (an O(P) scan per candidate). */
+  const bool want_rank = !d->tc.native && !d->tc.pending && !d->tc.skipped
+                         && !final_stage
+                         && (zj_tier_get_mode (d->tier) == ZJ_TIER_AUTO
+                             || zj_tier_get_mode (d->tier) == ZJ_TIER_OPTIMIZED);
+  zj_tier_end (d->tier, &d->tc);
+  if (d->pend_lookups >= CHILD_BATCH)
+    flush (d);
+  return want_rank;
+}
+
+void
+zj_door_promote (zj_door *d, const zj_prepared *pp, double children)
+{
+  if (!d || !d->tiered)
+    return;
+  zj_tier_consider (d->tier, &d->tc, pp, d->et, 0.0, d->last_examples,
+                    children);
+}
+
+void
+zj_door_note_child (zj_door *d, bool kept)
+{
+  if (!d || !d->tiered)
+    return;
+  d->kept[d->n_kept++] = kept;
+  if (d->n_kept == CHILD_BATCH)
+    {
+      zj_tier_note_children (d->tier, d->kept, d->n_kept);
+      d->n_kept = 0;
+    }
+}
+
+bool
+zj_door_stats (const zj_door *d, zj_tier_stats *s)
+{
+  if (!d)
+    {
+      memset (s, 0, sizeof *s);
+      return false;
+    }
+  zj_tier_get_stats (d->tier, s);
+  /* Plus this door's counts not yet reported. */
+  zj_tier_stats b;
+  bl_delta (d, &b);
+  s->base_kernels += b.base_kernels;
+  s->base_hits += b.base_hits;
+  s->base_skips += b.base_skips;
+  s->base_failures += b.base_failures;
+  s->base_ready_ms += b.base_ready_ms;
+  s->examples_base += b.examples_base;
+  s->lookups += (long) d->pend_lookups;
+  s->examples_native += (double) d->pend_ex_native;
+  s->examples_interp += (double) d->pend_ex_interp;
+  return true;
+}

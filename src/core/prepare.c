@@ -1,0 +1,54 @@
+/* prepare.c -- a program made ready to run: checked against a shape and
+ * pruned to its live instructions (the form every tier executes). */
+#include "internal.h"
+
+void
+zj_eval_opts_default (zj_eval_opts *o)
+{
+  o->n_all_train = -1;
+  o->n_valid = -1;
+  o->max_abs_error = 100.0;
+  o->record_errors = 0;
+}
+
+int
+zj_prepare_into (zj_prepared *pp, const zj_program *p, const zj_shape *shape,
+                 bool prune, zj_error *err)
+{
+  if (zj_program_check (p, shape, err) != 0)
+    return -1;
+  pp->shape = *shape;
+  if (prune)
+    zj_prune_sized (p, shape->ns, shape->nv, shape->nm, &pp->prog);
+  else
+    zj_program_copy (&pp->prog, p);
+  return 0;
+}
+
+zj_prepared *
+zj_prepare (const zj_program *p, const zj_shape *shape, bool prune, zj_error *err)
+{
+  zj_prepared *pp = zj_xcalloc (1, sizeof *pp);
+  zj_program_init (&pp->prog);
+  if (zj_prepare_into (pp, p, shape, prune, err) != 0)
+    {
+      zj_prepared_free (pp);
+      return NULL;
+    }
+  return pp;
+}
+
+void
+zj_prepared_free (zj_prepared *pp)
+{
+  if (!pp)
+    return;
+  zj_program_free (&pp->prog);
+  free (pp);
+}
+
+const zj_program *
+zj_prepared_program (const zj_prepared *pp)
+{
+  return &pp->prog;
+}

@@ -1,0 +1,69 @@
+/* dedup.c -- the exact-duplicate cache (see dedup.h): direct-mapped,
+ * a hit compares whole programs. */
+#include "internal.h"
+#include "dedup.h"
+
+typedef struct dedup_slot {
+  bool used;
+  double fitness;
+  zj_program prog;
+} dedup_slot;
+
+/* The keys live in their own array so that the usual miss costs one probe
+   of a 128 KiB array that stays in L2, not a cache miss on a 72-byte
+   slot. */
+struct zj_dedup {
+  int slots;
+  dedup_slot *slot;
+  uint64_t *keys;
+};
+
+zj_dedup *
+zj_dedup_new (int slots)
+{
+  zj_dedup *d = zj_xcalloc (1, sizeof *d);
+  d->slots = slots;
+  d->slot = zj_xcalloc ((size_t) slots, sizeof (dedup_slot));
+  d->keys = zj_xcalloc ((size_t) slots, sizeof (uint64_t));
+  for (int i = 0; i < slots; i++)
+    zj_program_init (&d->slot[i].prog);
+  return d;
+}
+
+void
+zj_dedup_free (zj_dedup *d)
+{
+  if (!d)
+    return;
+  for (int i = 0; i < d->slots; i++)
+    zj_program_free (&d->slot[i].prog);
+  free (d->slot);
+  free (d->keys);
+  free (d);
+}
+
+bool
+zj_dedup_find (const zj_dedup *d, const zj_program *pruned, uint64_t key,
+               double *fitness)
+{
+  const size_t si = key & (uint64_t) (d->slots - 1);
+  const dedup_slot *s = &d->slot[si];
+  if (d->keys[si] == key && s->used && zj_program_equal (&s->prog, pruned))
+    {
+      *fitness = s->fitness;
+      return true;
+    }
+  return false;
+}
+
+void
+zj_dedup_store (zj_dedup *d, const zj_program *pruned, uint64_t key,
+                double fitness)
+{
+  const size_t si = key & (uint64_t) (d->slots - 1);
+  dedup_slot *s = &d->slot[si];
+  d->keys[si] = key;
+  s->used = true;
+  s->fitness = fitness;
+  zj_program_copy (&s->prog, pruned);
+}

@@ -1,0 +1,21 @@
+/* dedup.h -- the exact-duplicate cache: fitness of programs evaluated
+ * recently, keyed by the whole pruned program (structure and constants).
+ * A hit means nothing executes and no random number is drawn, so only
+ * programs without random ops may use it (the caller checks).
+ */
+#ifndef ZJ_DEDUP_H
+#define ZJ_DEDUP_H
+#include <zerojit/zerojit.h>
+
+typedef struct zj_dedup zj_dedup;
+
+/* slots: a power of two. */
+zj_dedup *zj_dedup_new (int slots);
+void zj_dedup_free (zj_dedup *d);
+/* True with *fitness if pruned (whose zj_program_key is key) is cached. */
+bool zj_dedup_find (const zj_dedup *d, const zj_program *pruned,
+                    uint64_t key, double *fitness);
+/* Caches pruned's fitness, replacing whatever held its slot. */
+void zj_dedup_store (zj_dedup *d, const zj_program *pruned, uint64_t key,
+                     double fitness);
+#endif

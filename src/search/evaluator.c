@@ -1,0 +1,552 @@
+/* evaluator.c -- evaluate a program on every task and combine.
+ *
+ * Order of work for one program (zj_evaluator_eval):
+ * 1. prepare: check and prune it; the train budget's steps per task
+ *    (budget.c);
+ * 2. dedup: if it has no random ops and the very same pruned program
+ *    (structure and constants) was evaluated recently, reuse that fitness:
+ *    nothing executes, no random number is drawn (dedup.c);
+ * 3. FEC: per task a mini-run whose errors fingerprint the program's
+ *    behaviour; cached fingerprints give the fitness (fec.c);
+ * 4. run: the real evaluations of the misses with the shared generator,
+ *    through the hurdle when it is on (hurdle.c);
+ * 5. combine the tasks' fitnesses (fitness.c).
+ *
+ * Native code is reached only through the tier door (tier_door.h): a
+ * candidate runs native code when its structure's code is ready;
+ * otherwise the interpreter runs and the tier may queue a compile, picked
+ * up at the next task boundary.  The order of FEC lookups/inserts and of
+ * random draws is the same either way, and native code is bit-identical,
+ * so results never depend on the tier.
+ */
+#include "internal.h"
+#include "evaluator.h"
+#include "budget.h"
+#include "dedup.h"
+#include "hurdle.h"
+#include "identity.h"
+#include "tier_door.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define ZJ_FEC_MAX_ERRORS 100
+#define FEC_SEED 235732282        /* the FEC generator restarts from it per task */
+
+struct zj_evaluator {
+  zj_evaluator_cfg cfg;
+  const zj_task *tasks;
+  int n_tasks;
+  zj_shape shape;
+  zj_rng *rng;
+  zj_rng fec_rng;
+  zj_fec *fec;
+  zj_workspace *ws[33];        /* by F */
+  double *fit;
+  /* Per-task scratch, n_tasks each (errors: ZJ_FEC_MAX_ERRORS per task). */
+  double *train_err, *valid_err, *bfit;
+  zj_eval_result *res;
+  long *n_real;
+  uint64_t *keys;
+  int *miss, *run;
+  const zj_task **task_ptrs, **run_ptrs;
+  zj_budget budget;
+  zj_prepared prepared;        /* reused; the last candidate's, for promote */
+  zj_dedup *dedup;             /* NULL: off */
+  long train_steps;
+  zj_eval_counters cnt;
+  bool *skip;                  /* per task: stopped by the hurdle */
+  zj_hurdle hurdle;
+  zj_door *door;               /* NULL: interpreter only */
+  bool want_rank;              /* last evaluation may promote */
+  uint64_t last_hash;
+};
+
+void
+zj_evaluator_cfg_default (zj_evaluator_cfg *cfg)
+{
+  memset (cfg, 0, sizeof *cfg);
+  cfg->mode = ZJ_COMBINE_MEAN;
+  cfg->max_abs_error = 100.0;
+  cfg->fec_cache_size = 100000;
+  cfg->fec_forget_every = 100;
+  cfg->budget_baseline = ZJ_ALG_NEURAL_NET;
+  cfg->budget_factor = 2.0;
+  cfg->dedup = false;
+  cfg->dedup_slots = 16384;
+  cfg->batch = true;
+  cfg->hurdle_tasks = 1;
+  cfg->hurdle_percentile = 50.0;
+  cfg->hurdle_window = 512;
+}
+
+void
+zj_evaluator_cfg_from_spec (zj_evaluator_cfg *cfg, const zj_search_spec *s)
+{
+  zj_evaluator_cfg_default (cfg);
+  cfg->mode = s->fitness_combination_mode;
+  cfg->max_abs_error = s->max_abs_error;
+  cfg->fec = s->has_fec;
+  cfg->fec_train = s->fec_num_train_examples;
+  cfg->fec_valid = s->fec_num_valid_examples;
+  cfg->fec_cache_size = s->fec_cache_size;
+  cfg->fec_forget_every = s->fec_forget_every;
+  cfg->budget = s->has_train_budget;
+  cfg->budget_baseline = s->train_budget_baseline;
+  cfg->budget_factor = s->train_budget_threshold_factor;
+  cfg->dedup = true;
+}
+
+zj_evaluator *
+zj_evaluator_new (const zj_evaluator_cfg *cfg, const zj_task *tasks,
+                  int n_tasks, const zj_shape *shape,
+                  const zj_search_space *sp, zj_rng *rng, zj_error *err)
+{
+  if (cfg->fec)
+    for (int i = 0; i < n_tasks; i++)
+      {
+        const zj_task *t = &tasks[i];
+        if (cfg->fec_train > (long) t->n_train * t->epochs
+            || cfg->fec_valid > t->n_valid || cfg->fec_train > ZJ_FEC_MAX_ERRORS
+            || cfg->fec_valid > ZJ_FEC_MAX_ERRORS || cfg->fec_train <= 0
+            || cfg->fec_valid <= 0)
+          {
+            zj_error_set (err, "fec: num_train_examples %d / num_valid_examples %d must be in 1..100 and fit task %d (%d train x %d epochs, %d valid)",
+                          cfg->fec_train, cfg->fec_valid, i, t->n_train,
+                          t->epochs, t->n_valid);
+            return NULL;
+          }
+      }
+  zj_evaluator *e = zj_xcalloc (1, sizeof *e);
+  e->cfg = *cfg;
+  e->tasks = tasks;
+  e->n_tasks = n_tasks;
+  e->shape = *shape;
+  e->rng = rng;
+  const size_t nt = (size_t) (n_tasks ? n_tasks : 1);
+  e->fit = zj_xcalloc (nt, sizeof (double));
+  e->bfit = zj_xcalloc (nt, sizeof (double));
+  e->train_err = zj_xcalloc (nt * ZJ_FEC_MAX_ERRORS, sizeof (double));
+  e->valid_err = zj_xcalloc (nt * ZJ_FEC_MAX_ERRORS, sizeof (double));
+  e->res = zj_xcalloc (nt, sizeof (zj_eval_result));
+  e->n_real = zj_xcalloc (nt, sizeof (long));
+  e->keys = zj_xcalloc (nt, sizeof (uint64_t));
+  e->miss = zj_xcalloc (nt, sizeof (int));
+  e->run = zj_xcalloc (nt, sizeof (int));
+  e->task_ptrs = zj_xcalloc (nt, sizeof (zj_task *));
+  e->run_ptrs = zj_xcalloc (nt, sizeof (zj_task *));
+  e->skip = zj_xcalloc (nt, sizeof (bool));
+  if (cfg->hurdles)
+    zj_hurdle_init (&e->hurdle, cfg->hurdle_window, cfg->hurdle_percentile);
+  for (int i = 0; i < n_tasks; i++)
+    e->task_ptrs[i] = &tasks[i];
+  if (cfg->fec)
+    e->fec = zj_fec_new (cfg->fec_cache_size, cfg->fec_forget_every);
+  zj_program_init (&e->prepared.prog);
+  if (zj_budget_init (&e->budget, cfg->budget, cfg->budget_baseline,
+                      cfg->budget_factor, sp, rng, err) != 0)
+    {
+      zj_evaluator_free (e);
+      return NULL;
+    }
+  if (cfg->dedup)
+    e->dedup = zj_dedup_new (cfg->dedup_slots);
+  return e;
+}
+
+void
+zj_evaluator_free (zj_evaluator *e)
+{
+  if (!e)
+    return;
+  zj_door_close (e->door);
+  for (int i = 0; i < 33; i++)
+    zj_workspace_free (e->ws[i]);
+  zj_dedup_free (e->dedup);
+  zj_fec_free (e->fec);
+  zj_budget_free (&e->budget);
+  zj_program_free (&e->prepared.prog);
+  free (e->fit);
+  free (e->bfit);
+  free (e->train_err);
+  free (e->valid_err);
+  free (e->res);
+  free (e->n_real);
+  free (e->keys);
+  free (e->miss);
+  free (e->run);
+  free (e->task_ptrs);
+  free (e->run_ptrs);
+  free (e->skip);
+  zj_hurdle_free (&e->hurdle);
+  free (e);
+}
+
+static zj_workspace *
+workspace_for (zj_evaluator *e, int F)
+{
+  if (!e->ws[F])
+    {
+      zj_shape s = e->shape;
+      s.F = F;
+      e->ws[F] = zj_workspace_new (&s);
+      zj_door_attach (e->door, e->ws[F]);
+    }
+  return e->ws[F];
+}
+
+/* Several tasks at once in the lanes interpreter; -1 if not applicable.
+   rng and reseed: what the task-by-task path gives each Setup. */
+static int
+run_batch (zj_evaluator *e, const zj_prepared *pp, const zj_task **ts, int nt,
+           const zj_eval_opts *o, zj_rng *rng, uint64_t reseed,
+           zj_eval_result *res, double *fit)
+{
+  return zj_interp_eval_lanes (pp, ts, nt, o, rng, reseed,
+                               workspace_for (e, ts[0]->F), res, fit);
+}
+
+/* One task, natively if the door has the code (polled at this boundary). */
+static double
+run_task (zj_evaluator *e, const zj_prepared *pp, const zj_task *t,
+          const zj_eval_opts *o, zj_rng *rng, zj_eval_result *r)
+{
+  return zj_door_eval_task (e->door, pp, t, o, rng, workspace_for (e, t->F),
+                            r);
+}
+
+static bool
+has_random_ops (const zj_program *p)
+{
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      if (zj_op_is_random (p->fn[c].ins[i].op))
+        return true;
+  return false;
+}
+
+/* Examples task i runs in a real evaluation (train steps the budget
+   allows, plus validation). */
+static double
+task_examples (const zj_evaluator *e, int i)
+{
+  return (double) e->n_real[i] + e->tasks[i].n_valid;
+}
+
+static double
+all_examples (const zj_evaluator *e)
+{
+  double all = 0.0;
+  for (int i = 0; i < e->n_tasks; i++)
+    all += task_examples (e, i);
+  return all;
+}
+
+/* ------------------------------------------------------------- 3. FEC */
+/* FEC mini-runs of every task: batched in the interpreter, natively one
+   by one, or one by one with the FEC generator restarted per task. */
+static void
+fec_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o, bool batch)
+{
+  const int n = e->n_tasks;
+  o->n_all_train = e->cfg.fec_train;
+  o->n_valid = e->cfg.fec_valid;
+  o->record_errors = ZJ_FEC_MAX_ERRORS;
+  for (int i = 0; i < n; i++)
+    {
+      e->res[i].train_err = e->train_err + (size_t) i * ZJ_FEC_MAX_ERRORS;
+      e->res[i].valid_err = e->valid_err + (size_t) i * ZJ_FEC_MAX_ERRORS;
+    }
+  const bool native = zj_door_native (e->door, pp);
+  const double t0 = zj_door_clock (e->door);
+  if (!native && batch
+      && run_batch (e, pp, e->task_ptrs, n, o, &e->fec_rng, FEC_SEED,
+                    e->res, e->fit) == 0)
+    {
+      double ex = 0.0;
+      for (int i = 0; i < n; i++)
+        ex += (double) e->res[i].train_steps + e->res[i].n_valid_err;
+      zj_door_batch_done (e->door, t0, ex, e->ws[e->tasks[0].F]);
+      return;
+    }
+  for (int i = 0; i < n; i++)
+    {
+      /* The FEC generator restarts from its fixed seed every time. */
+      zj_rng_seed (&e->fec_rng, FEC_SEED);
+      run_task (e, pp, &e->tasks[i], o, &e->fec_rng, &e->res[i]);
+    }
+}
+
+/* FEC fingerprints and lookups of every task; the misses go to
+   e->miss[0..return). */
+static int
+fec_lookups (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
+             bool batch)
+{
+  const int n = e->n_tasks;
+  int n_miss = 0;
+  if (!e->fec)
+    {
+      for (int i = 0; i < n; i++)
+        e->miss[n_miss++] = i;
+      return n_miss;
+    }
+  fec_runs (e, pp, o, batch);
+  for (int i = 0; i < n; i++)
+    {
+      const zj_eval_result *r = &e->res[i];
+      e->train_steps += r->train_steps;
+      e->cnt.examples += r->train_steps + r->n_valid_err;
+      e->keys[i] = zj_fec_hash (r->train_err, r->n_train_err, r->valid_err,
+                                r->n_valid_err, e->tasks[i].index,
+                                e->n_real[i]);
+      zj_fec_prefetch (e->fec, e->keys[i]);
+    }
+  for (int i = 0; i < n; i++)
+    {
+      if (zj_fec_lookup (e->fec, e->keys[i], &e->fit[i]))
+        e->cnt.fec_hits++;
+      else
+        {
+          e->cnt.fec_misses++;
+          e->miss[n_miss++] = i;
+        }
+    }
+  return n_miss;
+}
+
+/* ------------------------------------------------------------- 4. run */
+/* Real evaluations of the tasks in idx[0..n): batched when possible and
+   no compile is pending or ready, else task by task in order. */
+static void
+real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
+           const int *idx, int n, bool batch)
+{
+  o->n_valid = -1;
+  o->record_errors = 0;
+  if (batch && n > 1 && !zj_door_pending (e->door)
+      && !zj_door_native (e->door, pp))
+    {
+      bool same_n = true;
+      for (int k = 0; k < n; k++)
+        {
+          e->run_ptrs[k] = &e->tasks[idx[k]];
+          e->res[k] = (zj_eval_result) { 0 };
+          same_n = same_n && e->n_real[idx[k]] == e->n_real[idx[0]];
+        }
+      o->n_all_train = e->n_real[idx[0]];
+      const double t0 = zj_door_clock (e->door);
+      if (same_n
+          && run_batch (e, pp, e->run_ptrs, n, o, e->rng, 0, e->res,
+                        e->bfit) == 0)
+        {
+          double ex = 0.0;
+          for (int k = 0; k < n; k++)
+            {
+              const int i = idx[k];
+              e->fit[i] = e->bfit[k];
+              e->train_steps += e->res[k].train_steps;
+              e->cnt.examples += e->res[k].train_steps + e->tasks[i].n_valid;
+              ex += (double) e->res[k].train_steps + e->tasks[i].n_valid;
+            }
+          e->cnt.task_evals += n;
+          zj_door_batch_done (e->door, t0, ex, e->ws[e->run_ptrs[0]->F]);
+          return;
+        }
+    }
+  for (int k = 0; k < n; k++)
+    {
+      const int i = idx[k];
+      zj_eval_result r = { 0 };
+      o->n_all_train = e->n_real[i];
+      e->fit[i] = run_task (e, pp, &e->tasks[i], o, e->rng, &r);
+      e->cnt.task_evals++;
+      e->train_steps += r.train_steps;
+      e->cnt.examples += r.train_steps + e->tasks[i].n_valid;
+    }
+}
+
+/* Real evaluations of the FEC misses in run[0..n_run), through the hurdle
+   when it is on: first the hurdle tasks, then (if passed) the rest. */
+static void
+hurdled_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
+              int n_run, bool batch)
+{
+  const int H = e->cfg.hurdle_tasks;
+  if (!e->cfg.hurdles || H < 1 || e->n_tasks <= H)
+    {
+      real_runs (e, pp, o, e->run, n_run, batch);
+      return;
+    }
+  int n_first = 0;
+  while (n_first < n_run && e->run[n_first] < H)
+    n_first++;
+  real_runs (e, pp, o, e->run, n_first, batch);
+  double score = 0.0;
+  for (int i = 0; i < H; i++)
+    score += e->fit[i];
+  if (zj_hurdle_pass (&e->hurdle, score / H))
+    real_runs (e, pp, o, e->run + n_first, n_run - n_first, batch);
+  else
+    {
+      e->cnt.hurdled++;
+      for (int k = n_first; k < n_run; k++)
+        e->skip[e->run[k]] = true;
+    }
+}
+
+/* Evaluate p on every task: FEC lookups for all tasks first, then the
+   real evaluations of the misses (batched across tasks when Predict and
+   Learn draw no random numbers, else one by one in task order with the
+   shared generator), then the inserts.  Batched or not, natively or not, each
+   task's result and the cache's state are the same. */
+static void
+eval_tasks (zj_evaluator *e, const zj_prepared *pp, bool batch)
+{
+  const int n = e->n_tasks;
+  zj_eval_opts o;
+  zj_eval_opts_default (&o);
+  o.max_abs_error = e->cfg.max_abs_error;
+  for (int i = 0; i < n; i++)
+    {
+      e->res[i] = (zj_eval_result) { 0 };
+      e->skip[i] = false;
+    }
+  const int n_miss = fec_lookups (e, pp, &o, batch);
+  /* Real evaluations of the misses; budget-starved tasks score 0. */
+  int n_run = 0;
+  double ex_now = 0.0;
+  for (int k = 0; k < n_miss; k++)
+    {
+      const int i = e->miss[k];
+      e->fit[i] = 0.0;
+      if (e->n_real[i] > 0)
+        {
+          e->run[n_run++] = i;
+          ex_now += task_examples (e, i);
+        }
+    }
+  /* A later evaluation of the structure (other constants) will mostly
+     miss the FEC: all tasks are its expected work. */
+  if (e->door)
+    zj_door_consider (e->door, pp, ex_now,
+                      e->cfg.final_stage ? 0.0 : all_examples (e),
+                      e->cfg.final_stage);
+  hurdled_runs (e, pp, &o, n_run, batch);
+  if (e->fec)
+    for (int k = 0; k < n_miss; k++)
+      if (!e->skip[e->miss[k]])
+        zj_fec_insert (e->fec, e->keys[e->miss[k]], e->fit[e->miss[k]]);
+}
+
+double
+zj_evaluator_eval (zj_evaluator *e, const zj_program *p)
+{
+  e->cnt.evaluations++;
+  e->last_hash = 0;
+  e->want_rank = false;
+  /* 1. prepare */
+  zj_error err;
+  zj_prepared *pp = &e->prepared;
+  if (zj_prepare_into (pp, p, &e->shape, true, &err) != 0)
+    return 0.0;
+  const zj_program *pruned = zj_prepared_program (pp);
+  const bool random = has_random_ops (pruned);
+  /* 2. dedup.  The budget depends on the unpruned program, so dedup only
+     without it. */
+  const bool dedup = e->dedup && !e->cfg.budget && !random;
+  uint64_t key = 0;
+  if (dedup)
+    {
+      double f;
+      key = zj_program_key (pruned);
+      if (zj_dedup_find (e->dedup, pruned, key, &f))
+        {
+          e->cnt.dedup_hits++;
+          return f;
+        }
+    }
+  for (int i = 0; i < e->n_tasks; i++)
+    e->n_real[i] = zj_budget_steps (&e->budget, p, &e->tasks[i]);
+  /* 3.-4. FEC and runs, natively where the door has code. */
+  e->last_hash = zj_door_begin (e->door, pp, all_examples (e));
+  /* Random ops in Setup only still batch: the lanes run each task's
+     Setup on its own, in task order (zj_interp_eval_lanes). */
+  const bool batch = e->cfg.batch && !zj_fn_is_random (pruned, ZJ_PREDICT)
+                     && !zj_fn_is_random (pruned, ZJ_LEARN);
+  eval_tasks (e, pp, batch);
+  e->want_rank = zj_door_end (e->door, e->cfg.final_stage);
+  /* 5. combine */
+  const double f = zj_combine_fitness (e->fit, e->n_tasks, e->cfg.mode);
+  if (dedup)
+    zj_dedup_store (e->dedup, pruned, key, f);
+  return f;
+}
+
+/* ---------------------------------------------------------- the tier */
+void
+zj_evaluator_set_tier (zj_evaluator *e, struct zj_tier *tier)
+{
+  zj_door_close (e->door);
+  e->door = zj_door_open (tier, e->tasks, e->n_tasks, e->shape.F);
+  for (int i = 0; i < 33; i++)
+    if (e->ws[i])
+      zj_door_attach (e->door, e->ws[i]);
+}
+
+bool
+zj_evaluator_tier_stats (const zj_evaluator *e, zj_tier_stats *s)
+{
+  return zj_door_stats (e->door, s);
+}
+
+uint64_t
+zj_evaluator_last_structure (const zj_evaluator *e)
+{
+  return e->last_hash;
+}
+
+bool
+zj_evaluator_wants_rank (const zj_evaluator *e)
+{
+  return e->want_rank;
+}
+
+void
+zj_evaluator_promote (zj_evaluator *e, double children)
+{
+  if (!e->want_rank)
+    return;
+  e->want_rank = false;
+  zj_door_promote (e->door, &e->prepared, children);
+}
+
+void
+zj_evaluator_note_child (zj_evaluator *e, bool kept)
+{
+  zj_door_note_child (e->door, kept);
+}
+
+/* ---------------------------------------------------------- counters */
+const double *
+zj_evaluator_task_fitness (const zj_evaluator *e)
+{
+  return e->fit;
+}
+
+long
+zj_evaluator_train_steps (const zj_evaluator *e)
+{
+  return e->train_steps;
+}
+
+zj_eval_counters
+zj_evaluator_counters (const zj_evaluator *e)
+{
+  return e->cnt;
+}
+
+const zj_fec *
+zj_evaluator_fec (const zj_evaluator *e)
+{
+  return e->fec;
+}

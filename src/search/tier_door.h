@@ -1,0 +1,75 @@
+/* tier_door.h -- the evaluator's one door to native code.
+ *
+ * The evaluator runs every candidate through these calls and never asks
+ * whether the JIT was built: with it (jit/tier_door.c) a door wraps the
+ * shared tier (jit/tier.c) with this evaluator's per-candidate state and
+ * its batched counters; without it (src/search/tier_door_none.c) every
+ * call interprets or does nothing.  A NULL door is valid everywhere and
+ * means "interpreter only".  Native code is bit-identical to the
+ * interpreter, so nothing here changes a search's results.
+ */
+#ifndef ZJ_TIER_DOOR_H
+#define ZJ_TIER_DOOR_H
+#include <zerojit/zerojit.h>
+#include "policy.h"
+
+struct zj_tier;
+typedef struct zj_door zj_door;
+
+/* The tier itself, shared by the evaluators of an experiment: *tier is
+   NULL for mode off and in builds without the JIT.  -1 with err set if it
+   cannot start. */
+int zj_door_tier_new (zj_tier_mode mode, const zj_policy_knobs *knobs,
+                      int opt_level, struct zj_tier **tier, zj_error *err);
+void zj_door_tier_free (struct zj_tier *tier);
+/* Its counters; false (and *s zeroed) for a NULL tier. */
+bool zj_door_tier_stats (struct zj_tier *tier, zj_tier_stats *s);
+
+/* A door for an evaluator of tasks[0..n_tasks) at feature size F; NULL
+   when there is no tier (none built, none given, or mode off).  tier and
+   tasks are borrowed. */
+zj_door *zj_door_open (struct zj_tier *tier, const zj_task *tasks,
+                       int n_tasks, int F);
+/* Reports the counters not yet reported, then frees. */
+void zj_door_close (zj_door *d);
+
+/* Start of a candidate's evaluation: computes its structure key and hash
+   once (identity.h) and looks the structure up.  examples_all bounds the
+   examples of this and of each later evaluation.  Returns the structure
+   hash, 0 when the door does not tier this evaluator. */
+uint64_t zj_door_begin (zj_door *d, const zj_prepared *pp,
+                        double examples_all);
+/* Task boundary: true if native code runs the next task. */
+bool zj_door_native (zj_door *d, const zj_prepared *pp);
+/* True while the candidate's compile is queued or running. */
+bool zj_door_pending (const zj_door *d);
+/* One task, natively if the code is there, else interpreted (timed now
+   and then for the tier's cost model). */
+double zj_door_eval_task (zj_door *d, const zj_prepared *pp,
+                          const zj_task *t, const zj_eval_opts *o,
+                          zj_rng *rng, zj_workspace *ws, zj_eval_result *r);
+/* A run of several tasks at once in lanes (interpreted, or on baseline
+   code when ws got it): zj_door_clock before (0 when this run is not
+   timed), zj_door_batch_done after it succeeded. */
+double zj_door_clock (zj_door *d);
+void zj_door_batch_done (zj_door *d, double t0, double examples,
+                         const zj_workspace *ws);
+/* Lets the baseline tier (--jit=baseline|auto) serve ws's lane
+   evaluations until the door closes. */
+void zj_door_attach (zj_door *d, zj_workspace *ws);
+/* Before the real evaluations: may queue a compile, given examples_now
+   left in this evaluation and examples_per_eval of a future one (0 in
+   a select/final evaluation, which has no future). */
+void zj_door_consider (zj_door *d, const zj_prepared *pp,
+                       double examples_now, double examples_per_eval,
+                       bool final_stage);
+/* End of the evaluation; true if the candidate may still profit from a
+   compile once its expected children are known (zj_door_promote). */
+bool zj_door_end (zj_door *d, bool final_stage);
+void zj_door_promote (zj_door *d, const zj_prepared *pp, double children);
+/* A child was evaluated; kept: same structure as its parent. */
+void zj_door_note_child (zj_door *d, bool kept);
+/* The tier's counters plus this door's unreported ones; false (and *s
+   zeroed) without a tier. */
+bool zj_door_stats (const zj_door *d, zj_tier_stats *s);
+#endif

@@ -1,0 +1,236 @@
+/* test_sigmoid.c -- every tier computes ACCURACY's sigmoid with the same
+ * bits, and the tiers agree on ACCURACY and RMS evaluations.
+ *
+ * The sigmoid is one SLEEF vector entry point (src/sigmoid.h) that the
+ * lane interpreter calls per lane vector and zj_sigmoid (the single-task
+ * interpreter's and the native code's) calls with one live lane.  Those
+ * bits must equal the scalar formula 1 / (1 + Sleef_exp_u10(-x)) that
+ * results were defined with.  The inputs used here include values on which
+ * SLEEF's FMA variants round differently, so a tier that switched to one
+ * (or to libm's exp) fails.
+ */
+#include "config.h"
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include "testutil.h"
+#include "internal.h"
+#include "sigmoid.h"
+#if HAVE_JIT
+#include <zerojit/jit.h>
+#endif
+
+static uint64_t
+bits (double x)
+{
+  uint64_t u;
+  memcpy (&u, &x, sizeof u);
+  return u;
+}
+
+static double
+ref_sigmoid (double x)
+{
+  return 1.0 / (1.0 + Sleef_exp_u10 (-x));
+}
+
+/* Inputs over exp's whole range, with specials and random bit patterns. */
+static double
+some_input (zj_rng *r)
+{
+  static const double sp[] = { 0.0, -0.0, INFINITY, -INFINITY, NAN, 709.78,
+                               -709.78, 745.2, -745.2, 1e-320, -1e-320, 36.7,
+                               -36.7 };
+  switch (zj_rng_below (r, 6))
+    {
+    case 0: { uint64_t u = zj_rng_next (r); double d; memcpy (&d, &u, 8); return d; }
+    case 1: return (zj_rng_unit (r) - 0.5) * 1500.0;
+    case 2: return (zj_rng_unit (r) - 0.5) * 80.0;
+    case 3: return (zj_rng_unit (r) - 0.5) * 1e-6;
+    case 4: return zj_rng_normal (r) * 8.0;
+    default: return sp[zj_rng_below (r, sizeof sp / sizeof sp[0])];
+    }
+}
+
+Test (sigmoid, lanes_scalar_and_formula_agree_bit_for_bit)
+{
+  zj_rng r;
+  zj_rng_seed (&r, 11);
+  long fma_differs = 0;
+  for (long n = 0; n < 200000; n++)
+    {
+      zj_lv x;
+      for (int w = 0; w < ZJ_LW; w++)
+        x[w] = some_input (&r);
+      const zj_lv y = zj_lsigmoid (x);
+      for (int w = 0; w < ZJ_LW; w++)
+        {
+          const double want = ref_sigmoid (x[w]);
+          cr_assert_eq (bits (y[w]), bits (want),
+                        "lane sigmoid(%a) = %a, formula %a", x[w], y[w], want);
+          cr_assert_eq (bits (zj_sigmoid (x[w])), bits (want),
+                        "zj_sigmoid(%a) = %a, formula %a", x[w],
+                        zj_sigmoid (x[w]), want);
+          fma_differs += bits (Sleef_expd1_u10purecfma (-x[w]))
+                         != bits (Sleef_exp_u10 (-x[w]));
+        }
+    }
+  /* The inputs tell the entry points apart (about 5% differ). */
+  cr_assert_gt (fma_differs, 1000);
+}
+
+/* ---------------------------------------------------------------------
+   Recorded training errors of a program whose prediction is the first
+   feature, s1 = dot(v0, e0): each is |y - sigmoid(x0)|, so every tier's
+   sigmoid shows in its bits. */
+static zj_task *
+feature_task (int F, int n, uint64_t seed)
+{
+  zj_rng r;
+  zj_rng_seed (&r, seed);
+  double *x = malloc (sizeof (double) * (size_t) (n * F));
+  double *y = malloc (sizeof (double) * (size_t) n);
+  for (int i = 0; i < n * F; i++)
+    x[i] = zj_rng_normal (&r) * 8.0;
+  for (int i = 0; i < n; i++)
+    y[i] = (double) zj_rng_below (&r, 2);
+  zj_task *t = zj_test_task (F, n, x, y, n, x, y, 1, ZJ_ACCURACY);
+  free (x);
+  free (y);
+  return t;
+}
+
+static zj_prepared *
+feature_program (int F)
+{
+  zj_program p;
+  zj_program_init (&p);
+  zj_instr set = zj_test_ins (ZJ_VECTOR_CONST_SET_OP, 0, 0, 1);
+  set.fd[0] = 0.0f;     /* element 0 */
+  set.fd[1] = 1.0f;
+  zj_fn_push (&p.fn[ZJ_SETUP], set);
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 0, 1, 1));
+  zj_shape sh = { F, 4, 3, 1 };
+  zj_error err;
+  zj_prepared *pp = zj_prepare (&p, &sh, false, &err);
+  cr_assert_not_null (pp, "%s", err.msg);
+  zj_program_free (&p);
+  return pp;
+}
+
+enum { NEX = 200, NT = 3 };
+
+/* Checks one tier's records against the formula; counts inputs on which
+   the FMA entry point would have given other bits. */
+static void
+check_records (const zj_task *t, const zj_eval_result *res, int rec,
+               const char *tier, long *fma_differs)
+{
+  cr_assert_eq (res->n_train_err, rec, "%s: %d train errors", tier,
+                res->n_train_err);
+  cr_assert_eq (res->n_valid_err, rec, "%s: %d valid errors", tier,
+                res->n_valid_err);
+  for (int k = 0; k < rec; k++)
+    {
+      const double x0 = t->train_x[(size_t) t->order[k] * t->F];
+      const double y = t->train_y[t->order[k]];
+      const double want = fabs (y - ref_sigmoid (x0));
+      cr_assert_eq (bits (res->train_err[k]), bits (want),
+                    "%s F=%d step %d: |y - sigmoid(%a)| = %a, formula %a",
+                    tier, t->F, k, x0, res->train_err[k], want);
+      const double vx0 = t->valid_x[(size_t) k * t->F];
+      const double ve = (t->valid_y[k] > 0.5) == (ref_sigmoid (vx0) > 0.5)
+                        ? 0.0 : 1.0;
+      cr_assert_eq (bits (res->valid_err[k]), bits (ve), "%s valid %d", tier, k);
+      *fma_differs += bits (Sleef_expd1_u10purecfma (-x0))
+                      != bits (Sleef_exp_u10 (-x0));
+    }
+}
+
+static void
+every_tier_records (int rec)
+{
+  static const int Fs[] = { 2, 4, 8, 16, 32 };
+  long fma_differs = 0;
+#if HAVE_JIT
+  zj_jit_opts jo;
+  zj_jit_opts_default (&jo);
+  zj_error jerr;
+  zj_jit *jit = zj_jit_new (&jo, &jerr);
+  cr_assert_not_null (jit, "%s", jerr.msg);
+#endif
+  for (size_t f = 0; f < sizeof Fs / sizeof Fs[0]; f++)
+    {
+      const int F = Fs[f];
+      zj_prepared *pp = feature_program (F);
+      zj_shape sh = { F, 4, 3, 1 };
+      zj_workspace *ws = zj_workspace_new (&sh);
+      zj_eval_opts o;
+      zj_eval_opts_default (&o);
+      o.record_errors = rec;
+      zj_task *ts[NT];
+      const zj_task *ptrs[NT];
+      zj_task tv[NT];
+      for (int k = 0; k < NT; k++)
+        {
+          ts[k] = feature_task (F, NEX, 100 + (uint64_t) (F * NT + k));
+          tv[k] = *ts[k];
+          ptrs[k] = &tv[k];
+        }
+      double te[NT][NEX], ve[NT][NEX], fit[NT];
+      zj_eval_result res[NT];
+      /* Lanes: all tasks at once. */
+      for (int k = 0; k < NT; k++)
+        res[k] = (zj_eval_result) { .train_err = te[k], .valid_err = ve[k] };
+      cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, NT, &o, NULL, 0, ws, res,
+                                          fit), 0);
+      for (int k = 0; k < NT; k++)
+        check_records (ts[k], &res[k], rec, "lanes", &fma_differs);
+      /* Single-task interpreter. */
+      for (int k = 0; k < NT; k++)
+        {
+          zj_eval_result r1 = { .train_err = te[k], .valid_err = ve[k] };
+          zj_rng rng;
+          zj_rng_seed (&rng, 1);
+          const double f1 = zj_interp_eval_task (pp, ts[k], &o, &rng, ws, &r1);
+          check_records (ts[k], &r1, rec, "interp", &fma_differs);
+          cr_assert_eq (bits (f1), bits (fit[k]), "interp vs lanes fitness");
+        }
+#if HAVE_JIT
+      zj_jit_entry *e = zj_jit_get (jit, pp, ZJ_ACCURACY, &jerr);
+      cr_assert_not_null (e, "%s", jerr.msg);
+      for (int k = 0; k < NT; k++)
+        {
+          zj_eval_result r1 = { .train_err = te[k], .valid_err = ve[k] };
+          zj_rng rng;
+          zj_rng_seed (&rng, 1);
+          const double f1 = zj_jit_eval_task (e, pp, ts[k], &o, &rng, ws, &r1);
+          check_records (ts[k], &r1, rec, "jit", &fma_differs);
+          cr_assert_eq (bits (f1), bits (fit[k]), "jit vs lanes fitness");
+        }
+      zj_jit_release (jit, e);
+#endif
+      for (int k = 0; k < NT; k++)
+        {
+          zj_task_free (ts[k]);
+          free (ts[k]);
+        }
+      zj_workspace_free (ws);
+      zj_prepared_free (pp);
+    }
+#if HAVE_JIT
+  zj_jit_free (jit);
+#endif
+  cr_assert_gt (fma_differs, 0, "no input tells the entry points apart");
+}
+
+/* 100 errors: lane-major records (the FEC's); 150: the per-task path. */
+Test (sigmoid, every_tier_records_the_formula_lane_major, .timeout = 120)
+{
+  every_tier_records (100);
+}
+
+Test (sigmoid, every_tier_records_the_formula_per_task, .timeout = 120)
+{
+  every_tier_records (150);
+}

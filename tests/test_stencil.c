@@ -1,0 +1,355 @@
+/* test_stencil.c -- the baseline tier (copy-and-patch stencils) against the
+ * lane interpreter: random programs over every deterministic op, every F,
+ * several lane counts, both eval types, give bit for bit the same fitness,
+ * steps, recorded errors and final lane memory; a child that changes only
+ * Setup or constants reuses its parent's step kernel; a failed stencil
+ * build falls back to the interpreter and is counted. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <unistd.h>
+#include "testutil.h"
+#include "internal.h"
+#include "baseline.h"
+#include "kernels_lanes.h"
+#include <sys/stat.h>
+
+#define MAX_NT 16
+#define NREC 16
+
+static void
+use_cache_dir (const char *sub)
+{
+  char d[512];
+  snprintf (d, sizeof d, "%s/%s", ZJ_TEST_CACHE_DIR, sub);
+  setenv ("ZEROJIT_CACHE_DIR", d, 1);
+}
+
+/* nt tasks with equal counts; every fourth has huge labels (aborts). */
+static zj_task *
+make_tasks (int F, int nt, int ntr, int nva, int epochs, zj_eval_type et,
+            uint64_t seed)
+{
+  zj_rng r;
+  zj_rng_seed (&r, seed);
+  zj_task *ts = calloc ((size_t) nt, sizeof *ts);
+  double *tx = malloc (sizeof (double) * (size_t) (ntr * F));
+  double *vx = malloc (sizeof (double) * (size_t) (nva * F));
+  double *ty = malloc (sizeof (double) * (size_t) ntr);
+  double *vy = malloc (sizeof (double) * (size_t) nva);
+  for (int k = 0; k < nt; k++)
+    {
+      const double scale = k % 4 == 3 ? 1e3 : 1.0;
+      for (int i = 0; i < ntr * F; i++) tx[i] = zj_rng_normal (&r);
+      for (int i = 0; i < nva * F; i++) vx[i] = zj_rng_normal (&r);
+      for (int i = 0; i < ntr; i++)
+        ty[i] = et == ZJ_ACCURACY ? (tx[i * F] > 0) : scale * (tx[i * F] - tx[i * F + 1]);
+      for (int i = 0; i < nva; i++)
+        vy[i] = et == ZJ_ACCURACY ? (vx[i * F] > 0) : scale * (vx[i * F] - vx[i * F + 1]);
+      zj_task *t = zj_test_task (F, ntr, tx, ty, nva, vx, vy, epochs, et);
+      zj_test_shuffle_epochs (t, &r);
+      ts[k] = *t;
+      ts[k].index = k;
+      free (t);
+    }
+  free (tx); free (vx); free (ty); free (vy);
+  return ts;
+}
+
+static void
+free_tasks (zj_task *ts, int nt)
+{
+  for (int k = 0; k < nt; k++)
+    zj_task_free (&ts[k]);
+  free (ts);
+}
+
+/* Lane memory of ws's last lane evaluation: lay.total elements of L lanes. */
+static const double *
+lane_mem (const zj_workspace *ws, size_t *n, int nt)
+{
+  const int nb = (nt + ZJ_LW - 1) / ZJ_LW;
+  *n = ws->lay.total * (size_t) (nb * ZJ_LW);
+  return ws->bmem;
+}
+
+/* Interpreter (ws1) and baseline (ws2) on one program; equal bit for bit. */
+static void
+check (const zj_prepared *pp, const zj_task *ts, int nt, const zj_eval_opts *o,
+       zj_workspace *ws1, zj_workspace *ws2, const char *what)
+{
+  const zj_task *ptrs[MAX_NT];
+  double e[4][MAX_NT][NREC];
+  zj_eval_result r1[MAX_NT], r2[MAX_NT];
+  double f1[MAX_NT], f2[MAX_NT];
+  for (int k = 0; k < nt; k++)
+    {
+      ptrs[k] = &ts[k];
+      r1[k] = (zj_eval_result) { .train_err = e[0][k], .valid_err = e[1][k] };
+      r2[k] = (zj_eval_result) { .train_err = e[2][k], .valid_err = e[3][k] };
+    }
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, nt, o, NULL, 0, ws1, r1, f1), 0, "%s", what);
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, nt, o, NULL, 0, ws2, r2, f2), 0, "%s", what);
+  for (int k = 0; k < nt; k++)
+    {
+      cr_assert (memcmp (&f1[k], &f2[k], sizeof f1[k]) == 0,
+                 "%s task %d: %.17g vs %.17g", what, k, f1[k], f2[k]);
+      cr_assert_eq (r1[k].train_steps, r2[k].train_steps, "%s task %d", what, k);
+      cr_assert_eq (r1[k].aborted, r2[k].aborted, "%s task %d", what, k);
+      cr_assert_eq (r1[k].n_train_err, r2[k].n_train_err, "%s task %d", what, k);
+      cr_assert_eq (r1[k].n_valid_err, r2[k].n_valid_err, "%s task %d", what, k);
+      cr_assert (memcmp (e[0][k], e[2][k], sizeof (double) * (size_t) r1[k].n_train_err) == 0,
+                 "%s task %d", what, k);
+      cr_assert (memcmp (e[1][k], e[3][k], sizeof (double) * (size_t) r1[k].n_valid_err) == 0,
+                 "%s task %d", what, k);
+    }
+  size_t n1, n2;
+  const double *m1 = lane_mem (ws1, &n1, nt), *m2 = lane_mem (ws2, &n2, nt);
+  cr_assert_eq (n1, n2);
+  /* Bits, except that any NaN equals any NaN: which NaN x86 propagates
+     from two NaN inputs follows the operand order the compiler picked for
+     a commutative operation (as in test_jit). */
+  for (size_t i = 0; i < n1; i++)
+    cr_assert (memcmp (&m1[i], &m2[i], sizeof *m1) == 0
+               || (isnan (m1[i]) && isnan (m2[i])),
+               "%s: memory double %zu: %.17g vs %.17g", what, i, m1[i], m2[i]);
+}
+
+static void
+sweep (bool threaded, int F, zj_eval_type et, int nt, int n_programs,
+       uint64_t seed)
+{
+  const zj_shape sh = { F, 5, 4, 3 };
+  zj_task *ts = make_tasks (F, nt, 12, 7, 2, et, seed);
+  zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
+  zj_baseline *b = zj_baseline_new (threaded);
+  zj_baseline_attach (b, ws2);
+  zj_rng r;
+  zj_rng_seed (&r, seed * 7 + 1);
+  zj_program p;
+  zj_program_init (&p);
+  for (int n = 0; n < n_programs; n++)
+    {
+      zj_test_random_program (&r, &sh, &p);
+      zj_error err;
+      zj_prepared *pp = zj_prepare (&p, &sh, n % 2 == 0, &err);
+      cr_assert_not_null (pp, "%s", err.msg);
+      zj_eval_opts o;
+      zj_eval_opts_default (&o);
+      o.record_errors = n % 3 == 0 ? 0 : n % 3 == 1 ? NREC : 8;
+      if (n % 4 == 1)
+        o.n_all_train = 5 + n % 12;
+      char what[96];
+      snprintf (what, sizeof what, "%s F=%d et=%d nt=%d program %d",
+                threaded ? "threaded" : "stencils", F, (int) et, nt, n);
+      if (getenv ("ZJ_TEST_SHOW") && atoi (getenv ("ZJ_TEST_SHOW")) == n)
+        zj_program_print (zj_prepared_program (pp), true, stderr);
+      check (pp, ts, nt, &o, ws1, ws2, what);
+      zj_prepared_free (pp);
+    }
+  zj_baseline_stats s;
+  zj_baseline_stats_get (b, &s);
+  cr_assert_eq (s.failures, 0, "%s", zj_baseline_error (b));
+  cr_assert_eq (s.fallbacks, 0);
+  cr_assert_gt (s.kernels, n_programs / 2);
+  zj_program_free (&p);
+  zj_baseline_free (b);
+  zj_workspace_free (ws1);
+  zj_workspace_free (ws2);
+  free_tasks (ts, nt);
+}
+
+Test (stencil, random_programs_equal_lane_interpreter, .timeout = 600)
+{
+  use_cache_dir ("stencils");
+  const int Fs[] = { 2, 4, 8, 16, 32 };
+  for (int i = 0; i < 5; i++)
+    {
+      sweep (false, Fs[i], ZJ_RMS_ERROR, 10, i < 3 ? 200 : 80, 10 + (uint64_t) i);
+      sweep (false, Fs[i], ZJ_ACCURACY, 10, i < 3 ? 100 : 40, 20 + (uint64_t) i);
+      sweep (false, Fs[i], ZJ_RMS_ERROR, 3, 40, 30 + (uint64_t) i);
+    }
+}
+
+Test (stencil, threaded_design_equals_lane_interpreter, .timeout = 600)
+{
+  use_cache_dir ("stencils");
+  sweep (true, 4, ZJ_RMS_ERROR, 10, 100, 40);
+  sweep (true, 16, ZJ_ACCURACY, 10, 40, 41);
+}
+
+/* Sets the constant of every const-set instruction of component c. */
+static int
+bump_constants (zj_fn *f, double by)
+{
+  int n = 0;
+  for (int i = 0; i < f->n; i++)
+    {
+      zj_instr *in = &f->ins[i];
+      const zj_data_kind d = zj_ops[in->op].data;
+      if (d == ZJ_DATA_ACT)
+        in->act += by, n++;
+      else if (d == ZJ_DATA_VSET)
+        in->fd[1] += (float) by, n++;
+      else if (d == ZJ_DATA_MSET)
+        in->fd[2] += (float) by, n++;
+    }
+  return n;
+}
+
+/* A child that changes only Setup or constants runs its parent's kernel
+   (no new code), and still equals the interpreter. */
+Test (stencil, constant_and_setup_changes_reuse_code)
+{
+  use_cache_dir ("stencils");
+  const int F = 4;
+  const zj_shape sh = { F, 5, 4, 3 };
+  zj_task *ts = make_tasks (F, 10, 12, 7, 2, ZJ_RMS_ERROR, 77);
+  zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
+  zj_baseline *b = zj_baseline_new (false);
+  zj_baseline_attach (b, ws2);
+  zj_program p;
+  zj_program_init (&p);
+  /* Setup: s2 = 0.01; Predict: s3 = 0.5 (const); s1 = dot(v0, v1) * s3;
+     Learn: SGD on v1 with rate s2, plus v2[1] = 0.25 as a constant. */
+  zj_instr c = zj_test_ins (ZJ_SCALAR_CONST_SET_OP, 0, 0, 2);
+  c.act = 0.01;
+  zj_fn_push (&p.fn[ZJ_SETUP], c);
+  c.out = 3;
+  c.act = 0.5;
+  zj_fn_push (&p.fn[ZJ_PREDICT], c);
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 0, 1, 4));
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_PRODUCT_OP, 4, 3, 1));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_DIFF_OP, 0, 1, 4));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_PRODUCT_OP, 4, 2, 4));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 0, 2));
+  zj_instr vs = zj_test_ins (ZJ_VECTOR_CONST_SET_OP, 0, 0, 3);
+  vs.fd[0] = 0.3f;
+  vs.fd[1] = 0.25f;
+  zj_fn_push (&p.fn[ZJ_LEARN], vs);
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_VECTOR_SUM_OP, 1, 3, 1));
+  zj_eval_opts o;
+  zj_eval_opts_default (&o);
+  double last = -1.0;
+  for (int gen = 0; gen < 6; gen++)
+    {
+      if (gen > 0)
+        {
+          cr_assert_gt (bump_constants (&p.fn[ZJ_PREDICT], 0.125)
+                        + bump_constants (&p.fn[ZJ_LEARN], 0.0625), 0);
+          bump_constants (&p.fn[ZJ_SETUP], 0.001);
+          if (gen % 2)   /* a Setup-only structural change */
+            zj_fn_push (&p.fn[ZJ_SETUP], zj_test_ins (ZJ_SCALAR_SUM_OP, 2, 2, 0));
+        }
+      zj_error err;
+      zj_prepared *pp = zj_prepare (&p, &sh, false, &err);
+      cr_assert_not_null (pp, "%s", err.msg);
+      char what[32];
+      snprintf (what, sizeof what, "generation %d", gen);
+      check (pp, ts, 10, &o, ws1, ws2, what);
+      /* The constants really reach the code: fitness moves. */
+      size_t nm;
+      const double *m = lane_mem (ws2, &nm, 10);
+      double f = 0.0;
+      for (size_t i = 0; i < nm; i++)
+        f += m[i];
+      cr_assert (f != last, "%s: memory did not change", what);
+      last = f;
+      zj_prepared_free (pp);
+    }
+  zj_baseline_stats s;
+  zj_baseline_stats_get (b, &s);
+  cr_assert_eq (s.kernels, 1, "kernels emitted: %ld", s.kernels);
+  cr_assert_eq (s.hits, 5);
+  /* A change of Predict's structure is new code. */
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_SUM_OP, 1, 3, 1));
+  zj_error err;
+  zj_prepared *pp = zj_prepare (&p, &sh, false, &err);
+  check (pp, ts, 10, &o, ws1, ws2, "structural change");
+  zj_prepared_free (pp);
+  zj_baseline_stats_get (b, &s);
+  cr_assert_eq (s.kernels, 2);
+  zj_program_free (&p);
+  zj_baseline_free (b);
+  zj_workspace_free (ws1);
+  zj_workspace_free (ws2);
+  free_tasks (ts, 10);
+}
+
+static void
+eval_some (zj_baseline *b, int F, int n_programs, uint64_t seed)
+{
+  const zj_shape sh = { F, 5, 4, 3 };
+  zj_task *ts = make_tasks (F, 10, 12, 7, 2, ZJ_RMS_ERROR, seed);
+  zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
+  zj_baseline_attach (b, ws2);
+  zj_rng r;
+  zj_rng_seed (&r, seed);
+  zj_program p;
+  zj_program_init (&p);
+  for (int n = 0; n < n_programs; n++)
+    {
+      zj_test_random_program (&r, &sh, &p);
+      zj_error err;
+      zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
+      zj_eval_opts o;
+      zj_eval_opts_default (&o);
+      check (pp, ts, 10, &o, ws1, ws2, "fallback");
+      zj_prepared_free (pp);
+    }
+  zj_program_free (&p);
+  zj_workspace_free (ws1);
+  zj_workspace_free (ws2);
+  free_tasks (ts, 10);
+}
+
+/* A forced build failure: every evaluation is interpreted (and equal),
+   the failure is counted once, no sentinel is left behind. */
+Test (stencil, forced_build_failure_falls_back)
+{
+  char dir[512];
+  snprintf (dir, sizeof dir, "%s/fail-%ld", ZJ_TEST_CACHE_DIR, (long) getpid ());
+  setenv ("ZEROJIT_CACHE_DIR", dir, 1);
+  setenv ("ZEROJIT_FAIL_COMPILE", "1", 1);
+  zj_baseline *b = zj_baseline_new (false);
+  eval_some (b, 4, 20, 5);
+  unsetenv ("ZEROJIT_FAIL_COMPILE");
+  zj_baseline_stats s;
+  zj_baseline_stats_get (b, &s);
+  cr_assert_eq (s.failures, 1);
+  cr_assert_eq (s.fallbacks, 20);
+  cr_assert_eq (s.kernels, 0);
+  cr_assert (strstr (zj_baseline_error (b), "ZEROJIT_FAIL_COMPILE") != NULL);
+  char obj[700], failed[800];
+  zj_baseline_lib_path (4, 10, obj, sizeof obj);
+  snprintf (failed, sizeof failed, "%s.failed", obj);
+  cr_assert_neq (access (failed, F_OK), 0);
+  zj_baseline_free (b);
+}
+
+/* A sentinel from an earlier failed build: no retry, counted, named. */
+Test (stencil, failure_sentinel_is_not_retried)
+{
+  char dir[512], obj[700], failed[800];
+  snprintf (dir, sizeof dir, "%s/sentinel-%ld", ZJ_TEST_CACHE_DIR, (long) getpid ());
+  mkdir (ZJ_TEST_CACHE_DIR, 0755);
+  mkdir (dir, 0755);
+  setenv ("ZEROJIT_CACHE_DIR", dir, 1);
+  zj_baseline_lib_path (8, 10, obj, sizeof obj);
+  snprintf (failed, sizeof failed, "%s.failed", obj);
+  FILE *f = fopen (failed, "w");
+  cr_assert_not_null (f);
+  fputs ("earlier failure\n", f);
+  fclose (f);
+  zj_baseline *b = zj_baseline_new (false);
+  eval_some (b, 8, 5, 6);
+  zj_baseline_stats s;
+  zj_baseline_stats_get (b, &s);
+  cr_assert_eq (s.failures, 1);
+  cr_assert_eq (s.fallbacks, 5);
+  cr_assert (strstr (zj_baseline_error (b), ".failed") != NULL, "%s", zj_baseline_error (b));
+  cr_assert_neq (access (obj, F_OK), 0, "the build was retried");
+  zj_baseline_free (b);
+  unlink (failed);
+}
