@@ -223,7 +223,7 @@ zj_cli_memory (const zj_cli *cli, int *ns, int *nv, int *nm)
 char *
 zj_cli_read_file (const char *path, zj_error *err)
 {
-  return zj_read_file (path, NULL, err);
+  return zj_read_text (path, NULL, err);
 }
 
 char *
@@ -267,7 +267,7 @@ zj_cli_locate (const char *path, zj_error *err)
   if (sscanf (err->msg, "%15s instruction %d", comp, &index) == 2)
     {
       zj_error ignored;
-      char *text = zj_read_file (path, NULL, &ignored);
+      char *text = zj_read_text (path, NULL, &ignored);
       for (int c = 0; text && c < ZJ_NUM_COMPONENTS; c++)
         if (!strcmp (comp, zj_component_names[c]))
           line = zj_program_line_of (text, c, index - 1);

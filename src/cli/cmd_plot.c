@@ -24,17 +24,18 @@ static const char script[] =
   "if (!exists(\"log\")) log = 'progress.json'\n"
   "if (!exists(\"out\")) out = 'progress.png'\n"
   "last = int(system(sprintf(\"sed -nE 's/.*\\\"experiment\\\": ([0-9]+).*/\\\\1/p' '%s' | sort -n | tail -1\", log)) + 0)\n"
-  "series(e, used) = sprintf(\"< sed -nE 's/^\\\\{\\\"experiment\\\": %d, \\\"used\\\": %s, \\\"individuals\\\": ([0-9]+).*\\\"best\\\": ([-0-9.eE+]+).*/\\\\1 \\\\2/p' '%s'\", e, used, log)\n"
+  "series(e) = sprintf(\"< sed -nE 's/^\\\\{\\\"experiment\\\": %d, \\\"used\\\": [a-z]+, \\\"individuals\\\": ([0-9]+).*\\\"best\\\": ([-0-9.eE+]+).*/\\\\1 \\\\2/p' '%s'\", e, log)\n"
+  "used(e) = int(system(sprintf(\"grep -c '^.\\\"experiment\\\": %d, \\\"used\\\": true' '%s'\", e, log)) + 0) > 0\n"
   "set terminal png size 1000,560\n"
   "set output out\n"
-  "set title sprintf(\"zerojit search progress (%s): best fitness per experiment\", log)\n"
+  "set title sprintf(\"zerojit search progress (%s): best fitness per experiment\", log) noenhanced\n"
   "set xlabel \"individuals evaluated in the experiment\"\n"
   "set ylabel \"best fitness in the population\"\n"
   "set yrange [0:1.02]\n"
   "set grid\n"
   "if (last > 11) set key off; else set key bottom right\n"
-  "plot for [e=0:last] series(e, \"true\") using 1:2 with lines lw 2 lc e+1 title sprintf(\"experiment %d\", e), \\\n"
-  "     for [e=0:last] series(e, \"false\") using 1:2 with lines dt 2 lc e+1 notitle\n";
+  "plot for [e=0:last] series(e) using 1:2 with lines lw 2 lc e+1 dt 2-used(e) \\\n"
+  "     title sprintf(\"experiment %d%s\", e, used(e) ? \"\" : \" (not used)\")\n";
 
 static const zj_flag_def flags[] = {
   { "out", "PNG", "progress.png", "The picture to write." },

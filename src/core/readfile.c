@@ -1,8 +1,8 @@
 /* readfile.c -- read a whole file into a NUL-terminated buffer.
  *
  * Programs, specs, CSV and JSON data are all parsed from memory; this is
- * the one place that loads them, and it refuses what none of them could
- * read: a directory, a NUL byte.
+ * the one place that loads them.  zj_read_text also refuses a NUL byte,
+ * which no text parser could get past.
  */
 #include "internal.h"
 #include <errno.h>
@@ -35,8 +35,20 @@ zj_read_file (const char *path, size_t *len, zj_error *err)
       return NULL;
     }
   buf[n] = '\0';
-  /* Every reader stops at a NUL: the rest of the file would be silently
-     ignored.  All our files are text, so a NUL is an error. */
+  if (len)
+    *len = n;
+  return buf;
+}
+
+char *
+zj_read_text (const char *path, size_t *len, zj_error *err)
+{
+  size_t n;
+  char *buf = zj_read_file (path, &n, err);
+  if (!buf)
+    return NULL;
+  /* Every parser stops at a NUL: the rest of the file would be silently
+     ignored.  Text files have none. */
   const char *nul = memchr (buf, '\0', n);
   if (nul)
     {

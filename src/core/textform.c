@@ -359,7 +359,7 @@ zj_program_parse (const char *text, const char *filename, zj_program *out,
 int
 zj_program_load (const char *path, zj_program *out, zj_error *err)
 {
-  char *buf = zj_read_file (path, NULL, err);
+  char *buf = zj_read_text (path, NULL, err);
   if (!buf)
     return -1;
   int rc = zj_program_parse (buf, path, out, err);

@@ -201,7 +201,7 @@ zj_csv_load (const char *path, const zj_select *sel, zj_dataset *out,
 {
   memset (out, 0, sizeof *out);
   size_t len;
-  char *buf = zj_read_file (path, &len, err);
+  char *buf = zj_read_text (path, &len, err);
   if (!buf)
     return -1;
   if (memchr (buf, '\0', len))
