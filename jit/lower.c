@@ -273,7 +273,7 @@ zl_fill_loop (zj_lower *L, int rt, int k, int n, bool row_major,
     }
 }
 
-/* L = min(4, elements) lanes from +0.0, element i into lane i % L, then
+/* L = min(4, elements) lanes from -0.0 (the identity of addition), element i into lane i % L, then
    (l0 + l1) + (l2 + l3); with W = 2 two accumulators hold the 4 lanes. */
 gcc_jit_rvalue *
 zl_reduce (zj_lower *L, gcc_jit_rvalue **x, gcc_jit_rvalue **y, int n)
@@ -284,7 +284,7 @@ zl_reduce (zj_lower *L, gcc_jit_rvalue **x, gcc_jit_rvalue **y, int n)
   for (int a = 0; a < nacc; a++)
     {
       acc[a] = zl_tmp (L, L->t_v);
-      zl_set (L, acc[a], zl_bcast (L, zl_dbl (L, 0.0)));
+      zl_set (L, acc[a], zl_bcast (L, zl_dbl (L, -0.0)));
     }
   for (int j = 0; j < n; j++)
     {

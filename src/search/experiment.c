@@ -47,14 +47,6 @@ zj_experiment_cfg_free (zj_experiment_cfg *cfg)
   zj_task_collection_free (&cfg->final_tasks);
 }
 
-static double
-wall (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
-
 
 static int
 check_shape (const zj_task *tasks, int n, const zj_experiment_cfg *cfg,
@@ -467,7 +459,7 @@ worker (void *arg)
         }
       const int64_t k = pl->next++;
       wst->k = k;
-      wst->start = wall ();
+      wst->start = zj_now_s ();
       atomic_store (&wst->live.individuals, 0);
       atomic_store (&wst->live.train_steps, 0);
       atomic_store (&wst->live.best, 0.0);
@@ -527,7 +519,7 @@ status_line (exp_pool *pl, int n_workers, int64_t consumed, double t0,
       if (!low || s->k < low->k)
         low = s;
     }
-  const double now = wall (), secs = now - t0;
+  const double now = zj_now_s (), secs = now - t0;
   char ind[32], rate[32];
   human ((double) indivs, ind, sizeof ind);
   human (secs > 0 ? indivs / secs : 0.0, rate, sizeof rate);
@@ -593,7 +585,7 @@ int
 zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
                     zj_experiment_summary *sum, zj_error *err)
 {
-  const double t0 = wall ();
+  const double t0 = zj_now_s ();
   uint64_t seed = cfg->random_seed;
   if (seed == 0)
     seed = ((uint64_t) time (NULL) ^ ((uint64_t) clock () << 20)) | 1;
@@ -725,7 +717,7 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
                     mark, text, mark, ptext);
   free (text);
   free (ptext);
-  const double secs = wall () - t0;
+  const double secs = zj_now_s () - t0;
   zj_outseq_printf (pl.seq, "Summary: experiments=%d, individuals=%ld, seconds=%.3f, individuals/s=%.0f, workers=%d%s%s\n",
                     ran, total_indivs, secs, secs > 0 ? total_indivs / secs : 0.0,
                     n_workers, why ? ", interrupted by " : "",
