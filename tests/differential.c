@@ -204,7 +204,7 @@ lanes_eval (void *st, void *h, const dcase *k, zj_workspace *ws, outcome *out)
   r.valid_err = out->ve;
   const zj_task *ts[1] = { k->task };
   double f[1];
-  if (zj_interp_eval_lanes (k->pp, ts, 1, &k->o, ws, &r, f) != 0)
+  if (zj_interp_eval_lanes (k->pp, ts, 1, &k->o, NULL, 0, ws, &r, f) != 0)
     return -1;
   result_to_outcome (f[0], &r, out);
   out->mem = NULL;             /* lanes keep memory per lane, not in ws */

@@ -57,7 +57,7 @@ eval_tier (int tier, const zj_prepared *pp, const zj_shape *sh, const zj_task *t
     {
       const zj_task *ts[1] = { t };
       double f[1];
-      cr_assert_eq (zj_interp_eval_lanes (pp, ts, 1, &o, ws, &r, f), 0,
+      cr_assert_eq (zj_interp_eval_lanes (pp, ts, 1, &o, NULL, 0, ws, &r, f), 0,
                     "lane interpreter not applicable");
       fit = f[0];
       mem = NULL;
