@@ -14,7 +14,11 @@
 #include "ckpt.h"
 #include "migration.h"
 #include "comm.h"
+#include "outseq.h"
+#include "stop.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <float.h>
@@ -80,6 +84,102 @@ check_shape (const zj_task *tasks, int n, const zj_experiment_cfg *cfg,
   return 0;
 }
 
+/* ------------------------------------------------------ memory estimate
+ *
+ * A spec whose counts are each within bounds can still ask for more
+ * memory than the machine has (a million tasks of a million examples).
+ * Allocating would end in an abort deep inside; instead the driver adds
+ * up the big allocations first and refuses the spec, naming the field
+ * that drives the estimate.  Deliberately a lower bound: only the example
+ * arrays (stored twice: as given and laid out for batched evaluation),
+ * the example orders, the population and the FEC cache.
+ */
+
+typedef struct mem_term {
+  double bytes;
+  char what[160];
+} mem_term;
+
+static void
+add_term (mem_term *worst, double *total, double bytes, const char *fmt, ...)
+  __attribute__ ((format (printf, 4, 5)));
+
+static void
+add_term (mem_term *worst, double *total, double bytes, const char *fmt, ...)
+{
+  *total += bytes;
+  if (bytes > worst->bytes)
+    {
+      worst->bytes = bytes;
+      va_list ap;
+      va_start (ap, fmt);
+      vsnprintf (worst->what, sizeof worst->what, fmt, ap);
+      va_end (ap);
+    }
+}
+
+static void
+tasks_memory (const zj_task_collection *c, const char *name, double copies,
+              mem_term *worst, double *total)
+{
+  for (int i = 0; i < c->n; i++)
+    {
+      const zj_task_spec *t = &c->specs[i];
+      const double ex = (double) t->num_train_examples + t->num_valid_examples;
+      add_term (worst, total,
+                copies * t->num_tasks * (2.0 * ex * (t->features_size + 1) * 8.0
+                                         + 4.0 * t->num_train_examples
+                                           * t->num_train_epochs),
+                "%s: tasks %d: num_tasks=%d x num_train_examples=%d + "
+                "num_valid_examples=%d", name, i + 1, t->num_tasks,
+                t->num_train_examples, t->num_valid_examples);
+    }
+}
+
+double
+zj_experiment_memory (const zj_experiment_cfg *cfg, char *driver, size_t n)
+{
+  const zj_search_spec *sp = &cfg->spec;
+  int64_t par = cfg->workers < 1 ? 1 : cfg->workers;
+  if (cfg->max_experiments > 0 && cfg->max_experiments < par)
+    par = cfg->max_experiments;
+  mem_term worst = { 0, "" };
+  double total = 0.0;
+  tasks_memory (&sp->search_tasks, "search_tasks", (double) par, &worst, &total);
+  tasks_memory (&cfg->select_tasks, "select_tasks", (double) par, &worst, &total);
+  tasks_memory (&cfg->final_tasks, "final_tasks", 1.0, &worst, &total);
+  double instrs = 0.0;
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    instrs += sp->size_init[c] > sp->size_max[c] ? sp->size_init[c] : sp->size_max[c];
+  add_term (&worst, &total,
+            (double) par * sp->population_size * (cfg->islands > 1 ? cfg->islands : 1)
+            * (sizeof (zj_program) + 24.0 + instrs * sizeof (zj_instr)),
+            "population_size=%d", sp->population_size);
+  if (sp->has_fec)
+    add_term (&worst, &total, (double) par * sp->fec_cache_size * 32.0,
+              "fec { cache_size=%d }", sp->fec_cache_size);
+  snprintf (driver, n, "%s", worst.what);
+  return total;
+}
+
+static int
+check_memory (const zj_experiment_cfg *cfg, zj_error *err)
+{
+  char driver[160];
+  const double need = zj_experiment_memory (cfg, driver, sizeof driver);
+  const long pages = sysconf (_SC_PHYS_PAGES), page = sysconf (_SC_PAGE_SIZE);
+  const double have = pages > 0 && page > 0 ? (double) pages * page : 0.0;
+  if (have > 0 && need > have)
+    {
+      zj_error_set (err, "the spec needs at least %.1f GiB (with %d workers), "
+                    "more than this machine's %.1f GiB; most of it from %s",
+                    need / 1073741824.0, cfg->workers < 1 ? 1 : cfg->workers,
+                    have / 1073741824.0, driver);
+      return -1;
+    }
+  return 0;
+}
+
 /* The tier shared by the search, select and final evaluators; NULL for
    "off" and in builds without the JIT. */
 static int
@@ -107,16 +207,16 @@ print_tier_summary (struct zj_tier *tier, FILE *out)
  * Experiment k draws from its own generator, seeded from (seed, k), so its
  * result does not depend on how many experiments ran before it or beside
  * it.  With --workers=N, N experiments run at once on N threads; the
- * driver still consumes their results strictly in index order (printing
- * each experiment's buffered output, keeping the best select fitness, and
- * stopping at the first sufficient one), so the output and the algorithm
- * found are the same for any number of workers.
+ * driver still consumes their results strictly in index order (keeping the
+ * best select fitness and stopping at the first sufficient one), so the
+ * output and the algorithm found are the same for any number of workers.
+ * Their lines reach the output live, in index order (outseq.h).
  */
 
+enum { MAX_WORKERS = 64 };
+
 typedef struct exp_result {
-  bool done, ok;
-  char *text;                 /* the experiment's output lines */
-  size_t text_len;
+  bool done, ok, interrupted;
   zj_program cand;
   double select_fit, hof_fit;
   long individuals;
@@ -157,25 +257,31 @@ typedef struct exp_run {
   double exchange_secs, wait_secs;
 } exp_run;
 
-/* What a worker thread is running, for checkpoints. */
+/* What a worker thread is running, for checkpoints and the status
+   line. */
 typedef struct exp_live {
   exp_pool *pl;
-  int64_t k;                  /* experiment index; -1 idle */
+  int64_t k;                  /* experiment index; -1 idle (pool lock) */
   exp_run *run;               /* set while its islands exist */
-  char **text;
-  size_t *text_len;
-} exp_live;
+  double start;               /* when k started (pool lock) */
+  zj_live_stats stats;        /* island 0's */
+  _Atomic int phase;          /* enum phase */
+} __attribute__ ((aligned (64))) exp_live;
+
+enum phase { PH_TASKS, PH_INIT, PH_EVOLVE, PH_SELECT };
 
 struct exp_pool {
   zj_experiment_cfg *cfg;
   uint64_t seed;
   struct zj_tier *tier;
-  FILE *plog;
+  zj_outseq *seq;
+  zj_stop done;               /* the driver has its answer (or failed) */
   pthread_mutex_t lock;       /* guards everything below and cfg's tasks */
   pthread_cond_t cond;
   int64_t next;               /* next experiment index to start */
   int64_t limit;              /* experiments allowed (INT64_MAX: unlimited) */
-  volatile bool stop;         /* the driver has its answer */
+  long done_indivs;           /* individuals of finished experiments */
+  double done_best;           /* best hall of fame of finished ones */
   exp_result *res;
   int64_t res_cap;
   /* Checkpoints: the driver sets ckpt_req and waits until every live
@@ -183,7 +289,7 @@ struct exp_pool {
      the running experiments without a result (stop after SIGTERM). */
   volatile bool ckpt_req, abort_run;
   int parked, alive;
-  exp_live live[64];
+  exp_live live[MAX_WORKERS];
   const zj_ckpt *resume;
   int next_resume;            /* resume->running[] not yet restarted */
   /* Several MPI ranks checkpoint together at a migration point: rank 0's
@@ -204,7 +310,6 @@ struct driver {
   bool have_best;
   double best_select, best_hof;
   zj_shape shape;
-  zj_ckbuf printed;           /* everything written to out so far */
   double t0;
 };
 typedef struct driver driver;
@@ -264,6 +369,54 @@ evaluate_on (const zj_task_collection *c, const zj_shape *shape,
   int rc = fitness_on_tasks (tasks, n, shape, p, seed, tier, fitness, err);
   zj_tasks_free (tasks, n);
   return rc;
+}
+
+typedef struct log_ctx {
+  zj_outseq *seq;
+  int64_t k;
+} log_ctx;
+
+static void
+log_line (void *ctx, const char *fields)
+{
+  log_ctx *c = ctx;
+  zj_outseq_log (c->seq, c->k, fields);
+}
+
+static const char *
+signal_name (int sig)
+{
+  return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM"
+         : sig == ZJ_STOP_DONE ? "the driver" : "a signal";
+}
+
+/* The interrupt that stops the search with the best so far (ux): any
+   but SIGTERM under --checkpoint, which parks at a generation boundary
+   for a last checkpoint instead. */
+static int
+park_reason (const zj_experiment_cfg *cfg)
+{
+  return cfg->checkpoint ? SIGTERM : 0;
+}
+
+static int
+interrupt_reason (const exp_pool *pl)
+{
+  const int why = zj_stop_reason (pl->cfg->interrupt);
+  return why == park_reason (pl->cfg) ? 0 : why;
+}
+
+static bool
+interrupted (const exp_pool *pl)
+{
+  return interrupt_reason (pl) != 0;
+}
+
+/* Islands stop searching: failed, answered or interrupted. */
+static bool
+halted (const exp_pool *pl)
+{
+  return pl->abort_run || zj_stop_requested (&pl->done) || interrupted (pl);
 }
 
 /* Park until the driver has written its checkpoint.  Pool lock held. */
@@ -461,7 +614,7 @@ barrier (exp_run *g)
       /* CPU time of this thread: a loaded machine inflates wall time. */
       struct timespec c0, c1;
       clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c0);
-      if (!pl->abort_run && !pl->stop && exchange (g, &ee) != 0)
+      if (!halted (pl) && exchange (g, &ee) != 0)
         {
           fprintf (stderr, "zerojit: %s\n", ee.msg);
           pl->abort_run = true;
@@ -472,7 +625,7 @@ barrier (exp_run *g)
       bool all = true;
       for (int j = 0; j < g->n; j++)
         all &= g->isl[j].finished;
-      g->all_finished = all || pl->abort_run || pl->stop;
+      g->all_finished = all || halted (pl);
       g->arrived = 0;
       g->epoch++;
       pthread_cond_broadcast (&pl->cond);
@@ -535,7 +688,7 @@ island_loop (exp_run *g, int t, bool resumed, zj_error *err, bool *ok)
           else
             zj_population_run (is->pop, cfg->spec.max_train_steps
                                - zj_evaluator_train_steps (is->ev), stop_at);
-          if (pl->abort_run || pl->stop)
+          if (halted (pl))
             break;
           is->finished = budget_spent (cfg, is);
         }
@@ -710,7 +863,8 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
                 const zj_ckpt_running *from)
 {
   zj_experiment_cfg *cfg = pl->cfg;
-  FILE *out = open_memstream (&r->text, &r->text_len);
+  FILE *out = zj_outseq_open (pl->seq, k);
+  log_ctx lc = { pl->seq, k };
   zj_rng rng;
   zj_rng_seed (&rng, experiment_seed (pl->seed, k));
   zj_task *tasks = NULL, *sel = NULL;
@@ -729,6 +883,14 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
     g.threads = 1;
   zj_program_init (&r->cand);
   r->ok = false;
+  if (!out)
+    {
+      zj_error_set (&r->err, "cannot open an output stream: %s", strerror (errno));
+      free (isl);
+      free (own);
+      return;
+    }
+  atomic_store (&w->phase, PH_TASKS);
   if (draw_tasks (pl, &cfg->spec.search_tasks, &rng, &tasks, &n_tasks, &r->err)
       || check_shape (tasks, n_tasks, cfg, &r->shape, &r->err))
     goto out;
@@ -770,8 +932,12 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
         .initial_population = cfg->spec.initial_population,
         .progress_every = cfg->spec.progress_every,
         .progress_out = j == 0 ? out : NULL,
-        .progress_log = pl->plog,
-        .cancel = &pl->stop,
+        .log_line = cfg->progress_log ? log_line : NULL,
+        .log_ctx = &lc,
+        .cancel = &pl->done,
+        .interrupt = cfg->interrupt,
+        .park_reason = park_reason (cfg),
+        .live = j == 0 ? &w->stats : NULL,
         .boundary = at_boundary,
         .boundary_ctx = &g,
         .tag_island = N > 1,
@@ -795,30 +961,31 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
         }
     }
   if (from)
-    fwrite (from->text, 1, from->text_len, out);
+    {
+      fwrite (from->text, 1, from->text_len, out);
+      fflush (out);
+    }
   else
     fprintf (out, "Running evolution experiment (on the T_search tasks)...\n");
   pthread_mutex_lock (&pl->lock);
   w->run = &g;
-  w->text = &r->text;
-  w->text_len = &r->text_len;
   pthread_mutex_unlock (&pl->lock);
+  atomic_store (&w->phase, from ? PH_EVOLVE : PH_INIT);
   const double t_run = zj_now_s ();
   const bool ran = run_islands (&g, from != NULL, &r->err);
-  if (ran && N > 1 && pl->plog)
+  if (ran && N > 1 && cfg->progress_log)
     {
       /* Migration cost on this rank (times are wall clock; the waits
          include other islands' imbalance). */
-      pthread_mutex_lock (&pl->lock);
-      fprintf (pl->plog, "{\"experiment\": %lld, \"islands\": %d, \"threads\": %d, "
-               "\"exchanges\": %lld, \"sent_bytes\": %llu, \"received_bytes\": %llu, "
-               "\"exchange_cpu_seconds\": %.6f, \"barrier_seconds\": %.6f, "
-               "\"search_seconds\": %.3f}\n",
-               (long long) k, N, g.threads, (long long) g.exchanges,
-               (unsigned long long) g.sent, (unsigned long long) g.received,
-               g.exchange_secs, g.wait_secs, zj_now_s () - t_run);
-      fflush (pl->plog);
-      pthread_mutex_unlock (&pl->lock);
+      char line[512];
+      snprintf (line, sizeof line, "\"islands\": %d, \"threads\": %d, "
+                "\"exchanges\": %lld, \"sent_bytes\": %llu, \"received_bytes\": %llu, "
+                "\"exchange_cpu_seconds\": %.6f, \"barrier_seconds\": %.6f, "
+                "\"search_seconds\": %.3f",
+                N, g.threads, (long long) g.exchanges,
+                (unsigned long long) g.sent, (unsigned long long) g.received,
+                g.exchange_secs, g.wait_secs, zj_now_s () - t_run);
+      zj_outseq_log (pl->seq, k, line);
     }
   pthread_mutex_lock (&pl->lock);
   w->run = NULL;
@@ -830,9 +997,44 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
       zj_error_set (&r->err, "stopped");
       goto out;
     }
-  fprintf (out, "Experiment done. Retrieving candidate algorithm.\n");
-  if (!islands_summary (&g, r, out))
-    goto out;
+  const int why = interrupt_reason (pl);
+  if (why)
+    {
+      /* The populations are cut short: the best ever of this rank's
+         islands is the best answer. */
+      r->interrupted = true;
+      bool any = false;
+      for (int o = 0; o < n_own; o++)
+        {
+          const island *is = &isl[own[o]];
+          double h;
+          const zj_program *hof = zj_population_hall_of_fame (is->pop, &h);
+          const long n = zj_population_individuals (is->pop);
+          r->individuals += n;
+          if (n > 0 && (!any || h > r->hof_fit))
+            {
+              any = true;
+              r->hof_fit = h;
+              zj_program_copy (&r->cand, hof);
+            }
+        }
+      if (!any)
+        {
+          zj_error_set (&r->err, "interrupted before any evaluation");
+          goto out;
+        }
+      fprintf (out, "Experiment interrupted by %s after %ld individuals. "
+               "Retrieving the best algorithm seen (hall of fame).\n",
+               signal_name (why), r->individuals);
+      fprintf (out, "Hall of fame: best search fitness ever seen = %.6f\n", r->hof_fit);
+    }
+  else
+    {
+      fprintf (out, "Experiment done. Retrieving candidate algorithm.\n");
+      if (!islands_summary (&g, r, out))
+        goto out;
+    }
+  atomic_store (&w->phase, PH_SELECT);
   fprintf (out, "Evaluating candidate algorithm from experiment (on T_select tasks)... \n");
   if (draw_tasks (pl, &cfg->select_tasks, &rng, &sel, &n_sel, &r->err)
       || fitness_on_tasks (sel, n_sel, &r->shape, &r->cand, zj_rng_seed32 (&rng),
@@ -885,7 +1087,7 @@ worker (void *arg)
          there is a next one (they would wait for each other forever at
          its first migration otherwise). */
       const bool multi = pl->cfg->comm && pl->cfg->comm->size > 1;
-      while (multi && !resumed && !pl->stop && !pl->abort_run
+      while (multi && !resumed && !halted (pl)
              && pl->drv->consumed < pl->next)
         {
           if (pl->ckpt_req)
@@ -893,7 +1095,7 @@ worker (void *arg)
           else
             pthread_cond_wait (&pl->cond, &pl->lock);
         }
-      if (pl->stop || pl->abort_run || (!resumed && pl->next >= pl->limit))
+      if (halted (pl) || (!resumed && pl->next >= pl->limit))
         {
           pl->alive--;
           pthread_cond_broadcast (&pl->cond);
@@ -904,6 +1106,10 @@ worker (void *arg)
         = resumed ? &pl->resume->running[pl->next_resume++] : NULL;
       const int64_t k = from ? from->index : pl->next++;
       w->k = k;
+      w->start = zj_now_s ();
+      atomic_store (&w->stats.individuals, 0);
+      atomic_store (&w->stats.train_steps, 0);
+      atomic_store (&w->stats.best, 0.0);
       pthread_mutex_unlock (&pl->lock);
       exp_result r;
       memset (&r, 0, sizeof r);
@@ -911,9 +1117,80 @@ worker (void *arg)
       pthread_mutex_lock (&pl->lock);
       w->k = -1;
       r.done = true;
+      pl->done_indivs += r.individuals;
+      if (r.hof_fit > pl->done_best)
+        pl->done_best = r.hof_fit;
       *result_slot (pl, k) = r;
       pthread_cond_broadcast (&pl->cond);
       pthread_mutex_unlock (&pl->lock);
+    }
+}
+
+static void
+human (double x, char *buf, size_t n)
+{
+  if (x >= 1e9)
+    snprintf (buf, n, "%.2fG", x / 1e9);
+  else if (x >= 1e6)
+    snprintf (buf, n, "%.2fM", x / 1e6);
+  else if (x >= 1e4)
+    snprintf (buf, n, "%.1fk", x / 1e3);
+  else
+    snprintf (buf, n, "%.0f", x);
+}
+
+/* The status line: experiments running, individuals, rate, best fitness,
+   and the lowest running experiment's progress against its budget.
+   Called by the driver with the pool lock held. */
+static void
+status_line (exp_pool *pl, int n_workers, int64_t consumed, double t0,
+             char *buf, size_t n)
+{
+  static const char *const phase_name[] = { "building tasks", "initial population",
+                                            "evolving", "select evaluation" };
+  const zj_search_spec *sp = &pl->cfg->spec;
+  long indivs = pl->done_indivs;
+  double best = pl->done_best;
+  int running = 0;
+  const exp_live *low = NULL;
+  for (int w = 0; w < n_workers; w++)
+    {
+      const exp_live *s = &pl->live[w];
+      if (!s->pl || s->k < 0)
+        continue;
+      running++;
+      indivs += atomic_load_explicit (&s->stats.individuals, memory_order_relaxed);
+      double b = atomic_load_explicit (&s->stats.best, memory_order_relaxed);
+      if (b > best)
+        best = b;
+      if (!low || s->k < low->k)
+        low = s;
+    }
+  const double now = zj_now_s (), secs = now - t0;
+  char ind[32], rate[32];
+  human ((double) indivs, ind, sizeof ind);
+  human (secs > 0 ? indivs / secs : 0.0, rate, sizeof rate);
+  int len = snprintf (buf, n, "[zerojit] %d running, %lld done | %s indivs, %s/s | best %.6f",
+                      running, (long long) consumed, ind, rate, best);
+  if (!low || len < 0 || (size_t) len >= n)
+    return;
+  const int ph = atomic_load (&low->phase);
+  double frac = -1.0;
+  if (ph == PH_EVOLVE || ph == PH_INIT)
+    frac = sp->max_individuals > 0
+      ? (double) atomic_load (&low->stats.individuals) / (double) sp->max_individuals
+      : (double) atomic_load (&low->stats.train_steps) / (double) sp->max_train_steps;
+  if (frac < 0.0 || frac > 1.0)
+    snprintf (buf + len, n - (size_t) len, " | exp %lld: %s", (long long) low->k,
+              phase_name[ph]);
+  else
+    {
+      const double el = now - low->start;
+      const double eta = frac > 0.001 ? el * (1.0 - frac) / frac : -1.0;
+      snprintf (buf + len, n - (size_t) len, " | exp %lld: %.0f%% of %s, ETA %s%.0fs",
+                (long long) low->k, 100.0 * frac,
+                sp->max_individuals > 0 ? "max_individuals" : "max_train_steps",
+                eta < 0 ? "?" : "", eta < 0 ? 0.0 : eta);
     }
 }
 
@@ -925,29 +1202,6 @@ worker (void *arg)
  * experiment between two generations.
  */
 
-
-static void
-emit (driver *d, FILE *out, const char *p, size_t n)
-{
-  fwrite (p, 1, n, out);
-  if (d)
-    zj_ckbuf_append (&d->printed, p, n);
-}
-
-static void
-emitf (driver *d, FILE *out, const char *fmt, ...)
-  __attribute__ ((format (printf, 3, 4)));
-
-static void
-emitf (driver *d, FILE *out, const char *fmt, ...)
-{
-  char buf[512];
-  va_list ap;
-  va_start (ap, fmt);
-  int n = vsnprintf (buf, sizeof buf, fmt, ap);
-  va_end (ap);
-  emit (d, out, buf, n < (int) sizeof buf ? (size_t) n : sizeof buf - 1);
-}
 
 static void
 put_shape (int32_t dst[4], const zj_shape *s)
@@ -981,13 +1235,7 @@ write_checkpoint (exp_pool *pl, driver *d, const char *path, zj_error *err)
   c.best_hof = d->best_hof;
   put_shape (c.shape, &d->shape);
   c.elapsed = zj_now_s () - d->t0;
-  c.printed = (char *) d->printed.p;   /* borrowed */
-  c.printed_len = d->printed.len;
-  if (pl->plog)
-    {
-      fflush (pl->plog);
-      c.log_offset = ftell (pl->plog);
-    }
+  zj_outseq_snapshot (pl->seq, &c.printed, &c.printed_len, &c.log_offset);
   c.done = zj_xcalloc ((size_t) (pl->next - d->consumed + 1), sizeof *c.done);
   c.running = zj_xcalloc (64, sizeof *c.running);
   for (int64_t k = d->consumed; k < pl->next; k++)
@@ -997,8 +1245,7 @@ write_checkpoint (exp_pool *pl, driver *d, const char *path, zj_error *err)
         zj_ckpt_done *x = &c.done[c.n_done++];
         x->index = k;
         x->ok = r->ok;
-        x->text = r->text;             /* borrowed */
-        x->text_len = r->text_len;
+        x->text = zj_outseq_text (pl->seq, k, &x->text_len);
         zj_program_init (&x->cand);
         zj_program_copy (&x->cand, &r->cand);
         x->select_fit = r->select_fit;
@@ -1007,7 +1254,7 @@ write_checkpoint (exp_pool *pl, driver *d, const char *path, zj_error *err)
         put_shape (x->shape, &r->shape);
         x->err = r->ok ? NULL : zj_xstrdup (r->err.msg);
       }
-  for (int i = 0; i < 64; i++)
+  for (int i = 0; i < MAX_WORKERS; i++)
     {
       exp_live *w = &pl->live[i];
       if (!w->pl || w->k < 0 || !w->run)
@@ -1016,8 +1263,7 @@ write_checkpoint (exp_pool *pl, driver *d, const char *path, zj_error *err)
       zj_ckpt_running *x = &c.running[c.n_running++];
       x->index = w->k;
       fflush (g->out);
-      x->text = *w->text;              /* borrowed */
-      x->text_len = *w->text_len;
+      x->text = zj_outseq_text (pl->seq, w->k, &x->text_len);
       x->n_islands = g->n;
       x->isl = zj_xcalloc ((size_t) g->n, sizeof *x->isl);
       for (int j = 0; j < g->n; j++)
@@ -1048,11 +1294,6 @@ write_checkpoint (exp_pool *pl, driver *d, const char *path, zj_error *err)
   /* Detach the borrowed pieces before freeing the rest. */
   c.args = NULL;
   c.n_args = 0;
-  c.printed = NULL;
-  for (int i = 0; i < c.n_done; i++)
-    c.done[i].text = NULL;
-  for (int i = 0; i < own; i++)
-    c.running[i].text = NULL;
   memset (c.running + own, 0, (size_t) (c.n_running - own) * sizeof *c.running);
   c.n_running = own;
   zj_ckpt_free (&c);
@@ -1138,7 +1379,8 @@ restore (exp_pool *pl, driver *d, const zj_ckpt *c, FILE *out, zj_error *err)
   d->best_hof = c->best_hof;
   get_shape (&d->shape, c->shape);
   d->t0 = zj_now_s () - c->elapsed;
-  emit (d, out, c->printed, c->printed_len);
+  (void) out;
+  zj_outseq_resume (pl->seq, c->consumed, c->printed, c->printed_len);
   pl->next = c->next;
   pl->resume = c;
   for (int i = 0; i < c->n_done; i++)
@@ -1147,9 +1389,7 @@ restore (exp_pool *pl, driver *d, const zj_ckpt *c, FILE *out, zj_error *err)
       exp_result *r = result_slot (pl, x->index);
       r->done = true;
       r->ok = x->ok;
-      r->text = zj_xmalloc (x->text_len + 1);
-      memcpy (r->text, x->text, x->text_len);
-      r->text_len = x->text_len;
+      zj_outseq_write (pl->seq, x->index, x->text, x->text_len);
       zj_program_init (&r->cand);
       zj_program_copy (&r->cand, &x->cand);
       r->select_fit = x->select_fit;
@@ -1160,6 +1400,27 @@ restore (exp_pool *pl, driver *d, const zj_ckpt *c, FILE *out, zj_error *err)
         zj_error_set (&r->err, "%s", x->err ? x->err : "failed");
     }
   return 0;
+}
+
+/* Sleeps on the pool's condition until `until` (seconds, zj_now_s) at
+   most.  Pool lock held. */
+static void
+wait_until (exp_pool *pl, double until)
+{
+  const double add = until - zj_now_s ();
+  struct timespec ts;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  if (add > 0)
+    {
+      ts.tv_sec += (time_t) add;
+      ts.tv_nsec += (long) ((add - (double) (time_t) add) * 1e9);
+      if (ts.tv_nsec >= 1000000000L)
+        {
+          ts.tv_sec++;
+          ts.tv_nsec -= 1000000000L;
+        }
+    }
+  pthread_cond_timedwait (&pl->cond, &pl->lock, &ts);
 }
 
 int
@@ -1183,11 +1444,16 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
   pl.ckpt_gen = cfg->resume_gen;
   const bool multi = cfg->comm && cfg->comm->size > 1;
   pl.limit = cfg->max_experiments ? cfg->max_experiments : INT64_MAX;
+  zj_stop_init (&pl.done);
   pthread_mutex_init (&pl.lock, NULL);
   pthread_cond_init (&pl.cond, NULL);
-  int rc = -1, n_workers = 0;
-  pthread_t threads[64];
+  for (int w = 0; w < MAX_WORKERS; w++)
+    pl.live[w].k = -1;
+  int rc = -1, n_workers = 0, log_fd = -1;
+  pthread_t threads[MAX_WORKERS];
   const bool ckpt = cfg->checkpoint != NULL;
+  if (check_memory (cfg, err) != 0)
+    goto done;
   if (ck && cfg->progress_log)
     {
       /* Drop what the interrupted run logged after its checkpoint. */
@@ -1201,24 +1467,30 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
         }
     }
   if (cfg->progress_log
-      && !(pl.plog = fopen (cfg->progress_log, ck ? "a" : "w")))
+      && (log_fd = open (cfg->progress_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC
+                         | (ck ? 0 : O_TRUNC), 0666)) < 0)
     {
       zj_error_set (err, "--progress_log=%s: cannot open for writing: %s",
                     cfg->progress_log, strerror (errno));
       goto done;
     }
+  pl.seq = zj_outseq_new (out, log_fd, cfg->status_line);
+  if (ckpt)
+    zj_outseq_capture (pl.seq);
   if (ck)
     {
       if (restore (&pl, &d, ck, out, err) != 0)
         goto done;
     }
   else
-    emitf (&d, out, "Random seed = %llu\n", (unsigned long long) seed);
+    zj_outseq_printf (pl.seq, "Random seed = %llu\n", (unsigned long long) seed);
   if (new_tier (cfg, &pl.tier, err) != 0)
     goto done;
   /* Searches running side by side share the tier (its compile thread,
      code cache and cost model are locked). */
-  int want = cfg->workers < 1 ? 1 : cfg->workers > 64 ? 64 : cfg->workers;
+  int want = cfg->workers < 1 ? 1 : cfg->workers > MAX_WORKERS ? MAX_WORKERS : cfg->workers;
+  if (!ck && pl.limit < want)
+    want = (int) pl.limit;
   /* With islands the workers run the islands of one experiment at a
      time. */
   if (cfg->islands > 1)
@@ -1243,22 +1515,24 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
     {
       pthread_mutex_lock (&pl.lock);
       d.consumed = k;
+      bool gone = false;          /* k will never run: interrupted */
       while (k >= pl.res_cap || !pl.res[k].done)
         {
-          if (!ckpt)
+          if (interrupted (&pl) && k >= pl.next)
             {
-              pthread_cond_wait (&pl.cond, &pl.lock);
-              continue;
+              gone = true;
+              break;
             }
-          /* Wake at least every 50 ms to notice SIGTERM. */
           const double now = zj_now_s ();
-          if (multi)
+          /* SIGTERM under --checkpoint: a last checkpoint, then stop. */
+          const bool term = ckpt && zj_stop_reason (cfg->interrupt) == SIGTERM;
+          if (ckpt && multi)
             {
               /* Ranks checkpoint together at the next migration point
                  (rank 0 decides; the others follow it). */
               if (cfg->comm->rank == 0)
                 {
-                  if (cfg->terminate && *cfg->terminate)
+                  if (term)
                     pl.mpi_want = 2;
                   else if (now >= next_ckpt && !pl.mpi_want)
                     {
@@ -1267,13 +1541,11 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
                     }
                 }
             }
-          else
-          if (now >= next_ckpt || (cfg->terminate && *cfg->terminate))
+          else if (ckpt && (now >= next_ckpt || term))
             {
-              d.consumed = k;
               checkpoint_now (&pl, &d);
               next_ckpt = zj_now_s () + cfg->checkpoint_every;
-              if (cfg->terminate && *cfg->terminate)
+              if (term)
                 {
                   pl.abort_run = true;
                   pthread_cond_broadcast (&pl.cond);
@@ -1284,35 +1556,45 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
                 }
               continue;
             }
-          double until = next_ckpt < now + 0.05 ? next_ckpt : now + 0.05;
-          struct timespec ts;
-          clock_gettime (CLOCK_REALTIME, &ts);
-          const double add = until - now;
-          ts.tv_sec += (time_t) add;
-          ts.tv_nsec += (long) ((add - (double) (time_t) add) * 1e9);
-          if (ts.tv_nsec >= 1000000000L)
+          /* Wake to redraw the status line, and (checkpoints) at least
+             every 50 ms to notice SIGTERM. */
+          double until = now + 0.25;
+          if (ckpt)
+            until = next_ckpt < now + 0.05 ? next_ckpt : now + 0.05;
+          wait_until (&pl, until);
+          if (cfg->status_line)
             {
-              ts.tv_sec++;
-              ts.tv_nsec -= 1000000000L;
+              char line[256];
+              status_line (&pl, n_workers, k, d.t0, line, sizeof line);
+              zj_outseq_status (pl.seq, line);
             }
-          pthread_cond_timedwait (&pl.cond, &pl.lock, &ts);
+        }
+      if (gone)
+        {
+          pthread_mutex_unlock (&pl.lock);
+          break;
         }
       exp_result r = pl.res[k];
-      pl.res[k].text = NULL;
       pl.res[k].cand = (zj_program) { 0 };
       /* The driver's state changes under the lock: a multi-rank
          checkpoint reads it from an island thread. */
-      emit (&d, out, r.text, r.text_len);
-      free (r.text);
       if (!r.ok)
         {
+          zj_program_free (&r.cand);
+          if (r.interrupted)
+            {
+              d.consumed = k + 1;
+              zj_outseq_advance (pl.seq, k);
+              pthread_cond_broadcast (&pl.cond);
+              pthread_mutex_unlock (&pl.lock);
+              continue;
+            }
           if (pl.ckpt_stopped)
             zj_error_set (err, "terminated: checkpoint written to %s (and its rank files); continue with --resume=%s",
                           cfg->checkpoint, cfg->checkpoint);
           else
             *err = r.err;
-          zj_program_free (&r.cand);
-          pl.stop = true;
+          zj_stop_request (&pl.done, ZJ_STOP_DONE);
           pthread_cond_broadcast (&pl.cond);
           pthread_mutex_unlock (&pl.lock);
           goto done;
@@ -1327,50 +1609,79 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
           d.best_select = r.select_fit;
           zj_program_copy (&d.best, &r.cand);
           d.have_best = true;
-          emitf (&d, out, "Select fitness is the best so far. \n");
+          zj_outseq_printf (pl.seq, "Select fitness is the best so far. \n");
         }
       zj_program_free (&r.cand);
-      fflush (out);
       /* Decided under the lock, with consumed (see worker). */
       const bool enough = cfg->sufficient_fitness > 0
                           && d.best_select > cfg->sufficient_fitness;
       if (enough)
-        pl.stop = true;
+        zj_stop_request (&pl.done, ZJ_STOP_DONE);
+      else
+        /* Stop before k + 1 goes live: its lines must not be shown. */
+        zj_outseq_advance (pl.seq, k);
       d.consumed = k + 1;
       pthread_cond_broadcast (&pl.cond);
       pthread_mutex_unlock (&pl.lock);
       if (enough)
         break;
     }
-  pl.stop = true;
+  zj_stop_request (&pl.done, ZJ_STOP_DONE);
+  const int why = interrupt_reason (&pl);
   if (!d.have_best)
     {
-      zj_error_set (err, "no experiment produced a candidate");
+      zj_error_set (err, why ? "interrupted by %s before any candidate was evaluated"
+                    : "no experiment produced a candidate", signal_name (why));
       goto done;
     }
-  fprintf (out, "\nFinal evaluation of best algorithm (on unseen tasks)...\n");
-  double final_fit;
-  zj_rng frng;
-  zj_rng_seed (&frng, experiment_seed (seed, -1));
-  if (evaluate_on (&cfg->final_tasks, &d.shape, &d.best, zj_rng_seed32 (&frng),
-                   pl.tier, &final_fit, err) != 0)
-    goto done;
-  fprintf (out, "Final evaluation fitness (on unseen data) = %.6f\n", final_fit);
-  fprintf (out, "Algorithm found: \n");
-  zj_program_print (&d.best, false, out);
-  fprintf (out, "\n");
+  double final_fit = 0.0;
+  if (why)
+    zj_outseq_printf (pl.seq, "\nSearch interrupted by %s. Best algorithm so far "
+                      "(select fitness %.6f; final evaluation skipped):\n",
+                      signal_name (why), d.best_select);
+  else
+    {
+      zj_outseq_printf (pl.seq, "\nFinal evaluation of best algorithm (on unseen tasks)...\n");
+      zj_rng frng;
+      zj_rng_seed (&frng, experiment_seed (seed, -1));
+      if (evaluate_on (&cfg->final_tasks, &d.shape, &d.best, zj_rng_seed32 (&frng),
+                       pl.tier, &final_fit, err) != 0)
+        goto done;
+      zj_outseq_printf (pl.seq, "Final evaluation fitness (on unseen data) = %.6f\n", final_fit);
+    }
+  char *text = NULL, *ptext = NULL;
+  size_t tlen = 0, plen = 0;
+  FILE *f = open_memstream (&text, &tlen);
+  zj_program_print (&d.best, false, f);
+  fclose (f);
   zj_program pruned;
   zj_program_init (&pruned);
   zj_prune (&d.best, &pruned);
-  fprintf (out, "Algorithm found, pruned to the instructions that affect the prediction: \n");
-  zj_program_print (&pruned, false, out);
-  fprintf (out, "\n");
+  f = open_memstream (&ptext, &plen);
+  zj_program_print (&pruned, false, f);
+  fclose (f);
   zj_program_free (&pruned);
+  const char *mark = why ? " (interrupted)" : "";
+  zj_outseq_printf (pl.seq, "Algorithm found%s: \n%s\n"
+                    "Algorithm found%s, pruned to the instructions that affect the prediction: \n%s\n",
+                    mark, text, mark, ptext);
+  free (text);
+  free (ptext);
   const double secs = zj_now_s () - d.t0;
-  fprintf (out, "Summary: experiments=%d, individuals=%ld, seconds=%.3f, individuals/s=%.0f, workers=%d\n",
-           d.ran, d.total_indivs, secs, secs > 0 ? d.total_indivs / secs : 0.0,
-           n_workers);
-  print_tier_summary (pl.tier, out);
+  zj_outseq_printf (pl.seq, "Summary: experiments=%d, individuals=%ld, seconds=%.3f, individuals/s=%.0f, workers=%d%s%s\n",
+                    d.ran, d.total_indivs, secs, secs > 0 ? d.total_indivs / secs : 0.0,
+                    n_workers, why ? ", interrupted by " : "",
+                    why ? signal_name (why) : "");
+  if (pl.tier)
+    {
+      char *ts = NULL;
+      size_t tsl = 0;
+      f = open_memstream (&ts, &tsl);
+      print_tier_summary (pl.tier, f);
+      fclose (f);
+      zj_outseq_printf (pl.seq, "%s", ts);
+      free (ts);
+    }
   if (sum)
     {
       sum->final_fitness = final_fit;
@@ -1379,29 +1690,48 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
       sum->experiments = d.ran;
       sum->seconds = secs;
       sum->hall_of_fame_fitness = d.best_hof;
+      sum->interrupted = why;
       zj_program_init (&sum->best);
       zj_program_copy (&sum->best, &d.best);
     }
   rc = 0;
 done:
-  pl.stop = true;
+  zj_stop_request (&pl.done, ZJ_STOP_DONE);
   pthread_mutex_lock (&pl.lock);
   pthread_cond_broadcast (&pl.cond);
   pthread_mutex_unlock (&pl.lock);
   for (int i = 0; i < n_workers; i++)
     pthread_join (threads[i], NULL);
   for (int64_t k = 0; k < pl.res_cap; k++)
-    {
-      free (pl.res[k].text);
-      zj_program_free (&pl.res[k].cand);
-    }
+    zj_program_free (&pl.res[k].cand);
   free (pl.res);
   zj_door_tier_free (pl.tier);
-  if (pl.plog)
-    fclose (pl.plog);
+  if (pl.seq)
+    {
+      int oe = 0, le = 0;
+      zj_outseq_free (pl.seq, &oe, &le);
+      if (oe && rc == 0)
+        {
+          zj_error_set (err, "error writing the output: %s", strerror (oe));
+          rc = -1;
+        }
+      if (le && rc == 0)
+        {
+          zj_error_set (err, "--progress_log=%s: write error: %s", cfg->progress_log,
+                        strerror (le));
+          rc = -1;
+        }
+    }
+  if (log_fd >= 0)
+    {
+      if (close (log_fd) != 0 && rc == 0)
+        {
+          zj_error_set (err, "--progress_log=%s: %s", cfg->progress_log, strerror (errno));
+          rc = -1;
+        }
+    }
   pthread_mutex_destroy (&pl.lock);
   pthread_cond_destroy (&pl.cond);
   zj_program_free (&d.best);
-  zj_ckbuf_free (&d.printed);
   return rc;
 }

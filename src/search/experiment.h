@@ -1,5 +1,6 @@
-/* experiment.h -- the search driver (reference 6.5): repeated experiments,
- * select and final evaluation, output in the original's format.
+/* experiment.h -- the search driver (doc/semantics.md, "Search driver"):
+ * repeated experiments, select and final evaluation, output in the
+ * original's format, live and in experiment order.
  */
 #ifndef ZJ_EXPERIMENT_H
 #define ZJ_EXPERIMENT_H
@@ -7,7 +8,7 @@
 #include <zerojit/spec.h>
 #include "policy.h"
 #include "migration.h"
-#include <signal.h>
+#include "stop.h"
 
 struct zj_ckpt;
 
@@ -37,14 +38,20 @@ typedef struct zj_experiment_cfg {
   double migration_fraction;        /* 0.5 */
   zj_topology migration_topology;   /* all */
   const struct zj_comm *comm;       /* ranks sharing the islands; NULL = one */
-  /* Checkpoint and resume (doc/checkpoint.md). */
+  /* Checkpoint and resume (doc/checkpoint.md).  With a checkpoint, an
+     interrupt by SIGTERM parks every island at its next generation
+     boundary, writes a last checkpoint and stops (-1, err says so)
+     instead of reporting the best so far. */
   const char *checkpoint;           /* file to write; NULL = none */
   double checkpoint_every;          /* seconds; default 300 */
-  const volatile sig_atomic_t *terminate; /* set: checkpoint, then stop */
   char **ckpt_args;                 /* the run's flags, kept in the file */
   int n_ckpt_args;
   const struct zj_ckpt *resume;     /* borrowed; NULL = a fresh run */
   int64_t resume_gen;               /* several ranks: manifest generation */
+  /* Set (e.g. by a signal handler) to stop at the next evaluation and
+     report the best algorithm so far; NULL = never. */
+  const zj_stop *interrupt;
+  bool status_line;                 /* live status on stderr (a TTY) */
 } zj_experiment_cfg;
 
 typedef struct zj_experiment_summary {
@@ -54,12 +61,18 @@ typedef struct zj_experiment_summary {
   long individuals;                 /* over all experiments */
   int experiments;
   double seconds;
+  int interrupted;                  /* the stop reason (signal), 0 = none */
 } zj_experiment_summary;
 
 void zj_experiment_cfg_init (zj_experiment_cfg *cfg);
 void zj_experiment_cfg_free (zj_experiment_cfg *cfg);
+/* A lower bound of the bytes the run needs (all workers); `driver` gets
+   the spec field behind the largest part.  zj_run_experiments refuses a
+   run that needs more than the machine's memory. */
+double zj_experiment_memory (const zj_experiment_cfg *cfg, char *driver,
+                             size_t n);
 /* Runs everything, printing to out.  Returns 0, or -1 with err set
-   (also after a checkpoint-and-stop on *terminate). */
+   (also after a checkpoint-and-stop on SIGTERM). */
 int zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
                         zj_experiment_summary *sum, zj_error *err);
 #endif

@@ -1,16 +1,17 @@
 /* cli_checkpoint.c -- the command-line side of checkpoint and resume:
- * which flags a checkpoint records, how --resume=FILE gets them back,
- * and the SIGTERM hook that asks for a last checkpoint.
+ * which flags a checkpoint records and how --resume=FILE gets them back.
+ * (SIGTERM reaches the search through signals.c's zj_stop: with
+ * --checkpoint it asks for a last checkpoint.)
  *
  * A checkpoint records every flag that shapes the search, with the spec
  * and task files inlined (a resumed run must not see an edited file).
  * On --resume, flags that only change speed or where output goes may be
  * given anew; any other flag given must equal the recorded one.
  */
+#include "config.h"
 #include "internal.h"
 #include "cli.h"
 #include "ckpt.h"
-#include <signal.h>
 #include <string.h>
 
 /* Flags never recorded: they name the checkpoint itself. */
@@ -26,6 +27,7 @@ static bool
 may_change (const char *name)
 {
   return not_recorded (name) || !strcmp (name, "workers")
+         || !strcmp (name, "status")
          || !strncmp (name, "jit", 3);
 }
 
@@ -49,29 +51,28 @@ flag_arg (const char *name, const char *value)
 }
 
 int
-zj_cli_ckpt_args (const zj_flag *flags, int nf, char ***args, int *n,
-                  zj_error *err)
+zj_cli_ckpt_args (const zj_cli *cli, char ***args, int *n, zj_error *err)
 {
-  *args = zj_xcalloc ((size_t) nf + 1, sizeof (char *));
+  const zj_command *cmd = cli->cmd;
+  *args = zj_xcalloc ((size_t) cmd->n_flags + 1, sizeof (char *));
   *n = 0;
-  for (int k = 0; k < nf; k++)
+  for (int k = 0; k < cmd->n_flags; k++)
     {
-      const char *v = flags[k].value;
-      if (!v || not_recorded (flags[k].name))
+      const char *v = cli->value[k], *name = cmd->flags[k].name;
+      if (!v || not_recorded (name))
         continue;
-      if (ends_with_file (flags[k].name))
+      if (ends_with_file (name))
         {
           char *text = zj_cli_read_file (v, err);
           if (!text)
             return -1;
           char base[128];
-          snprintf (base, sizeof base, "%.*s", (int) strlen (flags[k].name) - 5,
-                    flags[k].name);
+          snprintf (base, sizeof base, "%.*s", (int) strlen (name) - 5, name);
           (*args)[(*n)++] = flag_arg (base, text);
           free (text);
         }
       else
-        (*args)[(*n)++] = flag_arg (flags[k].name, v);
+        (*args)[(*n)++] = flag_arg (name, v);
     }
   return 0;
 }
@@ -85,17 +86,12 @@ zj_cli_ckpt_args_free (char **args, int n)
 }
 
 int
-zj_cli_resume (zj_flag *flags, int nf, const char *path, zj_ckpt *ck,
-               zj_error *err)
+zj_cli_resume (zj_cli *cli, const char *path, zj_ckpt *ck, zj_error *err)
 {
   if (zj_ckpt_load (path, ck, err) != 0)
     return -1;
-  const char **given = zj_xcalloc ((size_t) nf, sizeof (char *));
-  for (int k = 0; k < nf; k++)
-    {
-      given[k] = flags[k].value;
-      flags[k].value = NULL;
-    }
+  const zj_command *cmd = cli->cmd;
+  zj_cli rec;
   int rc = -1;
   /* The recorded flags were written by zj_cli_ckpt_args: --name=value. */
   for (int i = 0; i < ck->n_args; i++)
@@ -105,76 +101,55 @@ zj_cli_resume (zj_flag *flags, int nf, const char *path, zj_ckpt *ck,
                       ck->args[i]);
         goto out;
       }
-  if (zj_cli_parse (ck->n_args, ck->args, flags, nf, "search") != 0)
+  if (zj_cli_parse (cmd, ck->n_args, ck->args, &rec) != 0)
     {
       zj_error_set (err, "--resume=%s: the checkpoint records a flag this build does not know", path);
       goto out;
     }
-  for (int k = 0; k < nf; k++)
+  for (int k = 0; k < cmd->n_flags; k++)
     {
-      const char *name = flags[k].name;
-      if (!given[k])
+      const char *name = cmd->flags[k].name, *given = cli->value[k];
+      if (!given)
         continue;
       if (may_change (name))
         {
-          flags[k].value = given[k];
+          rec.value[k] = given;
           continue;
         }
       if (ends_with_file (name))
         {
           char base[128];
           snprintf (base, sizeof base, "%.*s", (int) strlen (name) - 5, name);
-          const char *rec = zj_cli_get (flags, nf, base);
-          char *text = zj_cli_read_file (given[k], err);
+          const char *was = zj_cli_given (&rec, base) ? zj_cli_get (&rec, base) : NULL;
+          char *text = zj_cli_read_file (given, err);
           if (!text)
             goto out;
-          const bool same = rec && !strcmp (rec, text);
+          const bool same = was && !strcmp (was, text);
           free (text);
           if (!same)
             {
               zj_error_set (err, "--resume=%s: --%s=%s differs from the %s the checkpointed run used",
-                            path, name, given[k], base);
+                            path, name, given, base);
               goto out;
             }
           continue;
         }
-      const char *rec = flags[k].value;
-      if (!rec || strcmp (rec, given[k]) != 0)
+      const char *was = rec.value[k];
+      if (!was || strcmp (was, given) != 0)
         {
-          if (rec)
+          if (was)
             zj_error_set (err, "--resume=%s: --%s=%.200s differs from the checkpointed run (--%s=%.200s)",
-                          path, name, given[k], name, rec);
+                          path, name, given, name, was);
           else
             zj_error_set (err, "--resume=%s: --%s=%.200s was not given to the checkpointed run",
-                          path, name, given[k]);
+                          path, name, given);
           goto out;
         }
     }
+  *cli = rec;
   rc = 0;
 out:
-  free (given);
   if (rc != 0)
     zj_ckpt_free (ck);
   return rc;
-}
-
-/* ---------------------------------------------------------------- SIGTERM */
-static volatile sig_atomic_t terminate_flag;
-
-static void
-on_term (int sig)
-{
-  (void) sig;
-  terminate_flag = 1;
-}
-
-const volatile sig_atomic_t *
-zj_cli_catch_sigterm (void)
-{
-  struct sigaction sa;
-  memset (&sa, 0, sizeof sa);
-  sa.sa_handler = on_term;
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGTERM, &sa, NULL);
-  return &terminate_flag;
 }

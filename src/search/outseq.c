@@ -1,0 +1,334 @@
+/* outseq.c -- experiments' output in experiment order, live (outseq.h). */
+#define _GNU_SOURCE
+#include "internal.h"
+#include "outseq.h"
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct buf {
+  char *p;
+  size_t len, cap;
+} buf;
+
+typedef struct slot {
+  buf text, log;              /* log: "fields\n" lines, not yet written */
+  buf all;                    /* capture: all the text it wrote */
+} slot;
+
+struct zj_outseq {
+  pthread_mutex_t lock;       /* guards everything below */
+  FILE *out;
+  int log_fd;
+  bool status_on, status_shown;
+  int64_t live;
+  slot *slots;
+  int64_t n_slots;
+  int out_err, log_err;
+  bool capture;
+  buf printed;                /* capture: everything written to out */
+};
+
+typedef struct cookie {
+  zj_outseq *q;
+  int64_t k;
+} cookie;
+
+static void
+buf_add (buf *b, const char *s, size_t n)
+{
+  if (b->len + n + 1 > b->cap)
+    {
+      b->cap = (b->len + n + 1) * 2;
+      b->p = zj_xrealloc (b->p, b->cap);
+    }
+  memcpy (b->p + b->len, s, n);
+  b->len += n;
+  b->p[b->len] = '\0';
+}
+
+static slot *
+slot_at (zj_outseq *q, int64_t k)
+{
+  if (k >= q->n_slots)
+    {
+      int64_t n = q->n_slots ? q->n_slots : 16;
+      while (n <= k)
+        n *= 2;
+      q->slots = zj_xrealloc (q->slots, (size_t) n * sizeof *q->slots);
+      memset (q->slots + q->n_slots, 0, (size_t) (n - q->n_slots) * sizeof *q->slots);
+      q->n_slots = n;
+    }
+  return &q->slots[k];
+}
+
+static void
+erase_status (zj_outseq *q)
+{
+  if (q->status_shown)
+    {
+      fputs ("\r\033[K", stderr);
+      q->status_shown = false;
+    }
+}
+
+static void
+out_write (zj_outseq *q, const char *s, size_t n)
+{
+  if (n == 0)
+    return;
+  erase_status (q);
+  if (q->capture)
+    buf_add (&q->printed, s, n);
+  errno = 0;
+  if ((fwrite (s, 1, n, q->out) != n || fflush (q->out) != 0) && !q->out_err)
+    q->out_err = errno ? errno : EIO;
+}
+
+/* One line, one write(2): readers never see half a line. */
+static void
+log_write (zj_outseq *q, int64_t k, const char *fields, size_t n, bool used)
+{
+  if (q->log_fd < 0)
+    return;
+  char *line = NULL;
+  int len = asprintf (&line, "{\"experiment\": %lld, \"used\": %s, %.*s}\n",
+                      (long long) k, used ? "true" : "false", (int) n, fields);
+  if (len < 0)
+    {
+      q->log_err = ENOMEM;
+      return;
+    }
+  ssize_t w;
+  do
+    w = write (q->log_fd, line, (size_t) len);
+  while (w < 0 && errno == EINTR);
+  if (w != len && !q->log_err)
+    q->log_err = w < 0 ? errno : ENOSPC;
+  free (line);
+}
+
+static void
+log_flush_slot (zj_outseq *q, int64_t k, slot *s, bool used)
+{
+  for (char *p = s->log.p, *e; p && (e = strchr (p, '\n')); p = e + 1)
+    log_write (q, k, p, (size_t) (e - p), used);
+  free (s->log.p);
+  free (s->text.p);
+  s->log = s->text = (buf) { 0 };
+}
+
+zj_outseq *
+zj_outseq_new (FILE *out, int log_fd, bool status_line)
+{
+  zj_outseq *q = zj_xcalloc (1, sizeof *q);
+  pthread_mutex_init (&q->lock, NULL);
+  q->out = out;
+  q->log_fd = log_fd;
+  q->status_on = status_line;
+  return q;
+}
+
+void
+zj_outseq_free (zj_outseq *q, int *out_err, int *log_err)
+{
+  if (!q)
+    return;
+  pthread_mutex_lock (&q->lock);
+  erase_status (q);
+  for (int64_t k = 0; k < q->n_slots; k++)
+    log_flush_slot (q, k, &q->slots[k], k <= q->live);
+  pthread_mutex_unlock (&q->lock);
+  *out_err = q->out_err;
+  *log_err = q->log_err;
+  pthread_mutex_destroy (&q->lock);
+  for (int64_t k = 0; k < q->n_slots; k++)
+    free (q->slots[k].all.p);
+  free (q->slots);
+  free (q->printed.p);
+  free (q);
+}
+
+static ssize_t
+cookie_write (void *c, const char *s, size_t n)
+{
+  cookie *ck = c;
+  zj_outseq_write (ck->q, ck->k, s, n);
+  return (ssize_t) n;
+}
+
+static int
+cookie_close (void *c)
+{
+  free (c);
+  return 0;
+}
+
+FILE *
+zj_outseq_open (zj_outseq *q, int64_t k)
+{
+  cookie *ck = zj_xcalloc (1, sizeof *ck);
+  ck->q = q;
+  ck->k = k;
+  FILE *f = fopencookie (ck, "w", (cookie_io_functions_t) {
+                           .write = cookie_write, .close = cookie_close });
+  if (!f)
+    {
+      free (ck);
+      return NULL;
+    }
+  setvbuf (f, NULL, _IOLBF, 0);
+  return f;
+}
+
+void
+zj_outseq_log (zj_outseq *q, int64_t k, const char *fields)
+{
+  pthread_mutex_lock (&q->lock);
+  if (k == q->live)
+    log_write (q, k, fields, strlen (fields), true);
+  else if (q->log_fd >= 0)
+    {
+      buf *b = &slot_at (q, k)->log;
+      buf_add (b, fields, strlen (fields));
+      buf_add (b, "\n", 1);
+    }
+  pthread_mutex_unlock (&q->lock);
+}
+
+void
+zj_outseq_advance (zj_outseq *q, int64_t k)
+{
+  pthread_mutex_lock (&q->lock);
+  assert (k == q->live);
+  if (k < q->n_slots)
+    {
+      free (q->slots[k].all.p);
+      q->slots[k].all = (buf) { 0 };
+    }
+  q->live = k + 1;
+  if (q->live < q->n_slots)
+    {
+      slot *s = &q->slots[q->live];
+      if (s->text.p)
+        out_write (q, s->text.p, s->text.len);
+      log_flush_slot (q, q->live, s, true);
+    }
+  pthread_mutex_unlock (&q->lock);
+}
+
+void
+zj_outseq_printf (zj_outseq *q, const char *fmt, ...)
+{
+  char *s = NULL;
+  va_list ap;
+  va_start (ap, fmt);
+  int n = vasprintf (&s, fmt, ap);
+  va_end (ap);
+  if (n < 0)
+    return;
+  pthread_mutex_lock (&q->lock);
+  out_write (q, s, (size_t) n);
+  pthread_mutex_unlock (&q->lock);
+  free (s);
+}
+
+void
+zj_outseq_status (zj_outseq *q, const char *text)
+{
+  pthread_mutex_lock (&q->lock);
+  if (q->status_on)
+    {
+      erase_status (q);
+      if (*text)
+        {
+          fputs (text, stderr);
+          q->status_shown = true;
+        }
+      fflush (stderr);
+    }
+  pthread_mutex_unlock (&q->lock);
+}
+
+void
+zj_outseq_write (zj_outseq *q, int64_t k, const char *s, size_t n)
+{
+  pthread_mutex_lock (&q->lock);
+  if (q->capture)
+    buf_add (&slot_at (q, k)->all, s, n);
+  if (k == q->live)
+    out_write (q, s, n);
+  else
+    buf_add (&slot_at (q, k)->text, s, n);
+  pthread_mutex_unlock (&q->lock);
+}
+
+void
+zj_outseq_capture (zj_outseq *q)
+{
+  pthread_mutex_lock (&q->lock);
+  q->capture = true;
+  pthread_mutex_unlock (&q->lock);
+}
+
+static char *
+copy_of (const char *p, size_t n)
+{
+  char *c = zj_xmalloc (n + 1);
+  if (n)
+    memcpy (c, p, n);
+  c[n] = '\0';
+  return c;
+}
+
+void
+zj_outseq_snapshot (zj_outseq *q, char **printed, size_t *len,
+                    int64_t *log_len)
+{
+  pthread_mutex_lock (&q->lock);
+  /* The live experiment's text is the tail of the output: the driver
+     prints between experiments only, before making the next one live. */
+  size_t live_len = q->live < q->n_slots ? q->slots[q->live].all.len : 0;
+  assert (live_len <= q->printed.len);
+  *len = q->printed.len - live_len;
+  *printed = copy_of (q->printed.p, *len);
+  *log_len = 0;
+  if (q->log_fd >= 0)
+    {
+      for (int64_t k = q->live + 1; k < q->n_slots; k++)
+        {
+          slot *s = &q->slots[k];
+          for (char *p = s->log.p, *e; p && (e = strchr (p, '\n')); p = e + 1)
+            log_write (q, k, p, (size_t) (e - p), true);
+          free (s->log.p);
+          s->log = (buf) { 0 };
+        }
+      off_t end = lseek (q->log_fd, 0, SEEK_END);
+      *log_len = end > 0 ? (int64_t) end : 0;
+    }
+  pthread_mutex_unlock (&q->lock);
+}
+
+char *
+zj_outseq_text (zj_outseq *q, int64_t k, size_t *len)
+{
+  pthread_mutex_lock (&q->lock);
+  const buf *b = k < q->n_slots ? &q->slots[k].all : NULL;
+  *len = b ? b->len : 0;
+  char *c = copy_of (b ? b->p : NULL, *len);
+  pthread_mutex_unlock (&q->lock);
+  return c;
+}
+
+void
+zj_outseq_resume (zj_outseq *q, int64_t live, const char *printed,
+                  size_t len)
+{
+  pthread_mutex_lock (&q->lock);
+  out_write (q, printed, len);
+  q->live = live;
+  pthread_mutex_unlock (&q->lock);
+}
