@@ -97,6 +97,9 @@ extern const int zj_n_commands;
    128 + signal.  Call before starting any thread; -1 if it cannot. */
 struct zj_stop;
 int zj_cli_catch_signals (struct zj_stop *stop);
+/* The search writes a last checkpoint on SIGTERM (--checkpoint): say so
+   when it comes. */
+void zj_cli_sigterm_checkpoints (void);
 
 /* Exit status after a write error on stdout: 0 when all output reached
    its destination, else 1 after a one-line error. */

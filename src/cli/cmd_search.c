@@ -262,6 +262,7 @@ run (zj_cli *cli)
       rc = 2;
       cfg.ckpt_args = ck_args;
       cfg.n_ckpt_args = n_ck_args;
+      zj_cli_sigterm_checkpoints ();
     }
   if (island_flags (cli, &cfg))
     goto out;
