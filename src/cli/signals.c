@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Set once the search writes a last checkpoint on SIGTERM: only changes
@@ -35,6 +36,7 @@ static void *
 signal_thread (void *arg)
 {
   zj_stop *stop = arg;
+  double first = 0.0;         /* when the first signal came */
   sigset_t set;
   sigemptyset (&set);
   sigaddset (&set, SIGINT);
@@ -44,6 +46,14 @@ signal_thread (void *arg)
       int sig;
       if (sigwait (&set, &sig) != 0)
         continue;
+      struct timespec now;
+      clock_gettime (CLOCK_MONOTONIC, &now);
+      const double t = (double) now.tv_sec + 1e-9 * (double) now.tv_nsec;
+      /* timeout(1) signals the command and then its process group, so
+         one stop can arrive twice within microseconds: a second signal
+         means "now" only when it comes later than a person could type. */
+      if (zj_stop_requested (stop) && t - first < 0.2)
+        continue;
       if (zj_stop_requested (stop))
         {
           static const char msg[] = "\nzerojit: second signal, exiting now\n";
@@ -52,6 +62,7 @@ signal_thread (void *arg)
           _exit (128 + sig);
         }
       zj_stop_request (stop, sig);
+      first = t;
       static const char msg[] = "\nzerojit: stopping at the next evaluation "
         "(again to exit at once)\n";
       static const char ck[] = "\nzerojit: SIGTERM: writing a last checkpoint "
