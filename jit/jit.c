@@ -126,14 +126,6 @@ zj_jit_opts_default (zj_jit_opts *o)
   o->cache_max_bytes = (size_t) 256 << 20;
 }
 
-static double
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 zj_jit *
 zj_jit_new (const zj_jit_opts *o, zj_error *err)
 {
@@ -276,11 +268,11 @@ compile_code (zj_jit *j, const zj_program *p, const zj_shape *shape,
               zj_error *err)
 {
   zj_jit_code *code = new_code (hash, key, nkey, shape);
-  double t0 = now_ms ();
+  double t0 = zj_now_ms ();
   int rc = j->fail_compile ? injected_failure (err)
     : j->workers ? zj_workers_compile (j->workers, &j->isa, p, shape, et, code, err)
     : compile_inproc (&j->isa, 1, &p, shape, &et, &code, err);
-  count_compile (j, rc, 1, now_ms () - t0);
+  count_compile (j, rc, 1, zj_now_ms () - t0);
   if (rc != 0)
     {
       code->key = NULL;
@@ -328,10 +320,10 @@ zj_jit_get_batch (zj_jit *j, int n, const zj_prepared *const *pps,
   int rc = 0;
   if (nm > 0)
     {
-      double t0 = now_ms ();
+      double t0 = zj_now_ms ();
       rc = j->fail_compile ? injected_failure (err)
         : compile_inproc (&j->isa, nm, mp, ms, me, miss, err);
-      count_compile (j, rc, nm, now_ms () - t0);
+      count_compile (j, rc, nm, zj_now_ms () - t0);
     }
   pthread_mutex_lock (&j->mu);
   for (int m = 0; m < nm; m++)

@@ -98,6 +98,8 @@ Test (random_instr, fields_and_ranges)
           case ZJ_DATA_GAUSS:
             cr_assert (in.fd[0] >= -1 && in.fd[0] < 1 && in.fd[1] >= 0 && in.fd[1] < 1);
             break;
+          case ZJ_NUM_DATA_KINDS:
+            break;
           case ZJ_DATA_UNIF:
             cr_assert (in.fd[0] >= -1 && in.fd[0] < 1 && in.fd[1] >= -1 && in.fd[1] < 1);
             break;

@@ -32,13 +32,16 @@ void zj_error_set (zj_error *err, const char *fmt, ...)
 /* --------------------------------------------------------------------- ops */
 typedef enum zj_kind { ZJ_KIND_N = 0, ZJ_KIND_S, ZJ_KIND_V, ZJ_KIND_M } zj_kind;
 
+/* What an op's data fields mean (ops.def, ZJ_DATA). */
 typedef enum zj_data_kind {
-  ZJ_DATA_NONE = 0, ZJ_DATA_ACT, ZJ_DATA_VSET, ZJ_DATA_MSET, ZJ_DATA_UNIF,
-  ZJ_DATA_GAUSS
+#define ZJ_DATA(name, f0, f1, f2) ZJ_DATA_##name,
+#include <zerojit/ops.def>
+#undef ZJ_DATA
+  ZJ_NUM_DATA_KINDS
 } zj_data_kind;
 
 typedef enum zj_op {
-#define ZJ_OP(id, name, k1, k2, ko, data, form) ZJ_##name = id,
+#define ZJ_OP(id, name, ...) ZJ_##name = id,
 #include <zerojit/ops.def>
 #undef ZJ_OP
   ZJ_NUM_OPS
@@ -50,13 +53,14 @@ typedef struct zj_op_info {
   zj_data_kind data;
   const char *form;          /* printed-form template, see ops.def */
   int arity;                 /* number of address inputs: 0, 1 or 2 */
+  bool random;               /* draws from the evaluation's generator */
 } zj_op_info;
 
 extern const zj_op_info zj_ops[ZJ_NUM_OPS];
 
 /* Op id for an enum name ("VECTOR_SUM_OP"), or -1. */
 int zj_op_lookup (const char *name);
-/* True for the uniform/gaussian set ops, which consume random numbers. */
+/* True for the ops that draw random numbers (ops.def's rand column). */
 bool zj_op_is_random (int op);
 
 /* ----------------------------------------------------------- instructions */

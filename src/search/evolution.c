@@ -31,14 +31,6 @@ struct zj_population {
   bool have_hof;
 };
 
-static double
-now_secs (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
-
 zj_population *
 zj_population_new (const zj_evolution_cfg *cfg, const zj_search_space *sp,
                    zj_evaluator *ev, zj_rng *rng)
@@ -55,7 +47,7 @@ zj_population_new (const zj_evolution_cfg *cfg, const zj_search_space *sp,
   for (int i = 0; i < pop->P; i++)
     zj_program_init (&pop->progs[i]);
   zj_program_init (&pop->hof);
-  pop->start = now_secs ();
+  pop->start = zj_now_s ();
   return pop;
 }
 
@@ -125,7 +117,7 @@ print_progress (zj_population *pop)
   const double mean = sum / pop->P;
   const double var = sq / pop->P - mean * mean;
   const double sd = sqrt (var > 0.0 ? var : 0.0);
-  const double elapsed = now_secs () - pop->start;
+  const double elapsed = zj_now_s () - pop->start;
   zj_tier_stats ts;
   const bool tiered = zj_evaluator_tier_stats (pop->ev, &ts)
                       && ts.mode != ZJ_TIER_OFF;

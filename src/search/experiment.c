@@ -40,14 +40,6 @@ zj_experiment_cfg_free (zj_experiment_cfg *cfg)
   zj_task_collection_free (&cfg->final_tasks);
 }
 
-static double
-wall (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
-
 
 static int
 check_shape (const zj_task *tasks, int n, const zj_experiment_cfg *cfg,
@@ -302,7 +294,7 @@ int
 zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
                     zj_experiment_summary *sum, zj_error *err)
 {
-  const double t0 = wall ();
+  const double t0 = zj_now_s ();
   uint64_t seed = cfg->random_seed;
   if (seed == 0)
     seed = ((uint64_t) time (NULL) ^ ((uint64_t) clock () << 20)) | 1;
@@ -399,7 +391,7 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
   zj_program_print (&pruned, false, out);
   fprintf (out, "\n");
   zj_program_free (&pruned);
-  const double secs = wall () - t0;
+  const double secs = zj_now_s () - t0;
   fprintf (out, "Summary: experiments=%d, individuals=%ld, seconds=%.3f, individuals/s=%.0f, workers=%d\n",
            ran, total_indivs, secs, secs > 0 ? total_indivs / secs : 0.0, n_workers);
   print_tier_summary (pl.tier, out);
