@@ -1,4 +1,4 @@
-/* test_integration.c -- whole searches on the reference's integration
+/* test_integration.c -- whole searches on the original's integration
  * specs (examples/specs), shortened to fit CI.  They check what a search
  * must achieve, not one trajectory: the linear search has to discover an
  * SGD-like update, the nonlinear one has to re-insert Gaussian weight

@@ -109,7 +109,7 @@ bool zj_features_size_ok (int F);
 int zj_program_check (const zj_program *p, const zj_shape *shape, zj_error *err);
 
 /* --------------------------------------------------------------- text form */
-/* Print in the reference format (6 significant digits), or with %.17g
+/* Print in the original's format (6 significant digits), or with %.17g
    constants when lossless (round-trips exactly). */
 void zj_program_print (const zj_program *p, bool lossless, FILE *out);
 char *zj_program_to_string (const zj_program *p, bool lossless); /* malloc'd */
@@ -141,7 +141,7 @@ double zj_rng_open (zj_rng *r, double lo, double hi);
 double zj_rng_normal (zj_rng *r);                   /* N(0, 1) */
 double zj_rng_gaussian (zj_rng *r, double mean, double sd);
 uint32_t zj_rng_seed32 (zj_rng *r);                 /* uniform in (1, 2^32-1) */
-/* The reference's HashMix (Jenkins-style 64-bit mix) of a list of values. */
+/* The original's HashMix (Jenkins-style 64-bit mix) of a list of values. */
 uint64_t zj_hash_mix (uint64_t seed, uint64_t value);
 
 /* ------------------------------------------------------------------ tasks */
@@ -203,8 +203,8 @@ typedef struct zj_eval_result {
 
 void zj_eval_opts_default (zj_eval_opts *o);
 
-/* Evaluate one program on one task with the interpreter (reference
-   semantics, section 3 of the reference).  Returns the fitness in [0,1]. */
+/* Evaluate one program on one task with the interpreter (the reference
+   semantics: doc/semantics.md, "Executor").  Returns the fitness in [0,1]. */
 double zj_interp_eval_task (const zj_prepared *pp, const zj_task *t,
                             const zj_eval_opts *o, zj_rng *rng,
                             zj_workspace *ws, zj_eval_result *res);

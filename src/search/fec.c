@@ -212,7 +212,7 @@ double_bits (double x)
 
 /* A multiply-xorshift fold: each step is a bijection of the running
    value, so distinct error lists collide only by chance (2^-64), at a
-   fraction of the cost of the reference's 12-step mix (see
+   fraction of the cost of the original's 12-step mix (see
    doc/deviations.md).  Training and validation errors go into two
    independent chains, interleaved so the multiplies overlap; the list
    lengths are folded in too.  This fold shifts by 31 where the other

@@ -1,9 +1,9 @@
 /* generator.c -- the initial algorithms a search can start from
- * (reference 4, "Hard-coded algorithms").
+ * (doc/semantics.md, "Hand-coded algorithms").
  *
  * The hand-coded algorithms are written below in the program text form and
  * parsed, so the source shows exactly the listing a user sees when the
- * algorithm is printed, and the reference listing can be compared by eye.
+ * algorithm is printed, and the original listing can be compared by eye.
  */
 #include "internal.h"
 #include <assert.h>
