@@ -51,7 +51,7 @@ linear (zj_program *p)
   zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
 }
 
-/* NEURAL_NET_ALGORITHM (doc/semantics.md). */
+/* NEURAL_NET_ALGORITHM (doc/semantics.md, "Hand-coded algorithms"). */
 static void
 neural_net (zj_program *p)
 {

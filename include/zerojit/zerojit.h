@@ -203,8 +203,8 @@ typedef struct zj_eval_result {
 
 void zj_eval_opts_default (zj_eval_opts *o);
 
-/* Evaluate one program on one task with the interpreter (reference
-   semantics, doc/semantics.md).  Returns the fitness in [0,1]. */
+/* Evaluate one program on one task with the interpreter (the reference
+   semantics: doc/semantics.md, "Executor").  Returns the fitness in [0,1]. */
 double zj_interp_eval_task (const zj_prepared *pp, const zj_task *t,
                             const zj_eval_opts *o, zj_rng *rng,
                             zj_workspace *ws, zj_eval_result *res);

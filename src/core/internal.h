@@ -27,8 +27,15 @@ void *zj_xrealloc (void *p, size_t n);
 char *zj_xstrdup (const char *s);
 void *zj_aligned_alloc (size_t n);          /* 64-byte aligned, zeroed */
 /* Whole file, NUL-terminated (malloc'd); length in *len if non-NULL.
-   NULL with "PATH: cannot open: reason" or "PATH: read error". */
+   NULL with "PATH: cannot open: reason" or "PATH: cannot read: reason". */
 char *zj_read_file (const char *path, size_t *len, zj_error *err);
+/* The same for a text file: also NULL with "PATH: contains a NUL byte at
+   offset N". */
+char *zj_read_text (const char *path, size_t *len, zj_error *err);
+/* Line (1-based) of instruction `index` (0-based) of component `comp` in
+   a program's printed form; 0 when there is none.  Error messages about
+   a loaded program use it to point into the file. */
+int zj_program_line_of (const char *text, int comp, int index);
 
 /* Monotonic clock in seconds, milliseconds and nanoseconds: for progress
    lines, compile times and the tier's cost model, never for results. */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Default seeds of the original (doc/semantics.md). */
+/* Default seeds of the original (doc/semantics.md, "Tasks"). */
 static const uint32_t default_param_seeds[] = {
   1001, 1012, 1010, 1000, 1006, 1008, 1007, 1003
 };

@@ -1,4 +1,4 @@
-/* task_projected.c -- projected_binary_classification_task (doc/semantics.md):
+/* task_projected.c -- projected_binary_classification_task (doc/semantics.md, "Task generators"):
  * which class pair and which data file a task uses, and its examples.
  *
  * The original reads pre-built files binary_<name>-pos_<p>-neg_<n>-dim_<F>-
@@ -11,7 +11,7 @@
 #include "task_gen.h"
 #include <string.h>
 
-/* HashMix salt of the pair choice (doc/semantics.md). */
+/* HashMix salt of the pair choice (doc/semantics.md, "Task generators"). */
 #define PAIR_SALT 856572777u
 
 static bool

@@ -1,4 +1,5 @@
-/* cost.c -- static cost model of ops for the train budget (budget.c).
+/* cost.c -- static cost model of ops for the train budget (budget.c;
+ * doc/semantics.md, "Combining tasks").
  *
  * The original uses per-op constants measured on its own build; we derive
  * a cost from what an op touches at features size F, in units of one

@@ -1,5 +1,5 @@
 /* generator.c -- the initial algorithms a search can start from
- * (doc/semantics.md).
+ * (doc/semantics.md, "Hand-coded algorithms").
  *
  * The hand-coded algorithms are written below in the program text form and
  * parsed, so the source shows exactly the listing a user sees when the

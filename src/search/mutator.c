@@ -1,4 +1,4 @@
-/* mutator.c -- how a child program differs from its parent (doc/semantics.md).
+/* mutator.c -- how a child program differs from its parent (doc/semantics.md, "Mutations").
  *
  * Each action draws, in this order: the component (uniform over components
  * with a non-empty op list), a position, an op, then the instruction's own

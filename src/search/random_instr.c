@@ -1,5 +1,5 @@
 /* random_instr.c -- new random instructions and single-parameter changes
- * (doc/semantics.md).
+ * (doc/semantics.md, "Random instructions" and "Mutations").
  *
  * The order of random draws is part of the behaviour: a search run is
  * reproducible from its seed only if every draw happens in the documented
