@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #define ZJ_BL_LIBS 16
-#define ZJ_BL_BUCKETS 4096
+#define ZJ_BL_BUCKETS0 4096       /* initial kernel-table size (doubles) */
 
 typedef struct zj_bkernel {
   uint64_t hash;
@@ -46,7 +46,8 @@ struct zj_baseline {
   bool threaded;
   zj_blib libs[ZJ_BL_LIBS];
   int nlibs;
-  zj_bkernel *buckets[ZJ_BL_BUCKETS];
+  zj_bkernel **buckets;      /* chained, nbuckets a power of two */
+  size_t nbuckets, count;
   zj_baseline_stats st;
   zj_error err;
   double *k;
@@ -69,26 +70,21 @@ zj_baseline_set_policy (zj_baseline *b, zj_baseline_gate gate,
   b->pctx = ctx;
 }
 
-static double
-now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
-}
-
 zj_baseline *
 zj_baseline_new (bool threaded)
 {
   zj_baseline *b = zj_xcalloc (1, sizeof *b);
   b->threaded = threaded;
+  b->nbuckets = ZJ_BL_BUCKETS0;
+  b->buckets = zj_xcalloc (b->nbuckets, sizeof *b->buckets);
   return b;
 }
 
 static void
 kernels_clear (zj_baseline *b)
 {
-  for (int i = 0; i < ZJ_BL_BUCKETS; i++)
+  b->count = 0;
+  for (size_t i = 0; i < b->nbuckets; i++)
     {
       zj_bkernel *k = b->buckets[i];
       while (k)
@@ -113,6 +109,7 @@ zj_baseline_free (zj_baseline *b)
   if (!b)
     return;
   kernels_clear (b);
+  free (b->buckets);
   for (int i = 0; i < b->nlibs; i++)
     if (!b->libs[i].failed)
       zj_stencil_lib_free (&b->libs[i].lib);
@@ -212,24 +209,9 @@ decode (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
           const zj_op_info *o = &zj_ops[in->op];
           zj_sinst *s = &b->ins[m];
           size_t oe = elem (lay, o->out, in->out);
-          double c0 = 0.0;
-          switch (o->data)
-            {
-            case ZJ_DATA_ACT:
-              c0 = in->act;
-              break;
-            case ZJ_DATA_VSET:
-              oe += (size_t) zj_frac_index (in->fd[0], F);
-              c0 = in->fd[1];
-              break;
-            case ZJ_DATA_MSET:
-              oe += (size_t) (zj_frac_index (in->fd[1], F) * F
-                              + zj_frac_index (in->fd[0], F));
-              c0 = in->fd[2];
-              break;
-            default:
-              break;
-            }
+          double cv[2];
+          oe += zj_data_decode (in, F, cv);
+          const double c0 = cv[0];
           int v = 0;
           if (patch && (o->in1 == ZJ_KIND_S || o->in1 == ZJ_KIND_V) && in->in1 == 0)
             v |= ZJ_SV_A;
@@ -301,13 +283,13 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
 {
   if (L % ZJ_BL_W != 0)
     return NULL;
-  const double t0 = now_ns ();
+  const double t0 = zj_now_ns ();
   int np = 0;
   const int nk = decode (b, p, lay, L, nt, patch, t_off, &np);
   if (nk < 0)
     return NULL;
   const uint64_t h = key_hash (b->key, nk);
-  zj_bkernel **slot = &b->buckets[h % ZJ_BL_BUCKETS];
+  zj_bkernel **slot = &b->buckets[h & (b->nbuckets - 1)];
   for (zj_bkernel *k = *slot; k; k = k->next)
     if (k->hash == h && k->nkey == nk
         && !memcmp (k->key, b->key, (size_t) nk * sizeof *b->key))
@@ -325,9 +307,9 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
     }
   /* A library load (once per F x lanes, from disk or built) is not part
      of a candidate's time to ready: it is counted apart. */
-  const double tl = now_ns ();
+  const double tl = zj_now_ns ();
   zj_stencil_lib *lib = lib_for (b, lay->F, L / ZJ_BL_W);
-  const double load = now_ns () - tl;
+  const double load = zj_now_ns () - tl;
   if (load > 1e5)
     b->st.lib_ms += load * 1e-6;
   if (!lib)
@@ -374,10 +356,27 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
   k->nkey = nk;
   k->key = zj_xmalloc ((size_t) nk * sizeof *k->key);
   memcpy (k->key, b->key, (size_t) nk * sizeof *k->key);
+  if (++b->count > b->nbuckets)
+    {
+      /* Keep chains short: a search makes tens of thousands of kernels. */
+      const size_t nn = 2 * b->nbuckets;
+      zj_bkernel **nb = zj_xcalloc (nn, sizeof *nb);
+      for (size_t i = 0; i < b->nbuckets; i++)
+        for (zj_bkernel *e = b->buckets[i], *next; e; e = next)
+          {
+            next = e->next;
+            e->next = nb[e->hash & (nn - 1)];
+            nb[e->hash & (nn - 1)] = e;
+          }
+      free (b->buckets);
+      b->buckets = nb;
+      b->nbuckets = nn;
+      slot = &b->buckets[h & (nn - 1)];
+    }
   k->next = *slot;
   *slot = k;
   b->st.kernels++;
-  const double ns = now_ns () - t0 - (load > 1e5 ? load : 0.0);
+  const double ns = zj_now_ns () - t0 - (load > 1e5 ? load : 0.0);
   b->st.ready_ns += ns;
   if (b->ready)
     b->ready (b->pctx, ns);
