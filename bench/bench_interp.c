@@ -1,7 +1,7 @@
-/* bench_interp.c -- interpreter speed on the reference's hand-coded programs.
+/* bench_interp.c -- interpreter speed on the original's hand-coded programs.
  *
  * Times whole task evaluations (zj_interp_eval_task) of LINEAR and
- * NEURAL_NET (reference section 4) on regression tasks with N(0,1)
+ * NEURAL_NET (doc/semantics.md, "Hand-coded algorithms") on regression tasks with N(0,1)
  * features and labels from a fixed linear function, and prints medians:
  * ns per training example (whole evaluation / training examples, and the
  * same with validation switched off) and interpreted instructions per

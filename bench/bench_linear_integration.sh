@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench_linear_integration.sh -- how often the linear integration spec
-# (reference 11) finds the SGD update, over many seeds.
+# (the original's linear integration test) finds the SGD update, over many seeds.
 #   bench/bench_linear_integration.sh [ZEROJIT] [FIRST_SEED] [LAST_SEED]
 # Defaults: ./zerojit, seeds 1..100.  Seeds run in parallel, one process
 # per CPU (each with --workers=1), so the figures do not depend on the

@@ -70,14 +70,6 @@ zj_baseline_set_policy (zj_baseline *b, zj_baseline_gate gate,
   b->pctx = ctx;
 }
 
-static double
-now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
-}
-
 zj_baseline *
 zj_baseline_new (bool threaded)
 {
@@ -217,24 +209,9 @@ decode (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
           const zj_op_info *o = &zj_ops[in->op];
           zj_sinst *s = &b->ins[m];
           size_t oe = elem (lay, o->out, in->out);
-          double c0 = 0.0;
-          switch (o->data)
-            {
-            case ZJ_DATA_ACT:
-              c0 = in->act;
-              break;
-            case ZJ_DATA_VSET:
-              oe += (size_t) zj_frac_index (in->fd[0], F);
-              c0 = in->fd[1];
-              break;
-            case ZJ_DATA_MSET:
-              oe += (size_t) (zj_frac_index (in->fd[1], F) * F
-                              + zj_frac_index (in->fd[0], F));
-              c0 = in->fd[2];
-              break;
-            default:
-              break;
-            }
+          double cv[2];
+          oe += zj_data_decode (in, F, cv);
+          const double c0 = cv[0];
           int v = 0;
           if (patch && (o->in1 == ZJ_KIND_S || o->in1 == ZJ_KIND_V) && in->in1 == 0)
             v |= ZJ_SV_A;
@@ -306,7 +283,7 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
 {
   if (L % ZJ_BL_W != 0)
     return NULL;
-  const double t0 = now_ns ();
+  const double t0 = zj_now_ns ();
   int np = 0;
   const int nk = decode (b, p, lay, L, nt, patch, t_off, &np);
   if (nk < 0)
@@ -330,9 +307,9 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
     }
   /* A library load (once per F x lanes, from disk or built) is not part
      of a candidate's time to ready: it is counted apart. */
-  const double tl = now_ns ();
+  const double tl = zj_now_ns ();
   zj_stencil_lib *lib = lib_for (b, lay->F, L / ZJ_BL_W);
-  const double load = now_ns () - tl;
+  const double load = zj_now_ns () - tl;
   if (load > 1e5)
     b->st.lib_ms += load * 1e-6;
   if (!lib)
@@ -399,7 +376,7 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
   k->next = *slot;
   *slot = k;
   b->st.kernels++;
-  const double ns = now_ns () - t0 - (load > 1e5 ? load : 0.0);
+  const double ns = zj_now_ns () - t0 - (load > 1e5 ? load : 0.0);
   b->st.ready_ns += ns;
   if (b->ready)
     b->ready (b->pctx, ns);

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <sleef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,6 +108,7 @@ struct zj_jit {
   long compiles, failures;
   double compile_ms;
   zj_workers *workers;
+  bool fail_compile;         /* ZEROJIT_FAIL_COMPILE: every compile fails */
 };
 
 bool
@@ -122,14 +124,6 @@ zj_jit_opts_default (zj_jit_opts *o)
   o->opt_level = 1;
   o->cache_max_entries = 4096;
   o->cache_max_bytes = (size_t) 256 << 20;
-}
-
-static double
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 zj_jit *
@@ -150,6 +144,10 @@ zj_jit_new (const zj_jit_opts *o, zj_error *err)
     }
   zj_jit *j = zj_xcalloc (1, sizeof *j);
   j->opts = *o;
+  /* Fault injection for tests: the fallback to the interpreter must give
+     the same search, with the failures counted.  Read once, here. */
+  const char *fail = getenv ("ZEROJIT_FAIL_COMPILE");
+  j->fail_compile = fail && *fail && strcmp (fail, "0") != 0;
   zj_isa_choose (&j->isa, o->isa, o->opt_level < 0 ? 1 : o->opt_level);
   zj_jit_rt_table (j->rt);
   pthread_mutex_init (&j->mu, NULL);
@@ -244,6 +242,13 @@ new_code (uint64_t hash, uint16_t *key, size_t nkey, const zj_shape *shape)
   return code;
 }
 
+static int
+injected_failure (zj_error *err)
+{
+  zj_error_set (err, "jit/jit.c: compile failed: ZEROJIT_FAIL_COMPILE is set");
+  return -1;
+}
+
 static void
 count_compile (zj_jit *j, int rc, int n, double ms)
 {
@@ -263,10 +268,11 @@ compile_code (zj_jit *j, const zj_program *p, const zj_shape *shape,
               zj_error *err)
 {
   zj_jit_code *code = new_code (hash, key, nkey, shape);
-  double t0 = now_ms ();
-  int rc = j->workers ? zj_workers_compile (j->workers, &j->isa, p, shape, et, code, err)
-                      : compile_inproc (&j->isa, 1, &p, shape, &et, &code, err);
-  count_compile (j, rc, 1, now_ms () - t0);
+  double t0 = zj_now_ms ();
+  int rc = j->fail_compile ? injected_failure (err)
+    : j->workers ? zj_workers_compile (j->workers, &j->isa, p, shape, et, code, err)
+    : compile_inproc (&j->isa, 1, &p, shape, &et, &code, err);
+  count_compile (j, rc, 1, zj_now_ms () - t0);
   if (rc != 0)
     {
       code->key = NULL;
@@ -314,9 +320,10 @@ zj_jit_get_batch (zj_jit *j, int n, const zj_prepared *const *pps,
   int rc = 0;
   if (nm > 0)
     {
-      double t0 = now_ms ();
-      rc = compile_inproc (&j->isa, nm, mp, ms, me, miss, err);
-      count_compile (j, rc, nm, now_ms () - t0);
+      double t0 = zj_now_ms ();
+      rc = j->fail_compile ? injected_failure (err)
+        : compile_inproc (&j->isa, nm, mp, ms, me, miss, err);
+      count_compile (j, rc, nm, zj_now_ms () - t0);
     }
   pthread_mutex_lock (&j->mu);
   for (int m = 0; m < nm; m++)

@@ -113,14 +113,14 @@ stdev (zj_lower *L, zj_kind k, const zj_instr *in)
           zl_sqrt (L, zl_bin (L, OP_SUB, q, zl_bin (L, OP_MUL, R (m), R (m)))));
 }
 
-/* Row accumulation over columns in order from +0.0 (ZJ_ROW_ACC). */
+/* Row accumulation over columns in order from -0.0 (ZJ_ROW_ACC). */
 static void
 row_acc (zj_lower *L, int a, bool square, gcc_jit_lvalue **acc)
 {
   for (int j = 0; j < L->C; j++)
     {
       acc[j] = zl_tmp (L, L->t_v);
-      zl_set (L, acc[j], zl_bcast (L, zl_dbl (L, 0.0)));
+      zl_set (L, acc[j], zl_bcast (L, zl_dbl (L, -0.0)));
     }
   for (int c = 0; c < L->F; c++)
     for (int j = 0; j < L->C; j++)
@@ -297,14 +297,14 @@ static void lower_SCALAR_MATRIX_PRODUCT_OP (zj_lower *L, const zj_instr *in, int
 { scalar_times (L, ZJ_KIND_M, in); }
 static void lower_MATRIX_RECIPROCAL_OP (zj_lower *L, const zj_instr *in, int k)
 { ew1 (L, ZJ_KIND_M, in, f_recip); }
-/* T = sum over c of M(:, c) * v(c), c in order, from +0.0; o may be v. */
+/* T = sum over c of M(:, c) * v(c), c in order, from -0.0; o may be v. */
 static void lower_MATRIX_VECTOR_PRODUCT_OP (zj_lower *L, const zj_instr *in, int k)
 {
   gcc_jit_lvalue *t[L->C], *vc = zl_tmp (L, L->t_v);
   for (int j = 0; j < L->C; j++)
     {
       t[j] = zl_tmp (L, L->t_v);
-      zl_set (L, t[j], zl_bcast (L, zl_dbl (L, 0.0)));
+      zl_set (L, t[j], zl_bcast (L, zl_dbl (L, -0.0)));
     }
   for (int c = 0; c < L->F; c++)
     {
@@ -387,7 +387,7 @@ static void lower_MATRIX_PRODUCT_OP (zj_lower *L, const zj_instr *in, int k)
 { ew2 (L, ZJ_KIND_M, in, OP_MUL); }
 static void lower_MATRIX_DIVISION_OP (zj_lower *L, const zj_instr *in, int k)
 { ew2 (L, ZJ_KIND_M, in, OP_DIV); }
-/* C(:, j) = sum over k of A(:, k) * B(k, j), k in order, from +0.0. */
+/* C(:, j) = sum over k of A(:, k) * B(k, j), k in order, from -0.0. */
 static void lower_MATRIX_MATRIX_PRODUCT_OP (zj_lower *L, const zj_instr *in, int kk)
 {
   const int F = L->F, C = L->C;
@@ -397,7 +397,7 @@ static void lower_MATRIX_MATRIX_PRODUCT_OP (zj_lower *L, const zj_instr *in, int
       for (int c = 0; c < C; c++)
         {
           t[j * C + c] = zl_tmp (L, L->t_v);
-          zl_set (L, t[j * C + c], zl_bcast (L, zl_dbl (L, 0.0)));
+          zl_set (L, t[j * C + c], zl_bcast (L, zl_dbl (L, -0.0)));
         }
       for (int k = 0; k < F; k++)
         {

@@ -65,14 +65,6 @@ struct zj_tier {
 
 static void gate_refresh (zj_tier *t);
 
-static double
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 void
 zj_tier_cfg_default (zj_tier_cfg *cfg)
 {
@@ -99,6 +91,7 @@ take_batch (zj_tier *t, treq **out)
   if (k > BATCH_LIMIT)
     k = BATCH_LIMIT;
   int n = 0;
+  ZJ_ASSERT (t->nq >= 0 && t->nq <= QUEUE_MAX && t->nbusy == 0);
   while (n < k && t->nq > 0)
     {
       int b = 0;
@@ -125,9 +118,9 @@ compile_batch (zj_tier *t, treq **rs, int n)
       instrs += rs[i]->instrs;
     }
   zj_error err;
-  const double t0 = now_ms ();
+  const double t0 = zj_now_ms ();
   zj_jit_get_batch (t->jit, n, pps, ets, out, &err);
-  const double ms = now_ms () - t0;
+  const double ms = zj_now_ms () - t0;
   pthread_mutex_lock (&t->mu);
   zj_cost_model_add_compile (&t->model, n, instrs, ms);
   gate_refresh (t);
@@ -329,9 +322,9 @@ begin_always (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
   zj_jit_stats a, b;
   zj_error err;
   zj_jit_get_stats (t->jit, &a);
-  const double t0 = now_ms ();
+  const double t0 = zj_now_ms ();
   c->native = zj_jit_get (t->jit, pp, et, &err);
-  const double ms = now_ms () - t0;
+  const double ms = zj_now_ms () - t0;
   zj_jit_get_stats (t->jit, &b);
   pthread_mutex_lock (&t->mu);
   if (b.compiles + b.failures > a.compiles + a.failures)
@@ -468,6 +461,7 @@ zj_tier_consider (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
       r->hash = c->hash;
       r->saving = d.saving_ms - d.cost_ms;
       r->instrs = c->instrs;
+      ZJ_ASSERT (t->nq < QUEUE_MAX && !in_flight (t, r->hash));
       t->queue[t->nq++] = r;
       t->st.requests++;
       ZS (s->state, S_REQUESTED);

@@ -78,14 +78,6 @@ bl_delta (const zj_door *d, zj_tier_stats *s)
   s->examples_base = (double) d->pend_ex_base;
 }
 
-static double
-now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
-}
-
 int
 zj_door_tier_new (zj_tier_mode mode, const zj_policy_knobs *knobs,
                   int opt_level, struct zj_tier **tier, zj_error *err)
@@ -225,7 +217,7 @@ zj_door_eval_task (zj_door *d, const zj_prepared *pp, const zj_task *t,
     return zj_interp_eval_task (pp, t, o, rng, ws, r);
   const bool native = zj_door_native (d, pp);
   const bool timed = native || d->run_tick++ % TIME_EVERY == 0;
-  const double t0 = timed ? now_ns () : 0.0;
+  const double t0 = timed ? zj_now_ns () : 0.0;
   /* The entry was found by this candidate's structure key: no check. */
   const double f = native
                    ? zj_jit_run_task (d->tc.native, pp, t, o, rng, ws, r)
@@ -234,7 +226,7 @@ zj_door_eval_task (zj_door *d, const zj_prepared *pp, const zj_task *t,
                    + (o->record_errors ? 0 : t->n_valid);
   *(native ? &d->pend_ex_native : &d->pend_ex_interp) += (uint64_t) ex;
   zj_tier_add_run (d->tier, native ? ZJ_RUN_OPTIMIZED : ZJ_RUN_INTERP, ex,
-                   d->tc.work, timed ? now_ns () - t0 : 0.0);
+                   d->tc.work, timed ? zj_now_ns () - t0 : 0.0);
   return f;
 }
 
@@ -243,7 +235,7 @@ zj_door_clock (zj_door *d)
 {
   if (!d || !d->tiered || d->run_tick++ % TIME_EVERY != 0)
     return 0.0;
-  return now_ns ();
+  return zj_now_ns ();
 }
 
 void
@@ -257,7 +249,7 @@ zj_door_batch_done (zj_door *d, double t0, double examples,
   if (base)
     d->pend_ex_base += (uint64_t) examples;
   zj_tier_add_run (d->tier, base ? ZJ_RUN_BASELINE : ZJ_RUN_INTERP, examples,
-                   d->tc.work, t0 > 0.0 ? now_ns () - t0 : 0.0);
+                   d->tc.work, t0 > 0.0 ? zj_now_ns () - t0 : 0.0);
 }
 
 void
@@ -303,6 +295,7 @@ zj_door_note_child (zj_door *d, bool kept)
 {
   if (!d || !d->tiered)
     return;
+  ZJ_ASSERT (d->n_kept >= 0 && d->n_kept < CHILD_BATCH);
   d->kept[d->n_kept++] = kept;
   if (d->n_kept == CHILD_BATCH)
     {

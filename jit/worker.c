@@ -181,6 +181,11 @@ start_child (zj_workers *w, zj_error *err)
     }
   if (pid == 0)
     {
+      /* Ctrl-C reaches the whole process group: the parent stops at the
+         next evaluation and closes our pipe, which ends us between
+         compiles; dying mid-compile would leave /tmp/libgccjit-*. */
+      signal (SIGINT, SIG_IGN);
+      signal (SIGTERM, SIG_IGN);
       close (a[1]);
       close (b[0]);
       child_main (a[0], b[1]);
@@ -203,7 +208,10 @@ zj_workers_new (int recycle, const char *dir, zj_error *err)
 {
   zj_workers *w = zj_xcalloc (1, sizeof *w);
   w->recycle = recycle;
-  snprintf (w->dir, sizeof w->dir, "%s", "/tmp/zerojit-XXXXXX");
+  /* $TMPDIR as libgccjit's own temporary directories use it. */
+  const char *tmp = getenv ("TMPDIR");
+  snprintf (w->dir, sizeof w->dir, "%s/zerojit-XXXXXX",
+            tmp && *tmp && strlen (tmp) < sizeof w->dir - 16 ? tmp : "/tmp");
   if (!mkdtemp (w->dir))
     {
       zj_error_set (err, "jit/worker.c: cannot create %s: %s", w->dir, strerror (errno));

@@ -1,4 +1,4 @@
-/* test_executor.c -- executor semantics of the interpreter (reference sec. 3).
+/* test_executor.c -- executor semantics of the interpreter (doc/semantics.md, "Executor").
  *
  * Small hand-built programs keep counters in memory (how often Setup,
  * Predict and Learn ran, which labels and features they saw); the final

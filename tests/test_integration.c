@@ -1,4 +1,4 @@
-/* test_integration.c -- whole searches on the reference's integration
+/* test_integration.c -- whole searches on the original's integration
  * specs (examples/specs), shortened to fit CI.  They check what a search
  * must achieve, not one trajectory: the linear search has to discover an
  * SGD-like update, the nonlinear one has to re-insert Gaussian weight
@@ -109,6 +109,7 @@ linear_worker (void *arg)
 
 Test (integration, linear_search_discovers_sgd, .timeout = 900)
 {
+  ZJ_TEST_FULL_ONLY ();
   /* Predicting 0 scores about 0.37 on these tasks.  An SGD update with a
      good rate scores 0.99997 (0.99973 at best when the update is applied
      one example late, a variant searches find more often) and generalises

@@ -550,3 +550,42 @@ Test (spec, unit_test_and_projected_tasks)
                             "eval_type: ACCURACY }", &err), -1);
   ASSERT_MSG_HAS (err, "at most 8000 train");
 }
+
+/* Every count has an upper bound, reported at the value's line:col. */
+Test (spec, counts_are_bounded)
+{
+  zj_error err;
+  cr_assert_eq (search_fails (MIN_SPEC "learn_size_init: 100000000", &err), -1);
+  ASSERT_MSG_HAS (err, "spec.txt:4:18: learn_size_init: must be <= 10000 (got 100000000)");
+  cr_assert_eq (search_fails (MIN_SPEC "mutate_learn_size_min: 1 mutate_learn_size_max: 4 "
+                              "learn_size_init: 5", &err), -1);
+  ASSERT_MSG_HAS (err, "learn_size_init: must be <= mutate_learn_size_max (4; got 5)");
+  /* Below the minimum is allowed (the original's nonlinear spec). */
+  cr_assert_eq (search_fails (MIN_SPEC "mutate_learn_size_min: 3 mutate_learn_size_max: 4 "
+                              "learn_size_init: 1", &err), 0, "%s", err.msg);
+  cr_assert_eq (search_fails (MIN_SPEC "fec { num_train_examples: 10 num_valid_examples: 10 "
+                              "cache_size: 2000000000 }", &err), -1);
+  ASSERT_MSG_HAS (err, "cache_size: must be <= 100000000");
+  cr_assert_eq (tasks_fail ("tasks { scalar_linear_regression_task {} features_size: 4 "
+                            "num_train_examples: 2000000000 num_valid_examples: 10 "
+                            "eval_type: RMS_ERROR }", &err), -1);
+  ASSERT_MSG_HAS (err, "tasks.txt:1:79: num_train_examples: must be <= 100000000");
+  cr_assert_eq (tasks_fail ("tasks { scalar_linear_regression_task {} features_size: 4 "
+                            "num_train_examples: 100000 num_train_epochs: 100000 "
+                            "num_valid_examples: 10 eval_type: RMS_ERROR }", &err), -1);
+  ASSERT_MSG_HAS (err, "num_train_examples x num_train_epochs must be <= 2147483647");
+}
+
+Test (spec, tournament_within_population)
+{
+  zj_error err;
+  const char *spec =
+    "search_tasks { tasks { scalar_linear_regression_task {} "
+    "features_size: 4 num_train_examples: 10 num_valid_examples: 10 "
+    "eval_type: RMS_ERROR } }\n"
+    "population_size: 10 tournament_size: 11\n"
+    "allowed_mutation_types { mutation_types: ALTER_PARAM_MUTATION_TYPE }\n";
+  cr_assert_eq (search_fails (spec, &err), -1);
+  ASSERT_MSG_HAS (err, "spec.txt:2:38: tournament_size: must be <= population_size (10; got 11)");
+  cr_assert_eq (search_fails (MIN_SPEC "population_size: 2147483647", &err), -1);
+}

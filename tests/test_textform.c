@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <zerojit/search.h>
 #include "testutil.h"
+#include "internal.h"
 
 static const zj_shape big = { 4, 20, 20, 20 };
 
@@ -306,4 +307,22 @@ Test (textform, load_file)
   cr_assert_eq (zj_program_load (path, &p, &err), -1);
   cr_assert (strstr (err.msg, path) && strstr (err.msg, "cannot open"), "%s", err.msg);
   zj_program_free (&p);
+}
+
+Test (textform, mistyped_op_quotes_the_word)
+{
+  parse_fails ("def Setup():\n  s1 = dott(v1, v0)\ndef Predict():\ndef Learn():\n",
+               "bad.prog:2: unknown op name (see 'zerojit ops' for the printed "
+               "forms) near 'dott'");
+}
+
+/* Errors about a loaded program point at its line (zerojit eval). */
+Test (textform, line_of_an_instruction)
+{
+  const char *t = "# c\ndef Setup():\n  s2 = 0.5\n\ndef Predict():\n  # x\n"
+                  "  s1 = dot(v1, v0)\ndef Learn():\n  s3 = s0 - s1\n  v1 = v1 + v2\n";
+  cr_assert_eq (zj_program_line_of (t, ZJ_SETUP, 0), 3);
+  cr_assert_eq (zj_program_line_of (t, ZJ_PREDICT, 0), 7);
+  cr_assert_eq (zj_program_line_of (t, ZJ_LEARN, 1), 10);
+  cr_assert_eq (zj_program_line_of (t, ZJ_LEARN, 2), 0);
 }

@@ -6,6 +6,28 @@
 #include <string.h>
 #include <stdlib.h>
 
+/* Two tiers: `make check` is the quick one (every module, under a minute
+   on 2 cores); `make check-full` (./run_tests.sh, CI) sets ZJ_TEST_FULL=1
+   and adds the long searches, statistical tests and big random sweeps.
+   A test picks its size with zj_test_scale, or skips itself in the quick
+   tier with ZJ_TEST_FULL_ONLY (). */
+static inline int
+zj_test_full (void)
+{
+  const char *s = getenv ("ZJ_TEST_FULL");
+  return s && *s && strcmp (s, "0") != 0;
+}
+
+static inline int
+zj_test_scale (int quick, int full)
+{
+  return zj_test_full () ? full : quick;
+}
+
+#define ZJ_TEST_FULL_ONLY() \
+  do { if (!zj_test_full ()) \
+         cr_skip_test ("full tier only (make check-full)"); } while (0)
+
 static inline zj_instr
 zj_test_ins (int op, int in1, int in2, int out)
 {

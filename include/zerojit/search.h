@@ -1,5 +1,5 @@
-/* search.h -- generating and mutating programs (reference sections 1.4,
- * 1.5, 4 and 5).
+/* search.h -- generating and mutating programs (doc/semantics.md,
+ * "Random instructions", "Mutations", "Hand-coded algorithms").
  */
 #ifndef ZEROJIT_SEARCH_H
 #define ZEROJIT_SEARCH_H
@@ -31,20 +31,20 @@ void zj_search_space_from_spec (zj_search_space *sp, const zj_search_spec *spec,
    second scalar/vector address, since s0 and v0 are never written). */
 int zj_search_space_check (const zj_search_space *sp, zj_error *err);
 
-/* A random instruction for op (reference 1.4: fields zeroed, then out and
+/* A random instruction for op (doc/semantics.md, "Random instructions": fields zeroed, then out and
    data for set ops, in1/out for unary, in1/in2/out for binary; outputs
    never s0 or v0). */
 void zj_random_instruction (zj_rng *rng, int op, const zj_shape *shape,
                             zj_instr *out);
-/* Alter one parameter of an instruction (reference 1.5). */
+/* Alter one parameter of an instruction (doc/semantics.md, "Mutations"). */
 void zj_alter_param (zj_rng *rng, const zj_shape *shape, zj_instr *in);
 
 /* A hand-coded or random algorithm, padded with no-ops to size_init
-   (reference 4).  Fails if the shape is too small for it. */
+   (doc/semantics.md, "Hand-coded algorithms").  Fails if the shape is too small for it. */
 int zj_generate_algorithm (zj_algorithm_id id, const zj_search_space *sp,
                            zj_rng *rng, zj_program *out, zj_error *err);
 
-/* Mutate(k, program) in place (reference 5.1): with probability
+/* Mutate(k, program) in place (doc/semantics.md, "Mutations"): with probability
    mutate_prob apply k actions.  Returns the last action applied, or -1
    when the program was left unchanged by the mutate_prob draw. */
 int zj_mutate (const zj_search_space *sp, zj_rng *rng, int k, zj_program *p);

@@ -1,7 +1,7 @@
 /* spec.h -- task collections and search experiment specs, as parsed from
  * the original release's protobuf text format.
  *
- * Field names and defaults follow the reference (sections 8 and 9).  Every
+ * Field names and defaults follow the original (doc/semantics.md).  Every
  * parse error is one line naming the source, line:column and field.
  */
 #ifndef ZEROJIT_SPEC_H
@@ -63,7 +63,7 @@ int zj_tasks_generate (const zj_task_collection *c, zj_task **tasks, int *n,
                        zj_error *err);
 void zj_tasks_free (zj_task *tasks, int n);
 
-/* Re-draw the collection's seeds from base_seed (reference 6.6). */
+/* Re-draw the collection's seeds from base_seed (doc/semantics.md, "Tasks"). */
 void zj_task_collection_randomize_seeds (zj_task_collection *c,
                                          uint32_t base_seed);
 
@@ -92,6 +92,16 @@ typedef enum zj_mutation_type {
 } zj_mutation_type;
 
 extern const char *const zj_mutation_names[ZJ_MUT_COUNT];
+
+/* Upper bounds of spec counts, checked at parse time (doc/semantics.md,
+   "Limits").  Far above any published setting; low enough that a typo
+   is an error rather than a hang or an exhausted memory. */
+#define ZJ_MAX_POPULATION 10000000       /* population_size, tournament_size */
+#define ZJ_MAX_FN_SIZE 10000             /* *_size_init, mutate_*_size_* */
+#define ZJ_MAX_FEC_CACHE 100000000       /* fec.cache_size */
+#define ZJ_MAX_EXAMPLES 100000000        /* num_{train,valid,test}_examples */
+#define ZJ_MAX_EPOCHS 1000000            /* num_train_epochs */
+#define ZJ_MAX_TASKS 1000000             /* num_tasks */
 
 typedef struct zj_search_spec {
   zj_task_collection search_tasks;

@@ -32,13 +32,16 @@ void zj_error_set (zj_error *err, const char *fmt, ...)
 /* --------------------------------------------------------------------- ops */
 typedef enum zj_kind { ZJ_KIND_N = 0, ZJ_KIND_S, ZJ_KIND_V, ZJ_KIND_M } zj_kind;
 
+/* What an op's data fields mean (ops.def, ZJ_DATA). */
 typedef enum zj_data_kind {
-  ZJ_DATA_NONE = 0, ZJ_DATA_ACT, ZJ_DATA_VSET, ZJ_DATA_MSET, ZJ_DATA_UNIF,
-  ZJ_DATA_GAUSS
+#define ZJ_DATA(name, f0, f1, f2) ZJ_DATA_##name,
+#include <zerojit/ops.def>
+#undef ZJ_DATA
+  ZJ_NUM_DATA_KINDS
 } zj_data_kind;
 
 typedef enum zj_op {
-#define ZJ_OP(id, name, k1, k2, ko, data, form) ZJ_##name = id,
+#define ZJ_OP(id, name, ...) ZJ_##name = id,
 #include <zerojit/ops.def>
 #undef ZJ_OP
   ZJ_NUM_OPS
@@ -50,13 +53,14 @@ typedef struct zj_op_info {
   zj_data_kind data;
   const char *form;          /* printed-form template, see ops.def */
   int arity;                 /* number of address inputs: 0, 1 or 2 */
+  bool random;               /* draws from the evaluation's generator */
 } zj_op_info;
 
 extern const zj_op_info zj_ops[ZJ_NUM_OPS];
 
 /* Op id for an enum name ("VECTOR_SUM_OP"), or -1. */
 int zj_op_lookup (const char *name);
-/* True for the uniform/gaussian set ops, which consume random numbers. */
+/* True for the ops that draw random numbers (ops.def's rand column). */
 bool zj_op_is_random (int op);
 
 /* ----------------------------------------------------------- instructions */
@@ -105,7 +109,7 @@ bool zj_features_size_ok (int F);
 int zj_program_check (const zj_program *p, const zj_shape *shape, zj_error *err);
 
 /* --------------------------------------------------------------- text form */
-/* Print in the reference format (6 significant digits), or with %.17g
+/* Print in the original's format (6 significant digits), or with %.17g
    constants when lossless (round-trips exactly). */
 void zj_program_print (const zj_program *p, bool lossless, FILE *out);
 char *zj_program_to_string (const zj_program *p, bool lossless); /* malloc'd */
@@ -137,7 +141,7 @@ double zj_rng_open (zj_rng *r, double lo, double hi);
 double zj_rng_normal (zj_rng *r);                   /* N(0, 1) */
 double zj_rng_gaussian (zj_rng *r, double mean, double sd);
 uint32_t zj_rng_seed32 (zj_rng *r);                 /* uniform in (1, 2^32-1) */
-/* The reference's HashMix (Jenkins-style 64-bit mix) of a list of values. */
+/* The original's HashMix (Jenkins-style 64-bit mix) of a list of values. */
 uint64_t zj_hash_mix (uint64_t seed, uint64_t value);
 
 /* ------------------------------------------------------------------ tasks */
@@ -199,8 +203,8 @@ typedef struct zj_eval_result {
 
 void zj_eval_opts_default (zj_eval_opts *o);
 
-/* Evaluate one program on one task with the interpreter (reference
-   semantics, section 3 of the reference).  Returns the fitness in [0,1]. */
+/* Evaluate one program on one task with the interpreter (the reference
+   semantics: doc/semantics.md, "Executor").  Returns the fitness in [0,1]. */
 double zj_interp_eval_task (const zj_prepared *pp, const zj_task *t,
                             const zj_eval_opts *o, zj_rng *rng,
                             zj_workspace *ws, zj_eval_result *res);

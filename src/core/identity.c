@@ -4,20 +4,13 @@
 #include "identity.h"
 #include <string.h>
 
-static inline uint64_t
-fold64 (uint64_t h, uint64_t v)
-{
-  h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
-  return h ^ (h >> 29);
-}
-
 uint64_t
 zj_program_key (const zj_program *p)
 {
   uint64_t h = 0x5eed;
   for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
     {
-      h = fold64 (h, (uint64_t) p->fn[c].n);
+      h = zj_fold (h, (uint64_t) p->fn[c].n);
       for (int i = 0; i < p->fn[c].n; i++)
         {
           const zj_instr *in = &p->fn[c].ins[i];
@@ -26,10 +19,10 @@ zj_program_key (const zj_program *p)
           memcpy (&a, &in->act, sizeof a);
           memcpy (&f01, in->fd, sizeof f01);
           memcpy (&f2, &in->fd[2], sizeof f2);
-          h = fold64 (h, (uint64_t) in->op | (uint64_t) in->in1 << 16
+          h = zj_fold (h, (uint64_t) in->op | (uint64_t) in->in1 << 16
                          | (uint64_t) in->in2 << 32 | (uint64_t) in->out << 48);
-          h = fold64 (h, a);
-          h = fold64 (h, f01 ^ ((uint64_t) f2 << 32 | f2));
+          h = zj_fold (h, a);
+          h = zj_fold (h, f01 ^ ((uint64_t) f2 << 32 | f2));
         }
     }
   return zj_hash_mix (h, 0);
@@ -38,12 +31,9 @@ zj_program_key (const zj_program *p)
 int
 zj_op_const_count (int op)
 {
-  switch (zj_ops[op].data)
-    {
-    case ZJ_DATA_ACT: return 1;
-    case ZJ_DATA_NONE: return 0;
-    default: return 2;   /* index + value, or the two distribution params */
-    }
+  const zj_data_info *d = &zj_data_kinds[zj_ops[op].data];
+  /* The element offset (if any IDX field), then the other fields. */
+  return (d->nidx > 0) + d->nfields - d->nidx;
 }
 
 int
@@ -56,7 +46,7 @@ zj_const_count (const zj_program *p)
   return n;
 }
 
-/* Same values the interpreter's decode computes (floats widened). */
+/* Same values the interpreter's decode computes (zj_data_decode). */
 void
 zj_const_fill (const zj_program *p, int F, double *k)
 {
@@ -64,27 +54,13 @@ zj_const_fill (const zj_program *p, int F, double *k)
     for (int i = 0; i < p->fn[c].n; i++)
       {
         const zj_instr *in = &p->fn[c].ins[i];
-        switch (zj_ops[in->op].data)
-          {
-          case ZJ_DATA_NONE:
-            break;
-          case ZJ_DATA_ACT:
-            *k++ = in->act;
-            break;
-          case ZJ_DATA_VSET:
-            *k++ = zj_frac_index (in->fd[0], F);
-            *k++ = in->fd[1];
-            break;
-          case ZJ_DATA_MSET:
-            *k++ = zj_frac_index (in->fd[1], F) * F + zj_frac_index (in->fd[0], F);
-            *k++ = in->fd[2];
-            break;
-          case ZJ_DATA_UNIF:
-          case ZJ_DATA_GAUSS:
-            *k++ = in->fd[0];
-            *k++ = in->fd[1];
-            break;
-          }
+        const zj_data_info *d = &zj_data_kinds[zj_ops[in->op].data];
+        double v[2];
+        const size_t off = zj_data_decode (in, F, v);
+        if (d->nidx > 0)
+          *k++ = (double) off;
+        for (int j = 0; j < d->nfields - d->nidx; j++)
+          *k++ = v[j];
       }
 }
 
@@ -127,13 +103,11 @@ zj_structure_hash_key (const uint16_t *key, size_t n)
     {
       uint64_t w = (uint64_t) key[i] | (uint64_t) key[i + 1] << 16
                    | (uint64_t) key[i + 2] << 32 | (uint64_t) key[i + 3] << 48;
-      h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
-      h ^= h >> 29;
+      h = zj_fold (h, w);
     }
   for (; i < n; i++)
     {
-      h = (h ^ key[i]) * 0x9e3779b97f4a7c15ULL;
-      h ^= h >> 29;
+      h = zj_fold (h, key[i]);
     }
   return zj_hash_mix (h, 0);
 }

@@ -4,8 +4,18 @@
 
 #include <zerojit/zerojit.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define ZJ_UNUSED __attribute__ ((unused))
+
+/* Invariants a fast path relies on: checked in debug builds
+   (./configure --enable-debug), compiled out otherwise. */
+#if ZJ_DEBUG
+# include <assert.h>
+# define ZJ_ASSERT(x) assert (x)
+#else
+# define ZJ_ASSERT(x) ((void) 0)
+#endif
 #define ZJ_LIKELY(x) __builtin_expect (!!(x), 1)
 #define ZJ_UNLIKELY(x) __builtin_expect (!!(x), 0)
 
@@ -17,8 +27,80 @@ void *zj_xrealloc (void *p, size_t n);
 char *zj_xstrdup (const char *s);
 void *zj_aligned_alloc (size_t n);          /* 64-byte aligned, zeroed */
 /* Whole file, NUL-terminated (malloc'd); length in *len if non-NULL.
-   NULL with "PATH: cannot open: reason" or "PATH: read error". */
+   NULL with "PATH: cannot open: reason" or "PATH: cannot read: reason". */
 char *zj_read_file (const char *path, size_t *len, zj_error *err);
+/* The same for a text file: also NULL with "PATH: contains a NUL byte at
+   offset N". */
+char *zj_read_text (const char *path, size_t *len, zj_error *err);
+/* Line (1-based) of instruction `index` (0-based) of component `comp` in
+   a program's printed form; 0 when there is none.  Error messages about
+   a loaded program use it to point into the file. */
+int zj_program_line_of (const char *text, int comp, int index);
+
+/* Monotonic clock in seconds, milliseconds and nanoseconds: for progress
+   lines, compile times and the tier's cost model, never for results. */
+static inline double
+zj_now_s (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
+}
+
+static inline double
+zj_now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static inline double
+zj_now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
+}
+
+/* Address count of kind k in a shape (0 for ZJ_KIND_N). */
+static inline int
+zj_kind_count (const zj_shape *s, zj_kind k)
+{
+  return k == ZJ_KIND_S ? s->ns : k == ZJ_KIND_V ? s->nv
+       : k == ZJ_KIND_M ? s->nm : 0;
+}
+
+/* Elements of one operand of kind k at features size F (0 for N). */
+static inline int
+zj_kind_elems (zj_kind k, int F)
+{
+  return k == ZJ_KIND_S ? 1 : k == ZJ_KIND_V ? F : k == ZJ_KIND_M ? F * F : 0;
+}
+
+/* One multiply-xorshift step, the fold of every key built here (structure
+   and program keys, lane-row keys: shift 29; FEC fingerprints: 31); finish
+   a chain with zj_fmix64 or zj_hash_mix. */
+static inline uint64_t
+zj_fold_shift (uint64_t h, uint64_t v, int shift)
+{
+  h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+  return h ^ (h >> shift);
+}
+
+static inline uint64_t
+zj_fold (uint64_t h, uint64_t v)
+{
+  return zj_fold_shift (h, v, 29);
+}
+
+/* The features sizes the interpreters are specialised for: the size check
+   (zj_features_size_ok) and both interpreters' dispatch expand this list.
+   The instantiations themselves are #include chains in interp.c and
+   interp_lanes.c (a macro cannot #include); a size listed here without an
+   instantiation does not compile, one instantiated but not listed warns
+   as an unused function. */
+#define ZJ_FEATURE_SIZES(X) X (2) X (4) X (8) X (16) X (32)
 
 /* Memory layout of one evaluation: scalars, vectors (F each), matrices
    (F*F each, column-major: element (r, c) at c*F + r).  Offsets in doubles;
@@ -41,6 +123,45 @@ zj_frac_index (float frac, int F)
   return i;
 }
 
+/* Roles of data fields (ops.def, ZJ_DATA). */
+typedef enum zj_field_role {
+  ZJ_FIELD_NIL = 0, ZJ_FIELD_IDX, ZJ_FIELD_VAL, ZJ_FIELD_SD, ZJ_FIELD_LOHI
+} zj_field_role;
+
+typedef struct zj_data_info {
+  zj_field_role role[3];     /* of fields 0..2 (activation_data for act) */
+  int nfields;               /* fields used (a prefix of 0..2) */
+  int nidx;                  /* of those, element index fractions */
+  bool act;                  /* the one field is activation_data */
+} zj_data_info;
+
+extern const zj_data_info zj_data_kinds[ZJ_NUM_DATA_KINDS];
+
+/* An instruction's data as its kernel reads it at F: returns the offset of
+   the output element its IDX fields pick (0 without), and puts the other
+   fields, widened to double, in c[0], c[1] in field order (0 if unused).
+   The interpreters, the lanes and the JIT's constant table all decode
+   through this. */
+static inline size_t
+zj_data_decode (const zj_instr *in, int F, double c[2])
+{
+  const zj_data_info *d = &zj_data_kinds[zj_ops[in->op].data];
+  size_t off = 0;
+  int nidx = 0, nc = 0;
+  c[0] = c[1] = 0.0;
+  if (d->act)
+    {
+      c[0] = in->act;
+      return 0;
+    }
+  for (int f = 0; f < d->nfields; f++)
+    if (d->role[f] == ZJ_FIELD_IDX)
+      off += (size_t) zj_frac_index (in->fd[f], F) * (nidx++ ? (size_t) F : 1);
+    else
+      c[nc++] = in->fd[f];
+  return off;
+}
+
 struct zj_prepared {
   zj_shape shape;
   zj_program prog;           /* executed program (pruned or not) */
@@ -48,7 +169,7 @@ struct zj_prepared {
 
 /* Final avalanche for keys built with a multiply-xorshift fold (FEC
    fingerprints, duplicate cache): murmur3's fmix64, a fraction of the cost
-   of the reference's HashMix, which only task-seed derivation needs. */
+   of the original's HashMix, which only task-seed derivation needs. */
 static inline uint64_t
 zj_fmix64 (uint64_t h)
 {

@@ -118,13 +118,9 @@ zj_fn_resize (zj_fn *f, int n)
 bool
 zj_features_size_ok (int F)
 {
-  return F == 2 || F == 4 || F == 8 || F == 16 || F == 32;
-}
-
-static int
-kind_limit (const zj_shape *s, zj_kind k)
-{
-  return k == ZJ_KIND_S ? s->ns : k == ZJ_KIND_V ? s->nv : s->nm;
+#define ZJ_SIZE_IS(FF) || F == FF
+  return false ZJ_FEATURE_SIZES (ZJ_SIZE_IS);
+#undef ZJ_SIZE_IS
 }
 
 int
@@ -157,11 +153,11 @@ zj_program_check (const zj_program *p, const zj_shape *shape, zj_error *err)
           { o->in1, in->in1, "in1" }, { o->in2, in->in2, "in2" },
           { o->out, in->out, "out" } };
         for (int u = 0; u < 3; u++)
-          if (use[u].k != ZJ_KIND_N && use[u].a >= kind_limit (shape, use[u].k))
+          if (use[u].k != ZJ_KIND_N && use[u].a >= zj_kind_count (shape, use[u].k))
             {
               zj_error_set (err, "%s instruction %d (%s): %s address %d out of range (memory has %d)",
                             zj_component_names[c], i + 1, o->name, use[u].what,
-                            use[u].a, kind_limit (shape, use[u].k));
+                            use[u].a, zj_kind_count (shape, use[u].k));
               return -1;
             }
       }

@@ -98,13 +98,6 @@ zj_prune (const zj_program *in, zj_program *out)
    original's 20/20/20), a word per live set.  This runs once per evaluated
    individual, so it matters; the bool version below handles the rest. */
 
-static inline bool
-op_random (int op)
-{
-  const zj_data_kind d = zj_ops[op].data;
-  return d == ZJ_DATA_UNIF || d == ZJ_DATA_GAUSS;
-}
-
 static inline uint64_t
 bit (const locmap *m, zj_kind k, int a)
 {
@@ -134,7 +127,7 @@ pinfo_fill (const zj_fn *f, const locmap *m, pinfo *p)
         }
       p[i].out = bit (m, o->out, in->out);
       p[i].in = bit (m, o->in1, in->in1) | bit (m, o->in2, in->in2);
-      p[i].always = op_random (in->op);
+      p[i].always = zj_ops[in->op].random;
       p[i].full = full_write (in->op);
     }
 }

@@ -4,7 +4,7 @@
  * printer and the parser cannot disagree about an op: `$o`/`$a`/`$b` are
  * out/in1/in2 with their kind letter (s, v, m), `$A` is the activation
  * constant, `$0`..`$2` are the float constants.  The default number format
- * is the reference's (C++ ostream default, i.e. %g); lossless mode uses
+ * is the original's (C++ ostream default, i.e. %g); lossless mode uses
  * %.17g for doubles and %.9g for floats, the shortest fixed precisions
  * that round-trip every value through strtod/strtof.
  */
@@ -309,7 +309,17 @@ parse_line (parser *ps, char *line)
   zj_instr in;
   match_fail f;
   if (parse_instruction (line, &in, &f) < 0)
-    return parse_error (ps, f.reason ? f.reason : "unknown instruction", f.pos);
+    {
+      /* "dott(v1, v0)" fails at the second 't', after "dot" matched: quote
+         the whole word, which is what the user mistyped. */
+      const char *w = f.pos;
+      while (!f.reason && w > line && is_word (w[-1]) && is_word (*w))
+        w--;
+      if (w < f.pos)
+        return parse_error (ps, "unknown op name (see 'zerojit ops' for the "
+                            "printed forms)", w);
+      return parse_error (ps, f.reason ? f.reason : "unknown instruction", f.pos);
+    }
   zj_fn_push (&ps->prog.fn[ps->comp], in);
   return 0;
 }
@@ -349,10 +359,36 @@ zj_program_parse (const char *text, const char *filename, zj_program *out,
 int
 zj_program_load (const char *path, zj_program *out, zj_error *err)
 {
-  char *buf = zj_read_file (path, NULL, err);
+  char *buf = zj_read_text (path, NULL, err);
   if (!buf)
     return -1;
   int rc = zj_program_parse (buf, path, out, err);
   free (buf);
   return rc;
 }
+
+int
+zj_program_line_of (const char *text, int comp, int index)
+{
+  int lineno = 0, c = -1, k = 0;
+  for (const char *line = text; line && *line;)
+    {
+      const char *nl = strchr (line, '\n');
+      const size_t len = nl ? (size_t) (nl - line) : strlen (line);
+      lineno++;
+      const char *p = skip_blanks (line);
+      if (p < line + len && *p != '#')
+        {
+          if (!strncmp (p, "def", 3) && (is_blank (p[3]) || p[3] == '\n' || !p[3]))
+            {
+              c++;
+              k = 0;
+            }
+          else if (c == comp && k++ == index)
+            return lineno;
+        }
+      line = nl ? nl + 1 : NULL;
+    }
+  return 0;
+}
+

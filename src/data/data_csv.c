@@ -93,11 +93,13 @@ parse_row (csv_ctx *c, const char *s, double *vals, int ncols, bool strict)
         }
       s = *e ? e + 1 : e;
     }
-  if (strict && !(vals[ncols - 1] >= 0 && vals[ncols - 1] <= INT32_MAX
+  /* Classes are 0..9 everywhere (pairs, tasks, the cache names), as in
+     the image data sets. */
+  if (strict && !(vals[ncols - 1] >= 0 && vals[ncols - 1] <= 9
                   && vals[ncols - 1] == floor (vals[ncols - 1])))
     {
-      zj_error_set (c->err, "%s:%d: class %g (last column) is not a "
-                    "non-negative integer", c->path, c->line, vals[ncols - 1]);
+      zj_error_set (c->err, "%s:%d: class %g (last column) is not an "
+                    "integer in 0..9", c->path, c->line, vals[ncols - 1]);
       return -1;
     }
   return 0;
@@ -199,7 +201,7 @@ zj_csv_load (const char *path, const zj_select *sel, zj_dataset *out,
 {
   memset (out, 0, sizeof *out);
   size_t len;
-  char *buf = zj_read_file (path, &len, err);
+  char *buf = zj_read_text (path, &len, err);
   if (!buf)
     return -1;
   if (memchr (buf, '\0', len))

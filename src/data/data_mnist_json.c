@@ -175,7 +175,7 @@ read_class (const char *dir, int cls, int limit, zj_dataset *out,
 {
   char path[4300];
   snprintf (path, sizeof path, "%s/%d.json", dir, cls);
-  char *text = zj_read_file (path, NULL, err);
+  char *text = zj_read_text (path, NULL, err);
   if (!text)
     return -1;
   digits_file f = { path, NULL, 0, 0 };

@@ -1,5 +1,5 @@
 /* dataset.h -- labelled example sets read from disk, and the projected
- * binary tasks built from them (reference 8.6).
+ * binary tasks built from them (doc/semantics.md, "Task generators").
  *
  * A zj_dataset holds n examples of d features (double, row-major) with an
  * integer class each.  Loaders: IDX (data_idx.c; Fashion-MNIST is a pair of
@@ -126,6 +126,11 @@ int zj_proj_get (const zj_proj_params *pp, zj_proj_data *out, bool *cached,
    examples between calls, so the source is read once. */
 int zj_proj_get_reuse (const zj_proj_params *pp, zj_dataset *ds,
                        zj_proj_data *out, bool *cached, zj_error *err);
+/* As zj_proj_get_reuse; save_err gets why the cache could not be written
+   (empty message when it was, or when the cache is off). */
+int zj_proj_get_saved (const zj_proj_params *pp, zj_dataset *ds,
+                       zj_proj_data *out, bool *cached, zj_error *save_err,
+                       zj_error *err);
 /* File name of the cache entry (no directory). */
 void zj_proj_cache_name (const zj_proj_params *pp, uint64_t source_id,
                          char *buf, size_t n);

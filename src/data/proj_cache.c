@@ -328,6 +328,14 @@ int
 zj_proj_get_reuse (const zj_proj_params *pp, zj_dataset *ds,
                    zj_proj_data *out, bool *cached, zj_error *err)
 {
+  return zj_proj_get_saved (pp, ds, out, cached, NULL, err);
+}
+
+int
+zj_proj_get_saved (const zj_proj_params *pp, zj_dataset *ds,
+                   zj_proj_data *out, bool *cached, zj_error *save_err,
+                   zj_error *err)
+{
   uint64_t id;
   char dir[4096], file[4096 + 256], name[256];
   if (cached)
@@ -349,10 +357,17 @@ zj_proj_get_reuse (const zj_proj_params *pp, zj_dataset *ds,
     }
   if (build (pp, ds, out, err) != 0)
     return -1;
-  /* A cache we cannot write only costs time, so it is not an error. */
+  /* A cache we cannot write only costs a search time, so it is not an
+     error there; `data build`, whose job is the cache, asks to know. */
   zj_error ignored;
-  if (use_cache && make_dirs (dir) == 0)
-    zj_proj_cache_write (file, pp, id, out, &ignored);
+  zj_error *se = save_err ? save_err : &ignored;
+  if (save_err)
+    save_err->msg[0] = '\0';
+  if (use_cache && make_dirs (dir) != 0)
+    zj_error_set (se, "%s: cannot create the cache directory (%s)", dir,
+                  strerror (errno));
+  else if (use_cache)
+    zj_proj_cache_write (file, pp, id, out, se);
   return 0;
 }
 

@@ -1,4 +1,4 @@
-/* projection.c -- projected binary data sets (reference 8.6): a class pair
+/* projection.c -- projected binary data sets (doc/semantics.md, "Task generators"): a class pair
  * of a dataset, split, randomly projected to F features and standardised.
  *
  * The original builds these offline with numpy/sklearn; we build them on

@@ -7,9 +7,10 @@
 #include "internal.h"
 #include "task_gen.h"
 #include <zerojit/spec.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* Default seeds of the original (reference 8.2). */
+/* Default seeds of the original (doc/semantics.md, "Tasks"). */
 static const uint32_t default_param_seeds[] = {
   1001, 1012, 1010, 1000, 1006, 1008, 1007, 1003
 };
@@ -55,6 +56,19 @@ zj_task_seed (const uint32_t *list, int n, bool data, int i)
   return list[n - 1] + (uint32_t) (i - n + 1);   /* wraps mod 2^32 */
 }
 
+/* zj_aligned_alloc without the abort: NULL when memory runs out. */
+static void *
+try_alloc (size_t n)
+{
+  size_t sz = (n + 63) & ~(size_t) 63;
+  if (sz < n)
+    return NULL;
+  void *p = aligned_alloc (64, sz ? sz : 64);
+  if (p)
+    memset (p, 0, sz ? sz : 64);
+  return p;
+}
+
 static int
 task_make (const zj_task_spec *s, int i, zj_task *t, zj_error *err)
 {
@@ -83,12 +97,27 @@ task_make (const zj_task_spec *s, int i, zj_task *t, zj_error *err)
       return -1;
     }
   const size_t F = (size_t) t->F;
-  t->train_x = zj_aligned_alloc (sizeof (double) * (size_t) t->n_train * F);
-  t->train_y = zj_aligned_alloc (sizeof (double) * (size_t) t->n_train);
-  t->valid_x = zj_aligned_alloc (sizeof (double) * (size_t) t->n_valid * F);
-  t->valid_y = zj_aligned_alloc (sizeof (double) * (size_t) t->n_valid);
-  t->order = zj_xmalloc (sizeof (int) * (size_t) t->n_train
-                         * (size_t) t->epochs);
+  /* Sizes come from the spec: a failed allocation is the user's error
+     (named by field), not a crash. */
+  size_t order_n;
+  if (__builtin_mul_overflow ((size_t) t->n_train, (size_t) t->epochs, &order_n)
+      || !(t->train_x = try_alloc (sizeof (double) * (size_t) t->n_train * F))
+      || !(t->train_y = try_alloc (sizeof (double) * (size_t) t->n_train))
+      || !(t->order = try_alloc (sizeof (int) * order_n)))
+    {
+      zj_error_set (err, "num_train_examples %d (x features_size %d, "
+                    "num_train_epochs %d): cannot allocate the training "
+                    "examples; reduce them", t->n_train, t->F, t->epochs);
+      return -1;
+    }
+  if (!(t->valid_x = try_alloc (sizeof (double) * (size_t) t->n_valid * F))
+      || !(t->valid_y = try_alloc (sizeof (double) * (size_t) t->n_valid)))
+    {
+      zj_error_set (err, "num_valid_examples %d (x features_size %d): cannot "
+                    "allocate the validation examples; reduce it",
+                    t->n_valid, t->F);
+      return -1;
+    }
   if (zj_task_fill (s, t, err) != 0)
     return -1;
   zj_task_epoch_orders (t);
@@ -102,7 +131,14 @@ zj_tasks_generate (const zj_task_collection *c, zj_task **tasks, int *n,
   int total = 0;
   for (int s = 0; s < c->n; s++)
     total += c->specs[s].num_tasks;
-  zj_task *out = zj_xcalloc ((size_t) (total ? total : 1), sizeof *out);
+  zj_task *out = calloc ((size_t) (total ? total : 1), sizeof *out);
+  if (!out)
+    {
+      zj_error_set (err, "num_tasks: cannot allocate %d tasks", total);
+      *tasks = NULL;
+      *n = 0;
+      return -1;
+    }
   int k = 0;
   for (int s = 0; s < c->n; s++)
     for (int i = 0; i < c->specs[s].num_tasks; i++, k++)

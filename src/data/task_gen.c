@@ -1,8 +1,8 @@
-/* task_gen.c -- examples and labels of each task type (reference 8.3-8.7).
+/* task_gen.c -- examples and labels of each task type (doc/semantics.md, "Task generators").
  *
  * Every generated task draws its features and its label function from two
  * separate generators seeded from (data_seed, param_seed) plus the
- * reference's per-type offsets, so tasks sharing a param seed share their
+ * original's per-type offsets, so tasks sharing a param seed share their
  * label function and tasks sharing a data seed share their inputs.
  */
 #include "internal.h"

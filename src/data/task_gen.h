@@ -1,6 +1,6 @@
 /* task_gen.h -- internal pieces of task generation, shared with tests.
  *
- * The seed offsets are the reference's (sections 8.3-8.5); the streams
+ * The seed offsets are the original's (doc/semantics.md, "Tasks"); the streams
  * themselves are our generator's (doc/deviations.md), so the data are
  * distributed like the original's but not equal to them.
  */
@@ -15,7 +15,7 @@
 #define ZJ_SEED_NN_DATA 865546086u
 #define ZJ_SEED_NN_PARAM 174299604u
 #define ZJ_SEED_EPOCH_ORDER 3274582109u
-/* HashMix salts of the task-seed randomization (reference 6.6). */
+/* HashMix salts of the task-seed randomization (doc/semantics.md, "Tasks"). */
 #define ZJ_SEED_SALT_PARAM 85652777u
 #define ZJ_SEED_SALT_DATA 38272328u
 

@@ -1,9 +1,9 @@
-/* task_projected.c -- projected_binary_classification_task (reference 8.6):
+/* task_projected.c -- projected_binary_classification_task (doc/semantics.md, "Task generators"):
  * which class pair and which data file a task uses, and its examples.
  *
  * The original reads pre-built files binary_<name>-pos_<p>-neg_<n>-dim_<F>-
  * seed_<s>; we build the same recipe's data on demand (projection.c, cached
- * by proj_cache.c).  The pair and file-seed arithmetic is the reference's,
+ * by proj_cache.c).  The pair and file-seed arithmetic is the original's,
  * with our generator in place of mt19937 (doc/deviations.md).
  */
 #include "internal.h"
@@ -11,7 +11,7 @@
 #include "task_gen.h"
 #include <string.h>
 
-/* HashMix salt of the pair choice (reference 8.6). */
+/* HashMix salt of the pair choice (doc/semantics.md, "Task generators"). */
 #define PAIR_SALT 856572777u
 
 static bool

@@ -24,7 +24,8 @@ typedef struct zj_decoded {
   const zj_dins *setup, *predict, *learn;
 } zj_decoded;
 
-/* One instantiation of the interpreter per supported features size. */
+/* One instantiation of the interpreter per features size in
+   ZJ_FEATURE_SIZES (internal.h). */
 #define ZJ_F 2
 #include "interp_f.h"
 #undef ZJ_F
@@ -79,28 +80,10 @@ decode_fn (const zj_fn *f, double *mem, const zj_layout *l, zj_dins *d)
       d->a = addr (mem, l, o->in1, in->in1);
       d->b = addr (mem, l, o->in2, in->in2);
       d->o = addr (mem, l, o->out, in->out);
-      d->c0 = d->c1 = 0.0;
-      switch (o->data)
-        {
-        case ZJ_DATA_ACT:
-          d->c0 = in->act;
-          break;
-        case ZJ_DATA_VSET:
-          d->o += zj_frac_index (in->fd[0], F);
-          d->c0 = in->fd[1];
-          break;
-        case ZJ_DATA_MSET:
-          d->o += zj_frac_index (in->fd[1], F) * F + zj_frac_index (in->fd[0], F);
-          d->c0 = in->fd[2];
-          break;
-        case ZJ_DATA_UNIF:
-        case ZJ_DATA_GAUSS:
-          d->c0 = in->fd[0];
-          d->c1 = in->fd[1];
-          break;
-        case ZJ_DATA_NONE:
-          break;
-        }
+      double c[2];
+      d->o += zj_data_decode (in, F, c);
+      d->c0 = c[0];
+      d->c1 = c[1];
       d++;
     }
   d->op = ZJ_NUM_OPS;   /* sentinel: L_END */
@@ -177,6 +160,10 @@ zj_interp_eval_task (const zj_prepared *pp, const zj_task *t,
       zj_eval_opts_default (&def);
       o = &def;
     }
+  /* A prepared program was checked against its shape; the workspace and
+     the task must have that shape's F. */
+  ZJ_ASSERT (zj_features_size_ok (t->F) && pp->shape.F == t->F
+             && ws->lay.F == t->F);
   zj_decoded d;
   decode (&pp->prog, ws, &d);
   memset (ws->mem, 0, ws->lay.total * sizeof (double));
@@ -184,11 +171,10 @@ zj_interp_eval_task (const zj_prepared *pp, const zj_task *t,
   double f = 0.0;
   switch (t->F)
     {
-    case 2: f = eval_f2 (&d, t, o, rng, ws->mem, &ws->lay, T, res); break;
-    case 4: f = eval_f4 (&d, t, o, rng, ws->mem, &ws->lay, T, res); break;
-    case 8: f = eval_f8 (&d, t, o, rng, ws->mem, &ws->lay, T, res); break;
-    case 16: f = eval_f16 (&d, t, o, rng, ws->mem, &ws->lay, T, res); break;
-    case 32: f = eval_f32 (&d, t, o, rng, ws->mem, &ws->lay, T, res); break;
+#define ZJ_EVAL_CASE(FF) \
+    case FF: f = eval_f##FF (&d, t, o, rng, ws->mem, &ws->lay, T, res); break;
+    ZJ_FEATURE_SIZES (ZJ_EVAL_CASE)
+#undef ZJ_EVAL_CASE
     default: abort ();  /* zj_prepare rejects other sizes */
     }
   res->fitness = f;

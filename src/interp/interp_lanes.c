@@ -182,9 +182,10 @@ zj_lane_restore (double *mem, size_t n, int L, int t, const double *buf)
     mem[e * (size_t) L + (size_t) t] = buf[e];
 }
 
-/* Fixed lane-vector counts up to 10 tasks or more (the search's usual
-   count: 2 vectors of 8 lanes, 3 of 4 or 5 of 2), and a run-time count
-   for more tasks. */
+/* One instantiation per features size in ZJ_FEATURE_SIZES (internal.h)
+   and lane-vector count: fixed counts up to 10 tasks or more (the
+   search's usual count: 2 vectors of 8 lanes, 3 of 4 or 5 of 2), and a
+   run-time count for more tasks. */
 #define ZJ_F 2
 #define ZJ_NB 1
 #include "interp_lanes_f.h"
@@ -344,24 +345,9 @@ ldecode_fn (const zj_fn *f, double *mem, const zj_layout *l, int L,
       d->op = in->op;
       d->a = mem + lelem (l, o->in1, in->in1) * (size_t) L;
       d->b = mem + lelem (l, o->in2, in->in2) * (size_t) L;
-      d->c0 = 0.0;
-      switch (o->data)
-        {
-        case ZJ_DATA_ACT:
-          d->c0 = in->act;
-          break;
-        case ZJ_DATA_VSET:
-          oe += (size_t) zj_frac_index (in->fd[0], F);
-          d->c0 = in->fd[1];
-          break;
-        case ZJ_DATA_MSET:
-          oe += (size_t) (zj_frac_index (in->fd[1], F) * F
-                          + zj_frac_index (in->fd[0], F));
-          d->c0 = in->fd[2];
-          break;
-        default:
-          break;
-        }
+      double c[2];
+      oe += zj_data_decode (in, F, c);
+      d->c0 = c[0];
       d->o = mem + oe * (size_t) L;
       d++;
     }
@@ -441,33 +427,26 @@ lsize (size_t n, size_t size)
    out streams it sequentially, which the hardware prefetcher hides. */
 #define ZJ_LANE_ROWS_MAX ((size_t) 1 << 22)     /* 32 MiB per task set */
 
-static inline uint64_t
-lfold (uint64_t h, uint64_t v)
-{
-  h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
-  return h ^ (h >> 29);
-}
-
 static uint64_t
 lane_rows_key (const zj_task *const *ts, int nt, int L)
 {
-  uint64_t h = lfold ((uint64_t) nt, (uint64_t) L);
+  uint64_t h = zj_fold ((uint64_t) nt, (uint64_t) L);
   for (int t = 0; t < nt; t++)
     {
       const zj_task *k = ts[t];
       uint64_t x, y;
       memcpy (&x, &k->train_x[(size_t) (k->n_train - 1) * k->F], sizeof x);
       memcpy (&y, &k->valid_y[k->n_valid - 1], sizeof y);
-      h = lfold (h, (uint64_t) (uintptr_t) k);
-      h = lfold (h, (uint64_t) (uintptr_t) k->train_x
+      h = zj_fold (h, (uint64_t) (uintptr_t) k);
+      h = zj_fold (h, (uint64_t) (uintptr_t) k->train_x
                     ^ ((uint64_t) (uintptr_t) k->valid_x << 17));
-      h = lfold (h, (uint64_t) (uintptr_t) k->order
+      h = zj_fold (h, (uint64_t) (uintptr_t) k->order
                     ^ ((uint64_t) k->n_train << 40) ^ (uint64_t) k->n_valid);
-      h = lfold (h, ((uint64_t) k->epochs << 40) ^ ((uint64_t) k->F << 32)
+      h = zj_fold (h, ((uint64_t) k->epochs << 40) ^ ((uint64_t) k->F << 32)
                     ^ k->data_seed);
-      h = lfold (h, ((uint64_t) k->param_seed << 32)
+      h = zj_fold (h, ((uint64_t) k->param_seed << 32)
                     ^ (uint32_t) k->order[k->n_train * k->epochs - 1]);
-      h = lfold (h, x ^ (y << 1));
+      h = zj_fold (h, x ^ (y << 1));
     }
   return h | 1;           /* 0 marks an empty set */
 }
@@ -578,6 +557,7 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
   if (lay->F != ts[0]->F)
     return -1;
   const int nb = (nt + ZJ_LW - 1) / ZJ_LW, L = nb * ZJ_LW;
+  ZJ_ASSERT (nb >= 1 && L >= nt && L % ZJ_LW == 0);
   const size_t F = (size_t) lay->F, n = (size_t) nt;
   const size_t n_mem = lsize (lay->total * (size_t) L, sizeof (double));
   const size_t n_T = lsize (F * F * (size_t) L, sizeof (double));
@@ -728,8 +708,7 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
     break;
   switch (lay->F)
     {
-    ZJ_LANES_CASE (2) ZJ_LANES_CASE (4) ZJ_LANES_CASE (8)
-    ZJ_LANES_CASE (16) ZJ_LANES_CASE (32)
+    ZJ_FEATURE_SIZES (ZJ_LANES_CASE)
     default: abort ();
     }
 #undef ZJ_LANES_CASE

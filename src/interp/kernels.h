@@ -68,13 +68,13 @@ typedef double zj_v4 __attribute__ ((vector_size (4 * sizeof (double))));
 #define ZJ_KERNEL_SCALAR_MATRIX_PRODUCT_OP \
   { const double s = *I->a; ZJ_EW (ZJ_FF, s * I->b[i]); }
 #define ZJ_KERNEL_MATRIX_RECIPROCAL_OP ZJ_EW (ZJ_FF, 1.0 / I->a[i])
-/* y(r) = sum over c of M(r, c) * v(c), c in order, from +0.0.  For F >= 4
+/* y(r) = sum over c of M(r, c) * v(c), c in order, from -0.0.  For F >= 4
    four rows at a time in vector accumulators, stored only after every
    input is read (so v1 = dot(m0, v1) is safe). */
 #define ZJ_KERNEL_MATRIX_VECTOR_PRODUCT_OP \
   if (F >= 4) \
     { zj_v4 acc_[F >= 4 ? F / 4 : 1]; \
-      for (int q = 0; q < F / 4; q++) acc_[q] = (zj_v4) { 0.0, 0.0, 0.0, 0.0 }; \
+      for (int q = 0; q < F / 4; q++) acc_[q] = (zj_v4) { -0.0, -0.0, -0.0, -0.0 }; \
       for (int c = 0; c < F; c++) \
         { const double vc = I->b[c]; \
           for (int q = 0; q < F / 4; q++) \
@@ -82,7 +82,7 @@ typedef double zj_v4 __attribute__ ((vector_size (4 * sizeof (double))));
               zj_v4 p = m_ * vc; acc_[q] += p; } } \
       for (int q = 0; q < F / 4; q++) ZJ_V4_STORE (I->o + 4 * q, acc_[q]); } \
   else \
-    { for (int r = 0; r < F; r++) T[r] = 0.0; \
+    { for (int r = 0; r < F; r++) T[r] = -0.0; \
       for (int c = 0; c < F; c++) \
         { const double vc = I->b[c]; \
           for (int r = 0; r < F; r++) { double p = I->a[c * F + r] * vc; T[r] += p; } } \
@@ -99,9 +99,9 @@ typedef double zj_v4 __attribute__ ((vector_size (4 * sizeof (double))));
 #define ZJ_KERNEL_MATRIX_COLUMN_NORM_OP \
   for (int c = 0; c < F; c++) \
     I->o[c] = sqrt (zj_rdot (I->a + c * F, I->a + c * F, F))
-/* Row-wise reductions accumulate over columns in order, from +0.0. */
+/* Row-wise reductions accumulate over columns in order, from -0.0. */
 #define ZJ_ROW_ACC(acc, term) \
-  for (int r = 0; r < F; r++) acc[r] = 0.0; \
+  for (int r = 0; r < F; r++) acc[r] = -0.0; \
   for (int c = 0; c < F; c++) \
     for (int r = 0; r < F; r++) \
       { const double x = I->a[c * F + r]; (void) x; double t_ = (term); acc[r] += t_; }
@@ -117,9 +117,9 @@ typedef double zj_v4 __attribute__ ((vector_size (4 * sizeof (double))));
 #define ZJ_KERNEL_MATRIX_DIFF_OP       ZJ_EW (ZJ_FF, I->a[i] - I->b[i])
 #define ZJ_KERNEL_MATRIX_PRODUCT_OP    ZJ_EW (ZJ_FF, I->a[i] * I->b[i])
 #define ZJ_KERNEL_MATRIX_DIVISION_OP   ZJ_EW (ZJ_FF, I->a[i] / I->b[i])
-/* C(:, j) = sum over k of A(:, k) * B(k, j), k in order, from +0.0. */
+/* C(:, j) = sum over k of A(:, k) * B(k, j), k in order, from -0.0. */
 #define ZJ_KERNEL_MATRIX_MATRIX_PRODUCT_OP \
-  { for (int i = 0; i < ZJ_FF; i++) T[i] = 0.0; \
+  { for (int i = 0; i < ZJ_FF; i++) T[i] = -0.0; \
     for (int j = 0; j < F; j++) \
       for (int k = 0; k < F; k++) \
         { const double bkj = I->b[j * F + k]; \

@@ -72,12 +72,12 @@ zj_labs (zj_lv x)
 }
 
 /* reduce.h's canonical order per lane over n elements nb vectors apart:
-   min(4, n) accumulators from +0.0, element i into i % 4, combined
+   min(4, n) accumulators from -0.0, element i into i % 4, combined
    (l0 + l1) + (l2 + l3).  y == NULL sums x; otherwise sums x*y. */
 ZJ_LINLINE zj_lv
 zj_lreduce (const zj_lv *x, const zj_lv *y, int n, int nb)
 {
-  const zj_lv z = { 0.0 };
+  const zj_lv z = zj_lsplat (-0.0);
   zj_lv acc[4] = { z, z, z, z };
   const int L = n < 4 ? n : 4;
   for (int i = 0; i < n; i += L)
@@ -110,6 +110,8 @@ zj_lsqrt (zj_lv *v, int n)
   for (int t = 0; t < nr; t++) \
     ((double *) O)[t] = fn (((const double *) A)[t])
 #define ZJ_LZ ((zj_lv) { 0.0 })
+/* The start of every sum: -0.0, the identity of addition (reduce.h). */
+#define ZJ_LSUM0 zj_lsplat (-0.0)
 
 #define ZJ_LK_NO_OP
 #define ZJ_LK_SCALAR_SUM_OP        ZJ_LEW (1, A[k] + B[k])
@@ -158,10 +160,10 @@ zj_lsqrt (zj_lv *v, int n)
         O[(c * F + r) * nb + q] = A[r * nb + q] * B[c * nb + q]
 #define ZJ_LK_SCALAR_MATRIX_PRODUCT_OP ZJ_LSCALE (ZJ_LFF)
 #define ZJ_LK_MATRIX_RECIPROCAL_OP ZJ_LEW (ZJ_LFF, 1.0 / A[k])
-/* y(r) = sum over c of M(r, c) * v(c), c in order, from +0.0, into T
+/* y(r) = sum over c of M(r, c) * v(c), c in order, from -0.0, into T
    first (v1 = dot(m0, v1) is legal). */
 #define ZJ_LK_MATRIX_VECTOR_PRODUCT_OP \
-  { for (int k = 0; k < F * nb; k++) T[k] = ZJ_LZ; \
+  { for (int k = 0; k < F * nb; k++) T[k] = ZJ_LSUM0; \
     for (int c = 0; c < F; c++) \
       for (int r = 0; r < F; r++) \
         for (int q = 0; q < nb; q++) \
@@ -187,9 +189,9 @@ zj_lsqrt (zj_lv *v, int n)
         { const zj_lv *col_ = A + c * F * nb + q; \
           O[c * nb + q] = zj_lreduce (col_, col_, F, nb); } \
     zj_lsqrt (O, F * nl); }
-/* Row-wise reductions accumulate over columns in order, from +0.0. */
+/* Row-wise reductions accumulate over columns in order, from -0.0. */
 #define ZJ_LROW_ACC(acc, term) \
-  for (int k = 0; k < F * nb; k++) (acc)[k] = ZJ_LZ; \
+  for (int k = 0; k < F * nb; k++) (acc)[k] = ZJ_LSUM0; \
   for (int c = 0; c < F; c++) \
     for (int r = 0; r < F; r++) \
       for (int q = 0; q < nb; q++) \
@@ -208,9 +210,9 @@ zj_lsqrt (zj_lv *v, int n)
 #define ZJ_LK_MATRIX_DIFF_OP       ZJ_LEW (ZJ_LFF, A[k] - B[k])
 #define ZJ_LK_MATRIX_PRODUCT_OP    ZJ_LEW (ZJ_LFF, A[k] * B[k])
 #define ZJ_LK_MATRIX_DIVISION_OP   ZJ_LEW (ZJ_LFF, A[k] / B[k])
-/* C(:, j) = sum over k of A(:, k) * B(k, j), k in order, from +0.0. */
+/* C(:, j) = sum over k of A(:, k) * B(k, j), k in order, from -0.0. */
 #define ZJ_LK_MATRIX_MATRIX_PRODUCT_OP \
-  { for (int k = 0; k < ZJ_LFF * nb; k++) T[k] = ZJ_LZ; \
+  { for (int k = 0; k < ZJ_LFF * nb; k++) T[k] = ZJ_LSUM0; \
     for (int j = 0; j < F; j++) \
       for (int kk = 0; kk < F; kk++) \
         for (int r = 0; r < F; r++) \

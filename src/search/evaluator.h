@@ -1,7 +1,8 @@
-/* evaluator.h -- fitness of a program over a list of tasks, with the
- * functional equivalence cache (fec.c), the train budget (budget.c),
- * hurdles (hurdle.c) and an exact-duplicate cache (dedup.c) in front of
- * them all; native code through the tier door (tier_door.h).
+/* evaluator.h -- fitness of a program over a list of tasks
+ * (doc/semantics.md, "Combining tasks" and "FEC"), with the functional
+ * equivalence cache (fec.c), the train budget (budget.c), hurdles
+ * (hurdle.c) and an exact-duplicate cache (dedup.c) in front of them all;
+ * native code through the tier door (tier_door.h).
  */
 #ifndef ZJ_EVALUATOR_H
 #define ZJ_EVALUATOR_H

@@ -22,6 +22,7 @@ struct zj_population {
   zj_program *progs;
   double *fit;
   uint64_t *shash;              /* structure hash per slot, 0 unknown */
+  int filled;                   /* slots evaluated at least once */
   long num_individuals;
   long last_printed;
   bool printed;
@@ -30,14 +31,6 @@ struct zj_population {
   double hof_fit;
   bool have_hof;
 };
-
-static double
-now_secs (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
 
 zj_population *
 zj_population_new (const zj_evolution_cfg *cfg, const zj_search_space *sp,
@@ -55,7 +48,7 @@ zj_population_new (const zj_evolution_cfg *cfg, const zj_search_space *sp,
   for (int i = 0; i < pop->P; i++)
     zj_program_init (&pop->progs[i]);
   zj_program_init (&pop->hof);
-  pop->start = now_secs ();
+  pop->start = zj_now_s ();
   return pop;
 }
 
@@ -103,7 +96,25 @@ evaluate_slot (zj_population *pop, int i, int n, uint64_t parent)
       zj_program_copy (&pop->hof, &pop->progs[i]);
       pop->hof_fit = pop->fit[i];
       pop->have_hof = true;
+      if (pop->cfg.live)
+        atomic_store_explicit (&pop->cfg.live->best, pop->hof_fit,
+                               memory_order_relaxed);
     }
+  if (pop->cfg.live)
+    {
+      atomic_store_explicit (&pop->cfg.live->individuals, pop->num_individuals,
+                             memory_order_relaxed);
+      atomic_store_explicit (&pop->cfg.live->train_steps,
+                             zj_evaluator_train_steps (pop->ev),
+                             memory_order_relaxed);
+    }
+}
+
+static bool
+stopped (const zj_population *pop)
+{
+  return zj_stop_requested (pop->cfg.cancel)
+         || zj_stop_requested (pop->cfg.interrupt);
 }
 
 static void
@@ -114,18 +125,19 @@ print_progress (zj_population *pop)
     return;
   pop->printed = true;
   pop->last_printed = pop->num_individuals;
+  const int n = pop->filled > 0 ? pop->filled : 1;
   double sum = 0.0, sq = 0.0, best = pop->fit[0];
-  for (int i = 0; i < pop->P; i++)
+  for (int i = 0; i < n; i++)
     {
       sum += pop->fit[i];
       sq += pop->fit[i] * pop->fit[i];
       if (pop->fit[i] > best)
         best = pop->fit[i];
     }
-  const double mean = sum / pop->P;
-  const double var = sq / pop->P - mean * mean;
+  const double mean = sum / n;
+  const double var = sq / n - mean * mean;
   const double sd = sqrt (var > 0.0 ? var : 0.0);
-  const double elapsed = now_secs () - pop->start;
+  const double elapsed = zj_now_s () - pop->start;
   zj_tier_stats ts;
   const bool tiered = zj_evaluator_tier_stats (pop->ev, &ts)
                       && ts.mode != ZJ_TIER_OFF;
@@ -139,12 +151,14 @@ print_progress (zj_population *pop)
       fputc ('\n', pop->cfg.progress_out);
       fflush (pop->cfg.progress_out);
     }
-  if (pop->cfg.progress_log)
+  if (pop->cfg.log_line)
     {
       zj_eval_counters c = zj_evaluator_counters (pop->ev);
       const long fec_total = c.fec_hits + c.fec_misses;
-      fprintf (pop->cfg.progress_log,
-               "{\"individuals\": %ld, \"elapsed\": %.3f, \"mean\": %.6f, "
+      char *line = NULL;
+      size_t len = 0;
+      FILE *f = open_memstream (&line, &len);
+      fprintf (f, "\"individuals\": %ld, \"elapsed\": %.3f, \"mean\": %.6f, "
                "\"stdev\": %.6f, \"best\": %.6f, \"hall_of_fame\": %.6f, "
                "\"evals_per_sec\": %.1f, \"train_steps\": %ld, "
                "\"fec_hit_rate\": %.4f, \"dedup_hit_rate\": %.4f",
@@ -154,14 +168,15 @@ print_progress (zj_population *pop)
                fec_total ? (double) c.fec_hits / (double) fec_total : 0.0,
                c.evaluations ? (double) c.dedup_hits / (double) c.evaluations : 0.0);
       if (c.hurdled)
-        fprintf (pop->cfg.progress_log, ", \"hurdled\": %ld", c.hurdled);
+        fprintf (f, ", \"hurdled\": %ld", c.hurdled);
       if (tiered)
         {
-          fputs (", ", pop->cfg.progress_log);
-          zj_tier_stats_print (&ts, true, pop->cfg.progress_log);
+          fputs (", ", f);
+          zj_tier_stats_print (&ts, true, f);
         }
-      fputs ("}\n", pop->cfg.progress_log);
-      fflush (pop->cfg.progress_log);
+      fclose (f);
+      pop->cfg.log_line (pop->cfg.log_ctx, line);
+      free (line);
     }
 }
 
@@ -174,9 +189,13 @@ zj_population_init (zj_population *pop, zj_error *err)
                                  &pop->progs[i], err) != 0)
         return -1;
       zj_mutate (pop->sp, pop->rng, 0, &pop->progs[i]);
+      if (stopped (pop))
+        break;
       evaluate_slot (pop, i, i + 1, 0);
+      pop->filled = i + 1;
     }
-  print_progress (pop);
+  if (pop->filled > 0)
+    print_progress (pop);
   return 0;
 }
 
@@ -204,10 +223,14 @@ zj_population_run (zj_population *pop, int64_t max_train_steps,
         break;
       if (max_individuals > 0 && pop->num_individuals >= max_individuals)
         break;
-      if (pop->cfg.cancel && *pop->cfg.cancel)
+      if (stopped (pop) || pop->filled < pop->P)
         break;
       for (int i = 0; i < pop->P; i++)
         {
+          /* Between evaluations: the population stays whole, every slot
+             keeps a program and its fitness. */
+          if (stopped (pop))
+            return;
           int w = tournament (pop);
           const uint64_t parent = pop->shash[w];
           zj_program_copy (&pop->progs[i], &pop->progs[w]);
@@ -228,7 +251,7 @@ const zj_program *
 zj_population_best (const zj_population *pop, double *fitness)
 {
   int b = 0;
-  for (int i = 1; i < pop->P; i++)
+  for (int i = 1; i < pop->filled; i++)
     if (pop->fit[i] > pop->fit[b])
       b = i;
   if (fitness)

@@ -1,4 +1,5 @@
-/* evolution.h -- regularized evolution (reference 6.1-6.4) plus a hall of
+/* evolution.h -- regularized evolution (doc/semantics.md,
+ * "Regularized evolution") plus a hall of
  * fame and a JSON progress log.
  */
 #ifndef ZJ_EVOLUTION_H
@@ -6,14 +7,28 @@
 #include <zerojit/zerojit.h>
 #include <zerojit/search.h>
 #include "evaluator.h"
+#include "stop.h"
+
+/* What a status line shows while a search runs: written by the search
+   thread after every evaluation, read by any thread (relaxed atomics:
+   each field is one value, no invariant spans two). */
+typedef struct zj_live_stats {
+  _Atomic long individuals;
+  _Atomic long train_steps;
+  _Atomic double best;         /* best fitness evaluated so far */
+} zj_live_stats;
 
 typedef struct zj_evolution_cfg {
   int population_size, tournament_size;
   zj_algorithm_id initial_population;
   int64_t progress_every;
   FILE *progress_out;          /* progress lines; NULL = silent */
-  FILE *progress_log;          /* JSON lines; NULL = none */
-  const volatile bool *cancel; /* checked between generations; NULL = never */
+  /* One progress-log line: the JSON fields without braces; NULL = none. */
+  void (*log_line) (void *ctx, const char *fields);
+  void *log_ctx;
+  /* Checked before every evaluation; NULL = never. */
+  const zj_stop *cancel, *interrupt;
+  zj_live_stats *live;         /* NULL = not reported */
 } zj_evolution_cfg;
 
 typedef struct zj_population zj_population;
@@ -23,7 +38,8 @@ zj_population *zj_population_new (const zj_evolution_cfg *cfg,
                                   zj_evaluator *ev, zj_rng *rng);
 void zj_population_free (zj_population *pop);
 
-/* Fill every slot (generate, Mutate(0), evaluate) and print progress. */
+/* Fill every slot (generate, Mutate(0), evaluate) and print progress;
+   a stop leaves the remaining slots empty (never chosen as the best). */
 int zj_population_init (zj_population *pop, zj_error *err);
 /* Whole generations until max_train_steps more training steps have run
    (or max_individuals individuals exist in total, when > 0). */

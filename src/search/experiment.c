@@ -11,6 +11,13 @@
 #include "experiment.h"
 #include "evaluator.h"
 #include "evolution.h"
+#include "outseq.h"
+#include "stop.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
 #include <float.h>
 #include <pthread.h>
 #include <string.h>
@@ -40,14 +47,6 @@ zj_experiment_cfg_free (zj_experiment_cfg *cfg)
   zj_task_collection_free (&cfg->final_tasks);
 }
 
-static double
-wall (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
-
 
 static int
 check_shape (const zj_task *tasks, int n, const zj_experiment_cfg *cfg,
@@ -71,6 +70,102 @@ check_shape (const zj_task *tasks, int n, const zj_experiment_cfg *cfg,
   if (shape->ns < 2 || shape->nv < 1)
     {
       zj_error_set (err, "--max_scalar_addresses must be >= 2 and --max_vector_addresses >= 1");
+      return -1;
+    }
+  return 0;
+}
+
+/* ------------------------------------------------------ memory estimate
+ *
+ * A spec whose counts are each within bounds can still ask for more
+ * memory than the machine has (a million tasks of a million examples).
+ * Allocating would end in an abort deep inside; instead the driver adds
+ * up the big allocations first and refuses the spec, naming the field
+ * that drives the estimate.  Deliberately a lower bound: only the example
+ * arrays (stored twice: as given and laid out for batched evaluation),
+ * the example orders, the population and the FEC cache.
+ */
+
+typedef struct mem_term {
+  double bytes;
+  char what[160];
+} mem_term;
+
+static void
+add_term (mem_term *worst, double *total, double bytes, const char *fmt, ...)
+  __attribute__ ((format (printf, 4, 5)));
+
+static void
+add_term (mem_term *worst, double *total, double bytes, const char *fmt, ...)
+{
+  *total += bytes;
+  if (bytes > worst->bytes)
+    {
+      worst->bytes = bytes;
+      va_list ap;
+      va_start (ap, fmt);
+      vsnprintf (worst->what, sizeof worst->what, fmt, ap);
+      va_end (ap);
+    }
+}
+
+static void
+tasks_memory (const zj_task_collection *c, const char *name, double copies,
+              mem_term *worst, double *total)
+{
+  for (int i = 0; i < c->n; i++)
+    {
+      const zj_task_spec *t = &c->specs[i];
+      const double ex = (double) t->num_train_examples + t->num_valid_examples;
+      add_term (worst, total,
+                copies * t->num_tasks * (2.0 * ex * (t->features_size + 1) * 8.0
+                                         + 4.0 * t->num_train_examples
+                                           * t->num_train_epochs),
+                "%s: tasks %d: num_tasks=%d x num_train_examples=%d + "
+                "num_valid_examples=%d", name, i + 1, t->num_tasks,
+                t->num_train_examples, t->num_valid_examples);
+    }
+}
+
+double
+zj_experiment_memory (const zj_experiment_cfg *cfg, char *driver, size_t n)
+{
+  const zj_search_spec *sp = &cfg->spec;
+  int64_t par = cfg->workers < 1 ? 1 : cfg->workers;
+  if (cfg->max_experiments > 0 && cfg->max_experiments < par)
+    par = cfg->max_experiments;
+  mem_term worst = { 0, "" };
+  double total = 0.0;
+  tasks_memory (&sp->search_tasks, "search_tasks", (double) par, &worst, &total);
+  tasks_memory (&cfg->select_tasks, "select_tasks", (double) par, &worst, &total);
+  tasks_memory (&cfg->final_tasks, "final_tasks", 1.0, &worst, &total);
+  double instrs = 0.0;
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    instrs += sp->size_init[c] > sp->size_max[c] ? sp->size_init[c] : sp->size_max[c];
+  add_term (&worst, &total,
+            (double) par * sp->population_size
+            * (sizeof (zj_program) + 24.0 + instrs * sizeof (zj_instr)),
+            "population_size=%d", sp->population_size);
+  if (sp->has_fec)
+    add_term (&worst, &total, (double) par * sp->fec_cache_size * 32.0,
+              "fec { cache_size=%d }", sp->fec_cache_size);
+  snprintf (driver, n, "%s", worst.what);
+  return total;
+}
+
+static int
+check_memory (const zj_experiment_cfg *cfg, zj_error *err)
+{
+  char driver[160];
+  const double need = zj_experiment_memory (cfg, driver, sizeof driver);
+  const long pages = sysconf (_SC_PHYS_PAGES), page = sysconf (_SC_PAGE_SIZE);
+  const double have = pages > 0 && page > 0 ? (double) pages * page : 0.0;
+  if (have > 0 && need > have)
+    {
+      zj_error_set (err, "the spec needs at least %.1f GiB (with %d workers), "
+                    "more than this machine's %.1f GiB; most of it from %s",
+                    need / 1073741824.0, cfg->workers < 1 ? 1 : cfg->workers,
+                    have / 1073741824.0, driver);
       return -1;
     }
   return 0;
@@ -103,16 +198,16 @@ print_tier_summary (struct zj_tier *tier, FILE *out)
  * Experiment k draws from its own generator, seeded from (seed, k), so its
  * result does not depend on how many experiments ran before it or beside
  * it.  With --workers=N, N experiments run at once on N threads; the
- * driver still consumes their results strictly in index order (printing
- * each experiment's buffered output, keeping the best select fitness, and
- * stopping at the first sufficient one), so the output and the algorithm
- * found are the same for any number of workers.
+ * driver still consumes their results strictly in index order (keeping the
+ * best select fitness and stopping at the first sufficient one), so the
+ * output and the algorithm found are the same for any number of workers.
+ * Their lines reach the output live, in index order (outseq.h).
  */
 
+enum { MAX_WORKERS = 64 };
+
 typedef struct exp_result {
-  bool done, ok;
-  char *text;                 /* the experiment's output lines */
-  size_t text_len;
+  bool done, ok, interrupted;
   zj_program cand;
   double select_fit, hof_fit;
   long individuals;
@@ -120,19 +215,37 @@ typedef struct exp_result {
   zj_error err;
 } exp_result;
 
+/* What one worker is doing, for the status line. */
+typedef struct worker_state {
+  int64_t k;                  /* experiment, -1 idle (pool lock) */
+  double start;               /* when k started (pool lock) */
+  zj_live_stats live;
+  _Atomic int phase;          /* enum phase */
+} __attribute__ ((aligned (64))) worker_state;
+
+enum phase { PH_TASKS, PH_INIT, PH_EVOLVE, PH_SELECT };
+
 typedef struct exp_pool {
   zj_experiment_cfg *cfg;
   uint64_t seed;
   struct zj_tier *tier;
-  FILE *plog;
+  zj_outseq *seq;
+  zj_stop done;               /* the driver has its answer (or failed) */
   pthread_mutex_t lock;       /* guards everything below and cfg's tasks */
   pthread_cond_t cond;
   int64_t next;               /* next experiment index to start */
   int64_t limit;              /* experiments allowed (INT64_MAX: unlimited) */
-  volatile bool stop;         /* the driver has its answer */
+  long done_indivs;           /* individuals of finished experiments */
+  double done_best;           /* best hall of fame of finished ones */
   exp_result *res;
   int64_t res_cap;
+  worker_state ws[MAX_WORKERS];
 } exp_pool;
+
+typedef struct worker_arg {
+  exp_pool *pl;
+  int w;
+} worker_arg;
 
 static uint64_t
 experiment_seed (uint64_t seed, int64_t k)
@@ -188,19 +301,45 @@ evaluate_on (const zj_task_collection *c, const zj_shape *shape,
   return rc;
 }
 
+typedef struct log_ctx {
+  zj_outseq *seq;
+  int64_t k;
+} log_ctx;
+
 static void
-run_experiment (exp_pool *pl, int64_t k, exp_result *r)
+log_line (void *ctx, const char *fields)
+{
+  log_ctx *c = ctx;
+  zj_outseq_log (c->seq, c->k, fields);
+}
+
+static const char *
+signal_name (int sig)
+{
+  return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM"
+         : sig == ZJ_STOP_DONE ? "the driver" : "a signal";
+}
+
+static void
+run_experiment (exp_pool *pl, int64_t k, worker_state *wst, exp_result *r)
 {
   zj_experiment_cfg *cfg = pl->cfg;
-  FILE *out = open_memstream (&r->text, &r->text_len);
+  FILE *out = zj_outseq_open (pl->seq, k);
   zj_rng rng;
   zj_rng_seed (&rng, experiment_seed (pl->seed, k));
   zj_task *tasks = NULL, *sel = NULL;
   int n_tasks = 0, n_sel = 0;
   zj_evaluator *ev = NULL;
   zj_population *pop = NULL;
+  log_ctx lc = { pl->seq, k };
   zj_program_init (&r->cand);
   r->ok = false;
+  if (!out)
+    {
+      zj_error_set (&r->err, "cannot open an output stream: %s", strerror (errno));
+      return;
+    }
+  atomic_store (&wst->phase, PH_TASKS);
   if (draw_tasks (pl, &cfg->spec.search_tasks, &rng, &tasks, &n_tasks, &r->err)
       || check_shape (tasks, n_tasks, cfg, &r->shape, &r->err))
     goto out;
@@ -224,25 +363,50 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r)
     .initial_population = cfg->spec.initial_population,
     .progress_every = cfg->spec.progress_every,
     .progress_out = out,
-    .progress_log = pl->plog,
-    .cancel = &pl->stop,
+    .log_line = cfg->progress_log ? log_line : NULL,
+    .log_ctx = &lc,
+    .cancel = &pl->done,
+    .interrupt = cfg->interrupt,
+    .live = &wst->live,
   };
   pop = zj_population_new (&vcfg, &sp, ev, &rng);
   fprintf (out, "Running evolution experiment (on the T_search tasks)...\n");
+  atomic_store (&wst->phase, PH_INIT);
   if (zj_population_init (pop, &r->err) != 0)
     goto out;
+  atomic_store (&wst->phase, PH_EVOLVE);
   const int64_t init_steps = zj_evaluator_train_steps (ev);
   if (cfg->spec.max_individuals > 0)
     zj_population_run (pop, INT64_MAX, cfg->spec.max_individuals);
   else
     zj_population_run (pop, cfg->spec.max_train_steps - init_steps, 0);
-  fprintf (out, "Experiment done. Retrieving candidate algorithm.\n");
-  double search_fit;
-  zj_program_copy (&r->cand, zj_population_best (pop, &search_fit));
-  fprintf (out, "Search fitness for candidate algorithm = %.6f\n", search_fit);
-  zj_population_hall_of_fame (pop, &r->hof_fit);
-  fprintf (out, "Hall of fame: best search fitness ever seen = %.6f\n", r->hof_fit);
   r->individuals = zj_population_individuals (pop);
+  const zj_program *hof = zj_population_hall_of_fame (pop, &r->hof_fit);
+  const int why = zj_stop_reason (cfg->interrupt);
+  if (why)
+    {
+      /* The population is cut short: its best ever is the best answer. */
+      r->interrupted = true;
+      if (r->individuals == 0)
+        {
+          zj_error_set (&r->err, "interrupted before any evaluation");
+          goto out;
+        }
+      fprintf (out, "Experiment interrupted by %s after %ld individuals. "
+               "Retrieving the best algorithm seen (hall of fame).\n",
+               signal_name (why), r->individuals);
+      zj_program_copy (&r->cand, hof);
+      fprintf (out, "Hall of fame: best search fitness ever seen = %.6f\n", r->hof_fit);
+    }
+  else
+    {
+      fprintf (out, "Experiment done. Retrieving candidate algorithm.\n");
+      double search_fit;
+      zj_program_copy (&r->cand, zj_population_best (pop, &search_fit));
+      fprintf (out, "Search fitness for candidate algorithm = %.6f\n", search_fit);
+      fprintf (out, "Hall of fame: best search fitness ever seen = %.6f\n", r->hof_fit);
+    }
+  atomic_store (&wst->phase, PH_SELECT);
   fprintf (out, "Evaluating candidate algorithm from experiment (on T_select tasks)... \n");
   if (draw_tasks (pl, &cfg->select_tasks, &rng, &sel, &n_sel, &r->err)
       || fitness_on_tasks (sel, n_sel, &r->shape, &r->cand, zj_rng_seed32 (&rng),
@@ -273,68 +437,202 @@ result_slot (exp_pool *pl, int64_t k)
   return &pl->res[k];
 }
 
+static bool
+interrupted (const exp_pool *pl)
+{
+  return zj_stop_requested (pl->cfg->interrupt);
+}
+
 static void *
 worker (void *arg)
 {
-  exp_pool *pl = arg;
+  exp_pool *pl = ((worker_arg *) arg)->pl;
+  worker_state *wst = &pl->ws[((worker_arg *) arg)->w];
   for (;;)
     {
       pthread_mutex_lock (&pl->lock);
-      if (pl->stop || pl->next >= pl->limit)
+      if (zj_stop_requested (&pl->done) || interrupted (pl) || pl->next >= pl->limit)
         {
+          wst->k = -1;
           pthread_mutex_unlock (&pl->lock);
           return NULL;
         }
       const int64_t k = pl->next++;
+      wst->k = k;
+      wst->start = zj_now_s ();
+      atomic_store (&wst->live.individuals, 0);
+      atomic_store (&wst->live.train_steps, 0);
+      atomic_store (&wst->live.best, 0.0);
       pthread_mutex_unlock (&pl->lock);
       exp_result r;
       memset (&r, 0, sizeof r);
-      run_experiment (pl, k, &r);
+      run_experiment (pl, k, wst, &r);
       pthread_mutex_lock (&pl->lock);
       r.done = true;
+      wst->k = -1;
+      pl->done_indivs += r.individuals;
+      if (r.hof_fit > pl->done_best)
+        pl->done_best = r.hof_fit;
       *result_slot (pl, k) = r;
       pthread_cond_broadcast (&pl->cond);
       pthread_mutex_unlock (&pl->lock);
     }
 }
 
+static void
+human (double x, char *buf, size_t n)
+{
+  if (x >= 1e9)
+    snprintf (buf, n, "%.2fG", x / 1e9);
+  else if (x >= 1e6)
+    snprintf (buf, n, "%.2fM", x / 1e6);
+  else if (x >= 1e4)
+    snprintf (buf, n, "%.1fk", x / 1e3);
+  else
+    snprintf (buf, n, "%.0f", x);
+}
+
+/* The status line: experiments running, individuals, rate, best fitness,
+   and the lowest running experiment's progress against its budget.
+   Called by the driver with the pool lock held. */
+static void
+status_line (exp_pool *pl, int n_workers, int64_t consumed, double t0,
+             char *buf, size_t n)
+{
+  static const char *const phase_name[] = { "building tasks", "initial population",
+                                            "evolving", "select evaluation" };
+  const zj_search_spec *sp = &pl->cfg->spec;
+  long indivs = pl->done_indivs;
+  double best = pl->done_best;
+  int running = 0;
+  const worker_state *low = NULL;
+  for (int w = 0; w < n_workers; w++)
+    {
+      const worker_state *s = &pl->ws[w];
+      if (s->k < 0)
+        continue;
+      running++;
+      indivs += atomic_load_explicit (&s->live.individuals, memory_order_relaxed);
+      double b = atomic_load_explicit (&s->live.best, memory_order_relaxed);
+      if (b > best)
+        best = b;
+      if (!low || s->k < low->k)
+        low = s;
+    }
+  const double now = zj_now_s (), secs = now - t0;
+  char ind[32], rate[32];
+  human ((double) indivs, ind, sizeof ind);
+  human (secs > 0 ? indivs / secs : 0.0, rate, sizeof rate);
+  int len = snprintf (buf, n, "[zerojit] %d running, %lld done | %s indivs, %s/s | best %.6f",
+                      running, (long long) consumed, ind, rate, best);
+  if (!low || len < 0 || (size_t) len >= n)
+    return;
+  const int ph = atomic_load (&low->phase);
+  double frac = -1.0;
+  if (ph == PH_EVOLVE || ph == PH_INIT)
+    frac = sp->max_individuals > 0
+      ? (double) atomic_load (&low->live.individuals) / (double) sp->max_individuals
+      : (double) atomic_load (&low->live.train_steps) / (double) sp->max_train_steps;
+  if (frac < 0.0 || frac > 1.0)
+    snprintf (buf + len, n - (size_t) len, " | exp %lld: %s", (long long) low->k,
+              phase_name[ph]);
+  else
+    {
+      const double el = now - low->start;
+      const double eta = frac > 0.001 ? el * (1.0 - frac) / frac : -1.0;
+      snprintf (buf + len, n - (size_t) len, " | exp %lld: %.0f%% of %s, ETA %s%.0fs",
+                (long long) low->k, 100.0 * frac,
+                sp->max_individuals > 0 ? "max_individuals" : "max_train_steps",
+                eta < 0 ? "?" : "", eta < 0 ? 0.0 : eta);
+    }
+}
+
+/* Waits until experiment k is done (true), or until it will never run
+   because of an interrupt (false); redraws the status line meanwhile. */
+static bool
+wait_for (exp_pool *pl, int64_t k, int n_workers, double t0)
+{
+  bool ok = true;
+  pthread_mutex_lock (&pl->lock);
+  while (k >= pl->res_cap || !pl->res[k].done)
+    {
+      if (interrupted (pl) && k >= pl->next)
+        {
+          ok = false;
+          break;
+        }
+      struct timespec ts;
+      clock_gettime (CLOCK_REALTIME, &ts);
+      ts.tv_nsec += 250000000;
+      if (ts.tv_nsec >= 1000000000)
+        {
+          ts.tv_sec++;
+          ts.tv_nsec -= 1000000000;
+        }
+      pthread_cond_timedwait (&pl->cond, &pl->lock, &ts);
+      if (pl->cfg->status_line)
+        {
+          char line[256];
+          status_line (pl, n_workers, k, t0, line, sizeof line);
+          zj_outseq_status (pl->seq, line);
+        }
+    }
+  pthread_mutex_unlock (&pl->lock);
+  return ok;
+}
+
 int
 zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
                     zj_experiment_summary *sum, zj_error *err)
 {
-  const double t0 = wall ();
+  const double t0 = zj_now_s ();
   uint64_t seed = cfg->random_seed;
   if (seed == 0)
     seed = ((uint64_t) time (NULL) ^ ((uint64_t) clock () << 20)) | 1;
-  fprintf (out, "Random seed = %llu\n", (unsigned long long) seed);
   exp_pool pl;
   memset (&pl, 0, sizeof pl);
   pl.cfg = cfg;
   pl.seed = seed;
   pl.limit = cfg->max_experiments ? cfg->max_experiments : INT64_MAX;
+  zj_stop_init (&pl.done);
   pthread_mutex_init (&pl.lock, NULL);
   pthread_cond_init (&pl.cond, NULL);
+  for (int w = 0; w < MAX_WORKERS; w++)
+    pl.ws[w].k = -1;
   zj_program best;
   zj_program_init (&best);
   zj_shape shape = { 0 };
   double best_select = -1.0, best_hof = 0.0;
   bool have_best = false;
   long total_indivs = 0;
-  int ran = 0, rc = -1, n_workers = 0;
-  pthread_t threads[64];
-  if (cfg->progress_log && !(pl.plog = fopen (cfg->progress_log, "w")))
+  int ran = 0, rc = -1, n_workers = 0, log_fd = -1;
+  pthread_t threads[MAX_WORKERS];
+  worker_arg wargs[MAX_WORKERS];
+  if (check_memory (cfg, err) != 0)
+    goto done;
+  if (cfg->progress_log
+      && (log_fd = open (cfg->progress_log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND
+                         | O_CLOEXEC, 0666)) < 0)
     {
-      zj_error_set (err, "--progress_log=%s: cannot open for writing", cfg->progress_log);
+      zj_error_set (err, "--progress_log=%s: cannot open for writing: %s",
+                    cfg->progress_log, strerror (errno));
       goto done;
     }
+  pl.seq = zj_outseq_new (out, log_fd, cfg->status_line);
+  zj_outseq_printf (pl.seq, "Random seed = %llu\n", (unsigned long long) seed);
   if (new_tier (cfg, &pl.tier, err) != 0)
     goto done;
   /* Searches running side by side share the tier (its compile thread,
      code cache and cost model are locked). */
-  int want = cfg->workers < 1 ? 1 : cfg->workers > 64 ? 64 : cfg->workers;
+  int want = cfg->workers < 1 ? 1 : cfg->workers > MAX_WORKERS ? MAX_WORKERS : cfg->workers;
+  if (pl.limit < want)
+    want = (int) pl.limit;
   for (; n_workers < want; n_workers++)
-    if (pthread_create (&threads[n_workers], NULL, worker, &pl) != 0)
-      break;
+    {
+      wargs[n_workers] = (worker_arg) { &pl, n_workers };
+      if (pthread_create (&threads[n_workers], NULL, worker, &wargs[n_workers]) != 0)
+        break;
+    }
   if (n_workers == 0)
     {
       zj_error_set (err, "cannot start a worker thread");
@@ -342,20 +640,22 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
     }
   for (int64_t k = 0; k < pl.limit; k++)
     {
+      if (!wait_for (&pl, k, n_workers, t0))
+        break;
       pthread_mutex_lock (&pl.lock);
-      while (k >= pl.res_cap || !pl.res[k].done)
-        pthread_cond_wait (&pl.cond, &pl.lock);
       exp_result r = pl.res[k];
-      pl.res[k].text = NULL;
       pl.res[k].cand = (zj_program) { 0 };
       pthread_mutex_unlock (&pl.lock);
-      fwrite (r.text, 1, r.text_len, out);
-      free (r.text);
       if (!r.ok)
         {
-          *err = r.err;
           zj_program_free (&r.cand);
-          pl.stop = true;
+          if (r.interrupted)
+            {
+              zj_outseq_advance (pl.seq, k);
+              continue;
+            }
+          *err = r.err;
+          zj_stop_request (&pl.done, ZJ_STOP_DONE);
           goto done;
         }
       ran++;
@@ -368,41 +668,70 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
           best_select = r.select_fit;
           zj_program_copy (&best, &r.cand);
           have_best = true;
-          fprintf (out, "Select fitness is the best so far. \n");
+          zj_outseq_printf (pl.seq, "Select fitness is the best so far. \n");
         }
       zj_program_free (&r.cand);
-      fflush (out);
+      /* Stop before k + 1 goes live: its lines must not be shown. */
       if (cfg->sufficient_fitness > 0 && best_select > cfg->sufficient_fitness)
         break;
+      zj_outseq_advance (pl.seq, k);
     }
-  pl.stop = true;
+  zj_stop_request (&pl.done, ZJ_STOP_DONE);
+  const int why = zj_stop_reason (cfg->interrupt);
   if (!have_best)
     {
-      zj_error_set (err, "no experiment produced a candidate");
+      zj_error_set (err, why ? "interrupted by %s before any candidate was evaluated"
+                    : "no experiment produced a candidate", signal_name (why));
       goto done;
     }
-  fprintf (out, "\nFinal evaluation of best algorithm (on unseen tasks)...\n");
-  double final_fit;
-  zj_rng frng;
-  zj_rng_seed (&frng, experiment_seed (seed, -1));
-  if (evaluate_on (&cfg->final_tasks, &shape, &best, zj_rng_seed32 (&frng),
-                   pl.tier, &final_fit, err) != 0)
-    goto done;
-  fprintf (out, "Final evaluation fitness (on unseen data) = %.6f\n", final_fit);
-  fprintf (out, "Algorithm found: \n");
-  zj_program_print (&best, false, out);
-  fprintf (out, "\n");
+  double final_fit = 0.0;
+  if (why)
+    zj_outseq_printf (pl.seq, "\nSearch interrupted by %s. Best algorithm so far "
+                      "(select fitness %.6f; final evaluation skipped):\n",
+                      signal_name (why), best_select);
+  else
+    {
+      zj_outseq_printf (pl.seq, "\nFinal evaluation of best algorithm (on unseen tasks)...\n");
+      zj_rng frng;
+      zj_rng_seed (&frng, experiment_seed (seed, -1));
+      if (evaluate_on (&cfg->final_tasks, &shape, &best, zj_rng_seed32 (&frng),
+                       pl.tier, &final_fit, err) != 0)
+        goto done;
+      zj_outseq_printf (pl.seq, "Final evaluation fitness (on unseen data) = %.6f\n", final_fit);
+    }
+  char *text = NULL, *ptext = NULL;
+  size_t tlen = 0, plen = 0;
+  FILE *f = open_memstream (&text, &tlen);
+  zj_program_print (&best, false, f);
+  fclose (f);
   zj_program pruned;
   zj_program_init (&pruned);
   zj_prune (&best, &pruned);
-  fprintf (out, "Algorithm found, pruned to the instructions that affect the prediction: \n");
-  zj_program_print (&pruned, false, out);
-  fprintf (out, "\n");
+  f = open_memstream (&ptext, &plen);
+  zj_program_print (&pruned, false, f);
+  fclose (f);
   zj_program_free (&pruned);
-  const double secs = wall () - t0;
-  fprintf (out, "Summary: experiments=%d, individuals=%ld, seconds=%.3f, individuals/s=%.0f, workers=%d\n",
-           ran, total_indivs, secs, secs > 0 ? total_indivs / secs : 0.0, n_workers);
-  print_tier_summary (pl.tier, out);
+  const char *mark = why ? " (interrupted)" : "";
+  zj_outseq_printf (pl.seq, "Algorithm found%s: \n%s\n"
+                    "Algorithm found%s, pruned to the instructions that affect the prediction: \n%s\n",
+                    mark, text, mark, ptext);
+  free (text);
+  free (ptext);
+  const double secs = zj_now_s () - t0;
+  zj_outseq_printf (pl.seq, "Summary: experiments=%d, individuals=%ld, seconds=%.3f, individuals/s=%.0f, workers=%d%s%s\n",
+                    ran, total_indivs, secs, secs > 0 ? total_indivs / secs : 0.0,
+                    n_workers, why ? ", interrupted by " : "",
+                    why ? signal_name (why) : "");
+  if (pl.tier)
+    {
+      char *ts = NULL;
+      size_t tsl = 0;
+      f = open_memstream (&ts, &tsl);
+      print_tier_summary (pl.tier, f);
+      fclose (f);
+      zj_outseq_printf (pl.seq, "%s", ts);
+      free (ts);
+    }
   if (sum)
     {
       sum->final_fitness = final_fit;
@@ -411,23 +740,40 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
       sum->experiments = ran;
       sum->seconds = secs;
       sum->hall_of_fame_fitness = best_hof;
+      sum->interrupted = why;
       zj_program_init (&sum->best);
       zj_program_copy (&sum->best, &best);
     }
   rc = 0;
 done:
-  pl.stop = true;
+  zj_stop_request (&pl.done, ZJ_STOP_DONE);
   for (int i = 0; i < n_workers; i++)
     pthread_join (threads[i], NULL);
   for (int64_t k = 0; k < pl.res_cap; k++)
-    {
-      free (pl.res[k].text);
-      zj_program_free (&pl.res[k].cand);
-    }
+    zj_program_free (&pl.res[k].cand);
   free (pl.res);
   zj_door_tier_free (pl.tier);
-  if (pl.plog)
-    fclose (pl.plog);
+  int oe = 0, le = 0;
+  zj_outseq_free (pl.seq, &oe, &le);
+  if (oe && rc == 0)
+    {
+      zj_error_set (err, "error writing the output: %s", strerror (oe));
+      rc = -1;
+    }
+  if (le && rc == 0)
+    {
+      zj_error_set (err, "--progress_log=%s: write error: %s", cfg->progress_log,
+                    strerror (le));
+      rc = -1;
+    }
+  if (log_fd >= 0)
+    {
+      if (close (log_fd) != 0 && rc == 0)
+        {
+          zj_error_set (err, "--progress_log=%s: %s", cfg->progress_log, strerror (errno));
+          rc = -1;
+        }
+    }
   pthread_mutex_destroy (&pl.lock);
   pthread_cond_destroy (&pl.cond);
   zj_program_free (&best);

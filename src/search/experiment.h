@@ -1,11 +1,13 @@
-/* experiment.h -- the search driver (reference 6.5): repeated experiments,
- * select and final evaluation, output in the original's format.
+/* experiment.h -- the search driver (doc/semantics.md, "Search driver"):
+ * repeated experiments, select and final evaluation, output in the
+ * original's format, live and in experiment order.
  */
 #ifndef ZJ_EXPERIMENT_H
 #define ZJ_EXPERIMENT_H
 #include <zerojit/zerojit.h>
 #include <zerojit/spec.h>
 #include "policy.h"
+#include "stop.h"
 
 typedef struct zj_experiment_cfg {
   zj_search_spec spec;              /* owned */
@@ -27,6 +29,10 @@ typedef struct zj_experiment_cfg {
   bool hurdles;
   int hurdle_tasks;                 /* default 1 */
   double hurdle_percentile;         /* default 50 */
+  /* Set (e.g. by a signal handler) to stop at the next evaluation and
+     report the best algorithm so far; NULL = never. */
+  const zj_stop *interrupt;
+  bool status_line;                 /* live status on stderr (a TTY) */
 } zj_experiment_cfg;
 
 typedef struct zj_experiment_summary {
@@ -36,10 +42,16 @@ typedef struct zj_experiment_summary {
   long individuals;                 /* over all experiments */
   int experiments;
   double seconds;
+  int interrupted;                  /* the stop reason (signal), 0 = none */
 } zj_experiment_summary;
 
 void zj_experiment_cfg_init (zj_experiment_cfg *cfg);
 void zj_experiment_cfg_free (zj_experiment_cfg *cfg);
+/* A lower bound of the bytes the run needs (all workers); `driver` gets
+   the spec field behind the largest part.  zj_run_experiments refuses a
+   run that needs more than the machine's memory. */
+double zj_experiment_memory (const zj_experiment_cfg *cfg, char *driver,
+                             size_t n);
 /* Runs everything, printing to out.  Returns 0, or -1 with err set. */
 int zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
                         zj_experiment_summary *sum, zj_error *err);

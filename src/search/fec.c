@@ -212,16 +212,13 @@ double_bits (double x)
 
 /* A multiply-xorshift fold: each step is a bijection of the running
    value, so distinct error lists collide only by chance (2^-64), at a
-   fraction of the cost of the reference's 12-step mix (see
+   fraction of the cost of the original's 12-step mix (see
    doc/deviations.md).  Training and validation errors go into two
    independent chains, interleaved so the multiplies overlap; the list
-   lengths are folded in too. */
-static inline uint64_t
-fold (uint64_t h, uint64_t v)
-{
-  h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
-  return h ^ (h >> 31);
-}
+   lengths are folded in too.  This fold shifts by 31 where the other
+   keys' zj_fold shifts by 29: kept, since changing it would change which
+   fingerprints collide. */
+#define fold31(h, v) zj_fold_shift ((h), (v), 31)
 
 uint64_t
 zj_fec_hash (const double *train_err, int n_train, const double *valid_err,
@@ -232,17 +229,17 @@ zj_fec_hash (const double *train_err, int n_train, const double *valid_err,
   int i = 0;
   for (; i < both; i++)
     {
-      a = fold (a, double_bits (train_err[i]));
-      b = fold (b, double_bits (valid_err[i]));
+      a = fold31 (a, double_bits (train_err[i]));
+      b = fold31 (b, double_bits (valid_err[i]));
     }
   for (int j = i; j < n_train; j++)
-    a = fold (a, double_bits (train_err[j]));
+    a = fold31 (a, double_bits (train_err[j]));
   for (int j = i; j < n_valid; j++)
-    b = fold (b, double_bits (valid_err[j]));
-  uint64_t h = fold (a, (uint64_t) n_train);
-  h = fold (h, b);
-  h = fold (h, (uint64_t) n_valid);
-  h = fold (h, (uint64_t) task_index);
-  h = fold (h, (uint64_t) n_real_train);
+    b = fold31 (b, double_bits (valid_err[j]));
+  uint64_t h = fold31 (a, (uint64_t) n_train);
+  h = fold31 (h, b);
+  h = fold31 (h, (uint64_t) n_valid);
+  h = fold31 (h, (uint64_t) task_index);
+  h = fold31 (h, (uint64_t) n_real_train);
   return zj_fmix64 (h);        /* final avalanche for the table index */
 }

@@ -1,4 +1,4 @@
-/* fec.h -- functional equivalence cache (reference section 7). */
+/* fec.h -- functional equivalence cache (doc/semantics.md, "FEC"). */
 #ifndef ZJ_FEC_H
 #define ZJ_FEC_H
 #include <zerojit/zerojit.h>

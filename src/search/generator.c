@@ -1,9 +1,9 @@
 /* generator.c -- the initial algorithms a search can start from
- * (reference 4, "Hard-coded algorithms").
+ * (doc/semantics.md, "Hand-coded algorithms").
  *
  * The hand-coded algorithms are written below in the program text form and
  * parsed, so the source shows exactly the listing a user sees when the
- * algorithm is printed, and the reference listing can be compared by eye.
+ * algorithm is printed, and the original listing can be compared by eye.
  */
 #include "internal.h"
 #include <assert.h>
@@ -54,12 +54,6 @@ static const char neural_net_text[] =
   "  m1 = outer(v7, v0)\n"
   "  m0 = m0 + m1\n";
 
-static int
-kind_count (const zj_shape *s, zj_kind k)
-{
-  return k == ZJ_KIND_S ? s->ns : k == ZJ_KIND_V ? s->nv : s->nm;
-}
-
 static const char *
 kind_word (zj_kind k)
 {
@@ -86,12 +80,12 @@ zj_search_space_check (const zj_search_space *sp, zj_error *err)
           { o->out, o->out == ZJ_KIND_M ? 1 : 2 } };
         for (int u = 0; u < 3; u++)
           if (use[u].k != ZJ_KIND_N
-              && kind_count (&sp->shape, use[u].k) < use[u].need)
+              && zj_kind_count (&sp->shape, use[u].k) < use[u].need)
             {
               zj_error_set (err, "%s ops: %s needs at least %d %s address%s but memory has %d",
                             zj_component_names[c], o->name, use[u].need,
                             kind_word (use[u].k), use[u].need > 1 ? "es" : "",
-                            kind_count (&sp->shape, use[u].k));
+                            zj_kind_count (&sp->shape, use[u].k));
               return -1;
             }
       }

@@ -1,4 +1,4 @@
-/* mutator.c -- how a child program differs from its parent (reference 5).
+/* mutator.c -- how a child program differs from its parent (doc/semantics.md, "Mutations").
  *
  * Each action draws, in this order: the component (uniform over components
  * with a non-empty op list), a position, an op, then the instruction's own
@@ -111,7 +111,7 @@ apply (const zj_search_space *sp, zj_rng *rng, zj_mutation_type action,
       randomize_fn (sp, rng, c, f);
       break;
     case ZJ_MUT_INSERT_INSTRUCTION:
-      /* The reference stops one short of size_max (section 13). */
+      /* The original stops one short of size_max (doc/semantics.md). */
       if (f->n < sp->size_max[c] - 1)
         insert_random (sp, rng, c, f);
       break;
@@ -130,7 +130,7 @@ apply (const zj_search_space *sp, zj_rng *rng, zj_mutation_type action,
 }
 
 /* With k == 0 nothing is applied but the mutate_prob draw still happens
-   (the reference's initialisation does exactly this); the result is then
+   (the original's initialisation does exactly this); the result is then
    IDENTITY. */
 int
 zj_mutate (const zj_search_space *sp, zj_rng *rng, int k, zj_program *p)

@@ -1,9 +1,9 @@
 /* random_instr.c -- new random instructions and single-parameter changes
- * (reference 1.4 and 1.5).
+ * (doc/semantics.md, "Random instructions" and "Mutations").
  *
  * The order of random draws is part of the behaviour: a search run is
  * reproducible from its seed only if every draw happens in the documented
- * order, so each function below draws strictly in reference order.
+ * order, so each function below draws strictly in the original's order.
  */
 #include "internal.h"
 #include <assert.h>
@@ -11,19 +11,13 @@
 #include <string.h>
 #include <zerojit/search.h>
 
-static int
-kind_count (const zj_shape *s, zj_kind k)
-{
-  return k == ZJ_KIND_S ? s->ns : k == ZJ_KIND_V ? s->nv : s->nm;
-}
-
 /* Inputs may read every address, including the label s0, the prediction s1
    and the features v0. */
 static uint16_t
 draw_input (zj_rng *rng, const zj_shape *s, zj_kind k)
 {
-  assert (kind_count (s, k) > 0);
-  return (uint16_t) zj_rng_below (rng, (uint32_t) kind_count (s, k));
+  assert (zj_kind_count (s, k) > 0);
+  return (uint16_t) zj_rng_below (rng, (uint32_t) zj_kind_count (s, k));
 }
 
 /* Outputs never write s0 (label) or v0 (features); matrices have no
@@ -32,40 +26,25 @@ static uint16_t
 draw_output (zj_rng *rng, const zj_shape *s, zj_kind k)
 {
   int lo = k == ZJ_KIND_M ? 0 : 1;
-  assert (kind_count (s, k) > lo);
-  return (uint16_t) (lo + (int) zj_rng_below (rng, (uint32_t) (kind_count (s, k) - lo)));
+  assert (zj_kind_count (s, k) > lo);
+  return (uint16_t) (lo + (int) zj_rng_below (rng, (uint32_t) (zj_kind_count (s, k) - lo)));
 }
 
 static void
 draw_data (zj_rng *rng, zj_instr *in)
 {
-  switch (zj_ops[in->op].data)
+  const zj_data_info *d = &zj_data_kinds[zj_ops[in->op].data];
+  if (d->act)
     {
-    case ZJ_DATA_ACT:
       in->act = zj_rng_open (rng, -1.0, 1.0);
-      break;
-    case ZJ_DATA_VSET:
-      in->fd[0] = zj_rng_float (rng, 0.0f, 1.0f);
-      in->fd[1] = zj_rng_float (rng, -1.0f, 1.0f);
-      break;
-    case ZJ_DATA_MSET:
-      in->fd[0] = zj_rng_float (rng, 0.0f, 1.0f);
-      in->fd[1] = zj_rng_float (rng, 0.0f, 1.0f);
-      in->fd[2] = zj_rng_float (rng, -1.0f, 1.0f);
-      break;
-    case ZJ_DATA_GAUSS:
-      in->fd[0] = zj_rng_float (rng, -1.0f, 1.0f);
-      in->fd[1] = zj_rng_float (rng, 0.0f, 1.0f);
-      break;
-    case ZJ_DATA_UNIF:
-      /* Not ordered: about half of the new uniform ops have low > high and
-         then produce the constant low, as in the reference. */
-      in->fd[0] = zj_rng_float (rng, -1.0f, 1.0f);
-      in->fd[1] = zj_rng_float (rng, -1.0f, 1.0f);
-      break;
-    case ZJ_DATA_NONE:
-      break;
+      return;
     }
+  /* Not ordered: about half of the new uniform ops have low > high and
+     then produce the constant low, as in the original. */
+  for (int f = 0; f < d->nfields; f++)
+    in->fd[f] = d->role[f] == ZJ_FIELD_IDX || d->role[f] == ZJ_FIELD_SD
+                ? zj_rng_float (rng, 0.0f, 1.0f)
+                : zj_rng_float (rng, -1.0f, 1.0f);
 }
 
 void
@@ -128,44 +107,36 @@ log_scale_or_flip_f (zj_rng *rng, float x)
 static void
 alter_data (zj_rng *rng, zj_instr *in)
 {
-  switch (zj_ops[in->op].data)
+  const zj_data_info *d = &zj_data_kinds[zj_ops[in->op].data];
+  if (d->nfields == 0)
+    return;
+  if (d->act)
     {
-    case ZJ_DATA_ACT:
       in->act = log_scale_or_flip_d (rng, in->act);
+      return;
+    }
+  const int f = d->nfields > 1 ? (int) zj_rng_below (rng, d->nfields) : 0;
+  switch (d->role[f])
+    {
+    case ZJ_FIELD_IDX:
+      in->fd[f] = zj_rng_float (rng, 0.0f, 1.0f);
       break;
-    case ZJ_DATA_VSET:
-      if (zj_rng_below (rng, 2) == 0)
-        in->fd[0] = zj_rng_float (rng, 0.0f, 1.0f);
-      else
-        in->fd[1] = log_scale_or_flip_f (rng, in->fd[1]);
+    case ZJ_FIELD_SD:
+      in->fd[f] = log_scale_f (rng, in->fd[f]);  /* a stdev keeps its sign */
       break;
-    case ZJ_DATA_MSET:
-      switch (zj_rng_below (rng, 3))
-        {
-        case 0: in->fd[0] = zj_rng_float (rng, 0.0f, 1.0f); break;
-        case 1: in->fd[1] = zj_rng_float (rng, 0.0f, 1.0f); break;
-        default: in->fd[2] = log_scale_or_flip_f (rng, in->fd[2]); break;
-        }
+    case ZJ_FIELD_VAL:
+    case ZJ_FIELD_LOHI:
+      in->fd[f] = log_scale_or_flip_f (rng, in->fd[f]);
       break;
-    case ZJ_DATA_GAUSS:
-      if (zj_rng_below (rng, 2) == 0)
-        in->fd[0] = log_scale_or_flip_f (rng, in->fd[0]);
-      else
-        in->fd[1] = log_scale_f (rng, in->fd[1]);  /* a stdev keeps its sign */
+    case ZJ_FIELD_NIL:
       break;
-    case ZJ_DATA_UNIF:
-      {
-        float a = in->fd[0], b = in->fd[1];
-        if (zj_rng_below (rng, 2) == 0)
-          a = log_scale_or_flip_f (rng, a);
-        else
-          b = log_scale_or_flip_f (rng, b);
-        in->fd[0] = a < b ? a : b;
-        in->fd[1] = a < b ? b : a;
-        break;
-      }
-    case ZJ_DATA_NONE:
-      break;
+    }
+  if (d->role[f] == ZJ_FIELD_LOHI)
+    {
+      /* The bounds are fields 0 and 1: put them in order. */
+      const float a = in->fd[0], b = in->fd[1];
+      in->fd[0] = a < b ? a : b;
+      in->fd[1] = a < b ? b : a;
     }
 }
 

@@ -2,7 +2,10 @@
  *
  * The tables of experiment.proto's message and its sub-messages (FECSpec,
  * TrainBudgetSpec, MutationTypeList), with the defaults and constraints of
- * reference 7 and 9.1.  The search tasks are read by task_spec.c's tables.
+ * doc/semantics.md ("Search spec").  The search tasks are read by
+ * task_spec.c's tables.  Every count has an upper bound (ZJ_MAX_* in
+ * include/zerojit/spec.h, listed in doc/semantics.md): a typo must give
+ * an error naming the field, never a hang or an allocation failure.
  */
 #include "internal.h"
 #include "spec_walk.h"
@@ -48,7 +51,8 @@ static const field fec_fields[] = {
     .flags = REQUIRED | POSITIVE, .off = SS (fec_num_train_examples) },
   { .name = "num_valid_examples", .type = F_INT,
     .flags = REQUIRED | POSITIVE, .off = SS (fec_num_valid_examples) },
-  { .name = "cache_size", .type = F_INT, .off = SS (fec_cache_size) },
+  { .name = "cache_size", .type = F_INT, .off = SS (fec_cache_size),
+    .max = ZJ_MAX_FEC_CACHE },
   { .name = "forget_every", .type = F_INT, .flags = NONNEG,
     .off = SS (fec_forget_every) },
 };
@@ -66,7 +70,8 @@ static const msg_desc mutation_list_msg
   { .name = nm, .type = F_ENUM_LIST, .flags = REPEATED, \
     .off = SS (ops[comp]), .aux = SS (n_ops[comp]), .en = &op_enum }
 #define INT_AT(nm, member) \
-  { .name = nm, .type = F_INT, .flags = NONNEG, .off = SS (member) }
+  { .name = nm, .type = F_INT, .flags = NONNEG, .off = SS (member), \
+    .max = ZJ_MAX_FN_SIZE }
 
 static int search_check (ctx *, const zj_tp_node *, void *,
                          const zj_tp_node *const *);
@@ -88,9 +93,9 @@ static const field search_fields[] = {
   { .name = "fitness_combination_mode", .type = F_ENUM,
     .off = SS (fitness_combination_mode), .en = &combination_enum },
   { .name = "population_size", .type = F_INT, .flags = REQUIRED | POSITIVE,
-    .off = SS (population_size) },
+    .off = SS (population_size), .max = ZJ_MAX_POPULATION },
   { .name = "tournament_size", .type = F_INT, .flags = REQUIRED | POSITIVE,
-    .off = SS (tournament_size) },
+    .off = SS (tournament_size), .max = ZJ_MAX_POPULATION },
   { .name = "initial_population", .type = F_ENUM,
     .off = SS (initial_population), .en = &algorithm_enum },
   { .name = "max_train_steps", .type = F_INT64, .flags = POSITIVE,
@@ -156,10 +161,24 @@ search_check (ctx *c, const zj_tp_node *msg, void *obj,
     return ERR_VAL (c, n, "must be in [0, 1] (got %s)", n->text);
   static const char *const comp[3] = { "setup", "predict", "learn" };
   for (int i = 0; i < ZJ_NUM_COMPONENTS; i++)
-    if (s->size_max[i] != 0 && s->size_max[i] < s->size_min[i])
-      return zj_spec_err_msg (c, msg, d->name, "mutate_%s_size_max (%d) is below "
-                      "mutate_%s_size_min (%d)", comp[i], s->size_max[i],
-                      comp[i], s->size_min[i]);
+    {
+      char name[32];
+      if (s->size_max[i] != 0 && s->size_max[i] < s->size_min[i])
+        return zj_spec_err_msg (c, msg, d->name, "mutate_%s_size_max (%d) is below "
+                        "mutate_%s_size_min (%d)", comp[i], s->size_max[i],
+                        comp[i], s->size_min[i]);
+      /* Only the upper bound: the original's nonlinear spec starts its
+         (hard-coded) Setup below mutate_setup_size_min. */
+      snprintf (name, sizeof name, "%s_size_init", comp[i]);
+      if (s->size_max[i] != 0 && s->size_init[i] > s->size_max[i]
+          && (n = zj_spec_got (d, seen, name)))
+        return ERR_VAL (c, n, "must be <= mutate_%s_size_max (%d; got %d)",
+                        comp[i], s->size_max[i], s->size_init[i]);
+    }
+  n = zj_spec_got (d, seen, "tournament_size");
+  if (n && s->tournament_size > s->population_size)
+    return ERR_VAL (c, n, "must be <= population_size (%d; got %d)",
+                    s->population_size, s->tournament_size);
   return 0;
 }
 

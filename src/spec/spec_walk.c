@@ -154,6 +154,9 @@ read_int64 (ctx *c, const zj_tp_node *k, const field *f, int64_t lo,
     return ERR_VAL (c, k, "must be > 0 (got %s)", k->text);
   if ((f->flags & NONNEG) && *out < 0)
     return ERR_VAL (c, k, "must be >= 0 (got %s)", k->text);
+  if (f->max && *out > f->max)
+    return ERR_VAL (c, k, "must be <= %lld (got %s)", (long long) f->max,
+                    k->text);
   return 0;
 }
 

@@ -63,6 +63,7 @@ typedef struct field {
   const msg_desc *sub;
   custom_fn fn;
   int oneof;                      /* task type selected by this message */
+  int64_t max;                    /* integers: upper bound, 0 = none */
 } field;
 
 struct msg_desc {

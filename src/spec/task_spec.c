@@ -1,6 +1,6 @@
 /* task_spec.c -- TaskCollection / TaskSpec in protobuf text format.
  *
- * The tables of task.proto's messages (reference 8.1, 8.2, 8.6, 8.7) and
+ * The tables of task.proto's messages (doc/semantics.md, "Tasks") and
  * the checks relating several fields: the task type decides which
  * eval_type is required, features_size must be a supported F (>= 3 for
  * the 2-layer NN), and unit_test_fixed_task's vectors must match F.
@@ -119,13 +119,13 @@ static int task_check (ctx *, const zj_tp_node *, void *,
 static const field task_fields[] = {
   { .name = "features_size", .type = F_INT, .off = TS (features_size) },
   { .name = "num_train_examples", .type = F_INT, .flags = POSITIVE,
-    .off = TS (num_train_examples) },
+    .off = TS (num_train_examples), .max = ZJ_MAX_EXAMPLES },
   { .name = "num_train_epochs", .type = F_INT, .flags = POSITIVE,
-    .off = TS (num_train_epochs) },
+    .off = TS (num_train_epochs), .max = ZJ_MAX_EPOCHS },
   { .name = "num_valid_examples", .type = F_INT, .flags = POSITIVE,
-    .off = TS (num_valid_examples) },
+    .off = TS (num_valid_examples), .max = ZJ_MAX_EXAMPLES },
   { .name = "num_tasks", .type = F_INT, .flags = POSITIVE,
-    .off = TS (num_tasks) },
+    .off = TS (num_tasks), .max = ZJ_MAX_TASKS },
   { .name = "data_seeds", .type = F_SEEDS, .flags = REPEATED,
     .off = TS (data_seeds), .aux = TS (n_data_seeds) },
   { .name = "param_seeds", .type = F_SEEDS, .flags = REPEATED,
@@ -144,7 +144,7 @@ static const field task_fields[] = {
   TASK_TYPE ("unit_test_increment_task", &increment_msg,
              ZJ_TASK_UNIT_TEST_INCREMENT),
   { .name = "num_test_examples", .type = F_INT, .flags = NONNEG,
-    .off = NOSTORE },
+    .off = NOSTORE, .max = ZJ_MAX_EXAMPLES },
 };
 static const msg_desc task_msg = MSG ("TaskSpec", task_fields, task_check);
 
@@ -395,6 +395,11 @@ task_check (ctx *c, const zj_tp_node *msg, void *obj,
   if (want != ZJ_EVAL_INVALID && t->eval_type != want)
     return ERR_VAL (c, ev, "%s requires %s (got %s)", task_type_name (t->type),
                     eval_names[want], eval_names[t->eval_type]);
+  const zj_tp_node *ep = zj_spec_got (d, seen, "num_train_epochs");
+  if (ep && (int64_t) t->num_train_examples * t->num_train_epochs > INT32_MAX)
+    return ERR_VAL (c, ep, "num_train_examples x num_train_epochs must be <= "
+                    "%d (got %d x %d)", INT32_MAX, t->num_train_examples,
+                    t->num_train_epochs);
   if (t->type == ZJ_TASK_UNIT_TEST_FIXED)
     return fixed_extract (c, zj_spec_got (d, seen, "unit_test_fixed_task"), t);
   return task_counts_check (c, msg, t, seen);

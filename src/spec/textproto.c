@@ -185,9 +185,11 @@ lex (lexer *lx, token *t)
     }
   else
     {
-      char what[8];
-      snprintf (what, sizeof what, isprint (c) ? "'%c'" : "byte %d",
-                isprint (c) ? c : (int) c);
+      char what[16];      /* "byte 0xff" and "'x'" both fit */
+      if (isprint (c))
+        snprintf (what, sizeof what, "'%c'", c);
+      else
+        snprintf (what, sizeof what, "byte 0x%02x", (unsigned) c);
       return fail_at (lx, t->line, t->col, "unexpected character %s", what);
     }
   t->len = (size_t) (lx->p - t->s);

