@@ -1,7 +1,7 @@
 /* bench_jit.c -- interpreter vs JIT: ns per example, compile ms, break-even.
  *
- * Three programs: LINEAR (F=4), the hand-coded NEURAL_NET of reference
- * section 4 (F=16) and a scalar-heavy program with transcendentals (F=4),
+ * Three programs: LINEAR (F=4), the hand-coded NEURAL_NET
+ * (doc/semantics.md, F=16) and a scalar-heavy program with transcendentals (F=4),
  * each on a random regression task (1000 train x 2 epochs, 100 valid).
  * For each -O level (default 0..3) and the chosen isa it prints compile ms,
  * ns/example for both tiers (median of --reps evaluations), the speedup and

@@ -24,24 +24,37 @@ enum zj_rt_index {
   ZJ_RT_RMS_FITNESS, ZJ_RT_COUNT
 };
 
-/* Mirrored field by field in the IR (lower.c: args_type); keep in sync. */
+/* The native code's one argument, each field once: its C type, its IR
+   type (lower.c: arg_ir_type), its name and its index (A_<NAME> in
+   lower.c).  The C struct and the IR struct both expand this list, so
+   they cannot drift apart. */
+#define ZJ_JIT_ARGS(X) \
+  X (const double *, DP, train_x, TRAIN_X) \
+  X (const double *, DP, train_y, TRAIN_Y) \
+  X (const double *, DP, valid_x, VALID_X) \
+  X (const double *, DP, valid_y, VALID_Y) \
+  X (const int *, IP, order, ORDER) \
+  X (const double *, DP, k, K)          /* constant table (zj_const_fill) */ \
+  X (double *, DP, mem, MEM)            /* workspace memory, zero on entry */ \
+  X (zj_rng *, VP, rng, RNG) \
+  X (void *const *, VPP, rt, RT)        /* ZJ_RT_COUNT host functions */ \
+  X (double *, DP, train_err, TRAIN_ERR) \
+  X (double *, DP, valid_err, VALID_ERR) \
+  X (long, LONG, n_train, N_TRAIN)      /* steps to run (n_all_train applied) */ \
+  X (long, LONG, per_epoch, PER_EPOCH) \
+  X (long, LONG, train_steps, TRAIN_STEPS)      /* out */ \
+  X (double, D, max_abs_error, MAX_ABS_ERROR) \
+  X (int, INT, n_valid, N_VALID)        /* validation examples to run */ \
+  X (int, INT, n_valid_total, N_VALID_TOTAL)    /* divisor of the loss */ \
+  X (int, INT, record_errors, RECORD_ERRORS) \
+  X (int, INT, n_train_err, N_TRAIN_ERR)        /* out */ \
+  X (int, INT, n_valid_err, N_VALID_ERR)        /* out */ \
+  X (int, INT, aborted, ABORTED)                /* out */
+
 typedef struct zj_jit_args {
-  const double *train_x, *train_y, *valid_x, *valid_y;
-  const int *order;
-  const double *k;            /* constant table (zj_const_fill) */
-  double *mem;                /* workspace memory, zero on entry */
-  zj_rng *rng;
-  void *const *rt;            /* ZJ_RT_COUNT host functions */
-  double *train_err, *valid_err;
-  long n_train;               /* training steps to run (n_all_train applied) */
-  long per_epoch;
-  long train_steps;           /* out */
-  double max_abs_error;
-  int n_valid;                /* validation examples to run */
-  int n_valid_total;          /* divisor of the validation loss */
-  int record_errors;
-  int n_train_err, n_valid_err; /* out */
-  int aborted;                /* out */
+#define ZJ_ARG_FIELD(ctype, irtype, name, NAME) ctype name;
+  ZJ_JIT_ARGS (ZJ_ARG_FIELD)
+#undef ZJ_ARG_FIELD
 } zj_jit_args;
 
 typedef double (*zj_native_fn) (zj_jit_args *);

@@ -305,12 +305,14 @@ zl_reduce (zj_lower *L, gcc_jit_rvalue **x, gcc_jit_rvalue **y, int n)
 }
 
 /* ------------------------------------------------------- args struct */
+/* Field indices of zj_jit_args (ZJ_JIT_ARGS, jit_internal.h). */
 enum {
-  A_TRAIN_X, A_TRAIN_Y, A_VALID_X, A_VALID_Y, A_ORDER, A_K, A_MEM, A_RNG, A_RT,
-  A_TRAIN_ERR, A_VALID_ERR, A_N_TRAIN, A_PER_EPOCH, A_TRAIN_STEPS,
-  A_MAX_ABS_ERROR, A_N_VALID, A_N_VALID_TOTAL, A_RECORD_ERRORS,
-  A_N_TRAIN_ERR, A_N_VALID_ERR, A_ABORTED, A_COUNT
+#define ZJ_ARG_INDEX(ctype, irtype, name, NAME) A_##NAME,
+  ZJ_JIT_ARGS (ZJ_ARG_INDEX)
+#undef ZJ_ARG_INDEX
+  A_COUNT
 };
+enum { IR_DP, IR_IP, IR_VP, IR_VPP, IR_LONG, IR_D, IR_INT };
 
 typedef struct {
   zj_lower *L;
@@ -322,19 +324,22 @@ static gcc_jit_type *
 args_type (zj_lower *L, gcc_jit_field **f)
 {
   gcc_jit_context *c = L->ctx;
-  gcc_jit_type *ip = gcc_jit_type_get_pointer (L->t_int);
-  gcc_jit_type *types[A_COUNT] = {
-    L->t_dp, L->t_dp, L->t_dp, L->t_dp, ip, L->t_dp, L->t_dp, L->t_void_ptr,
-    gcc_jit_type_get_pointer (L->t_void_ptr), L->t_dp, L->t_dp,
-    L->t_long, L->t_long, L->t_long, L->t_d,
-    L->t_int, L->t_int, L->t_int, L->t_int, L->t_int, L->t_int };
+  gcc_jit_type *const ir[] = {
+    [IR_DP] = L->t_dp, [IR_IP] = gcc_jit_type_get_pointer (L->t_int),
+    [IR_VP] = L->t_void_ptr, [IR_VPP] = gcc_jit_type_get_pointer (L->t_void_ptr),
+    [IR_LONG] = L->t_long, [IR_D] = L->t_d, [IR_INT] = L->t_int };
+  static const int types[A_COUNT] = {
+#define ZJ_ARG_IRTYPE(ctype, irtype, name, NAME) IR_##irtype,
+    ZJ_JIT_ARGS (ZJ_ARG_IRTYPE)
+#undef ZJ_ARG_IRTYPE
+  };
   static const char *const names[A_COUNT] = {
-    "train_x", "train_y", "valid_x", "valid_y", "order", "k", "mem", "rng",
-    "rt", "train_err", "valid_err", "n_train", "per_epoch", "train_steps",
-    "max_abs_error", "n_valid", "n_valid_total", "record_errors",
-    "n_train_err", "n_valid_err", "aborted" };
+#define ZJ_ARG_NAME(ctype, irtype, name, NAME) #name,
+    ZJ_JIT_ARGS (ZJ_ARG_NAME)
+#undef ZJ_ARG_NAME
+  };
   for (int i = 0; i < A_COUNT; i++)
-    f[i] = gcc_jit_context_new_field (c, NULL, types[i], names[i]);
+    f[i] = gcc_jit_context_new_field (c, NULL, ir[types[i]], names[i]);
   return gcc_jit_struct_as_type (
     gcc_jit_context_new_struct_type (c, NULL, "zj_jit_args", A_COUNT, f));
 }

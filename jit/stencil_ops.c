@@ -124,10 +124,12 @@ st (zj_sb *S, gcc_jit_lvalue *p, gcc_jit_rvalue *idx, gcc_jit_rvalue *v)
   zl_set (&S->L, at (S, p, idx), v);
 }
 
+/* The start of every sum: -0.0, the exact identity of addition
+   (src/interp/reduce.h), as in every other tier. */
 static gcc_jit_rvalue *
-vzero (zj_sb *S)
+vsum0 (zj_sb *S)
 {
-  return zl_bcast (&S->L, zl_dbl (&S->L, 0.0));
+  return zl_bcast (&S->L, zl_dbl (&S->L, -0.0));
 }
 
 static gcc_jit_rvalue *
@@ -368,7 +370,7 @@ vsqrt_o (zj_sb *S, long m)
 }
 
 /* zj_lreduce over n elements of x (times y) starting at element e0,
-   chunk q: min(4, n) accumulators from +0.0, element i into i % 4,
+   chunk q: min(4, n) accumulators from -0.0, element i into i % 4,
    combined (l0 + l1) + (l2 + l3). */
 static gcc_jit_rvalue *
 reduce (zj_sb *S, gcc_jit_lvalue *x, gcc_jit_lvalue *y, long n,
@@ -379,7 +381,7 @@ reduce (zj_sb *S, gcc_jit_lvalue *x, gcc_jit_lvalue *y, long n,
   for (int l = 0; l < w; l++)
     {
       acc[l] = zl_tmp (&S->L, S->L.t_v);
-      zl_set (&S->L, acc[l], vzero (S));
+      zl_set (&S->L, acc[l], vsum0 (S));
     }
   zloop ls;
   gcc_jit_rvalue *s = loop_begin (S, &ls, ci (S, n / w));
@@ -431,7 +433,7 @@ stdev_op (zj_sb *S, long n)
   vsqrt_o (S, S->C);
 }
 
-/* acc[0 .. F*C) = 0, then acc[r*C+q] += term(A[(c*F + r)*C + q]) for
+/* acc[0 .. F*C) = -0.0, then acc[r*C+q] += term(A[(c*F + r)*C + q]) for
    columns c in order (ZJ_LROW_ACC); acc is T + off chunks. */
 static void
 row_acc (zj_sb *S, long off, bool square)
@@ -439,7 +441,7 @@ row_acc (zj_sb *S, long off, bool square)
   const int F = S->F, C = S->C;
   zloop lz, lc, lr, lq;
   gcc_jit_rvalue *k = loop_begin (S, &lz, ci (S, (long) F * C));
-  st (S, S->pT, iadd (S, k, ci (S, off)), vzero (S));
+  st (S, S->pT, iadd (S, k, ci (S, off)), vsum0 (S));
   loop_end (S, &lz);
   gcc_jit_rvalue *c = loop_begin (S, &lc, ci (S, F));
   gcc_jit_rvalue *r = loop_begin (S, &lr, ci (S, F));
@@ -551,7 +553,7 @@ emit_op (zj_sb *S, int op)
     case ZJ_MATRIX_RECIPROCAL_OP: ew (S, FF, false, f_recip); break;
     case ZJ_MATRIX_VECTOR_PRODUCT_OP:
       a = loop_begin (S, &l1, ci (S, F * C));
-      st (S, S->pT, a, vzero (S));
+      st (S, S->pT, a, vsum0 (S));
       loop_end (S, &l1);
       a = loop_begin (S, &l1, ci (S, F));       /* c */
       b = loop_begin (S, &l2, ci (S, F));       /* r */
@@ -595,7 +597,7 @@ emit_op (zj_sb *S, int op)
     case ZJ_MATRIX_DIVISION_OP: ew (S, FF, true, f_div); break;
     case ZJ_MATRIX_MATRIX_PRODUCT_OP:
       a = loop_begin (S, &l1, ci (S, FF * C));
-      st (S, S->pT, a, vzero (S));
+      st (S, S->pT, a, vsum0 (S));
       loop_end (S, &l1);
       a = loop_begin (S, &l1, ci (S, F));       /* j */
       b = loop_begin (S, &l2, ci (S, F));       /* kk */

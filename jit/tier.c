@@ -91,6 +91,7 @@ take_batch (zj_tier *t, treq **out)
   if (k > BATCH_LIMIT)
     k = BATCH_LIMIT;
   int n = 0;
+  ZJ_ASSERT (t->nq >= 0 && t->nq <= QUEUE_MAX && t->nbusy == 0);
   while (n < k && t->nq > 0)
     {
       int b = 0;
@@ -460,6 +461,7 @@ zj_tier_consider (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
       r->hash = c->hash;
       r->saving = d.saving_ms - d.cost_ms;
       r->instrs = c->instrs;
+      ZJ_ASSERT (t->nq < QUEUE_MAX && !in_flight (t, r->hash));
       t->queue[t->nq++] = r;
       t->st.requests++;
       ZS (s->state, S_REQUESTED);

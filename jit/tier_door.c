@@ -295,6 +295,7 @@ zj_door_note_child (zj_door *d, bool kept)
 {
   if (!d || !d->tiered)
     return;
+  ZJ_ASSERT (d->n_kept >= 0 && d->n_kept < CHILD_BATCH);
   d->kept[d->n_kept++] = kept;
   if (d->n_kept == CHILD_BATCH)
     {

@@ -1,7 +1,8 @@
 /* differential.c -- random programs through every tier, compared bit for bit.
  *
  * The interpreter is the reference semantics.  Every other tier (the lane
- * interpreter, the JIT at -O1, and any native tier added to `tiers` below)
+ * interpreter, the baseline stencil tier on the lanes, the JIT at -O1, and
+ * any tier added to `tiers` below)
  * evaluates the same random programs on the same random tasks, and must
  * give the same fitness, train steps, abort flag, recorded errors and final
  * memory (two NaNs match: which NaN operand x86 propagates depends on the
@@ -35,6 +36,7 @@
 #include "internal.h"
 #if HAVE_JIT
 #include <zerojit/jit.h>
+#include "baseline.h"
 #endif
 #include "testutil.h"
 
@@ -204,7 +206,9 @@ lanes_eval (void *st, void *h, const dcase *k, zj_workspace *ws, outcome *out)
   r.valid_err = out->ve;
   const zj_task *ts[1] = { k->task };
   double f[1];
-  if (zj_interp_eval_lanes (k->pp, ts, 1, &k->o, NULL, 0, ws, &r, f) != 0)
+  zj_rng rng;
+  zj_rng_seed (&rng, k->seed);
+  if (zj_interp_eval_lanes (k->pp, ts, 1, &k->o, &rng, 0, ws, &r, f) != 0)
     return -1;
   result_to_outcome (f[0], &r, out);
   out->mem = NULL;             /* lanes keep memory per lane, not in ws */
@@ -262,6 +266,28 @@ jit_eval (void *st, void *h, const dcase *k, zj_workspace *ws, outcome *out)
 
 static void jit_release (void *st, void *h) { zj_jit_release (st, h); }
 static void jit_close (void *st) { zj_jit_free (st); }
+
+/* The baseline tier: the lane interpreter with copied stencils attached.
+   An evaluation it left to the interpreter (no kernel) is not counted. */
+static void *
+baseline_open (const tier *t)
+{
+  return zj_baseline_new (false);
+}
+
+static int
+baseline_eval (void *st, void *h, const dcase *k, zj_workspace *ws, outcome *out)
+{
+  zj_baseline_stats a, b;
+  zj_baseline_stats_get (st, &a);
+  zj_baseline_attach (st, ws);
+  int rc = lanes_eval (NULL, NULL, k, ws, out);
+  zj_baseline_attach (NULL, ws);
+  zj_baseline_stats_get (st, &b);
+  return rc == 0 && b.hits + b.kernels > a.hits + a.kernels ? 0 : -1;
+}
+
+static void baseline_close (void *st) { zj_baseline_free (st); }
 #endif
 
 /* The reference first.  A new native tier is one more line: its name, the
@@ -270,6 +296,7 @@ static const tier tiers[] = {
   { "interp", NULL, NULL, interp_eval, NULL, NULL, 0, false },
   { "lanes", NULL, NULL, lanes_eval, NULL, NULL, 0, false },
 #if HAVE_JIT
+  { "baseline", baseline_open, NULL, baseline_eval, NULL, baseline_close, 0, false },
   { "jit-O1", jit_open, jit_prepare, jit_eval, jit_release, jit_close, 1, true },
 #endif
 };
@@ -550,6 +577,11 @@ main (int argc, char **argv)
   if (n < 0 || batch < 1 || every < 1)
     goto usage;
   mkdir (out, 0777);
+  /* Stencil libraries of the baseline tier: beside the output, unless the
+     caller chose a cache. */
+  char cache[4096];
+  snprintf (cache, sizeof cache, "%s/stencil-cache", out);
+  setenv ("ZEROJIT_CACHE_DIR", cache, 0);
   bool use[NTIERS];
   void *st[NTIERS] = { NULL };
   for (int t = 0; t < NTIERS; t++)

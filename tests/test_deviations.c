@@ -9,7 +9,8 @@
  *     (src/interp/reduce.h) leaves a tiny negative radicand, so the evaluation
  *     aborts on NaN (fitness 0), a documented deviation.
  * Each program is evaluated by the interpreter, the lane interpreter and
- * (when built) the optimized JIT; all must give the documented value.
+ * (when built) the baseline (stencil) tier and the optimized JIT; all must
+ * give the documented value.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -18,10 +19,12 @@
 #include "internal.h"
 #if ZJ_TEST_WITH_JIT
 #include <zerojit/jit.h>
+#include "baseline.h"
 #endif
 
-enum { TIER_INTERP, TIER_LANES, TIER_JIT, NTIERS };
-static const char *const tier_name[NTIERS] = { "interpreter", "lanes", "jit" };
+enum { TIER_INTERP, TIER_LANES, TIER_BASELINE, TIER_JIT, NTIERS };
+static const char *const tier_name[NTIERS] = { "interpreter", "lanes", "baseline",
+                                               "jit" };
 
 static zj_prepared *
 prep_text (const char *text, const zj_shape *sh)
@@ -53,14 +56,43 @@ eval_tier (int tier, const zj_prepared *pp, const zj_shape *sh, const zj_task *t
   *ok = true;
   if (tier == TIER_INTERP)
     fit = zj_interp_eval_task (pp, t, &o, &rng, ws, &r);
-  else if (tier == TIER_LANES)
+  else if (tier == TIER_LANES || tier == TIER_BASELINE)
     {
+#if ZJ_TEST_WITH_JIT
+      zj_baseline *b = NULL;
+      if (tier == TIER_BASELINE)
+        {
+          char dir[4096];
+          snprintf (dir, sizeof dir, "%s/deviations", ZJ_TEST_CACHE_DIR);
+          setenv ("ZEROJIT_CACHE_DIR", dir, 1);
+          b = zj_baseline_new (false);
+          zj_baseline_attach (b, ws);
+        }
+#else
+      if (tier == TIER_BASELINE)
+        {
+          *ok = false;
+          zj_workspace_free (ws);
+          return NAN;
+        }
+#endif
       const zj_task *ts[1] = { t };
       double f[1];
-      cr_assert_eq (zj_interp_eval_lanes (pp, ts, 1, &o, NULL, 0, ws, &r, f), 0,
+      cr_assert_eq (zj_interp_eval_lanes (pp, ts, 1, &o, &rng, 0, ws, &r, f), 0,
                     "lane interpreter not applicable");
       fit = f[0];
       mem = NULL;
+#if ZJ_TEST_WITH_JIT
+      if (b)
+        {
+          zj_baseline_stats st;
+          zj_baseline_stats_get (b, &st);
+          cr_assert_gt (st.hits + st.kernels, 0, "the baseline tier did not run: %s",
+                        zj_baseline_error (b));
+          zj_baseline_attach (NULL, ws);
+          zj_baseline_free (b);
+        }
+#endif
     }
   else
     {
@@ -132,7 +164,7 @@ Test (sign_of_zero, mean_of_negative_zeros_every_tier)
       /* mean(-0, -0, -0, -0) = -0, 1 / -0 = -inf, heaviside(-inf) = 0:
          an error of 1 against the label 1 gives fitness 0.5. */
       cr_expect_eq (fit, 0.5, "%s: fitness %.17g", tier_name[tier], fit);
-      if (tier != TIER_LANES)
+      if (tier != TIER_LANES && tier != TIER_BASELINE)
         {
           cr_expect (isinf (mem[3]) && mem[3] < 0, "%s: s3 = %g", tier_name[tier], mem[3]);
           cr_expect_eq (mem[1], 0.0, "%s: s1 = %g", tier_name[tier], mem[1]);
@@ -187,7 +219,7 @@ Test (sign_of_zero, every_reducer_every_tier_every_F)
             const double want = reducer_sign[k] > 0 ? 1.0 : 0.5;
             cr_expect_eq (fit, want, "%s F=%d '%s': fitness %.17g", tier_name[tier], F,
                           reducers[k], fit);
-            if (tier != TIER_LANES)
+            if (tier != TIER_LANES && tier != TIER_BASELINE)
               cr_expect (signbit (mem[3]) == (reducer_sign[k] < 0),
                          "%s F=%d '%s': s3 = %g", tier_name[tier], F, reducers[k],
                          mem[3]);
@@ -224,7 +256,7 @@ Test (std_constant_row, documented_f8_example_every_tier)
       if (!ok)
         continue;
       cr_expect_eq (fit, 0.0, "%s: fitness %.17g", tier_name[tier], fit);
-      if (tier != TIER_LANES)
+      if (tier != TIER_LANES && tier != TIER_BASELINE)
         cr_expect (isnan (mem[1]), "%s: s1 = %.17g", tier_name[tier], mem[1]);
     }
   zj_prepared_free (pp);

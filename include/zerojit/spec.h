@@ -1,7 +1,7 @@
 /* spec.h -- task collections and search experiment specs, as parsed from
  * the original release's protobuf text format.
  *
- * Field names and defaults follow the reference (sections 8 and 9).  Every
+ * Field names and defaults follow the original (doc/semantics.md).  Every
  * parse error is one line naming the source, line:column and field.
  */
 #ifndef ZEROJIT_SPEC_H

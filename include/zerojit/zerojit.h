@@ -109,7 +109,7 @@ bool zj_features_size_ok (int F);
 int zj_program_check (const zj_program *p, const zj_shape *shape, zj_error *err);
 
 /* --------------------------------------------------------------- text form */
-/* Print in the reference format (6 significant digits), or with %.17g
+/* Print in the original's format (6 significant digits), or with %.17g
    constants when lossless (round-trips exactly). */
 void zj_program_print (const zj_program *p, bool lossless, FILE *out);
 char *zj_program_to_string (const zj_program *p, bool lossless); /* malloc'd */

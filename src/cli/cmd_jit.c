@@ -262,9 +262,12 @@ time_baseline (const zj_prepared *pp, zj_task *tasks, int n,
       zj_baseline_stats s0;
       zj_baseline_stats_get (b, &s0);
       const double t0 = cpu_ms ();
-      if (rc == 0 && zj_interp_eval_lanes (pp, ptrs, n, NULL, NULL, 0, ws, res, out->fit) != 0)
+      /* The generator as time_tier's: restarted, tasks in order. */
+      zj_rng rng;
+      zj_rng_seed (&rng, 1);
+      if (rc == 0 && zj_interp_eval_lanes (pp, ptrs, n, NULL, &rng, 0, ws, res, out->fit) != 0)
         {
-          zj_error_set (err, "the tasks cannot share lanes (random ops or unequal sizes)");
+          zj_error_set (err, "the tasks cannot share lanes (random ops in Predict or Learn, or unequal sizes)");
           rc = -1;
         }
       t[r] = cpu_ms () - t0;
@@ -511,9 +514,11 @@ zj_eval_tiered (const char *mode, const zj_program *p, zj_task *tasks, int n,
       const zj_task **ptrs = zj_xcalloc ((size_t) n, sizeof *ptrs);
       for (int i = 0; i < n; i++)
         ptrs[i] = &tasks[i];
-      if (zj_interp_eval_lanes (pp, ptrs, n, o, NULL, 0, ws, res, fit) != 0)
+      /* rng draws Setup's random ops task after task, as the
+         interpreter's loop over the tasks does. */
+      if (zj_interp_eval_lanes (pp, ptrs, n, o, rng, 0, ws, res, fit) != 0)
         zj_error_set (err, "the baseline runs tasks in lanes: they need equal "
-                      "sizes and no random ops; interpreted");
+                      "sizes and no random ops in Predict or Learn; interpreted");
       else if (!ws->native_used)
         {
           /* The lanes ran interpreted (stencil build failed, ...): same

@@ -7,6 +7,15 @@
 #include <time.h>
 
 #define ZJ_UNUSED __attribute__ ((unused))
+
+/* Invariants a fast path relies on: checked in debug builds
+   (./configure --enable-debug), compiled out otherwise. */
+#if ZJ_DEBUG
+# include <assert.h>
+# define ZJ_ASSERT(x) assert (x)
+#else
+# define ZJ_ASSERT(x) ((void) 0)
+#endif
 #define ZJ_LIKELY(x) __builtin_expect (!!(x), 1)
 #define ZJ_UNLIKELY(x) __builtin_expect (!!(x), 0)
 

@@ -22,6 +22,9 @@ zj_prepare_into (zj_prepared *pp, const zj_program *p, const zj_shape *shape,
     zj_prune_sized (p, shape->ns, shape->nv, shape->nm, &pp->prog);
   else
     zj_program_copy (&pp->prog, p);
+  /* Pruning only drops instructions. */
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    ZJ_ASSERT (pp->prog.fn[c].n <= p->fn[c].n);
   return 0;
 }
 

@@ -160,6 +160,10 @@ zj_interp_eval_task (const zj_prepared *pp, const zj_task *t,
       zj_eval_opts_default (&def);
       o = &def;
     }
+  /* A prepared program was checked against its shape; the workspace and
+     the task must have that shape's F. */
+  ZJ_ASSERT (zj_features_size_ok (t->F) && pp->shape.F == t->F
+             && ws->lay.F == t->F);
   zj_decoded d;
   decode (&pp->prog, ws, &d);
   memset (ws->mem, 0, ws->lay.total * sizeof (double));

@@ -557,6 +557,7 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
   if (lay->F != ts[0]->F)
     return -1;
   const int nb = (nt + ZJ_LW - 1) / ZJ_LW, L = nb * ZJ_LW;
+  ZJ_ASSERT (nb >= 1 && L >= nt && L % ZJ_LW == 0);
   const size_t F = (size_t) lay->F, n = (size_t) nt;
   const size_t n_mem = lsize (lay->total * (size_t) L, sizeof (double));
   const size_t n_T = lsize (F * F * (size_t) L, sizeof (double));

@@ -5,7 +5,7 @@
  * lane loops unroll and example copies become a few vector moves), 0
  * takes it at run time.  One dispatch loop runs a
  * decoded component function on all lanes at once (kernels_lanes.h); the
- * evaluation loop around it is interp_batch_f.h's control flow, so every
+ * evaluation loop around it is interp_f.h's control flow, so every
  * task gets exactly what a separate zj_interp_eval_task gives it.
  * All lanes always execute.  That is harmless for a task whose training
  * aborted (nothing of it is read again) but not for one whose validation
@@ -271,6 +271,8 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
 {
   const int nb = ZJ_NB > 0 ? ZJ_NB : nb_;
   const int L = nb * ZJ_LW;
+  ZJ_ASSERT (ZJ_NB == 0 || nb_ == ZJ_NB);
+  ZJ_ASSERT (nt >= 1 && nt <= L && L - nt < ZJ_LW);   /* < 1 vector of padding */
   const zj_task *t0 = ts[0];
   const bool acc = t0->eval_type == ZJ_ACCURACY;
   double *loss = bk->loss;
@@ -309,6 +311,11 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
   int *vcount = bk->vcount;
   /* Validation examples run fused in lrun, like training steps. */
   const bool vfused = patch && (!record || vrec);
+  /* The mode flags' combinations: fused paths need the patched v0/s0,
+     fused training never records, lane-major records fit their buffer. */
+  ZJ_ASSERT (!fused || (patch && !record));
+  ZJ_ASSERT (!vrec || (record && cap <= ZJ_LREC_MAX));
+  ZJ_ASSERT (!vfused || patch);
   for (int t = 0; t < L; t++)
     vcount[t] = 0;
   if (patch)

@@ -3,7 +3,7 @@
  *
  * The hand-coded algorithms are written below in the program text form and
  * parsed, so the source shows exactly the listing a user sees when the
- * algorithm is printed, and the reference listing can be compared by eye.
+ * algorithm is printed, and the original listing can be compared by eye.
  */
 #include "internal.h"
 #include <assert.h>

@@ -111,7 +111,7 @@ apply (const zj_search_space *sp, zj_rng *rng, zj_mutation_type action,
       randomize_fn (sp, rng, c, f);
       break;
     case ZJ_MUT_INSERT_INSTRUCTION:
-      /* The reference stops one short of size_max (section 13). */
+      /* The original stops one short of size_max (doc/semantics.md). */
       if (f->n < sp->size_max[c] - 1)
         insert_random (sp, rng, c, f);
       break;

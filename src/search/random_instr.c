@@ -3,7 +3,7 @@
  *
  * The order of random draws is part of the behaviour: a search run is
  * reproducible from its seed only if every draw happens in the documented
- * order, so each function below draws strictly in reference order.
+ * order, so each function below draws strictly in the original's order.
  */
 #include "internal.h"
 #include <assert.h>
@@ -40,7 +40,7 @@ draw_data (zj_rng *rng, zj_instr *in)
       return;
     }
   /* Not ordered: about half of the new uniform ops have low > high and
-     then produce the constant low, as in the reference. */
+     then produce the constant low, as in the original. */
   for (int f = 0; f < d->nfields; f++)
     in->fd[f] = d->role[f] == ZJ_FIELD_IDX || d->role[f] == ZJ_FIELD_SD
                 ? zj_rng_float (rng, 0.0f, 1.0f)

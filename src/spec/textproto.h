@@ -3,7 +3,8 @@
  * The original release takes its experiment and task specs as text-format
  * protos.  This reader knows nothing about their schemas: it turns the text
  * into a tree of fields, each remembering where it was written, and the
- * typed layer (spec_parse.c) checks names and types against its tables.
+ * typed layer (spec_walk.c with the tables of task_spec.c and
+ * search_spec.c) checks names and types against its tables.
  *
  * Accepted syntax: `name: value`, `name { ... }`, `name: { ... }`,
  * `name < ... >`, lists `name: [v, v]` and `name [{...}, {...}]` (a list is
