@@ -32,7 +32,7 @@ tail -f -n +1 --pid=$pid check.out 2>/dev/null | while IFS= read -r line; do
   case $line in
     PASS:*|FAIL:*|ERROR:*|SKIP:*|XPASS:*|XFAIL:*)
       t=${line#*: }
-      echo "$line ($(counts "$t.log"))" ;;
+      echo "$line ($(counts "${t%.sh}.log"))" ;;
   esac
 done
 wait $pid || true

@@ -18,12 +18,14 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void *
 signal_thread (void *arg)
 {
   zj_stop *stop = arg;
+  double first = 0.0;
   sigset_t set;
   sigemptyset (&set);
   sigaddset (&set, SIGINT);
@@ -33,6 +35,14 @@ signal_thread (void *arg)
       int sig;
       if (sigwait (&set, &sig) != 0)
         continue;
+      struct timespec now;
+      clock_gettime (CLOCK_MONOTONIC, &now);
+      const double t = (double) now.tv_sec + 1e-9 * (double) now.tv_nsec;
+      /* One signal often arrives twice at once: `timeout` and `kill -INT
+         -PGID` signal both the process and its group.  Only a signal well
+         after the first one means "exit now". */
+      if (zj_stop_requested (stop) && t - first < 0.25)
+        continue;
       if (zj_stop_requested (stop))
         {
           static const char msg[] = "\nzerojit: second signal, exiting now\n";
@@ -41,6 +51,7 @@ signal_thread (void *arg)
           _exit (128 + sig);
         }
       zj_stop_request (stop, sig);
+      first = t;
       static const char msg[] = "\nzerojit: stopping at the next evaluation "
         "(again to exit at once)\n";
       ssize_t w = write (STDERR_FILENO, msg, sizeof msg - 1);
