@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "dataset.h"
@@ -137,6 +138,51 @@ Test (data, idx_truncated_file_names_the_record)
                 "truncated in record 3");
   cr_assert_null (ds.x);
 }
+
+/* Raw IDX header bytes: magic (0, 0, type, ndims) and big-endian dims. */
+static void
+write_idx_header (const char *path, int type, int ndims, const uint32_t *dims)
+{
+  FILE *f = fopen (path, "wb");
+  cr_assert_not_null (f);
+  unsigned char h[4] = { 0, 0, (unsigned char) type, (unsigned char) ndims };
+  fwrite (h, 1, 4, f);
+  for (int i = 0; i < ndims; i++)
+    {
+      unsigned char b[4] = { dims[i] >> 24, dims[i] >> 16, dims[i] >> 8, dims[i] };
+      fwrite (b, 1, 4, f);
+    }
+  fputs ("only a few bytes of data", f);
+  cr_assert_eq (fclose (f), 0);
+}
+
+/* A header that claims gigabytes must not decide the allocation: the file
+   is reported truncated.  Under a 768 MiB address-space limit the old
+   loader died in its allocator (not under ASan, which reserves terabytes
+   of shadow). */
+#if !defined (__SANITIZE_ADDRESS__)
+Test (data, idx_header_claiming_gigabytes_is_truncated_not_allocated)
+{
+  struct rlimit rl = { (rlim_t) 768 << 20, (rlim_t) 768 << 20 };
+  cr_assert_eq (setrlimit (RLIMIT_AS, &rl), 0);
+  char img[512], lab[512], lab5[512];
+  snprintf (img, sizeof img, "%s", tmp_path ("i"));
+  snprintf (lab, sizeof lab, "%s", tmp_path ("l"));
+  snprintf (lab5, sizeof lab5, "%s", tmp_path ("l5"));
+  zj_dataset ds;
+  zj_error err = { "" };
+  /* 200 M labels of 8-byte doubles (type 0x0E): 1.6 GB claimed. */
+  write_idx_header (lab, 0x0E, 1, (const uint32_t[]) { 200000000 });
+  write_idx_pair (img, lab5, false);
+  expect_error (zj_idx_load (img, lab, NULL, &ds, &err), &err, lab,
+                "truncated in the labels");
+  /* Real labels, images claiming 2^24 doubles per record (5 x 128 MiB). */
+  write_idx_header (img, 0x0E, 3, (const uint32_t[]) { 5, 4096, 4096 });
+  expect_error (zj_idx_load (img, lab5, NULL, &ds, &err), &err,
+                img, "truncated in record 0");
+  cr_assert_null (ds.x);
+}
+#endif
 
 Test (data, idx_corrupt_gzip_is_an_error)
 {

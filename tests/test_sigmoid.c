@@ -234,3 +234,137 @@ Test (sigmoid, every_tier_records_the_formula_per_task, .timeout = 120)
 {
   every_tier_records (150);
 }
+
+/* ---------------------------------------------------------------------
+   Random programs over all deterministic ops on data with NaN, infinities
+   and huge values (so predictions go non-finite and runs abort), ACCURACY
+   and RMS, at every F: lanes, single-task interpreter and (with the JIT)
+   native code give the same fitness, steps, abort flags and records. */
+static zj_task *
+special_task (zj_rng *r, int F, int n, zj_eval_type et)
+{
+  static const double sp[] = { NAN, INFINITY, -INFINITY, 0.0, -0.0, 1e300 };
+  double *x = malloc (sizeof (double) * (size_t) (n * F));
+  double *y = malloc (sizeof (double) * (size_t) n);
+  for (int i = 0; i < n * F; i++)
+    x[i] = zj_rng_below (r, 10) == 0 ? sp[zj_rng_below (r, 6)]
+                                      : zj_rng_normal (r) * 4.0;
+  for (int i = 0; i < n; i++)
+    y[i] = et == ZJ_ACCURACY ? (double) zj_rng_below (r, 2)
+                             : zj_rng_normal (r);
+  zj_task *t = zj_test_task (F, n, x, y, n, x, y, 2, et);
+  zj_test_shuffle_epochs (t, r);
+  free (x);
+  free (y);
+  return t;
+}
+
+static void
+same_result (const zj_eval_result *a, const zj_eval_result *b, const char *what)
+{
+  cr_assert_eq (bits (a->fitness), bits (b->fitness), "%s: fitness %a vs %a",
+                what, a->fitness, b->fitness);
+  cr_assert_eq (a->train_steps, b->train_steps, "%s: steps", what);
+  cr_assert_eq (a->aborted, b->aborted, "%s: aborted", what);
+  cr_assert_eq (a->n_train_err, b->n_train_err, "%s: train errors", what);
+  cr_assert_eq (a->n_valid_err, b->n_valid_err, "%s: valid errors", what);
+  for (int i = 0; i < a->n_train_err; i++)
+    cr_assert_eq (bits (a->train_err[i]), bits (b->train_err[i]),
+                  "%s: train error %d", what, i);
+  for (int i = 0; i < a->n_valid_err; i++)
+    cr_assert_eq (bits (a->valid_err[i]), bits (b->valid_err[i]),
+                  "%s: valid error %d", what, i);
+}
+
+Test (sigmoid, three_tiers_agree_on_random_programs, .timeout = 600)
+{
+  static const int Fs[] = { 2, 4, 8, 16, 32 };
+  enum { NP = 4, NTK = 5, NE = 9, REC = 12 };
+  zj_rng r;
+  zj_rng_seed (&r, 77);
+#if HAVE_JIT
+  zj_jit_opts jo;
+  zj_jit_opts_default (&jo);
+  zj_error jerr;
+  zj_jit *jit = zj_jit_new (&jo, &jerr);
+  cr_assert_not_null (jit, "%s", jerr.msg);
+#endif
+  int aborted = 0, runs = 0;
+  for (size_t f = 0; f < sizeof Fs / sizeof Fs[0]; f++)
+    for (int et = 0; et < 2; et++)
+      {
+        const int F = Fs[f];
+        const zj_eval_type type = et ? ZJ_ACCURACY : ZJ_RMS_ERROR;
+        const zj_shape sh = { F, 5, 4, 2 };
+        zj_task *ts[NTK];
+        zj_task tv[NTK];
+        const zj_task *ptrs[NTK];
+        for (int k = 0; k < NTK; k++)
+          {
+            ts[k] = special_task (&r, F, NE, type);
+            tv[k] = *ts[k];
+            ptrs[k] = &tv[k];
+          }
+        zj_workspace *ws = zj_workspace_new (&sh);
+        for (int n = 0; n < NP; n++)
+          {
+            zj_program p;
+            zj_program_init (&p);
+            zj_test_random_program (&r, &sh, &p);
+            zj_error err;
+            zj_prepared *pp = zj_prepare (&p, &sh, n % 2 == 0, &err);
+            cr_assert_not_null (pp, "%s", err.msg);
+            zj_eval_opts o;
+            zj_eval_opts_default (&o);
+            o.record_errors = n % 2 ? REC : 0;
+            double te[3][NTK][REC], ve[3][NTK][REC], fit[NTK];
+            zj_eval_result res[3][NTK];
+            for (int k = 0; k < NTK; k++)
+              for (int m = 0; m < 3; m++)
+                res[m][k] = (zj_eval_result) { .train_err = te[m][k],
+                                               .valid_err = ve[m][k] };
+            cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, NTK, &o, NULL, 0, ws,
+                                                res[0], fit), 0);
+#if HAVE_JIT
+            zj_jit_entry *e = zj_jit_get (jit, pp, type, &jerr);
+            cr_assert_not_null (e, "%s", jerr.msg);
+#endif
+            for (int k = 0; k < NTK; k++)
+              {
+                char what[80];
+                zj_rng g;
+                zj_rng_seed (&g, 3);
+                zj_interp_eval_task (pp, ts[k], &o, &g, ws, &res[1][k]);
+                snprintf (what, sizeof what, "F=%d %s program %d task %d: interp",
+                          F, et ? "ACCURACY" : "RMS", n, k);
+                same_result (&res[0][k], &res[1][k], what);
+#if HAVE_JIT
+                zj_rng_seed (&g, 3);
+                zj_jit_eval_task (e, pp, ts[k], &o, &g, ws, &res[2][k]);
+                snprintf (what, sizeof what, "F=%d %s program %d task %d: jit",
+                          F, et ? "ACCURACY" : "RMS", n, k);
+                same_result (&res[0][k], &res[2][k], what);
+#endif
+                aborted += res[0][k].aborted;
+                runs++;
+              }
+#if HAVE_JIT
+            zj_jit_release (jit, e);
+#endif
+            zj_prepared_free (pp);
+            zj_program_free (&p);
+          }
+        for (int k = 0; k < NTK; k++)
+          {
+            zj_task_free (ts[k]);
+            free (ts[k]);
+          }
+        zj_workspace_free (ws);
+      }
+#if HAVE_JIT
+  zj_jit_free (jit);
+#endif
+  /* The data makes many runs abort, and not all. */
+  cr_assert_gt (aborted, runs / 10);
+  cr_assert_lt (aborted, runs);
+}

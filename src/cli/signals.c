@@ -36,7 +36,7 @@ static void *
 signal_thread (void *arg)
 {
   zj_stop *stop = arg;
-  double first = 0.0;         /* when the first signal came */
+  double first = 0.0;
   sigset_t set;
   sigemptyset (&set);
   sigaddset (&set, SIGINT);
@@ -49,10 +49,10 @@ signal_thread (void *arg)
       struct timespec now;
       clock_gettime (CLOCK_MONOTONIC, &now);
       const double t = (double) now.tv_sec + 1e-9 * (double) now.tv_nsec;
-      /* timeout(1) signals the command and then its process group, so
-         one stop can arrive twice within microseconds: a second signal
-         means "now" only when it comes later than a person could type. */
-      if (zj_stop_requested (stop) && t - first < 0.2)
+      /* One signal often arrives twice at once: `timeout` and `kill -INT
+         -PGID` signal both the process and its group.  Only a signal well
+         after the first one means "exit now". */
+      if (zj_stop_requested (stop) && t - first < 0.25)
         continue;
       if (zj_stop_requested (stop))
         {

@@ -76,6 +76,33 @@ gz_read_all (idx_file *f, void *buf, size_t n, const char *what,
   return 0;
 }
 
+/* Read exactly n bytes into a new buffer that grows as the data arrives,
+   so a header that claims gigabytes costs memory only if the file really
+   holds them (a short or hostile file fails as truncated first). */
+static unsigned char *
+gz_read_grown (idx_file *f, size_t n, const char *what, zj_error *err)
+{
+  const size_t step = (size_t) 1 << 20;
+  size_t cap = n < step ? n : step, have = 0;
+  unsigned char *buf = zj_xmalloc (cap + 1);
+  while (have < n)
+    {
+      size_t chunk = n - have < step ? n - have : step;
+      if (have + chunk > cap)
+        {
+          cap = cap * 2 < n ? cap * 2 : n;
+          buf = zj_xrealloc (buf, cap + 1);
+        }
+      if (gz_read_all (f, buf + have, chunk, what, err) != 0)
+        {
+          free (buf);
+          return NULL;
+        }
+      have += chunk;
+    }
+  return buf;
+}
+
 static int
 idx_open (idx_file *f, const char *path, zj_error *err)
 {
@@ -163,8 +190,8 @@ read_labels (const char *path, int **labels, int *n, zj_error *err)
       goto out;
     }
   *n = (int) f.dims[0];
-  buf = zj_xmalloc (f.elem_size * (size_t) *n + 1);
-  if (gz_read_all (&f, buf, f.elem_size * (size_t) *n, "the labels", err) != 0)
+  buf = gz_read_grown (&f, f.elem_size * (size_t) *n, "the labels", err);
+  if (!buf)
     goto out;
   *labels = zj_xmalloc (sizeof **labels * (size_t) (*n + 1));
   for (int i = 0; i < *n; i++)
@@ -241,7 +268,11 @@ read_images (idx_file *f, const int *y, int n, const zj_select *sel,
   int last, kept = select_rows (y, n, sel, keep, &last);
   out->n = kept;
   out->d = (int) d;
-  out->x = zj_xmalloc (sizeof *out->x * (size_t) kept * (size_t) d + 1);
+  /* out->x grows with the records actually read, for the same reason as
+     gz_read_grown: the header alone must not decide the allocation. */
+  size_t xcap = ((size_t) 1 << 20) / (size_t) d;
+  xcap = xcap < 1 ? 1 : xcap > (size_t) kept ? (size_t) kept : xcap;
+  out->x = zj_xmalloc (sizeof *out->x * xcap * (size_t) d + 1);
   out->y = zj_xmalloc (sizeof *out->y * (size_t) kept + 1);
   size_t rec_bytes = f->elem_size * (size_t) d;
   unsigned char *rec = zj_xmalloc (rec_bytes);
@@ -254,6 +285,12 @@ read_images (idx_file *f, const int *y, int n, const zj_select *sel,
         rc = -1;
       else if (keep[i])
         {
+          if ((size_t) k == xcap)
+            {
+              xcap = xcap * 2 < (size_t) kept ? xcap * 2 : (size_t) kept;
+              out->x = zj_xrealloc (out->x,
+                                    sizeof *out->x * xcap * (size_t) d + 1);
+            }
           double *x = out->x + (size_t) k * (size_t) d;
           if (f->type == ZJ_IDX_U8)     /* the common case, kept tight */
             for (long j = 0; j < d; j++)
