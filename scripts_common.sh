@@ -4,7 +4,8 @@
 # ZJ_CONFIGURE_FLAGS.
 
 zj_packages="build-essential autoconf automake libtool pkg-config autoconf-archive
-libgccjit-12-dev libsleef-dev libcriterion-dev zlib1g-dev dataset-fashion-mnist"
+libgccjit-12-dev libsleef-dev libcriterion-dev zlib1g-dev dataset-fashion-mnist
+libopenmpi-dev openmpi-bin"
 
 # One line per phase, so a long set-up is never silent.
 zj_phase () { echo "[zerojit] $*"; }

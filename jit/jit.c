@@ -336,7 +336,10 @@ zj_jit_get_batch (zj_jit *j, int n, const zj_prepared *const *pps,
       for (int i = 0; i < n; i++)
         if (out[i] == miss[m])
           out[i] = NULL;
-      while (miss[m]->refs > 0)
+      /* Drop every reference (the cache's, the caller's and those of
+         duplicates in this batch); the last unref frees the entry, so
+         count first rather than reading refs after it. */
+      for (int r = miss[m]->refs; r > 0; r--)
         zj_code_unref (miss[m]);
     }
   pthread_mutex_unlock (&j->mu);

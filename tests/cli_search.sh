@@ -53,6 +53,9 @@ grep -q '\[zerojit\]' "$tmp/s.out" && bad "status line on stdout" || ok "stdout 
 interrupt () {
   sig=$1 want=$2 live=$3
   shift 3
+  # The previous run's output must not count as this one's progress: a
+  # signal sent before zerojit catches signals would just kill it.
+  rm -f "$tmp/i.out"
   # Not through a shell function: `kill $!` must reach zerojit itself.
   TMPDIR=${itmp:-${TMPDIR:-/tmp}} "$ZEROJIT" search \
     --search_experiment_spec_file="${ispec:-$specs/demo_search.textpb}" \
@@ -63,7 +66,7 @@ interrupt () {
     --progress_log="$tmp/i.json" "$@" > "$tmp/i.out" 2> "$tmp/i.err" &
   pid=$!
   n=0
-  while [ $n -lt 300 ] && [ "$live" = live ] && ! grep -q '^indivs=' "$tmp/i.out"; do sleep 0.2; n=$((n + 1)); done
+  while [ $n -lt 300 ] && [ "$live" = live ] && ! grep -qs '^indivs=' "$tmp/i.out"; do sleep 0.2; n=$((n + 1)); done
   if [ "$live" = live ]; then
     if kill -0 $pid 2> /dev/null && grep -q '^indivs=' "$tmp/i.out"; then
       ok "progress line shown while the experiment runs ($sig)"

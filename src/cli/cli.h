@@ -97,10 +97,25 @@ extern const int zj_n_commands;
    128 + signal.  Call before starting any thread; -1 if it cannot. */
 struct zj_stop;
 int zj_cli_catch_signals (struct zj_stop *stop);
+/* The search writes a last checkpoint on SIGTERM (--checkpoint): say so
+   when it comes. */
+void zj_cli_sigterm_checkpoints (void);
 
 /* Exit status after a write error on stdout: 0 when all output reached
    its destination, else 1 after a one-line error. */
 int zj_cli_close_stdout (void);
+
+/* Checkpoint and resume (cli_checkpoint.c). */
+struct zj_ckpt;
+/* The given flags that shape a search, as "--name=value", with *_file
+   flags replaced by their inline form holding the file's text. */
+int zj_cli_ckpt_args (const zj_cli *cli, char ***args, int *n, zj_error *err);
+void zj_cli_ckpt_args_free (char **args, int n);
+/* Load the checkpoint at path and make cli's flags the ones it records;
+   flags already given must agree with it, except speed and output ones.
+   The values then point into ck's records. */
+int zj_cli_resume (zj_cli *cli, const char *path, struct zj_ckpt *ck,
+                   zj_error *err);
 
 #if HAVE_JIT
 /* zerojit eval --jit=MODE (off, baseline, optimized, auto): evaluates p

@@ -10,6 +10,8 @@
 #include "experiment.h"
 #include "stop.h"
 #include "cli.h"
+#include "ckpt.h"
+#include "comm.h"
 #include <float.h>
 #include <limits.h>
 #include <signal.h>
@@ -44,6 +46,13 @@ static const zj_flag_def flags[] = {
   { "hurdles", NULL, "false", "Progressive hurdles: stop evaluating a candidate that falls below a percentile of recent ones after a few tasks (changes results)." },
   { "hurdle_tasks", "N", "1", "Tasks evaluated before a hurdle." },
   { "hurdle_percentile", "P", "50", "The hurdle, as a percentile (0..100) of recent candidates' fitness." },
+  { "islands", "N", "1", "Populations per experiment (1..4096), searched side by side on the workers (or the ranks of an MPI job) and exchanging individuals (doc/islands.md).  The output does not depend on the number of threads or ranks." },
+  { "migration_interval", "N", "1000", "Individuals per island between two migrations; 0 = never." },
+  { "migration_fraction", "X", "0.5", "Share of an island's population (0..1) sent to others at each migration." },
+  { "migration_topology", "all|ring", "all", "Where emigrants go: any other island, or the next one in a ring." },
+  { "checkpoint", "FILE", NULL, "Save the whole search state to FILE (atomically) every --checkpoint_every_secs; SIGTERM then writes a last checkpoint and exits (doc/checkpoint.md)." },
+  { "checkpoint_every_secs", "S", "300", "Seconds between two checkpoints (> 0)." },
+  { "resume", "FILE", NULL, "Continue the search saved in FILE with its recorded flags: the same output as an uninterrupted run.  Only --workers, --status, --jit* and --checkpoint* may be given anew; other flags given must match." },
 };
 
 /* "all", "none" or a comma list of stage, rank, keep, hits. */
@@ -139,6 +148,69 @@ address_flags (const zj_cli *cli, zj_experiment_cfg *cfg)
   return zj_cli_memory (cli, &cfg->ns, &cfg->nv, &cfg->nm);
 }
 
+/* --islands and the migration flags. */
+static int
+island_flags (const zj_cli *cli, zj_experiment_cfg *cfg)
+{
+  int64_t v;
+  if (zj_cli_int (cli, "islands", 1, 4096, &v))
+    return -1;
+  cfg->islands = (int) v;
+  if (zj_cli_int (cli, "migration_interval", 0, INT64_MAX, &cfg->migration_interval)
+      || zj_cli_num (cli, "migration_fraction", &cfg->migration_fraction))
+    return -1;
+  if (!(cfg->migration_fraction >= 0 && cfg->migration_fraction <= 1))
+    {
+      fprintf (stderr, "zerojit: --migration_fraction=%s: expected 0..1\n",
+               zj_cli_get (cli, "migration_fraction"));
+      return -1;
+    }
+  const char *s = zj_cli_get (cli, "migration_topology");
+  if (zj_topology_parse (s, &cfg->migration_topology) != 0)
+    {
+      fprintf (stderr, "zerojit: --migration_topology=%s: expected all or ring\n", s);
+      return -1;
+    }
+  return 0;
+}
+
+/* --resume: the file, or under mpirun a manifest naming each rank's file;
+   replaces cli's flags by the recorded ones.  0, or -1 with err set. */
+static int
+resume_flags (zj_cli *cli, const zj_comm *comm, zj_experiment_cfg *cfg,
+              zj_ckpt *resume, zj_error *err)
+{
+  const char *path = zj_cli_get (cli, "resume");
+  size_t len;
+  char *buf = zj_read_file (path, &len, err);
+  if (!buf)
+    return -1;
+  const bool man = zj_ckpt_is_manifest (buf, len);
+  int ranks = 1;
+  if (man && zj_ckpt_manifest_parse (buf, len, &cfg->resume_gen, &ranks, err) != 0)
+    {
+      free (buf);
+      char m[sizeof err->msg];
+      snprintf (m, sizeof m, "%s", err->msg);
+      zj_error_set (err, "--resume=%s: %s", path, m);
+      return -1;
+    }
+  free (buf);
+  if (man != (comm->size > 1) || ranks != comm->size)
+    {
+      zj_error_set (err, "--resume=%s: written by %d rank%s, this run has %d",
+                    path, man ? ranks : 1, man && ranks > 1 ? "s" : "",
+                    comm->size);
+      return -1;
+    }
+  char *rank_ckpt = man ? zj_ckpt_rank_path (path, cfg->resume_gen, comm->rank) : NULL;
+  const int rc = zj_cli_resume (cli, rank_ckpt ? rank_ckpt : path, resume, err);
+  free (rank_ckpt);
+  if (rc == 0)
+    cfg->resume = resume;
+  return rc;
+}
+
 static int
 run (zj_cli *cli)
 {
@@ -149,6 +221,51 @@ run (zj_cli *cli)
   const char *src;
   char *spec = NULL, *sel = NULL, *fin = NULL;
   int64_t v;
+  zj_ckpt resume;
+  zj_ckpt_init (&resume);
+  zj_comm comm = { 0, 1, false };
+  FILE *out = stdout;
+  char *rank_log = NULL;
+  char **ck_args = NULL;
+  int n_ck_args = 0;
+  /* Static: the signal thread keeps using it until the process ends.
+     Caught before MPI starts its threads, which inherit the blocked
+     signals. */
+  static zj_stop stop;
+  zj_stop_init (&stop);
+  cfg.interrupt = &stop;
+  if (zj_cli_catch_signals (&stop) != 0)
+    fprintf (stderr, "zerojit search: cannot catch signals: Ctrl-C will not "
+             "report the best so far\n");
+  /* Under mpirun the ranks share each experiment's islands; every rank
+     runs the same driver, rank 0 prints (doc/islands.md). */
+  rc = 1;
+  if (zj_comm_start (NULL, NULL, &comm, &err) != 0)
+    goto out;
+  if (zj_cli_given (cli, "resume")
+      && resume_flags (cli, &comm, &cfg, &resume, &err) != 0)
+    goto out;
+  rc = 2;
+  if (zj_cli_num (cli, "checkpoint_every_secs", &cfg.checkpoint_every))
+    goto out;
+  if (!(cfg.checkpoint_every > 0))
+    {
+      fprintf (stderr, "zerojit: --checkpoint_every_secs=%s: expected a positive number of seconds\n",
+               zj_cli_get (cli, "checkpoint_every_secs"));
+      goto out;
+    }
+  if ((cfg.checkpoint = zj_cli_get (cli, "checkpoint")))
+    {
+      rc = 1;
+      if (zj_cli_ckpt_args (cli, &ck_args, &n_ck_args, &err) != 0)
+        goto out;
+      rc = 2;
+      cfg.ckpt_args = ck_args;
+      cfg.n_ckpt_args = n_ck_args;
+      zj_cli_sigterm_checkpoints ();
+    }
+  if (island_flags (cli, &cfg))
+    goto out;
   if (zj_cli_int (cli, "max_experiments", 0, INT64_MAX, &cfg.max_experiments)
       || zj_cli_int (cli, "random_seed", 0, INT64_MAX, &v))
     goto out;
@@ -180,17 +297,30 @@ run (zj_cli *cli)
   if (!(fin = zj_cli_text (cli, "final_tasks", "final_tasks_file", &src, &err))
       || zj_task_collection_parse (fin, src, &cfg.final_tasks, &err) != 0)
     goto out;
-  /* Static: the signal thread keeps using it until the process ends. */
-  static zj_stop stop;
-  zj_stop_init (&stop);
-  cfg.interrupt = &stop;
-  if (zj_cli_catch_signals (&stop) != 0)
-    fprintf (stderr, "zerojit search: cannot catch signals: Ctrl-C will not "
-             "report the best so far\n");
-  rc = zj_run_experiments (&cfg, stdout, NULL, &err) == 0 ? 0 : 1;
+  if (comm.size > 1)
+    {
+      cfg.comm = &comm;
+      if (cfg.checkpoint && comm.rank == 0
+          && (cfg.islands < 2 || cfg.migration_interval == 0))
+        fprintf (stderr, "zerojit: with several ranks, checkpoints are taken at migration points; this run has none\n");
+      if (comm.rank > 0)
+        {
+          cfg.status_line = false;
+          out = fopen ("/dev/null", "w");
+          if (cfg.progress_log)
+            {
+              rank_log = zj_xmalloc (strlen (cfg.progress_log) + 32);
+              sprintf (rank_log, "%s.rank%d", cfg.progress_log, comm.rank);
+              cfg.progress_log = rank_log;
+            }
+        }
+    }
+  rc = zj_run_experiments (&cfg, out ? out : stdout, NULL, &err) == 0 ? 0 : 1;
   fflush (stdout);
   const int why = zj_stop_reason (&stop);
-  if (why > 0)
+  /* SIGTERM under --checkpoint ends with a checkpoint and err saying so
+     (exit status 1): the run is to be resumed, not its answer used. */
+  if (why > 0 && !(cfg.checkpoint && why == SIGTERM))
     {
       if (rc)
         fprintf (stderr, "zerojit search: %s\n", err.msg);
@@ -202,6 +332,12 @@ out:
   free (spec);
   free (sel);
   free (fin);
+  zj_cli_ckpt_args_free (ck_args, n_ck_args);
+  if (out && out != stdout)
+    fclose (out);
+  free (rank_log);
+  zj_comm_end (&comm);
+  zj_ckpt_free (&resume);
   zj_experiment_cfg_free (&cfg);
   return rc;
 }
@@ -220,6 +356,8 @@ const zj_command zj_cmd_search = {
   "Ctrl-C (SIGINT) or SIGTERM stops at the next evaluation and prints the "
   "best algorithm so far, marked as interrupted, with its select fitness; "
   "the exit status is then 130 (143 for SIGTERM).  A second Ctrl-C exits "
-  "at once.",
+  "at once.  With --checkpoint, SIGTERM instead stops every population at "
+  "its next generation, writes a last checkpoint and exits with status 1; "
+  "--resume continues it.",
   ZJ_CLI_FLAGS (flags), 0, run,
 };

@@ -17,9 +17,20 @@
 #include "stop.h"
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Set once the search writes a last checkpoint on SIGTERM: only changes
+   what the first SIGTERM says. */
+static atomic_bool term_checkpoints;
+
+void
+zj_cli_sigterm_checkpoints (void)
+{
+  atomic_store (&term_checkpoints, true);
+}
 
 static void *
 signal_thread (void *arg)
@@ -54,7 +65,11 @@ signal_thread (void *arg)
       first = t;
       static const char msg[] = "\nzerojit: stopping at the next evaluation "
         "(again to exit at once)\n";
-      ssize_t w = write (STDERR_FILENO, msg, sizeof msg - 1);
+      static const char ck[] = "\nzerojit: SIGTERM: writing a last checkpoint "
+        "at the next generation, then exiting (again to exit at once)\n";
+      const bool c = sig == SIGTERM && atomic_load (&term_checkpoints);
+      ssize_t w = c ? write (STDERR_FILENO, ck, sizeof ck - 1)
+                    : write (STDERR_FILENO, msg, sizeof msg - 1);
       (void) w;
     }
   return NULL;

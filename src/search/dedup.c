@@ -2,6 +2,7 @@
  * a hit compares whole programs. */
 #include "internal.h"
 #include "dedup.h"
+#include "ckpt.h"
 
 typedef struct dedup_slot {
   bool used;
@@ -66,4 +67,46 @@ zj_dedup_store (zj_dedup *d, const zj_program *pruned, uint64_t key,
   s->used = true;
   s->fitness = fitness;
   zj_program_copy (&s->prog, pruned);
+}
+
+/* ---------------------------------------------------------- checkpoint */
+void
+zj_dedup_export (const zj_dedup *d, zj_ckpt_eval *x)
+{
+  x->dedup_slots = d->slots;
+  x->dedup = zj_xcalloc ((size_t) d->slots, sizeof *x->dedup);
+  for (int i = 0; i < d->slots; i++)
+    if (d->slot[i].used)
+      {
+        zj_ckpt_dedup_entry *e = &x->dedup[x->n_dedup++];
+        e->slot = (uint32_t) i;
+        e->key = d->keys[i];
+        e->fitness = d->slot[i].fitness;
+        zj_program_init (&e->prog);
+        zj_program_copy (&e->prog, &d->slot[i].prog);
+      }
+}
+
+int
+zj_dedup_import (zj_dedup *d, const zj_ckpt_eval *x, const zj_shape *shape,
+                 zj_error *err)
+{
+  if (x->dedup_slots != d->slots)
+    {
+      zj_error_set (err, "duplicate cache of %lld slots, the flags ask for %d",
+                    (long long) x->dedup_slots, d->slots);
+      return -1;
+    }
+  for (uint64_t i = 0; i < x->n_dedup; i++)
+    if (zj_program_check (&x->dedup[i].prog, shape, err) != 0)
+      return -1;
+  for (uint64_t i = 0; i < x->n_dedup; i++)
+    {
+      const zj_ckpt_dedup_entry *e = &x->dedup[i];
+      d->keys[e->slot] = e->key;
+      d->slot[e->slot].used = true;
+      d->slot[e->slot].fitness = e->fitness;
+      zj_program_copy (&d->slot[e->slot].prog, &e->prog);
+    }
+  return 0;
 }

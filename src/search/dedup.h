@@ -18,4 +18,10 @@ bool zj_dedup_find (const zj_dedup *d, const zj_program *pruned,
 /* Caches pruned's fitness, replacing whatever held its slot. */
 void zj_dedup_store (zj_dedup *d, const zj_program *pruned, uint64_t key,
                      double fitness);
+/* Checkpoint (ckpt.h): the used slots out, or into a cache of the same
+   size; programs must fit shape. */
+struct zj_ckpt_eval;
+void zj_dedup_export (const zj_dedup *d, struct zj_ckpt_eval *x);
+int zj_dedup_import (zj_dedup *d, const struct zj_ckpt_eval *x,
+                     const zj_shape *shape, zj_error *err);
 #endif

@@ -24,6 +24,7 @@
 #include "budget.h"
 #include "dedup.h"
 #include "hurdle.h"
+#include "ckpt.h"
 #include "identity.h"
 #include "tier_door.h"
 #include <stdlib.h>
@@ -549,4 +550,56 @@ const zj_fec *
 zj_evaluator_fec (const zj_evaluator *e)
 {
   return e->fec;
+}
+
+/* ---------------------------------------------------------- checkpoint */
+void
+zj_evaluator_export (const zj_evaluator *e, zj_ckpt_eval *x)
+{
+  memset (x, 0, sizeof *x);
+  x->train_steps = e->train_steps;
+  const long c[7] = { e->cnt.evaluations, e->cnt.dedup_hits, e->cnt.fec_hits,
+                      e->cnt.fec_misses, e->cnt.task_evals, e->cnt.examples,
+                      e->cnt.hurdled };
+  for (int i = 0; i < 7; i++)
+    x->cnt[i] = c[i];
+  x->fec_capacity = -1;
+  if (e->fec)
+    zj_fec_export (e->fec, x);
+  if (e->dedup)
+    zj_dedup_export (e->dedup, x);
+  if (e->hurdle.ring)
+    {
+      x->hcount = e->hurdle.count;
+      x->hthreshold = e->hurdle.threshold;
+      x->n_hring = (uint64_t) e->hurdle.window;
+      x->hring = zj_xcalloc (x->n_hring, sizeof (double));
+      memcpy (x->hring, e->hurdle.ring, x->n_hring * sizeof (double));
+    }
+}
+
+int
+zj_evaluator_import (zj_evaluator *e, const zj_ckpt_eval *x, zj_error *err)
+{
+  if ((x->fec_capacity >= 0) != (e->fec != NULL)
+      || (x->dedup_slots > 0) != (e->dedup != NULL)
+      || x->n_hring != (uint64_t) (e->hurdle.ring ? e->hurdle.window : 0))
+    {
+      zj_error_set (err, "evaluator caches (fec, duplicate cache, hurdles) do not match the flags and spec");
+      return -1;
+    }
+  if (e->fec && zj_fec_import (e->fec, x, err) != 0)
+    return -1;
+  if (e->dedup && zj_dedup_import (e->dedup, x, &e->shape, err) != 0)
+    return -1;
+  if (e->hurdle.ring)
+    {
+      e->hurdle.count = x->hcount;
+      e->hurdle.threshold = x->hthreshold;
+      memcpy (e->hurdle.ring, x->hring, x->n_hring * sizeof (double));
+    }
+  e->train_steps = x->train_steps;
+  e->cnt = (zj_eval_counters) { x->cnt[0], x->cnt[1], x->cnt[2], x->cnt[3],
+                                x->cnt[4], x->cnt[5], x->cnt[6] };
+  return 0;
 }

@@ -80,6 +80,14 @@ void zj_evaluator_promote (zj_evaluator *e, double children);
 /* A child was evaluated; kept: same structure as its parent. */
 void zj_evaluator_note_child (zj_evaluator *e, bool kept);
 
+/* Checkpoint (ckpt.h): the state that shapes later evaluations (train
+   steps, counters, FEC, duplicate cache, hurdle window), out of an
+   evaluator or into one freshly built from the same flags and spec. */
+struct zj_ckpt_eval;
+void zj_evaluator_export (const zj_evaluator *e, struct zj_ckpt_eval *x);
+int zj_evaluator_import (zj_evaluator *e, const struct zj_ckpt_eval *x,
+                         zj_error *err);
+
 void zj_evaluator_cfg_default (zj_evaluator_cfg *cfg);
 void zj_evaluator_cfg_from_spec (zj_evaluator_cfg *cfg,
                                  const zj_search_spec *spec);

@@ -10,7 +10,10 @@
  */
 #include "internal.h"
 #include "evolution.h"
+#include "ckpt.h"
+#include <assert.h>
 #include <math.h>
+#include <string.h>
 #include <time.h>
 
 struct zj_population {
@@ -113,8 +116,9 @@ evaluate_slot (zj_population *pop, int i, int n, uint64_t parent)
 static bool
 stopped (const zj_population *pop)
 {
+  const int why = zj_stop_reason (pop->cfg.interrupt);
   return zj_stop_requested (pop->cfg.cancel)
-         || zj_stop_requested (pop->cfg.interrupt);
+         || (why != 0 && why != pop->cfg.park_reason);
 }
 
 static void
@@ -169,6 +173,8 @@ print_progress (zj_population *pop)
                c.evaluations ? (double) c.dedup_hits / (double) c.evaluations : 0.0);
       if (c.hurdled)
         fprintf (f, ", \"hurdled\": %ld", c.hurdled);
+      if (pop->cfg.tag_island)
+        fprintf (f, ", \"island\": %d", pop->cfg.island);
       if (tiered)
         {
           fputs (", ", f);
@@ -219,11 +225,14 @@ zj_population_run (zj_population *pop, int64_t max_train_steps,
   const long start_steps = zj_evaluator_train_steps (pop->ev);
   for (;;)
     {
+      /* A population cut short while being filled is no state to save. */
+      if (stopped (pop) || pop->filled < pop->P)
+        break;
+      if (pop->cfg.boundary && pop->cfg.boundary (pop->cfg.boundary_ctx))
+        break;
       if (zj_evaluator_train_steps (pop->ev) - start_steps >= max_train_steps)
         break;
       if (max_individuals > 0 && pop->num_individuals >= max_individuals)
-        break;
-      if (stopped (pop) || pop->filled < pop->P)
         break;
       for (int i = 0; i < pop->P; i++)
         {
@@ -239,6 +248,31 @@ zj_population_run (zj_population *pop, int64_t max_train_steps,
         }
       print_progress (pop);
     }
+}
+
+int
+zj_population_size (const zj_population *pop)
+{
+  return pop->P;
+}
+
+const zj_program *
+zj_population_slot (const zj_population *pop, int i, double *fitness)
+{
+  assert (i >= 0 && i < pop->P);
+  if (fitness)
+    *fitness = pop->fit[i];
+  return &pop->progs[i];
+}
+
+void
+zj_population_replace (zj_population *pop, int i, const zj_program *p,
+                       double fitness)
+{
+  assert (i >= 0 && i < pop->P);
+  zj_program_copy (&pop->progs[i], p);
+  pop->fit[i] = fitness;
+  pop->shash[i] = 0;           /* structure unknown here: tier hint only */
 }
 
 long
@@ -265,4 +299,59 @@ zj_population_hall_of_fame (const zj_population *pop, double *fitness)
   if (fitness)
     *fitness = pop->hof_fit;
   return &pop->hof;
+}
+
+/* ---------------------------------------------------------- checkpoint */
+void
+zj_population_export (const zj_population *pop, zj_ckpt_pop *x)
+{
+  memset (x, 0, sizeof *x);
+  x->P = pop->P;
+  x->progs = zj_xcalloc ((size_t) pop->P, sizeof (zj_program));
+  x->fit = zj_xcalloc ((size_t) pop->P, sizeof (double));
+  x->shash = zj_xcalloc ((size_t) pop->P, sizeof (uint64_t));
+  for (int i = 0; i < pop->P; i++)
+    {
+      zj_program_init (&x->progs[i]);
+      zj_program_copy (&x->progs[i], &pop->progs[i]);
+    }
+  memcpy (x->fit, pop->fit, (size_t) pop->P * sizeof (double));
+  memcpy (x->shash, pop->shash, (size_t) pop->P * sizeof (uint64_t));
+  x->individuals = pop->num_individuals;
+  x->last_printed = pop->last_printed;
+  x->printed = pop->printed;
+  x->elapsed = zj_now_s () - pop->start;
+  zj_program_init (&x->hof);
+  zj_program_copy (&x->hof, &pop->hof);
+  x->hof_fit = pop->hof_fit;
+  x->have_hof = pop->have_hof;
+}
+
+int
+zj_population_import (zj_population *pop, const zj_ckpt_pop *x,
+                      const zj_shape *shape, zj_error *err)
+{
+  if (x->P != pop->P)
+    {
+      zj_error_set (err, "population of %d, the spec asks for %d", x->P, pop->P);
+      return -1;
+    }
+  for (int i = 0; i < pop->P; i++)
+    if (zj_program_check (&x->progs[i], shape, err) != 0)
+      return -1;
+  if (zj_program_check (&x->hof, shape, err) != 0)
+    return -1;
+  for (int i = 0; i < pop->P; i++)
+    zj_program_copy (&pop->progs[i], &x->progs[i]);
+  memcpy (pop->fit, x->fit, (size_t) pop->P * sizeof (double));
+  memcpy (pop->shash, x->shash, (size_t) pop->P * sizeof (uint64_t));
+  pop->filled = pop->P;
+  pop->num_individuals = x->individuals;
+  pop->last_printed = x->last_printed;
+  pop->printed = x->printed;
+  pop->start = zj_now_s () - x->elapsed;
+  zj_program_copy (&pop->hof, &x->hof);
+  pop->hof_fit = x->hof_fit;
+  pop->have_hof = x->have_hof;
+  return 0;
 }

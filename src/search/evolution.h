@@ -28,7 +28,18 @@ typedef struct zj_evolution_cfg {
   void *log_ctx;
   /* Checked before every evaluation; NULL = never. */
   const zj_stop *cancel, *interrupt;
+  /* An interrupt with this reason (e.g. SIGTERM under --checkpoint) is
+     left to `boundary` at the next generation boundary instead of
+     stopping at the next evaluation; 0 = none. */
+  int park_reason;
   zj_live_stats *live;         /* NULL = not reported */
+  /* Called between generations, where the population's state alone
+     determines its future (checkpoints are taken there); returning true
+     ends the run like cancel.  NULL = never. */
+  bool (*boundary) (void *ctx);
+  void *boundary_ctx;
+  bool tag_island;             /* JSON log lines say "island": island */
+  int island;
 } zj_evolution_cfg;
 
 typedef struct zj_population zj_population;
@@ -52,4 +63,21 @@ const zj_program *zj_population_best (const zj_population *pop, double *fitness)
 /* Best ever evaluated (hall of fame). */
 const zj_program *zj_population_hall_of_fame (const zj_population *pop,
                                               double *fitness);
+
+/* Migration (migration.c): the population size, slot i's program and
+   fitness, and replacing slot i by an immigrant (its fitness travels
+   with it; the slot keeps its place in the aging order). */
+int zj_population_size (const zj_population *pop);
+const zj_program *zj_population_slot (const zj_population *pop, int i,
+                                      double *fitness);
+void zj_population_replace (zj_population *pop, int i, const zj_program *p,
+                            double fitness);
+
+/* Checkpoint (ckpt.h): the slots, fitnesses, counters and hall of fame,
+   out of a population between generations, or into one just created (not
+   initialised) with the same configuration. */
+struct zj_ckpt_pop;
+void zj_population_export (const zj_population *pop, struct zj_ckpt_pop *x);
+int zj_population_import (zj_population *pop, const struct zj_ckpt_pop *x,
+                          const zj_shape *shape, zj_error *err);
 #endif

@@ -7,7 +7,10 @@
 #include <zerojit/zerojit.h>
 #include <zerojit/spec.h>
 #include "policy.h"
+#include "migration.h"
 #include "stop.h"
+
+struct zj_ckpt;
 
 typedef struct zj_experiment_cfg {
   zj_search_spec spec;              /* owned */
@@ -29,6 +32,22 @@ typedef struct zj_experiment_cfg {
   bool hurdles;
   int hurdle_tasks;                 /* default 1 */
   double hurdle_percentile;         /* default 50 */
+  /* Islands with migration (doc/islands.md). */
+  int islands;                      /* populations per experiment; 1 */
+  int64_t migration_interval;       /* individuals per island; 0 = never */
+  double migration_fraction;        /* 0.5 */
+  zj_topology migration_topology;   /* all */
+  const struct zj_comm *comm;       /* ranks sharing the islands; NULL = one */
+  /* Checkpoint and resume (doc/checkpoint.md).  With a checkpoint, an
+     interrupt by SIGTERM parks every island at its next generation
+     boundary, writes a last checkpoint and stops (-1, err says so)
+     instead of reporting the best so far. */
+  const char *checkpoint;           /* file to write; NULL = none */
+  double checkpoint_every;          /* seconds; default 300 */
+  char **ckpt_args;                 /* the run's flags, kept in the file */
+  int n_ckpt_args;
+  const struct zj_ckpt *resume;     /* borrowed; NULL = a fresh run */
+  int64_t resume_gen;               /* several ranks: manifest generation */
   /* Set (e.g. by a signal handler) to stop at the next evaluation and
      report the best algorithm so far; NULL = never. */
   const zj_stop *interrupt;
@@ -52,7 +71,8 @@ void zj_experiment_cfg_free (zj_experiment_cfg *cfg);
    run that needs more than the machine's memory. */
 double zj_experiment_memory (const zj_experiment_cfg *cfg, char *driver,
                              size_t n);
-/* Runs everything, printing to out.  Returns 0, or -1 with err set. */
+/* Runs everything, printing to out.  Returns 0, or -1 with err set
+   (also after a checkpoint-and-stop on SIGTERM). */
 int zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
                         zj_experiment_summary *sum, zj_error *err);
 #endif

@@ -9,6 +9,8 @@
  */
 #include "internal.h"
 #include "fec.h"
+#include "ckpt.h"
+#include <assert.h>
 #include <string.h>
 
 typedef struct node {
@@ -242,4 +244,47 @@ zj_fec_hash (const double *train_err, int n_train, const double *valid_err,
   h = fold31 (h, (uint64_t) task_index);
   h = fold31 (h, (uint64_t) n_real_train);
   return zj_fmix64 (h);        /* final avalanche for the table index */
+}
+
+/* ---------------------------------------------------------- checkpoint */
+void
+zj_fec_export (const zj_fec *c, zj_ckpt_eval *e)
+{
+  e->fec_capacity = c->capacity;
+  e->fec_stats[0] = c->st.hits;
+  e->fec_stats[1] = c->st.misses;
+  e->fec_stats[2] = c->st.forgotten;
+  e->fec_stats[3] = c->st.evicted;
+  e->n_fec = c->count;
+  e->fec = zj_xcalloc (c->count ? c->count : 1, sizeof *e->fec);
+  /* Least recently used first, so importing in order rebuilds the list. */
+  size_t k = 0;
+  for (int i = c->tail; i >= 0; i = c->nodes[i].prev)
+    e->fec[k++] = (zj_ckpt_fec_entry) { c->nodes[i].key, c->nodes[i].fitness,
+                                        c->nodes[i].hits };
+  assert (k == c->count);
+}
+
+int
+zj_fec_import (zj_fec *c, const zj_ckpt_eval *e, zj_error *err)
+{
+  if (e->fec_capacity != c->capacity || e->n_fec > (uint64_t) c->capacity)
+    {
+      zj_error_set (err, "fec cache of %lld entries, the spec asks for %d",
+                    (long long) e->fec_capacity, c->capacity);
+      return -1;
+    }
+  for (uint64_t i = 0; i < e->n_fec; i++)
+    {
+      zj_fec_insert (c, e->fec[i].key, e->fec[i].fitness);
+      c->nodes[c->head].hits = e->fec[i].hits;
+    }
+  if (c->count != e->n_fec)
+    {
+      zj_error_set (err, "fec cache holds a key twice");
+      return -1;
+    }
+  c->st = (zj_fec_stats) { e->fec_stats[0], e->fec_stats[1], e->fec_stats[2],
+                           e->fec_stats[3] };
+  return 0;
 }

@@ -29,4 +29,10 @@ zj_fec_stats zj_fec_get_stats (const zj_fec *c);
 uint64_t zj_fec_hash (const double *train_err, int n_train,
                       const double *valid_err, int n_valid, int task_index,
                       long n_real_train);
+
+/* Checkpoint (ckpt.h): copy the entries, recency order, hit counts and
+   statistics out, or into a fresh cache of the same capacity. */
+struct zj_ckpt_eval;
+void zj_fec_export (const zj_fec *c, struct zj_ckpt_eval *e);
+int zj_fec_import (zj_fec *c, const struct zj_ckpt_eval *e, zj_error *err);
 #endif

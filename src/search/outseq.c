@@ -16,6 +16,7 @@ typedef struct buf {
 
 typedef struct slot {
   buf text, log;              /* log: "fields\n" lines, not yet written */
+  buf all;                    /* capture: all the text it wrote */
 } slot;
 
 struct zj_outseq {
@@ -27,6 +28,8 @@ struct zj_outseq {
   slot *slots;
   int64_t n_slots;
   int out_err, log_err;
+  bool capture;
+  buf printed;                /* capture: everything written to out */
 };
 
 typedef struct cookie {
@@ -78,6 +81,8 @@ out_write (zj_outseq *q, const char *s, size_t n)
   if (n == 0)
     return;
   erase_status (q);
+  if (q->capture)
+    buf_add (&q->printed, s, n);
   errno = 0;
   if ((fwrite (s, 1, n, q->out) != n || fflush (q->out) != 0) && !q->out_err)
     q->out_err = errno ? errno : EIO;
@@ -113,7 +118,7 @@ log_flush_slot (zj_outseq *q, int64_t k, slot *s, bool used)
     log_write (q, k, p, (size_t) (e - p), used);
   free (s->log.p);
   free (s->text.p);
-  memset (s, 0, sizeof *s);
+  s->log = s->text = (buf) { 0 };
 }
 
 zj_outseq *
@@ -140,7 +145,10 @@ zj_outseq_free (zj_outseq *q, int *out_err, int *log_err)
   *out_err = q->out_err;
   *log_err = q->log_err;
   pthread_mutex_destroy (&q->lock);
+  for (int64_t k = 0; k < q->n_slots; k++)
+    free (q->slots[k].all.p);
   free (q->slots);
+  free (q->printed.p);
   free (q);
 }
 
@@ -148,13 +156,7 @@ static ssize_t
 cookie_write (void *c, const char *s, size_t n)
 {
   cookie *ck = c;
-  zj_outseq *q = ck->q;
-  pthread_mutex_lock (&q->lock);
-  if (ck->k == q->live)
-    out_write (q, s, n);
-  else
-    buf_add (&slot_at (q, ck->k)->text, s, n);
-  pthread_mutex_unlock (&q->lock);
+  zj_outseq_write (ck->q, ck->k, s, n);
   return (ssize_t) n;
 }
 
@@ -202,6 +204,11 @@ zj_outseq_advance (zj_outseq *q, int64_t k)
 {
   pthread_mutex_lock (&q->lock);
   assert (k == q->live);
+  if (k < q->n_slots)
+    {
+      free (q->slots[k].all.p);
+      q->slots[k].all = (buf) { 0 };
+    }
   q->live = k + 1;
   if (q->live < q->n_slots)
     {
@@ -243,5 +250,85 @@ zj_outseq_status (zj_outseq *q, const char *text)
         }
       fflush (stderr);
     }
+  pthread_mutex_unlock (&q->lock);
+}
+
+void
+zj_outseq_write (zj_outseq *q, int64_t k, const char *s, size_t n)
+{
+  pthread_mutex_lock (&q->lock);
+  if (q->capture)
+    buf_add (&slot_at (q, k)->all, s, n);
+  if (k == q->live)
+    out_write (q, s, n);
+  else
+    buf_add (&slot_at (q, k)->text, s, n);
+  pthread_mutex_unlock (&q->lock);
+}
+
+void
+zj_outseq_capture (zj_outseq *q)
+{
+  pthread_mutex_lock (&q->lock);
+  q->capture = true;
+  pthread_mutex_unlock (&q->lock);
+}
+
+static char *
+copy_of (const char *p, size_t n)
+{
+  char *c = zj_xmalloc (n + 1);
+  if (n)
+    memcpy (c, p, n);
+  c[n] = '\0';
+  return c;
+}
+
+void
+zj_outseq_snapshot (zj_outseq *q, char **printed, size_t *len,
+                    int64_t *log_len)
+{
+  pthread_mutex_lock (&q->lock);
+  /* The live experiment's text is the tail of the output: the driver
+     prints between experiments only, before making the next one live. */
+  size_t live_len = q->live < q->n_slots ? q->slots[q->live].all.len : 0;
+  assert (live_len <= q->printed.len);
+  *len = q->printed.len - live_len;
+  *printed = copy_of (q->printed.p, *len);
+  *log_len = 0;
+  if (q->log_fd >= 0)
+    {
+      for (int64_t k = q->live + 1; k < q->n_slots; k++)
+        {
+          slot *s = &q->slots[k];
+          for (char *p = s->log.p, *e; p && (e = strchr (p, '\n')); p = e + 1)
+            log_write (q, k, p, (size_t) (e - p), true);
+          free (s->log.p);
+          s->log = (buf) { 0 };
+        }
+      off_t end = lseek (q->log_fd, 0, SEEK_END);
+      *log_len = end > 0 ? (int64_t) end : 0;
+    }
+  pthread_mutex_unlock (&q->lock);
+}
+
+char *
+zj_outseq_text (zj_outseq *q, int64_t k, size_t *len)
+{
+  pthread_mutex_lock (&q->lock);
+  const buf *b = k < q->n_slots ? &q->slots[k].all : NULL;
+  *len = b ? b->len : 0;
+  char *c = copy_of (b ? b->p : NULL, *len);
+  pthread_mutex_unlock (&q->lock);
+  return c;
+}
+
+void
+zj_outseq_resume (zj_outseq *q, int64_t live, const char *printed,
+                  size_t len)
+{
+  pthread_mutex_lock (&q->lock);
+  out_write (q, printed, len);
+  q->live = live;
   pthread_mutex_unlock (&q->lock);
 }

@@ -44,4 +44,23 @@ void zj_outseq_printf (zj_outseq *q, const char *fmt, ...)
   __attribute__ ((format (printf, 2, 3)));
 /* Replace the status line (no newline in text); "" erases it. */
 void zj_outseq_status (zj_outseq *q, const char *text);
+
+/* Checkpoints (doc/checkpoint.md).  After zj_outseq_capture, the queue
+   keeps a copy of everything written to the output and of the text of
+   every experiment not yet consumed, so a checkpoint can store them. */
+void zj_outseq_capture (zj_outseq *q);
+/* The output up to the live experiment's first line (malloc'd copy), and
+   the progress log's length once every buffered log line has been
+   written (so the file holds all lines logged so far; lines of
+   experiments past a later answer then say "used": true). */
+void zj_outseq_snapshot (zj_outseq *q, char **printed, size_t *len,
+                         int64_t *log_len);
+/* Experiment k's text so far (malloc'd copy). */
+char *zj_outseq_text (zj_outseq *q, int64_t k, size_t *len);
+/* Resuming: writes the output a checkpoint recorded and makes `live` the
+   live experiment. */
+void zj_outseq_resume (zj_outseq *q, int64_t live, const char *printed,
+                       size_t len);
+/* Text of experiment k, as if written to its stream. */
+void zj_outseq_write (zj_outseq *q, int64_t k, const char *s, size_t n);
 #endif

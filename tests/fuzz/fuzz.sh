@@ -11,7 +11,7 @@
 # to tests/fuzz/<target>/regress/ so the normal suite replays it.
 set -e
 src=$(cd "$1" && pwd); shift
-targets=${*:-spec program csv idx mnist_json proj_cache}
+targets=${*:-spec program csv idx mnist_json proj_cache ckpt}
 cc=${FUZZ_CC:-clang}
 seconds=${FUZZ_SECONDS:-60}
 san="-fsanitize=address,undefined -fno-sanitize-recover=all"
@@ -25,7 +25,7 @@ mkdir -p fuzz/obj
 # build with the sanitizers; the few symbols they provide are in
 # FUZZ_EXTRA_SOURCES).
 srcs=$(find "$src/src/core" "$src/src/spec" "$src/src/data" -name '*.c' | sort)
-for x in ${FUZZ_EXTRA_SOURCES:-src/interp/fitness.c src/search/generator.c src/search/random_instr.c src/search/mutator.c}; do
+for x in ${FUZZ_EXTRA_SOURCES:-src/interp/fitness.c src/search/generator.c src/search/random_instr.c src/search/mutator.c src/search/ckpt.c}; do
   srcs="$srcs $src/$x"
 done
 : > fuzz/config.h      # no HAVE_JIT: the core alone

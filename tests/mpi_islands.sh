@@ -1,0 +1,76 @@
+#!/bin/sh
+# mpi_islands.sh -- the same islands search run by mpirun on 1, 2 and 3
+# ranks gives the same output as the threaded run in one process.
+# Skipped (status 77) when the build has no MPI or mpirun is missing.
+set -u
+Z=${ZEROJIT:-./zerojit}
+src=${srcdir:-$(dirname "$0")/..}
+specs=$src/examples/specs
+if ! grep -q '^#define HAVE_MPI 1' config.h 2>/dev/null; then
+  echo "SKIP: built without MPI (apt-get install libopenmpi-dev openmpi-bin; ./configure)"
+  exit 77
+fi
+if ! command -v mpirun > /dev/null; then
+  echo "SKIP: mpirun not found (apt-get install openmpi-bin)"
+  exit 77
+fi
+dir=$(mktemp -d /tmp/zj_mpi_test.XXXXXX)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$dir"' EXIT
+fail () { echo "FAIL: $*"; exit 1; }
+# The libtool wrapper is a script; mpirun needs the program itself.
+[ -x .libs/zerojit ] && [ "$Z" = ./zerojit ] && Z=$(pwd)/.libs/zerojit \
+  && export LD_LIBRARY_PATH="$(pwd)/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+flags="--search_experiment_spec_file=$src/tests/data/tiny_search.textpb
+  --select_tasks_file=$specs/demo_select.textpb
+  --final_tasks_file=$specs/demo_final.textpb
+  --max_experiments=2 --randomize_task_seeds --max_scalar_addresses=4
+  --max_vector_addresses=3 --max_matrix_addresses=1 --random_seed=5 --jit=off
+  --islands=4 --migration_interval=1000 --workers=1"
+norm () {
+  sed -E -e 's/elapsed_secs=[0-9]+/elapsed_secs=T/' \
+    -e 's/seconds=[0-9.]+, individuals\/s=[0-9]+, workers=[0-9]+/seconds=T/' "$1"
+}
+"$Z" search $flags --workers=2 > "$dir/threads.txt" || fail "threaded run"
+norm "$dir/threads.txt" > "$dir/a"
+grep -q 'migrations=[1-9]' "$dir/threads.txt" || fail "no migration happened"
+for r in 1 2 3; do
+  mpirun --oversubscribe --allow-run-as-root -np $r "$Z" search $flags \
+    > "$dir/mpi$r.txt" 2> "$dir/mpi$r.err" || fail "mpirun -np $r: $(tail -3 "$dir/mpi$r.err")"
+  norm "$dir/mpi$r.txt" > "$dir/b"
+  diff "$dir/a" "$dir/b" || fail "$r ranks differ from the threaded run"
+  echo "  $r ranks: same output as the threaded run"
+done
+
+# Unlimited experiments until one is good enough: every rank must stop
+# after the same experiment (a rank starting one more would wait forever).
+stop="--max_experiments=0 --sufficient_fitness=0.37 --islands=3 --random_seed=7"
+"$Z" search $flags $stop > "$dir/s1.txt" || fail "threaded run with --sufficient_fitness"
+norm "$dir/s1.txt" > "$dir/a1"
+timeout 300 mpirun --oversubscribe --allow-run-as-root -np 3 "$Z" search $flags $stop \
+  > "$dir/s3.txt" 2> "$dir/s3.err" || fail "3 ranks with --sufficient_fitness: $(tail -3 "$dir/s3.err")"
+norm "$dir/s3.txt" > "$dir/b"
+diff "$dir/a1" "$dir/b" || fail "3 ranks stop differently from the threaded run"
+echo "  3 ranks stop after the same experiment as the threaded run"
+
+echo "kill -9 one rank of a 3-rank run, resume on 3 ranks"
+mpirun --oversubscribe --allow-run-as-root -np 3 "$Z" search $flags \
+  --checkpoint="$dir/ck" --checkpoint_every_secs=0.05 > /dev/null 2>&1 &
+mp=$!
+i=0
+while [ ! -s "$dir/ck" ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done
+ms=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 500 ))
+sleep "0.$(printf %03d $ms)"
+rank=$(ps -o pid= --ppid $mp | head -n 1)
+echo "  KILL rank process ${rank:-(already done)} after the first checkpoint + ${ms} ms"
+[ -n "$rank" ] && kill -KILL $rank 2> /dev/null
+wait $mp
+mpirun --oversubscribe --allow-run-as-root -np 3 "$Z" search --resume="$dir/ck" \
+  > "$dir/res.txt" 2> "$dir/res.err" || fail "resume on 3 ranks: $(tail -3 "$dir/res.err")"
+norm "$dir/res.txt" > "$dir/b"
+diff "$dir/a" "$dir/b" || fail "resumed 3-rank run differs from the threaded run"
+if mpirun --oversubscribe --allow-run-as-root -np 2 "$Z" search --resume="$dir/ck" \
+     > /dev/null 2> "$dir/err"; then
+  fail "a 3-rank checkpoint resumed on 2 ranks"
+fi
+grep -q "written by 3 ranks, this run has 2" "$dir/err" || fail "rank mismatch: $(cat "$dir/err")"
+echo ok
