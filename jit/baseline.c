@@ -59,7 +59,19 @@ struct zj_baseline {
   zj_baseline_gate gate;
   zj_baseline_ready ready;
   void *pctx;
+  void (*notice) (void *ctx, int F, const char *dir, bool start);
+  void *nctx;
 };
+
+void
+zj_baseline_set_notice (zj_baseline *b,
+                        void (*fn) (void *ctx, int F, const char *dir,
+                                    bool start),
+                        void *ctx)
+{
+  b->notice = fn;
+  b->nctx = ctx;
+}
 
 void
 zj_baseline_set_policy (zj_baseline *b, zj_baseline_gate gate,
@@ -148,7 +160,24 @@ lib_for (zj_baseline *b, int F, int C)
   l->F = F;
   l->W = W;
   l->C = C;
-  l->failed = zj_stencil_lib_load (&l->lib, F, W, C, &b->err) != 0
+  /* A library not in the cache yet takes a second or two to build: say so
+     (a failed earlier build is not retried, so it is no news). */
+  char dir[900] = "";
+  bool building = false;
+  if (b->notice)
+    {
+      char path[1000], failed[1100];
+      zj_stencil_cache_dir (dir, sizeof dir);
+      zj_stencil_lib_path (path, sizeof path, F, W, C);
+      snprintf (failed, sizeof failed, "%s.failed", path);
+      building = access (path, F_OK) != 0 && access (failed, F_OK) != 0;
+      if (building)
+        b->notice (b->nctx, F, dir, true);
+    }
+  l->failed = zj_stencil_lib_load (&l->lib, F, W, C, &b->err) != 0;
+  if (building)
+    b->notice (b->nctx, F, dir, false);
+  l->failed = l->failed
               || (b->threaded && zj_stencil_lib_threaded (&l->lib, &b->err) != 0);
   if (l->failed)
     {

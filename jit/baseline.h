@@ -35,6 +35,12 @@ typedef bool (*zj_baseline_gate) (void *ctx, double examples, double work);
 typedef void (*zj_baseline_ready) (void *ctx, double ns);
 void zj_baseline_set_policy (zj_baseline *b, zj_baseline_gate gate,
                              zj_baseline_ready ready, void *ctx);
+/* fn(ctx, F, dir, start) hears when a stencil library that is not yet in
+   the cache dir starts (start true) and ends building (NULL: silent). */
+void zj_baseline_set_notice (zj_baseline *b,
+                             void (*fn) (void *ctx, int F, const char *dir,
+                                         bool start),
+                             void *ctx);
 /* Installs b as ws's native provider (NULL b: interpret). */
 void zj_baseline_attach (zj_baseline *b, zj_workspace *ws);
 /* Makes the step kernel of p ready for nt lanes of F (as a lane

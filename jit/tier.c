@@ -239,6 +239,13 @@ zj_tier_get_mode (const zj_tier *t)
   return t ? t->cfg.mode : ZJ_TIER_OFF;
 }
 
+zj_tier_notice
+zj_tier_get_notice (const zj_tier *t, void **ctx)
+{
+  *ctx = t ? t->cfg.notice_ctx : NULL;
+  return t ? t->cfg.notice : NULL;
+}
+
 /* Copies the model's figures for the lock-free gate (caller holds mu). */
 static void
 gate_refresh (zj_tier *t)

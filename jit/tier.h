@@ -18,6 +18,8 @@ typedef struct zj_tier_cfg {
   zj_tier_mode mode;
   zj_policy_knobs knobs;
   int opt_level;               /* libgccjit -O level (1) */
+  zj_tier_notice notice;       /* one-time set-up news (NULL: none) */
+  void *notice_ctx;
 } zj_tier_cfg;
 
 /* One candidate's state during one evaluation. */
@@ -35,6 +37,8 @@ void zj_tier_cfg_default (zj_tier_cfg *cfg);
 zj_tier *zj_tier_new (const zj_tier_cfg *cfg, zj_error *err);
 void zj_tier_free (zj_tier *t);
 zj_tier_mode zj_tier_get_mode (const zj_tier *t);
+/* The notice callback and its context from the tier's configuration. */
+zj_tier_notice zj_tier_get_notice (const zj_tier *t, void **ctx);
 
 /* Start of an evaluation: structure lookup; under "always" a synchronous
    compile, under "auto" native code only if it is ready.  hash and

@@ -80,7 +80,8 @@ bl_delta (const zj_door *d, zj_tier_stats *s)
 
 int
 zj_door_tier_new (zj_tier_mode mode, const zj_policy_knobs *knobs,
-                  int opt_level, struct zj_tier **tier, zj_error *err)
+                  int opt_level, zj_tier_notice notice, void *notice_ctx,
+                  struct zj_tier **tier, zj_error *err)
 {
   *tier = NULL;
   if (mode == ZJ_TIER_OFF)
@@ -90,6 +91,8 @@ zj_door_tier_new (zj_tier_mode mode, const zj_policy_knobs *knobs,
   tc.mode = mode;
   tc.knobs = *knobs;
   tc.opt_level = opt_level;
+  tc.notice = notice;
+  tc.notice_ctx = notice_ctx;
   *tier = zj_tier_new (&tc, err);
   return *tier ? 0 : -1;
 }
@@ -130,6 +133,9 @@ zj_door_open (struct zj_tier *tier, const zj_task *tasks, int n_tasks, int F)
     {
       d->bl = zj_baseline_new (false);
       zj_baseline_set_policy (d->bl, bl_gate, bl_ready, tier);
+      void *nctx;
+      zj_tier_notice fn = zj_tier_get_notice (tier, &nctx);
+      zj_baseline_set_notice (d->bl, fn, nctx);
     }
   return d;
 }

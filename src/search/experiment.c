@@ -183,10 +183,11 @@ check_memory (const zj_experiment_cfg *cfg, zj_error *err)
 /* The tier shared by the search, select and final evaluators; NULL for
    "off" and in builds without the JIT. */
 static int
-new_tier (const zj_experiment_cfg *cfg, struct zj_tier **tier, zj_error *err)
+new_tier (const zj_experiment_cfg *cfg, zj_tier_notice notice, void *ctx,
+          struct zj_tier **tier, zj_error *err)
 {
   return zj_door_tier_new (cfg->jit, &cfg->jit_knobs, cfg->jit_opt_level,
-                           tier, err);
+                           notice, ctx, tier, err);
 }
 
 static void
@@ -299,7 +300,37 @@ struct exp_pool {
   volatile int mpi_want;
   int64_t ckpt_gen;           /* generation of the last multi-rank checkpoint */
   bool ckpt_stopped;          /* stopped after a final checkpoint */
+  int announced[8];           /* F of the stencil builds announced */
+  int n_announced;
+  _Atomic int building;       /* stencil libraries being built now */
 };
+
+/* The tier's news of one-time set-up (zj_tier_notice): a stencil library
+   being built shows in the status line, or without one as one line on
+   stderr per feature size. */
+static void
+stencil_notice (void *ctx, int F, const char *dir, bool start)
+{
+  exp_pool *pl = ctx;
+  if (!start)
+    {
+      atomic_fetch_sub (&pl->building, 1);
+      return;
+    }
+  atomic_fetch_add (&pl->building, 1);
+  if (pl->cfg->status_line)
+    return;
+  pthread_mutex_lock (&pl->lock);
+  bool seen = false;
+  for (int i = 0; i < pl->n_announced; i++)
+    seen = seen || pl->announced[i] == F;
+  if (!seen && pl->n_announced < 8)
+    pl->announced[pl->n_announced++] = F;
+  pthread_mutex_unlock (&pl->lock);
+  if (!seen)
+    fprintf (stderr, "zerojit: building native stencils for F=%d "
+             "(one-time; cached in %s)\n", F, dir);
+}
 
 /* The driver's state: what it has printed and kept so far. */
 struct driver {
@@ -1172,7 +1203,15 @@ status_line (exp_pool *pl, int n_workers, int64_t consumed, double t0,
   human (secs > 0 ? indivs / secs : 0.0, rate, sizeof rate);
   int len = snprintf (buf, n, "[zerojit] %d running, %lld done | %s indivs, %s/s | best %.6f",
                       running, (long long) consumed, ind, rate, best);
-  if (!low || len < 0 || (size_t) len >= n)
+  if (len < 0 || (size_t) len >= n)
+    return;
+  if (atomic_load (&pl->building) > 0)
+    {
+      snprintf (buf + len, n - (size_t) len,
+                " | building native stencils (one-time, cached)");
+      return;
+    }
+  if (!low)
     return;
   const int ph = atomic_load (&low->phase);
   double frac = -1.0;
@@ -1484,7 +1523,7 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
     }
   else
     zj_outseq_printf (pl.seq, "Random seed = %llu\n", (unsigned long long) seed);
-  if (new_tier (cfg, &pl.tier, err) != 0)
+  if (new_tier (cfg, stencil_notice, &pl, &pl.tier, err) != 0)
     goto done;
   /* Searches running side by side share the tier (its compile thread,
      code cache and cost model are locked). */

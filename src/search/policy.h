@@ -23,6 +23,12 @@ typedef enum zj_tier_mode {
   ZJ_TIER_OPTIMIZED            /* interpreter and optimized (async) only */
 } zj_tier_mode;
 
+/* Told when one-time native set-up starts (start true) and when it ends:
+   the baseline stencil library for feature size F, built with libgccjit
+   in a second or two and then cached in the directory dir.  May be called
+   from any evaluating thread; the search shows it to the user. */
+typedef void (*zj_tier_notice) (void *ctx, int F, const char *dir, bool start);
+
 /* Whether a mode uses the baseline tier / compiles optimized code. */
 static inline bool
 zj_tier_mode_baseline (zj_tier_mode m)

@@ -18,9 +18,11 @@ typedef struct zj_door zj_door;
 
 /* The tier itself, shared by the evaluators of an experiment: *tier is
    NULL for mode off and in builds without the JIT.  -1 with err set if it
-   cannot start. */
+   cannot start.  notice (may be NULL) hears of one-time set-up work,
+   with notice_ctx. */
 int zj_door_tier_new (zj_tier_mode mode, const zj_policy_knobs *knobs,
-                      int opt_level, struct zj_tier **tier, zj_error *err);
+                      int opt_level, zj_tier_notice notice, void *notice_ctx,
+                      struct zj_tier **tier, zj_error *err);
 void zj_door_tier_free (struct zj_tier *tier);
 /* Its counters; false (and *s zeroed) for a NULL tier. */
 bool zj_door_tier_stats (struct zj_tier *tier, zj_tier_stats *s);
