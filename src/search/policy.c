@@ -11,7 +11,7 @@
 /* Priors until measurements arrive.  Our lowering emits a whole task
    evaluation per program, and `zerojit bench` measures 110-215 ms for
    5-19 live instructions at -O1 on a quiet machine (bench/RESULTS.md), far
-   above toolchain_facts' 18 ms for a bare kernel; an optimistic prior made
+   above the ~18 ms floor of any libgccjit compile; an optimistic prior made
    short runs start a compile they never used and then wait for it at exit.
    The interpreter ~1 ns per example per work unit, native code twice as
    fast. */
