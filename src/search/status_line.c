@@ -5,26 +5,6 @@
  * best fitness and the lowest running experiment's progress and ETA.
  */
 #include "config.h"
-#include "internal.h"
-#include "experiment.h"
-#include "evaluator.h"
-#include "evolution.h"
-#include "ckpt.h"
-#include "migration.h"
-#include "comm.h"
-#include "outseq.h"
-#include "stop.h"
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <float.h>
-#include <stdarg.h>
-#include <pthread.h>
-#include <string.h>
-#include <time.h>
-#include "tier_door.h"
 #include "experiment_internal.h"
 
 static void
