@@ -7,35 +7,46 @@
 #define F 4
 static const zj_shape shape = { F, 4, 3, 1 };
 
-/* n linear tasks y = w.x with N(0,1) data, 50 train / 20 valid. */
+/* n linear tasks y = w.x with N(0,1) data, ntrain train / 20 valid. */
 static inline zj_task *
-linear_tasks (int n, uint64_t seed)
+linear_tasks_n (int n, uint64_t seed, int ntrain)
 {
   zj_rng r;
   zj_rng_seed (&r, seed);
   zj_task *ts = calloc ((size_t) n, sizeof *ts);
+  double *tx = malloc (sizeof *tx * (size_t) ntrain * F);
+  double *ty = malloc (sizeof *ty * (size_t) ntrain);
   for (int k = 0; k < n; k++)
     {
-      double w[F], tx[50 * F], ty[50], vx[20 * F], vy[20];
+      double w[F], vx[20 * F], vy[20];
       for (int j = 0; j < F; j++)
         w[j] = zj_rng_normal (&r);
-      for (int i = 0; i < 70; i++)
+      for (int i = 0; i < ntrain + 20; i++)
         {
-          double *x = i < 50 ? &tx[i * F] : &vx[(i - 50) * F];
+          double *x = i < ntrain ? &tx[i * F] : &vx[(i - ntrain) * F];
           double y = 0;
           for (int j = 0; j < F; j++)
             {
               x[j] = zj_rng_normal (&r);
               y += w[j] * x[j];
             }
-          if (i < 50) ty[i] = y; else vy[i - 50] = y;
+          if (i < ntrain) ty[i] = y; else vy[i - ntrain] = y;
         }
-      zj_task *t = zj_test_task (F, 50, tx, ty, 20, vx, vy, 1, ZJ_RMS_ERROR);
+      zj_task *t = zj_test_task (F, ntrain, tx, ty, 20, vx, vy, 1, ZJ_RMS_ERROR);
       ts[k] = *t;
       ts[k].index = k;
       free (t);
     }
+  free (tx);
+  free (ty);
   return ts;
+}
+
+/* The same with 50 training examples. */
+static inline zj_task *
+linear_tasks (int n, uint64_t seed)
+{
+  return linear_tasks_n (n, seed, 50);
 }
 
 static inline void

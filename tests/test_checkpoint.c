@@ -10,61 +10,7 @@
 #include "evolution.h"
 #include "fec.h"
 
-#define F 4
-static const zj_shape shape = { F, 4, 3, 1 };
-
-static zj_task *
-linear_tasks (int n, uint64_t seed)
-{
-  zj_rng r;
-  zj_rng_seed (&r, seed);
-  zj_task *ts = calloc ((size_t) n, sizeof *ts);
-  for (int k = 0; k < n; k++)
-    {
-      double w[F], tx[30 * F], ty[30], vx[20 * F], vy[20];
-      for (int j = 0; j < F; j++)
-        w[j] = zj_rng_normal (&r);
-      for (int i = 0; i < 50; i++)
-        {
-          double *x = i < 30 ? &tx[i * F] : &vx[(i - 30) * F];
-          double y = 0;
-          for (int j = 0; j < F; j++)
-            {
-              x[j] = zj_rng_normal (&r);
-              y += w[j] * x[j];
-            }
-          if (i < 30) ty[i] = y; else vy[i - 30] = y;
-        }
-      zj_task *t = zj_test_task (F, 30, tx, ty, 20, vx, vy, 1, ZJ_RMS_ERROR);
-      ts[k] = *t;
-      ts[k].index = k;
-      free (t);
-    }
-  return ts;
-}
-
-static const int demo_ops[] = {
-  ZJ_SCALAR_CONST_SET_OP, ZJ_VECTOR_INNER_PRODUCT_OP, ZJ_SCALAR_DIFF_OP,
-  ZJ_SCALAR_PRODUCT_OP, ZJ_SCALAR_VECTOR_PRODUCT_OP, ZJ_VECTOR_SUM_OP };
-static const zj_mutation_type demo_mut[] = {
-  ZJ_MUT_ALTER_PARAM, ZJ_MUT_RANDOMIZE_INSTRUCTION,
-  ZJ_MUT_RANDOMIZE_COMPONENT_FUNCTION };
-
-static void
-demo_space (zj_search_space *sp)
-{
-  memset (sp, 0, sizeof *sp);
-  sp->shape = shape;
-  for (int c = 0; c < 3; c++)
-    {
-      sp->ops[c] = demo_ops;
-      sp->n_ops[c] = 6;
-    }
-  sp->size_init[0] = 10; sp->size_init[1] = 2; sp->size_init[2] = 8;
-  sp->mutation_types = demo_mut;
-  sp->n_mutation_types = 3;
-  sp->mutate_prob = 0.9;
-}
+#include "evalutil.h"
 
 /* A search: evaluator with FEC (small, so it evicts and forgets), the
    duplicate cache and hurdles, and a population of 20. */
@@ -79,7 +25,7 @@ typedef struct search {
 static void
 search_new (search *s, uint64_t seed)
 {
-  s->tasks = linear_tasks (3, 11);
+  s->tasks = linear_tasks_n (3, 11, 30);
   demo_space (&s->sp);
   zj_rng_seed (&s->rng, seed);
   zj_evaluator_cfg cfg;
