@@ -130,10 +130,28 @@ erase (zj_fec *c, int i)
   c->count--;
 }
 
+/* Also warms what an insert into a full cache touches: the slot of the
+   least recently used node, which it evicts.  That node itself was
+   prefetched when it became the tail (evict_warm), so reading its key
+   here rarely misses; without this an eviction costs two cache misses. */
 void
 zj_fec_prefetch (const zj_fec *c, uint64_t key)
 {
   __builtin_prefetch (&c->table[slot_of (c, key)]);
+  if (c->n_free == 0 && c->tail >= 0)
+    __builtin_prefetch (&c->table[slot_of (c, c->nodes[c->tail].key)]);
+}
+
+static void
+evict_warm (const zj_fec *c)
+{
+  if (c->tail >= 0)
+    {
+      __builtin_prefetch (&c->nodes[c->tail]);
+      const int prev = c->nodes[c->tail].prev;
+      if (prev >= 0)
+        __builtin_prefetch (&c->nodes[prev]);
+    }
 }
 
 bool
@@ -181,6 +199,7 @@ zj_fec_insert (zj_fec *c, uint64_t key, double fitness)
       erase (c, c->tail);
       c->st.evicted++;
       s = find_slot (c, key);
+      evict_warm (c);
     }
   int i = c->free_list[--c->n_free];
   c->nodes[i] = (node) { key, fitness, 1, -1, -1 };
