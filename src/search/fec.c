@@ -49,7 +49,7 @@ zj_fec_new (int cache_size, int forget_every)
   zj_fec *c = zj_xcalloc (1, sizeof *c);
   c->capacity = cache_size > 1 ? cache_size : 2;
   c->forget_every = forget_every;
-  c->nodes = zj_xmalloc ((size_t) c->capacity * sizeof (node));
+  c->nodes = zj_huge_calloc ((size_t) c->capacity, sizeof (node));
   c->free_list = zj_xmalloc ((size_t) c->capacity * sizeof (int));
   for (int i = 0; i < c->capacity; i++)
     c->free_list[i] = c->capacity - 1 - i;
@@ -57,7 +57,7 @@ zj_fec_new (int cache_size, int forget_every)
   size_t tsize = 16;
   while (tsize < (size_t) c->capacity * 2)
     tsize *= 2;
-  c->table = zj_xmalloc (tsize * sizeof (slot));
+  c->table = zj_huge_calloc (tsize, sizeof (slot));
   for (size_t i = 0; i < tsize; i++)
     c->table[i] = (slot) { 0, -1 };
   c->mask = tsize - 1;
