@@ -93,7 +93,7 @@ Test (fec, hash_depends_on_errors_task_and_count_but_not_zero_sign)
 }
 
 /* The FEC's tables come from zj_huge_calloc: zeroed, fully writable,
-   2 MiB-aligned once large, and an overflowing size is refused. */
+   64-byte aligned (2 MiB once large), and an overflowing size is refused. */
 Test (huge_calloc, zeroed_aligned_and_writable)
 {
   const size_t sizes[] = { 1, 4096, (size_t) 1 << 20, ((size_t) 3 << 20) + 8 };
@@ -103,6 +103,7 @@ Test (huge_calloc, zeroed_aligned_and_writable)
       for (size_t i = 0; i < sizes[k]; i++)
         cr_assert_eq (p[i], 0, "size %zu byte %zu", sizes[k], i);
       memset (p, 0xab, sizes[k]);
+      cr_assert_eq ((uintptr_t) p % 64, 0, "size %zu", sizes[k]);
       if (sizes[k] >= (size_t) 1 << 20)
         cr_assert_eq ((uintptr_t) p % ((size_t) 2 << 20), 0);
       free (p);
