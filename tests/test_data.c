@@ -308,6 +308,32 @@ Test (data, csv_errors_name_file_line_and_column)
     }
 }
 
+/* A wide first row over many short lines: the loader must not allocate
+   lines x columns before reading them.  This 360 kB file made the old
+   loader ask for 29 GB and abort (under a 768 MiB address-space limit;
+   not under ASan, which reserves terabytes of shadow). */
+#if !defined (__SANITIZE_ADDRESS__)
+Test (data, csv_wide_first_row_is_an_error_not_an_allocation)
+{
+  struct rlimit rl = { (rlim_t) 768 << 20, (rlim_t) 768 << 20 };
+  cr_assert_eq (setrlimit (RLIMIT_AS, &rl), 0);
+  const char *path = tmp_path ("wide.csv");
+  FILE *f = fopen (path, "w");
+  cr_assert_not_null (f);
+  for (int i = 0; i < 60000; i++)
+    fputs (i ? ",1" : "1", f);
+  fputs ("\n1\n1,1\n", f);
+  for (int i = 0; i < 60000; i++)
+    fputs ("1\n", f);
+  cr_assert_eq (fclose (f), 0);
+  zj_dataset ds;
+  zj_error err = { "" };
+  expect_error (zj_csv_load (path, NULL, &ds, &err), &err, "wide.csv:2",
+                "1 columns, expected 60000");
+  cr_assert_null (ds.x);
+}
+#endif
+
 /* --------------------------------------------------------- mnist JSON */
 Test (data, mnist_json_fixture)
 {
