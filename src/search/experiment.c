@@ -476,6 +476,7 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
   fprintf (out, "Select fitness for candidate algorithm = %.6f\n", r->select_fit);
   r->ok = true;
 out:
+  zj_exp_islands_free (&g);
   for (int j = 0; j < N; j++)
     {
       zj_population_free (isl[j].pop);

@@ -60,6 +60,13 @@ typedef struct exp_run {
   int64_t exchanges;
   uint64_t sent, received;    /* bytes */
   double exchange_secs, wait_secs;
+  /* Emigrant pool (islands.c), n x m entries kept between exchanges. */
+  zj_program *mig_prog;
+  double *mig_fit;
+  size_t *mig_off;            /* where an entry is in the message */
+  unsigned char *mig_have;    /* entry is in mig_prog */
+  int *mig_slots;             /* this rank's islands' emigrant slots */
+  size_t mig_cap;
 } exp_run;
 
 /* What a worker thread is running, for checkpoints and the status
@@ -144,5 +151,6 @@ int zj_exp_restore (exp_pool *pl, driver *d, const zj_ckpt *c, FILE *out, zj_err
 int zj_exp_ranks_of (const zj_experiment_cfg *cfg, int *rank);
 bool zj_exp_run_islands (exp_run *g, bool resumed, zj_error *err);
 bool zj_exp_islands_summary (exp_run *g, exp_result *r, FILE *out);
+void zj_exp_islands_free (exp_run *g);     /* the emigrant pool */
 
 #endif
