@@ -66,6 +66,7 @@ typedef struct exp_run {
   size_t *mig_off;            /* where an entry is in the message */
   unsigned char *mig_have;    /* entry is in mig_prog */
   int *mig_slots;             /* this rank's islands' emigrant slots */
+  int *mig_uses;              /* islands still to receive an entry */
   size_t mig_cap;
 } exp_run;
 

@@ -29,6 +29,7 @@ pool_reserve (exp_run *g, size_t nm)
   g->mig_off = zj_xcalloc (nm, sizeof *g->mig_off);
   g->mig_have = zj_xcalloc (nm, sizeof *g->mig_have);
   g->mig_slots = zj_xcalloc (nm, sizeof *g->mig_slots);
+  g->mig_uses = zj_xcalloc (nm, sizeof *g->mig_uses);
   g->mig_cap = nm;
 }
 
@@ -42,6 +43,8 @@ zj_exp_islands_free (exp_run *g)
   free (g->mig_off);
   free (g->mig_have);
   free (g->mig_slots);
+  free (g->mig_uses);
+  g->mig_uses = NULL;
   g->mig_prog = NULL;
   g->mig_fit = NULL;
   g->mig_off = NULL;
@@ -57,7 +60,8 @@ zj_exp_islands_free (exp_run *g)
    state and emigrants of its islands and gets everyone's; other ranks'
    emigrants stay encoded until one of this rank's islands draws them (an
    island receives m of the n x m in the pool).  Each island then gets
-   its immigrants, copied from the pool into its emigrants' slots.  One
+   its immigrants from the pool into its emigrants' slots, moved when no
+   other island takes the same one, else copied.  One
    process is one rank and takes the same decisions without a message. */
 static int
 exchange (exp_run *g, zj_error *err)
@@ -157,8 +161,30 @@ exchange (exp_run *g, zj_error *err)
   for (int j = 0; j < g->n; j++)
     if (!fin[j])
       ready[n++] = j;
-  int *from = zj_xmalloc ((size_t) (m ? m : 1) * sizeof (int));
   const bool home = rc != 0 || n < 2;
+  /* All draws first (each island's from its own generator), counting
+     how many islands take each entry: the last taker gets the entry
+     itself (a swap), the others a copy. */
+  size_t *from = zj_xmalloc ((size_t) (g->n_own ? g->n_own : 1)
+                             * (size_t) (m ? m : 1) * sizeof *from);
+  int *pick = zj_xmalloc ((size_t) (m ? m : 1) * sizeof (int));
+  memset (g->mig_uses, 0, nm * sizeof *g->mig_uses);
+  for (int o = 0; o < g->n_own && !home; o++)
+    {
+      const int j = g->own[o];
+      if (g->isl[j].finished)
+        continue;
+      int p = 0;
+      while (ready[p] != j)
+        p++;
+      zj_migration_choose (g->isl[j].rng, cfg->migration_topology, p, n, m, pick);
+      for (int k = 0; k < m; k++)
+        {
+          const size_t e = (size_t) ready[pick[k] / m] * m + (size_t) (pick[k] % m);
+          from[(size_t) o * m + k] = e;
+          g->mig_uses[e]++;
+        }
+    }
   for (int o = 0; o < g->n_own; o++)
     {
       const int j = g->own[o];
@@ -175,13 +201,9 @@ exchange (exp_run *g, zj_error *err)
                                 &g->mig_fit[(size_t) j * m + k]);
           continue;
         }
-      int p = 0;
-      while (ready[p] != j)
-        p++;
-      zj_migration_choose (is->rng, cfg->migration_topology, p, n, m, from);
       for (int k = 0; k < m; k++)
         {
-          const size_t e = (size_t) ready[from[k] / m] * m + (size_t) (from[k] % m);
+          const size_t e = from[(size_t) o * m + k];
           if (!g->mig_have[e])
             {
               zj_ckrd rd = { .p = all, .len = total, .pos = g->mig_off[e],
@@ -197,7 +219,10 @@ exchange (exp_run *g, zj_error *err)
                 }
               g->mig_have[e] = 1;
             }
-          zj_population_replace (is->pop, sl[k], &g->mig_prog[e], g->mig_fit[e]);
+          if (--g->mig_uses[e] == 0)
+            zj_population_take (is->pop, sl[k], &g->mig_prog[e], g->mig_fit[e]);
+          else
+            zj_population_replace (is->pop, sl[k], &g->mig_prog[e], g->mig_fit[e]);
         }
       if (rc != 0)
         break;
@@ -214,6 +239,7 @@ exchange (exp_run *g, zj_error *err)
         zj_exp_mpi_checkpoint (g, want);
     }
   free (from);
+  free (pick);
   free (ready);
   free (fin);
   free (all);
