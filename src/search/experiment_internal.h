@@ -41,6 +41,7 @@ typedef struct island {
   zj_population *pop;
   int64_t migrations;
   bool finished;              /* its search budget is spent */
+  zj_live_stats live;         /* for the status line (several islands) */
 } island;
 
 /* The islands of one running experiment and the threads that share them
@@ -77,7 +78,9 @@ typedef struct exp_live {
   int64_t k;                  /* experiment index; -1 idle (pool lock) */
   exp_run *run;               /* set while its islands exist */
   double start;               /* when k started (pool lock) */
-  zj_live_stats stats;        /* island 0's */
+  zj_live_stats stats;        /* its population's; with islands, their
+                                 sum once they are done (status_line.c
+                                 reads the islands' own while run is set) */
   _Atomic int phase;          /* enum phase */
 } __attribute__ ((aligned (64))) exp_live;
 
