@@ -88,11 +88,14 @@ out_write (zj_outseq *q, const char *s, size_t n)
     q->out_err = errno ? errno : EIO;
 }
 
-/* One line, one write(2): readers never see half a line. */
+/* One line, one write(2): readers never see half a line.  After a failed
+   write (full disk, I/O error) the log is cut back to its last whole line
+   and nothing more is written to it: the error is reported at the end and
+   the file holds whole lines only, without a gap. */
 static void
 log_write (zj_outseq *q, int64_t k, const char *fields, size_t n, bool used)
 {
-  if (q->log_fd < 0)
+  if (q->log_fd < 0 || q->log_err)
     return;
   char *line = NULL;
   int len = asprintf (&line, "{\"experiment\": %lld, \"used\": %s, %.*s}\n",
@@ -102,12 +105,25 @@ log_write (zj_outseq *q, int64_t k, const char *fields, size_t n, bool used)
       q->log_err = ENOMEM;
       return;
     }
-  ssize_t w;
-  do
-    w = write (q->log_fd, line, (size_t) len);
-  while (w < 0 && errno == EINTR);
-  if (w != len && !q->log_err)
-    q->log_err = w < 0 ? errno : ENOSPC;
+  const off_t start = lseek (q->log_fd, 0, SEEK_END);
+  ssize_t done = 0, w = 0;
+  /* A short write is followed by another, which says why (ENOSPC, EIO). */
+  while (done < len)
+    {
+      w = write (q->log_fd, line + done, (size_t) (len - done));
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        break;
+      done += w;
+    }
+  if (done != len)
+    {
+      q->log_err = w < 0 ? errno : ENOSPC;
+      /* A character device (/dev/full) has no length to cut back to. */
+      if (done > 0 && start >= 0)
+        (void) ftruncate (q->log_fd, start);
+    }
   free (line);
 }
 
