@@ -53,6 +53,10 @@ Test (policy, priors_before_measurements)
   cr_assert_float_eq (zj_cost_model_compile_ms (&m, 10.0, 1), 150.0, 1e-9);
   zj_cost_model_add_run (&m, false, 1000.0, 2.0, 8000.0);
   cr_assert_float_eq (zj_cost_model_ns (&m, false), 4.0, 1e-12);
+  /* A mini-run (an FEC fingerprint: its fixed cost over 20 examples)
+     says nothing about the per-example cost. */
+  zj_cost_model_add_run (&m, false, 20.0, 2.0, 8000.0);
+  cr_assert_float_eq (zj_cost_model_ns (&m, false), 4.0, 1e-12);
   cr_assert_float_eq (zj_cost_model_ns (&m, true), 2.0, 1e-12);
   cr_assert_eq (zj_cost_model_keep_rate (&m), -1.0);
 }

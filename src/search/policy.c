@@ -25,6 +25,7 @@
    kernels that never paid for themselves (0.91x). */
 #define PRIOR_BASE_RATIO 0.97
 #define PRIOR_READY_NS 10000.0
+#define MIN_RUN_EXAMPLES 1000.0
 #define DECAY 0.98               /* weight of older compile measurements */
 #define RUN_DECAY 0.995
 #define KEEP_DECAY 0.999
@@ -133,7 +134,12 @@ zj_cost_model_add_run (zj_cost_model *m, int tier, double examples,
                        double work, double ns)
 {
   const double units = examples * (work > 1.0 ? work : 1.0);
-  if (units <= 0.0 || !(ns > 0.0))
+  /* A run's fixed cost (Setup, decoding, clearing memory) spread over a
+     few examples would read as a per-example cost many times the real
+     one: FEC mini-runs (20 examples a task) made the NN search's
+     interpreter look ~100x slower per example than it is, and the
+     policy compile for savings that were not there. */
+  if (examples < MIN_RUN_EXAMPLES || units <= 0.0 || !(ns > 0.0))
     return;
   const double x = ns / units;
   /* Weighted by the run's size so that tiny runs (timer noise) count
