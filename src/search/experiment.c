@@ -645,8 +645,9 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
         }
     }
   if (cfg->progress_log
-      && (log_fd = open (cfg->progress_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC
-                         | (ck ? 0 : O_TRUNC), 0666)) < 0)
+      && ((log_fd = open (cfg->progress_log, O_RDWR | O_CREAT | O_CLOEXEC
+                          | (ck ? 0 : O_TRUNC), 0666)) < 0
+          || lseek (log_fd, 0, SEEK_END) < 0))
     {
       zj_error_set (err, "--progress_log=%s: cannot open for writing: %s",
                     cfg->progress_log, strerror (errno));
@@ -879,6 +880,8 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
       zj_program_init (&sum->best);
       zj_program_copy (&sum->best, &d.best);
     }
+  if (!why)
+    zj_outseq_finished (pl.seq);
   rc = 0;
 done:
   zj_stop_request (&pl.done, ZJ_STOP_DONE);
