@@ -366,3 +366,31 @@ Test (policy, cost_line_per_work)
     zj_cost_model_add_run (&r, ZJ_RUN_INTERP, 1e5, 4.0, 8e5);
   cr_assert_float_eq (zj_cost_model_ns_at (&r, ZJ_RUN_INTERP, 8.0), 16.0, 1e-9);
 }
+
+/* A select/final evaluation (examples_per_eval 0) takes the higher of
+   the line and the per-unit ratio for its cost: a 1000-unit program on a
+   model fitted at 1-100 units is compiled for a long final evaluation,
+   where the line alone would leave it interpreted. */
+Test (policy, final_stage_takes_higher_estimate)
+{
+  zj_policy_knobs k;
+  zj_policy_knobs_default (&k);
+  zj_cost_model m;
+  zj_cost_model_init (&m);
+  for (int i = 0; i < 20; i++)
+    {
+      zj_cost_model_add_run (&m, ZJ_RUN_INTERP, 1e5, 1.0, 1e6);
+      zj_cost_model_add_run (&m, ZJ_RUN_INTERP, 1e5, 100.0, 2e6);
+    }
+  /* Line: ~110 ns per example at 1000 units; compile ~200 ms. */
+  zj_candidate c = { .instrs = 20, .work = 1000.0, .examples_now = 4e6,
+                     .examples_per_eval = 0.0, .children = -1.0 };
+  const zj_decision fin = zj_policy_decide (&k, &m, &c);
+  cr_assert (fin.compile, "saving %g cost %g", fin.saving_ms, fin.cost_ms);
+  /* The same examples in a search evaluation: the line only. */
+  c.examples_per_eval = 4e6;
+  c.children = 0.0;
+  const zj_decision srch = zj_policy_decide (&k, &m, &c);
+  cr_assert (!srch.compile, "saving %g cost %g", srch.saving_ms, srch.cost_ms);
+  cr_assert_lt (srch.saving_ms, fin.saving_ms);
+}
