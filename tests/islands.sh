@@ -34,6 +34,12 @@ for i in 0 1 2 3; do
   grep -q "\"island\": $i}" "$dir/log1.json" || fail "island $i not in the log"
 done
 
+# The status line counts every island, not island 0 alone.
+"$Z" search $flags --workers=2 --status > /dev/null 2> "$dir/status.err" \
+  || fail "run with --status"
+tr '\r' '\n' < "$dir/status.err" | grep -Eq '\| exp [0-9]+ \(4 islands\): [0-9]+% of max_train_steps \(slowest island\)' \
+  || fail "status line without the islands: $(tr '\r' '\n' < "$dir/status.err" | grep zerojit | tail -2)"
+
 # Migration changes the search (the flag is not ignored).
 "$Z" search $flags --workers=2 --migration_interval=0 > "$dir/none.txt" || fail "no migration run"
 norm "$dir/none.txt" > "$dir/nn"

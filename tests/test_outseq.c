@@ -77,17 +77,22 @@ Test (outseq, snapshot_splits_the_output_at_the_live_experiment)
   cr_assert_eq (n1, 10);
   cr_assert_str_eq (t2, "e2 a\n");
   cr_assert_eq (n0, 0, "a consumed experiment's text is dropped");
-  /* Experiment 2's buffered log line is in the file now, and counted. */
+  /* Experiment 2's buffered log line is in the file now, and counted;
+     whether experiment 2 will be used is not known yet. */
   char *log = file_text (logp);
   cr_assert_eq ((int64_t) strlen (log), log_len);
   cr_assert (strstr (log, "{\"experiment\": 0, \"used\": true, \"n\": 0}\n"));
-  cr_assert (strstr (log, "{\"experiment\": 2, \"used\": true, \"n\": 2}\n"));
+  cr_assert (strstr (log, "{\"experiment\": 2, \"used\": null, \"n\": 2}\n"));
   int oe, le;
+  zj_outseq_finished (q);
   zj_outseq_free (q, &oe, &le);
   fclose (out);
-  /* Not written twice when the queue is freed. */
+  /* Not written twice when the queue is freed; the run ended before
+     experiment 2 went live, so it was not used. */
   char *log2 = file_text (logp);
-  cr_assert_str_eq (log2, log);
+  cr_assert_str_eq (log2, "{\"experiment\": 0, \"used\": true, \"n\": 0}\n"
+                    "{\"experiment\": 2, \"used\": false, \"n\": 2}\n");
+  cr_assert_eq (le, 0);
   close (fd);
   unlink (logp);
   free (log);
@@ -122,4 +127,62 @@ Test (outseq, resume_writes_the_output_again_and_continues_live)
   cr_assert_str_eq (text, "before\ne3\ne4\n");
   free (printed);
   free (text);
+}
+
+/* Lines written ahead at a checkpoint say null, then true once their
+   experiment goes live, or false if the run ends first; a resumed queue
+   finds them in the log again. */
+Test (outseq, lines_written_ahead_are_settled)
+{
+  char logp[] = "/tmp/zj_outseq_logXXXXXX";
+  int fd = mkstemp (logp);
+  cr_assert (fd >= 0);
+  FILE *out = fopen ("/dev/null", "w");
+  zj_outseq *q = zj_outseq_new (out, fd, false);
+  zj_outseq_capture (q);
+  zj_outseq_log (q, 0, "\"n\": 0");
+  zj_outseq_log (q, 1, "\"n\": 1");
+  zj_outseq_log (q, 2, "\"n\": 2");
+  char *printed;
+  size_t plen;
+  int64_t log_len;
+  zj_outseq_snapshot (q, &printed, &plen, &log_len);
+  free (printed);
+  zj_outseq_advance (q, 0);                /* 1 goes live: used */
+  zj_outseq_log (q, 1, "\"n\": 10");
+  char *log = file_text (logp);
+  cr_assert_str_eq (log, "{\"experiment\": 0, \"used\": true, \"n\": 0}\n"
+                    "{\"experiment\": 1, \"used\": true, \"n\": 1}\n"
+                    "{\"experiment\": 2, \"used\": null, \"n\": 2}\n"
+                    "{\"experiment\": 1, \"used\": true, \"n\": 10}\n");
+  free (log);
+  int oe, le;
+  zj_outseq_free (q, &oe, &le);   /* stopped, not finished: 2 stays null */
+  cr_assert_eq (le, 0);
+  log = file_text (logp);
+  cr_assert (strstr (log, "{\"experiment\": 2, \"used\": null, \"n\": 2}\n"));
+  free (log);
+
+  /* Resume from the checkpoint's log (experiment 1 live; the run went on
+     to make it live, which marked its line true after the checkpoint): 2
+     goes live after 1, a line of 3 written ahead never does. */
+  cr_assert_eq (ftruncate (fd, log_len), 0);
+  cr_assert_eq (lseek (fd, 0, SEEK_END), log_len);
+  const char *ahead = "{\"experiment\": 3, \"used\": null, \"n\": 3}\n";
+  cr_assert_eq (write (fd, ahead, strlen (ahead)), (ssize_t) strlen (ahead));
+  q = zj_outseq_new (out, fd, false);
+  zj_outseq_resume (q, 1, "", 0);
+  zj_outseq_advance (q, 1);
+  zj_outseq_finished (q);
+  zj_outseq_free (q, &oe, &le);
+  cr_assert_eq (le, 0);
+  log = file_text (logp);
+  cr_assert_str_eq (log, "{\"experiment\": 0, \"used\": true, \"n\": 0}\n"
+                    "{\"experiment\": 1, \"used\": true, \"n\": 1}\n"
+                    "{\"experiment\": 2, \"used\": true, \"n\": 2}\n"
+                    "{\"experiment\": 3, \"used\": false, \"n\": 3}\n");
+  free (log);
+  fclose (out);
+  close (fd);
+  unlink (logp);
 }

@@ -296,6 +296,24 @@ zj_rd_program (zj_ckrd *r, zj_program *p)
     }
 }
 
+void
+zj_rd_skip_program (zj_ckrd *r)
+{
+  for (int c = 0; c < ZJ_NUM_COMPONENTS && !r->bad; c++)
+    {
+      const uint32_t n = zj_rd_u32 (r);
+      if (r->bad)
+        return;
+      if (n > (r->len - r->pos) / 28)
+        {
+          zj_rd_fail (r, "bad instruction count %u in field %s", n,
+                      r->field ? r->field : "?");
+          return;
+        }
+      r->pos += 28 * (size_t) n;
+    }
+}
+
 /* FNV-style but a word at a time: a 30 MB checkpoint sums in ~10 ms. */
 static uint64_t
 checksum (const unsigned char *p, size_t n)

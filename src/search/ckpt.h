@@ -54,6 +54,8 @@ uint64_t zj_rd_count (zj_ckrd *r, uint64_t max, size_t min_each);
 char *zj_rd_bytes (zj_ckrd *r, size_t *len);
 /* Program; ops beyond the op table are an error. */
 void zj_rd_program (zj_ckrd *r, zj_program *p);
+/* Step over a program written by zj_ck_program (counts checked). */
+void zj_rd_skip_program (zj_ckrd *r);
 void zj_rd_fail (zj_ckrd *r, const char *fmt, ...)
   __attribute__ ((format (printf, 2, 3)));
 

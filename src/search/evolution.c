@@ -275,6 +275,29 @@ zj_population_replace (zj_population *pop, int i, const zj_program *p,
   pop->shash[i] = 0;           /* structure unknown here: tier hint only */
 }
 
+void
+zj_population_take (zj_population *pop, int i, zj_program *p, double fitness)
+{
+  assert (i >= 0 && i < pop->P);
+  const zj_program t = pop->progs[i];
+  pop->progs[i] = *p;
+  *p = t;
+  pop->fit[i] = fitness;
+  pop->shash[i] = 0;           /* as zj_population_replace */
+}
+
+void
+zj_population_swap (zj_population *pop, int i, zj_program *p, double *fitness)
+{
+  assert (i >= 0 && i < pop->P);
+  const zj_program t = pop->progs[i];
+  pop->progs[i] = *p;
+  *p = t;
+  const double f = pop->fit[i];
+  pop->fit[i] = *fitness;
+  *fitness = f;
+}
+
 long
 zj_population_individuals (const zj_population *pop)
 {

@@ -72,6 +72,13 @@ const zj_program *zj_population_slot (const zj_population *pop, int i,
                                       double *fitness);
 void zj_population_replace (zj_population *pop, int i, const zj_program *p,
                             double fitness);
+/* Exchange slot i's program and fitness with *p and *fitness, without
+   copying: an emigrant leaves (and a second swap puts it back). */
+void zj_population_swap (zj_population *pop, int i, zj_program *p,
+                         double *fitness);
+/* zj_population_replace by a swap: *p gets slot i's old program. */
+void zj_population_take (zj_population *pop, int i, zj_program *p,
+                         double fitness);
 
 /* Checkpoint (ckpt.h): the slots, fitnesses, counters and hall of fame,
    out of a population between generations, or into one just created (not

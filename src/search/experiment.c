@@ -370,7 +370,7 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
         .cancel = &pl->done,
         .interrupt = cfg->interrupt,
         .park_reason = park_reason (cfg),
-        .live = j == 0 ? &w->stats : NULL,
+        .live = N == 1 ? &w->stats : &is->live,
         .boundary = at_boundary,
         .boundary_ctx = &g,
         .tag_island = N > 1,
@@ -422,6 +422,24 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
     }
   pthread_mutex_lock (&pl->lock);
   w->run = NULL;
+  if (N > 1)
+    {
+      /* The status line reads w->stats again from here on. */
+      long ind = 0, steps = 0;
+      double best = 0.0;
+      for (int o = 0; o < n_own; o++)
+        {
+          const zj_live_stats *l = &isl[own[o]].live;
+          ind += atomic_load (&l->individuals);
+          steps += atomic_load (&l->train_steps);
+          const double b = atomic_load (&l->best);
+          if (o == 0 || b > best)
+            best = b;
+        }
+      atomic_store (&w->stats.individuals, ind);
+      atomic_store (&w->stats.train_steps, steps);
+      atomic_store (&w->stats.best, best);
+    }
   pthread_mutex_unlock (&pl->lock);
   if (!ran)
     goto out;
@@ -476,6 +494,7 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
   fprintf (out, "Select fitness for candidate algorithm = %.6f\n", r->select_fit);
   r->ok = true;
 out:
+  zj_exp_islands_free (&g);
   for (int j = 0; j < N; j++)
     {
       zj_population_free (isl[j].pop);
@@ -626,8 +645,9 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
         }
     }
   if (cfg->progress_log
-      && (log_fd = open (cfg->progress_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC
-                         | (ck ? 0 : O_TRUNC), 0666)) < 0)
+      && ((log_fd = open (cfg->progress_log, O_RDWR | O_CREAT | O_CLOEXEC
+                          | (ck ? 0 : O_TRUNC), 0666)) < 0
+          || lseek (log_fd, 0, SEEK_END) < 0))
     {
       zj_error_set (err, "--progress_log=%s: cannot open for writing: %s",
                     cfg->progress_log, strerror (errno));
@@ -702,15 +722,22 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
             }
           else if (ckpt && (now >= next_ckpt || term))
             {
-              zj_exp_checkpoint_now (&pl, &d);
+              const int ck_rc = zj_exp_checkpoint_now (&pl, &d);
               next_ckpt = zj_now_s () + cfg->checkpoint_every;
               if (term)
                 {
                   pl.abort_run = true;
                   pthread_cond_broadcast (&pl.cond);
                   pthread_mutex_unlock (&pl.lock);
-                  zj_error_set (err, "terminated: checkpoint written to %s; continue with --resume=%s",
-                                cfg->checkpoint, cfg->checkpoint);
+                  if (ck_rc == 0)
+                    zj_error_set (err, "terminated: checkpoint written to %s; continue with --resume=%s",
+                                  cfg->checkpoint, cfg->checkpoint);
+                  else if (access (cfg->checkpoint, F_OK) == 0)
+                    zj_error_set (err, "terminated: the last checkpoint could not be written;"
+                                  " --resume=%s continues from the one before", cfg->checkpoint);
+                  else
+                    zj_error_set (err, "terminated: the checkpoint %s could not be written;"
+                                  " nothing to resume from", cfg->checkpoint);
                   goto done;
                 }
               continue;
@@ -853,6 +880,8 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
       zj_program_init (&sum->best);
       zj_program_copy (&sum->best, &d.best);
     }
+  if (!why)
+    zj_outseq_finished (pl.seq);
   rc = 0;
 done:
   zj_stop_request (&pl.done, ZJ_STOP_DONE);

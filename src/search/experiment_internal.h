@@ -41,6 +41,7 @@ typedef struct island {
   zj_population *pop;
   int64_t migrations;
   bool finished;              /* its search budget is spent */
+  zj_live_stats live;         /* for the status line (several islands) */
 } island;
 
 /* The islands of one running experiment and the threads that share them
@@ -60,6 +61,14 @@ typedef struct exp_run {
   int64_t exchanges;
   uint64_t sent, received;    /* bytes */
   double exchange_secs, wait_secs;
+  /* Emigrant pool (islands.c), n x m entries kept between exchanges. */
+  zj_program *mig_prog;
+  double *mig_fit;
+  size_t *mig_off;            /* where an entry is in the message */
+  unsigned char *mig_have;    /* entry is in mig_prog */
+  int *mig_slots;             /* this rank's islands' emigrant slots */
+  int *mig_uses;              /* islands still to receive an entry */
+  size_t mig_cap;
 } exp_run;
 
 /* What a worker thread is running, for checkpoints and the status
@@ -69,7 +78,9 @@ typedef struct exp_live {
   int64_t k;                  /* experiment index; -1 idle (pool lock) */
   exp_run *run;               /* set while its islands exist */
   double start;               /* when k started (pool lock) */
-  zj_live_stats stats;        /* island 0's */
+  zj_live_stats stats;        /* its population's; with islands, their
+                                 sum once they are done (status_line.c
+                                 reads the islands' own while run is set) */
   _Atomic int phase;          /* enum phase */
 } __attribute__ ((aligned (64))) exp_live;
 
@@ -136,7 +147,7 @@ void zj_exp_status_line (exp_pool *pl, int n_workers, int64_t consumed, double t
                          char *buf, size_t n);
 
 /* experiment_ckpt.c */
-void zj_exp_checkpoint_now (exp_pool *pl, driver *d);
+int zj_exp_checkpoint_now (exp_pool *pl, driver *d);
 void zj_exp_mpi_checkpoint (exp_run *g, int want);
 int zj_exp_restore (exp_pool *pl, driver *d, const zj_ckpt *c, FILE *out, zj_error *err);
 
@@ -144,5 +155,6 @@ int zj_exp_restore (exp_pool *pl, driver *d, const zj_ckpt *c, FILE *out, zj_err
 int zj_exp_ranks_of (const zj_experiment_cfg *cfg, int *rank);
 bool zj_exp_run_islands (exp_run *g, bool resumed, zj_error *err);
 bool zj_exp_islands_summary (exp_run *g, exp_result *r, FILE *out);
+void zj_exp_islands_free (exp_run *g);     /* the emigrant pool */
 
 #endif

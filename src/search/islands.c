@@ -7,6 +7,7 @@
 #include "config.h"
 #include "comm.h"
 #include "experiment_internal.h"
+#include <string.h>
 
 int
 zj_exp_ranks_of (const zj_experiment_cfg *cfg, int *rank)
@@ -15,11 +16,53 @@ zj_exp_ranks_of (const zj_experiment_cfg *cfg, int *rank)
   return cfg->comm ? cfg->comm->size : 1;
 }
 
+/* The emigrant pool, kept across exchanges so that its instruction
+   buffers are reused: entry j * m + k is island j's k-th emigrant. */
+static void
+pool_reserve (exp_run *g, size_t nm)
+{
+  if (g->mig_cap >= nm)
+    return;
+  zj_exp_islands_free (g);
+  g->mig_prog = zj_xcalloc (nm, sizeof *g->mig_prog);
+  g->mig_fit = zj_xcalloc (nm, sizeof *g->mig_fit);
+  g->mig_off = zj_xcalloc (nm, sizeof *g->mig_off);
+  g->mig_have = zj_xcalloc (nm, sizeof *g->mig_have);
+  g->mig_slots = zj_xcalloc (nm, sizeof *g->mig_slots);
+  g->mig_uses = zj_xcalloc (nm, sizeof *g->mig_uses);
+  g->mig_cap = nm;
+}
+
+void
+zj_exp_islands_free (exp_run *g)
+{
+  for (size_t i = 0; i < g->mig_cap; i++)
+    zj_program_free (&g->mig_prog[i]);
+  free (g->mig_prog);
+  free (g->mig_fit);
+  free (g->mig_off);
+  free (g->mig_have);
+  free (g->mig_slots);
+  free (g->mig_uses);
+  g->mig_uses = NULL;
+  g->mig_prog = NULL;
+  g->mig_fit = NULL;
+  g->mig_off = NULL;
+  g->mig_have = NULL;
+  g->mig_slots = NULL;
+  g->mig_cap = 0;
+}
+
 /* Migration among the islands still searching, in island order (see
    migration.h).  Called by the last thread to reach the barrier on each
-   rank: every rank sends the state and emigrants of its islands and gets
-   everyone's, then gives its own islands their immigrants.  One process
-   is one rank, and runs the very same steps. */
+   rank.  This rank's islands pick their emigrants and move them (no
+   copy) into the pool.  With several ranks, every rank then sends the
+   state and emigrants of its islands and gets everyone's; other ranks'
+   emigrants stay encoded until one of this rank's islands draws them (an
+   island receives m of the n x m in the pool).  Each island then gets
+   its immigrants from the pool into its emigrants' slots, moved when no
+   other island takes the same one, else copied.  One
+   process is one rank and takes the same decisions without a message. */
 static int
 exchange (exp_run *g, zj_error *err)
 {
@@ -27,125 +70,178 @@ exchange (exp_run *g, zj_error *err)
   const int P = cfg->spec.population_size;
   const int m = zj_migration_count (P, cfg->migration_fraction);
   int me, R = zj_exp_ranks_of (cfg, &me);
-  int *slots = zj_xcalloc ((size_t) g->n * (size_t) (m ? m : 1), sizeof (int));
-  zj_ckbuf mine = { 0 };
-  zj_ck_u8 (&mine, me == 0 ? (uint8_t) g->pl->mpi_want : 0);
+  const size_t nm = (size_t) g->n * (size_t) (m ? m : 1);
+  pool_reserve (g, nm);
+  memset (g->mig_have, 0, nm);
+  bool *fin = zj_xcalloc ((size_t) g->n, sizeof (bool));
   for (int o = 0; o < g->n_own; o++)
     {
       const int j = g->own[o];
       island *is = &g->isl[j];
-      zj_ck_u32 (&mine, (uint32_t) j);
-      zj_ck_u8 (&mine, is->finished);
+      fin[j] = is->finished;
       if (is->finished)
         continue;
-      int *sl = slots + (size_t) j * m;
+      int *sl = g->mig_slots + (size_t) j * m;
       zj_migration_pick (is->rng, P, m, sl);
       for (int k = 0; k < m; k++)
         {
-          double f;
-          zj_ck_program (&mine, zj_population_slot (is->pop, sl[k], &f));
-          zj_ck_f64 (&mine, f);
+          const size_t e = (size_t) j * m + k;
+          zj_population_swap (is->pop, sl[k], &g->mig_prog[e], &g->mig_fit[e]);
+          g->mig_have[e] = 1;
         }
     }
+  int rc = 0, want = me == 0 ? g->pl->mpi_want : 0;
   unsigned char *all = NULL;
-  size_t *lens = zj_xcalloc ((size_t) R, sizeof (size_t));
-  int rc = zj_comm_allgather (cfg->comm, mine.p, mine.len, &all, lens, err);
-  g->exchanges++;
-  g->sent += mine.len;
-  for (int q = 0; q < R; q++)
-    g->received += lens[q];
-  zj_ckbuf_free (&mine);
-  /* Everyone's islands, back in island order. */
-  bool *fin = zj_xcalloc ((size_t) g->n, sizeof (bool));
-  zj_program *pool = zj_xcalloc ((size_t) g->n * (size_t) (m ? m : 1), sizeof (zj_program));
-  double *fit = zj_xcalloc ((size_t) g->n * (size_t) (m ? m : 1), sizeof (double));
-  int *pos = zj_xcalloc ((size_t) g->n, sizeof (int));
   size_t total = 0;
-  for (int r = 0; r < R; r++)
-    total += lens[r];
-  zj_ckrd rd = { .p = all, .len = rc == 0 ? total : 0, .field = "migration message" };
-  int seen = 0, want = 0;
-  size_t seg_end = 0;
-  for (int q = 0; q < R && rc == 0 && !rd.bad; q++)
+  if (R > 1)
     {
-      seg_end += lens[q];
-      const int w = zj_rd_u8 (&rd);
-      if (q == 0)
-        want = w;
-      while (rd.pos < seg_end && !rd.bad)
+      zj_ckbuf mine = { 0 };
+      zj_ck_u8 (&mine, (uint8_t) want);
+      for (int o = 0; o < g->n_own; o++)
         {
-          const uint32_t j = zj_rd_u32 (&rd);
-          const bool f = zj_rd_u8 (&rd);
-          if (j >= (uint32_t) g->n)
+          const int j = g->own[o];
+          zj_ck_u32 (&mine, (uint32_t) j);
+          zj_ck_u8 (&mine, fin[j]);
+          for (int k = 0; k < m && !fin[j]; k++)
             {
-              zj_rd_fail (&rd, "island %u out of range", j);
-              break;
-            }
-          fin[j] = f;
-          seen++;
-          for (int k = 0; k < m && !f && !rd.bad; k++)
-            {
-              zj_program_init (&pool[(size_t) j * m + k]);
-              zj_rd_program (&rd, &pool[(size_t) j * m + k]);
-              fit[(size_t) j * m + k] = zj_rd_f64 (&rd);
+              zj_ck_program (&mine, &g->mig_prog[(size_t) j * m + k]);
+              zj_ck_f64 (&mine, g->mig_fit[(size_t) j * m + k]);
             }
         }
+      size_t *lens = zj_xcalloc ((size_t) R, sizeof (size_t));
+      rc = zj_comm_allgather (cfg->comm, mine.p, mine.len, &all, lens, err);
+      g->sent += mine.len;
+      for (int q = 0; q < R; q++)
+        total += lens[q];
+      g->received += total;
+      zj_ckbuf_free (&mine);
+      /* Everyone's islands: their state, and where each emigrant is. */
+      zj_ckrd rd = { .p = all, .len = rc == 0 ? total : 0, .field = "migration message" };
+      int seen = 0;
+      size_t seg_end = 0;
+      for (int q = 0; q < R && rc == 0 && !rd.bad; q++)
+        {
+          seg_end += lens[q];
+          const int w = zj_rd_u8 (&rd);
+          if (q == 0)
+            want = w;
+          while (rd.pos < seg_end && !rd.bad)
+            {
+              const uint32_t j = zj_rd_u32 (&rd);
+              const bool f = zj_rd_u8 (&rd);
+              if (j >= (uint32_t) g->n)
+                {
+                  zj_rd_fail (&rd, "island %u out of range", j);
+                  break;
+                }
+              fin[j] = f;
+              seen++;
+              for (int k = 0; k < m && !f && !rd.bad; k++)
+                {
+                  const size_t e = (size_t) j * m + k;
+                  g->mig_off[e] = rd.pos;
+                  zj_rd_skip_program (&rd);
+                  const double fit = zj_rd_f64 (&rd);
+                  if (!g->mig_have[e])
+                    g->mig_fit[e] = fit;
+                }
+            }
+        }
+      if (rc == 0 && (rd.bad || seen != g->n))
+        {
+          zj_error_set (err, "bad migration message: %s", rd.bad ? rd.why : "islands missing");
+          rc = -1;
+        }
+      free (lens);
     }
-  if (rc == 0 && (rd.bad || seen != g->n))
+  g->exchanges++;
+  /* The pool holds the ready islands' emigrants, in island order. */
+  int n = 0;
+  int *ready = zj_xmalloc ((size_t) g->n * sizeof (int));
+  for (int j = 0; j < g->n; j++)
+    if (!fin[j])
+      ready[n++] = j;
+  const bool home = rc != 0 || n < 2;
+  /* All draws first (each island's from its own generator), counting
+     how many islands take each entry: the last taker gets the entry
+     itself (a swap), the others a copy. */
+  size_t *from = zj_xmalloc ((size_t) (g->n_own ? g->n_own : 1)
+                             * (size_t) (m ? m : 1) * sizeof *from);
+  int *pick = zj_xmalloc ((size_t) (m ? m : 1) * sizeof (int));
+  memset (g->mig_uses, 0, nm * sizeof *g->mig_uses);
+  for (int o = 0; o < g->n_own && !home; o++)
     {
-      zj_error_set (err, "bad migration message: %s", rd.bad ? rd.why : "islands missing");
-      rc = -1;
+      const int j = g->own[o];
+      if (g->isl[j].finished)
+        continue;
+      int p = 0;
+      while (ready[p] != j)
+        p++;
+      zj_migration_choose (g->isl[j].rng, cfg->migration_topology, p, n, m, pick);
+      for (int k = 0; k < m; k++)
+        {
+          const size_t e = (size_t) ready[pick[k] / m] * m + (size_t) (pick[k] % m);
+          from[(size_t) o * m + k] = e;
+          g->mig_uses[e]++;
+        }
+    }
+  for (int o = 0; o < g->n_own; o++)
+    {
+      const int j = g->own[o];
+      island *is = &g->isl[j];
+      if (g->isl[j].finished)
+        continue;
+      int *sl = g->mig_slots + (size_t) j * m;
+      if (home)
+        {
+          /* No one to exchange with (or no message): the emigrants go
+             back home. */
+          for (int k = 0; k < m; k++)
+            zj_population_swap (is->pop, sl[k], &g->mig_prog[(size_t) j * m + k],
+                                &g->mig_fit[(size_t) j * m + k]);
+          continue;
+        }
+      for (int k = 0; k < m; k++)
+        {
+          const size_t e = from[(size_t) o * m + k];
+          if (!g->mig_have[e])
+            {
+              zj_ckrd rd = { .p = all, .len = total, .pos = g->mig_off[e],
+                             .field = "migration message" };
+              zj_rd_program (&rd, &g->mig_prog[e]);
+              if (rd.bad)
+                {
+                  /* The run stops (abort_run): the population need not
+                     be whole again. */
+                  zj_error_set (err, "bad migration message: %s", rd.why);
+                  rc = -1;
+                  break;
+                }
+              g->mig_have[e] = 1;
+            }
+          if (--g->mig_uses[e] == 0)
+            zj_population_take (is->pop, sl[k], &g->mig_prog[e], g->mig_fit[e]);
+          else
+            zj_population_replace (is->pop, sl[k], &g->mig_prog[e], g->mig_fit[e]);
+        }
+      if (rc != 0)
+        break;
     }
   if (rc == 0)
     {
-      /* The pool holds the ready islands' emigrants, in island order. */
-      int n = 0;
-      for (int j = 0; j < g->n; j++)
-        if (!fin[j])
-          pos[j] = n++;
-      zj_program *ready_pool = zj_xcalloc ((size_t) (n ? n : 1) * (size_t) (m ? m : 1),
-                                           sizeof (zj_program));
-      double *ready_fit = zj_xcalloc ((size_t) (n ? n : 1) * (size_t) (m ? m : 1),
-                                      sizeof (double));
-      for (int j = 0; j < g->n; j++)
-        if (!fin[j])
-          for (int k = 0; k < m; k++)
-            {
-              ready_pool[(size_t) pos[j] * m + k] = pool[(size_t) j * m + k];
-              ready_fit[(size_t) pos[j] * m + k] = fit[(size_t) j * m + k];
-            }
-      int *from = zj_xmalloc ((size_t) (m ? m : 1) * sizeof (int));
-      for (int o = 0; o < g->n_own && n >= 2; o++)
-        {
-          const int j = g->own[o];
-          island *is = &g->isl[j];
-          if (fin[j])
-            continue;
-          zj_migration_choose (is->rng, cfg->migration_topology, pos[j], n, m, from);
-          for (int k = 0; k < m; k++)
-            zj_population_replace (is->pop, slots[(size_t) j * m + k],
-                                   &ready_pool[from[k]], ready_fit[from[k]]);
-        }
       for (int j = 0; j < g->n; j++)
         {
           g->isl[j].finished = fin[j];
           if (!fin[j])
             g->isl[j].migrations++;
         }
-      free (from);
-      free (ready_pool);
-      free (ready_fit);
       if (want && R > 1 && cfg->checkpoint)
         zj_exp_mpi_checkpoint (g, want);
     }
-  for (size_t i = 0; i < (size_t) g->n * (size_t) (m ? m : 1); i++)
-    zj_program_free (&pool[i]);
-  free (pool);
-  free (fit);
+  free (from);
+  free (pick);
+  free (ready);
   free (fin);
-  free (pos);
-  free (slots);
-  free (lens);
   free (all);
   return rc;
 }

@@ -11,7 +11,8 @@
  *
  * Each progress-log line is one write(2) of a whole JSON object carrying
  * "experiment" (the index) and "used" (false for experiments that ran past
- * the driver's answer and whose result was thrown away), so concurrent
+ * the driver's answer and whose result was thrown away; null, briefly, for
+ * lines a checkpoint wrote ahead, see zj_outseq_snapshot), so concurrent
  * writers never interleave within a line.
  *
  * The optional status line (a TTY on stderr) is erased before output is
@@ -29,8 +30,14 @@ typedef struct zj_outseq zj_outseq;
 zj_outseq *zj_outseq_new (FILE *out, int log_fd, bool status_line);
 /* Writes everything still buffered for unconsumed experiments to the log
    with "used": false (their text is dropped), reports the errno of the
-   first failed write to the output and to the log (0: none), and frees. */
+   first failed write to the output and to the log (0: none), and frees.
+   After zj_outseq_finished, lines a checkpoint wrote ahead for experiments
+   never used become false too (the log's tail is rewritten: "false" is a
+   byte longer than "null"); otherwise they stay null, since a stopped run
+   may be resumed from a checkpoint whose log length counts them. */
 void zj_outseq_free (zj_outseq *q, int *out_err, int *log_err);
+/* The search ended normally: no experiment past the live one is used. */
+void zj_outseq_finished (zj_outseq *q);
 
 /* A line-buffered stream for experiment k's text; fclose it when done. */
 FILE *zj_outseq_open (zj_outseq *q, int64_t k);
@@ -51,8 +58,10 @@ void zj_outseq_status (zj_outseq *q, const char *text);
 void zj_outseq_capture (zj_outseq *q);
 /* The output up to the live experiment's first line (malloc'd copy), and
    the progress log's length once every buffered log line has been
-   written (so the file holds all lines logged so far; lines of
-   experiments past a later answer then say "used": true). */
+   written (so the file holds all lines logged so far).  Lines written
+   ahead of their experiment say "used": null until it goes live (then
+   true, in place) or the run ends without it (then false); a resumed
+   queue finds them again in the log. */
 void zj_outseq_snapshot (zj_outseq *q, char **printed, size_t *len,
                          int64_t *log_len);
 /* Experiment k's text so far (malloc'd copy). */
