@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 /* Bump when the stencils' IR or calling convention changes. */
-#define ZJ_STENCIL_VERSION 4
+#define ZJ_STENCIL_VERSION 5
 #define ZJ_EXECMEM_SIZE ((size_t) 64 << 20)
 
 void

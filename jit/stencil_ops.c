@@ -497,6 +497,60 @@ sleef_op (zj_sb *S, int which)
   loop_end (S, &lt);
 }
 
+/* T = M * v as zj_lmatvec (kernels_lanes.h): a block of rows at a time
+   with its sums in ZJ_SMV_ACC local vectors (registers) while the columns
+   stream by, each lane adding its products in column order from -0.0;
+   summing in T cost a load and a store of T per product. */
+#define ZJ_SMV_ACC 16
+static void
+matvec (zj_sb *S)
+{
+  const long F = S->F, C = S->C;
+  const long R = ZJ_SMV_ACC / C < F ? ZJ_SMV_ACC / C : F;
+  if (R < 1)
+    {
+      zloop l1, l2, l3;
+      gcc_jit_rvalue *a, *b, *c, *d;
+      a = loop_begin (S, &l1, ci (S, F * C));
+      st (S, S->pT, a, vsum0 (S));
+      loop_end (S, &l1);
+      a = loop_begin (S, &l1, ci (S, F));       /* c */
+      b = loop_begin (S, &l2, ci (S, F));       /* r */
+      c = loop_begin (S, &l3, ci (S, C));
+      d = f_mul (S, ld (S, S->pA, mi (S, a, b, c)), ld (S, S->pB, vi (S, a, c)));
+      st (S, S->pT, vi (S, b, c), f_add (S, ld (S, S->pT, vi (S, b, c)), d));
+      loop_end (S, &l3);
+      loop_end (S, &l2);
+      loop_end (S, &l1);
+      return;
+    }
+  for (long r0 = 0; r0 < F; r0 += R)
+    {
+      const long rn = F - r0 < R ? F - r0 : R;
+      gcc_jit_lvalue *acc[ZJ_SMV_ACC];
+      for (long k = 0; k < rn * C; k++)
+        {
+          acc[k] = zl_tmp (&S->L, S->L.t_v);
+          zl_set (&S->L, acc[k], vsum0 (S));
+        }
+      zloop lc;
+      gcc_jit_rvalue *c = loop_begin (S, &lc, ci (S, F));
+      gcc_jit_rvalue *bq[ZJ_SMV_ACC];
+      for (long q = 0; q < C; q++)
+        bq[q] = ld (S, S->pB, iadd (S, imul (S, c, C), ci (S, q)));
+      for (long rr = 0; rr < rn; rr++)
+        for (long q = 0; q < C; q++)
+          {
+            gcc_jit_rvalue *e = mi (S, c, ci (S, r0 + rr), ci (S, q));
+            gcc_jit_rvalue *p = f_mul (S, ld (S, S->pA, e), bq[q]);
+            zl_set (&S->L, acc[rr * C + q], f_add (S, zl_r (acc[rr * C + q]), p));
+          }
+      loop_end (S, &lc);
+      for (long k = 0; k < rn * C; k++)
+        st (S, S->pT, ci (S, r0 * C + k), zl_r (acc[k]));
+    }
+}
+
 static void
 emit_op (zj_sb *S, int op)
 {
@@ -552,17 +606,7 @@ emit_op (zj_sb *S, int op)
     case ZJ_SCALAR_MATRIX_PRODUCT_OP: scale (S, FF, true); break;
     case ZJ_MATRIX_RECIPROCAL_OP: ew (S, FF, false, f_recip); break;
     case ZJ_MATRIX_VECTOR_PRODUCT_OP:
-      a = loop_begin (S, &l1, ci (S, F * C));
-      st (S, S->pT, a, vsum0 (S));
-      loop_end (S, &l1);
-      a = loop_begin (S, &l1, ci (S, F));       /* c */
-      b = loop_begin (S, &l2, ci (S, F));       /* r */
-      c = loop_begin (S, &l3, ci (S, C));
-      d = f_mul (S, ld (S, S->pA, mi (S, a, b, c)), ld (S, S->pB, vi (S, a, c)));
-      st (S, S->pT, vi (S, b, c), f_add (S, ld (S, S->pT, vi (S, b, c)), d));
-      loop_end (S, &l3);
-      loop_end (S, &l2);
-      loop_end (S, &l1);
+      matvec (S);
       copy_t (S, F * C, 0.0);
       break;
     case ZJ_MATRIX_NORM_OP: reduce_op (S, FF, S->pA, false); vsqrt_o (S, C); break;

@@ -239,6 +239,12 @@ zj_tier_get_mode (const zj_tier *t)
   return t ? t->cfg.mode : ZJ_TIER_OFF;
 }
 
+void
+zj_tier_get_knobs (const zj_tier *t, zj_policy_knobs *k)
+{
+  *k = t->cfg.knobs;
+}
+
 zj_tier_notice
 zj_tier_get_notice (const zj_tier *t, void **ctx)
 {
@@ -254,9 +260,7 @@ gate_refresh (zj_tier *t)
   const double b = zj_cost_model_compile_ms (&t->model, 1.0, 1) - a;
   const int bmax = t->cfg.knobs.batch_max > 0 ? t->cfg.knobs.batch_max : 1;
   const double fixed = a / bmax < a ? a / bmax : a;
-  double ip = zj_cost_model_ns (&t->model, ZJ_RUN_INTERP);
-  if (t->model.base_runs && t->model.base_ns < ip)
-    ip = t->model.base_ns;       /* as zj_policy_decide */
+  const double ip = zj_cost_model_fallback_ns (&t->model);   /* as zj_policy_decide */
   __atomic_store (&t->gate_ip, &ip, __ATOMIC_RELAXED);
   __atomic_store (&t->gate_fixed, &fixed, __ATOMIC_RELAXED);
   __atomic_store (&t->gate_per_instr, &b, __ATOMIC_RELAXED);
@@ -376,34 +380,39 @@ begin_auto (zj_tier *t, zj_tier_cand *c, int state, const zj_prepared *pp,
   pthread_mutex_unlock (&t->mu);
 }
 
-void
-zj_tier_begin (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
-               zj_eval_type et, uint64_t hash, const uint16_t *key,
-               size_t nkey, double examples_max, double children_max)
+bool
+zj_tier_skip (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
+              double examples_max, double children_max)
 {
   memset (c, 0, sizeof *c);
   if (!zj_tier_mode_optimized (t->cfg.mode))
-    return;
+    return true;
   const zj_program *p = &pp->prog;
-  c->hash = hash;
-  c->key = key;
-  c->nkey = nkey;
   c->instrs = (double) zj_program_size (p);
   c->work = zj_fn_cost (&p->fn[ZJ_PREDICT], pp->shape.F)
             + zj_fn_cost (&p->fn[ZJ_LEARN], pp->shape.F);
   /* Until a first compile is requested no native code exists, and a
-     candidate that could never pay for one needs no structure-table
-     entry: skip the table (a cache miss per candidate on searches that
-     never compile, such as the demo).  Its repeat count is then not kept,
-     which only the optional "hits" signal reads. */
-  if (t->cfg.mode != ZJ_TIER_ALWAYS
-      && !(t->cfg.knobs.signals & ZJ_SIG_HITS)
-      && !__atomic_load_n (&t->requested, __ATOMIC_RELAXED)
-      && cannot_pay (t, c, examples_max, examples_max, children_max))
-    {
-      c->skipped = true;
-      return;
-    }
+     candidate that could never pay for one needs no structure key nor
+     table entry: skip both (a key, a hash and a cache miss per candidate
+     on searches that never compile, such as the demo: ~7% of its time).
+     Its repeat count is then not kept, which only the optional "hits"
+     signal reads. */
+  c->skipped = t->cfg.mode != ZJ_TIER_ALWAYS
+               && !(t->cfg.knobs.signals & ZJ_SIG_HITS)
+               && !__atomic_load_n (&t->requested, __ATOMIC_RELAXED)
+               && cannot_pay (t, c, examples_max, examples_max, children_max);
+  return c->skipped;
+}
+
+void
+zj_tier_begin (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
+               zj_eval_type et, uint64_t hash, const uint16_t *key,
+               size_t nkey)
+{
+  ZJ_ASSERT (!c->skipped && zj_tier_mode_optimized (t->cfg.mode));
+  c->hash = hash;
+  c->key = key;
+  c->nkey = nkey;
   tslot *s = slot_of (t, c->hash);
   if (ZA (s->hash) != c->hash)
     {
@@ -518,29 +527,16 @@ zj_tier_add_run (zj_tier *t, int tier, double examples, double work,
     }
 }
 
-bool
-zj_tier_baseline_pays (zj_tier *t, double examples, double work)
-{
-  pthread_mutex_lock (&t->mu);
-  const bool pays = t->cfg.mode == ZJ_TIER_BASELINE
-                    || zj_policy_baseline (&t->cfg.knobs, &t->model,
-                                           examples, work);
-  pthread_mutex_unlock (&t->mu);
-  return pays;
-}
-
 void
-zj_tier_add_ready (zj_tier *t, double ns)
+zj_tier_add_base_counts (zj_tier *t, const zj_tier_stats *d, double ratio)
 {
   pthread_mutex_lock (&t->mu);
-  zj_cost_model_add_ready (&t->model, ns);
-  pthread_mutex_unlock (&t->mu);
-}
-
-void
-zj_tier_add_base_counts (zj_tier *t, const zj_tier_stats *d)
-{
-  pthread_mutex_lock (&t->mu);
+  if (ratio > 0.0)
+    {
+      zj_cost_model_set_base_ratio (&t->model, ratio);
+      t->st.base_ratio = ratio;
+      gate_refresh (t);
+    }
   t->st.base_kernels += d->base_kernels;
   t->st.base_hits += d->base_hits;
   t->st.base_skips += d->base_skips;

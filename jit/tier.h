@@ -37,18 +37,26 @@ void zj_tier_cfg_default (zj_tier_cfg *cfg);
 zj_tier *zj_tier_new (const zj_tier_cfg *cfg, zj_error *err);
 void zj_tier_free (zj_tier *t);
 zj_tier_mode zj_tier_get_mode (const zj_tier *t);
+/* The policy knobs of the tier's configuration. */
+void zj_tier_get_knobs (const zj_tier *t, zj_policy_knobs *k);
 /* The notice callback and its context from the tier's configuration. */
 zj_tier_notice zj_tier_get_notice (const zj_tier *t, void **ctx);
 
-/* Start of an evaluation: structure lookup; under "always" a synchronous
-   compile, under "auto" native code only if it is ready.  hash and
-   key[0..nkey) are pp's structure hash and key (identity.h; key must stay
-   valid until zj_tier_end).  examples_max and children_max bound the
-   examples this evaluation and each later one will run and the
-   evaluations still to come (see zj_tier_consider). */
+/* Start of an evaluation, first part: c's size and work, and whether
+   the tier can skip it (true: no structure key needed, nothing native
+   for it in this evaluation; always true without the optimized tier).
+   examples_max and children_max bound the examples this evaluation and
+   each later one will run and the evaluations still to come (see
+   zj_tier_consider). */
+bool zj_tier_skip (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
+                   double examples_max, double children_max);
+/* Second part, for a candidate not skipped: structure lookup; under
+   "always" a synchronous compile, under "auto" native code only if it is
+   ready.  hash and key[0..nkey) are pp's structure hash and key
+   (identity.h; key must stay valid until zj_tier_end). */
 void zj_tier_begin (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
                     zj_eval_type et, uint64_t hash, const uint16_t *key,
-                    size_t nkey, double examples_max, double children_max);
+                    size_t nkey);
 /* Under "auto": queue a compile if the policy expects it to pay, given
    examples_now left in this evaluation, examples_per_eval of a future
    evaluation and the expected children (< 0: unknown). */
@@ -63,12 +71,11 @@ void zj_tier_end (zj_tier *t, zj_tier_cand *c);
 /* Measurements for the cost model (tier: ZJ_RUN_*). */
 void zj_tier_add_run (zj_tier *t, int tier, double examples, double work,
                       double ns);
-/* Baseline tier: whether a step kernel pays for an evaluation of
-   examples x work (always under --jit=baseline), the time one took to be
-   ready, and counters (the base_* fields of d) to add. */
-bool zj_tier_baseline_pays (zj_tier *t, double examples, double work);
-void zj_tier_add_ready (zj_tier *t, double ns);
-void zj_tier_add_base_counts (zj_tier *t, const zj_tier_stats *d);
+/* Baseline tier: counters (the base_* fields of d) to add, and its
+   per-example ratio to the interpreter when a door has measured it (else
+   0).  Its policy is each door's (tier_door.c, zj_policy_base_choice). */
+void zj_tier_add_base_counts (zj_tier *t, const zj_tier_stats *d,
+                              double ratio);
 void zj_tier_note_child (zj_tier *t, bool kept);
 /* Evaluations and examples (native, interpreted) run since the last call;
    searches report them in batches.  zj_tier_add_run only feeds the cost

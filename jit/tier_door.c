@@ -47,18 +47,108 @@ struct zj_door {
   int n_attached;
   zj_baseline_stats bl_done;
   uint64_t pend_ex_base;
+  /* The baseline's economics as this door measures them (policy.h), and
+     what happened in the current lane evaluation. */
+  zj_lnative_hook bl_hook;     /* the baseline's own hook (ctx d->bl) */
+  zj_policy_knobs knobs;
+  zj_base_model bm;
+  bool forced;                 /* --jit=baseline: a kernel for every run */
+  bool probing;                /* --jit=auto: probes run */
+  bool timed;                  /* the lane evaluation under way is timed */
+  bool allow_make;             /* the gate's answer for it */
+  int outcome;                 /* O_* */
+  double hook_ns;              /* its lookup time (timed runs) */
+  double made_ns;              /* its kernel's time to ready, if made */
+  uint64_t probe_state;        /* xorshift state of the probes' coin */
 };
 
+/* What the hook did in the lane evaluation under way. */
+enum { O_NONE, O_SKIP, O_MISS, O_HIT, O_MADE, O_PROBE, O_CONTROL };
+
+/* The baseline asks on a miss whether to make a kernel: the door decided
+   before the lookup (door_hook). */
 static bool
-bl_gate (void *tier, double examples, double work)
+bl_gate (void *door, double examples, double work)
 {
-  return zj_tier_baseline_pays (tier, examples, work);
+  const zj_door *d = door;
+  return d->allow_make;
 }
 
 static void
-bl_ready (void *tier, double ns)
+bl_ready (void *door, double ns)
 {
-  zj_tier_add_ready (tier, ns);
+  zj_door *d = door;
+  d->made_ns = ns;
+  zj_base_model_add_ready (&d->bm, ns);
+}
+
+/* A fair coin for the probes, from the door's own generator (the search's
+   generators are never touched): alternating instead would correlate
+   with the evaluator's fixed pattern of FEC and real runs and compare
+   200-example runs with 2000-example ones. */
+static bool
+probe_coin (zj_door *d)
+{
+  uint64_t x = d->probe_state;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  d->probe_state = x;
+  return x >> 63;
+}
+
+/* The lane interpreter's native hook: the door's policy first (skip,
+   use, make or explore: zj_policy_base_choice), then the baseline's own
+   hook; the outcome is kept for zj_door_batch_done.  One timed hit in
+   two runs interpreted instead (a probe under --jit=auto): the probes on
+   both sides come from structures that have a kernel, so their ratio is
+   the per-example saving, measured like with like. */
+static bool
+door_hook (void *ctx, const zj_program *p, const zj_layout *lay, int L,
+           int nt, bool patch, size_t t_off, double examples, zj_lnative *nat)
+{
+  zj_door *d = ctx;
+  /* The A/B test's control arm: interpreted, not even looked up. */
+  if (d->timed && d->probing && probe_coin (d))
+    {
+      d->hook_ns = d->made_ns = 0.0;
+      d->outcome = O_CONTROL;
+      return false;
+    }
+  const zj_base_choice c = zj_policy_base_choice (&d->knobs, &d->bm,
+                                                  examples, d->forced);
+  d->hook_ns = d->made_ns = 0.0;
+  if (c == ZJ_BASE_SKIP)
+    {
+      d->outcome = O_SKIP;
+      return false;
+    }
+  d->allow_make = c != ZJ_BASE_USE;
+  const bool clock = d->timed || c == ZJ_BASE_EXPLORE;
+  const double t0 = clock ? zj_now_ns () : 0.0;
+  zj_baseline_stats a, b;
+  zj_baseline_stats_get (d->bl, &a);
+  const bool ok = d->bl_hook (d->bl, p, lay, L, nt, patch, t_off, examples,
+                              nat);
+  zj_baseline_stats_get (d->bl, &b);
+  const bool hit = b.hits != a.hits;
+  const bool made = b.kernels != a.kernels;
+  if (clock)
+    d->hook_ns = zj_now_ns () - t0 - d->made_ns;
+  if (hit && d->timed)
+    zj_base_model_add_lookup (&d->bm, d->hook_ns);
+  if (made)
+    zj_base_model_add_kernel (&d->bm);
+  zj_base_model_add_consult (&d->bm, hit, examples);
+  if (c == ZJ_BASE_EXPLORE)
+    zj_base_model_add_time (&d->bm, 0.0, d->hook_ns + d->made_ns);
+  if (ok && hit && d->timed && d->probing && probe_coin (d))
+    {
+      d->outcome = O_PROBE;
+      return false;
+    }
+  d->outcome = !ok ? O_MISS : hit ? O_HIT : O_MADE;
+  return ok;
 }
 
 /* Baseline counters since the last report, as zj_tier_stats fields. */
@@ -132,7 +222,12 @@ zj_door_open (struct zj_tier *tier, const zj_task *tasks, int n_tasks, int F)
   if (zj_tier_mode_baseline (zj_tier_get_mode (tier)))
     {
       d->bl = zj_baseline_new (false);
-      zj_baseline_set_policy (d->bl, bl_gate, bl_ready, tier);
+      zj_baseline_set_policy (d->bl, bl_gate, bl_ready, d);
+      zj_tier_get_knobs (tier, &d->knobs);
+      zj_base_model_init (&d->bm);
+      d->forced = zj_tier_get_mode (tier) == ZJ_TIER_BASELINE;
+      d->probing = !d->forced;
+      d->probe_state = 0x9e3779b97f4a7c15ULL;
       void *nctx;
       zj_tier_notice fn = zj_tier_get_notice (tier, &nctx);
       zj_baseline_set_notice (d->bl, fn, nctx);
@@ -150,7 +245,9 @@ flush (zj_door *d)
     {
       zj_tier_stats s;
       bl_delta (d, &s);
-      zj_tier_add_base_counts (d->tier, &s);
+      bool measured;
+      const double r = zj_base_model_ratio (&d->bm, &measured);
+      zj_tier_add_base_counts (d->tier, &s, measured && d->probing ? r : 0.0);
       zj_baseline_stats_get (d->bl, &d->bl_done);
       d->pend_ex_base = 0;
     }
@@ -162,6 +259,9 @@ zj_door_attach (zj_door *d, zj_workspace *ws)
   if (!d || !d->bl || d->n_attached == 33)
     return;
   zj_baseline_attach (d->bl, ws);
+  d->bl_hook = ws->native;
+  ws->native = door_hook;
+  ws->native_ctx = d;
   d->attached[d->n_attached++] = ws;
 }
 
@@ -183,6 +283,9 @@ zj_door_begin (zj_door *d, const zj_prepared *pp, double examples_all)
 {
   if (!d || !d->tiered)
     return 0;
+  d->pend_lookups++;
+  if (zj_tier_skip (d->tier, &d->tc, pp, examples_all, CHILDREN_MAX))
+    return 0;
   /* One pass fills the buffer and returns the full length; only a key
      longer than the buffer needs a second pass. */
   size_t n = zj_structure_key (&pp->prog, &pp->shape, d->et, d->key,
@@ -196,9 +299,7 @@ zj_door_begin (zj_door *d, const zj_prepared *pp, double examples_all)
     }
   d->nkey = n;
   zj_tier_begin (d->tier, &d->tc, pp, d->et,
-                 zj_structure_hash_key (d->key, n), d->key, n, examples_all,
-                 CHILDREN_MAX);
-  d->pend_lookups++;
+                 zj_structure_hash_key (d->key, n), d->key, n);
   return d->tc.hash;
 }
 
@@ -239,9 +340,11 @@ zj_door_eval_task (zj_door *d, const zj_prepared *pp, const zj_task *t,
 double
 zj_door_clock (zj_door *d)
 {
-  if (!d || !d->tiered || d->run_tick++ % TIME_EVERY != 0)
+  if (!d)
     return 0.0;
-  return zj_now_ns ();
+  d->outcome = O_NONE;
+  d->timed = d->tiered && d->run_tick++ % TIME_EVERY == 0;
+  return d->timed ? zj_now_ns () : 0.0;
 }
 
 void
@@ -254,8 +357,27 @@ zj_door_batch_done (zj_door *d, double t0, double examples,
   d->pend_ex_interp += (uint64_t) examples;
   if (base)
     d->pend_ex_base += (uint64_t) examples;
+  const double ns = t0 > 0.0 ? zj_now_ns () - t0 : 0.0;
   zj_tier_add_run (d->tier, base ? ZJ_RUN_BASELINE : ZJ_RUN_INTERP, examples,
-                   d->tc.work, t0 > 0.0 ? zj_now_ns () - t0 : 0.0);
+                   d->tc.work, ns);
+  d->timed = false;
+  if (!d->bl || !(ns > 0.0))
+    return;
+  /* The evaluation without its lookup (charged apart) and, for a new
+     kernel, without its time to ready: what the interpreter or the code
+     cost per example. */
+  const double run = ns - d->hook_ns;
+  if (d->outcome == O_HIT && d->probing)
+    zj_base_model_add_probe (&d->bm, true, examples, run);
+  else if (d->outcome == O_PROBE)
+    zj_base_model_add_probe (&d->bm, false, examples, run);
+  else if (d->outcome == O_MADE)
+    zj_base_model_add_first (&d->bm, examples, run - d->made_ns);
+  if (!base && d->outcome != O_MADE)
+    zj_base_model_add_interp (&d->bm, examples, run);
+  if (d->probing && d->outcome != O_PROBE && d->outcome != O_NONE)
+    zj_base_model_add_ab (&d->bm, d->outcome != O_CONTROL, examples, ns);
+  zj_base_model_add_time (&d->bm, ns * TIME_EVERY, 0.0);
 }
 
 void

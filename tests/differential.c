@@ -14,11 +14,16 @@
  *
  *   differential [--programs N] [--F 2,4,...] [--seed S] [--out DIR]
  *                [--tiers lanes,jit] [--batch B] [--native-every K]
+ *                [--every32 K32] [--jobs J] [--native-seconds S]
  *
  * N programs per F; every K-th of them also goes through the native tiers
- * (every 5K-th at F = 32): a whole-evaluation compile costs 0.1 s to
- * several seconds per random program at F = 2..32, so native tiers see a
- * sample.  Without arguments: the quick slice `make
+ * (every K*K32-th at F = 32, K32 = 5 by default): a whole-evaluation
+ * compile at -O1 costs ~20 ms (F = 2) to ~0.6 s (F = 32) of CPU per random
+ * program, even with B programs per libgccjit context, so native tiers see
+ * a sample unless K = 1.  J processes share the work (libgccjit compiles
+ * one context at a time per process); --native-seconds bounds the time
+ * per F the native tiers take, and the table says exactly how many
+ * programs they compared and how many functions they compiled.  Without arguments: the quick slice `make
  * check` runs (400 programs at each of F = 2, 4, 8, 16, 32, every 40th
  * native); `make check-full` 2,000 at each F.  bench/bench_differential.sh
  * runs the big sweep.  Exit status 1 when any tier differs.
@@ -30,7 +35,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 #include <zerojit/zerojit.h>
 #include <zerojit/search.h>
 #include "internal.h"
@@ -448,11 +455,46 @@ write_mismatch (const char *dir, const tier *t, const dcase *k, long index,
 }
 
 /* ---------------------------------------------------------------- sweep */
-typedef struct tally { long compared, mismatches, skipped; } tally;
+/* compiled: functions a native tier compiled (programs of the same pruned
+   structure share one; constants are data, not code). */
+typedef struct tally { long compared, mismatches, skipped, compiled; } tally;
+
+static long
+compiles_so_far (int t, void *st)
+{
+#if HAVE_JIT
+  if (tiers[t].native && st)
+    {
+      zj_jit_stats js;
+      zj_jit_get_stats (st, &js);
+      return js.compiles;
+    }
+#endif
+  return 0;
+}
+
+static double
+now_s (void)
+{
+  struct timespec t;
+  clock_gettime (CLOCK_MONOTONIC, &t);
+  return (double) t.tv_sec + 1e-9 * (double) t.tv_nsec;
+}
+
+/* How a sweep is split and bounded: job `job` of `jobs` takes every
+   jobs-th batch (all jobs draw every case, so the cases do not depend on
+   the split); native tiers stop taking new batches at `native_until`
+   (CLOCK_MONOTONIC seconds, 0 for no limit) and every native tier sees
+   the same programs. */
+typedef struct split {
+  int job, jobs;
+  double native_until;
+  int every32;              /* native every K*every32-th program at F = 32 */
+} split;
 
 static void
 sweep_F (int F, long n, uint64_t seed, int batch, int every, const bool *use,
-         const char *out, void **st, tally tl[NTIERS])
+         const char *out, void **st, tally tl[NTIERS], const split *spl)
 {
   zj_rng r;
   zj_rng_seed (&r, seed * 1000003u + (uint64_t) F);
@@ -461,26 +503,41 @@ sweep_F (int F, long n, uint64_t seed, int batch, int every, const bool *use,
   void **h = calloc ((size_t) batch, sizeof *h);
   outcome *ref = calloc ((size_t) batch, sizeof *ref);
   zj_workspace **wref = calloc ((size_t) batch, sizeof *wref);
+  bool native_on = true;
+  long compiles0[NTIERS];
+  for (int t = 0; t < NTIERS; t++)
+    compiles0[t] = compiles_so_far (t, st[t]);
   for (long i0 = 0; i0 < n; i0 += batch)
     {
       const int m = n - i0 < batch ? (int) (n - i0) : batch;
+      const bool mine = (i0 / batch) % spl->jobs == spl->job;
       for (int i = 0; i < m; i++)
         {
           new_case (&r, F, &cs[i]);
           cp[i] = &cs[i];
+          if (!mine)
+            continue;
           wref[i] = zj_workspace_new (&cs[i].shape);
           interp_eval (NULL, NULL, &cs[i], wref[i], &ref[i]);
         }
+      if (!mine)
+        {
+          for (int i = 0; i < m; i++)
+            free_case (&cs[i]);
+          continue;
+        }
+      if (native_on && spl->native_until > 0 && now_s () > spl->native_until)
+        native_on = false;
       for (int t = 1; t < NTIERS; t++)
         {
-          if (!use[t])
+          if (!use[t] || (tiers[t].native && !native_on))
             continue;
           /* Native tiers: the cases whose index is a multiple of every. */
           int sel[m], ns = 0;
           dcase *sp[m];
           void *sh[m];
           for (int i = 0; i < m; i++)
-            if (!tiers[t].native || (i0 + i) % (F == 32 ? 5 * every : every) == 0)
+            if (!tiers[t].native || (i0 + i) % (F == 32 ? spl->every32 * every : every) == 0)
               {
                 sel[ns] = i;
                 sp[ns++] = cp[i];
@@ -519,7 +576,89 @@ sweep_F (int F, long n, uint64_t seed, int batch, int every, const bool *use,
           free_case (&cs[i]);
         }
     }
+  for (int t = 0; t < NTIERS; t++)
+    tl[t].compiled += compiles_so_far (t, st[t]) - compiles0[t];
   free (cs); free (cp); free (h); free (ref); free (wref);
+}
+
+static void
+open_tiers (const bool *use, void **st)
+{
+  for (int t = 1; t < NTIERS; t++)
+    if (use[t] && tiers[t].open)
+      st[t] = tiers[t].open (&tiers[t]);
+}
+
+static void
+close_tiers (void **st)
+{
+  for (int t = 1; t < NTIERS; t++)
+    if (st[t] && tiers[t].close)
+      {
+        tiers[t].close (st[t]);
+        st[t] = NULL;
+      }
+}
+
+/* One F over `jobs` processes (a whole-evaluation compile holds
+   libgccjit's global lock, so processes, not threads): each opens its
+   own tiers, sweeps its share and sends its tallies back through a pipe. */
+static void
+sweep_jobs (int F, long n, uint64_t seed, int batch, int every, const bool *use,
+            const char *out, split sp, tally tl[NTIERS])
+{
+  int fd[sp.jobs];
+  pid_t pid[sp.jobs];
+  fflush (stdout);
+  fflush (stderr);
+  for (int k = 0; k < sp.jobs; k++)
+    {
+      int p[2];
+      if (pipe (p) != 0 || (pid[k] = fork ()) < 0)
+        {
+          perror ("differential: pipe/fork");
+          exit (2);
+        }
+      if (pid[k] == 0)
+        {
+          close (p[0]);
+          void *st[NTIERS] = { NULL };
+          tally mine[NTIERS];
+          memset (mine, 0, sizeof mine);
+          open_tiers (use, st);
+          sp.job = k;
+          sweep_F (F, n, seed, batch, every, use, out, st, mine, &sp);
+          close_tiers (st);
+          const ssize_t w = write (p[1], mine, sizeof mine);
+          _exit (w == (ssize_t) sizeof mine ? 0 : 2);
+        }
+      close (p[1]);
+      fd[k] = p[0];
+    }
+  for (int k = 0; k < sp.jobs; k++)
+    {
+      tally got[NTIERS];
+      size_t have = 0;
+      ssize_t r;
+      while (have < sizeof got
+             && (r = read (fd[k], (char *) got + have, sizeof got - have)) > 0)
+        have += (size_t) r;
+      close (fd[k]);
+      int wst;
+      waitpid (pid[k], &wst, 0);
+      if (have != sizeof got || !WIFEXITED (wst) || WEXITSTATUS (wst) != 0)
+        {
+          fprintf (stderr, "differential: F=%d: job %d failed (status %d)\n", F, k, wst);
+          exit (2);
+        }
+      for (int t = 0; t < NTIERS; t++)
+        {
+          tl[t].compared += got[t].compared;
+          tl[t].mismatches += got[t].mismatches;
+          tl[t].skipped += got[t].skipped;
+          tl[t].compiled += got[t].compiled;
+        }
+    }
 }
 
 /* Whether a comma list names the tier (by a prefix: "jit" is "jit-O1"). */
@@ -540,7 +679,8 @@ int
 main (int argc, char **argv)
 {
   long n = 400;
-  int Fs[8] = { 2, 4, 8, 16, 32 }, nF = 5, batch = 100, every = 40;
+  int Fs[8] = { 2, 4, 8, 16, 32 }, nF = 5, batch = 100, every = 40, jobs = 1, every32 = 5;
+  double native_secs = 0;
   uint64_t seed = 1;
   const char *out = ".", *only = NULL;
   for (int i = 1; i < argc; i++)
@@ -560,6 +700,12 @@ main (int argc, char **argv)
         batch = atoi (v);
       else if (strcmp (a, "--native-every") == 0)
         every = atoi (v);
+      else if (strcmp (a, "--every32") == 0)
+        every32 = atoi (v);
+      else if (strcmp (a, "--jobs") == 0)
+        jobs = atoi (v);
+      else if (strcmp (a, "--native-seconds") == 0)
+        native_secs = atof (v);
       else if (strcmp (a, "--F") == 0)
         {
           nF = 0;
@@ -577,7 +723,8 @@ main (int argc, char **argv)
   /* The full test tier (make check-full) runs a 5x larger slice. */
   if (argc == 1 && getenv ("ZJ_TEST_FULL") && strcmp (getenv ("ZJ_TEST_FULL"), "1") == 0)
     n = 2000;
-  if (n < 0 || batch < 1 || every < 1)
+  if (n < 0 || batch < 1 || every < 1 || every32 < 1 || jobs < 1 || jobs > 64
+      || native_secs < 0)
     goto usage;
   mkdir (out, 0777);
   /* Stencil libraries of the baseline tier: beside the output, unless the
@@ -588,39 +735,38 @@ main (int argc, char **argv)
   bool use[NTIERS];
   void *st[NTIERS] = { NULL };
   for (int t = 0; t < NTIERS; t++)
-    {
-      use[t] = !only || tier_listed (only, tiers[t].name);
-      if (t > 0 && use[t] && tiers[t].open)
-        st[t] = tiers[t].open (&tiers[t]);
-    }
+    use[t] = !only || tier_listed (only, tiers[t].name);
+  if (jobs == 1)
+    open_tiers (use, st);
   int status = 0;
-  printf ("%-8s %-4s %10s %10s %10s %8s\n", "tier", "F", "compared", "mismatch",
-          "n/a", "seconds");
+  printf ("%-8s %-4s %10s %10s %10s %10s %8s\n", "tier", "F", "compared", "mismatch",
+          "n/a", "compiled", "seconds");
   for (int f = 0; f < nF; f++)
     {
       tally tl[NTIERS];
       memset (tl, 0, sizeof tl);
-      struct timespec t0, t1;
-      clock_gettime (CLOCK_MONOTONIC, &t0);
-      sweep_F (Fs[f], n, seed, batch, every, use, out, st, tl);
-      clock_gettime (CLOCK_MONOTONIC, &t1);
-      const double secs = (double) (t1.tv_sec - t0.tv_sec) + 1e-9 * (double) (t1.tv_nsec - t0.tv_nsec);
+      const double t0 = now_s ();
+      split sp = { 0, jobs, native_secs > 0 ? t0 + native_secs : 0, every32 };
+      if (jobs == 1)
+        sweep_F (Fs[f], n, seed, batch, every, use, out, st, tl, &sp);
+      else
+        sweep_jobs (Fs[f], n, seed, batch, every, use, out, sp, tl);
+      const double secs = now_s () - t0;
       for (int t = 1; t < NTIERS; t++)
         if (use[t])
           {
-            printf ("%-8s %-4d %10ld %10ld %10ld %8.1f\n", tiers[t].name, Fs[f],
-                    tl[t].compared, tl[t].mismatches, tl[t].skipped, secs);
+            printf ("%-8s %-4d %10ld %10ld %10ld %10ld %8.1f\n", tiers[t].name, Fs[f],
+                    tl[t].compared, tl[t].mismatches, tl[t].skipped, tl[t].compiled, secs);
             if (tl[t].mismatches)
               status = 1;
           }
       fflush (stdout);
     }
-  for (int t = 1; t < NTIERS; t++)
-    if (st[t] && tiers[t].close)
-      tiers[t].close (st[t]);
+  close_tiers (st);
   return status;
 usage:
   fprintf (stderr, "usage: differential [--programs N] [--F 2,4,8,16,32] [--seed S]"
-           " [--out DIR] [--tiers lanes,jit] [--batch B] [--native-every K]\n");
+           " [--out DIR] [--tiers lanes,jit] [--batch B] [--native-every K]"
+           " [--every32 K32] [--jobs J] [--native-seconds S]\n");
   return 2;
 }

@@ -308,6 +308,67 @@ Test (data, csv_errors_name_file_line_and_column)
     }
 }
 
+/* Address space in use now, from /proc/self/statm (pages). */
+static rlim_t
+vm_bytes_now (void)
+{
+  FILE *f = fopen ("/proc/self/statm", "r");
+  unsigned long pages = 0;
+  cr_assert_not_null (f);
+  cr_assert_eq (fscanf (f, "%lu", &pages), 1);
+  fclose (f);
+  return (rlim_t) pages * (rlim_t) sysconf (_SC_PAGESIZE);
+}
+
+/* A short file costs memory in proportion to its bytes, not to its header:
+   the old loader allocated a whole record (here 128 MiB of doubles) and an
+   8 MiB block of examples before reading a byte of them.  48 MiB more
+   address space than the test already uses is plenty for the new one. */
+#if !defined (__SANITIZE_ADDRESS__)
+Test (data, idx_short_file_costs_no_more_than_its_bytes)
+{
+  char img[512], lab[512];
+  snprintf (img, sizeof img, "%s", tmp_path ("i"));
+  snprintf (lab, sizeof lab, "%s", tmp_path ("l"));
+  write_idx_pair (img, lab, false);
+  write_idx_header (img, 0x0E, 3, (const uint32_t[]) { 5, 4096, 4096 });
+  zj_dataset ds;
+  zj_error err = { "" };
+  const rlim_t lim = vm_bytes_now () + ((rlim_t) 48 << 20);
+  struct rlimit rl = { lim, lim };
+  cr_assert_eq (setrlimit (RLIMIT_AS, &rl), 0);
+  expect_error (zj_idx_load (img, lab, NULL, &ds, &err), &err, img,
+                "truncated in record 0");
+  cr_assert_null (ds.x);
+}
+#endif
+
+/* A wide first row over many short lines: the loader must not allocate
+   lines x columns before reading them.  This 360 kB file made the old
+   loader ask for 29 GB and abort (under a 768 MiB address-space limit;
+   not under ASan, which reserves terabytes of shadow). */
+#if !defined (__SANITIZE_ADDRESS__)
+Test (data, csv_wide_first_row_is_an_error_not_an_allocation)
+{
+  struct rlimit rl = { (rlim_t) 768 << 20, (rlim_t) 768 << 20 };
+  cr_assert_eq (setrlimit (RLIMIT_AS, &rl), 0);
+  const char *path = tmp_path ("wide.csv");
+  FILE *f = fopen (path, "w");
+  cr_assert_not_null (f);
+  for (int i = 0; i < 60000; i++)
+    fputs (i ? ",1" : "1", f);
+  fputs ("\n1\n1,1\n", f);
+  for (int i = 0; i < 60000; i++)
+    fputs ("1\n", f);
+  cr_assert_eq (fclose (f), 0);
+  zj_dataset ds;
+  zj_error err = { "" };
+  expect_error (zj_csv_load (path, NULL, &ds, &err), &err, "wide.csv:2",
+                "1 columns, expected 60000");
+  cr_assert_null (ds.x);
+}
+#endif
+
 /* --------------------------------------------------------- mnist JSON */
 Test (data, mnist_json_fixture)
 {

@@ -1,8 +1,11 @@
 /* test_fec.c -- the functional equivalence cache: hits, misses, LRU
  * eviction, forget_every, and the fingerprint. */
 #include <criterion/criterion.h>
+#include <signal.h>
+#include <stdint.h>
 #include "testutil.h"
 #include "fec.h"
+#include "internal.h"
 
 Test (fec, miss_then_hit)
 {
@@ -87,4 +90,27 @@ Test (fec, hash_depends_on_errors_task_and_count_but_not_zero_sign)
   cr_assert_neq (h, zj_fec_hash (all, 4, all + 4, 1, 0, 100));
   cr_assert_neq (h, zj_fec_hash (all, 2, all + 2, 3, 0, 100));
   cr_assert_neq (zj_fec_hash (va, 2, tr, 3, 0, 100), h);
+}
+
+/* The FEC's tables come from zj_huge_calloc: zeroed, fully writable,
+   64-byte aligned (2 MiB once large), and an overflowing size is refused. */
+Test (huge_calloc, zeroed_aligned_and_writable)
+{
+  const size_t sizes[] = { 1, 4096, (size_t) 1 << 20, ((size_t) 3 << 20) + 8 };
+  for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++)
+    {
+      unsigned char *p = zj_huge_calloc (sizes[k], 1);
+      for (size_t i = 0; i < sizes[k]; i++)
+        cr_assert_eq (p[i], 0, "size %zu byte %zu", sizes[k], i);
+      memset (p, 0xab, sizes[k]);
+      cr_assert_eq ((uintptr_t) p % 64, 0, "size %zu", sizes[k]);
+      if (sizes[k] >= (size_t) 1 << 20)
+        cr_assert_eq ((uintptr_t) p % ((size_t) 2 << 20), 0);
+      free (p);
+    }
+}
+
+Test (huge_calloc, overflow_aborts_with_message, .signal = SIGABRT)
+{
+  zj_huge_calloc (SIZE_MAX / 2, 4);
 }

@@ -500,3 +500,71 @@ Test (lanes, random_setup_equals_separate_evaluations)
   random_setup_case (ZJ_RMS_ERROR, 8, 5, 235732282, 43);
   random_setup_case (ZJ_ACCURACY, 2, 13, 235732282, 44);
 }
+
+/* Matrix-vector products (computed a block of rows at a time with the
+   sums in registers, zj_lmatvec) equal separate evaluations: every F,
+   1 to 3 lane vectors (and the run-time count), products reading the
+   example row, a vector written in place (v3 = dot(m1, v3)) in Predict
+   and in Learn, matrices that start at zero (signed zeros: sums start
+   at -0.0) and then change with every step. */
+static const char *const matvec_program =
+  "def Setup():\n"
+  "  s2 = 0.01\n"
+  "def Predict():\n"
+  "  v2 = dot(m0, v0)\n"
+  "  v3 = dot(m1, v2)\n"
+  "  v3 = dot(m1, v3)\n"
+  "  s1 = dot(v3, v0)\n"
+  "def Learn():\n"
+  "  s3 = s0 - s1\n"
+  "  s3 = s2 * s3\n"
+  "  v1 = s3 * v0\n"
+  "  m2 = outer(v1, v0)\n"
+  "  m0 = m0 + m2\n"
+  "  m2 = outer(v0, v2)\n"
+  "  m1 = m1 + m2\n"
+  "  v1 = dot(m0, v1)\n";
+
+Test (lanes, matrix_vector_row_blocks_equal_separate_evaluations)
+{
+  zj_program p;
+  zj_program_init (&p);
+  zj_error err;
+  cr_assert_eq (zj_program_parse (matvec_program, "matvec", &p, &err), 0,
+                "%s", err.msg);
+  const int Fs[] = { 2, 4, 8, 16, 32 };
+  const int nts[] = { 1, 3, 10, 17 };
+  int evals = 0;
+  for (int i = 0; i < 5; i++)
+    for (int j = 0; j < 4; j++)
+      for (int et = 0; et < 2; et++)
+        {
+          const zj_shape sh = { Fs[i], 5, 4, 3 };
+          const zj_eval_type type = et ? ZJ_ACCURACY : ZJ_RMS_ERROR;
+          zj_task *ts = make_tasks (Fs[i], nts[j], 40, 7, 2, type,
+                                    100 + (uint64_t) (i * 8 + j * 2 + et));
+          zj_workspace *ws1 = zj_workspace_new (&sh);
+          zj_workspace *ws2 = zj_workspace_new (&sh);
+          zj_prepared *pp = zj_prepare (&p, &sh, false, &err);
+          cr_assert_not_null (pp, "%s", err.msg);
+          cr_assert_eq (zj_prepared_program (pp)->fn[ZJ_PREDICT].n, 4);
+          for (int rec = 0; rec < 2; rec++)
+            {
+              zj_eval_opts o;
+              zj_eval_opts_default (&o);
+              o.record_errors = rec ? NREC : 0;   /* 0: fused steps */
+              char what[96];
+              snprintf (what, sizeof what, "matvec F=%d nt=%d et=%d rec=%d",
+                        Fs[i], nts[j], et, rec);
+              counts c = { 0, 0, 0 };
+              check_program (pp, ts, nts[j], &o, ws1, ws2, what, &c);
+              evals += c.evals;
+            }
+          zj_prepared_free (pp);
+          zj_workspace_free (ws1);
+          zj_workspace_free (ws2);
+          free_tasks (ts, nts[j]);
+        }
+  cr_assert_eq (evals, 2 * 2 * 5 * (1 + 3 + 10 + 17));
+  zj_program_free (&p);
+}

@@ -465,3 +465,55 @@ Test (mutator, from_spec_copies_fields)
   cr_assert_str_eq (zj_algorithm_names[ZJ_ALG_DAMAGED_NEURAL_NET],
                     "INTEGRATION_TEST_DAMAGED_NEURAL_NET_ALGORITHM");
 }
+
+/* zj_program_check answers with a quick pass and only searches for the
+   culprit on failure: every out-of-range operand of a random program must
+   still be found and named, and every in-range program accepted. */
+Test (program_check, finds_every_out_of_range_operand)
+{
+  zj_search_space sp = space (every_mutation, 8, 4, 2, 8);
+  zj_rng rng;
+  zj_rng_seed (&rng, 11);
+  zj_program p;
+  zj_program_init (&p);
+  zj_error err;
+  int broken = 0;
+  for (int rep = 0; rep < 200; rep++)
+    {
+      generate (&sp, ZJ_ALG_RANDOM, &rng, &p);
+      cr_assert_eq (zj_program_check (&p, &sp.shape, &err), 0, "%s", err.msg);
+      const int c = (int) zj_rng_below (&rng, ZJ_NUM_COMPONENTS);
+      if (p.fn[c].n == 0)
+        continue;
+      const int i = (int) zj_rng_below (&rng, (uint32_t) p.fn[c].n);
+      zj_instr *in = &p.fn[c].ins[i];
+      const zj_op_info *o = &zj_ops[in->op];
+      const zj_kind k[3] = { o->in1, o->in2, o->out };
+      uint16_t *a[3] = { &in->in1, &in->in2, &in->out };
+      const char *what[3] = { "in1", "in2", "out" };
+      const int u = (int) zj_rng_below (&rng, 3);
+      if (k[u] == ZJ_KIND_N)
+        {
+          /* Unused fields may hold anything. */
+          *a[u] = 60000;
+          cr_assert_eq (zj_program_check (&p, &sp.shape, &err), 0, "%s", err.msg);
+          continue;
+        }
+      const int count = k[u] == ZJ_KIND_S ? sp.shape.ns
+                        : k[u] == ZJ_KIND_V ? sp.shape.nv : sp.shape.nm;
+      *a[u] = (uint16_t) (count + (int) zj_rng_below (&rng, 3));
+      cr_assert_eq (zj_program_check (&p, &sp.shape, &err), -1);
+      char want[160];
+      snprintf (want, sizeof want, "%s instruction %d (%s): %s address %d out of range (memory has %d)",
+                zj_component_names[c], i + 1, o->name, what[u], *a[u], count);
+      cr_assert (strstr (err.msg, want) != NULL, "got '%s', want '%s'", err.msg, want);
+      broken++;
+    }
+  cr_assert_gt (broken, 50);
+  /* An unknown op. */
+  generate (&sp, ZJ_ALG_RANDOM, &rng, &p);
+  p.fn[ZJ_LEARN].ins[0].op = ZJ_NUM_OPS;
+  cr_assert_eq (zj_program_check (&p, &sp.shape, &err), -1);
+  cr_assert (strstr (err.msg, "Learn instruction 1: unknown op id") != NULL, "%s", err.msg);
+  zj_program_free (&p);
+}

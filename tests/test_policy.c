@@ -53,6 +53,10 @@ Test (policy, priors_before_measurements)
   cr_assert_float_eq (zj_cost_model_compile_ms (&m, 10.0, 1), 150.0, 1e-9);
   zj_cost_model_add_run (&m, false, 1000.0, 2.0, 8000.0);
   cr_assert_float_eq (zj_cost_model_ns (&m, false), 4.0, 1e-12);
+  /* A mini-run (an FEC fingerprint: its fixed cost over 20 examples)
+     says nothing about the per-example cost. */
+  zj_cost_model_add_run (&m, false, 20.0, 2.0, 8000.0);
+  cr_assert_float_eq (zj_cost_model_ns (&m, false), 4.0, 1e-12);
   cr_assert_float_eq (zj_cost_model_ns (&m, true), 2.0, 1e-12);
   cr_assert_eq (zj_cost_model_keep_rate (&m), -1.0);
 }
@@ -202,28 +206,6 @@ Test (policy, baseline_tier_modes_and_decision)
 
   zj_policy_knobs k;
   zj_policy_knobs_default (&k);
-  zj_cost_model cm;
-  zj_cost_model_init (&cm);
-  zj_cost_model_add_run (&cm, ZJ_RUN_INTERP, 1e6, 1.0, 2e6);   /* 2 ns */
-  zj_cost_model_add_run (&cm, ZJ_RUN_BASELINE, 1e6, 1.0, 1e6); /* 1 ns */
-  zj_cost_model_add_ready (&cm, 5000.0);                       /* 5 us */
-  cr_assert_float_eq (zj_cost_model_ns (&cm, ZJ_RUN_BASELINE), 1.0, 1e-12);
-  cr_assert_float_eq (cm.ready_ns, 5000.0, 1e-9);
-  /* saving = examples * work * 1 ns against 1.5 * 5000 ns */
-  cr_assert (!zj_policy_baseline (&k, &cm, 7000.0, 1.0));
-  cr_assert (zj_policy_baseline (&k, &cm, 8000.0, 1.0));
-  cr_assert (zj_policy_baseline (&k, &cm, 800.0, 10.0));
-  /* A slower ready time moves the threshold. */
-  for (int i = 0; i < 200; i++)
-    zj_cost_model_add_ready (&cm, 50000.0);
-  cr_assert (!zj_policy_baseline (&k, &cm, 8000.0, 1.0));
-  cr_assert (zj_policy_baseline (&k, &cm, 80000.0, 1.0));
-  /* Baseline measured slower than the interpreter: never. */
-  zj_cost_model c2;
-  zj_cost_model_init (&c2);
-  zj_cost_model_add_run (&c2, ZJ_RUN_INTERP, 1e6, 1.0, 1e6);
-  zj_cost_model_add_run (&c2, ZJ_RUN_BASELINE, 1e6, 1.0, 2e6);
-  cr_assert (!zj_policy_baseline (&k, &c2, 1e12, 1.0));
   /* The optimized tier's saving is measured against the faster of the
      interpreter and the baseline: a fast baseline makes compiles pay
      less. */
@@ -233,10 +215,123 @@ Test (policy, baseline_tier_modes_and_decision)
   zj_cost_model_add_run (&a, ZJ_RUN_INTERP, 1e6, 1.0, 2e6);
   zj_cost_model_add_run (&a, ZJ_RUN_OPTIMIZED, 1e6, 1.0, 0.5e6);
   b = a;
-  zj_cost_model_add_run (&b, ZJ_RUN_BASELINE, 1e6, 1.0, 1e6);
+  /* Runs that happened to have a kernel do not count (other programs);
+     the probes' ratio does. */
+  zj_cost_model_add_run (&b, ZJ_RUN_BASELINE, 1e6, 1.0, 1e5);
+  cr_assert_float_eq (zj_cost_model_fallback_ns (&b), 2.0, 1e-12);
+  zj_cost_model_set_base_ratio (&b, 0.5);
+  cr_assert_float_eq (zj_cost_model_fallback_ns (&b), 1.0, 1e-12);
   const zj_candidate c = { .instrs = 10, .work = 1.0, .examples_now = 1e6,
                            .examples_per_eval = 1e5, .children = 2.0 };
   const zj_decision da = zj_policy_decide (&k, &a, &c);
   const zj_decision db = zj_policy_decide (&k, &b, &c);
   cr_assert_gt (da.saving_ms, db.saving_ms);
+}
+
+/* The baseline's probes: the ratio of native to interpreted ns per
+   example on structures that have a kernel, with a prior until both
+   sides have 8 probes. */
+Test (policy, base_model_ratio_from_probes)
+{
+  zj_base_model m;
+  zj_base_model_init (&m);
+  bool measured;
+  const double prior = zj_base_model_ratio (&m, &measured);
+  cr_assert (!measured);
+  cr_assert (prior > 0.9 && prior < 1.0, "prior %g", prior);
+  for (int i = 0; i < 7; i++)
+    {
+      zj_base_model_add_probe (&m, false, 1000.0, 4000.0);   /* 4 ns */
+      zj_base_model_add_probe (&m, true, 2000.0, 6000.0);    /* 3 ns */
+    }
+  zj_base_model_ratio (&m, &measured);
+  cr_assert (!measured);
+  zj_base_model_add_probe (&m, false, 1000.0, 4000.0);
+  zj_base_model_add_probe (&m, true, 2000.0, 6000.0);
+  cr_assert_float_eq (zj_base_model_ratio (&m, &measured), 0.75, 1e-12);
+  cr_assert (measured);
+  cr_assert_float_eq (zj_base_model_interp_ns (&m), 4.0, 1e-12);
+  /* Timer noise (no time, no examples) is ignored. */
+  zj_base_model_add_probe (&m, true, 0.0, 5.0);
+  zj_base_model_add_probe (&m, true, 10.0, 0.0);
+  cr_assert_float_eq (zj_base_model_ratio (&m, &measured), 0.75, 1e-12);
+}
+
+/* Reuse: examples served by hits per kernel made. */
+Test (policy, base_model_reuse)
+{
+  zj_base_model m;
+  zj_base_model_init (&m);
+  cr_assert_eq (zj_base_model_reuse (&m), 0.0);
+  zj_base_model_add_kernel (&m);
+  zj_base_model_add_consult (&m, false, 100.0);
+  for (int i = 0; i < 10; i++)
+    zj_base_model_add_consult (&m, true, 200.0);
+  cr_assert_float_eq (zj_base_model_reuse (&m), 2000.0, 1.0);
+}
+
+/* The choice: make a kernel when its life's saving beats margin x (time
+   to ready + lookup); look up without making when a hit pays for the
+   lookup; else skip, exploring within explore_frac of the time seen. */
+Test (policy, base_choice)
+{
+  zj_policy_knobs k;
+  zj_policy_knobs_default (&k);
+  zj_base_model m;
+  zj_base_model_init (&m);
+  cr_assert_eq (zj_policy_base_choice (&k, &m, 1.0, true), ZJ_BASE_MAKE);
+  /* Measured: interpreter 10 ns, baseline 8 ns per example (gain 2 ns),
+     ready 5 us, lookup 200 ns. */
+  for (int i = 0; i < 8; i++)
+    {
+      zj_base_model_add_probe (&m, false, 1000.0, 10000.0);
+      zj_base_model_add_probe (&m, true, 1000.0, 8000.0);
+    }
+  zj_base_model_add_ready (&m, 5000.0);
+  zj_base_model_add_lookup (&m, 200.0);
+  /* 2 ns x E > 1.2 x (5000 + 2000 first run, prior + 200) ns
+     <=>  E > 4320. */
+  cr_assert_eq (zj_policy_base_choice (&k, &m, 4400.0, false), ZJ_BASE_MAKE);
+  /* Below: a hit (p = 0.5 before any lookup) must save > 200 ns: E > 200. */
+  cr_assert_eq (zj_policy_base_choice (&k, &m, 4200.0, false), ZJ_BASE_USE);
+  cr_assert_eq (zj_policy_base_choice (&k, &m, 150.0, false), ZJ_BASE_SKIP);
+  /* Measured reuse makes small evaluations pay for a kernel. */
+  zj_base_model_add_kernel (&m);
+  zj_base_model_add_consult (&m, true, 5000.0);
+  cr_assert_eq (zj_policy_base_choice (&k, &m, 150.0, false), ZJ_BASE_MAKE);
+  /* The A/B test: a window where the policy's runs were slower than the
+     control's raises the margin 1.5-fold; then 4400 examples no longer
+     pay for a kernel without reuse. */
+  zj_base_model m2 = m;
+  m2.kernels = m2.reuse_ex = 0.0;
+  cr_assert_eq (zj_policy_base_choice (&k, &m2, 4400.0, false), ZJ_BASE_MAKE);
+  for (int i = 0; i < 64; i++)
+    {
+      zj_base_model_add_ab (&m2, false, 1000.0, 1000.0);
+      zj_base_model_add_ab (&m2, true, 1000.0, 1100.0);
+    }
+  cr_assert_float_eq (m2.margin_scale, 1.5, 1e-12);
+  cr_assert_neq (zj_policy_base_choice (&k, &m2, 4400.0, false), ZJ_BASE_MAKE);
+  /* A clear win lowers it again, never below 1. */
+  for (int w = 0; w < 10; w++)
+    for (int i = 0; i < 64; i++)
+      {
+        zj_base_model_add_ab (&m2, false, 1000.0, 1000.0);
+        zj_base_model_add_ab (&m2, true, 1000.0, 900.0);
+      }
+  cr_assert_float_eq (m2.margin_scale, 1.0, 1e-12);
+  /* A baseline measured slower never pays; exploration only within its
+     budget of the evaluation time seen. */
+  zj_base_model s;
+  zj_base_model_init (&s);
+  for (int i = 0; i < 8; i++)
+    {
+      zj_base_model_add_probe (&s, false, 1000.0, 8000.0);
+      zj_base_model_add_probe (&s, true, 1000.0, 9000.0);
+    }
+  cr_assert_eq (zj_policy_base_choice (&k, &s, 1e9, false), ZJ_BASE_SKIP);
+  zj_base_model_add_time (&s, 1e6, 0.0);
+  cr_assert_eq (zj_policy_base_choice (&k, &s, 1e9, false), ZJ_BASE_EXPLORE);
+  zj_base_model_add_time (&s, 0.0, k.explore_frac * 1e6);
+  cr_assert_eq (zj_policy_base_choice (&k, &s, 1e9, false), ZJ_BASE_SKIP);
 }

@@ -353,3 +353,75 @@ Test (stencil, failure_sentinel_is_not_retried)
   zj_baseline_free (b);
   unlink (failed);
 }
+
+/* The matrix-vector stencil (a block of rows at a time, sums in local
+   vectors) equals the lane interpreter: every F, 1 and 2 chunks per
+   element, products reading the example row, a vector written in place
+   in Predict and in Learn, matrices that start at zero and change every
+   step. */
+static const char *const matvec_program =
+  "def Setup():\n"
+  "  s2 = 0.01\n"
+  "def Predict():\n"
+  "  v2 = dot(m0, v0)\n"
+  "  v3 = dot(m1, v2)\n"
+  "  v3 = dot(m1, v3)\n"
+  "  s1 = dot(v3, v0)\n"
+  "def Learn():\n"
+  "  s3 = s0 - s1\n"
+  "  s3 = s2 * s3\n"
+  "  v1 = s3 * v0\n"
+  "  m2 = outer(v1, v0)\n"
+  "  m0 = m0 + m2\n"
+  "  m2 = outer(v0, v2)\n"
+  "  m1 = m1 + m2\n"
+  "  v1 = dot(m0, v1)\n";
+
+Test (stencil, matrix_vector_row_blocks_equal_lane_interpreter, .timeout = 600)
+{
+  use_cache_dir ("stencils");
+  zj_program p;
+  zj_program_init (&p);
+  zj_error err;
+  cr_assert_eq (zj_program_parse (matvec_program, "matvec", &p, &err), 0,
+                "%s", err.msg);
+  const int Fs[] = { 2, 4, 8, 16, 32 };
+  const int nts[] = { 3, 10, 16 };
+  for (int i = 0; i < 5; i++)
+    for (int j = 0; j < 3; j++)
+      for (int et = 0; et < 2; et++)
+        {
+          const zj_shape sh = { Fs[i], 5, 4, 3 };
+          zj_task *ts = make_tasks (Fs[i], nts[j], 40, 7, 2,
+                                    et ? ZJ_ACCURACY : ZJ_RMS_ERROR,
+                                    200 + (uint64_t) (i * 8 + j * 2 + et));
+          zj_workspace *ws1 = zj_workspace_new (&sh);
+          zj_workspace *ws2 = zj_workspace_new (&sh);
+          zj_baseline *b = zj_baseline_new (false);
+          zj_baseline_attach (b, ws2);
+          zj_prepared *pp = zj_prepare (&p, &sh, false, &err);
+          cr_assert_not_null (pp, "%s", err.msg);
+          for (int rec = 0; rec < 2; rec++)
+            {
+              zj_eval_opts o;
+              zj_eval_opts_default (&o);
+              o.record_errors = rec ? NREC : 0;
+              char what[96];
+              snprintf (what, sizeof what, "matvec F=%d nt=%d et=%d rec=%d",
+                        Fs[i], nts[j], et, rec);
+              check (pp, ts, nts[j], &o, ws1, ws2, what);
+              cr_assert (ws2->native_used, "%s: not on baseline code", what);
+            }
+          zj_baseline_stats s;
+          zj_baseline_stats_get (b, &s);
+          cr_assert_eq (s.failures, 0, "%s", zj_baseline_error (b));
+          cr_assert_eq (s.kernels, 1);
+          cr_assert_eq (s.hits, 1);
+          zj_prepared_free (pp);
+          zj_baseline_free (b);
+          zj_workspace_free (ws1);
+          zj_workspace_free (ws2);
+          free_tasks (ts, nts[j]);
+        }
+  zj_program_free (&p);
+}

@@ -138,6 +138,29 @@ zj_program_check (const zj_program *p, const zj_shape *shape, zj_error *err)
                     shape->ns, shape->nv, shape->nm);
       return -1;
     }
+  /* Fast pass: this runs once per evaluated individual, and programs are
+     almost always valid, so test every operand against its kind's count
+     without branches and only look for the culprit (below) on failure.
+     Kind N's limit is the largest unsigned, so no address fails it. */
+  const unsigned lim[4] = { ~0u, (unsigned) shape->ns, (unsigned) shape->nv,
+                            (unsigned) shape->nm };
+  unsigned bad = 0;
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      {
+        const zj_instr *in = &p->fn[c].ins[i];
+        if ((unsigned) in->op >= ZJ_NUM_OPS)
+          {
+            bad = 1;
+            break;
+          }
+        const zj_op_info *o = &zj_ops[in->op];
+        bad |= ((unsigned) in->in1 >= lim[o->in1])
+               | ((unsigned) in->in2 >= lim[o->in2])
+               | ((unsigned) in->out >= lim[o->out]);
+      }
+  if (!bad)
+    return 0;
   for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
     for (int i = 0; i < p->fn[c].n; i++)
       {

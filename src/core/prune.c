@@ -110,42 +110,42 @@ bit (const locmap *m, zj_kind k, int a)
    no-op has no bits and is never kept. */
 typedef struct pinfo {
   uint64_t out, in;
-  bool always, full;
+  uint64_t always;   /* all ones for a random op (it always stays) */
+  uint64_t full;     /* out if the op overwrites it whole, else 0 */
 } pinfo;
 
 static void
 pinfo_fill (const zj_fn *f, const locmap *m, pinfo *p)
 {
+  /* First bit of each kind; kind N maps to bit 64, i.e. no bit (the shift
+     is done in two steps so that 64 gives 0 without undefined behaviour). */
+  const int base[4] = { 64, 0, m->ns, m->ns + m->nv };
+#define ZJ_PBIT(k, a) \
+  ((k) == ZJ_KIND_N ? (uint64_t) 0 : (uint64_t) 1 << (base[k] + (a)))
   for (int i = 0; i < f->n; i++)
     {
       const zj_instr *in = &f->ins[i];
       const zj_op_info *o = &zj_ops[in->op];
-      if (in->op == ZJ_NO_OP)
-        {
-          p[i] = (pinfo) { 0, 0, false, false };
-          continue;
-        }
-      p[i].out = bit (m, o->out, in->out);
-      p[i].in = bit (m, o->in1, in->in1) | bit (m, o->in2, in->in2);
-      p[i].always = zj_ops[in->op].random;
-      p[i].full = full_write (in->op);
+      const uint64_t live = in->op != ZJ_NO_OP ? ~(uint64_t) 0 : 0;
+      p[i].out = ZJ_PBIT (o->out, in->out) & live;
+      p[i].in = (ZJ_PBIT (o->in1, in->in1) | ZJ_PBIT (o->in2, in->in2)) & live;
+      p[i].always = o->random ? ~(uint64_t) 0 : 0;
+      p[i].full = full_write (in->op) ? p[i].out : 0;
     }
+#undef ZJ_PBIT
 }
 
+/* Branch-free: whether an instruction stays is data (the live set), and
+   mispredicting it cost more than the whole transfer. */
 static uint64_t
 transfer64 (const pinfo *p, int n, uint64_t live, bool *mark)
 {
   for (int i = n - 1; i >= 0; i--)
     {
-      const bool keep = (live & p[i].out) || p[i].always;
-      if (keep)
-        {
-          if (p[i].full)
-            live &= ~p[i].out;
-          live |= p[i].in;
-        }
+      const uint64_t keep = -(uint64_t) (((live & p[i].out) | p[i].always) != 0);
+      live = (live & ~(p[i].full & keep)) | (p[i].in & keep);
       if (mark)
-        mark[i] = keep;
+        mark[i] = keep != 0;
     }
   return live;
 }

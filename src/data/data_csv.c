@@ -175,8 +175,12 @@ parse_rows (csv_ctx *c, char **lines, const int *numbers, int n,
       return -1;
     }
   out->d = ncols - 1;
-  out->x = zj_xmalloc (sizeof *out->x * (size_t) n * (size_t) out->d + 1);
-  out->y = zj_xmalloc (sizeof *out->y * (size_t) n + 1);
+  /* The arrays grow with the rows accepted, never from the line count
+     times the first line's width: a 240 kB file of one 60,000-column line
+     and 60,000 one-column lines would otherwise ask for 29 GB. */
+  size_t cap = 0;
+  out->x = NULL;
+  out->y = NULL;
   double *vals = zj_xmalloc (sizeof *vals * (size_t) ncols);
   int count[2] = { 0, 0 }, rc = 0;
   for (int i = 0; i < n && rc == 0; i++)
@@ -186,6 +190,12 @@ parse_rows (csv_ctx *c, char **lines, const int *numbers, int n,
         rc = -1;
       else if (selected (sel, (int) vals[ncols - 1], count))
         {
+          if ((size_t) out->n == cap)
+            {
+              cap = cap ? 2 * cap : 64;
+              out->x = zj_xrealloc (out->x, sizeof *out->x * cap * (size_t) out->d);
+              out->y = zj_xrealloc (out->y, sizeof *out->y * cap);
+            }
           memcpy (out->x + (size_t) out->n * (size_t) out->d, vals,
                   sizeof *vals * (size_t) out->d);
           out->y[out->n++] = (int) vals[ncols - 1];

@@ -82,23 +82,23 @@ gz_read_all (idx_file *f, void *buf, size_t n, const char *what,
 static unsigned char *
 gz_read_grown (idx_file *f, size_t n, const char *what, zj_error *err)
 {
-  const size_t step = (size_t) 1 << 20;
-  size_t cap = n < step ? n : step, have = 0;
+  /* Start small and double: at most twice the bytes the file really has
+     (a 1 MiB first step made every short file cost a megabyte). */
+  size_t cap = n < 4096 ? n : 4096, have = 0;
   unsigned char *buf = zj_xmalloc (cap + 1);
   while (have < n)
     {
-      size_t chunk = n - have < step ? n - have : step;
-      if (have + chunk > cap)
+      if (have == cap)
         {
-          cap = cap * 2 < n ? cap * 2 : n;
+          cap = cap < n / 2 ? cap * 2 : n;
           buf = zj_xrealloc (buf, cap + 1);
         }
-      if (gz_read_all (f, buf + have, chunk, what, err) != 0)
+      if (gz_read_all (f, buf + have, cap - have, what, err) != 0)
         {
           free (buf);
           return NULL;
         }
-      have += chunk;
+      have = cap;
     }
   return buf;
 }
@@ -270,22 +270,27 @@ read_images (idx_file *f, const int *y, int n, const zj_select *sel,
   out->d = (int) d;
   /* out->x grows with the records actually read, for the same reason as
      gz_read_grown: the header alone must not decide the allocation. */
-  size_t xcap = ((size_t) 1 << 20) / (size_t) d;
+  size_t xcap = ((size_t) 1 << 12) / (size_t) d;
   xcap = xcap < 1 ? 1 : xcap > (size_t) kept ? (size_t) kept : xcap;
-  out->x = zj_xmalloc (sizeof *out->x * xcap * (size_t) d + 1);
+  out->x = NULL;
   out->y = zj_xmalloc (sizeof *out->y * (size_t) kept + 1);
   size_t rec_bytes = f->elem_size * (size_t) d;
-  unsigned char *rec = zj_xmalloc (rec_bytes);
+  unsigned char *rec = NULL;
   int k = 0, rc = 0;
   char what[64];
   for (int i = 0; i <= last && rc == 0; i++)
     {
       snprintf (what, sizeof what, "record %d", i);
-      if (gz_read_all (f, rec, rec_bytes, what, err) != 0)
+      /* The first record's buffer grows as its bytes arrive too (a record
+         may claim 2^24 doubles); later records reuse it. */
+      if (i == 0 ? !(rec = gz_read_grown (f, rec_bytes, what, err))
+                 : gz_read_all (f, rec, rec_bytes, what, err) != 0)
         rc = -1;
       else if (keep[i])
         {
-          if ((size_t) k == xcap)
+          if (!out->x)
+            out->x = zj_xmalloc (sizeof *out->x * xcap * (size_t) d + 1);
+          else if ((size_t) k == xcap)
             {
               xcap = xcap * 2 < (size_t) kept ? xcap * 2 : (size_t) kept;
               out->x = zj_xrealloc (out->x,
@@ -308,6 +313,8 @@ read_images (idx_file *f, const int *y, int n, const zj_select *sel,
           out->y[k++] = y[i];
         }
     }
+  if (rc == 0 && !out->x)
+    out->x = zj_xmalloc (1);          /* nothing selected: still non-NULL */
   free (rec);
   free (keep);
   return rc;

@@ -190,8 +190,9 @@ read_class (const char *dir, int cls, int limit, zj_dataset *out,
                             * ((size_t) out->n + imgs) + 1);
       out->y = zj_xrealloc (out->y, sizeof *out->y * ((size_t) out->n + imgs)
                             + 1);
-      memcpy (out->x + (size_t) out->n * MNIST_D, f.v,
-              sizeof *f.v * imgs * MNIST_D);
+      if (imgs > 0)           /* f.v is NULL for an empty data array */
+        memcpy (out->x + (size_t) out->n * MNIST_D, f.v,
+                sizeof *f.v * imgs * MNIST_D);
       for (size_t i = 0; i < imgs; i++)
         out->y[out->n++] = cls;
     }

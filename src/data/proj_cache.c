@@ -114,13 +114,25 @@ zj_proj_cache_write (const char *file, const zj_proj_params *pp,
   float **p[6];
   size_t n[6];
   payload_parts (d, p, n);
+  errno = 0;
   bool ok = fwrite (&h, sizeof h, 1, f) == 1;
   for (int i = 0; i < 6 && ok; i++)
     ok = fwrite (*p[i], sizeof (float), n[i], f) == n[i];
+  /* On disk before the rename (as the checkpoint): an I/O error shows up
+     here, not as a cache file that reads back short after a crash. */
+  ok = ok && fflush (f) == 0 && fsync (fileno (f)) == 0;
+  int e = errno;
   ok = (fclose (f) == 0) && ok;
-  if (!ok || rename (tmp, file) != 0)
+  if (!e)
+    e = errno;
+  if (ok && rename (tmp, file) != 0)
     {
-      zj_error_set (err, "%s: write failed (%s)", file, strerror (errno));
+      ok = false;
+      e = errno;
+    }
+  if (!ok)
+    {
+      zj_error_set (err, "%s: write failed (%s)", file, strerror (e ? e : EIO));
       unlink (tmp);
       return -1;
     }

@@ -161,15 +161,57 @@ zj_lsqrt (zj_lv *v, int n)
 #define ZJ_LK_SCALAR_MATRIX_PRODUCT_OP ZJ_LSCALE (ZJ_LFF)
 #define ZJ_LK_MATRIX_RECIPROCAL_OP ZJ_LEW (ZJ_LFF, 1.0 / A[k])
 /* y(r) = sum over c of M(r, c) * v(c), c in order, from -0.0, into T
-   first (v1 = dot(m0, v1) is legal). */
+   first (v1 = dot(m0, v1) is legal).  A block of rows at a time keeps its
+   sums in registers (ZJ_LMV_ACC vectors) while the columns stream by:
+   accumulating in T instead cost a load and a store of T per product, and
+   this op was 45% of the paper setting's lane interpreter
+   (bench/RESULTS.md).  Each lane still adds its products in column
+   order, so the result is the same bit for bit. */
+#define ZJ_LMV_ACC 16
+ZJ_LINLINE void
+zj_lmatvec (zj_lv *T, const zj_lv *A, const zj_lv *B, int F_, int nb)
+{
+  const zj_lv z = zj_lsplat (-0.0);
+  if (nb > ZJ_LMV_ACC)
+    {
+      for (int k = 0; k < F_ * nb; k++)
+        T[k] = z;
+      for (int c = 0; c < F_; c++)
+        for (int r = 0; r < F_; r++)
+          for (int q = 0; q < nb; q++)
+            {
+              zj_lv p = A[(c * F_ + r) * nb + q] * B[c * nb + q];
+              T[r * nb + q] += p;
+            }
+      return;
+    }
+  const int R = ZJ_LMV_ACC / nb < F_ ? ZJ_LMV_ACC / nb : F_;
+  for (int r0 = 0; r0 < F_; r0 += R)
+    {
+      const int rn = F_ - r0 < R ? F_ - r0 : R;
+      zj_lv acc[ZJ_LMV_ACC];
+#pragma GCC unroll 16
+      for (int k = 0; k < ZJ_LMV_ACC; k++)
+        acc[k] = z;
+      for (int c = 0; c < F_; c++)
+        {
+          const zj_lv *a = A + (c * F_ + r0) * nb, *b = B + c * nb;
+#pragma GCC unroll 16
+          for (int k = 0; k < ZJ_LMV_ACC; k++)
+            if (k < rn * nb)
+              {
+                zj_lv p = a[k] * b[k % nb];
+                acc[k] += p;
+              }
+        }
+#pragma GCC unroll 16
+      for (int k = 0; k < ZJ_LMV_ACC; k++)
+        if (k < rn * nb)
+          T[r0 * nb + k] = acc[k];
+    }
+}
 #define ZJ_LK_MATRIX_VECTOR_PRODUCT_OP \
-  { for (int k = 0; k < F * nb; k++) T[k] = ZJ_LSUM0; \
-    for (int c = 0; c < F; c++) \
-      for (int r = 0; r < F; r++) \
-        for (int q = 0; q < nb; q++) \
-          { zj_lv p = A[(c * F + r) * nb + q] * B[c * nb + q]; \
-            T[r * nb + q] += p; } \
-    ZJ_LEW (F, T[k]); }
+  { zj_lmatvec (T, A, B, F, nb); ZJ_LEW (F, T[k]); }
 #define ZJ_LK_VECTOR_COLUMN_BROADCAST_OP \
   for (int c = 0; c < F; c++) \
     for (int r = 0; r < F; r++) \

@@ -24,7 +24,7 @@ zj_dedup_new (int slots)
 {
   zj_dedup *d = zj_xcalloc (1, sizeof *d);
   d->slots = slots;
-  d->slot = zj_xcalloc ((size_t) slots, sizeof (dedup_slot));
+  d->slot = zj_huge_calloc ((size_t) slots, sizeof (dedup_slot));
   d->keys = zj_xcalloc ((size_t) slots, sizeof (uint64_t));
   for (int i = 0; i < slots; i++)
     zj_program_init (&d->slot[i].prog);

@@ -721,15 +721,22 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
             }
           else if (ckpt && (now >= next_ckpt || term))
             {
-              zj_exp_checkpoint_now (&pl, &d);
+              const int ck_rc = zj_exp_checkpoint_now (&pl, &d);
               next_ckpt = zj_now_s () + cfg->checkpoint_every;
               if (term)
                 {
                   pl.abort_run = true;
                   pthread_cond_broadcast (&pl.cond);
                   pthread_mutex_unlock (&pl.lock);
-                  zj_error_set (err, "terminated: checkpoint written to %s; continue with --resume=%s",
-                                cfg->checkpoint, cfg->checkpoint);
+                  if (ck_rc == 0)
+                    zj_error_set (err, "terminated: checkpoint written to %s; continue with --resume=%s",
+                                  cfg->checkpoint, cfg->checkpoint);
+                  else if (access (cfg->checkpoint, F_OK) == 0)
+                    zj_error_set (err, "terminated: the last checkpoint could not be written;"
+                                  " --resume=%s continues from the one before", cfg->checkpoint);
+                  else
+                    zj_error_set (err, "terminated: the checkpoint %s could not be written;"
+                                  " nothing to resume from", cfg->checkpoint);
                   goto done;
                 }
               continue;

@@ -118,7 +118,7 @@ write_checkpoint (exp_pool *pl, driver *d, const char *path, zj_error *err)
 }
 
 /* Park every worker, write, release.  Lock held on entry and exit. */
-void
+int
 zj_exp_checkpoint_now (exp_pool *pl, driver *d)
 {
   pl->ckpt_req = true;
@@ -126,11 +126,13 @@ zj_exp_checkpoint_now (exp_pool *pl, driver *d)
   while (pl->parked < pl->alive)
     pthread_cond_wait (&pl->cond, &pl->lock);
   zj_error e;
-  if (write_checkpoint (pl, d, pl->cfg->checkpoint, &e) != 0)
+  int rc = write_checkpoint (pl, d, pl->cfg->checkpoint, &e);
+  if (rc != 0)
     /* The previous checkpoint is still whole; keep searching. */
     fprintf (stderr, "zerojit: %s (search continues)\n", e.msg);
   pl->ckpt_req = false;
   pthread_cond_broadcast (&pl->cond);
+  return rc;
 }
 
 /* Every rank writes FILE.GEN.rankR; once all have, rank 0 points the

@@ -152,7 +152,7 @@ void zj_exp_status_line (exp_pool *pl, int n_workers, int64_t consumed, double t
                          char *buf, size_t n);
 
 /* experiment_ckpt.c */
-void zj_exp_checkpoint_now (exp_pool *pl, driver *d);
+int zj_exp_checkpoint_now (exp_pool *pl, driver *d);
 void zj_exp_mpi_checkpoint (exp_run *g, int want);
 int zj_exp_restore (exp_pool *pl, driver *d, const zj_ckpt *c, FILE *out, zj_error *err);
 

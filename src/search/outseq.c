@@ -94,12 +94,16 @@ out_write (zj_outseq *q, const char *s, size_t n)
     q->out_err = errno ? errno : EIO;
 }
 
-/* One line, one write(2): readers never see half a line.  used is
-   "true", "false" or "null" (not decided yet: remembered in q->pend). */
+/* One line, one write(2): readers never see half a line.  After a failed
+   write (full disk, I/O error) the log is cut back to its last whole line
+   and nothing more is written to it: the error is reported at the end and
+   the file holds whole lines only, without a gap.
+   used is "true", "false" or "null" (not decided yet: remembered in
+   q->pend). */
 static void
 log_write (zj_outseq *q, int64_t k, const char *fields, size_t n, const char *used)
 {
-  if (q->log_fd < 0)
+  if (q->log_fd < 0 || q->log_err)
     return;
   char *line = NULL;
   int head = 0;
@@ -110,26 +114,35 @@ log_write (zj_outseq *q, int64_t k, const char *fields, size_t n, const char *us
       q->log_err = ENOMEM;
       return;
     }
-  if (!strcmp (used, "null"))
+  const off_t start = lseek (q->log_fd, 0, SEEK_END);
+  ssize_t done = 0, w = 0;
+  /* A short write is followed by another, which says why (ENOSPC, EIO). */
+  while (done < len)
+    {
+      w = write (q->log_fd, line + done, (size_t) (len - done));
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        break;
+      done += w;
+    }
+  if (done != len)
+    {
+      q->log_err = w < 0 ? errno : ENOSPC;
+      /* A character device (/dev/full) has no length to cut back to. */
+      if (done > 0 && start >= 0)
+        (void) ftruncate (q->log_fd, start);
+    }
+  else if (!strcmp (used, "null") && start >= 0)
     {
       /* The log is written only here, at its end (see zj_outseq_new). */
-      const off_t at = lseek (q->log_fd, 0, SEEK_END);
-      if (at >= 0)
+      if (q->n_pend == q->cap_pend)
         {
-          if (q->n_pend == q->cap_pend)
-            {
-              q->cap_pend = q->cap_pend ? 2 * q->cap_pend : 64;
-              q->pend = zj_xrealloc (q->pend, q->cap_pend * sizeof *q->pend);
-            }
-          q->pend[q->n_pend++] = (struct pending) { k, at + head };
+          q->cap_pend = q->cap_pend ? 2 * q->cap_pend : 64;
+          q->pend = zj_xrealloc (q->pend, q->cap_pend * sizeof *q->pend);
         }
+      q->pend[q->n_pend++] = (struct pending) { k, start + head };
     }
-  ssize_t w;
-  do
-    w = write (q->log_fd, line, (size_t) len);
-  while (w < 0 && errno == EINTR);
-  if (w != len && !q->log_err)
-    q->log_err = w < 0 ? errno : ENOSPC;
   free (line);
 }
 
@@ -148,6 +161,8 @@ log_flush_slot (zj_outseq *q, int64_t k, slot *s, bool used)
 static void
 log_settle (zj_outseq *q, int64_t k)
 {
+  if (q->log_err)
+    return;
   size_t keep = 0;
   for (size_t i = 0; i < q->n_pend; i++)
     if (q->pend[i].k == k)
@@ -166,7 +181,7 @@ log_settle (zj_outseq *q, int64_t k)
 static void
 log_settle_unused (zj_outseq *q)
 {
-  if (q->n_pend == 0)
+  if (q->n_pend == 0 || q->log_err)
     return;
   off_t from = q->pend[0].off;
   for (size_t i = 1; i < q->n_pend; i++)

@@ -25,6 +25,7 @@
    kernels that never paid for themselves (0.91x). */
 #define PRIOR_BASE_RATIO 0.97
 #define PRIOR_READY_NS 10000.0
+#define MIN_RUN_EXAMPLES 1000.0
 #define DECAY 0.98               /* weight of older compile measurements */
 #define RUN_DECAY 0.995
 #define KEEP_DECAY 0.999
@@ -63,6 +64,8 @@ zj_policy_knobs_default (zj_policy_knobs *k)
   k->compile_weight = 1.0;
   k->batch_max = 8;
   k->keep_prior = 0.25;
+  k->base_margin = 1.2;
+  k->explore_frac = 0.005;
 }
 
 void
@@ -72,7 +75,6 @@ zj_cost_model_init (zj_cost_model *m)
   m->interp_ns = PRIOR_INTERP_NS;
   m->jit_ns = PRIOR_INTERP_NS * PRIOR_JIT_RATIO;
   m->base_ns = PRIOR_INTERP_NS * PRIOR_BASE_RATIO;
-  m->ready_ns = PRIOR_READY_NS;
 }
 
 void
@@ -132,7 +134,12 @@ zj_cost_model_add_run (zj_cost_model *m, int tier, double examples,
                        double work, double ns)
 {
   const double units = examples * (work > 1.0 ? work : 1.0);
-  if (units <= 0.0 || !(ns > 0.0))
+  /* A run's fixed cost (Setup, decoding, clearing memory) spread over a
+     few examples would read as a per-example cost many times the real
+     one: FEC mini-runs (20 examples a task) made the NN search's
+     interpreter look ~100x slower per example than it is, and the
+     policy compile for savings that were not there. */
+  if (examples < MIN_RUN_EXAMPLES || units <= 0.0 || !(ns > 0.0))
     return;
   const double x = ns / units;
   /* Weighted by the run's size so that tiny runs (timer noise) count
@@ -160,22 +167,224 @@ zj_cost_model_ns (const zj_cost_model *m, int tier)
 }
 
 void
-zj_cost_model_add_ready (zj_cost_model *m, double ns)
+zj_cost_model_set_base_ratio (zj_cost_model *m, double ratio)
 {
-  if (!(ns >= 0.0))
-    return;
-  m->ready_ns += (m->readies == 0 ? 1.0 : 0.05) * (ns - m->ready_ns);
-  m->readies++;
+  if (ratio > 0.0)
+    m->base_ratio = ratio;
 }
 
-bool
-zj_policy_baseline (const zj_policy_knobs *k, const zj_cost_model *m,
-                    double examples, double work)
+/* ns per example per work unit of what runs when nothing is compiled:
+   the interpreter, or the baseline when it was measured faster. */
+double
+zj_cost_model_fallback_ns (const zj_cost_model *m)
 {
   const double ip = zj_cost_model_ns (m, ZJ_RUN_INTERP);
-  const double bp = zj_cost_model_ns (m, ZJ_RUN_BASELINE);
-  const double saving = examples * (work > 1.0 ? work : 1.0) * (ip - bp);
-  return saving > k->margin * m->ready_ns;
+  return m->base_ratio > 0.0 && m->base_ratio < 1.0 ? ip * m->base_ratio : ip;
+}
+
+/* ---------------------------------------------------- baseline model */
+/* Probes needed on each side before their ratio replaces the prior. */
+#define BASE_MIN_PROBES 8
+/* A lookup decodes and hashes Predict and Learn: ~0.2-0.5 us measured on
+   the demo (callgrind); the prior until timed. */
+#define PRIOR_LOOKUP_NS 300.0
+#define PRIOR_BASE_INTERP_NS 2.0
+#define PRIOR_FIRST_NS 2000.0
+#define PROBE_DECAY 0.99
+#define KERNEL_DECAY 0.999
+
+void
+zj_base_model_init (zj_base_model *m)
+{
+  memset (m, 0, sizeof *m);
+  m->ready_ns = PRIOR_READY_NS;
+  m->lookup_ns = PRIOR_LOOKUP_NS;
+  m->first_ns = PRIOR_FIRST_NS;
+  m->margin_scale = 1.0;
+}
+
+/* The door's clock is wall time, and on a shared machine a run that was
+   preempted costs milliseconds: a measurement above OUTLIER times the
+   current estimate is clipped to it, so one preemption cannot move the
+   model (a real shift still moves it, OUTLIER-fold per sample). */
+#define OUTLIER 3.0
+
+static double
+clip (double x, double ref)
+{
+  return ref > 0.0 && x > OUTLIER * ref ? OUTLIER * ref : x;
+}
+
+void
+zj_base_model_add_probe (zj_base_model *m, bool native, double examples,
+                         double ns)
+{
+  if (!(examples > 0.0) || !(ns > 0.0))
+    return;
+  const int i = native ? 1 : 0;
+  /* Reference: this side's mean once it has some probes, else the other
+     side's, else every timed interpreted run's. */
+  const double ref = m->probes[i] >= BASE_MIN_PROBES ? m->ns[i] / m->ex[i]
+                     : m->probes[1 - i] >= BASE_MIN_PROBES
+                       ? m->ns[1 - i] / m->ex[1 - i]
+                     : m->ex_all > 0.0 ? m->ns_all / m->ex_all : 0.0;
+  ns = clip (ns / examples, ref) * examples;
+  m->ex[i] = m->ex[i] * PROBE_DECAY + examples;
+  m->ns[i] = m->ns[i] * PROBE_DECAY + ns;
+  m->probes[i]++;
+}
+
+/* Starts from the prior, to which the first sample is clipped too. */
+static void
+ewma (double *v, long *n, double x, double rate)
+{
+  x = clip (x, *v);
+  *v += (*n == 0 ? 1.0 : rate) * (x - *v);
+  (*n)++;
+}
+
+void
+zj_base_model_add_ready (zj_base_model *m, double ns)
+{
+  if (ns >= 0.0)
+    ewma (&m->ready_ns, &m->readies, ns, 0.05);
+}
+
+void
+zj_base_model_add_lookup (zj_base_model *m, double ns)
+{
+  if (ns >= 0.0)
+    ewma (&m->lookup_ns, &m->lookups, ns, 0.05);
+}
+
+void
+zj_base_model_add_first (zj_base_model *m, double examples, double ns)
+{
+  bool measured;
+  const double r = zj_base_model_ratio (m, &measured);
+  if (!measured || !(examples > 0.0) || !(ns > 0.0))
+    return;
+  /* What the examples cost on warm code; the rest is the first run's. */
+  const double extra = ns - examples * r * zj_base_model_interp_ns (m);
+  ewma (&m->first_ns, &m->firsts, extra > 0.0 ? extra : 0.0, 0.05);
+}
+
+void
+zj_base_model_add_kernel (zj_base_model *m)
+{
+  m->kernels = m->kernels * KERNEL_DECAY + 1.0;
+  m->reuse_ex *= KERNEL_DECAY;
+}
+
+void
+zj_base_model_add_consult (zj_base_model *m, bool hit, double examples)
+{
+  m->consults = m->consults * KERNEL_DECAY + 1.0;
+  m->hits *= KERNEL_DECAY;
+  if (hit)
+    {
+      m->hits += 1.0;
+      m->reuse_ex += examples;
+    }
+}
+
+void
+zj_base_model_add_interp (zj_base_model *m, double examples, double ns)
+{
+  if (!(examples > 0.0) || !(ns > 0.0))
+    return;
+  if (m->ex_all > 0.0)
+    ns = clip (ns / examples, m->ns_all / m->ex_all) * examples;
+  m->ex_all = m->ex_all * PROBE_DECAY + examples;
+  m->ns_all = m->ns_all * PROBE_DECAY + ns;
+}
+
+void
+zj_base_model_add_time (zj_base_model *m, double run_ns, double explore_ns)
+{
+  if (run_ns > 0.0)
+    m->run_ns += run_ns;
+  if (explore_ns > 0.0)
+    m->explore_ns += explore_ns;
+}
+
+#define AB_WINDOW 64
+#define AB_SCALE_MAX 64.0
+
+void
+zj_base_model_add_ab (zj_base_model *m, bool policy, double examples,
+                      double ns)
+{
+  if (!(examples > 0.0) || !(ns > 0.0))
+    return;
+  const int i = policy ? 1 : 0;
+  const double ref = m->ab_ex[i] > 0.0 ? m->ab_ns[i] / m->ab_ex[i]
+                     : m->ex_all > 0.0 ? m->ns_all / m->ex_all : 0.0;
+  m->ab_ns[i] += clip (ns / examples, ref) * examples;
+  m->ab_ex[i] += examples;
+  m->ab_n[i]++;
+  if (m->ab_n[0] < AB_WINDOW || m->ab_n[1] < AB_WINDOW)
+    return;
+  const double r = (m->ab_ns[1] / m->ab_ex[1]) / (m->ab_ns[0] / m->ab_ex[0]);
+  if (r > 1.0)
+    m->margin_scale = m->margin_scale * 1.5 < AB_SCALE_MAX
+                      ? m->margin_scale * 1.5 : AB_SCALE_MAX;
+  else if (r < 0.98)
+    m->margin_scale = m->margin_scale / 1.1 > 1.0 ? m->margin_scale / 1.1 : 1.0;
+  memset (m->ab_ex, 0, sizeof m->ab_ex);
+  memset (m->ab_ns, 0, sizeof m->ab_ns);
+  memset (m->ab_n, 0, sizeof m->ab_n);
+}
+
+double
+zj_base_model_ratio (const zj_base_model *m, bool *measured)
+{
+  *measured = !(m->probes[0] < BASE_MIN_PROBES || m->probes[1] < BASE_MIN_PROBES
+                || !(m->ex[0] > 0.0) || !(m->ex[1] > 0.0) || !(m->ns[0] > 0.0));
+  if (!*measured)
+    return PRIOR_BASE_RATIO;
+  return (m->ns[1] / m->ex[1]) / (m->ns[0] / m->ex[0]);
+}
+
+double
+zj_base_model_interp_ns (const zj_base_model *m)
+{
+  if (m->probes[0] >= BASE_MIN_PROBES && m->ex[0] > 0.0)
+    return m->ns[0] / m->ex[0];
+  if (m->ex_all > 0.0)
+    return m->ns_all / m->ex_all;
+  return PRIOR_BASE_INTERP_NS;
+}
+
+double
+zj_base_model_reuse (const zj_base_model *m)
+{
+  return m->kernels >= 1.0 ? m->reuse_ex / m->kernels : 0.0;
+}
+
+zj_base_choice
+zj_policy_base_choice (const zj_policy_knobs *k, const zj_base_model *m,
+                       double examples, bool forced)
+{
+  if (forced)
+    return ZJ_BASE_MAKE;
+  /* ns saved per example on a kernel, as the probes measured it. */
+  bool measured;
+  const double gain = (1.0 - zj_base_model_ratio (m, &measured))
+                      * zj_base_model_interp_ns (m);
+  if (gain > 0.0 && examples > 0.0)
+    {
+      const double life = examples + zj_base_model_reuse (m);
+      const double margin = k->base_margin * m->margin_scale;
+      if (gain * life > margin * (m->ready_ns + m->first_ns + m->lookup_ns))
+        return ZJ_BASE_MAKE;
+      /* A lookup pays when a hit is likely enough to save more than it. */
+      const double p_hit = m->consults >= 1.0 ? m->hits / m->consults : 0.5;
+      if (p_hit * gain * examples > m->margin_scale * m->lookup_ns)
+        return ZJ_BASE_USE;
+    }
+  return m->explore_ns < k->explore_frac * m->run_ns ? ZJ_BASE_EXPLORE
+                                                       : ZJ_BASE_SKIP;
 }
 
 void
@@ -208,9 +417,7 @@ zj_policy_decide (const zj_policy_knobs *k, const zj_cost_model *m,
   zj_decision d = { 0 };
   /* What runs when nothing is compiled: the faster of the interpreter
      and the baseline, once the baseline has been measured. */
-  double ip = zj_cost_model_ns (m, ZJ_RUN_INTERP);
-  if (m->base_runs && m->base_ns < ip)
-    ip = m->base_ns;
+  const double ip = zj_cost_model_fallback_ns (m);
   const double jp = zj_cost_model_ns (m, ZJ_RUN_OPTIMIZED);
   const int bmax = k->batch_max > 0 ? k->batch_max : 1;
   const int batch = c->queued + 1 < bmax ? c->queued + 1 : bmax;
@@ -275,12 +482,14 @@ zj_tier_stats_print (const zj_tier_stats *s, bool json, FILE *out)
       if (json)
         fprintf (out, ", \"baseline_kernels\": %ld, \"baseline_hits\": %ld, "
                  "\"baseline_skips\": %ld, \"baseline_failures\": %ld, "
-                 "\"baseline_ready_ms\": %.2f, \"baseline_share\": %.4f",
+                 "\"baseline_ready_ms\": %.2f, \"baseline_share\": %.4f, "
+                 "\"baseline_ratio\": %.3f",
                  s->base_kernels, s->base_hits, s->base_skips,
-                 s->base_failures, s->base_ready_ms, bshare);
+                 s->base_failures, s->base_ready_ms, bshare, s->base_ratio);
       else
         fprintf (out, " baseline_kernels=%ld, baseline_hits=%ld, "
-                 "baseline_ready_ms=%.1f, baseline=%.3f,",
-                 s->base_kernels, s->base_hits, s->base_ready_ms, bshare);
+                 "baseline_ready_ms=%.1f, baseline=%.3f, baseline_ratio=%.3f,",
+                 s->base_kernels, s->base_hits, s->base_ready_ms, bshare,
+                 s->base_ratio);
     }
 }

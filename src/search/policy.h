@@ -63,6 +63,8 @@ typedef struct zj_policy_knobs {
   double compile_weight;       /* compile wall ms charged per ms (1.0) */
   int batch_max;               /* programs per compile batch (8) */
   double keep_prior;           /* keep rate assumed without ZJ_SIG_KEEP (0.25) */
+  double base_margin;          /* baseline kernel when saving > this * cost (1.2) */
+  double explore_frac;         /* evaluation time the baseline may spend learning (0.005) */
 } zj_policy_knobs;
 
 /* Which tier a measured run used. */
@@ -79,8 +81,8 @@ typedef struct zj_cost_model {
   long interp_runs, jit_runs;
   double base_ns;              /* the same for baseline code */
   long base_runs;
-  double ready_ns;             /* baseline time to ready (EWMA) */
-  long readies;
+  double base_ratio;           /* baseline / interpreter per example, as the
+                                  doors' probes measured it (0: not yet) */
   double children, kept;       /* decayed counts for the keep rate */
 } zj_cost_model;
 
@@ -113,13 +115,95 @@ void zj_cost_model_add_run (zj_cost_model *m, int tier, double examples,
                             double work, double ns);
 /* ns per example per work unit of tier ZJ_RUN_* (priors until measured). */
 double zj_cost_model_ns (const zj_cost_model *m, int tier);
-/* A baseline step kernel took ns to make ready. */
-void zj_cost_model_add_ready (zj_cost_model *m, double ns);
-/* Whether making a baseline kernel pays for an evaluation of examples
-   (all tasks) of work units each: the expected saving over the
-   interpreter beats margin times the time to ready. */
-bool zj_policy_baseline (const zj_policy_knobs *k, const zj_cost_model *m,
-                         double examples, double work);
+/* The baseline's per-example ratio to the interpreter, measured on the
+   same structures (zj_base_model_ratio); the optimized tier's saving is
+   counted against the faster of the two. */
+void zj_cost_model_set_base_ratio (zj_cost_model *m, double ratio);
+double zj_cost_model_fallback_ns (const zj_cost_model *m);
+/* The baseline tier's economics, learned online by each evaluator's door
+   (jit/tier_door.c) from measurements that compare like with like:
+   - the per-example ratio of baseline code to the lane interpreter comes
+     from probes: evaluations whose kernel already exists (a hit), timed,
+     and run either on it or, one in two, interpreted; both samples are
+     drawn from the same structures, unlike "runs that had a kernel" vs
+     "runs that had none";
+   - the examples a kernel serves after the evaluation that made it (its
+     reuse) and its time to ready are measured as they happen;
+   - the cost of looking a kernel up (decoding and hashing Predict and
+     Learn) is measured on hits and charged to every consultation.
+   All times in ns, examples counted per task (lane) as the evaluator does. */
+typedef struct zj_base_model {
+  double ex[2], ns[2];         /* decayed probe sums: [0] interp, [1] native */
+  long probes[2];
+  double ready_ns;             /* time to ready (EWMA) */
+  long readies;
+  double lookup_ns;            /* a consultation's cost (EWMA) */
+  long lookups;
+  double first_ns;             /* a new kernel's first run beyond its
+                                  examples at the probes' native rate:
+                                  cold code, first-touch pages (EWMA) */
+  long firsts;
+  double kernels, reuse_ex;    /* decayed: kernels made, examples they served later */
+  double consults, hits;       /* decayed: kernel lookups, and those that hit */
+  double ex_all, ns_all;       /* decayed sums of every timed interpreted run */
+  /* The whole policy against none, on timed lane evaluations assigned by
+     a coin: [0] control (interpreted, no lookup), [1] the policy (lookups,
+     new kernels and their first runs included).  Each window of AB_WINDOW
+     runs a side moves the margin: up when the policy lost, down when it
+     clearly won.  Catches what the per-kernel model does not see. */
+  double ab_ex[2], ab_ns[2];
+  long ab_n[2];
+  double margin_scale;         /* times knobs->base_margin (1 at start) */
+  double explore_ns, run_ns;   /* spent exploring / evaluation time seen */
+} zj_base_model;
+
+/* What the door does with a lane evaluation of `examples` examples. */
+typedef enum zj_base_choice {
+  ZJ_BASE_SKIP,                /* interpret, do not even look a kernel up */
+  ZJ_BASE_USE,                 /* use a kernel if one exists, make none */
+  ZJ_BASE_MAKE,                /* use one, or make it (it pays) */
+  ZJ_BASE_EXPLORE              /* make one although the model says no: learn */
+} zj_base_choice;
+
+void zj_base_model_init (zj_base_model *m);
+/* A probe: a timed hit, interpreted (native false) or on its kernel. */
+void zj_base_model_add_probe (zj_base_model *m, bool native, double examples,
+                              double ns);
+void zj_base_model_add_ready (zj_base_model *m, double ns);
+void zj_base_model_add_lookup (zj_base_model *m, double ns);
+/* The run that made a kernel took ns for examples (its lookup and time
+   to ready excluded). */
+void zj_base_model_add_first (zj_base_model *m, double examples, double ns);
+/* A kernel was made; a lookup hit (serving examples) or missed. */
+void zj_base_model_add_kernel (zj_base_model *m);
+void zj_base_model_add_consult (zj_base_model *m, bool hit, double examples);
+/* A timed lane evaluation that ran interpreted (any structure). */
+void zj_base_model_add_interp (zj_base_model *m, double examples, double ns);
+/* ns of evaluation time observed (the exploration budget's base) and ns
+   spent on exploring. */
+void zj_base_model_add_time (zj_base_model *m, double run_ns,
+                             double explore_ns);
+/* A timed lane evaluation of the A/B test (policy false: control). */
+void zj_base_model_add_ab (zj_base_model *m, bool policy, double examples,
+                           double ns);
+/* Baseline ns per example over the interpreter's, from the probes (a
+   prior until both sides have been measured); *measured tells which. */
+double zj_base_model_ratio (const zj_base_model *m, bool *measured);
+/* Interpreter ns per example on probed structures (prior until then). */
+double zj_base_model_interp_ns (const zj_base_model *m);
+/* Examples a kernel is expected to serve after the evaluation that made
+   it. */
+double zj_base_model_reuse (const zj_base_model *m);
+/* The choice for an evaluation of `examples` examples: make a kernel iff
+   the examples it is expected to run (this evaluation's plus its reuse)
+   times the measured saving per example beat margin times the time to
+   ready, its first run's extra cost and a lookup; look one up iff a hit would pay for the lookup;
+   else skip, with exploration kept under explore_frac of the evaluation
+   time seen so that a closed gate keeps learning.  forced: --jit=baseline
+   (always MAKE). */
+zj_base_choice zj_policy_base_choice (const zj_policy_knobs *k,
+                                      const zj_base_model *m,
+                                      double examples, bool forced);
 void zj_cost_model_add_child (zj_cost_model *m, bool kept);
 double zj_cost_model_keep_rate (const zj_cost_model *m);
 
@@ -132,6 +216,8 @@ typedef struct zj_tier_stats {
   long base_skips;             /* ... that the policy left interpreted */
   long base_failures;          /* stencil libraries that failed to load */
   double base_ready_ms;        /* time spent making kernels ready */
+  double base_ratio;           /* baseline / interpreter ns per example on
+                                  the same structures (0: not measured) */
   double examples_base;        /* examples run on baseline code */
   long native_evals;           /* ... that found native code ready */
   long switched;               /* ... that switched to native mid-way */
