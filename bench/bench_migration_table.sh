@@ -16,9 +16,12 @@
 # lockstep).  Progress lines are logged every 1000 individuals per island
 # for the demo and every 100 for the nonlinear spec (progress_every
 # changes nothing else), so that is the resolution.
-# Budgets per island: the demo spec's own (2e8 train steps); the nonlinear
-# integration test's (2e7, not the spec's 1e8, which costs 5x for runs
-# that solve or stall well before).
+# Budgets per island, in train steps: DEMO_STEPS (default 5e7, a quarter
+# of the demo spec's 2e8, ~250,000 individuals per island) and
+# NONLINEAR_STEPS (default 1e7, half the nonlinear integration test's 2e7,
+# ~10,000 individuals per island; it solves within ~3000 or stalls), so
+# the whole table costs ~10 CPU minutes; DEMO_STEPS=200000000 gives the
+# spec's budget (~4x the CPU).
 set -eu
 Z=$1
 seeds=${2:-10}
@@ -30,9 +33,10 @@ trap 'rm -rf "$tmp"' EXIT
 [ -n "$out" ] || out=$tmp
 mkdir -p "$out"
 sed -e 's/progress_every: .*/progress_every: 1000/' \
+  -e "s/max_train_steps: .*/max_train_steps: ${DEMO_STEPS:-50000000}/" \
   "$specs/demo_search.textpb" > "$tmp/demo.textpb"
 sed -e 's/progress_every: .*/progress_every: 100/' \
-  -e 's/max_train_steps: .*/max_train_steps: 20000000/' \
+  -e "s/max_train_steps: .*/max_train_steps: ${NONLINEAR_STEPS:-10000000}/" \
   "$specs/nonlinear_search.textpb" > "$tmp/nonlinear.textpb"
 demo="--search_experiment_spec_file=$tmp/demo.textpb
   --select_tasks_file=$specs/demo_select.textpb

@@ -40,6 +40,25 @@ done
 tr '\r' '\n' < "$dir/status.err" | grep -Eq '\| exp [0-9]+ \(4 islands\): [0-9]+% of max_train_steps \(slowest island\)' \
   || fail "status line without the islands: $(tr '\r' '\n' < "$dir/status.err" | grep zerojit | tail -2)"
 
+# Ctrl-C: the best so far over all islands.
+sed 's/max_train_steps: .*/max_train_steps: 100000000000/' \
+  "$src/tests/data/tiny_search.textpb" > "$dir/long.textpb"
+"$Z" search $flags --workers=2 --search_experiment_spec_file="$dir/long.textpb" \
+  --max_experiments=1 --status=false > "$dir/int.txt" 2> "$dir/int.err" &
+pid=$!
+i=0
+while ! grep -q 'indivs=' "$dir/int.txt" 2> /dev/null && [ $i -lt 6000 ]; do
+  sleep 0.01; i=$((i + 1))
+done
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc -eq 130 ] || fail "SIGINT: exit status $rc, expected 130"
+grep -q '^Experiment interrupted by SIGINT after [0-9]* individuals' "$dir/int.txt" \
+  || fail "no interrupted experiment line: $(tail -3 "$dir/int.txt")"
+grep -q '^Search interrupted by SIGINT. Best algorithm so far' "$dir/int.txt" \
+  || fail "no best so far after SIGINT"
+
 # Migration changes the search (the flag is not ignored).
 "$Z" search $flags --workers=2 --migration_interval=0 > "$dir/none.txt" || fail "no migration run"
 norm "$dir/none.txt" > "$dir/nn"

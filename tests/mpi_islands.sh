@@ -58,6 +58,37 @@ norm "$dir/s3.txt" > "$dir/b"
 diff "$dir/a1" "$dir/b" || fail "3 ranks stop differently from the threaded run"
 echo "  3 ranks stop after the same experiment as the threaded run"
 
+# Ctrl-C reaching one rank only (rank 1): every rank stops at the next
+# migration and rank 0 prints the best so far of all islands.
+sed 's/max_train_steps: .*/max_train_steps: 100000000000/' \
+  "$src/tests/data/tiny_search.textpb" > "$dir/long.textpb"
+timeout 300 mpirun --oversubscribe --allow-run-as-root -np 2 "$Z" search $flags \
+  --search_experiment_spec_file="$dir/long.textpb" --max_experiments=1 \
+  > "$dir/int.txt" 2> "$dir/int.err" &
+mp=$!
+# $mp is timeout(1); mpirun is its child, the ranks mpirun's.
+r1=
+i=0
+while [ -z "$r1" ] && [ $i -lt 6000 ]; do
+  sleep 0.01; i=$((i + 1))
+  grep -q 'indivs=' "$dir/int.txt" 2> /dev/null || continue
+  for p in $(ps -o pid= --ppid $(ps -o pid= --ppid $mp | head -n 1 | tr -d " ")); do
+    tr '\0' '\n' < /proc/$p/environ 2> /dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1' && r1=$p
+  done
+done
+[ -n "$r1" ] || fail "rank 1 not found"
+kill -INT $r1
+wait $mp
+rc=$?
+[ $rc -eq 130 ] || fail "SIGINT to rank 1: exit status $rc, expected 130: $(tail -3 "$dir/int.err")"
+grep -q '^Search interrupted by SIGINT. Best algorithm so far' "$dir/int.txt" \
+  || fail "rank 0 printed no best so far: $(tail -3 "$dir/int.txt")"
+grep -q '^Experiment interrupted by SIGINT after [0-9]* individuals' "$dir/int.txt" \
+  || fail "no interrupted experiment line"
+grep -q 'stopping all ranks at their next exchange' "$dir/int.err" \
+  || fail "rank 1 did not say how it stops: $(cat "$dir/int.err")"
+echo "  SIGINT to rank 1 alone: all ranks stop, rank 0 prints the best so far"
+
 echo "kill -9 one rank of a 3-rank run, resume on 3 ranks"
 mpirun --oversubscribe --allow-run-as-root -np 3 "$Z" search $flags \
   --checkpoint="$dir/ck" --checkpoint_every_secs=0.05 > /dev/null 2>&1 &

@@ -100,6 +100,9 @@ int zj_cli_catch_signals (struct zj_stop *stop);
 /* The search writes a last checkpoint on SIGTERM (--checkpoint): say so
    when it comes. */
 void zj_cli_sigterm_checkpoints (void);
+/* Several MPI ranks: the first signal stops every rank at the next
+   exchange between them (doc/islands.md): say so when it comes. */
+void zj_cli_signals_ranks (void);
 
 /* Exit status after a write error on stdout: 0 when all output reached
    its destination, else 1 after a one-line error. */

@@ -242,6 +242,8 @@ run (zj_cli *cli)
   rc = 1;
   if (zj_comm_start (NULL, NULL, &comm, &err) != 0)
     goto out;
+  if (comm.size > 1)
+    zj_cli_signals_ranks ();
   if (zj_cli_given (cli, "resume")
       && resume_flags (cli, &comm, &cfg, &resume, &err) != 0)
     goto out;
@@ -358,6 +360,9 @@ const zj_command zj_cmd_search = {
   "the exit status is then 130 (143 for SIGTERM).  A second Ctrl-C exits "
   "at once.  With --checkpoint, SIGTERM instead stops every population at "
   "its next generation, writes a last checkpoint and exits with status 1; "
-  "--resume continues it.",
+  "--resume continues it.  Under mpirun with several ranks, a signal to "
+  "any rank stops every rank at their next exchange (a migration, or the "
+  "end of an experiment) and rank 0 prints the best so far of all "
+  "islands.",
   ZJ_CLI_FLAGS (flags), 0, run,
 };

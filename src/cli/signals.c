@@ -25,6 +25,14 @@
 /* Set once the search writes a last checkpoint on SIGTERM: only changes
    what the first SIGTERM says. */
 static atomic_bool term_checkpoints;
+/* Set under mpirun with several ranks: only changes what is said. */
+static atomic_bool ranks;
+
+void
+zj_cli_signals_ranks (void)
+{
+  atomic_store (&ranks, true);
+}
 
 void
 zj_cli_sigterm_checkpoints (void)
@@ -67,9 +75,12 @@ signal_thread (void *arg)
         "(again to exit at once)\n";
       static const char ck[] = "\nzerojit: SIGTERM: writing a last checkpoint "
         "at the next generation, then exiting (again to exit at once)\n";
+      static const char rk[] = "\nzerojit: stopping all ranks at their next "
+        "exchange (again to exit at once)\n";
       const bool c = sig == SIGTERM && atomic_load (&term_checkpoints);
       ssize_t w = c ? write (STDERR_FILENO, ck, sizeof ck - 1)
-                    : write (STDERR_FILENO, msg, sizeof msg - 1);
+                  : atomic_load (&ranks) ? write (STDERR_FILENO, rk, sizeof rk - 1)
+                  : write (STDERR_FILENO, msg, sizeof msg - 1);
       (void) w;
     }
   return NULL;

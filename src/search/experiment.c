@@ -229,11 +229,26 @@ park_reason (const zj_experiment_cfg *cfg)
   return cfg->checkpoint ? SIGTERM : 0;
 }
 
-static int
-interrupt_reason (const exp_pool *pl)
+int
+zj_exp_local_interrupt (const exp_pool *pl)
 {
   const int why = zj_stop_reason (pl->cfg->interrupt);
   return why == park_reason (pl->cfg) ? 0 : why;
+}
+
+void
+zj_exp_agree_interrupt (exp_pool *pl, int why)
+{
+  if (why)
+    zj_stop_request (&pl->agreed, why);
+}
+
+static int
+interrupt_reason (const exp_pool *pl)
+{
+  if (pl->coordinated)
+    return zj_stop_reason (&pl->agreed);
+  return zj_exp_local_interrupt (pl);
 }
 
 static bool
@@ -368,7 +383,7 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
         .log_line = cfg->progress_log ? log_line : NULL,
         .log_ctx = &lc,
         .cancel = &pl->done,
-        .interrupt = cfg->interrupt,
+        .interrupt = pl->coordinated ? &pl->agreed : cfg->interrupt,
         .park_reason = park_reason (cfg),
         .live = N == 1 ? &w->stats : &is->live,
         .boundary = at_boundary,
@@ -451,29 +466,11 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
   const int why = interrupt_reason (pl);
   if (why)
     {
-      /* The populations are cut short: the best ever of this rank's
-         islands is the best answer. */
+      /* The populations are cut short: the best ever of all islands
+         (of all ranks) is the best answer. */
       r->interrupted = true;
-      bool any = false;
-      for (int o = 0; o < n_own; o++)
-        {
-          const island *is = &isl[own[o]];
-          double h;
-          const zj_program *hof = zj_population_hall_of_fame (is->pop, &h);
-          const long n = zj_population_individuals (is->pop);
-          r->individuals += n;
-          if (n > 0 && (!any || h > r->hof_fit))
-            {
-              any = true;
-              r->hof_fit = h;
-              zj_program_copy (&r->cand, hof);
-            }
-        }
-      if (!any)
-        {
-          zj_error_set (&r->err, "interrupted before any evaluation");
-          goto out;
-        }
+      if (!zj_exp_islands_hall_of_fame (&g, r))
+        goto out;
       fprintf (out, "Experiment interrupted by %s after %ld individuals. "
                "Retrieving the best algorithm seen (hall of fame).\n",
                signal_name (why), r->individuals);
@@ -623,6 +620,8 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
   const bool multi = cfg->comm && cfg->comm->size > 1;
   pl.limit = cfg->max_experiments ? cfg->max_experiments : INT64_MAX;
   zj_stop_init (&pl.done);
+  zj_stop_init (&pl.agreed);
+  pl.coordinated = multi;
   pthread_mutex_init (&pl.lock, NULL);
   pthread_cond_init (&pl.cond, NULL);
   for (int w = 0; w < MAX_WORKERS; w++)

@@ -115,6 +115,11 @@ struct exp_pool {
   volatile int mpi_want;
   int64_t ckpt_gen;           /* generation of the last multi-rank checkpoint */
   bool ckpt_stopped;          /* stopped after a final checkpoint */
+  /* Several ranks: a signal on one rank stops them all at the next
+     exchange (migration or end of experiment), where every rank learns
+     it; until then the searches go on.  interrupt_reason reads agreed. */
+  bool coordinated;
+  zj_stop agreed;
   int announced[8];           /* F of the stencil builds announced */
   int n_announced;
   _Atomic int building;       /* stencil libraries being built now */
@@ -156,5 +161,13 @@ int zj_exp_ranks_of (const zj_experiment_cfg *cfg, int *rank);
 bool zj_exp_run_islands (exp_run *g, bool resumed, zj_error *err);
 bool zj_exp_islands_summary (exp_run *g, exp_result *r, FILE *out);
 void zj_exp_islands_free (exp_run *g);     /* the emigrant pool */
+/* The signal to tell the other ranks about (0: none). */
+int zj_exp_local_interrupt (const exp_pool *pl);
+/* The first rank's signal in rank order, from an exchange: every rank
+   records the same. */
+void zj_exp_agree_interrupt (exp_pool *pl, int why);
+/* Interrupted experiment: the best ever over all islands of all ranks
+   (lowest island on ties) and their individuals into r. */
+bool zj_exp_islands_hall_of_fame (exp_run *g, exp_result *r);
 
 #endif

@@ -97,6 +97,7 @@ exchange (exp_run *g, zj_error *err)
     {
       zj_ckbuf mine = { 0 };
       zj_ck_u8 (&mine, (uint8_t) want);
+      zj_ck_u8 (&mine, (uint8_t) zj_exp_local_interrupt (g->pl));
       for (int o = 0; o < g->n_own; o++)
         {
           const int j = g->own[o];
@@ -117,7 +118,7 @@ exchange (exp_run *g, zj_error *err)
       zj_ckbuf_free (&mine);
       /* Everyone's islands: their state, and where each emigrant is. */
       zj_ckrd rd = { .p = all, .len = rc == 0 ? total : 0, .field = "migration message" };
-      int seen = 0;
+      int seen = 0, why = 0;
       size_t seg_end = 0;
       for (int q = 0; q < R && rc == 0 && !rd.bad; q++)
         {
@@ -125,6 +126,9 @@ exchange (exp_run *g, zj_error *err)
           const int w = zj_rd_u8 (&rd);
           if (q == 0)
             want = w;
+          const int sig = zj_rd_u8 (&rd);
+          if (!why)
+            why = sig;
           while (rd.pos < seg_end && !rd.bad)
             {
               const uint32_t j = zj_rd_u32 (&rd);
@@ -152,6 +156,8 @@ exchange (exp_run *g, zj_error *err)
           zj_error_set (err, "bad migration message: %s", rd.bad ? rd.why : "islands missing");
           rc = -1;
         }
+      if (rc == 0)
+        zj_exp_agree_interrupt (g->pl, why);
       free (lens);
     }
   g->exchanges++;
@@ -420,6 +426,7 @@ zj_exp_islands_summary (exp_run *g, exp_result *r, FILE *out)
   const zj_experiment_cfg *cfg = g->pl->cfg;
   int me, R = zj_exp_ranks_of (cfg, &me);
   zj_ckbuf mine = { 0 };
+  zj_ck_u8 (&mine, (uint8_t) (R > 1 ? zj_exp_local_interrupt (g->pl) : 0));
   for (int o = 0; o < g->n_own; o++)
     {
       const island *is = &g->isl[g->own[o]];
@@ -448,27 +455,39 @@ zj_exp_islands_summary (exp_run *g, exp_result *r, FILE *out)
   for (int j = 0; j < g->n; j++)
     zj_program_init (&best[j]);
   zj_ckrd rd = { .p = all, .len = rc == 0 ? total : 0, .field = "island summary" };
-  int seen = 0;
-  while (rc == 0 && rd.pos < rd.len && !rd.bad)
+  int seen = 0, why = 0;
+  size_t seg_end = 0;
+  for (int q = 0; q < R && rc == 0 && !rd.bad; q++)
     {
-      const uint32_t j = zj_rd_u32 (&rd);
-      if (j >= (uint32_t) g->n)
+      seg_end += lens[q];
+      const int sig = zj_rd_u8 (&rd);
+      if (!why)
+        why = sig;
+      while (rd.pos < seg_end && !rd.bad)
         {
-          zj_rd_fail (&rd, "island %u out of range", j);
-          break;
+          const uint32_t j = zj_rd_u32 (&rd);
+          if (j >= (uint32_t) g->n)
+            {
+              zj_rd_fail (&rd, "island %u out of range", j);
+              break;
+            }
+          zj_rd_program (&rd, &best[j]);
+          bf[j] = zj_rd_f64 (&rd);
+          hf[j] = zj_rd_f64 (&rd);
+          ind[j] = zj_rd_i64 (&rd);
+          mig[j] = zj_rd_i64 (&rd);
+          seen++;
         }
-      zj_rd_program (&rd, &best[j]);
-      bf[j] = zj_rd_f64 (&rd);
-      hf[j] = zj_rd_f64 (&rd);
-      ind[j] = zj_rd_i64 (&rd);
-      mig[j] = zj_rd_i64 (&rd);
-      seen++;
     }
   if (rc == 0 && (rd.bad || seen != g->n))
     {
       zj_error_set (&r->err, "bad island summary: %s", rd.bad ? rd.why : "islands missing");
       rc = -1;
     }
+  /* A signal on any rank ends the search after this experiment, on
+     every rank alike. */
+  if (rc == 0)
+    zj_exp_agree_interrupt (g->pl, why);
   if (rc == 0)
     {
       double search_fit = 0.0;
@@ -497,6 +516,78 @@ zj_exp_islands_summary (exp_run *g, exp_result *r, FILE *out)
   free (hf);
   free (ind);
   free (mig);
+  free (lens);
+  free (all);
+  return rc == 0;
+}
+
+bool
+zj_exp_islands_hall_of_fame (exp_run *g, exp_result *r)
+{
+  const zj_experiment_cfg *cfg = g->pl->cfg;
+  int me, R = zj_exp_ranks_of (cfg, &me);
+  zj_ckbuf mine = { 0 };
+  for (int o = 0; o < g->n_own; o++)
+    {
+      const island *is = &g->isl[g->own[o]];
+      double h;
+      const zj_program *hof = zj_population_hall_of_fame (is->pop, &h);
+      zj_ck_u32 (&mine, (uint32_t) g->own[o]);
+      zj_ck_i64 (&mine, zj_population_individuals (is->pop));
+      zj_ck_f64 (&mine, h);
+      zj_ck_program (&mine, hof);
+    }
+  unsigned char *all = NULL;
+  size_t *lens = zj_xcalloc ((size_t) R, sizeof (size_t));
+  int rc = zj_comm_allgather (cfg->comm, mine.p, mine.len, &all, lens, &r->err);
+  zj_ckbuf_free (&mine);
+  size_t total = 0;
+  for (int q = 0; q < R; q++)
+    total += lens[q];
+  zj_program *hof = zj_xcalloc ((size_t) g->n, sizeof (zj_program));
+  double *hf = zj_xcalloc ((size_t) g->n, sizeof (double));
+  int64_t *ind = zj_xcalloc ((size_t) g->n, sizeof (int64_t));
+  zj_ckrd rd = { .p = all, .len = rc == 0 ? total : 0, .field = "island hall of fame" };
+  int seen = 0;
+  while (rc == 0 && rd.pos < rd.len && !rd.bad)
+    {
+      const uint32_t j = zj_rd_u32 (&rd);
+      if (j >= (uint32_t) g->n)
+        {
+          zj_rd_fail (&rd, "island %u out of range", j);
+          break;
+        }
+      ind[j] = zj_rd_i64 (&rd);
+      hf[j] = zj_rd_f64 (&rd);
+      zj_rd_program (&rd, &hof[j]);
+      seen++;
+    }
+  if (rc == 0 && (rd.bad || seen != g->n))
+    {
+      zj_error_set (&r->err, "bad island hall of fame: %s", rd.bad ? rd.why : "islands missing");
+      rc = -1;
+    }
+  bool any = false;
+  for (int j = 0; j < g->n && rc == 0; j++)
+    {
+      r->individuals += ind[j];
+      if (ind[j] > 0 && (!any || hf[j] > r->hof_fit))
+        {
+          any = true;
+          r->hof_fit = hf[j];
+          zj_program_copy (&r->cand, &hof[j]);
+        }
+    }
+  if (rc == 0 && !any)
+    {
+      zj_error_set (&r->err, "interrupted before any evaluation");
+      rc = -1;
+    }
+  for (int j = 0; j < g->n; j++)
+    zj_program_free (&hof[j]);
+  free (hof);
+  free (hf);
+  free (ind);
   free (lens);
   free (all);
   return rc == 0;
