@@ -127,9 +127,18 @@ compile_batch (zj_tier *t, treq **rs, int n)
   const double t0 = zj_now_ms ();
   zj_jit_get_batch (t->jit, n, pps, ets, out, &err);
   const double ms = zj_now_ms () - t0;
+  int ok = 0;
+  for (int i = 0; i < n; i++)
+    ok += out[i] != NULL;
   pthread_mutex_lock (&t->mu);
-  zj_cost_model_add_compile (&t->model, n, instrs, ms);
-  gate_refresh (t);
+  /* A batch that failed says nothing about what a compile costs (an
+     injected failure takes no time: the model then found compiles free
+     and requested one per candidate). */
+  if (ok > 0)
+    {
+      zj_cost_model_add_compile (&t->model, n, instrs, ms);
+      gate_refresh (t);
+    }
   t->st.compiles += n;
   t->st.batches++;
   t->st.compile_ms += ms;
@@ -355,8 +364,11 @@ begin_always (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
   pthread_mutex_lock (&t->mu);
   if (b.compiles + b.failures > a.compiles + a.failures)
     {
-      zj_cost_model_add_compile (&t->model, 1, c->instrs, ms);
-      gate_refresh (t);
+      if (c->native)        /* as compile_batch: failures cost nothing */
+        {
+          zj_cost_model_add_compile (&t->model, 1, c->instrs, ms);
+          gate_refresh (t);
+        }
       t->st.compiles++;
       t->st.batches++;
       t->st.compile_ms += ms;
