@@ -57,10 +57,11 @@ struct zj_tier {
   uint64_t ex_native, ex_interp, lookups;
   bool requested;                  /* a compile was ever requested */
   /* A lock-free upper bound on what compiling can save (see
-     zj_tier_consider): interpreter ns per example per work unit and the
+     zj_tier_consider): interpreter ns per example, gate_ia + gate_ip x
+     work units (zj_cost_model_line), and the
      compile cost's fixed (lowest over batch sizes) and per-instruction
      parts, copied from the model under the lock. */
-  double gate_ip, gate_fixed, gate_per_instr;
+  double gate_ia, gate_ip, gate_fixed, gate_per_instr;
 };
 
 static void gate_refresh (zj_tier *t);
@@ -260,8 +261,12 @@ gate_refresh (zj_tier *t)
   const double b = zj_cost_model_compile_ms (&t->model, 1.0, 1) - a;
   const int bmax = t->cfg.knobs.batch_max > 0 ? t->cfg.knobs.batch_max : 1;
   const double fixed = a / bmax < a ? a / bmax : a;
-  const double ip = zj_cost_model_fallback_ns (&t->model);   /* as zj_policy_decide */
-  __atomic_store (&t->gate_ip, &ip, __ATOMIC_RELAXED);
+  /* The interpreter's ns per example as a + b * work (as
+     zj_policy_decide, without the baseline's ratio: an upper bound). */
+  double ia, ib;
+  zj_cost_model_line (&t->model, &ia, &ib);
+  __atomic_store (&t->gate_ia, &ia, __ATOMIC_RELAXED);
+  __atomic_store (&t->gate_ip, &ib, __ATOMIC_RELAXED);
   __atomic_store (&t->gate_fixed, &fixed, __ATOMIC_RELAXED);
   __atomic_store (&t->gate_per_instr, &b, __ATOMIC_RELAXED);
 }
@@ -274,7 +279,8 @@ cannot_pay (zj_tier *t, const zj_tier_cand *c, double examples_now,
             double examples_per_eval, double future)
 {
   const zj_policy_knobs *k = &t->cfg.knobs;
-  double ip, fixed, per;
+  double ia, ip, fixed, per;
+  __atomic_load (&t->gate_ia, &ia, __ATOMIC_RELAXED);
   __atomic_load (&t->gate_ip, &ip, __ATOMIC_RELAXED);
   __atomic_load (&t->gate_fixed, &fixed, __ATOMIC_RELAXED);
   __atomic_load (&t->gate_per_instr, &per, __ATOMIC_RELAXED);
@@ -283,7 +289,7 @@ cannot_pay (zj_tier *t, const zj_tier_cand *c, double examples_now,
   if (k->signals & ZJ_SIG_HITS)
     future += c->repeats;
   const double upper = (examples_now + future * examples_per_eval)
-                       * c->work * ip * 1e-6;
+                       * (ia + (c->work > 1.0 ? c->work : 1.0) * ip) * 1e-6;
   double cost = (fixed + per * c->instrs) * k->compile_weight;
   if (cost < 0.0)
     cost = 0.0;

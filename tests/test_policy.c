@@ -335,3 +335,34 @@ Test (policy, base_choice)
   zj_base_model_add_time (&s, 0.0, k.explore_frac * 1e6);
   cr_assert_eq (zj_policy_base_choice (&k, &s, 1e9, false), ZJ_BASE_SKIP);
 }
+
+/* ns per example against work: a fixed per-example cost is not charged
+   per work unit.  Interpreter runs of 1-unit programs at 10 ns and
+   100-unit ones at 20 ns per example: a 1000-unit program costs ~110 ns,
+   where a ratio through the origin would say ~1000x its work. */
+Test (policy, cost_line_per_work)
+{
+  zj_cost_model m;
+  zj_cost_model_init (&m);
+  for (int i = 0; i < 20; i++)
+    {
+      zj_cost_model_add_run (&m, ZJ_RUN_INTERP, 1e5, 1.0, 1e6);
+      zj_cost_model_add_run (&m, ZJ_RUN_INTERP, 1e5, 100.0, 2e6);
+    }
+  double a, b;
+  zj_cost_model_line (&m, &a, &b);
+  cr_assert_float_eq (a, 100.0 / 11.0 + 0.0 * b, 1.0, "a = %g", a);
+  cr_assert_float_eq (b, 10.0 / 99.0, 1e-6, "b = %g", b);
+  cr_assert_float_eq (zj_cost_model_ns_at (&m, ZJ_RUN_INTERP, 1000.0),
+                      a + 1000.0 * b, 1e-9);
+  cr_assert_lt (zj_cost_model_ns_at (&m, ZJ_RUN_INTERP, 1000.0), 120.0);
+  /* The optimized tier at its prior ratio until it has run. */
+  cr_assert_float_eq (zj_cost_model_ns_at (&m, ZJ_RUN_OPTIMIZED, 1000.0),
+                      0.5 * (a + 1000.0 * b), 1e-9);
+  /* Works all alike: the ratio, as before. */
+  zj_cost_model r;
+  zj_cost_model_init (&r);
+  for (int i = 0; i < 20; i++)
+    zj_cost_model_add_run (&r, ZJ_RUN_INTERP, 1e5, 4.0, 8e5);
+  cr_assert_float_eq (zj_cost_model_ns_at (&r, ZJ_RUN_INTERP, 8.0), 16.0, 1e-9);
+}

@@ -26,6 +26,7 @@
 #define PRIOR_BASE_RATIO 0.97
 #define PRIOR_READY_NS 10000.0
 #define MIN_RUN_EXAMPLES 1000.0
+#define RUN_OUTLIER 3.0
 #define DECAY 0.98               /* weight of older compile measurements */
 #define RUN_DECAY 0.995
 #define KEEP_DECAY 0.999
@@ -141,6 +142,17 @@ zj_cost_model_add_run (zj_cost_model *m, int tier, double examples,
      policy compile for savings that were not there. */
   if (examples < MIN_RUN_EXAMPLES || units <= 0.0 || !(ns > 0.0))
     return;
+  /* A preempted run (the clock is wall time) is clipped to RUN_OUTLIER
+     times what the model expects for its work. */
+  const long *seen = tier == ZJ_RUN_OPTIMIZED ? &m->jit_runs
+                     : tier == ZJ_RUN_BASELINE ? &m->base_runs : &m->interp_runs;
+  if (*seen >= 4)
+    {
+      const double cap = RUN_OUTLIER * zj_cost_model_ns_at (m, tier, work)
+                         * examples;
+      if (ns > cap)
+        ns = cap;
+    }
   const double x = ns / units;
   /* Weighted by the run's size so that tiny runs (timer noise) count
      little; a running ratio of decayed sums. */
@@ -152,6 +164,66 @@ zj_cost_model_add_run (zj_cost_model *m, int tier, double examples,
   const double a = *cnt == 0 ? 1.0 : (1.0 - RUN_DECAY) * (1.0 + 20.0 * w);
   *v += (a > 1.0 ? 1.0 : a) * (x - *v);
   (*cnt)++;
+  /* The line: one point per run, weighted like the ratio above. */
+  const int t = tier == ZJ_RUN_OPTIMIZED ? 1 : tier == ZJ_RUN_BASELINE ? 2 : 0;
+  double *f = m->fit[t];
+  const double wx = work > 1.0 ? work : 1.0, y = ns / examples;
+  const double wt = 0.05 + w;
+  for (int i = 0; i < 5; i++)
+    f[i] *= RUN_DECAY;
+  f[0] += wt;
+  f[1] += wt * wx;
+  f[2] += wt * y;
+  f[3] += wt * wx * wx;
+  f[4] += wt * wx * y;
+  m->fit_runs[t]++;
+}
+
+/* a + b * work from tier t's sums; false when too few runs or works too
+   alike to separate a fixed cost from a per-unit one. */
+static bool
+line_of (const zj_cost_model *m, int t, double *a, double *b)
+{
+  const double *f = m->fit[t];
+  if (m->fit_runs[t] < 4 || !(f[0] > 0.0))
+    return false;
+  const double mx = f[1] / f[0], my = f[2] / f[0];
+  const double vx = f[3] / f[0] - mx * mx;
+  if (!(vx > 0.01 * mx * mx) || !(vx > 1.0))
+    return false;
+  *b = (f[4] / f[0] - mx * my) / vx;
+  if (*b < 0.0)
+    *b = 0.0;
+  *a = my - *b * mx;
+  if (*a < 0.0)
+    {
+      *a = 0.0;
+      *b = mx > 0.0 ? my / mx : *b;
+    }
+  return true;
+}
+
+void
+zj_cost_model_line (const zj_cost_model *m, double *a, double *b)
+{
+  if (!line_of (m, 0, a, b))
+    {
+      *a = 0.0;
+      *b = zj_cost_model_ns (m, ZJ_RUN_INTERP);
+    }
+}
+
+double
+zj_cost_model_ns_at (const zj_cost_model *m, int tier, double work)
+{
+  const double w = work > 1.0 ? work : 1.0;
+  double a, b;
+  if (tier == ZJ_RUN_OPTIMIZED && m->jit_runs == 0)
+    return PRIOR_JIT_RATIO * zj_cost_model_ns_at (m, ZJ_RUN_INTERP, work);
+  const int t = tier == ZJ_RUN_OPTIMIZED ? 1 : tier == ZJ_RUN_BASELINE ? 2 : 0;
+  if (line_of (m, t, &a, &b))
+    return a + b * w;
+  return w * zj_cost_model_ns (m, tier);
 }
 
 double
@@ -175,6 +247,13 @@ zj_cost_model_set_base_ratio (zj_cost_model *m, double ratio)
 
 /* ns per example per work unit of what runs when nothing is compiled:
    the interpreter, or the baseline when it was measured faster. */
+double
+zj_cost_model_fallback_at (const zj_cost_model *m, double work)
+{
+  const double ip = zj_cost_model_ns_at (m, ZJ_RUN_INTERP, work);
+  return m->base_ratio > 0.0 && m->base_ratio < 1.0 ? ip * m->base_ratio : ip;
+}
+
 double
 zj_cost_model_fallback_ns (const zj_cost_model *m)
 {
@@ -417,15 +496,16 @@ zj_policy_decide (const zj_policy_knobs *k, const zj_cost_model *m,
   zj_decision d = { 0 };
   /* What runs when nothing is compiled: the faster of the interpreter
      and the baseline, once the baseline has been measured. */
-  const double ip = zj_cost_model_fallback_ns (m);
-  const double jp = zj_cost_model_ns (m, ZJ_RUN_OPTIMIZED);
+  /* ns per example of this candidate's work, tier by tier. */
+  const double ip = zj_cost_model_fallback_at (m, c->work);
+  const double jp = zj_cost_model_ns_at (m, ZJ_RUN_OPTIMIZED, c->work);
   const int bmax = k->batch_max > 0 ? k->batch_max : 1;
   const int batch = c->queued + 1 < bmax ? c->queued + 1 : bmax;
   const double compile = zj_cost_model_compile_ms (m, c->instrs, batch);
   d.cost_ms = compile * k->compile_weight;
   if (jp >= ip || c->work <= 0.0)
     return d;
-  const double gain_ms = c->work * (ip - jp) * 1e-6;   /* per example */
+  const double gain_ms = (ip - jp) * 1e-6;   /* per example */
   /* Stage: this evaluation's remaining examples.  Without the signal the
      policy cannot tell a select/final evaluation from a search one. */
   double now = c->examples_now;
@@ -434,7 +514,7 @@ zj_policy_decide (const zj_policy_knobs *k, const zj_cost_model *m,
   /* The interpreter keeps going while the compile (behind the queue) is
      pending; only the examples left after it arrives run natively. */
   const double latency = compile * (1.0 + (double) c->queued / bmax);
-  const double interp_ms = now * c->work * ip * 1e-6;
+  const double interp_ms = now * ip * 1e-6;
   const double now_saving = interp_ms > latency
                             ? (interp_ms - latency) * (1.0 - jp / ip) : 0.0;
   double keep = k->keep_prior;

@@ -81,6 +81,13 @@ typedef struct zj_cost_model {
   long interp_runs, jit_runs;
   double base_ns;              /* the same for baseline code */
   long base_runs;
+  /* Per tier (ZJ_RUN_*), ns per example against work units: decayed
+     least-squares sums n, x, y, xx, xy (x = work, y = ns per example),
+     so that a fixed per-example cost is not charged per work unit: a
+     ratio fitted on tiny programs made matrix programs look hundreds of
+     times slower to interpret than they are. */
+  double fit[3][5];
+  long fit_runs[3];
   double base_ratio;           /* baseline / interpreter per example, as the
                                   doors' probes measured it (0: not yet) */
   double children, kept;       /* decayed counts for the keep rate */
@@ -115,11 +122,19 @@ void zj_cost_model_add_run (zj_cost_model *m, int tier, double examples,
                             double work, double ns);
 /* ns per example per work unit of tier ZJ_RUN_* (priors until measured). */
 double zj_cost_model_ns (const zj_cost_model *m, int tier);
+/* ns per example of tier ZJ_RUN_* for a program of `work` units: the
+   linear fit when the measured works spread enough, else work times
+   zj_cost_model_ns; the optimized tier at its prior ratio until run.
+   zj_cost_model_line gives the interpreter's as a + b * work. */
+double zj_cost_model_ns_at (const zj_cost_model *m, int tier, double work);
+void zj_cost_model_line (const zj_cost_model *m, double *a, double *b);
 /* The baseline's per-example ratio to the interpreter, measured on the
    same structures (zj_base_model_ratio); the optimized tier's saving is
    counted against the faster of the two. */
 void zj_cost_model_set_base_ratio (zj_cost_model *m, double ratio);
 double zj_cost_model_fallback_ns (const zj_cost_model *m);
+/* The same per example at `work` units. */
+double zj_cost_model_fallback_at (const zj_cost_model *m, double work);
 /* The baseline tier's economics, learned online by each evaluator's door
    (jit/tier_door.c) from measurements that compare like with like:
    - the per-example ratio of baseline code to the lane interpreter comes
