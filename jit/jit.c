@@ -513,7 +513,19 @@ zj_jit_run_task (const zj_jit_entry *e, const zj_prepared *pp,
   a.n_valid = (o->n_valid >= 0 && o->n_valid < t->n_valid) ? o->n_valid : t->n_valid;
   a.n_valid_total = t->n_valid;
   a.record_errors = o->record_errors;
+  a.save_step = a.n_train;
+  const zj_rng rng0 = *rng;
   double f = e->fn (&a);
+  /* Step-local values reach memory only in step save_step (lower.c); after
+     an abort at step N they are those of step N - 1, so run again, from the
+     same start, saving them there.  Aborts come early in a run or not at all. */
+  if (a.aborted && a.train_steps > 1 && zj_lower_step_locals (&pp->prog, &pp->shape))
+    {
+      *rng = rng0;
+      memset (ws->mem, 0, ws->lay.total * sizeof (double));
+      a.save_step = a.train_steps - 1;
+      f = e->fn (&a);
+    }
   if (k != kstack)
     free (k);
   res->train_steps = a.train_steps;

@@ -49,7 +49,8 @@ enum zj_rt_index {
   X (int, INT, record_errors, RECORD_ERRORS) \
   X (int, INT, n_train_err, N_TRAIN_ERR)        /* out */ \
   X (int, INT, n_valid_err, N_VALID_ERR)        /* out */ \
-  X (int, INT, aborted, ABORTED)                /* out */
+  X (int, INT, aborted, ABORTED)                /* out */ \
+  X (long, LONG, save_step, SAVE_STEP)  /* step whose step-local values reach memory */
 
 typedef struct zj_jit_args {
 #define ZJ_ARG_FIELD(ctype, irtype, name, NAME) ctype name;
@@ -78,6 +79,7 @@ typedef struct zj_lower {
   gcc_jit_block *b;           /* current block */
   const zj_isa *isa;
   int F, W, C;                /* features, lanes per vector, chunks per vector */
+  const zj_shape *shape;
   gcc_jit_type *t_d, *t_v, *t_vl, *t_dp, *t_vp, *t_int, *t_long, *t_bool,
     *t_void_ptr;
   gcc_jit_lvalue **s;         /* [ns] scalar locals (NULL when unused) */
@@ -142,6 +144,9 @@ int zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa,
                       zj_eval_type et, const char *name, zj_error *err);
 /* Sets up ctx for isa (options, flags). */
 void zj_jit_context_setup (gcc_jit_context *ctx, const zj_isa *isa);
+/* Number of step-local addresses of p (see lower.c): when non-zero, an
+   aborted run of its native code must be replayed to get its final memory. */
+int zj_lower_step_locals (const zj_program *p, const zj_shape *shape);
 
 
 /* ------------------------------------------------------------- cache */

@@ -565,7 +565,7 @@ assign_kidx (const zj_program *p, int *kidx[ZJ_NUM_COMPONENTS])
 
 typedef struct {
   gcc_jit_lvalue *trx, *try_, *vax, *vay, *order, *mem, *terr, *verr, *ntrain,
-    *per_epoch, *maxerr, *nvalid, *nvalid_total, *record;
+    *per_epoch, *maxerr, *nvalid, *nvalid_total, *record, *save_at;
   gcc_jit_lvalue *steps, *ntr_err, *nva_err, *aborted, *remaining, *pos, *best,
     *chunk, *kk, *result, *ex, *label, *err, *i, *loss, *f, *e, *p;
 } vars_t;
@@ -588,6 +588,7 @@ make_vars (argv_t *A, vars_t *V)
   V->nvalid = arg_local (A, A_N_VALID, L->t_int, "nvalid");
   V->nvalid_total = arg_local (A, A_N_VALID_TOTAL, L->t_int, "nvalid_total");
   V->record = arg_local (A, A_RECORD_ERRORS, L->t_int, "record");
+  V->save_at = arg_local (A, A_SAVE_STEP, L->t_long, "save_at");
 #define LOC(name, t) V->name = gcc_jit_function_new_local (L->fn, NULL, t, #name)
   LOC (steps, L->t_long); LOC (ntr_err, L->t_int); LOC (nva_err, L->t_int);
   LOC (aborted, L->t_int); LOC (remaining, L->t_long); LOC (pos, L->t_long);
@@ -669,6 +670,134 @@ emit_validate (zj_lower *L, vars_t *V, const zj_program *p, int **kidx, bool acc
   L->b = end;
 }
 
+/* ------------------------------------------------------ step locals */
+/* An address is step-local when Predict never names it and Learn's first
+   reference to it is a whole write (not an element set): its value never
+   flows from one training step to the next.  Such values matter only in the
+   memory left at the end, which holds those of the last Learn that ran.  The
+   train loop computes them in separate locals, which GCC keeps in registers,
+   and copies them to the memory locals only in the step numbered save_at
+   (a->save_step): the last step of the run, or, when a run aborted, the step
+   before the abort, on a replay (zj_jit_run_task).  This saves a store per
+   chunk per step, e.g. the whole outer product of a backpropagation update.
+   The executor's s0, s1 and v0 are never step-local. */
+static void
+step_locals (const zj_program *p, const zj_shape *sh, bool *ls, bool *lv, bool *lm)
+{
+  bool ns[sh->ns + 2], nv[sh->nv + 1], nm[sh->nm + 1];   /* named so far */
+  memset (ns, 0, sizeof ns);
+  memset (nv, 0, sizeof nv);
+  memset (nm, 0, sizeof nm);
+  memset (ls, 0, sizeof (bool) * ((size_t) sh->ns + 2));
+  memset (lv, 0, sizeof (bool) * ((size_t) sh->nv + 1));
+  memset (lm, 0, sizeof (bool) * ((size_t) sh->nm + 1));
+  bool *named[4] = { NULL, ns, nv, nm }, *local[4] = { NULL, ls, lv, lm };
+  mark (&(zj_program) { .fn = { [ZJ_PREDICT] = p->fn[ZJ_PREDICT] } }, ns, nv, nm);
+  const zj_fn *f = &p->fn[ZJ_LEARN];
+  for (int i = 0; i < f->n; i++)
+    {
+      const zj_instr *in = &f->ins[i];
+      const zj_op_info *o = &zj_ops[in->op];
+      if (o->in1 != ZJ_KIND_N)
+        named[o->in1][in->in1] = true;
+      if (o->in2 != ZJ_KIND_N)
+        named[o->in2][in->in2] = true;
+      if (o->out == ZJ_KIND_N)
+        continue;
+      const bool whole = o->data != ZJ_DATA_VSET && o->data != ZJ_DATA_MSET
+                         && !o->random;   /* lowered twice (lower_learn) */
+      if (!named[o->out][in->out] && whole)
+        local[o->out][in->out] = true;
+      named[o->out][in->out] = true;
+    }
+  ls[0] = ls[1] = lv[0] = false;
+}
+
+int
+zj_lower_step_locals (const zj_program *p, const zj_shape *sh)
+{
+  bool ls[sh->ns + 2], lv[sh->nv + 1], lm[sh->nm + 1];
+  step_locals (p, sh, ls, lv, lm);
+  int n = 0;
+  for (int a = 0; a < sh->ns; a++) n += ls[a];
+  for (int a = 0; a < sh->nv; a++) n += lv[a];
+  for (int a = 0; a < sh->nm; a++) n += lm[a];
+  return n;
+}
+
+/* Learn in the train loop, step-local addresses in their own locals. */
+static void
+lower_learn (zj_lower *L, vars_t *V, const zj_program *p, const int *kidx)
+{
+  const zj_shape *sh = L->shape;
+  bool ls[sh->ns + 2], lv[sh->nv + 1], lm[sh->nm + 1];
+  step_locals (p, sh, ls, lv, lm);
+  gcc_jit_lvalue *keep_s[sh->ns + 2], **keep_v[sh->nv + 1], **keep_m[sh->nm + 1];
+  for (int a = 0; a < sh->ns; a++)
+    if ((keep_s[a] = L->s[a]) && ls[a])
+      {
+        char name[32];
+        snprintf (name, sizeof name, "ts%d", a);
+        L->s[a] = gcc_jit_function_new_local (L->fn, NULL, L->t_d, name);
+        gcc_jit_block_add_assignment (L->entry, NULL, L->s[a], zl_dbl (L, 0.0));
+      }
+  gcc_jit_block *save = L->b;
+  L->b = L->entry;
+  for (int a = 0; a < sh->nv; a++)
+    if ((keep_v[a] = L->v[a]) && lv[a])
+      L->v[a] = new_chunks (L, "tv", a, L->C);
+  for (int a = 0; a < sh->nm; a++)
+    if ((keep_m[a] = L->m[a]) && lm[a])
+      L->m[a] = new_chunks (L, "tm", a, L->F * L->C);
+  L->b = save;
+  const zj_fn *f = &p->fn[ZJ_LEARN];
+  for (int i = 0; i < f->n; i++)
+    {
+      const zj_instr *in = &f->ins[i];
+      const zj_kind k = zj_ops[in->op].out;
+      const int a = in->out;
+      if ((k == ZJ_KIND_S && ls[a]) || (k == ZJ_KIND_V && lv[a])
+          || (k == ZJ_KIND_M && lm[a]))
+        {
+          /* if (steps == save_at) run the instruction on the memory
+             locals too, rather than copy its result after it, so that no
+             value has to live across the branch.  Its inputs are what the
+             copy would read: in the save step every step-local write goes
+             to both, and an instruction cannot read its own step-local
+             output before the first write (step_locals). */
+          gcc_jit_block *yes = blk (L, NULL), *done = blk (L, NULL);
+          branch (L, cmp (L, GCC_JIT_COMPARISON_EQ, zl_r (V->steps), zl_r (V->save_at)),
+                  yes, done);
+          L->b = yes;
+          gcc_jit_lvalue *ts = L->s[a], **tv = L->v[a], **tm = L->m[a];
+          if (k == ZJ_KIND_S) L->s[a] = keep_s[a];
+          if (k == ZJ_KIND_V) L->v[a] = keep_v[a];
+          if (k == ZJ_KIND_M) L->m[a] = keep_m[a];
+          zj_lower_ops[in->op] (L, in, kidx[i]);
+          L->s[a] = ts;
+          L->v[a] = tv;
+          L->m[a] = tm;
+          jump (L, done);
+          L->b = done;
+        }
+      zj_lower_ops[in->op] (L, in, kidx[i]);
+    }
+  for (int a = 0; a < sh->ns; a++)
+    L->s[a] = keep_s[a];
+  for (int a = 0; a < sh->nv; a++)
+    {
+      if (lv[a])
+        free (L->v[a]);
+      L->v[a] = keep_v[a];
+    }
+  for (int a = 0; a < sh->nm; a++)
+    {
+      if (lm[a])
+        free (L->m[a]);
+      L->m[a] = keep_m[a];
+    }
+}
+
 /* One training step body (the loop test is the caller's). */
 static void
 emit_train_step (zj_lower *L, vars_t *V, const zj_program *p, int **kidx, bool acc,
@@ -699,7 +828,7 @@ emit_train_step (zj_lower *L, vars_t *V, const zj_program *p, int **kidx, bool a
   record (L, V->ntr_err, V->record, V->terr, zl_r (V->err));
   load_features (L, zl_r (row));
   zl_set (L, L->s[0], zl_r (V->label));
-  lower_fn (L, &p->fn[ZJ_LEARN], kidx[ZJ_LEARN]);
+  lower_learn (L, V, p, kidx[ZJ_LEARN]);
 }
 
 static void
@@ -805,6 +934,7 @@ zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
   L->ctx = ctx;
   L->isa = isa;
   L->F = shape->F;
+  L->shape = shape;
   L->W = isa->avx ? (shape->F < 4 ? shape->F : 4) : 2;
   L->C = L->F / L->W;
   init_types (L);

@@ -409,6 +409,77 @@ random_batch (uint64_t seed, int n, const char *isa, int recycle, int batch)
   cr_expect_eq (bad, 0, "%d of %d random programs differ", bad, n);
 }
 
+/* ------------------------------------------------------- step locals */
+/* The README's two-layer network: Learn writes s4, v6, v7, v8 and the
+   outer product m1 before reading them and Predict never names them, so the
+   train loop keeps them out of memory except in the last step (lower.c,
+   step_locals).  The final memory must still hold the last Learn's values:
+   after a complete run, and after an abort at step 11, where they are step
+   10's and the native code is replayed (zj_jit_run_task). */
+static void
+nn_program (zj_program *p)
+{
+  zj_program_init (p);
+  zj_fn *s = &p->fn[ZJ_SETUP], *pr = &p->fn[ZJ_PREDICT], *l = &p->fn[ZJ_LEARN];
+  zj_fn_push (s, rnd (ZJ_VECTOR_GAUSSIAN_SET_OP, 2, 0, 0.1f));
+  zj_fn_push (s, rnd (ZJ_MATRIX_GAUSSIAN_SET_OP, 0, 0, 0.1f));
+  zj_fn_push (s, rnd (ZJ_SCALAR_UNIFORM_SET_OP, 3, 0.001f, 0.01f));
+  zj_fn_push (pr, ins (ZJ_MATRIX_VECTOR_PRODUCT_OP, 0, 0, 3));
+  zj_fn_push (pr, ins (ZJ_VECTOR_SUM_OP, 3, 1, 3));
+  zj_fn_push (pr, ins (ZJ_VECTOR_MAX_OP, 3, 5, 4));
+  zj_fn_push (pr, ins (ZJ_VECTOR_INNER_PRODUCT_OP, 4, 2, 1));
+  zj_fn_push (pr, ins (ZJ_SCALAR_SUM_OP, 1, 2, 1));
+  zj_fn_push (l, ins (ZJ_SCALAR_DIFF_OP, 0, 1, 4));
+  zj_fn_push (l, ins (ZJ_SCALAR_PRODUCT_OP, 3, 4, 4));
+  zj_fn_push (l, ins (ZJ_SCALAR_SUM_OP, 2, 4, 2));
+  zj_fn_push (l, ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 4, 6));
+  zj_fn_push (l, ins (ZJ_VECTOR_SUM_OP, 2, 6, 2));
+  zj_fn_push (l, ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 2, 7));
+  zj_fn_push (l, ins (ZJ_VECTOR_HEAVYSIDE_OP, 3, 0, 8));
+  zj_fn_push (l, ins (ZJ_VECTOR_PRODUCT_OP, 8, 7, 7));
+  zj_fn_push (l, ins (ZJ_VECTOR_SUM_OP, 1, 7, 1));
+  zj_fn_push (l, ins (ZJ_VECTOR_OUTER_PRODUCT_OP, 7, 0, 1));
+  zj_fn_push (l, ins (ZJ_MATRIX_SUM_OP, 0, 1, 0));
+}
+
+Test (jit_step_locals, nn_final_memory, .timeout = 300)
+{
+  zj_jit *jit = new_jit ("auto", 0);
+  static const int Fs[] = { 4, 8, 16, 32 };
+  for (size_t fi = 0; fi < sizeof Fs / sizeof *Fs; fi++)
+    for (int abort_run = 0; abort_run < 2; abort_run++)
+      {
+        const zj_shape shape = { Fs[fi], 5, 9, 2 };
+        zj_program p;
+        nn_program (&p);
+        zj_prepared *pp = prep (&p, &shape, true);
+        zj_task *t = make_task (shape.F, 40, 10, 2, ZJ_RMS_ERROR, false, 77 + fi);
+        if (abort_run)
+          t->train_y[t->order[10]] = 1e300;   /* step 11 errs by ~1e300 */
+        zj_eval_opts o;
+        zj_eval_opts_default (&o);
+        zj_eval_result r = { 0 };
+        zj_workspace *ws = zj_workspace_new (&shape);
+        zj_rng rng;
+        zj_rng_seed (&rng, 5);
+        zj_interp_eval_task (pp, t, &o, &rng, ws, &r);
+        zj_workspace_free (ws);
+        cr_assert_eq (r.aborted, abort_run != 0, "F=%d", shape.F);
+        cr_assert_eq (r.train_steps, abort_run ? 11 : 80, "F=%d", shape.F);
+        zj_error err;
+        zj_jit_entry *e = zj_jit_get (jit, pp, ZJ_RMS_ERROR, &err);
+        cr_assert_not_null (e, "%s", err.msg);
+        char what[48];
+        snprintf (what, sizeof what, "nn F=%d%s", shape.F, abort_run ? " aborted" : "");
+        cr_expect (compare_pp (jit, e, pp, &shape, t, &o, 5, what), "%s", what);
+        zj_jit_release (jit, e);
+        zj_prepared_free (pp);
+        zj_program_free (&p);
+        free_task (t);
+      }
+  zj_jit_free (jit);
+}
+
 /* Big sweeps in the full tier, a fifth of them in the quick one. */
 Test (jit_random, batch_a, .timeout = 300)
 { random_batch (1, zj_test_scale (30, 150), NULL, 0, zj_test_scale (30, 50)); }
