@@ -320,4 +320,16 @@ zj_rng_float_inl (zj_rng *r, float lo, float hi)
 # define zj_rng_float(r, lo, hi) zj_rng_float_inl (r, lo, hi)
 #endif
 
+/* zj_op_is_random inline: the evaluator asks it of every instruction of
+   every candidate (dedup, batching, lanes). */
+static inline bool
+zj_op_is_random_inl (int op)
+{
+  return (unsigned) op < (unsigned) ZJ_NUM_OPS && zj_ops[op].random;
+}
+
+#ifndef ZJ_OPS_IMPL
+# define zj_op_is_random(op) zj_op_is_random_inl (op)
+#endif
+
 #endif
