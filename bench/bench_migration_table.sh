@@ -13,9 +13,9 @@
 # spec.  Time to solution = N x the individuals of the first island to
 # get there, i.e. all individuals evaluated by then when the N populations
 # run side by side at the same rate (islands with migration do run in
-# lockstep).  Progress lines are logged every 1000 individuals per island
-# for the demo and every 100 for the nonlinear spec (progress_every
-# changes nothing else), so that is the resolution.
+# lockstep).  Progress lines are logged once per generation (P = 1000
+# individuals per island in both specs; progress_every changes nothing
+# else), so that is the resolution: N x 1000 individuals.
 # Budgets per island, in train steps: DEMO_STEPS (default 5e7, a quarter
 # of the demo spec's 2e8, ~250,000 individuals per island) and
 # NONLINEAR_STEPS (default 1e7, half the nonlinear integration test's 2e7,
@@ -35,7 +35,7 @@ mkdir -p "$out"
 sed -e 's/progress_every: .*/progress_every: 1000/' \
   -e "s/max_train_steps: .*/max_train_steps: ${DEMO_STEPS:-50000000}/" \
   "$specs/demo_search.textpb" > "$tmp/demo.textpb"
-sed -e 's/progress_every: .*/progress_every: 100/' \
+sed -e 's/progress_every: .*/progress_every: 1000/' \
   -e "s/max_train_steps: .*/max_train_steps: ${NONLINEAR_STEPS:-10000000}/" \
   "$specs/nonlinear_search.textpb" > "$tmp/nonlinear.textpb"
 demo="--search_experiment_spec_file=$tmp/demo.textpb

@@ -3,21 +3,27 @@
 # seed, so identical work and output) run as 1 process x 1 thread, 1
 # process x 2 threads, and 2 MPI ranks x 1 thread, alternated, REPS times
 # each; prints wall-clock and CPU figures and the medians.
-#   bench/bench_scaling.sh ZEROJIT_BINARY [REPS]
-# ZEROJIT_BINARY must be the real program (e.g. _build/.libs/zerojit with
-# LD_LIBRARY_PATH=_build/.libs), since mpirun starts it directly.
+#   bench/bench_scaling.sh [ZEROJIT_BINARY [REPS]]
+# ZEROJIT_BINARY (default: _build/.libs/zerojit of this tree) must be the
+# real program, not libtool's wrapper script, since mpirun starts it
+# directly; its directory goes on LD_LIBRARY_PATH for libzerojit.
 set -eu
-Z=$1
-reps=${2:-3}
 here=$(cd "$(dirname "$0")" && pwd)
+Z=${1:-$here/../_build/.libs/zerojit}
+reps=${2:-3}
+[ -x "$Z" ] || { echo "bench_scaling.sh: no program $Z (build first)" >&2; exit 1; }
+Z=$(cd "$(dirname "$Z")" && pwd)/$(basename "$Z")
+LD_LIBRARY_PATH="$(dirname "$Z")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH
+command -v mpirun > /dev/null || echo "bench_scaling.sh: no mpirun: the 2x1 column will fail" >&2
 specs=$here/../examples/specs
 tmp=$(mktemp -d /tmp/zj_scaling.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-# Demo: 40M train steps per island; paper setting: 600 individuals per
+# Demo: 40M train steps per island; paper setting: 2000 individuals per
 # island (a short budget: the first generations of a NO_OP start).
 sed -e 's/max_train_steps: 200000000/max_train_steps: 40000000/' \
   "$specs/demo_search.textpb" > "$tmp/demo.textpb"
-sed -e 's/max_train_steps: 100000000000/max_individuals: 600/' \
+sed -e 's/max_train_steps: 100000000000/max_individuals: 2000/' \
   "$specs/fashion_mnist_search.textpb" > "$tmp/fm.textpb"
 demo="--search_experiment_spec_file=$tmp/demo.textpb
   --select_tasks_file=$specs/demo_select.textpb
@@ -49,11 +55,23 @@ for r in $(seq 1 "$reps"); do
   for cfg in 1x1 1x2 2x1; do run demo $cfg $demo; done
   for cfg in 1x1 1x2 2x1; do run fashion_mnist $cfg $fm; done
 done
-echo "medians (individuals/s, wall clock):"
+echo
+echo "Medians of $reps rounds, individuals/s (wall clock), and speedup over 1x1:"
+echo
+echo "| spec | 1x1 | 1x2 threads | 2 ranks x 1 |"
+echo "|---|---|---|---|"
 for name in demo fashion_mnist; do
+  row="| $name"
+  base=
   for cfg in 1x1 1x2 2x1; do
     m=$(awk -v n=$name -v c=$cfg '$1 == n && $2 == c { print $3 }' "$tmp/all" \
         | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-    echo "  $name $cfg $m"
+    [ -n "$base" ] || base=$m
+    if [ "$cfg" = 1x1 ]; then
+      row="$row | $m"
+    else
+      row="$row | $m ($(awk -v a="$m" -v b="$base" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'))"
+    fi
   done
+  echo "$row |"
 done

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #define TABLE_SLOTS 8192         /* direct-mapped structure table */
+#define ZJ_MAX_F 32              /* largest features size (zj_features_size_ok) */
 #define QUEUE_MAX 64
 #define FAILED_MAX 64
 #define BATCH_LIMIT 64
@@ -62,6 +63,10 @@ struct zj_tier {
      compile cost's fixed (lowest over batch sizes) and per-instruction
      parts, copied from the model under the lock. */
   double gate_ia, gate_ip, gate_fixed, gate_per_instr;
+  /* zj_op_cost (cost.c) by F and op, filled once: a candidate's work is
+     needed for every candidate, and the per-op computation was ~0.6% of
+     a demo search. */
+  double op_cost[ZJ_MAX_F + 1][ZJ_NUM_OPS];
 };
 
 static void gate_refresh (zj_tier *t);
@@ -122,9 +127,18 @@ compile_batch (zj_tier *t, treq **rs, int n)
   const double t0 = zj_now_ms ();
   zj_jit_get_batch (t->jit, n, pps, ets, out, &err);
   const double ms = zj_now_ms () - t0;
+  int ok = 0;
+  for (int i = 0; i < n; i++)
+    ok += out[i] != NULL;
   pthread_mutex_lock (&t->mu);
-  zj_cost_model_add_compile (&t->model, n, instrs, ms);
-  gate_refresh (t);
+  /* A batch that failed says nothing about what a compile costs (an
+     injected failure takes no time: the model then found compiles free
+     and requested one per candidate). */
+  if (ok > 0)
+    {
+      zj_cost_model_add_compile (&t->model, n, instrs, ms);
+      gate_refresh (t);
+    }
   t->st.compiles += n;
   t->st.batches++;
   t->st.compile_ms += ms;
@@ -176,6 +190,10 @@ zj_tier_new (const zj_tier_cfg *cfg, zj_error *err)
   t->st.mode = cfg->mode;
   zj_cost_model_init (&t->model);
   gate_refresh (t);
+  for (int F = 1; F <= ZJ_MAX_F; F++)
+    if (zj_features_size_ok (F))
+      for (int op = 0; op < ZJ_NUM_OPS; op++)
+        t->op_cost[F][op] = zj_op_cost (op, F);
   pthread_mutex_init (&t->mu, NULL);
   pthread_cond_init (&t->cv, NULL);
   t->table = zj_xcalloc (TABLE_SLOTS, sizeof (tslot));
@@ -346,8 +364,11 @@ begin_always (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
   pthread_mutex_lock (&t->mu);
   if (b.compiles + b.failures > a.compiles + a.failures)
     {
-      zj_cost_model_add_compile (&t->model, 1, c->instrs, ms);
-      gate_refresh (t);
+      if (c->native)        /* as compile_batch: failures cost nothing */
+        {
+          zj_cost_model_add_compile (&t->model, 1, c->instrs, ms);
+          gate_refresh (t);
+        }
       t->st.compiles++;
       t->st.batches++;
       t->st.compile_ms += ms;
@@ -395,8 +416,13 @@ zj_tier_skip (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
     return true;
   const zj_program *p = &pp->prog;
   c->instrs = (double) zj_program_size (p);
-  c->work = zj_fn_cost (&p->fn[ZJ_PREDICT], pp->shape.F)
-            + zj_fn_cost (&p->fn[ZJ_LEARN], pp->shape.F);
+  const int F = pp->shape.F;
+  ZJ_ASSERT (F >= 1 && F <= ZJ_MAX_F && zj_features_size_ok (F));
+  double work = 0.0;
+  for (int fc = ZJ_PREDICT; fc <= ZJ_LEARN; fc++)
+    for (int i = 0; i < p->fn[fc].n; i++)
+      work += t->op_cost[F][p->fn[fc].ins[i].op];
+  c->work = work;
   /* Until a first compile is requested no native code exists, and a
      candidate that could never pay for one needs no structure key nor
      table entry: skip both (a key, a hash and a cache miss per candidate

@@ -5,7 +5,9 @@
  * A door holds one evaluator's view of the shared tier: the current
  * candidate (its structure key, computed once here and used for the
  * tier's table, the code-cache lookups and the native runs), counters
- * reported to the tier in batches, and which runs are timed.
+ * reported to the tier in batches, and which runs are timed.  It also
+ * decides, lane evaluation by lane evaluation, whether the baseline tier
+ * is consulted, from its own measurements (zj_base_model, policy.h).
  */
 #include "config.h"
 #include "jit_internal.h"

@@ -289,29 +289,30 @@ Test (policy, base_choice)
     }
   zj_base_model_add_ready (&m, 5000.0);
   zj_base_model_add_lookup (&m, 200.0);
-  /* 2 ns x E > 1.2 x (5000 + 2000 first run, prior + 200) ns
-     <=>  E > 4320. */
-  cr_assert_eq (zj_policy_base_choice (&k, &m, 4400.0, false), ZJ_BASE_MAKE);
-  /* Below: a hit (p = 0.5 before any lookup) must save > 200 ns: E > 200. */
-  cr_assert_eq (zj_policy_base_choice (&k, &m, 4200.0, false), ZJ_BASE_USE);
+  /* Saving 10 x (1 - 0.02 slack - 0.8) = 1.8 ns per example;
+     1.8 ns x E > 1.2 x (5000 + 2000 first run, prior + 200) ns
+     <=>  E > 4800. */
+  cr_assert_eq (zj_policy_base_choice (&k, &m, 4900.0, false), ZJ_BASE_MAKE);
+  /* Below: a hit (p = 0.5 before any lookup) must save > 200 ns: E > 223. */
+  cr_assert_eq (zj_policy_base_choice (&k, &m, 4700.0, false), ZJ_BASE_USE);
   cr_assert_eq (zj_policy_base_choice (&k, &m, 150.0, false), ZJ_BASE_SKIP);
   /* Measured reuse makes small evaluations pay for a kernel. */
   zj_base_model_add_kernel (&m);
   zj_base_model_add_consult (&m, true, 5000.0);
   cr_assert_eq (zj_policy_base_choice (&k, &m, 150.0, false), ZJ_BASE_MAKE);
   /* The A/B test: a window where the policy's runs were slower than the
-     control's raises the margin 1.5-fold; then 4400 examples no longer
+     control's raises the margin 1.5-fold; then 4900 examples no longer
      pay for a kernel without reuse. */
   zj_base_model m2 = m;
   m2.kernels = m2.reuse_ex = 0.0;
-  cr_assert_eq (zj_policy_base_choice (&k, &m2, 4400.0, false), ZJ_BASE_MAKE);
+  cr_assert_eq (zj_policy_base_choice (&k, &m2, 4900.0, false), ZJ_BASE_MAKE);
   for (int i = 0; i < 64; i++)
     {
       zj_base_model_add_ab (&m2, false, 1000.0, 1000.0);
       zj_base_model_add_ab (&m2, true, 1000.0, 1100.0);
     }
   cr_assert_float_eq (m2.margin_scale, 1.5, 1e-12);
-  cr_assert_neq (zj_policy_base_choice (&k, &m2, 4400.0, false), ZJ_BASE_MAKE);
+  cr_assert_neq (zj_policy_base_choice (&k, &m2, 4900.0, false), ZJ_BASE_MAKE);
   /* A clear win lowers it again, never below 1. */
   for (int w = 0; w < 10; w++)
     for (int i = 0; i < 64; i++)
@@ -365,4 +366,32 @@ Test (policy, cost_line_per_work)
   for (int i = 0; i < 20; i++)
     zj_cost_model_add_run (&r, ZJ_RUN_INTERP, 1e5, 4.0, 8e5);
   cr_assert_float_eq (zj_cost_model_ns_at (&r, ZJ_RUN_INTERP, 8.0), 16.0, 1e-9);
+}
+
+/* A select/final evaluation (examples_per_eval 0) takes the higher of
+   the line and the per-unit ratio for its cost: a 1000-unit program on a
+   model fitted at 1-100 units is compiled for a long final evaluation,
+   where the line alone would leave it interpreted. */
+Test (policy, final_stage_takes_higher_estimate)
+{
+  zj_policy_knobs k;
+  zj_policy_knobs_default (&k);
+  zj_cost_model m;
+  zj_cost_model_init (&m);
+  for (int i = 0; i < 20; i++)
+    {
+      zj_cost_model_add_run (&m, ZJ_RUN_INTERP, 1e5, 1.0, 1e6);
+      zj_cost_model_add_run (&m, ZJ_RUN_INTERP, 1e5, 100.0, 2e6);
+    }
+  /* Line: ~110 ns per example at 1000 units; compile ~200 ms. */
+  zj_candidate c = { .instrs = 20, .work = 1000.0, .examples_now = 4e6,
+                     .examples_per_eval = 0.0, .children = -1.0 };
+  const zj_decision fin = zj_policy_decide (&k, &m, &c);
+  cr_assert (fin.compile, "saving %g cost %g", fin.saving_ms, fin.cost_ms);
+  /* The same examples in a search evaluation: the line only. */
+  c.examples_per_eval = 4e6;
+  c.children = 0.0;
+  const zj_decision srch = zj_policy_decide (&k, &m, &c);
+  cr_assert (!srch.compile, "saving %g cost %g", srch.saving_ms, srch.cost_ms);
+  cr_assert_lt (srch.saving_ms, fin.saving_ms);
 }

@@ -359,23 +359,7 @@ Test (stencil, failure_sentinel_is_not_retried)
    element, products reading the example row, a vector written in place
    in Predict and in Learn, matrices that start at zero and change every
    step. */
-static const char *const matvec_program =
-  "def Setup():\n"
-  "  s2 = 0.01\n"
-  "def Predict():\n"
-  "  v2 = dot(m0, v0)\n"
-  "  v3 = dot(m1, v2)\n"
-  "  v3 = dot(m1, v3)\n"
-  "  s1 = dot(v3, v0)\n"
-  "def Learn():\n"
-  "  s3 = s0 - s1\n"
-  "  s3 = s2 * s3\n"
-  "  v1 = s3 * v0\n"
-  "  m2 = outer(v1, v0)\n"
-  "  m0 = m0 + m2\n"
-  "  m2 = outer(v0, v2)\n"
-  "  m1 = m1 + m2\n"
-  "  v1 = dot(m0, v1)\n";
+static const char *const matvec_program = ZJ_TEST_MATVEC_PROGRAM;
 
 Test (stencil, matrix_vector_row_blocks_equal_lane_interpreter, .timeout = 600)
 {

@@ -28,6 +28,27 @@ zj_test_scale (int quick, int full)
   do { if (!zj_test_full ()) \
          cr_skip_test ("full tier only (make check-full)"); } while (0)
 
+/* A matrix-vector-heavy program (products reading the example row, a
+   vector written in place in Predict and in Learn, matrices that start at
+   zero and change every step): test_lanes and test_stencil run it. */
+#define ZJ_TEST_MATVEC_PROGRAM \
+  "def Setup():\n" \
+  "  s2 = 0.01\n" \
+  "def Predict():\n" \
+  "  v2 = dot(m0, v0)\n" \
+  "  v3 = dot(m1, v2)\n" \
+  "  v3 = dot(m1, v3)\n" \
+  "  s1 = dot(v3, v0)\n" \
+  "def Learn():\n" \
+  "  s3 = s0 - s1\n" \
+  "  s3 = s2 * s3\n" \
+  "  v1 = s3 * v0\n" \
+  "  m2 = outer(v1, v0)\n" \
+  "  m0 = m0 + m2\n" \
+  "  m2 = outer(v0, v2)\n" \
+  "  m1 = m1 + m2\n" \
+  "  v1 = dot(m0, v1)\n"
+
 static inline zj_instr
 zj_test_ins (int op, int in1, int in2, int out)
 {

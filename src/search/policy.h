@@ -64,7 +64,7 @@ typedef struct zj_policy_knobs {
   int batch_max;               /* programs per compile batch (8) */
   double keep_prior;           /* keep rate assumed without ZJ_SIG_KEEP (0.25) */
   double base_margin;          /* baseline kernel when saving > this * cost (1.2) */
-  double explore_frac;         /* evaluation time the baseline may spend learning (0.005) */
+  double explore_frac;         /* evaluation time the baseline may spend learning (0.002) */
 } zj_policy_knobs;
 
 /* Which tier a measured run used. */
