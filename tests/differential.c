@@ -18,7 +18,7 @@
  *
  * N programs per F; every K-th of them also goes through the native tiers
  * (every K*K32-th at F = 32, K32 = 5 by default): a whole-evaluation
- * compile at -O1 costs ~20 ms (F = 2) to ~0.6 s (F = 32) of CPU per random
+ * compile at -O1 costs ~20 ms (F = 2) to ~0.4 s (F = 32) of CPU per random
  * program, even with B programs per libgccjit context, so native tiers see
  * a sample unless K = 1.  J processes share the work (libgccjit compiles
  * one context at a time per process); --native-seconds bounds the time

@@ -114,14 +114,20 @@ for fault in ENOSPC:write EIO:write EIO:fsync; do
   echo "checkpoint: $fault on every checkpoint after the first"
   ZJ_FAULT_PATH=ck.tmp ZJ_FAULT=${fault%:*} ZJ_FAULT_ON=${fault#*:} ZJ_FAULT_SKIP=1 \
     ZJ_FAULT_AFTER=100 LD_PRELOAD=$shim ckrun
-  [ $? -eq 0 ] || fail "$fault: the search did not go on: $(cat "$dir/e")"
-  same_output "$dir/ref.txt" "$dir/o.txt" || fail "$fault: search output changed"
+  rc=$?
+  same_output "$dir/ref.txt" "$dir/o.txt" || fail "$fault: search output changed (the search did not go on?)"
   [ -s "$dir/e" ] || fail "$fault: no checkpoint failed (search too short?)"
   case $fault in ENOSPC*) why="No space left on device";; *) why="Input/output error";; esac
-  grep -vqF "zerojit: checkpoint $dir/ck.tmp: write failed: $why (search continues)" "$dir/e" \
+  # The search goes on, says so at each failure, and ends with one line
+  # that sums them up and a non-zero status.
+  [ $rc -eq 1 ] || fail "$fault: exit status $rc, not 1"
+  n=$(($(wc -l < "$dir/e") - 1))
+  tail -n 1 "$dir/e" | grep -qE -- "--checkpoint=$dir/ck: $n checkpoint writes? failed \(last: checkpoint $dir/ck.tmp: write failed: $why\); the file holds the last good one" \
+    || fail "$fault: last line: $(tail -n 1 "$dir/e")"
+  sed '$d' "$dir/e" | grep -vqF "zerojit: checkpoint $dir/ck.tmp: write failed: $why (search continues)" \
     && fail "$fault: unexpected message: $(sort -u "$dir/e")"
   [ ! -e "$dir/ck.tmp" ] || fail "$fault: $dir/ck.tmp left behind"
-  echo "  $(wc -l < "$dir/e") checkpoint writes failed; resuming from the first"
+  echo "  $n checkpoint writes failed, exit status 1; resuming from the first"
   resume_matches "$fault"
 done
 
@@ -154,11 +160,13 @@ if have_tmpfs 1m; then
   i=0; while [ ! -s "$mnt/ck" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
   fill_up
   cp "$mnt/ck" "$dir/ck.first" 2>/dev/null
-  wait $pid || fail "full tmpfs: the search did not go on: $(cat "$dir/e")"
-  same_output "$dir/ref.txt" "$dir/o.txt" || fail "full tmpfs: search output changed"
+  wait $pid
+  rc=$?
+  same_output "$dir/ref.txt" "$dir/o.txt" || fail "full tmpfs: search output changed (rc $rc: $(cat "$dir/e"))"
   if [ -s "$dir/e" ]; then
-    echo "  $(wc -l < "$dir/e") checkpoint writes failed"
-    grep -vqF "No space left on device (search continues)" "$dir/e" \
+    echo "  $(($(wc -l < "$dir/e") - 1)) checkpoint writes failed, exit status $rc"
+    [ $rc -eq 1 ] || fail "full tmpfs: exit status $rc, not 1"
+    sed '$d' "$dir/e" | grep -vqF "No space left on device (search continues)" \
       && fail "full tmpfs: unexpected message: $(sort -u "$dir/e")"
     [ ! -e "$mnt/ck.tmp" ] || fail "full tmpfs: ck.tmp left behind"
     rm -f "$mnt/filler" "$mnt/filler2"

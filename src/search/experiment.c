@@ -909,6 +909,14 @@ done:
           rc = -1;
         }
     }
+  if (pl.ckpt_failures && rc == 0)
+    {
+      zj_error_set (err, "--checkpoint=%s: %d checkpoint write%s failed (last: %s);"
+                    " the file holds the last good one", cfg->checkpoint,
+                    pl.ckpt_failures, pl.ckpt_failures == 1 ? "" : "s",
+                    pl.ckpt_last_error);
+      rc = -1;
+    }
   if (log_fd >= 0)
     {
       if (close (log_fd) != 0 && rc == 0)

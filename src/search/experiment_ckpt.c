@@ -117,6 +117,17 @@ write_checkpoint (exp_pool *pl, driver *d, const char *path, zj_error *err)
   return rc;
 }
 
+/* A checkpoint write failed: say so now, keep searching from the last
+   good file (it is intact: writes go to a temporary file first), and
+   remember it for the exit status. */
+static void
+note_failure (exp_pool *pl, const char *msg)
+{
+  fprintf (stderr, "zerojit: %s (search continues)\n", msg);
+  pl->ckpt_failures++;
+  snprintf (pl->ckpt_last_error, sizeof pl->ckpt_last_error, "%.255s", msg);
+}
+
 /* Park every worker, write, release.  Lock held on entry and exit. */
 int
 zj_exp_checkpoint_now (exp_pool *pl, driver *d)
@@ -128,8 +139,7 @@ zj_exp_checkpoint_now (exp_pool *pl, driver *d)
   zj_error e;
   int rc = write_checkpoint (pl, d, pl->cfg->checkpoint, &e);
   if (rc != 0)
-    /* The previous checkpoint is still whole; keep searching. */
-    fprintf (stderr, "zerojit: %s (search continues)\n", e.msg);
+    note_failure (pl, e.msg);
   pl->ckpt_req = false;
   pthread_cond_broadcast (&pl->cond);
   return rc;
@@ -150,7 +160,11 @@ zj_exp_mpi_checkpoint (exp_run *g, int want)
   zj_error e;
   uint8_t ok = write_checkpoint (pl, pl->drv, path, &e) == 0;
   if (!ok)
-    fprintf (stderr, "zerojit: rank %d: %s\n", me, e.msg);
+    {
+      char msg[sizeof e.msg + 32];
+      snprintf (msg, sizeof msg, "rank %d: %s", me, e.msg);
+      note_failure (pl, msg);
+    }
   free (path);
   unsigned char *all = NULL;
   size_t *lens = zj_xcalloc ((size_t) R, sizeof (size_t));
@@ -165,7 +179,7 @@ zj_exp_mpi_checkpoint (exp_run *g, int want)
       zj_ckpt_manifest (gen, R, &man);
       if (zj_ckpt_write_file (cfg->checkpoint, &man, &e) != 0)
         {
-          fprintf (stderr, "zerojit: %s (search continues)\n", e.msg);
+          note_failure (pl, e.msg);
           all_ok = false;
         }
       zj_ckbuf_free (&man);

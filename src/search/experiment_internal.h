@@ -114,6 +114,10 @@ struct exp_pool {
   struct driver *drv;
   volatile int mpi_want;
   int64_t ckpt_gen;           /* generation of the last multi-rank checkpoint */
+  /* Checkpoint writes that failed (the search goes on from the last good
+     file); a run that had any ends with an error status. */
+  int ckpt_failures;
+  char ckpt_last_error[256];
   bool ckpt_stopped;          /* stopped after a final checkpoint */
   /* Several ranks: a signal on one rank stops them all at the next
      exchange (migration or end of experiment), where every rank learns
