@@ -974,6 +974,19 @@ Test (table, random_column)
   cr_assert (!zj_op_is_random (-1) && !zj_op_is_random (ZJ_NUM_OPS));
 }
 
+/* The library's inline zj_op_is_random (internal.h) answers as the
+   exported function, out-of-range ops included. */
+Test (table, random_column_inline)
+{
+  for (int op = -3; op < ZJ_NUM_OPS + 3; op++)
+    {
+      const bool want = op >= 0 && op < ZJ_NUM_OPS && zj_ops[op].random;
+      cr_assert_eq (zj_op_is_random_inl (op), want, "op %d", op);
+      cr_assert_eq ((zj_op_is_random) (op), want, "op %d", op);
+    }
+  cr_assert (!zj_op_is_random_inl (INT32_MIN));
+}
+
 /* The cost column: 2 for dispatch plus the op's work at F. */
 Test (table, cost_column)
 {

@@ -266,4 +266,70 @@ void zj_prune_sized (const zj_program *in, int ns, int nv, int nm,
 int zj_prepare_into (zj_prepared *pp, const zj_program *p,
                      const zj_shape *shape, bool prune, zj_error *err);
 
+/* The generator's hot path inline: mutation and tournaments draw several
+   numbers per individual, and the calls cost more than xoshiro itself.
+   Same arithmetic as rng.c's exported functions (which call these), so
+   the streams are unchanged; calls in the library go here, while taking
+   the address of zj_rng_next etc. still gives the exported function. */
+static inline uint64_t
+zj_rng_next_inl (zj_rng *r)
+{
+  uint64_t *s = r->s;
+  const uint64_t x = s[1] * 5;
+  const uint64_t result = ((x << 7) | (x >> 57)) * 9;
+  const uint64_t t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = (s[3] << 45) | (s[3] >> 19);
+  return result;
+}
+
+uint32_t zj_rng_below_slow (zj_rng *r, uint32_t n, uint64_t m);
+
+static inline uint32_t
+zj_rng_below_inl (zj_rng *r, uint32_t n)
+{
+  /* Lemire's multiply-and-reject; the rare rejection loop out of line. */
+  const uint64_t m = (zj_rng_next_inl (r) >> 32) * (uint64_t) n;
+  if (__builtin_expect ((uint32_t) m < n, 0))
+    return zj_rng_below_slow (r, n, m);
+  return (uint32_t) (m >> 32);
+}
+
+static inline double
+zj_rng_unit_inl (zj_rng *r)
+{
+  return (double) (zj_rng_next_inl (r) >> 11) * 0x1.0p-53;
+}
+
+static inline float
+zj_rng_float_inl (zj_rng *r, float lo, float hi)
+{
+  const float u = (float) (zj_rng_next_inl (r) >> 40) * 0x1.0p-24f;
+  const float x = lo + (hi - lo) * u;
+  return x < hi ? x : lo;   /* rounding may reach hi; keep [lo, hi) */
+}
+
+#ifndef ZJ_RNG_IMPL
+# define zj_rng_next(r) zj_rng_next_inl (r)
+# define zj_rng_below(r, n) zj_rng_below_inl (r, n)
+# define zj_rng_unit(r) zj_rng_unit_inl (r)
+# define zj_rng_float(r, lo, hi) zj_rng_float_inl (r, lo, hi)
+#endif
+
+/* zj_op_is_random inline: the evaluator asks it of every instruction of
+   every candidate (dedup, batching, lanes). */
+static inline bool
+zj_op_is_random_inl (int op)
+{
+  return (unsigned) op < (unsigned) ZJ_NUM_OPS && zj_ops[op].random;
+}
+
+#ifndef ZJ_OPS_IMPL
+# define zj_op_is_random(op) zj_op_is_random_inl (op)
+#endif
+
 #endif

@@ -1,4 +1,5 @@
 /* ops.c -- the op table, derived from ops.def. */
+#define ZJ_OPS_IMPL 1    /* the exported zj_op_is_random, not the macro */
 #include "internal.h"
 #include <string.h>
 
@@ -49,5 +50,5 @@ zj_op_lookup (const char *name)
 bool
 zj_op_is_random (int op)
 {
-  return op >= 0 && op < ZJ_NUM_OPS && zj_ops[op].random;
+  return zj_op_is_random_inl (op);
 }

@@ -6,14 +6,9 @@
  * doc/deviations.md), only the distributions and interval conventions.
  * The JIT calls these same functions, so both tiers draw identically.
  */
+#define ZJ_RNG_IMPL 1    /* the exported functions, not the macros */
 #include "internal.h"
 #include <math.h>
-
-static inline uint64_t
-rotl (uint64_t x, int k)
-{
-  return (x << k) | (x >> (64 - k));
-}
 
 static uint64_t
 splitmix64 (uint64_t *x)
@@ -35,48 +30,40 @@ zj_rng_seed (zj_rng *r, uint64_t seed)
 uint64_t
 zj_rng_next (zj_rng *r)
 {
-  uint64_t *s = r->s;
-  uint64_t result = rotl (s[1] * 5, 7) * 9;
-  uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl (s[3], 45);
-  return result;
+  return zj_rng_next_inl (r);
+}
+
+/* zj_rng_below's rejection step: m is the first draw times n, whose low
+   word is below n. */
+uint32_t
+zj_rng_below_slow (zj_rng *r, uint32_t n, uint64_t m)
+{
+  uint32_t low = (uint32_t) m;
+  const uint32_t thresh = (uint32_t) -n % n;
+  while (low < thresh)
+    {
+      m = (zj_rng_next_inl (r) >> 32) * (uint64_t) n;
+      low = (uint32_t) m;
+    }
+  return (uint32_t) (m >> 32);
 }
 
 uint32_t
 zj_rng_below (zj_rng *r, uint32_t n)
 {
-  /* Lemire's multiply-and-reject: unbiased, rarely divides. */
-  uint64_t m = (zj_rng_next (r) >> 32) * (uint64_t) n;
-  uint32_t low = (uint32_t) m;
-  if (low < n)
-    {
-      uint32_t thresh = (uint32_t) -n % n;
-      while (low < thresh)
-        {
-          m = (zj_rng_next (r) >> 32) * (uint64_t) n;
-          low = (uint32_t) m;
-        }
-    }
-  return (uint32_t) (m >> 32);
+  return zj_rng_below_inl (r, n);
 }
 
 double
 zj_rng_unit (zj_rng *r)
 {
-  return (double) (zj_rng_next (r) >> 11) * 0x1.0p-53;
+  return zj_rng_unit_inl (r);
 }
 
 float
 zj_rng_float (zj_rng *r, float lo, float hi)
 {
-  float u = (float) (zj_rng_next (r) >> 40) * 0x1.0p-24f;
-  float x = lo + (hi - lo) * u;
-  return x < hi ? x : lo;   /* rounding may reach hi; keep [lo, hi) */
+  return zj_rng_float_inl (r, lo, hi);
 }
 
 double
@@ -84,7 +71,7 @@ zj_rng_open (zj_rng *r, double lo, double hi)
 {
   if (!(lo < hi) || !isfinite (hi - lo))
     return lo;
-  double u = ((double) (zj_rng_next (r) >> 11) + 0.5) * 0x1.0p-53;
+  double u = ((double) (zj_rng_next_inl (r) >> 11) + 0.5) * 0x1.0p-53;
   double x = lo + (hi - lo) * u;
   if (x >= hi)
     x = nextafter (hi, lo);
@@ -100,8 +87,8 @@ zj_rng_normal (zj_rng *r)
      is the generator's alone (no cached half-pair to copy around). */
   for (;;)
     {
-      double u = 2.0 * zj_rng_unit (r) - 1.0;
-      double v = 2.0 * zj_rng_unit (r) - 1.0;
+      double u = 2.0 * zj_rng_unit_inl (r) - 1.0;
+      double v = 2.0 * zj_rng_unit_inl (r) - 1.0;
       double s = u * u + v * v;
       if (s > 0.0 && s < 1.0)
         return u * sqrt (-2.0 * log (s) / s);

@@ -77,6 +77,9 @@ L_PREDICTED:
   if (zj_lany_bad ((const zj_lv *) y, (const zj_lv *) tc->s1, tc->alive_m,
                    nb, tc->max_err))
     return k;
+  if (k < tc->n_rec)
+    zj_lstore_err ((zj_lv *) (tc->rec + (size_t) k * nl), (const zj_lv *) y,
+                   (const zj_lv *) tc->s1, nb);
   zj_lpatch_apply (&tc->d->lv0, row);
   zj_lpatch_apply (&tc->d->ls0, y);
   ip = tc->d->learn;
@@ -188,6 +191,8 @@ ZJ_FN (lnrun) (int nb_, const zj_ltrain *tc)
             zj_lstore_err ((zj_lv *) (tc->rec + (size_t) k * nl), yv, pv, nb);
           continue;
         }
+      if (k < tc->n_rec)
+        zj_lstore_err ((zj_lv *) (tc->rec + (size_t) k * nl), yv, pv, nb);
       n->learn (d->mem, row, y, n->k);
     }
   return tc->kn;
@@ -299,9 +304,6 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
   const bool record = o->record_errors > 0;
   const bool restore_v0 = d->predict_writes_v0;
   const bool patch = d->patch;
-  /* Training steps run fused in lrun: nothing per task between steps
-     (ACCURACY's sigmoid included: one vector call per lane vector). */
-  const bool fused = patch && !record;
   /* FEC mini-runs (one training chunk, a short record): errors go
      lane-major into bk's buffers, one vector store per step, and are
      handed to each task at the end instead of appended task by task.  A
@@ -309,11 +311,16 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
   const int cap = o->record_errors;
   const bool vrec = record && n_train <= per_epoch && cap <= ZJ_LREC_MAX;
   int *vcount = bk->vcount;
+  /* Training steps run fused in lrun: nothing per task between steps
+     (ACCURACY's sigmoid included: one vector call per lane vector); the
+     FEC mini-run's lane-major record is stored there too. */
+  const bool fused = patch && (!record || vrec);
   /* Validation examples run fused in lrun, like training steps. */
   const bool vfused = patch && (!record || vrec);
   /* The mode flags' combinations: fused paths need the patched v0/s0,
-     fused training never records, lane-major records fit their buffer. */
-  ZJ_ASSERT (!fused || (patch && !record));
+     fused training records only lane-major, those records fit their
+     buffer. */
+  ZJ_ASSERT (!fused || (patch && (!record || vrec)));
   ZJ_ASSERT (!vrec || (record && cap <= ZJ_LREC_MAX));
   ZJ_ASSERT (!vfused || patch);
   for (int t = 0; t < L; t++)
@@ -346,9 +353,15 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                 {
                   /* Steps k.. run inside lrun until one needs the
                      per-task path below (its Predict has run). */
+                  /* Step k0 + k is the (k0 + k + 1)-th started: recorded
+                     while that is at most cap (one chunk when vrec). */
+                  const long n_rec = vrec ? (cap - k0 < kn ? cap - k0 : kn) : 0;
                   const zj_ltrain tc = { d, rows, rowsz, k, kn, s1,
                                          bk->alive_m, max_err, false, acc,
-                                         NULL, NULL, 0 };
+                                         NULL,
+                                         vrec ? bk->rec_train + (size_t) k0 * L
+                                              : NULL,
+                                         n_rec };
                   const long j = d->nat ? ZJ_FN (lnrun) (nb, &tc)
                                  : ZJ_FN (lrun) (NULL, nb, nt, T, &tc);
                   started += j - k;
