@@ -19,11 +19,13 @@ command -v mpirun > /dev/null || echo "bench_scaling.sh: no mpirun: the 2x1 colu
 specs=$here/../examples/specs
 tmp=$(mktemp -d /tmp/zj_scaling.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-# Demo: 40M train steps per island; paper setting: 2000 individuals per
-# island (a short budget: the first generations of a NO_OP start).
-sed -e 's/max_train_steps: 200000000/max_train_steps: 40000000/' \
+# Demo: 40M train steps per island (DEMO_STEPS=N to change; the spec's
+# own budget is 200000000, where the serial select and final evaluations
+# weigh less); paper setting: 2000 individuals per
+# island (FM_INDIVIDUALS=N to change; a short budget: the first generations of a NO_OP start).
+sed -e "s/max_train_steps: 200000000/max_train_steps: ${DEMO_STEPS:-40000000}/" \
   "$specs/demo_search.textpb" > "$tmp/demo.textpb"
-sed -e 's/max_train_steps: 100000000000/max_individuals: 2000/' \
+sed -e "s/max_train_steps: 100000000000/max_individuals: ${FM_INDIVIDUALS:-2000}/" \
   "$specs/fashion_mnist_search.textpb" > "$tmp/fm.textpb"
 demo="--search_experiment_spec_file=$tmp/demo.textpb
   --select_tasks_file=$specs/demo_select.textpb
