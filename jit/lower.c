@@ -769,14 +769,16 @@ lower_learn (zj_lower *L, vars_t *V, const zj_program *p, const int *kidx)
           branch (L, cmp (L, GCC_JIT_COMPARISON_EQ, zl_r (V->steps), zl_r (V->save_at)),
                   yes, done);
           L->b = yes;
-          gcc_jit_lvalue *ts = L->s[a], **tv = L->v[a], **tm = L->m[a];
-          if (k == ZJ_KIND_S) L->s[a] = keep_s[a];
-          if (k == ZJ_KIND_V) L->v[a] = keep_v[a];
-          if (k == ZJ_KIND_M) L->m[a] = keep_m[a];
+          /* Swap in the memory locals of the output's kind only: a is an
+             address of that kind and may be out of range for the others. */
+          gcc_jit_lvalue *ts = NULL, **tv = NULL, **tm = NULL;
+          if (k == ZJ_KIND_S) ts = L->s[a], L->s[a] = keep_s[a];
+          if (k == ZJ_KIND_V) tv = L->v[a], L->v[a] = keep_v[a];
+          if (k == ZJ_KIND_M) tm = L->m[a], L->m[a] = keep_m[a];
           zj_lower_ops[in->op] (L, in, kidx[i]);
-          L->s[a] = ts;
-          L->v[a] = tv;
-          L->m[a] = tm;
+          if (k == ZJ_KIND_S) L->s[a] = ts;
+          if (k == ZJ_KIND_V) L->v[a] = tv;
+          if (k == ZJ_KIND_M) L->m[a] = tm;
           jump (L, done);
           L->b = done;
         }
