@@ -16,6 +16,23 @@ zj_exp_ranks_of (const zj_experiment_cfg *cfg, int *rank)
   return cfg->comm ? cfg->comm->size : 1;
 }
 
+/* Every rank's buffer, in rank order, into *all; frees mine.  Returns
+   each rank's byte count (the caller frees it) and their sum in *total. */
+static size_t *
+gather_ranks (const zj_experiment_cfg *cfg, zj_ckbuf *mine, unsigned char **all,
+              size_t *total, int *rc, zj_error *err)
+{
+  int me;
+  const int R = zj_exp_ranks_of (cfg, &me);
+  size_t *lens = zj_xcalloc ((size_t) R, sizeof (size_t));
+  *rc = zj_comm_allgather (cfg->comm, mine->p, mine->len, all, lens, err);
+  zj_ckbuf_free (mine);
+  *total = 0;
+  for (int q = 0; q < R; q++)
+    *total += lens[q];
+  return lens;
+}
+
 /* The emigrant pool, kept across exchanges so that its instruction
    buffers are reused: entry j * m + k is island j's k-th emigrant. */
 static void
@@ -109,13 +126,9 @@ exchange (exp_run *g, zj_error *err)
               zj_ck_f64 (&mine, g->mig_fit[(size_t) j * m + k]);
             }
         }
-      size_t *lens = zj_xcalloc ((size_t) R, sizeof (size_t));
-      rc = zj_comm_allgather (cfg->comm, mine.p, mine.len, &all, lens, err);
       g->sent += mine.len;
-      for (int q = 0; q < R; q++)
-        total += lens[q];
+      size_t *lens = gather_ranks (cfg, &mine, &all, &total, &rc, err);
       g->received += total;
-      zj_ckbuf_free (&mine);
       /* Everyone's islands: their state, and where each emigrant is. */
       zj_ckrd rd = { .p = all, .len = rc == 0 ? total : 0, .field = "migration message" };
       int seen = 0, why = 0;
@@ -441,12 +454,9 @@ zj_exp_islands_summary (exp_run *g, exp_result *r, FILE *out)
       zj_ck_i64 (&mine, is->migrations);
     }
   unsigned char *all = NULL;
-  size_t *lens = zj_xcalloc ((size_t) R, sizeof (size_t));
-  int rc = zj_comm_allgather (cfg->comm, mine.p, mine.len, &all, lens, &r->err);
-  zj_ckbuf_free (&mine);
-  size_t total = 0;
-  for (int q = 0; q < R; q++)
-    total += lens[q];
+  size_t total;
+  int rc;
+  size_t *lens = gather_ranks (cfg, &mine, &all, &total, &rc, &r->err);
   zj_program *best = zj_xcalloc ((size_t) g->n, sizeof (zj_program));
   double *bf = zj_xcalloc ((size_t) g->n, sizeof (double));
   double *hf = zj_xcalloc ((size_t) g->n, sizeof (double));
@@ -525,7 +535,6 @@ bool
 zj_exp_islands_hall_of_fame (exp_run *g, exp_result *r)
 {
   const zj_experiment_cfg *cfg = g->pl->cfg;
-  int me, R = zj_exp_ranks_of (cfg, &me);
   zj_ckbuf mine = { 0 };
   for (int o = 0; o < g->n_own; o++)
     {
@@ -538,12 +547,9 @@ zj_exp_islands_hall_of_fame (exp_run *g, exp_result *r)
       zj_ck_program (&mine, hof);
     }
   unsigned char *all = NULL;
-  size_t *lens = zj_xcalloc ((size_t) R, sizeof (size_t));
-  int rc = zj_comm_allgather (cfg->comm, mine.p, mine.len, &all, lens, &r->err);
-  zj_ckbuf_free (&mine);
-  size_t total = 0;
-  for (int q = 0; q < R; q++)
-    total += lens[q];
+  size_t total;
+  int rc;
+  size_t *lens = gather_ranks (cfg, &mine, &all, &total, &rc, &r->err);
   zj_program *hof = zj_xcalloc ((size_t) g->n, sizeof (zj_program));
   double *hf = zj_xcalloc ((size_t) g->n, sizeof (double));
   int64_t *ind = zj_xcalloc ((size_t) g->n, sizeof (int64_t));
