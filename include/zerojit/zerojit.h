@@ -191,6 +191,11 @@ typedef struct zj_eval_opts {
   int n_valid;                /* <0 = all */
   double max_abs_error;       /* abort threshold, default 100 */
   int record_errors;          /* FEC: record up to this many errors each */
+  /* Run every step as written, without the exact shortcuts the lane
+     evaluator takes when it can prove a step's work is unobservable
+     (doc/shortcuts.md).  The results are the same either way: this is
+     for tests and benchmarks. */
+  bool no_shortcuts;
 } zj_eval_opts;
 
 typedef struct zj_eval_result {

@@ -9,6 +9,7 @@ zj_eval_opts_default (zj_eval_opts *o)
   o->n_valid = -1;
   o->max_abs_error = 100.0;
   o->record_errors = 0;
+  o->no_shortcuts = false;
 }
 
 int
