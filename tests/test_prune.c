@@ -415,3 +415,59 @@ Test (prune, word_and_array_liveness_agree)
   zj_program_free (&a);
   zj_program_free (&b);
 }
+
+/* zj_prune_checked (the evaluator's one pass) refuses exactly the
+   programs zj_program_check refuses, and otherwise keeps exactly the
+   instructions zj_prune_sized keeps: random programs, some with an
+   operand out of range or an unknown op, in shapes of up to 64
+   locations and beyond (the array path), into an output that already
+   holds a program. */
+Test (prune, checked_prune_equals_check_then_prune)
+{
+  zj_rng g;
+  zj_rng_seed (&g, 4242);
+  const zj_shape shapes[] = { { 4, 5, 5, 3 }, { 4, 4, 3, 1 }, { 8, 2, 1, 0 },
+                              { 4, 40, 20, 10 }, { 16, 20, 20, 20 } };
+  zj_program p, a, b;
+  zj_program_init (&p);
+  zj_program_init (&a);
+  zj_program_init (&b);
+  int refused = 0, pruned_some = 0;
+  for (int n = 0; n < 6000; n++)
+    {
+      const zj_shape *sh = &shapes[n % 5];
+      rand_program (&p, sh, &g);
+      const int c = (int) zj_rng_below (&g, ZJ_NUM_COMPONENTS);
+      if (p.fn[c].n > 0 && zj_rng_below (&g, 4) == 0)
+        {
+          /* One operand (or the op) out of range. */
+          zj_instr *in = &p.fn[c].ins[zj_rng_below (&g, (uint32_t) p.fn[c].n)];
+          switch (zj_rng_below (&g, 4))
+            {
+            case 0: in->in1 = (uint16_t) (sh->ns + sh->nv + zj_rng_below (&g, 3)); break;
+            case 1: in->in2 = (uint16_t) (sh->nv + zj_rng_below (&g, 3)); break;
+            case 2: in->out = (uint16_t) (sh->nm + zj_rng_below (&g, 3)); break;
+            default: in->op = (uint16_t) (ZJ_NUM_OPS + zj_rng_below (&g, 3));
+            }
+        }
+      zj_error err;
+      const int want = zj_program_check (&p, sh, &err);
+      const int got = zj_prune_checked (&p, sh, &a);
+      cr_assert_eq (got, want, "program %d: checked %d, check %d", n, got,
+                    want);
+      if (want != 0)
+        {
+          refused++;
+          continue;
+        }
+      zj_prune_sized (&p, sh->ns, sh->nv, sh->nm, &b);
+      cr_assert (zj_program_equal (&a, &b), "program %d", n);
+      pruned_some += !zj_program_equal (&a, &p);
+    }
+  /* Both outcomes, and pruning that removes something, are exercised. */
+  cr_assert_gt (refused, 300);
+  cr_assert_gt (pruned_some, 2000);
+  zj_program_free (&p);
+  zj_program_free (&a);
+  zj_program_free (&b);
+}

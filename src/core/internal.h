@@ -261,6 +261,11 @@ void zj_prune (const zj_program *in, zj_program *out);
 /* Same, for a program known to fit ns/nv/nm addresses (no scan). */
 void zj_prune_sized (const zj_program *in, int ns, int nv, int nm,
                      zj_program *out);
+/* zj_program_check and zj_prune_sized in one pass: -1 (out unchanged or
+   partly written) where zj_program_check fails, else 0 and the pruned
+   program in out. */
+int zj_prune_checked (const zj_program *in, const zj_shape *shape,
+                      zj_program *out);
 /* zj_prepare into caller-owned storage (initialised with
    zj_program_init on pp->prog), reusing its buffers. */
 int zj_prepare_into (zj_prepared *pp, const zj_program *p,

@@ -16,13 +16,17 @@ int
 zj_prepare_into (zj_prepared *pp, const zj_program *p, const zj_shape *shape,
                  bool prune, zj_error *err)
 {
-  if (zj_program_check (p, shape, err) != 0)
+  if (prune && zj_prune_checked (p, shape, &pp->prog) == 0)
+    ;
+  else if (zj_program_check (p, shape, err) != 0)
     return -1;
-  pp->shape = *shape;
-  if (prune)
-    zj_prune_sized (p, shape->ns, shape->nv, shape->nm, &pp->prog);
   else
-    zj_program_copy (&pp->prog, p);
+    {
+      /* zj_prune_checked refuses exactly what the check refuses. */
+      ZJ_ASSERT (!prune);
+      zj_program_copy (&pp->prog, p);
+    }
+  pp->shape = *shape;
   /* Pruning only drops instructions. */
   for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
     ZJ_ASSERT (pp->prog.fn[c].n <= p->fn[c].n);

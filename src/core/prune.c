@@ -210,6 +210,143 @@ prune64 (const zj_program *in, const locmap *m, zj_program *out)
     free (mark);
 }
 
+/* ---- Checked prune: the program check and prune64's decode in one pass.
+   Every evaluated individual is checked against the shape and then
+   pruned, and both walked every instruction through zj_ops' rows; here a
+   compact table from ops.def gives each op's operand kinds and flags in
+   one load, each operand is range-checked and turned into its location
+   bit together, and the kept instructions are copied without a branch
+   per instruction (whether one stays is data, and mispredicting it cost
+   more than the copy). */
+
+enum { OPK_RANDOM = 1, OPK_FULL = 2 };
+typedef struct opk {
+  uint8_t k1, k2, ko, flags;
+} opk;
+
+static const opk opks[ZJ_NUM_OPS] = {
+#define ZJ_OP(id, name, k1, k2, ko, data, rand, cost, form) \
+  [id] = { ZJ_KIND_##k1, ZJ_KIND_##k2, ZJ_KIND_##ko, \
+           (rand ? OPK_RANDOM : 0) \
+           | (ZJ_DATA_##data != ZJ_DATA_VSET && ZJ_DATA_##data != ZJ_DATA_MSET \
+              ? OPK_FULL : 0) },
+#include <zerojit/ops.def>
+#undef ZJ_OP
+};
+
+/* pinfo of f's instructions; false if an op is unknown or an operand out
+   of its kind's range (lim), as zj_program_check finds. */
+static bool
+pinfo_fill_checked (const zj_fn *f, const unsigned lim[4],
+                    const unsigned base[4], pinfo *p)
+{
+  /* Kind N has no location: its operand gives no bit and never fails. */
+  static const uint64_t kmask[4] = { 0, ~(uint64_t) 0, ~(uint64_t) 0,
+                                     ~(uint64_t) 0 };
+  unsigned bad = 0;
+  for (int i = 0; i < f->n; i++)
+    {
+      const zj_instr *in = &f->ins[i];
+      if (ZJ_UNLIKELY (in->op >= ZJ_NUM_OPS))
+        return false;
+      const opk k = opks[in->op];
+      bad |= ((unsigned) in->in1 >= lim[k.k1])
+             | ((unsigned) in->in2 >= lim[k.k2])
+             | ((unsigned) in->out >= lim[k.ko]);
+      const uint64_t o = ((uint64_t) 1 << ((base[k.ko] + in->out) & 63))
+                         & kmask[k.ko];
+      p[i].out = o;
+      p[i].in = (((uint64_t) 1 << ((base[k.k1] + in->in1) & 63)) & kmask[k.k1])
+                | (((uint64_t) 1 << ((base[k.k2] + in->in2) & 63))
+                   & kmask[k.k2]);
+      p[i].always = -(uint64_t) (k.flags & OPK_RANDOM);
+      p[i].full = o & -(uint64_t) ((k.flags & OPK_FULL) != 0);
+    }
+  return bad == 0;
+}
+
+int
+zj_prune_checked (const zj_program *in, const zj_shape *shape,
+                  zj_program *out)
+{
+  if (!zj_features_size_ok (shape->F) || shape->ns < 2 || shape->nv < 1
+      || shape->nm < 0)
+    return -1;
+  if (shape->ns + shape->nv + shape->nm > 64)
+    {
+      if (zj_program_check (in, shape, NULL) != 0)
+        return -1;
+      zj_prune_sized (in, shape->ns, shape->nv, shape->nm, out);
+      return 0;
+    }
+  const unsigned lim[4] = { ~0u, (unsigned) shape->ns, (unsigned) shape->nv,
+                            (unsigned) shape->nm };
+  const unsigned base[4] = { 0, 0, (unsigned) shape->ns,
+                             (unsigned) (shape->ns + shape->nv) };
+  int total = 0;
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    total += in->fn[c].n;
+  pinfo stackbuf[256];
+  bool markbuf[256];
+  pinfo *info = total <= 256 ? stackbuf
+                : zj_xmalloc ((size_t) total * sizeof *info);
+  bool *mark = total <= 256 ? markbuf : zj_xmalloc ((size_t) total);
+  pinfo *pi[ZJ_NUM_COMPONENTS];
+  bool ok = true;
+  for (int c = 0, off = 0; c < ZJ_NUM_COMPONENTS; off += in->fn[c].n, c++)
+    {
+      pi[c] = info + off;
+      ok &= pinfo_fill_checked (&in->fn[c], lim, base, pi[c]);
+    }
+  if (ok)
+    {
+      /* As prune64, with the locations of the shape itself, and each
+         round marking Predict's and Learn's instructions: the round that
+         finds the fixed point ran them on their final live-out sets
+         (Predict on s1 | in_l | in_p, Learn on in_p), so its marks are
+         the final ones and no marking pass follows. */
+      const uint64_t inputs = (uint64_t) 1 | ((uint64_t) 1 << base[ZJ_KIND_V]);
+      const uint64_t s1 = (uint64_t) 1 << 1;
+      const int ns_ = in->fn[ZJ_SETUP].n, np_ = in->fn[ZJ_PREDICT].n,
+                nl_ = in->fn[ZJ_LEARN].n;
+      bool *mk[ZJ_NUM_COMPONENTS] = { mark, mark + ns_, mark + ns_ + np_ };
+      uint64_t in_p = 0, in_l = 0;
+      for (;;)
+        {
+          const uint64_t np = transfer64 (pi[ZJ_PREDICT], np_,
+                                          s1 | in_l | in_p, mk[ZJ_PREDICT])
+                              & ~inputs;
+          const uint64_t nl = transfer64 (pi[ZJ_LEARN], nl_, np, mk[ZJ_LEARN])
+                              & ~inputs;
+          if (np == in_p && nl == in_l)
+            break;
+          in_p = np;
+          in_l = nl;
+        }
+      transfer64 (pi[ZJ_SETUP], ns_, in_p, mk[ZJ_SETUP]);
+      for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+        {
+          const zj_fn *f = &in->fn[c];
+          zj_fn *o = &out->fn[c];
+          const bool *mark = mk[c];
+          if (o->cap < f->n)
+            zj_fn_reserve (o, f->n);
+          int n = 0;
+          for (int i = 0; i < f->n; i++)
+            {
+              o->ins[n] = f->ins[i];
+              n += mark[i];
+            }
+          o->n = n;
+        }
+    }
+  if (info != stackbuf)
+    free (info);
+  if (mark != markbuf)
+    free (mark);
+  return ok ? 0 : -1;
+}
+
 void
 zj_prune_sized (const zj_program *in, int ns, int nv, int nm, zj_program *out)
 {
