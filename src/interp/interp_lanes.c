@@ -323,75 +323,87 @@ zj_lane_restore (double *mem, size_t n, int L, int t, const double *buf)
 #undef ZJ_NB
 #undef ZJ_F
 
-/* Element index (in the single-task layout) of address a of kind k. */
-static size_t
-lelem (const zj_layout *l, zj_kind k, int a)
-{
-  const size_t F = (size_t) l->F;
-  switch (k)
-    {
-    case ZJ_KIND_S: return l->s_off + (size_t) a;
-    case ZJ_KIND_V: return l->v_off + (size_t) a * F;
-    case ZJ_KIND_M: return l->m_off + (size_t) a * F * F;
-    default: return 0;   /* unused operand */
-    }
-}
+/* Operand kinds of each op, and whether its data fields need decoding,
+   in one word per op from ops.def: decoding runs on every evaluation. */
+typedef struct lopk {
+  uint8_t k1, k2, ko, data;    /* data: 0 none, else zj_data_decode */
+} lopk;
 
+static const lopk lopks[ZJ_NUM_OPS] = {
+#define ZJ_OP(id, name, k1, k2, ko, data, rand, cost, form) \
+  [id] = { ZJ_KIND_##k1, ZJ_KIND_##k2, ZJ_KIND_##ko, \
+           ZJ_DATA_##data != ZJ_DATA_NONE },
+#include <zerojit/ops.def>
+#undef ZJ_OP
+};
+
+/* Where f's decoded code puts its v0 and s0 reads (zj_ldecoded.patch). */
+typedef struct lpatches {
+  zj_lpatch *v0, *s0;
+  bool ok;            /* no write to v0 or s0, and few enough reads */
+  bool writes_v0;
+} lpatches;
+
+/* Decode f into d (element of address a of kind k at mem + (off[k] + a *
+   mul[k]) * L, kind N at mem) and return the end past the sentinel; with
+   pt, also collect f's reads of v0 and s0 (see zj_ldecoded.patch). */
 static zj_lins *
 ldecode_fn (const zj_fn *f, double *mem, const zj_layout *l, int L,
-            zj_lins *d)
+            zj_lins *d, lpatches *pt)
 {
   const int F = l->F;
+  const size_t off[4] = { 0, l->s_off, l->v_off, l->m_off };
+  const size_t mul[4] = { 0, 1, (size_t) F, (size_t) F * (size_t) F };
+  if (pt)
+    {
+      pt->v0->n = pt->s0->n = 0;
+      pt->ok = true;
+      pt->writes_v0 = false;
+    }
   for (int i = 0; i < f->n; i++)
     {
       const zj_instr *in = &f->ins[i];
-      const zj_op_info *o = &zj_ops[in->op];
       if (in->op == ZJ_NO_OP)
         continue;
-      size_t oe = lelem (l, o->out, in->out);
+      const lopk k = lopks[in->op];
+      size_t oe = off[k.ko] + in->out * mul[k.ko];
       d->op = in->op;
-      d->a = mem + lelem (l, o->in1, in->in1) * (size_t) L;
-      d->b = mem + lelem (l, o->in2, in->in2) * (size_t) L;
-      double c[2];
-      oe += zj_data_decode (in, F, c);
-      d->c0 = c[0];
+      d->a = mem + (off[k.k1] + in->in1 * mul[k.k1]) * (size_t) L;
+      d->b = mem + (off[k.k2] + in->in2 * mul[k.k2]) * (size_t) L;
+      d->c0 = 0.0;
+      if (k.data)
+        {
+          double c[2];
+          oe += zj_data_decode (in, F, c);
+          d->c0 = c[0];
+        }
       d->o = mem + oe * (size_t) L;
+      if (pt)
+        {
+          const bool w0 = in->out == 0;
+          pt->writes_v0 |= w0 && k.ko == ZJ_KIND_V;
+          pt->ok &= !(w0 && (k.ko == ZJ_KIND_V || k.ko == ZJ_KIND_S));
+          const uint8_t kind[2] = { k.k1, k.k2 };
+          const int addr[2] = { in->in1, in->in2 };
+          const double **field[2] = { &d->a, &d->b };
+          for (int j = 0; j < 2; j++)
+            {
+              if (addr[j] != 0)
+                continue;
+              zj_lpatch *p = kind[j] == ZJ_KIND_V ? pt->v0
+                             : kind[j] == ZJ_KIND_S ? pt->s0 : NULL;
+              if (!p)
+                continue;
+              if (p->n == ZJ_LPATCH_MAX)
+                pt->ok = false;
+              else
+                p->slot[p->n++] = field[j];
+            }
+        }
       d++;
     }
   d->op = ZJ_NUM_OPS;   /* sentinel: L_END */
   return d + 1;
-}
-
-/* The v0 and s0 operands of f's decoded code d (see zj_ldecoded.patch);
-   false if f writes v0 or s0 or has too many such operands. */
-static bool
-lpatch_collect (const zj_fn *f, zj_lins *d, zj_lpatch *v0, zj_lpatch *s0)
-{
-  v0->n = s0->n = 0;
-  for (int i = 0; i < f->n; i++)
-    {
-      const zj_instr *in = &f->ins[i];
-      if (in->op == ZJ_NO_OP)
-        continue;
-      const zj_op_info *o = &zj_ops[in->op];
-      if ((o->out == ZJ_KIND_V || o->out == ZJ_KIND_S) && in->out == 0)
-        return false;
-      const zj_kind kind[2] = { o->in1, o->in2 };
-      const int addr[2] = { in->in1, in->in2 };
-      const double **field[2] = { &d->a, &d->b };
-      for (int j = 0; j < 2; j++)
-        {
-          zj_lpatch *pt = kind[j] == ZJ_KIND_V && addr[j] == 0 ? v0
-                          : kind[j] == ZJ_KIND_S && addr[j] == 0 ? s0 : NULL;
-          if (!pt)
-            continue;
-          if (pt->n == ZJ_LPATCH_MAX)
-            return false;
-          pt->slot[pt->n++] = field[j];
-        }
-      d++;
-    }
-  return true;
 }
 
 /* Same tasks counts and eval type, and no random ops but in Setup (with
@@ -434,26 +446,45 @@ lsize (size_t n, size_t size)
    out streams it sequentially, which the hardware prefetcher hides. */
 #define ZJ_LANE_ROWS_MAX ((size_t) 1 << 22)     /* 32 MiB per task set */
 
+/* Each task's fields are folded into a value of its own, and those into
+   the key: the tasks' fold chains are independent and overlap, where one
+   chain through every field of every task waited on each multiply (this
+   runs on every evaluation). */
 static uint64_t
 lane_rows_key (const zj_task *const *ts, int nt, int L)
 {
   uint64_t h = zj_fold ((uint64_t) nt, (uint64_t) L);
-  for (int t = 0; t < nt; t++)
+  for (int t0 = 0; t0 < nt; t0 += 16)
     {
-      const zj_task *k = ts[t];
-      uint64_t x, y;
-      memcpy (&x, &k->train_x[(size_t) (k->n_train - 1) * k->F], sizeof x);
-      memcpy (&y, &k->valid_y[k->n_valid - 1], sizeof y);
-      h = zj_fold (h, (uint64_t) (uintptr_t) k);
-      h = zj_fold (h, (uint64_t) (uintptr_t) k->train_x
-                    ^ ((uint64_t) (uintptr_t) k->valid_x << 17));
-      h = zj_fold (h, (uint64_t) (uintptr_t) k->order
-                    ^ ((uint64_t) k->n_train << 40) ^ (uint64_t) k->n_valid);
-      h = zj_fold (h, ((uint64_t) k->epochs << 40) ^ ((uint64_t) k->F << 32)
-                    ^ k->data_seed);
-      h = zj_fold (h, ((uint64_t) k->param_seed << 32)
-                    ^ (uint32_t) k->order[k->n_train * k->epochs - 1]);
-      h = zj_fold (h, x ^ (y << 1));
+      const int m = nt - t0 < 16 ? nt - t0 : 16;
+      uint64_t v[16];
+      for (int i = 0; i < m; i++)
+        {
+          const zj_task *k = ts[t0 + i];
+          uint64_t x, y;
+          memcpy (&x, &k->train_x[(size_t) (k->n_train - 1) * k->F], sizeof x);
+          memcpy (&y, &k->valid_y[k->n_valid - 1], sizeof y);
+          /* Three chains of two fields, then one of the three. */
+          const uint64_t a = zj_fold (zj_fold (1, (uint64_t) (uintptr_t) k),
+                                      (uint64_t) (uintptr_t) k->train_x
+                                      ^ ((uint64_t) (uintptr_t) k->valid_x
+                                         << 17));
+          const uint64_t b = zj_fold (zj_fold (2, (uint64_t) (uintptr_t) k->order
+                                                  ^ ((uint64_t) k->n_train << 40)
+                                                  ^ (uint64_t) k->n_valid),
+                                      ((uint64_t) k->epochs << 40)
+                                      ^ ((uint64_t) k->F << 32)
+                                      ^ k->data_seed);
+          const uint64_t c = zj_fold (zj_fold (3, ((uint64_t) k->param_seed
+                                                   << 32)
+                                                  ^ (uint32_t) k->order[k->n_train
+                                                                        * k->epochs
+                                                                        - 1]),
+                                      x ^ (y << 1));
+          v[i] = zj_fold (zj_fold (a, b), c);
+        }
+      for (int i = 0; i < m; i++)
+        h = zj_fold (h, v[i]);
     }
   return h | 1;           /* 0 marks an empty set */
 }
@@ -645,15 +676,15 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
       c++;
     }
   else
-    c = ldecode_fn (&p->fn[ZJ_SETUP], mem, lay, L, c);
+    c = ldecode_fn (&p->fn[ZJ_SETUP], mem, lay, L, c, NULL);
+  lpatches pp_ = { &d.pv0, &d.ps0, true, false };
+  lpatches pl_ = { &d.lv0, &d.ls0, true, false };
   d.predict = c;
-  c = ldecode_fn (&p->fn[ZJ_PREDICT], mem, lay, L, c);
+  c = ldecode_fn (&p->fn[ZJ_PREDICT], mem, lay, L, c, &pp_);
   d.learn = c;
-  ldecode_fn (&p->fn[ZJ_LEARN], mem, lay, L, c);
-  d.patch = lpatch_collect (&p->fn[ZJ_PREDICT], (zj_lins *) d.predict,
-                            &d.pv0, &d.ps0)
-            && lpatch_collect (&p->fn[ZJ_LEARN], (zj_lins *) d.learn,
-                               &d.lv0, &d.ls0);
+  ldecode_fn (&p->fn[ZJ_LEARN], mem, lay, L, c, &pl_);
+  d.patch = pp_.ok && pl_.ok;
+  d.predict_writes_v0 = pp_.writes_v0;
   zj_lnative nat;
   d.nat = NULL;
   d.mem = mem;
@@ -674,12 +705,6 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
         d.nat = &nat;
     }
   ws->native_used = d.nat != NULL;
-  d.predict_writes_v0 = false;
-  for (int i = 0; i < p->fn[ZJ_PREDICT].n; i++)
-    {
-      const zj_instr *in = &p->fn[ZJ_PREDICT].ins[i];
-      d.predict_writes_v0 |= zj_ops[in->op].out == ZJ_KIND_V && in->out == 0;
-    }
   for (int t = 0; t < nt; t++)
     {
       res[t].train_steps = 0;
