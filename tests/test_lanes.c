@@ -616,3 +616,61 @@ Test (lanes, dead_training_sigmoid_equals_separate_evaluations)
   zj_workspace_free (ws2);
   free_tasks (ts, nt);
 }
+
+/* A caller may pass its tasks' zj_lane_task_key (the evaluator does): the
+   set then has the key it has without them, so a set first seen keyed
+   gets rows when it comes back unkeyed, and the reverse; and the results
+   equal separate evaluations either way. */
+Test (lanes, task_keys_give_the_same_row_sets)
+{
+  const int F = 4, NT = 10;
+  const zj_shape sh = { F, 5, 4, 3 };
+  zj_rng r;
+  zj_rng_seed (&r, 78);
+  zj_program p;
+  zj_program_init (&p);
+  zj_eval_opts o;
+  zj_eval_opts_default (&o);
+  counts c = { 0, 0, 0 };
+  zj_task *ts = make_tasks (F, NT, 12, 7, 1, ZJ_RMS_ERROR, 700);
+  const zj_task *ptrs[MAX_NT];
+  uint64_t keys[MAX_NT];
+  for (int k = 0; k < NT; k++)
+    {
+      ptrs[k] = &ts[k];
+      keys[k] = zj_lane_task_key (&ts[k]);
+    }
+  for (int keyed_first = 0; keyed_first < 2; keyed_first++)
+    {
+      zj_workspace *ws = zj_workspace_new (&sh), *ws1 = zj_workspace_new (&sh);
+      zj_test_random_program (&r, &sh, &p);
+      zj_error err;
+      zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
+      cr_assert_not_null (pp, "%s", err.msg);
+      zj_eval_result res[MAX_NT];
+      double fit[MAX_NT];
+      memset (res, 0, sizeof res);
+      /* First sight: remembered, no rows yet. */
+      cr_assert_eq (zj_interp_eval_lanes_keyed (pp, ptrs, NT, &o, NULL, 0, ws,
+                                                res, fit,
+                                                keyed_first ? keys : NULL), 0);
+      for (int i = 0; i < ZJ_LANE_ROWS_SETS; i++)
+        cr_assert_eq (ws->lrows[i].key, 0);
+      /* Second sight, the other way: the same set, so rows are laid out. */
+      cr_assert_eq (zj_interp_eval_lanes_keyed (pp, ptrs, NT, &o, NULL, 0, ws,
+                                                res, fit,
+                                                keyed_first ? NULL : keys), 0);
+      int sets = 0;
+      for (int i = 0; i < ZJ_LANE_ROWS_SETS; i++)
+        sets += ws->lrows[i].key != 0;
+      cr_assert_eq (sets, 1, "keyed first: %d", keyed_first);
+      check_program (pp, ts, NT, &o, ws1, ws, "keyed rows", &c);
+      zj_prepared_free (pp);
+      zj_workspace_free (ws);
+      zj_workspace_free (ws1);
+    }
+  /* Another task's key tells the sets apart. */
+  cr_assert_neq (zj_lane_task_key (&ts[0]), zj_lane_task_key (&ts[1]));
+  free_tasks (ts, NT);
+  zj_program_free (&p);
+}

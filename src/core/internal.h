@@ -244,6 +244,18 @@ int zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts,
                           int nt, const zj_eval_opts *o, zj_rng *rng,
                           uint64_t reseed, zj_workspace *ws,
                           zj_eval_result *res, double *fit);
+/* The same, with task_keys[t] = zj_lane_task_key (ts[t]) worked out by a
+   caller whose tasks have not changed since (or NULL): the lane rows
+   cached in ws are looked up by them without reading the tasks' data. */
+int zj_interp_eval_lanes_keyed (const zj_prepared *pp,
+                                const zj_task *const *ts, int nt,
+                                const zj_eval_opts *o, zj_rng *rng,
+                                uint64_t reseed, zj_workspace *ws,
+                                zj_eval_result *res, double *fit,
+                                const uint64_t *task_keys);
+/* What identifies a task's data to the lane-row cache (addresses, sizes,
+   seeds and a few sampled values). */
+uint64_t zj_lane_task_key (const zj_task *t);
 /* Setup of pp alone on fresh memory of ws (the single-task layout), as a
    task evaluation starts; returns that memory (lay.total doubles). */
 const double *zj_interp_run_setup (const zj_prepared *pp, zj_rng *rng,

@@ -439,12 +439,37 @@ lsize (size_t n, size_t size)
    out streams it sequentially, which the hardware prefetcher hides. */
 #define ZJ_LANE_ROWS_MAX ((size_t) 1 << 22)     /* 32 MiB per task set */
 
-/* Each task's fields are folded into a value of its own, and those into
-   the key: the tasks' fold chains are independent and overlap, where one
-   chain through every field of every task waited on each multiply (this
-   runs on every evaluation). */
+/* One task's part of the key: its fields folded in three independent
+   chains, then together. */
+uint64_t
+zj_lane_task_key (const zj_task *k)
+{
+  uint64_t x, y;
+  memcpy (&x, &k->train_x[(size_t) (k->n_train - 1) * k->F], sizeof x);
+  memcpy (&y, &k->valid_y[k->n_valid - 1], sizeof y);
+  const uint64_t a = zj_fold (zj_fold (1, (uint64_t) (uintptr_t) k),
+                              (uint64_t) (uintptr_t) k->train_x
+                              ^ ((uint64_t) (uintptr_t) k->valid_x << 17));
+  const uint64_t b = zj_fold (zj_fold (2, (uint64_t) (uintptr_t) k->order
+                                          ^ ((uint64_t) k->n_train << 40)
+                                          ^ (uint64_t) k->n_valid),
+                              ((uint64_t) k->epochs << 40)
+                              ^ ((uint64_t) k->F << 32) ^ k->data_seed);
+  const uint64_t c = zj_fold (zj_fold (3, ((uint64_t) k->param_seed << 32)
+                                          ^ (uint32_t) k->order[k->n_train
+                                                                * k->epochs
+                                                                - 1]),
+                              x ^ (y << 1));
+  return zj_fold (zj_fold (a, b), c);
+}
+
+/* The key of a task set: its tasks' keys (given, or computed here) folded
+   in order.  The tasks' own chains are independent and overlap, where one
+   chain through every field of every task waited on each multiply; a
+   caller that keeps its tasks unchanged passes their keys and spares the
+   reads of task data this does on every evaluation. */
 static uint64_t
-lane_rows_key (const zj_task *const *ts, int nt, int L)
+lane_rows_key (const zj_task *const *ts, int nt, int L, const uint64_t *tkeys)
 {
   uint64_t h = zj_fold ((uint64_t) nt, (uint64_t) L);
   for (int t0 = 0; t0 < nt; t0 += 16)
@@ -452,30 +477,7 @@ lane_rows_key (const zj_task *const *ts, int nt, int L)
       const int m = nt - t0 < 16 ? nt - t0 : 16;
       uint64_t v[16];
       for (int i = 0; i < m; i++)
-        {
-          const zj_task *k = ts[t0 + i];
-          uint64_t x, y;
-          memcpy (&x, &k->train_x[(size_t) (k->n_train - 1) * k->F], sizeof x);
-          memcpy (&y, &k->valid_y[k->n_valid - 1], sizeof y);
-          /* Three chains of two fields, then one of the three. */
-          const uint64_t a = zj_fold (zj_fold (1, (uint64_t) (uintptr_t) k),
-                                      (uint64_t) (uintptr_t) k->train_x
-                                      ^ ((uint64_t) (uintptr_t) k->valid_x
-                                         << 17));
-          const uint64_t b = zj_fold (zj_fold (2, (uint64_t) (uintptr_t) k->order
-                                                  ^ ((uint64_t) k->n_train << 40)
-                                                  ^ (uint64_t) k->n_valid),
-                                      ((uint64_t) k->epochs << 40)
-                                      ^ ((uint64_t) k->F << 32)
-                                      ^ k->data_seed);
-          const uint64_t c = zj_fold (zj_fold (3, ((uint64_t) k->param_seed
-                                                   << 32)
-                                                  ^ (uint32_t) k->order[k->n_train
-                                                                        * k->epochs
-                                                                        - 1]),
-                                      x ^ (y << 1));
-          v[i] = zj_fold (zj_fold (a, b), c);
-        }
+        v[i] = tkeys ? tkeys[t0 + i] : zj_lane_task_key (ts[t0 + i]);
       for (int i = 0; i < m; i++)
         h = zj_fold (h, v[i]);
     }
@@ -539,9 +541,9 @@ lane_rows_build (zj_lane_rows *r, const zj_task *const *ts, int nt, int L)
    or at none (rows are then built per block). */
 static void
 lane_rows_lookup (zj_workspace *ws, const zj_task *const *ts, int nt, int L,
-                  zj_lbook *bk)
+                  const uint64_t *tkeys, zj_lbook *bk)
 {
-  const uint64_t key = lane_rows_key (ts, nt, L);
+  const uint64_t key = lane_rows_key (ts, nt, L, tkeys);
   zj_lane_rows *r = NULL, *oldest = &ws->lrows[0];
   for (int i = 0; i < ZJ_LANE_ROWS_SETS; i++)
     {
@@ -589,6 +591,17 @@ int
 zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
                       const zj_eval_opts *o, zj_rng *rng, uint64_t reseed,
                       zj_workspace *ws, zj_eval_result *res, double *fit)
+{
+  return zj_interp_eval_lanes_keyed (pp, ts, nt, o, rng, reseed, ws, res, fit,
+                                     NULL);
+}
+
+int
+zj_interp_eval_lanes_keyed (const zj_prepared *pp, const zj_task *const *ts,
+                            int nt, const zj_eval_opts *o, zj_rng *rng,
+                            uint64_t reseed, zj_workspace *ws,
+                            zj_eval_result *res, double *fit,
+                            const uint64_t *task_keys)
 {
   if (nt <= 0)
     return 0;
@@ -663,7 +676,7 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
   bk.xp = (const double **) cur;
   cur += lsize (nL, sizeof (double *));
   bk.yp = cur;
-  lane_rows_lookup (ws, ts, nt, L, &bk);
+  lane_rows_lookup (ws, ts, nt, L, task_keys, &bk);
   memset (mem, 0, n_mem * sizeof (double));
   zj_ldecoded d;
   zj_lins *c = code;

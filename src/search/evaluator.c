@@ -50,6 +50,9 @@ struct zj_evaluator {
   uint64_t *keys;
   int *miss, *run;
   const zj_task **task_ptrs, **run_ptrs;
+  /* zj_lane_task_key of each task (the tasks never change while the
+     evaluator lives), and of run_ptrs'. */
+  uint64_t *task_keys, *run_keys;
   zj_budget budget;
   zj_prepared prepared;        /* reused; the last candidate's, for promote */
   zj_dedup *dedup;             /* NULL: off */
@@ -138,8 +141,13 @@ zj_evaluator_new (const zj_evaluator_cfg *cfg, const zj_task *tasks,
   e->skip = zj_xcalloc (nt, sizeof (bool));
   if (cfg->hurdles)
     zj_hurdle_init (&e->hurdle, cfg->hurdle_window, cfg->hurdle_percentile);
+  e->task_keys = zj_xcalloc (nt, sizeof (uint64_t));
+  e->run_keys = zj_xcalloc (nt, sizeof (uint64_t));
   for (int i = 0; i < n_tasks; i++)
-    e->task_ptrs[i] = &tasks[i];
+    {
+      e->task_ptrs[i] = &tasks[i];
+      e->task_keys[i] = zj_lane_task_key (&tasks[i]);
+    }
   if (cfg->fec)
     e->fec = zj_fec_new (cfg->fec_cache_size, cfg->fec_forget_every);
   zj_program_init (&e->prepared.prog);
@@ -177,6 +185,8 @@ zj_evaluator_free (zj_evaluator *e)
   free (e->run);
   free (e->task_ptrs);
   free (e->run_ptrs);
+  free (e->task_keys);
+  free (e->run_keys);
   free (e->skip);
   zj_hurdle_free (&e->hurdle);
   free (e);
@@ -198,12 +208,13 @@ workspace_for (zj_evaluator *e, int F)
 /* Several tasks at once in the lanes interpreter; -1 if not applicable.
    rng and reseed: what the task-by-task path gives each Setup. */
 static int
-run_batch (zj_evaluator *e, const zj_prepared *pp, const zj_task **ts, int nt,
-           const zj_eval_opts *o, zj_rng *rng, uint64_t reseed,
-           zj_eval_result *res, double *fit)
+run_batch (zj_evaluator *e, const zj_prepared *pp, const zj_task **ts,
+           const uint64_t *keys, int nt, const zj_eval_opts *o, zj_rng *rng,
+           uint64_t reseed, zj_eval_result *res, double *fit)
 {
-  return zj_interp_eval_lanes (pp, ts, nt, o, rng, reseed,
-                               workspace_for (e, ts[0]->F), res, fit);
+  return zj_interp_eval_lanes_keyed (pp, ts, nt, o, rng, reseed,
+                                     workspace_for (e, ts[0]->F), res, fit,
+                                     keys);
 }
 
 /* One task, natively if the door has the code (polled at this boundary). */
@@ -260,8 +271,8 @@ fec_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o, bool batch)
   const bool native = zj_door_native (e->door, pp);
   const double t0 = zj_door_clock (e->door);
   if (!native && batch
-      && run_batch (e, pp, e->task_ptrs, n, o, &e->fec_rng, FEC_SEED,
-                    e->res, e->fit) == 0)
+      && run_batch (e, pp, e->task_ptrs, e->task_keys, n, o, &e->fec_rng,
+                    FEC_SEED, e->res, e->fit) == 0)
     {
       double ex = 0.0;
       for (int i = 0; i < n; i++)
@@ -331,14 +342,15 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
       for (int k = 0; k < n; k++)
         {
           e->run_ptrs[k] = &e->tasks[idx[k]];
+          e->run_keys[k] = e->task_keys[idx[k]];
           e->res[k] = (zj_eval_result) { 0 };
           same_n = same_n && e->n_real[idx[k]] == e->n_real[idx[0]];
         }
       o->n_all_train = e->n_real[idx[0]];
       const double t0 = zj_door_clock (e->door);
       if (same_n
-          && run_batch (e, pp, e->run_ptrs, n, o, e->rng, 0, e->res,
-                        e->bfit) == 0)
+          && run_batch (e, pp, e->run_ptrs, e->run_keys, n, o, e->rng, 0,
+                        e->res, e->bfit) == 0)
         {
           double ex = 0.0;
           for (int k = 0; k < n; k++)
