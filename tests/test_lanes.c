@@ -674,3 +674,66 @@ Test (lanes, task_keys_give_the_same_row_sets)
   free_tasks (ts, NT);
   zj_program_free (&p);
 }
+
+/* no_fitness (the FEC's mini-runs) leaves the fitness at 0 and changes
+   nothing else: steps, aborts and every recorded error are those of the
+   full evaluation. */
+Test (lanes, no_fitness_keeps_the_errors)
+{
+  const int F = 4, NT = 10;
+  const zj_shape sh = { F, 5, 4, 3 };
+  zj_rng r;
+  zj_rng_seed (&r, 79);
+  zj_program p;
+  zj_program_init (&p);
+  zj_task *ts = make_tasks (F, NT, 12, 7, 1, ZJ_RMS_ERROR, 800);
+  const zj_task *ptrs[MAX_NT];
+  for (int k = 0; k < NT; k++)
+    ptrs[k] = &ts[k];
+  zj_workspace *ws = zj_workspace_new (&sh);
+  int scored = 0;
+  for (int n = 0; n < 200; n++)
+    {
+      zj_test_random_program (&r, &sh, &p);
+      zj_error err;
+      zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
+      cr_assert_not_null (pp, "%s", err.msg);
+      double te[2][MAX_NT][NREC], ve[2][MAX_NT][NREC], fit[2][MAX_NT];
+      zj_eval_result res[2][MAX_NT];
+      for (int w = 0; w < 2; w++)
+        {
+          zj_eval_opts o;
+          zj_eval_opts_default (&o);
+          o.record_errors = NREC;
+          o.n_all_train = 5;
+          o.n_valid = 4;
+          o.no_fitness = w == 1;
+          memset (te[w], 0, sizeof te[w]);
+          memset (ve[w], 0, sizeof ve[w]);
+          for (int k = 0; k < NT; k++)
+            {
+              res[w][k] = (zj_eval_result) { 0 };
+              res[w][k].train_err = te[w][k];
+              res[w][k].valid_err = ve[w][k];
+            }
+          cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, NT, &o, NULL, 0, ws,
+                                              res[w], fit[w]), 0);
+        }
+      for (int k = 0; k < NT; k++)
+        {
+          cr_assert_eq (fit[1][k], 0.0, "program %d task %d", n, k);
+          scored += fit[0][k] > 0.0;
+          cr_assert_eq (res[0][k].train_steps, res[1][k].train_steps);
+          cr_assert_eq (res[0][k].aborted, res[1][k].aborted);
+          cr_assert_eq (res[0][k].n_train_err, res[1][k].n_train_err);
+          cr_assert_eq (res[0][k].n_valid_err, res[1][k].n_valid_err);
+          cr_assert (memcmp (te[0][k], te[1][k], sizeof te[0][k]) == 0);
+          cr_assert (memcmp (ve[0][k], ve[1][k], sizeof ve[0][k]) == 0);
+        }
+      zj_prepared_free (pp);
+    }
+  cr_assert_gt (scored, 100);    /* the fitness it skips is not all 0 */
+  zj_workspace_free (ws);
+  free_tasks (ts, NT);
+  zj_program_free (&p);
+}

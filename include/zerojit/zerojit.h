@@ -196,6 +196,9 @@ typedef struct zj_eval_opts {
      (doc/shortcuts.md).  The results are the same either way: this is
      for tests and benchmarks. */
   bool no_shortcuts;
+  /* The caller wants the recorded errors only (the FEC's mini-runs): an
+     evaluator may then skip working out the fitness and report 0. */
+  bool no_fitness;
 } zj_eval_opts;
 
 typedef struct zj_eval_result {

@@ -10,6 +10,7 @@ zj_eval_opts_default (zj_eval_opts *o)
   o->max_abs_error = 100.0;
   o->record_errors = 0;
   o->no_shortcuts = false;
+  o->no_fitness = false;
 }
 
 int

@@ -581,7 +581,8 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
           if (ZJ_UNLIKELY (vsaved[t]))
             zj_lane_restore (mem, lay->total, L, t,
                              bk->save + (size_t) t * lay->total);
-          if (vabort[t])      /* not validated, or its pass aborted */
+          if (vabort[t] || o->no_fitness)   /* not validated, its pass
+                                               aborted, or not wanted */
             continue;
           const double f = acc ? 1.0 - loss[t] / ts[t]->n_valid
                                : zj_rms_fitness (loss[t], ts[t]->n_valid);

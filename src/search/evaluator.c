@@ -263,6 +263,8 @@ fec_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o, bool batch)
   o->n_all_train = e->cfg.fec_train;
   o->n_valid = e->cfg.fec_valid;
   o->record_errors = ZJ_FEC_MAX_ERRORS;
+  /* The fingerprint is the errors; the mini-run's fitness is never read. */
+  o->no_fitness = true;
   for (int i = 0; i < n; i++)
     {
       e->res[i].train_err = e->train_err + (size_t) i * ZJ_FEC_MAX_ERRORS;
@@ -335,6 +337,7 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
 {
   o->n_valid = -1;
   o->record_errors = 0;
+  o->no_fitness = false;
   if (batch && n > 1 && !zj_door_pending (e->door)
       && !zj_door_native (e->door, pp))
     {
