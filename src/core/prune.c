@@ -136,16 +136,27 @@ pinfo_fill (const zj_fn *f, const locmap *m, pinfo *p)
 }
 
 /* Branch-free: whether an instruction stays is data (the live set), and
-   mispredicting it cost more than the whole transfer. */
+   mispredicting it cost more than the whole transfer.  The live set after
+   a kept instruction is computed alongside the test and selected (a
+   conditional move), so the chain through `live` is about three cycles
+   an instruction instead of the six that turning the test into a mask
+   took. */
 static uint64_t
 transfer64 (const pinfo *p, int n, uint64_t live, bool *mark)
 {
   for (int i = n - 1; i >= 0; i--)
     {
-      const uint64_t keep = -(uint64_t) (((live & p[i].out) | p[i].always) != 0);
-      live = (live & ~(p[i].full & keep)) | (p[i].in & keep);
+      const uint64_t kept = (live & ~p[i].full) | p[i].in;
+      const uint64_t test = (live & p[i].out) | p[i].always;
+#if defined __x86_64__ && defined __GNUC__
+      /* GCC turns the select into a branch, which mispredicts. */
+      __asm__ ("test %1, %1\n\tcmovnz %2, %0"
+               : "+r" (live) : "r" (test), "r" (kept) : "cc");
+#else
+      live = test != 0 ? kept : live;
+#endif
       if (mark)
-        mark[i] = keep != 0;
+        mark[i] = test != 0;
     }
   return live;
 }
