@@ -92,6 +92,36 @@ Test (fec, hash_depends_on_errors_task_and_count_but_not_zero_sign)
   cr_assert_neq (zj_fec_hash (va, 2, tr, 3, 0, 100), h);
 }
 
+/* A lane-major record hashes to the key of the same errors laid out
+   task by task (the strides may differ). */
+Test (fec, strided_hash_equals_contiguous)
+{
+  enum { L = 16, N = 12, V = 9 };
+  double lanes[N * L], tr[N], va[N * L], vt[N];
+  zj_rng g;
+  zj_rng_seed (&g, 5);
+  for (int k = 0; k < 200; k++)
+    {
+      for (int i = 0; i < N * L; i++)
+        {
+          lanes[i] = i % 7 == 0 ? -0.0 : zj_rng_unit (&g);
+          va[i] = zj_rng_unit (&g) * 10.0;
+        }
+      const int t = (int) zj_rng_below (&g, V);
+      const int nt = (int) zj_rng_below (&g, N + 1);
+      const int nv = (int) zj_rng_below (&g, N + 1);
+      for (int i = 0; i < N; i++)
+        {
+          tr[i] = lanes[i * L + t];
+          vt[i] = va[i * V + t];
+        }
+      cr_assert_eq (zj_fec_hash_strided (lanes + t, L, nt, va + t, V, nv, k,
+                                         100 + k),
+                    zj_fec_hash (tr, nt, vt, nv, k, 100 + k),
+                    "round %d lane %d", k, t);
+    }
+}
+
 /* The FEC's tables come from zj_huge_calloc: zeroed, fully writable,
    64-byte aligned (2 MiB once large), and an overflowing size is refused. */
 Test (huge_calloc, zeroed_aligned_and_writable)

@@ -653,13 +653,15 @@ Test (lanes, task_keys_give_the_same_row_sets)
       /* First sight: remembered, no rows yet. */
       cr_assert_eq (zj_interp_eval_lanes_keyed (pp, ptrs, NT, &o, NULL, 0, ws,
                                                 res, fit,
-                                                keyed_first ? keys : NULL), 0);
+                                                keyed_first ? keys : NULL,
+                                                NULL), 0);
       for (int i = 0; i < ZJ_LANE_ROWS_SETS; i++)
         cr_assert_eq (ws->lrows[i].key, 0);
       /* Second sight, the other way: the same set, so rows are laid out. */
       cr_assert_eq (zj_interp_eval_lanes_keyed (pp, ptrs, NT, &o, NULL, 0, ws,
                                                 res, fit,
-                                                keyed_first ? NULL : keys), 0);
+                                                keyed_first ? NULL : keys,
+                                                NULL), 0);
       int sets = 0;
       for (int i = 0; i < ZJ_LANE_ROWS_SETS; i++)
         sets += ws->lrows[i].key != 0;
@@ -733,6 +735,95 @@ Test (lanes, no_fitness_keeps_the_errors)
       zj_prepared_free (pp);
     }
   cr_assert_gt (scored, 100);    /* the fitness it skips is not all 0 */
+  zj_workspace_free (ws);
+  free_tasks (ts, NT);
+  zj_program_free (&p);
+}
+
+/* A caller that takes the lane-major record (the evaluator's FEC runs)
+   finds there, for every task, the errors the lanes would copy out to
+   it, and the same counts. */
+Test (lanes, lane_major_record_holds_the_errors)
+{
+  const int F = 4, NT = 10;
+  const zj_shape sh = { F, 5, 4, 3 };
+  zj_rng r;
+  zj_rng_seed (&r, 80);
+  zj_program p;
+  zj_program_init (&p);
+  zj_task *ts = make_tasks (F, NT, 12, 7, 1, ZJ_RMS_ERROR, 810);
+  const zj_task *ptrs[MAX_NT];
+  for (int k = 0; k < NT; k++)
+    ptrs[k] = &ts[k];
+  zj_workspace *ws = zj_workspace_new (&sh);
+  int errors = 0;
+  for (int n = 0; n < 200; n++)
+    {
+      zj_test_random_program (&r, &sh, &p);
+      zj_error err;
+      zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
+      cr_assert_not_null (pp, "%s", err.msg);
+      zj_eval_opts o;
+      zj_eval_opts_default (&o);
+      o.record_errors = NREC;
+      o.n_all_train = 6;
+      o.n_valid = 5;
+      double te[MAX_NT][NREC], ve[MAX_NT][NREC], fit[MAX_NT];
+      zj_eval_result res[MAX_NT], res2[MAX_NT];
+      for (int k = 0; k < NT; k++)
+        {
+          res[k] = (zj_eval_result) { 0 };
+          res[k].train_err = te[k];
+          res[k].valid_err = ve[k];
+          res2[k] = (zj_eval_result) { 0 };
+        }
+      cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, NT, &o, NULL, 0, ws, res,
+                                          fit), 0);
+      zj_lane_record rec;
+      cr_assert_eq (zj_interp_eval_lanes_keyed (pp, ptrs, NT, &o, NULL, 0, ws,
+                                                res2, fit, NULL, &rec), 0);
+      cr_assert_not_null (rec.train);
+      cr_assert_geq (rec.stride, (size_t) NT);
+      for (int k = 0; k < NT; k++)
+        {
+          cr_assert_eq (res[k].n_train_err, res2[k].n_train_err);
+          cr_assert_eq (res[k].n_valid_err, res2[k].n_valid_err);
+          cr_assert_eq (res[k].train_steps, res2[k].train_steps);
+          for (int i = 0; i < res[k].n_train_err; i++)
+            cr_assert (memcmp (&te[k][i], &rec.train[i * rec.stride + k],
+                               sizeof (double)) == 0,
+                       "program %d task %d train error %d", n, k, i);
+          for (int i = 0; i < res[k].n_valid_err; i++)
+            cr_assert (memcmp (&ve[k][i], &rec.valid[i * rec.stride + k],
+                               sizeof (double)) == 0,
+                       "program %d task %d valid error %d", n, k, i);
+          errors += res[k].n_train_err + res[k].n_valid_err;
+        }
+      zj_prepared_free (pp);
+    }
+  cr_assert_gt (errors, 5000);
+  /* Records the lanes do not keep lane-major: none handed over. */
+  zj_test_random_program (&r, &sh, &p);
+  zj_error err;
+  zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
+  zj_eval_opts o;
+  zj_eval_opts_default (&o);
+  /* Longer than the lanes record lane-major (the arrays still hold all
+     19 errors the run has). */
+  o.record_errors = 1000;
+  double te[MAX_NT][NREC], ve[MAX_NT][NREC], fit[MAX_NT];
+  zj_eval_result res[MAX_NT];
+  for (int k = 0; k < NT; k++)
+    {
+      res[k] = (zj_eval_result) { 0 };
+      res[k].train_err = te[k];
+      res[k].valid_err = ve[k];
+    }
+  zj_lane_record rec = { (const double *) 1, NULL, 7 };
+  cr_assert_eq (zj_interp_eval_lanes_keyed (pp, ptrs, NT, &o, NULL, 0, ws, res,
+                                            fit, NULL, &rec), 0);
+  cr_assert_null (rec.train);
+  zj_prepared_free (pp);
   zj_workspace_free (ws);
   free_tasks (ts, NT);
   zj_program_free (&p);

@@ -244,15 +244,26 @@ int zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts,
                           int nt, const zj_eval_opts *o, zj_rng *rng,
                           uint64_t reseed, zj_workspace *ws,
                           zj_eval_result *res, double *fit);
+/* Recorded errors as the lanes keep them: error i of task t at
+   train[i * stride + t] (valid likewise); train NULL when not kept so. */
+typedef struct zj_lane_record {
+  const double *train, *valid;
+  size_t stride;
+} zj_lane_record;
 /* The same, with task_keys[t] = zj_lane_task_key (ts[t]) worked out by a
    caller whose tasks have not changed since (or NULL): the lane rows
-   cached in ws are looked up by them without reading the tasks' data. */
+   cached in ws are looked up by them without reading the tasks' data.
+   With rec, recorded errors kept lane-major (short records: the FEC's)
+   are left there for the caller, valid until ws is next used, and
+   *rec says where; res[t].train_err and valid_err are then not written
+   (their counts are).  Otherwise rec->train is NULL. */
 int zj_interp_eval_lanes_keyed (const zj_prepared *pp,
                                 const zj_task *const *ts, int nt,
                                 const zj_eval_opts *o, zj_rng *rng,
                                 uint64_t reseed, zj_workspace *ws,
                                 zj_eval_result *res, double *fit,
-                                const uint64_t *task_keys);
+                                const uint64_t *task_keys,
+                                zj_lane_record *rec);
 /* What identifies a task's data to the lane-row cache (addresses, sizes,
    seeds and a few sampled values). */
 uint64_t zj_lane_task_key (const zj_task *t);

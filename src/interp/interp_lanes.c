@@ -67,6 +67,7 @@ typedef struct zj_lbook {
   double *rec_train, *rec_valid;  /* ZJ_LREC_MAX errors x L, lane-major */
   int *vcount;               /* validation errors to hand over, per lane */
   double *save;          /* lay.total doubles per task (validation aborts) */
+  zj_lane_record *rec_out;   /* see zj_interp_eval_lanes_keyed, or NULL */
   const double **xp;     /* L example pointers and labels (row building) */
   double *yp;
 } zj_lbook;
@@ -593,7 +594,7 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
                       zj_workspace *ws, zj_eval_result *res, double *fit)
 {
   return zj_interp_eval_lanes_keyed (pp, ts, nt, o, rng, reseed, ws, res, fit,
-                                     NULL);
+                                     NULL, NULL);
 }
 
 int
@@ -601,8 +602,10 @@ zj_interp_eval_lanes_keyed (const zj_prepared *pp, const zj_task *const *ts,
                             int nt, const zj_eval_opts *o, zj_rng *rng,
                             uint64_t reseed, zj_workspace *ws,
                             zj_eval_result *res, double *fit,
-                            const uint64_t *task_keys)
+                            const uint64_t *task_keys, zj_lane_record *rec)
 {
+  if (rec)
+    *rec = (zj_lane_record) { NULL, NULL, 0 };
   if (nt <= 0)
     return 0;
   zj_eval_opts def;
@@ -646,6 +649,7 @@ zj_interp_eval_lanes_keyed (const zj_prepared *pp, const zj_task *const *ts,
   zj_lv *T = (zj_lv *) cur;
   cur += n_T;
   zj_lbook bk;
+  bk.rec_out = rec;
   bk.save = cur;
   cur += n_save;
   zj_lins *code = (zj_lins *) cur;

@@ -594,19 +594,26 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
     if (!res[t].aborted)
       res[t].train_steps = started;
   if (vrec)
-    for (int t = 0; t < nt; t++)
-      {
-        /* Training errors of the steps before the abort (or all). */
-        const long before = res[t].aborted ? res[t].train_steps - 1 : started;
-        const int n = before < cap ? (int) before : cap;
-        for (int i = 0; i < n; i++)
-          res[t].train_err[i] = bk->rec_train[(size_t) i * L + t];
-        res[t].n_train_err = n;
-        const int nv = vcount[t] < cap ? vcount[t] : cap;
-        for (int i = 0; i < nv; i++)
-          res[t].valid_err[i] = bk->rec_valid[(size_t) i * L + t];
-        res[t].n_valid_err = nv;
-      }
+    {
+      /* A caller that reads the lane-major record itself gets it there
+         (bk->rec_out) instead of copied out task by task. */
+      zj_lane_record *out = bk->rec_out;
+      if (out)
+        *out = (zj_lane_record) { bk->rec_train, bk->rec_valid, (size_t) L };
+      for (int t = 0; t < nt; t++)
+        {
+          /* Training errors of the steps before the abort (or all). */
+          const long before = res[t].aborted ? res[t].train_steps - 1 : started;
+          const int n = before < cap ? (int) before : cap;
+          for (int i = 0; !out && i < n; i++)
+            res[t].train_err[i] = bk->rec_train[(size_t) i * L + t];
+          res[t].n_train_err = n;
+          const int nv = vcount[t] < cap ? vcount[t] : cap;
+          for (int i = 0; !out && i < nv; i++)
+            res[t].valid_err[i] = bk->rec_valid[(size_t) i * L + t];
+          res[t].n_valid_err = nv;
+        }
+    }
 }
 
 #undef ZJ_FN

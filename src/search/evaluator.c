@@ -53,6 +53,7 @@ struct zj_evaluator {
   /* zj_lane_task_key of each task (the tasks never change while the
      evaluator lives), and of run_ptrs'. */
   uint64_t *task_keys, *run_keys;
+  zj_lane_record fec_rec;      /* the FEC runs' errors, if left lane-major */
   zj_budget budget;
   zj_prepared prepared;        /* reused; the last candidate's, for promote */
   zj_dedup *dedup;             /* NULL: off */
@@ -210,11 +211,12 @@ workspace_for (zj_evaluator *e, int F)
 static int
 run_batch (zj_evaluator *e, const zj_prepared *pp, const zj_task **ts,
            const uint64_t *keys, int nt, const zj_eval_opts *o, zj_rng *rng,
-           uint64_t reseed, zj_eval_result *res, double *fit)
+           uint64_t reseed, zj_eval_result *res, double *fit,
+           zj_lane_record *rec)
 {
   return zj_interp_eval_lanes_keyed (pp, ts, nt, o, rng, reseed,
                                      workspace_for (e, ts[0]->F), res, fit,
-                                     keys);
+                                     keys, rec);
 }
 
 /* One task, natively if the door has the code (polled at this boundary). */
@@ -272,9 +274,10 @@ fec_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o, bool batch)
     }
   const bool native = zj_door_native (e->door, pp);
   const double t0 = zj_door_clock (e->door);
+  e->fec_rec.train = NULL;
   if (!native && batch
       && run_batch (e, pp, e->task_ptrs, e->task_keys, n, o, &e->fec_rng,
-                    FEC_SEED, e->res, e->fit) == 0)
+                    FEC_SEED, e->res, e->fit, &e->fec_rec) == 0)
     {
       double ex = 0.0;
       for (int i = 0; i < n; i++)
@@ -310,9 +313,15 @@ fec_lookups (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
       const zj_eval_result *r = &e->res[i];
       e->train_steps += r->train_steps;
       e->cnt.examples += r->train_steps + r->n_valid_err;
-      e->keys[i] = zj_fec_hash (r->train_err, r->n_train_err, r->valid_err,
-                                r->n_valid_err, e->tasks[i].index,
-                                e->n_real[i]);
+      const zj_lane_record *lr = &e->fec_rec;
+      e->keys[i] = lr->train
+                   ? zj_fec_hash_strided (lr->train + i, lr->stride,
+                                          r->n_train_err, lr->valid + i,
+                                          lr->stride, r->n_valid_err,
+                                          e->tasks[i].index, e->n_real[i])
+                   : zj_fec_hash (r->train_err, r->n_train_err, r->valid_err,
+                                  r->n_valid_err, e->tasks[i].index,
+                                  e->n_real[i]);
       zj_fec_prefetch (e->fec, e->keys[i]);
     }
   for (int i = 0; i < n; i++)
@@ -353,7 +362,7 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
       const double t0 = zj_door_clock (e->door);
       if (same_n
           && run_batch (e, pp, e->run_ptrs, e->run_keys, n, o, e->rng, 0,
-                        e->res, e->bfit) == 0)
+                        e->res, e->bfit, NULL) == 0)
         {
           double ex = 0.0;
           for (int k = 0; k < n; k++)

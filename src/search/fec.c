@@ -241,28 +241,47 @@ double_bits (double x)
    fingerprints collide. */
 #define fold31(h, v) zj_fold_shift ((h), (v), 31)
 
-uint64_t
-zj_fec_hash (const double *train_err, int n_train, const double *valid_err,
-             int n_valid, int task_index, long n_real_train)
+static inline uint64_t
+fec_hash (const double *train_err, size_t ts, int n_train,
+          const double *valid_err, size_t vs, int n_valid, int task_index,
+          long n_real_train)
 {
   uint64_t a = 42, b = 0x2545f4914f6cdd1dULL;
   const int both = n_train < n_valid ? n_train : n_valid;
   int i = 0;
   for (; i < both; i++)
     {
-      a = fold31 (a, double_bits (train_err[i]));
-      b = fold31 (b, double_bits (valid_err[i]));
+      a = fold31 (a, double_bits (train_err[(size_t) i * ts]));
+      b = fold31 (b, double_bits (valid_err[(size_t) i * vs]));
     }
   for (int j = i; j < n_train; j++)
-    a = fold31 (a, double_bits (train_err[j]));
+    a = fold31 (a, double_bits (train_err[(size_t) j * ts]));
   for (int j = i; j < n_valid; j++)
-    b = fold31 (b, double_bits (valid_err[j]));
+    b = fold31 (b, double_bits (valid_err[(size_t) j * vs]));
   uint64_t h = fold31 (a, (uint64_t) n_train);
   h = fold31 (h, b);
   h = fold31 (h, (uint64_t) n_valid);
   h = fold31 (h, (uint64_t) task_index);
   h = fold31 (h, (uint64_t) n_real_train);
   return zj_fmix64 (h);        /* final avalanche for the table index */
+}
+
+uint64_t
+zj_fec_hash (const double *train_err, int n_train, const double *valid_err,
+             int n_valid, int task_index, long n_real_train)
+{
+  return fec_hash (train_err, 1, n_train, valid_err, 1, n_valid, task_index,
+                   n_real_train);
+}
+
+uint64_t
+zj_fec_hash_strided (const double *train_err, size_t train_stride,
+                     int n_train, const double *valid_err,
+                     size_t valid_stride, int n_valid, int task_index,
+                     long n_real_train)
+{
+  return fec_hash (train_err, train_stride, n_train, valid_err, valid_stride,
+                   n_valid, task_index, n_real_train);
 }
 
 /* ---------------------------------------------------------- checkpoint */

@@ -30,6 +30,14 @@ uint64_t zj_fec_hash (const double *train_err, int n_train,
                       const double *valid_err, int n_valid, int task_index,
                       long n_real_train);
 
+/* The same with error i at train_err[i * train_stride] and
+   valid_err[i * valid_stride] (a lane-major record: see
+   zj_interp_eval_lanes_keyed). */
+uint64_t zj_fec_hash_strided (const double *train_err, size_t train_stride,
+                              int n_train, const double *valid_err,
+                              size_t valid_stride, int n_valid,
+                              int task_index, long n_real_train);
+
 /* Checkpoint (ckpt.h): copy the entries, recency order, hit counts and
    statistics out, or into a fresh cache of the same capacity. */
 struct zj_ckpt_eval;
