@@ -122,6 +122,57 @@ Test (fec, strided_hash_equals_contiguous)
     }
 }
 
+/* zj_fec_hash_lanes gives every task of a lane-major record its
+   zj_fec_hash key: any task count and lane stride, counts equal across
+   tasks (the vector path, where the build has one) or not, -0 errors. */
+Test (fec, lanes_hash_equals_one_by_one)
+{
+  enum { L = 32, N = 12 };
+  static double tr[N * L], va[N * L];
+  double gt[N], gv[N];
+  zj_eval_result res[L];
+  zj_task tasks[L];
+  long real[L];
+  uint64_t keys[L];
+  zj_rng g;
+  zj_rng_seed (&g, 6);
+  const size_t strides[] = { 8, 16, 24, 32 };
+  for (int k = 0; k < 400; k++)
+    {
+      const size_t stride = strides[k % 4];
+      const int n = 1 + (int) zj_rng_below (&g, (uint32_t) stride);
+      for (int i = 0; i < N * L; i++)
+        {
+          tr[i] = i % 5 == 0 ? -0.0 : zj_rng_unit (&g);
+          va[i] = zj_rng_unit (&g) * 50.0;
+        }
+      const bool ragged = k % 3 == 0;
+      for (int t = 0; t < n; t++)
+        {
+          memset (&res[t], 0, sizeof res[t]);
+          memset (&tasks[t], 0, sizeof tasks[t]);
+          res[t].n_train_err = ragged ? (int) zj_rng_below (&g, N + 1) : 10;
+          res[t].n_valid_err = ragged ? (int) zj_rng_below (&g, N + 1) : 10;
+          tasks[t].index = t + k;
+          real[t] = 100 + k + t;
+        }
+      zj_fec_hash_lanes (tr, va, stride, res, n, tasks, real, keys);
+      for (int t = 0; t < n; t++)
+        {
+          for (int i = 0; i < N; i++)
+            {
+              gt[i] = tr[(size_t) i * stride + (size_t) t];
+              gv[i] = va[(size_t) i * stride + (size_t) t];
+            }
+          cr_assert_eq (keys[t], zj_fec_hash (gt, res[t].n_train_err, gv,
+                                              res[t].n_valid_err,
+                                              tasks[t].index, real[t]),
+                        "round %d, stride %zu, %d tasks, task %d", k, stride,
+                        n, t);
+        }
+    }
+}
+
 /* The FEC's tables come from zj_huge_calloc: zeroed, fully writable,
    64-byte aligned (2 MiB once large), and an overflowing size is refused. */
 Test (huge_calloc, zeroed_aligned_and_writable)

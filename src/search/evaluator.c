@@ -308,18 +308,17 @@ fec_lookups (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
       return n_miss;
     }
   fec_runs (e, pp, o, batch);
+  const zj_lane_record *lr = &e->fec_rec;
+  if (lr->train)
+    zj_fec_hash_lanes (lr->train, lr->valid, lr->stride, e->res, n, e->tasks,
+                       e->n_real, e->keys);
   for (int i = 0; i < n; i++)
     {
       const zj_eval_result *r = &e->res[i];
       e->train_steps += r->train_steps;
       e->cnt.examples += r->train_steps + r->n_valid_err;
-      const zj_lane_record *lr = &e->fec_rec;
-      e->keys[i] = lr->train
-                   ? zj_fec_hash_strided (lr->train + i, lr->stride,
-                                          r->n_train_err, lr->valid + i,
-                                          lr->stride, r->n_valid_err,
-                                          e->tasks[i].index, e->n_real[i])
-                   : zj_fec_hash (r->train_err, r->n_train_err, r->valid_err,
+      if (!lr->train)
+        e->keys[i] = zj_fec_hash (r->train_err, r->n_train_err, r->valid_err,
                                   r->n_valid_err, e->tasks[i].index,
                                   e->n_real[i]);
       zj_fec_prefetch (e->fec, e->keys[i]);

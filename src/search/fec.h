@@ -38,6 +38,15 @@ uint64_t zj_fec_hash_strided (const double *train_err, size_t train_stride,
                               size_t valid_stride, int n_valid,
                               int task_index, long n_real_train);
 
+/* keys[t] = zj_fec_hash_strided of task t's errors in a lane-major
+   record (train + t, valid + t, both at `stride`), with res[t]'s counts,
+   tasks[t].index and n_real_train[t], for t < n: eight tasks at a time
+   where the machine has AVX-512 (the record has stride >= n lanes). */
+void zj_fec_hash_lanes (const double *train, const double *valid,
+                        size_t stride, const zj_eval_result *res, int n,
+                        const zj_task *tasks, const long *n_real_train,
+                        uint64_t *keys);
+
 /* Checkpoint (ckpt.h): copy the entries, recency order, hit counts and
    statistics out, or into a fresh cache of the same capacity. */
 struct zj_ckpt_eval;
