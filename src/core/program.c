@@ -35,6 +35,11 @@ zj_fn_reserve (zj_fn *f, int n)
   f->cap = cap;
 }
 
+/* Every individual is copied from its parent and most are stored in the
+   duplicate cache: a few dozen instructions, for which libc's memcpy (a
+   call, then a size dispatch, three times) cost more than the copy.  The
+   loop is kept a loop (GCC would turn it back into memcpy calls). */
+__attribute__ ((optimize ("no-tree-loop-distribute-patterns")))
 void
 zj_program_copy (zj_program *dst, const zj_program *src)
 {
@@ -42,11 +47,14 @@ zj_program_copy (zj_program *dst, const zj_program *src)
     return;
   for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
     {
-      zj_fn_reserve (&dst->fn[c], src->fn[c].n);
-      if (src->fn[c].n)
-        memcpy (dst->fn[c].ins, src->fn[c].ins,
-                (size_t) src->fn[c].n * sizeof (zj_instr));
-      dst->fn[c].n = src->fn[c].n;
+      const int n = src->fn[c].n;
+      if (n > dst->fn[c].cap)
+        zj_fn_reserve (&dst->fn[c], n);
+      zj_instr *d = dst->fn[c].ins;
+      const zj_instr *s = src->fn[c].ins;
+      for (int i = 0; i < n; i++)
+        d[i] = s[i];
+      dst->fn[c].n = n;
     }
 }
 

@@ -58,6 +58,20 @@ zj_dedup_find (const zj_dedup *d, const zj_program *pruned, uint64_t key,
 }
 
 void
+zj_dedup_prefetch (const zj_dedup *d, uint64_t key, int stage)
+{
+  const dedup_slot *s = &d->slot[key & (uint64_t) (d->slots - 1)];
+  if (stage == 0)
+    {
+      __builtin_prefetch (s);
+      return;
+    }
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    if (s->prog.fn[c].ins)
+      __builtin_prefetch (s->prog.fn[c].ins, 1);
+}
+
+void
 zj_dedup_store (zj_dedup *d, const zj_program *pruned, uint64_t key,
                 double fitness)
 {

@@ -15,6 +15,11 @@ void zj_dedup_free (zj_dedup *d);
 /* True with *fitness if pruned (whose zj_program_key is key) is cached. */
 bool zj_dedup_find (const zj_dedup *d, const zj_program *pruned,
                     uint64_t key, double *fitness);
+/* Start loading what zj_dedup_store (key) will write: stage 0 (right
+   after a miss) the slot, stage 1 (some work later, the slot loaded by
+   then) its instruction arrays.  Slots are scattered over megabytes, and
+   the store found them cold. */
+void zj_dedup_prefetch (const zj_dedup *d, uint64_t key, int stage);
 /* Caches pruned's fitness, replacing whatever held its slot. */
 void zj_dedup_store (zj_dedup *d, const zj_program *pruned, uint64_t key,
                      double fitness);

@@ -64,6 +64,8 @@ struct zj_evaluator {
   zj_door *door;               /* NULL: interpreter only */
   bool want_rank;              /* last evaluation may promote */
   uint64_t last_hash;
+  bool store_pending;          /* the evaluation ends in zj_dedup_store */
+  uint64_t store_key;
 };
 
 void
@@ -436,6 +438,10 @@ eval_tasks (zj_evaluator *e, const zj_prepared *pp, bool batch)
       e->skip[i] = false;
     }
   const int n_miss = fec_lookups (e, pp, &o, batch);
+  /* The mini-runs took a while: the slot the result goes to is in by
+     now, and its arrays can be fetched during the real runs. */
+  if (e->store_pending)
+    zj_dedup_prefetch (e->dedup, e->store_key, 1);
   /* Real evaluations of the misses; budget-starved tasks score 0. */
   int n_run = 0;
   double ex_now = 0.0;
@@ -488,6 +494,7 @@ zj_evaluator_eval (zj_evaluator *e, const zj_program *p)
           e->cnt.dedup_hits++;
           return f;
         }
+      zj_dedup_prefetch (e->dedup, key, 0);
     }
   for (int i = 0; i < e->n_tasks; i++)
     e->n_real[i] = zj_budget_steps (&e->budget, p, &e->tasks[i]);
@@ -497,6 +504,8 @@ zj_evaluator_eval (zj_evaluator *e, const zj_program *p)
      Setup on its own, in task order (zj_interp_eval_lanes). */
   const bool batch = e->cfg.batch && !zj_fn_is_random (pruned, ZJ_PREDICT)
                      && !zj_fn_is_random (pruned, ZJ_LEARN);
+  e->store_pending = dedup;
+  e->store_key = key;
   eval_tasks (e, pp, batch);
   e->want_rank = zj_door_end (e->door, e->cfg.final_stage);
   /* 5. combine */
