@@ -83,3 +83,42 @@ Test (evolution, progress_lines_have_the_original_format)
   free (buf);
   zj_program_free (&a.best_prog);
 }
+
+/* The tournament picks what the plain rule picks (first draw, replaced
+   by any strictly fitter later one) and draws the same numbers: ties,
+   NaN fitness and repeated draws included. */
+Test (evolution, tournament_pick_is_the_first_of_the_fittest)
+{
+  enum { P = 37 };
+  double fit[P];
+  zj_rng g, a, b;
+  zj_rng_seed (&g, 99);
+  int ties = 0;
+  for (int round = 0; round < 3000; round++)
+    {
+      for (int i = 0; i < P; i++)
+        {
+          /* Few distinct values, so ties are common; some NaN. */
+          const uint32_t k = zj_rng_below (&g, 6);
+          fit[i] = k == 5 ? NAN : (double) k * 0.25;
+        }
+      const int size = 1 + (int) zj_rng_below (&g, 12);
+      zj_rng_seed (&a, (uint64_t) round);
+      zj_rng_seed (&b, (uint64_t) round);
+      int want = -1;
+      for (int k = 0; k < size; k++)
+        {
+          const int c = (int) zj_rng_below (&a, P);
+          if (want >= 0 && fit[c] == fit[want] && c != want)
+            ties++;
+          if (want < 0 || fit[c] > fit[want])
+            want = c;
+        }
+      cr_assert_eq (zj_tournament_pick (fit, P, size, &b), want,
+                    "round %d size %d", round, size);
+      cr_assert (memcmp (&a, &b, sizeof a) == 0, "round %d: draws", round);
+    }
+  cr_assert_gt (ties, 1000);
+  zj_rng_seed (&b, 1);
+  cr_assert_eq (zj_tournament_pick (fit, P, 0, &b), -1);
+}

@@ -205,17 +205,32 @@ zj_population_init (zj_population *pop, zj_error *err)
   return 0;
 }
 
+/* Which draw wins is a coin toss to the branch predictor (every child
+   runs one tournament of ten), so the winner is selected, not branched
+   to: the first draw, then any later one strictly fitter. */
+int
+zj_tournament_pick (const double *fit, int P, int size, zj_rng *rng)
+{
+  if (size < 1)
+    return -1;
+  int best = (int) zj_rng_below (rng, (uint32_t) P);
+  double fb = fit[best];
+  for (int k = 1; k < size; k++)
+    {
+      const int c = (int) zj_rng_below (rng, (uint32_t) P);
+      const double fc = fit[c];
+      const bool better = fc > fb;
+      best = better ? c : best;
+      fb = better ? fc : fb;
+    }
+  return best;
+}
+
 static int
 tournament (zj_population *pop)
 {
-  int best = -1;
-  for (int k = 0; k < pop->cfg.tournament_size; k++)
-    {
-      int c = (int) zj_rng_below (pop->rng, (uint32_t) pop->P);
-      if (best < 0 || pop->fit[c] > pop->fit[best])
-        best = c;
-    }
-  return best;
+  return zj_tournament_pick (pop->fit, pop->P, pop->cfg.tournament_size,
+                             pop->rng);
 }
 
 void

@@ -80,6 +80,11 @@ void zj_population_swap (zj_population *pop, int i, zj_program *p,
 void zj_population_take (zj_population *pop, int i, zj_program *p,
                          double fitness);
 
+/* One tournament: `size` draws of a slot in [0, P) from rng; the first
+   draw wins unless a later one is strictly fitter (the first of the
+   fittest).  -1 if size < 1. */
+int zj_tournament_pick (const double *fit, int P, int size, zj_rng *rng);
+
 /* Checkpoint (ckpt.h): the slots, fitnesses, counters and hall of fame,
    out of a population between generations, or into one just created (not
    initialised) with the same configuration. */
