@@ -957,3 +957,50 @@ Test (lanes, task_matvec_kernel_equals_lane_kernel)
           }
 }
 #endif
+
+/* Lane memory is cleared only as far as a program can read it (the
+   addresses it names, and the scalars and v0 the executor uses): a
+   program that names nothing still predicts from a zero s1, whatever an
+   earlier program left in the workspace. */
+Test (lanes, memory_left_by_an_earlier_program_is_not_read)
+{
+  const int F = 4, NT = 10;
+  const zj_shape sh = { F, 5, 4, 3 };
+  zj_task *ts = make_tasks (F, NT, 12, 7, 1, ZJ_RMS_ERROR, 820);
+  zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
+  zj_eval_opts o;
+  zj_eval_opts_default (&o);
+  counts c = { 0, 0, 0 };
+  zj_program p;
+  zj_program_init (&p);
+  /* Setup fills every scalar and a vector. */
+  for (int a = 1; a < 5; a++)
+    {
+      zj_instr in = zj_test_ins (ZJ_SCALAR_CONST_SET_OP, 0, 0, a);
+      in.act = 0.25 * a;
+      zj_fn_push (&p.fn[ZJ_SETUP], in);
+    }
+  zj_fn_push (&p.fn[ZJ_SETUP], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 2, 0, 3));
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 3, 0, 4));
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_SUM_OP, 4, 1, 1));
+  zj_error err;
+  zj_prepared *pp = zj_prepare (&p, &sh, false, &err);
+  cr_assert_not_null (pp, "%s", err.msg);
+  check_program (pp, ts, NT, &o, ws1, ws2, "filling program", &c);
+  zj_prepared_free (pp);
+  /* Then programs that name no address, or only s0. */
+  zj_program_clear (&p);
+  pp = zj_prepare (&p, &sh, false, &err);
+  cr_assert_not_null (pp, "%s", err.msg);
+  check_program (pp, ts, NT, &o, ws1, ws2, "empty program", &c);
+  zj_prepared_free (pp);
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_SUM_OP, 0, 0, 0));
+  pp = zj_prepare (&p, &sh, false, &err);
+  cr_assert_not_null (pp, "%s", err.msg);
+  check_program (pp, ts, NT, &o, ws1, ws2, "s0 only", &c);
+  zj_prepared_free (pp);
+  zj_program_free (&p);
+  zj_workspace_free (ws1);
+  zj_workspace_free (ws2);
+  free_tasks (ts, NT);
+}

@@ -351,10 +351,11 @@ typedef struct lpatches {
 
 /* Decode f into d (element of address a of kind k at mem + (off[k] + a *
    mul[k]) * L, kind N at mem) and return the end past the sentinel; with
-   pt, also collect f's reads of v0 and s0 (see zj_ldecoded.patch). */
+   pt, also collect f's reads of v0 and s0 (see zj_ldecoded.patch).  *hi
+   grows to the end (in elements) of the highest address f reads. */
 static zj_lins *
 ldecode_fn (const zj_fn *f, double *mem, const zj_layout *l, int L,
-            zj_lins *d, lpatches *pt)
+            zj_lins *d, lpatches *pt, size_t *hi)
 {
   const int F = l->F;
   const size_t off[4] = { 0, l->s_off, l->v_off, l->m_off };
@@ -365,6 +366,7 @@ ldecode_fn (const zj_fn *f, double *mem, const zj_layout *l, int L,
       pt->ok = true;
       pt->writes_v0 = false;
     }
+  size_t top = *hi;      /* in a register, not through the pointer */
   for (int i = 0; i < f->n; i++)
     {
       const zj_instr *in = &f->ins[i];
@@ -372,9 +374,15 @@ ldecode_fn (const zj_fn *f, double *mem, const zj_layout *l, int L,
         continue;
       const lopk k = lopks[in->op];
       size_t oe = off[k.ko] + in->out * mul[k.ko];
+      const size_t ea = off[k.k1] + in->in1 * mul[k.k1];
+      const size_t eb = off[k.k2] + in->in2 * mul[k.k2];
+      /* Only inputs are read (an output is read again only as one). */
+      const size_t e1 = ea + mul[k.k1], e2 = eb + mul[k.k2];
+      const size_t e = e1 > e2 ? e1 : e2;
+      top = e > top ? e : top;
       d->op = in->op;
-      d->a = mem + (off[k.k1] + in->in1 * mul[k.k1]) * (size_t) L;
-      d->b = mem + (off[k.k2] + in->in2 * mul[k.k2]) * (size_t) L;
+      d->a = mem + ea * (size_t) L;
+      d->b = mem + eb * (size_t) L;
       d->c0 = 0.0;
       if (k.data)
         {
@@ -408,6 +416,7 @@ ldecode_fn (const zj_fn *f, double *mem, const zj_layout *l, int L,
       d++;
     }
   d->op = ZJ_NUM_OPS;   /* sentinel: L_END */
+  *hi = top;
   return d + 1;
 }
 
@@ -750,12 +759,20 @@ zj_interp_eval_lanes_keyed (const zj_prepared *pp, const zj_task *const *ts,
   cur += lsize (nL, sizeof (double *));
   bk.yp = cur;
   lane_rows_lookup (ws, ts, nt, L, task_keys, &bk);
-  memset (mem, 0, n_mem * sizeof (double));
   zj_ldecoded d;
   zj_lins *c = code;
   d.setup = c;
-  if (zj_fn_is_random (p, ZJ_SETUP))
+  /* Memory starts at 0.  Only what can be read needs clearing: the
+     addresses the program reads, and the scalars and v0 (the executor
+     reads s1 and fills s0 and v0); with a random Setup, all of it before
+     the tasks' Setups land in their lanes. */
+  size_t hi = lay->v_off + F;
+  const bool random_setup = zj_fn_is_random (p, ZJ_SETUP);
+  if (random_setup)
+    hi = lay->total;
+  if (random_setup)
     {
+      memset (mem, 0, n_mem * sizeof (double));
       /* Each task's Setup alone, in task order on the shared generator
          (what separate evaluations draw), then into its lane; the lanes
          run an empty Setup. */
@@ -770,13 +787,16 @@ zj_interp_eval_lanes_keyed (const zj_prepared *pp, const zj_task *const *ts,
       c++;
     }
   else
-    c = ldecode_fn (&p->fn[ZJ_SETUP], mem, lay, L, c, NULL);
+    c = ldecode_fn (&p->fn[ZJ_SETUP], mem, lay, L, c, NULL, &hi);
   lpatches pp_ = { &d.pv0, &d.ps0, true, false };
   lpatches pl_ = { &d.lv0, &d.ls0, true, false };
   d.predict = c;
-  c = ldecode_fn (&p->fn[ZJ_PREDICT], mem, lay, L, c, &pp_);
+  c = ldecode_fn (&p->fn[ZJ_PREDICT], mem, lay, L, c, &pp_, &hi);
   d.learn = c;
-  ldecode_fn (&p->fn[ZJ_LEARN], mem, lay, L, c, &pl_);
+  ldecode_fn (&p->fn[ZJ_LEARN], mem, lay, L, c, &pl_, &hi);
+  ZJ_ASSERT (hi <= lay->total);
+  if (!random_setup)
+    memset (mem, 0, hi * (size_t) L * sizeof (double));
   d.patch = pp_.ok && pl_.ok;
   d.predict_writes_v0 = pp_.writes_v0;
   lmatvec_tasks_collect (p, (zj_lins *) d.predict, (zj_lins *) d.learn, lay,
