@@ -367,4 +367,15 @@ zj_op_is_random_inl (int op)
 # define zj_op_is_random(op) zj_op_is_random_inl (op)
 #endif
 
+/* zj_fn_is_random inline, for the same reason: the evaluator and the
+   lanes ask it of every candidate's components several times. */
+static inline bool
+zj_fn_is_random_inl (const zj_program *p, int c)
+{
+  bool r = false;
+  for (int i = 0; i < p->fn[c].n; i++)
+    r |= zj_op_is_random_inl (p->fn[c].ins[i].op);
+  return r;
+}
+
 #endif

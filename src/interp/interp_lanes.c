@@ -486,8 +486,8 @@ lanes_apply (const zj_program *p, const zj_task *const *ts, int nt,
         || ts[t]->epochs != t0->epochs || ts[t]->n_valid != t0->n_valid
         || ts[t]->eval_type != t0->eval_type)
       return false;
-  return !zj_fn_is_random (p, ZJ_PREDICT) && !zj_fn_is_random (p, ZJ_LEARN)
-         && (rng || !zj_fn_is_random (p, ZJ_SETUP));
+  return !zj_fn_is_random_inl (p, ZJ_PREDICT) && !zj_fn_is_random_inl (p, ZJ_LEARN)
+         && (rng || !zj_fn_is_random_inl (p, ZJ_SETUP));
 }
 
 /* Doubles for n items of `size` bytes, rounded up to 64 bytes so every
@@ -767,7 +767,7 @@ zj_interp_eval_lanes_keyed (const zj_prepared *pp, const zj_task *const *ts,
      reads s1 and fills s0 and v0); with a random Setup, all of it before
      the tasks' Setups land in their lanes. */
   size_t hi = lay->v_off + F;
-  const bool random_setup = zj_fn_is_random (p, ZJ_SETUP);
+  const bool random_setup = zj_fn_is_random_inl (p, ZJ_SETUP);
   if (random_setup)
     hi = lay->total;
   if (random_setup)

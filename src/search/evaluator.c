@@ -162,6 +162,9 @@ zj_evaluator_new (const zj_evaluator_cfg *cfg, const zj_task *tasks,
     }
   if (cfg->dedup)
     e->dedup = zj_dedup_new (cfg->dedup_slots);
+  if (!cfg->budget)
+    for (int i = 0; i < n_tasks; i++)
+      e->n_real[i] = zj_budget_steps (&e->budget, NULL, &tasks[i]);
   return e;
 }
 
@@ -233,11 +236,9 @@ run_task (zj_evaluator *e, const zj_prepared *pp, const zj_task *t,
 static bool
 has_random_ops (const zj_program *p)
 {
-  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
-    for (int i = 0; i < p->fn[c].n; i++)
-      if (zj_op_is_random (p->fn[c].ins[i].op))
-        return true;
-  return false;
+  return zj_fn_is_random_inl (p, ZJ_SETUP)
+         || zj_fn_is_random_inl (p, ZJ_PREDICT)
+         || zj_fn_is_random_inl (p, ZJ_LEARN);
 }
 
 /* Examples task i runs in a real evaluation (train steps the budget
@@ -496,14 +497,17 @@ zj_evaluator_eval (zj_evaluator *e, const zj_program *p)
         }
       zj_dedup_prefetch (e->dedup, key, 0);
     }
-  for (int i = 0; i < e->n_tasks; i++)
-    e->n_real[i] = zj_budget_steps (&e->budget, p, &e->tasks[i]);
+  /* Without a budget every task runs all its steps (set once, in
+     zj_evaluator_new). */
+  if (e->cfg.budget)
+    for (int i = 0; i < e->n_tasks; i++)
+      e->n_real[i] = zj_budget_steps (&e->budget, p, &e->tasks[i]);
   /* 3.-4. FEC and runs, natively where the door has code. */
   e->last_hash = zj_door_begin (e->door, pp, all_examples (e));
   /* Random ops in Setup only still batch: the lanes run each task's
      Setup on its own, in task order (zj_interp_eval_lanes). */
-  const bool batch = e->cfg.batch && !zj_fn_is_random (pruned, ZJ_PREDICT)
-                     && !zj_fn_is_random (pruned, ZJ_LEARN);
+  const bool batch = e->cfg.batch && !zj_fn_is_random_inl (pruned, ZJ_PREDICT)
+                     && !zj_fn_is_random_inl (pruned, ZJ_LEARN);
   e->store_pending = dedup;
   e->store_key = key;
   eval_tasks (e, pp, batch);
