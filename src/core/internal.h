@@ -194,6 +194,18 @@ typedef struct zj_lane_rows {
 
 #define ZJ_LANE_ROWS_SETS 4
 
+/* Per task of a task set: the range [lo, hi] of each feature over its
+   training examples, then of its label, as F + 1 (lo, hi) pairs (the
+   training shortcut's proof, src/interp/shortcut.c). */
+typedef struct zj_lane_ranges {
+  uint64_t key;              /* lane_rows_key of the set; 0 = empty */
+  unsigned long stamp;
+  double *r;
+  size_t cap;
+} zj_lane_ranges;
+
+#define ZJ_LANE_RANGES_SETS 4
+
 /* Native code of a lane evaluation's Predict and Learn (the baseline
    tier, jit/baseline.c).  Each function runs its component's instructions
    on lane memory mem; when the code was made for a patched decode (v0 and
@@ -229,6 +241,15 @@ struct zj_workspace {
   zj_lnative_hook native;    /* NULL: the lane interpreter runs everything */
   void *native_ctx;
   bool native_used;          /* the last lane evaluation ran native code */
+  zj_lane_ranges lranges[ZJ_LANE_RANGES_SETS];
+  void *sc_buf;              /* the shortcut proof's intervals */
+  size_t sc_cap;             /* bytes at sc_buf */
+  /* Lane evaluations that record no errors (the FEC's mini-runs do),
+     those of them whose program's structure allows the training shortcut,
+     and those that took it (doc/shortcuts.md); shortcut_used: the last
+     lane evaluation did. */
+  unsigned long n_lane_evals, n_sc_eligible, n_shortcuts;
+  bool shortcut_used;
 };
 
 /* Evaluate one program on nt tasks at once, the tasks in SIMD lanes

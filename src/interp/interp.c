@@ -132,6 +132,9 @@ zj_workspace_free (zj_workspace *ws)
   free (ws->bmem);
   for (int i = 0; i < ZJ_LANE_ROWS_SETS; i++)
     free (ws->lrows[i].train);
+  for (int i = 0; i < ZJ_LANE_RANGES_SETS; i++)
+    free (ws->lranges[i].r);
+  free (ws->sc_buf);
   free (ws);
 }
 

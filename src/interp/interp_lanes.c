@@ -12,6 +12,7 @@
 #include <math.h>
 #include <string.h>
 #include "sigmoid.h"
+#include "shortcut.h"
 
 typedef struct zj_lins {
   uint32_t op;
@@ -67,6 +68,14 @@ typedef struct zj_lbook {
   double *save;          /* lay.total doubles per task (validation aborts) */
   const double **xp;     /* L example pointers and labels (row building) */
   double *yp;
+  /* The training shortcut (doc/shortcuts.md): the task set's ranges when
+     the program's structure allows it and the options do (else NULL),
+     Predict, room for the proof's intervals, and whether it was taken. */
+  const double *ranges;
+  zj_shortcut_kind sc_kind;
+  const zj_fn *predict;
+  zj_ival *sc;
+  bool *shortcut;
 } zj_lbook;
 
 /* A block of training steps, or of validation examples, run inside the
@@ -169,6 +178,26 @@ zj_lany_bad (const zj_lv *y, const zj_lv *p, const zj_li *live, int nb,
     any |= bad[w];
   return any != 0;
 #endif
+}
+
+/* Whether no training step of any of the nt lanes can abort (the
+   shortcut's proof, lane by lane from the memory Setup left). */
+static bool
+lanes_prove (const zj_lbook *bk, const double *mem, const zj_layout *lay,
+             int L, int nt, bool acc, double max_err)
+{
+  const int F = lay->F;
+  zj_ival *m = bk->sc, *tmp = bk->sc + lay->total;
+  for (int t = 0; t < nt; t++)
+    {
+      for (size_t e = 0; e < lay->total; e++)
+        m[e].lo = m[e].hi = mem[e * (size_t) L + (size_t) t];
+      const zj_ival *r = (const zj_ival *) bk->ranges + (size_t) t * (F + 1);
+      if (!zj_shortcut_prove (bk->predict, lay, m, r, r[F], acc, max_err,
+                              tmp))
+        return false;
+    }
+  return true;
 }
 
 /* Training steps whose examples are gathered into lane rows at once. */
@@ -546,6 +575,66 @@ lane_rows_lookup (zj_workspace *ws, const zj_task *const *ts, int nt, int L,
   bk->cvalid = r->valid;
 }
 
+/* ------------------------------------------------------------------
+   Feature and label ranges per task set (the shortcut's proof), kept like
+   the rows: computed when a structurally eligible program first meets the
+   set, reused until the set changes. */
+static const double *
+lane_ranges_lookup (zj_workspace *ws, const zj_task *const *ts, int nt,
+                    int L)
+{
+  const uint64_t key = lane_rows_key (ts, nt, L);
+  zj_lane_ranges *r = NULL, *oldest = &ws->lranges[0];
+  for (int i = 0; i < ZJ_LANE_RANGES_SETS; i++)
+    {
+      zj_lane_ranges *c = &ws->lranges[i];
+      if (c->key == key)
+        {
+          r = c;
+          break;
+        }
+      if (c->stamp < oldest->stamp)
+        oldest = c;
+    }
+  if (!r)
+    {
+      r = oldest;
+      const int F = ts[0]->F;
+      const size_t need = (size_t) nt * (size_t) (F + 1) * 2;
+      if (need > r->cap)
+        {
+          free (r->r);
+          r->r = zj_xmalloc (need * sizeof (double));
+          r->cap = need;
+        }
+      for (int t = 0; t < nt; t++)
+        {
+          const zj_task *k = ts[t];
+          double *q = r->r + (size_t) t * (F + 1) * 2;
+          for (int i = 0; i <= F; i++)
+            {
+              q[2 * i] = INFINITY;
+              q[2 * i + 1] = -INFINITY;
+            }
+          for (int e = 0; e < k->n_train; e++)
+            for (int i = 0; i <= F; i++)
+              {
+                /* NaN compares false: it leaves an infinite end, and the
+                   proof gives up on it. */
+                const double v = i < F ? k->train_x[(size_t) e * F + i]
+                                       : k->train_y[e];
+                if (!(v >= q[2 * i]))
+                  q[2 * i] = isnan (v) ? -INFINITY : v;
+                if (!(v <= q[2 * i + 1]))
+                  q[2 * i + 1] = isnan (v) ? INFINITY : v;
+              }
+        }
+      r->key = key;
+    }
+  r->stamp = ++ws->lrows_clock;
+  return r->r;
+}
+
 int
 zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
                       const zj_eval_opts *o, zj_rng *rng, uint64_t reseed,
@@ -625,6 +714,28 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
   cur += lsize (nL, sizeof (double *));
   bk.yp = cur;
   lane_rows_lookup (ws, ts, nt, L, &bk);
+  /* The training shortcut: only for runs that record nothing (the FEC's
+     mini-runs keep every step). */
+  bool took = false;
+  bk.shortcut = &took;
+  bk.predict = &p->fn[ZJ_PREDICT];
+  bk.ranges = NULL;
+  bk.sc_kind = !o->no_shortcuts && o->record_errors <= 0
+               ? zj_shortcut_structural (p, &pp->shape, ts[0]->eval_type)
+               : ZJ_SC_NONE;
+  if (bk.sc_kind != ZJ_SC_NONE)
+    {
+      const size_t need = (lay->total + 3 * F * F) * sizeof (zj_ival);
+      if (need > ws->sc_cap)
+        {
+          free (ws->sc_buf);
+          ws->sc_buf = zj_xmalloc (need);
+          ws->sc_cap = need;
+        }
+      bk.sc = ws->sc_buf;
+      bk.ranges = lane_ranges_lookup (ws, ts, nt, L);
+      ws->n_sc_eligible++;
+    }
   memset (mem, 0, n_mem * sizeof (double));
   zj_ldecoded d;
   zj_lins *c = code;
@@ -723,5 +834,8 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
 #undef ZJ_LANES_CASE
   for (int t = 0; t < nt; t++)
     res[t].fitness = fit[t];
+  ws->n_lane_evals += o->record_errors <= 0;
+  ws->n_shortcuts += took;
+  ws->shortcut_used = took;
   return 0;
 }

@@ -1,0 +1,60 @@
+/* shortcut.h -- exact evaluation shortcuts: when training is unobservable.
+ *
+ * A program whose pruned Learn is empty and whose Predict is stateless
+ * (reads nothing an earlier step wrote) ends each training chunk in the
+ * memory one Predict on the chunk's last example gives, whatever came
+ * before.  The only other effect of a training step is its abort check.
+ * If interval arithmetic over Predict proves that no training example
+ * can abort, the lane evaluator runs only the last step of each chunk
+ * and counts the others (doc/shortcuts.md has the argument).
+ */
+#ifndef ZJ_SHORTCUT_H
+#define ZJ_SHORTCUT_H
+
+#include "internal.h"
+
+/* A closed interval of finite doubles. */
+typedef struct zj_ival {
+  double lo, hi;
+} zj_ival;
+
+/* What the structure allows. */
+typedef enum zj_shortcut_kind {
+  ZJ_SC_NONE = 0,
+  /* Each chunk's last step alone gives the chunk's final memory. */
+  ZJ_SC_LAST_STEP,
+  /* The same, but s1 is only ever changed by ACCURACY training's
+     s1 := sigmoid(s1) (Predict neither writes nor reads it): s1 must be
+     iterated once per skipped step, which stops early at a fixed point. */
+  ZJ_SC_SIGMOID_CHAIN
+} zj_shortcut_kind;
+
+/* The structural half: Learn (pruned) is empty, Predict has no random
+   op and every location it reads before writing it in the same pass is
+   never written by it (v0 and s0 are the example's, written by the
+   executor each step; under ACCURACY training also rewrites s1 each
+   step, so Predict must not read s1 before writing it).  Partial writes
+   (one element of a vector or matrix) write a location without killing
+   it.  p is the executed (pruned) program. */
+zj_shortcut_kind zj_shortcut_structural (const zj_program *p,
+                                         const zj_shape *sh,
+                                         zj_eval_type et);
+
+/* One op over intervals, the memory bank as `m` (lay->total intervals of
+   one task; element layout as the single-task memory).  False when the
+   op is not modelled, an input interval leaves the op's domain, or an
+   output endpoint is not finite: the caller then gives up.  F = lay->F. */
+bool zj_ival_exec (const zj_instr *in, const zj_layout *lay, zj_ival *m,
+                   zj_ival *tmp);   /* 3 * F * F intervals */
+
+/* The proof for one lane: m holds the lane's memory after Setup as
+   point intervals; x[i] the range of feature i over the task's training
+   examples, y the label range.  Runs Predict over intervals (v0 = x,
+   s0 = 0) and checks the abort condition for every label in y: true
+   when no training step of this task can abort.  tmp has room for
+   3 * F * F intervals. */
+bool zj_shortcut_prove (const zj_fn *predict, const zj_layout *lay,
+                        zj_ival *m, const zj_ival *x, zj_ival y, bool acc,
+                        double max_err, zj_ival *tmp);
+
+#endif
