@@ -407,6 +407,7 @@ eval_tasks (zj_evaluator *e, const zj_prepared *pp, bool batch)
   zj_eval_opts o;
   zj_eval_opts_default (&o);
   o.max_abs_error = e->cfg.max_abs_error;
+  o.no_shortcuts = e->cfg.no_shortcuts;
   for (int i = 0; i < n; i++)
     {
       e->res[i] = (zj_eval_result) { 0 };
@@ -602,4 +603,18 @@ zj_evaluator_import (zj_evaluator *e, const zj_ckpt_eval *x, zj_error *err)
   e->cnt = (zj_eval_counters) { x->cnt[0], x->cnt[1], x->cnt[2], x->cnt[3],
                                 x->cnt[4], x->cnt[5], x->cnt[6] };
   return 0;
+}
+
+void
+zj_evaluator_shortcuts (const zj_evaluator *e, unsigned long *lane_evals,
+                        unsigned long *eligible, unsigned long *shortcuts)
+{
+  *lane_evals = *eligible = *shortcuts = 0;
+  for (int F = 0; F < 33; F++)
+    if (e->ws[F])
+      {
+        *lane_evals += e->ws[F]->n_lane_evals;
+        *eligible += e->ws[F]->n_sc_eligible;
+        *shortcuts += e->ws[F]->n_shortcuts;
+      }
 }

@@ -33,6 +33,7 @@ typedef struct zj_evaluator_cfg {
   double hurdle_percentile;    /* 50 */
   int hurdle_window;           /* recent candidates considered (512) */
   bool final_stage;            /* select/final evaluation: no future evals */
+  bool no_shortcuts;           /* zj_eval_opts.no_shortcuts (default off) */
 } zj_evaluator_cfg;
 
 typedef struct zj_eval_counters {
@@ -63,6 +64,11 @@ const double *zj_evaluator_task_fitness (const zj_evaluator *e);
 long zj_evaluator_train_steps (const zj_evaluator *e);
 zj_eval_counters zj_evaluator_counters (const zj_evaluator *e);
 const zj_fec *zj_evaluator_fec (const zj_evaluator *e);
+/* Full (non-FEC) lane evaluations so far, how many of them had a program
+   whose structure allows the exact training shortcut, and how many took
+   it (doc/shortcuts.md). */
+void zj_evaluator_shortcuts (const zj_evaluator *e, unsigned long *lane_evals,
+                             unsigned long *eligible, unsigned long *shortcuts);
 
 /* Tiered execution (jit/tier.c): tier is borrowed and may be shared by
    several evaluators; NULL (the default) runs the interpreter only.
