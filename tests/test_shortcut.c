@@ -13,6 +13,10 @@
 #include "shortcut.h"
 #include "kernels_lanes.h"
 #include <zerojit/search.h>
+#if ZJ_TEST_WITH_JIT
+# include <zerojit/jit.h>
+# include "baseline.h"
+#endif
 
 #define MAX_NT 12
 
@@ -208,6 +212,60 @@ Test (shortcut, on_off_identical_accuracy, .timeout = 600)
   on_off_suite (ZJ_ACCURACY);
 }
 
+#if ZJ_TEST_WITH_JIT
+/* The baseline tier's native Predict runs the kept last steps the same
+   way (leval's d->nat path). */
+Test (shortcut, on_off_identical_baseline_tier, .timeout = 900)
+{
+  char dir[4096];
+  snprintf (dir, sizeof dir, "%s/shortcut", ZJ_TEST_CACHE_DIR);
+  setenv ("ZEROJIT_CACHE_DIR", dir, 1);
+  zj_baseline *b = zj_baseline_new (false);
+  const zj_shape sh = { 4, 5, 4, 3 };
+  const int n = zj_test_scale (150, 1500);
+  long shortcuts = 0;
+  for (int e = 0; e < 2; e++)
+    {
+      const zj_eval_type et = e ? ZJ_ACCURACY : ZJ_RMS_ERROR;
+      zj_task *ts = make_tasks (4, 5, 11, 6, 2, et, true, 99 + (uint64_t) e);
+      zj_workspace *ws_on = zj_workspace_new (&sh), *ws_off = zj_workspace_new (&sh);
+      zj_baseline_attach (b, ws_on);
+      zj_baseline_attach (b, ws_off);
+      zj_rng r;
+      zj_rng_seed (&r, 5 + (uint64_t) e);
+      zj_program p;
+      zj_program_init (&p);
+      counts c = { 0, 0, 0, 0 };
+      long native = 0;
+      for (int k = 0; k < n; k++)
+        {
+          zj_test_random_program (&r, &sh, &p);
+          p.fn[ZJ_LEARN].n = 0;
+          if (k % 3 == 0)
+            p.fn[ZJ_PREDICT].n--;
+          zj_error err;
+          zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
+          cr_assert_not_null (pp, "%s", err.msg);
+          zj_eval_opts o;
+          zj_eval_opts_default (&o);
+          char what[64];
+          snprintf (what, sizeof what, "baseline et=%d program %d", (int) et, k);
+          check_on_off (pp, ts, 5, &o, ws_on, ws_off, what, &c);
+          native += ws_on->native_used;
+          zj_prepared_free (pp);
+        }
+      cr_assert_gt (native, n / 2, "the baseline tier ran %ld of %d", native, n);
+      shortcuts += c.shortcuts;
+      zj_program_free (&p);
+      zj_workspace_free (ws_on);
+      zj_workspace_free (ws_off);
+      free_tasks (ts, 5);
+    }
+  cr_assert_gt (shortcuts, n / 10);
+  zj_baseline_free (b);
+}
+#endif
+
 /* ------------------------------------------- never shortcut a NaN */
 
 /* Predict: s2 = mean(v0); s3 = <op>(s2); s1 = s3 + s4 (s4 from Setup),
@@ -334,6 +392,7 @@ Test (shortcut, structural_rules)
   cr_assert_eq (kind_of ("  s2 = s1 + s3\n", "", R), ZJ_SC_LAST_STEP);
   cr_assert_eq (kind_of ("  s2 = s1 + s3\n  s1 = s2 + s3\n", "", A),
                 ZJ_SC_NONE);
+  cr_assert_eq (kind_of ("  s2 = s1 + s3\n", "", A), ZJ_SC_NONE);
   /* ACCURACY, s1 never touched by Predict: the sigmoid chain. */
   cr_assert_eq (kind_of ("  s2 = s3 + s3\n", "", A), ZJ_SC_SIGMOID_CHAIN);
   cr_assert_eq (kind_of ("", "", A), ZJ_SC_SIGMOID_CHAIN);
