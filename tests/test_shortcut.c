@@ -273,6 +273,54 @@ Test (shortcut, on_off_identical_baseline_tier, .timeout = 900)
 }
 #endif
 
+/* ACCURACY, Predict leaves s1 alone: s1 is the sigmoid iterated once per
+   step, which reaches its fixed point after a few dozen steps.  Chunks
+   longer than that stop the iteration early; the memory must still be
+   the full run's, from Setup values of s1 across magnitudes. */
+Test (shortcut, sigmoid_chain_reaches_the_full_runs_s1)
+{
+  const zj_shape sh = { 4, 5, 4, 3 };
+  static const double s1_0[] = { 0.0, -0.0, 1.0, -1.0, 30.0, -800.0, 1e-300,
+                                 0.65904606840740665, 5e300 };
+  zj_workspace *ws_on = zj_workspace_new (&sh), *ws_off = zj_workspace_new (&sh);
+  for (int ntr = 10; ntr <= 300; ntr += 29)
+    {
+      /* One epoch or two (a second chain from where the first ended). */
+      zj_task *ts = make_tasks (4, 3, ntr, 4, 1 + ntr % 2, ZJ_ACCURACY,
+                                false, (uint64_t) ntr);
+      for (int k = 0; k < (int) (sizeof s1_0 / sizeof s1_0[0]); k++)
+        {
+          zj_program p;
+          zj_program_init (&p);
+          zj_instr c = zj_test_ins (ZJ_SCALAR_CONST_SET_OP, 0, 0, 1);
+          c.act = s1_0[k];
+          zj_fn_push (&p.fn[ZJ_SETUP], c);
+          /* A Predict that does not touch s1 (pruned away: empty). */
+          zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP,
+                                                      0, 0, 2));
+          zj_error err;
+          zj_prepared *pp = zj_prepare (&p, &sh, k % 2 == 0, &err);
+          cr_assert_not_null (pp, "%s", err.msg);
+          cr_assert_eq (zj_shortcut_structural (&pp->prog, &sh, ZJ_ACCURACY),
+                        ZJ_SC_SIGMOID_CHAIN);
+          zj_eval_opts o;
+          zj_eval_opts_default (&o);
+          if (k == 3)
+            o.n_all_train = ntr + ntr / 2;    /* a partial second chunk */
+          char what[64];
+          snprintf (what, sizeof what, "chain ntr=%d s1=%g", ntr, s1_0[k]);
+          counts cn = { 0, 0, 0, 0 };
+          check_on_off (pp, ts, 3, &o, ws_on, ws_off, what, &cn);
+          cr_assert_eq (cn.shortcuts, 1, "%s: not shortcut", what);
+          zj_prepared_free (pp);
+          zj_program_free (&p);
+        }
+      free_tasks (ts, 3);
+    }
+  zj_workspace_free (ws_on);
+  zj_workspace_free (ws_off);
+}
+
 /* ------------------------------------------- never shortcut a NaN */
 
 /* Predict: s2 = mean(v0); s3 = <op>(s2); s1 = s3 + s4 (s4 from Setup),
