@@ -321,6 +321,75 @@ Test (shortcut, sigmoid_chain_reaches_the_full_runs_s1)
   zj_workspace_free (ws_off);
 }
 
+/* A hand-written program on 3 tasks of 40 + 6 examples, 2 epochs, with
+   shortcuts on and off; returns the shortcuts taken. */
+static long
+text_case (const char *text, zj_eval_type et, int expect_depth)
+{
+  const zj_shape sh = { 4, 5, 4, 3 };
+  zj_program p;
+  zj_program_init (&p);
+  zj_error err;
+  cr_assert_eq (zj_program_parse (text, "test", &p, &err), 0, "%s", err.msg);
+  zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
+  cr_assert_not_null (pp, "%s", err.msg);
+  int depth = -2;
+  const zj_shortcut_kind k = zj_shortcut_plan (&pp->prog, &sh, et, &depth);
+  cr_assert_eq (k == ZJ_SC_NONE ? -1 : depth, expect_depth, "%s", text);
+  zj_task *ts = make_tasks (4, 3, 40, 6, 2, et, false, 11);
+  zj_workspace *ws_on = zj_workspace_new (&sh), *ws_off = zj_workspace_new (&sh);
+  zj_eval_opts o;
+  zj_eval_opts_default (&o);
+  counts c = { 0, 0, 0, 0 };
+  check_on_off (pp, ts, 3, &o, ws_on, ws_off, text, &c);
+  zj_workspace_free (ws_on);
+  zj_workspace_free (ws_off);
+  free_tasks (ts, 3);
+  zj_prepared_free (pp);
+  zj_program_free (&p);
+  return c.shortcuts;
+}
+
+/* Learn feeding Predict without a cycle: the last depth + 1 steps of each
+   chunk give its memory. */
+Test (shortcut, acyclic_learn_runs_the_last_steps)
+{
+  /* s2 (Learn: label * 0.5) is read by the next step's Predict: depth 1. */
+  static const char *d1 =
+    "def Setup():\n  s4 = 0.5\n  v1[0.3] = 0.25\n"
+    "def Predict():\n  s3 = s2 * s4\n  s1 = dot(v0, v1)\n  s1 = s1 + s3\n"
+    "def Learn():\n  s2 = s0 * s4\n";
+  cr_assert_eq (text_case (d1, ZJ_RMS_ERROR, 1), 1);
+  cr_assert_eq (text_case (d1, ZJ_ACCURACY, 1), 1);
+  /* Two links: s1 reads the previous Learn's s3, which came from that
+     step's s2, which read the Learn before's v2: depth 2. */
+  static const char *d2 =
+    "def Setup():\n  s4 = 0.5\n"
+    "def Predict():\n  s2 = dot(v2, v0)\n  s1 = s2 + s3\n"
+    "def Learn():\n  v2 = s0 * v0\n  s3 = s2 * s4\n";
+  cr_assert_eq (text_case (d2, ZJ_RMS_ERROR, 2), 1);
+  /* Accumulation (v1 += ...): a cycle, never shortcut. */
+  static const char *cyc =
+    "def Setup():\n  s2 = 0.01\n"
+    "def Predict():\n  s1 = dot(v1, v0)\n"
+    "def Learn():\n  s3 = s0 - s1\n  s3 = s2 * s3\n  v2 = s3 * v0\n"
+    "  v1 = v1 + v2\n";
+  cr_assert_eq (text_case (cyc, ZJ_RMS_ERROR, -1), 0);
+}
+
+/* Validation runs Predict without Learn, so a later epoch trains on from
+   a state no training step leaves: here s1 = arccos(s1) over validation
+   examples reaches NaN and the second epoch aborts at its first step.
+   The proof must see that state (it gives up on arccos beyond 1). */
+Test (shortcut, validation_state_is_in_the_hull)
+{
+  static const char *text =
+    "def Setup():\n  s1 = dot(v0, v0)\n"
+    "def Predict():\n  s1 = arccos(s1)\n"
+    "def Learn():\n  s1 = norm(v1)\n";
+  cr_assert_eq (text_case (text, ZJ_RMS_ERROR, 0), 0);
+}
+
 /* ------------------------------------------- never shortcut a NaN */
 
 /* Predict: s2 = mean(v0); s3 = <op>(s2); s1 = s3 + s4 (s4 from Setup),

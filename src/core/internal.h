@@ -196,8 +196,9 @@ typedef struct zj_lane_rows {
 #define ZJ_LANE_ROWS_SETS 4
 
 /* Per task of a task set: the range [lo, hi] of each feature over its
-   training examples, then of its label, as F + 1 (lo, hi) pairs (the
-   training shortcut's proof, src/interp/shortcut.c). */
+   training examples, then of its label, then of each feature over its
+   validation examples, as 2F + 1 (lo, hi) pairs (the training shortcut's
+   proof, src/interp/shortcut.c). */
 typedef struct zj_lane_ranges {
   uint64_t key;              /* lane_rows_key of the set; 0 = empty */
   unsigned long stamp;

@@ -75,7 +75,8 @@ typedef struct zj_lbook {
      Predict, room for the proof's intervals, and whether it was taken. */
   const double *ranges;
   zj_shortcut_kind sc_kind;
-  const zj_fn *predict;
+  int sc_depth;          /* LAST_STEP: run each chunk's last sc_depth + 1 */
+  const zj_fn *predict, *learn;
   zj_ival *sc;
   bool *shortcut;
 } zj_lbook;
@@ -180,13 +181,16 @@ lanes_prove (const zj_lbook *bk, const double *mem, const zj_layout *lay,
              int L, int nt, bool acc, double max_err)
 {
   const int F = lay->F;
-  zj_ival *m = bk->sc, *tmp = bk->sc + lay->total;
+  const size_t n = lay->total;
+  zj_ival *m = bk->sc, *h = m + n, *s = h + n, *g = s + n, *tmp = g + n;
   for (int t = 0; t < nt; t++)
     {
-      for (size_t e = 0; e < lay->total; e++)
+      for (size_t e = 0; e < n; e++)
         m[e].lo = m[e].hi = mem[e * (size_t) L + (size_t) t];
-      const zj_ival *r = (const zj_ival *) bk->ranges + (size_t) t * (F + 1);
-      if (!zj_shortcut_prove (bk->predict, lay, m, r, r[F], acc, max_err,
+      const zj_ival *r = (const zj_ival *) bk->ranges
+                         + (size_t) t * (2 * F + 1);
+      if (!zj_shortcut_prove (bk->predict, bk->learn, lay, m, h, s, g, r,
+                              r[F], r + F + 1, acc, max_err, bk->sc_depth,
                               tmp))
         return false;
     }
@@ -608,7 +612,7 @@ lane_ranges_lookup (zj_workspace *ws, const zj_task *const *ts, int nt,
     {
       r = oldest;
       const int F = ts[0]->F;
-      const size_t need = (size_t) nt * (size_t) (F + 1) * 2;
+      const size_t need = (size_t) nt * (size_t) (2 * F + 1) * 2;
       if (need > r->cap)
         {
           free (r->r);
@@ -618,24 +622,28 @@ lane_ranges_lookup (zj_workspace *ws, const zj_task *const *ts, int nt,
       for (int t = 0; t < nt; t++)
         {
           const zj_task *k = ts[t];
-          double *q = r->r + (size_t) t * (F + 1) * 2;
-          for (int i = 0; i <= F; i++)
+          double *q = r->r + (size_t) t * (2 * F + 1) * 2;
+          for (int i = 0; i < 2 * F + 1; i++)
             {
               q[2 * i] = INFINITY;
               q[2 * i + 1] = -INFINITY;
             }
+          /* A NaN makes both ends infinite, and the proof gives up. */
+#define ZJ_RANGE_PUT(i, v) \
+          do { const double v_ = (v); double *p_ = q + 2 * (i); \
+               if (!(v_ >= p_[0])) p_[0] = isnan (v_) ? -INFINITY : v_; \
+               if (!(v_ <= p_[1])) p_[1] = isnan (v_) ? INFINITY : v_; \
+          } while (0)
           for (int e = 0; e < k->n_train; e++)
-            for (int i = 0; i <= F; i++)
-              {
-                /* NaN compares false: it leaves an infinite end, and the
-                   proof gives up on it. */
-                const double v = i < F ? k->train_x[(size_t) e * F + i]
-                                       : k->train_y[e];
-                if (!(v >= q[2 * i]))
-                  q[2 * i] = isnan (v) ? -INFINITY : v;
-                if (!(v <= q[2 * i + 1]))
-                  q[2 * i + 1] = isnan (v) ? INFINITY : v;
-              }
+            {
+              for (int i = 0; i < F; i++)
+                ZJ_RANGE_PUT (i, k->train_x[(size_t) e * F + i]);
+              ZJ_RANGE_PUT (F, k->train_y[e]);
+            }
+          for (int e = 0; e < k->n_valid; e++)
+            for (int i = 0; i < F; i++)
+              ZJ_RANGE_PUT (F + 1 + i, k->valid_x[(size_t) e * F + i]);
+#undef ZJ_RANGE_PUT
         }
       r->key = key;
     }
@@ -727,13 +735,16 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
   bool took = false;
   bk.shortcut = &took;
   bk.predict = &p->fn[ZJ_PREDICT];
+  bk.learn = &p->fn[ZJ_LEARN];
   bk.ranges = NULL;
+  bk.sc_depth = 0;
   bk.sc_kind = !o->no_shortcuts && o->record_errors <= 0
-               ? zj_shortcut_structural (p, &pp->shape, ts[0]->eval_type)
+               ? zj_shortcut_plan (p, &pp->shape, ts[0]->eval_type,
+                                   &bk.sc_depth)
                : ZJ_SC_NONE;
   if (bk.sc_kind != ZJ_SC_NONE)
     {
-      const size_t need = (lay->total + 3 * F * F) * sizeof (zj_ival);
+      const size_t need = (4 * lay->total + 3 * F * F) * sizeof (zj_ival);
       if (need > ws->sc_cap)
         {
           free (ws->sc_buf);

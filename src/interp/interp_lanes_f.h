@@ -353,7 +353,8 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
   while (remaining > 0 && n_alive > 0)
     {
       const long chunk = remaining < per_epoch ? remaining : per_epoch;
-      const long first = sc ? chunk - 1 : 0;
+      const long keep = (long) bk->sc_depth + 1;   /* steps that matter */
+      const long first = sc && chunk > keep ? chunk - keep : 0;
       started += first;
       if (sc && bk->sc_kind == ZJ_SC_SIGMOID_CHAIN)
         /* s1 as the skipped steps leave it: one sigmoid each, until it

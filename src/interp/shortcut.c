@@ -15,6 +15,7 @@
  */
 #include "shortcut.h"
 #include <math.h>
+#include <string.h>
 #include <sleef.h>
 #include "reduce.h"
 
@@ -70,6 +71,119 @@ zj_shortcut_structural (const zj_program *p, const zj_shape *sh,
      it either) is sigmoid applied once per step: the last step alone
      does not give it. */
   return acc && !killed[ZJ_KIND_S][1] ? ZJ_SC_SIGMOID_CHAIN : ZJ_SC_LAST_STEP;
+}
+
+/* Location index of address a of kind k: scalars, vectors, matrices. */
+static inline int
+loc (const zj_shape *sh, zj_kind k, int a)
+{
+  return k == ZJ_KIND_S ? a : k == ZJ_KIND_V ? sh->ns + a
+                          : sh->ns + sh->nv + a;
+}
+
+/* One component's pass over the dependency sets (see below). */
+static void
+deps_pass (const zj_fn *f, const zj_shape *sh, uint64_t *cur)
+{
+  cur[loc (sh, ZJ_KIND_S, 0)] = cur[loc (sh, ZJ_KIND_V, 0)] = 0;
+  for (int i = 0; i < f->n; i++)
+    {
+      const zj_instr *in = &f->ins[i];
+      const zj_op_info *o = &zj_ops[in->op];
+      if (in->op == ZJ_NO_OP || o->out == ZJ_KIND_N)
+        continue;
+      uint64_t d = 0;
+      if (o->in1 != ZJ_KIND_N)
+        d |= cur[loc (sh, o->in1, in->in1)];
+      if (o->in2 != ZJ_KIND_N)
+        d |= cur[loc (sh, o->in2, in->in2)];
+      const int w = loc (sh, o->out, in->out);
+      const bool partial = o->data == ZJ_DATA_VSET || o->data == ZJ_DATA_MSET;
+      cur[w] = partial ? cur[w] | d : d;
+    }
+}
+
+int
+zj_shortcut_depth (const zj_program *p, const zj_shape *sh, zj_eval_type et)
+{
+  const int nloc = sh->ns + sh->nv + sh->nm;
+  if (nloc > 3 * ZJ_SC_MAX_ADDR)
+    return -1;
+  /* Written locations (v0 and s0 aside: the executor sets them before
+     each component runs) get bits 0..nw-1. */
+  int bit[3 * ZJ_SC_MAX_ADDR];
+  int nw = 0;
+  for (int l = 0; l < nloc; l++)
+    bit[l] = -1;
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      {
+        const zj_instr *in = &p->fn[c].ins[i];
+        const zj_op_info *o = &zj_ops[in->op];
+        if (o->random)
+          return -1;
+        if (in->op == ZJ_NO_OP || o->out == ZJ_KIND_N)
+          continue;
+        const int w = loc (sh, o->out, in->out);
+        if (w == loc (sh, ZJ_KIND_S, 0) || w == loc (sh, ZJ_KIND_V, 0)
+            || bit[w] >= 0)
+          continue;
+        if (nw == 64)
+          return -1;
+        bit[w] = nw++;
+      }
+  const int s1 = loc (sh, ZJ_KIND_S, 1);
+  if (et == ZJ_ACCURACY && bit[s1] < 0)
+    bit[s1] = nw++;          /* the sigmoid writes it (a function of itself) */
+  if (nw > 64)
+    return -1;
+  /* cur[l]: the written locations whose values at the step's start the
+     value of l depends on, as the step goes. */
+  uint64_t cur[3 * ZJ_SC_MAX_ADDR];
+  for (int l = 0; l < nloc; l++)
+    cur[l] = bit[l] >= 0 ? (uint64_t) 1 << bit[l] : 0;
+  deps_pass (&p->fn[ZJ_PREDICT], sh, cur);
+  deps_pass (&p->fn[ZJ_LEARN], sh, cur);
+  /* Each written location's value after a step depends on the written
+     ones in cur at the step's start: acyclic, the longest chain D says
+     a step's memory depends on the last D + 1 examples only. */
+  uint64_t dep[64];
+  int lvl[64];
+  for (int l = 0; l < nloc; l++)
+    if (bit[l] >= 0)
+      dep[bit[l]] = cur[l];
+  for (int b = 0; b < nw; b++)
+    lvl[b] = -1;
+  int depth = 0;
+  for (int round = 0; round <= nw; round++)
+    {
+      bool all = true;
+      for (int b = 0; b < nw; b++)
+        {
+          if (lvl[b] >= 0)
+            continue;
+          int m = 0;
+          bool ready = true;
+          for (int u = 0; u < nw && ready; u++)
+            if (dep[b] >> u & 1)
+              {
+                if (lvl[u] < 0)
+                  ready = false;
+                else if (lvl[u] + 1 > m)
+                  m = lvl[u] + 1;
+              }
+          if (ready)
+            {
+              lvl[b] = m;
+              depth = m > depth ? m : depth;
+            }
+          else
+            all = false;
+        }
+      if (all)
+        return depth;
+    }
+  return -1;                 /* a cycle */
 }
 
 /* ------------------------------------------------------------ intervals */
@@ -404,18 +518,28 @@ zj_ival_exec (const zj_instr *in, const zj_layout *lay, zj_ival *m,
   return true;
 }
 
-bool
-zj_shortcut_prove (const zj_fn *predict, const zj_layout *lay, zj_ival *m,
-                   const zj_ival *x, zj_ival y, bool acc, double max_err,
-                   zj_ival *tmp)
+/* A component over intervals, the executor's v0 and s0 set first. */
+static bool
+ival_run (const zj_fn *f, const zj_layout *lay, zj_ival *m, const zj_ival *x,
+          zj_ival s0, zj_ival *tmp)
 {
-  const int F = lay->F;
-  for (int i = 0; i < F; i++)
+  for (int i = 0; i < lay->F; i++)
     m[lay->v_off + (size_t) i] = x[i];
-  m[lay->s_off] = iv (0, 0);
-  for (int i = 0; i < predict->n; i++)
-    if (!zj_ival_exec (&predict->ins[i], lay, m, tmp))
+  m[lay->s_off] = s0;
+  for (int i = 0; i < f->n; i++)
+    if (!zj_ival_exec (&f->ins[i], lay, m, tmp))
       return false;
+  return true;
+}
+
+/* Predict over m, then the abort check for every label in y. */
+static bool
+predict_ok (const zj_fn *predict, const zj_layout *lay, zj_ival *m,
+            const zj_ival *x, zj_ival y, bool acc, double max_err,
+            zj_ival *tmp)
+{
+  if (!ival_run (predict, lay, m, x, iv (0, 0), tmp))
+    return false;
   if (!isfinite (y.lo) || !isfinite (y.hi))
     return false;
   /* The step checks |label - p| <= max_err, p = sigmoid(s1) (ACCURACY,
@@ -427,4 +551,73 @@ zj_shortcut_prove (const zj_fn *predict, const zj_layout *lay, zj_ival *m,
   const zj_ival p = acc ? iv (0, 1) : s1;
   const double e1 = fabs (y.hi - p.lo), e2 = fabs (y.lo - p.hi);
   return e1 <= max_err && e2 <= max_err;
+}
+
+/* g := hull (g, s), elementwise. */
+static void
+hull_into (zj_ival *g, const zj_ival *s, size_t n)
+{
+  for (size_t e = 0; e < n; e++)
+    {
+      g[e].lo = s[e].lo < g[e].lo ? s[e].lo : g[e].lo;
+      g[e].hi = s[e].hi > g[e].hi ? s[e].hi : g[e].hi;
+    }
+}
+
+bool
+zj_shortcut_prove (const zj_fn *predict, const zj_fn *learn,
+                   const zj_layout *lay, const zj_ival *m0, zj_ival *h,
+                   zj_ival *s, zj_ival *g, const zj_ival *x, zj_ival y,
+                   const zj_ival *vx, bool acc, double max_err, int depth,
+                   zj_ival *tmp)
+{
+  const size_t n = lay->total, s1 = lay->s_off + 1;
+  memcpy (h, m0, n * sizeof *h);
+  /* h encloses every state a training step can start from: Setup's (m0),
+     what training steps leave, and what validation's Predicts leave (a
+     later epoch trains on from there; an aborted validation pass's lane
+     is put back to such a state).  Each round checks one step from all
+     of h and widens h by what both transitions leave; with dependencies
+     `depth` deep the hull settles one more level per round, and a hull
+     that maps into itself encloses every step of every chunk.  A hull
+     still growing after the rounds (Predict feeding itself through
+     validation, say) gives up. */
+  for (int round = 0; round <= 2 * depth + 6; round++)
+    {
+      memcpy (g, m0, n * sizeof *g);
+      memcpy (s, h, n * sizeof *s);
+      if (!predict_ok (predict, lay, s, x, y, acc, max_err, tmp))
+        return false;
+      if (acc)
+        {
+          /* s1 := sigmoid(s1), in [0, 1]; or the raw logit where the
+             dead-sigmoid shortcut skips it: the hull of both. */
+          s[s1].lo = s[s1].lo < 0 ? s[s1].lo : 0;
+          s[s1].hi = s[s1].hi > 1 ? s[s1].hi : 1;
+        }
+      if (learn->n > 0 && !ival_run (learn, lay, s, x, y, tmp))
+        return false;
+      hull_into (g, s, n);
+      memcpy (s, h, n * sizeof *s);
+      if (!ival_run (predict, lay, s, vx, iv (0, 0), tmp))
+        return false;
+      hull_into (g, s, n);
+      hull_into (g, h, n);
+      if (!memcmp (g, h, n * sizeof *g))
+        return true;
+      memcpy (h, g, n * sizeof *h);
+    }
+  return false;
+}
+
+zj_shortcut_kind
+zj_shortcut_plan (const zj_program *p, const zj_shape *sh, zj_eval_type et,
+                  int *depth)
+{
+  const zj_shortcut_kind k = zj_shortcut_structural (p, sh, et);
+  *depth = 0;
+  if (k != ZJ_SC_NONE)
+    return k;
+  *depth = zj_shortcut_depth (p, sh, et);
+  return *depth >= 0 ? ZJ_SC_LAST_STEP : ZJ_SC_NONE;
 }

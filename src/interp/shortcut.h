@@ -40,6 +40,14 @@ zj_shortcut_kind zj_shortcut_structural (const zj_program *p,
                                          const zj_shape *sh,
                                          zj_eval_type et);
 
+/* How many earlier training steps a step's memory depends on, at most:
+   the longest chain of written locations whose value after a step depends
+   on another's value before it (Predict, then Learn; v0 and s0 are the
+   example's; ACCURACY's sigmoid makes s1 depend on itself).  -1 for a
+   cycle (state that accumulates), a random op, or too many locations. */
+int zj_shortcut_depth (const zj_program *p, const zj_shape *sh,
+                       zj_eval_type et);
+
 /* One op over intervals, the memory bank as `m` (lay->total intervals of
    one task; element layout as the single-task memory).  False when the
    op is not modelled, an input interval leaves the op's domain, or an
@@ -47,14 +55,26 @@ zj_shortcut_kind zj_shortcut_structural (const zj_program *p,
 bool zj_ival_exec (const zj_instr *in, const zj_layout *lay, zj_ival *m,
                    zj_ival *tmp);   /* 3 * F * F intervals */
 
-/* The proof for one lane: m holds the lane's memory after Setup as
+/* The proof for one lane: m0 holds the lane's memory after Setup as
    point intervals; x[i] the range of feature i over the task's training
-   examples, y the label range.  Runs Predict over intervals (v0 = x,
-   s0 = 0) and checks the abort condition for every label in y: true
-   when no training step of this task can abort.  tmp has room for
-   3 * F * F intervals. */
-bool zj_shortcut_prove (const zj_fn *predict, const zj_layout *lay,
-                        zj_ival *m, const zj_ival *x, zj_ival y, bool acc,
-                        double max_err, zj_ival *tmp);
+   examples, y the label range, vx[i] the range of validation feature i.
+   Runs steps over intervals (Predict with v0 = x, s0 = 0; the abort
+   check for every label in y; ACCURACY's sigmoid; Learn with v0 = x,
+   s0 = y) and validation's Predict (v0 = vx) from the hull of every state
+   a step can start from, until that hull stops growing (depth: what
+   zj_shortcut_plan said): true when no training step of this task can
+   abort.  h, s and g have room for lay->total intervals, tmp for
+   3 * F * F. */
+bool zj_shortcut_prove (const zj_fn *predict, const zj_fn *learn,
+                        const zj_layout *lay, const zj_ival *m0, zj_ival *h,
+                        zj_ival *s, zj_ival *g, const zj_ival *x, zj_ival y,
+                        const zj_ival *vx, bool acc, double max_err,
+                        int depth, zj_ival *tmp);
+
+/* The shortcut a program allows: LAST_STEP with *depth = D (each chunk's
+   memory is what its last D + 1 steps give from any state: run those),
+   SIGMOID_CHAIN (*depth = 0), or NONE. */
+zj_shortcut_kind zj_shortcut_plan (const zj_program *p, const zj_shape *sh,
+                                   zj_eval_type et, int *depth);
 
 #endif
