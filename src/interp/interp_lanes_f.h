@@ -344,9 +344,10 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
   /* Steps started; a task's train_steps is this at its abort, or at the
      end for a task that never aborts. */
   long started = 0;
-  /* The training shortcut (doc/shortcuts.md): Learn is empty, Predict
-     stateless and no step of any lane can abort, so each chunk ends in
-     the memory its last step alone gives: run that one, count the rest. */
+  /* The training shortcut (doc/shortcuts.md): a step's memory depends on
+     the last sc_depth + 1 steps only and no step of any lane can abort,
+     so each chunk ends in the memory its last sc_depth + 1 steps give:
+     run those, count the rest. */
   const bool sc = bk->ranges && !record
                   && lanes_prove (bk, mem, lay, L, nt, acc, max_err);
   *bk->shortcut = sc;

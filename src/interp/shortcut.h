@@ -1,12 +1,13 @@
 /* shortcut.h -- exact evaluation shortcuts: when training is unobservable.
  *
- * A program whose pruned Learn is empty and whose Predict is stateless
- * (reads nothing an earlier step wrote) ends each training chunk in the
- * memory one Predict on the chunk's last example gives, whatever came
- * before.  The only other effect of a training step is its abort check.
- * If interval arithmetic over Predict proves that no training example
- * can abort, the lane evaluator runs only the last step of each chunk
- * and counts the others (doc/shortcuts.md has the argument).
+ * A program whose step reads what earlier steps wrote only through an
+ * acyclic chain D links long (an empty Learn and a stateless Predict: D =
+ * 0) ends each training chunk in the memory its last D + 1 steps give,
+ * whatever came before.  The only other effect of a training step is its
+ * abort check.  If interval arithmetic over the steps proves that no
+ * training example can abort, the lane evaluator runs only the last
+ * D + 1 steps of each chunk and counts the others (doc/shortcuts.md has
+ * the argument).
  */
 #ifndef ZJ_SHORTCUT_H
 #define ZJ_SHORTCUT_H
