@@ -67,6 +67,15 @@ free_tasks (zj_task *ts, int nt)
 
 /* ------------------------------------------------- on vs off, random */
 
+/* A workspace that tries the shortcut on the tests' short tasks too. */
+static zj_workspace *
+test_ws (const zj_shape *sh)
+{
+  zj_workspace *ws = zj_workspace_new (sh);
+  ws->sc_min_steps = 0;
+  return ws;
+}
+
 /* Lane memory of the last evaluation in ws: total elements x L lanes. */
 static const double *
 lane_memory (const zj_workspace *ws)
@@ -144,7 +153,7 @@ random_on_off (int F, zj_eval_type et, int epochs, int nt, int n_programs,
 {
   const zj_shape sh = { F, 5, 4, 3 };
   zj_task *ts = make_tasks (F, nt, 11, 6, epochs, et, true, seed);
-  zj_workspace *ws_on = zj_workspace_new (&sh), *ws_off = zj_workspace_new (&sh);
+  zj_workspace *ws_on = test_ws (&sh), *ws_off = test_ws (&sh);
   zj_rng r;
   zj_rng_seed (&r, seed * 3 + 1);
   zj_program p;
@@ -235,7 +244,7 @@ Test (shortcut, on_off_identical_baseline_tier, .timeout = 900)
     {
       const zj_eval_type et = e ? ZJ_ACCURACY : ZJ_RMS_ERROR;
       zj_task *ts = make_tasks (4, 5, 11, 6, 2, et, true, 99 + (uint64_t) e);
-      zj_workspace *ws_on = zj_workspace_new (&sh), *ws_off = zj_workspace_new (&sh);
+      zj_workspace *ws_on = test_ws (&sh), *ws_off = test_ws (&sh);
       zj_baseline_attach (b, ws_on);
       zj_baseline_attach (b, ws_off);
       zj_rng r;
@@ -282,7 +291,7 @@ Test (shortcut, sigmoid_chain_reaches_the_full_runs_s1)
   const zj_shape sh = { 4, 5, 4, 3 };
   static const double s1_0[] = { 0.0, -0.0, 1.0, -1.0, 30.0, -800.0, 1e-300,
                                  0.65904606840740665, 5e300 };
-  zj_workspace *ws_on = zj_workspace_new (&sh), *ws_off = zj_workspace_new (&sh);
+  zj_workspace *ws_on = test_ws (&sh), *ws_off = test_ws (&sh);
   for (int ntr = 10; ntr <= 300; ntr += 29)
     {
       /* One epoch or two (a second chain from where the first ended). */
@@ -337,7 +346,7 @@ text_case (const char *text, zj_eval_type et, int expect_depth)
   const zj_shortcut_kind k = zj_shortcut_plan (&pp->prog, &sh, et, &depth);
   cr_assert_eq (k == ZJ_SC_NONE ? -1 : depth, expect_depth, "%s", text);
   zj_task *ts = make_tasks (4, 3, 40, 6, 2, et, false, 11);
-  zj_workspace *ws_on = zj_workspace_new (&sh), *ws_off = zj_workspace_new (&sh);
+  zj_workspace *ws_on = test_ws (&sh), *ws_off = test_ws (&sh);
   zj_eval_opts o;
   zj_eval_opts_default (&o);
   counts c = { 0, 0, 0, 0 };
@@ -375,6 +384,42 @@ Test (shortcut, acyclic_learn_runs_the_last_steps)
     "def Learn():\n  s3 = s0 - s1\n  s3 = s2 * s3\n  v2 = s3 * v0\n"
     "  v1 = v1 + v2\n";
   cr_assert_eq (text_case (cyc, ZJ_RMS_ERROR, -1), 0);
+}
+
+/* The proof costs a few hundred steps' work: evaluations shorter than
+   ZJ_SC_MIN_STEPS training steps do not try it. */
+Test (shortcut, short_evaluations_do_not_try)
+{
+  const zj_shape sh = { 4, 5, 4, 3 };
+  zj_program p;
+  zj_program_init (&p);
+  zj_error err;
+  cr_assert_eq (zj_program_parse ("def Setup():\n  s4 = 0.5\n"
+                                  "def Predict():\n  s1 = dot(v0, v1)\n"
+                                  "  s1 = s1 + s4\ndef Learn():\n", "test", &p,
+                                  &err), 0, "%s", err.msg);
+  zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
+  zj_workspace *ws = zj_workspace_new (&sh);
+  cr_assert_eq (ws->sc_min_steps, ZJ_SC_MIN_STEPS);
+  zj_eval_opts o;
+  zj_eval_opts_default (&o);
+  for (int big = 0; big < 2; big++)
+    {
+      const int ntr = big ? ZJ_SC_MIN_STEPS / 2 : ZJ_SC_MIN_STEPS / 2 - 1;
+      zj_task *ts = make_tasks (4, 3, ntr, 5, 2, ZJ_RMS_ERROR, false, 3);
+      const zj_task *ptrs[3] = { &ts[0], &ts[1], &ts[2] };
+      zj_eval_result r[3] = { { 0 } };
+      double f[3];
+      const unsigned long before = ws->n_shortcuts;
+      cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, 3, &o, NULL, 0, ws, r, f), 0);
+      cr_assert_eq (ws->n_shortcuts - before, (unsigned long) big,
+                    "%d training steps", 2 * ntr);
+      cr_assert_eq (r[1].train_steps, 2 * ntr);
+      free_tasks (ts, 3);
+    }
+  zj_workspace_free (ws);
+  zj_prepared_free (pp);
+  zj_program_free (&p);
 }
 
 /* Validation runs Predict without Learn, so a later epoch trains on from
@@ -427,7 +472,7 @@ nan_case (int op, zj_eval_type et)
   zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
   cr_assert_not_null (pp, "%s", err.msg);
   cr_assert_neq (zj_shortcut_structural (&pp->prog, &sh, et), ZJ_SC_NONE);
-  zj_workspace *ws_on = zj_workspace_new (&sh), *ws_off = zj_workspace_new (&sh);
+  zj_workspace *ws_on = test_ws (&sh), *ws_off = test_ws (&sh);
   zj_eval_opts o;
   zj_eval_opts_default (&o);
   counts c = { 0, 0, 0, 0 };

@@ -207,6 +207,7 @@ typedef struct zj_lane_ranges {
 } zj_lane_ranges;
 
 #define ZJ_LANE_RANGES_SETS 4
+#define ZJ_SC_MIN_STEPS 1000
 
 /* Native code of a lane evaluation's Predict and Learn (the baseline
    tier, jit/baseline.c).  Each function runs its component's instructions
@@ -251,6 +252,10 @@ struct zj_workspace {
      and those that took it (doc/shortcuts.md); shortcut_used: the last
      lane evaluation did. */
   unsigned long n_lane_evals, n_sc_eligible, n_shortcuts;
+  /* Training steps below which no shortcut is tried: the proof costs a
+     few hundred steps' work (the demo's 100-step tasks lost 5% to it).
+     ZJ_SC_MIN_STEPS; tests set 0. */
+  long sc_min_steps;
   bool shortcut_used;
 };
 

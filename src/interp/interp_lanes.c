@@ -738,7 +738,11 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
   bk.learn = &p->fn[ZJ_LEARN];
   bk.ranges = NULL;
   bk.sc_depth = 0;
+  long steps = (long) ts[0]->n_train * ts[0]->epochs;
+  if (o->n_all_train >= 0 && o->n_all_train < steps)
+    steps = o->n_all_train;
   bk.sc_kind = !o->no_shortcuts && o->record_errors <= 0
+               && steps >= ws->sc_min_steps
                ? zj_shortcut_plan (p, &pp->shape, ts[0]->eval_type,
                                    &bk.sc_depth)
                : ZJ_SC_NONE;
