@@ -252,6 +252,7 @@ struct zj_workspace {
      and those that took it (doc/shortcuts.md); shortcut_used: the last
      lane evaluation did. */
   unsigned long n_lane_evals, n_sc_eligible, n_shortcuts;
+  bool sc_eligible_used;     /* the last one's program had a plan */
   /* Training steps below which no shortcut is tried: the proof costs a
      few hundred steps' work (the demo's 100-step tasks lost 5% to it).
      ZJ_SC_MIN_STEPS; tests set 0. */

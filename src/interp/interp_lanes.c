@@ -931,5 +931,6 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
   ws->n_lane_evals += o->record_errors <= 0;
   ws->n_shortcuts += took;
   ws->shortcut_used = took;
+  ws->sc_eligible_used = bk.ranges != NULL;
   return 0;
 }

@@ -43,6 +43,10 @@ typedef struct zj_eval_counters {
   long task_evals;             /* full (non-FEC) task evaluations */
   long examples;               /* train + validation examples executed */
   long hurdled;                /* candidates stopped by a hurdle */
+  /* Lane (batched) evaluations that record nothing, those whose program
+     has a training-shortcut plan, and those that took it
+     (doc/shortcuts.md). */
+  long lane_evals, sc_eligible, shortcuts;
 } zj_eval_counters;
 
 typedef struct zj_evaluator zj_evaluator;
@@ -64,11 +68,6 @@ const double *zj_evaluator_task_fitness (const zj_evaluator *e);
 long zj_evaluator_train_steps (const zj_evaluator *e);
 zj_eval_counters zj_evaluator_counters (const zj_evaluator *e);
 const zj_fec *zj_evaluator_fec (const zj_evaluator *e);
-/* Full (non-FEC) lane evaluations so far, how many of them had a program
-   whose structure allows the exact training shortcut, and how many took
-   it (doc/shortcuts.md). */
-void zj_evaluator_shortcuts (const zj_evaluator *e, unsigned long *lane_evals,
-                             unsigned long *eligible, unsigned long *shortcuts);
 
 /* Tiered execution (jit/tier.c): tier is borrowed and may be shared by
    several evaluators; NULL (the default) runs the interpreter only.
