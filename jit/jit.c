@@ -29,12 +29,19 @@ zj_isa_choose (zj_isa *isa, const char *name, int opt_level)
     name = __builtin_cpu_supports ("avx512vl") ? "avx512"
          : __builtin_cpu_supports ("avx2") ? "avx2"
          : __builtin_cpu_supports ("avx") ? "avx" : "sse2";
-  if (!strcmp (name, "avx512"))
+  if (!strcmp (name, "avx512") || !strcmp (name, "avx512z"))
     {
-      /* Still 256-bit vectors (the reduction order is built on 4 lanes),
-         but AVX-512VL doubles the register file to 32 ymm registers, so
-         matrices held in vector locals spill far less. */
+      /* "avx512": still 256-bit vectors, but AVX-512VL doubles the
+         register file to 32 ymm registers, so matrices held in vector
+         locals spill far less.  "avx512z": 512-bit vectors of 8 doubles
+         where 8 divides F (reductions still add in the canonical 4 lanes,
+         on the halves of each chunk).  Not the default: a 512-bit add has
+         twice the latency of a 256-bit one (4 cycles against 2 on the
+         Sapphire Rapids host), and a training step's loop-carried chain
+         of additions (the matrix-vector product's row sums) then costs
+         what the halved instruction count saves (bench/RESULTS.md). */
       isa->avx = true;
+      isa->zmm = name[6] == 'z';
       isa->flags[isa->nflags++] = "-mavx2";
       isa->flags[isa->nflags++] = "-mavx512f";
       isa->flags[isa->nflags++] = "-mavx512vl";
@@ -136,10 +143,10 @@ zj_jit_new (const zj_jit_opts *o, zj_error *err)
       o = &def;
     }
   if (o->isa && strcmp (o->isa, "auto") && strcmp (o->isa, "avx512")
-      && strcmp (o->isa, "avx2") && strcmp (o->isa, "avx")
+      && strcmp (o->isa, "avx512z") && strcmp (o->isa, "avx2") && strcmp (o->isa, "avx")
       && strcmp (o->isa, "sse2"))
     {
-      zj_error_set (err, "jit/jit.c: unknown isa '%s' (auto, avx512, avx2, avx, sse2)", o->isa);
+      zj_error_set (err, "jit/jit.c: unknown isa '%s' (auto, avx512, avx512z, avx2, avx, sse2)", o->isa);
       return NULL;
     }
   zj_jit *j = zj_xcalloc (1, sizeof *j);

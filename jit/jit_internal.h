@@ -63,6 +63,8 @@ typedef double (*zj_native_fn) (zj_jit_args *);
 /* Instruction set the code is compiled for (chosen once per zj_jit). */
 typedef struct zj_isa {
   bool avx;                   /* VEX asm forms, 4-lane vectors */
+  bool zmm;                   /* 8-lane (512-bit) vectors where 8 divides F
+                                 ("avx512z"; lower.c) */
   const char *flags[4];       /* extra command-line options */
   int nflags;
   int opt_level;
@@ -79,6 +81,7 @@ typedef struct zj_lower {
   gcc_jit_block *b;           /* current block */
   const zj_isa *isa;
   int F, W, C;                /* features, lanes per vector, chunks per vector */
+  gcc_jit_type *t_v4;         /* 4 doubles: the reduction lanes when W = 8 */
   const zj_shape *shape;
   gcc_jit_type *t_d, *t_v, *t_vl, *t_dp, *t_vp, *t_int, *t_long, *t_bool,
     *t_void_ptr;

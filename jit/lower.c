@@ -154,6 +154,15 @@ zl_sqrt (zj_lower *L, gcc_jit_rvalue *x)
   return gcc_jit_context_new_call (L->ctx, NULL, L->sqrt_fn, 1, &x);
 }
 
+/* The asm constraint of a vector operand: in 8-lane code any of the 32
+   registers ("v"; "x" would leave out zmm16-31), else one of the 16 that
+   VEX can encode (the 4-lane compares have no EVEX form writing a vector). */
+static const char *
+vreg (zj_lower *L)
+{
+  return L->W == 8 ? "v" : "x";
+}
+
 /* One x86 instruction on (s1, s2) into a fresh temporary: VEX 3-operand
    form with AVX, the destructive SSE2 form otherwise. */
 gcc_jit_rvalue *
@@ -167,9 +176,9 @@ zl_asm2 (zj_lower *L, const char *mnem, gcc_jit_type *t, gcc_jit_rvalue *s1,
   else
     snprintf (text, sizeof text, "%s %%[s2], %%[o]", mnem);
   gcc_jit_extended_asm *ea = gcc_jit_block_add_extended_asm (L->b, NULL, text);
-  gcc_jit_extended_asm_add_output_operand (ea, "o", "=x", o);
-  gcc_jit_extended_asm_add_input_operand (ea, "s1", L->isa->avx ? "x" : "0", s1);
-  gcc_jit_extended_asm_add_input_operand (ea, "s2", "x", s2);
+  gcc_jit_extended_asm_add_output_operand (ea, "o", L->W == 8 ? "=v" : "=x", o);
+  gcc_jit_extended_asm_add_input_operand (ea, "s1", L->isa->avx ? vreg (L) : "0", s1);
+  gcc_jit_extended_asm_add_input_operand (ea, "s2", vreg (L), s2);
   return zl_r (o);
 }
 
@@ -179,8 +188,8 @@ zl_vsqrt (zj_lower *L, gcc_jit_rvalue *x)
   gcc_jit_lvalue *o = zl_tmp (L, L->t_v);
   gcc_jit_extended_asm *ea = gcc_jit_block_add_extended_asm (
     L->b, NULL, L->isa->avx ? "vsqrtpd %[a], %[o]" : "sqrtpd %[a], %[o]");
-  gcc_jit_extended_asm_add_output_operand (ea, "o", "=x", o);
-  gcc_jit_extended_asm_add_input_operand (ea, "a", "x", x);
+  gcc_jit_extended_asm_add_output_operand (ea, "o", L->W == 8 ? "=v" : "=x", o);
+  gcc_jit_extended_asm_add_input_operand (ea, "a", vreg (L), x);
   return zl_r (o);
 }
 
@@ -193,10 +202,26 @@ zl_minmax (zj_lower *L, bool is_max, gcc_jit_rvalue *s1, gcc_jit_rvalue *s2)
   return zl_asm2 (L, m, t, s1, s2);
 }
 
+/* 512-bit compares write a mask register (k7 here, clobbered); vpternlogq
+   with immediate 0xff under that mask, zeroing, turns it back into all-ones
+   / all-zeros lanes, so callers see the same mask vector at every width. */
 gcc_jit_rvalue *
 zl_vcmp (zj_lower *L, bool lt, gcc_jit_rvalue *a, gcc_jit_rvalue *b)
 {
-  return zl_asm2 (L, lt ? "cmpltpd" : "cmpeqpd", L->t_v, a, b);
+  if (L->W != 8)
+    return zl_asm2 (L, lt ? "cmpltpd" : "cmpeqpd", L->t_v, a, b);
+  gcc_jit_lvalue *o = zl_tmp (L, L->t_v);
+  gcc_jit_extended_asm *ea = gcc_jit_block_add_extended_asm (
+    L->b, NULL,
+    lt ? "vcmpltpd %[s2], %[s1], %%k7\n\t"
+         "vpternlogq $0xff, %[o], %[o], %[o]%{%%k7%}%{z%}"
+       : "vcmpeqpd %[s2], %[s1], %%k7\n\t"
+         "vpternlogq $0xff, %[o], %[o], %[o]%{%%k7%}%{z%}");
+  gcc_jit_extended_asm_add_output_operand (ea, "o", "=v", o);
+  gcc_jit_extended_asm_add_input_operand (ea, "s1", "v", a);
+  gcc_jit_extended_asm_add_input_operand (ea, "s2", "v", b);
+  gcc_jit_extended_asm_add_clobber (ea, "k7");
+  return zl_r (o);
 }
 
 static gcc_jit_rvalue *
@@ -273,11 +298,55 @@ zl_fill_loop (zj_lower *L, int rt, int k, int n, bool row_major,
     }
 }
 
+/* Half h (0 low, 1 high) of an 8-lane chunk, as 4 lanes (vextractf64x4;
+   GCC rewrites the constant-offset access of a local into a bit-field
+   reference, so the chunk stays in its register). */
+static gcc_jit_rvalue *
+half (zj_lower *L, gcc_jit_lvalue *chunk, int h)
+{
+  gcc_jit_rvalue *p = gcc_jit_context_new_cast (
+    L->ctx, NULL, gcc_jit_lvalue_get_address (chunk, NULL),
+    gcc_jit_type_get_pointer (L->t_v4));
+  return zl_r (gcc_jit_context_new_array_access (
+    L->ctx, NULL, p, gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, h)));
+}
+
+/* W = 8: the products (8 lanes at a time: rounding is per element) go
+   through one 4-lane accumulator, low half then high half of each chunk,
+   which is element i into lane i % 4 in index order as in the 4-lane
+   code. */
+static gcc_jit_rvalue *
+reduce8 (zj_lower *L, gcc_jit_rvalue **x, gcc_jit_rvalue **y, int n)
+{
+  gcc_jit_lvalue *acc = zl_tmp (L, L->t_v4), *p = zl_tmp (L, L->t_v);
+  gcc_jit_rvalue *mz[4];
+  gcc_jit_lvalue *z = zl_tmp (L, L->t_d);
+  zl_set (L, z, zl_dbl (L, -0.0));
+  for (int l = 0; l < 4; l++)
+    mz[l] = zl_r (z);
+  zl_set (L, acc, gcc_jit_context_new_rvalue_from_vector (L->ctx, NULL, L->t_v4, 4, mz));
+  for (int j = 0; j < n; j++)
+    {
+      zl_set (L, p, y ? zl_bin (L, GCC_JIT_BINARY_OP_MULT, x[j], y[j]) : x[j]);
+      for (int h = 0; h < 2; h++)
+        zl_set (L, acc, zl_bin (L, GCC_JIT_BINARY_OP_PLUS, zl_r (acc), half (L, p, h)));
+    }
+  gcc_jit_rvalue *s = zl_bin (
+    L, GCC_JIT_BINARY_OP_PLUS,
+    zl_bin (L, GCC_JIT_BINARY_OP_PLUS, zl_lane (L, acc, 0), zl_lane (L, acc, 1)),
+    zl_bin (L, GCC_JIT_BINARY_OP_PLUS, zl_lane (L, acc, 2), zl_lane (L, acc, 3)));
+  gcc_jit_lvalue *r = zl_tmp (L, L->t_d);
+  zl_set (L, r, s);
+  return zl_r (r);
+}
+
 /* L = min(4, elements) lanes from -0.0 (the identity of addition), element i into lane i % L, then
    (l0 + l1) + (l2 + l3); with W = 2 two accumulators hold the 4 lanes. */
 gcc_jit_rvalue *
 zl_reduce (zj_lower *L, gcc_jit_rvalue **x, gcc_jit_rvalue **y, int n)
 {
+  if (L->W == 8)
+    return reduce8 (L, x, y, n);
   const int elems = n * L->W, lanes = elems < 4 ? elems : 4;
   const int nacc = lanes / L->W;
   gcc_jit_lvalue *acc[2];
@@ -912,6 +981,7 @@ init_types (zj_lower *L)
   L->t_bool = gcc_jit_context_get_type (c, GCC_JIT_TYPE_BOOL);
   L->t_void_ptr = gcc_jit_context_get_type (c, GCC_JIT_TYPE_VOID_PTR);
   L->t_v = gcc_jit_type_get_vector (L->t_d, (size_t) L->W);
+  L->t_v4 = gcc_jit_type_get_vector (L->t_d, 4);
   L->t_vl = gcc_jit_type_get_vector (gcc_jit_context_get_type (c, GCC_JIT_TYPE_LONG_LONG),
                                      (size_t) L->W);
   L->t_dp = gcc_jit_type_get_pointer (L->t_d);
@@ -937,7 +1007,8 @@ zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
   L->isa = isa;
   L->F = shape->F;
   L->shape = shape;
-  L->W = isa->avx ? (shape->F < 4 ? shape->F : 4) : 2;
+  L->W = isa->zmm && shape->F % 8 == 0 ? 8
+         : isa->avx ? (shape->F < 4 ? shape->F : 4) : 2;
   L->C = L->F / L->W;
   init_types (L);
   argv_t A;

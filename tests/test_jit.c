@@ -282,18 +282,17 @@ op_program (int op, zj_program *p, zj_rng *r)
   zj_fn_push (l, op_instr (op, oi->in1 == ZJ_KIND_S ? 5 : a, b, oi->out == ZJ_KIND_S ? 2 : o, r));
 }
 
-/* Cases for ops [lo, hi) at every F (in the quick tier at one F per op,
-   the sizes taken in turn): plain inputs and inputs with NaN/inf/zeros,
-   RMS and ACCURACY. */
+/* Cases for ops [lo, hi) at every F of Fs (in the quick tier at one F
+   per op, the sizes taken in turn): plain inputs and inputs with
+   NaN/inf/zeros, RMS and ACCURACY. */
 static int
-op_cases (int lo, int hi, jcase *c)
+op_cases_at (int lo, int hi, const int *Fs, size_t nF, jcase *c)
 {
-  static const int Fs[] = { 2, 4, 8, 16, 32 };
   int n = 0;
   for (int op = lo; op < hi && op < ZJ_NUM_OPS; op++)
-    for (size_t fi = 0; fi < sizeof Fs / sizeof *Fs; fi++)
+    for (size_t fi = 0; fi < nF; fi++)
       {
-        if (!zj_test_full () && fi != (size_t) op % (sizeof Fs / sizeof *Fs))
+        if (!zj_test_full () && fi != (size_t) op % nF)
           continue;
         const int F = Fs[fi];
         const uint64_t seed = 1000 + (uint64_t) op * 64 + (uint64_t) F;
@@ -321,6 +320,13 @@ op_cases (int lo, int hi, jcase *c)
   return n;
 }
 
+static int
+op_cases (int lo, int hi, jcase *c)
+{
+  static const int Fs[] = { 2, 4, 8, 16, 32 };
+  return op_cases_at (lo, hi, Fs, sizeof Fs / sizeof *Fs, c);
+}
+
 /* Ops split in groups so Criterion runs them on both cores.  Two of the
    four variants of one op and F share their code (same structure).  At -O0
    to keep the suite fast: the IR's IEEE semantics do not depend on the
@@ -343,6 +349,33 @@ OP_GROUP (2, 23, 34)
 OP_GROUP (3, 34, 45)
 OP_GROUP (4, 45, 56)
 OP_GROUP (5, 56, 65)
+
+/* "avx512z" runs the sizes 8 divides with 512-bit chunks (lower.c: W = 8;
+   reductions in the canonical 4 lanes over the chunk halves, compares
+   through a mask register): every op at F = 8, 16, 32 (one chunk, two,
+   four per vector), the sizes in turn in the quick tier. */
+static bool
+have_avx512 (void)
+{
+  __builtin_cpu_init ();
+  return __builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512vl");
+}
+
+#define ZMM_GROUP(n, lo, hi) \
+  Test (jit_ops, zmm_group_##n, .timeout = 300) \
+  { \
+    if (!have_avx512 ()) \
+      cr_skip_test ("no AVX-512 on this CPU"); \
+    static const int Fs[] = { 8, 16, 32 }; \
+    zj_jit *jit = new_jit_opt ("avx512z", 0, 0); \
+    jcase c[4 * 3 * 22]; \
+    int nc = op_cases_at ((lo), (hi), Fs, 3, c); \
+    cr_expect_eq (run_cases (jit, c, nc, 4 * 3 * 22), 0, "ops %d..%d differ (zmm)", lo, hi - 1); \
+    zj_jit_free (jit); \
+  }
+ZMM_GROUP (0, 1, 23)
+ZMM_GROUP (1, 23, 45)
+ZMM_GROUP (2, 45, 65)
 /* ------------------------------------------------------ random programs */
 static void
 random_program (zj_program *p, zj_rng *r, const zj_shape *sh)
@@ -442,9 +475,10 @@ nn_program (zj_program *p)
   zj_fn_push (l, ins (ZJ_MATRIX_SUM_OP, 0, 1, 0));
 }
 
-Test (jit_step_locals, nn_final_memory, .timeout = 300)
+static void
+nn_final_memory (const char *isa)
 {
-  zj_jit *jit = new_jit ("auto", 0);
+  zj_jit *jit = new_jit (isa, 0);
   static const int Fs[] = { 4, 8, 16, 32 };
   for (size_t fi = 0; fi < sizeof Fs / sizeof *Fs; fi++)
     for (int abort_run = 0; abort_run < 2; abort_run++)
@@ -480,6 +514,15 @@ Test (jit_step_locals, nn_final_memory, .timeout = 300)
   zj_jit_free (jit);
 }
 
+Test (jit_step_locals, nn_final_memory, .timeout = 300) { nn_final_memory ("auto"); }
+/* The same network in 512-bit chunks (F = 8, 16, 32). */
+Test (jit_step_locals, nn_final_memory_zmm, .timeout = 300)
+{
+  if (!have_avx512 ())
+    cr_skip_test ("no AVX-512 on this CPU");
+  nn_final_memory ("avx512z");
+}
+
 /* Big sweeps in the full tier, a fifth of them in the quick one. */
 Test (jit_random, batch_a, .timeout = 300)
 { random_batch (1, zj_test_scale (30, 150), NULL, 0, zj_test_scale (30, 50)); }
@@ -492,6 +535,14 @@ Test (jit_random, sse2, .timeout = 300)
    plain AVX2 code covered too. */
 Test (jit_random, avx2, .timeout = 300)
 { random_batch (4, zj_test_scale (12, 60), "avx2", 0, zj_test_scale (12, 30)); }
+/* 512-bit chunks where 8 divides F, 4 lanes (and 16 asm registers) at
+   F = 2 and 4 in the same compiles. */
+Test (jit_random, avx512z, .timeout = 300)
+{
+  if (!have_avx512 ())
+    cr_skip_test ("no AVX-512 on this CPU");
+  random_batch (5, zj_test_scale (24, 120), "avx512z", 0, zj_test_scale (24, 40));
+}
 /* Shared objects from forked compile workers, recycled every 3 compiles. */
 Test (jit_random, workers, .timeout = 300) { random_batch (4, 8, NULL, 3, 1); }
 
