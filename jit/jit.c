@@ -26,7 +26,7 @@ zj_isa_choose (zj_isa *isa, const char *name, int opt_level)
   isa->opt_level = opt_level;
   __builtin_cpu_init ();
   if (!name || !strcmp (name, "auto"))
-    name = __builtin_cpu_supports ("avx512vl") ? "avx512"
+    name = __builtin_cpu_supports ("avx512vl") ? "avx512z"
          : __builtin_cpu_supports ("avx2") ? "avx2"
          : __builtin_cpu_supports ("avx") ? "avx" : "sse2";
   if (!strcmp (name, "avx512") || !strcmp (name, "avx512z"))
@@ -35,11 +35,13 @@ zj_isa_choose (zj_isa *isa, const char *name, int opt_level)
          register file to 32 ymm registers, so matrices held in vector
          locals spill far less.  "avx512z": 512-bit vectors of 8 doubles
          where 8 divides F (reductions still add in the canonical 4 lanes,
-         on the halves of each chunk).  Not the default: a 512-bit add has
-         twice the latency of a 256-bit one (4 cycles against 2 on the
-         Sapphire Rapids host), and a training step's loop-carried chain
-         of additions (the matrix-vector product's row sums) then costs
-         what the halved instruction count saves (bench/RESULTS.md). */
+         on the halves of each chunk).  The default on AVX-512 hosts: half
+         the vector statements, so 40% less compile time, at the same or
+         better run time; a 512-bit add has twice the latency of a 256-bit
+         one (4 cycles against 2 on the Sapphire Rapids host), and a
+         training step's loop-carried chain of additions (the matrix-vector
+         product's row sums) eats most of what the halved instruction count
+         saves (bench/RESULTS.md, "NN at F=16: 8-lane chunks"). */
       isa->avx = true;
       isa->zmm = name[6] == 'z';
       isa->flags[isa->nflags++] = "-mavx2";

@@ -531,17 +531,24 @@ Test (jit_random, batch_b, .timeout = 300)
 /* The x86-64 baseline code path (2 lanes, SSE2 asm forms). */
 Test (jit_random, sse2, .timeout = 300)
 { random_batch (3, zj_test_scale (12, 60), "sse2", 0, zj_test_scale (12, 30)); }
-/* auto picks avx512 (32 ymm registers) where the CPU has it; keep the
-   plain AVX2 code covered too. */
+/* auto picks avx512z (8-lane chunks where 8 divides F) where the CPU has
+   AVX-512; keep the plain AVX2 code covered too. */
 Test (jit_random, avx2, .timeout = 300)
 { random_batch (4, zj_test_scale (12, 60), "avx2", 0, zj_test_scale (12, 30)); }
-/* 512-bit chunks where 8 divides F, 4 lanes (and 16 asm registers) at
-   F = 2 and 4 in the same compiles. */
+/* Explicit avx512z (what auto is on AVX-512 hosts, the batches above on
+   others): 512-bit chunks where 8 divides F, 4 lanes at F = 2 and 4 in the
+   same compiles; and avx512, 4 lanes with 32 ymm registers. */
 Test (jit_random, avx512z, .timeout = 300)
 {
   if (!have_avx512 ())
     cr_skip_test ("no AVX-512 on this CPU");
   random_batch (5, zj_test_scale (24, 120), "avx512z", 0, zj_test_scale (24, 40));
+}
+Test (jit_random, avx512_ymm, .timeout = 300)
+{
+  if (!have_avx512 ())
+    cr_skip_test ("no AVX-512 on this CPU");
+  random_batch (6, zj_test_scale (12, 60), "avx512", 0, zj_test_scale (12, 30));
 }
 /* Shared objects from forked compile workers, recycled every 3 compiles. */
 Test (jit_random, workers, .timeout = 300) { random_batch (4, 8, NULL, 3, 1); }
