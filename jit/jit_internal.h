@@ -92,6 +92,8 @@ typedef struct zj_lower {
   int nk;
   gcc_jit_lvalue *rt_fn[ZJ_RT_COUNT];
   gcc_jit_rvalue *rt, *kptr, *rng;
+  gcc_jit_rvalue *row;        /* the example's features while v0 still
+                                 equals them (zl_velem), else NULL */
   gcc_jit_function *sqrt_fn;
   int ntmp;
 } zj_lower;
@@ -107,6 +109,8 @@ gcc_jit_rvalue *zl_vconst (zj_lower *L, const double *x);
 gcc_jit_rvalue *zl_bcast (zj_lower *L, gcc_jit_rvalue *x);
 gcc_jit_rvalue *zl_lane (zj_lower *L, gcc_jit_lvalue *chunk, int lane);
 gcc_jit_rvalue *zl_build (zj_lower *L, gcc_jit_rvalue **x);
+/* Element e of vector address a (from the feature row while L->row). */
+gcc_jit_rvalue *zl_velem (zj_lower *L, int a, int e);
 gcc_jit_rvalue *zl_k (zj_lower *L, int idx);
 gcc_jit_rvalue *zl_call (zj_lower *L, int rt, int n, gcc_jit_rvalue **args);
 gcc_jit_rvalue *zl_sqrt (zj_lower *L, gcc_jit_rvalue *x);

@@ -87,6 +87,20 @@ zl_lane (zj_lower *L, gcc_jit_lvalue *chunk, int lane)
     L->ctx, NULL, p, gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, lane)));
 }
 
+/* Element e of vector a.  While v0 still holds the example's features,
+   its elements are read from the feature row: a broadcast of one of them
+   (matrix-vector and outer products) is then a plain load, where one from
+   a register costs a shuffle, and at 8 lanes an index vector held in a
+   register. */
+gcc_jit_rvalue *
+zl_velem (zj_lower *L, int a, int e)
+{
+  if (a == 0 && L->row)
+    return zl_r (gcc_jit_context_new_array_access (
+      L->ctx, NULL, L->row, gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, e)));
+  return zl_lane (L, L->v[a][e / L->W], e % L->W);
+}
+
 gcc_jit_rvalue *
 zl_build (zj_lower *L, gcc_jit_rvalue **x)
 {
@@ -594,11 +608,20 @@ load_features (zj_lower *L, gcc_jit_rvalue *row)
             zl_r (gcc_jit_rvalue_dereference (vptr (L, row, int_rv (L, j * L->W)), NULL)));
 }
 
+/* Once an instruction writes v0, it no longer equals the feature row. */
+static void
+lower_one (zj_lower *L, const zj_instr *in, int k)
+{
+  zj_lower_ops[in->op] (L, in, k);
+  if (zj_ops[in->op].out == ZJ_KIND_V && in->out == 0)
+    L->row = NULL;
+}
+
 static void
 lower_fn (zj_lower *L, const zj_fn *f, const int *kidx)
 {
   for (int i = 0; i < f->n; i++)
-    zj_lower_ops[f->ins[i].op] (L, &f->ins[i], kidx[i]);
+    lower_one (L, &f->ins[i], kidx[i]);
 }
 
 /* if (cnt < record) { buf[cnt++] = e; } */
@@ -688,14 +711,18 @@ emit_validate (zj_lower *L, vars_t *V, const zj_program *p, int **kidx, bool acc
   branch (L, cmp (L, GCC_JIT_COMPARISON_LT, zl_r (V->i), zl_r (V->nvalid)), body, done);
   L->b = body;
   zl_set (L, V->label, zl_r (gcc_jit_context_new_array_access (L->ctx, NULL, zl_r (V->vay), zl_r (V->i))));
-  gcc_jit_rvalue *row = gcc_jit_lvalue_get_address (
+  gcc_jit_lvalue *rowv = zl_tmp (L, L->t_dp);
+  zl_set (L, rowv, gcc_jit_lvalue_get_address (
     gcc_jit_context_new_array_access (
       L->ctx, NULL, zl_r (V->vax),
       zl_bin (L, GCC_JIT_BINARY_OP_MULT, zl_r (V->i),
-              gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, L->F))), NULL);
+              gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, L->F))), NULL));
+  gcc_jit_rvalue *row = zl_r (rowv);
   load_features (L, row);
   zl_set (L, L->s[0], zl_dbl (L, 0.0));
+  L->row = row;
   lower_fn (L, &p->fn[ZJ_PREDICT], kidx[ZJ_PREDICT]);
+  L->row = NULL;
   if (acc)
     {
       gcc_jit_rvalue *s1 = zl_r (L->s[1]);
@@ -851,7 +878,7 @@ lower_learn (zj_lower *L, vars_t *V, const zj_program *p, const int *kidx)
           jump (L, done);
           L->b = done;
         }
-      zj_lower_ops[in->op] (L, in, kidx[i]);
+      lower_one (L, in, kidx[i]);
     }
   for (int a = 0; a < sh->ns; a++)
     L->s[a] = keep_s[a];
@@ -886,7 +913,9 @@ emit_train_step (zj_lower *L, vars_t *V, const zj_program *p, int **kidx, bool a
               gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, L->F))), NULL));
   load_features (L, zl_r (row));
   zl_set (L, L->s[0], zl_dbl (L, 0.0));
+  L->row = zl_r (row);
   lower_fn (L, &p->fn[ZJ_PREDICT], kidx[ZJ_PREDICT]);
+  L->row = NULL;
   if (acc)
     {
       gcc_jit_rvalue *s1 = zl_r (L->s[1]);
@@ -899,7 +928,9 @@ emit_train_step (zj_lower *L, vars_t *V, const zj_program *p, int **kidx, bool a
   record (L, V->ntr_err, V->record, V->terr, zl_r (V->err));
   load_features (L, zl_r (row));
   zl_set (L, L->s[0], zl_r (V->label));
+  L->row = zl_r (row);
   lower_learn (L, V, p, kidx[ZJ_LEARN]);
+  L->row = NULL;
 }
 
 static void

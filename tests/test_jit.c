@@ -523,6 +523,77 @@ Test (jit_step_locals, nn_final_memory_zmm, .timeout = 300)
   nn_final_memory ("avx512z");
 }
 
+/* ------------------------------------------------------ feature row */
+/* While v0 still holds the example's features, the lowering reads its
+   elements (the broadcasts of matrix-vector and outer products) from the
+   feature row (lower.c, zl_velem); once an instruction writes v0, from
+   v0.  Each component reads v0's elements both before and after writing
+   it; Learn starts again from the features. */
+static void
+row_program (zj_program *p)
+{
+  zj_program_init (p);
+  zj_fn *s = &p->fn[ZJ_SETUP], *pr = &p->fn[ZJ_PREDICT], *l = &p->fn[ZJ_LEARN];
+  zj_fn_push (s, rnd (ZJ_VECTOR_GAUSSIAN_SET_OP, 1, 0, 0.5f));
+  zj_fn_push (s, rnd (ZJ_MATRIX_GAUSSIAN_SET_OP, 0, 0, 0.1f));
+  zj_fn_push (s, rnd (ZJ_SCALAR_UNIFORM_SET_OP, 3, 0.001f, 0.01f));
+  zj_fn_push (pr, ins (ZJ_MATRIX_VECTOR_PRODUCT_OP, 0, 0, 3));   /* row */
+  zj_fn_push (pr, ins (ZJ_VECTOR_SUM_OP, 0, 1, 0));              /* v0 written */
+  zj_fn_push (pr, ins (ZJ_MATRIX_VECTOR_PRODUCT_OP, 0, 0, 4));   /* v0 */
+  zj_fn_push (pr, ins (ZJ_VECTOR_INNER_PRODUCT_OP, 3, 4, 1));
+  zj_fn_push (l, ins (ZJ_SCALAR_DIFF_OP, 0, 1, 4));
+  zj_fn_push (l, ins (ZJ_SCALAR_PRODUCT_OP, 3, 4, 4));
+  zj_fn_push (l, ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 1, 5));
+  zj_fn_push (l, ins (ZJ_VECTOR_OUTER_PRODUCT_OP, 5, 0, 1));     /* row */
+  zj_fn_push (l, ins (ZJ_VECTOR_PRODUCT_OP, 0, 1, 0));           /* v0 written */
+  zj_fn_push (l, ins (ZJ_VECTOR_OUTER_PRODUCT_OP, 5, 0, 2));     /* v0 */
+  zj_fn_push (l, ins (ZJ_MATRIX_SUM_OP, 0, 1, 0));
+  zj_fn_push (l, ins (ZJ_MATRIX_DIFF_OP, 0, 2, 0));
+}
+
+static void
+row_cases (const char *isa)
+{
+  zj_jit *jit = new_jit_opt (isa, 0, 0);   /* -O0: see OP_GROUP */
+  static const int Fs[] = { 4, 8, 16, 32 };
+  for (size_t fi = 0; fi < sizeof Fs / sizeof *Fs; fi++)
+    for (int et = 0; et < 2; et++)
+      {
+        const zj_shape shape = { Fs[fi], 5, 6, 3 };
+        const zj_eval_type type = et ? ZJ_ACCURACY : ZJ_RMS_ERROR;
+        zj_program p;
+        row_program (&p);
+        zj_prepared *pp = prep (&p, &shape, true);
+        zj_task *t = make_task (shape.F, 30, 10, 2, type, false, 91 + fi);
+        zj_eval_opts o;
+        zj_eval_opts_default (&o);
+        o.record_errors = 4;
+        zj_error err;
+        zj_jit_entry *e = zj_jit_get (jit, pp, type, &err);
+        cr_assert_not_null (e, "%s", err.msg);
+        char what[48];
+        snprintf (what, sizeof what, "row program %s F=%d %s", isa, shape.F,
+                  et ? "ACCURACY" : "RMS");
+        cr_expect (compare_pp (jit, e, pp, &shape, t, &o, 9, what), "%s", what);
+        zj_jit_release (jit, e);
+        zj_prepared_free (pp);
+        zj_program_free (&p);
+        free_task (t);
+      }
+  zj_jit_free (jit);
+}
+
+Test (jit_row, written_features, .timeout = 300)
+{
+  row_cases ("avx2");
+  row_cases ("sse2");
+  if (have_avx512 ())
+    {
+      row_cases ("avx512");
+      row_cases ("avx512z");
+    }
+}
+
 /* Big sweeps in the full tier, a fifth of them in the quick one. */
 Test (jit_random, batch_a, .timeout = 300)
 { random_batch (1, zj_test_scale (30, 150), NULL, 0, zj_test_scale (30, 50)); }
