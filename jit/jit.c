@@ -36,12 +36,12 @@ zj_isa_choose (zj_isa *isa, const char *name, int opt_level)
          locals spill far less.  "avx512z": 512-bit vectors of 8 doubles
          where 8 divides F (reductions still add in the canonical 4 lanes,
          on the halves of each chunk).  The default on AVX-512 hosts: half
-         the vector statements, so 40% less compile time, at the same or
-         better run time; a 512-bit add has twice the latency of a 256-bit
-         one (4 cycles against 2 on the Sapphire Rapids host), and a
-         training step's loop-carried chain of additions (the matrix-vector
-         product's row sums) eats most of what the halved instruction count
-         saves (bench/RESULTS.md, "NN at F=16: 8-lane chunks"). */
+         the vector statements, so a third less compile time, at the same
+         run time at -O1, and at -O2 8% below 4 lanes at their best (-O1)
+         on the NN program at F=16,
+         whose training step is bound by m0's loads and stores rather than
+         by instruction count (bench/RESULTS.md, "NN at F=16: 8-lane
+         chunks"). */
       isa->avx = true;
       isa->zmm = name[6] == 'z';
       isa->flags[isa->nflags++] = "-mavx2";
