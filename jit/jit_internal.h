@@ -94,6 +94,9 @@ typedef struct zj_lower {
   gcc_jit_rvalue *rt, *kptr, *rng;
   gcc_jit_rvalue *row;        /* the example's features while v0 still
                                  equals them (zl_velem), else NULL */
+  gcc_jit_lvalue **fv;        /* [C] v0 in Predict and Learn when neither
+                                 writes it (lower.c, feature_locals) */
+  gcc_jit_lvalue *last_row;   /* the row v0 last came from, or NULL */
   gcc_jit_function *sqrt_fn;
   int ntmp;
 } zj_lower;

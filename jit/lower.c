@@ -533,9 +533,29 @@ alloc_memory (zj_lower *L, const zj_program *p, const zj_shape *sh)
   L->b = save;
 }
 
+/* When neither Predict nor Learn writes v0, v0 is the current example's
+   features in both, and the memory v0 at the end is the last example's
+   (or Setup's, before any example).  Predict and Learn then read v0 from
+   locals of their own, loaded from the row each step, and the end copies
+   the last row: v0's values stop flowing from one step to the next, so
+   they are not kept (spilled) across the loop. */
+static void
+feature_locals (zj_lower *L, const zj_program *p)
+{
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      if (zj_ops[p->fn[c].ins[i].op].out == ZJ_KIND_V && p->fn[c].ins[i].out == 0)
+        return;
+  L->fv = new_chunks (L, "f", 0, L->C);
+  L->last_row = gcc_jit_function_new_local (L->fn, NULL, L->t_dp, "last_row");
+  gcc_jit_block_add_assignment (L->entry, NULL, L->last_row,
+                                gcc_jit_context_null (L->ctx, L->t_dp));
+}
+
 static void
 free_memory (zj_lower *L, const zj_shape *sh)
 {
+  free (L->fv);
   for (int a = 0; a < sh->nv; a++)
     free (L->v[a]);
   for (int a = 0; a < sh->nm; a++)
@@ -557,13 +577,33 @@ write_back (zj_lower *L, const zj_shape *sh, gcc_jit_rvalue *mem)
         L->b, NULL,
         gcc_jit_context_new_array_access (L->ctx, NULL, mem, int_rv (L, (long) (lay.s_off + a))),
         zl_r (L->s[a]));
-  for (int a = 0; a < sh->nv; a++)
+  for (int a = L->fv ? 1 : 0; a < sh->nv; a++)
     if (L->v[a])
       store_chunks (L, L->b, mem, lay.v_off + (size_t) a * L->F, L->v[a], L->C);
   for (int a = 0; a < sh->nm; a++)
     if (L->m[a])
       store_chunks (L, L->b, mem, lay.m_off + (size_t) a * L->F * L->F, L->m[a],
                     L->F * L->C);
+  if (!L->fv)
+    return;
+  /* v0: the last example's features, or Setup's v0 if none was loaded. */
+  gcc_jit_block *from_row = gcc_jit_function_new_block (L->fn, NULL),
+    *from_setup = gcc_jit_function_new_block (L->fn, NULL),
+    *done = gcc_jit_function_new_block (L->fn, NULL);
+  gcc_jit_block_end_with_conditional (
+    L->b, NULL,
+    gcc_jit_context_new_comparison (L->ctx, NULL, GCC_JIT_COMPARISON_NE, zl_r (L->last_row),
+                                    gcc_jit_context_null (L->ctx, L->t_dp)),
+    from_row, from_setup);
+  for (int j = 0; j < L->C; j++)
+    gcc_jit_block_add_assignment (
+      from_row, NULL,
+      gcc_jit_rvalue_dereference (vptr (L, mem, int_rv (L, (long) (lay.v_off + (size_t) j * L->W))), NULL),
+      zl_r (gcc_jit_rvalue_dereference (vptr (L, zl_r (L->last_row), int_rv (L, j * L->W)), NULL)));
+  gcc_jit_block_end_with_jump (from_row, NULL, done);
+  store_chunks (L, from_setup, mem, lay.v_off, L->v[0], L->C);
+  gcc_jit_block_end_with_jump (from_setup, NULL, done);
+  L->b = done;
 }
 
 /* ------------------------------------------------------ control flow */
@@ -599,13 +639,41 @@ incr (zj_lower *L, gcc_jit_lvalue *lv)
     gcc_jit_context_new_rvalue_from_int (L->ctx, gcc_jit_rvalue_get_type (zl_r (lv)), 1));
 }
 
-/* v0 := x[0..F), from a row pointer. */
+/* v0 := x[0..F), from a row pointer (into the feature locals, if any). */
 static void
 load_features (zj_lower *L, gcc_jit_rvalue *row)
 {
+  gcc_jit_lvalue **v0 = L->fv ? L->fv : L->v[0];
   for (int j = 0; j < L->C; j++)
-    zl_set (L, L->v[0][j],
+    zl_set (L, v0[j],
             zl_r (gcc_jit_rvalue_dereference (vptr (L, row, int_rv (L, j * L->W)), NULL)));
+  if (L->fv)
+    zl_set (L, L->last_row, row);
+}
+
+/* Predict or Learn of one example follows: v0 is the row just loaded. */
+static void
+begin_example (zj_lower *L, gcc_jit_rvalue *row)
+{
+  L->row = row;
+  if (L->fv)
+    {
+      gcc_jit_lvalue **t = L->v[0];
+      L->v[0] = L->fv;
+      L->fv = t;
+    }
+}
+
+static void
+end_example (zj_lower *L)
+{
+  L->row = NULL;
+  if (L->fv)
+    {
+      gcc_jit_lvalue **t = L->v[0];
+      L->v[0] = L->fv;
+      L->fv = t;
+    }
 }
 
 /* Once an instruction writes v0, it no longer equals the feature row. */
@@ -720,9 +788,9 @@ emit_validate (zj_lower *L, vars_t *V, const zj_program *p, int **kidx, bool acc
   gcc_jit_rvalue *row = zl_r (rowv);
   load_features (L, row);
   zl_set (L, L->s[0], zl_dbl (L, 0.0));
-  L->row = row;
+  begin_example (L, row);
   lower_fn (L, &p->fn[ZJ_PREDICT], kidx[ZJ_PREDICT]);
-  L->row = NULL;
+  end_example (L);
   if (acc)
     {
       gcc_jit_rvalue *s1 = zl_r (L->s[1]);
@@ -913,9 +981,9 @@ emit_train_step (zj_lower *L, vars_t *V, const zj_program *p, int **kidx, bool a
               gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, L->F))), NULL));
   load_features (L, zl_r (row));
   zl_set (L, L->s[0], zl_dbl (L, 0.0));
-  L->row = zl_r (row);
+  begin_example (L, zl_r (row));
   lower_fn (L, &p->fn[ZJ_PREDICT], kidx[ZJ_PREDICT]);
-  L->row = NULL;
+  end_example (L);
   if (acc)
     {
       gcc_jit_rvalue *s1 = zl_r (L->s[1]);
@@ -928,9 +996,9 @@ emit_train_step (zj_lower *L, vars_t *V, const zj_program *p, int **kidx, bool a
   record (L, V->ntr_err, V->record, V->terr, zl_r (V->err));
   load_features (L, zl_r (row));
   zl_set (L, L->s[0], zl_r (V->label));
-  L->row = zl_r (row);
+  begin_example (L, zl_r (row));
   lower_learn (L, V, p, kidx[ZJ_LEARN]);
-  L->row = NULL;
+  end_example (L);
 }
 
 static void
@@ -1058,6 +1126,7 @@ zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
   L->rng = zl_r (arg_local (&A, A_RNG, L->t_void_ptr, "rng"));
   L->b = L->entry;
   alloc_memory (L, p, shape);
+  feature_locals (L, p);
   emit_eval (L, &A, p, shape, et == ZJ_ACCURACY, kidx);
   free_memory (L, shape);
   for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)

@@ -583,6 +583,48 @@ row_cases (const char *isa)
   zj_jit_free (jit);
 }
 
+/* Predict and Learn that never write v0 read it from per-step locals and
+   the end copies the last example's row into memory (lower.c,
+   feature_locals); with no example at all, memory keeps Setup's v0. */
+static void
+setup_v0_cases (const char *isa)
+{
+  zj_jit *jit = new_jit_opt (isa, 0, 0);
+  static const int Fs[] = { 4, 8, 16 };
+  for (size_t fi = 0; fi < sizeof Fs / sizeof *Fs; fi++)
+    for (int steps = 0; steps < 3; steps++)
+      {
+        const zj_shape shape = { Fs[fi], 5, 9, 2 };
+        zj_program p;
+        nn_program (&p);
+        zj_fn_push (&p.fn[ZJ_SETUP], rnd (ZJ_VECTOR_GAUSSIAN_SET_OP, 0, 0, 1));
+        zj_prepared *pp = prep (&p, &shape, true);
+        zj_task *t = make_task (shape.F, 20, 5, 2, ZJ_RMS_ERROR, false, 17 + fi);
+        zj_eval_opts o;
+        zj_eval_opts_default (&o);
+        o.n_all_train = steps == 2 ? -1 : steps;   /* none, one, all */
+        o.n_valid = steps == 2 ? -1 : 0;
+        zj_error err;
+        zj_jit_entry *e = zj_jit_get (jit, pp, ZJ_RMS_ERROR, &err);
+        cr_assert_not_null (e, "%s", err.msg);
+        char what[64];
+        snprintf (what, sizeof what, "setup v0 %s F=%d steps %d", isa, shape.F, steps);
+        cr_expect (compare_pp (jit, e, pp, &shape, t, &o, 3, what), "%s", what);
+        zj_jit_release (jit, e);
+        zj_prepared_free (pp);
+        zj_program_free (&p);
+        free_task (t);
+      }
+  zj_jit_free (jit);
+}
+
+Test (jit_row, setup_v0_without_examples, .timeout = 300)
+{
+  setup_v0_cases ("avx2");
+  if (have_avx512 ())
+    setup_v0_cases ("avx512z");
+}
+
 Test (jit_row, written_features, .timeout = 300)
 {
   row_cases ("avx2");
