@@ -168,13 +168,21 @@ zl_sqrt (zj_lower *L, gcc_jit_rvalue *x)
   return gcc_jit_context_new_call (L->ctx, NULL, L->sqrt_fn, 1, &x);
 }
 
-/* The asm constraint of a vector operand: in 8-lane code any of the 32
-   registers ("v"; "x" would leave out zmm16-31), else one of the 16 that
-   VEX can encode (the 4-lane compares have no EVEX form writing a vector). */
+/* The asm constraint of a vector operand: in the optimized tier's 8-lane
+   code any of the 32 registers ("v"; "x" would leave out zmm16-31), else
+   one of the 16 that VEX can encode (the 4-lane compares have no EVEX
+   form writing a vector).  The baseline tier's stencils (isa without zmm)
+   keep "x" at every width. */
+static bool
+wide (zj_lower *L)
+{
+  return L->isa->zmm && L->W == 8;
+}
+
 static const char *
 vreg (zj_lower *L)
 {
-  return L->W == 8 ? "v" : "x";
+  return wide (L) ? "v" : "x";
 }
 
 /* One x86 instruction on (s1, s2) into a fresh temporary: VEX 3-operand
@@ -190,7 +198,7 @@ zl_asm2 (zj_lower *L, const char *mnem, gcc_jit_type *t, gcc_jit_rvalue *s1,
   else
     snprintf (text, sizeof text, "%s %%[s2], %%[o]", mnem);
   gcc_jit_extended_asm *ea = gcc_jit_block_add_extended_asm (L->b, NULL, text);
-  gcc_jit_extended_asm_add_output_operand (ea, "o", L->W == 8 ? "=v" : "=x", o);
+  gcc_jit_extended_asm_add_output_operand (ea, "o", wide (L) ? "=v" : "=x", o);
   gcc_jit_extended_asm_add_input_operand (ea, "s1", L->isa->avx ? vreg (L) : "0", s1);
   gcc_jit_extended_asm_add_input_operand (ea, "s2", vreg (L), s2);
   return zl_r (o);
@@ -202,7 +210,7 @@ zl_vsqrt (zj_lower *L, gcc_jit_rvalue *x)
   gcc_jit_lvalue *o = zl_tmp (L, L->t_v);
   gcc_jit_extended_asm *ea = gcc_jit_block_add_extended_asm (
     L->b, NULL, L->isa->avx ? "vsqrtpd %[a], %[o]" : "sqrtpd %[a], %[o]");
-  gcc_jit_extended_asm_add_output_operand (ea, "o", L->W == 8 ? "=v" : "=x", o);
+  gcc_jit_extended_asm_add_output_operand (ea, "o", wide (L) ? "=v" : "=x", o);
   gcc_jit_extended_asm_add_input_operand (ea, "a", vreg (L), x);
   return zl_r (o);
 }
