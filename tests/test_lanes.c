@@ -958,10 +958,9 @@ Test (lanes, task_matvec_kernel_equals_lane_kernel)
 }
 #endif
 
-/* Lane memory is cleared only as far as a program can read it (the
-   addresses it names, and the scalars and v0 the executor uses): a
-   program that names nothing still predicts from a zero s1, whatever an
-   earlier program left in the workspace. */
+/* Lane memory starts at zero in every evaluation: a program that names
+   nothing predicts from a zero s1, whatever an earlier program left in
+   the workspace. */
 Test (lanes, memory_left_by_an_earlier_program_is_not_read)
 {
   const int F = 4, NT = 10;

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <string.h>
 #include "sigmoid.h"
+#include "shortcut.h"
 
 typedef struct zj_lins {
   uint32_t op;
@@ -81,6 +82,15 @@ typedef struct zj_lbook {
   zj_lane_record *rec_out;   /* see zj_interp_eval_lanes_keyed, or NULL */
   const double **xp;     /* L example pointers and labels (row building) */
   double *yp;
+  /* The training shortcut (doc/shortcuts.md): the task set's ranges when
+     the program's structure allows it and the options do (else NULL),
+     Predict, room for the proof's intervals, and whether it was taken. */
+  const double *ranges;
+  zj_shortcut_kind sc_kind;
+  int sc_depth;          /* LAST_STEP: run each chunk's last sc_depth + 1 */
+  const zj_fn *predict, *learn;
+  zj_ival *sc;
+  bool *shortcut;
 } zj_lbook;
 
 /* A block of training steps, or of validation examples, run inside the
@@ -174,6 +184,29 @@ zj_lany_bad (const zj_lv *y, const zj_lv *p, const zj_li *live, int nb,
     any |= bad[w];
   return any != 0;
 #endif
+}
+
+/* Whether no training step of any of the nt lanes can abort (the
+   shortcut's proof, lane by lane from the memory Setup left). */
+static bool
+lanes_prove (const zj_lbook *bk, const double *mem, const zj_layout *lay,
+             int L, int nt, bool acc, double max_err)
+{
+  const int F = lay->F;
+  const size_t n = lay->total;
+  zj_ival *m = bk->sc, *h = m + n, *s = h + n, *g = s + n, *tmp = g + n;
+  for (int t = 0; t < nt; t++)
+    {
+      for (size_t e = 0; e < n; e++)
+        m[e].lo = m[e].hi = mem[e * (size_t) L + (size_t) t];
+      const zj_ival *r = (const zj_ival *) bk->ranges
+                         + (size_t) t * (2 * F + 1);
+      if (!zj_shortcut_prove (bk->predict, bk->learn, lay, m, h, s, g, r,
+                              r[F], r + F + 1, acc, max_err, bk->sc_depth,
+                              tmp))
+        return false;
+    }
+  return true;
 }
 
 /* Training steps whose examples are gathered into lane rows at once. */
@@ -351,11 +384,10 @@ typedef struct lpatches {
 
 /* Decode f into d (element of address a of kind k at mem + (off[k] + a *
    mul[k]) * L, kind N at mem) and return the end past the sentinel; with
-   pt, also collect f's reads of v0 and s0 (see zj_ldecoded.patch).  *hi
-   grows to the end (in elements) of the highest address f reads. */
+   pt, also collect f's reads of v0 and s0 (see zj_ldecoded.patch). */
 static zj_lins *
 ldecode_fn (const zj_fn *f, double *mem, const zj_layout *l, int L,
-            zj_lins *d, lpatches *pt, size_t *hi)
+            zj_lins *d, lpatches *pt)
 {
   const int F = l->F;
   const size_t off[4] = { 0, l->s_off, l->v_off, l->m_off };
@@ -366,7 +398,6 @@ ldecode_fn (const zj_fn *f, double *mem, const zj_layout *l, int L,
       pt->ok = true;
       pt->writes_v0 = false;
     }
-  size_t top = *hi;      /* in a register, not through the pointer */
   for (int i = 0; i < f->n; i++)
     {
       const zj_instr *in = &f->ins[i];
@@ -374,15 +405,9 @@ ldecode_fn (const zj_fn *f, double *mem, const zj_layout *l, int L,
         continue;
       const lopk k = lopks[in->op];
       size_t oe = off[k.ko] + in->out * mul[k.ko];
-      const size_t ea = off[k.k1] + in->in1 * mul[k.k1];
-      const size_t eb = off[k.k2] + in->in2 * mul[k.k2];
-      /* Only inputs are read (an output is read again only as one). */
-      const size_t e1 = ea + mul[k.k1], e2 = eb + mul[k.k2];
-      const size_t e = e1 > e2 ? e1 : e2;
-      top = e > top ? e : top;
       d->op = in->op;
-      d->a = mem + ea * (size_t) L;
-      d->b = mem + eb * (size_t) L;
+      d->a = mem + (off[k.k1] + in->in1 * mul[k.k1]) * (size_t) L;
+      d->b = mem + (off[k.k2] + in->in2 * mul[k.k2]) * (size_t) L;
       d->c0 = 0.0;
       if (k.data)
         {
@@ -416,7 +441,6 @@ ldecode_fn (const zj_fn *f, double *mem, const zj_layout *l, int L,
       d++;
     }
   d->op = ZJ_NUM_OPS;   /* sentinel: L_END */
-  *hi = top;
   return d + 1;
 }
 
@@ -662,6 +686,70 @@ lane_rows_lookup (zj_workspace *ws, const zj_task *const *ts, int nt, int L,
   bk->y_hi = r->y_hi;
 }
 
+/* ------------------------------------------------------------------
+   Feature and label ranges per task set (the shortcut's proof), kept like
+   the rows: computed when a structurally eligible program first meets the
+   set, reused until the set changes. */
+static const double *
+lane_ranges_lookup (zj_workspace *ws, const zj_task *const *ts, int nt,
+                    int L, const uint64_t *tkeys)
+{
+  const uint64_t key = lane_rows_key (ts, nt, L, tkeys);
+  zj_lane_ranges *r = NULL, *oldest = &ws->lranges[0];
+  for (int i = 0; i < ZJ_LANE_RANGES_SETS; i++)
+    {
+      zj_lane_ranges *c = &ws->lranges[i];
+      if (c->key == key)
+        {
+          r = c;
+          break;
+        }
+      if (c->stamp < oldest->stamp)
+        oldest = c;
+    }
+  if (!r)
+    {
+      r = oldest;
+      const int F = ts[0]->F;
+      const size_t need = (size_t) nt * (size_t) (2 * F + 1) * 2;
+      if (need > r->cap)
+        {
+          free (r->r);
+          r->r = zj_xmalloc (need * sizeof (double));
+          r->cap = need;
+        }
+      for (int t = 0; t < nt; t++)
+        {
+          const zj_task *k = ts[t];
+          double *q = r->r + (size_t) t * (2 * F + 1) * 2;
+          for (int i = 0; i < 2 * F + 1; i++)
+            {
+              q[2 * i] = INFINITY;
+              q[2 * i + 1] = -INFINITY;
+            }
+          /* A NaN makes both ends infinite, and the proof gives up. */
+#define ZJ_RANGE_PUT(i, v) \
+          do { const double v_ = (v); double *p_ = q + 2 * (i); \
+               if (!(v_ >= p_[0])) p_[0] = isnan (v_) ? -INFINITY : v_; \
+               if (!(v_ <= p_[1])) p_[1] = isnan (v_) ? INFINITY : v_; \
+          } while (0)
+          for (int e = 0; e < k->n_train; e++)
+            {
+              for (int i = 0; i < F; i++)
+                ZJ_RANGE_PUT (i, k->train_x[(size_t) e * F + i]);
+              ZJ_RANGE_PUT (F, k->train_y[e]);
+            }
+          for (int e = 0; e < k->n_valid; e++)
+            for (int i = 0; i < F; i++)
+              ZJ_RANGE_PUT (F + 1 + i, k->valid_x[(size_t) e * F + i]);
+#undef ZJ_RANGE_PUT
+        }
+      r->key = key;
+    }
+  r->stamp = ++ws->lrows_clock;
+  return r->r;
+}
+
 int
 zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
                       const zj_eval_opts *o, zj_rng *rng, uint64_t reseed,
@@ -759,20 +847,41 @@ zj_interp_eval_lanes_keyed (const zj_prepared *pp, const zj_task *const *ts,
   cur += lsize (nL, sizeof (double *));
   bk.yp = cur;
   lane_rows_lookup (ws, ts, nt, L, task_keys, &bk);
+  /* The training shortcut: only for runs that record nothing (the FEC's
+     mini-runs keep every step). */
+  bool took = false;
+  bk.shortcut = &took;
+  bk.predict = &p->fn[ZJ_PREDICT];
+  bk.learn = &p->fn[ZJ_LEARN];
+  bk.ranges = NULL;
+  bk.sc_depth = 0;
+  long steps = (long) ts[0]->n_train * ts[0]->epochs;
+  if (o->n_all_train >= 0 && o->n_all_train < steps)
+    steps = o->n_all_train;
+  bk.sc_kind = !o->no_shortcuts && o->record_errors <= 0
+               && steps >= ws->sc_min_steps
+               ? zj_shortcut_plan (p, &pp->shape, ts[0]->eval_type,
+                                   &bk.sc_depth)
+               : ZJ_SC_NONE;
+  if (bk.sc_kind != ZJ_SC_NONE)
+    {
+      const size_t need = (4 * lay->total + 3 * F * F) * sizeof (zj_ival);
+      if (need > ws->sc_cap)
+        {
+          free (ws->sc_buf);
+          ws->sc_buf = zj_xmalloc (need);
+          ws->sc_cap = need;
+        }
+      bk.sc = ws->sc_buf;
+      bk.ranges = lane_ranges_lookup (ws, ts, nt, L, task_keys);
+      ws->n_sc_eligible++;
+    }
   zj_ldecoded d;
   zj_lins *c = code;
   d.setup = c;
-  /* Memory starts at 0.  Only what can be read needs clearing: the
-     addresses the program reads, and the scalars and v0 (the executor
-     reads s1 and fills s0 and v0); with a random Setup, all of it before
-     the tasks' Setups land in their lanes. */
-  size_t hi = lay->v_off + F;
-  const bool random_setup = zj_fn_is_random_inl (p, ZJ_SETUP);
-  if (random_setup)
-    hi = lay->total;
-  if (random_setup)
+  memset (mem, 0, n_mem * sizeof (double));
+  if (zj_fn_is_random_inl (p, ZJ_SETUP))
     {
-      memset (mem, 0, n_mem * sizeof (double));
       /* Each task's Setup alone, in task order on the shared generator
          (what separate evaluations draw), then into its lane; the lanes
          run an empty Setup. */
@@ -787,16 +896,13 @@ zj_interp_eval_lanes_keyed (const zj_prepared *pp, const zj_task *const *ts,
       c++;
     }
   else
-    c = ldecode_fn (&p->fn[ZJ_SETUP], mem, lay, L, c, NULL, &hi);
+    c = ldecode_fn (&p->fn[ZJ_SETUP], mem, lay, L, c, NULL);
   lpatches pp_ = { &d.pv0, &d.ps0, true, false };
   lpatches pl_ = { &d.lv0, &d.ls0, true, false };
   d.predict = c;
-  c = ldecode_fn (&p->fn[ZJ_PREDICT], mem, lay, L, c, &pp_, &hi);
+  c = ldecode_fn (&p->fn[ZJ_PREDICT], mem, lay, L, c, &pp_);
   d.learn = c;
-  ldecode_fn (&p->fn[ZJ_LEARN], mem, lay, L, c, &pl_, &hi);
-  ZJ_ASSERT (hi <= lay->total);
-  if (!random_setup)
-    memset (mem, 0, hi * (size_t) L * sizeof (double));
+  ldecode_fn (&p->fn[ZJ_LEARN], mem, lay, L, c, &pl_);
   d.patch = pp_.ok && pl_.ok;
   d.predict_writes_v0 = pp_.writes_v0;
   lmatvec_tasks_collect (p, (zj_lins *) d.predict, (zj_lins *) d.learn, lay,
@@ -866,5 +972,9 @@ zj_interp_eval_lanes_keyed (const zj_prepared *pp, const zj_task *const *ts,
 #undef ZJ_LANES_CASE
   for (int t = 0; t < nt; t++)
     res[t].fitness = fit[t];
+  ws->n_lane_evals += o->record_errors <= 0;
+  ws->n_shortcuts += took;
+  ws->shortcut_used = took;
+  ws->sc_eligible_used = bk.ranges != NULL;
   return 0;
 }
