@@ -302,6 +302,84 @@ zj_exp_budget_spent (const zj_experiment_cfg *cfg, const island *is)
 }
 
 
+/* What every island of an experiment is built from (setup_island). */
+typedef struct island_setup {
+  exp_pool *pl;
+  exp_run *g;
+  exp_live *w;
+  int64_t k;
+  const zj_task *tasks;
+  int n_tasks;
+  const zj_shape *shape;
+  const zj_search_space *sp;
+  const zj_evaluator_cfg *ecfg;
+  const zj_ckpt_running *from;
+  zj_rng *rng;                /* the experiment's (one island) */
+  log_ctx *lc;
+} island_setup;
+
+/* Build island j: its generator, evaluator and population, or its state
+   from the checkpoint.  Called by the thread that runs the island
+   (islands.c), so the islands' tables are allocated and first touched in
+   parallel and on their own thread; island j draws only from its own
+   generator, so the order does not matter. */
+static int
+setup_island (void *ctx, int j, zj_error *err)
+{
+  island_setup *su = ctx;
+  exp_pool *pl = su->pl;
+  const zj_experiment_cfg *cfg = pl->cfg;
+  exp_run *g = su->g;
+  const int N = g->n;
+  island *is = &g->isl[j];
+  if (N == 1)
+    is->rng = su->rng;
+  else
+    {
+      zj_rng_seed (&is->own, zj_hash_mix (experiment_seed (pl->seed, su->k),
+                                          0x69736c616e64ULL + (uint64_t) j));
+      is->rng = &is->own;
+    }
+  if (!(is->ev = zj_evaluator_new (su->ecfg, su->tasks, su->n_tasks, su->shape, su->sp,
+                                   is->rng, err)))
+    return -1;
+  zj_evaluator_set_tier (is->ev, pl->tier);
+  zj_evolution_cfg vcfg = {
+    .population_size = cfg->spec.population_size,
+    .tournament_size = cfg->spec.tournament_size,
+    .initial_population = cfg->spec.initial_population,
+    .progress_every = cfg->spec.progress_every,
+    .progress_out = j == 0 ? g->out : NULL,
+    .log_line = cfg->progress_log ? log_line : NULL,
+    .log_ctx = su->lc,
+    .cancel = &pl->done,
+    .interrupt = pl->coordinated ? &pl->agreed : cfg->interrupt,
+    .park_reason = park_reason (cfg),
+    .live = N == 1 ? &su->w->stats : &is->live,
+    .boundary = at_boundary,
+    .boundary_ctx = g,
+    .tag_island = N > 1,
+    .island = j,
+  };
+  is->pop = zj_population_new (&vcfg, su->sp, is->ev, is->rng);
+  if (su->from)
+    {
+      const zj_ckpt_island *x = &su->from->isl[j];
+      if (zj_population_import (is->pop, &x->pop, su->shape, err) != 0
+          || zj_evaluator_import (is->ev, &x->eval, err) != 0)
+        {
+          char msg[sizeof err->msg];
+          snprintf (msg, sizeof msg, "%s", err->msg);
+          zj_error_set (err, "checkpoint does not fit experiment %lld, island %d: %s",
+                        (long long) su->k, j, msg);
+          return -1;
+        }
+      memcpy (is->rng->s, x->rng, sizeof x->rng);
+      is->migrations = x->migrations;
+    }
+  return 0;
+}
+
 /* Run experiment k, or continue it from a checkpoint (from != NULL): the
    setup is redone exactly as in a fresh run (same generator draws for the
    tasks and the budget baseline), then the saved state replaces the
@@ -358,56 +436,11 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
   ecfg.hurdle_percentile = cfg->hurdle_percentile;
   ecfg.hurdle_window = cfg->spec.population_size < 4096
                        ? cfg->spec.population_size : 4096;
-  for (int o = 0; o < n_own; o++)
-    {
-      const int j = own[o];
-      island *is = &isl[j];
-      if (N == 1)
-        is->rng = &rng;
-      else
-        {
-          zj_rng_seed (&is->own, zj_hash_mix (experiment_seed (pl->seed, k),
-                                              0x69736c616e64ULL + (uint64_t) j));
-          is->rng = &is->own;
-        }
-      if (!(is->ev = zj_evaluator_new (&ecfg, tasks, n_tasks, &r->shape, &sp,
-                                       is->rng, &r->err)))
-        goto out;
-      zj_evaluator_set_tier (is->ev, pl->tier);
-      zj_evolution_cfg vcfg = {
-        .population_size = cfg->spec.population_size,
-        .tournament_size = cfg->spec.tournament_size,
-        .initial_population = cfg->spec.initial_population,
-        .progress_every = cfg->spec.progress_every,
-        .progress_out = j == 0 ? out : NULL,
-        .log_line = cfg->progress_log ? log_line : NULL,
-        .log_ctx = &lc,
-        .cancel = &pl->done,
-        .interrupt = pl->coordinated ? &pl->agreed : cfg->interrupt,
-        .park_reason = park_reason (cfg),
-        .live = N == 1 ? &w->stats : &is->live,
-        .boundary = at_boundary,
-        .boundary_ctx = &g,
-        .tag_island = N > 1,
-        .island = j,
-      };
-      is->pop = zj_population_new (&vcfg, &sp, is->ev, is->rng);
-      if (from)
-        {
-          const zj_ckpt_island *x = &from->isl[j];
-          if (zj_population_import (is->pop, &x->pop, &r->shape, &r->err) != 0
-              || zj_evaluator_import (is->ev, &x->eval, &r->err) != 0)
-            {
-              char msg[sizeof r->err.msg];
-              snprintf (msg, sizeof msg, "%s", r->err.msg);
-              zj_error_set (&r->err, "checkpoint does not fit experiment %lld, island %d: %s",
-                            (long long) k, j, msg);
-              goto out;
-            }
-          memcpy (is->rng->s, x->rng, sizeof x->rng);
-          is->migrations = x->migrations;
-        }
-    }
+  island_setup su = { .pl = pl, .g = &g, .w = w, .k = k, .tasks = tasks,
+                      .n_tasks = n_tasks, .shape = &r->shape, .sp = &sp,
+                      .ecfg = &ecfg, .from = from, .rng = &rng, .lc = &lc };
+  g.setup = setup_island;
+  g.setup_ctx = &su;
   if (from)
     {
       fwrite (from->text, 1, from->text_len, out);

@@ -53,6 +53,10 @@ typedef struct exp_run {
   island *isl;                /* pop and ev only for this rank's islands */
   int n_own, *own;            /* this rank's islands: j % ranks == rank */
   FILE *out;                  /* the experiment's output (island 0 prints) */
+  /* Builds island j (its evaluator and population, or restores them);
+     each thread calls it for its own islands before running them. */
+  int (*setup) (void *ctx, int j, zj_error *err);
+  void *setup_ctx;
   int threads;
   int arrived;
   int64_t epoch;

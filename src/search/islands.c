@@ -311,8 +311,8 @@ barrier (exp_run *g)
   return done;
 }
 
-/* Thread t's share of an experiment: initialise its islands (unless
-   resumed), then run each to the next migration point, migrate, repeat.
+/* Thread t's share of an experiment: build its islands and initialise
+   their populations (unless resumed), then run each to the next migration point, migrate, repeat.
    Migration points are fixed counts of each island's individuals, and the
    islands of an experiment share their population size, so they reach
    them together whatever the number of threads. */
@@ -323,16 +323,16 @@ island_loop (exp_run *g, int t, bool resumed, zj_error *err, bool *ok)
   exp_pool *pl = g->pl;
   const bool migrate = g->n > 1 && cfg->migration_interval > 0;
   *ok = true;
-  if (!resumed)
-    for (int o = t; o < g->n_own; o += g->threads)
-      if (zj_population_init (g->isl[g->own[o]].pop, err) != 0)
-        {
-          *ok = false;
-          pthread_mutex_lock (&pl->lock);
-          pl->abort_run = true;   /* the other threads stop at once */
-          pthread_mutex_unlock (&pl->lock);
-          break;
-        }
+  for (int o = t; o < g->n_own; o += g->threads)
+    if (g->setup (g->setup_ctx, g->own[o], err) != 0
+        || (!resumed && zj_population_init (g->isl[g->own[o]].pop, err) != 0))
+      {
+        *ok = false;
+        pthread_mutex_lock (&pl->lock);
+        pl->abort_run = true;   /* the other threads stop at once */
+        pthread_mutex_unlock (&pl->lock);
+        break;
+      }
   for (;;)
     {
       for (int o = t; o < g->n_own && *ok; o += g->threads)
