@@ -179,6 +179,13 @@ take (zj_ckrd *r, size_t n)
   return p;
 }
 
+static inline uint32_t
+get_le32 (const unsigned char *p)
+{
+  return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16
+         | (uint32_t) p[3] << 24;
+}
+
 uint8_t
 zj_rd_u8 (zj_ckrd *r)
 {
@@ -270,28 +277,37 @@ zj_rd_program (zj_ckrd *r, zj_program *p)
                       r->field ? r->field : "?");
           return;
         }
-      zj_fn_reserve (&p->fn[c], (int) n);
-      for (uint32_t i = 0; i < n && !r->bad; i++)
+      /* The bytes are there (checked above): decode them without a
+         bounds check per field (migration decodes hundreds of programs
+         per exchange). */
+      const unsigned char *q = take (r, 28 * (size_t) n);
+      if (!q)
+        return;
+      zj_fn *f = &p->fn[c];
+      zj_fn_reserve (f, (int) n);
+      for (uint32_t i = 0; i < n; i++, q += 28)
         {
-          zj_instr in;
-          uint32_t a = zj_rd_u32 (r), b = zj_rd_u32 (r);
-          in.op = (uint16_t) a;
-          in.in1 = (uint16_t) (a >> 16);
-          in.in2 = (uint16_t) b;
-          in.out = (uint16_t) (b >> 16);
+          zj_instr *in = &f->ins[i];
+          const uint32_t a = get_le32 (q), b = get_le32 (q + 4);
+          in->op = (uint16_t) a;
+          in->in1 = (uint16_t) (a >> 16);
+          in->in2 = (uint16_t) b;
+          in->out = (uint16_t) (b >> 16);
           for (int k = 0; k < 3; k++)
             {
-              uint32_t u = zj_rd_u32 (r);
-              memcpy (&in.fd[k], &u, sizeof u);
+              const uint32_t u = get_le32 (q + 8 + 4 * k);
+              memcpy (&in->fd[k], &u, sizeof u);
             }
-          in.act = zj_rd_f64 (r);
-          if (in.op >= ZJ_NUM_OPS)
+          const uint64_t u = (uint64_t) get_le32 (q + 20)
+                             | (uint64_t) get_le32 (q + 24) << 32;
+          memcpy (&in->act, &u, sizeof u);
+          if (in->op >= ZJ_NUM_OPS)
             {
-              zj_rd_fail (r, "unknown op %u in field %s", in.op,
+              zj_rd_fail (r, "unknown op %u in field %s", in->op,
                           r->field ? r->field : "?");
               return;
             }
-          zj_fn_push (&p->fn[c], in);
+          f->n = (int) i + 1;
         }
     }
 }
