@@ -739,17 +739,16 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
           const bool term = ckpt && zj_stop_reason (cfg->interrupt) == SIGTERM;
           if (ckpt && multi)
             {
-              /* Ranks checkpoint together at the next migration point
-                 (rank 0 decides; the others follow it). */
-              if (cfg->comm->rank == 0)
+              /* Ranks checkpoint together at the next migration point:
+                 rank 0 keeps the time, and a SIGTERM to any rank asks
+                 for a last checkpoint (the exchange takes the largest
+                 request of all ranks). */
+              if (term)
+                pl.mpi_want = 2;
+              else if (cfg->comm->rank == 0 && now >= next_ckpt && !pl.mpi_want)
                 {
-                  if (term)
-                    pl.mpi_want = 2;
-                  else if (now >= next_ckpt && !pl.mpi_want)
-                    {
-                      pl.mpi_want = 1;
-                      next_ckpt = now + cfg->checkpoint_every;
-                    }
+                  pl.mpi_want = 1;
+                  next_ckpt = now + cfg->checkpoint_every;
                 }
             }
           else if (ckpt && (now >= next_ckpt || term))

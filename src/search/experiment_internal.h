@@ -113,8 +113,9 @@ struct exp_pool {
   const zj_ckpt *resume;
   int next_resume;            /* resume->running[] not yet restarted */
   /* Several MPI ranks checkpoint together at a migration point: rank 0's
-     driver asks (1: checkpoint, 2: checkpoint and stop), the request
-     travels with the migration message, every rank writes its file. */
+     driver asks for a periodic one (1), any rank's driver for a last one
+     after SIGTERM (2: checkpoint and stop); the requests travel with the
+     migration message, the largest wins, every rank writes its file. */
   struct driver *drv;
   volatile int mpi_want;
   int64_t ckpt_gen;           /* generation of the last multi-rank checkpoint */

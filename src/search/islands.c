@@ -107,7 +107,7 @@ exchange (exp_run *g, zj_error *err)
           g->mig_have[e] = 1;
         }
     }
-  int rc = 0, want = me == 0 ? g->pl->mpi_want : 0;
+  int rc = 0, want = g->pl->mpi_want;
   unsigned char *all = NULL;
   size_t total = 0;
   if (R > 1)
@@ -133,11 +133,12 @@ exchange (exp_run *g, zj_error *err)
       zj_ckrd rd = { .p = all, .len = rc == 0 ? total : 0, .field = "migration message" };
       int seen = 0, why = 0;
       size_t seg_end = 0;
+      want = 0;
       for (int q = 0; q < R && rc == 0 && !rd.bad; q++)
         {
           seg_end += lens[q];
           const int w = zj_rd_u8 (&rd);
-          if (q == 0)
+          if (w > want)
             want = w;
           const int sig = zj_rd_u8 (&rd);
           if (!why)
