@@ -552,3 +552,67 @@ Test (lanes, matrix_vector_row_blocks_equal_separate_evaluations)
   cr_assert_eq (evals, 2 * 2 * 5 * (1 + 3 + 10 + 17));
   zj_program_free (&p);
 }
+
+/* ACCURACY's training sigmoid is skipped when nothing reads its result
+   (zj_s1_sigmoid_dead) and the abort check becomes a NaN test of the raw
+   logit.  Features up to ~1000 make raw logits far beyond max_abs_error,
+   so a check that compared them with the labels would abort tasks the
+   sigmoid keeps alive; NaN predictions must still abort.  Every
+   evaluation equals separate ones (which always take the sigmoid), with
+   the shortcut on and off, and both kinds of evaluation occur. */
+Test (lanes, dead_training_sigmoid_equals_separate_evaluations)
+{
+  const int F = 4, nt = 10;
+  const zj_shape sh = { F, 5, 4, 3 };
+  zj_task *ts = make_tasks (F, nt, 20, 7, 2, ZJ_ACCURACY, 91);
+  for (int k = 0; k < nt; k += 2)
+    for (int i = 0; i < ts[k].n_train * F; i++)
+      ts[k].train_x[i] *= 300.0;
+  zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
+  zj_rng r;
+  zj_rng_seed (&r, 92);
+  zj_program p;
+  zj_program_init (&p);
+  counts dead = { 0, 0, 0 }, live = { 0, 0, 0 };
+  int big = 0;
+  for (int n = 0; n < 1500; n++)
+    {
+      zj_test_random_program (&r, &sh, &p);
+      if (n % 3 == 0)
+        {
+          /* A logit that can be large: s1 = dot(v1, v0) with v1 = v0 of
+             the step's Learn (v1 = v0 + v0 reads no s1). */
+          p.fn[ZJ_PREDICT].n = 0;
+          p.fn[ZJ_LEARN].n = 0;
+          zj_fn_push (&p.fn[ZJ_PREDICT],
+                      zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 1, 0, 1));
+          zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_VECTOR_SUM_OP, 0, 0, 1));
+          big++;
+        }
+      zj_error err;
+      zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
+      cr_assert_not_null (pp, "%s", err.msg);
+      const bool is_dead = zj_s1_sigmoid_dead (zj_prepared_program (pp));
+      for (int off = 0; off < 2; off++)
+        {
+          zj_eval_opts o;
+          zj_eval_opts_default (&o);
+          o.record_errors = 0;
+          o.no_shortcuts = off;
+          char what[96];
+          snprintf (what, sizeof what, "program %d dead=%d off=%d", n,
+                    (int) is_dead, off);
+          check_program (pp, ts, nt, &o, ws1, ws2, what,
+                         is_dead ? &dead : &live);
+        }
+      zj_prepared_free (pp);
+    }
+  cr_assert_gt (big, 0);
+  cr_assert_gt (dead.evals, 1000, "%d", dead.evals);
+  cr_assert_gt (live.evals, 100, "%d", live.evals);
+  cr_assert_gt (dead.aborted, 20, "%d", dead.aborted);
+  zj_program_free (&p);
+  zj_workspace_free (ws1);
+  zj_workspace_free (ws2);
+  free_tasks (ts, nt);
+}

@@ -79,6 +79,56 @@ Test (sigmoid, lanes_scalar_and_formula_agree_bit_for_bit)
   cr_assert_gt (fma_differs, 1000);
 }
 
+/* ACCURACY's validation error decided from the logit's sign
+   (zj_lacc_err_logit) equals the one from the sigmoid, lane by lane and
+   bit for bit: inputs across magnitudes, both sides of the 2^-20 cut,
+   specials, and vectors that mix near-zero lanes (the sigmoid fallback)
+   with others. */
+Test (sigmoid, logit_sign_decides_like_the_sigmoid)
+{
+  zj_rng r;
+  zj_rng_seed (&r, 12);
+  long near = 0, far = 0;
+  for (long n = 0; n < 400000; n++)
+    {
+      zj_lv x, y;
+      const bool mixed = n % 7 == 0;
+      for (int w = 0; w < ZJ_LW; w++)
+        {
+          double v;
+          switch (zj_rng_below (&r, 4))
+            {
+            case 0: v = some_input (&r); break;
+            case 1:     /* 2^-30 .. 2^12, uniform in the exponent */
+              v = ldexp (1.0 + zj_rng_unit (&r), (int) zj_rng_below (&r, 43) - 30);
+              break;
+            case 2:     /* at the cut */
+              v = ldexp (1.0, -20);
+              for (int s = (int) zj_rng_below (&r, 9); s > 0; s--)
+                v = nextafter (v, zj_rng_below (&r, 2) ? 0.0 : 1.0);
+              break;
+            default: v = zj_rng_normal (&r) * 1e-5; break;
+            }
+          if (zj_rng_below (&r, 2))
+            v = -v;
+          if (!mixed && fabs (v) < 0x1p-20 && zj_rng_below (&r, 8))
+            v = ldexp (v, 25);    /* mostly vectors without a near lane */
+          x[w] = v;
+          y[w] = (double) zj_rng_below (&r, 2);
+          near += fabs (v) < 0x1p-20;
+          far += !(fabs (v) < 0x1p-20);
+        }
+      const zj_lv want = zj_lacc_err (y, zj_lsigmoid (x));
+      const zj_lv got = zj_lacc_err_logit (y, x);
+      for (int w = 0; w < ZJ_LW; w++)
+        cr_assert_eq (bits (got[w]), bits (want[w]),
+                      "x = %a, y = %g: %g from the sign, %g from the sigmoid",
+                      x[w], y[w], got[w], want[w]);
+    }
+  cr_assert_gt (near, 10000);
+  cr_assert_gt (far, 10000);
+}
+
 /* ---------------------------------------------------------------------
    Recorded training errors of a program whose prediction is the first
    feature, s1 = dot(v0, e0): each is |y - sigmoid(x0)|, so every tier's

@@ -189,6 +189,7 @@ typedef struct zj_lane_rows {
   long n_train;              /* training positions 0 .. n_train-1 held */
   int n_valid;               /* validation examples held (all or none) */
   double *train, *valid;     /* rows of (F + 1) * L doubles: x, then y */
+  double y_lo, y_hi;         /* range of every task's training labels */
   size_t cap;                /* doubles allocated at train */
 } zj_lane_rows;
 
@@ -261,6 +262,12 @@ void zj_prune (const zj_program *in, zj_program *out);
 /* Same, for a program known to fit ns/nv/nm addresses (no scan). */
 void zj_prune_sized (const zj_program *in, int ns, int nv, int nm,
                      zj_program *out);
+/* Whether ACCURACY's s1 := sigmoid(s1) after a training step's Predict
+   is never read: Learn, or else the next Predict, writes s1 before
+   reading it.  The training step then needs the sigmoid only for its
+   abort check, which a NaN test of s1 gives when the labels are in
+   range (doc/shortcuts.md). */
+bool zj_s1_sigmoid_dead (const zj_program *p);
 /* zj_prepare into caller-owned storage (initialised with
    zj_program_init on pp->prog), reusing its buffers. */
 int zj_prepare_into (zj_prepared *pp, const zj_program *p,

@@ -276,3 +276,35 @@ zj_prune_sized (const zj_program *in, int ns, int nv, int nm, zj_program *out)
     free (mark);
   free (heap);
 }
+
+/* 1 if f reads s1 before writing it, 2 if it writes s1 first, 0 if it
+   does neither (an instruction's reads come before its write). */
+static int
+first_s1_access (const zj_fn *f)
+{
+  for (int i = 0; i < f->n; i++)
+    {
+      const zj_instr *in = &f->ins[i];
+      const zj_op_info *o = &zj_ops[in->op];
+      if (in->op == ZJ_NO_OP)
+        continue;
+      if ((o->in1 == ZJ_KIND_S && in->in1 == 1)
+          || (o->in2 == ZJ_KIND_S && in->in2 == 1))
+        return 1;
+      if (o->out == ZJ_KIND_S && in->out == 1)
+        return 2;
+    }
+  return 0;
+}
+
+bool
+zj_s1_sigmoid_dead (const zj_program *p)
+{
+  /* After a training Predict the next reader of s1 is Learn; if Learn
+     leaves s1 alone, the next Predict (training or validation); if that
+     leaves it alone too, the next step's sigmoid reads it. */
+  const int learn = first_s1_access (&p->fn[ZJ_LEARN]);
+  if (learn != 0)
+    return learn == 2;
+  return first_s1_access (&p->fn[ZJ_PREDICT]) == 2;
+}

@@ -36,6 +36,7 @@ typedef struct zj_ldecoded {
      memory: a few pointer stores per step instead of F + 1 lane copies. */
   bool patch;
   zj_lpatch pv0, ps0, lv0, ls0;
+  bool s1_dead;               /* zj_s1_sigmoid_dead of the program */
   /* Native Predict and Learn (baseline tier) or NULL; Setup is always
      interpreted.  mem and zeros are what the native calls get. */
   const zj_lnative *nat;
@@ -58,6 +59,7 @@ typedef struct zj_lbook {
   const double *ctrain;  /* cached training rows, positions < n_ctrain */
   long n_ctrain;
   const double *cvalid;  /* cached validation rows, or NULL */
+  double y_lo, y_hi;     /* training labels' range (NaN: not known) */
   double *loss;
   bool *alive, *vabort, *vsaved;
   zj_li *alive_m, *vact_m;   /* the same as lane masks: alive, validating */
@@ -78,9 +80,11 @@ typedef struct zj_ltrain {
   long k, kn;            /* steps k .. kn-1 of the block */
   double *s1;
   const zj_li *alive_m;  /* lanes checked: alive (training), validating */
-  double max_err;
+  double max_err;        /* abort threshold of |y - s1| (after sig) */
   bool valid;            /* validation: Predict only, loss and record */
-  bool acc;              /* ACCURACY: sigmoid, and 0/1 validation errors */
+  bool acc;              /* ACCURACY: 0/1 validation errors */
+  bool sig;              /* training: s1 := sigmoid(s1) before the check */
+  bool logit;            /* ACCURACY validation: decide from s1's sign */
   zj_lv *loss;
   double *rec;           /* lane-major errors of the block, or NULL */
   long n_rec;            /* examples of the block to record */
@@ -110,17 +114,6 @@ zj_lstore_err (zj_lv *dst, const zj_lv *y, const zj_lv *p, int nb)
   const zj_li abs_mask = (zj_li) zj_lsplat (-0.0);
   for (int q = 0; q < nb; q++)
     dst[q] = (zj_lv) ((zj_li) (y[q] - p[q]) & ~abs_mask);
-}
-
-/* ACCURACY's validation error per lane: 0.0 where the label and the
-   sigmoid p fall on the same side of 0.5, else 1.0 (a NaN p counts as
-   negative, as in the scalar comparison). */
-ZJ_LINLINE zj_lv
-zj_lacc_err (zj_lv y, zj_lv p)
-{
-  const zj_lv half = zj_lsplat (0.5);
-  return (zj_lv) (((zj_li) (y > half) ^ (zj_li) (p > half))
-                  & (zj_li) zj_lsplat (1.0));
 }
 
 /* Errors recorded lane-major at most (the FEC mini-run records 10 + 10;
@@ -494,6 +487,18 @@ lane_rows_build (zj_lane_rows *r, const zj_task *const *ts, int nt, int L)
                        (int) F, L, k->valid_x + (size_t) v * F, k->valid_y[v]);
         }
     }
+  /* Every label a training step can meet (all examples, whatever the
+     cached positions): the sigmoid shortcut's abort test needs them. */
+  double lo = INFINITY, hi = -INFINITY;
+  for (int t = 0; t < nt; t++)
+    for (int e = 0; e < ts[t]->n_train; e++)
+      {
+        const double y = ts[t]->train_y[e];
+        lo = y < lo || y != y ? y : lo;   /* a NaN label sticks */
+        hi = y > hi || y != y ? y : hi;
+      }
+  r->y_lo = lo;
+  r->y_hi = hi;
   r->n_train = n_train;
   r->n_valid = valid ? t0->n_valid : 0;
   r->valid = valid ? r->train + (size_t) n_train * rowsz : NULL;
@@ -534,6 +539,7 @@ lane_rows_lookup (zj_workspace *ws, const zj_task *const *ts, int nt, int L,
           bk->ctrain = NULL;
           bk->n_ctrain = 0;
           bk->cvalid = NULL;
+          bk->y_lo = bk->y_hi = NAN;
           return;
         }
       r = oldest;
@@ -544,6 +550,8 @@ lane_rows_lookup (zj_workspace *ws, const zj_task *const *ts, int nt, int L,
   bk->ctrain = r->train;
   bk->n_ctrain = r->n_train;
   bk->cvalid = r->valid;
+  bk->y_lo = r->y_lo;
+  bk->y_hi = r->y_hi;
 }
 
 int
@@ -674,6 +682,7 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
         d.nat = &nat;
     }
   ws->native_used = d.nat != NULL;
+  d.s1_dead = zj_s1_sigmoid_dead (p);
   d.predict_writes_v0 = false;
   for (int i = 0; i < p->fn[ZJ_PREDICT].n; i++)
     {

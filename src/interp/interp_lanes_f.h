@@ -72,7 +72,7 @@ L_STEP:
   ret = tc->valid ? &&L_VPREDICTED : &&L_PREDICTED;
   ZJ_NEXT ();
 L_PREDICTED:
-  if (tc->acc)
+  if (tc->sig)
     zj_lsigmoid_n ((zj_lv *) tc->s1, nb);
   if (zj_lany_bad ((const zj_lv *) y, (const zj_lv *) tc->s1, tc->alive_m,
                    nb, tc->max_err))
@@ -99,7 +99,8 @@ L_VPREDICTED:
                                   : NULL;
         for (int q = 0; q < nb; q++)
           {
-            const zj_lv e = zj_lacc_err (yv[q], zj_lsigmoid (pv[q]));
+            const zj_lv e = tc->logit ? zj_lacc_err_logit (yv[q], pv[q])
+                            : zj_lacc_err (yv[q], zj_lsigmoid (pv[q]));
             tc->loss[q] += e;
             if (rv)
               rv[q] = e;
@@ -169,14 +170,15 @@ ZJ_FN (lnrun) (int nb_, const zj_ltrain *tc)
                                     : NULL;
           for (int q = 0; q < nb; q++)
             {
-              const zj_lv e = zj_lacc_err (yv[q], zj_lsigmoid (pv[q]));
+              const zj_lv e = tc->logit ? zj_lacc_err_logit (yv[q], pv[q])
+                              : zj_lacc_err (yv[q], zj_lsigmoid (pv[q]));
               tc->loss[q] += e;
               if (rv)
                 rv[q] = e;
             }
           continue;
         }
-      if (tc->acc)
+      if (tc->sig)
         zj_lsigmoid_n ((zj_lv *) tc->s1, nb);
       if (zj_lany_bad (yv, pv, tc->alive_m, nb, tc->max_err))
         return k;
@@ -302,6 +304,16 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
     fit[t] = 0.0;
   const double max_err = o->max_abs_error;
   const bool record = o->record_errors > 0;
+  /* ACCURACY's training sigmoid when nothing reads its result
+     (zj_s1_sigmoid_dead): with every label in [1 - max_err, max_err],
+     |y - sigmoid(s1)| <= max_err unless s1 is NaN, so the abort check is
+     !(|y - s1| <= inf) on the raw s1 (doc/shortcuts.md).  Recorded
+     errors need the sigmoid. */
+  const bool sig_dead = acc && !record && !o->no_shortcuts && d->s1_dead
+                        && bk->y_lo >= 1.0 - max_err && bk->y_hi <= max_err;
+  const bool sig = acc && !sig_dead;
+  const double tmax = sig_dead ? INFINITY : max_err;
+  const bool logit = acc && !o->no_shortcuts;
   const bool restore_v0 = d->predict_writes_v0;
   const bool patch = d->patch;
   /* FEC mini-runs (one training chunk, a short record): errors go
@@ -357,8 +369,8 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                      while that is at most cap (one chunk when vrec). */
                   const long n_rec = vrec ? (cap - k0 < kn ? cap - k0 : kn) : 0;
                   const zj_ltrain tc = { d, rows, rowsz, k, kn, s1,
-                                         bk->alive_m, max_err, false, acc,
-                                         NULL,
+                                         bk->alive_m, tmax, false, acc,
+                                         sig, logit, NULL,
                                          vrec ? bk->rec_train + (size_t) k0 * L
                                               : NULL,
                                          n_rec };
@@ -377,7 +389,7 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                   ZJ_FN (lpredict) (d, row, v0, s0, nb, nt, T);
                   /* Every lane at once (dead and padding lanes too: their
                      memory is never read again). */
-                  if (acc)
+                  if (sig)
                     zj_lsigmoid_n ((zj_lv *) s1, nb);
                 }
               /* Fast path: one branch-free pass over all lanes (padding
@@ -385,13 +397,13 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
               if (ZJ_UNLIKELY ((record && !vrec)
                                || zj_lany_bad ((const zj_lv *) y,
                                                (const zj_lv *) s1,
-                                               bk->alive_m, nb, max_err)))
+                                               bk->alive_m, nb, tmax)))
                 for (int t = 0; t < nt; t++)
                   {
                     if (!alive[t])
                       continue;
                     const double err = fabs (y[t] - s1[t]);
-                    if (ZJ_UNLIKELY (!(err <= max_err)))
+                    if (ZJ_UNLIKELY (!(err <= tmax)))
                       {
                         /* An abort in the first chunk gives 0; later ones
                            keep the best validation so far (in fit[t]). */
@@ -465,7 +477,7 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                   const long n_rec = vrec ? (cap - i0 < kn ? cap - i0 : kn) : 0;
                   const zj_ltrain tc = { d, rows, rowsz, k, kn, s1,
                                          bk->vact_m, max_err, true, acc,
-                                         (zj_lv *) loss,
+                                         false, logit, (zj_lv *) loss,
                                          bk->rec_valid + (size_t) i0 * L,
                                          n_rec };
                   const long j = d->nat ? ZJ_FN (lnrun) (nb, &tc)
@@ -490,8 +502,10 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                               : NULL;
                   for (int q = 0; q < nb; q++)
                     {
-                      const zj_lv e = zj_lacc_err (yv[q],
-                                                   zj_lsigmoid (pv[q]));
+                      const zj_lv e = logit
+                                      ? zj_lacc_err_logit (yv[q], pv[q])
+                                      : zj_lacc_err (yv[q],
+                                                     zj_lsigmoid (pv[q]));
                       lv[q] += e;
                       if (rv)
                         rv[q] = e;

@@ -56,4 +56,44 @@ zj_lsigmoid_n (zj_lv *x, int nb)
     x[q] = zj_lsigmoid (x[q]);
 }
 
+/* ACCURACY's validation error per lane: 0.0 where the label and the
+   sigmoid p fall on the same side of 0.5, else 1.0 (a NaN p counts as
+   negative, as in the scalar comparison). */
+ZJ_LINLINE zj_lv
+zj_lacc_err (zj_lv y, zj_lv p)
+{
+  const zj_lv half = zj_lsplat (0.5);
+  return (zj_lv) (((zj_li) (y > half) ^ (zj_li) (p > half))
+                  & (zj_li) zj_lsplat (1.0));
+}
+
+/* zj_lacc_err (y, zj_lsigmoid (x)) without the exp where it can: for
+   |x| >= 2^-20, sigmoid(x) > 0.5 exactly when x > 0 (doc/shortcuts.md:
+   1 + exp(-x) is then at least 2^-21 away from 2, far beyond the
+   exp's 1-ulp error and two roundings), and a NaN x is negative either
+   way.  A vector with a lane closer to 0 takes the sigmoid. */
+ZJ_LINLINE zj_lv
+zj_lacc_err_logit (zj_lv y, zj_lv x)
+{
+  const zj_li abs_mask = (zj_li) zj_lsplat (-0.0);
+  const zj_lv a = (zj_lv) ((zj_li) x & ~abs_mask);
+  const zj_li near0 = (zj_li) (a < zj_lsplat (0x1p-20));
+#if defined __AVX512F__ && ZJ_LW == 8
+  const bool any = _mm512_test_epi64_mask ((__m512i) near0,
+                                           (__m512i) near0) != 0;
+#elif defined __AVX__ && ZJ_LW == 4
+  const bool any = !_mm256_testz_si256 ((__m256i) near0, (__m256i) near0);
+#else
+  long long acc = 0;
+  for (int w = 0; w < ZJ_LW; w++)
+    acc |= near0[w];
+  const bool any = acc != 0;
+#endif
+  if (ZJ_UNLIKELY (any))
+    return zj_lacc_err (y, zj_lsigmoid (x));
+  const zj_lv half = zj_lsplat (0.5);
+  return (zj_lv) (((zj_li) (y > half) ^ (zj_li) (x > zj_lsplat (0.0)))
+                  & (zj_li) zj_lsplat (1.0));
+}
+
 #endif
