@@ -396,7 +396,7 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
   zj_task *tasks = NULL, *sel = NULL;
   int n_tasks = 0, n_sel = 0;
   const int N = cfg->islands > 1 ? cfg->islands : 1;
-  island *isl = zj_xcalloc ((size_t) N, sizeof *isl);
+  island *isl = zj_aligned_alloc ((size_t) N * sizeof *isl);
   int me, R = zj_exp_ranks_of (cfg, &me);
   int *own = zj_xcalloc ((size_t) N, sizeof (int)), n_own = 0;
   for (int j = me; j < N; j += R)

@@ -33,8 +33,12 @@ typedef struct exp_pool exp_pool;
 
 /* One population of an experiment.  With one island it draws from the
    experiment's generator, as an experiment always did; with several, each
-   has its own, seeded from the experiment's seed and its index. */
-typedef struct island {
+   has its own, seeded from the experiment's seed and its index.  Islands
+   sit in an array and run on different threads: each has its own cache
+   lines (aligned, allocated with zj_aligned_alloc), or the generator
+   state one island writes on every draw would share a line with the live
+   counters the next island writes after every individual. */
+typedef struct __attribute__ ((aligned (64))) island {
   zj_rng own;
   zj_rng *rng;
   zj_evaluator *ev;
