@@ -34,6 +34,18 @@ for i in 0 1 2 3; do
   grep -q "\"island\": $i}" "$dir/log1.json" || fail "island $i not in the log"
 done
 
+# Each experiment's migration line: the islands' CPU seconds and the
+# critical path (the largest island's CPU in each interval), which lies
+# between a quarter of it (4 equal islands) and all of it.
+for w in 1 3; do
+  [ "$(grep -c '"island_cpu_seconds"' "$dir/log$w.json")" -eq 2 ] \
+    || fail "$w threads: no island CPU in the log"
+  grep '"island_cpu_seconds"' "$dir/log$w.json" | sed -E \
+    's/.*"island_cpu_seconds": ([0-9.]+), "critical_cpu_seconds": ([0-9.]+).*/\1 \2/' \
+    | awk '{ if (!($1 > 0 && $2 >= $1 / 4 && $2 <= $1)) exit 1 }' \
+    || fail "$w threads: island CPU / critical path: $(grep -o '"island_cpu.*' "$dir/log$w.json")"
+done
+
 # The status line counts every island, not island 0 alone.
 "$Z" search $flags --workers=2 --status > /dev/null 2> "$dir/status.err" \
   || fail "run with --status"

@@ -458,14 +458,24 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
     {
       /* Migration cost on this rank (times are wall clock; the waits
          include other islands' imbalance). */
-      char line[512];
+      double cpu = 0.0, longest = 0.0;
+      for (int o = 0; o < n_own; o++)
+        {
+          cpu += isl[own[o]].cpu;
+          if (isl[own[o]].cpu > longest)
+            longest = isl[own[o]].cpu;
+        }
+      /* Without migration the whole run is one interval. */
+      const double critical = g.exchanges ? g.cpu_critical : longest;
+      char line[640];
       snprintf (line, sizeof line, "\"islands\": %d, \"threads\": %d, "
                 "\"exchanges\": %lld, \"sent_bytes\": %llu, \"received_bytes\": %llu, "
                 "\"exchange_cpu_seconds\": %.6f, \"barrier_seconds\": %.6f, "
+                "\"island_cpu_seconds\": %.6f, \"critical_cpu_seconds\": %.6f, "
                 "\"search_seconds\": %.3f",
                 N, g.threads, (long long) g.exchanges,
                 (unsigned long long) g.sent, (unsigned long long) g.received,
-                g.exchange_secs, g.wait_secs, zj_now_s () - t_run);
+                g.exchange_secs, g.wait_secs, cpu, critical, zj_now_s () - t_run);
       zj_outseq_log (pl->seq, k, line);
     }
   pthread_mutex_lock (&pl->lock);

@@ -46,6 +46,9 @@ typedef struct __attribute__ ((aligned (64))) island {
   int64_t migrations;
   bool finished;              /* its search budget is spent */
   zj_live_stats live;         /* for the status line (several islands) */
+  /* Thread CPU seconds spent searching: in all, and since the last
+     migration point (islands.c; for the progress log). */
+  double cpu, cpu_seg;
 } island;
 
 /* The islands of one running experiment and the threads that share them
@@ -69,6 +72,9 @@ typedef struct exp_run {
   int64_t exchanges;
   uint64_t sent, received;    /* bytes */
   double exchange_secs, wait_secs;
+  /* Sum over migration intervals of the largest island's CPU seconds in
+     that interval: the critical path with one thread per island. */
+  double cpu_critical;
   /* Emigrant pool (islands.c), n x m entries kept between exchanges. */
   zj_program *mig_prog;
   double *mig_fit;

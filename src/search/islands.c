@@ -266,6 +266,12 @@ exchange (exp_run *g, zj_error *err)
   return rc;
 }
 
+static double
+cpu_seconds (const struct timespec *a, const struct timespec *b)
+{
+  return (double) (b->tv_sec - a->tv_sec) + 1e-9 * (double) (b->tv_nsec - a->tv_nsec);
+}
+
 /* Every thread of the experiment arrives; the last one migrates.  A
    thread waiting here counts as parked for checkpoints: its islands are
    between two generations.  True when the search is over. */
@@ -288,8 +294,16 @@ barrier (exp_run *g)
           pl->abort_run = true;
         }
       clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c1);
-      g->exchange_secs += (double) (c1.tv_sec - c0.tv_sec)
-                          + 1e-9 * (double) (c1.tv_nsec - c0.tv_nsec);
+      g->exchange_secs += cpu_seconds (&c0, &c1);
+      double longest = 0.0;
+      for (int o = 0; o < g->n_own; o++)
+        {
+          island *is = &g->isl[g->own[o]];
+          if (is->cpu_seg > longest)
+            longest = is->cpu_seg;
+          is->cpu_seg = 0.0;
+        }
+      g->cpu_critical += longest;
       bool all = true;
       for (int j = 0; j < g->n; j++)
         all &= g->isl[j].finished;
@@ -325,15 +339,22 @@ island_loop (exp_run *g, int t, bool resumed, zj_error *err, bool *ok)
   const bool migrate = g->n > 1 && cfg->migration_interval > 0;
   *ok = true;
   for (int o = t; o < g->n_own; o += g->threads)
-    if (g->setup (g->setup_ctx, g->own[o], err) != 0
-        || (!resumed && zj_population_init (g->isl[g->own[o]].pop, err) != 0))
-      {
-        *ok = false;
-        pthread_mutex_lock (&pl->lock);
-        pl->abort_run = true;   /* the other threads stop at once */
-        pthread_mutex_unlock (&pl->lock);
-        break;
-      }
+    {
+      struct timespec c0, c1;
+      clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c0);
+      if (g->setup (g->setup_ctx, g->own[o], err) != 0
+          || (!resumed && zj_population_init (g->isl[g->own[o]].pop, err) != 0))
+        {
+          *ok = false;
+          pthread_mutex_lock (&pl->lock);
+          pl->abort_run = true;   /* the other threads stop at once */
+          pthread_mutex_unlock (&pl->lock);
+          break;
+        }
+      clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c1);
+      island *is = &g->isl[g->own[o]];
+      is->cpu = is->cpu_seg = cpu_seconds (&c0, &c1);
+    }
   for (;;)
     {
       for (int o = t; o < g->n_own && *ok; o += g->threads)
@@ -348,6 +369,8 @@ island_loop (exp_run *g, int t, bool resumed, zj_error *err, bool *ok)
               if (stop_at <= 0 || next < stop_at)
                 stop_at = next;
             }
+          struct timespec c0, c1;
+          clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c0);
           /* The train-step budget counts from the start of the
              experiment, so a resumed run stops where the uninterrupted
              one would. */
@@ -356,6 +379,10 @@ island_loop (exp_run *g, int t, bool resumed, zj_error *err, bool *ok)
           else
             zj_population_run (is->pop, cfg->spec.max_train_steps
                                - zj_evaluator_train_steps (is->ev), stop_at);
+          clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c1);
+          const double d = cpu_seconds (&c0, &c1);
+          is->cpu += d;
+          is->cpu_seg += d;
           if (zj_exp_halted (pl))
             break;
           is->finished = zj_exp_budget_spent (cfg, is);
