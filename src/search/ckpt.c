@@ -101,13 +101,16 @@ zj_ck_str (zj_ckbuf *b, const char *s)
   zj_ck_bytes (b, s ? s : "", s ? strlen (s) : 0);
 }
 
-static unsigned char *
+/* One store, not four byte stores (GCC 12 does not merge those here:
+   ~70 instructions per program instruction when migration encodes its
+   emigrants). */
+static inline unsigned char *
 put_le32 (unsigned char *q, uint32_t v)
 {
-  q[0] = (unsigned char) v;
-  q[1] = (unsigned char) (v >> 8);
-  q[2] = (unsigned char) (v >> 16);
-  q[3] = (unsigned char) (v >> 24);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap32 (v);
+#endif
+  memcpy (q, &v, sizeof v);
   return q + 4;
 }
 
@@ -182,8 +185,12 @@ take (zj_ckrd *r, size_t n)
 static inline uint32_t
 get_le32 (const unsigned char *p)
 {
-  return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16
-         | (uint32_t) p[3] << 24;
+  uint32_t v;
+  memcpy (&v, p, sizeof v);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap32 (v);
+#endif
+  return v;
 }
 
 uint8_t
