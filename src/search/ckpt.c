@@ -116,12 +116,19 @@ put_le32 (unsigned char *q, uint32_t v)
 
 /* 4 + 28 bytes per instruction per component; reserved once, since
    migration sends hundreds of programs per exchange. */
-void
-zj_ck_program (zj_ckbuf *b, const zj_program *p)
+size_t
+zj_ck_program_size (const zj_program *p)
 {
   size_t need = 0;
   for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
     need += 4 + 28 * (size_t) p->fn[c].n;
+  return need;
+}
+
+void
+zj_ck_program (zj_ckbuf *b, const zj_program *p)
+{
+  const size_t need = zj_ck_program_size (p);
   if (b->len + need > b->cap)
     {
       size_t cap = b->cap ? b->cap : 4096;
@@ -316,24 +323,6 @@ zj_rd_program (zj_ckrd *r, zj_program *p)
             }
           f->n = (int) i + 1;
         }
-    }
-}
-
-void
-zj_rd_skip_program (zj_ckrd *r)
-{
-  for (int c = 0; c < ZJ_NUM_COMPONENTS && !r->bad; c++)
-    {
-      const uint32_t n = zj_rd_u32 (r);
-      if (r->bad)
-        return;
-      if (n > (r->len - r->pos) / 28)
-        {
-          zj_rd_fail (r, "bad instruction count %u in field %s", n,
-                      r->field ? r->field : "?");
-          return;
-        }
-      r->pos += 28 * (size_t) n;
     }
 }
 

@@ -79,6 +79,8 @@ typedef struct exp_run {
   zj_program *mig_prog;
   double *mig_fit;
   size_t *mig_off;            /* where an entry is in the message */
+  size_t *mig_len;            /* and its length */
+  zj_ckbuf mig_msg;           /* this rank's message, kept for its buffer */
   unsigned char *mig_have;    /* entry is in mig_prog */
   int *mig_slots;             /* this rank's islands' emigrant slots */
   int *mig_uses;              /* islands still to receive an entry */

@@ -16,17 +16,16 @@ zj_exp_ranks_of (const zj_experiment_cfg *cfg, int *rank)
   return cfg->comm ? cfg->comm->size : 1;
 }
 
-/* Every rank's buffer, in rank order, into *all; frees mine.  Returns
-   each rank's byte count (the caller frees it) and their sum in *total. */
+/* Every rank's buffer, in rank order, into *all.  Returns each rank's
+   byte count (the caller frees it) and their sum in *total. */
 static size_t *
-gather_ranks (const zj_experiment_cfg *cfg, zj_ckbuf *mine, unsigned char **all,
+gather_ranks (const zj_experiment_cfg *cfg, const zj_ckbuf *mine, unsigned char **all,
               size_t *total, int *rc, zj_error *err)
 {
   int me;
   const int R = zj_exp_ranks_of (cfg, &me);
   size_t *lens = zj_xcalloc ((size_t) R, sizeof (size_t));
   *rc = zj_comm_allgather (cfg->comm, mine->p, mine->len, all, lens, err);
-  zj_ckbuf_free (mine);
   *total = 0;
   for (int q = 0; q < R; q++)
     *total += lens[q];
@@ -44,6 +43,7 @@ pool_reserve (exp_run *g, size_t nm)
   g->mig_prog = zj_xcalloc (nm, sizeof *g->mig_prog);
   g->mig_fit = zj_xcalloc (nm, sizeof *g->mig_fit);
   g->mig_off = zj_xcalloc (nm, sizeof *g->mig_off);
+  g->mig_len = zj_xcalloc (nm, sizeof *g->mig_len);
   g->mig_have = zj_xcalloc (nm, sizeof *g->mig_have);
   g->mig_slots = zj_xcalloc (nm, sizeof *g->mig_slots);
   g->mig_uses = zj_xcalloc (nm, sizeof *g->mig_uses);
@@ -58,6 +58,8 @@ zj_exp_islands_free (exp_run *g)
   free (g->mig_prog);
   free (g->mig_fit);
   free (g->mig_off);
+  free (g->mig_len);
+  zj_ckbuf_free (&g->mig_msg);
   free (g->mig_have);
   free (g->mig_slots);
   free (g->mig_uses);
@@ -65,6 +67,7 @@ zj_exp_islands_free (exp_run *g)
   g->mig_prog = NULL;
   g->mig_fit = NULL;
   g->mig_off = NULL;
+  g->mig_len = NULL;
   g->mig_have = NULL;
   g->mig_slots = NULL;
   g->mig_cap = 0;
@@ -112,22 +115,29 @@ exchange (exp_run *g, zj_error *err)
   size_t total = 0;
   if (R > 1)
     {
-      zj_ckbuf mine = { 0 };
-      zj_ck_u8 (&mine, (uint8_t) want);
-      zj_ck_u8 (&mine, (uint8_t) zj_exp_local_interrupt (g->pl));
+      /* Per island: its index, whether it is finished, then (if not)
+         an index of its emigrants (fitness, byte length) and the
+         emigrants.  The readers find every emigrant from the index
+         alone, without touching the programs they do not draw. */
+      zj_ckbuf *mine = &g->mig_msg;
+      mine->len = 0;
+      zj_ck_u8 (mine, (uint8_t) want);
+      zj_ck_u8 (mine, (uint8_t) zj_exp_local_interrupt (g->pl));
       for (int o = 0; o < g->n_own; o++)
         {
           const int j = g->own[o];
-          zj_ck_u32 (&mine, (uint32_t) j);
-          zj_ck_u8 (&mine, fin[j]);
+          zj_ck_u32 (mine, (uint32_t) j);
+          zj_ck_u8 (mine, fin[j]);
           for (int k = 0; k < m && !fin[j]; k++)
             {
-              zj_ck_program (&mine, &g->mig_prog[(size_t) j * m + k]);
-              zj_ck_f64 (&mine, g->mig_fit[(size_t) j * m + k]);
+              zj_ck_f64 (mine, g->mig_fit[(size_t) j * m + k]);
+              zj_ck_u32 (mine, (uint32_t) zj_ck_program_size (&g->mig_prog[(size_t) j * m + k]));
             }
+          for (int k = 0; k < m && !fin[j]; k++)
+            zj_ck_program (mine, &g->mig_prog[(size_t) j * m + k]);
         }
-      g->sent += mine.len;
-      size_t *lens = gather_ranks (cfg, &mine, &all, &total, &rc, err);
+      g->sent += mine->len;
+      size_t *lens = gather_ranks (cfg, mine, &all, &total, &rc, err);
       g->received += total;
       /* Everyone's islands: their state, and where each emigrant is. */
       zj_ckrd rd = { .p = all, .len = rc == 0 ? total : 0, .field = "migration message" };
@@ -154,15 +164,24 @@ exchange (exp_run *g, zj_error *err)
                 }
               fin[j] = f;
               seen++;
-              for (int k = 0; k < m && !f && !rd.bad; k++)
+              if (f)
+                continue;
+              size_t at = rd.pos + (size_t) m * 12;   /* the emigrants */
+              for (int k = 0; k < m && !rd.bad; k++)
                 {
                   const size_t e = (size_t) j * m + k;
-                  g->mig_off[e] = rd.pos;
-                  zj_rd_skip_program (&rd);
                   const double fit = zj_rd_f64 (&rd);
+                  const uint32_t len = zj_rd_u32 (&rd);
+                  if (!rd.bad && (at > seg_end || len > seg_end - at))
+                    zj_rd_fail (&rd, "island %u: emigrant %d past the end", j, k);
+                  g->mig_off[e] = at;
+                  g->mig_len[e] = len;
+                  at += len;
                   if (!g->mig_have[e])
                     g->mig_fit[e] = fit;
                 }
+              if (!rd.bad)
+                rd.pos = at;
             }
         }
       if (rc == 0 && (rd.bad || seen != g->n))
@@ -226,9 +245,11 @@ exchange (exp_run *g, zj_error *err)
           const size_t e = from[(size_t) o * m + k];
           if (!g->mig_have[e])
             {
-              zj_ckrd rd = { .p = all, .len = total, .pos = g->mig_off[e],
-                             .field = "migration message" };
+              zj_ckrd rd = { .p = all, .len = g->mig_off[e] + g->mig_len[e],
+                             .pos = g->mig_off[e], .field = "migration message" };
               zj_rd_program (&rd, &g->mig_prog[e]);
+              if (!rd.bad && rd.pos != rd.len)
+                zj_rd_fail (&rd, "emigrant shorter than its %zu bytes", g->mig_len[e]);
               if (rd.bad)
                 {
                   /* The run stops (abort_run): the population need not
@@ -485,6 +506,7 @@ zj_exp_islands_summary (exp_run *g, exp_result *r, FILE *out)
   size_t total;
   int rc;
   size_t *lens = gather_ranks (cfg, &mine, &all, &total, &rc, &r->err);
+  zj_ckbuf_free (&mine);
   zj_program *best = zj_xcalloc ((size_t) g->n, sizeof (zj_program));
   double *bf = zj_xcalloc ((size_t) g->n, sizeof (double));
   double *hf = zj_xcalloc ((size_t) g->n, sizeof (double));
@@ -578,6 +600,7 @@ zj_exp_islands_hall_of_fame (exp_run *g, exp_result *r)
   size_t total;
   int rc;
   size_t *lens = gather_ranks (cfg, &mine, &all, &total, &rc, &r->err);
+  zj_ckbuf_free (&mine);
   zj_program *hof = zj_xcalloc ((size_t) g->n, sizeof (zj_program));
   double *hf = zj_xcalloc ((size_t) g->n, sizeof (double));
   int64_t *ind = zj_xcalloc ((size_t) g->n, sizeof (int64_t));
