@@ -153,6 +153,14 @@ experiment_seed (uint64_t seed, int64_t k)
   return zj_hash_mix (zj_hash_mix (seed, 0x6578706572ULL), (uint64_t) k);
 }
 
+/* Threads that make tasks: the workers' (the set-up and the select and
+   final evaluations are serial parts of a run). */
+static int
+task_threads (const zj_experiment_cfg *cfg)
+{
+  return cfg->workers < 1 ? 1 : cfg->workers;
+}
+
 /* Generate tasks from a collection whose seeds may be re-drawn first; the
    collections are shared, so this runs under the pool lock. */
 static int
@@ -162,7 +170,7 @@ draw_tasks (exp_pool *pl, zj_task_collection *c, zj_rng *rng,
   pthread_mutex_lock (&pl->lock);
   if (pl->cfg->randomize_task_seeds)
     zj_task_collection_randomize_seeds (c, zj_rng_seed32 (rng));
-  int rc = zj_tasks_generate (c, tasks, n, err);
+  int rc = zj_tasks_generate_threads (c, task_threads (pl->cfg), tasks, n, err);
   pthread_mutex_unlock (&pl->lock);
   return rc;
 }
@@ -188,13 +196,13 @@ fitness_on_tasks (const zj_task *tasks, int n, const zj_shape *shape,
 
 /* Evaluate p on a task collection with MEAN, no FEC/budget, fresh rng. */
 static int
-evaluate_on (const zj_task_collection *c, const zj_shape *shape,
+evaluate_on (const zj_task_collection *c, int threads, const zj_shape *shape,
              const zj_program *p, uint32_t seed, struct zj_tier *tier,
              double *fitness, zj_error *err)
 {
   zj_task *tasks = NULL;
   int n = 0;
-  if (zj_tasks_generate (c, &tasks, &n, err) != 0)
+  if (zj_tasks_generate_threads (c, threads, &tasks, &n, err) != 0)
     return -1;
   int rc = fitness_on_tasks (tasks, n, shape, p, seed, tier, fitness, err);
   zj_tasks_free (tasks, n);
@@ -871,8 +879,8 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
       zj_outseq_printf (pl.seq, "\nFinal evaluation of best algorithm (on unseen tasks)...\n");
       zj_rng frng;
       zj_rng_seed (&frng, experiment_seed (seed, -1));
-      if (evaluate_on (&cfg->final_tasks, &d.shape, &d.best, zj_rng_seed32 (&frng),
-                       pl.tier, &final_fit, err) != 0)
+      if (evaluate_on (&cfg->final_tasks, task_threads (cfg), &d.shape, &d.best,
+                       zj_rng_seed32 (&frng), pl.tier, &final_fit, err) != 0)
         goto done;
       zj_outseq_printf (pl.seq, "Final evaluation fitness (on unseen data) = %.6f\n", final_fit);
     }
