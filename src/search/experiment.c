@@ -153,11 +153,15 @@ experiment_seed (uint64_t seed, int64_t k)
   return zj_hash_mix (zj_hash_mix (seed, 0x6578706572ULL), (uint64_t) k);
 }
 
-/* Threads that make tasks: the workers' (the set-up and the select and
-   final evaluations are serial parts of a run). */
+/* Threads that make tasks: the workers' when the search has them to
+   spare (the set-up and the select and final evaluations are serial
+   parts of an island search and of the run), one when experiments run
+   side by side. */
 static int
-task_threads (const zj_experiment_cfg *cfg)
+task_threads (const zj_experiment_cfg *cfg, bool final)
 {
+  if (!final && cfg->islands < 2)
+    return 1;
   return cfg->workers < 1 ? 1 : cfg->workers;
 }
 
@@ -170,7 +174,7 @@ draw_tasks (exp_pool *pl, zj_task_collection *c, zj_rng *rng,
   pthread_mutex_lock (&pl->lock);
   if (pl->cfg->randomize_task_seeds)
     zj_task_collection_randomize_seeds (c, zj_rng_seed32 (rng));
-  int rc = zj_tasks_generate_threads (c, task_threads (pl->cfg), tasks, n, err);
+  int rc = zj_tasks_generate_threads (c, task_threads (pl->cfg, false), tasks, n, err);
   pthread_mutex_unlock (&pl->lock);
   return rc;
 }
@@ -879,7 +883,7 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
       zj_outseq_printf (pl.seq, "\nFinal evaluation of best algorithm (on unseen tasks)...\n");
       zj_rng frng;
       zj_rng_seed (&frng, experiment_seed (seed, -1));
-      if (evaluate_on (&cfg->final_tasks, task_threads (cfg), &d.shape, &d.best,
+      if (evaluate_on (&cfg->final_tasks, task_threads (cfg, true), &d.shape, &d.best,
                        zj_rng_seed32 (&frng), pl.tier, &final_fit, err) != 0)
         goto done;
       zj_outseq_printf (pl.seq, "Final evaluation fitness (on unseen data) = %.6f\n", final_fit);
