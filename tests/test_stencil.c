@@ -108,9 +108,13 @@ check (const zj_prepared *pp, const zj_task *ts, int nt, const zj_eval_opts *o,
   cr_assert_eq (n1, n2);
   /* Bits, except that any NaN equals any NaN: which NaN x86 propagates
      from two NaN inputs follows the operand order the compiler picked for
-     a commutative operation (as in test_jit). */
+     a commutative operation (as in test_jit).  Real lanes only: padding
+     lanes are never read, and the interpreter's products with a read-only
+     matrix (zj_lmatvec_tasks) leave -0.0 there instead of computing them. */
+  const size_t L = (size_t) ((nt + ZJ_LW - 1) / ZJ_LW * ZJ_LW);
   for (size_t i = 0; i < n1; i++)
-    cr_assert (memcmp (&m1[i], &m2[i], sizeof *m1) == 0
+    cr_assert (i % L >= (size_t) nt
+               || memcmp (&m1[i], &m2[i], sizeof *m1) == 0
                || (isnan (m1[i]) && isnan (m2[i])),
                "%s: memory double %zu: %.17g vs %.17g", what, i, m1[i], m2[i]);
 }

@@ -27,6 +27,12 @@ typedef struct zj_lpatch {
   int n;
 } zj_lpatch;
 
+/* Decoded-only op after the sentinel: a matrix-vector product on a
+   per-task copy of a matrix that Predict and Learn never write
+   (zj_lmatvec_tasks; a = the copy). */
+#define ZJ_LOP_MATVEC_TASKS (ZJ_NUM_OPS + 1)
+#define ZJ_LMVT_COPIES 4
+
 typedef struct zj_ldecoded {
   const zj_lins *setup, *predict, *learn;
   bool predict_writes_v0;     /* else v0 needs no restoring before Learn */
@@ -37,6 +43,11 @@ typedef struct zj_ldecoded {
   bool patch;
   zj_lpatch pv0, ps0, lv0, ls0;
   bool s1_dead;               /* zj_s1_sigmoid_dead of the program */
+  /* Per-task copies for ZJ_LOP_MATVEC_TASKS, made after Setup: the
+     matrix at mt_src (lanes) into mt_dst (task after task). */
+  int n_mt;
+  const double *mt_src[ZJ_LMVT_COPIES];
+  double *mt_dst[ZJ_LMVT_COPIES];
   /* Native Predict and Learn (baseline tier) or NULL; Setup is always
      interpreted.  mem and zeros are what the native calls get. */
   const zj_lnative *nat;
@@ -355,6 +366,59 @@ ldecode_fn (const zj_fn *f, double *mem, const zj_layout *l, int L,
   return d + 1;
 }
 
+/* Turns the matrix-vector products of Predict and Learn whose matrix
+   neither writes into ZJ_LOP_MATVEC_TASKS on a per-task copy in mt
+   (room for every matrix address, F * F * L doubles each) and lists the
+   copies in d for leval to make after Setup. */
+static void
+lmatvec_tasks_collect (const zj_program *p, zj_lins *pred, zj_lins *learn,
+                       const zj_layout *l, double *mem, int L, double *mt,
+                       zj_ldecoded *d)
+{
+  const int F = l->F;
+  d->n_mt = 0;
+  if (!ZJ_LMATVEC_TASKS (F))
+    return;
+  const int nm = (int) ((l->total - l->m_off) / ((size_t) F * F));
+  uint64_t written = 0;
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      {
+        const zj_instr *in = &p->fn[c].ins[i];
+        if (in->op != ZJ_NO_OP && zj_ops[in->op].out == ZJ_KIND_M)
+          written |= 1ull << (in->out & 63);
+      }
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    {
+      zj_lins *di = c == ZJ_PREDICT ? pred : learn;
+      for (int i = 0; i < p->fn[c].n; i++)
+        {
+          const zj_instr *in = &p->fn[c].ins[i];
+          if (in->op == ZJ_NO_OP)
+            continue;
+          zj_lins *dd = di++;
+          const int m = in->in1;
+          if (in->op != ZJ_MATRIX_VECTOR_PRODUCT_OP || m >= nm || m >= 64
+              || (written >> m & 1))
+            continue;
+          double *dst = mt + (size_t) m * F * F * (size_t) L;
+          int k = 0;
+          while (k < d->n_mt && d->mt_dst[k] != dst)
+            k++;
+          if (k == d->n_mt)
+            {
+              if (k == ZJ_LMVT_COPIES)
+                continue;
+              d->mt_src[k] = mem + lelem (l, ZJ_KIND_M, m) * (size_t) L;
+              d->mt_dst[k] = dst;
+              d->n_mt++;
+            }
+          dd->op = ZJ_LOP_MATVEC_TASKS;
+          dd->a = dst;
+        }
+    }
+}
+
 /* The v0 and s0 operands of f's decoded code d (see zj_ldecoded.patch);
    false if f writes v0 or s0 or has too many such operands. */
 static bool
@@ -579,6 +643,8 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
   const size_t n_mem = lsize (lay->total * (size_t) L, sizeof (double));
   const size_t n_T = lsize (F * F * (size_t) L, sizeof (double));
   const size_t n_save = lsize (lay->total * n, sizeof (double));
+  const size_t n_mt = lsize ((lay->total - lay->m_off) * (size_t) L,
+                             sizeof (double));
   const size_t n_code = lsize (zj_program_size (p) + ZJ_NUM_COMPONENTS,
                                sizeof (zj_lins));
   const size_t n_rows = lsize ((size_t) ZJ_LBLOCK * (F + 1) * (size_t) L,
@@ -591,7 +657,7 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
                         + lsize (nL, sizeof (int))
                         + lsize (nL, sizeof (double *))
                         + lsize (nL, sizeof (double));
-  const size_t need = n_mem + n_T + n_save + n_code + n_book;
+  const size_t need = n_mem + n_T + n_save + n_mt + n_code + n_book;
   if (need > ws->bmem_cap)
     {
       free (ws->bmem);
@@ -604,6 +670,8 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
   zj_lbook bk;
   bk.save = cur;
   cur += n_save;
+  double *mt = cur;
+  cur += n_mt;
   zj_lins *code = (zj_lins *) cur;
   cur += n_code;
   bk.rows = cur;
@@ -662,6 +730,8 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
                             &d.pv0, &d.ps0)
             && lpatch_collect (&p->fn[ZJ_LEARN], (zj_lins *) d.learn,
                                &d.lv0, &d.ls0);
+  lmatvec_tasks_collect (p, (zj_lins *) d.predict, (zj_lins *) d.learn, lay,
+                         mem, L, mt, &d);
   zj_lnative nat;
   d.nat = NULL;
   d.mem = mem;

@@ -27,11 +27,12 @@ ZJ_FN (lrun) (const zj_lins *ip, int nb_, int nr, zj_lv *T,
               const zj_ltrain *tc)
 {
   const int nb = ZJ_NB > 0 ? ZJ_NB : nb_;
-  static const void *const labels[ZJ_NUM_OPS + 1] = {
+  static const void *const labels[ZJ_NUM_OPS + 2] = {
 #define ZJ_OP(id, name, ...) [id] = &&L_##name,
 #include <zerojit/ops.def>
 #undef ZJ_OP
     [ZJ_NUM_OPS] = &&L_END,
+    [ZJ_LOP_MATVEC_TASKS] = &&L_MATVEC_TASKS,
   };
   const int nl = nb * ZJ_LW;
   const zj_lins *I;
@@ -58,6 +59,12 @@ ZJ_FN (lrun) (const zj_lins *ip, int nb_, int nr, zj_lv *T,
     ZJ_NEXT ();
 #include <zerojit/ops.def>
 #undef ZJ_OP
+L_MATVEC_TASKS:
+#if ZJ_LW == 8
+  if (ZJ_LMATVEC_TASKS (F))
+    zj_lmatvec_tasks ((zj_lv *) I->o, I->a, (const zj_lv *) I->b, F, nb, nr);
+#endif
+  ZJ_NEXT ();
 L_END:
   if (!tc)
     return 0;
@@ -289,6 +296,10 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
   double *v0 = mem + lay->v_off * (size_t) L;
   const size_t rowsz = (size_t) (F + 1) * L;
   ZJ_FN (lrun) (d->setup, nb, nt, T, NULL);
+  for (int k = 0; k < d->n_mt; k++)
+    for (int t = 0; t < nt; t++)
+      for (int e = 0; e < F * F; e++)
+        d->mt_dst[k][(size_t) t * F * F + e] = d->mt_src[k][(size_t) e * L + t];
   const long per_epoch = t0->n_train;
   long n_train = per_epoch * t0->epochs;
   if (o->n_all_train >= 0 && o->n_all_train < n_train)

@@ -210,6 +210,95 @@ zj_lmatvec (zj_lv *T, const zj_lv *A, const zj_lv *B, int F_, int nb)
           T[r0 * nb + k] = acc[k];
     }
 }
+#if ZJ_LW == 8
+# include <immintrin.h>
+/* The same product for a matrix that Predict and Learn never write, from
+   a per-task copy made after Setup (Mt: task after task, F x F in the
+   lanes' element order, so column c of a task is F consecutive doubles).
+   Eight tasks at a time, each task's column times its broadcast v(c)
+   fills whole vectors: 2 * F * F / 8 products and sums per real task,
+   where the lane layout pays F * F * nb * 2 for all 16 lanes of 10
+   tasks; an 8 x 8 transpose per 8 rows puts the sums back in lanes.
+   Every row still adds its products in column order from -0.0: the same
+   bits as zj_lmatvec.  F is 8 or 16 (16 sums in registers), and O may be
+   B: a group reads only its own lanes of B, all before writing them. */
+# define ZJ_LMATVEC_TASKS(F_) ((F_) == 8 || (F_) == 16)
+ZJ_LINLINE void
+zj_ltranspose8 (zj_lv x[8])
+{
+  zj_lv u[8], w[8];
+  for (int t = 0; t < 8; t += 2)
+    {
+      u[t] = __builtin_shuffle (x[t], x[t + 1],
+                                (zj_li) { 0, 8, 2, 10, 4, 12, 6, 14 });
+      u[t + 1] = __builtin_shuffle (x[t], x[t + 1],
+                                    (zj_li) { 1, 9, 3, 11, 5, 13, 7, 15 });
+    }
+  for (int t = 0; t < 8; t += (t % 2 ? 3 : 1))
+    {
+      w[t] = __builtin_shuffle (u[t], u[t + 2],
+                                (zj_li) { 0, 1, 8, 9, 4, 5, 12, 13 });
+      w[t + 2] = __builtin_shuffle (u[t], u[t + 2],
+                                    (zj_li) { 2, 3, 10, 11, 6, 7, 14, 15 });
+    }
+  for (int t = 0; t < 4; t++)
+    {
+      x[t] = __builtin_shuffle (w[t], w[t + 4],
+                                (zj_li) { 0, 1, 2, 3, 8, 9, 10, 11 });
+      x[t + 4] = __builtin_shuffle (w[t], w[t + 4],
+                                    (zj_li) { 4, 5, 6, 7, 12, 13, 14, 15 });
+    }
+}
+
+ZJ_LINLINE void
+zj_lmatvec_tasks (zj_lv *O, const double *Mt, const zj_lv *B, int F_, int nb,
+                  int nr)
+{
+  if (!ZJ_LMATVEC_TASKS (F_))
+    __builtin_unreachable ();   /* lmatvec_tasks_collect's condition */
+  const int R = F_ / 8, nl = nb * 8;
+  const double *b = (const double *) B;
+  for (int g = 0; g < nb; g++)
+    {
+      const int t0 = g * 8, n = nr - t0 < 8 ? nr - t0 : 8;
+      zj_lv acc[8][2];
+#pragma GCC unroll 8
+      for (int u = 0; u < 8; u++)
+        acc[u][0] = acc[u][1] = zj_lsplat (-0.0);
+      for (int c = 0; c < F_; c++)
+#pragma GCC unroll 8
+        for (int u = 0; u < 8; u++)
+          if (u < n)
+            {
+              /* A broadcast (zj_lsplat's lane loop becomes 8 masked
+                 ones when its argument is not a constant). */
+              const zj_lv v = (zj_lv) _mm512_set1_pd (b[(size_t) c * nl
+                                                        + t0 + u]);
+              const zj_lv *m = (const zj_lv *) (Mt + (size_t) (t0 + u) * F_ * F_
+                                                + (size_t) c * F_);
+#pragma GCC unroll 2
+              for (int j = 0; j < 2; j++)
+                if (j < R)
+                  acc[u][j] += m[j] * v;
+            }
+#pragma GCC unroll 2
+      for (int j = 0; j < 2; j++)
+        if (j < R)
+          {
+            zj_lv x[8];
+#pragma GCC unroll 8
+            for (int u = 0; u < 8; u++)
+              x[u] = acc[u][j];
+            zj_ltranspose8 (x);
+#pragma GCC unroll 8
+            for (int i = 0; i < 8; i++)
+              O[(j * 8 + i) * nb + g] = x[i];
+          }
+    }
+}
+#else
+# define ZJ_LMATVEC_TASKS(F_) 0
+#endif
 #define ZJ_LK_MATRIX_VECTOR_PRODUCT_OP \
   { zj_lmatvec (T, A, B, F, nb); ZJ_LEW (F, T[k]); }
 #define ZJ_LK_VECTOR_COLUMN_BROADCAST_OP \
