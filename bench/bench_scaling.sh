@@ -57,7 +57,7 @@ run () {  # name config flags...
   /usr/bin/time -f "%U %S" -o "$tmp/time" "$@" --progress_log="$tmp/log" > "$tmp/out" 2> /dev/null
   # One log per rank (log, log.rank1): the islands' CPU is their sum; the
   # imbalance needs both islands in one log (1x1, 1x2).
-  mig=$(cat "$tmp"/log* | grep -o '"island_cpu_seconds": [0-9.]*, "critical_cpu_seconds": [0-9.]*')
+  mig=$(cat "$tmp"/log* 2> /dev/null | grep -o '"island_cpu_seconds": [0-9.]*, "critical_cpu_seconds": [0-9.]*' || true)
   icpu=$(echo "$mig" | sed -E 's/.*"island_cpu_seconds": ([0-9.]+).*/\1/' | awk '{ s += $1 } END { printf "%.3f", s }')
   crit=$(echo "$mig" | sed -E 's/.*"critical_cpu_seconds": ([0-9.]+).*/\1/' | head -n 1)
   imb=$(awk -v c="$crit" -v i="$icpu" -v k="$cfg" 'BEGIN {
