@@ -63,6 +63,8 @@ typedef double (*zj_native_fn) (zj_jit_args *);
 /* Instruction set the code is compiled for (chosen once per zj_jit). */
 typedef struct zj_isa {
   bool avx;                   /* VEX asm forms, 4-lane vectors */
+  bool zmm;                   /* 8-lane (512-bit) vectors where 8 divides F
+                                 ("avx512z"; lower.c) */
   const char *flags[4];       /* extra command-line options */
   int nflags;
   int opt_level;
@@ -79,6 +81,7 @@ typedef struct zj_lower {
   gcc_jit_block *b;           /* current block */
   const zj_isa *isa;
   int F, W, C;                /* features, lanes per vector, chunks per vector */
+  gcc_jit_type *t_v4;         /* 4 doubles: the reduction lanes when W = 8 */
   const zj_shape *shape;
   gcc_jit_type *t_d, *t_v, *t_vl, *t_dp, *t_vp, *t_int, *t_long, *t_bool,
     *t_void_ptr;
@@ -89,6 +92,11 @@ typedef struct zj_lower {
   int nk;
   gcc_jit_lvalue *rt_fn[ZJ_RT_COUNT];
   gcc_jit_rvalue *rt, *kptr, *rng;
+  gcc_jit_rvalue *row;        /* the example's features while v0 still
+                                 equals them (zl_velem), else NULL */
+  gcc_jit_lvalue **fv;        /* [C] v0 in Predict and Learn when neither
+                                 writes it (lower.c, feature_locals) */
+  gcc_jit_lvalue *last_row;   /* the row v0 last came from, or NULL */
   gcc_jit_function *sqrt_fn;
   int ntmp;
 } zj_lower;
@@ -104,6 +112,8 @@ gcc_jit_rvalue *zl_vconst (zj_lower *L, const double *x);
 gcc_jit_rvalue *zl_bcast (zj_lower *L, gcc_jit_rvalue *x);
 gcc_jit_rvalue *zl_lane (zj_lower *L, gcc_jit_lvalue *chunk, int lane);
 gcc_jit_rvalue *zl_build (zj_lower *L, gcc_jit_rvalue **x);
+/* Element e of vector address a (from the feature row while L->row). */
+gcc_jit_rvalue *zl_velem (zj_lower *L, int a, int e);
 gcc_jit_rvalue *zl_k (zj_lower *L, int idx);
 gcc_jit_rvalue *zl_call (zj_lower *L, int rt, int n, gcc_jit_rvalue **args);
 gcc_jit_rvalue *zl_sqrt (zj_lower *L, gcc_jit_rvalue *x);

@@ -87,6 +87,20 @@ zl_lane (zj_lower *L, gcc_jit_lvalue *chunk, int lane)
     L->ctx, NULL, p, gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, lane)));
 }
 
+/* Element e of vector a.  While v0 still holds the example's features,
+   its elements are read from the feature row: a broadcast of one of them
+   (matrix-vector and outer products) is then a plain load, where one from
+   a register costs a shuffle, and at 8 lanes an index vector held in a
+   register. */
+gcc_jit_rvalue *
+zl_velem (zj_lower *L, int a, int e)
+{
+  if (a == 0 && L->row)
+    return zl_r (gcc_jit_context_new_array_access (
+      L->ctx, NULL, L->row, gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, e)));
+  return zl_lane (L, L->v[a][e / L->W], e % L->W);
+}
+
 gcc_jit_rvalue *
 zl_build (zj_lower *L, gcc_jit_rvalue **x)
 {
@@ -154,6 +168,23 @@ zl_sqrt (zj_lower *L, gcc_jit_rvalue *x)
   return gcc_jit_context_new_call (L->ctx, NULL, L->sqrt_fn, 1, &x);
 }
 
+/* The asm constraint of a vector operand: in the optimized tier's 8-lane
+   code any of the 32 registers ("v"; "x" would leave out zmm16-31), else
+   one of the 16 that VEX can encode (the 4-lane compares have no EVEX
+   form writing a vector).  The baseline tier's stencils (isa without zmm)
+   keep "x" at every width. */
+static bool
+wide (zj_lower *L)
+{
+  return L->isa->zmm && L->W == 8;
+}
+
+static const char *
+vreg (zj_lower *L)
+{
+  return wide (L) ? "v" : "x";
+}
+
 /* One x86 instruction on (s1, s2) into a fresh temporary: VEX 3-operand
    form with AVX, the destructive SSE2 form otherwise. */
 gcc_jit_rvalue *
@@ -167,9 +198,9 @@ zl_asm2 (zj_lower *L, const char *mnem, gcc_jit_type *t, gcc_jit_rvalue *s1,
   else
     snprintf (text, sizeof text, "%s %%[s2], %%[o]", mnem);
   gcc_jit_extended_asm *ea = gcc_jit_block_add_extended_asm (L->b, NULL, text);
-  gcc_jit_extended_asm_add_output_operand (ea, "o", "=x", o);
-  gcc_jit_extended_asm_add_input_operand (ea, "s1", L->isa->avx ? "x" : "0", s1);
-  gcc_jit_extended_asm_add_input_operand (ea, "s2", "x", s2);
+  gcc_jit_extended_asm_add_output_operand (ea, "o", wide (L) ? "=v" : "=x", o);
+  gcc_jit_extended_asm_add_input_operand (ea, "s1", L->isa->avx ? vreg (L) : "0", s1);
+  gcc_jit_extended_asm_add_input_operand (ea, "s2", vreg (L), s2);
   return zl_r (o);
 }
 
@@ -179,8 +210,8 @@ zl_vsqrt (zj_lower *L, gcc_jit_rvalue *x)
   gcc_jit_lvalue *o = zl_tmp (L, L->t_v);
   gcc_jit_extended_asm *ea = gcc_jit_block_add_extended_asm (
     L->b, NULL, L->isa->avx ? "vsqrtpd %[a], %[o]" : "sqrtpd %[a], %[o]");
-  gcc_jit_extended_asm_add_output_operand (ea, "o", "=x", o);
-  gcc_jit_extended_asm_add_input_operand (ea, "a", "x", x);
+  gcc_jit_extended_asm_add_output_operand (ea, "o", wide (L) ? "=v" : "=x", o);
+  gcc_jit_extended_asm_add_input_operand (ea, "a", vreg (L), x);
   return zl_r (o);
 }
 
@@ -193,10 +224,26 @@ zl_minmax (zj_lower *L, bool is_max, gcc_jit_rvalue *s1, gcc_jit_rvalue *s2)
   return zl_asm2 (L, m, t, s1, s2);
 }
 
+/* 512-bit compares write a mask register (k7 here, clobbered); vpternlogq
+   with immediate 0xff under that mask, zeroing, turns it back into all-ones
+   / all-zeros lanes, so callers see the same mask vector at every width. */
 gcc_jit_rvalue *
 zl_vcmp (zj_lower *L, bool lt, gcc_jit_rvalue *a, gcc_jit_rvalue *b)
 {
-  return zl_asm2 (L, lt ? "cmpltpd" : "cmpeqpd", L->t_v, a, b);
+  if (L->W != 8)
+    return zl_asm2 (L, lt ? "cmpltpd" : "cmpeqpd", L->t_v, a, b);
+  gcc_jit_lvalue *o = zl_tmp (L, L->t_v);
+  gcc_jit_extended_asm *ea = gcc_jit_block_add_extended_asm (
+    L->b, NULL,
+    lt ? "vcmpltpd %[s2], %[s1], %%k7\n\t"
+         "vpternlogq $0xff, %[o], %[o], %[o]%{%%k7%}%{z%}"
+       : "vcmpeqpd %[s2], %[s1], %%k7\n\t"
+         "vpternlogq $0xff, %[o], %[o], %[o]%{%%k7%}%{z%}");
+  gcc_jit_extended_asm_add_output_operand (ea, "o", "=v", o);
+  gcc_jit_extended_asm_add_input_operand (ea, "s1", "v", a);
+  gcc_jit_extended_asm_add_input_operand (ea, "s2", "v", b);
+  gcc_jit_extended_asm_add_clobber (ea, "k7");
+  return zl_r (o);
 }
 
 static gcc_jit_rvalue *
@@ -273,11 +320,55 @@ zl_fill_loop (zj_lower *L, int rt, int k, int n, bool row_major,
     }
 }
 
+/* Half h (0 low, 1 high) of an 8-lane chunk, as 4 lanes (vextractf64x4;
+   GCC rewrites the constant-offset access of a local into a bit-field
+   reference, so the chunk stays in its register). */
+static gcc_jit_rvalue *
+half (zj_lower *L, gcc_jit_lvalue *chunk, int h)
+{
+  gcc_jit_rvalue *p = gcc_jit_context_new_cast (
+    L->ctx, NULL, gcc_jit_lvalue_get_address (chunk, NULL),
+    gcc_jit_type_get_pointer (L->t_v4));
+  return zl_r (gcc_jit_context_new_array_access (
+    L->ctx, NULL, p, gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, h)));
+}
+
+/* W = 8: the products (8 lanes at a time: rounding is per element) go
+   through one 4-lane accumulator, low half then high half of each chunk,
+   which is element i into lane i % 4 in index order as in the 4-lane
+   code. */
+static gcc_jit_rvalue *
+reduce8 (zj_lower *L, gcc_jit_rvalue **x, gcc_jit_rvalue **y, int n)
+{
+  gcc_jit_lvalue *acc = zl_tmp (L, L->t_v4), *p = zl_tmp (L, L->t_v);
+  gcc_jit_rvalue *mz[4];
+  gcc_jit_lvalue *z = zl_tmp (L, L->t_d);
+  zl_set (L, z, zl_dbl (L, -0.0));
+  for (int l = 0; l < 4; l++)
+    mz[l] = zl_r (z);
+  zl_set (L, acc, gcc_jit_context_new_rvalue_from_vector (L->ctx, NULL, L->t_v4, 4, mz));
+  for (int j = 0; j < n; j++)
+    {
+      zl_set (L, p, y ? zl_bin (L, GCC_JIT_BINARY_OP_MULT, x[j], y[j]) : x[j]);
+      for (int h = 0; h < 2; h++)
+        zl_set (L, acc, zl_bin (L, GCC_JIT_BINARY_OP_PLUS, zl_r (acc), half (L, p, h)));
+    }
+  gcc_jit_rvalue *s = zl_bin (
+    L, GCC_JIT_BINARY_OP_PLUS,
+    zl_bin (L, GCC_JIT_BINARY_OP_PLUS, zl_lane (L, acc, 0), zl_lane (L, acc, 1)),
+    zl_bin (L, GCC_JIT_BINARY_OP_PLUS, zl_lane (L, acc, 2), zl_lane (L, acc, 3)));
+  gcc_jit_lvalue *r = zl_tmp (L, L->t_d);
+  zl_set (L, r, s);
+  return zl_r (r);
+}
+
 /* L = min(4, elements) lanes from -0.0 (the identity of addition), element i into lane i % L, then
    (l0 + l1) + (l2 + l3); with W = 2 two accumulators hold the 4 lanes. */
 gcc_jit_rvalue *
 zl_reduce (zj_lower *L, gcc_jit_rvalue **x, gcc_jit_rvalue **y, int n)
 {
+  if (L->W == 8)
+    return reduce8 (L, x, y, n);
   const int elems = n * L->W, lanes = elems < 4 ? elems : 4;
   const int nacc = lanes / L->W;
   gcc_jit_lvalue *acc[2];
@@ -450,9 +541,29 @@ alloc_memory (zj_lower *L, const zj_program *p, const zj_shape *sh)
   L->b = save;
 }
 
+/* When neither Predict nor Learn writes v0, v0 is the current example's
+   features in both, and the memory v0 at the end is the last example's
+   (or Setup's, before any example).  Predict and Learn then read v0 from
+   locals of their own, loaded from the row each step, and the end copies
+   the last row: v0's values stop flowing from one step to the next, so
+   they are not kept (spilled) across the loop. */
+static void
+feature_locals (zj_lower *L, const zj_program *p)
+{
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      if (zj_ops[p->fn[c].ins[i].op].out == ZJ_KIND_V && p->fn[c].ins[i].out == 0)
+        return;
+  L->fv = new_chunks (L, "f", 0, L->C);
+  L->last_row = gcc_jit_function_new_local (L->fn, NULL, L->t_dp, "last_row");
+  gcc_jit_block_add_assignment (L->entry, NULL, L->last_row,
+                                gcc_jit_context_null (L->ctx, L->t_dp));
+}
+
 static void
 free_memory (zj_lower *L, const zj_shape *sh)
 {
+  free (L->fv);
   for (int a = 0; a < sh->nv; a++)
     free (L->v[a]);
   for (int a = 0; a < sh->nm; a++)
@@ -474,13 +585,33 @@ write_back (zj_lower *L, const zj_shape *sh, gcc_jit_rvalue *mem)
         L->b, NULL,
         gcc_jit_context_new_array_access (L->ctx, NULL, mem, int_rv (L, (long) (lay.s_off + a))),
         zl_r (L->s[a]));
-  for (int a = 0; a < sh->nv; a++)
+  for (int a = L->fv ? 1 : 0; a < sh->nv; a++)
     if (L->v[a])
       store_chunks (L, L->b, mem, lay.v_off + (size_t) a * L->F, L->v[a], L->C);
   for (int a = 0; a < sh->nm; a++)
     if (L->m[a])
       store_chunks (L, L->b, mem, lay.m_off + (size_t) a * L->F * L->F, L->m[a],
                     L->F * L->C);
+  if (!L->fv)
+    return;
+  /* v0: the last example's features, or Setup's v0 if none was loaded. */
+  gcc_jit_block *from_row = gcc_jit_function_new_block (L->fn, NULL),
+    *from_setup = gcc_jit_function_new_block (L->fn, NULL),
+    *done = gcc_jit_function_new_block (L->fn, NULL);
+  gcc_jit_block_end_with_conditional (
+    L->b, NULL,
+    gcc_jit_context_new_comparison (L->ctx, NULL, GCC_JIT_COMPARISON_NE, zl_r (L->last_row),
+                                    gcc_jit_context_null (L->ctx, L->t_dp)),
+    from_row, from_setup);
+  for (int j = 0; j < L->C; j++)
+    gcc_jit_block_add_assignment (
+      from_row, NULL,
+      gcc_jit_rvalue_dereference (vptr (L, mem, int_rv (L, (long) (lay.v_off + (size_t) j * L->W))), NULL),
+      zl_r (gcc_jit_rvalue_dereference (vptr (L, zl_r (L->last_row), int_rv (L, j * L->W)), NULL)));
+  gcc_jit_block_end_with_jump (from_row, NULL, done);
+  store_chunks (L, from_setup, mem, lay.v_off, L->v[0], L->C);
+  gcc_jit_block_end_with_jump (from_setup, NULL, done);
+  L->b = done;
 }
 
 /* ------------------------------------------------------ control flow */
@@ -516,20 +647,57 @@ incr (zj_lower *L, gcc_jit_lvalue *lv)
     gcc_jit_context_new_rvalue_from_int (L->ctx, gcc_jit_rvalue_get_type (zl_r (lv)), 1));
 }
 
-/* v0 := x[0..F), from a row pointer. */
+/* v0 := x[0..F), from a row pointer (into the feature locals, if any). */
 static void
 load_features (zj_lower *L, gcc_jit_rvalue *row)
 {
+  gcc_jit_lvalue **v0 = L->fv ? L->fv : L->v[0];
   for (int j = 0; j < L->C; j++)
-    zl_set (L, L->v[0][j],
+    zl_set (L, v0[j],
             zl_r (gcc_jit_rvalue_dereference (vptr (L, row, int_rv (L, j * L->W)), NULL)));
+  if (L->fv)
+    zl_set (L, L->last_row, row);
+}
+
+/* Predict or Learn of one example follows: v0 is the row just loaded. */
+static void
+begin_example (zj_lower *L, gcc_jit_rvalue *row)
+{
+  L->row = row;
+  if (L->fv)
+    {
+      gcc_jit_lvalue **t = L->v[0];
+      L->v[0] = L->fv;
+      L->fv = t;
+    }
+}
+
+static void
+end_example (zj_lower *L)
+{
+  L->row = NULL;
+  if (L->fv)
+    {
+      gcc_jit_lvalue **t = L->v[0];
+      L->v[0] = L->fv;
+      L->fv = t;
+    }
+}
+
+/* Once an instruction writes v0, it no longer equals the feature row. */
+static void
+lower_one (zj_lower *L, const zj_instr *in, int k)
+{
+  zj_lower_ops[in->op] (L, in, k);
+  if (zj_ops[in->op].out == ZJ_KIND_V && in->out == 0)
+    L->row = NULL;
 }
 
 static void
 lower_fn (zj_lower *L, const zj_fn *f, const int *kidx)
 {
   for (int i = 0; i < f->n; i++)
-    zj_lower_ops[f->ins[i].op] (L, &f->ins[i], kidx[i]);
+    lower_one (L, &f->ins[i], kidx[i]);
 }
 
 /* if (cnt < record) { buf[cnt++] = e; } */
@@ -619,14 +787,18 @@ emit_validate (zj_lower *L, vars_t *V, const zj_program *p, int **kidx, bool acc
   branch (L, cmp (L, GCC_JIT_COMPARISON_LT, zl_r (V->i), zl_r (V->nvalid)), body, done);
   L->b = body;
   zl_set (L, V->label, zl_r (gcc_jit_context_new_array_access (L->ctx, NULL, zl_r (V->vay), zl_r (V->i))));
-  gcc_jit_rvalue *row = gcc_jit_lvalue_get_address (
+  gcc_jit_lvalue *rowv = zl_tmp (L, L->t_dp);
+  zl_set (L, rowv, gcc_jit_lvalue_get_address (
     gcc_jit_context_new_array_access (
       L->ctx, NULL, zl_r (V->vax),
       zl_bin (L, GCC_JIT_BINARY_OP_MULT, zl_r (V->i),
-              gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, L->F))), NULL);
+              gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, L->F))), NULL));
+  gcc_jit_rvalue *row = zl_r (rowv);
   load_features (L, row);
   zl_set (L, L->s[0], zl_dbl (L, 0.0));
+  begin_example (L, row);
   lower_fn (L, &p->fn[ZJ_PREDICT], kidx[ZJ_PREDICT]);
+  end_example (L);
   if (acc)
     {
       gcc_jit_rvalue *s1 = zl_r (L->s[1]);
@@ -782,7 +954,7 @@ lower_learn (zj_lower *L, vars_t *V, const zj_program *p, const int *kidx)
           jump (L, done);
           L->b = done;
         }
-      zj_lower_ops[in->op] (L, in, kidx[i]);
+      lower_one (L, in, kidx[i]);
     }
   for (int a = 0; a < sh->ns; a++)
     L->s[a] = keep_s[a];
@@ -817,7 +989,9 @@ emit_train_step (zj_lower *L, vars_t *V, const zj_program *p, int **kidx, bool a
               gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, L->F))), NULL));
   load_features (L, zl_r (row));
   zl_set (L, L->s[0], zl_dbl (L, 0.0));
+  begin_example (L, zl_r (row));
   lower_fn (L, &p->fn[ZJ_PREDICT], kidx[ZJ_PREDICT]);
+  end_example (L);
   if (acc)
     {
       gcc_jit_rvalue *s1 = zl_r (L->s[1]);
@@ -830,7 +1004,9 @@ emit_train_step (zj_lower *L, vars_t *V, const zj_program *p, int **kidx, bool a
   record (L, V->ntr_err, V->record, V->terr, zl_r (V->err));
   load_features (L, zl_r (row));
   zl_set (L, L->s[0], zl_r (V->label));
+  begin_example (L, zl_r (row));
   lower_learn (L, V, p, kidx[ZJ_LEARN]);
+  end_example (L);
 }
 
 static void
@@ -912,6 +1088,7 @@ init_types (zj_lower *L)
   L->t_bool = gcc_jit_context_get_type (c, GCC_JIT_TYPE_BOOL);
   L->t_void_ptr = gcc_jit_context_get_type (c, GCC_JIT_TYPE_VOID_PTR);
   L->t_v = gcc_jit_type_get_vector (L->t_d, (size_t) L->W);
+  L->t_v4 = gcc_jit_type_get_vector (L->t_d, 4);
   L->t_vl = gcc_jit_type_get_vector (gcc_jit_context_get_type (c, GCC_JIT_TYPE_LONG_LONG),
                                      (size_t) L->W);
   L->t_dp = gcc_jit_type_get_pointer (L->t_d);
@@ -937,7 +1114,8 @@ zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
   L->isa = isa;
   L->F = shape->F;
   L->shape = shape;
-  L->W = isa->avx ? (shape->F < 4 ? shape->F : 4) : 2;
+  L->W = isa->zmm && shape->F % 8 == 0 ? 8
+         : isa->avx ? (shape->F < 4 ? shape->F : 4) : 2;
   L->C = L->F / L->W;
   init_types (L);
   argv_t A;
@@ -956,6 +1134,7 @@ zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
   L->rng = zl_r (arg_local (&A, A_RNG, L->t_void_ptr, "rng"));
   L->b = L->entry;
   alloc_memory (L, p, shape);
+  feature_locals (L, p);
   emit_eval (L, &A, p, shape, et == ZJ_ACCURACY, kidx);
   free_memory (L, shape);
   for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)

@@ -136,7 +136,7 @@ row_acc (zj_lower *L, int a, bool square, gcc_jit_lvalue **acc)
 static gcc_jit_rvalue *
 velem (zj_lower *L, int a, int e)
 {
-  return zl_lane (L, VL (a, e / L->W), e % L->W);
+  return zl_velem (L, a, e);
 }
 
 /* Random fills: draws in the given order into temporaries, then build. */

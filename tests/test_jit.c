@@ -282,18 +282,17 @@ op_program (int op, zj_program *p, zj_rng *r)
   zj_fn_push (l, op_instr (op, oi->in1 == ZJ_KIND_S ? 5 : a, b, oi->out == ZJ_KIND_S ? 2 : o, r));
 }
 
-/* Cases for ops [lo, hi) at every F (in the quick tier at one F per op,
-   the sizes taken in turn): plain inputs and inputs with NaN/inf/zeros,
-   RMS and ACCURACY. */
+/* Cases for ops [lo, hi) at every F of Fs (in the quick tier at one F
+   per op, the sizes taken in turn): plain inputs and inputs with
+   NaN/inf/zeros, RMS and ACCURACY. */
 static int
-op_cases (int lo, int hi, jcase *c)
+op_cases_at (int lo, int hi, const int *Fs, size_t nF, jcase *c)
 {
-  static const int Fs[] = { 2, 4, 8, 16, 32 };
   int n = 0;
   for (int op = lo; op < hi && op < ZJ_NUM_OPS; op++)
-    for (size_t fi = 0; fi < sizeof Fs / sizeof *Fs; fi++)
+    for (size_t fi = 0; fi < nF; fi++)
       {
-        if (!zj_test_full () && fi != (size_t) op % (sizeof Fs / sizeof *Fs))
+        if (!zj_test_full () && fi != (size_t) op % nF)
           continue;
         const int F = Fs[fi];
         const uint64_t seed = 1000 + (uint64_t) op * 64 + (uint64_t) F;
@@ -321,6 +320,13 @@ op_cases (int lo, int hi, jcase *c)
   return n;
 }
 
+static int
+op_cases (int lo, int hi, jcase *c)
+{
+  static const int Fs[] = { 2, 4, 8, 16, 32 };
+  return op_cases_at (lo, hi, Fs, sizeof Fs / sizeof *Fs, c);
+}
+
 /* Ops split in groups so Criterion runs them on both cores.  Two of the
    four variants of one op and F share their code (same structure).  At -O0
    to keep the suite fast: the IR's IEEE semantics do not depend on the
@@ -343,6 +349,33 @@ OP_GROUP (2, 23, 34)
 OP_GROUP (3, 34, 45)
 OP_GROUP (4, 45, 56)
 OP_GROUP (5, 56, 65)
+
+/* "avx512z" runs the sizes 8 divides with 512-bit chunks (lower.c: W = 8;
+   reductions in the canonical 4 lanes over the chunk halves, compares
+   through a mask register): every op at F = 8, 16, 32 (one chunk, two,
+   four per vector), the sizes in turn in the quick tier. */
+static bool
+have_avx512 (void)
+{
+  __builtin_cpu_init ();
+  return __builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512vl");
+}
+
+#define ZMM_GROUP(n, lo, hi) \
+  Test (jit_ops, zmm_group_##n, .timeout = 300) \
+  { \
+    if (!have_avx512 ()) \
+      cr_skip_test ("no AVX-512 on this CPU"); \
+    static const int Fs[] = { 8, 16, 32 }; \
+    zj_jit *jit = new_jit_opt ("avx512z", 0, 0); \
+    jcase c[4 * 3 * 22]; \
+    int nc = op_cases_at ((lo), (hi), Fs, 3, c); \
+    cr_expect_eq (run_cases (jit, c, nc, 4 * 3 * 22), 0, "ops %d..%d differ (zmm)", lo, hi - 1); \
+    zj_jit_free (jit); \
+  }
+ZMM_GROUP (0, 1, 23)
+ZMM_GROUP (1, 23, 45)
+ZMM_GROUP (2, 45, 65)
 /* ------------------------------------------------------ random programs */
 static void
 random_program (zj_program *p, zj_rng *r, const zj_shape *sh)
@@ -442,9 +475,10 @@ nn_program (zj_program *p)
   zj_fn_push (l, ins (ZJ_MATRIX_SUM_OP, 0, 1, 0));
 }
 
-Test (jit_step_locals, nn_final_memory, .timeout = 300)
+static void
+nn_final_memory (const char *isa)
 {
-  zj_jit *jit = new_jit ("auto", 0);
+  zj_jit *jit = new_jit (isa, 0);
   static const int Fs[] = { 4, 8, 16, 32 };
   for (size_t fi = 0; fi < sizeof Fs / sizeof *Fs; fi++)
     for (int abort_run = 0; abort_run < 2; abort_run++)
@@ -480,6 +514,128 @@ Test (jit_step_locals, nn_final_memory, .timeout = 300)
   zj_jit_free (jit);
 }
 
+Test (jit_step_locals, nn_final_memory, .timeout = 300) { nn_final_memory ("auto"); }
+/* The same network in 512-bit chunks (F = 8, 16, 32). */
+Test (jit_step_locals, nn_final_memory_zmm, .timeout = 300)
+{
+  if (!have_avx512 ())
+    cr_skip_test ("no AVX-512 on this CPU");
+  nn_final_memory ("avx512z");
+}
+
+/* ------------------------------------------------------ feature row */
+/* While v0 still holds the example's features, the lowering reads its
+   elements (the broadcasts of matrix-vector and outer products) from the
+   feature row (lower.c, zl_velem); once an instruction writes v0, from
+   v0.  Each component reads v0's elements both before and after writing
+   it; Learn starts again from the features. */
+static void
+row_program (zj_program *p)
+{
+  zj_program_init (p);
+  zj_fn *s = &p->fn[ZJ_SETUP], *pr = &p->fn[ZJ_PREDICT], *l = &p->fn[ZJ_LEARN];
+  zj_fn_push (s, rnd (ZJ_VECTOR_GAUSSIAN_SET_OP, 1, 0, 0.5f));
+  zj_fn_push (s, rnd (ZJ_MATRIX_GAUSSIAN_SET_OP, 0, 0, 0.1f));
+  zj_fn_push (s, rnd (ZJ_SCALAR_UNIFORM_SET_OP, 3, 0.001f, 0.01f));
+  zj_fn_push (pr, ins (ZJ_MATRIX_VECTOR_PRODUCT_OP, 0, 0, 3));   /* row */
+  zj_fn_push (pr, ins (ZJ_VECTOR_SUM_OP, 0, 1, 0));              /* v0 written */
+  zj_fn_push (pr, ins (ZJ_MATRIX_VECTOR_PRODUCT_OP, 0, 0, 4));   /* v0 */
+  zj_fn_push (pr, ins (ZJ_VECTOR_INNER_PRODUCT_OP, 3, 4, 1));
+  zj_fn_push (l, ins (ZJ_SCALAR_DIFF_OP, 0, 1, 4));
+  zj_fn_push (l, ins (ZJ_SCALAR_PRODUCT_OP, 3, 4, 4));
+  zj_fn_push (l, ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 1, 5));
+  zj_fn_push (l, ins (ZJ_VECTOR_OUTER_PRODUCT_OP, 5, 0, 1));     /* row */
+  zj_fn_push (l, ins (ZJ_VECTOR_PRODUCT_OP, 0, 1, 0));           /* v0 written */
+  zj_fn_push (l, ins (ZJ_VECTOR_OUTER_PRODUCT_OP, 5, 0, 2));     /* v0 */
+  zj_fn_push (l, ins (ZJ_MATRIX_SUM_OP, 0, 1, 0));
+  zj_fn_push (l, ins (ZJ_MATRIX_DIFF_OP, 0, 2, 0));
+}
+
+static void
+row_cases (const char *isa)
+{
+  zj_jit *jit = new_jit_opt (isa, 0, 0);   /* -O0: see OP_GROUP */
+  static const int Fs[] = { 4, 8, 16, 32 };
+  for (size_t fi = 0; fi < sizeof Fs / sizeof *Fs; fi++)
+    for (int et = 0; et < 2; et++)
+      {
+        const zj_shape shape = { Fs[fi], 5, 6, 3 };
+        const zj_eval_type type = et ? ZJ_ACCURACY : ZJ_RMS_ERROR;
+        zj_program p;
+        row_program (&p);
+        zj_prepared *pp = prep (&p, &shape, true);
+        zj_task *t = make_task (shape.F, 30, 10, 2, type, false, 91 + fi);
+        zj_eval_opts o;
+        zj_eval_opts_default (&o);
+        o.record_errors = 4;
+        zj_error err;
+        zj_jit_entry *e = zj_jit_get (jit, pp, type, &err);
+        cr_assert_not_null (e, "%s", err.msg);
+        char what[48];
+        snprintf (what, sizeof what, "row program %s F=%d %s", isa, shape.F,
+                  et ? "ACCURACY" : "RMS");
+        cr_expect (compare_pp (jit, e, pp, &shape, t, &o, 9, what), "%s", what);
+        zj_jit_release (jit, e);
+        zj_prepared_free (pp);
+        zj_program_free (&p);
+        free_task (t);
+      }
+  zj_jit_free (jit);
+}
+
+/* Predict and Learn that never write v0 read it from per-step locals and
+   the end copies the last example's row into memory (lower.c,
+   feature_locals); with no example at all, memory keeps Setup's v0. */
+static void
+setup_v0_cases (const char *isa)
+{
+  zj_jit *jit = new_jit_opt (isa, 0, 0);
+  static const int Fs[] = { 4, 8, 16 };
+  for (size_t fi = 0; fi < sizeof Fs / sizeof *Fs; fi++)
+    for (int steps = 0; steps < 3; steps++)
+      {
+        const zj_shape shape = { Fs[fi], 5, 9, 2 };
+        zj_program p;
+        nn_program (&p);
+        zj_fn_push (&p.fn[ZJ_SETUP], rnd (ZJ_VECTOR_GAUSSIAN_SET_OP, 0, 0, 1));
+        zj_prepared *pp = prep (&p, &shape, true);
+        zj_task *t = make_task (shape.F, 20, 5, 2, ZJ_RMS_ERROR, false, 17 + fi);
+        zj_eval_opts o;
+        zj_eval_opts_default (&o);
+        o.n_all_train = steps == 2 ? -1 : steps;   /* none, one, all */
+        o.n_valid = steps == 2 ? -1 : 0;
+        zj_error err;
+        zj_jit_entry *e = zj_jit_get (jit, pp, ZJ_RMS_ERROR, &err);
+        cr_assert_not_null (e, "%s", err.msg);
+        char what[64];
+        snprintf (what, sizeof what, "setup v0 %s F=%d steps %d", isa, shape.F, steps);
+        cr_expect (compare_pp (jit, e, pp, &shape, t, &o, 3, what), "%s", what);
+        zj_jit_release (jit, e);
+        zj_prepared_free (pp);
+        zj_program_free (&p);
+        free_task (t);
+      }
+  zj_jit_free (jit);
+}
+
+Test (jit_row, setup_v0_without_examples, .timeout = 300)
+{
+  setup_v0_cases ("avx2");
+  if (have_avx512 ())
+    setup_v0_cases ("avx512z");
+}
+
+Test (jit_row, written_features, .timeout = 300)
+{
+  row_cases ("avx2");
+  row_cases ("sse2");
+  if (have_avx512 ())
+    {
+      row_cases ("avx512");
+      row_cases ("avx512z");
+    }
+}
+
 /* Big sweeps in the full tier, a fifth of them in the quick one. */
 Test (jit_random, batch_a, .timeout = 300)
 { random_batch (1, zj_test_scale (30, 150), NULL, 0, zj_test_scale (30, 50)); }
@@ -488,10 +644,25 @@ Test (jit_random, batch_b, .timeout = 300)
 /* The x86-64 baseline code path (2 lanes, SSE2 asm forms). */
 Test (jit_random, sse2, .timeout = 300)
 { random_batch (3, zj_test_scale (12, 60), "sse2", 0, zj_test_scale (12, 30)); }
-/* auto picks avx512 (32 ymm registers) where the CPU has it; keep the
-   plain AVX2 code covered too. */
+/* auto picks avx512z (8-lane chunks where 8 divides F) where the CPU has
+   AVX-512; keep the plain AVX2 code covered too. */
 Test (jit_random, avx2, .timeout = 300)
 { random_batch (4, zj_test_scale (12, 60), "avx2", 0, zj_test_scale (12, 30)); }
+/* Explicit avx512z (what auto is on AVX-512 hosts, the batches above on
+   others): 512-bit chunks where 8 divides F, 4 lanes at F = 2 and 4 in the
+   same compiles; and avx512, 4 lanes with 32 ymm registers. */
+Test (jit_random, avx512z, .timeout = 300)
+{
+  if (!have_avx512 ())
+    cr_skip_test ("no AVX-512 on this CPU");
+  random_batch (5, zj_test_scale (24, 120), "avx512z", 0, zj_test_scale (24, 40));
+}
+Test (jit_random, avx512_ymm, .timeout = 300)
+{
+  if (!have_avx512 ())
+    cr_skip_test ("no AVX-512 on this CPU");
+  random_batch (6, zj_test_scale (12, 60), "avx512", 0, zj_test_scale (12, 30));
+}
 /* Shared objects from forked compile workers, recycled every 3 compiles. */
 Test (jit_random, workers, .timeout = 300) { random_batch (4, 8, NULL, 3, 1); }
 

@@ -26,7 +26,7 @@ typedef struct zj_jit_code zj_jit_entry;
 
 typedef struct zj_jit_opts {
   int opt_level;              /* libgccjit -O level, default 1 */
-  const char *isa;            /* NULL/"auto", "avx2", "avx", "sse2" */
+  const char *isa;            /* NULL/"auto", "avx512z", "avx512", "avx2", "avx", "sse2" */
   size_t cache_max_entries;   /* default 4096 */
   size_t cache_max_bytes;     /* default 256 MiB (estimated code size) */
   int worker_recycle;         /* >0: compile in forked worker processes to

@@ -204,6 +204,16 @@ zj_cli_flag (const zj_cli *cli, const char *name, bool *out)
 }
 
 int
+zj_cli_no_shortcuts (const zj_cli *cli, bool *no_shortcuts)
+{
+  bool on = true;
+  if (zj_cli_flag (cli, "shortcuts", &on))
+    return -1;
+  *no_shortcuts = !on;
+  return 0;
+}
+
+int
 zj_cli_memory (const zj_cli *cli, int *ns, int *nv, int *nm)
 {
   const char *v = zj_cli_get (cli, "memory");

@@ -67,6 +67,8 @@ int zj_cli_int (const zj_cli *cli, const char *name, int64_t lo, int64_t hi,
                 int64_t *out);
 int zj_cli_num (const zj_cli *cli, const char *name, double *out);
 int zj_cli_flag (const zj_cli *cli, const char *name, bool *out);
+/* --shortcuts=true|false (default true) as zj_eval_opts.no_shortcuts. */
+int zj_cli_no_shortcuts (const zj_cli *cli, bool *no_shortcuts);
 int zj_cli_memory (const zj_cli *cli, int *ns, int *nv, int *nm);
 
 /* Value parsers used by the getters (flag names only for messages). */

@@ -15,6 +15,7 @@ static const zj_flag_def flags[] = {
   { "seed", "N", "1", "Seed of the random ops and of the example order." },
   { "no-prune", NULL, NULL, "Run every instruction, also those that cannot affect the prediction." },
   { "max_abs_error", "X", "100", "A prediction further than X from the label aborts the task (fitness 0)." },
+  { "shortcuts", NULL, "true", "Skip training steps that provably change nothing observable, where tasks run together in lanes (doc/shortcuts.md).  The figures do not depend on it." },
   { "jit", "off|baseline|optimized|auto", "off", "Run the program as native code: the baseline tier (stencils, all tasks in lanes), the optimized tier (libgccjit), or whichever the tiering policy expects to be faster for these examples.  Every tier prints the same figures." },
 };
 
@@ -69,6 +70,12 @@ run (zj_cli *cli)
       goto out;
     }
   const bool prune = !no_prune;
+  bool no_shortcuts = false;
+  if (zj_cli_no_shortcuts (cli, &no_shortcuts))
+    {
+      rc = 2;
+      goto out;
+    }
   zj_rng rng;
   zj_rng_seed (&rng, (uint64_t) seed);
   double *fit = zj_xcalloc ((size_t) (n ? n : 1), sizeof (double));
@@ -80,6 +87,7 @@ run (zj_cli *cli)
       zj_eval_opts o;
       zj_eval_opts_default (&o);
       o.max_abs_error = max_err;
+      o.no_shortcuts = no_shortcuts;
       const zj_shape shape = { tasks[0].F, ns, nv, nm };
       const char *ran;
       zj_error terr = { "" };
@@ -125,6 +133,7 @@ run (zj_cli *cli)
       zj_eval_opts o;
       zj_eval_opts_default (&o);
       o.max_abs_error = max_err;
+      o.no_shortcuts = no_shortcuts;
       zj_eval_result r = { 0 };
       fit[i] = zj_interp_eval_task (pp, &tasks[i], &o, &rng, ws, &r);
       printf ("task %d: fitness=%.6f train_steps=%ld%s\n", i, fit[i],

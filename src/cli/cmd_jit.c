@@ -2,7 +2,7 @@
  *
  *   zerojit show  --program FILE --emit=c|asm [--features F] [--memory S,V,M]
  *                 [--eval_type RMS_ERROR|ACCURACY] [--opt N] [--no-prune]
- *                 [--isa auto|avx512|avx2|avx|sse2]
+ *                 [--isa auto|avx512|avx512z|avx2|avx|sse2]
  *   zerojit bench --program FILE --tasks TEXT|--tasks-file FILE
  *                 [--memory S,V,M] [--reps N] [--opt N] [--isa ...]
  *
@@ -46,7 +46,7 @@ cpu_ms (void)
 static int
 parse_isa (const char *v, zj_jit_opts *o)
 {
-  static const char *const names[] = { "auto", "avx512", "avx2", "avx", "sse2" };
+  static const char *const names[] = { "auto", "avx512", "avx512z", "avx2", "avx", "sse2" };
   if (!v)
     return 0;
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -55,7 +55,7 @@ parse_isa (const char *v, zj_jit_opts *o)
         o->isa = names[i];
         return 0;
       }
-  fprintf (stderr, "zerojit: --isa=%s: expected auto, avx512, avx2, avx or sse2\n", v);
+  fprintf (stderr, "zerojit: --isa=%s: expected auto, avx512, avx512z, avx2, avx or sse2\n", v);
   return -1;
 }
 
@@ -80,7 +80,7 @@ static const zj_flag_def show_flags[] = {
   { "eval_type", "RMS_ERROR|ACCURACY", "RMS_ERROR", "The task's evaluation (how predictions are scored)." },
   { "opt", "N", "1", "libgccjit optimisation level (0..3)." },
   { "no-prune", NULL, NULL, "Lower every instruction, also those that cannot affect the prediction." },
-  { "isa", "auto|avx512|avx2|avx|sse2", "auto", "Instruction set of the generated code." },
+  { "isa", "auto|avx512|avx512z|avx2|avx|sse2", "auto", "Instruction set of the generated code (avx512z: 512-bit vectors in the optimized tier)." },
   { "tier", "optimized|baseline", "optimized", "Which native tier: the optimizing libgccjit compile, or the baseline tier's stencils." },
   { "tasks", "N", "10", "baseline: the number of tasks run side by side in lanes (1..64)." },
 };
@@ -303,7 +303,7 @@ static const zj_flag_def bench_flags[] = {
   { "memory", "S,V,M", "20,20,20", "Scalar, vector and matrix address counts." },
   { "reps", "N", "5", "Repetitions per tier; the median time counts (1..1000)." },
   { "opt", "N", "1", "libgccjit optimisation level (0..3)." },
-  { "isa", "auto|avx512|avx2|avx|sse2", "auto", "Instruction set of the generated code." },
+  { "isa", "auto|avx512|avx512z|avx2|avx|sse2", "auto", "Instruction set of the generated code (avx512z: 512-bit vectors in the optimized tier)." },
 };
 
 static int

@@ -35,6 +35,7 @@ static const zj_flag_def flags[] = {
   { "memory", "S,V,M", NULL, "The three address counts at once, as in eval, show and bench; not together with --max_*_addresses." },
   { "progress_log", "FILE", NULL, "Also write every progress line to FILE as one JSON object per line, with 'experiment' and 'used' (see 'zerojit plot')." },
   { "dedup", NULL, "true", "Reuse the fitness of an exact duplicate program instead of evaluating it again." },
+  { "shortcuts", NULL, "true", "Skip training steps that provably change nothing observable (doc/shortcuts.md).  The output does not depend on it." },
   { "workers", "N", NULL, "Experiments run at once, one per thread (1..64; default: one per CPU).  The output does not depend on it." },
   { "status", NULL, NULL, "Show a live status line on stderr (default: when stderr is a terminal)." },
   { "jit", "off|baseline|optimized|auto|always", "off", "Run candidates as native code: never; always in the baseline tier (stencils); always in the optimized tier (libgccjit); per candidate as the tiering policy expects a saving; or compile every structure first." },
@@ -274,6 +275,7 @@ run (zj_cli *cli)
   cfg.random_seed = (uint64_t) v;
   if (zj_cli_flag (cli, "randomize_task_seeds", &cfg.randomize_task_seeds)
       || zj_cli_flag (cli, "dedup", &cfg.dedup)
+      || zj_cli_no_shortcuts (cli, &cfg.no_shortcuts)
       || zj_cli_num (cli, "sufficient_fitness", &cfg.sufficient_fitness)
       || address_flags (cli, &cfg))
     goto out;

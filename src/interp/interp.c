@@ -116,6 +116,7 @@ zj_workspace_new (const zj_shape *shape)
   zj_workspace *ws = zj_xcalloc (1, sizeof *ws);
   ws->shape = *shape;
   zj_layout_init (&ws->lay, shape);
+  ws->sc_min_steps = ZJ_SC_MIN_STEPS;
   /* Scratch for aliasing-safe kernels (F*F) follows the memory. */
   ws->mem = zj_aligned_alloc ((ws->lay.total + (size_t) shape->F * shape->F + 8)
                               * sizeof (double));
@@ -132,6 +133,9 @@ zj_workspace_free (zj_workspace *ws)
   free (ws->bmem);
   for (int i = 0; i < ZJ_LANE_ROWS_SETS; i++)
     free (ws->lrows[i].train);
+  for (int i = 0; i < ZJ_LANE_RANGES_SETS; i++)
+    free (ws->lranges[i].r);
+  free (ws->sc_buf);
   free (ws);
 }
 

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <string.h>
 #include "sigmoid.h"
+#include "shortcut.h"
 
 typedef struct zj_lins {
   uint32_t op;
@@ -80,6 +81,15 @@ typedef struct zj_lbook {
   double *save;          /* lay.total doubles per task (validation aborts) */
   const double **xp;     /* L example pointers and labels (row building) */
   double *yp;
+  /* The training shortcut (doc/shortcuts.md): the task set's ranges when
+     the program's structure allows it and the options do (else NULL),
+     Predict, room for the proof's intervals, and whether it was taken. */
+  const double *ranges;
+  zj_shortcut_kind sc_kind;
+  int sc_depth;          /* LAST_STEP: run each chunk's last sc_depth + 1 */
+  const zj_fn *predict, *learn;
+  zj_ival *sc;
+  bool *shortcut;
 } zj_lbook;
 
 /* A block of training steps, or of validation examples, run inside the
@@ -173,6 +183,29 @@ zj_lany_bad (const zj_lv *y, const zj_lv *p, const zj_li *live, int nb,
     any |= bad[w];
   return any != 0;
 #endif
+}
+
+/* Whether no training step of any of the nt lanes can abort (the
+   shortcut's proof, lane by lane from the memory Setup left). */
+static bool
+lanes_prove (const zj_lbook *bk, const double *mem, const zj_layout *lay,
+             int L, int nt, bool acc, double max_err)
+{
+  const int F = lay->F;
+  const size_t n = lay->total;
+  zj_ival *m = bk->sc, *h = m + n, *s = h + n, *g = s + n, *tmp = g + n;
+  for (int t = 0; t < nt; t++)
+    {
+      for (size_t e = 0; e < n; e++)
+        m[e].lo = m[e].hi = mem[e * (size_t) L + (size_t) t];
+      const zj_ival *r = (const zj_ival *) bk->ranges
+                         + (size_t) t * (2 * F + 1);
+      if (!zj_shortcut_prove (bk->predict, bk->learn, lay, m, h, s, g, r,
+                              r[F], r + F + 1, acc, max_err, bk->sc_depth,
+                              tmp))
+        return false;
+    }
+  return true;
 }
 
 /* Training steps whose examples are gathered into lane rows at once. */
@@ -370,6 +403,39 @@ ldecode_fn (const zj_fn *f, double *mem, const zj_layout *l, int L,
    neither writes into ZJ_LOP_MATVEC_TASKS on a per-task copy in mt
    (room for every matrix address, F * F * L doubles each) and lists the
    copies in d for leval to make after Setup. */
+/* Matrix addresses Predict or Learn write (bit m; addresses >= 64 are
+   never candidates). */
+static uint64_t
+lmatrices_written (const zj_program *p)
+{
+  uint64_t written = 0;
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      {
+        const zj_instr *in = &p->fn[c].ins[i];
+        if (in->op != ZJ_NO_OP && zj_ops[in->op].out == ZJ_KIND_M)
+          written |= 1ull << (in->out & 63);
+      }
+  return written;
+}
+
+bool
+zj_lanes_task_matvec (const zj_program *p, int F)
+{
+  if (!ZJ_LMATVEC_TASKS (F))
+    return false;
+  const uint64_t written = lmatrices_written (p);
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      {
+        const zj_instr *in = &p->fn[c].ins[i];
+        if (in->op == ZJ_MATRIX_VECTOR_PRODUCT_OP && in->in1 < 64
+            && !(written >> in->in1 & 1))
+          return true;
+      }
+  return false;
+}
+
 static void
 lmatvec_tasks_collect (const zj_program *p, zj_lins *pred, zj_lins *learn,
                        const zj_layout *l, double *mem, int L, double *mt,
@@ -380,14 +446,7 @@ lmatvec_tasks_collect (const zj_program *p, zj_lins *pred, zj_lins *learn,
   if (!ZJ_LMATVEC_TASKS (F))
     return;
   const int nm = (int) ((l->total - l->m_off) / ((size_t) F * F));
-  uint64_t written = 0;
-  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
-    for (int i = 0; i < p->fn[c].n; i++)
-      {
-        const zj_instr *in = &p->fn[c].ins[i];
-        if (in->op != ZJ_NO_OP && zj_ops[in->op].out == ZJ_KIND_M)
-          written |= 1ull << (in->out & 63);
-      }
+  const uint64_t written = lmatrices_written (p);
   for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
     {
       zj_lins *di = c == ZJ_PREDICT ? pred : learn;
@@ -618,6 +677,70 @@ lane_rows_lookup (zj_workspace *ws, const zj_task *const *ts, int nt, int L,
   bk->y_hi = r->y_hi;
 }
 
+/* ------------------------------------------------------------------
+   Feature and label ranges per task set (the shortcut's proof), kept like
+   the rows: computed when a structurally eligible program first meets the
+   set, reused until the set changes. */
+static const double *
+lane_ranges_lookup (zj_workspace *ws, const zj_task *const *ts, int nt,
+                    int L)
+{
+  const uint64_t key = lane_rows_key (ts, nt, L);
+  zj_lane_ranges *r = NULL, *oldest = &ws->lranges[0];
+  for (int i = 0; i < ZJ_LANE_RANGES_SETS; i++)
+    {
+      zj_lane_ranges *c = &ws->lranges[i];
+      if (c->key == key)
+        {
+          r = c;
+          break;
+        }
+      if (c->stamp < oldest->stamp)
+        oldest = c;
+    }
+  if (!r)
+    {
+      r = oldest;
+      const int F = ts[0]->F;
+      const size_t need = (size_t) nt * (size_t) (2 * F + 1) * 2;
+      if (need > r->cap)
+        {
+          free (r->r);
+          r->r = zj_xmalloc (need * sizeof (double));
+          r->cap = need;
+        }
+      for (int t = 0; t < nt; t++)
+        {
+          const zj_task *k = ts[t];
+          double *q = r->r + (size_t) t * (2 * F + 1) * 2;
+          for (int i = 0; i < 2 * F + 1; i++)
+            {
+              q[2 * i] = INFINITY;
+              q[2 * i + 1] = -INFINITY;
+            }
+          /* A NaN makes both ends infinite, and the proof gives up. */
+#define ZJ_RANGE_PUT(i, v) \
+          do { const double v_ = (v); double *p_ = q + 2 * (i); \
+               if (!(v_ >= p_[0])) p_[0] = isnan (v_) ? -INFINITY : v_; \
+               if (!(v_ <= p_[1])) p_[1] = isnan (v_) ? INFINITY : v_; \
+          } while (0)
+          for (int e = 0; e < k->n_train; e++)
+            {
+              for (int i = 0; i < F; i++)
+                ZJ_RANGE_PUT (i, k->train_x[(size_t) e * F + i]);
+              ZJ_RANGE_PUT (F, k->train_y[e]);
+            }
+          for (int e = 0; e < k->n_valid; e++)
+            for (int i = 0; i < F; i++)
+              ZJ_RANGE_PUT (F + 1 + i, k->valid_x[(size_t) e * F + i]);
+#undef ZJ_RANGE_PUT
+        }
+      r->key = key;
+    }
+  r->stamp = ++ws->lrows_clock;
+  return r->r;
+}
+
 int
 zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
                       const zj_eval_opts *o, zj_rng *rng, uint64_t reseed,
@@ -701,6 +824,35 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
   cur += lsize (nL, sizeof (double *));
   bk.yp = cur;
   lane_rows_lookup (ws, ts, nt, L, &bk);
+  /* The training shortcut: only for runs that record nothing (the FEC's
+     mini-runs keep every step). */
+  bool took = false;
+  bk.shortcut = &took;
+  bk.predict = &p->fn[ZJ_PREDICT];
+  bk.learn = &p->fn[ZJ_LEARN];
+  bk.ranges = NULL;
+  bk.sc_depth = 0;
+  long steps = (long) ts[0]->n_train * ts[0]->epochs;
+  if (o->n_all_train >= 0 && o->n_all_train < steps)
+    steps = o->n_all_train;
+  bk.sc_kind = !o->no_shortcuts && o->record_errors <= 0
+               && steps >= ws->sc_min_steps
+               ? zj_shortcut_plan (p, &pp->shape, ts[0]->eval_type,
+                                   &bk.sc_depth)
+               : ZJ_SC_NONE;
+  if (bk.sc_kind != ZJ_SC_NONE)
+    {
+      const size_t need = (4 * lay->total + 3 * F * F) * sizeof (zj_ival);
+      if (need > ws->sc_cap)
+        {
+          free (ws->sc_buf);
+          ws->sc_buf = zj_xmalloc (need);
+          ws->sc_cap = need;
+        }
+      bk.sc = ws->sc_buf;
+      bk.ranges = lane_ranges_lookup (ws, ts, nt, L);
+      ws->n_sc_eligible++;
+    }
   memset (mem, 0, n_mem * sizeof (double));
   zj_ldecoded d;
   zj_lins *c = code;
@@ -802,5 +954,9 @@ zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
 #undef ZJ_LANES_CASE
   for (int t = 0; t < nt; t++)
     res[t].fitness = fit[t];
+  ws->n_lane_evals += o->record_errors <= 0;
+  ws->n_shortcuts += took;
+  ws->shortcut_used = took;
+  ws->sc_eligible_used = bk.ranges != NULL;
   return 0;
 }

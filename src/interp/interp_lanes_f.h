@@ -355,10 +355,35 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
   /* Steps started; a task's train_steps is this at its abort, or at the
      end for a task that never aborts. */
   long started = 0;
+  /* The training shortcut (doc/shortcuts.md): a step's memory depends on
+     the last sc_depth + 1 steps only and no step of any lane can abort,
+     so each chunk ends in the memory its last sc_depth + 1 steps give:
+     run those, count the rest. */
+  const bool sc = bk->ranges && !record
+                  && lanes_prove (bk, mem, lay, L, nt, acc, max_err);
+  *bk->shortcut = sc;
   while (remaining > 0 && n_alive > 0)
     {
       const long chunk = remaining < per_epoch ? remaining : per_epoch;
-      for (long k0 = 0; k0 < chunk && n_alive > 0; k0 += ZJ_LBLOCK)
+      const long keep = (long) bk->sc_depth + 1;   /* steps that matter */
+      const long first = sc && chunk > keep ? chunk - keep : 0;
+      started += first;
+      if (sc && bk->sc_kind == ZJ_SC_SIGMOID_CHAIN)
+        /* s1 as the skipped steps leave it: one sigmoid each, until it
+           stops changing (bit for bit, every lane).  From any start the
+           rounded iteration reaches its fixed point 0.65904606840740665
+           within about 30 calls; the loop is bounded by the steps anyway. */
+        for (long j = 0; j < first; j++)
+          {
+            zj_lv prev[ZJ_NB > 0 ? ZJ_NB : 8];
+            const int nc = nb <= 8 ? nb : 0;   /* compare up to 8 vectors */
+            for (int q = 0; q < nc; q++)
+              prev[q] = ((const zj_lv *) s1)[q];
+            zj_lsigmoid_n ((zj_lv *) s1, nb);
+            if (nc && !memcmp (prev, s1, (size_t) nc * sizeof (zj_lv)))
+              break;
+          }
+      for (long k0 = first; k0 < chunk && n_alive > 0; k0 += ZJ_LBLOCK)
         {
           const long kn = chunk - k0 < ZJ_LBLOCK ? chunk - k0 : ZJ_LBLOCK;
           const double *rows;

@@ -410,7 +410,7 @@ static void
 put_eval (zj_ckbuf *b, const zj_ckpt_eval *e)
 {
   zj_ck_i64 (b, e->train_steps);
-  for (int i = 0; i < 7; i++)
+  for (int i = 0; i < ZJ_CKPT_EVAL_COUNTERS; i++)
     zj_ck_i64 (b, e->cnt[i]);
   for (int i = 0; i < 4; i++)
     zj_ck_i64 (b, e->fec_stats[i]);
@@ -531,7 +531,7 @@ get_eval (zj_ckrd *r, zj_ckpt_eval *e)
 {
   r->field = "evaluator counters";
   e->train_steps = zj_rd_i64 (r);
-  for (int i = 0; i < 7; i++)
+  for (int i = 0; i < ZJ_CKPT_EVAL_COUNTERS; i++)
     e->cnt[i] = zj_rd_i64 (r);
   for (int i = 0; i < 4; i++)
     e->fec_stats[i] = zj_rd_i64 (r);

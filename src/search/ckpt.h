@@ -13,7 +13,8 @@
 #define ZJ_CKPT_H
 #include <zerojit/zerojit.h>
 
-#define ZJ_CKPT_VERSION 1
+#define ZJ_CKPT_VERSION 2     /* 2: the training-shortcut counters */
+#define ZJ_CKPT_EVAL_COUNTERS 10
 
 /* ----------------------------------------------------- growable buffer */
 typedef struct zj_ckbuf {
@@ -76,7 +77,7 @@ typedef struct zj_ckpt_dedup_entry {
 /* An evaluator's state that shapes the future of a search. */
 typedef struct zj_ckpt_eval {
   int64_t train_steps;
-  int64_t cnt[7];              /* zj_eval_counters, in declaration order */
+  int64_t cnt[ZJ_CKPT_EVAL_COUNTERS];  /* zj_eval_counters, in order */
   int64_t fec_stats[4];        /* hits, misses, forgotten, evicted */
   int64_t fec_capacity;        /* -1: no FEC */
   uint64_t n_fec;

@@ -202,8 +202,16 @@ run_batch (zj_evaluator *e, const zj_prepared *pp, const zj_task **ts, int nt,
            const zj_eval_opts *o, zj_rng *rng, uint64_t reseed,
            zj_eval_result *res, double *fit)
 {
-  return zj_interp_eval_lanes (pp, ts, nt, o, rng, reseed,
-                               workspace_for (e, ts[0]->F), res, fit);
+  zj_workspace *ws = workspace_for (e, ts[0]->F);
+  const int rc = zj_interp_eval_lanes (pp, ts, nt, o, rng, reseed, ws, res,
+                                       fit);
+  if (rc == 0 && o->record_errors <= 0)
+    {
+      e->cnt.lane_evals++;
+      e->cnt.sc_eligible += ws->sc_eligible_used;
+      e->cnt.shortcuts += ws->shortcut_used;
+    }
+  return rc;
 }
 
 /* One task, natively if the door has the code (polled at this boundary). */
@@ -407,6 +415,7 @@ eval_tasks (zj_evaluator *e, const zj_prepared *pp, bool batch)
   zj_eval_opts o;
   zj_eval_opts_default (&o);
   o.max_abs_error = e->cfg.max_abs_error;
+  o.no_shortcuts = e->cfg.no_shortcuts;
   for (int i = 0; i < n; i++)
     {
       e->res[i] = (zj_eval_result) { 0 };
@@ -558,10 +567,11 @@ zj_evaluator_export (const zj_evaluator *e, zj_ckpt_eval *x)
 {
   memset (x, 0, sizeof *x);
   x->train_steps = e->train_steps;
-  const long c[7] = { e->cnt.evaluations, e->cnt.dedup_hits, e->cnt.fec_hits,
-                      e->cnt.fec_misses, e->cnt.task_evals, e->cnt.examples,
-                      e->cnt.hurdled };
-  for (int i = 0; i < 7; i++)
+  const long c[ZJ_CKPT_EVAL_COUNTERS] = {
+    e->cnt.evaluations, e->cnt.dedup_hits, e->cnt.fec_hits,
+    e->cnt.fec_misses, e->cnt.task_evals, e->cnt.examples, e->cnt.hurdled,
+    e->cnt.lane_evals, e->cnt.sc_eligible, e->cnt.shortcuts };
+  for (int i = 0; i < ZJ_CKPT_EVAL_COUNTERS; i++)
     x->cnt[i] = c[i];
   x->fec_capacity = -1;
   if (e->fec)
@@ -600,6 +610,8 @@ zj_evaluator_import (zj_evaluator *e, const zj_ckpt_eval *x, zj_error *err)
     }
   e->train_steps = x->train_steps;
   e->cnt = (zj_eval_counters) { x->cnt[0], x->cnt[1], x->cnt[2], x->cnt[3],
-                                x->cnt[4], x->cnt[5], x->cnt[6] };
+                                x->cnt[4], x->cnt[5], x->cnt[6], x->cnt[7],
+                                x->cnt[8], x->cnt[9] };
   return 0;
 }
+

@@ -33,6 +33,7 @@ typedef struct zj_evaluator_cfg {
   double hurdle_percentile;    /* 50 */
   int hurdle_window;           /* recent candidates considered (512) */
   bool final_stage;            /* select/final evaluation: no future evals */
+  bool no_shortcuts;           /* zj_eval_opts.no_shortcuts (default off) */
 } zj_evaluator_cfg;
 
 typedef struct zj_eval_counters {
@@ -42,6 +43,10 @@ typedef struct zj_eval_counters {
   long task_evals;             /* full (non-FEC) task evaluations */
   long examples;               /* train + validation examples executed */
   long hurdled;                /* candidates stopped by a hurdle */
+  /* Lane (batched) evaluations that record nothing, those whose program
+     has a training-shortcut plan, and those that took it
+     (doc/shortcuts.md). */
+  long lane_evals, sc_eligible, shortcuts;
 } zj_eval_counters;
 
 typedef struct zj_evaluator zj_evaluator;

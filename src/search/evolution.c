@@ -173,6 +173,10 @@ print_progress (zj_population *pop)
                c.evaluations ? (double) c.dedup_hits / (double) c.evaluations : 0.0);
       if (c.hurdled)
         fprintf (f, ", \"hurdled\": %ld", c.hurdled);
+      if (c.lane_evals)
+        fprintf (f, ", \"lane_evals\": %ld, \"shortcut_eligible\": %ld, "
+                 "\"shortcuts\": %ld", c.lane_evals, c.sc_eligible,
+                 c.shortcuts);
       if (pop->cfg.tag_island)
         fprintf (f, ", \"island\": %d", pop->cfg.island);
       if (tiered)

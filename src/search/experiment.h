@@ -22,6 +22,7 @@ typedef struct zj_experiment_cfg {
   double sufficient_fitness;        /* default DBL_MAX */
   int ns, nv, nm;                   /* address counts */
   bool dedup;                       /* exact-duplicate cache; default on */
+  bool no_shortcuts;                /* --shortcuts=false (doc/shortcuts.md) */
   const char *progress_log;         /* JSON lines file or NULL */
   int workers;                      /* experiments run at once; default 1 */
   /* Tiered execution (off without the JIT) and its knobs. */
