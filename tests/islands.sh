@@ -34,11 +34,39 @@ for i in 0 1 2 3; do
   grep -q "\"island\": $i}" "$dir/log1.json" || fail "island $i not in the log"
 done
 
+# Each experiment's migration line: the islands' CPU seconds and the
+# critical path (the largest island's CPU in each interval), which lies
+# between a quarter of it (4 equal islands) and all of it.
+for w in 1 3; do
+  [ "$(grep -c '"island_cpu_seconds"' "$dir/log$w.json")" -eq 2 ] \
+    || fail "$w threads: no island CPU in the log"
+  grep '"island_cpu_seconds"' "$dir/log$w.json" | sed -E \
+    's/.*"island_cpu_seconds": ([0-9.]+), "critical_cpu_seconds": ([0-9.]+).*/\1 \2/' \
+    | awk '{ if (!($1 > 0 && $2 >= $1 / 4 && $2 <= $1)) exit 1 }' \
+    || fail "$w threads: island CPU / critical path: $(grep -o '"island_cpu.*' "$dir/log$w.json")"
+done
+
 # The status line counts every island, not island 0 alone.
 "$Z" search $flags --workers=2 --status > /dev/null 2> "$dir/status.err" \
   || fail "run with --status"
 tr '\r' '\n' < "$dir/status.err" | grep -Eq '\| exp [0-9]+ \(4 islands\): [0-9]+% of max_train_steps \(slowest island\)' \
   || fail "status line without the islands: $(tr '\r' '\n' < "$dir/status.err" | grep zerojit | tail -2)"
+
+# An island that cannot be built (more FEC examples than its tasks have:
+# the evaluator refuses) ends the run with that error whichever thread
+# builds it, no crash, no result.
+sed -e 's/^fec .*/fec { num_train_examples: 50 num_valid_examples: 10 }/' \
+  -e 's/num_train_examples: 100$/num_train_examples: 20/' \
+  "$src/tests/data/tiny_search.textpb" > "$dir/badfec.textpb"
+for w in 1 2; do
+  "$Z" search $flags --workers=$w --search_experiment_spec_file="$dir/badfec.textpb" \
+    > "$dir/badfec$w.txt" 2> "$dir/badfec$w.err"
+  rc=$?
+  [ $rc -eq 1 ] || fail "island set-up error, $w threads: exit status $rc, expected 1"
+  grep -q 'fec: num_train_examples 50 / num_valid_examples 10 must be in 1..100 and fit task 0' \
+    "$dir/badfec$w.err" || fail "island set-up error, $w threads: $(cat "$dir/badfec$w.err")"
+  grep -q '^Island' "$dir/badfec$w.txt" && fail "island set-up error, $w threads: a result"
+done
 
 # Ctrl-C: the best so far over all islands.
 sed 's/max_train_steps: .*/max_train_steps: 100000000000/' \

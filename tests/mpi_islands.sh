@@ -89,6 +89,50 @@ grep -q 'stopping all ranks at their next exchange' "$dir/int.err" \
   || fail "rank 1 did not say how it stops: $(cat "$dir/int.err")"
 echo "  SIGINT to rank 1 alone: all ranks stop, rank 0 prints the best so far"
 
+# The pid of rank $2 among the children of mpirun, itself the child of $1
+# (timeout), once $3 shows the search running; empty if not found.
+rank_pid () {
+  rp=
+  i=0
+  while [ -z "$rp" ] && [ $i -lt 6000 ]; do
+    sleep 0.01; i=$((i + 1))
+    grep -q 'indivs=' "$3" 2> /dev/null || continue
+    for p in $(ps -o pid= --ppid $(ps -o pid= --ppid $1 | head -n 1 | tr -d " ")); do
+      tr '\0' '\n' < /proc/$p/environ 2> /dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2" && rp=$p
+    done
+  done
+  echo "$rp"
+}
+
+# SIGTERM to rank 1 alone under --checkpoint: every rank writes a last
+# checkpoint at the next exchange and exits; the run resumes from it to
+# the uninterrupted output.  (No periodic checkpoint in 1000 s: the file
+# can only come from the SIGTERM.)
+sed 's/max_train_steps: .*/max_train_steps: 20000000/' \
+  "$src/tests/data/tiny_search.textpb" > "$dir/mid.textpb"
+mid="--search_experiment_spec_file=$dir/mid.textpb"
+"$Z" search $flags $mid --workers=2 > "$dir/mid.txt" || fail "threaded run, longer budget"
+norm "$dir/mid.txt" > "$dir/amid"
+timeout 300 mpirun --oversubscribe --allow-run-as-root -np 2 "$Z" search $flags $mid \
+  --checkpoint="$dir/ckt" --checkpoint_every_secs=1000 > "$dir/term.txt" 2> "$dir/term.err" &
+mp=$!
+r1=$(rank_pid $mp 1 "$dir/term.txt")
+[ -n "$r1" ] || fail "rank 1 not found"
+kill -TERM $r1
+wait $mp
+rc=$?
+[ $rc -eq 1 ] || fail "SIGTERM to rank 1: exit status $rc, expected 1: $(tail -3 "$dir/term.err")"
+grep -q 'all ranks write a last checkpoint at their next exchange' "$dir/term.err" \
+  || fail "rank 1 did not say what SIGTERM does: $(cat "$dir/term.err")"
+[ "$(grep -c "terminated: checkpoint written to $dir/ckt" "$dir/term.err")" -eq 2 ] \
+  || fail "not every rank wrote its last checkpoint: $(cat "$dir/term.err")"
+grep -q '^Summary' "$dir/term.txt" && fail "SIGTERM to rank 1: the run finished anyway"
+timeout 300 mpirun --oversubscribe --allow-run-as-root -np 2 "$Z" search --resume="$dir/ckt" \
+  > "$dir/tres.txt" 2> "$dir/tres.err" || fail "resume after SIGTERM to rank 1: $(tail -3 "$dir/tres.err")"
+norm "$dir/tres.txt" > "$dir/b"
+diff "$dir/amid" "$dir/b" || fail "resumed after SIGTERM to rank 1: output differs"
+echo "  SIGTERM to rank 1 alone: last checkpoint on every rank, resumed to the same output"
+
 echo "kill -9 one rank of a 3-rank run, resume on 3 ranks"
 mpirun --oversubscribe --allow-run-as-root -np 3 "$Z" search $flags \
   --checkpoint="$dir/ck" --checkpoint_every_secs=0.05 > /dev/null 2>&1 &

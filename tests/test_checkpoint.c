@@ -390,3 +390,56 @@ Test (checkpoint, manifest_names_generation_and_ranks)
   cr_assert_not (zj_ckpt_is_manifest ("ZJCKPT\r\n", 8));
   zj_ckbuf_free (&m);
 }
+
+/* Migration decodes programs into pool entries that held other, longer
+   programs: every field comes back bit for bit (NaN payloads, -0.0),
+   nothing of the old contents stays, and a message cut inside an
+   instruction is refused. */
+Test (checkpoint, program_decodes_bit_for_bit_into_used_storage)
+{
+  zj_program p, q;
+  zj_program_init (&p);
+  zj_program_init (&q);
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    for (int i = 0; i < 3 + c; i++)
+      {
+        zj_instr in = zj_test_ins (ZJ_SCALAR_SUM_OP + i % 3, i, c, (i + c) % 4);
+        in.fd[0] = (float) i * -0.5f;
+        in.fd[1] = -0.0f;
+        uint32_t nan = 0x7fc00000u | (uint32_t) (i + 1);
+        memcpy (&in.fd[2], &nan, sizeof nan);
+        uint64_t act = 0xfff8000000000000ull | (uint64_t) (c * 16 + i);
+        memcpy (&in.act, &act, sizeof act);
+        zj_fn_push (&p.fn[c], in);
+      }
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    for (int i = 0; i < 9; i++)
+      zj_fn_push (&q.fn[c], zj_test_ins (ZJ_VECTOR_SUM_OP, 1, 1, 1));
+  zj_ckbuf b = { 0 };
+  zj_ck_program (&b, &p);
+  zj_ckrd rd = { .p = b.p, .len = b.len, .field = "program" };
+  zj_rd_program (&rd, &q);
+  cr_assert (!rd.bad, "%s", rd.why);
+  cr_assert_eq (rd.pos, b.len);
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    {
+      cr_assert_eq (q.fn[c].n, p.fn[c].n);
+      for (int i = 0; i < p.fn[c].n; i++)
+        {
+          const zj_instr *x = &p.fn[c].ins[i], *y = &q.fn[c].ins[i];
+          cr_assert (x->op == y->op && x->in1 == y->in1 && x->in2 == y->in2
+                     && x->out == y->out, "component %d instruction %d", c, i);
+          cr_assert_eq (memcmp (x->fd, y->fd, sizeof x->fd), 0);
+          cr_assert_eq (memcmp (&x->act, &y->act, sizeof x->act), 0);
+        }
+    }
+  cr_assert (zj_program_equal (&p, &q));
+  /* Cut 10 bytes into the last instruction. */
+  zj_ckrd cut = { .p = b.p, .len = b.len - 18, .field = "program" };
+  zj_rd_program (&cut, &q);
+  cr_assert (cut.bad);
+  cr_assert_not_null (strstr (cut.why, "bad instruction count"), "%s", cut.why);
+  zj_ckbuf_free (&b);
+  zj_program_free (&p);
+  zj_program_free (&q);
+}

@@ -348,3 +348,68 @@ Test (tasks, randomize_seeds)
   zj_task_collection_free (&a);
   zj_task_collection_free (&b);
 }
+
+/* Tasks made by several threads (zj_tasks_generate_threads, used for the
+   serial set-up and final evaluations of a search) are the tasks one
+   thread makes: same data, seeds, indices and epoch orders. */
+Test (tasks, threads_make_the_same_tasks)
+{
+  zj_task_collection c;
+  zj_error err = { "" };
+  cr_assert_eq (zj_task_collection_parse (
+    LINEAR ("num_tasks: 7 num_train_epochs: 2")
+    "tasks { scalar_2layer_nn_regression_task {} features_size: 8 "
+    "num_train_examples: 30 num_valid_examples: 5 num_tasks: 4 eval_type: RMS_ERROR }"
+    "tasks { unit_test_ones_task {} features_size: 2 num_train_examples: 3 "
+    "num_valid_examples: 2 num_tasks: 2 }", "t", &c, &err), 0, "%s", err.msg);
+  zj_task *one, *many;
+  int n1, n4;
+  cr_assert_eq (zj_tasks_generate (&c, &one, &n1, &err), 0, "%s", err.msg);
+  cr_assert_eq (zj_tasks_generate_threads (&c, 4, &many, &n4, &err), 0, "%s", err.msg);
+  cr_assert_eq (n1, 13);
+  cr_assert_eq (n4, 13);
+  for (int i = 0; i < n1; i++)
+    {
+      cr_assert (same_data (&one[i], &many[i]), "task %d", i);
+      cr_assert_eq (many[i].index, i);
+      cr_assert_eq (one[i].data_seed, many[i].data_seed);
+      cr_assert_eq (one[i].param_seed, many[i].param_seed);
+      cr_assert_eq (one[i].epochs, many[i].epochs);
+      cr_assert_eq (memcmp (one[i].order, many[i].order,
+                            sizeof (int) * (size_t) one[i].n_train * one[i].epochs), 0,
+                    "task %d", i);
+    }
+  zj_tasks_free (one, n1);
+  zj_tasks_free (many, n4);
+  zj_task_collection_free (&c);
+}
+
+/* Several failing tasks, the later ones possibly failing first on
+   another thread: the error is the first failing task's, as with one
+   thread, and nothing is returned. */
+Test (tasks, threads_report_the_first_failure)
+{
+  zj_task_collection c;
+  zj_error err = { "" };
+  cr_assert_eq (zj_task_collection_parse (
+    LINEAR ("num_tasks: 3")
+    "tasks { projected_binary_classification_task { path: 'd' } "
+    "features_size: 16 num_train_examples: 10 num_valid_examples: 10 "
+    "num_tasks: 2 eval_type: ACCURACY }"
+    "tasks { projected_binary_classification_task { path: 'e' } "
+    "features_size: 16 num_train_examples: 10 num_valid_examples: 10 "
+    "num_tasks: 5 eval_type: ACCURACY }", "t", &c, &err), 0, "%s", err.msg);
+  for (int threads = 1; threads <= 8; threads *= 2)
+    {
+      zj_task *t = (zj_task *) &err;
+      int n = -1;
+      cr_assert_eq (zj_tasks_generate_threads (&c, threads, &t, &n, &err), -1);
+      cr_assert_null (t);
+      cr_assert_eq (n, 0);
+      cr_assert (strstr (err.msg, "tasks[1] (task 0 of that spec)"), "%d threads: %s",
+                 threads, err.msg);
+      cr_assert (strstr (err.msg, "d/train-images-idx3-ubyte.gz not found"),
+                 "%d threads: %s", threads, err.msg);
+    }
+  zj_task_collection_free (&c);
+}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "testutil.h"
+#include "internal.h"
 #include "experiment.h"
 #include "evaluator.h"
 #include "jit/tier.h"
@@ -233,4 +234,77 @@ Test (tier, evaluator_switches_to_native, .timeout = 60)
 Test (tier, evaluator_switches_with_random_ops, .timeout = 60)
 {
   evaluator_switches (true);
+}
+
+/* A program whose matrix-vector product reads a matrix that Predict and
+   Learn never write runs per task in the lane interpreter on AVX-512
+   builds (zj_lanes_task_matvec): --jit=auto makes no baseline kernel for
+   it, --jit=baseline still does, and both give the plain evaluator's
+   fitness. */
+static long
+matvec_kernels (zj_tier_mode mode)
+{
+  zj_task_collection coll = { 0 };
+  zj_error err;
+  const char *text =
+    "tasks { scalar_linear_regression_task {} features_size: 16 "
+    "num_train_examples: 1200 num_valid_examples: 50 num_tasks: 10 "
+    "eval_type: RMS_ERROR }";
+  cr_assert_eq (zj_task_collection_parse (text, "t", &coll, &err), 0);
+  zj_task *ts;
+  int n;
+  cr_assert_eq (zj_tasks_generate (&coll, &ts, &n, &err), 0);
+  const zj_shape shape = { 16, 4, 3, 2 };
+  zj_program p;
+  zj_program_init (&p);
+  zj_instr k = zj_test_ins (ZJ_MATRIX_CONST_SET_OP, 0, 0, 1);
+  k.fd[0] = 0.25f;
+  k.fd[1] = 0.5f;
+  k.fd[2] = 0.125f;
+  zj_fn_push (&p.fn[ZJ_SETUP], k);
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_MATRIX_VECTOR_PRODUCT_OP, 1, 0, 2));
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 1, 2, 1));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_DIFF_OP, 0, 1, 2));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 2, 0, 2));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
+  cr_assert (!zj_lanes_task_matvec (&p, 4));
+  zj_evaluator_cfg cfg;
+  zj_evaluator_cfg_default (&cfg);
+  zj_tier_cfg tc;
+  zj_tier_cfg_default (&tc);
+  tc.mode = mode;
+  zj_tier *tier = zj_tier_new (&tc, &err);
+  cr_assert_not_null (tier, "%s", err.msg);
+  zj_rng r1, r2;
+  zj_rng_seed (&r1, 6);
+  zj_rng_seed (&r2, 6);
+  zj_evaluator *plain = zj_evaluator_new (&cfg, ts, n, &shape, NULL, &r1, &err);
+  zj_evaluator *tiered = zj_evaluator_new (&cfg, ts, n, &shape, NULL, &r2, &err);
+  zj_evaluator_set_tier (tiered, tier);
+  for (int round = 0; round < 30; round++)
+    {
+      const double a = zj_evaluator_eval (plain, &p);
+      const double b = zj_evaluator_eval (tiered, &p);
+      cr_assert_eq (memcmp (&a, &b, sizeof a), 0, "round %d: %a vs %a",
+                    round, a, b);
+    }
+  zj_tier_stats st = { 0 };
+  cr_assert (zj_evaluator_tier_stats (tiered, &st));
+  const bool task_kernel = zj_lanes_task_matvec (&p, 16);
+  zj_evaluator_free (plain);
+  zj_evaluator_free (tiered);
+  zj_tier_free (tier);
+  zj_program_free (&p);
+  zj_tasks_free (ts, n);
+  zj_task_collection_free (&coll);
+  return task_kernel ? st.base_kernels : -1;
+}
+
+Test (tier, auto_leaves_read_only_matvec_to_the_interpreter, .timeout = 60)
+{
+  const long forced = matvec_kernels (ZJ_TIER_BASELINE);
+  if (forced < 0)
+    cr_skip_test ("no per-task matrix-vector kernel in this build");
+  cr_assert_gt (forced, 0);
+  cr_assert_eq (matvec_kernels (ZJ_TIER_AUTO), 0);
 }

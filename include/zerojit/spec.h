@@ -61,6 +61,10 @@ void zj_task_collection_free (zj_task_collection *c);
 /* Generate every task of the collection, in order (task i gets index i). */
 int zj_tasks_generate (const zj_task_collection *c, zj_task **tasks, int *n,
                        zj_error *err);
+/* The same with up to `threads` threads making tasks side by side: the
+   same tasks, and on failure the same error (the first failing task's). */
+int zj_tasks_generate_threads (const zj_task_collection *c, int threads,
+                               zj_task **tasks, int *n, zj_error *err);
 void zj_tasks_free (zj_task *tasks, int n);
 
 /* Re-draw the collection's seeds from base_seed (doc/semantics.md, "Tasks"). */

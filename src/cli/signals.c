@@ -77,8 +77,11 @@ signal_thread (void *arg)
         "at the next generation, then exiting (again to exit at once)\n";
       static const char rk[] = "\nzerojit: stopping all ranks at their next "
         "exchange (again to exit at once)\n";
+      static const char rck[] = "\nzerojit: SIGTERM: all ranks write a last "
+        "checkpoint at their next exchange, then exit (again to exit at once)\n";
       const bool c = sig == SIGTERM && atomic_load (&term_checkpoints);
-      ssize_t w = c ? write (STDERR_FILENO, ck, sizeof ck - 1)
+      ssize_t w = c && atomic_load (&ranks) ? write (STDERR_FILENO, rck, sizeof rck - 1)
+                  : c ? write (STDERR_FILENO, ck, sizeof ck - 1)
                   : atomic_load (&ranks) ? write (STDERR_FILENO, rk, sizeof rk - 1)
                   : write (STDERR_FILENO, msg, sizeof msg - 1);
       (void) w;

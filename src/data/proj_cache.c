@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define CACHE_MAGIC "ZJPB"
@@ -104,7 +105,11 @@ zj_proj_cache_write (const char *file, const zj_proj_params *pp,
   header_fill (&h, pp, source_id);
   h.checksum = payload_checksum (d);
   char tmp[4200];
-  snprintf (tmp, sizeof tmp, "%s.tmp.%ld", file, (long) getpid ());
+  /* Process and thread: the tasks of a collection are made by several
+     threads (zj_tasks_generate_threads), two of which may miss the same
+     projection. */
+  snprintf (tmp, sizeof tmp, "%s.tmp.%ld.%ld", file, (long) getpid (),
+            (long) syscall (SYS_gettid));
   FILE *f = fopen (tmp, "wb");
   if (!f)
     {

@@ -7,6 +7,7 @@
 #include "internal.h"
 #include "task_gen.h"
 #include <zerojit/spec.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,44 +125,116 @@ task_make (const zj_task_spec *s, int i, zj_task *t, zj_error *err)
   return 0;
 }
 
+/* Tasks of a collection being made by several threads: each takes the
+   next index; the lowest failing one is remembered, with its error. */
+typedef struct gen_job {
+  const zj_task_collection *c;
+  zj_task *out;
+  int *spec_of, *nth_of;       /* task k is task nth_of[k] of spec spec_of[k] */
+  int total;
+  pthread_mutex_t lock;
+  int next;                    /* next task to make */
+  int failed;                  /* lowest failing task, total if none */
+  zj_error err;                /* its error */
+} gen_job;
+
+static void *
+gen_worker (void *arg)
+{
+  gen_job *j = arg;
+  for (;;)
+    {
+      pthread_mutex_lock (&j->lock);
+      const int k = j->next++;
+      /* Tasks past a failure are not needed; those before it are, to
+         find the first failure as a single thread would. */
+      const bool stop = k >= j->total || k > j->failed;
+      pthread_mutex_unlock (&j->lock);
+      if (stop)
+        return NULL;
+      zj_error e;
+      if (task_make (&j->c->specs[j->spec_of[k]], j->nth_of[k], &j->out[k], &e) != 0)
+        {
+          pthread_mutex_lock (&j->lock);
+          if (k < j->failed)
+            {
+              j->failed = k;
+              j->err = e;
+            }
+          pthread_mutex_unlock (&j->lock);
+        }
+      j->out[k].index = k;
+    }
+}
+
 int
-zj_tasks_generate (const zj_task_collection *c, zj_task **tasks, int *n,
-                   zj_error *err)
+zj_tasks_generate_threads (const zj_task_collection *c, int threads,
+                           zj_task **tasks, int *n, zj_error *err)
 {
   int total = 0;
   for (int s = 0; s < c->n; s++)
     total += c->specs[s].num_tasks;
   zj_task *out = calloc ((size_t) (total ? total : 1), sizeof *out);
-  if (!out)
+  int *spec_of = malloc ((size_t) (total ? total : 1) * sizeof (int));
+  int *nth_of = malloc ((size_t) (total ? total : 1) * sizeof (int));
+  if (!out || !spec_of || !nth_of)
     {
       zj_error_set (err, "num_tasks: cannot allocate %d tasks", total);
+      free (out);
+      free (spec_of);
+      free (nth_of);
       *tasks = NULL;
       *n = 0;
       return -1;
     }
-  int k = 0;
-  for (int s = 0; s < c->n; s++)
+  for (int s = 0, k = 0; s < c->n; s++)
     for (int i = 0; i < c->specs[s].num_tasks; i++, k++)
       {
-        if (task_make (&c->specs[s], i, &out[k], err) != 0)
-          {
-            char why[sizeof err->msg];
-            if (err)
-              {
-                memcpy (why, err->msg, sizeof why);
-                zj_error_set (err, "tasks[%d] (task %d of that spec): %s",
-                              s, i, why);
-              }
-            zj_tasks_free (out, k + 1);
-            *tasks = NULL;
-            *n = 0;
-            return -1;
-          }
-        out[k].index = k;
+        spec_of[k] = s;
+        nth_of[k] = i;
       }
+  gen_job j = { .c = c, .out = out, .spec_of = spec_of, .nth_of = nth_of,
+                .total = total, .failed = total };
+  pthread_mutex_init (&j.lock, NULL);
+  if (threads > total)
+    threads = total;
+  if (threads > 64)
+    threads = 64;
+  pthread_t tid[64];
+  int started = 0;
+  for (int t = 1; t < threads; t++)
+    {
+      if (pthread_create (&tid[started], NULL, gen_worker, &j) != 0)
+        break;   /* fewer threads: the same tasks, later */
+      started++;
+    }
+  gen_worker (&j);
+  for (int t = 0; t < started; t++)
+    pthread_join (tid[t], NULL);
+  pthread_mutex_destroy (&j.lock);
+  int rc = 0;
+  if (j.failed < total)
+    {
+      if (err)
+        zj_error_set (err, "tasks[%d] (task %d of that spec): %s",
+                      spec_of[j.failed], nth_of[j.failed], j.err.msg);
+      zj_tasks_free (out, total);
+      out = NULL;
+      total = 0;
+      rc = -1;
+    }
+  free (spec_of);
+  free (nth_of);
   *tasks = out;
   *n = total;
-  return 0;
+  return rc;
+}
+
+int
+zj_tasks_generate (const zj_task_collection *c, zj_task **tasks, int *n,
+                   zj_error *err)
+{
+  return zj_tasks_generate_threads (c, 1, tasks, n, err);
 }
 
 uint32_t

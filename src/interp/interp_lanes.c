@@ -448,6 +448,39 @@ ldecode_fn (const zj_fn *f, double *mem, const zj_layout *l, int L,
    neither writes into ZJ_LOP_MATVEC_TASKS on a per-task copy in mt
    (room for every matrix address, F * F * L doubles each) and lists the
    copies in d for leval to make after Setup. */
+/* Matrix addresses Predict or Learn write (bit m; addresses >= 64 are
+   never candidates). */
+static uint64_t
+lmatrices_written (const zj_program *p)
+{
+  uint64_t written = 0;
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      {
+        const zj_instr *in = &p->fn[c].ins[i];
+        if (in->op != ZJ_NO_OP && zj_ops[in->op].out == ZJ_KIND_M)
+          written |= 1ull << (in->out & 63);
+      }
+  return written;
+}
+
+bool
+zj_lanes_task_matvec (const zj_program *p, int F)
+{
+  if (!ZJ_LMATVEC_TASKS (F))
+    return false;
+  const uint64_t written = lmatrices_written (p);
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      {
+        const zj_instr *in = &p->fn[c].ins[i];
+        if (in->op == ZJ_MATRIX_VECTOR_PRODUCT_OP && in->in1 < 64
+            && !(written >> in->in1 & 1))
+          return true;
+      }
+  return false;
+}
+
 static void
 lmatvec_tasks_collect (const zj_program *p, zj_lins *pred, zj_lins *learn,
                        const zj_layout *l, double *mem, int L, double *mt,
@@ -458,14 +491,7 @@ lmatvec_tasks_collect (const zj_program *p, zj_lins *pred, zj_lins *learn,
   if (!ZJ_LMATVEC_TASKS (F))
     return;
   const int nm = (int) ((l->total - l->m_off) / ((size_t) F * F));
-  uint64_t written = 0;
-  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
-    for (int i = 0; i < p->fn[c].n; i++)
-      {
-        const zj_instr *in = &p->fn[c].ins[i];
-        if (in->op != ZJ_NO_OP && zj_ops[in->op].out == ZJ_KIND_M)
-          written |= 1ull << (in->out & 63);
-      }
+  const uint64_t written = lmatrices_written (p);
   for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
     {
       zj_lins *di = c == ZJ_PREDICT ? pred : learn;

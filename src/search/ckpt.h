@@ -32,6 +32,8 @@ void zj_ck_f64 (zj_ckbuf *b, double v);          /* bit exact */
 void zj_ck_bytes (zj_ckbuf *b, const void *p, size_t n);  /* length + bytes */
 void zj_ck_str (zj_ckbuf *b, const char *s);     /* NULL allowed */
 void zj_ck_program (zj_ckbuf *b, const zj_program *p);
+/* The bytes zj_ck_program writes for p. */
+size_t zj_ck_program_size (const zj_program *p);
 
 /* ------------------------------------------------ bounds-checked reader */
 /* Every read past the end or of an impossible value sets a sticky error
@@ -55,8 +57,6 @@ uint64_t zj_rd_count (zj_ckrd *r, uint64_t max, size_t min_each);
 char *zj_rd_bytes (zj_ckrd *r, size_t *len);
 /* Program; ops beyond the op table are an error. */
 void zj_rd_program (zj_ckrd *r, zj_program *p);
-/* Step over a program written by zj_ck_program (counts checked). */
-void zj_rd_skip_program (zj_ckrd *r);
 void zj_rd_fail (zj_ckrd *r, const char *fmt, ...)
   __attribute__ ((format (printf, 2, 3)));
 

@@ -153,6 +153,18 @@ experiment_seed (uint64_t seed, int64_t k)
   return zj_hash_mix (zj_hash_mix (seed, 0x6578706572ULL), (uint64_t) k);
 }
 
+/* Threads that make tasks: the workers' when the search has them to
+   spare (the set-up and the select and final evaluations are serial
+   parts of an island search and of the run), one when experiments run
+   side by side. */
+static int
+task_threads (const zj_experiment_cfg *cfg, bool final)
+{
+  if (!final && cfg->islands < 2)
+    return 1;
+  return cfg->workers < 1 ? 1 : cfg->workers;
+}
+
 /* Generate tasks from a collection whose seeds may be re-drawn first; the
    collections are shared, so this runs under the pool lock. */
 static int
@@ -162,7 +174,7 @@ draw_tasks (exp_pool *pl, zj_task_collection *c, zj_rng *rng,
   pthread_mutex_lock (&pl->lock);
   if (pl->cfg->randomize_task_seeds)
     zj_task_collection_randomize_seeds (c, zj_rng_seed32 (rng));
-  int rc = zj_tasks_generate (c, tasks, n, err);
+  int rc = zj_tasks_generate_threads (c, task_threads (pl->cfg, false), tasks, n, err);
   pthread_mutex_unlock (&pl->lock);
   return rc;
 }
@@ -188,13 +200,13 @@ fitness_on_tasks (const zj_task *tasks, int n, const zj_shape *shape,
 
 /* Evaluate p on a task collection with MEAN, no FEC/budget, fresh rng. */
 static int
-evaluate_on (const zj_task_collection *c, const zj_shape *shape,
+evaluate_on (const zj_task_collection *c, int threads, const zj_shape *shape,
              const zj_program *p, uint32_t seed, struct zj_tier *tier,
              double *fitness, zj_error *err)
 {
   zj_task *tasks = NULL;
   int n = 0;
-  if (zj_tasks_generate (c, &tasks, &n, err) != 0)
+  if (zj_tasks_generate_threads (c, threads, &tasks, &n, err) != 0)
     return -1;
   int rc = fitness_on_tasks (tasks, n, shape, p, seed, tier, fitness, err);
   zj_tasks_free (tasks, n);
@@ -302,6 +314,84 @@ zj_exp_budget_spent (const zj_experiment_cfg *cfg, const island *is)
 }
 
 
+/* What every island of an experiment is built from (setup_island). */
+typedef struct island_setup {
+  exp_pool *pl;
+  exp_run *g;
+  exp_live *w;
+  int64_t k;
+  const zj_task *tasks;
+  int n_tasks;
+  const zj_shape *shape;
+  const zj_search_space *sp;
+  const zj_evaluator_cfg *ecfg;
+  const zj_ckpt_running *from;
+  zj_rng *rng;                /* the experiment's (one island) */
+  log_ctx *lc;
+} island_setup;
+
+/* Build island j: its generator, evaluator and population, or its state
+   from the checkpoint.  Called by the thread that runs the island
+   (islands.c), so the islands' tables are allocated and first touched in
+   parallel and on their own thread; island j draws only from its own
+   generator, so the order does not matter. */
+static int
+setup_island (void *ctx, int j, zj_error *err)
+{
+  island_setup *su = ctx;
+  exp_pool *pl = su->pl;
+  const zj_experiment_cfg *cfg = pl->cfg;
+  exp_run *g = su->g;
+  const int N = g->n;
+  island *is = &g->isl[j];
+  if (N == 1)
+    is->rng = su->rng;
+  else
+    {
+      zj_rng_seed (&is->own, zj_hash_mix (experiment_seed (pl->seed, su->k),
+                                          0x69736c616e64ULL + (uint64_t) j));
+      is->rng = &is->own;
+    }
+  if (!(is->ev = zj_evaluator_new (su->ecfg, su->tasks, su->n_tasks, su->shape, su->sp,
+                                   is->rng, err)))
+    return -1;
+  zj_evaluator_set_tier (is->ev, pl->tier);
+  zj_evolution_cfg vcfg = {
+    .population_size = cfg->spec.population_size,
+    .tournament_size = cfg->spec.tournament_size,
+    .initial_population = cfg->spec.initial_population,
+    .progress_every = cfg->spec.progress_every,
+    .progress_out = j == 0 ? g->out : NULL,
+    .log_line = cfg->progress_log ? log_line : NULL,
+    .log_ctx = su->lc,
+    .cancel = &pl->done,
+    .interrupt = pl->coordinated ? &pl->agreed : cfg->interrupt,
+    .park_reason = park_reason (cfg),
+    .live = N == 1 ? &su->w->stats : &is->live,
+    .boundary = at_boundary,
+    .boundary_ctx = g,
+    .tag_island = N > 1,
+    .island = j,
+  };
+  is->pop = zj_population_new (&vcfg, su->sp, is->ev, is->rng);
+  if (su->from)
+    {
+      const zj_ckpt_island *x = &su->from->isl[j];
+      if (zj_population_import (is->pop, &x->pop, su->shape, err) != 0
+          || zj_evaluator_import (is->ev, &x->eval, err) != 0)
+        {
+          char msg[sizeof err->msg];
+          snprintf (msg, sizeof msg, "%s", err->msg);
+          zj_error_set (err, "checkpoint does not fit experiment %lld, island %d: %s",
+                        (long long) su->k, j, msg);
+          return -1;
+        }
+      memcpy (is->rng->s, x->rng, sizeof x->rng);
+      is->migrations = x->migrations;
+    }
+  return 0;
+}
+
 /* Run experiment k, or continue it from a checkpoint (from != NULL): the
    setup is redone exactly as in a fresh run (same generator draws for the
    tasks and the budget baseline), then the saved state replaces the
@@ -318,7 +408,7 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
   zj_task *tasks = NULL, *sel = NULL;
   int n_tasks = 0, n_sel = 0;
   const int N = cfg->islands > 1 ? cfg->islands : 1;
-  island *isl = zj_xcalloc ((size_t) N, sizeof *isl);
+  island *isl = zj_aligned_alloc ((size_t) N * sizeof *isl);
   int me, R = zj_exp_ranks_of (cfg, &me);
   int *own = zj_xcalloc ((size_t) N, sizeof (int)), n_own = 0;
   for (int j = me; j < N; j += R)
@@ -359,56 +449,11 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
   ecfg.hurdle_percentile = cfg->hurdle_percentile;
   ecfg.hurdle_window = cfg->spec.population_size < 4096
                        ? cfg->spec.population_size : 4096;
-  for (int o = 0; o < n_own; o++)
-    {
-      const int j = own[o];
-      island *is = &isl[j];
-      if (N == 1)
-        is->rng = &rng;
-      else
-        {
-          zj_rng_seed (&is->own, zj_hash_mix (experiment_seed (pl->seed, k),
-                                              0x69736c616e64ULL + (uint64_t) j));
-          is->rng = &is->own;
-        }
-      if (!(is->ev = zj_evaluator_new (&ecfg, tasks, n_tasks, &r->shape, &sp,
-                                       is->rng, &r->err)))
-        goto out;
-      zj_evaluator_set_tier (is->ev, pl->tier);
-      zj_evolution_cfg vcfg = {
-        .population_size = cfg->spec.population_size,
-        .tournament_size = cfg->spec.tournament_size,
-        .initial_population = cfg->spec.initial_population,
-        .progress_every = cfg->spec.progress_every,
-        .progress_out = j == 0 ? out : NULL,
-        .log_line = cfg->progress_log ? log_line : NULL,
-        .log_ctx = &lc,
-        .cancel = &pl->done,
-        .interrupt = pl->coordinated ? &pl->agreed : cfg->interrupt,
-        .park_reason = park_reason (cfg),
-        .live = N == 1 ? &w->stats : &is->live,
-        .boundary = at_boundary,
-        .boundary_ctx = &g,
-        .tag_island = N > 1,
-        .island = j,
-      };
-      is->pop = zj_population_new (&vcfg, &sp, is->ev, is->rng);
-      if (from)
-        {
-          const zj_ckpt_island *x = &from->isl[j];
-          if (zj_population_import (is->pop, &x->pop, &r->shape, &r->err) != 0
-              || zj_evaluator_import (is->ev, &x->eval, &r->err) != 0)
-            {
-              char msg[sizeof r->err.msg];
-              snprintf (msg, sizeof msg, "%s", r->err.msg);
-              zj_error_set (&r->err, "checkpoint does not fit experiment %lld, island %d: %s",
-                            (long long) k, j, msg);
-              goto out;
-            }
-          memcpy (is->rng->s, x->rng, sizeof x->rng);
-          is->migrations = x->migrations;
-        }
-    }
+  island_setup su = { .pl = pl, .g = &g, .w = w, .k = k, .tasks = tasks,
+                      .n_tasks = n_tasks, .shape = &r->shape, .sp = &sp,
+                      .ecfg = &ecfg, .from = from, .rng = &rng, .lc = &lc };
+  g.setup = setup_island;
+  g.setup_ctx = &su;
   if (from)
     {
       fwrite (from->text, 1, from->text_len, out);
@@ -426,14 +471,24 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
     {
       /* Migration cost on this rank (times are wall clock; the waits
          include other islands' imbalance). */
-      char line[512];
+      double cpu = 0.0, longest = 0.0;
+      for (int o = 0; o < n_own; o++)
+        {
+          cpu += isl[own[o]].cpu;
+          if (isl[own[o]].cpu > longest)
+            longest = isl[own[o]].cpu;
+        }
+      /* Without migration the whole run is one interval. */
+      const double critical = g.exchanges ? g.cpu_critical : longest;
+      char line[640];
       snprintf (line, sizeof line, "\"islands\": %d, \"threads\": %d, "
                 "\"exchanges\": %lld, \"sent_bytes\": %llu, \"received_bytes\": %llu, "
                 "\"exchange_cpu_seconds\": %.6f, \"barrier_seconds\": %.6f, "
+                "\"island_cpu_seconds\": %.6f, \"critical_cpu_seconds\": %.6f, "
                 "\"search_seconds\": %.3f",
                 N, g.threads, (long long) g.exchanges,
                 (unsigned long long) g.sent, (unsigned long long) g.received,
-                g.exchange_secs, g.wait_secs, zj_now_s () - t_run);
+                g.exchange_secs, g.wait_secs, cpu, critical, zj_now_s () - t_run);
       zj_outseq_log (pl->seq, k, line);
     }
   pthread_mutex_lock (&pl->lock);
@@ -707,17 +762,16 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
           const bool term = ckpt && zj_stop_reason (cfg->interrupt) == SIGTERM;
           if (ckpt && multi)
             {
-              /* Ranks checkpoint together at the next migration point
-                 (rank 0 decides; the others follow it). */
-              if (cfg->comm->rank == 0)
+              /* Ranks checkpoint together at the next migration point:
+                 rank 0 keeps the time, and a SIGTERM to any rank asks
+                 for a last checkpoint (the exchange takes the largest
+                 request of all ranks). */
+              if (term)
+                pl.mpi_want = 2;
+              else if (cfg->comm->rank == 0 && now >= next_ckpt && !pl.mpi_want)
                 {
-                  if (term)
-                    pl.mpi_want = 2;
-                  else if (now >= next_ckpt && !pl.mpi_want)
-                    {
-                      pl.mpi_want = 1;
-                      next_ckpt = now + cfg->checkpoint_every;
-                    }
+                  pl.mpi_want = 1;
+                  next_ckpt = now + cfg->checkpoint_every;
                 }
             }
           else if (ckpt && (now >= next_ckpt || term))
@@ -830,8 +884,8 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
       zj_outseq_printf (pl.seq, "\nFinal evaluation of best algorithm (on unseen tasks)...\n");
       zj_rng frng;
       zj_rng_seed (&frng, experiment_seed (seed, -1));
-      if (evaluate_on (&cfg->final_tasks, &d.shape, &d.best, zj_rng_seed32 (&frng),
-                       pl.tier, &final_fit, err) != 0)
+      if (evaluate_on (&cfg->final_tasks, task_threads (cfg, true), &d.shape, &d.best,
+                       zj_rng_seed32 (&frng), pl.tier, &final_fit, err) != 0)
         goto done;
       zj_outseq_printf (pl.seq, "Final evaluation fitness (on unseen data) = %.6f\n", final_fit);
     }

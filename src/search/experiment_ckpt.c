@@ -190,8 +190,7 @@ zj_exp_mpi_checkpoint (exp_run *g, int want)
       unlink (old);
       free (old);
     }
-  if (me == 0)
-    pl->mpi_want = 0;
+  pl->mpi_want = 0;
   if (want == 2)
     {
       pl->ckpt_stopped = all_ok;

@@ -33,8 +33,12 @@ typedef struct exp_pool exp_pool;
 
 /* One population of an experiment.  With one island it draws from the
    experiment's generator, as an experiment always did; with several, each
-   has its own, seeded from the experiment's seed and its index. */
-typedef struct island {
+   has its own, seeded from the experiment's seed and its index.  Islands
+   sit in an array and run on different threads: each has its own cache
+   lines (aligned, allocated with zj_aligned_alloc), or the generator
+   state one island writes on every draw would share a line with the live
+   counters the next island writes after every individual. */
+typedef struct __attribute__ ((aligned (64))) island {
   zj_rng own;
   zj_rng *rng;
   zj_evaluator *ev;
@@ -42,6 +46,9 @@ typedef struct island {
   int64_t migrations;
   bool finished;              /* its search budget is spent */
   zj_live_stats live;         /* for the status line (several islands) */
+  /* Thread CPU seconds spent searching: in all, and since the last
+     migration point (islands.c; for the progress log). */
+  double cpu, cpu_seg;
 } island;
 
 /* The islands of one running experiment and the threads that share them
@@ -53,6 +60,10 @@ typedef struct exp_run {
   island *isl;                /* pop and ev only for this rank's islands */
   int n_own, *own;            /* this rank's islands: j % ranks == rank */
   FILE *out;                  /* the experiment's output (island 0 prints) */
+  /* Builds island j (its evaluator and population, or restores them);
+     each thread calls it for its own islands before running them. */
+  int (*setup) (void *ctx, int j, zj_error *err);
+  void *setup_ctx;
   int threads;
   int arrived;
   int64_t epoch;
@@ -61,10 +72,15 @@ typedef struct exp_run {
   int64_t exchanges;
   uint64_t sent, received;    /* bytes */
   double exchange_secs, wait_secs;
+  /* Sum over migration intervals of the largest island's CPU seconds in
+     that interval: the critical path with one thread per island. */
+  double cpu_critical;
   /* Emigrant pool (islands.c), n x m entries kept between exchanges. */
   zj_program *mig_prog;
   double *mig_fit;
   size_t *mig_off;            /* where an entry is in the message */
+  size_t *mig_len;            /* and its length */
+  zj_ckbuf mig_msg;           /* this rank's message, kept for its buffer */
   unsigned char *mig_have;    /* entry is in mig_prog */
   int *mig_slots;             /* this rank's islands' emigrant slots */
   int *mig_uses;              /* islands still to receive an entry */
@@ -109,8 +125,9 @@ struct exp_pool {
   const zj_ckpt *resume;
   int next_resume;            /* resume->running[] not yet restarted */
   /* Several MPI ranks checkpoint together at a migration point: rank 0's
-     driver asks (1: checkpoint, 2: checkpoint and stop), the request
-     travels with the migration message, every rank writes its file. */
+     driver asks for a periodic one (1), any rank's driver for a last one
+     after SIGTERM (2: checkpoint and stop); the requests travel with the
+     migration message, the largest wins, every rank writes its file. */
   struct driver *drv;
   volatile int mpi_want;
   int64_t ckpt_gen;           /* generation of the last multi-rank checkpoint */

@@ -16,17 +16,16 @@ zj_exp_ranks_of (const zj_experiment_cfg *cfg, int *rank)
   return cfg->comm ? cfg->comm->size : 1;
 }
 
-/* Every rank's buffer, in rank order, into *all; frees mine.  Returns
-   each rank's byte count (the caller frees it) and their sum in *total. */
+/* Every rank's buffer, in rank order, into *all.  Returns each rank's
+   byte count (the caller frees it) and their sum in *total. */
 static size_t *
-gather_ranks (const zj_experiment_cfg *cfg, zj_ckbuf *mine, unsigned char **all,
+gather_ranks (const zj_experiment_cfg *cfg, const zj_ckbuf *mine, unsigned char **all,
               size_t *total, int *rc, zj_error *err)
 {
   int me;
   const int R = zj_exp_ranks_of (cfg, &me);
   size_t *lens = zj_xcalloc ((size_t) R, sizeof (size_t));
   *rc = zj_comm_allgather (cfg->comm, mine->p, mine->len, all, lens, err);
-  zj_ckbuf_free (mine);
   *total = 0;
   for (int q = 0; q < R; q++)
     *total += lens[q];
@@ -44,6 +43,7 @@ pool_reserve (exp_run *g, size_t nm)
   g->mig_prog = zj_xcalloc (nm, sizeof *g->mig_prog);
   g->mig_fit = zj_xcalloc (nm, sizeof *g->mig_fit);
   g->mig_off = zj_xcalloc (nm, sizeof *g->mig_off);
+  g->mig_len = zj_xcalloc (nm, sizeof *g->mig_len);
   g->mig_have = zj_xcalloc (nm, sizeof *g->mig_have);
   g->mig_slots = zj_xcalloc (nm, sizeof *g->mig_slots);
   g->mig_uses = zj_xcalloc (nm, sizeof *g->mig_uses);
@@ -58,6 +58,8 @@ zj_exp_islands_free (exp_run *g)
   free (g->mig_prog);
   free (g->mig_fit);
   free (g->mig_off);
+  free (g->mig_len);
+  zj_ckbuf_free (&g->mig_msg);
   free (g->mig_have);
   free (g->mig_slots);
   free (g->mig_uses);
@@ -65,6 +67,7 @@ zj_exp_islands_free (exp_run *g)
   g->mig_prog = NULL;
   g->mig_fit = NULL;
   g->mig_off = NULL;
+  g->mig_len = NULL;
   g->mig_have = NULL;
   g->mig_slots = NULL;
   g->mig_cap = 0;
@@ -107,37 +110,45 @@ exchange (exp_run *g, zj_error *err)
           g->mig_have[e] = 1;
         }
     }
-  int rc = 0, want = me == 0 ? g->pl->mpi_want : 0;
+  int rc = 0, want = g->pl->mpi_want;
   unsigned char *all = NULL;
   size_t total = 0;
   if (R > 1)
     {
-      zj_ckbuf mine = { 0 };
-      zj_ck_u8 (&mine, (uint8_t) want);
-      zj_ck_u8 (&mine, (uint8_t) zj_exp_local_interrupt (g->pl));
+      /* Per island: its index, whether it is finished, then (if not)
+         an index of its emigrants (fitness, byte length) and the
+         emigrants.  The readers find every emigrant from the index
+         alone, without touching the programs they do not draw. */
+      zj_ckbuf *mine = &g->mig_msg;
+      mine->len = 0;
+      zj_ck_u8 (mine, (uint8_t) want);
+      zj_ck_u8 (mine, (uint8_t) zj_exp_local_interrupt (g->pl));
       for (int o = 0; o < g->n_own; o++)
         {
           const int j = g->own[o];
-          zj_ck_u32 (&mine, (uint32_t) j);
-          zj_ck_u8 (&mine, fin[j]);
+          zj_ck_u32 (mine, (uint32_t) j);
+          zj_ck_u8 (mine, fin[j]);
           for (int k = 0; k < m && !fin[j]; k++)
             {
-              zj_ck_program (&mine, &g->mig_prog[(size_t) j * m + k]);
-              zj_ck_f64 (&mine, g->mig_fit[(size_t) j * m + k]);
+              zj_ck_f64 (mine, g->mig_fit[(size_t) j * m + k]);
+              zj_ck_u32 (mine, (uint32_t) zj_ck_program_size (&g->mig_prog[(size_t) j * m + k]));
             }
+          for (int k = 0; k < m && !fin[j]; k++)
+            zj_ck_program (mine, &g->mig_prog[(size_t) j * m + k]);
         }
-      g->sent += mine.len;
-      size_t *lens = gather_ranks (cfg, &mine, &all, &total, &rc, err);
+      g->sent += mine->len;
+      size_t *lens = gather_ranks (cfg, mine, &all, &total, &rc, err);
       g->received += total;
       /* Everyone's islands: their state, and where each emigrant is. */
       zj_ckrd rd = { .p = all, .len = rc == 0 ? total : 0, .field = "migration message" };
       int seen = 0, why = 0;
       size_t seg_end = 0;
+      want = 0;
       for (int q = 0; q < R && rc == 0 && !rd.bad; q++)
         {
           seg_end += lens[q];
           const int w = zj_rd_u8 (&rd);
-          if (q == 0)
+          if (w > want)
             want = w;
           const int sig = zj_rd_u8 (&rd);
           if (!why)
@@ -153,15 +164,24 @@ exchange (exp_run *g, zj_error *err)
                 }
               fin[j] = f;
               seen++;
-              for (int k = 0; k < m && !f && !rd.bad; k++)
+              if (f)
+                continue;
+              size_t at = rd.pos + (size_t) m * 12;   /* the emigrants */
+              for (int k = 0; k < m && !rd.bad; k++)
                 {
                   const size_t e = (size_t) j * m + k;
-                  g->mig_off[e] = rd.pos;
-                  zj_rd_skip_program (&rd);
                   const double fit = zj_rd_f64 (&rd);
+                  const uint32_t len = zj_rd_u32 (&rd);
+                  if (!rd.bad && (at > seg_end || len > seg_end - at))
+                    zj_rd_fail (&rd, "island %u: emigrant %d past the end", j, k);
+                  g->mig_off[e] = at;
+                  g->mig_len[e] = len;
+                  at += len;
                   if (!g->mig_have[e])
                     g->mig_fit[e] = fit;
                 }
+              if (!rd.bad)
+                rd.pos = at;
             }
         }
       if (rc == 0 && (rd.bad || seen != g->n))
@@ -225,9 +245,11 @@ exchange (exp_run *g, zj_error *err)
           const size_t e = from[(size_t) o * m + k];
           if (!g->mig_have[e])
             {
-              zj_ckrd rd = { .p = all, .len = total, .pos = g->mig_off[e],
-                             .field = "migration message" };
+              zj_ckrd rd = { .p = all, .len = g->mig_off[e] + g->mig_len[e],
+                             .pos = g->mig_off[e], .field = "migration message" };
               zj_rd_program (&rd, &g->mig_prog[e]);
+              if (!rd.bad && rd.pos != rd.len)
+                zj_rd_fail (&rd, "emigrant shorter than its %zu bytes", g->mig_len[e]);
               if (rd.bad)
                 {
                   /* The run stops (abort_run): the population need not
@@ -265,6 +287,12 @@ exchange (exp_run *g, zj_error *err)
   return rc;
 }
 
+static double
+cpu_seconds (const struct timespec *a, const struct timespec *b)
+{
+  return (double) (b->tv_sec - a->tv_sec) + 1e-9 * (double) (b->tv_nsec - a->tv_nsec);
+}
+
 /* Every thread of the experiment arrives; the last one migrates.  A
    thread waiting here counts as parked for checkpoints: its islands are
    between two generations.  True when the search is over. */
@@ -287,8 +315,16 @@ barrier (exp_run *g)
           pl->abort_run = true;
         }
       clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c1);
-      g->exchange_secs += (double) (c1.tv_sec - c0.tv_sec)
-                          + 1e-9 * (double) (c1.tv_nsec - c0.tv_nsec);
+      g->exchange_secs += cpu_seconds (&c0, &c1);
+      double longest = 0.0;
+      for (int o = 0; o < g->n_own; o++)
+        {
+          island *is = &g->isl[g->own[o]];
+          if (is->cpu_seg > longest)
+            longest = is->cpu_seg;
+          is->cpu_seg = 0.0;
+        }
+      g->cpu_critical += longest;
       bool all = true;
       for (int j = 0; j < g->n; j++)
         all &= g->isl[j].finished;
@@ -311,8 +347,8 @@ barrier (exp_run *g)
   return done;
 }
 
-/* Thread t's share of an experiment: initialise its islands (unless
-   resumed), then run each to the next migration point, migrate, repeat.
+/* Thread t's share of an experiment: build its islands and initialise
+   their populations (unless resumed), then run each to the next migration point, migrate, repeat.
    Migration points are fixed counts of each island's individuals, and the
    islands of an experiment share their population size, so they reach
    them together whatever the number of threads. */
@@ -323,9 +359,12 @@ island_loop (exp_run *g, int t, bool resumed, zj_error *err, bool *ok)
   exp_pool *pl = g->pl;
   const bool migrate = g->n > 1 && cfg->migration_interval > 0;
   *ok = true;
-  if (!resumed)
-    for (int o = t; o < g->n_own; o += g->threads)
-      if (zj_population_init (g->isl[g->own[o]].pop, err) != 0)
+  for (int o = t; o < g->n_own; o += g->threads)
+    {
+      struct timespec c0, c1;
+      clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c0);
+      if (g->setup (g->setup_ctx, g->own[o], err) != 0
+          || (!resumed && zj_population_init (g->isl[g->own[o]].pop, err) != 0))
         {
           *ok = false;
           pthread_mutex_lock (&pl->lock);
@@ -333,6 +372,10 @@ island_loop (exp_run *g, int t, bool resumed, zj_error *err, bool *ok)
           pthread_mutex_unlock (&pl->lock);
           break;
         }
+      clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c1);
+      island *is = &g->isl[g->own[o]];
+      is->cpu = is->cpu_seg = cpu_seconds (&c0, &c1);
+    }
   for (;;)
     {
       for (int o = t; o < g->n_own && *ok; o += g->threads)
@@ -347,6 +390,8 @@ island_loop (exp_run *g, int t, bool resumed, zj_error *err, bool *ok)
               if (stop_at <= 0 || next < stop_at)
                 stop_at = next;
             }
+          struct timespec c0, c1;
+          clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c0);
           /* The train-step budget counts from the start of the
              experiment, so a resumed run stops where the uninterrupted
              one would. */
@@ -355,6 +400,10 @@ island_loop (exp_run *g, int t, bool resumed, zj_error *err, bool *ok)
           else
             zj_population_run (is->pop, cfg->spec.max_train_steps
                                - zj_evaluator_train_steps (is->ev), stop_at);
+          clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c1);
+          const double d = cpu_seconds (&c0, &c1);
+          is->cpu += d;
+          is->cpu_seg += d;
           if (zj_exp_halted (pl))
             break;
           is->finished = zj_exp_budget_spent (cfg, is);
@@ -457,6 +506,7 @@ zj_exp_islands_summary (exp_run *g, exp_result *r, FILE *out)
   size_t total;
   int rc;
   size_t *lens = gather_ranks (cfg, &mine, &all, &total, &rc, &r->err);
+  zj_ckbuf_free (&mine);
   zj_program *best = zj_xcalloc ((size_t) g->n, sizeof (zj_program));
   double *bf = zj_xcalloc ((size_t) g->n, sizeof (double));
   double *hf = zj_xcalloc ((size_t) g->n, sizeof (double));
@@ -550,6 +600,7 @@ zj_exp_islands_hall_of_fame (exp_run *g, exp_result *r)
   size_t total;
   int rc;
   size_t *lens = gather_ranks (cfg, &mine, &all, &total, &rc, &r->err);
+  zj_ckbuf_free (&mine);
   zj_program *hof = zj_xcalloc ((size_t) g->n, sizeof (zj_program));
   double *hf = zj_xcalloc ((size_t) g->n, sizeof (double));
   int64_t *ind = zj_xcalloc ((size_t) g->n, sizeof (int64_t));
