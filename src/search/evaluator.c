@@ -451,6 +451,10 @@ eval_tasks (zj_evaluator *e, const zj_prepared *pp, bool batch)
      now, and its arrays can be fetched during the real runs. */
   if (e->store_pending)
     zj_dedup_prefetch (e->dedup, e->store_key, 1);
+  /* Likewise the FEC slots the misses' inserts will evict from (the
+     recency order does not change before them). */
+  if (e->fec)
+    zj_fec_prefetch_victims (e->fec, n_miss);
   /* Real evaluations of the misses; budget-starved tasks score 0. */
   int n_run = 0;
   double ex_now = 0.0;

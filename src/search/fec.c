@@ -142,6 +142,22 @@ zj_fec_prefetch (const zj_fec *c, uint64_t key)
     __builtin_prefetch (&c->table[slot_of (c, c->nodes[c->tail].key)]);
 }
 
+void
+zj_fec_prefetch_victims (const zj_fec *c, int n)
+{
+  if (c->n_free >= n)
+    return;
+  /* The chain from the tail is walked node by node (each read waits on
+     the last), but the victims' table slots then load side by side
+     instead of each eviction waiting on its node and then its slot. */
+  int i = c->tail;
+  for (int k = c->n_free; k < n && i >= 0; k++)
+    {
+      __builtin_prefetch (&c->table[slot_of (c, c->nodes[i].key)]);
+      i = c->nodes[i].prev;
+    }
+}
+
 static void
 evict_warm (const zj_fec *c)
 {

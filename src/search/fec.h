@@ -19,6 +19,9 @@ bool zj_fec_lookup (zj_fec *c, uint64_t key, double *fitness);
    lookup is a cache miss; issuing all of an evaluation's prefetches first
    overlaps them. */
 void zj_fec_prefetch (const zj_fec *c, uint64_t key);
+/* Before n inserts: start loading the table slots of the entries they
+   will evict. */
+void zj_fec_prefetch_victims (const zj_fec *c, int n);
 /* Insert after a miss; evicts least recently used entries beyond size. */
 void zj_fec_insert (zj_fec *c, uint64_t key, double fitness);
 size_t zj_fec_count (const zj_fec *c);
