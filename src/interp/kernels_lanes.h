@@ -21,6 +21,9 @@
 #define ZJ_KERNELS_LANES_H
 
 #include <math.h>
+#if defined __AVX__
+# include <immintrin.h>
+#endif
 
 /* Lanes per vector: the widest the build's ISA has (a wider vector than the
    ISA would change the ABI of the inline helpers, -Wpsabi). */
@@ -40,14 +43,23 @@ typedef long long zj_li __attribute__ ((vector_size (ZJ_LW * sizeof (double)),
 
 #define ZJ_LINLINE static inline __attribute__ ((always_inline))
 
-/* Every lane = c, bit for bit (0.0 + c would turn -0.0 into +0.0). */
+/* Every lane = c, bit for bit (0.0 + c would turn -0.0 into +0.0).  A
+   broadcast instruction where there is one: GCC 12 turns the lane loop
+   into one masked broadcast per lane when c is not a constant (the
+   abort check's threshold was 15% of the demo's dispatch loop). */
 ZJ_LINLINE zj_lv
 zj_lsplat (double c)
 {
+#if ZJ_LW == 8
+  return (zj_lv) _mm512_set1_pd (c);
+#elif ZJ_LW == 4
+  return (zj_lv) _mm256_set1_pd (c);
+#else
   zj_lv v;
   for (int w = 0; w < ZJ_LW; w++)
     v[w] = c;
   return v;
+#endif
 }
 
 /* m ? x : y per lane (m from a vector comparison: all ones or zero). */
@@ -211,7 +223,6 @@ zj_lmatvec (zj_lv *T, const zj_lv *A, const zj_lv *B, int F_, int nb)
     }
 }
 #if ZJ_LW == 8
-# include <immintrin.h>
 /* The same product for a matrix that Predict and Learn never write, from
    a per-task copy made after Setup (Mt: task after task, F x F in the
    lanes' element order, so column c of a task is F consecutive doubles).
@@ -270,10 +281,7 @@ zj_lmatvec_tasks (zj_lv *O, const double *Mt, const zj_lv *B, int F_, int nb,
         for (int u = 0; u < 8; u++)
           if (u < n)
             {
-              /* A broadcast (zj_lsplat's lane loop becomes 8 masked
-                 ones when its argument is not a constant). */
-              const zj_lv v = (zj_lv) _mm512_set1_pd (b[(size_t) c * nl
-                                                        + t0 + u]);
+              const zj_lv v = zj_lsplat (b[(size_t) c * nl + t0 + u]);
               const zj_lv *m = (const zj_lv *) (Mt + (size_t) (t0 + u) * F_ * F_
                                                 + (size_t) c * F_);
 #pragma GCC unroll 2
