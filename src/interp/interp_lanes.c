@@ -164,17 +164,7 @@ zj_lany_bad (const zj_lv *y, const zj_lv *p, const zj_li *live, int nb,
       const zj_lv a = (zj_lv) ((zj_li) (y[q] - p[q]) & ~abs_mask);
       bad |= ~(a <= mx) & live[q];
     }
-#if defined __AVX512F__ && ZJ_LW == 8
-  /* One test into a mask register instead of a reduction by halves. */
-  return _mm512_test_epi64_mask ((__m512i) bad, (__m512i) bad) != 0;
-#elif defined __AVX__ && ZJ_LW == 4
-  return !_mm256_testz_si256 ((__m256i) bad, (__m256i) bad);
-#else
-  long long any = 0;
-  for (int w = 0; w < ZJ_LW; w++)
-    any |= bad[w];
-  return any != 0;
-#endif
+  return zj_lany (bad);
 }
 
 /* Whether no training step of any of the nt lanes can abort (the

@@ -21,6 +21,7 @@
 #define ZJ_KERNELS_LANES_H
 
 #include <math.h>
+#include <stdbool.h>
 #if defined __AVX__
 # include <immintrin.h>
 #endif
@@ -59,6 +60,23 @@ zj_lsplat (double c)
   for (int w = 0; w < ZJ_LW; w++)
     v[w] = c;
   return v;
+#endif
+}
+
+/* Whether any lane of m (from a vector comparison) is set: one test into
+   a mask register, or one vptest, instead of a reduction by halves. */
+ZJ_LINLINE bool
+zj_lany (zj_li m)
+{
+#if defined __AVX512F__ && ZJ_LW == 8
+  return _mm512_test_epi64_mask ((__m512i) m, (__m512i) m) != 0;
+#elif defined __AVX__ && ZJ_LW == 4
+  return !_mm256_testz_si256 ((__m256i) m, (__m256i) m);
+#else
+  long long any = 0;
+  for (int w = 0; w < ZJ_LW; w++)
+    any |= m[w];
+  return any != 0;
 #endif
 }
 

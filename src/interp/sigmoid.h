@@ -75,21 +75,8 @@ zj_lacc_err (zj_lv y, zj_lv p)
 ZJ_LINLINE zj_lv
 zj_lacc_err_logit (zj_lv y, zj_lv x)
 {
-  const zj_li abs_mask = (zj_li) zj_lsplat (-0.0);
-  const zj_lv a = (zj_lv) ((zj_li) x & ~abs_mask);
-  const zj_li near0 = (zj_li) (a < zj_lsplat (0x1p-20));
-#if defined __AVX512F__ && ZJ_LW == 8
-  const bool any = _mm512_test_epi64_mask ((__m512i) near0,
-                                           (__m512i) near0) != 0;
-#elif defined __AVX__ && ZJ_LW == 4
-  const bool any = !_mm256_testz_si256 ((__m256i) near0, (__m256i) near0);
-#else
-  long long acc = 0;
-  for (int w = 0; w < ZJ_LW; w++)
-    acc |= near0[w];
-  const bool any = acc != 0;
-#endif
-  if (ZJ_UNLIKELY (any))
+  const zj_li near0 = (zj_li) (zj_labs (x) < zj_lsplat (0x1p-20));
+  if (ZJ_UNLIKELY (zj_lany (near0)))
     return zj_lacc_err (y, zj_lsigmoid (x));
   const zj_lv half = zj_lsplat (0.5);
   return (zj_lv) (((zj_li) (y > half) ^ (zj_li) (x > zj_lsplat (0.0)))
