@@ -127,3 +127,85 @@ Test (evaluator, budget_gives_zero_to_expensive_programs)
   zj_evaluator_free (e);
   free_tasks (ts, 1);
 }
+
+/* Real runs after an FEC miss continue from the mini-run's lanes
+   (zj_lsnap_mode): a stream of candidates, as a search makes them
+   (mutants of a linear learner and of each other, random programs, some
+   drawing random numbers in Setup, duplicates), gets bit for bit the same
+   fitnesses, per-task fitnesses, steps, counters and generator state as
+   with every real run starting from Setup. */
+Test (evaluator, resumed_real_runs_equal_runs_from_setup)
+{
+  enum { NT = 6, N = 600 };
+  zj_task *ts = linear_tasks (NT, 21);
+  zj_rng rng[2];
+  zj_evaluator *e[2];
+  for (int w = 0; w < 2; w++)
+    {
+      zj_rng_seed (&rng[w], 22);
+      zj_evaluator_cfg cfg;
+      zj_evaluator_cfg_default (&cfg);
+      cfg.fec = true;
+      cfg.fec_train = 10;
+      cfg.fec_valid = 10;
+      cfg.dedup = true;
+      cfg.no_resume = w == 1;
+      zj_error err;
+      e[w] = zj_evaluator_new (&cfg, ts, NT, &shape, NULL, &rng[w], &err);
+      cr_assert_not_null (e[w], "%s", err.msg);
+    }
+  zj_search_space sp;
+  demo_space (&sp);
+  zj_rng gen;
+  zj_rng_seed (&gen, 23);
+  zj_program pool[8], p;
+  zj_program_init (&p);
+  for (int i = 0; i < 8; i++)
+    {
+      zj_program_init (&pool[i]);
+      linear_program (&pool[i]);
+    }
+  for (int n = 0; n < N; n++)
+    {
+      zj_program *src = &pool[zj_rng_below (&gen, 8)];
+      if (n % 7 == 3)
+        zj_test_random_program (&gen, &shape, &p);
+      else
+        {
+          zj_program_copy (&p, src);
+          if (n % 5 != 4)   /* else a duplicate */
+            zj_mutate (&sp, &gen, 1, &p);
+        }
+      if (n % 11 == 5)
+        {
+          zj_instr g = zj_test_ins (ZJ_SCALAR_GAUSSIAN_SET_OP, 0, 0, 2);
+          g.fd[1] = 0.01f;
+          zj_fn_push (&p.fn[ZJ_SETUP], g);
+        }
+      const double f0 = zj_evaluator_eval (e[0], &p);
+      const double f1 = zj_evaluator_eval (e[1], &p);
+      cr_assert (memcmp (&f0, &f1, sizeof f0) == 0,
+                 "candidate %d: %.17g resumed, %.17g from Setup", n, f0, f1);
+      cr_assert (memcmp (zj_evaluator_task_fitness (e[0]),
+                         zj_evaluator_task_fitness (e[1]),
+                         NT * sizeof (double)) == 0, "candidate %d", n);
+      cr_assert_eq (zj_evaluator_train_steps (e[0]),
+                    zj_evaluator_train_steps (e[1]), "candidate %d", n);
+      zj_program_copy (&pool[zj_rng_below (&gen, 8)], &p);
+    }
+  const zj_eval_counters c0 = zj_evaluator_counters (e[0]);
+  const zj_eval_counters c1 = zj_evaluator_counters (e[1]);
+  cr_assert (memcmp (&c0, &c1, sizeof c0) == 0);
+  cr_assert_eq (zj_rng_next (&rng[0]), zj_rng_next (&rng[1]));
+  /* Both paths ran: most misses resumed, none without it. */
+  cr_assert_gt (c0.fec_misses, 100);
+  cr_assert_gt (zj_evaluator_resumed (e[0]), (unsigned long) c0.fec_misses / NT / 2,
+                "%lu of %ld", zj_evaluator_resumed (e[0]), c0.fec_misses);
+  cr_assert_eq (zj_evaluator_resumed (e[1]), 0);
+  for (int i = 0; i < 8; i++)
+    zj_program_free (&pool[i]);
+  zj_program_free (&p);
+  zj_evaluator_free (e[0]);
+  zj_evaluator_free (e[1]);
+  free_tasks (ts, NT);
+}

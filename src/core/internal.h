@@ -258,6 +258,11 @@ struct zj_workspace {
      ZJ_SC_MIN_STEPS; tests set 0. */
   long sc_min_steps;
   bool shortcut_used;
+  /* The lanes as a run left them after its training steps, for a later
+     run to continue from (zj_lsnap_mode; interp_lanes.c); NULL until a
+     lane evaluation needs it. */
+  struct zj_lsnap *lsnap;
+  unsigned long n_resumed;   /* lane evaluations that resumed kept lanes */
 };
 
 /* Evaluate one program on nt tasks at once, the tasks in SIMD lanes
@@ -285,6 +290,21 @@ typedef struct zj_lane_record {
    are left there for the caller, valid until ws is next used, and
    *rec says where; res[t].train_err and valid_err are then not written
    (their counts are).  Otherwise rec->train is NULL. */
+/* A run of n training steps on Setup's memory goes through the same
+   states as the first n steps of a longer run of the same program on the
+   same tasks (doc/shortcuts.md, "Real runs resume the FEC's
+   mini-run").  So the FEC's
+   mini-run keeps its lanes after its training steps (before its
+   validation, whose Predicts write memory), and the real run after a
+   miss starts from there instead of from Setup. */
+typedef enum zj_lsnap_mode {
+  ZJ_LSNAP_NONE,     /* neither (and forget any kept lanes) */
+  ZJ_LSNAP_TAKE,     /* keep the lanes after the first chunk's steps */
+  ZJ_LSNAP_RESUME    /* continue from them if they fit this run (same
+                        program, tasks and workspace, no Setup draws, no
+                        shortcut, enough steps), else start afresh */
+} zj_lsnap_mode;
+void zj_lsnap_free (struct zj_lsnap *s);
 int zj_interp_eval_lanes_keyed (const zj_prepared *pp,
                                 const zj_task *const *ts, int nt,
                                 const zj_eval_opts *o, zj_rng *rng,
@@ -292,6 +312,19 @@ int zj_interp_eval_lanes_keyed (const zj_prepared *pp,
                                 zj_eval_result *res, double *fit,
                                 const uint64_t *task_keys,
                                 zj_lane_record *rec);
+/* The same with a snapshot request: TAKE and RESUME name the snapshot by
+   snap_id (non-zero, the caller's: the same program on the same tasks
+   between the two calls, e.g. one id per evaluation); a RESUME whose id
+   is not the one kept runs from the start.  Every call but a TAKE that
+   keeps its lanes forgets the kept ones. */
+int zj_interp_eval_lanes_snap (const zj_prepared *pp,
+                               const zj_task *const *ts, int nt,
+                               const zj_eval_opts *o, zj_rng *rng,
+                               uint64_t reseed, zj_workspace *ws,
+                               zj_eval_result *res, double *fit,
+                               const uint64_t *task_keys,
+                               zj_lane_record *rec, zj_lsnap_mode snap,
+                               uint64_t snap_id);
 /* What identifies a task's data to the lane-row cache (addresses, sizes,
    seeds and a few sampled values). */
 uint64_t zj_lane_task_key (const zj_task *t);

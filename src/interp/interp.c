@@ -136,6 +136,7 @@ zj_workspace_free (zj_workspace *ws)
   for (int i = 0; i < ZJ_LANE_RANGES_SETS; i++)
     free (ws->lranges[i].r);
   free (ws->sc_buf);
+  zj_lsnap_free (ws->lsnap);
   free (ws);
 }
 

@@ -57,6 +57,44 @@ typedef struct zj_ldecoded {
   const double *zeros;
 } zj_ldecoded;
 
+/* Lanes after a run's training steps (zj_lsnap_mode): the decoded code
+   stays in the workspace's batch buffer and memory too, but for what the
+   run's validation changed since: the addresses Predict writes (and v0
+   and s0, which are copied in when operands are not patched), saved
+   here.  The decoded form lives here for every run, so keeping it costs
+   nothing. */
+typedef struct zj_lsnap {
+  zj_ldecoded d;
+  bool ok;                   /* lanes kept, of run `id` */
+  uint64_t id;
+  int nt, L;
+  const zj_task **ts;        /* the run's tasks, nt */
+  const double *bmem;        /* the batch buffer the code points into */
+  size_t need;               /* doubles of it the run used */
+  long steps, started;       /* steps of the chunk; steps started */
+  int n_alive;
+  bool *alive;               /* L */
+  long *abort_at;            /* nt: train_steps of an aborted task, or -1 */
+  int n_rng;                 /* saved ranges of memory: offset, length */
+  size_t *rng_off, *rng_len;
+  double *save;
+  size_t cap_t, cap_r, cap_s;  /* room in ts/alive/abort_at, ranges, save */
+} zj_lsnap;
+
+void
+zj_lsnap_free (zj_lsnap *s)
+{
+  if (!s)
+    return;
+  free (s->ts);
+  free (s->alive);
+  free (s->abort_at);
+  free (s->rng_off);
+  free (s->rng_len);
+  free (s->save);
+  free (s);
+}
+
 ZJ_LINLINE void
 zj_lpatch_apply (const zj_lpatch *pt, const double *to)
 {
@@ -92,6 +130,11 @@ typedef struct zj_lbook {
   const zj_fn *predict, *learn;
   zj_ival *sc;
   bool *shortcut;
+  /* Keep the lanes after the first chunk (take, into snap), or start
+     from them (resume: Setup and those steps already ran). */
+  zj_lsnap *snap;
+  bool take, resume;
+  const zj_program *prog;
 } zj_lbook;
 
 /* A block of training steps, or of validation examples, run inside the
@@ -206,6 +249,85 @@ zj_lane_restore (double *mem, size_t n, int L, int t, const double *buf)
 {
   for (size_t e = 0; e < n; e++)
     mem[e * (size_t) L + (size_t) t] = buf[e];
+}
+
+/* Keep the lanes as they are after the first chunk's training steps
+   (bk->take): which tasks aborted when, the steps started, and the
+   memory Predict may still change (the validation follows). */
+static void
+lsnap_take (const zj_lbook *bk, const double *mem, const zj_layout *lay,
+            int L, int nt, const zj_eval_result *res, const bool *alive,
+            int n_alive, long started, long steps)
+{
+  zj_lsnap *sn = bk->snap;
+  ZJ_ASSERT (sn->nt == nt && sn->L == L && !sn->ok);
+  const size_t F = (size_t) lay->F;
+  const size_t off[4] = { 0, lay->s_off, lay->v_off, lay->m_off };
+  const size_t mul[4] = { 0, 1, F, F * F };
+  const zj_fn *pf = &bk->prog->fn[ZJ_PREDICT];
+  const size_t nr = (size_t) pf->n + 2;
+  if (nr > sn->cap_r)
+    {
+      sn->cap_r = 2 * nr;
+      sn->rng_off = zj_xrealloc (sn->rng_off, sn->cap_r * sizeof (size_t));
+      sn->rng_len = zj_xrealloc (sn->rng_len, sn->cap_r * sizeof (size_t));
+    }
+  /* s0 and v0, then each address Predict writes (whole, once). */
+  sn->rng_off[0] = lay->s_off * (size_t) L;
+  sn->rng_len[0] = (size_t) L;
+  sn->rng_off[1] = lay->v_off * (size_t) L;
+  sn->rng_len[1] = F * (size_t) L;
+  int n = 2;
+  size_t total = sn->rng_len[0] + sn->rng_len[1];
+  for (int i = 0; i < pf->n; i++)
+    {
+      const zj_instr *in = &pf->ins[i];
+      if (in->op == ZJ_NO_OP)
+        continue;
+      const int k = zj_ops[in->op].out;
+      const size_t o = (off[k] + (size_t) in->out * mul[k]) * (size_t) L;
+      int j = 0;
+      while (j < n && sn->rng_off[j] != o)
+        j++;
+      if (j < n)
+        continue;
+      sn->rng_off[n] = o;
+      sn->rng_len[n] = mul[k] * (size_t) L;
+      total += sn->rng_len[n];
+      n++;
+    }
+  sn->n_rng = n;
+  if (total > sn->cap_s)
+    {
+      sn->cap_s = 2 * total;
+      free (sn->save);
+      sn->save = zj_xmalloc (sn->cap_s * sizeof (double));
+    }
+  double *dst = sn->save;
+  for (int j = 0; j < n; j++)
+    {
+      memcpy (dst, mem + sn->rng_off[j], sn->rng_len[j] * sizeof (double));
+      dst += sn->rng_len[j];
+    }
+  memcpy (sn->alive, alive, (size_t) L * sizeof (bool));
+  for (int t = 0; t < nt; t++)
+    sn->abort_at[t] = res[t].aborted ? res[t].train_steps : -1;
+  sn->n_alive = n_alive;
+  sn->started = started;
+  sn->steps = steps;
+  sn->ok = true;
+}
+
+/* Put back the memory lsnap_take saved. */
+static void
+lsnap_restore (const zj_lsnap *sn, double *mem)
+{
+  const double *src = sn->save;
+  for (int j = 0; j < sn->n_rng; j++)
+    {
+      memcpy (mem + sn->rng_off[j], src, sn->rng_len[j] * sizeof (double));
+      src += sn->rng_len[j];
+    }
 }
 
 /* One instantiation per features size in ZJ_FEATURE_SIZES (internal.h)
@@ -545,6 +667,40 @@ zj_interp_eval_lanes_keyed (const zj_prepared *pp, const zj_task *const *ts,
                             zj_eval_result *res, double *fit,
                             const uint64_t *task_keys, zj_lane_record *rec)
 {
+  return zj_interp_eval_lanes_snap (pp, ts, nt, o, rng, reseed, ws, res, fit,
+                                    task_keys, rec, ZJ_LSNAP_NONE, 0);
+}
+
+/* Whether the kept lanes sn are those of this run's first steps: the
+   same tasks in the same lanes and the code where this run decodes it
+   (same batch buffer, same carving: the program is the caller's word). */
+static bool
+lsnap_fits (const zj_lsnap *sn, const zj_task *const *ts, int nt, int L,
+            const double *bmem, size_t need)
+{
+  if (sn->nt != nt || sn->L != L || sn->bmem != bmem || sn->need != need)
+    return false;
+  for (int t = 0; t < nt; t++)
+    if (sn->ts[t] != ts[t])
+      return false;
+  return true;
+}
+
+int
+zj_interp_eval_lanes_snap (const zj_prepared *pp, const zj_task *const *ts,
+                           int nt, const zj_eval_opts *o, zj_rng *rng,
+                           uint64_t reseed, zj_workspace *ws,
+                           zj_eval_result *res, double *fit,
+                           const uint64_t *task_keys, zj_lane_record *rec,
+                           zj_lsnap_mode snap, uint64_t snap_id)
+{
+  if (!ws->lsnap)
+    ws->lsnap = zj_xcalloc (1, sizeof (zj_lsnap));
+  zj_lsnap *sn = ws->lsnap;
+  /* Kept lanes serve the next call only, and only if it resumes them. */
+  bool resume = sn->ok && snap == ZJ_LSNAP_RESUME && snap_id != 0
+                && sn->id == snap_id;
+  sn->ok = false;
   if (rec)
     *rec = (zj_lane_record) { NULL, NULL, 0 };
   if (nt <= 0)
@@ -582,6 +738,10 @@ zj_interp_eval_lanes_keyed (const zj_prepared *pp, const zj_task *const *ts,
                         + lsize (nL, sizeof (double *))
                         + lsize (nL, sizeof (double));
   const size_t need = n_mem + n_T + n_save + n_mt + n_code + n_book;
+  /* Setup's draws differ between the FEC's generator and the real one. */
+  const bool setup_random = zj_fn_is_random_inl (p, ZJ_SETUP);
+  resume = resume && !setup_random
+           && lsnap_fits (sn, ts, nt, L, ws->bmem, need);
   if (need > ws->bmem_cap)
     {
       free (ws->bmem);
@@ -662,41 +822,80 @@ zj_interp_eval_lanes_keyed (const zj_prepared *pp, const zj_task *const *ts,
       bk.ranges = zj_lane_ranges_get (ws, ts, nt, L, task_keys);
       ws->n_sc_eligible++;
     }
-  zj_ldecoded d;
-  zj_lins *c = code;
-  d.setup = c;
-  memset (mem, 0, n_mem * sizeof (double));
-  if (zj_fn_is_random_inl (p, ZJ_SETUP))
+  /* Resuming needs no shortcut (its proof starts from Setup's memory)
+     and the kept steps within this run's first chunk.  ACCURACY's
+     training sigmoid may be dead in this run (leval's sig_dead) but not
+     in the recording one: then s1 differs between the two after a step,
+     but nothing reads it before the next Predict writes it, and both
+     runs' abort checks agree (doc/shortcuts.md). */
+  const bool acc = ts[0]->eval_type == ZJ_ACCURACY;
+  resume = resume && !o->no_shortcuts && bk.sc_kind == ZJ_SC_NONE
+           && steps >= sn->steps && ts[0]->n_train >= sn->steps;
+  const bool take = snap == ZJ_LSNAP_TAKE && snap_id != 0 && !setup_random;
+  if (take)
     {
-      /* Each task's Setup alone, in task order on the shared generator
-         (what separate evaluations draw), then into its lane; the lanes
-         run an empty Setup. */
-      for (int t = 0; t < nt; t++)
+      if ((size_t) L > sn->cap_t)
         {
-          if (reseed)
-            zj_rng_seed (rng, reseed);
-          zj_lane_restore (mem, lay->total, L, t,
-                           zj_interp_run_setup (pp, rng, ws));
+          sn->cap_t = (size_t) L;
+          sn->ts = zj_xrealloc (sn->ts, sn->cap_t * sizeof *sn->ts);
+          sn->alive = zj_xrealloc (sn->alive, sn->cap_t * sizeof (bool));
+          sn->abort_at = zj_xrealloc (sn->abort_at,
+                                      sn->cap_t * sizeof (long));
         }
-      c->op = ZJ_NUM_OPS;
-      c++;
+      for (int t = 0; t < nt; t++)
+        sn->ts[t] = ts[t];
+      sn->id = snap_id;
+      sn->nt = nt;
+      sn->L = L;
+      sn->bmem = ws->bmem;
+      sn->need = need;
     }
+  bk.snap = sn;
+  bk.take = take;
+  bk.resume = resume;
+  bk.prog = p;
+  /* The decoded form lives in the snapshot (it is what a resumed run
+     runs). */
+  zj_ldecoded *d = &sn->d;
+  if (resume)
+    lsnap_restore (sn, mem);
   else
-    c = ldecode_fn (&p->fn[ZJ_SETUP], mem, lay, L, c, NULL);
-  lpatches pp_ = { &d.pv0, &d.ps0, true, false };
-  lpatches pl_ = { &d.lv0, &d.ls0, true, false };
-  d.predict = c;
-  c = ldecode_fn (&p->fn[ZJ_PREDICT], mem, lay, L, c, &pp_);
-  d.learn = c;
-  ldecode_fn (&p->fn[ZJ_LEARN], mem, lay, L, c, &pl_);
-  d.patch = pp_.ok && pl_.ok;
-  d.predict_writes_v0 = pp_.writes_v0;
-  lmatvec_tasks_collect (p, (zj_lins *) d.predict, (zj_lins *) d.learn, lay,
-                         mem, L, mt, &d);
+    {
+      zj_lins *c = code;
+      d->setup = c;
+      memset (mem, 0, n_mem * sizeof (double));
+      if (setup_random)
+        {
+          /* Each task's Setup alone, in task order on the shared generator
+             (what separate evaluations draw), then into its lane; the lanes
+             run an empty Setup. */
+          for (int t = 0; t < nt; t++)
+            {
+              if (reseed)
+                zj_rng_seed (rng, reseed);
+              zj_lane_restore (mem, lay->total, L, t,
+                               zj_interp_run_setup (pp, rng, ws));
+            }
+          c->op = ZJ_NUM_OPS;
+          c++;
+        }
+      else
+        c = ldecode_fn (&p->fn[ZJ_SETUP], mem, lay, L, c, NULL);
+      lpatches pp_ = { &d->pv0, &d->ps0, true, false };
+      lpatches pl_ = { &d->lv0, &d->ls0, true, false };
+      d->predict = c;
+      c = ldecode_fn (&p->fn[ZJ_PREDICT], mem, lay, L, c, &pp_);
+      d->learn = c;
+      ldecode_fn (&p->fn[ZJ_LEARN], mem, lay, L, c, &pl_);
+      d->patch = pp_.ok && pl_.ok;
+      d->predict_writes_v0 = pp_.writes_v0;
+      lmatvec_tasks_collect (p, (zj_lins *) d->predict, (zj_lins *) d->learn,
+                             lay, mem, L, mt, d);
+    }
   zj_lnative nat;
-  d.nat = NULL;
-  d.mem = mem;
-  d.zeros = bk.zeros;
+  d->nat = NULL;
+  d->mem = mem;
+  d->zeros = bk.zeros;
   if (ws->native)
     {
       /* Examples this evaluation runs at most (for the tier's policy). */
@@ -708,13 +907,13 @@ zj_interp_eval_lanes_keyed (const zj_prepared *pp, const zj_task *const *ts,
       const int nv = o->n_valid >= 0 && o->n_valid < t0->n_valid
                      ? o->n_valid : t0->n_valid;
       const double examples = (double) (steps + passes * nv) * nt;
-      if (ws->native (ws->native_ctx, p, lay, L, nt, d.patch,
+      if (ws->native (ws->native_ctx, p, lay, L, nt, d->patch,
                       (size_t) ((char *) T - (char *) mem), examples, &nat))
-        d.nat = &nat;
+        d->nat = &nat;
     }
-  ws->native_used = d.nat != NULL;
+  ws->native_used = d->nat != NULL;
   /* Only ACCURACY reads it (leval's sig_dead). */
-  d.s1_dead = ts[0]->eval_type == ZJ_ACCURACY && zj_s1_sigmoid_dead (p);
+  d->s1_dead = acc && zj_s1_sigmoid_dead (p);
   for (int t = 0; t < nt; t++)
     {
       res[t].train_steps = 0;
@@ -724,7 +923,7 @@ zj_interp_eval_lanes_keyed (const zj_prepared *pp, const zj_task *const *ts,
 #if ZJ_LW < 8
 # define ZJ_LNB3 1
 # define ZJ_LNB3_CALL(FF) \
-  leval_f##FF##_n3 (&d, ts, nt, o, mem, lay, nb, T, res, fit, &bk)
+  leval_f##FF##_n3 (d, ts, nt, o, mem, lay, nb, T, res, fit, &bk)
 #else
 # define ZJ_LNB3 0
 # define ZJ_LNB3_CALL(FF) (void) 0
@@ -732,7 +931,7 @@ zj_interp_eval_lanes_keyed (const zj_prepared *pp, const zj_task *const *ts,
 #if ZJ_LW < 4
 # define ZJ_LNB5 1
 # define ZJ_LNB5_CALL(FF) \
-  leval_f##FF##_n5 (&d, ts, nt, o, mem, lay, nb, T, res, fit, &bk)
+  leval_f##FF##_n5 (d, ts, nt, o, mem, lay, nb, T, res, fit, &bk)
 #else
 # define ZJ_LNB5 0
 # define ZJ_LNB5_CALL(FF) (void) 0
@@ -740,15 +939,15 @@ zj_interp_eval_lanes_keyed (const zj_prepared *pp, const zj_task *const *ts,
 #define ZJ_LANES_CASE(FF) \
   case FF: \
     if (nb == 1) \
-      leval_f##FF##_n1 (&d, ts, nt, o, mem, lay, nb, T, res, fit, &bk); \
+      leval_f##FF##_n1 (d, ts, nt, o, mem, lay, nb, T, res, fit, &bk); \
     else if (nb == 2) \
-      leval_f##FF##_n2 (&d, ts, nt, o, mem, lay, nb, T, res, fit, &bk); \
+      leval_f##FF##_n2 (d, ts, nt, o, mem, lay, nb, T, res, fit, &bk); \
     else if (ZJ_LNB3 && nb == 3) \
       ZJ_LNB3_CALL (FF); \
     else if (ZJ_LNB5 && nb == 5) \
       ZJ_LNB5_CALL (FF); \
     else \
-      leval_f##FF##_n0 (&d, ts, nt, o, mem, lay, nb, T, res, fit, &bk); \
+      leval_f##FF##_n0 (d, ts, nt, o, mem, lay, nb, T, res, fit, &bk); \
     break;
   switch (lay->F)
     {
@@ -759,6 +958,7 @@ zj_interp_eval_lanes_keyed (const zj_prepared *pp, const zj_task *const *ts,
   for (int t = 0; t < nt; t++)
     res[t].fitness = fit[t];
   ws->n_lane_evals += o->record_errors <= 0;
+  ws->n_resumed += resume;
   ws->n_shortcuts += took;
   ws->shortcut_used = took;
   ws->sc_eligible_used = bk.ranges != NULL;

@@ -295,7 +295,11 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
   double *s1 = s0 + L;
   double *v0 = mem + lay->v_off * (size_t) L;
   const size_t rowsz = (size_t) (F + 1) * L;
-  ZJ_FN (lrun) (d->setup, nb, nt, T, NULL);
+  /* A resumed run (bk->resume) starts where the kept run's first steps
+     left the lanes: Setup has run. */
+  const zj_lsnap *rs = bk->resume ? bk->snap : NULL;
+  if (!rs)
+    ZJ_FN (lrun) (d->setup, nb, nt, T, NULL);
   for (int k = 0; k < d->n_mt; k++)
     for (int t = 0; t < nt; t++)
       for (int e = 0; e < F * F; e++)
@@ -313,6 +317,20 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
     }
   for (int t = 0; t < nt; t++)
     fit[t] = 0.0;
+  if (rs)
+    {
+      for (int t = 0; t < L; t++)
+        {
+          alive[t] = rs->alive[t];
+          zj_lmask_set (bk->alive_m, t, alive[t]);
+        }
+      for (int t = 0; t < nt; t++)
+        if (rs->abort_at[t] >= 0)
+          {
+            res[t].aborted = true;
+            res[t].train_steps = rs->abort_at[t];
+          }
+    }
   const double max_err = o->max_abs_error;
   const bool record = o->record_errors > 0;
   /* ACCURACY's training sigmoid when nothing reads its result
@@ -350,11 +368,11 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
     vcount[t] = 0;
   if (patch)
     zj_lpatch_apply (&d->ps0, bk->zeros);
-  int n_alive = nt;
+  int n_alive = rs ? rs->n_alive : nt;
   long remaining = n_train, pos = 0;
   /* Steps started; a task's train_steps is this at its abort, or at the
      end for a task that never aborts. */
-  long started = 0;
+  long started = rs ? rs->started : 0;
   /* The training shortcut (doc/shortcuts.md): a step's memory depends on
      the last sc_depth + 1 steps only and no step of any lane can abort,
      so each chunk ends in the memory its last sc_depth + 1 steps give:
@@ -366,8 +384,14 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
     {
       const long chunk = remaining < per_epoch ? remaining : per_epoch;
       const long keep = (long) bk->sc_depth + 1;   /* steps that matter */
-      const long first = sc && chunk > keep ? chunk - keep : 0;
-      started += first;
+      /* The first chunk of a resumed run starts after the kept steps
+         (counted in started already). */
+      const bool resumed = rs && pos == 0;
+      ZJ_ASSERT (!resumed || (!sc && rs->steps <= chunk));
+      const long first = resumed ? rs->steps
+                         : sc && chunk > keep ? chunk - keep : 0;
+      if (!resumed)
+        started += first;
       if (sc && bk->sc_kind == ZJ_SC_SIGMOID_CHAIN)
         /* s1 as the skipped steps leave it: one sigmoid each, until it
            stops changing (bit for bit, every lane).  From any start the
@@ -479,6 +503,11 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                 ZJ_FN (lrun) (d->learn, nb, nt, T, NULL);
             }
         }
+      /* The lanes after a chunk that is the whole training, before the
+         validation (whose Predicts write memory) and the lane restores:
+         a longer run's state after as many steps. */
+      if (bk->take && pos == 0 && chunk == n_train && !sc)
+        lsnap_take (bk, mem, lay, L, nt, res, alive, n_alive, started, chunk);
       pos += chunk;
       remaining -= per_epoch;
       if (n_alive == 0)

@@ -66,6 +66,9 @@ struct zj_evaluator {
   uint64_t last_hash;
   bool store_pending;          /* the evaluation ends in zj_dedup_store */
   uint64_t store_key;
+  /* Names the lanes the FEC's batched mini-runs keep for the real runs
+     of the same evaluation (zj_lsnap_mode): one per evaluation. */
+  uint64_t snap_id;
 };
 
 void
@@ -217,11 +220,12 @@ static int
 run_batch (zj_evaluator *e, const zj_prepared *pp, const zj_task **ts,
            const uint64_t *keys, int nt, const zj_eval_opts *o, zj_rng *rng,
            uint64_t reseed, zj_eval_result *res, double *fit,
-           zj_lane_record *rec)
+           zj_lane_record *rec, zj_lsnap_mode snap)
 {
   zj_workspace *ws = workspace_for (e, ts[0]->F);
-  const int rc = zj_interp_eval_lanes_keyed (pp, ts, nt, o, rng, reseed, ws,
-                                             res, fit, keys, rec);
+  const int rc = zj_interp_eval_lanes_snap (pp, ts, nt, o, rng, reseed, ws,
+                                            res, fit, keys, rec, snap,
+                                            e->snap_id);
   if (rc == 0 && o->record_errors <= 0)
     {
       e->cnt.lane_evals++;
@@ -287,7 +291,8 @@ fec_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o, bool batch)
   e->fec_rec.train = NULL;
   if (!native && batch
       && run_batch (e, pp, e->task_ptrs, e->task_keys, n, o, &e->fec_rng,
-                    FEC_SEED, e->res, e->fit, &e->fec_rec) == 0)
+                    FEC_SEED, e->res, e->fit, &e->fec_rec,
+                    ZJ_LSNAP_TAKE) == 0)
     {
       double ex = 0.0;
       for (int i = 0; i < n; i++)
@@ -360,8 +365,12 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
       && !zj_door_native (e->door, pp))
     {
       bool same_n = true;
+      /* All tasks in their order: the lanes the FEC's mini-runs kept
+         (if they did) are these runs' first steps. */
+      bool all = n == e->n_tasks;
       for (int k = 0; k < n; k++)
         {
+          all = all && idx[k] == k;
           e->run_ptrs[k] = &e->tasks[idx[k]];
           e->run_keys[k] = e->task_keys[idx[k]];
           e->res[k] = (zj_eval_result) { 0 };
@@ -371,7 +380,9 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
       const double t0 = zj_door_clock (e->door);
       if (same_n
           && run_batch (e, pp, e->run_ptrs, e->run_keys, n, o, e->rng, 0,
-                        e->res, e->bfit, NULL) == 0)
+                        e->res, e->bfit, NULL,
+                        all && !e->cfg.no_resume ? ZJ_LSNAP_RESUME
+                                                 : ZJ_LSNAP_NONE) == 0)
         {
           double ex = 0.0;
           for (int k = 0; k < n; k++)
@@ -522,6 +533,7 @@ zj_evaluator_eval (zj_evaluator *e, const zj_program *p)
                      && !zj_fn_is_random_inl (pruned, ZJ_LEARN);
   e->store_pending = dedup;
   e->store_key = key;
+  e->snap_id++;
   eval_tasks (e, pp, batch);
   e->want_rank = zj_door_end (e->door, e->cfg.final_stage);
   /* 5. combine */
@@ -592,6 +604,15 @@ zj_eval_counters
 zj_evaluator_counters (const zj_evaluator *e)
 {
   return e->cnt;
+}
+
+unsigned long
+zj_evaluator_resumed (const zj_evaluator *e)
+{
+  unsigned long n = 0;
+  for (int i = 0; i < 33; i++)
+    n += e->ws[i] ? e->ws[i]->n_resumed : 0;
+  return n;
 }
 
 const zj_fec *

@@ -34,6 +34,9 @@ typedef struct zj_evaluator_cfg {
   int hurdle_window;           /* recent candidates considered (512) */
   bool final_stage;            /* select/final evaluation: no future evals */
   bool no_shortcuts;           /* zj_eval_opts.no_shortcuts (default off) */
+  /* Real runs after an FEC miss start from Setup instead of from the
+     mini-run's lanes (zj_lsnap_mode; same results): for tests. */
+  bool no_resume;
 } zj_evaluator_cfg;
 
 typedef struct zj_eval_counters {
@@ -67,6 +70,8 @@ double zj_evaluator_eval (zj_evaluator *e, const zj_program *p);
 const double *zj_evaluator_task_fitness (const zj_evaluator *e);
 long zj_evaluator_train_steps (const zj_evaluator *e);
 zj_eval_counters zj_evaluator_counters (const zj_evaluator *e);
+/* Real runs that continued from the FEC mini-run's lanes (zj_lsnap_mode). */
+unsigned long zj_evaluator_resumed (const zj_evaluator *e);
 const zj_fec *zj_evaluator_fec (const zj_evaluator *e);
 
 /* Tiered execution (jit/tier.c): tier is borrowed and may be shared by
