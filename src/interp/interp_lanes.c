@@ -253,14 +253,17 @@ zj_lane_restore (double *mem, size_t n, int L, int t, const double *buf)
 
 /* Keep the lanes as they are after the first chunk's training steps
    (bk->take): which tasks aborted when, the steps started, and the
-   memory Predict may still change (the validation follows). */
+   memory Predict may still change (the validation follows).  Every
+   saved range is whole lane vectors (L is a multiple of ZJ_LW and mem
+   and the save buffer are aligned), copied as such: this runs on every
+   FEC mini-run. */
 static void
-lsnap_take (const zj_lbook *bk, const double *mem, const zj_layout *lay,
-            int L, int nt, const zj_eval_result *res, const bool *alive,
-            int n_alive, long started, long steps)
+lsnap_take (const zj_lbook *bk, const zj_ldecoded *d, const double *mem,
+            const zj_layout *lay, int L, int nt, const zj_eval_result *res,
+            const bool *alive, int n_alive, long started, long steps)
 {
   zj_lsnap *sn = bk->snap;
-  ZJ_ASSERT (sn->nt == nt && sn->L == L && !sn->ok);
+  ZJ_ASSERT (sn->nt == nt && sn->L == L && !sn->ok && L % ZJ_LW == 0);
   const size_t F = (size_t) lay->F;
   const size_t off[4] = { 0, lay->s_off, lay->v_off, lay->m_off };
   const size_t mul[4] = { 0, 1, F, F * F };
@@ -272,42 +275,51 @@ lsnap_take (const zj_lbook *bk, const double *mem, const zj_layout *lay,
       sn->rng_off = zj_xrealloc (sn->rng_off, sn->cap_r * sizeof (size_t));
       sn->rng_len = zj_xrealloc (sn->rng_len, sn->cap_r * sizeof (size_t));
     }
-  /* s0 and v0, then each address Predict writes (whole, once). */
-  sn->rng_off[0] = lay->s_off * (size_t) L;
-  sn->rng_len[0] = (size_t) L;
-  sn->rng_off[1] = lay->v_off * (size_t) L;
-  sn->rng_len[1] = F * (size_t) L;
-  int n = 2;
-  size_t total = sn->rng_len[0] + sn->rng_len[1];
+  /* Each address Predict writes (whole, once), and s0 and v0 when they
+     are copied into memory (operands not patched). */
+  int n = 0;
+  size_t total = 0;
+  if (!d->patch)
+    {
+      sn->rng_off[0] = lay->s_off;
+      sn->rng_len[0] = 1;
+      sn->rng_off[1] = lay->v_off;
+      sn->rng_len[1] = F;
+      n = 2;
+      total = 1 + F;
+    }
   for (int i = 0; i < pf->n; i++)
     {
       const zj_instr *in = &pf->ins[i];
       if (in->op == ZJ_NO_OP)
         continue;
       const int k = zj_ops[in->op].out;
-      const size_t o = (off[k] + (size_t) in->out * mul[k]) * (size_t) L;
+      const size_t o = off[k] + (size_t) in->out * mul[k];
       int j = 0;
       while (j < n && sn->rng_off[j] != o)
         j++;
       if (j < n)
         continue;
       sn->rng_off[n] = o;
-      sn->rng_len[n] = mul[k] * (size_t) L;
-      total += sn->rng_len[n];
+      sn->rng_len[n] = mul[k];
+      total += mul[k];
       n++;
     }
   sn->n_rng = n;
-  if (total > sn->cap_s)
+  /* Offsets and lengths are in elements: L doubles, L / ZJ_LW vectors. */
+  const size_t nbv = (size_t) L / ZJ_LW;
+  if (total * nbv > sn->cap_s)
     {
-      sn->cap_s = 2 * total;
+      sn->cap_s = 2 * total * nbv;
       free (sn->save);
-      sn->save = zj_xmalloc (sn->cap_s * sizeof (double));
+      sn->save = zj_aligned_alloc (sn->cap_s * sizeof (zj_lv));
     }
-  double *dst = sn->save;
+  zj_lv *dst = (zj_lv *) sn->save;
+  const zj_lv *src = (const zj_lv *) mem;
   for (int j = 0; j < n; j++)
     {
-      memcpy (dst, mem + sn->rng_off[j], sn->rng_len[j] * sizeof (double));
-      dst += sn->rng_len[j];
+      zj_lcopy (dst, src + sn->rng_off[j] * nbv, (int) (sn->rng_len[j] * nbv));
+      dst += sn->rng_len[j] * nbv;
     }
   memcpy (sn->alive, alive, (size_t) L * sizeof (bool));
   for (int t = 0; t < nt; t++)
@@ -322,11 +334,13 @@ lsnap_take (const zj_lbook *bk, const double *mem, const zj_layout *lay,
 static void
 lsnap_restore (const zj_lsnap *sn, double *mem)
 {
-  const double *src = sn->save;
+  const size_t nbv = (size_t) sn->L / ZJ_LW;
+  const zj_lv *src = (const zj_lv *) sn->save;
+  zj_lv *m = (zj_lv *) mem;
   for (int j = 0; j < sn->n_rng; j++)
     {
-      memcpy (mem + sn->rng_off[j], src, sn->rng_len[j] * sizeof (double));
-      src += sn->rng_len[j];
+      zj_lcopy (m + sn->rng_off[j] * nbv, src, (int) (sn->rng_len[j] * nbv));
+      src += sn->rng_len[j] * nbv;
     }
 }
 

@@ -507,7 +507,8 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
          validation (whose Predicts write memory) and the lane restores:
          a longer run's state after as many steps. */
       if (bk->take && pos == 0 && chunk == n_train && !sc)
-        lsnap_take (bk, mem, lay, L, nt, res, alive, n_alive, started, chunk);
+        lsnap_take (bk, d, mem, lay, L, nt, res, alive, n_alive, started,
+                    chunk);
       pos += chunk;
       remaining -= per_epoch;
       if (n_alive == 0)
