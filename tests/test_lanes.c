@@ -1195,3 +1195,59 @@ Test (lanes, kept_lanes_serve_only_the_named_next_run)
   zj_workspace_free (ws);
   free_tasks (ts, nt);
 }
+
+/* The workspace remembers the last keyed set's key: sets of the same size
+   and lanes, given by their task keys and taken in turn (the search's FEC
+   mini-runs and real runs of a few tasks), each get their own rows. */
+Test (lanes, keyed_sets_taken_in_turn_keep_their_rows)
+{
+  const int F = 4, NT = 5;
+  const zj_shape sh = { F, 5, 4, 3 };
+  zj_task *set[2] = { make_tasks (F, NT, 12, 7, 1, ZJ_RMS_ERROR, 710),
+                      make_tasks (F, NT, 12, 7, 1, ZJ_RMS_ERROR, 711) };
+  const zj_task *ptrs[2][MAX_NT];
+  uint64_t keys[2][MAX_NT];
+  for (int s = 0; s < 2; s++)
+    for (int k = 0; k < NT; k++)
+      {
+        ptrs[s][k] = &set[s][k];
+        keys[s][k] = zj_lane_task_key (&set[s][k]);
+      }
+  zj_workspace *ws = zj_workspace_new (&sh), *ws1 = zj_workspace_new (&sh);
+  zj_rng r;
+  zj_rng_seed (&r, 79);
+  zj_program p;
+  zj_program_init (&p);
+  zj_eval_opts o;
+  zj_eval_opts_default (&o);
+  for (int n = 0; n < 12; n++)
+    {
+      zj_test_random_program (&r, &sh, &p);
+      zj_error err;
+      zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
+      cr_assert_not_null (pp, "%s", err.msg);
+      const int s = n % 2;
+      zj_eval_result res[MAX_NT], one;
+      double fit[MAX_NT];
+      memset (res, 0, sizeof res);
+      cr_assert_eq (zj_interp_eval_lanes_keyed (pp, ptrs[s], NT, &o, NULL, 0,
+                                                ws, res, fit, keys[s], NULL),
+                    0);
+      for (int k = 0; k < NT; k++)
+        {
+          memset (&one, 0, sizeof one);
+          const double f = zj_interp_eval_task (pp, &set[s][k], &o, NULL, ws1,
+                                                &one);
+          cr_assert (memcmp (&f, &fit[k], sizeof f) == 0,
+                     "program %d set %d task %d: %.17g vs %.17g", n, s, k,
+                     f, fit[k]);
+          cr_assert_eq (one.train_steps, res[k].train_steps);
+        }
+      zj_prepared_free (pp);
+    }
+  zj_program_free (&p);
+  zj_workspace_free (ws);
+  zj_workspace_free (ws1);
+  free_tasks (set[0], NT);
+  free_tasks (set[1], NT);
+}

@@ -241,6 +241,10 @@ struct zj_workspace {
   unsigned long lrows_clock;
   uint64_t lrows_seen[8];    /* keys seen once: laid out on the second */
   int lrows_seen_next;
+  /* The last task set's key (lane_rows.c) and the task keys it came
+     from: every FEC mini-run of a search asks for the same set. */
+  uint64_t lrk_tkeys[16], lrk_key;
+  int lrk_nt, lrk_L;
   zj_lnative_hook native;    /* NULL: the lane interpreter runs everything */
   void *native_ctx;
   bool native_used;          /* the last lane evaluation ran native code */

@@ -76,6 +76,30 @@ lane_rows_key (const zj_task *const *ts, int nt, int L, const uint64_t *tkeys)
   return h | 1;           /* 0 marks an empty set */
 }
 
+/* lane_rows_key, remembered for the last set given by task keys: the
+   fold is a serial chain of multiplies, and the search asks for the same
+   set on every FEC mini-run. */
+static uint64_t
+lane_rows_key_ws (zj_workspace *ws, const zj_task *const *ts, int nt, int L,
+                  const uint64_t *tkeys)
+{
+  if (!tkeys || nt > 16)
+    return lane_rows_key (ts, nt, L, tkeys);
+  if (ws->lrk_nt == nt && ws->lrk_L == L)
+    {
+      uint64_t diff = 0;
+      for (int t = 0; t < nt; t++)
+        diff |= ws->lrk_tkeys[t] ^ tkeys[t];
+      if (diff == 0)
+        return ws->lrk_key;
+    }
+  ws->lrk_key = lane_rows_key (ts, nt, L, tkeys);
+  memcpy (ws->lrk_tkeys, tkeys, (size_t) nt * sizeof *tkeys);
+  ws->lrk_nt = nt;
+  ws->lrk_L = L;
+  return ws->lrk_key;
+}
+
 static void
 lane_rows_build (zj_lane_rows *r, const zj_task *const *ts, int nt, int L)
 {
@@ -133,7 +157,7 @@ const zj_lane_rows *
 zj_lane_rows_get (zj_workspace *ws, const zj_task *const *ts, int nt, int L,
                   const uint64_t *tkeys)
 {
-  const uint64_t key = lane_rows_key (ts, nt, L, tkeys);
+  const uint64_t key = lane_rows_key_ws (ws, ts, nt, L, tkeys);
   zj_lane_rows *r = NULL, *oldest = &ws->lrows[0];
   for (int i = 0; i < ZJ_LANE_ROWS_SETS; i++)
     {
@@ -177,7 +201,7 @@ const double *
 zj_lane_ranges_get (zj_workspace *ws, const zj_task *const *ts, int nt,
                     int L, const uint64_t *tkeys)
 {
-  const uint64_t key = lane_rows_key (ts, nt, L, tkeys);
+  const uint64_t key = lane_rows_key_ws (ws, ts, nt, L, tkeys);
   zj_lane_ranges *r = NULL, *oldest = &ws->lranges[0];
   for (int i = 0; i < ZJ_LANE_RANGES_SETS; i++)
     {
