@@ -15,22 +15,6 @@
 #include <unistd.h>
 
 /* ---------------------------------------------------------------- files */
-static int
-write_all (int fd, const unsigned char *p, size_t n)
-{
-  while (n)
-    {
-      ssize_t w = write (fd, p, n);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0)
-        return -1;
-      p += w;
-      n -= (size_t) w;
-    }
-  return 0;
-}
-
 int
 zj_ckpt_write_file (const char *path, const zj_ckbuf *data, zj_error *err)
 {
@@ -45,7 +29,7 @@ zj_ckpt_write_file (const char *path, const zj_ckbuf *data, zj_error *err)
       zj_error_set (err, "checkpoint %s: cannot create: %s", tmp, strerror (errno));
       goto out;
     }
-  if (write_all (fd, data->p, data->len) != 0 || fsync (fd) != 0)
+  if (zj_write_all (fd, data->p, data->len) != 0 || fsync (fd) != 0)
     {
       zj_error_set (err, "checkpoint %s: write failed: %s", tmp, strerror (errno));
       close (fd);
