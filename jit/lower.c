@@ -659,11 +659,11 @@ load_features (zj_lower *L, gcc_jit_rvalue *row)
     zl_set (L, L->last_row, row);
 }
 
-/* Predict or Learn of one example follows: v0 is the row just loaded. */
+/* With feature locals (L->fv, feature_locals), v0 means them inside an
+   example and the memory's v0 outside it: swap the two. */
 static void
-begin_example (zj_lower *L, gcc_jit_rvalue *row)
+swap_v0 (zj_lower *L)
 {
-  L->row = row;
   if (L->fv)
     {
       gcc_jit_lvalue **t = L->v[0];
@@ -672,16 +672,19 @@ begin_example (zj_lower *L, gcc_jit_rvalue *row)
     }
 }
 
+/* Predict or Learn of one example follows: v0 is the row just loaded. */
+static void
+begin_example (zj_lower *L, gcc_jit_rvalue *row)
+{
+  L->row = row;
+  swap_v0 (L);
+}
+
 static void
 end_example (zj_lower *L)
 {
   L->row = NULL;
-  if (L->fv)
-    {
-      gcc_jit_lvalue **t = L->v[0];
-      L->v[0] = L->fv;
-      L->fv = t;
-    }
+  swap_v0 (L);
 }
 
 /* Once an instruction writes v0, it no longer equals the feature row. */
