@@ -57,14 +57,6 @@ make_tasks (int F, int nt, int ntr, int nva, int epochs, zj_eval_type et,
   return ts;
 }
 
-static void
-free_tasks (zj_task *ts, int nt)
-{
-  for (int k = 0; k < nt; k++)
-    zj_task_free (&ts[k]);
-  free (ts);
-}
-
 /* ------------------------------------------------- on vs off, random */
 
 /* A workspace that tries the shortcut on the tests' short tasks too. */
@@ -187,7 +179,7 @@ random_on_off (int F, zj_eval_type et, int epochs, int nt, int n_programs,
   zj_program_free (&p);
   zj_workspace_free (ws_on);
   zj_workspace_free (ws_off);
-  free_tasks (ts, nt);
+  zj_test_tasks_free (ts, nt);
   return c;
 }
 
@@ -275,7 +267,7 @@ Test (shortcut, on_off_identical_baseline_tier, .timeout = 900)
       zj_program_free (&p);
       zj_workspace_free (ws_on);
       zj_workspace_free (ws_off);
-      free_tasks (ts, 5);
+      zj_test_tasks_free (ts, 5);
     }
   cr_assert_gt (shortcuts, n / 10);
   zj_baseline_free (b);
@@ -324,7 +316,7 @@ Test (shortcut, sigmoid_chain_reaches_the_full_runs_s1)
           zj_prepared_free (pp);
           zj_program_free (&p);
         }
-      free_tasks (ts, 3);
+      zj_test_tasks_free (ts, 3);
     }
   zj_workspace_free (ws_on);
   zj_workspace_free (ws_off);
@@ -353,7 +345,7 @@ text_case (const char *text, zj_eval_type et, int expect_depth)
   check_on_off (pp, ts, 3, &o, ws_on, ws_off, text, &c);
   zj_workspace_free (ws_on);
   zj_workspace_free (ws_off);
-  free_tasks (ts, 3);
+  zj_test_tasks_free (ts, 3);
   zj_prepared_free (pp);
   zj_program_free (&p);
   return c.shortcuts;
@@ -415,7 +407,7 @@ Test (shortcut, short_evaluations_do_not_try)
       cr_assert_eq (ws->n_shortcuts - before, (unsigned long) big,
                     "%d training steps", 2 * ntr);
       cr_assert_eq (r[1].train_steps, 2 * ntr);
-      free_tasks (ts, 3);
+      zj_test_tasks_free (ts, 3);
     }
   zj_workspace_free (ws);
   zj_prepared_free (pp);
@@ -512,7 +504,7 @@ nan_case (int op, zj_eval_type et)
   zj_workspace_free (ws_off);
   zj_prepared_free (pp);
   zj_program_free (&p);
-  free_tasks (ts, nt);
+  zj_test_tasks_free (ts, nt);
 }
 
 Test (shortcut, log_of_negative_is_not_shortcut)
