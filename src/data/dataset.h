@@ -49,6 +49,10 @@ int zj_idx_write_u8 (const char *path, const uint8_t *data, int ndims,
 
 /* Fashion-MNIST's training split from dir (NULL: $ZEROJIT_FASHION_MNIST_DIR
    or /usr/share/datasets/fashion-mnist); test_split reads t10k instead. */
+/* The image and label files zj_fashion_mnist_load reads (dir as there;
+   n bytes each), or -1 with its "not found; install ..." error. */
+int zj_fashion_mnist_files (const char *dir, bool test_split, char *img,
+                            char *lab, size_t n, zj_error *err);
 int zj_fashion_mnist_load (const char *dir, bool test_split,
                            const zj_select *sel, zj_dataset *out,
                            zj_error *err);
