@@ -110,6 +110,10 @@ int zj_proj_build (const zj_dataset *ds, const zj_proj_params *pp,
 int zj_proj_per_class (int n_train, int n_valid, int n_test, int *pos_count,
                        int *neg_count);
 
+/* The cache files' payload checksum over the six arrays in file order
+   (bytes each); the fuzz target fixes inputs up with it. */
+uint64_t zj_proj_checksum (const void *const parts[6], const size_t bytes[6]);
+
 /* Cache: $ZEROJIT_CACHE_DIR (the value "off" disables it), else
    $XDG_CACHE_HOME/zerojit, else $HOME/.cache/zerojit. */
 int zj_proj_cache_dir (char *buf, size_t n);

@@ -90,17 +90,15 @@ payload_parts (const zj_proj_data *d, float **p[6], size_t n[6])
    (27 MB) spends a few milliseconds on it; a byte-wise FNV-1a chain was
    30% of a paper-setting search's start-up CPU.  The chains are folded
    together at the end; a short tail goes through byte by byte. */
-static uint64_t
-payload_checksum (const zj_proj_data *d)
+uint64_t
+zj_proj_checksum (const void *const parts[6], const size_t bytes[6])
 {
-  float **p[6];
-  size_t n[6];
-  payload_parts (d, p, n);
   uint64_t h[4] = { FNV_START, FNV_START + 1, FNV_START + 2, FNV_START + 3 };
   for (int i = 0; i < 6; i++)
     {
-      const unsigned char *b = (const unsigned char *) *p[i];
-      size_t len = n[i] * sizeof (float), j = 0;
+      const unsigned char *b = parts[i];
+      const size_t len = bytes[i];
+      size_t j = 0;
       for (; j + 32 <= len; j += 32)
         for (int c = 0; c < 4; c++)
           {
@@ -112,6 +110,22 @@ payload_checksum (const zj_proj_data *d)
       h[0] = zj_fold (h[0], len);
     }
   return zj_fold (zj_fold (zj_fold (h[0], h[1]), h[2]), h[3]);
+}
+
+static uint64_t
+payload_checksum (const zj_proj_data *d)
+{
+  float **p[6];
+  size_t n[6];
+  payload_parts (d, p, n);
+  const void *parts[6];
+  size_t bytes[6];
+  for (int i = 0; i < 6; i++)
+    {
+      parts[i] = *p[i];
+      bytes[i] = n[i] * sizeof (float);
+    }
+  return zj_proj_checksum (parts, bytes);
 }
 
 int
