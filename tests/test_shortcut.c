@@ -851,6 +851,6 @@ Test (shortcut, data_ranges_match_a_column_scan)
       cr_assert (q0[2 * 2] == -INFINITY && q0[2 * 2 + 1] == INFINITY);
       cr_assert (q0[2 * 3 + 1] == INFINITY && isfinite (q0[2 * 3]));
       zj_workspace_free (ws);
-      free_tasks (ts, nt);
+      zj_test_tasks_free (ts, nt);
     }
 }
