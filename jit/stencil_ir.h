@@ -9,7 +9,7 @@
 #include "stencil.h"
 
 typedef struct zj_sb {
-  zj_lower L;                   /* lower.c's helpers: ctx, fn, block, types */
+  zj_lower L;                   /* lower_ir.c's helpers: ctx, fn, block, types */
   int F, C;
   bool threaded;
   gcc_jit_type *t_char, *t_charp, *t_size, *t_long, *t_vp;
