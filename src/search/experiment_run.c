@@ -82,14 +82,17 @@ draw_tasks (exp_pool *pl, zj_task_collection *c, zj_rng *rng,
   return rc;
 }
 
+/* no_shortcuts: --shortcuts=false reaches the select and final
+   evaluations too (the figures are the same either way). */
 static int
 fitness_on_tasks (const zj_task *tasks, int n, const zj_shape *shape,
                 const zj_program *p, uint32_t seed, struct zj_tier *tier,
-                double *fitness, zj_error *err)
+                bool no_shortcuts, double *fitness, zj_error *err)
 {
   zj_evaluator_cfg ecfg;
   zj_evaluator_cfg_default (&ecfg);
   ecfg.final_stage = true;
+  ecfg.no_shortcuts = no_shortcuts;
   zj_rng rng;
   zj_rng_seed (&rng, seed);
   zj_evaluator *ev = zj_evaluator_new (&ecfg, tasks, n, shape, NULL, &rng, err);
@@ -105,13 +108,14 @@ fitness_on_tasks (const zj_task *tasks, int n, const zj_shape *shape,
 static int
 evaluate_on (const zj_task_collection *c, int threads, const zj_shape *shape,
              const zj_program *p, uint32_t seed, struct zj_tier *tier,
-             double *fitness, zj_error *err)
+             bool no_shortcuts, double *fitness, zj_error *err)
 {
   zj_task *tasks = NULL;
   int n = 0;
   if (zj_tasks_generate_threads (c, threads, &tasks, &n, err) != 0)
     return -1;
-  int rc = fitness_on_tasks (tasks, n, shape, p, seed, tier, fitness, err);
+  int rc = fitness_on_tasks (tasks, n, shape, p, seed, tier, no_shortcuts,
+                             fitness, err);
   zj_tasks_free (tasks, n);
   return rc;
 }
@@ -137,7 +141,8 @@ zj_exp_final_fitness (const exp_pool *pl, const zj_shape *shape,
   zj_rng frng;
   zj_rng_seed (&frng, experiment_seed (pl->seed, -1));
   return evaluate_on (&pl->cfg->final_tasks, task_threads (pl->cfg, true), shape,
-                      best, zj_rng_seed32 (&frng), pl->tier, fitness, err);
+                      best, zj_rng_seed32 (&frng), pl->tier,
+                      pl->cfg->no_shortcuts, fitness, err);
 }
 
 /* Generation boundary of an island: park while the driver writes a
@@ -395,7 +400,8 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
   fprintf (out, "Evaluating candidate algorithm from experiment (on T_select tasks)... \n");
   if (draw_tasks (pl, &cfg->select_tasks, &rng, &sel, &n_sel, &r->err)
       || fitness_on_tasks (sel, n_sel, &r->shape, &r->cand, zj_rng_seed32 (&rng),
-                         pl->tier, &r->select_fit, &r->err))
+                           pl->tier, cfg->no_shortcuts, &r->select_fit,
+                           &r->err))
     goto out;
   fprintf (out, "Select fitness for candidate algorithm = %.6f\n", r->select_fit);
   r->ok = true;
