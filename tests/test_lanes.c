@@ -1063,7 +1063,7 @@ resume_case (int F, zj_eval_type et, int nt, int ntr, int epochs,
   zj_program_free (&p);
   zj_workspace_free (wk);
   zj_workspace_free (wf);
-  free_tasks (ts, nt);
+  zj_test_tasks_free (ts, nt);
 }
 
 Test (lanes, resumed_real_run_equals_run_from_setup)
@@ -1158,7 +1158,7 @@ Test (lanes, kept_lanes_serve_only_the_named_next_run)
   zj_prepared_free (pp);
   zj_program_free (&p);
   zj_workspace_free (ws);
-  free_tasks (ts, nt);
+  zj_test_tasks_free (ts, nt);
 }
 
 /* The workspace remembers the last keyed set's key: sets of the same size
@@ -1213,6 +1213,6 @@ Test (lanes, keyed_sets_taken_in_turn_keep_their_rows)
   zj_program_free (&p);
   zj_workspace_free (ws);
   zj_workspace_free (ws1);
-  free_tasks (set[0], NT);
-  free_tasks (set[1], NT);
+  zj_test_tasks_free (set[0], NT);
+  zj_test_tasks_free (set[1], NT);
 }
