@@ -275,8 +275,9 @@ lsnap_take (const zj_lbook *bk, const zj_ldecoded *d, const double *mem,
       sn->rng_off = zj_xrealloc (sn->rng_off, sn->cap_r * sizeof (size_t));
       sn->rng_len = zj_xrealloc (sn->rng_len, sn->cap_r * sizeof (size_t));
     }
-  /* Each address Predict writes (whole, once), and s0 and v0 when they
-     are copied into memory (operands not patched). */
+  /* Each address Predict writes (whole; one written twice is saved and
+     put back twice, which is harmless), and s0 and v0 when they are
+     copied into memory (operands not patched). */
   int n = 0;
   size_t total = 0;
   if (!d->patch)
@@ -295,11 +296,6 @@ lsnap_take (const zj_lbook *bk, const zj_ldecoded *d, const double *mem,
         continue;
       const int k = zj_ops[in->op].out;
       const size_t o = off[k] + (size_t) in->out * mul[k];
-      int j = 0;
-      while (j < n && sn->rng_off[j] != o)
-        j++;
-      if (j < n)
-        continue;
       sn->rng_off[n] = o;
       sn->rng_len[n] = mul[k];
       total += mul[k];
@@ -321,7 +317,8 @@ lsnap_take (const zj_lbook *bk, const zj_ldecoded *d, const double *mem,
       zj_lcopy (dst, src + sn->rng_off[j] * nbv, (int) (sn->rng_len[j] * nbv));
       dst += sn->rng_len[j] * nbv;
     }
-  memcpy (sn->alive, alive, (size_t) L * sizeof (bool));
+  for (int t = 0; t < L; t++)
+    sn->alive[t] = alive[t];
   for (int t = 0; t < nt; t++)
     sn->abort_at[t] = res[t].aborted ? res[t].train_steps : -1;
   sn->n_alive = n_alive;
