@@ -897,9 +897,15 @@ zj_lower_step_locals (const zj_program *p, const zj_shape *sh)
   return n;
 }
 
-/* Learn in the train loop, step-local addresses in their own locals. */
+/* Learn in the train loop, step-local addresses in their own locals.  The
+   caller emits it twice: once for the step numbered save_at (IN_SAVE: every
+   step-local instruction also runs on the memory locals) and once for all
+   other steps (no store to the memory locals at all).  One branch per step
+   chooses; a branch per instruction, as this used to be, left GCC a phi per
+   step-local value per instruction and it spilled them (issue 11: 32 zmm
+   copies per step for the NN program's outer product). */
 static void
-lower_learn (zj_lower *L, vars_t *V, const zj_program *p, const int *kidx)
+lower_learn (zj_lower *L, const zj_program *p, const int *kidx, bool in_save)
 {
   const zj_shape *sh = L->shape;
   bool ls[sh->ns + 2], lv[sh->nv + 1], lm[sh->nm + 1];
@@ -928,20 +934,15 @@ lower_learn (zj_lower *L, vars_t *V, const zj_program *p, const int *kidx)
       const zj_instr *in = &f->ins[i];
       const zj_kind k = zj_ops[in->op].out;
       const int a = in->out;
-      if ((k == ZJ_KIND_S && ls[a]) || (k == ZJ_KIND_V && lv[a])
-          || (k == ZJ_KIND_M && lm[a]))
+      if (in_save && ((k == ZJ_KIND_S && ls[a]) || (k == ZJ_KIND_V && lv[a])
+                   || (k == ZJ_KIND_M && lm[a])))
         {
-          /* if (steps == save_at) run the instruction on the memory
-             locals too, rather than copy its result after it, so that no
-             value has to live across the branch.  Its inputs are what the
-             copy would read: in the save step every step-local write goes
-             to both, and an instruction cannot read its own step-local
-             output before the first write (step_locals). */
-          gcc_jit_block *yes = blk (L, NULL), *done = blk (L, NULL);
-          branch (L, cmp (L, GCC_JIT_COMPARISON_EQ, zl_r (V->steps), zl_r (V->save_at)),
-                  yes, done);
-          L->b = yes;
-          /* Swap in the memory locals of the output's kind only: a is an
+          /* In the save step run the instruction on the memory locals
+             too, rather than copy its result after it.  Its inputs are
+             what the copy would read: in the save step every step-local
+             write goes to both, and an instruction cannot read its own
+             step-local output before the first write (step_locals).
+             Swap in the memory locals of the output's kind only: a is an
              address of that kind and may be out of range for the others. */
           gcc_jit_lvalue *ts = NULL, **tv = NULL, **tm = NULL;
           if (k == ZJ_KIND_S) ts = L->s[a], L->s[a] = keep_s[a];
@@ -951,8 +952,6 @@ lower_learn (zj_lower *L, vars_t *V, const zj_program *p, const int *kidx)
           if (k == ZJ_KIND_S) L->s[a] = ts;
           if (k == ZJ_KIND_V) L->v[a] = tv;
           if (k == ZJ_KIND_M) L->m[a] = tm;
-          jump (L, done);
-          L->b = done;
         }
       lower_one (L, in, kidx[i]);
     }
@@ -1005,7 +1004,24 @@ emit_train_step (zj_lower *L, vars_t *V, const zj_program *p, int **kidx, bool a
   load_features (L, zl_r (row));
   zl_set (L, L->s[0], zl_r (V->label));
   begin_example (L, zl_r (row));
-  lower_learn (L, V, p, kidx[ZJ_LEARN]);
+  if (zj_lower_step_locals (p, L->shape))
+    {
+      gcc_jit_block *save = blk (L, "learn_save"), *plain = blk (L, "learn"),
+        *join = blk (L, NULL);
+      branch (L, cmp (L, GCC_JIT_COMPARISON_EQ, zl_r (V->steps), zl_r (V->save_at)),
+              save, plain);
+      gcc_jit_rvalue *row0 = L->row;   /* lower_one clears it on a v0 write */
+      L->b = save;
+      lower_learn (L, p, kidx[ZJ_LEARN], true);
+      jump (L, join);
+      L->b = plain;
+      L->row = row0;
+      lower_learn (L, p, kidx[ZJ_LEARN], false);
+      jump (L, join);
+      L->b = join;
+    }
+  else
+    lower_learn (L, p, kidx[ZJ_LEARN], false);
   end_example (L);
 }
 
