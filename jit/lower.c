@@ -561,7 +561,7 @@ feature_locals (zj_lower *L, const zj_program *p)
 }
 
 static void
-free_memory (zj_lower *L, const zj_shape *sh)
+free_set (zj_lower *L, const zj_shape *sh)
 {
   free (L->fv);
   for (int a = 0; a < sh->nv; a++)
@@ -571,6 +571,12 @@ free_memory (zj_lower *L, const zj_shape *sh)
   free (L->s);
   free (L->v);
   free (L->m);
+}
+
+static void
+free_memory (zj_lower *L, const zj_shape *sh)
+{
+  free_set (L, sh);
   free (L->kv);
 }
 
@@ -1094,6 +1100,137 @@ emit_eval (zj_lower *L, argv_t *A, const zj_program *p, const zj_shape *sh,
   gcc_jit_block_end_with_jump (L->entry, NULL, first);
 }
 
+/* ------------------------------------------------------ task pairs */
+/* The memory locals of one task.  The pair function keeps two sets and
+   swaps them into L around each task's part. */
+typedef struct {
+  gcc_jit_lvalue **s, ***v, ***m, **fv, *last_row;
+} tmem_t;
+
+static void
+tmem_swap (zj_lower *L, tmem_t *t)
+{
+  tmem_t cur = { L->s, L->v, L->m, L->fv, L->last_row };
+  L->s = t->s; L->v = t->v; L->m = t->m; L->fv = t->fv; L->last_row = t->last_row;
+  *t = cur;
+}
+
+/* Whether two tasks may run interleaved, bit-identical to one after the
+   other: rng draws only in Setup, so that Setup A, Setup B, then both
+   trainings draw what A's run then B's run would. */
+bool
+zj_lower_pair_ok (const zj_program *p)
+{
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      if (zj_ops[p->fn[c].ins[i].op].random)
+        return false;
+  return true;
+}
+
+/* best = max(best, f) */
+static void
+keep_best (zj_lower *L, vars_t *V, gcc_jit_block *next)
+{
+  gcc_jit_block *up = blk (L, NULL);
+  branch (L, cmp (L, GCC_JIT_COMPARISON_GT, zl_r (V->f), zl_r (V->best)), up, next);
+  L->b = up;
+  zl_set (L, V->best, zl_r (V->f));
+  jump (L, next);
+  L->b = next;
+}
+
+/* Two tasks of equal sizes (the caller checks) in one function, their
+   training steps interleaved: a training step is one long dependency
+   chain (the matrix-vector product's F adds, then Learn's update of the
+   matrix the next product reads), and the other task's step fills the
+   cycles that chain leaves idle (issue 11: NN program at F=16, 56.8 to
+   ~40 ns per step).  Setup A, Setup B, then per chunk A's and B's steps
+   in turn and A's and B's validation.  Any training abort returns at once
+   with aborted = 1 in A's arguments and nothing written: the caller runs
+   the two tasks one after the other instead (zj_jit_run_pair). */
+static void
+emit_eval2 (zj_lower *L, argv_t *A, argv_t *B, const zj_program *p,
+            const zj_shape *sh, bool acc, int **kidx, tmem_t *mb)
+{
+  vars_t VA, VB;
+  make_vars (A, &VA);
+  make_vars (B, &VB);
+  vars_t *V2[2] = { &VA, &VB };
+  gcc_jit_block *first = blk (L, "setup");
+  L->b = first;
+  gcc_jit_rvalue *zl = int_rv (L, 0), *zi = gcc_jit_context_zero (L->ctx, L->t_int);
+  for (int t = 0; t < 2; t++)
+    {
+      vars_t *V = V2[t];
+      if (t == 1)
+        tmem_swap (L, mb);
+      zl_set (L, V->steps, zl); zl_set (L, V->pos, zl);
+      zl_set (L, V->ntr_err, zi); zl_set (L, V->nva_err, zi); zl_set (L, V->aborted, zi);
+      zl_set (L, V->best, zl_dbl (L, 0.0));
+      lower_fn (L, &p->fn[ZJ_SETUP], kidx[ZJ_SETUP]);
+      if (t == 1)
+        tmem_swap (L, mb);
+    }
+  zl_set (L, VA.remaining, zl_r (VA.ntrain));
+  gcc_jit_block *head = blk (L, "epoch_head"), *chunk = blk (L, "chunk"),
+    *thead = blk (L, "train_head"), *tbody = blk (L, "train_body"),
+    *tdone = blk (L, "train_done"), *tabort = blk (L, "train_abort"),
+    *fin = blk (L, "finish");
+  jump (L, head);
+  L->b = head;
+  branch (L, cmp (L, GCC_JIT_COMPARISON_GT, zl_r (VA.remaining), zl), chunk, fin);
+  L->b = chunk;
+  {
+    gcc_jit_block *a = blk (L, NULL), *b = blk (L, NULL), *j = blk (L, NULL);
+    branch (L, cmp (L, GCC_JIT_COMPARISON_LT, zl_r (VA.remaining), zl_r (VA.per_epoch)), a, b);
+    L->b = a; zl_set (L, VA.chunk, zl_r (VA.remaining)); jump (L, j);
+    L->b = b; zl_set (L, VA.chunk, zl_r (VA.per_epoch)); jump (L, j);
+    L->b = j;
+  }
+  zl_set (L, VA.kk, zl);
+  jump (L, thead);
+  L->b = thead;
+  branch (L, cmp (L, GCC_JIT_COMPARISON_LT, zl_r (VA.kk), zl_r (VA.chunk)), tbody, tdone);
+  L->b = tbody;
+  emit_train_step (L, &VA, p, kidx, acc, tabort);
+  tmem_swap (L, mb);
+  emit_train_step (L, &VB, p, kidx, acc, tabort);
+  tmem_swap (L, mb);
+  incr (L, VA.kk);
+  jump (L, thead);
+  L->b = tabort;
+  zl_set (L, arg (A, A_ABORTED), gcc_jit_context_one (L->ctx, L->t_int));
+  gcc_jit_block_end_with_return (L->b, NULL, zl_dbl (L, 0.0));
+  L->b = tdone;
+  gcc_jit_block_add_assignment_op (L->b, NULL, VA.remaining, GCC_JIT_BINARY_OP_MINUS,
+                                   zl_r (VA.per_epoch));
+  emit_validate (L, &VA, p, kidx, acc, NULL);
+  keep_best (L, &VA, blk (L, NULL));
+  tmem_swap (L, mb);
+  emit_validate (L, &VB, p, kidx, acc, NULL);
+  tmem_swap (L, mb);
+  keep_best (L, &VB, head);
+  L->b = fin;
+  for (int t = 0; t < 2; t++)
+    {
+      vars_t *V = V2[t];
+      argv_t *X = t ? B : A;
+      if (t == 1)
+        tmem_swap (L, mb);
+      write_back (L, sh, zl_r (V->mem));
+      if (t == 1)
+        tmem_swap (L, mb);
+      zl_set (L, arg (X, A_TRAIN_STEPS), zl_r (V->steps));
+      zl_set (L, arg (X, A_N_TRAIN_ERR), zl_r (V->ntr_err));
+      zl_set (L, arg (X, A_N_VALID_ERR), zl_r (V->nva_err));
+      zl_set (L, arg (X, A_ABORTED), zi);
+      zl_set (L, arg (X, A_FITNESS), zl_r (V->best));
+    }
+  gcc_jit_block_end_with_return (L->b, NULL, zl_r (VA.best));
+  gcc_jit_block_end_with_jump (L->entry, NULL, first);
+}
+
 static void
 init_types (zj_lower *L)
 {
@@ -1113,10 +1250,12 @@ init_types (zj_lower *L)
   L->sqrt_fn = gcc_jit_context_get_builtin_function (c, "__builtin_sqrt");
 }
 
-int
-zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
-                  const zj_shape *shape, zj_eval_type et, const char *name,
-                  zj_error *err)
+/* One exported function: the task evaluation NAME (one argument), or with
+   PAIR the two-task one (two arguments, emit_eval2). */
+static int
+lower_function (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
+                const zj_shape *shape, zj_eval_type et, const char *name,
+                bool pair, zj_error *err)
 {
   if (shape->ns < 2 || shape->nv < 1 || !zj_features_size_ok (shape->F))
     {
@@ -1137,10 +1276,14 @@ zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
   argv_t A;
   A.L = L;
   gcc_jit_type *at = args_type (L, A.f);
-  gcc_jit_param *pa = gcc_jit_context_new_param (ctx, NULL, gcc_jit_type_get_pointer (at), "a");
+  gcc_jit_param *pa[2] = {
+    gcc_jit_context_new_param (ctx, NULL, gcc_jit_type_get_pointer (at), "a"),
+    gcc_jit_context_new_param (ctx, NULL, gcc_jit_type_get_pointer (at), "b") };
   L->fn = gcc_jit_context_new_function (ctx, NULL, GCC_JIT_FUNCTION_EXPORTED, L->t_d,
-                                        name, 1, &pa, 0);
-  A.args = gcc_jit_param_as_rvalue (pa);
+                                        name, pair ? 2 : 1, pa, 0);
+  A.args = gcc_jit_param_as_rvalue (pa[0]);
+  argv_t B = A;
+  B.args = gcc_jit_param_as_rvalue (pa[1]);
   L->entry = blk (L, "entry");
   int *kidx[ZJ_NUM_COMPONENTS];
   L->nk = assign_kidx (p, kidx);
@@ -1151,7 +1294,19 @@ zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
   L->b = L->entry;
   alloc_memory (L, p, shape);
   feature_locals (L, p);
-  emit_eval (L, &A, p, shape, et == ZJ_ACCURACY, kidx);
+  if (pair)
+    {
+      tmem_t mb = { L->s, L->v, L->m, L->fv, L->last_row };
+      alloc_memory (L, p, shape);   /* B's set, swapped in by emit_eval2 */
+      feature_locals (L, p);
+      tmem_swap (L, &mb);
+      emit_eval2 (L, &A, &B, p, shape, et == ZJ_ACCURACY, kidx, &mb);
+      tmem_swap (L, &mb);
+      free_set (L, shape);
+      tmem_swap (L, &mb);
+    }
+  else
+    emit_eval (L, &A, p, shape, et == ZJ_ACCURACY, kidx);
   free_memory (L, shape);
   for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
     free (kidx[c]);
@@ -1162,4 +1317,18 @@ zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
       return -1;
     }
   return 0;
+}
+
+int
+zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
+                  const zj_shape *shape, zj_eval_type et, const char *name,
+                  zj_error *err)
+{
+  if (lower_function (ctx, isa, p, shape, et, name, false, err) != 0)
+    return -1;
+  if (!zj_lower_pair_ok (p))
+    return 0;
+  char pname[64];
+  snprintf (pname, sizeof pname, "%s" ZJ_PAIR_SUFFIX, name);
+  return lower_function (ctx, isa, p, shape, et, pname, true, err);
 }
