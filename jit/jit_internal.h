@@ -105,7 +105,7 @@ typedef struct zj_lower {
   int ntmp;
 } zj_lower;
 
-/* Helpers used by the op table (lower.c). */
+/* Helpers used by the op table (lower_ir.c). */
 gcc_jit_lvalue *zl_tmp (zj_lower *L, gcc_jit_type *t);
 void zl_set (zj_lower *L, gcc_jit_lvalue *lv, gcc_jit_rvalue *rv);
 gcc_jit_rvalue *zl_r (gcc_jit_lvalue *lv);

@@ -11,10 +11,11 @@
  * instructions copied back to back into executable memory with their holes
  * patched and their tail jumps dropped (doc/baseline_tier.md).
  *
- * Files: stencil_ops.c (the IR of every op), stencil_lib.c (building the
- * library and its disk cache), stencil_elf.c (reading the object),
- * execmem.c (executable memory), stencil_emit.c (copy and patch),
- * baseline.c (kernels keyed by structure, the lane interpreter's hook).
+ * Files: stencil_build.c (a function per op and variant), stencil_ops.c
+ * (the IR of every op's body), stencil_lib.c (building the library and
+ * its disk cache), stencil_elf.c (reading the object), execmem.c
+ * (executable memory), stencil_emit.c (copy and patch), baseline.c
+ * (kernels keyed by structure, the lane interpreter's hook).
  */
 #ifndef ZJ_STENCIL_H
 #define ZJ_STENCIL_H
@@ -96,7 +97,7 @@ void zj_stencil_name (char *buf, size_t n, int op, int variant);
 /* Whether op has variant v (its bits name V/S inputs only). */
 bool zj_stencil_variant_ok (int op, int v);
 
-/* IR of every stencil into ctx (stencil_ops.c).  threaded: holes are
+/* IR of every stencil into ctx (stencil_build.c).  threaded: holes are
    read from a parameter and functions return instead of tail-calling. */
 void zj_stencil_build_ir (void *gcc_jit_ctx, int F, int W, int C,
                           bool threaded);

@@ -26,40 +26,6 @@ struct zj_workers {
   long seq;
 };
 
-static int
-write_all (int fd, const void *buf, size_t n)
-{
-  const char *p = buf;
-  while (n > 0)
-    {
-      ssize_t k = write (fd, p, n);
-      if (k < 0 && errno == EINTR)
-        continue;
-      if (k <= 0)
-        return -1;
-      p += k;
-      n -= (size_t) k;
-    }
-  return 0;
-}
-
-static int
-read_all (int fd, void *buf, size_t n)
-{
-  char *p = buf;
-  while (n > 0)
-    {
-      ssize_t k = read (fd, p, n);
-      if (k < 0 && errno == EINTR)
-        continue;
-      if (k <= 0)
-        return -1;
-      p += k;
-      n -= (size_t) k;
-    }
-  return 0;
-}
-
 /* Inverse of zj_structure_key (src/core/identity.c): the program's structure. */
 static int
 key_to_program (const uint16_t *key, size_t n, zj_program *p, zj_shape *shape,
@@ -107,10 +73,10 @@ child_main (int in, int out)
   for (;;)
     {
       wreq rq;
-      if (read_all (in, &rq, sizeof rq) != 0)
+      if (zj_read_all (in, &rq, sizeof rq) != 0)
         _exit (0);
       uint16_t *key = zj_xmalloc (rq.nkey * sizeof *key);
-      if (read_all (in, key, rq.nkey * sizeof *key) != 0)
+      if (zj_read_all (in, key, rq.nkey * sizeof *key) != 0)
         _exit (0);
       wrep rp;
       memset (&rp, 0, sizeof rp);
@@ -146,7 +112,7 @@ child_main (int in, int out)
         }
       zj_program_free (&p);
       free (key);
-      if (write_all (out, &rp, sizeof rp) != 0)
+      if (zj_write_all (out, &rp, sizeof rp) != 0)
         _exit (0);
     }
 }
@@ -248,9 +214,9 @@ zj_workers_compile (zj_workers *w, const zj_isa *isa, const zj_program *p,
   rq.nkey = code->nkey;
   snprintf (rq.path, sizeof rq.path, "%s/c%ld.so", w->dir, w->seq++);
   wrep rp;
-  if (write_all (w->to_child, &rq, sizeof rq) != 0
-      || write_all (w->to_child, code->key, code->nkey * sizeof *code->key) != 0
-      || read_all (w->from_child, &rp, sizeof rp) != 0)
+  if (zj_write_all (w->to_child, &rq, sizeof rq) != 0
+      || zj_write_all (w->to_child, code->key, code->nkey * sizeof *code->key) != 0
+      || zj_read_all (w->from_child, &rp, sizeof rp) != 0)
     {
       stop_child (w);
       zj_error_set (err, "jit/worker.c: compile worker died");

@@ -19,13 +19,7 @@ flags="--search_experiment_spec_file=$src/tests/data/tiny_search.textpb
   --max_experiments=4 --randomize_task_seeds --max_scalar_addresses=4
   --max_vector_addresses=3 --max_matrix_addresses=1 --random_seed=7 --jit=off"
 # Times and the worker count are the only things allowed to differ.
-norm () {
-  sed -E -e 's/elapsed_secs=[0-9]+/elapsed_secs=T/' \
-    -e 's/seconds=[0-9.]+, individuals\/s=[0-9]+, workers=[0-9]+/seconds=T/' "$1"
-}
-normlog () {
-  sed -E -e 's/"elapsed": [0-9.]+, //' -e 's/"evals_per_sec": [0-9.]+, //' "$1" | sort
-}
+. "$src/tests/search_norm.sh"
 # Wait until the checkpoint exists, then a random 0-299 ms more.
 wait_then_kill () {
   i=0

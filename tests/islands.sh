@@ -15,10 +15,7 @@ flags="--search_experiment_spec_file=$src/tests/data/tiny_search.textpb
   --max_experiments=2 --randomize_task_seeds --max_scalar_addresses=4
   --max_vector_addresses=3 --max_matrix_addresses=1 --random_seed=3 --jit=off
   --islands=4 --migration_interval=1000"
-norm () {
-  sed -E -e 's/elapsed_secs=[0-9]+/elapsed_secs=T/' \
-    -e 's/seconds=[0-9.]+, individuals\/s=[0-9]+, workers=[0-9]+/seconds=T/' "$1"
-}
+. "$src/tests/search_norm.sh"
 
 for w in 1 2 3; do
   "$Z" search $flags --workers=$w --progress_log="$dir/log$w.json" > "$dir/out$w.txt" \

@@ -32,10 +32,7 @@ flags="--search_experiment_spec_file=$src/tests/data/tiny_search.textpb
   --max_experiments=2 --randomize_task_seeds --max_scalar_addresses=4
   --max_vector_addresses=3 --max_matrix_addresses=1 --random_seed=5 --jit=off
   --islands=4 --migration_interval=1000 --workers=1"
-norm () {
-  sed -E -e 's/elapsed_secs=[0-9]+/elapsed_secs=T/' \
-    -e 's/seconds=[0-9.]+, individuals\/s=[0-9]+, workers=[0-9]+/seconds=T/' "$1"
-}
+. "$src/tests/search_norm.sh"
 "$Z" search $flags --workers=2 > "$dir/threads.txt" || fail "threaded run"
 norm "$dir/threads.txt" > "$dir/a"
 grep -q 'migrations=[1-9]' "$dir/threads.txt" || fail "no migration happened"

@@ -600,6 +600,34 @@ Test (data, cache_round_trip_and_corruption)
   fclose (f);
   expect_error (zj_proj_cache_read (file, &pp, 1234, &q, &err), &err,
                 "checksum mismatch", file);
+  /* Any payload byte: the checksum runs 32 bytes at a time over four
+     chains plus a byte-wise tail per array, so flip one byte at many
+     offsets (every chain, the tails, the last byte). */
+  f = fopen (file, "r+b");
+  fseek (f, 200, SEEK_SET);
+  fputc (ch, f);
+  fseek (f, 0, SEEK_END);
+  const long size = ftell (f);
+  int flips = 0;
+  for (long at = 80; at < size; at += at < 400 ? 1 : 13)
+    {
+      fseek (f, at, SEEK_SET);
+      const int b = fgetc (f);
+      fseek (f, at, SEEK_SET);
+      fputc (b ^ 0x01, f);
+      fflush (f);
+      cr_assert_neq (zj_proj_cache_read (file, &pp, 1234, &q, &err), 0,
+                     "a flipped byte at %ld of %ld was not detected", at, size);
+      fseek (f, at, SEEK_SET);
+      fputc (b, f);
+      fflush (f);
+      flips++;
+    }
+  fclose (f);
+  cr_assert_gt (flips, 300);
+  cr_assert_eq (zj_proj_cache_read (file, &pp, 1234, &q, &err), 0, "%s",
+                err.msg);
+  zj_proj_free (&q);
   cr_assert_eq (truncate (file, 300), 0);
   expect_error (zj_proj_cache_read (file, &pp, 1234, &q, &err), &err,
                 "truncated", NULL);

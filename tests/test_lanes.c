@@ -19,42 +19,7 @@ static zj_task *
 make_tasks (int F, int nt, int ntr, int nva, int epochs, zj_eval_type et,
             uint64_t seed)
 {
-  zj_rng r;
-  zj_rng_seed (&r, seed);
-  zj_task *ts = calloc ((size_t) nt, sizeof *ts);
-  double *tx = malloc (sizeof (double) * (size_t) (ntr * F));
-  double *vx = malloc (sizeof (double) * (size_t) (nva * F));
-  double *ty = malloc (sizeof (double) * (size_t) ntr);
-  double *vy = malloc (sizeof (double) * (size_t) nva);
-  for (int k = 0; k < nt; k++)
-    {
-      const double scale = k % 4 == 3 ? 1e3 : 1.0;
-      for (int i = 0; i < ntr * F; i++) tx[i] = zj_rng_normal (&r);
-      for (int i = 0; i < nva * F; i++) vx[i] = zj_rng_normal (&r);
-      for (int i = 0; i < ntr; i++)
-        ty[i] = et == ZJ_ACCURACY ? (tx[i * F] > 0)
-                                  : scale * (tx[i * F] - tx[i * F + 1]);
-      for (int i = 0; i < nva; i++)
-        vy[i] = et == ZJ_ACCURACY ? (vx[i * F] > 0)
-                                  : scale * (vx[i * F] - vx[i * F + 1]);
-      if (k % 5 == 4 && nva > 4 && et == ZJ_RMS_ERROR)
-        vy[4] = 1e6;
-      zj_task *t = zj_test_task (F, ntr, tx, ty, nva, vx, vy, epochs, et);
-      zj_test_shuffle_epochs (t, &r);   /* later epochs, per task */
-      ts[k] = *t;
-      ts[k].index = k;
-      free (t);
-    }
-  free (tx); free (vx); free (ty); free (vy);
-  return ts;
-}
-
-static void
-free_tasks (zj_task *ts, int nt)
-{
-  for (int k = 0; k < nt; k++)
-    zj_task_free (&ts[k]);
-  free (ts);
+  return zj_test_lane_tasks (F, nt, ntr, nva, epochs, et, seed, true);
 }
 
 /* Learn of SGD on v1 with the rate in s2, using s<tmp> as scratch:
@@ -162,7 +127,7 @@ compare_n (int F, zj_eval_type et, int epochs, int nt, int ntr, int n_programs,
   zj_program_free (&p);
   zj_workspace_free (ws1);
   zj_workspace_free (ws2);
-  free_tasks (ts, nt);
+  zj_test_tasks_free (ts, nt);
 }
 
 static void
@@ -238,13 +203,13 @@ Test (lanes, row_cache_follows_task_sets)
         if (round == 1)
           {
             /* Replace the set by new data of the same shape. */
-            free_tasks (sets[k], 10);
+            zj_test_tasks_free (sets[k], 10);
             sets[k] = make_tasks (F, 10, 12, 7, 2, ZJ_RMS_ERROR,
                                   900 + (uint64_t) k);
           }
       }
   for (int k = 0; k < 6; k++)
-    free_tasks (sets[k], 10);
+    zj_test_tasks_free (sets[k], 10);
   /* 32 features, 10 tasks, 2 epochs of 300: more rows than are kept, so
      later steps and the validation set are laid out on the fly. */
   zj_shape big = { 32, 5, 4, 3 };
@@ -259,7 +224,7 @@ Test (lanes, row_cache_follows_task_sets)
       check_program (pp, ts, 10, &o, wb1, wb2, "large task set", &c);
       zj_prepared_free (pp);
     }
-  free_tasks (ts, 10);
+  zj_test_tasks_free (ts, 10);
   cr_assert_gt (c.aborted, 0);
   zj_program_free (&p);
   zj_workspace_free (ws1);
@@ -298,7 +263,7 @@ Test (lanes, fused_training_steps_equal_separate_evaluations)
   zj_program_free (&p);
   zj_workspace_free (ws1);
   zj_workspace_free (ws2);
-  free_tasks (ts, nt);
+  zj_test_tasks_free (ts, nt);
 }
 
 /* A Predict that scales v0 in place: Learn must see the features again,
@@ -331,7 +296,7 @@ Test (lanes, predict_writing_features_is_undone_before_learn)
   zj_program_free (&p);
   zj_workspace_free (ws1);
   zj_workspace_free (ws2);
-  free_tasks (ts, nt);
+  zj_test_tasks_free (ts, nt);
 }
 
 /* Predict keeps a counter in s3, so a lane whose validation pass aborts
@@ -365,7 +330,7 @@ Test (lanes, validation_abort_freezes_lane)
   zj_program_free (&p);
   zj_workspace_free (ws1);
   zj_workspace_free (ws2);
-  free_tasks (ts, nt);
+  zj_test_tasks_free (ts, nt);
 }
 
 Test (lanes, refuses_random_ops_mixed_tasks_and_other_sizes)
@@ -411,7 +376,7 @@ Test (lanes, refuses_random_ops_mixed_tasks_and_other_sizes)
   zj_prepared_free (pp);
   zj_program_free (&p);
   zj_workspace_free (ws);
-  free_tasks (ts, 2);
+  zj_test_tasks_free (ts, 2);
 }
 
 /* Random ops in Setup only: the lanes run each task's Setup on the shared
@@ -491,7 +456,7 @@ random_setup_case (zj_eval_type et, int F, int nt, uint64_t reseed,
   cr_assert_gt (random_draws, 20);   /* pruning kept the random op often */
   zj_workspace_free (ws1);
   zj_workspace_free (ws2);
-  free_tasks (ts, nt);
+  zj_test_tasks_free (ts, nt);
 }
 
 Test (lanes, random_setup_equals_separate_evaluations)
@@ -548,7 +513,7 @@ Test (lanes, matrix_vector_row_blocks_equal_separate_evaluations)
           zj_prepared_free (pp);
           zj_workspace_free (ws1);
           zj_workspace_free (ws2);
-          free_tasks (ts, nts[j]);
+          zj_test_tasks_free (ts, nts[j]);
         }
   cr_assert_eq (evals, 2 * 2 * 5 * (1 + 3 + 10 + 17));
   zj_program_free (&p);
@@ -615,7 +580,7 @@ Test (lanes, dead_training_sigmoid_equals_separate_evaluations)
   zj_program_free (&p);
   zj_workspace_free (ws1);
   zj_workspace_free (ws2);
-  free_tasks (ts, nt);
+  zj_test_tasks_free (ts, nt);
 }
 
 /* A caller may pass its tasks' zj_lane_task_key (the evaluator does): the
@@ -674,7 +639,7 @@ Test (lanes, task_keys_give_the_same_row_sets)
     }
   /* Another task's key tells the sets apart. */
   cr_assert_neq (zj_lane_task_key (&ts[0]), zj_lane_task_key (&ts[1]));
-  free_tasks (ts, NT);
+  zj_test_tasks_free (ts, NT);
   zj_program_free (&p);
 }
 
@@ -737,7 +702,7 @@ Test (lanes, no_fitness_keeps_the_errors)
     }
   cr_assert_gt (scored, 100);    /* the fitness it skips is not all 0 */
   zj_workspace_free (ws);
-  free_tasks (ts, NT);
+  zj_test_tasks_free (ts, NT);
   zj_program_free (&p);
 }
 
@@ -826,7 +791,7 @@ Test (lanes, lane_major_record_holds_the_errors)
   cr_assert_null (rec.train);
   zj_prepared_free (pp);
   zj_workspace_free (ws);
-  free_tasks (ts, NT);
+  zj_test_tasks_free (ts, NT);
   zj_program_free (&p);
 }
 
@@ -903,7 +868,7 @@ Test (lanes, read_only_matrix_products_equal_separate_evaluations)
           zj_prepared_free (pp);
           zj_workspace_free (ws1);
           zj_workspace_free (ws2);
-          free_tasks (ts, nts[j]);
+          zj_test_tasks_free (ts, nts[j]);
         }
   cr_assert_eq (evals, 3 * 2 * 4 * (1 + 3 + 8 + 10 + 16 + 17));
   zj_program_free (&p);
@@ -1001,5 +966,5 @@ Test (lanes, memory_left_by_an_earlier_program_is_not_read)
   zj_program_free (&p);
   zj_workspace_free (ws1);
   zj_workspace_free (ws2);
-  free_tasks (ts, NT);
+  zj_test_tasks_free (ts, NT);
 }

@@ -57,14 +57,6 @@ make_tasks (int F, int nt, int ntr, int nva, int epochs, zj_eval_type et,
   return ts;
 }
 
-static void
-free_tasks (zj_task *ts, int nt)
-{
-  for (int k = 0; k < nt; k++)
-    zj_task_free (&ts[k]);
-  free (ts);
-}
-
 /* ------------------------------------------------- on vs off, random */
 
 /* A workspace that tries the shortcut on the tests' short tasks too. */
@@ -187,7 +179,7 @@ random_on_off (int F, zj_eval_type et, int epochs, int nt, int n_programs,
   zj_program_free (&p);
   zj_workspace_free (ws_on);
   zj_workspace_free (ws_off);
-  free_tasks (ts, nt);
+  zj_test_tasks_free (ts, nt);
   return c;
 }
 
@@ -275,7 +267,7 @@ Test (shortcut, on_off_identical_baseline_tier, .timeout = 900)
       zj_program_free (&p);
       zj_workspace_free (ws_on);
       zj_workspace_free (ws_off);
-      free_tasks (ts, 5);
+      zj_test_tasks_free (ts, 5);
     }
   cr_assert_gt (shortcuts, n / 10);
   zj_baseline_free (b);
@@ -324,7 +316,7 @@ Test (shortcut, sigmoid_chain_reaches_the_full_runs_s1)
           zj_prepared_free (pp);
           zj_program_free (&p);
         }
-      free_tasks (ts, 3);
+      zj_test_tasks_free (ts, 3);
     }
   zj_workspace_free (ws_on);
   zj_workspace_free (ws_off);
@@ -353,7 +345,7 @@ text_case (const char *text, zj_eval_type et, int expect_depth)
   check_on_off (pp, ts, 3, &o, ws_on, ws_off, text, &c);
   zj_workspace_free (ws_on);
   zj_workspace_free (ws_off);
-  free_tasks (ts, 3);
+  zj_test_tasks_free (ts, 3);
   zj_prepared_free (pp);
   zj_program_free (&p);
   return c.shortcuts;
@@ -415,7 +407,7 @@ Test (shortcut, short_evaluations_do_not_try)
       cr_assert_eq (ws->n_shortcuts - before, (unsigned long) big,
                     "%d training steps", 2 * ntr);
       cr_assert_eq (r[1].train_steps, 2 * ntr);
-      free_tasks (ts, 3);
+      zj_test_tasks_free (ts, 3);
     }
   zj_workspace_free (ws);
   zj_prepared_free (pp);
@@ -512,7 +504,7 @@ nan_case (int op, zj_eval_type et)
   zj_workspace_free (ws_off);
   zj_prepared_free (pp);
   zj_program_free (&p);
-  free_tasks (ts, nt);
+  zj_test_tasks_free (ts, nt);
 }
 
 Test (shortcut, log_of_negative_is_not_shortcut)
@@ -791,4 +783,74 @@ Test (shortcut, interval_rules_give_up_outside_domains)
   cr_assert (exec1 (ZJ_SCALAR_ABS_OP, (zj_ival) { -3, 2 },
                     (zj_ival) { 0, 0 }, &r));
   cr_assert (r.lo == 0 && r.hi == 3);
+}
+
+/* ----------------------------------------------------- data ranges */
+#include "lane_rows.h"
+
+/* The proof's feature and label ranges against one column at a time:
+   NaN widens a column to [-inf, inf], infinities are kept, and between
+   -0.0 and 0.0 the first one seen stays (all at F = 4, 16 and 32, where
+   the ranges run eight columns at a time or one by one). */
+Test (shortcut, data_ranges_match_a_column_scan)
+{
+  static const int Fs[] = { 4, 16, 32 };
+  for (int fi = 0; fi < 3; fi++)
+    {
+      const int F = Fs[fi], nt = 3, ntr = 37, nva = 11;
+      zj_task *ts = make_tasks (F, nt, ntr, nva, 1, ZJ_RMS_ERROR, false,
+                                 77 + (uint64_t) F);
+      /* Column 1 of task 0: -0.0 then 0.0 as its only extremes' rivals;
+         column 2: a NaN; column 3: +inf; the labels of task 1: -inf. */
+      for (int e = 0; e < ntr; e++)
+        ts[0].train_x[(size_t) e * F + 1] = e == 3 ? -0.0 : e == 5 ? 0.0 : 1.0;
+      ts[0].train_x[(size_t) 7 * F + 2] = NAN;
+      ts[0].train_x[(size_t) 9 * F + 3] = INFINITY;
+      ts[1].train_y[4] = -INFINITY;
+      ts[2].valid_x[(size_t) 2 * F + F - 1] = NAN;
+      zj_shape sh = { .F = F, .ns = 4, .nv = 3, .nm = 1 };
+      zj_workspace *ws = zj_workspace_new (&sh);
+      const zj_task *ptrs[3] = { &ts[0], &ts[1], &ts[2] };
+      const double *r = zj_lane_ranges_get (ws, ptrs, nt, 8, NULL);
+      for (int t = 0; t < nt; t++)
+        for (int c = 0; c < 2 * F + 1; c++)
+          {
+            const double *col;
+            int n, stride;
+            if (c < F)
+              col = ts[t].train_x + c, n = ntr, stride = F;
+            else if (c == F)
+              col = ts[t].train_y, n = ntr, stride = 1;
+            else
+              col = ts[t].valid_x + (c - F - 1), n = nva, stride = F;
+            double lo = INFINITY, hi = -INFINITY;
+            bool nan = false;
+            for (int e = 0; e < n; e++)
+              {
+                const double v = col[(size_t) e * stride];
+                if (isnan (v))
+                  nan = true;
+                else
+                  {
+                    if (v < lo) lo = v;
+                    if (v > hi) hi = v;
+                  }
+              }
+            if (nan)
+              lo = -INFINITY, hi = INFINITY;
+            const double *q = r + (size_t) t * (2 * F + 1) * 2 + 2 * c;
+            cr_assert (memcmp (&q[0], &lo, sizeof lo) == 0
+                       && memcmp (&q[1], &hi, sizeof hi) == 0,
+                       "F=%d task %d column %d: [%g, %g], expected [%g, %g]",
+                       F, t, c, q[0], q[1], lo, hi);
+          }
+      /* The cases above are really there. */
+      const double *q0 = r;
+      cr_assert (signbit (q0[2 * 1]) && q0[2 * 1] == 0.0,
+                 "F=%d: -0.0 seen first must stay the minimum", F);
+      cr_assert (q0[2 * 2] == -INFINITY && q0[2 * 2 + 1] == INFINITY);
+      cr_assert (q0[2 * 3 + 1] == INFINITY && isfinite (q0[2 * 3]));
+      zj_workspace_free (ws);
+      zj_test_tasks_free (ts, nt);
+    }
 }

@@ -30,38 +30,7 @@ static zj_task *
 make_tasks (int F, int nt, int ntr, int nva, int epochs, zj_eval_type et,
             uint64_t seed)
 {
-  zj_rng r;
-  zj_rng_seed (&r, seed);
-  zj_task *ts = calloc ((size_t) nt, sizeof *ts);
-  double *tx = malloc (sizeof (double) * (size_t) (ntr * F));
-  double *vx = malloc (sizeof (double) * (size_t) (nva * F));
-  double *ty = malloc (sizeof (double) * (size_t) ntr);
-  double *vy = malloc (sizeof (double) * (size_t) nva);
-  for (int k = 0; k < nt; k++)
-    {
-      const double scale = k % 4 == 3 ? 1e3 : 1.0;
-      for (int i = 0; i < ntr * F; i++) tx[i] = zj_rng_normal (&r);
-      for (int i = 0; i < nva * F; i++) vx[i] = zj_rng_normal (&r);
-      for (int i = 0; i < ntr; i++)
-        ty[i] = et == ZJ_ACCURACY ? (tx[i * F] > 0) : scale * (tx[i * F] - tx[i * F + 1]);
-      for (int i = 0; i < nva; i++)
-        vy[i] = et == ZJ_ACCURACY ? (vx[i * F] > 0) : scale * (vx[i * F] - vx[i * F + 1]);
-      zj_task *t = zj_test_task (F, ntr, tx, ty, nva, vx, vy, epochs, et);
-      zj_test_shuffle_epochs (t, &r);
-      ts[k] = *t;
-      ts[k].index = k;
-      free (t);
-    }
-  free (tx); free (vx); free (ty); free (vy);
-  return ts;
-}
-
-static void
-free_tasks (zj_task *ts, int nt)
-{
-  for (int k = 0; k < nt; k++)
-    zj_task_free (&ts[k]);
-  free (ts);
+  return zj_test_lane_tasks (F, nt, ntr, nva, epochs, et, seed, false);
 }
 
 /* Lane memory of ws's last lane evaluation: lay.total elements of L lanes. */
@@ -160,7 +129,7 @@ sweep (bool threaded, int F, zj_eval_type et, int nt, int n_programs,
   zj_baseline_free (b);
   zj_workspace_free (ws1);
   zj_workspace_free (ws2);
-  free_tasks (ts, nt);
+  zj_test_tasks_free (ts, nt);
 }
 
 Test (stencil, random_programs_equal_lane_interpreter, .timeout = 600)
@@ -278,7 +247,7 @@ Test (stencil, constant_and_setup_changes_reuse_code)
   zj_baseline_free (b);
   zj_workspace_free (ws1);
   zj_workspace_free (ws2);
-  free_tasks (ts, 10);
+  zj_test_tasks_free (ts, 10);
 }
 
 static void
@@ -305,7 +274,7 @@ eval_some (zj_baseline *b, int F, int n_programs, uint64_t seed)
   zj_program_free (&p);
   zj_workspace_free (ws1);
   zj_workspace_free (ws2);
-  free_tasks (ts, 10);
+  zj_test_tasks_free (ts, 10);
 }
 
 /* A forced build failure: every evaluation is interpreted (and equal),
@@ -409,7 +378,7 @@ Test (stencil, matrix_vector_row_blocks_equal_lane_interpreter, .timeout = 600)
           zj_baseline_free (b);
           zj_workspace_free (ws1);
           zj_workspace_free (ws2);
-          free_tasks (ts, nts[j]);
+          zj_test_tasks_free (ts, nts[j]);
         }
   zj_program_free (&p);
 }

@@ -100,6 +100,55 @@ zj_test_shuffle_epochs (zj_task *t, zj_rng *r)
       }
 }
 
+/* nt tasks with the same counts: normal features, labels x0 - x1
+   (RMS_ERROR) or x0 > 0 (ACCURACY), later epochs shuffled per task.
+   Task k % 4 == 3 has labels 1e3 times larger (aborts in training); with
+   valid_outlier, task k % 5 == 4 also has one huge validation label at
+   index 4 (RMS_ERROR, nva > 4: its validation passes abort half-way,
+   training goes on).  The lane tests share them. */
+static inline zj_task *
+zj_test_lane_tasks (int F, int nt, int ntr, int nva, int epochs,
+                    zj_eval_type et, uint64_t seed, bool valid_outlier)
+{
+  zj_rng r;
+  zj_rng_seed (&r, seed);
+  zj_task *ts = calloc ((size_t) nt, sizeof *ts);
+  double *tx = malloc (sizeof (double) * (size_t) (ntr * F));
+  double *vx = malloc (sizeof (double) * (size_t) (nva * F));
+  double *ty = malloc (sizeof (double) * (size_t) ntr);
+  double *vy = malloc (sizeof (double) * (size_t) nva);
+  for (int k = 0; k < nt; k++)
+    {
+      const double scale = k % 4 == 3 ? 1e3 : 1.0;
+      for (int i = 0; i < ntr * F; i++) tx[i] = zj_rng_normal (&r);
+      for (int i = 0; i < nva * F; i++) vx[i] = zj_rng_normal (&r);
+      for (int i = 0; i < ntr; i++)
+        ty[i] = et == ZJ_ACCURACY ? (tx[i * F] > 0)
+                                  : scale * (tx[i * F] - tx[i * F + 1]);
+      for (int i = 0; i < nva; i++)
+        vy[i] = et == ZJ_ACCURACY ? (vx[i * F] > 0)
+                                  : scale * (vx[i * F] - vx[i * F + 1]);
+      if (valid_outlier && k % 5 == 4 && nva > 4 && et == ZJ_RMS_ERROR)
+        vy[4] = 1e6;
+      zj_task *t = zj_test_task (F, ntr, tx, ty, nva, vx, vy, epochs, et);
+      zj_test_shuffle_epochs (t, &r);   /* later epochs, per task */
+      ts[k] = *t;
+      ts[k].index = k;
+      free (t);
+    }
+  free (tx); free (vx); free (ty); free (vy);
+  return ts;
+}
+
+/* Frees an array of nt tasks and the array. */
+static inline void
+zj_test_tasks_free (zj_task *ts, int nt)
+{
+  for (int k = 0; k < nt; k++)
+    zj_task_free (&ts[k]);
+  free (ts);
+}
+
 /* A random program without random ops: 1-6 instructions per component
    over all other ops, plus s1 = dot(v0, v1) so Predict usually depends on
    something. */

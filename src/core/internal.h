@@ -33,6 +33,11 @@ char *zj_read_file (const char *path, size_t *len, zj_error *err);
 /* The same for a text file: also NULL with "PATH: contains a NUL byte at
    offset N". */
 char *zj_read_text (const char *path, size_t *len, zj_error *err);
+/* All n bytes to or from fd, retrying after EINTR and short transfers
+   (fdio.c); -1 on an error (errno says which) or, reading, at the end of
+   the input. */
+int zj_write_all (int fd, const void *buf, size_t n);
+int zj_read_all (int fd, void *buf, size_t n);
 /* Line (1-based) of instruction `index` (0-based) of component `comp` in
    a program's printed form; 0 when there is none.  Error messages about
    a loaded program use it to point into the file. */

@@ -397,20 +397,19 @@ fm_file (const char *dir, const char *name, char *buf, size_t n)
 }
 
 int
-zj_fashion_mnist_load (const char *dir, bool test_split, const zj_select *sel,
-                       zj_dataset *out, zj_error *err)
+zj_fashion_mnist_files (const char *dir, bool test_split, char *img,
+                        char *lab, size_t n, zj_error *err)
 {
-  memset (out, 0, sizeof *out);
   if (!dir || !*dir)
     dir = getenv ("ZEROJIT_FASHION_MNIST_DIR");
   if (!dir || !*dir)
     dir = zj_fashion_mnist_default_dir;
   const char *split = test_split ? "t10k" : "train";
-  char img[4096], lab[4096], name[64];
+  char name[64];
   snprintf (name, sizeof name, "%s-images-idx3-ubyte.gz", split);
-  fm_file (dir, name, img, sizeof img);
+  fm_file (dir, name, img, n);
   snprintf (name, sizeof name, "%s-labels-idx1-ubyte.gz", split);
-  fm_file (dir, name, lab, sizeof lab);
+  fm_file (dir, name, lab, n);
   if (access (img, R_OK) != 0 || access (lab, R_OK) != 0)
     {
       zj_error_set (err, "fashion_mnist: %s not found; install it with "
@@ -419,5 +418,16 @@ zj_fashion_mnist_load (const char *dir, bool test_split, const zj_select *sel,
                     access (img, R_OK) != 0 ? img : lab);
       return -1;
     }
+  return 0;
+}
+
+int
+zj_fashion_mnist_load (const char *dir, bool test_split, const zj_select *sel,
+                       zj_dataset *out, zj_error *err)
+{
+  memset (out, 0, sizeof *out);
+  char img[4096], lab[4096];
+  if (zj_fashion_mnist_files (dir, test_split, img, lab, sizeof img, err) != 0)
+    return -1;
   return zj_idx_load (img, lab, sel, out, err);
 }

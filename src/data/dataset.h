@@ -49,6 +49,10 @@ int zj_idx_write_u8 (const char *path, const uint8_t *data, int ndims,
 
 /* Fashion-MNIST's training split from dir (NULL: $ZEROJIT_FASHION_MNIST_DIR
    or /usr/share/datasets/fashion-mnist); test_split reads t10k instead. */
+/* The image and label files zj_fashion_mnist_load reads (dir as there;
+   n bytes each), or -1 with its "not found; install ..." error. */
+int zj_fashion_mnist_files (const char *dir, bool test_split, char *img,
+                            char *lab, size_t n, zj_error *err);
 int zj_fashion_mnist_load (const char *dir, bool test_split,
                            const zj_select *sel, zj_dataset *out,
                            zj_error *err);
@@ -105,6 +109,10 @@ int zj_proj_build (const zj_dataset *ds, const zj_proj_params *pp,
 /* Per-class examples the pipeline takes for the given split sizes. */
 int zj_proj_per_class (int n_train, int n_valid, int n_test, int *pos_count,
                        int *neg_count);
+
+/* The cache files' payload checksum over the six arrays in file order
+   (bytes each); the fuzz target fixes inputs up with it. */
+uint64_t zj_proj_checksum (const void *const parts[6], const size_t bytes[6]);
 
 /* Cache: $ZEROJIT_CACHE_DIR (the value "off" disables it), else
    $XDG_CACHE_HOME/zerojit, else $HOME/.cache/zerojit. */

@@ -223,13 +223,11 @@ isub (zj_ival a, zj_ival b)
   return iv (a.lo - b.hi, a.hi - b.lo);
 }
 
-/* The extremes of a bilinear form lie at the corners; rounding each
-   corner is monotone, so the rounded corners bound every rounded
-   product. */
+/* The smallest interval holding the four corner values p (of a product
+   or a quotient of two intervals). */
 static inline zj_ival
-imul (zj_ival a, zj_ival b)
+hull4 (const double p[4])
 {
-  const double p[4] = { a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi };
   zj_ival r = iv (p[0], p[0]);
   for (int i = 1; i < 4; i++)
     {
@@ -237,6 +235,16 @@ imul (zj_ival a, zj_ival b)
       r.hi = p[i] > r.hi ? p[i] : r.hi;
     }
   return r;
+}
+
+/* The extremes of a bilinear form lie at the corners; rounding each
+   corner is monotone, so the rounded corners bound every rounded
+   product. */
+static inline zj_ival
+imul (zj_ival a, zj_ival b)
+{
+  const double p[4] = { a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi };
+  return hull4 (p);
 }
 
 /* x * x of one value (a dot product of a vector with itself). */
@@ -261,13 +269,7 @@ idiv (zj_ival a, zj_ival b, bool *ok)
       return iv (0, 0);
     }
   const double p[4] = { a.lo / b.lo, a.lo / b.hi, a.hi / b.lo, a.hi / b.hi };
-  zj_ival r = iv (p[0], p[0]);
-  for (int i = 1; i < 4; i++)
-    {
-      r.lo = p[i] < r.lo ? p[i] : r.lo;
-      r.hi = p[i] > r.hi ? p[i] : r.hi;
-    }
-  return r;
+  return hull4 (p);
 }
 
 static inline zj_ival

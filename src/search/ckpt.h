@@ -2,8 +2,9 @@
  * envelope (magic, version, length, checksum), atomic replacement, and
  * the plain-data image of a search that a checkpoint holds.
  *
- * Layering: the envelope and the encoding of plain data live in ckpt.c
- * and know nothing of populations or evaluators.  zj_ckpt_parse turns
+ * Layering: the byte writer and reader live in ckpt_bytes.c, the envelope
+ * and the encoding of plain data in ckpt.c, files and the multi-rank
+ * manifest in ckpt_file.c; none knows of populations or evaluators.  zj_ckpt_parse turns
  * bytes into a zj_ckpt (pure: no files, no globals; the fuzz entry
  * point).  The search modules copy their live state into these structs
  * (save) and back (apply), checking it fits the objects they rebuilt from

@@ -1,9 +1,10 @@
 /* experiment_internal.h -- shared internals of the experiment driver.
  *
  * For the files of src/search that together run experiments (experiment.c,
- * experiment_memory.c, experiment_ckpt.c, islands.c, status_line.c): the
- * pool, run, island and driver structures they share and the functions
- * one of them calls in another.  Not part of the library's interface.
+ * experiment_run.c, experiment_stop.c, experiment_memory.c,
+ * experiment_ckpt.c, islands.c, status_line.c): the pool, run, island and
+ * driver structures they share and the functions one of them calls in
+ * another.  Not part of the library's interface.
  */
 #ifndef ZJ_EXPERIMENT_INTERNAL_H
 #define ZJ_EXPERIMENT_INTERNAL_H
@@ -159,11 +160,29 @@ struct driver {
 };
 typedef struct driver driver;
 
-/* experiment.c */
-bool zj_exp_halted (const exp_pool *pl);
-void zj_exp_park (exp_pool *pl);
+/* experiment_run.c */
+/* The worker thread: runs experiments until none is left (arg: its
+   exp_live). */
+void *zj_exp_worker (void *arg);
 bool zj_exp_budget_spent (const zj_experiment_cfg *cfg, const island *is);
 exp_result *zj_exp_result_slot (exp_pool *pl, int64_t k);
+int zj_exp_final_fitness (const exp_pool *pl, const zj_shape *shape,
+                          const zj_program *best, double *fitness, zj_error *err);
+
+/* experiment_stop.c */
+bool zj_exp_halted (const exp_pool *pl);
+void zj_exp_park (exp_pool *pl);
+/* The signal that stopped the search (agreed by all ranks), 0 if none. */
+int zj_exp_interrupt_reason (const exp_pool *pl);
+bool zj_exp_interrupted (const exp_pool *pl);
+/* The signal that parks the islands for a last checkpoint (0: none). */
+int zj_exp_park_reason (const zj_experiment_cfg *cfg);
+const char *zj_exp_signal_name (int sig);
+/* The signal to tell the other ranks about (0: none). */
+int zj_exp_local_interrupt (const exp_pool *pl);
+/* The first rank's signal in rank order, from an exchange: every rank
+   records the same. */
+void zj_exp_agree_interrupt (exp_pool *pl, int why);
 
 /* experiment_memory.c */
 int zj_exp_check_memory (const zj_experiment_cfg *cfg, zj_error *err);
@@ -182,11 +201,6 @@ int zj_exp_ranks_of (const zj_experiment_cfg *cfg, int *rank);
 bool zj_exp_run_islands (exp_run *g, bool resumed, zj_error *err);
 bool zj_exp_islands_summary (exp_run *g, exp_result *r, FILE *out);
 void zj_exp_islands_free (exp_run *g);     /* the emigrant pool */
-/* The signal to tell the other ranks about (0: none). */
-int zj_exp_local_interrupt (const exp_pool *pl);
-/* The first rank's signal in rank order, from an exchange: every rank
-   records the same. */
-void zj_exp_agree_interrupt (exp_pool *pl, int why);
 /* Interrupted experiment: the best ever over all islands of all ranks
    (lowest island on ties) and their individuals into r. */
 bool zj_exp_islands_hall_of_fame (exp_run *g, exp_result *r);

@@ -25,7 +25,7 @@ mkdir -p fuzz/obj
 # build with the sanitizers; the few symbols they provide are in
 # FUZZ_EXTRA_SOURCES).
 srcs=$(find "$src/src/core" "$src/src/spec" "$src/src/data" -name '*.c' | sort)
-for x in ${FUZZ_EXTRA_SOURCES:-src/interp/fitness.c src/search/generator.c src/search/random_instr.c src/search/mutator.c src/search/ckpt.c}; do
+for x in ${FUZZ_EXTRA_SOURCES:-src/interp/fitness.c src/search/generator.c src/search/random_instr.c src/search/mutator.c src/search/ckpt.c src/search/ckpt_bytes.c src/search/ckpt_file.c}; do
   srcs="$srcs $src/$x"
 done
 : > fuzz/config.h      # no HAVE_JIT: the core alone

@@ -1,4 +1,4 @@
-/* fuzz_ckpt.c -- the checkpoint readers (src/search/ckpt.c).  The encoding
+/* fuzz_ckpt.c -- the checkpoint readers (src/search/ckpt*.c).  The encoding
  * is canonical, so a file that parses must encode back to the same bytes;
  * a manifest that parses names a generation and a rank count >= 1. */
 #include "fuzz_util.h"

@@ -18,9 +18,25 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   memcpy (copy, data, size);
   if ((size & 1) && size >= HEADER)
     {
-      uint64_t h = 0xcbf29ce484222325ULL;
-      for (size_t i = HEADER; i < size; i++)
-        h = (h ^ copy[i]) * 0x100000001b3ULL;
+      /* The six arrays' lengths from the header's F and sizes (u32 at
+         24, 28, 32, 36), clipped to the input. */
+      uint32_t f[4];
+      memcpy (f, copy + 24, sizeof f);
+      const size_t rows[3] = { f[1], f[2], f[3] };
+      const void *parts[6];
+      size_t bytes[6], at = HEADER;
+      for (int i = 0; i < 6; i++)
+        {
+          /* at most 2^20 * 2^32 * 4 bytes: no overflow */
+          const size_t w = i & 1 ? 1 : f[0] > (1u << 20) ? 1u << 20 : f[0];
+          size_t want = w * rows[i / 2] * 4;
+          if (want > size - at)
+            want = size - at;
+          parts[i] = copy + at;
+          bytes[i] = want;
+          at += want;
+        }
+      const uint64_t h = zj_proj_checksum (parts, bytes);
       memcpy (copy + CHECKSUM_AT, &h, sizeof h);
     }
   const char *path = zj_fuzz_file ("proj.cache", copy, size);
