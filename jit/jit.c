@@ -39,9 +39,9 @@ zj_isa_choose (zj_isa *isa, const char *name, int opt_level)
          the vector statements, so a third less compile time, at the same
          run time at -O1, and at -O2 8% below 4 lanes at their best (-O1)
          on the NN program at F=16,
-         whose training step is bound by m0's loads and stores rather than
-         by instruction count (bench/RESULTS.md, "NN at F=16: 8-lane
-         chunks"). */
+         whose training step is bound by its dependency chain rather than
+         by instruction count (bench/RESULTS.md, "NN at F=16: two tasks
+         per native call"). */
       isa->avx = true;
       isa->zmm = name[6] == 'z';
       isa->flags[isa->nflags++] = "-mavx2";
