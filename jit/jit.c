@@ -158,6 +158,7 @@ zj_jit_new (const zj_jit_opts *o, zj_error *err)
   const char *fail = getenv ("ZEROJIT_FAIL_COMPILE");
   j->fail_compile = fail && *fail && strcmp (fail, "0") != 0;
   zj_isa_choose (&j->isa, o->isa, o->opt_level < 0 ? 1 : o->opt_level);
+  j->isa.pairs = o->pairs != 0;
   zj_jit_rt_table (j->rt);
   pthread_mutex_init (&j->mu, NULL);
   zj_cache_init (&j->cache, o->cache_max_entries, o->cache_max_bytes);
@@ -235,7 +236,7 @@ compile_inproc (const zj_isa *isa, int n, const zj_program *const *p,
       codes[i]->lib = lib;
       codes[i]->fn = (zj_native_fn) gcc_jit_result_get_code (res, name);
       snprintf (name, sizeof name, ZJ_NATIVE_NAME "_%d" ZJ_PAIR_SUFFIX, i);
-      codes[i]->fn2 = zj_lower_pair_ok (p[i])
+      codes[i]->fn2 = isa->pairs && zj_lower_pair_ok (p[i])
                       ? (zj_native_pair_fn) gcc_jit_result_get_code (res, name) : NULL;
     }
   return 0;
@@ -639,6 +640,7 @@ zj_jit_dump (const zj_prepared *pp, zj_eval_type et, const char *emit,
     }
   zj_isa isa;
   zj_isa_choose (&isa, o ? o->isa : NULL, o && o->opt_level >= 0 ? o->opt_level : 1);
+  isa.pairs = o && o->pairs;
   char dir[] = "/tmp/zerojit-dump-XXXXXX", path[64];
   if (!mkdtemp (dir))
     {

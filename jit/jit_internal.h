@@ -72,6 +72,7 @@ typedef struct zj_isa {
   const char *flags[4];       /* extra command-line options */
   int nflags;
   int opt_level;
+  bool pairs;                 /* also the two-task function (zj_jit_opts) */
 } zj_isa;
 
 void zj_isa_choose (zj_isa *isa, const char *name, int opt_level);
@@ -156,8 +157,9 @@ double zj_jit_run_task (const zj_jit_entry *e, const zj_prepared *pp,
 int zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa,
                       const zj_program *p, const zj_shape *shape,
                       zj_eval_type et, const char *name, zj_error *err);
-/* Whether zj_lower_program also emits the two-task function
-   (name ZJ_PAIR_SUFFIX): no random op in Predict or Learn. */
+/* Whether zj_lower_program may emit the two-task function (name
+   ZJ_PAIR_SUFFIX; it does when isa->pairs): no random op in Predict or
+   Learn. */
 bool zj_lower_pair_ok (const zj_program *p);
 /* Sets up ctx for isa (options, flags). */
 void zj_jit_context_setup (gcc_jit_context *ctx, const zj_isa *isa);

@@ -1098,7 +1098,7 @@ zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
 {
   if (lower_function (ctx, isa, p, shape, et, name, false, err) != 0)
     return -1;
-  if (!zj_lower_pair_ok (p))
+  if (!isa->pairs || !zj_lower_pair_ok (p))
     return 0;
   char pname[64];
   snprintf (pname, sizeof pname, "%s" ZJ_PAIR_SUFFIX, name);

@@ -364,7 +364,7 @@ zj_door_eval_pair (zj_door *d, const zj_prepared *pp, const zj_task *a,
                    zj_workspace *wsa, zj_workspace *wsb, zj_eval_result *ra,
                    zj_eval_result *rb, double f[2])
 {
-  if (!d || !d->tiered || !zj_door_native (d, pp))
+  if (!d || !d->tiered || !zj_door_native (d, pp) || !d->tc.native->fn2)
     return false;
   const double t0 = zj_now_ns ();   /* native runs are always timed */
   zj_jit_eval_pair (d->tc.native, pp, a, b, o, rng, wsa, wsb, ra, rb, f);

@@ -223,12 +223,16 @@ lanes_eval (void *st, void *h, const dcase *k, zj_workspace *ws, outcome *out)
 }
 
 #if HAVE_JIT
+static int jit_pair_eval (void *st, void *h, const dcase *k, zj_workspace *ws,
+                          outcome *out);
+
 static void *
 jit_open (const tier *t)
 {
   zj_jit_opts o;
   zj_jit_opts_default (&o);
   o.opt_level = t->opt_level;
+  o.pairs = t->eval == jit_pair_eval;
   zj_error err;
   zj_jit *j = zj_jit_new (&o, &err);
   if (!j)

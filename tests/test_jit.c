@@ -286,6 +286,7 @@ new_jit_opt (const char *isa, int recycle, int opt)
   o.opt_level = opt;
   o.isa = isa;
   o.worker_recycle = recycle;
+  o.pairs = 1;                 /* and compare_pair runs them */
   zj_error err;
   zj_jit *j = zj_jit_new (&o, &err);
   cr_assert_not_null (j, "%s", err.msg);

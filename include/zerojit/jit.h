@@ -32,6 +32,9 @@ typedef struct zj_jit_opts {
   int worker_recycle;         /* >0: compile in forked worker processes to
                                  shared objects, a new process every this
                                  many compiles (bounded memory); 0: in-process */
+  int pairs;                  /* 1: also compile the two-task function that
+                                 zj_jit_eval_pair runs (about twice the
+                                 compile time); default 0 */
 } zj_jit_opts;
 
 typedef struct zj_jit_stats {

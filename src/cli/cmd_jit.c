@@ -138,6 +138,7 @@ run_show (zj_cli *cli)
     }
   zj_jit_opts jo;
   zj_jit_opts_default (&jo);
+  jo.pairs = 1;
   if (parse_opt_level (zj_cli_get (cli, "opt"), &jo) != 0)
     return 2;
   if (parse_isa (zj_cli_get (cli, "isa"), &jo) != 0)
@@ -334,6 +335,7 @@ run_bench (zj_cli *cli)
     return 2;
   zj_jit_opts jo;
   zj_jit_opts_default (&jo);
+  jo.pairs = 1;
   if (parse_opt_level (zj_cli_get (cli, "opt"), &jo) != 0)
     return 2;
   if (parse_isa (zj_cli_get (cli, "isa"), &jo) != 0)
@@ -506,12 +508,23 @@ zj_eval_tiered (const char *mode, const zj_program *p, zj_task *tasks, int n,
     {
       zj_jit_opts jo;
       zj_jit_opts_default (&jo);
+      jo.pairs = n > 1;
       zj_jit *jit = zj_jit_new (&jo, err);
       zj_jit_entry *e = jit ? zj_jit_get (jit, pp, tasks[0].eval_type, err) : NULL;
       if (e)
         {
+          /* Two tasks at a time (zj_jit_eval_pair), the last one alone. */
+          zj_workspace *ws2 = zj_workspace_new (shape);
           for (int i = 0; i < n; i++)
-            fit[i] = zj_jit_eval_task (e, pp, &tasks[i], o, rng, ws, &res[i]);
+            if (i + 1 < n)
+              {
+                zj_jit_eval_pair (e, pp, &tasks[i], &tasks[i + 1], o, rng, ws2, ws,
+                                  &res[i], &res[i + 1], &fit[i]);
+                i++;
+              }
+            else
+              fit[i] = zj_jit_eval_task (e, pp, &tasks[i], o, rng, ws, &res[i]);
+          zj_workspace_free (ws2);
           *ran = "optimized";
           rc = 0;
           zj_jit_release (jit, e);
