@@ -39,9 +39,9 @@ zj_isa_choose (zj_isa *isa, const char *name, int opt_level)
          the vector statements, so a third less compile time, at the same
          run time at -O1, and at -O2 8% below 4 lanes at their best (-O1)
          on the NN program at F=16,
-         whose training step is bound by m0's loads and stores rather than
-         by instruction count (bench/RESULTS.md, "NN at F=16: 8-lane
-         chunks"). */
+         whose training step is bound by its dependency chain rather than
+         by instruction count (bench/RESULTS.md, "NN at F=16: two tasks
+         per native call"). */
       isa->avx = true;
       isa->zmm = name[6] == 'z';
       isa->flags[isa->nflags++] = "-mavx2";
@@ -158,6 +158,7 @@ zj_jit_new (const zj_jit_opts *o, zj_error *err)
   const char *fail = getenv ("ZEROJIT_FAIL_COMPILE");
   j->fail_compile = fail && *fail && strcmp (fail, "0") != 0;
   zj_isa_choose (&j->isa, o->isa, o->opt_level < 0 ? 1 : o->opt_level);
+  j->isa.pairs = o->pairs != 0;
   zj_jit_rt_table (j->rt);
   pthread_mutex_init (&j->mu, NULL);
   zj_cache_init (&j->cache, o->cache_max_entries, o->cache_max_bytes);
@@ -234,6 +235,9 @@ compile_inproc (const zj_isa *isa, int n, const zj_program *const *p,
       snprintf (name, sizeof name, ZJ_NATIVE_NAME "_%d", i);
       codes[i]->lib = lib;
       codes[i]->fn = (zj_native_fn) gcc_jit_result_get_code (res, name);
+      snprintf (name, sizeof name, ZJ_NATIVE_NAME "_%d" ZJ_PAIR_SUFFIX, i);
+      codes[i]->fn2 = isa->pairs && zj_lower_pair_ok (p[i])
+                      ? (zj_native_pair_fn) gcc_jit_result_get_code (res, name) : NULL;
     }
   return 0;
 }
@@ -488,6 +492,87 @@ zj_jit_eval_task (const zj_jit_entry *e, const zj_prepared *pp, const zj_task *t
   return zj_jit_run_task (e, pp, t, o, rng, ws, res);
 }
 
+/* The native function's arguments for task t (memory cleared). */
+static void
+fill_args (zj_jit_args *a, const zj_task *t, const zj_eval_opts *o, const double *k,
+           void *const *rt, zj_rng *rng, zj_workspace *ws, zj_eval_result *res)
+{
+  memset (ws->mem, 0, ws->lay.total * sizeof (double));
+  memset (a, 0, sizeof *a);
+  a->train_x = t->train_x; a->train_y = t->train_y;
+  a->valid_x = t->valid_x; a->valid_y = t->valid_y;
+  a->order = t->order; a->k = k; a->mem = ws->mem; a->rng = rng; a->rt = rt;
+  a->train_err = res->train_err; a->valid_err = res->valid_err;
+  a->per_epoch = t->n_train;
+  a->n_train = (long) t->n_train * t->epochs;
+  if (o->n_all_train >= 0 && o->n_all_train < a->n_train)
+    a->n_train = o->n_all_train;
+  a->max_abs_error = o->max_abs_error;
+  a->n_valid = (o->n_valid >= 0 && o->n_valid < t->n_valid) ? o->n_valid : t->n_valid;
+  a->n_valid_total = t->n_valid;
+  a->record_errors = o->record_errors;
+  a->save_step = a->n_train;
+}
+
+static void
+set_result (zj_eval_result *res, const zj_jit_args *a, double f)
+{
+  res->train_steps = a->train_steps;
+  res->aborted = a->aborted != 0;
+  res->n_train_err = a->n_train_err;
+  res->n_valid_err = a->n_valid_err;
+  res->fitness = f;
+}
+
+int
+zj_jit_eval_pair (const zj_jit_entry *e, const zj_prepared *pp, const zj_task *ta,
+                  const zj_task *tb, const zj_eval_opts *o, zj_rng *rng,
+                  zj_workspace *wsa, zj_workspace *wsb, zj_eval_result *ra,
+                  zj_eval_result *rb, double f[2])
+{
+  zj_eval_result la = { 0 }, lb = { 0 };
+  if (!ra)
+    ra = &la;
+  if (!rb)
+    rb = &lb;
+  zj_eval_opts def;
+  if (!o)
+    {
+      zj_eval_opts_default (&def);
+      o = &def;
+    }
+  const bool pair = e && e->fn2 && ta->eval_type == tb->eval_type
+                    && entry_matches (e, pp, ta->eval_type)
+                    && ta->n_train == tb->n_train && ta->epochs == tb->epochs
+                    && ta->n_valid == tb->n_valid;
+  if (pair)
+    {
+      const int nk = zj_const_count (&pp->prog);
+      double kstack[256], *k = nk <= 256 ? kstack : zj_xmalloc ((size_t) nk * sizeof *k);
+      zj_const_fill (&pp->prog, pp->shape.F, k);
+      void *rt[ZJ_RT_COUNT];
+      zj_jit_rt_table (rt);
+      zj_jit_args a, b;
+      fill_args (&a, ta, o, k, rt, rng, wsa, ra);
+      fill_args (&b, tb, o, k, rt, rng, wsb, rb);
+      const zj_rng rng0 = *rng;
+      e->fn2 (&a, &b);
+      if (k != kstack)
+        free (k);
+      if (!a.aborted)
+        {
+          set_result (ra, &a, f[0] = a.fitness);
+          set_result (rb, &b, f[1] = b.fitness);
+          return 1;
+        }
+      /* A training abort in either task: one after the other instead. */
+      *rng = rng0;
+    }
+  f[0] = zj_jit_eval_task (e, pp, ta, o, rng, wsa, ra);
+  f[1] = zj_jit_eval_task (e, pp, tb, o, rng, wsb, rb);
+  return 0;
+}
+
 double
 zj_jit_run_task (const zj_jit_entry *e, const zj_prepared *pp,
                  const zj_task *t, const zj_eval_opts *o, zj_rng *rng,
@@ -507,22 +592,8 @@ zj_jit_run_task (const zj_jit_entry *e, const zj_prepared *pp,
   zj_const_fill (&pp->prog, pp->shape.F, k);
   void *rt[ZJ_RT_COUNT];
   zj_jit_rt_table (rt);
-  memset (ws->mem, 0, ws->lay.total * sizeof (double));
   zj_jit_args a;
-  memset (&a, 0, sizeof a);
-  a.train_x = t->train_x; a.train_y = t->train_y;
-  a.valid_x = t->valid_x; a.valid_y = t->valid_y;
-  a.order = t->order; a.k = k; a.mem = ws->mem; a.rng = rng; a.rt = rt;
-  a.train_err = res->train_err; a.valid_err = res->valid_err;
-  a.per_epoch = t->n_train;
-  a.n_train = (long) t->n_train * t->epochs;
-  if (o->n_all_train >= 0 && o->n_all_train < a.n_train)
-    a.n_train = o->n_all_train;
-  a.max_abs_error = o->max_abs_error;
-  a.n_valid = (o->n_valid >= 0 && o->n_valid < t->n_valid) ? o->n_valid : t->n_valid;
-  a.n_valid_total = t->n_valid;
-  a.record_errors = o->record_errors;
-  a.save_step = a.n_train;
+  fill_args (&a, t, o, k, rt, rng, ws, res);
   const zj_rng rng0 = *rng;
   double f = e->fn (&a);
   /* Step-local values reach memory only in step save_step (lower.c); after
@@ -537,11 +608,7 @@ zj_jit_run_task (const zj_jit_entry *e, const zj_prepared *pp,
     }
   if (k != kstack)
     free (k);
-  res->train_steps = a.train_steps;
-  res->aborted = a.aborted != 0;
-  res->n_train_err = a.n_train_err;
-  res->n_valid_err = a.n_valid_err;
-  res->fitness = f;
+  set_result (res, &a, f);
   return f;
 }
 
@@ -573,6 +640,7 @@ zj_jit_dump (const zj_prepared *pp, zj_eval_type et, const char *emit,
     }
   zj_isa isa;
   zj_isa_choose (&isa, o ? o->isa : NULL, o && o->opt_level >= 0 ? o->opt_level : 1);
+  isa.pairs = o && o->pairs;
   char dir[] = "/tmp/zerojit-dump-XXXXXX", path[64];
   if (!mkdtemp (dir))
     {

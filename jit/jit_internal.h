@@ -50,7 +50,8 @@ enum zj_rt_index {
   X (int, INT, n_train_err, N_TRAIN_ERR)        /* out */ \
   X (int, INT, n_valid_err, N_VALID_ERR)        /* out */ \
   X (int, INT, aborted, ABORTED)                /* out */ \
-  X (long, LONG, save_step, SAVE_STEP)  /* step whose step-local values reach memory */
+  X (long, LONG, save_step, SAVE_STEP)  /* step whose step-local values reach memory */ \
+  X (double, D, fitness, FITNESS)       /* out: the pair function's result per task */
 
 typedef struct zj_jit_args {
 #define ZJ_ARG_FIELD(ctype, irtype, name, NAME) ctype name;
@@ -59,6 +60,9 @@ typedef struct zj_jit_args {
 } zj_jit_args;
 
 typedef double (*zj_native_fn) (zj_jit_args *);
+typedef double (*zj_native_pair_fn) (zj_jit_args *, zj_jit_args *);
+/* The pair function's name: the single one's with this suffix. */
+#define ZJ_PAIR_SUFFIX "_pair"
 
 /* Instruction set the code is compiled for (chosen once per zj_jit). */
 typedef struct zj_isa {
@@ -68,6 +72,7 @@ typedef struct zj_isa {
   const char *flags[4];       /* extra command-line options */
   int nflags;
   int opt_level;
+  bool pairs;                 /* also the two-task function (zj_jit_opts) */
 } zj_isa;
 
 void zj_isa_choose (zj_isa *isa, const char *name, int opt_level);
@@ -152,6 +157,10 @@ double zj_jit_run_task (const zj_jit_entry *e, const zj_prepared *pp,
 int zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa,
                       const zj_program *p, const zj_shape *shape,
                       zj_eval_type et, const char *name, zj_error *err);
+/* Whether zj_lower_program may emit the two-task function (name
+   ZJ_PAIR_SUFFIX; it does when isa->pairs): no random op in Predict or
+   Learn. */
+bool zj_lower_pair_ok (const zj_program *p);
 /* Sets up ctx for isa (options, flags). */
 void zj_jit_context_setup (gcc_jit_context *ctx, const zj_isa *isa);
 /* Number of step-local addresses of p (see lower.c): when non-zero, an
@@ -171,6 +180,7 @@ typedef struct zj_jit_code {
   uint16_t *key;
   size_t nkey;
   zj_native_fn fn;
+  zj_native_pair_fn fn2;      /* two tasks interleaved (lower.c, emit_eval2), or NULL */
   struct zj_jit_lib *lib;     /* in-process compile (maybe shared), or NULL */
   void *dl;                   /* dlopen handle (worker compile), or NULL */
   size_t bytes;               /* estimate used for the byte bound */

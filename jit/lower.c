@@ -179,7 +179,7 @@ feature_locals (zj_lower *L, const zj_program *p)
 }
 
 static void
-free_memory (zj_lower *L, const zj_shape *sh)
+free_set (zj_lower *L, const zj_shape *sh)
 {
   free (L->fv);
   for (int a = 0; a < sh->nv; a++)
@@ -189,6 +189,12 @@ free_memory (zj_lower *L, const zj_shape *sh)
   free (L->s);
   free (L->v);
   free (L->m);
+}
+
+static void
+free_memory (zj_lower *L, const zj_shape *sh)
+{
+  free_set (L, sh);
   free (L->kv);
 }
 
@@ -518,16 +524,33 @@ zj_lower_step_locals (const zj_program *p, const zj_shape *sh)
   return n;
 }
 
-/* Learn in the train loop, step-local addresses in their own locals. */
+/* Learn in the train loop, step-local addresses in their own locals.  The
+   caller emits it twice: once for the step numbered save_at (IN_SAVE: every
+   step-local instruction also runs on the memory locals) and once for all
+   other steps (no store to the memory locals at all).  One branch per step
+   chooses; a branch per instruction, as this used to be, left GCC a phi per
+   step-local value per instruction and it spilled them (issue 11: 32 zmm
+   copies per step for the NN program's outer product).  learn_begin swaps
+   the step locals in, learn_ins lowers one instruction, learn_end swaps the
+   memory locals back; the pair function interleaves two tasks' calls. */
+typedef struct {
+  bool *ls, *lv, *lm;
+  gcc_jit_lvalue **keep_s, ***keep_v, ***keep_m;
+} learn_t;
+
 static void
-lower_learn (zj_lower *L, vars_t *V, const zj_program *p, const int *kidx)
+learn_begin (zj_lower *L, const zj_program *p, learn_t *st)
 {
   const zj_shape *sh = L->shape;
-  bool ls[sh->ns + 2], lv[sh->nv + 1], lm[sh->nm + 1];
-  step_locals (p, sh, ls, lv, lm);
-  gcc_jit_lvalue *keep_s[sh->ns + 2], **keep_v[sh->nv + 1], **keep_m[sh->nm + 1];
+  st->ls = zj_xcalloc ((size_t) sh->ns + 2, sizeof *st->ls);
+  st->lv = zj_xcalloc ((size_t) sh->nv + 1, sizeof *st->lv);
+  st->lm = zj_xcalloc ((size_t) sh->nm + 1, sizeof *st->lm);
+  st->keep_s = zj_xcalloc ((size_t) sh->ns + 2, sizeof *st->keep_s);
+  st->keep_v = zj_xcalloc ((size_t) sh->nv + 1, sizeof *st->keep_v);
+  st->keep_m = zj_xcalloc ((size_t) sh->nm + 1, sizeof *st->keep_m);
+  step_locals (p, sh, st->ls, st->lv, st->lm);
   for (int a = 0; a < sh->ns; a++)
-    if ((keep_s[a] = L->s[a]) && ls[a])
+    if ((st->keep_s[a] = L->s[a]) && st->ls[a])
       {
         char name[32];
         snprintf (name, sizeof name, "ts%d", a);
@@ -537,60 +560,72 @@ lower_learn (zj_lower *L, vars_t *V, const zj_program *p, const int *kidx)
   gcc_jit_block *save = L->b;
   L->b = L->entry;
   for (int a = 0; a < sh->nv; a++)
-    if ((keep_v[a] = L->v[a]) && lv[a])
+    if ((st->keep_v[a] = L->v[a]) && st->lv[a])
       L->v[a] = new_chunks (L, "tv", a, L->C);
   for (int a = 0; a < sh->nm; a++)
-    if ((keep_m[a] = L->m[a]) && lm[a])
+    if ((st->keep_m[a] = L->m[a]) && st->lm[a])
       L->m[a] = new_chunks (L, "tm", a, L->F * L->C);
   L->b = save;
-  const zj_fn *f = &p->fn[ZJ_LEARN];
-  for (int i = 0; i < f->n; i++)
+}
+
+static void
+learn_ins (zj_lower *L, const zj_instr *in, int kidx, bool in_save, const learn_t *st)
+{
+  const zj_kind k = zj_ops[in->op].out;
+  const int a = in->out;
+  if (in_save && ((k == ZJ_KIND_S && st->ls[a]) || (k == ZJ_KIND_V && st->lv[a])
+                  || (k == ZJ_KIND_M && st->lm[a])))
     {
-      const zj_instr *in = &f->ins[i];
-      const zj_kind k = zj_ops[in->op].out;
-      const int a = in->out;
-      if ((k == ZJ_KIND_S && ls[a]) || (k == ZJ_KIND_V && lv[a])
-          || (k == ZJ_KIND_M && lm[a]))
-        {
-          /* if (steps == save_at) run the instruction on the memory
-             locals too, rather than copy its result after it, so that no
-             value has to live across the branch.  Its inputs are what the
-             copy would read: in the save step every step-local write goes
-             to both, and an instruction cannot read its own step-local
-             output before the first write (step_locals). */
-          gcc_jit_block *yes = blk (L, NULL), *done = blk (L, NULL);
-          branch (L, cmp (L, GCC_JIT_COMPARISON_EQ, zl_r (V->steps), zl_r (V->save_at)),
-                  yes, done);
-          L->b = yes;
-          /* Swap in the memory locals of the output's kind only: a is an
-             address of that kind and may be out of range for the others. */
-          gcc_jit_lvalue *ts = NULL, **tv = NULL, **tm = NULL;
-          if (k == ZJ_KIND_S) ts = L->s[a], L->s[a] = keep_s[a];
-          if (k == ZJ_KIND_V) tv = L->v[a], L->v[a] = keep_v[a];
-          if (k == ZJ_KIND_M) tm = L->m[a], L->m[a] = keep_m[a];
-          zj_lower_ops[in->op] (L, in, kidx[i]);
-          if (k == ZJ_KIND_S) L->s[a] = ts;
-          if (k == ZJ_KIND_V) L->v[a] = tv;
-          if (k == ZJ_KIND_M) L->m[a] = tm;
-          jump (L, done);
-          L->b = done;
-        }
-      lower_one (L, in, kidx[i]);
+      /* In the save step run the instruction on the memory locals too,
+         rather than copy its result after it.  Its inputs are what the
+         copy would read: in the save step every step-local write goes to
+         both, and an instruction cannot read its own step-local output
+         before the first write (step_locals).  Swap in the memory locals
+         of the output's kind only: a is an address of that kind and may be
+         out of range for the others. */
+      gcc_jit_lvalue *ts = NULL, **tv = NULL, **tm = NULL;
+      if (k == ZJ_KIND_S) ts = L->s[a], L->s[a] = st->keep_s[a];
+      if (k == ZJ_KIND_V) tv = L->v[a], L->v[a] = st->keep_v[a];
+      if (k == ZJ_KIND_M) tm = L->m[a], L->m[a] = st->keep_m[a];
+      zj_lower_ops[in->op] (L, in, kidx);
+      if (k == ZJ_KIND_S) L->s[a] = ts;
+      if (k == ZJ_KIND_V) L->v[a] = tv;
+      if (k == ZJ_KIND_M) L->m[a] = tm;
     }
+  lower_one (L, in, kidx);
+}
+
+static void
+learn_end (zj_lower *L, learn_t *st)
+{
+  const zj_shape *sh = L->shape;
   for (int a = 0; a < sh->ns; a++)
-    L->s[a] = keep_s[a];
+    L->s[a] = st->keep_s[a];
   for (int a = 0; a < sh->nv; a++)
     {
-      if (lv[a])
+      if (st->lv[a])
         free (L->v[a]);
-      L->v[a] = keep_v[a];
+      L->v[a] = st->keep_v[a];
     }
   for (int a = 0; a < sh->nm; a++)
     {
-      if (lm[a])
+      if (st->lm[a])
         free (L->m[a]);
-      L->m[a] = keep_m[a];
+      L->m[a] = st->keep_m[a];
     }
+  free (st->ls); free (st->lv); free (st->lm);
+  free (st->keep_s); free (st->keep_v); free (st->keep_m);
+}
+
+static void
+lower_learn (zj_lower *L, const zj_program *p, const int *kidx, bool in_save)
+{
+  learn_t st;
+  learn_begin (L, p, &st);
+  const zj_fn *f = &p->fn[ZJ_LEARN];
+  for (int i = 0; i < f->n; i++)
+    learn_ins (L, &f->ins[i], kidx[i], in_save, &st);
+  learn_end (L, &st);
 }
 
 /* One training step body (the loop test is the caller's). */
@@ -626,7 +661,24 @@ emit_train_step (zj_lower *L, vars_t *V, const zj_program *p, int **kidx, bool a
   load_features (L, zl_r (row));
   zl_set (L, L->s[0], zl_r (V->label));
   begin_example (L, zl_r (row));
-  lower_learn (L, V, p, kidx[ZJ_LEARN]);
+  if (zj_lower_step_locals (p, L->shape))
+    {
+      gcc_jit_block *save = blk (L, "learn_save"), *plain = blk (L, "learn"),
+        *join = blk (L, NULL);
+      branch (L, cmp (L, GCC_JIT_COMPARISON_EQ, zl_r (V->steps), zl_r (V->save_at)),
+              save, plain);
+      gcc_jit_rvalue *row0 = L->row;   /* lower_one clears it on a v0 write */
+      L->b = save;
+      lower_learn (L, p, kidx[ZJ_LEARN], true);
+      jump (L, join);
+      L->b = plain;
+      L->row = row0;
+      lower_learn (L, p, kidx[ZJ_LEARN], false);
+      jump (L, join);
+      L->b = join;
+    }
+  else
+    lower_learn (L, p, kidx[ZJ_LEARN], false);
   end_example (L);
 }
 
@@ -699,6 +751,258 @@ emit_eval (zj_lower *L, argv_t *A, const zj_program *p, const zj_shape *sh,
   gcc_jit_block_end_with_jump (L->entry, NULL, first);
 }
 
+/* ------------------------------------------------------ task pairs */
+/* The memory locals of one task.  The pair function keeps two sets and
+   swaps them into L around each task's part. */
+typedef struct {
+  gcc_jit_lvalue **s, ***v, ***m, **fv, *last_row;
+  gcc_jit_rvalue *row;
+} tmem_t;
+
+static void
+tmem_swap (zj_lower *L, tmem_t *t)
+{
+  tmem_t cur = { L->s, L->v, L->m, L->fv, L->last_row, L->row };
+  L->s = t->s; L->v = t->v; L->m = t->m; L->fv = t->fv; L->last_row = t->last_row;
+  L->row = t->row;
+  *t = cur;
+}
+
+/* Whether two tasks may run interleaved, bit-identical to one after the
+   other: rng draws only in Setup, so that Setup A, Setup B, then both
+   trainings draw what A's run then B's run would. */
+bool
+zj_lower_pair_ok (const zj_program *p)
+{
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      if (zj_ops[p->fn[c].ins[i].op].random)
+        return false;
+  return true;
+}
+
+/* best = max(best, f) */
+static void
+keep_best (zj_lower *L, vars_t *V, gcc_jit_block *next)
+{
+  gcc_jit_block *up = blk (L, NULL);
+  branch (L, cmp (L, GCC_JIT_COMPARISON_GT, zl_r (V->f), zl_r (V->best)), up, next);
+  L->b = up;
+  zl_set (L, V->best, zl_r (V->f));
+  jump (L, next);
+  L->b = next;
+}
+
+/* Function f of both tasks, instruction by instruction: A's, then B's
+   (swapped in from mb), so that each instruction's dependency chain has
+   the other task's instruction beside it, in one basic block when the ops
+   need none.  With LA/LB, Learn with step locals (learn_ins). */
+static void
+lower_fn2 (zj_lower *L, const zj_fn *f, const int *kidx, tmem_t *mb,
+           const learn_t *la, const learn_t *lb, bool in_save)
+{
+  for (int i = 0; i < f->n; i++)
+    for (int t = 0; t < 2; t++)
+      {
+        if (t == 1)
+          tmem_swap (L, mb);
+        if (la)
+          learn_ins (L, &f->ins[i], kidx[i], in_save, t ? lb : la);
+        else
+          lower_one (L, &f->ins[i], kidx[i]);
+        if (t == 1)
+          tmem_swap (L, mb);
+      }
+}
+
+/* One training step of each task, interleaved (lower_fn2); an abort of
+   either jumps to abort_blk.  Both tasks are at the same step (the pair
+   function leaves at the first abort), so one test of A's step counter
+   chooses the save step for both. */
+static void
+emit_train_step2 (zj_lower *L, vars_t *V2[2], const zj_program *p, int **kidx,
+                  bool acc, gcc_jit_block *abort_blk, tmem_t *mb)
+{
+  gcc_jit_lvalue *row[2];
+  for (int t = 0; t < 2; t++)
+    {
+      vars_t *V = V2[t];
+      if (t == 1)
+        tmem_swap (L, mb);
+      zl_set (L, V->ex, zl_r (gcc_jit_context_new_array_access (L->ctx, NULL, zl_r (V->order), zl_r (V->pos))));
+      incr (L, V->pos);
+      zl_set (L, V->label, zl_r (gcc_jit_context_new_array_access (L->ctx, NULL, zl_r (V->try_), zl_r (V->ex))));
+      incr (L, V->steps);
+      row[t] = zl_tmp (L, L->t_dp);
+      zl_set (L, row[t], gcc_jit_lvalue_get_address (
+        gcc_jit_context_new_array_access (
+          L->ctx, NULL, zl_r (V->trx),
+          zl_bin (L, GCC_JIT_BINARY_OP_MULT, zl_r (V->ex),
+                  gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, L->F))), NULL));
+      load_features (L, zl_r (row[t]));
+      zl_set (L, L->s[0], zl_dbl (L, 0.0));
+      begin_example (L, zl_r (row[t]));
+      if (t == 1)
+        tmem_swap (L, mb);
+    }
+  lower_fn2 (L, &p->fn[ZJ_PREDICT], kidx[ZJ_PREDICT], mb, NULL, NULL, false);
+  for (int t = 0; t < 2; t++)
+    {
+      vars_t *V = V2[t];
+      if (t == 1)
+        tmem_swap (L, mb);
+      end_example (L);
+      if (acc)
+        {
+          gcc_jit_rvalue *s1 = zl_r (L->s[1]);
+          zl_set (L, L->s[1], zl_call (L, ZJ_RT_SIGMOID, 1, &s1));
+        }
+      zl_set (L, V->err, fabs_rv (L, zl_bin (L, GCC_JIT_BINARY_OP_MINUS, zl_r (V->label), zl_r (L->s[1]))));
+      if (t == 1)
+        tmem_swap (L, mb);
+    }
+  for (int t = 0; t < 2; t++)
+    {
+      gcc_jit_block *ok = blk (L, "train_ok");
+      branch (L, cmp (L, GCC_JIT_COMPARISON_LE, zl_r (V2[t]->err), zl_r (V2[t]->maxerr)),
+              ok, abort_blk);
+      L->b = ok;
+    }
+  for (int t = 0; t < 2; t++)
+    {
+      vars_t *V = V2[t];
+      if (t == 1)
+        tmem_swap (L, mb);
+      record (L, V->ntr_err, V->record, V->terr, zl_r (V->err));
+      load_features (L, zl_r (row[t]));
+      zl_set (L, L->s[0], zl_r (V->label));
+      begin_example (L, zl_r (row[t]));
+      if (t == 1)
+        tmem_swap (L, mb);
+    }
+  const zj_fn *lf = &p->fn[ZJ_LEARN];
+  learn_t la, lb;
+  if (zj_lower_step_locals (p, L->shape))
+    {
+      gcc_jit_block *save = blk (L, "learn_save"), *plain = blk (L, "learn"),
+        *join = blk (L, NULL);
+      branch (L, cmp (L, GCC_JIT_COMPARISON_EQ, zl_r (V2[0]->steps), zl_r (V2[0]->save_at)),
+              save, plain);
+      gcc_jit_rvalue *row0[2] = { L->row, mb->row };   /* lower_one clears them */
+      for (int pass = 0; pass < 2; pass++)
+        {
+          L->b = pass ? plain : save;
+          L->row = row0[0];
+          mb->row = row0[1];
+          learn_begin (L, p, &la);
+          tmem_swap (L, mb);
+          learn_begin (L, p, &lb);
+          tmem_swap (L, mb);
+          lower_fn2 (L, lf, kidx[ZJ_LEARN], mb, &la, &lb, pass == 0);
+          learn_end (L, &la);
+          tmem_swap (L, mb);
+          learn_end (L, &lb);
+          tmem_swap (L, mb);
+          jump (L, join);
+        }
+      L->b = join;
+    }
+  else
+    lower_fn2 (L, lf, kidx[ZJ_LEARN], mb, NULL, NULL, false);
+  end_example (L);
+  tmem_swap (L, mb);
+  end_example (L);
+  tmem_swap (L, mb);
+}
+
+/* Two tasks of equal sizes (the caller checks) in one function, their
+   training steps interleaved: a training step is one long dependency
+   chain (the matrix-vector product's F adds, then Learn's update of the
+   matrix the next product reads), and the other task's step fills the
+   cycles that chain leaves idle (issue 11: NN program at F=16, 56.8 to
+   ~40 ns per step).  Setup A, Setup B, then per chunk A's and B's steps
+   in turn and A's and B's validation.  Any training abort returns at once
+   with aborted = 1 in A's arguments and nothing written: the caller runs
+   the two tasks one after the other instead (zj_jit_run_pair). */
+static void
+emit_eval2 (zj_lower *L, argv_t *A, argv_t *B, const zj_program *p,
+            const zj_shape *sh, bool acc, int **kidx, tmem_t *mb)
+{
+  vars_t VA, VB;
+  make_vars (A, &VA);
+  make_vars (B, &VB);
+  vars_t *V2[2] = { &VA, &VB };
+  gcc_jit_block *first = blk (L, "setup");
+  L->b = first;
+  gcc_jit_rvalue *zl = int_rv (L, 0), *zi = gcc_jit_context_zero (L->ctx, L->t_int);
+  for (int t = 0; t < 2; t++)
+    {
+      vars_t *V = V2[t];
+      if (t == 1)
+        tmem_swap (L, mb);
+      zl_set (L, V->steps, zl); zl_set (L, V->pos, zl);
+      zl_set (L, V->ntr_err, zi); zl_set (L, V->nva_err, zi); zl_set (L, V->aborted, zi);
+      zl_set (L, V->best, zl_dbl (L, 0.0));
+      lower_fn (L, &p->fn[ZJ_SETUP], kidx[ZJ_SETUP]);
+      if (t == 1)
+        tmem_swap (L, mb);
+    }
+  zl_set (L, VA.remaining, zl_r (VA.ntrain));
+  gcc_jit_block *head = blk (L, "epoch_head"), *chunk = blk (L, "chunk"),
+    *thead = blk (L, "train_head"), *tbody = blk (L, "train_body"),
+    *tdone = blk (L, "train_done"), *tabort = blk (L, "train_abort"),
+    *fin = blk (L, "finish");
+  jump (L, head);
+  L->b = head;
+  branch (L, cmp (L, GCC_JIT_COMPARISON_GT, zl_r (VA.remaining), zl), chunk, fin);
+  L->b = chunk;
+  {
+    gcc_jit_block *a = blk (L, NULL), *b = blk (L, NULL), *j = blk (L, NULL);
+    branch (L, cmp (L, GCC_JIT_COMPARISON_LT, zl_r (VA.remaining), zl_r (VA.per_epoch)), a, b);
+    L->b = a; zl_set (L, VA.chunk, zl_r (VA.remaining)); jump (L, j);
+    L->b = b; zl_set (L, VA.chunk, zl_r (VA.per_epoch)); jump (L, j);
+    L->b = j;
+  }
+  zl_set (L, VA.kk, zl);
+  jump (L, thead);
+  L->b = thead;
+  branch (L, cmp (L, GCC_JIT_COMPARISON_LT, zl_r (VA.kk), zl_r (VA.chunk)), tbody, tdone);
+  L->b = tbody;
+  emit_train_step2 (L, V2, p, kidx, acc, tabort, mb);
+  incr (L, VA.kk);
+  jump (L, thead);
+  L->b = tabort;
+  zl_set (L, arg (A, A_ABORTED), gcc_jit_context_one (L->ctx, L->t_int));
+  gcc_jit_block_end_with_return (L->b, NULL, zl_dbl (L, 0.0));
+  L->b = tdone;
+  gcc_jit_block_add_assignment_op (L->b, NULL, VA.remaining, GCC_JIT_BINARY_OP_MINUS,
+                                   zl_r (VA.per_epoch));
+  emit_validate (L, &VA, p, kidx, acc, NULL);
+  keep_best (L, &VA, blk (L, NULL));
+  tmem_swap (L, mb);
+  emit_validate (L, &VB, p, kidx, acc, NULL);
+  tmem_swap (L, mb);
+  keep_best (L, &VB, head);
+  L->b = fin;
+  for (int t = 0; t < 2; t++)
+    {
+      vars_t *V = V2[t];
+      argv_t *X = t ? B : A;
+      if (t == 1)
+        tmem_swap (L, mb);
+      write_back (L, sh, zl_r (V->mem));
+      if (t == 1)
+        tmem_swap (L, mb);
+      zl_set (L, arg (X, A_TRAIN_STEPS), zl_r (V->steps));
+      zl_set (L, arg (X, A_N_TRAIN_ERR), zl_r (V->ntr_err));
+      zl_set (L, arg (X, A_N_VALID_ERR), zl_r (V->nva_err));
+      zl_set (L, arg (X, A_ABORTED), zi);
+      zl_set (L, arg (X, A_FITNESS), zl_r (V->best));
+    }
+  gcc_jit_block_end_with_return (L->b, NULL, zl_r (VA.best));
+  gcc_jit_block_end_with_jump (L->entry, NULL, first);
+}
+
 static void
 init_types (zj_lower *L)
 {
@@ -718,10 +1022,12 @@ init_types (zj_lower *L)
   L->sqrt_fn = gcc_jit_context_get_builtin_function (c, "__builtin_sqrt");
 }
 
-int
-zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
-                  const zj_shape *shape, zj_eval_type et, const char *name,
-                  zj_error *err)
+/* One exported function: the task evaluation NAME (one argument), or with
+   PAIR the two-task one (two arguments, emit_eval2). */
+static int
+lower_function (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
+                const zj_shape *shape, zj_eval_type et, const char *name,
+                bool pair, zj_error *err)
 {
   if (shape->ns < 2 || shape->nv < 1 || !zj_features_size_ok (shape->F))
     {
@@ -742,10 +1048,14 @@ zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
   argv_t A;
   A.L = L;
   gcc_jit_type *at = args_type (L, A.f);
-  gcc_jit_param *pa = gcc_jit_context_new_param (ctx, NULL, gcc_jit_type_get_pointer (at), "a");
+  gcc_jit_param *pa[2] = {
+    gcc_jit_context_new_param (ctx, NULL, gcc_jit_type_get_pointer (at), "a"),
+    gcc_jit_context_new_param (ctx, NULL, gcc_jit_type_get_pointer (at), "b") };
   L->fn = gcc_jit_context_new_function (ctx, NULL, GCC_JIT_FUNCTION_EXPORTED, L->t_d,
-                                        name, 1, &pa, 0);
-  A.args = gcc_jit_param_as_rvalue (pa);
+                                        name, pair ? 2 : 1, pa, 0);
+  A.args = gcc_jit_param_as_rvalue (pa[0]);
+  argv_t B = A;
+  B.args = gcc_jit_param_as_rvalue (pa[1]);
   L->entry = blk (L, "entry");
   int *kidx[ZJ_NUM_COMPONENTS];
   L->nk = assign_kidx (p, kidx);
@@ -756,7 +1066,19 @@ zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
   L->b = L->entry;
   alloc_memory (L, p, shape);
   feature_locals (L, p);
-  emit_eval (L, &A, p, shape, et == ZJ_ACCURACY, kidx);
+  if (pair)
+    {
+      tmem_t mb = { L->s, L->v, L->m, L->fv, L->last_row, NULL };
+      alloc_memory (L, p, shape);   /* B's set, swapped in by emit_eval2 */
+      feature_locals (L, p);
+      tmem_swap (L, &mb);
+      emit_eval2 (L, &A, &B, p, shape, et == ZJ_ACCURACY, kidx, &mb);
+      tmem_swap (L, &mb);
+      free_set (L, shape);
+      tmem_swap (L, &mb);
+    }
+  else
+    emit_eval (L, &A, p, shape, et == ZJ_ACCURACY, kidx);
   free_memory (L, shape);
   for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
     free (kidx[c]);
@@ -767,4 +1089,18 @@ zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
       return -1;
     }
   return 0;
+}
+
+int
+zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
+                  const zj_shape *shape, zj_eval_type et, const char *name,
+                  zj_error *err)
+{
+  if (lower_function (ctx, isa, p, shape, et, name, false, err) != 0)
+    return -1;
+  if (!isa->pairs || !zj_lower_pair_ok (p))
+    return 0;
+  char pname[64];
+  snprintf (pname, sizeof pname, "%s" ZJ_PAIR_SUFFIX, name);
+  return lower_function (ctx, isa, p, shape, et, pname, true, err);
 }

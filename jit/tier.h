@@ -18,6 +18,10 @@ typedef struct zj_tier_cfg {
   zj_tier_mode mode;
   zj_policy_knobs knobs;
   int opt_level;               /* libgccjit -O level (1) */
+  bool pairs;                  /* native tasks two at a time (zj_jit_opts);
+                                  off: the pair function doubles the compile,
+                                  which a search's mixed evaluations did not
+                                  win back (bench/RESULTS.md) */
   zj_tier_notice notice;       /* one-time set-up news (NULL: none) */
   void *notice_ctx;
 } zj_tier_cfg;

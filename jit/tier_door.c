@@ -358,6 +358,27 @@ zj_door_eval_task (zj_door *d, const zj_prepared *pp, const zj_task *t,
   return f;
 }
 
+bool
+zj_door_eval_pair (zj_door *d, const zj_prepared *pp, const zj_task *a,
+                   const zj_task *b, const zj_eval_opts *o, zj_rng *rng,
+                   zj_workspace *wsa, zj_workspace *wsb, zj_eval_result *ra,
+                   zj_eval_result *rb, double f[2])
+{
+  if (!d || !d->tiered || !zj_door_native (d, pp) || !d->tc.native->fn2)
+    return false;
+  const double t0 = zj_now_ns ();   /* native runs are always timed */
+  zj_jit_eval_pair (d->tc.native, pp, a, b, o, rng, wsa, wsb, ra, rb, f);
+  double ex = 0.0;
+  const zj_task *t[2] = { a, b };
+  const zj_eval_result *r[2] = { ra, rb };
+  for (int j = 0; j < 2; j++)
+    ex += (double) r[j]->train_steps + r[j]->n_valid_err
+          + (o->record_errors ? 0 : t[j]->n_valid);
+  d->pend_ex_native += (uint64_t) ex;
+  report_run (d, ZJ_RUN_OPTIMIZED, ex, zj_now_ns () - t0);
+  return true;
+}
+
 double
 zj_door_clock (zj_door *d)
 {

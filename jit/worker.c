@@ -242,5 +242,6 @@ zj_workers_compile (zj_workers *w, const zj_isa *isa, const zj_program *p,
       zj_error_set (err, "jit/worker.c: zj_native not found in the shared object");
       return -1;
     }
+  code->fn2 = (zj_native_pair_fn) dlsym (code->dl, "zj_native" ZJ_PAIR_SUFFIX);
   return 0;
 }

@@ -132,6 +132,70 @@ compare_pp (zj_jit *jit, zj_jit_entry *e, const zj_prepared *pp, const zj_shape 
   return ok;
 }
 
+/* Tasks a then b: the interpreter one after the other against
+   zj_jit_eval_pair, every observable of both, bit for bit.  *paired
+   counts the runs that were interleaved. */
+static bool
+compare_pair (zj_jit_entry *e, const zj_prepared *pp, const zj_shape *shape,
+              const zj_task *ta, const zj_task *tb, const zj_eval_opts *o,
+              uint64_t seed, const char *what, int *paired)
+{
+  enum { NREC = 8 };
+  double te[2][2][NREC], ve[2][2][NREC], f[2][2];
+  zj_eval_result res[2][2];
+  zj_workspace *ws[2][2];
+  const zj_task *t[2] = { ta, tb };
+  for (int k = 0; k < 2; k++)
+    {
+      for (int j = 0; j < 2; j++)
+        {
+          memset (&res[k][j], 0, sizeof res[k][j]);
+          res[k][j].train_err = te[k][j];
+          res[k][j].valid_err = ve[k][j];
+          ws[k][j] = zj_workspace_new (shape);
+        }
+      zj_rng rng;
+      zj_rng_seed (&rng, seed);
+      if (k == 0)
+        for (int j = 0; j < 2; j++)
+          f[k][j] = zj_interp_eval_task (pp, t[j], o, &rng, ws[k][j], &res[k][j]);
+      else
+        *paired += zj_jit_eval_pair (e, pp, ta, tb, o, &rng, ws[k][0], ws[k][1],
+                                     &res[k][0], &res[k][1], f[k]);
+    }
+  bool ok = true;
+  for (int j = 0; j < 2; j++)
+    {
+      size_t len;
+      const double *m0 = zj_workspace_memory (ws[0][j], &len);
+      const double *m1 = zj_workspace_memory (ws[1][j], NULL);
+      const zj_eval_result *r0 = &res[0][j], *r1 = &res[1][j];
+      const bool same = same_bits (&f[0][j], &f[1][j], 1)
+        && same_bits (&r0->fitness, &r1->fitness, 1)
+        && r0->train_steps == r1->train_steps && r0->aborted == r1->aborted
+        && r0->n_train_err == r1->n_train_err && r0->n_valid_err == r1->n_valid_err
+        && same_bits (te[0][j], te[1][j], (size_t) r0->n_train_err)
+        && same_bits (ve[0][j], ve[1][j], (size_t) r0->n_valid_err)
+        && same_mem (m0, m1, len);
+      if (!same)
+        {
+          fprintf (stderr, "PAIR MISMATCH %s task %c (F=%d): fitness %.17g vs %.17g,"
+                   " steps %ld vs %ld, aborted %d vs %d\n", what, "ab"[j], shape->F,
+                   f[0][j], f[1][j], r0->train_steps, r1->train_steps, r0->aborted,
+                   r1->aborted);
+          for (size_t i = 0; i < len; i++)
+            if (!same_mem (&m0[i], &m1[i], 1))
+              fprintf (stderr, "  mem[%zu] %.17g vs %.17g\n", i, m0[i], m1[i]);
+          zj_program_print (zj_prepared_program (pp), true, stderr);
+          ok = false;
+        }
+    }
+  for (int k = 0; k < 2; k++)
+    for (int j = 0; j < 2; j++)
+      zj_workspace_free (ws[k][j]);
+  return ok;
+}
+
 /* A batch of cases: programs compiled together (one libgccjit context per
    `batch` programs keeps the suite fast), then each compared. */
 typedef struct {
@@ -142,6 +206,25 @@ typedef struct {
   uint64_t seed;
   char what[80];
 } jcase;
+
+/* Pairs that ran interleaved in this test (Criterion forks per test). */
+static int pairs_interleaved;
+
+/* The partner of case i in a pair: a later case of the batch with a task
+   of the same sizes and eval type, else its own task. */
+static const zj_task *
+partner (const jcase *c, int i, int m)
+{
+  const zj_task *t = c[i].t;
+  for (int j = i + 1; j < m; j++)
+    {
+      const zj_task *u = c[j].t;
+      if (u->F == t->F && u->n_train == t->n_train && u->n_valid == t->n_valid
+          && u->epochs == t->epochs && u->eval_type == t->eval_type)
+        return u;
+    }
+  return t;
+}
 
 static int
 run_cases (zj_jit *jit, jcase *c, int n, int batch)
@@ -171,6 +254,13 @@ run_cases (zj_jit *jit, jcase *c, int n, int batch)
           jcase *k = &c[i0 + i];
           if (!compare_pp (jit, e[i], k->pp, &k->shape, k->t, &k->o, k->seed, k->what))
             bad++;
+          if (!compare_pair (e[i], k->pp, &k->shape, k->t, partner (c + i0, i, m), &k->o,
+                             k->seed, k->what, &pairs_interleaved))
+            bad++;
+        }
+      for (int i = 0; i < m; i++)
+        {
+          jcase *k = &c[i0 + i];
           zj_jit_release (jit, e[i]);
           zj_prepared_free (k->pp);
           free_task (k->t);
@@ -196,6 +286,7 @@ new_jit_opt (const char *isa, int recycle, int opt)
   o.opt_level = opt;
   o.isa = isa;
   o.worker_recycle = recycle;
+  o.pairs = 1;                 /* and compare_pair runs them */
   zj_error err;
   zj_jit *j = zj_jit_new (&o, &err);
   cr_assert_not_null (j, "%s", err.msg);
@@ -440,6 +531,7 @@ random_batch (uint64_t seed, int n, const char *isa, int recycle, int batch)
   int bad = run_cases (jit, c, n, batch);
   zj_jit_free (jit);
   cr_expect_eq (bad, 0, "%d of %d random programs differ", bad, n);
+  cr_expect_gt (pairs_interleaved, 0, "no pair ran interleaved");
 }
 
 /* ------------------------------------------------------- step locals */
@@ -506,6 +598,20 @@ nn_final_memory (const char *isa)
         char what[48];
         snprintf (what, sizeof what, "nn F=%d%s", shape.F, abort_run ? " aborted" : "");
         cr_expect (compare_pp (jit, e, pp, &shape, t, &o, 5, what), "%s", what);
+        /* Two tasks interleaved (zj_jit_eval_pair): this one and one on
+           other data; an abort in either runs them one after the other,
+           in either position. */
+        zj_task *u = make_task (shape.F, 40, 10, 2, ZJ_RMS_ERROR, false, 177 + fi);
+        for (int swap = 0; swap < 2; swap++)
+          {
+            int paired = 0;
+            snprintf (what, sizeof what, "nn pair F=%d%s%s", shape.F,
+                      abort_run ? " aborted" : "", swap ? " second" : "");
+            cr_expect (compare_pair (e, pp, &shape, swap ? u : t, swap ? t : u, &o, 5,
+                                     what, &paired), "%s", what);
+            cr_expect_eq (paired, !abort_run, "%s", what);
+          }
+        free_task (u);
         zj_jit_release (jit, e);
         zj_prepared_free (pp);
         zj_program_free (&p);

@@ -154,7 +154,7 @@ Test (tier, same_trajectory_with_hurdles, .timeout = 120)
    fitness and the shared generator's state with an interpreter-only
    evaluator. */
 static void
-evaluator_switches (bool random_ops)
+evaluator_switches (bool random_ops, bool pairs)
 {
   zj_task_collection coll = { 0 };
   zj_error err;
@@ -173,6 +173,16 @@ evaluator_switches (bool random_ops)
     zj_fn_push (&p.fn[ZJ_SETUP], zj_test_ins (ZJ_VECTOR_GAUSSIAN_SET_OP, 0, 0, 1));
   zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 1, 0, 1));
   zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_DIFF_OP, 0, 1, 2));
+  if (pairs)
+    {
+      /* A learning rate s3 = 0.01 (Setup), so that the runs train rather
+         than abort and each task has its own fitness. */
+      zj_instr k = zj_test_ins (ZJ_SCALAR_UNIFORM_SET_OP, 0, 0, 3);
+      k.fd[0] = 0.01f;
+      k.fd[1] = 0.01f;
+      zj_fn_push (&p.fn[ZJ_SETUP], k);
+      zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_PRODUCT_OP, 3, 2, 2));
+    }
   zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 2, 0, 2));
   zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
   if (random_ops)
@@ -182,8 +192,15 @@ evaluator_switches (bool random_ops)
     }
   zj_evaluator_cfg cfg;
   zj_evaluator_cfg_default (&cfg);
+  if (pairs)
+    {
+      /* Every evaluation runs the tasks for real: no cache answers. */
+      cfg.fec = false;
+      cfg.dedup = false;
+    }
   zj_tier_cfg tc;
   zj_tier_cfg_default (&tc);
+  tc.pairs = pairs;
   tc.opt_level = 0;
   tc.knobs.margin = 0.0;
   tc.knobs.compile_weight = 0.0;
@@ -196,12 +213,15 @@ evaluator_switches (bool random_ops)
   zj_evaluator *tiered = zj_evaluator_new (&cfg, ts, n, &shape, NULL, &r2, &err);
   zj_evaluator_set_tier (tiered, tier);
   zj_tier_stats st = { 0 };
-  int rounds = 0;
-  for (; rounds < 2000 && st.native_evals == 0; rounds++)
+  int rounds = 0, after = 0;
+  /* Until native code ran, then (pairs) 5 evaluations more, native. */
+  for (; rounds < 2000 && (st.native_evals == 0 || (pairs && after++ < 5)); rounds++)
     {
       const double a = zj_evaluator_eval (plain, &p);
       const double b = zj_evaluator_eval (tiered, &p);
       cr_assert_eq (a, b, "round %d: %.17g vs %.17g", rounds, a, b);
+      if (pairs)
+        cr_assert_gt (a, 0.0, "round %d: the tasks aborted", rounds);
       cr_assert_eq (memcmp (zj_evaluator_task_fitness (plain),
                             zj_evaluator_task_fitness (tiered),
                             (size_t) n * sizeof (double)), 0);
@@ -228,12 +248,24 @@ evaluator_switches (bool random_ops)
 
 Test (tier, evaluator_switches_to_native, .timeout = 60)
 {
-  evaluator_switches (false);
+  evaluator_switches (false, false);
 }
 
 Test (tier, evaluator_switches_with_random_ops, .timeout = 60)
 {
-  evaluator_switches (true);
+  evaluator_switches (true, false);
+}
+
+/* Native tasks two at a time (zj_door_eval_pair, tier cfg pairs): six
+   tasks, three pairs per evaluation, the same fitnesses and generator. */
+Test (tier, evaluator_native_pairs, .timeout = 60)
+{
+  evaluator_switches (false, true);
+}
+
+Test (tier, evaluator_native_pairs_random_setup, .timeout = 60)
+{
+  evaluator_switches (true, true);
 }
 
 /* A program whose matrix-vector product reads a matrix that Predict and

@@ -32,6 +32,9 @@ typedef struct zj_jit_opts {
   int worker_recycle;         /* >0: compile in forked worker processes to
                                  shared objects, a new process every this
                                  many compiles (bounded memory); 0: in-process */
+  int pairs;                  /* 1: also compile the two-task function that
+                                 zj_jit_eval_pair runs (about twice the
+                                 compile time); default 0 */
 } zj_jit_opts;
 
 typedef struct zj_jit_stats {
@@ -71,6 +74,18 @@ zj_jit_entry *zj_jit_lookup_key (zj_jit *jit, uint64_t hash,
 double zj_jit_eval_task (const zj_jit_entry *e, const zj_prepared *pp,
                          const zj_task *t, const zj_eval_opts *o, zj_rng *rng,
                          zj_workspace *ws, zj_eval_result *res);
+
+/* Tasks a then b, as two zj_jit_eval_task calls with the same rng (a's
+   memory left in wsa, b's in wsb), into f[0] and f[1].  When the code has
+   a pair function (no random op in Predict or Learn) and the tasks have
+   equal sizes, their training steps run interleaved in one call, which
+   hides most of each step's dependency chain; the results are the same
+   bit for bit.  Returns 1 when they ran interleaved, 0 when one after the
+   other (no pair function, unequal sizes, or a training abort). */
+int zj_jit_eval_pair (const zj_jit_entry *e, const zj_prepared *pp,
+                       const zj_task *a, const zj_task *b, const zj_eval_opts *o,
+                       zj_rng *rng, zj_workspace *wsa, zj_workspace *wsb,
+                       zj_eval_result *ra, zj_eval_result *rb, double f[2]);
 
 void zj_jit_get_stats (zj_jit *jit, zj_jit_stats *s);
 

@@ -138,6 +138,7 @@ run_show (zj_cli *cli)
     }
   zj_jit_opts jo;
   zj_jit_opts_default (&jo);
+  jo.pairs = 1;
   if (parse_opt_level (zj_cli_get (cli, "opt"), &jo) != 0)
     return 2;
   if (parse_isa (zj_cli_get (cli, "isa"), &jo) != 0)
@@ -199,7 +200,7 @@ static void
 time_tier (const zj_prepared *pp, const zj_jit_entry *entry, zj_task *tasks,
            int n, const zj_shape *shape, int reps, bench_tier *out)
 {
-  zj_workspace *ws = zj_workspace_new (shape);
+  zj_workspace *ws = zj_workspace_new (shape), *ws2 = zj_workspace_new (shape);
   double *t = zj_xcalloc ((size_t) reps, sizeof (double));
   out->examples = 0;
   for (int r = 0; r < reps; r++)
@@ -210,7 +211,17 @@ time_tier (const zj_prepared *pp, const zj_jit_entry *entry, zj_task *tasks,
       const double t0 = cpu_ms ();
       for (int i = 0; i < n; i++)
         {
-          zj_eval_result res = { 0 };
+          zj_eval_result res = { 0 }, res2 = { 0 };
+          if (entry && i + 1 < n)
+            {
+              /* Two tasks at a time (zj_jit_eval_pair). */
+              zj_jit_eval_pair (entry, pp, &tasks[i], &tasks[i + 1], NULL, &rng,
+                                ws2, ws, &res, &res2, &out->fit[i]);
+              ex += res.train_steps + tasks[i].n_valid
+                    + res2.train_steps + tasks[i + 1].n_valid;
+              i++;
+              continue;
+            }
           out->fit[i] = entry
             ? zj_jit_eval_task (entry, pp, &tasks[i], NULL, &rng, ws, &res)
             : zj_interp_eval_task (pp, &tasks[i], NULL, &rng, ws, &res);
@@ -223,6 +234,7 @@ time_tier (const zj_prepared *pp, const zj_jit_entry *entry, zj_task *tasks,
   out->ns_per_example = out->examples ? t[reps / 2] * 1e6 / (double) out->examples : 0;
   free (t);
   zj_workspace_free (ws);
+  zj_workspace_free (ws2);
 }
 
 /* The baseline tier on the tasks: all in lanes with native step kernels
@@ -323,6 +335,7 @@ run_bench (zj_cli *cli)
     return 2;
   zj_jit_opts jo;
   zj_jit_opts_default (&jo);
+  jo.pairs = 1;
   if (parse_opt_level (zj_cli_get (cli, "opt"), &jo) != 0)
     return 2;
   if (parse_isa (zj_cli_get (cli, "isa"), &jo) != 0)
@@ -495,12 +508,23 @@ zj_eval_tiered (const char *mode, const zj_program *p, zj_task *tasks, int n,
     {
       zj_jit_opts jo;
       zj_jit_opts_default (&jo);
+      jo.pairs = n > 1;
       zj_jit *jit = zj_jit_new (&jo, err);
       zj_jit_entry *e = jit ? zj_jit_get (jit, pp, tasks[0].eval_type, err) : NULL;
       if (e)
         {
+          /* Two tasks at a time (zj_jit_eval_pair), the last one alone. */
+          zj_workspace *ws2 = zj_workspace_new (shape);
           for (int i = 0; i < n; i++)
-            fit[i] = zj_jit_eval_task (e, pp, &tasks[i], o, rng, ws, &res[i]);
+            if (i + 1 < n)
+              {
+                zj_jit_eval_pair (e, pp, &tasks[i], &tasks[i + 1], o, rng, ws2, ws,
+                                  &res[i], &res[i + 1], &fit[i]);
+                i++;
+              }
+            else
+              fit[i] = zj_jit_eval_task (e, pp, &tasks[i], o, rng, ws, &res[i]);
+          zj_workspace_free (ws2);
           *ran = "optimized";
           rc = 0;
           zj_jit_release (jit, e);

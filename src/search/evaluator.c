@@ -42,6 +42,7 @@ struct zj_evaluator {
   zj_rng fec_rng;
   zj_fec *fec;
   zj_workspace *ws[33];        /* by F */
+  zj_workspace *ws2[33];       /* by F: the first task of a native pair */
   double *fit;
   /* Per-task scratch, n_tasks each (errors: ZJ_FEC_MAX_ERRORS per task). */
   double *train_err, *valid_err, *bfit;
@@ -178,7 +179,7 @@ zj_evaluator_free (zj_evaluator *e)
     return;
   zj_door_close (e->door);
   for (int i = 0; i < 33; i++)
-    zj_workspace_free (e->ws[i]);
+    zj_workspace_free (e->ws[i]), zj_workspace_free (e->ws2[i]);
   zj_dedup_free (e->dedup);
   zj_fec_free (e->fec);
   zj_budget_free (&e->budget);
@@ -403,6 +404,32 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
       const int i = idx[k];
       zj_eval_result r = { 0 };
       o->n_all_train = e->n_real[i];
+      if (k + 1 < n && e->n_real[idx[k + 1]] == e->n_real[i])
+        {
+          /* Two tasks in one native call when the code has a pair
+             function: the same results as one after the other. */
+          const int j = idx[k + 1], F = e->tasks[i].F;
+          zj_eval_result r2 = { 0 };
+          double f[2];
+          if (!e->ws2[F])
+            {
+              zj_shape sh = e->shape;
+              sh.F = F;
+              e->ws2[F] = zj_workspace_new (&sh);
+            }
+          if (zj_door_eval_pair (e->door, pp, &e->tasks[i], &e->tasks[j], o, e->rng,
+                                 e->ws2[F], workspace_for (e, F), &r, &r2, f))
+            {
+              e->fit[i] = f[0];
+              e->fit[j] = f[1];
+              e->cnt.task_evals += 2;
+              e->train_steps += r.train_steps + r2.train_steps;
+              e->cnt.examples += r.train_steps + e->tasks[i].n_valid
+                                 + r2.train_steps + e->tasks[j].n_valid;
+              k++;
+              continue;
+            }
+        }
       e->fit[i] = run_task (e, pp, &e->tasks[i], o, e->rng, &r);
       e->cnt.task_evals++;
       e->train_steps += r.train_steps;

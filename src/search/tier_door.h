@@ -50,6 +50,14 @@ bool zj_door_pending (const zj_door *d);
 double zj_door_eval_task (zj_door *d, const zj_prepared *pp,
                           const zj_task *t, const zj_eval_opts *o,
                           zj_rng *rng, zj_workspace *ws, zj_eval_result *r);
+/* Tasks a then b natively, their training steps interleaved when the
+   code allows (zj_jit_eval_pair): same results as two zj_door_eval_task
+   calls, a's memory left in wsa and b's in wsb.  False, with nothing
+   run, when native code does not run them. */
+bool zj_door_eval_pair (zj_door *d, const zj_prepared *pp, const zj_task *a,
+                        const zj_task *b, const zj_eval_opts *o, zj_rng *rng,
+                        zj_workspace *wsa, zj_workspace *wsb,
+                        zj_eval_result *ra, zj_eval_result *rb, double f[2]);
 /* A run of several tasks at once in lanes (interpreted, or on baseline
    code when ws got it): zj_door_clock before (0 when this run is not
    timed), zj_door_batch_done after it succeeded. */

@@ -73,6 +73,17 @@ zj_door_eval_task (zj_door *d, const zj_prepared *pp, const zj_task *t,
   return zj_interp_eval_task (pp, t, o, rng, ws, r);
 }
 
+bool
+zj_door_eval_pair (zj_door *d, const zj_prepared *pp, const zj_task *a,
+                   const zj_task *b, const zj_eval_opts *o, zj_rng *rng,
+                   zj_workspace *wsa, zj_workspace *wsb, zj_eval_result *ra,
+                   zj_eval_result *rb, double f[2])
+{
+  (void) d; (void) pp; (void) a; (void) b; (void) o; (void) rng;
+  (void) wsa; (void) wsb; (void) ra; (void) rb; (void) f;
+  return false;
+}
+
 double
 zj_door_clock (zj_door *d)
 {
