@@ -180,7 +180,7 @@ typedef struct zj_jit_code {
   uint16_t *key;
   size_t nkey;
   zj_native_fn fn;
-  zj_native_pair_fn fn2;      /* two tasks interleaved (lower.c, emit_eval2), or NULL */
+  zj_native_pair_fn fn2;      /* two tasks interleaved (lower_pair.c), or NULL */
   struct zj_jit_lib *lib;     /* in-process compile (maybe shared), or NULL */
   void *dl;                   /* dlopen handle (worker compile), or NULL */
   size_t bytes;               /* estimate used for the byte bound */

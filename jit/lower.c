@@ -5,29 +5,19 @@
  * ACCURACY, abort test, error recording, Learn), validation after each
  * chunk, best of epochs.  Program memory lives in locals for the whole run
  * and is written back to the workspace at the end.  The per-op lowering is
- * in lower_ops.c and the IR helpers (zl_*) in lower_ir.c; this file has
- * the loop skeleton, the memory locals and the constant table.
+ * in lower_ops.c, the IR helpers (zl_*) in lower_ir.c and the two-task
+ * function in lower_pair.c; this file has the loop skeleton, the memory
+ * locals and the constant table, and lends the pieces of the skeleton to
+ * lower_pair.c through lower_internal.h (zj_lw_*).
  */
 #include "config.h"
 #include "jit_internal.h"
+#include "lower_internal.h"
 #include <stdio.h>
 #include <string.h>
 
 /* ------------------------------------------------------- args struct */
-/* Field indices of zj_jit_args (ZJ_JIT_ARGS, jit_internal.h). */
-enum {
-#define ZJ_ARG_INDEX(ctype, irtype, name, NAME) A_##NAME,
-  ZJ_JIT_ARGS (ZJ_ARG_INDEX)
-#undef ZJ_ARG_INDEX
-  A_COUNT
-};
 enum { IR_DP, IR_IP, IR_VP, IR_VPP, IR_LONG, IR_D, IR_INT };
-
-typedef struct {
-  zj_lower *L;
-  gcc_jit_field *f[A_COUNT];
-  gcc_jit_rvalue *args;
-} argv_t;
 
 static gcc_jit_type *
 args_type (zj_lower *L, gcc_jit_field **f)
@@ -53,18 +43,18 @@ args_type (zj_lower *L, gcc_jit_field **f)
     gcc_jit_context_new_struct_type (c, NULL, "zj_jit_args", A_COUNT, f));
 }
 
-static gcc_jit_lvalue *
-arg (argv_t *A, int i)
+gcc_jit_lvalue *
+zj_lw_arg (zj_lw_args *A, int i)
 {
   return gcc_jit_rvalue_dereference_field (A->args, NULL, A->f[i]);
 }
 
 /* A local initialised from an argument field in the entry block. */
 static gcc_jit_lvalue *
-arg_local (argv_t *A, int i, gcc_jit_type *t, const char *name)
+arg_local (zj_lw_args *A, int i, gcc_jit_type *t, const char *name)
 {
   gcc_jit_lvalue *lv = gcc_jit_function_new_local (A->L->fn, NULL, t, name);
-  gcc_jit_block_add_assignment (A->L->entry, NULL, lv, zl_r (arg (A, i)));
+  gcc_jit_block_add_assignment (A->L->entry, NULL, lv, zl_r (zj_lw_arg (A, i)));
   return lv;
 }
 
@@ -97,8 +87,8 @@ vptr (zj_lower *L, gcc_jit_rvalue *base, gcc_jit_rvalue *idx)
                                    L->t_vp);
 }
 
-static gcc_jit_rvalue *
-int_rv (zj_lower *L, long x)
+gcc_jit_rvalue *
+zj_lw_int (zj_lower *L, long x)
 {
   return gcc_jit_context_new_rvalue_from_long (L->ctx, L->t_long, x);
 }
@@ -110,7 +100,7 @@ store_chunks (zj_lower *L, gcc_jit_block *b, gcc_jit_rvalue *mem, size_t off,
   for (int j = 0; j < n; j++)
     gcc_jit_block_add_assignment (
       b, NULL,
-      gcc_jit_rvalue_dereference (vptr (L, mem, int_rv (L, (long) (off + (size_t) j * L->W))), NULL),
+      gcc_jit_rvalue_dereference (vptr (L, mem, zj_lw_int (L, (long) (off + (size_t) j * L->W))), NULL),
       zl_r (ch[j]));
 }
 
@@ -198,8 +188,8 @@ free_memory (zj_lower *L, const zj_shape *sh)
   free (L->kv);
 }
 
-static void
-write_back (zj_lower *L, const zj_shape *sh, gcc_jit_rvalue *mem)
+void
+zj_lw_write_back (zj_lower *L, const zj_shape *sh, gcc_jit_rvalue *mem)
 {
   zj_layout lay;
   zj_layout_init (&lay, sh);
@@ -207,7 +197,7 @@ write_back (zj_lower *L, const zj_shape *sh, gcc_jit_rvalue *mem)
     if (L->s[a])
       gcc_jit_block_add_assignment (
         L->b, NULL,
-        gcc_jit_context_new_array_access (L->ctx, NULL, mem, int_rv (L, (long) (lay.s_off + a))),
+        gcc_jit_context_new_array_access (L->ctx, NULL, mem, zj_lw_int (L, (long) (lay.s_off + a))),
         zl_r (L->s[a]));
   for (int a = L->fv ? 1 : 0; a < sh->nv; a++)
     if (L->v[a])
@@ -230,8 +220,8 @@ write_back (zj_lower *L, const zj_shape *sh, gcc_jit_rvalue *mem)
   for (int j = 0; j < L->C; j++)
     gcc_jit_block_add_assignment (
       from_row, NULL,
-      gcc_jit_rvalue_dereference (vptr (L, mem, int_rv (L, (long) (lay.v_off + (size_t) j * L->W))), NULL),
-      zl_r (gcc_jit_rvalue_dereference (vptr (L, zl_r (L->last_row), int_rv (L, j * L->W)), NULL)));
+      gcc_jit_rvalue_dereference (vptr (L, mem, zj_lw_int (L, (long) (lay.v_off + (size_t) j * L->W))), NULL),
+      zl_r (gcc_jit_rvalue_dereference (vptr (L, zl_r (L->last_row), zj_lw_int (L, j * L->W)), NULL)));
   gcc_jit_block_end_with_jump (from_row, NULL, done);
   store_chunks (L, from_setup, mem, lay.v_off, L->v[0], L->C);
   gcc_jit_block_end_with_jump (from_setup, NULL, done);
@@ -239,32 +229,32 @@ write_back (zj_lower *L, const zj_shape *sh, gcc_jit_rvalue *mem)
 }
 
 /* ------------------------------------------------------ control flow */
-static gcc_jit_block *
-blk (zj_lower *L, const char *name)
+gcc_jit_block *
+zj_lw_blk (zj_lower *L, const char *name)
 {
   return gcc_jit_function_new_block (L->fn, name);
 }
 
-static void
-jump (zj_lower *L, gcc_jit_block *to)
+void
+zj_lw_jump (zj_lower *L, gcc_jit_block *to)
 {
   gcc_jit_block_end_with_jump (L->b, NULL, to);
 }
 
-static void
-branch (zj_lower *L, gcc_jit_rvalue *c, gcc_jit_block *t, gcc_jit_block *f)
+void
+zj_lw_branch (zj_lower *L, gcc_jit_rvalue *c, gcc_jit_block *t, gcc_jit_block *f)
 {
   gcc_jit_block_end_with_conditional (L->b, NULL, c, t, f);
 }
 
-static gcc_jit_rvalue *
-cmp (zj_lower *L, enum gcc_jit_comparison op, gcc_jit_rvalue *a, gcc_jit_rvalue *b)
+gcc_jit_rvalue *
+zj_lw_cmp (zj_lower *L, enum gcc_jit_comparison op, gcc_jit_rvalue *a, gcc_jit_rvalue *b)
 {
   return gcc_jit_context_new_comparison (L->ctx, NULL, op, a, b);
 }
 
-static void
-incr (zj_lower *L, gcc_jit_lvalue *lv)
+void
+zj_lw_incr (zj_lower *L, gcc_jit_lvalue *lv)
 {
   gcc_jit_block_add_assignment_op (
     L->b, NULL, lv, GCC_JIT_BINARY_OP_PLUS,
@@ -272,13 +262,13 @@ incr (zj_lower *L, gcc_jit_lvalue *lv)
 }
 
 /* v0 := x[0..F), from a row pointer (into the feature locals, if any). */
-static void
-load_features (zj_lower *L, gcc_jit_rvalue *row)
+void
+zj_lw_load_features (zj_lower *L, gcc_jit_rvalue *row)
 {
   gcc_jit_lvalue **v0 = L->fv ? L->fv : L->v[0];
   for (int j = 0; j < L->C; j++)
     zl_set (L, v0[j],
-            zl_r (gcc_jit_rvalue_dereference (vptr (L, row, int_rv (L, j * L->W)), NULL)));
+            zl_r (gcc_jit_rvalue_dereference (vptr (L, row, zj_lw_int (L, j * L->W)), NULL)));
   if (L->fv)
     zl_set (L, L->last_row, row);
 }
@@ -297,47 +287,47 @@ swap_v0 (zj_lower *L)
 }
 
 /* Predict or Learn of one example follows: v0 is the row just loaded. */
-static void
-begin_example (zj_lower *L, gcc_jit_rvalue *row)
+void
+zj_lw_begin_example (zj_lower *L, gcc_jit_rvalue *row)
 {
   L->row = row;
   swap_v0 (L);
 }
 
-static void
-end_example (zj_lower *L)
+void
+zj_lw_end_example (zj_lower *L)
 {
   L->row = NULL;
   swap_v0 (L);
 }
 
 /* Once an instruction writes v0, it no longer equals the feature row. */
-static void
-lower_one (zj_lower *L, const zj_instr *in, int k)
+void
+zj_lw_lower_one (zj_lower *L, const zj_instr *in, int k)
 {
   zj_lower_ops[in->op] (L, in, k);
   if (zj_ops[in->op].out == ZJ_KIND_V && in->out == 0)
     L->row = NULL;
 }
 
-static void
-lower_fn (zj_lower *L, const zj_fn *f, const int *kidx)
+void
+zj_lw_lower_fn (zj_lower *L, const zj_fn *f, const int *kidx)
 {
   for (int i = 0; i < f->n; i++)
-    lower_one (L, &f->ins[i], kidx[i]);
+    zj_lw_lower_one (L, &f->ins[i], kidx[i]);
 }
 
 /* if (cnt < record) { buf[cnt++] = e; } */
-static void
-record (zj_lower *L, gcc_jit_lvalue *cnt, gcc_jit_lvalue *record_n,
+void
+zj_lw_record (zj_lower *L, gcc_jit_lvalue *cnt, gcc_jit_lvalue *record_n,
         gcc_jit_lvalue *buf, gcc_jit_rvalue *e)
 {
-  gcc_jit_block *yes = blk (L, NULL), *done = blk (L, NULL);
-  branch (L, cmp (L, GCC_JIT_COMPARISON_LT, zl_r (cnt), zl_r (record_n)), yes, done);
+  gcc_jit_block *yes = zj_lw_blk (L, NULL), *done = zj_lw_blk (L, NULL);
+  zj_lw_branch (L, zj_lw_cmp (L, GCC_JIT_COMPARISON_LT, zl_r (cnt), zl_r (record_n)), yes, done);
   L->b = yes;
   zl_set (L, gcc_jit_context_new_array_access (L->ctx, NULL, zl_r (buf), zl_r (cnt)), e);
-  incr (L, cnt);
-  jump (L, done);
+  zj_lw_incr (L, cnt);
+  zj_lw_jump (L, done);
   L->b = done;
 }
 
@@ -358,15 +348,8 @@ assign_kidx (const zj_program *p, int *kidx[ZJ_NUM_COMPONENTS])
   return n;
 }
 
-typedef struct {
-  gcc_jit_lvalue *trx, *try_, *vax, *vay, *order, *mem, *terr, *verr, *ntrain,
-    *per_epoch, *maxerr, *nvalid, *nvalid_total, *record, *save_at;
-  gcc_jit_lvalue *steps, *ntr_err, *nva_err, *aborted, *remaining, *pos, *best,
-    *chunk, *kk, *result, *ex, *label, *err, *i, *loss, *f, *e, *p;
-} vars_t;
-
-static void
-make_vars (argv_t *A, vars_t *V)
+void
+zj_lw_make_vars (zj_lw_args *A, zj_lw_vars *V)
 {
   zj_lower *L = A->L;
   V->trx = arg_local (A, A_TRAIN_X, L->t_dp, "trx");
@@ -394,24 +377,24 @@ make_vars (argv_t *A, vars_t *V)
 #undef LOC
 }
 
-static gcc_jit_rvalue *
-fabs_rv (zj_lower *L, gcc_jit_rvalue *x)
+gcc_jit_rvalue *
+zj_lw_fabs (zj_lower *L, gcc_jit_rvalue *x)
 {
   return gcc_jit_context_new_unary_op (L->ctx, NULL, GCC_JIT_UNARY_OP_ABS, L->t_d, x);
 }
 
 /* The validation pass; on exit from it, V->f holds its fitness. */
-static void
-emit_validate (zj_lower *L, vars_t *V, const zj_program *p, int **kidx, bool acc,
+void
+zj_lw_emit_validate (zj_lower *L, zj_lw_vars *V, const zj_program *p, int **kidx, bool acc,
                gcc_jit_rvalue *rms_args_unused)
 {
-  gcc_jit_block *head = blk (L, "val_head"), *body = blk (L, "val_body"),
-    *done = blk (L, "val_done"), *end = blk (L, "val_end");
+  gcc_jit_block *head = zj_lw_blk (L, "val_head"), *body = zj_lw_blk (L, "val_body"),
+    *done = zj_lw_blk (L, "val_done"), *end = zj_lw_blk (L, "val_end");
   zl_set (L, V->loss, zl_dbl (L, 0.0));
   zl_set (L, V->i, gcc_jit_context_zero (L->ctx, L->t_int));
-  jump (L, head);
+  zj_lw_jump (L, head);
   L->b = head;
-  branch (L, cmp (L, GCC_JIT_COMPARISON_LT, zl_r (V->i), zl_r (V->nvalid)), body, done);
+  zj_lw_branch (L, zj_lw_cmp (L, GCC_JIT_COMPARISON_LT, zl_r (V->i), zl_r (V->nvalid)), body, done);
   L->b = body;
   zl_set (L, V->label, zl_r (gcc_jit_context_new_array_access (L->ctx, NULL, zl_r (V->vay), zl_r (V->i))));
   gcc_jit_lvalue *rowv = zl_tmp (L, L->t_dp);
@@ -421,40 +404,40 @@ emit_validate (zj_lower *L, vars_t *V, const zj_program *p, int **kidx, bool acc
       zl_bin (L, GCC_JIT_BINARY_OP_MULT, zl_r (V->i),
               gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, L->F))), NULL));
   gcc_jit_rvalue *row = zl_r (rowv);
-  load_features (L, row);
+  zj_lw_load_features (L, row);
   zl_set (L, L->s[0], zl_dbl (L, 0.0));
-  begin_example (L, row);
-  lower_fn (L, &p->fn[ZJ_PREDICT], kidx[ZJ_PREDICT]);
-  end_example (L);
+  zj_lw_begin_example (L, row);
+  zj_lw_lower_fn (L, &p->fn[ZJ_PREDICT], kidx[ZJ_PREDICT]);
+  zj_lw_end_example (L);
   if (acc)
     {
       gcc_jit_rvalue *s1 = zl_r (L->s[1]);
       zl_set (L, V->p, zl_call (L, ZJ_RT_SIGMOID, 1, &s1));
       gcc_jit_rvalue *a = gcc_jit_context_new_cast (
-        L->ctx, NULL, cmp (L, GCC_JIT_COMPARISON_GT, zl_r (V->label), zl_dbl (L, 0.5)), L->t_int);
+        L->ctx, NULL, zj_lw_cmp (L, GCC_JIT_COMPARISON_GT, zl_r (V->label), zl_dbl (L, 0.5)), L->t_int);
       gcc_jit_rvalue *b = gcc_jit_context_new_cast (
-        L->ctx, NULL, cmp (L, GCC_JIT_COMPARISON_GT, zl_r (V->p), zl_dbl (L, 0.5)), L->t_int);
+        L->ctx, NULL, zj_lw_cmp (L, GCC_JIT_COMPARISON_GT, zl_r (V->p), zl_dbl (L, 0.5)), L->t_int);
       gcc_jit_rvalue *ne = gcc_jit_context_new_cast (
-        L->ctx, NULL, cmp (L, GCC_JIT_COMPARISON_NE, a, b), L->t_int);
+        L->ctx, NULL, zj_lw_cmp (L, GCC_JIT_COMPARISON_NE, a, b), L->t_int);
       zl_set (L, V->e, gcc_jit_context_new_cast (L->ctx, NULL, ne, L->t_d));
       zl_set (L, V->loss, zl_bin (L, GCC_JIT_BINARY_OP_PLUS, zl_r (V->loss), zl_r (V->e)));
     }
   else
     {
-      gcc_jit_block *ok = blk (L, "val_ok"), *bad = blk (L, "val_abort");
+      gcc_jit_block *ok = zj_lw_blk (L, "val_ok"), *bad = zj_lw_blk (L, "val_abort");
       zl_set (L, V->p, zl_bin (L, GCC_JIT_BINARY_OP_MINUS, zl_r (V->label), zl_r (L->s[1])));
-      zl_set (L, V->e, fabs_rv (L, zl_r (V->p)));
-      branch (L, cmp (L, GCC_JIT_COMPARISON_LE, zl_r (V->e), zl_r (V->maxerr)), ok, bad);
+      zl_set (L, V->e, zj_lw_fabs (L, zl_r (V->p)));
+      zj_lw_branch (L, zj_lw_cmp (L, GCC_JIT_COMPARISON_LE, zl_r (V->e), zl_r (V->maxerr)), ok, bad);
       L->b = bad;
       zl_set (L, V->f, zl_dbl (L, 0.0));
-      jump (L, end);
+      zj_lw_jump (L, end);
       L->b = ok;
       zl_set (L, V->loss, zl_bin (L, GCC_JIT_BINARY_OP_PLUS, zl_r (V->loss),
                                   zl_bin (L, GCC_JIT_BINARY_OP_MULT, zl_r (V->p), zl_r (V->p))));
     }
-  record (L, V->nva_err, V->record, V->verr, zl_r (V->e));
-  incr (L, V->i);
-  jump (L, head);
+  zj_lw_record (L, V->nva_err, V->record, V->verr, zl_r (V->e));
+  zj_lw_incr (L, V->i);
+  zj_lw_jump (L, head);
   L->b = done;
   if (acc)
     zl_set (L, V->f, zl_bin (L, GCC_JIT_BINARY_OP_MINUS, zl_dbl (L, 1.0),
@@ -465,7 +448,7 @@ emit_validate (zj_lower *L, vars_t *V, const zj_program *p, int **kidx, bool acc
       gcc_jit_rvalue *a[2] = { zl_r (V->loss), zl_r (V->nvalid_total) };
       zl_set (L, V->f, zl_call (L, ZJ_RT_RMS_FITNESS, 2, a));
     }
-  jump (L, end);
+  zj_lw_jump (L, end);
   L->b = end;
 }
 
@@ -530,16 +513,13 @@ zj_lower_step_locals (const zj_program *p, const zj_shape *sh)
    other steps (no store to the memory locals at all).  One branch per step
    chooses; a branch per instruction, as this used to be, left GCC a phi per
    step-local value per instruction and it spilled them (issue 11: 32 zmm
-   copies per step for the NN program's outer product).  learn_begin swaps
-   the step locals in, learn_ins lowers one instruction, learn_end swaps the
-   memory locals back; the pair function interleaves two tasks' calls. */
-typedef struct {
-  bool *ls, *lv, *lm;
-  gcc_jit_lvalue **keep_s, ***keep_v, ***keep_m;
-} learn_t;
+   copies per step for the NN program's outer product).  zj_lw_learn_begin
+   swaps the step locals in, zj_lw_learn_ins lowers one instruction,
+   zj_lw_learn_end swaps the memory locals back; the pair function
+   (lower_pair.c) interleaves two tasks' calls. */
 
-static void
-learn_begin (zj_lower *L, const zj_program *p, learn_t *st)
+void
+zj_lw_learn_begin (zj_lower *L, const zj_program *p, zj_lw_learn *st)
 {
   const zj_shape *sh = L->shape;
   st->ls = zj_xcalloc ((size_t) sh->ns + 2, sizeof *st->ls);
@@ -568,8 +548,8 @@ learn_begin (zj_lower *L, const zj_program *p, learn_t *st)
   L->b = save;
 }
 
-static void
-learn_ins (zj_lower *L, const zj_instr *in, int kidx, bool in_save, const learn_t *st)
+void
+zj_lw_learn_ins (zj_lower *L, const zj_instr *in, int kidx, bool in_save, const zj_lw_learn *st)
 {
   const zj_kind k = zj_ops[in->op].out;
   const int a = in->out;
@@ -592,11 +572,11 @@ learn_ins (zj_lower *L, const zj_instr *in, int kidx, bool in_save, const learn_
       if (k == ZJ_KIND_V) L->v[a] = tv;
       if (k == ZJ_KIND_M) L->m[a] = tm;
     }
-  lower_one (L, in, kidx);
+  zj_lw_lower_one (L, in, kidx);
 }
 
-static void
-learn_end (zj_lower *L, learn_t *st)
+void
+zj_lw_learn_end (zj_lower *L, zj_lw_learn *st)
 {
   const zj_shape *sh = L->shape;
   for (int a = 0; a < sh->ns; a++)
@@ -620,386 +600,134 @@ learn_end (zj_lower *L, learn_t *st)
 static void
 lower_learn (zj_lower *L, const zj_program *p, const int *kidx, bool in_save)
 {
-  learn_t st;
-  learn_begin (L, p, &st);
+  zj_lw_learn st;
+  zj_lw_learn_begin (L, p, &st);
   const zj_fn *f = &p->fn[ZJ_LEARN];
   for (int i = 0; i < f->n; i++)
-    learn_ins (L, &f->ins[i], kidx[i], in_save, &st);
-  learn_end (L, &st);
+    zj_lw_learn_ins (L, &f->ins[i], kidx[i], in_save, &st);
+  zj_lw_learn_end (L, &st);
 }
 
 /* One training step body (the loop test is the caller's). */
 static void
-emit_train_step (zj_lower *L, vars_t *V, const zj_program *p, int **kidx, bool acc,
+emit_train_step (zj_lower *L, zj_lw_vars *V, const zj_program *p, int **kidx, bool acc,
                  gcc_jit_block *abort_blk)
 {
   zl_set (L, V->ex, zl_r (gcc_jit_context_new_array_access (L->ctx, NULL, zl_r (V->order), zl_r (V->pos))));
-  incr (L, V->pos);
+  zj_lw_incr (L, V->pos);
   zl_set (L, V->label, zl_r (gcc_jit_context_new_array_access (L->ctx, NULL, zl_r (V->try_), zl_r (V->ex))));
-  incr (L, V->steps);
+  zj_lw_incr (L, V->steps);
   gcc_jit_lvalue *row = zl_tmp (L, L->t_dp);
   zl_set (L, row, gcc_jit_lvalue_get_address (
     gcc_jit_context_new_array_access (
       L->ctx, NULL, zl_r (V->trx),
       zl_bin (L, GCC_JIT_BINARY_OP_MULT, zl_r (V->ex),
               gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, L->F))), NULL));
-  load_features (L, zl_r (row));
+  zj_lw_load_features (L, zl_r (row));
   zl_set (L, L->s[0], zl_dbl (L, 0.0));
-  begin_example (L, zl_r (row));
-  lower_fn (L, &p->fn[ZJ_PREDICT], kidx[ZJ_PREDICT]);
-  end_example (L);
+  zj_lw_begin_example (L, zl_r (row));
+  zj_lw_lower_fn (L, &p->fn[ZJ_PREDICT], kidx[ZJ_PREDICT]);
+  zj_lw_end_example (L);
   if (acc)
     {
       gcc_jit_rvalue *s1 = zl_r (L->s[1]);
       zl_set (L, L->s[1], zl_call (L, ZJ_RT_SIGMOID, 1, &s1));
     }
-  zl_set (L, V->err, fabs_rv (L, zl_bin (L, GCC_JIT_BINARY_OP_MINUS, zl_r (V->label), zl_r (L->s[1]))));
-  gcc_jit_block *ok = blk (L, "train_ok");
-  branch (L, cmp (L, GCC_JIT_COMPARISON_LE, zl_r (V->err), zl_r (V->maxerr)), ok, abort_blk);
+  zl_set (L, V->err, zj_lw_fabs (L, zl_bin (L, GCC_JIT_BINARY_OP_MINUS, zl_r (V->label), zl_r (L->s[1]))));
+  gcc_jit_block *ok = zj_lw_blk (L, "train_ok");
+  zj_lw_branch (L, zj_lw_cmp (L, GCC_JIT_COMPARISON_LE, zl_r (V->err), zl_r (V->maxerr)), ok, abort_blk);
   L->b = ok;
-  record (L, V->ntr_err, V->record, V->terr, zl_r (V->err));
-  load_features (L, zl_r (row));
+  zj_lw_record (L, V->ntr_err, V->record, V->terr, zl_r (V->err));
+  zj_lw_load_features (L, zl_r (row));
   zl_set (L, L->s[0], zl_r (V->label));
-  begin_example (L, zl_r (row));
+  zj_lw_begin_example (L, zl_r (row));
   if (zj_lower_step_locals (p, L->shape))
     {
-      gcc_jit_block *save = blk (L, "learn_save"), *plain = blk (L, "learn"),
-        *join = blk (L, NULL);
-      branch (L, cmp (L, GCC_JIT_COMPARISON_EQ, zl_r (V->steps), zl_r (V->save_at)),
+      gcc_jit_block *save = zj_lw_blk (L, "learn_save"), *plain = zj_lw_blk (L, "learn"),
+        *join = zj_lw_blk (L, NULL);
+      zj_lw_branch (L, zj_lw_cmp (L, GCC_JIT_COMPARISON_EQ, zl_r (V->steps), zl_r (V->save_at)),
               save, plain);
-      gcc_jit_rvalue *row0 = L->row;   /* lower_one clears it on a v0 write */
+      gcc_jit_rvalue *row0 = L->row;   /* zj_lw_lower_one clears it on a v0 write */
       L->b = save;
       lower_learn (L, p, kidx[ZJ_LEARN], true);
-      jump (L, join);
+      zj_lw_jump (L, join);
       L->b = plain;
       L->row = row0;
       lower_learn (L, p, kidx[ZJ_LEARN], false);
-      jump (L, join);
+      zj_lw_jump (L, join);
       L->b = join;
     }
   else
     lower_learn (L, p, kidx[ZJ_LEARN], false);
-  end_example (L);
+  zj_lw_end_example (L);
 }
 
 static void
-emit_eval (zj_lower *L, argv_t *A, const zj_program *p, const zj_shape *sh,
+emit_eval (zj_lower *L, zj_lw_args *A, const zj_program *p, const zj_shape *sh,
            bool acc, int **kidx)
 {
-  vars_t V;
-  make_vars (A, &V);
-  gcc_jit_block *first = blk (L, "setup");
+  zj_lw_vars V;
+  zj_lw_make_vars (A, &V);
+  gcc_jit_block *first = zj_lw_blk (L, "setup");
   L->b = first;
-  gcc_jit_rvalue *zl = int_rv (L, 0), *zi = gcc_jit_context_zero (L->ctx, L->t_int);
+  gcc_jit_rvalue *zl = zj_lw_int (L, 0), *zi = gcc_jit_context_zero (L->ctx, L->t_int);
   zl_set (L, V.steps, zl); zl_set (L, V.pos, zl);
   zl_set (L, V.ntr_err, zi); zl_set (L, V.nva_err, zi); zl_set (L, V.aborted, zi);
   zl_set (L, V.best, zl_dbl (L, 0.0));
-  lower_fn (L, &p->fn[ZJ_SETUP], kidx[ZJ_SETUP]);
+  zj_lw_lower_fn (L, &p->fn[ZJ_SETUP], kidx[ZJ_SETUP]);
   zl_set (L, V.remaining, zl_r (V.ntrain));
-  gcc_jit_block *head = blk (L, "epoch_head"), *chunk = blk (L, "chunk"),
-    *thead = blk (L, "train_head"), *tbody = blk (L, "train_body"),
-    *tdone = blk (L, "train_done"), *tabort = blk (L, "train_abort"),
-    *fin = blk (L, "finish"), *exit = blk (L, "exit");
-  jump (L, head);
+  gcc_jit_block *head = zj_lw_blk (L, "epoch_head"), *chunk = zj_lw_blk (L, "chunk"),
+    *thead = zj_lw_blk (L, "train_head"), *tbody = zj_lw_blk (L, "train_body"),
+    *tdone = zj_lw_blk (L, "train_done"), *tabort = zj_lw_blk (L, "train_abort"),
+    *fin = zj_lw_blk (L, "finish"), *exit = zj_lw_blk (L, "exit");
+  zj_lw_jump (L, head);
   L->b = head;
-  branch (L, cmp (L, GCC_JIT_COMPARISON_GT, zl_r (V.remaining), zl), chunk, fin);
+  zj_lw_branch (L, zj_lw_cmp (L, GCC_JIT_COMPARISON_GT, zl_r (V.remaining), zl), chunk, fin);
   /* chunk = min(remaining, per_epoch) */
   L->b = chunk;
   {
-    gcc_jit_block *a = blk (L, NULL), *b = blk (L, NULL), *j = blk (L, NULL);
-    branch (L, cmp (L, GCC_JIT_COMPARISON_LT, zl_r (V.remaining), zl_r (V.per_epoch)), a, b);
-    L->b = a; zl_set (L, V.chunk, zl_r (V.remaining)); jump (L, j);
-    L->b = b; zl_set (L, V.chunk, zl_r (V.per_epoch)); jump (L, j);
+    gcc_jit_block *a = zj_lw_blk (L, NULL), *b = zj_lw_blk (L, NULL), *j = zj_lw_blk (L, NULL);
+    zj_lw_branch (L, zj_lw_cmp (L, GCC_JIT_COMPARISON_LT, zl_r (V.remaining), zl_r (V.per_epoch)), a, b);
+    L->b = a; zl_set (L, V.chunk, zl_r (V.remaining)); zj_lw_jump (L, j);
+    L->b = b; zl_set (L, V.chunk, zl_r (V.per_epoch)); zj_lw_jump (L, j);
     L->b = j;
   }
   zl_set (L, V.kk, zl);
-  jump (L, thead);
+  zj_lw_jump (L, thead);
   L->b = thead;
-  branch (L, cmp (L, GCC_JIT_COMPARISON_LT, zl_r (V.kk), zl_r (V.chunk)), tbody, tdone);
+  zj_lw_branch (L, zj_lw_cmp (L, GCC_JIT_COMPARISON_LT, zl_r (V.kk), zl_r (V.chunk)), tbody, tdone);
   L->b = tbody;
   emit_train_step (L, &V, p, kidx, acc, tabort);
-  incr (L, V.kk);
-  jump (L, thead);
+  zj_lw_incr (L, V.kk);
+  zj_lw_jump (L, thead);
   /* abort: fitness 0 if nothing was validated yet, else the best so far */
   L->b = tabort;
   zl_set (L, V.aborted, gcc_jit_context_one (L->ctx, L->t_int));
   {
-    gcc_jit_block *z = blk (L, NULL), *nz = blk (L, NULL);
-    branch (L, cmp (L, GCC_JIT_COMPARISON_EQ, zl_r (V.remaining), zl_r (V.ntrain)), z, nz);
-    L->b = z; zl_set (L, V.result, zl_dbl (L, 0.0)); jump (L, exit);
-    L->b = nz; zl_set (L, V.result, zl_r (V.best)); jump (L, exit);
+    gcc_jit_block *z = zj_lw_blk (L, NULL), *nz = zj_lw_blk (L, NULL);
+    zj_lw_branch (L, zj_lw_cmp (L, GCC_JIT_COMPARISON_EQ, zl_r (V.remaining), zl_r (V.ntrain)), z, nz);
+    L->b = z; zl_set (L, V.result, zl_dbl (L, 0.0)); zj_lw_jump (L, exit);
+    L->b = nz; zl_set (L, V.result, zl_r (V.best)); zj_lw_jump (L, exit);
   }
   L->b = tdone;
   gcc_jit_block_add_assignment_op (L->b, NULL, V.remaining, GCC_JIT_BINARY_OP_MINUS,
                                    zl_r (V.per_epoch));
-  emit_validate (L, &V, p, kidx, acc, NULL);
+  zj_lw_emit_validate (L, &V, p, kidx, acc, NULL);
   {
-    gcc_jit_block *up = blk (L, NULL);
-    branch (L, cmp (L, GCC_JIT_COMPARISON_GT, zl_r (V.f), zl_r (V.best)), up, head);
-    L->b = up; zl_set (L, V.best, zl_r (V.f)); jump (L, head);
+    gcc_jit_block *up = zj_lw_blk (L, NULL);
+    zj_lw_branch (L, zj_lw_cmp (L, GCC_JIT_COMPARISON_GT, zl_r (V.f), zl_r (V.best)), up, head);
+    L->b = up; zl_set (L, V.best, zl_r (V.f)); zj_lw_jump (L, head);
   }
   L->b = fin;
   zl_set (L, V.result, zl_r (V.best));
-  jump (L, exit);
+  zj_lw_jump (L, exit);
   L->b = exit;
-  write_back (L, sh, zl_r (V.mem));
-  zl_set (L, arg (A, A_TRAIN_STEPS), zl_r (V.steps));
-  zl_set (L, arg (A, A_N_TRAIN_ERR), zl_r (V.ntr_err));
-  zl_set (L, arg (A, A_N_VALID_ERR), zl_r (V.nva_err));
-  zl_set (L, arg (A, A_ABORTED), zl_r (V.aborted));
+  zj_lw_write_back (L, sh, zl_r (V.mem));
+  zl_set (L, zj_lw_arg (A, A_TRAIN_STEPS), zl_r (V.steps));
+  zl_set (L, zj_lw_arg (A, A_N_TRAIN_ERR), zl_r (V.ntr_err));
+  zl_set (L, zj_lw_arg (A, A_N_VALID_ERR), zl_r (V.nva_err));
+  zl_set (L, zj_lw_arg (A, A_ABORTED), zl_r (V.aborted));
   gcc_jit_block_end_with_return (L->b, NULL, zl_r (V.result));
-  gcc_jit_block_end_with_jump (L->entry, NULL, first);
-}
-
-/* ------------------------------------------------------ task pairs */
-/* The memory locals of one task.  The pair function keeps two sets and
-   swaps them into L around each task's part. */
-typedef struct {
-  gcc_jit_lvalue **s, ***v, ***m, **fv, *last_row;
-  gcc_jit_rvalue *row;
-} tmem_t;
-
-static void
-tmem_swap (zj_lower *L, tmem_t *t)
-{
-  tmem_t cur = { L->s, L->v, L->m, L->fv, L->last_row, L->row };
-  L->s = t->s; L->v = t->v; L->m = t->m; L->fv = t->fv; L->last_row = t->last_row;
-  L->row = t->row;
-  *t = cur;
-}
-
-/* Whether two tasks may run interleaved, bit-identical to one after the
-   other: rng draws only in Setup, so that Setup A, Setup B, then both
-   trainings draw what A's run then B's run would. */
-bool
-zj_lower_pair_ok (const zj_program *p)
-{
-  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
-    for (int i = 0; i < p->fn[c].n; i++)
-      if (zj_ops[p->fn[c].ins[i].op].random)
-        return false;
-  return true;
-}
-
-/* best = max(best, f) */
-static void
-keep_best (zj_lower *L, vars_t *V, gcc_jit_block *next)
-{
-  gcc_jit_block *up = blk (L, NULL);
-  branch (L, cmp (L, GCC_JIT_COMPARISON_GT, zl_r (V->f), zl_r (V->best)), up, next);
-  L->b = up;
-  zl_set (L, V->best, zl_r (V->f));
-  jump (L, next);
-  L->b = next;
-}
-
-/* Function f of both tasks, instruction by instruction: A's, then B's
-   (swapped in from mb), so that each instruction's dependency chain has
-   the other task's instruction beside it, in one basic block when the ops
-   need none.  With LA/LB, Learn with step locals (learn_ins). */
-static void
-lower_fn2 (zj_lower *L, const zj_fn *f, const int *kidx, tmem_t *mb,
-           const learn_t *la, const learn_t *lb, bool in_save)
-{
-  for (int i = 0; i < f->n; i++)
-    for (int t = 0; t < 2; t++)
-      {
-        if (t == 1)
-          tmem_swap (L, mb);
-        if (la)
-          learn_ins (L, &f->ins[i], kidx[i], in_save, t ? lb : la);
-        else
-          lower_one (L, &f->ins[i], kidx[i]);
-        if (t == 1)
-          tmem_swap (L, mb);
-      }
-}
-
-/* One training step of each task, interleaved (lower_fn2); an abort of
-   either jumps to abort_blk.  Both tasks are at the same step (the pair
-   function leaves at the first abort), so one test of A's step counter
-   chooses the save step for both. */
-static void
-emit_train_step2 (zj_lower *L, vars_t *V2[2], const zj_program *p, int **kidx,
-                  bool acc, gcc_jit_block *abort_blk, tmem_t *mb)
-{
-  gcc_jit_lvalue *row[2];
-  for (int t = 0; t < 2; t++)
-    {
-      vars_t *V = V2[t];
-      if (t == 1)
-        tmem_swap (L, mb);
-      zl_set (L, V->ex, zl_r (gcc_jit_context_new_array_access (L->ctx, NULL, zl_r (V->order), zl_r (V->pos))));
-      incr (L, V->pos);
-      zl_set (L, V->label, zl_r (gcc_jit_context_new_array_access (L->ctx, NULL, zl_r (V->try_), zl_r (V->ex))));
-      incr (L, V->steps);
-      row[t] = zl_tmp (L, L->t_dp);
-      zl_set (L, row[t], gcc_jit_lvalue_get_address (
-        gcc_jit_context_new_array_access (
-          L->ctx, NULL, zl_r (V->trx),
-          zl_bin (L, GCC_JIT_BINARY_OP_MULT, zl_r (V->ex),
-                  gcc_jit_context_new_rvalue_from_int (L->ctx, L->t_int, L->F))), NULL));
-      load_features (L, zl_r (row[t]));
-      zl_set (L, L->s[0], zl_dbl (L, 0.0));
-      begin_example (L, zl_r (row[t]));
-      if (t == 1)
-        tmem_swap (L, mb);
-    }
-  lower_fn2 (L, &p->fn[ZJ_PREDICT], kidx[ZJ_PREDICT], mb, NULL, NULL, false);
-  for (int t = 0; t < 2; t++)
-    {
-      vars_t *V = V2[t];
-      if (t == 1)
-        tmem_swap (L, mb);
-      end_example (L);
-      if (acc)
-        {
-          gcc_jit_rvalue *s1 = zl_r (L->s[1]);
-          zl_set (L, L->s[1], zl_call (L, ZJ_RT_SIGMOID, 1, &s1));
-        }
-      zl_set (L, V->err, fabs_rv (L, zl_bin (L, GCC_JIT_BINARY_OP_MINUS, zl_r (V->label), zl_r (L->s[1]))));
-      if (t == 1)
-        tmem_swap (L, mb);
-    }
-  for (int t = 0; t < 2; t++)
-    {
-      gcc_jit_block *ok = blk (L, "train_ok");
-      branch (L, cmp (L, GCC_JIT_COMPARISON_LE, zl_r (V2[t]->err), zl_r (V2[t]->maxerr)),
-              ok, abort_blk);
-      L->b = ok;
-    }
-  for (int t = 0; t < 2; t++)
-    {
-      vars_t *V = V2[t];
-      if (t == 1)
-        tmem_swap (L, mb);
-      record (L, V->ntr_err, V->record, V->terr, zl_r (V->err));
-      load_features (L, zl_r (row[t]));
-      zl_set (L, L->s[0], zl_r (V->label));
-      begin_example (L, zl_r (row[t]));
-      if (t == 1)
-        tmem_swap (L, mb);
-    }
-  const zj_fn *lf = &p->fn[ZJ_LEARN];
-  learn_t la, lb;
-  if (zj_lower_step_locals (p, L->shape))
-    {
-      gcc_jit_block *save = blk (L, "learn_save"), *plain = blk (L, "learn"),
-        *join = blk (L, NULL);
-      branch (L, cmp (L, GCC_JIT_COMPARISON_EQ, zl_r (V2[0]->steps), zl_r (V2[0]->save_at)),
-              save, plain);
-      gcc_jit_rvalue *row0[2] = { L->row, mb->row };   /* lower_one clears them */
-      for (int pass = 0; pass < 2; pass++)
-        {
-          L->b = pass ? plain : save;
-          L->row = row0[0];
-          mb->row = row0[1];
-          learn_begin (L, p, &la);
-          tmem_swap (L, mb);
-          learn_begin (L, p, &lb);
-          tmem_swap (L, mb);
-          lower_fn2 (L, lf, kidx[ZJ_LEARN], mb, &la, &lb, pass == 0);
-          learn_end (L, &la);
-          tmem_swap (L, mb);
-          learn_end (L, &lb);
-          tmem_swap (L, mb);
-          jump (L, join);
-        }
-      L->b = join;
-    }
-  else
-    lower_fn2 (L, lf, kidx[ZJ_LEARN], mb, NULL, NULL, false);
-  end_example (L);
-  tmem_swap (L, mb);
-  end_example (L);
-  tmem_swap (L, mb);
-}
-
-/* Two tasks of equal sizes (the caller checks) in one function, their
-   training steps interleaved: a training step is one long dependency
-   chain (the matrix-vector product's F adds, then Learn's update of the
-   matrix the next product reads), and the other task's step fills the
-   cycles that chain leaves idle (issue 11: NN program at F=16, 56.8 to
-   ~40 ns per step).  Setup A, Setup B, then per chunk A's and B's steps
-   in turn and A's and B's validation.  Any training abort returns at once
-   with aborted = 1 in A's arguments and nothing written: the caller runs
-   the two tasks one after the other instead (zj_jit_run_pair). */
-static void
-emit_eval2 (zj_lower *L, argv_t *A, argv_t *B, const zj_program *p,
-            const zj_shape *sh, bool acc, int **kidx, tmem_t *mb)
-{
-  vars_t VA, VB;
-  make_vars (A, &VA);
-  make_vars (B, &VB);
-  vars_t *V2[2] = { &VA, &VB };
-  gcc_jit_block *first = blk (L, "setup");
-  L->b = first;
-  gcc_jit_rvalue *zl = int_rv (L, 0), *zi = gcc_jit_context_zero (L->ctx, L->t_int);
-  for (int t = 0; t < 2; t++)
-    {
-      vars_t *V = V2[t];
-      if (t == 1)
-        tmem_swap (L, mb);
-      zl_set (L, V->steps, zl); zl_set (L, V->pos, zl);
-      zl_set (L, V->ntr_err, zi); zl_set (L, V->nva_err, zi); zl_set (L, V->aborted, zi);
-      zl_set (L, V->best, zl_dbl (L, 0.0));
-      lower_fn (L, &p->fn[ZJ_SETUP], kidx[ZJ_SETUP]);
-      if (t == 1)
-        tmem_swap (L, mb);
-    }
-  zl_set (L, VA.remaining, zl_r (VA.ntrain));
-  gcc_jit_block *head = blk (L, "epoch_head"), *chunk = blk (L, "chunk"),
-    *thead = blk (L, "train_head"), *tbody = blk (L, "train_body"),
-    *tdone = blk (L, "train_done"), *tabort = blk (L, "train_abort"),
-    *fin = blk (L, "finish");
-  jump (L, head);
-  L->b = head;
-  branch (L, cmp (L, GCC_JIT_COMPARISON_GT, zl_r (VA.remaining), zl), chunk, fin);
-  L->b = chunk;
-  {
-    gcc_jit_block *a = blk (L, NULL), *b = blk (L, NULL), *j = blk (L, NULL);
-    branch (L, cmp (L, GCC_JIT_COMPARISON_LT, zl_r (VA.remaining), zl_r (VA.per_epoch)), a, b);
-    L->b = a; zl_set (L, VA.chunk, zl_r (VA.remaining)); jump (L, j);
-    L->b = b; zl_set (L, VA.chunk, zl_r (VA.per_epoch)); jump (L, j);
-    L->b = j;
-  }
-  zl_set (L, VA.kk, zl);
-  jump (L, thead);
-  L->b = thead;
-  branch (L, cmp (L, GCC_JIT_COMPARISON_LT, zl_r (VA.kk), zl_r (VA.chunk)), tbody, tdone);
-  L->b = tbody;
-  emit_train_step2 (L, V2, p, kidx, acc, tabort, mb);
-  incr (L, VA.kk);
-  jump (L, thead);
-  L->b = tabort;
-  zl_set (L, arg (A, A_ABORTED), gcc_jit_context_one (L->ctx, L->t_int));
-  gcc_jit_block_end_with_return (L->b, NULL, zl_dbl (L, 0.0));
-  L->b = tdone;
-  gcc_jit_block_add_assignment_op (L->b, NULL, VA.remaining, GCC_JIT_BINARY_OP_MINUS,
-                                   zl_r (VA.per_epoch));
-  emit_validate (L, &VA, p, kidx, acc, NULL);
-  keep_best (L, &VA, blk (L, NULL));
-  tmem_swap (L, mb);
-  emit_validate (L, &VB, p, kidx, acc, NULL);
-  tmem_swap (L, mb);
-  keep_best (L, &VB, head);
-  L->b = fin;
-  for (int t = 0; t < 2; t++)
-    {
-      vars_t *V = V2[t];
-      argv_t *X = t ? B : A;
-      if (t == 1)
-        tmem_swap (L, mb);
-      write_back (L, sh, zl_r (V->mem));
-      if (t == 1)
-        tmem_swap (L, mb);
-      zl_set (L, arg (X, A_TRAIN_STEPS), zl_r (V->steps));
-      zl_set (L, arg (X, A_N_TRAIN_ERR), zl_r (V->ntr_err));
-      zl_set (L, arg (X, A_N_VALID_ERR), zl_r (V->nva_err));
-      zl_set (L, arg (X, A_ABORTED), zi);
-      zl_set (L, arg (X, A_FITNESS), zl_r (V->best));
-    }
-  gcc_jit_block_end_with_return (L->b, NULL, zl_r (VA.best));
   gcc_jit_block_end_with_jump (L->entry, NULL, first);
 }
 
@@ -1023,7 +751,7 @@ init_types (zj_lower *L)
 }
 
 /* One exported function: the task evaluation NAME (one argument), or with
-   PAIR the two-task one (two arguments, emit_eval2). */
+   PAIR the two-task one (two arguments, zj_lw_emit_eval2). */
 static int
 lower_function (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
                 const zj_shape *shape, zj_eval_type et, const char *name,
@@ -1045,7 +773,7 @@ lower_function (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
          : isa->avx ? (shape->F < 4 ? shape->F : 4) : 2;
   L->C = L->F / L->W;
   init_types (L);
-  argv_t A;
+  zj_lw_args A;
   A.L = L;
   gcc_jit_type *at = args_type (L, A.f);
   gcc_jit_param *pa[2] = {
@@ -1054,9 +782,9 @@ lower_function (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
   L->fn = gcc_jit_context_new_function (ctx, NULL, GCC_JIT_FUNCTION_EXPORTED, L->t_d,
                                         name, pair ? 2 : 1, pa, 0);
   A.args = gcc_jit_param_as_rvalue (pa[0]);
-  argv_t B = A;
+  zj_lw_args B = A;
   B.args = gcc_jit_param_as_rvalue (pa[1]);
-  L->entry = blk (L, "entry");
+  L->entry = zj_lw_blk (L, "entry");
   int *kidx[ZJ_NUM_COMPONENTS];
   L->nk = assign_kidx (p, kidx);
   L->kv = zj_xcalloc ((size_t) L->nk + 1, sizeof *L->kv);
@@ -1068,14 +796,14 @@ lower_function (gcc_jit_context *ctx, const zj_isa *isa, const zj_program *p,
   feature_locals (L, p);
   if (pair)
     {
-      tmem_t mb = { L->s, L->v, L->m, L->fv, L->last_row, NULL };
-      alloc_memory (L, p, shape);   /* B's set, swapped in by emit_eval2 */
+      zj_lw_tmem mb = { L->s, L->v, L->m, L->fv, L->last_row, NULL };
+      alloc_memory (L, p, shape);   /* B's set, swapped in by zj_lw_emit_eval2 */
       feature_locals (L, p);
-      tmem_swap (L, &mb);
-      emit_eval2 (L, &A, &B, p, shape, et == ZJ_ACCURACY, kidx, &mb);
-      tmem_swap (L, &mb);
+      zj_lw_tmem_swap (L, &mb);
+      zj_lw_emit_eval2 (L, &A, &B, p, shape, et == ZJ_ACCURACY, kidx, &mb);
+      zj_lw_tmem_swap (L, &mb);
       free_set (L, shape);
-      tmem_swap (L, &mb);
+      zj_lw_tmem_swap (L, &mb);
     }
   else
     emit_eval (L, &A, p, shape, et == ZJ_ACCURACY, kidx);
