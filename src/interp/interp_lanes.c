@@ -6,56 +6,16 @@
  * at [i * L + t]) and each instruction is one dispatch over vectors of
  * lanes (kernels_lanes.h), giving every task bit for bit the result of a
  * separate evaluation.  All working storage lives in the workspace's batch
- * buffer, so this file adds no state of its own.
+ * buffer, so this file adds no state of its own.  The decoding of a
+ * program into lanes' code is in lane_decode.c.
  */
 #include "internal.h"
 #include <math.h>
 #include <string.h>
 #include "sigmoid.h"
 #include "lane_rows.h"
+#include "lane_decode.h"
 #include "shortcut.h"
-
-typedef struct zj_lins {
-  uint32_t op;
-  double *o;
-  const double *a, *b;
-  double c0;
-} zj_lins;
-
-/* Operand fields of decoded instructions that read v0 or s0. */
-#define ZJ_LPATCH_MAX 32
-typedef struct zj_lpatch {
-  const double **slot[ZJ_LPATCH_MAX];
-  int n;
-} zj_lpatch;
-
-/* Decoded-only op after the sentinel: a matrix-vector product on a
-   per-task copy of a matrix that Predict and Learn never write
-   (zj_lmatvec_tasks; a = the copy). */
-#define ZJ_LOP_MATVEC_TASKS (ZJ_NUM_OPS + 1)
-#define ZJ_LMVT_COPIES 4
-
-typedef struct zj_ldecoded {
-  const zj_lins *setup, *predict, *learn;
-  bool predict_writes_v0;     /* else v0 needs no restoring before Learn */
-  /* When Predict and Learn never write v0 or s0 (search programs never
-     do), their reads of v0 and s0 are pointed at the example's row (and
-     at zeros for s0 in Predict) instead of copying every example into
-     memory: a few pointer stores per step instead of F + 1 lane copies. */
-  bool patch;
-  zj_lpatch pv0, ps0, lv0, ls0;
-  bool s1_dead;               /* zj_s1_sigmoid_dead of the program */
-  /* Per-task copies for ZJ_LOP_MATVEC_TASKS, made after Setup: the
-     matrix at mt_src (lanes) into mt_dst (task after task). */
-  int n_mt;
-  const double *mt_src[ZJ_LMVT_COPIES];
-  double *mt_dst[ZJ_LMVT_COPIES];
-  /* Native Predict and Learn (baseline tier) or NULL; Setup is always
-     interpreted.  mem and zeros are what the native calls get. */
-  const zj_lnative *nat;
-  double *mem;
-  const double *zeros;
-} zj_ldecoded;
 
 /* Lanes after a run's training steps (zj_lsnap_mode): the decoded code
    stays in the workspace's batch buffer and memory too, but for what the
@@ -475,169 +435,6 @@ lsnap_restore (const zj_lsnap *sn, double *mem)
 #undef ZJ_NB
 #undef ZJ_F
 
-/* Operand kinds of each op, and whether its data fields need decoding,
-   in one word per op from ops.def: decoding runs on every evaluation. */
-typedef struct lopk {
-  uint8_t k1, k2, ko, data;    /* data: 0 none, else zj_data_decode */
-} lopk;
-
-static const lopk lopks[ZJ_NUM_OPS] = {
-#define ZJ_OP(id, name, k1, k2, ko, data, rand, cost, form) \
-  [id] = { ZJ_KIND_##k1, ZJ_KIND_##k2, ZJ_KIND_##ko, \
-           ZJ_DATA_##data != ZJ_DATA_NONE },
-#include <zerojit/ops.def>
-#undef ZJ_OP
-};
-
-/* Where f's decoded code puts its v0 and s0 reads (zj_ldecoded.patch). */
-typedef struct lpatches {
-  zj_lpatch *v0, *s0;
-  bool ok;            /* no write to v0 or s0, and few enough reads */
-  bool writes_v0;
-} lpatches;
-
-/* Decode f into d (element of address a of kind k at mem + (off[k] + a *
-   mul[k]) * L, kind N at mem) and return the end past the sentinel; with
-   pt, also collect f's reads of v0 and s0 (see zj_ldecoded.patch). */
-static zj_lins *
-ldecode_fn (const zj_fn *f, double *mem, const zj_layout *l, int L,
-            zj_lins *d, lpatches *pt)
-{
-  const int F = l->F;
-  const size_t off[4] = { 0, l->s_off, l->v_off, l->m_off };
-  const size_t mul[4] = { 0, 1, (size_t) F, (size_t) F * (size_t) F };
-  if (pt)
-    {
-      pt->v0->n = pt->s0->n = 0;
-      pt->ok = true;
-      pt->writes_v0 = false;
-    }
-  for (int i = 0; i < f->n; i++)
-    {
-      const zj_instr *in = &f->ins[i];
-      if (in->op == ZJ_NO_OP)
-        continue;
-      const lopk k = lopks[in->op];
-      size_t oe = off[k.ko] + in->out * mul[k.ko];
-      d->op = in->op;
-      d->a = mem + (off[k.k1] + in->in1 * mul[k.k1]) * (size_t) L;
-      d->b = mem + (off[k.k2] + in->in2 * mul[k.k2]) * (size_t) L;
-      d->c0 = 0.0;
-      if (k.data)
-        {
-          double c[2];
-          oe += zj_data_decode (in, F, c);
-          d->c0 = c[0];
-        }
-      d->o = mem + oe * (size_t) L;
-      if (pt)
-        {
-          const bool w0 = in->out == 0;
-          pt->writes_v0 |= w0 && k.ko == ZJ_KIND_V;
-          pt->ok &= !(w0 && (k.ko == ZJ_KIND_V || k.ko == ZJ_KIND_S));
-          const uint8_t kind[2] = { k.k1, k.k2 };
-          const int addr[2] = { in->in1, in->in2 };
-          const double **field[2] = { &d->a, &d->b };
-          for (int j = 0; j < 2; j++)
-            {
-              if (addr[j] != 0)
-                continue;
-              zj_lpatch *p = kind[j] == ZJ_KIND_V ? pt->v0
-                             : kind[j] == ZJ_KIND_S ? pt->s0 : NULL;
-              if (!p)
-                continue;
-              if (p->n == ZJ_LPATCH_MAX)
-                pt->ok = false;
-              else
-                p->slot[p->n++] = field[j];
-            }
-        }
-      d++;
-    }
-  d->op = ZJ_NUM_OPS;   /* sentinel: L_END */
-  return d + 1;
-}
-
-/* Turns the matrix-vector products of Predict and Learn whose matrix
-   neither writes into ZJ_LOP_MATVEC_TASKS on a per-task copy in mt
-   (room for every matrix address, F * F * L doubles each) and lists the
-   copies in d for leval to make after Setup. */
-/* Matrix addresses Predict or Learn write (bit m; addresses >= 64 are
-   never candidates). */
-static uint64_t
-lmatrices_written (const zj_program *p)
-{
-  uint64_t written = 0;
-  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
-    for (int i = 0; i < p->fn[c].n; i++)
-      {
-        const zj_instr *in = &p->fn[c].ins[i];
-        if (in->op != ZJ_NO_OP && zj_ops[in->op].out == ZJ_KIND_M)
-          written |= 1ull << (in->out & 63);
-      }
-  return written;
-}
-
-bool
-zj_lanes_task_matvec (const zj_program *p, int F)
-{
-  if (!ZJ_LMATVEC_TASKS (F))
-    return false;
-  const uint64_t written = lmatrices_written (p);
-  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
-    for (int i = 0; i < p->fn[c].n; i++)
-      {
-        const zj_instr *in = &p->fn[c].ins[i];
-        if (in->op == ZJ_MATRIX_VECTOR_PRODUCT_OP && in->in1 < 64
-            && !(written >> in->in1 & 1))
-          return true;
-      }
-  return false;
-}
-
-static void
-lmatvec_tasks_collect (const zj_program *p, zj_lins *pred, zj_lins *learn,
-                       const zj_layout *l, double *mem, int L, double *mt,
-                       zj_ldecoded *d)
-{
-  const int F = l->F;
-  d->n_mt = 0;
-  if (!ZJ_LMATVEC_TASKS (F))
-    return;
-  const int nm = (int) ((l->total - l->m_off) / ((size_t) F * F));
-  const uint64_t written = lmatrices_written (p);
-  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
-    {
-      zj_lins *di = c == ZJ_PREDICT ? pred : learn;
-      for (int i = 0; i < p->fn[c].n; i++)
-        {
-          const zj_instr *in = &p->fn[c].ins[i];
-          if (in->op == ZJ_NO_OP)
-            continue;
-          zj_lins *dd = di++;
-          const int m = in->in1;
-          if (in->op != ZJ_MATRIX_VECTOR_PRODUCT_OP || m >= nm || m >= 64
-              || (written >> m & 1))
-            continue;
-          double *dst = mt + (size_t) m * F * F * (size_t) L;
-          int k = 0;
-          while (k < d->n_mt && d->mt_dst[k] != dst)
-            k++;
-          if (k == d->n_mt)
-            {
-              if (k == ZJ_LMVT_COPIES)
-                continue;
-              d->mt_src[k] = mem + (l->m_off + (size_t) m * F * F)
-                                  * (size_t) L;
-              d->mt_dst[k] = dst;
-              d->n_mt++;
-            }
-          dd->op = ZJ_LOP_MATVEC_TASKS;
-          dd->a = dst;
-        }
-    }
-}
-
 /* Same tasks counts and eval type, and no random ops but in Setup (with
    a generator): what lanes need. */
 static bool
@@ -891,17 +688,17 @@ zj_interp_eval_lanes_snap (const zj_prepared *pp, const zj_task *const *ts,
           c++;
         }
       else
-        c = ldecode_fn (&p->fn[ZJ_SETUP], mem, lay, L, c, NULL);
-      lpatches pp_ = { &d->pv0, &d->ps0, true, false };
-      lpatches pl_ = { &d->lv0, &d->ls0, true, false };
+        c = zj_ldecode_fn (&p->fn[ZJ_SETUP], mem, lay, L, c, NULL);
+      zj_lpatches pp_ = { &d->pv0, &d->ps0, true, false };
+      zj_lpatches pl_ = { &d->lv0, &d->ls0, true, false };
       d->predict = c;
-      c = ldecode_fn (&p->fn[ZJ_PREDICT], mem, lay, L, c, &pp_);
+      c = zj_ldecode_fn (&p->fn[ZJ_PREDICT], mem, lay, L, c, &pp_);
       d->learn = c;
-      ldecode_fn (&p->fn[ZJ_LEARN], mem, lay, L, c, &pl_);
+      zj_ldecode_fn (&p->fn[ZJ_LEARN], mem, lay, L, c, &pl_);
       d->patch = pp_.ok && pl_.ok;
       d->predict_writes_v0 = pp_.writes_v0;
-      lmatvec_tasks_collect (p, (zj_lins *) d->predict, (zj_lins *) d->learn,
-                             lay, mem, L, mt, d);
+      zj_lmatvec_tasks_collect (p, (zj_lins *) d->predict,
+                                (zj_lins *) d->learn, lay, mem, L, mt, d);
     }
   zj_lnative nat;
   d->nat = NULL;

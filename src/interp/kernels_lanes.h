@@ -315,7 +315,7 @@ zj_lmatvec_tasks (zj_lv *O, const double *Mt, const zj_lv *B, int F_, int nb,
                   int nr)
 {
   if (!ZJ_LMATVEC_TASKS (F_))
-    __builtin_unreachable ();   /* lmatvec_tasks_collect's condition */
+    __builtin_unreachable ();   /* zj_lmatvec_tasks_collect's condition */
   const int R = F_ / 8, nl = nb * 8;
   const double *b = (const double *) B;
   for (int g = 0; g < nb; g++)

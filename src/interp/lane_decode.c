@@ -1,0 +1,169 @@
+/* lane_decode.c -- a program into the lane evaluator's code.
+ *
+ * Each instruction becomes one zj_lins whose operand pointers address the
+ * lanes' memory directly (element i of task t at [i * L + t]), so the
+ * dispatch loop (interp_lanes_f.h) decodes nothing per example.  Reads of
+ * v0 and s0 are collected for patching to the example's row, and
+ * matrix-vector products on a matrix Predict and Learn never write become
+ * products on a per-task copy.  Apart from interp_lanes.c, which runs the
+ * code, because decoding is a step of its own with its own tables.
+ */
+#include "internal.h"
+#include "kernels_lanes.h"
+#include "lane_decode.h"
+
+/* Operand kinds of each op, and whether its data fields need decoding,
+   in one word per op from ops.def: decoding runs on every evaluation. */
+typedef struct lopk {
+  uint8_t k1, k2, ko, data;    /* data: 0 none, else zj_data_decode */
+} lopk;
+
+static const lopk lopks[ZJ_NUM_OPS] = {
+#define ZJ_OP(id, name, k1, k2, ko, data, rand, cost, form) \
+  [id] = { ZJ_KIND_##k1, ZJ_KIND_##k2, ZJ_KIND_##ko, \
+           ZJ_DATA_##data != ZJ_DATA_NONE },
+#include <zerojit/ops.def>
+#undef ZJ_OP
+};
+
+/* Decode f into d (element of address a of kind k at mem + (off[k] + a *
+   mul[k]) * L, kind N at mem) and return the end past the sentinel; with
+   pt, also collect f's reads of v0 and s0 (see zj_ldecoded.patch). */
+zj_lins *
+zj_ldecode_fn (const zj_fn *f, double *mem, const zj_layout *l, int L,
+               zj_lins *d, zj_lpatches *pt)
+{
+  const int F = l->F;
+  const size_t off[4] = { 0, l->s_off, l->v_off, l->m_off };
+  const size_t mul[4] = { 0, 1, (size_t) F, (size_t) F * (size_t) F };
+  if (pt)
+    {
+      pt->v0->n = pt->s0->n = 0;
+      pt->ok = true;
+      pt->writes_v0 = false;
+    }
+  for (int i = 0; i < f->n; i++)
+    {
+      const zj_instr *in = &f->ins[i];
+      if (in->op == ZJ_NO_OP)
+        continue;
+      const lopk k = lopks[in->op];
+      size_t oe = off[k.ko] + in->out * mul[k.ko];
+      d->op = in->op;
+      d->a = mem + (off[k.k1] + in->in1 * mul[k.k1]) * (size_t) L;
+      d->b = mem + (off[k.k2] + in->in2 * mul[k.k2]) * (size_t) L;
+      d->c0 = 0.0;
+      if (k.data)
+        {
+          double c[2];
+          oe += zj_data_decode (in, F, c);
+          d->c0 = c[0];
+        }
+      d->o = mem + oe * (size_t) L;
+      if (pt)
+        {
+          const bool w0 = in->out == 0;
+          pt->writes_v0 |= w0 && k.ko == ZJ_KIND_V;
+          pt->ok &= !(w0 && (k.ko == ZJ_KIND_V || k.ko == ZJ_KIND_S));
+          const uint8_t kind[2] = { k.k1, k.k2 };
+          const int addr[2] = { in->in1, in->in2 };
+          const double **field[2] = { &d->a, &d->b };
+          for (int j = 0; j < 2; j++)
+            {
+              if (addr[j] != 0)
+                continue;
+              zj_lpatch *p = kind[j] == ZJ_KIND_V ? pt->v0
+                             : kind[j] == ZJ_KIND_S ? pt->s0 : NULL;
+              if (!p)
+                continue;
+              if (p->n == ZJ_LPATCH_MAX)
+                pt->ok = false;
+              else
+                p->slot[p->n++] = field[j];
+            }
+        }
+      d++;
+    }
+  d->op = ZJ_NUM_OPS;   /* sentinel: L_END */
+  return d + 1;
+}
+
+/* Matrix addresses Predict or Learn write (bit m; addresses >= 64 are
+   never candidates). */
+static uint64_t
+lmatrices_written (const zj_program *p)
+{
+  uint64_t written = 0;
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      {
+        const zj_instr *in = &p->fn[c].ins[i];
+        if (in->op != ZJ_NO_OP && zj_ops[in->op].out == ZJ_KIND_M)
+          written |= 1ull << (in->out & 63);
+      }
+  return written;
+}
+
+bool
+zj_lanes_task_matvec (const zj_program *p, int F)
+{
+  if (!ZJ_LMATVEC_TASKS (F))
+    return false;
+  const uint64_t written = lmatrices_written (p);
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      {
+        const zj_instr *in = &p->fn[c].ins[i];
+        if (in->op == ZJ_MATRIX_VECTOR_PRODUCT_OP && in->in1 < 64
+            && !(written >> in->in1 & 1))
+          return true;
+      }
+  return false;
+}
+
+/* Turns the matrix-vector products of Predict and Learn whose matrix
+   neither writes into ZJ_LOP_MATVEC_TASKS on a per-task copy in mt
+   (room for every matrix address, F * F * L doubles each) and lists the
+   copies in d for leval to make after Setup. */
+void
+zj_lmatvec_tasks_collect (const zj_program *p, zj_lins *pred,
+                          zj_lins *learn, const zj_layout *l, double *mem,
+                          int L, double *mt, zj_ldecoded *d)
+{
+  const int F = l->F;
+  d->n_mt = 0;
+  if (!ZJ_LMATVEC_TASKS (F))
+    return;
+  const int nm = (int) ((l->total - l->m_off) / ((size_t) F * F));
+  const uint64_t written = lmatrices_written (p);
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    {
+      zj_lins *di = c == ZJ_PREDICT ? pred : learn;
+      for (int i = 0; i < p->fn[c].n; i++)
+        {
+          const zj_instr *in = &p->fn[c].ins[i];
+          if (in->op == ZJ_NO_OP)
+            continue;
+          zj_lins *dd = di++;
+          const int m = in->in1;
+          if (in->op != ZJ_MATRIX_VECTOR_PRODUCT_OP || m >= nm || m >= 64
+              || (written >> m & 1))
+            continue;
+          double *dst = mt + (size_t) m * F * F * (size_t) L;
+          int k = 0;
+          while (k < d->n_mt && d->mt_dst[k] != dst)
+            k++;
+          if (k == d->n_mt)
+            {
+              if (k == ZJ_LMVT_COPIES)
+                continue;
+              d->mt_src[k] = mem + (l->m_off + (size_t) m * F * F)
+                                  * (size_t) L;
+              d->mt_dst[k] = dst;
+              d->n_mt++;
+            }
+          dd->op = ZJ_LOP_MATVEC_TASKS;
+          dd->a = dst;
+        }
+    }
+}
