@@ -73,6 +73,14 @@ void zj_lw_load_features (zj_lower *L, gcc_jit_rvalue *row);
 void zj_lw_begin_example (zj_lower *L, gcc_jit_rvalue *row);
 void zj_lw_end_example (zj_lower *L);
 void zj_lw_lower_one (zj_lower *L, const zj_instr *in, int k);
+/* The addresses p names, by kind (lower.c). */
+void zj_lw_mark (const zj_program *p, bool *us, bool *uv, bool *um);
+/* n vector locals named kind<a>_<j>, zeroed in the entry block (lower.c). */
+gcc_jit_lvalue **zj_lw_new_chunks (zj_lower *L, const char *kind, int a, int n);
+/* The whole of Learn with step locals, for the step numbered save_at
+   (in_save) or any other (lower_learn.c). */
+void zj_lw_lower_learn (zj_lower *L, const zj_program *p, const int *kidx,
+                        bool in_save);
 void zj_lw_lower_fn (zj_lower *L, const zj_fn *f, const int *kidx);
 void zj_lw_emit_validate (zj_lower *L, zj_lw_vars *V, const zj_program *p,
                           int **kidx, bool acc, gcc_jit_rvalue *rms_args_unused);
