@@ -52,6 +52,16 @@ step_locals (const zj_program *p, const zj_shape *sh, bool *ls, bool *lv, bool *
         local[o->out][in->out] = true;
       named[o->out][in->out] = true;
     }
+  /* Nor is an address a random op writes, even after a whole write made
+     it step-local: in the save step its instructions run twice, and a
+     random op would draw twice (the memory would get the first draws, the
+     generator would be one set of draws further than the interpreter's). */
+  for (int i = 0; i < f->n; i++)
+    {
+      const zj_op_info *o = &zj_ops[f->ins[i].op];
+      if (o->random && o->out != ZJ_KIND_N)
+        local[o->out][f->ins[i].out] = false;
+    }
   ls[0] = ls[1] = lv[0] = false;
 }
 
