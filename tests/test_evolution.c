@@ -2,6 +2,7 @@
  * determinism, hall of fame, progress output. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <string.h>
 #include "testutil.h"
 #include "evaluator.h"
 #include "evolution.h"
@@ -15,7 +16,8 @@ struct run_result {
 };
 
 static void
-run_search (uint64_t seed, long max_indiv, struct run_result *out, FILE *log)
+run_search_memo (uint64_t seed, long max_indiv, struct run_result *out,
+                 FILE *log, bool no_memo, long *memo_prunes)
 {
   zj_task *ts = linear_tasks (3, 9);
   zj_rng rng;
@@ -26,7 +28,7 @@ run_search (uint64_t seed, long max_indiv, struct run_result *out, FILE *log)
   zj_evolution_cfg vc = {
     .population_size = 50, .tournament_size = 10,
     .initial_population = ZJ_ALG_RANDOM, .progress_every = 100,
-    .progress_out = log,
+    .progress_out = log, .no_prune_memo = no_memo,
   };
   zj_population *pop = zj_population_new (&vc, &sp, e, &rng);
   zj_error err;
@@ -37,9 +39,52 @@ run_search (uint64_t seed, long max_indiv, struct run_result *out, FILE *log)
   zj_population_hall_of_fame (pop, &out->hof);
   out->individuals = zj_population_individuals (pop);
   out->steps = zj_evaluator_train_steps (e);
+  if (memo_prunes)
+    *memo_prunes = zj_evaluator_memo_prunes (e);
   zj_population_free (pop);
   zj_evaluator_free (e);
   free_tasks (ts, 3);
+}
+
+static void
+run_search (uint64_t seed, long max_indiv, struct run_result *out, FILE *log)
+{
+  run_search_memo (seed, max_indiv, out, log, false, NULL);
+}
+
+/* Children pruned from their parent's memo (zj_prune_reuse) or in full
+   give the same search, bit for bit: the same progress lines (fitness
+   statistics after every generation), best program and steps. */
+Test (evolution, prune_memo_changes_nothing)
+{
+  struct run_result a, b;
+  char *la = NULL, *lb = NULL;
+  size_t na = 0, nb = 0;
+  FILE *fa = open_memstream (&la, &na), *fb = open_memstream (&lb, &nb);
+  long memo_a = -1, memo_b = -1;
+  run_search_memo (21, 3000, &a, fa, false, &memo_a);
+  run_search_memo (21, 3000, &b, fb, true, &memo_b);
+  fclose (fa);
+  fclose (fb);
+  cr_assert_gt (memo_a, 500);      /* the memo did serve */
+  cr_assert_eq (memo_b, 0);
+  cr_assert_eq (a.best, b.best);
+  cr_assert_eq (a.hof, b.hof);
+  cr_assert_eq (a.steps, b.steps);
+  cr_assert (zj_program_equal (&a.best_prog, &b.best_prog));
+  /* Progress lines without the elapsed seconds. */
+  for (char *l = la; (l = strstr (l, "elapsed_secs=")); )
+    for (l += 13; *l >= '0' && *l <= '9'; l++)
+      *l = '0';
+  for (char *l = lb; (l = strstr (l, "elapsed_secs=")); )
+    for (l += 13; *l >= '0' && *l <= '9'; l++)
+      *l = '0';
+  cr_assert_gt (na, 100);
+  cr_assert_str_eq (la, lb);
+  free (la);
+  free (lb);
+  zj_program_free (&a.best_prog);
+  zj_program_free (&b.best_prog);
 }
 
 Test (evolution, same_seed_same_trajectory)

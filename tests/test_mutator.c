@@ -4,6 +4,7 @@
 #include <math.h>
 #include <zerojit/search.h>
 #include "testutil.h"
+#include "internal.h"
 
 #include "searchutil.h"
 
@@ -516,4 +517,68 @@ Test (program_check, finds_every_out_of_range_operand)
   cr_assert_eq (zj_program_check (&p, &sp.shape, &err), -1);
   cr_assert (strstr (err.msg, "Learn instruction 1: unknown op id") != NULL, "%s", err.msg);
   zj_program_free (&p);
+}
+
+/* zj_mutate_site draws what zj_mutate draws and says where the program
+   changed: nothing (the program is its parent, also when a redraw gave
+   an instruction back), one instruction (and its old form), a whole
+   component of the same size, or more. */
+Test (mutator, site_says_where_the_program_changed)
+{
+  zj_search_space sp = space (every_mutation, 8, 4, 2, 8);
+  zj_rng a, b;
+  zj_rng_seed (&a, 31);
+  zj_rng_seed (&b, 31);
+  zj_program p, q, r;
+  zj_program_init (&p);
+  zj_program_init (&q);
+  zj_program_init (&r);
+  generate (&sp, ZJ_ALG_RANDOM, &a, &p);
+  generate (&sp, ZJ_ALG_RANDOM, &b, &r);
+  int seen[4] = { 0 };   /* none, one, component, many */
+  for (int rep = 0; rep < 20000; rep++)
+    {
+      zj_program_copy (&q, &p);
+      zj_mut_site s;
+      const int ka = zj_mutate_site (&sp, &a, 1, &q, &s);
+      const int kb = zj_mutate (&sp, &b, 1, &r);
+      cr_assert_eq (ka, kb);
+      cr_assert (zj_program_equal (&q, &r), "rep %d", rep);
+      if (s.c == ZJ_SITE_NONE)
+        {
+          seen[0]++;
+          cr_assert (zj_program_equal (&q, &p), "rep %d", rep);
+        }
+      else if (s.c >= 0)
+        {
+          seen[s.i >= 0 ? 1 : 2]++;
+          for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+            {
+              cr_assert_eq (q.fn[c].n, p.fn[c].n);
+              for (int i = 0; i < q.fn[c].n; i++)
+                {
+                  const bool changed = !zj_instr_equal (&q.fn[c].ins[i],
+                                                        &p.fn[c].ins[i]);
+                  const bool may = c == s.c && (s.i < 0 || s.i == i);
+                  cr_assert (!changed || may, "rep %d: %d/%d changed", rep,
+                             c, i);
+                  if (c == s.c && s.i == i)
+                    cr_assert (changed && zj_instr_equal (&s.old,
+                                                          &p.fn[c].ins[i]));
+                }
+            }
+        }
+      else
+        {
+          cr_assert_eq (s.c, ZJ_SITE_MANY);
+          seen[3]++;
+        }
+      zj_program_copy (&p, &q);
+      zj_program_copy (&r, &q);
+    }
+  for (int k = 0; k < 4; k++)
+    cr_assert_gt (seen[k], 1000, "kind %d seen %d times", k, seen[k]);
+  zj_program_free (&p);
+  zj_program_free (&q);
+  zj_program_free (&r);
 }

@@ -10,8 +10,11 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
+#include <zerojit/search.h>
 #include "testutil.h"
 #include "internal.h"
+#include "identity.h"
 
 static const zj_shape shape553 = { 4, 5, 5, 3 };
 
@@ -470,4 +473,143 @@ Test (prune, checked_prune_equals_check_then_prune)
   zj_program_free (&p);
   zj_program_free (&a);
   zj_program_free (&b);
+}
+
+/* ------------------------------------------- children from a memo */
+
+/* zj_prune_reuse against the full prune: random parents (every op,
+   random ops included), each mutated once the way the search does
+   (zj_mutate_site); whenever the parent's memo is taken, the child's
+   memo and prune are exactly what the full prune finds, and "the
+   parent's pruned program" is exactly that.  All three outcomes must
+   occur often, and shapes beyond 64 locations give no memo. */
+Test (prune, memo_reuse_equals_full_prune, .timeout = 60)
+{
+  zj_rng g;
+  zj_rng_seed (&g, 777);
+  const zj_shape shapes[] = { { 4, 5, 5, 3 }, { 4, 4, 3, 1 }, { 8, 3, 2, 1 },
+                              { 4, 40, 20, 10 } };
+  int all_ops[ZJ_NUM_OPS];
+  for (int op = 0; op < ZJ_NUM_OPS; op++)
+    all_ops[op] = op;
+  static const zj_mutation_type muts[] = {
+    ZJ_MUT_ALTER_PARAM, ZJ_MUT_RANDOMIZE_INSTRUCTION,
+    ZJ_MUT_RANDOMIZE_COMPONENT_FUNCTION, ZJ_MUT_INSERT_INSTRUCTION,
+    ZJ_MUT_IDENTITY };
+  zj_program par, child, pp, pc, viamemo;
+  zj_program_init (&par);
+  zj_program_init (&child);
+  zj_program_init (&pp);
+  zj_program_init (&pc);
+  zj_program_init (&viamemo);
+  int count[3] = { 0 }, setup_remarked = 0;
+  for (int n = 0; n < 20000; n++)
+    {
+      const zj_shape *sh = &shapes[n % 4];
+      zj_search_space sp;
+      memset (&sp, 0, sizeof sp);
+      sp.shape = *sh;
+      for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+        {
+          sp.ops[c] = all_ops;
+          sp.n_ops[c] = ZJ_NUM_OPS;
+          sp.size_max[c] = 100;
+        }
+      sp.mutation_types = muts;
+      sp.n_mutation_types = 5;
+      sp.mutate_prob = 1.0;
+      rand_program (&par, sh, &g);
+      zj_prune_memo mp, mc, full;
+      cr_assert_eq (zj_prune_checked_memo (&par, sh, &pp, &mp), 0);
+      cr_assert_eq (mp.valid, sh->ns + sh->nv + sh->nm <= 64, "program %d", n);
+      mp.key = zj_program_key (&pp);
+      mp.keyed = mp.valid;
+      zj_program_copy (&child, &par);
+      zj_mut_site site;
+      zj_mutate_site (&sp, &g, 1, &child, &site);
+      const int r = zj_prune_reuse (&child, sh, &mp, &site, &mc);
+      count[r]++;
+      if (r == ZJ_REUSE_NONE)
+        continue;
+      cr_assert_eq (zj_prune_checked_memo (&child, sh, &pc, &full), 0);
+      zj_prune_apply (&child, &mc, &viamemo);
+      cr_assert (zj_program_equal (&viamemo, &pc), "program %d, site %d/%d",
+                 n, site.c, site.i);
+      for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+        {
+          cr_assert_eq (mc.kept[c], full.kept[c], "program %d, component %d",
+                        n, c);
+          cr_assert_eq (mc.out[c], full.out[c], "program %d, component %d",
+                        n, c);
+        }
+      cr_assert (mc.valid);
+      setup_remarked += site.c == ZJ_SETUP && mc.kept[0] != mp.kept[0];
+      if (r == ZJ_REUSE_PRUNED)
+        {
+          cr_assert (zj_program_equal (&pc, &pp), "program %d", n);
+          cr_assert (mc.keyed && mc.key == zj_program_key (&pc));
+        }
+      else
+        cr_assert (!mc.keyed);
+    }
+  cr_assert_gt (count[ZJ_REUSE_NONE], 3000);
+  cr_assert_gt (count[ZJ_REUSE_LIVENESS], 1000);
+  cr_assert_gt (count[ZJ_REUSE_PRUNED], 3000);
+  cr_assert_gt (setup_remarked, 100);
+  zj_program_free (&par);
+  zj_program_free (&child);
+  zj_program_free (&pp);
+  zj_program_free (&pc);
+  zj_program_free (&viamemo);
+}
+
+/* The two ways a changed instruction leaves the liveness alone, by
+   hand: a dead one replaced by one writing a dead location, and a live
+   one whose operands stay (its constant changes); and a dead one that
+   becomes live, which needs the full prune. */
+Test (prune, memo_reuse_cases)
+{
+  const zj_shape sh = { 4, 4, 3, 1 };
+  zj_program p, q, out;
+  zj_program_init (&p);
+  zj_program_init (&q);
+  zj_program_init (&out);
+  /* Predict: s1 = s2 * s2 (live); s3 = s2 + s2 (dead). */
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_PRODUCT_OP, 2, 2, 1));
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_SUM_OP, 2, 2, 3));
+  zj_instr cset = zj_test_ins (ZJ_SCALAR_CONST_SET_OP, 0, 0, 2);
+  cset.act = 0.5;
+  zj_fn_push (&p.fn[ZJ_SETUP], cset);
+  zj_prune_memo m, mc;
+  cr_assert_eq (zj_prune_checked_memo (&p, &sh, &out, &m), 0);
+  cr_assert (m.valid);
+  cr_assert_eq (m.kept[ZJ_PREDICT], (uint64_t) 1);
+  cr_assert_eq (m.kept[ZJ_SETUP], (uint64_t) 1);
+  m.keyed = true;
+  /* Dead stays dead: s3 = s2 - s2. */
+  zj_program_copy (&q, &p);
+  zj_mut_site s = { ZJ_PREDICT, 1, q.fn[ZJ_PREDICT].ins[1] };
+  q.fn[ZJ_PREDICT].ins[1] = zj_test_ins (ZJ_SCALAR_DIFF_OP, 2, 2, 3);
+  cr_assert_eq (zj_prune_reuse (&q, &sh, &m, &s, &mc), ZJ_REUSE_PRUNED);
+  /* Dead becomes live: s1 = s2 + s2 (and the first one dies). */
+  zj_program_copy (&q, &p);
+  s = (zj_mut_site) { ZJ_PREDICT, 1, q.fn[ZJ_PREDICT].ins[1] };
+  q.fn[ZJ_PREDICT].ins[1] = zj_test_ins (ZJ_SCALAR_SUM_OP, 2, 2, 1);
+  cr_assert_eq (zj_prune_reuse (&q, &sh, &m, &s, &mc), ZJ_REUSE_NONE);
+  /* A live constant changes: the same liveness, another program. */
+  zj_program_copy (&q, &p);
+  s = (zj_mut_site) { ZJ_SETUP, 0, q.fn[ZJ_SETUP].ins[0] };
+  q.fn[ZJ_SETUP].ins[0].act = 0.25;
+  cr_assert_eq (zj_prune_reuse (&q, &sh, &m, &s, &mc), ZJ_REUSE_LIVENESS);
+  cr_assert (!mc.keyed);
+  zj_prune_apply (&q, &mc, &out);
+  cr_assert_eq (out.fn[ZJ_SETUP].n, 1);
+  cr_assert_eq (out.fn[ZJ_SETUP].ins[0].act, 0.25);
+  /* Nothing changed: the parent's memo, key and all. */
+  s = (zj_mut_site) { ZJ_SITE_NONE, 0, { 0 } };
+  cr_assert_eq (zj_prune_reuse (&p, &sh, &m, &s, &mc), ZJ_REUSE_PRUNED);
+  cr_assert (mc.keyed);
+  zj_program_free (&p);
+  zj_program_free (&q);
+  zj_program_free (&out);
 }

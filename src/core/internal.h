@@ -4,6 +4,7 @@
 
 #include <zerojit/zerojit.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define ZJ_UNUSED __attribute__ ((unused))
@@ -360,6 +361,69 @@ void zj_prune_sized (const zj_program *in, int ns, int nv, int nm,
    program in out. */
 int zj_prune_checked (const zj_program *in, const zj_shape *shape,
                       zj_program *out);
+
+/* Where a mutation changed a program (zj_mutate_site): instruction i
+   of component c, which was `old` (i = -1: every instruction of c, the
+   count unchanged), or nothing, or more than that. */
+enum { ZJ_SITE_NONE = -1, ZJ_SITE_MANY = -2 };
+typedef struct zj_mut_site {
+  int c, i;
+  zj_instr old;
+} zj_mut_site;
+
+/* What the prune of a program found, kept so that a child can be pruned
+   without the fixed point: which instructions stay (bit i of kept[c]),
+   each component's live-out set (locations as zj_prune_checked numbers
+   them for `shape`), and, when keyed, the zj_program_key of the pruned
+   program.  Valid only for components of at most 64 instructions and
+   shapes of at most 64 locations. */
+typedef struct zj_prune_memo {
+  uint64_t kept[ZJ_NUM_COMPONENTS], out[ZJ_NUM_COMPONENTS];
+  uint64_t key;
+  zj_shape shape;
+  bool valid, keyed;
+} zj_prune_memo;
+
+/* zj_prune_checked, also filling memo (its valid flag says whether it
+   could); memo may be NULL. */
+int zj_prune_checked_memo (const zj_program *in, const zj_shape *shape,
+                           zj_program *out, zj_prune_memo *memo);
+/* What child, the program parent's memo describes but for site, can take
+   from that memo.  NONE: prune it in full (this says nothing about the
+   child).  LIVENESS: child passes the check and memo (may be parent) is
+   now child's own, so zj_prune_apply (child, memo) is its prune.
+   PRUNED: the same, and the pruned program is the parent's (memo keeps
+   its key). */
+enum { ZJ_REUSE_NONE = 0, ZJ_REUSE_LIVENESS = 1, ZJ_REUSE_PRUNED = 2 };
+int zj_prune_reuse (const zj_program *child, const zj_shape *shape,
+                    const zj_prune_memo *parent, const zj_mut_site *site,
+                    zj_prune_memo *memo);
+/* out := in's instructions that m keeps (m valid, for a program of the
+   same component sizes). */
+void zj_prune_apply (const zj_program *in, const zj_prune_memo *m,
+                     zj_program *out);
+/* Same op, operands and data fields, bit for bit (zj_program_equal's
+   test): three word compares, not memcmp calls (the padding after fd is
+   left out). */
+static inline bool
+zj_instr_equal (const zj_instr *a, const zj_instr *b)
+{
+  uint64_t x[3], y[3];
+  uint32_t x2, y2;
+  memcpy (&x[0], a, 8);
+  memcpy (&y[0], b, 8);
+  memcpy (&x[1], a->fd, 8);
+  memcpy (&y[1], b->fd, 8);
+  memcpy (&x2, &a->fd[2], 4);
+  memcpy (&y2, &b->fd[2], 4);
+  memcpy (&x[2], &a->act, 8);
+  memcpy (&y[2], &b->act, 8);
+  return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x2 ^ y2)) == 0;
+}
+/* zj_mutate (search.h), also saying where it changed p. */
+struct zj_search_space;
+int zj_mutate_site (const struct zj_search_space *sp, zj_rng *rng, int k,
+                    zj_program *p, zj_mut_site *site);
 /* Whether ACCURACY's s1 := sigmoid(s1) after a training step's Predict
    is never read: Learn, or else the next Predict, writes s1 before
    reading it.  The training step then needs the sigmoid only for its

@@ -58,15 +58,6 @@ zj_program_copy (zj_program *dst, const zj_program *src)
     }
 }
 
-static bool
-instr_equal (const zj_instr *a, const zj_instr *b)
-{
-  return a->op == b->op && a->in1 == b->in1 && a->in2 == b->in2
-         && a->out == b->out
-         && memcmp (a->fd, b->fd, sizeof a->fd) == 0
-         && memcmp (&a->act, &b->act, sizeof a->act) == 0;
-}
-
 bool
 zj_program_equal (const zj_program *a, const zj_program *b)
 {
@@ -75,7 +66,7 @@ zj_program_equal (const zj_program *a, const zj_program *b)
       if (a->fn[c].n != b->fn[c].n)
         return false;
       for (int i = 0; i < a->fn[c].n; i++)
-        if (!instr_equal (&a->fn[c].ins[i], &b->fn[c].ins[i]))
+        if (!zj_instr_equal (&a->fn[c].ins[i], &b->fn[c].ins[i]))
           return false;
     }
   return true;

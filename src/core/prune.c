@@ -280,6 +280,15 @@ int
 zj_prune_checked (const zj_program *in, const zj_shape *shape,
                   zj_program *out)
 {
+  return zj_prune_checked_memo (in, shape, out, NULL);
+}
+
+int
+zj_prune_checked_memo (const zj_program *in, const zj_shape *shape,
+                       zj_program *out, zj_prune_memo *memo)
+{
+  if (memo)
+    memo->valid = memo->keyed = false;
   if (!zj_features_size_ok (shape->F) || shape->ns < 2 || shape->nv < 1
       || shape->nm < 0)
     return -1;
@@ -335,6 +344,7 @@ zj_prune_checked (const zj_program *in, const zj_shape *shape,
           in_l = nl;
         }
       transfer64 (pi[ZJ_SETUP], ns_, in_p, mk[ZJ_SETUP]);
+      bool small = true;
       for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
         {
           const zj_fn *f = &in->fn[c];
@@ -343,12 +353,25 @@ zj_prune_checked (const zj_program *in, const zj_shape *shape,
           if (o->cap < f->n)
             zj_fn_reserve (o, f->n);
           int n = 0;
+          uint64_t kept = 0;
           for (int i = 0; i < f->n; i++)
             {
               o->ins[n] = f->ins[i];
               n += mark[i];
+              kept |= (uint64_t) mark[i] << (i & 63);
             }
           o->n = n;
+          small &= f->n <= 64;
+          if (memo)
+            memo->kept[c] = kept;
+        }
+      if (memo && small)
+        {
+          memo->out[ZJ_SETUP] = in_p;
+          memo->out[ZJ_PREDICT] = s1 | in_l | in_p;
+          memo->out[ZJ_LEARN] = in_p;
+          memo->shape = *shape;
+          memo->valid = true;
         }
     }
   if (info != stackbuf)
@@ -356,6 +379,121 @@ zj_prune_checked (const zj_program *in, const zj_shape *shape,
   if (mark != markbuf)
     free (mark);
   return ok ? 0 : -1;
+}
+
+/* ---- A child from its parent's memo (zj_prune_memo).  transfer64 sees
+   an instruction only through its pinfo, and passes `live` through one
+   it does not keep.  So a child whose changed instruction has its old
+   pinfo, or is dead where it stands in place of a dead one, has every
+   live set and mark of its parent; and Setup, whose live-out is
+   Predict's live-in, never feeds the fixed point, so a child changed
+   in Setup alone needs Setup marked again and nothing else. */
+
+/* The pinfo of one instruction; false if zj_program_check refuses it. */
+static bool
+pinfo_one (const zj_instr *in, const unsigned lim[4], const unsigned base[4],
+           pinfo *p)
+{
+  const zj_fn f = { (zj_instr *) in, 1, 1 };
+  return pinfo_fill_checked (&f, lim, base, p);
+}
+
+int
+zj_prune_reuse (const zj_program *child, const zj_shape *shape,
+                const zj_prune_memo *parent, const zj_mut_site *site,
+                zj_prune_memo *memo)
+{
+  if (!parent->valid || parent->shape.F != shape->F
+      || parent->shape.ns != shape->ns || parent->shape.nv != shape->nv
+      || parent->shape.nm != shape->nm)
+    return ZJ_REUSE_NONE;
+  if (site->c == ZJ_SITE_NONE)
+    {
+      if (memo != parent)
+        *memo = *parent;
+      return ZJ_REUSE_PRUNED;
+    }
+  if (site->c < 0 || site->c >= ZJ_NUM_COMPONENTS)
+    return ZJ_REUSE_NONE;
+  const int c = site->c, i = site->i;
+  const zj_fn *f = &child->fn[c];
+  if (f->n > 64 || i >= f->n)
+    return ZJ_REUSE_NONE;
+  const unsigned lim[4] = { ~0u, (unsigned) shape->ns, (unsigned) shape->nv,
+                            (unsigned) shape->nm };
+  const unsigned base[4] = { 0, 0, (unsigned) shape->ns,
+                             (unsigned) (shape->ns + shape->nv) };
+  const uint64_t was = parent->kept[c];
+  uint64_t kept = was;
+  /* the same instructions stay: the parent's pruned program */
+  bool same = i >= 0 && (was >> i & 1) == 0;
+  bool single = false;
+  pinfo pn, po;
+  if (i >= 0 && pinfo_one (&f->ins[i], lim, base, &pn)
+      && pinfo_one (&site->old, lim, base, &po))
+    {
+      if (pn.out == po.out && pn.in == po.in && pn.full == po.full
+          && pn.always == po.always)
+        single = true;
+      else if (same && !pn.always)
+        {
+          /* The live set after i: the component's live-out through the
+             instructions after it that stay (the others pass it on). */
+          uint64_t live = parent->out[c];
+          for (uint64_t later = was & ~(((uint64_t) 2 << i) - 1); later;)
+            {
+              const int j = 63 - __builtin_clzll (later);
+              later &= ~((uint64_t) 1 << j);
+              pinfo pj;
+              pinfo_one (&f->ins[j], lim, base, &pj);
+              live = (live & ~pj.full) | pj.in;
+            }
+          single = (live & pn.out) == 0;
+        }
+    }
+  if (!single)
+    {
+      if (c != ZJ_SETUP)
+        return ZJ_REUSE_NONE;   /* a live one changed, or an invalid one */
+      pinfo info[64];
+      bool mark[64];
+      if (!pinfo_fill_checked (f, lim, base, info))
+        return ZJ_REUSE_NONE;
+      transfer64 (info, f->n, parent->out[ZJ_SETUP], mark);
+      kept = 0;
+      for (int j = 0; j < f->n; j++)
+        kept |= (uint64_t) mark[j] << j;
+      /* One instruction: it stays out.  The whole of Setup: none stays. */
+      same = kept == was && (i >= 0 ? (kept >> i & 1) == 0 : kept == 0);
+    }
+  const zj_prune_memo m = *parent;
+  *memo = m;
+  memo->kept[c] = kept;
+  memo->keyed = parent->keyed && same;
+  return same ? ZJ_REUSE_PRUNED : ZJ_REUSE_LIVENESS;
+}
+
+void
+zj_prune_apply (const zj_program *in, const zj_prune_memo *m,
+                zj_program *out)
+{
+  ZJ_ASSERT (m->valid);
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    {
+      const zj_fn *f = &in->fn[c];
+      zj_fn *o = &out->fn[c];
+      ZJ_ASSERT (f->n <= 64);
+      if (o->cap < f->n)
+        zj_fn_reserve (o, f->n);
+      const uint64_t kept = m->kept[c];
+      int n = 0;
+      for (int i = 0; i < f->n; i++)
+        {
+          o->ins[n] = f->ins[i];
+          n += (int) (kept >> i & 1);
+        }
+      o->n = n;
+    }
 }
 
 void

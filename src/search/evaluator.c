@@ -2,7 +2,10 @@
  *
  * Order of work for one program (zj_evaluator_eval):
  * 1. prepare: check and prune it; the train budget's steps per task
- *    (budget.c);
+ *    (budget.c).  A child (zj_evaluator_eval_child) whose parent's prune
+ *    tells its own (zj_prune_reuse: the mutation left the liveness
+ *    alone) is pruned by that memo, and one that prunes to its parent's
+ *    program takes its duplicate-cache key too;
  * 2. dedup: if it has no random ops and the very same pruned program
  *    (structure and constants) was evaluated recently, reuse that fitness:
  *    nothing executes, no random number is drawn (dedup.c);
@@ -70,6 +73,7 @@ struct zj_evaluator {
   /* Names the lanes the FEC's batched mini-runs keep for the real runs
      of the same evaluation (zj_lsnap_mode): one per evaluation. */
   uint64_t snap_id;
+  long memo_prunes;            /* children prepared from a parent's memo */
 };
 
 void
@@ -522,13 +526,43 @@ eval_tasks (zj_evaluator *e, const zj_prepared *pp, bool batch)
 double
 zj_evaluator_eval (zj_evaluator *e, const zj_program *p)
 {
+  return zj_evaluator_eval_child (e, p, NULL, NULL, NULL);
+}
+
+/* 1. prepare: in full, or from the parent's memo as far as it tells the
+   child's prune (zj_prune_reuse; the same result either way). */
+static int
+prepare (zj_evaluator *e, const zj_program *p, const zj_prune_memo *parent,
+         const zj_mut_site *site, zj_prune_memo *memo)
+{
+  zj_prepared *pp = &e->prepared;
+  if (parent && zj_prune_reuse (p, &e->shape, parent, site, memo)
+                != ZJ_REUSE_NONE)
+    {
+      zj_prune_apply (p, memo, &pp->prog);
+      pp->shape = e->shape;
+      e->memo_prunes++;
+      return 0;
+    }
+  if (zj_prune_checked_memo (p, &e->shape, &pp->prog, memo) != 0)
+    return -1;
+  pp->shape = e->shape;
+  return 0;
+}
+
+double
+zj_evaluator_eval_child (zj_evaluator *e, const zj_program *p,
+                         const zj_prune_memo *parent,
+                         const zj_mut_site *site, zj_prune_memo *memo)
+{
   e->cnt.evaluations++;
   e->last_hash = 0;
   e->want_rank = false;
-  /* 1. prepare */
-  zj_error err;
+  zj_prune_memo scratch;
+  if (!memo)
+    memo = &scratch;
   zj_prepared *pp = &e->prepared;
-  if (zj_prepare_into (pp, p, &e->shape, true, &err) != 0)
+  if (prepare (e, p, parent, site, memo) != 0)
     return 0.0;
   const zj_program *pruned = zj_prepared_program (pp);
   const bool random = has_random_ops (pruned);
@@ -539,7 +573,12 @@ zj_evaluator_eval (zj_evaluator *e, const zj_program *p)
   if (dedup)
     {
       double f;
-      key = zj_program_key (pruned);
+      if (!memo->keyed)
+        {
+          memo->key = zj_program_key (pruned);
+          memo->keyed = memo->valid;
+        }
+      key = memo->key;
       if (zj_dedup_find (e->dedup, pruned, key, &f))
         {
           e->cnt.dedup_hits++;
@@ -631,6 +670,12 @@ zj_eval_counters
 zj_evaluator_counters (const zj_evaluator *e)
 {
   return e->cnt;
+}
+
+long
+zj_evaluator_memo_prunes (const zj_evaluator *e)
+{
+  return e->memo_prunes;
 }
 
 unsigned long

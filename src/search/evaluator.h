@@ -9,6 +9,7 @@
 #include <zerojit/zerojit.h>
 #include <zerojit/spec.h>
 #include <zerojit/search.h>
+#include "internal.h"         /* zj_prune_memo, zj_mut_site */
 #include "fec.h"
 #include "policy.h"
 
@@ -66,6 +67,16 @@ void zj_evaluator_free (zj_evaluator *e);
 
 /* Combined fitness in [0,1]; 0 for programs that do not fit the shape. */
 double zj_evaluator_eval (zj_evaluator *e, const zj_program *p);
+/* zj_evaluator_eval of a child: p is the program whose prune parent (or
+   NULL, and then site too) describes but for site (zj_mutate_site).  memo (may be NULL, may
+   be parent) receives p's own; a memo is only a shortcut to the prune
+   and to the duplicate cache's key, so the result is
+   zj_evaluator_eval's. */
+double zj_evaluator_eval_child (zj_evaluator *e, const zj_program *p,
+                                const zj_prune_memo *parent,
+                                const zj_mut_site *site, zj_prune_memo *memo);
+/* Children zj_evaluator_eval_child prepared from their parent's memo. */
+long zj_evaluator_memo_prunes (const zj_evaluator *e);
 /* Per-task fitnesses of the last evaluation (n_tasks of them). */
 const double *zj_evaluator_task_fitness (const zj_evaluator *e);
 long zj_evaluator_train_steps (const zj_evaluator *e);

@@ -25,6 +25,10 @@ struct zj_population {
   zj_program *progs;
   double *fit;
   uint64_t *shash;              /* structure hash per slot, 0 unknown */
+  /* What each slot's prune found (zj_prune_memo), for its children: a
+     cache of the slot's program, invalid when the program was put there
+     by other means. */
+  zj_prune_memo *memo;
   int filled;                   /* slots evaluated at least once */
   long num_individuals;
   long last_printed;
@@ -48,6 +52,7 @@ zj_population_new (const zj_evolution_cfg *cfg, const zj_search_space *sp,
   pop->progs = zj_xcalloc ((size_t) pop->P, sizeof (zj_program));
   pop->fit = zj_xcalloc ((size_t) pop->P, sizeof (double));
   pop->shash = zj_xcalloc ((size_t) pop->P, sizeof (uint64_t));
+  pop->memo = zj_xcalloc ((size_t) pop->P, sizeof (zj_prune_memo));
   for (int i = 0; i < pop->P; i++)
     zj_program_init (&pop->progs[i]);
   zj_program_init (&pop->hof);
@@ -66,6 +71,7 @@ zj_population_free (zj_population *pop)
   free (pop->progs);
   free (pop->fit);
   free (pop->shash);
+  free (pop->memo);
   free (pop);
 }
 
@@ -88,10 +94,14 @@ tier_signals (zj_population *pop, int i, int n, uint64_t parent)
                                                      pop->cfg.tournament_size));
 }
 
+/* Slot i's program differs from the one memo (or NULL) describes at
+   site. */
 static void
-evaluate_slot (zj_population *pop, int i, int n, uint64_t parent)
+evaluate_slot (zj_population *pop, int i, int n, uint64_t parent,
+               const zj_prune_memo *memo, const zj_mut_site *site)
 {
-  pop->fit[i] = zj_evaluator_eval (pop->ev, &pop->progs[i]);
+  pop->fit[i] = zj_evaluator_eval_child (pop->ev, &pop->progs[i], memo, site,
+                                         &pop->memo[i]);
   tier_signals (pop, i, n, parent);
   pop->num_individuals++;
   if (!pop->have_hof || pop->fit[i] > pop->hof_fit)
@@ -201,7 +211,7 @@ zj_population_init (zj_population *pop, zj_error *err)
       zj_mutate (pop->sp, pop->rng, 0, &pop->progs[i]);
       if (stopped (pop))
         break;
-      evaluate_slot (pop, i, i + 1, 0);
+      evaluate_slot (pop, i, i + 1, 0, NULL, NULL);
       pop->filled = i + 1;
     }
   if (pop->filled > 0)
@@ -261,9 +271,13 @@ zj_population_run (zj_population *pop, int64_t max_train_steps,
             return;
           int w = tournament (pop);
           const uint64_t parent = pop->shash[w];
+          /* A copy: slot i's own memo is overwritten, and w may be i. */
+          const zj_prune_memo pm = pop->memo[w];
           zj_program_copy (&pop->progs[i], &pop->progs[w]);
-          zj_mutate (pop->sp, pop->rng, 1, &pop->progs[i]);
-          evaluate_slot (pop, i, pop->P, parent);
+          zj_mut_site site;
+          zj_mutate_site (pop->sp, pop->rng, 1, &pop->progs[i], &site);
+          evaluate_slot (pop, i, pop->P, parent,
+                         pop->cfg.no_prune_memo ? NULL : &pm, &site);
         }
       print_progress (pop);
     }
@@ -292,6 +306,7 @@ zj_population_replace (zj_population *pop, int i, const zj_program *p,
   zj_program_copy (&pop->progs[i], p);
   pop->fit[i] = fitness;
   pop->shash[i] = 0;           /* structure unknown here: tier hint only */
+  pop->memo[i].valid = false;
 }
 
 void
@@ -303,6 +318,7 @@ zj_population_take (zj_population *pop, int i, zj_program *p, double fitness)
   *p = t;
   pop->fit[i] = fitness;
   pop->shash[i] = 0;           /* as zj_population_replace */
+  pop->memo[i].valid = false;
 }
 
 void
@@ -315,6 +331,7 @@ zj_population_swap (zj_population *pop, int i, zj_program *p, double *fitness)
   const double f = pop->fit[i];
   pop->fit[i] = *fitness;
   *fitness = f;
+  pop->memo[i].valid = false;
 }
 
 long
@@ -387,6 +404,8 @@ zj_population_import (zj_population *pop, const zj_ckpt_pop *x,
     zj_program_copy (&pop->progs[i], &x->progs[i]);
   memcpy (pop->fit, x->fit, (size_t) pop->P * sizeof (double));
   memcpy (pop->shash, x->shash, (size_t) pop->P * sizeof (uint64_t));
+  for (int i = 0; i < pop->P; i++)
+    pop->memo[i].valid = false;
   pop->filled = pop->P;
   pop->num_individuals = x->individuals;
   pop->last_printed = x->last_printed;

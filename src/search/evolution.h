@@ -40,6 +40,9 @@ typedef struct zj_evolution_cfg {
   void *boundary_ctx;
   bool tag_island;             /* JSON log lines say "island": island */
   int island;
+  /* Children pruned in full, not from their parent's zj_prune_memo (same
+     results): for tests. */
+  bool no_prune_memo;
 } zj_evolution_cfg;
 
 typedef struct zj_population zj_population;

@@ -79,53 +79,69 @@ remove_random (zj_rng *rng, zj_fn *f)
   zj_fn_remove (f, (int) zj_rng_below (rng, (uint32_t) f->n));
 }
 
-static void
+/* Applies one action; returns where it changed p (a superset: an
+   instruction redrawn to itself still counts). */
+static zj_mut_site
 apply (const zj_search_space *sp, zj_rng *rng, zj_mutation_type action,
        zj_program *p)
 {
+  const zj_mut_site none = { ZJ_SITE_NONE, 0, { 0 } },
+                    many = { ZJ_SITE_MANY, 0, { 0 } };
   if (action == ZJ_MUT_IDENTITY)
-    return;
+    return none;
   if (action == ZJ_MUT_RANDOMIZE_ALGORITHM)
     {
       for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
         if (sp->n_ops[c] > 0)
           randomize_fn (sp, rng, c, &p->fn[c]);
-      return;
+      return many;
     }
   int c = pick_component (sp, rng);
   if (c < 0)
-    return;
+    return none;
   zj_fn *f = &p->fn[c];
   switch (action)
     {
     case ZJ_MUT_ALTER_PARAM:
-      if (f->n > 0)
-        zj_alter_param (rng, &sp->shape,
-                        &f->ins[zj_rng_below (rng, (uint32_t) f->n)]);
-      break;
     case ZJ_MUT_RANDOMIZE_INSTRUCTION:
       if (f->n > 0)
-        random_instr (sp, rng, c, &f->ins[zj_rng_below (rng, (uint32_t) f->n)]);
-      break;
+        {
+          const int i = (int) zj_rng_below (rng, (uint32_t) f->n);
+          const zj_instr old = f->ins[i];
+          if (action == ZJ_MUT_ALTER_PARAM)
+            zj_alter_param (rng, &sp->shape, &f->ins[i]);
+          else
+            random_instr (sp, rng, c, &f->ins[i]);
+          /* An address often redraws to itself. */
+          return zj_instr_equal (&old, &f->ins[i]) ? none
+                 : (zj_mut_site) { c, i, old };
+        }
+      return none;
     case ZJ_MUT_RANDOMIZE_COMPONENT_FUNCTION:
       randomize_fn (sp, rng, c, f);
-      break;
+      return f->n > 0 ? (zj_mut_site) { c, -1, { 0 } } : none;
     case ZJ_MUT_INSERT_INSTRUCTION:
       /* The original stops one short of size_max (doc/semantics.md). */
       if (f->n < sp->size_max[c] - 1)
-        insert_random (sp, rng, c, f);
-      break;
+        {
+          insert_random (sp, rng, c, f);
+          return many;
+        }
+      return none;
     case ZJ_MUT_REMOVE_INSTRUCTION:
       if (f->n > sp->size_min[c])
-        remove_random (rng, f);
-      break;
+        {
+          remove_random (rng, f);
+          return many;
+        }
+      return none;
     case ZJ_MUT_TRADE_INSTRUCTION:
       /* No size checks: the size is the same afterwards. */
       insert_random (sp, rng, c, f);
       remove_random (rng, f);
-      break;
+      return many;
     default:
-      break;
+      return many;
     }
 }
 
@@ -135,6 +151,15 @@ apply (const zj_search_space *sp, zj_rng *rng, zj_mutation_type action,
 int
 zj_mutate (const zj_search_space *sp, zj_rng *rng, int k, zj_program *p)
 {
+  zj_mut_site site;
+  return zj_mutate_site (sp, rng, k, p, &site);
+}
+
+int
+zj_mutate_site (const zj_search_space *sp, zj_rng *rng, int k, zj_program *p,
+                zj_mut_site *site)
+{
+  *site = (zj_mut_site) { ZJ_SITE_NONE, 0, { 0 } };
   if (!(sp->mutate_prob >= 1.0)
       && !(zj_rng_float (rng, 0.0f, 1.0f) < sp->mutate_prob))
     return -1;
@@ -142,7 +167,13 @@ zj_mutate (const zj_search_space *sp, zj_rng *rng, int k, zj_program *p)
   for (int i = 0; i < k && sp->n_mutation_types > 0; i++)
     {
       last = sp->mutation_types[zj_rng_below (rng, (uint32_t) sp->n_mutation_types)];
-      apply (sp, rng, (zj_mutation_type) last, p);
+      const zj_mut_site s = apply (sp, rng, (zj_mutation_type) last, p);
+      /* Two changes, unless one is nothing (a second change of the same
+         instruction would need its first old form: also two). */
+      if (site->c == ZJ_SITE_NONE)
+        *site = s;
+      else if (s.c != ZJ_SITE_NONE)
+        *site = (zj_mut_site) { ZJ_SITE_MANY, 0, { 0 } };
     }
   return last;
 }
