@@ -80,8 +80,10 @@ demo_space (zj_search_space *sp)
   sp->mutate_prob = 0.9;
 }
 
+/* dedup_slots: 0 for the default. */
 static inline zj_evaluator *
-make_eval (zj_task *ts, int n, bool fec, bool dedup, zj_rng *rng)
+make_eval_slots (zj_task *ts, int n, bool fec, bool dedup, int dedup_slots,
+                 zj_rng *rng)
 {
   zj_evaluator_cfg cfg;
   zj_evaluator_cfg_default (&cfg);
@@ -89,9 +91,17 @@ make_eval (zj_task *ts, int n, bool fec, bool dedup, zj_rng *rng)
   cfg.fec_train = 10;
   cfg.fec_valid = 10;
   cfg.dedup = dedup;
+  if (dedup_slots > 0)
+    cfg.dedup_slots = dedup_slots;
   zj_error err;
   zj_evaluator *e = zj_evaluator_new (&cfg, ts, n, &shape, NULL, rng, &err);
   cr_assert_not_null (e, "%s", err.msg);
   return e;
+}
+
+static inline zj_evaluator *
+make_eval (zj_task *ts, int n, bool fec, bool dedup, zj_rng *rng)
+{
+  return make_eval_slots (ts, n, fec, dedup, 0, rng);
 }
 #endif

@@ -4,6 +4,7 @@
 #include <math.h>
 #include "testutil.h"
 #include "evaluator.h"
+#include "dedup.h"
 
 #include "evalutil.h"
 
@@ -208,4 +209,77 @@ Test (evaluator, resumed_real_runs_equal_runs_from_setup)
   zj_evaluator_free (e[0]);
   zj_evaluator_free (e[1]);
   free_tasks (ts, NT);
+}
+
+/* Duplicate-cache tags: every store names its slot anew, a tag finds
+   only the program stored with it (not one stored over it, nor the same
+   program stored again later), and 0 finds nothing. */
+Test (evaluator, dedup_tags_name_one_store)
+{
+  zj_dedup *d = zj_dedup_new (16);
+  zj_program p1, p2;
+  zj_program_init (&p1);
+  zj_program_init (&p2);
+  linear_program (&p1);
+  zj_program_copy (&p2, &p1);
+  zj_fn_push (&p2.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_SUM_OP, 1, 1, 1));
+  const uint64_t k1 = 5, k2 = 5 + 16, k3 = 6;   /* k1, k2: one slot */
+  double f = -1;
+  const uint64_t t1 = zj_dedup_store (d, &p1, k1, 0.5);
+  cr_assert_neq (t1, 0);
+  cr_assert (zj_dedup_find_tagged (d, k1, t1, &f));
+  cr_assert_eq (f, 0.5);
+  cr_assert_eq (zj_dedup_slot_tag (d, k1), t1);
+  cr_assert_not (zj_dedup_find_tagged (d, k1, 0, &f));
+  cr_assert_not (zj_dedup_find_tagged (d, k3, t1, &f));
+  const uint64_t t2 = zj_dedup_store (d, &p2, k2, 0.25);
+  cr_assert_neq (t2, t1);
+  cr_assert_not (zj_dedup_find_tagged (d, k1, t1, &f));
+  cr_assert (zj_dedup_find_tagged (d, k2, t2, &f));
+  cr_assert_eq (f, 0.25);
+  cr_assert_not (zj_dedup_find (d, &p1, k1, &f));
+  const uint64_t t3 = zj_dedup_store (d, &p1, k1, 0.5);
+  cr_assert (t3 != t1 && t3 != t2);
+  cr_assert_not (zj_dedup_find_tagged (d, k1, t1, &f));
+  cr_assert (zj_dedup_find (d, &p1, k1, &f));
+  zj_program_free (&p1);
+  zj_program_free (&p2);
+  zj_dedup_free (d);
+}
+
+/* A child with no change (or one pruned to its parent's program) is a
+   duplicate-cache hit through its parent's tag, with the parent's
+   fitness; the same child without the memo hits the usual way. */
+Test (evaluator, child_of_cached_parent_hits_by_tag)
+{
+  zj_task *ts = linear_tasks (2, 6);
+  zj_rng rng;
+  zj_rng_seed (&rng, 3);
+  zj_evaluator *e = make_eval (ts, 2, true, true, &rng);
+  zj_program p, q;
+  zj_program_init (&p);
+  zj_program_init (&q);
+  linear_program (&p);
+  zj_prune_memo mp, mq;
+  const double f1 = zj_evaluator_eval_child (e, &p, NULL, NULL, &mp);
+  cr_assert (mp.valid && mp.keyed && mp.tag != 0);
+  /* A dead instruction redrawn into another dead one. */
+  zj_program_copy (&q, &p);
+  zj_mut_site s = { ZJ_LEARN, 5, q.fn[ZJ_LEARN].ins[5] };
+  q.fn[ZJ_LEARN].ins[5] = zj_test_ins (ZJ_SCALAR_DIFF_OP, 2, 2, 3);
+  zj_prune_memo pm = mp;
+  cr_assert_eq (zj_prune_reuse (&q, &shape, &pm, &s, &mq), ZJ_REUSE_PRUNED);
+  const long hits = zj_evaluator_counters (e).dedup_hits;
+  const long memo = zj_evaluator_memo_prunes (e);
+  const double f2 = zj_evaluator_eval_child (e, &q, &mp, &s, &mq);
+  cr_assert_eq (f2, f1);
+  cr_assert_eq (zj_evaluator_counters (e).dedup_hits, hits + 1);
+  cr_assert_eq (zj_evaluator_memo_prunes (e), memo + 1);
+  cr_assert_eq (mq.tag, mp.tag);
+  cr_assert_eq (zj_evaluator_eval (e, &q), f1);
+  cr_assert_eq (zj_evaluator_counters (e).dedup_hits, hits + 2);
+  zj_program_free (&p);
+  zj_program_free (&q);
+  zj_evaluator_free (e);
+  free_tasks (ts, 2);
 }

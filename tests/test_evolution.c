@@ -17,12 +17,12 @@ struct run_result {
 
 static void
 run_search_memo (uint64_t seed, long max_indiv, struct run_result *out,
-                 FILE *log, bool no_memo, long *memo_prunes)
+                 FILE *log, bool no_memo, long *memo_prunes, int dedup_slots)
 {
   zj_task *ts = linear_tasks (3, 9);
   zj_rng rng;
   zj_rng_seed (&rng, seed);
-  zj_evaluator *e = make_eval (ts, 3, true, true, &rng);
+  zj_evaluator *e = make_eval_slots (ts, 3, true, true, dedup_slots, &rng);
   zj_search_space sp;
   demo_space (&sp);
   zj_evolution_cfg vc = {
@@ -49,21 +49,24 @@ run_search_memo (uint64_t seed, long max_indiv, struct run_result *out,
 static void
 run_search (uint64_t seed, long max_indiv, struct run_result *out, FILE *log)
 {
-  run_search_memo (seed, max_indiv, out, log, false, NULL);
+  run_search_memo (seed, max_indiv, out, log, false, NULL, 0);
 }
 
-/* Children pruned from their parent's memo (zj_prune_reuse) or in full
-   give the same search, bit for bit: the same progress lines (fitness
-   statistics after every generation), best program and steps. */
-Test (evolution, prune_memo_changes_nothing)
+/* Children pruned from their parent's memo (zj_prune_reuse), found in
+   the duplicate cache by its tag, or pruned and looked up in full give
+   the same search, bit for bit: the same progress lines (fitness
+   statistics after every generation), best program and steps.  A small
+   duplicate cache has its slots overwritten often (tags gone stale). */
+static void
+memo_same_search (int dedup_slots)
 {
   struct run_result a, b;
   char *la = NULL, *lb = NULL;
   size_t na = 0, nb = 0;
   FILE *fa = open_memstream (&la, &na), *fb = open_memstream (&lb, &nb);
   long memo_a = -1, memo_b = -1;
-  run_search_memo (21, 3000, &a, fa, false, &memo_a);
-  run_search_memo (21, 3000, &b, fb, true, &memo_b);
+  run_search_memo (21, 3000, &a, fa, false, &memo_a, dedup_slots);
+  run_search_memo (21, 3000, &b, fb, true, &memo_b, dedup_slots);
   fclose (fa);
   fclose (fb);
   cr_assert_gt (memo_a, 500);      /* the memo did serve */
@@ -85,6 +88,12 @@ Test (evolution, prune_memo_changes_nothing)
   free (lb);
   zj_program_free (&a.best_prog);
   zj_program_free (&b.best_prog);
+}
+
+Test (evolution, prune_memo_changes_nothing)
+{
+  memo_same_search (0);
+  memo_same_search (8);
 }
 
 Test (evolution, same_seed_same_trajectory)

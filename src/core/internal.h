@@ -376,10 +376,11 @@ typedef struct zj_mut_site {
    each component's live-out set (locations as zj_prune_checked numbers
    them for `shape`), and, when keyed, the zj_program_key of the pruned
    program.  Valid only for components of at most 64 instructions and
-   shapes of at most 64 locations. */
+   shapes of at most 64 locations.  tag is the caller's: 0, or a name a
+   cache gave the pruned program (kept, like key, while it stays). */
 typedef struct zj_prune_memo {
   uint64_t kept[ZJ_NUM_COMPONENTS], out[ZJ_NUM_COMPONENTS];
-  uint64_t key;
+  uint64_t key, tag;
   zj_shape shape;
   bool valid, keyed;
 } zj_prune_memo;

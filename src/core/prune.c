@@ -288,7 +288,10 @@ zj_prune_checked_memo (const zj_program *in, const zj_shape *shape,
                        zj_program *out, zj_prune_memo *memo)
 {
   if (memo)
-    memo->valid = memo->keyed = false;
+    {
+      memo->valid = memo->keyed = false;
+      memo->tag = 0;
+    }
   if (!zj_features_size_ok (shape->F) || shape->ns < 2 || shape->nv < 1
       || shape->nm < 0)
     return -1;
@@ -470,6 +473,7 @@ zj_prune_reuse (const zj_program *child, const zj_shape *shape,
   *memo = m;
   memo->kept[c] = kept;
   memo->keyed = parent->keyed && same;
+  memo->tag = same ? parent->tag : 0;
   return same ? ZJ_REUSE_PRUNED : ZJ_REUSE_LIVENESS;
 }
 

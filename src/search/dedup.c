@@ -13,10 +13,19 @@ typedef struct dedup_slot {
 /* The keys live in their own array so that the usual miss costs one probe
    of a 128 KiB array that stays in L2, not a cache miss on a 72-byte
    slot. */
+/* Each slot's tag (zj_dedup_tag) and fitness, apart from the slots so
+   that zj_dedup_find_tagged reads 16 bytes of a 256 KiB array. */
+typedef struct tagfit {
+  uint64_t tag;
+  double fitness;
+} tagfit;
+
 struct zj_dedup {
   int slots;
   dedup_slot *slot;
   uint64_t *keys;
+  tagfit *tf;
+  uint64_t next_tag;
 };
 
 zj_dedup *
@@ -26,6 +35,8 @@ zj_dedup_new (int slots)
   d->slots = slots;
   d->slot = zj_huge_calloc ((size_t) slots, sizeof (dedup_slot));
   d->keys = zj_xcalloc ((size_t) slots, sizeof (uint64_t));
+  d->tf = zj_xcalloc ((size_t) slots, sizeof (tagfit));
+  d->next_tag = 1;
   for (int i = 0; i < slots; i++)
     zj_program_init (&d->slot[i].prog);
   return d;
@@ -40,6 +51,7 @@ zj_dedup_free (zj_dedup *d)
     zj_program_free (&d->slot[i].prog);
   free (d->slot);
   free (d->keys);
+  free (d->tf);
   free (d);
 }
 
@@ -57,6 +69,23 @@ zj_dedup_find (const zj_dedup *d, const zj_program *pruned, uint64_t key,
   return false;
 }
 
+uint64_t
+zj_dedup_slot_tag (const zj_dedup *d, uint64_t key)
+{
+  return d->tf[key & (uint64_t) (d->slots - 1)].tag;
+}
+
+bool
+zj_dedup_find_tagged (const zj_dedup *d, uint64_t key, uint64_t tag,
+                      double *fitness)
+{
+  const tagfit *e = &d->tf[key & (uint64_t) (d->slots - 1)];
+  if (tag == 0 || e->tag != tag)
+    return false;
+  *fitness = e->fitness;
+  return true;
+}
+
 void
 zj_dedup_prefetch (const zj_dedup *d, uint64_t key, int stage)
 {
@@ -71,7 +100,7 @@ zj_dedup_prefetch (const zj_dedup *d, uint64_t key, int stage)
       __builtin_prefetch (s->prog.fn[c].ins, 1);
 }
 
-void
+uint64_t
 zj_dedup_store (zj_dedup *d, const zj_program *pruned, uint64_t key,
                 double fitness)
 {
@@ -81,6 +110,8 @@ zj_dedup_store (zj_dedup *d, const zj_program *pruned, uint64_t key,
   s->used = true;
   s->fitness = fitness;
   zj_program_copy (&s->prog, pruned);
+  d->tf[si] = (tagfit) { d->next_tag++, fitness };
+  return d->tf[si].tag;
 }
 
 /* ---------------------------------------------------------- checkpoint */
@@ -121,6 +152,7 @@ zj_dedup_import (zj_dedup *d, const zj_ckpt_eval *x, const zj_shape *shape,
       d->slot[e->slot].used = true;
       d->slot[e->slot].fitness = e->fitness;
       zj_program_copy (&d->slot[e->slot].prog, &e->prog);
+      d->tf[e->slot] = (tagfit) { d->next_tag++, e->fitness };
     }
   return 0;
 }

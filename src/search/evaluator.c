@@ -529,27 +529,6 @@ zj_evaluator_eval (zj_evaluator *e, const zj_program *p)
   return zj_evaluator_eval_child (e, p, NULL, NULL, NULL);
 }
 
-/* 1. prepare: in full, or from the parent's memo as far as it tells the
-   child's prune (zj_prune_reuse; the same result either way). */
-static int
-prepare (zj_evaluator *e, const zj_program *p, const zj_prune_memo *parent,
-         const zj_mut_site *site, zj_prune_memo *memo)
-{
-  zj_prepared *pp = &e->prepared;
-  if (parent && zj_prune_reuse (p, &e->shape, parent, site, memo)
-                != ZJ_REUSE_NONE)
-    {
-      zj_prune_apply (p, memo, &pp->prog);
-      pp->shape = e->shape;
-      e->memo_prunes++;
-      return 0;
-    }
-  if (zj_prune_checked_memo (p, &e->shape, &pp->prog, memo) != 0)
-    return -1;
-  pp->shape = e->shape;
-  return 0;
-}
-
 double
 zj_evaluator_eval_child (zj_evaluator *e, const zj_program *p,
                          const zj_prune_memo *parent,
@@ -561,18 +540,39 @@ zj_evaluator_eval_child (zj_evaluator *e, const zj_program *p,
   zj_prune_memo scratch;
   if (!memo)
     memo = &scratch;
+  /* 1. prepare: in full, or from the parent's memo as far as it tells
+     the child's prune (zj_prune_reuse; the same result either way). */
+  const int reuse = parent ? zj_prune_reuse (p, &e->shape, parent, site, memo)
+                           : ZJ_REUSE_NONE;
+  const bool dedup_on = e->dedup && !e->cfg.budget;
+  double f;
+  /* A child that prunes to its parent's program, still in the duplicate
+     cache where the parent left or found it (the tag): zj_dedup_find's
+     hit, without building or comparing the program. */
+  if (reuse == ZJ_REUSE_PRUNED && dedup_on
+      && zj_dedup_find_tagged (e->dedup, memo->key, memo->tag, &f))
+    {
+      e->memo_prunes++;
+      e->cnt.dedup_hits++;
+      return f;
+    }
   zj_prepared *pp = &e->prepared;
-  if (prepare (e, p, parent, site, memo) != 0)
+  if (reuse != ZJ_REUSE_NONE)
+    {
+      zj_prune_apply (p, memo, &pp->prog);
+      e->memo_prunes++;
+    }
+  else if (zj_prune_checked_memo (p, &e->shape, &pp->prog, memo) != 0)
     return 0.0;
+  pp->shape = e->shape;
   const zj_program *pruned = zj_prepared_program (pp);
   const bool random = has_random_ops (pruned);
   /* 2. dedup.  The budget depends on the unpruned program, so dedup only
      without it. */
-  const bool dedup = e->dedup && !e->cfg.budget && !random;
+  const bool dedup = dedup_on && !random;
   uint64_t key = 0;
   if (dedup)
     {
-      double f;
       if (!memo->keyed)
         {
           memo->key = zj_program_key (pruned);
@@ -582,6 +582,7 @@ zj_evaluator_eval_child (zj_evaluator *e, const zj_program *p,
       if (zj_dedup_find (e->dedup, pruned, key, &f))
         {
           e->cnt.dedup_hits++;
+          memo->tag = zj_dedup_slot_tag (e->dedup, key);
           return f;
         }
       zj_dedup_prefetch (e->dedup, key, 0);
@@ -603,9 +604,9 @@ zj_evaluator_eval_child (zj_evaluator *e, const zj_program *p,
   eval_tasks (e, pp, batch);
   e->want_rank = zj_door_end (e->door, e->cfg.final_stage);
   /* 5. combine */
-  const double f = zj_combine_fitness (e->fit, e->n_tasks, e->cfg.mode);
+  f = zj_combine_fitness (e->fit, e->n_tasks, e->cfg.mode);
   if (dedup)
-    zj_dedup_store (e->dedup, pruned, key, f);
+    memo->tag = zj_dedup_store (e->dedup, pruned, key, f);
   return f;
 }
 
