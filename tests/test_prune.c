@@ -502,7 +502,7 @@ Test (prune, memo_reuse_equals_full_prune, .timeout = 60)
   zj_program_init (&pp);
   zj_program_init (&pc);
   zj_program_init (&viamemo);
-  int count[3] = { 0 }, setup_remarked = 0;
+  int count[3] = { 0 }, setup_remarked = 0, pl_refixed = 0, pl_setup = 0;
   for (int n = 0; n < 20000; n++)
     {
       const zj_shape *sh = &shapes[n % 4];
@@ -544,6 +544,10 @@ Test (prune, memo_reuse_equals_full_prune, .timeout = 60)
         }
       cr_assert (mc.valid);
       setup_remarked += site.c == ZJ_SETUP && mc.kept[0] != mp.kept[0];
+      /* Predict or Learn changed its liveness; so did Setup's through it. */
+      const bool pl = site.c == ZJ_PREDICT || site.c == ZJ_LEARN;
+      pl_refixed += pl && (mc.kept[1] != mp.kept[1] || mc.kept[2] != mp.kept[2]);
+      pl_setup += pl && mc.kept[0] != mp.kept[0];
       if (r == ZJ_REUSE_PRUNED)
         {
           cr_assert (zj_program_equal (&pc, &pp), "program %d", n);
@@ -556,6 +560,8 @@ Test (prune, memo_reuse_equals_full_prune, .timeout = 60)
   cr_assert_gt (count[ZJ_REUSE_LIVENESS], 1000);
   cr_assert_gt (count[ZJ_REUSE_PRUNED], 3000);
   cr_assert_gt (setup_remarked, 100);
+  cr_assert_gt (pl_refixed, 1000);
+  cr_assert_gt (pl_setup, 100);
   zj_program_free (&par);
   zj_program_free (&child);
   zj_program_free (&pp);
@@ -591,10 +597,20 @@ Test (prune, memo_reuse_cases)
   zj_mut_site s = { ZJ_PREDICT, 1, q.fn[ZJ_PREDICT].ins[1] };
   q.fn[ZJ_PREDICT].ins[1] = zj_test_ins (ZJ_SCALAR_DIFF_OP, 2, 2, 3);
   cr_assert_eq (zj_prune_reuse (&q, &sh, &m, &s, &mc), ZJ_REUSE_PRUNED);
-  /* Dead becomes live: s1 = s2 + s2 (and the first one dies). */
+  /* Dead becomes live: s1 = s2 + s2 (and the first one dies): Predict
+     and Learn's fixed point again, Setup's marks kept. */
   zj_program_copy (&q, &p);
   s = (zj_mut_site) { ZJ_PREDICT, 1, q.fn[ZJ_PREDICT].ins[1] };
   q.fn[ZJ_PREDICT].ins[1] = zj_test_ins (ZJ_SCALAR_SUM_OP, 2, 2, 1);
+  cr_assert_eq (zj_prune_reuse (&q, &sh, &m, &s, &mc), ZJ_REUSE_LIVENESS);
+  cr_assert_eq (mc.kept[ZJ_PREDICT], (uint64_t) 2);
+  cr_assert_eq (mc.kept[ZJ_SETUP], (uint64_t) 1);
+  cr_assert (!mc.keyed && mc.tag == 0);
+  zj_prune_apply (&q, &mc, &out);
+  cr_assert_eq (out.fn[ZJ_PREDICT].n, 1);
+  cr_assert_eq (out.fn[ZJ_PREDICT].ins[0].op, ZJ_SCALAR_SUM_OP);
+  /* More than one change: nothing to reuse. */
+  s = (zj_mut_site) { ZJ_SITE_MANY, 0, { 0 } };
   cr_assert_eq (zj_prune_reuse (&q, &sh, &m, &s, &mc), ZJ_REUSE_NONE);
   /* A live constant changes: the same liveness, another program. */
   zj_program_copy (&q, &p);

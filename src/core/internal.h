@@ -390,8 +390,9 @@ typedef struct zj_prune_memo {
 int zj_prune_checked_memo (const zj_program *in, const zj_shape *shape,
                            zj_program *out, zj_prune_memo *memo);
 /* What child, the program parent's memo describes but for site, can take
-   from that memo.  NONE: prune it in full (this says nothing about the
-   child).  LIVENESS: child passes the check and memo (may be parent) is
+   from that memo.  NONE: prune it in full (more than one change, no
+   memo, or a changed instruction the check refuses: this says nothing
+   else about the child).  LIVENESS: child passes the check and memo (may be parent) is
    now child's own, so zj_prune_apply (child, memo) is its prune.
    PRUNED: the same, and the pruned program is the parent's (memo keeps
    its key). */

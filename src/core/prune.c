@@ -247,7 +247,7 @@ static const opk opks[ZJ_NUM_OPS] = {
 
 /* pinfo of f's instructions; false if an op is unknown or an operand out
    of its kind's range (lim), as zj_program_check finds. */
-static bool
+static inline __attribute__ ((always_inline)) bool
 pinfo_fill_checked (const zj_fn *f, const unsigned lim[4],
                     const unsigned base[4], pinfo *p)
 {
@@ -274,6 +274,30 @@ pinfo_fill_checked (const zj_fn *f, const unsigned lim[4],
       p[i].full = o & -(uint64_t) ((k.flags & OPK_FULL) != 0);
     }
   return bad == 0;
+}
+
+/* Predict's and Learn's live-in sets (in_p, in_l) and marks (mp, ml)
+   from their pinfo: prune64's Gauss-Seidel rounds, with the locations
+   of the shape itself, each round marking: the round that finds the
+   fixed point ran both on their final live-out sets (Predict on s1 |
+   in_l | in_p, Learn on in_p), so its marks are the final ones. */
+static inline __attribute__ ((always_inline)) void
+fixed_point (const pinfo *pp, int np_, const pinfo *pl, int nl_,
+             uint64_t inputs, uint64_t s1, bool *mp, bool *ml,
+             uint64_t *in_p_out, uint64_t *in_l_out)
+{
+  uint64_t in_p = 0, in_l = 0;
+  for (;;)
+    {
+      const uint64_t np = transfer64 (pp, np_, s1 | in_l | in_p, mp) & ~inputs;
+      const uint64_t nl = transfer64 (pl, nl_, np, ml) & ~inputs;
+      if (np == in_p && nl == in_l)
+        break;
+      in_p = np;
+      in_l = nl;
+    }
+  *in_p_out = in_p;
+  *in_l_out = in_l;
 }
 
 int
@@ -323,29 +347,14 @@ zj_prune_checked_memo (const zj_program *in, const zj_shape *shape,
     }
   if (ok)
     {
-      /* As prune64, with the locations of the shape itself, and each
-         round marking Predict's and Learn's instructions: the round that
-         finds the fixed point ran them on their final live-out sets
-         (Predict on s1 | in_l | in_p, Learn on in_p), so its marks are
-         the final ones and no marking pass follows. */
       const uint64_t inputs = (uint64_t) 1 | ((uint64_t) 1 << base[ZJ_KIND_V]);
       const uint64_t s1 = (uint64_t) 1 << 1;
       const int ns_ = in->fn[ZJ_SETUP].n, np_ = in->fn[ZJ_PREDICT].n,
                 nl_ = in->fn[ZJ_LEARN].n;
       bool *mk[ZJ_NUM_COMPONENTS] = { mark, mark + ns_, mark + ns_ + np_ };
-      uint64_t in_p = 0, in_l = 0;
-      for (;;)
-        {
-          const uint64_t np = transfer64 (pi[ZJ_PREDICT], np_,
-                                          s1 | in_l | in_p, mk[ZJ_PREDICT])
-                              & ~inputs;
-          const uint64_t nl = transfer64 (pi[ZJ_LEARN], nl_, np, mk[ZJ_LEARN])
-                              & ~inputs;
-          if (np == in_p && nl == in_l)
-            break;
-          in_p = np;
-          in_l = nl;
-        }
+      uint64_t in_p, in_l;
+      fixed_point (pi[ZJ_PREDICT], np_, pi[ZJ_LEARN], nl_, inputs, s1,
+                   mk[ZJ_PREDICT], mk[ZJ_LEARN], &in_p, &in_l);
       transfer64 (pi[ZJ_SETUP], ns_, in_p, mk[ZJ_SETUP]);
       bool small = true;
       for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
@@ -388,9 +397,12 @@ zj_prune_checked_memo (const zj_program *in, const zj_shape *shape,
    an instruction only through its pinfo, and passes `live` through one
    it does not keep.  So a child whose changed instruction has its old
    pinfo, or is dead where it stands in place of a dead one, has every
-   live set and mark of its parent; and Setup, whose live-out is
-   Predict's live-in, never feeds the fixed point, so a child changed
-   in Setup alone needs Setup marked again and nothing else. */
+   live set and mark of its parent.  Setup, whose live-out is Predict's
+   live-in, never feeds the fixed point: a child changed in Setup alone
+   needs Setup marked again and nothing else, and one changed in
+   Predict or Learn needs their fixed point, and Setup's marks only if
+   Predict's live-in moved.  Unchanged components were checked with the
+   parent. */
 
 /* The pinfo of one instruction; false if zj_program_check refuses it. */
 static bool
@@ -454,10 +466,47 @@ zj_prune_reuse (const zj_program *child, const zj_shape *shape,
           single = (live & pn.out) == 0;
         }
     }
-  if (!single)
+  zj_prune_memo m = *parent;
+  if (!single && c != ZJ_SETUP)
     {
-      if (c != ZJ_SETUP)
-        return ZJ_REUSE_NONE;   /* a live one changed, or an invalid one */
+      /* Predict or Learn changed how it reads or writes: their fixed
+         point again, and Setup's marks only if Predict's live-in moved
+         (Setup is as checked in the parent). */
+      const zj_fn *fp = &child->fn[ZJ_PREDICT], *fl = &child->fn[ZJ_LEARN];
+      pinfo ip[64], il[64], is[64];
+      bool mp[64], ml[64], ms[64];
+      if (fp->n > 64 || fl->n > 64 || !pinfo_fill_checked (fp, lim, base, ip)
+          || !pinfo_fill_checked (fl, lim, base, il))
+        return ZJ_REUSE_NONE;
+      const uint64_t inputs = (uint64_t) 1 | ((uint64_t) 1 << base[ZJ_KIND_V]);
+      const uint64_t s1 = (uint64_t) 1 << 1;
+      uint64_t in_p, in_l;
+      fixed_point (ip, fp->n, il, fl->n, inputs, s1, mp, ml, &in_p, &in_l);
+      m.kept[ZJ_PREDICT] = m.kept[ZJ_LEARN] = 0;
+      for (int j = 0; j < fp->n; j++)
+        m.kept[ZJ_PREDICT] |= (uint64_t) mp[j] << j;
+      for (int j = 0; j < fl->n; j++)
+        m.kept[ZJ_LEARN] |= (uint64_t) ml[j] << j;
+      if (in_p != parent->out[ZJ_SETUP])
+        {
+          const zj_fn *fs = &child->fn[ZJ_SETUP];
+          pinfo_fill_checked (fs, lim, base, is);
+          transfer64 (is, fs->n, in_p, ms);
+          m.kept[ZJ_SETUP] = 0;
+          for (int j = 0; j < fs->n; j++)
+            m.kept[ZJ_SETUP] |= (uint64_t) ms[j] << j;
+        }
+      m.out[ZJ_SETUP] = m.out[ZJ_LEARN] = in_p;
+      m.out[ZJ_PREDICT] = s1 | in_l | in_p;
+      same = true;
+      for (int k = 0; k < ZJ_NUM_COMPONENTS; k++)
+        same &= m.kept[k] == parent->kept[k];
+      /* One instruction: it stays out.  A whole component: none stays. */
+      same &= i >= 0 ? (m.kept[c] >> i & 1) == 0 : m.kept[c] == 0;
+      kept = m.kept[c];
+    }
+  else if (!single)
+    {
       pinfo info[64];
       bool mark[64];
       if (!pinfo_fill_checked (f, lim, base, info))
@@ -469,9 +518,8 @@ zj_prune_reuse (const zj_program *child, const zj_shape *shape,
       /* One instruction: it stays out.  The whole of Setup: none stays. */
       same = kept == was && (i >= 0 ? (kept >> i & 1) == 0 : kept == 0);
     }
-  const zj_prune_memo m = *parent;
+  m.kept[c] = kept;
   *memo = m;
-  memo->kept[c] = kept;
   memo->keyed = parent->keyed && same;
   memo->tag = same ? parent->tag : 0;
   return same ? ZJ_REUSE_PRUNED : ZJ_REUSE_LIVENESS;
