@@ -405,22 +405,22 @@ int zj_prune_reuse (const zj_program *child, const zj_shape *shape,
 void zj_prune_apply (const zj_program *in, const zj_prune_memo *m,
                      zj_program *out);
 /* Same op, operands and data fields, bit for bit (zj_program_equal's
-   test): three word compares, not memcmp calls (the padding after fd is
-   left out). */
+   test), without memcmp calls or branches.  Each field is read at its
+   own width: a mutation has just stored one of them, and a wider load
+   across that store would wait for it to reach the cache. */
 static inline bool
 zj_instr_equal (const zj_instr *a, const zj_instr *b)
 {
-  uint64_t x[3], y[3];
-  uint32_t x2, y2;
-  memcpy (&x[0], a, 8);
-  memcpy (&y[0], b, 8);
-  memcpy (&x[1], a->fd, 8);
-  memcpy (&y[1], b->fd, 8);
-  memcpy (&x2, &a->fd[2], 4);
-  memcpy (&y2, &b->fd[2], 4);
-  memcpy (&x[2], &a->act, 8);
-  memcpy (&y[2], &b->act, 8);
-  return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x2 ^ y2)) == 0;
+  uint32_t fa[3], fb[3];
+  uint64_t xa, xb;
+  memcpy (fa, a->fd, sizeof fa);
+  memcpy (fb, b->fd, sizeof fb);
+  memcpy (&xa, &a->act, sizeof xa);
+  memcpy (&xb, &b->act, sizeof xb);
+  return ((unsigned) (a->op ^ b->op) | (unsigned) (a->in1 ^ b->in1)
+          | (unsigned) (a->in2 ^ b->in2) | (unsigned) (a->out ^ b->out)
+          | (fa[0] ^ fb[0]) | (fa[1] ^ fb[1]) | (fa[2] ^ fb[2])
+          | (xa != xb)) == 0;
 }
 /* zj_mutate (search.h), also saying where it changed p. */
 struct zj_search_space;
