@@ -537,13 +537,10 @@ zj_prune_apply (const zj_program *in, const zj_prune_memo *m,
       ZJ_ASSERT (f->n <= 64);
       if (o->cap < f->n)
         zj_fn_reserve (o, f->n);
-      const uint64_t kept = m->kept[c];
+      /* Only the kept ones, found by their bits: about half of them. */
       int n = 0;
-      for (int i = 0; i < f->n; i++)
-        {
-          o->ins[n] = f->ins[i];
-          n += (int) (kept >> i & 1);
-        }
+      for (uint64_t kept = m->kept[c]; kept; kept &= kept - 1)
+        o->ins[n++] = f->ins[__builtin_ctzll (kept)];
       o->n = n;
     }
 }
