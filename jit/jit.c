@@ -162,6 +162,23 @@ zj_jit_parse_opt (const char *text, zj_jit_opts *o, zj_error *err)
   return 0;
 }
 
+/* Each option of a comma-separated list. */
+static void
+add_options (gcc_jit_context *ctx, const char *list)
+{
+  char buf[ZJ_JIT_FLAGS_MAX];
+  snprintf (buf, sizeof buf, "%s", list);
+  for (char *f = buf, *end; *f; f = end + 1)
+    {
+      end = strchr (f, ',');
+      if (end)
+        *end = '\0';
+      gcc_jit_context_add_command_line_option (ctx, f);   /* copies f */
+      if (!end)
+        break;
+    }
+}
+
 void
 zj_jit_context_setup (gcc_jit_context *ctx, const zj_isa *isa)
 {
@@ -176,24 +193,14 @@ zj_jit_context_setup (gcc_jit_context *ctx, const zj_isa *isa)
   gcc_jit_context_add_command_line_option (ctx, "--param=ggc-min-heapsize=16384");
   for (int i = 0; i < isa->nflags; i++)
     gcc_jit_context_add_command_line_option (ctx, isa->flags[i]);
-  /* -O1 with one pass of -O2's: on the NN program at F=16 it gives most
-     of -O2's run time for a quarter of its extra compile time, and the
-     tiering benchmark's searches are no slower (bench/RESULTS.md, "NN at
-     F=16 at the default optimization"; doc/optimized_tier.md). */
+  /* -O1 with two of -O2's passes: on the NN program at F=16 they give
+     -O2's run time (or better) for a third of its extra compile time, and
+     the tiering benchmark's searches are no slower (bench/RESULTS.md, "NN
+     at F=16 at the default optimization"; doc/optimized_tier.md). */
   if (isa->opt_level == 1)
-    gcc_jit_context_add_command_line_option (ctx, "-fexpensive-optimizations");
+    add_options (ctx, ZJ_JIT_LEVEL1_FLAGS);
   /* The caller's options last: GCC lets the last of -fX / -fno-X win. */
-  char buf[ZJ_JIT_FLAGS_MAX];
-  snprintf (buf, sizeof buf, "%s", isa->extra);
-  for (char *f = buf, *end; *f; f = end + 1)
-    {
-      end = strchr (f, ',');
-      if (end)
-        *end = '\0';
-      gcc_jit_context_add_command_line_option (ctx, f);   /* copies f */
-      if (!end)
-        break;
-    }
+  add_options (ctx, isa->extra);
 }
 
 static double

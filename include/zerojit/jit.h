@@ -26,7 +26,7 @@ typedef struct zj_jit_code zj_jit_entry;
 
 typedef struct zj_jit_opts {
   int opt_level;              /* libgccjit -O level, default 1; level 1
-                                 adds -fexpensive-optimizations
+                                 adds ZJ_JIT_LEVEL1_FLAGS
                                  (doc/optimized_tier.md) */
   const char *flags;          /* NULL, or more GCC options after the
                                  level's, comma-separated, each "-f..."
@@ -45,6 +45,10 @@ typedef struct zj_jit_opts {
 } zj_jit_opts;
 
 #define ZJ_JIT_FLAGS_MAX 256
+/* What level 1 adds to -O1: two of -O2's passes, which give the NN
+   program at F=16 -O2's speed for a fraction of -O2's extra compile time
+   (doc/optimized_tier.md). */
+#define ZJ_JIT_LEVEL1_FLAGS "-fexpensive-optimizations,-fschedule-insns2"
 
 /* "N" or "N,-fFLAG[,-fFLAG...]" (the CLI's --opt) into o->opt_level
    (0..3) and o->flags (pointing into text).  0, or -1 with a one-line

@@ -39,7 +39,7 @@ static const zj_flag_def flags[] = {
   { "workers", "N", NULL, "Experiments run at once, one per thread (1..64; default: one per CPU).  The output does not depend on it." },
   { "status", NULL, NULL, "Show a live status line on stderr (default: when stderr is a terminal)." },
   { "jit", "off|baseline|optimized|auto|always", "off", "Run candidates as native code: never; always in the baseline tier (stencils); always in the optimized tier (libgccjit); per candidate as the tiering policy expects a saving; or compile every structure first." },
-  { "jit_opt_level", "N", "1", "libgccjit optimisation level (0..3) of the optimized tier; 1 adds -fexpensive-optimizations (doc/optimized_tier.md)." },
+  { "jit_opt_level", "N", "1", "libgccjit optimisation level (0..3) of the optimized tier; 1 adds -fexpensive-optimizations and -fschedule-insns2 (doc/optimized_tier.md)." },
   { "jit_batch", "N", "8", "Programs per compile batch (1..64)." },
   { "jit_margin", "X", "1.5", "Compile when the expected saving exceeds X times the compile cost." },
   { "jit_compile_weight", "X", "1.0", "Compile milliseconds charged per millisecond (0 when a core is idle)." },
