@@ -146,15 +146,15 @@ zj_jit_parse_opt (const char *text, zj_jit_opts *o, zj_error *err)
   const size_t n = comma ? (size_t) (comma - text) : strlen (text);
   if (n != 1 || text[0] < '0' || text[0] > '3')
     {
-      zj_error_set (err, "--opt=%s: expected a level 0..3, then optionally "
-                    "GCC options: N[,-fNAME...]", text);
+      zj_error_set (err, "expected a level 0..3, then optionally GCC options: "
+                    "N[,-fNAME...]");
       return -1;
     }
   if (comma && zj_jit_flags_check (comma + 1, err) != 0)
     {
       char why[sizeof err->msg];
       snprintf (why, sizeof why, "%s", err->msg + strlen ("jit/jit.c: "));
-      zj_error_set (err, "--opt=%s: %s", text, why);
+      zj_error_set (err, "%s", why);
       return -1;
     }
   o->opt_level = text[0] - '0';

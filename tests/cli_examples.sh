@@ -69,6 +69,8 @@ if "$ZEROJIT" --version | grep -q libgccjit; then
       "$ZEROJIT" bench --program "$programs/linear_regression.txt" --opt="$o" --tasks 'tasks {}'
     [ "$(wc -l < "$tmp/out")" -eq 1 ] || bad "bench --opt=$o: more than one line"
   done
+  expect 2 "^zerojit: --jit_opt_level=1,-ffast-math: .*floating-point" "search --jit_opt_level refuses -ffast-math" -- \
+    "$ZEROJIT" search --jit_opt_level=1,-ffast-math --search_experiment_spec_file="$specs/demo_search.textpb"
 fi
 
 # The plot script: the command's built-in copy is the example file, and

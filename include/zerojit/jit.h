@@ -50,9 +50,9 @@ typedef struct zj_jit_opts {
    (doc/optimized_tier.md). */
 #define ZJ_JIT_LEVEL1_FLAGS "-fexpensive-optimizations,-fschedule-insns2"
 
-/* "N" or "N,-fFLAG[,-fFLAG...]" (the CLI's --opt) into o->opt_level
-   (0..3) and o->flags (pointing into text).  0, or -1 with a one-line
-   reason in err. */
+/* "N" or "N,-fFLAG[,-fFLAG...]" (the CLI's --opt, --jit_opt_level) into
+   o->opt_level (0..3) and o->flags (pointing into text).  0, or -1 with
+   a one-line reason in err (the caller names the flag). */
 int zj_jit_parse_opt (const char *text, zj_jit_opts *o, zj_error *err);
 /* 0 if flags (NULL or as zj_jit_opts.flags) is well formed, else -1 with
    err naming the bad option. */

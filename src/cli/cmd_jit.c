@@ -65,7 +65,7 @@ parse_opt_level (const char *v, zj_jit_opts *o)
   zj_error err;
   if (v && zj_jit_parse_opt (v, o, &err) != 0)
     {
-      fprintf (stderr, "zerojit: %s\n", err.msg);
+      fprintf (stderr, "zerojit: --opt=%s: %s\n", v, err.msg);
       return -1;
     }
   return 0;
