@@ -609,6 +609,11 @@ Test (prune, memo_reuse_cases)
   zj_prune_apply (&q, &mc, &out);
   cr_assert_eq (out.fn[ZJ_PREDICT].n, 1);
   cr_assert_eq (out.fn[ZJ_PREDICT].ins[0].op, ZJ_SCALAR_SUM_OP);
+  /* A live instruction redrawn to itself: the parent's pruned program. */
+  zj_program_copy (&q, &p);
+  s = (zj_mut_site) { ZJ_PREDICT, 0, q.fn[ZJ_PREDICT].ins[0] };
+  cr_assert_eq (zj_prune_reuse (&q, &sh, &m, &s, &mc), ZJ_REUSE_PRUNED);
+  cr_assert (mc.keyed);
   /* More than one change: nothing to reuse. */
   s = (zj_mut_site) { ZJ_SITE_MANY, 0, { 0 } };
   cr_assert_eq (zj_prune_reuse (&q, &sh, &m, &s, &mc), ZJ_REUSE_NONE);

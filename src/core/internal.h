@@ -364,7 +364,9 @@ int zj_prune_checked (const zj_program *in, const zj_shape *shape,
 
 /* Where a mutation changed a program (zj_mutate_site): instruction i
    of component c, which was `old` (i = -1: every instruction of c, the
-   count unchanged), or nothing, or more than that. */
+   count unchanged), or nothing, or more than that.  A site is a
+   superset: the instruction may have been redrawn to itself.  Only c
+   is set for ZJ_SITE_NONE and ZJ_SITE_MANY. */
 enum { ZJ_SITE_NONE = -1, ZJ_SITE_MANY = -2 };
 typedef struct zj_mut_site {
   int c, i;

@@ -449,7 +449,11 @@ zj_prune_reuse (const zj_program *child, const zj_shape *shape,
     {
       if (pn.out == po.out && pn.in == po.in && pn.full == po.full
           && pn.always == po.always)
-        single = true;
+        {
+          /* Redrawn to itself (an address often is): nothing changed. */
+          single = true;
+          same = same || zj_instr_equal (&f->ins[i], &site->old);
+        }
       else if (same && !pn.always)
         {
           /* The live set after i: the component's live-out through the

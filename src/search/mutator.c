@@ -79,26 +79,28 @@ remove_random (zj_rng *rng, zj_fn *f)
   zj_fn_remove (f, (int) zj_rng_below (rng, (uint32_t) f->n));
 }
 
-/* Applies one action; returns where it changed p (a superset: an
-   instruction redrawn to itself still counts). */
-static zj_mut_site
+/* Applies one action and says in *s where it changed p (a superset: an
+   instruction redrawn to itself still counts; zj_prune_reuse sees
+   that).  Written field by field: the caller reads it soon, and a wide
+   load across narrow stores waits for them to reach the cache. */
+static void
 apply (const zj_search_space *sp, zj_rng *rng, zj_mutation_type action,
-       zj_program *p)
+       zj_program *p, zj_mut_site *s)
 {
-  const zj_mut_site none = { ZJ_SITE_NONE, 0, { 0 } },
-                    many = { ZJ_SITE_MANY, 0, { 0 } };
+  s->c = ZJ_SITE_NONE;
   if (action == ZJ_MUT_IDENTITY)
-    return none;
+    return;
   if (action == ZJ_MUT_RANDOMIZE_ALGORITHM)
     {
       for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
         if (sp->n_ops[c] > 0)
           randomize_fn (sp, rng, c, &p->fn[c]);
-      return many;
+      s->c = ZJ_SITE_MANY;
+      return;
     }
   int c = pick_component (sp, rng);
   if (c < 0)
-    return none;
+    return;
   zj_fn *f = &p->fn[c];
   switch (action)
     {
@@ -107,41 +109,47 @@ apply (const zj_search_space *sp, zj_rng *rng, zj_mutation_type action,
       if (f->n > 0)
         {
           const int i = (int) zj_rng_below (rng, (uint32_t) f->n);
-          const zj_instr old = f->ins[i];
+          s->old = f->ins[i];
           if (action == ZJ_MUT_ALTER_PARAM)
             zj_alter_param (rng, &sp->shape, &f->ins[i]);
           else
             random_instr (sp, rng, c, &f->ins[i]);
-          /* An address often redraws to itself. */
-          return zj_instr_equal (&old, &f->ins[i]) ? none
-                 : (zj_mut_site) { c, i, old };
+          s->c = c;
+          s->i = i;
         }
-      return none;
+      return;
     case ZJ_MUT_RANDOMIZE_COMPONENT_FUNCTION:
       randomize_fn (sp, rng, c, f);
-      return f->n > 0 ? (zj_mut_site) { c, -1, { 0 } } : none;
+      if (f->n > 0)
+        {
+          s->c = c;
+          s->i = -1;
+        }
+      return;
     case ZJ_MUT_INSERT_INSTRUCTION:
       /* The original stops one short of size_max (doc/semantics.md). */
       if (f->n < sp->size_max[c] - 1)
         {
           insert_random (sp, rng, c, f);
-          return many;
+          s->c = ZJ_SITE_MANY;
         }
-      return none;
+      return;
     case ZJ_MUT_REMOVE_INSTRUCTION:
       if (f->n > sp->size_min[c])
         {
           remove_random (rng, f);
-          return many;
+          s->c = ZJ_SITE_MANY;
         }
-      return none;
+      return;
     case ZJ_MUT_TRADE_INSTRUCTION:
       /* No size checks: the size is the same afterwards. */
       insert_random (sp, rng, c, f);
       remove_random (rng, f);
-      return many;
+      s->c = ZJ_SITE_MANY;
+      return;
     default:
-      return many;
+      s->c = ZJ_SITE_MANY;
+      return;
     }
 }
 
@@ -159,7 +167,7 @@ int
 zj_mutate_site (const zj_search_space *sp, zj_rng *rng, int k, zj_program *p,
                 zj_mut_site *site)
 {
-  *site = (zj_mut_site) { ZJ_SITE_NONE, 0, { 0 } };
+  site->c = ZJ_SITE_NONE;
   if (!(sp->mutate_prob >= 1.0)
       && !(zj_rng_float (rng, 0.0f, 1.0f) < sp->mutate_prob))
     return -1;
@@ -167,13 +175,18 @@ zj_mutate_site (const zj_search_space *sp, zj_rng *rng, int k, zj_program *p,
   for (int i = 0; i < k && sp->n_mutation_types > 0; i++)
     {
       last = sp->mutation_types[zj_rng_below (rng, (uint32_t) sp->n_mutation_types)];
-      const zj_mut_site s = apply (sp, rng, (zj_mutation_type) last, p);
-      /* Two changes, unless one is nothing (a second change of the same
-         instruction would need its first old form: also two). */
       if (site->c == ZJ_SITE_NONE)
-        *site = s;
-      else if (s.c != ZJ_SITE_NONE)
-        *site = (zj_mut_site) { ZJ_SITE_MANY, 0, { 0 } };
+        apply (sp, rng, (zj_mutation_type) last, p, site);
+      else
+        {
+          /* Two changes, unless the second is nothing (a second change
+             of the same instruction would need its first old form: also
+             two). */
+          zj_mut_site s;
+          apply (sp, rng, (zj_mutation_type) last, p, &s);
+          if (s.c != ZJ_SITE_NONE)
+            site->c = ZJ_SITE_MANY;
+        }
     }
   return last;
 }
