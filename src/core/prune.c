@@ -470,7 +470,15 @@ zj_prune_reuse (const zj_program *child, const zj_shape *shape,
           single = (live & pn.out) == 0;
         }
     }
-  zj_prune_memo m = *parent;
+  /* The child's sets, built in registers and stored field by field at
+     the end (a whole struct built on the stack and copied out would be
+     read back across narrow stores); memo may be parent. */
+  uint64_t mk[ZJ_NUM_COMPONENTS], mo[ZJ_NUM_COMPONENTS];
+  for (int k = 0; k < ZJ_NUM_COMPONENTS; k++)
+    {
+      mk[k] = parent->kept[k];
+      mo[k] = parent->out[k];
+    }
   if (!single && c != ZJ_SETUP)
     {
       /* Predict or Learn changed how it reads or writes: their fixed
@@ -486,28 +494,28 @@ zj_prune_reuse (const zj_program *child, const zj_shape *shape,
       const uint64_t s1 = (uint64_t) 1 << 1;
       uint64_t in_p, in_l;
       fixed_point (ip, fp->n, il, fl->n, inputs, s1, mp, ml, &in_p, &in_l);
-      m.kept[ZJ_PREDICT] = m.kept[ZJ_LEARN] = 0;
+      mk[ZJ_PREDICT] = mk[ZJ_LEARN] = 0;
       for (int j = 0; j < fp->n; j++)
-        m.kept[ZJ_PREDICT] |= (uint64_t) mp[j] << j;
+        mk[ZJ_PREDICT] |= (uint64_t) mp[j] << j;
       for (int j = 0; j < fl->n; j++)
-        m.kept[ZJ_LEARN] |= (uint64_t) ml[j] << j;
+        mk[ZJ_LEARN] |= (uint64_t) ml[j] << j;
       if (in_p != parent->out[ZJ_SETUP])
         {
           const zj_fn *fs = &child->fn[ZJ_SETUP];
           pinfo_fill_checked (fs, lim, base, is);
           transfer64 (is, fs->n, in_p, ms);
-          m.kept[ZJ_SETUP] = 0;
+          mk[ZJ_SETUP] = 0;
           for (int j = 0; j < fs->n; j++)
-            m.kept[ZJ_SETUP] |= (uint64_t) ms[j] << j;
+            mk[ZJ_SETUP] |= (uint64_t) ms[j] << j;
         }
-      m.out[ZJ_SETUP] = m.out[ZJ_LEARN] = in_p;
-      m.out[ZJ_PREDICT] = s1 | in_l | in_p;
+      mo[ZJ_SETUP] = mo[ZJ_LEARN] = in_p;
+      mo[ZJ_PREDICT] = s1 | in_l | in_p;
       same = true;
       for (int k = 0; k < ZJ_NUM_COMPONENTS; k++)
-        same &= m.kept[k] == parent->kept[k];
+        same &= mk[k] == parent->kept[k];
       /* One instruction: it stays out.  A whole component: none stays. */
-      same &= i >= 0 ? (m.kept[c] >> i & 1) == 0 : m.kept[c] == 0;
-      kept = m.kept[c];
+      same &= i >= 0 ? (mk[c] >> i & 1) == 0 : mk[c] == 0;
+      kept = mk[c];
     }
   else if (!single)
     {
@@ -522,10 +530,22 @@ zj_prune_reuse (const zj_program *child, const zj_shape *shape,
       /* One instruction: it stays out.  The whole of Setup: none stays. */
       same = kept == was && (i >= 0 ? (kept >> i & 1) == 0 : kept == 0);
     }
-  m.kept[c] = kept;
-  *memo = m;
-  memo->keyed = parent->keyed && same;
-  memo->tag = same ? parent->tag : 0;
+  mk[c] = kept;
+  const bool keyed = parent->keyed && same;
+  const uint64_t tag = same ? parent->tag : 0;
+  if (memo != parent)
+    {
+      memo->key = parent->key;
+      memo->shape = parent->shape;
+      memo->valid = true;
+    }
+  for (int k = 0; k < ZJ_NUM_COMPONENTS; k++)
+    {
+      memo->kept[k] = mk[k];
+      memo->out[k] = mo[k];
+    }
+  memo->keyed = keyed;
+  memo->tag = tag;
   return same ? ZJ_REUSE_PRUNED : ZJ_REUSE_LIVENESS;
 }
 

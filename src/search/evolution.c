@@ -271,13 +271,14 @@ zj_population_run (zj_population *pop, int64_t max_train_steps,
             return;
           int w = tournament (pop);
           const uint64_t parent = pop->shash[w];
-          /* A copy: slot i's own memo is overwritten, and w may be i. */
-          const zj_prune_memo pm = pop->memo[w];
           zj_program_copy (&pop->progs[i], &pop->progs[w]);
           zj_mut_site site;
           zj_mutate_site (pop->sp, pop->rng, 1, &pop->progs[i], &site);
+          /* Slot w's memo becomes slot i's (w may be i: the evaluator
+             takes a memo that is also its parent). */
           evaluate_slot (pop, i, pop->P, parent,
-                         pop->cfg.no_prune_memo ? NULL : &pm, &site);
+                         pop->cfg.no_prune_memo ? NULL : &pop->memo[w],
+                         &site);
         }
       print_progress (pop);
     }
