@@ -11,7 +11,9 @@
  * and p99.  ns per example: a 20-instruction program (an NN with const-set
  * Setup) and small search-like programs at F=4 and F=16 on 10 tasks in
  * lanes, 1000 train x 2 epochs, 100 valid; median of --reps runs, per
- * example and task.
+ * example and task.  matvec reads a matrix Predict and Learn never write:
+ * on AVX-512 at F = 16 the stencils then call the lane interpreter's
+ * per-task product, while the threaded design keeps the lane product.
  * Usage: bench_baseline [--reps N] [--structures N]
  */
 #include "config.h"
@@ -112,6 +114,26 @@ tiny (zj_program *p)
   zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_SCALAR_DIFF_OP, 0, 1, 3));
   zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 3, 0, 2));
   zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
+}
+
+/* Search-sized, a matrix read only (bench/layout/matvec.txt with a
+   const-set Setup): v3 = dot(m0, v0) on the lane evaluator's per-task
+   copy of m0 at F = 8 and 16 (AVX-512 builds), the lane product else. */
+static void
+matvec (zj_program *p)
+{
+  zj_fn *s = &p->fn[ZJ_SETUP], *pr = &p->fn[ZJ_PREDICT], *l = &p->fn[ZJ_LEARN];
+  zj_fn_push (s, vset (ZJ_MATRIX_CONST_SET_OP, 0, 0.2f, 0.6f, 0.1f));
+  zj_fn_push (s, vset (ZJ_MATRIX_CONST_SET_OP, 0, 0.7f, 0.1f, -0.1f));
+  zj_fn_push (s, vset (ZJ_MATRIX_CONST_SET_OP, 0, 0.4f, 0.9f, 0.3f));
+  zj_fn_push (s, vset (ZJ_VECTOR_CONST_SET_OP, 2, 0.3f, 0.1f, 0));
+  zj_fn_push (s, cset (3, 0.01));
+  zj_fn_push (pr, ins (ZJ_MATRIX_VECTOR_PRODUCT_OP, 0, 0, 3));
+  zj_fn_push (pr, ins (ZJ_VECTOR_INNER_PRODUCT_OP, 3, 2, 1));
+  zj_fn_push (l, ins (ZJ_SCALAR_DIFF_OP, 0, 1, 4));
+  zj_fn_push (l, ins (ZJ_SCALAR_PRODUCT_OP, 3, 4, 4));
+  zj_fn_push (l, ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 3, 6));
+  zj_fn_push (l, ins (ZJ_VECTOR_SUM_OP, 2, 6, 2));
 }
 
 static zj_task *
@@ -263,8 +285,8 @@ main (int argc, char **argv)
     }
   if (reps < 1 || reps > 64)
     reps = 7;
-  const int Fs[2] = { 4, 16 };
-  for (int f = 0; f < 2; f++)
+  const int Fs[3] = { 4, 8, 16 };
+  for (int f = 0; f < 3; f++)
     {
       const int F = Fs[f];
       zj_baseline *bs = zj_baseline_new (false), *bt = zj_baseline_new (true);
@@ -292,6 +314,7 @@ main (int argc, char **argv)
       per_example ("nn20", nn20, F, reps, bs, bt);
       per_example ("linear", linear, F, reps, bs, bt);
       per_example ("tiny", tiny, F, reps, bs, bt);
+      per_example ("matvec", matvec, F, reps, bs, bt);
       zj_baseline_free (bs);
       zj_baseline_free (bt);
     }

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 /* Bump when the stencils' IR or calling convention changes. */
-#define ZJ_STENCIL_VERSION 5
+#define ZJ_STENCIL_VERSION 6
 #define ZJ_EXECMEM_SIZE ((size_t) 64 << 20)
 
 void
@@ -188,7 +188,8 @@ zj_stencil_lib_threaded (zj_stencil_lib *lib, zj_error *err)
   gcc_jit_context_release (ctx);
   for (int op = 1; op < ZJ_NUM_OPS; op++)
     for (int v = 0; v < ZJ_SV_COUNT; v++)
-      if (!zj_op_is_random (op) && zj_stencil_variant_ok (op, v))
+      if (!zj_op_is_random (op) && zj_stencil_variant_ok (op, v)
+          && !(v & ZJ_SV_MT))
         {
           char name[48];
           zj_stencil_name (name, sizeof name, op, v);
