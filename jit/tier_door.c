@@ -122,9 +122,7 @@ door_hook (void *ctx, const zj_program *p, const zj_layout *lay, int L,
   const zj_base_choice c = zj_policy_base_choice (&d->knobs, &d->bm,
                                                   examples, d->forced);
   d->hook_ns = d->made_ns = 0.0;
-  /* The interpreter's per-task matrix-vector product beats the stencil's
-     lanes (bench/RESULTS.md); only --jit=baseline still asks for one. */
-  if (c == ZJ_BASE_SKIP || (!d->forced && zj_lanes_task_matvec (p, lay->F)))
+  if (c == ZJ_BASE_SKIP)
     {
       d->outcome = O_SKIP;
       return false;

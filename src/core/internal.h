@@ -368,14 +368,11 @@ int zj_prune_checked (const zj_program *in, const zj_shape *shape,
    abort check, which a NaN test of s1 gives when the labels are in
    range (doc/shortcuts.md). */
 bool zj_s1_sigmoid_dead (const zj_program *p);
-/* Whether the lane evaluator runs some matrix-vector product of p at F
-   per task (a matrix Predict and Learn never write, on a build with the
-   kernel): 40% fewer operations than the baseline tier's lane stencil,
-   so --jit=auto leaves such programs to it. */
-bool zj_lanes_task_matvec (const zj_program *p, int F);
 /* The matrix addresses (bit m) whose products the lane evaluator runs
-   per task on a copy it makes after Setup (src/interp/lane_decode.c);
-   0 when the build or F has no such kernel. */
+   per task on a copy it makes after Setup (src/interp/lane_decode.c):
+   read by a matrix-vector product of Predict or Learn, written by
+   neither; 0 when the build or F has no such kernel.  The baseline
+   tier's stencils run the same products on the same copies. */
 uint64_t zj_lmatvec_tasks_plan (const zj_program *p, const zj_layout *l);
 /* That per-task product as a function (the lane interpreter's kernel):
    o = the product of each task's copy at mt with b, lane layout, F 8 or

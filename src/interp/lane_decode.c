@@ -135,23 +135,6 @@ zj_lmatvec_tasks_plan (const zj_program *p, const zj_layout *l)
   return plan;
 }
 
-bool
-zj_lanes_task_matvec (const zj_program *p, int F)
-{
-  if (!ZJ_LMATVEC_TASKS (F))
-    return false;
-  const uint64_t written = lmatrices_written (p);
-  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
-    for (int i = 0; i < p->fn[c].n; i++)
-      {
-        const zj_instr *in = &p->fn[c].ins[i];
-        if (in->op == ZJ_MATRIX_VECTOR_PRODUCT_OP && in->in1 < 64
-            && !(written >> in->in1 & 1))
-          return true;
-      }
-  return false;
-}
-
 /* Turns the matrix-vector products of Predict and Learn whose matrix is
    in zj_lmatvec_tasks_plan into ZJ_LOP_MATVEC_TASKS on a per-task copy
    in mt (room for every matrix address, F * F * L doubles each) and
