@@ -16,7 +16,7 @@ static const zj_flag_def flags[] = {
   { "no-prune", NULL, NULL, "Run every instruction, also those that cannot affect the prediction." },
   { "max_abs_error", "X", "100", "A prediction further than X from the label aborts the task (fitness 0)." },
   { "shortcuts", NULL, "true", "Skip training steps that provably change nothing observable, where tasks run together in lanes (doc/shortcuts.md).  The figures do not depend on it." },
-  { "jit", "off|baseline|optimized|auto", "off", "Run the program as native code: the baseline tier (stencils, all tasks in lanes), the optimized tier (libgccjit), or whichever the tiering policy expects to be faster for these examples.  Every tier prints the same figures." },
+  { "jit", "off|baseline|optimized|auto", "auto", "Run the program as native code: never, the baseline tier (stencils, all tasks in lanes), the optimized tier (libgccjit), or whichever the tiering policy expects to be faster for these examples.  Every tier prints the same figures." },
 };
 
 static int
@@ -43,7 +43,7 @@ run (zj_cli *cli)
       return 2;
     }
 #if !HAVE_JIT
-  if (strcmp (jit, "off"))
+  if (strcmp (jit, "off") && zj_cli_given (cli, "jit"))
     fprintf (stderr, "zerojit eval: built without the JIT (--without-jit): --jit=%s runs as --jit=off\n", jit);
   jit = "off";
 #endif

@@ -38,7 +38,7 @@ static const zj_flag_def flags[] = {
   { "shortcuts", NULL, "true", "Skip training steps that provably change nothing observable (doc/shortcuts.md).  The output does not depend on it." },
   { "workers", "N", NULL, "Experiments run at once, one per thread (1..64; default: one per CPU).  The output does not depend on it." },
   { "status", NULL, NULL, "Show a live status line on stderr (default: when stderr is a terminal)." },
-  { "jit", "off|baseline|optimized|auto|always", "off", "Run candidates as native code: never; always in the baseline tier (stencils); always in the optimized tier (libgccjit); per candidate as the tiering policy expects a saving; or compile every structure first." },
+  { "jit", "off|baseline|optimized|auto|always", "auto", "Run candidates as native code: never; always in the baseline tier (stencils); always in the optimized tier (libgccjit); per candidate as the tiering policy expects a saving; or compile every structure first.  The output does not depend on it.  Given explicitly, progress lines also carry the tier's counters." },
   { "jit_opt_level", "N", "1", "libgccjit optimisation level (0..3)." },
   { "jit_batch", "N", "8", "Programs per compile batch (1..64)." },
   { "jit_margin", "X", "1.5", "Compile when the expected saving exceeds X times the compile cost." },
@@ -95,8 +95,11 @@ tier_flags (const zj_cli *cli, zj_experiment_cfg *cfg)
       fprintf (stderr, "zerojit: --jit=%s: expected off, baseline, optimized, auto or always\n", s);
       return -1;
     }
+  /* The default (auto) keeps the progress lines of the original's form;
+     asking for a tier by name asks for its counters too. */
+  cfg->jit_progress = zj_cli_given (cli, "jit");
 #if !HAVE_JIT
-  if (cfg->jit != ZJ_TIER_OFF)
+  if (cfg->jit != ZJ_TIER_OFF && cfg->jit_progress)
     fprintf (stderr, "zerojit: built without the JIT (--without-jit): --jit=%s runs as --jit=off\n", s);
   cfg->jit = ZJ_TIER_OFF;
 #endif

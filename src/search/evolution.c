@@ -150,7 +150,7 @@ print_progress (zj_population *pop)
       fprintf (pop->cfg.progress_out,
                "indivs=%ld, elapsed_secs=%ld, mean=%.6f, stdev=%.6f, best fit=%.6f,",
                pop->num_individuals, (long) elapsed, mean, sd, best);
-      if (tiered)
+      if (tiered && pop->cfg.tier_fields)
         zj_tier_stats_print (&ts, false, pop->cfg.progress_out);
       fputc ('\n', pop->cfg.progress_out);
       fflush (pop->cfg.progress_out);

@@ -23,6 +23,7 @@ typedef struct zj_evolution_cfg {
   zj_algorithm_id initial_population;
   int64_t progress_every;
   FILE *progress_out;          /* progress lines; NULL = silent */
+  bool tier_fields;            /* the tier's counters on every line */
   /* One progress-log line: the JSON fields without braces; NULL = none. */
   void (*log_line) (void *ctx, const char *fields);
   void *log_ctx;

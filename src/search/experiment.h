@@ -26,7 +26,10 @@ typedef struct zj_experiment_cfg {
   const char *progress_log;         /* JSON lines file or NULL */
   int workers;                      /* experiments run at once; default 1 */
   /* Tiered execution (off without the JIT) and its knobs. */
-  zj_tier_mode jit;                 /* default off */
+  zj_tier_mode jit;                 /* default off (the CLI's: auto) */
+  /* The tier's counters on every progress line (the CLI: when --jit is
+     given); the `Tier summary:` line comes either way. */
+  bool jit_progress;
   zj_policy_knobs jit_knobs;
   int jit_opt_level;                /* default 1 */
   /* Progressive hurdles on the search tasks (default off). */

@@ -220,6 +220,7 @@ setup_island (void *ctx, int j, zj_error *err)
     .initial_population = cfg->spec.initial_population,
     .progress_every = cfg->spec.progress_every,
     .progress_out = j == 0 ? g->out : NULL,
+    .tier_fields = cfg->jit_progress,
     .log_line = cfg->progress_log ? log_line : NULL,
     .log_ctx = su->lc,
     .cancel = &pl->done,
