@@ -13,7 +13,9 @@
  * lanes, 1000 train x 2 epochs, 100 valid; median of --reps runs, per
  * example and task.  matvec reads a matrix Predict and Learn never write:
  * on AVX-512 at F = 16 the stencils then call the lane interpreter's
- * per-task product, while the threaded design keeps the lane product.
+ * per-task product (when it pays for the task count), while the threaded design keeps the lane product.
+ * ZJ_BENCH_NT=N (1..32) runs the ns-per-example programs on N tasks
+ * instead of 10.
  * Usage: bench_baseline [--reps N] [--structures N]
  */
 #include "config.h"
@@ -172,11 +174,11 @@ ns_per_example (zj_baseline *b, const zj_prepared *pp, const zj_task *ts,
 {
   zj_workspace *ws = zj_workspace_new (&pp->shape);
   zj_baseline_attach (b, ws);
-  const zj_task *ptrs[16];
+  const zj_task *ptrs[32];
   for (int k = 0; k < nt; k++)
     ptrs[k] = &ts[k];
-  zj_eval_result res[16];
-  double fit[16], t[64];
+  zj_eval_result res[32];
+  double fit[32], t[64];
   long ex = 0;
   for (int r = 0; r < reps; r++)
     {
@@ -210,11 +212,13 @@ per_example (const char *name, void (*build) (zj_program *), int F, int reps,
       fprintf (stderr, "%s: %s\n", name, err.msg);
       exit (1);
     }
-  zj_task *ts = make_tasks (F, 10, 1000, 100, 2);
+  const char *e = getenv ("ZJ_BENCH_NT");
+  const int NT = e && atoi (e) >= 1 && atoi (e) <= 32 ? atoi (e) : 10;
+  zj_task *ts = make_tasks (F, NT, 1000, 100, 2);
   double f0, f1, f2;
-  const double ni = ns_per_example (NULL, pp, ts, 10, reps, &f0);
-  const double ns = ns_per_example (bs, pp, ts, 10, reps, &f1);
-  const double nth = ns_per_example (bt, pp, ts, 10, reps, &f2);
+  const double ni = ns_per_example (NULL, pp, ts, NT, reps, &f0);
+  const double ns = ns_per_example (bs, pp, ts, NT, reps, &f1);
+  const double nth = ns_per_example (bt, pp, ts, NT, reps, &f2);
   const zj_program *q = zj_prepared_program (pp);
   printf ("%-8s F=%-2d %2d instr  interp %6.2f  stencils %6.2f (%.2fx)  "
           "threaded %6.2f (%.2fx) ns/example/task%s\n", name, F,
@@ -223,7 +227,7 @@ per_example (const char *name, void (*build) (zj_program *), int F, int reps,
           ? "  FITNESS DIFFERS" : "");
   zj_prepared_free (pp);
   zj_program_free (&p);
-  for (int k = 0; k < 10; k++)
+  for (int k = 0; k < NT; k++)
     zj_task_free (&ts[k]);
   free (ts);
 }

@@ -303,7 +303,7 @@ matvec_kernels (zj_tier_mode mode)
   const zj_shape shape4 = { 4, 4, 3, 2 };
   zj_layout_init (&lay4, &shape4);
   zj_layout_init (&lay16, &shape);
-  cr_assert_eq (zj_lmatvec_tasks_plan (&p, &lay4), 0);
+  cr_assert_eq (zj_lmatvec_tasks_plan (&p, &lay4, 10, 16), 0);
   zj_evaluator_cfg cfg;
   zj_evaluator_cfg_default (&cfg);
   zj_tier_cfg tc;
@@ -326,7 +326,7 @@ matvec_kernels (zj_tier_mode mode)
     }
   zj_tier_stats st = { 0 };
   cr_assert (zj_evaluator_tier_stats (tiered, &st));
-  const bool task_kernel = zj_lmatvec_tasks_plan (&p, &lay16) == 1u << 1;
+  const bool task_kernel = zj_lmatvec_tasks_plan (&p, &lay16, 10, 16) == 1u << 1;
   zj_evaluator_free (plain);
   zj_evaluator_free (tiered);
   zj_tier_free (tier);

@@ -371,9 +371,11 @@ bool zj_s1_sigmoid_dead (const zj_program *p);
 /* The matrix addresses (bit m) whose products the lane evaluator runs
    per task on a copy it makes after Setup (src/interp/lane_decode.c):
    read by a matrix-vector product of Predict or Learn, written by
-   neither; 0 when the build or F has no such kernel.  The baseline
-   tier's stencils run the same products on the same copies. */
-uint64_t zj_lmatvec_tasks_plan (const zj_program *p, const zj_layout *l);
+   neither, for nt tasks in L lanes; 0 when the build or F has no such
+   kernel or the lane product is cheaper.  The baseline tier's stencils
+   run the same products on the same copies. */
+uint64_t zj_lmatvec_tasks_plan (const zj_program *p, const zj_layout *l,
+                                int nt, int L);
 /* That per-task product as a function (the lane interpreter's kernel):
    o = the product of each task's copy at mt with b, lane layout, F 8 or
    16, nb 8-lane vectors per element, nr real lanes.  The baseline

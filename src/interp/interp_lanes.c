@@ -710,7 +710,8 @@ zj_interp_eval_lanes_snap (const zj_prepared *pp, const zj_task *const *ts,
       d->patch = pp_.ok && pl_.ok;
       d->predict_writes_v0 = pp_.writes_v0;
       zj_lmatvec_tasks_collect (p, (zj_lins *) d->predict,
-                                (zj_lins *) d->learn, lay, mem, L, mt, d);
+                                (zj_lins *) d->learn, lay, mem, nt, L, mt,
+                                d);
     }
   zj_lnative nat;
   d->nat = NULL;

@@ -104,16 +104,30 @@ lmatrices_written (const zj_program *p)
   return written;
 }
 
+/* Whether the per-task product beats the lane product for nt tasks in
+   L lanes.  Per real task it costs about 1.15-1.25x (F = 16) and
+   1.3-1.5x (F = 8) what the lane product costs per lane, and the lane
+   product pays for every lane, padding included (bench_baseline's
+   matvec, bench/RESULTS.md session 7: F = 16 wins at 1, 3, 10 tasks and
+   loses at 8 and 16; F = 8 wins at 1 task only). */
+static bool
+lmatvec_tasks_pay (int F, int nt, int L)
+{
+  return F == 16 ? 4 * nt <= 3 * L : 4 * nt <= L;
+}
+
 /* The matrix addresses whose products run per task (bit m): read by a
    MATRIX_VECTOR_PRODUCT of Predict or Learn, written by neither, the
    first ZJ_LMVT_COPIES such addresses in instruction order (Predict,
-   then Learn).  The lane interpreter copies exactly these after Setup,
-   and the baseline tier's stencils read the same copies. */
+   then Learn), when that pays for nt tasks in L lanes.  The lane
+   interpreter copies exactly these after Setup, and the baseline tier's
+   stencils read the same copies. */
 uint64_t
-zj_lmatvec_tasks_plan (const zj_program *p, const zj_layout *l)
+zj_lmatvec_tasks_plan (const zj_program *p, const zj_layout *l, int nt,
+                       int L)
 {
   const int F = l->F;
-  if (!ZJ_LMATVEC_TASKS (F))
+  if (!ZJ_LMATVEC_TASKS (F) || !lmatvec_tasks_pay (F, nt, L))
     return 0;
   const int nm = (int) ((l->total - l->m_off) / ((size_t) F * F));
   const uint64_t written = lmatrices_written (p);
@@ -136,17 +150,17 @@ zj_lmatvec_tasks_plan (const zj_program *p, const zj_layout *l)
 }
 
 /* Turns the matrix-vector products of Predict and Learn whose matrix is
-   in zj_lmatvec_tasks_plan into ZJ_LOP_MATVEC_TASKS on a per-task copy
+   in zj_lmatvec_tasks_plan (nt tasks in L lanes) into ZJ_LOP_MATVEC_TASKS on a per-task copy
    in mt (room for every matrix address, F * F * L doubles each) and
    lists the copies in d for leval to make after Setup. */
 void
 zj_lmatvec_tasks_collect (const zj_program *p, zj_lins *pred,
                           zj_lins *learn, const zj_layout *l, double *mem,
-                          int L, double *mt, zj_ldecoded *d)
+                          int nt, int L, double *mt, zj_ldecoded *d)
 {
   const int F = l->F;
   d->n_mt = 0;
-  const uint64_t plan = zj_lmatvec_tasks_plan (p, l);
+  const uint64_t plan = zj_lmatvec_tasks_plan (p, l, nt, L);
   if (!plan)
     return;
   for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)

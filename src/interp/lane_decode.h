@@ -73,7 +73,7 @@ zj_lins *zj_ldecode_fn (const zj_fn *f, double *mem, const zj_layout *l,
    copies in d for leval to make after Setup. */
 void zj_lmatvec_tasks_collect (const zj_program *p, zj_lins *pred,
                                zj_lins *learn, const zj_layout *l,
-                               double *mem, int L, double *mt,
+                               double *mem, int nt, int L, double *mt,
                                zj_ldecoded *d);
 
 #endif
