@@ -212,6 +212,7 @@ decode (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
   /* Products on the lane evaluator's per-task copies (copied stencils
      of 8-lane chunks only: the threaded design keeps the lane product). */
   const uint64_t plan = b->threaded || ZJ_BL_W != 8
+                        || !zj_lmatvec_tasks_native (F, nt, L)
                         ? 0 : zj_lmatvec_tasks_plan (p, lay, nt, L);
   const int n = p->fn[ZJ_PREDICT].n + p->fn[ZJ_LEARN].n;
   if ((size_t) n + 1 > b->inscap)

@@ -499,12 +499,14 @@ Test (stencil, read_only_matrix_products_equal_interpreter, .timeout = 600)
                         F, nt, et, n);
               if (getenv ("ZJ_TEST_SHOW") && atoi (getenv ("ZJ_TEST_SHOW")) == n)
                 zj_program_print (zj_prepared_program (pp), true, stderr);
-              /* Products the plan puts on the copies (none where the lane
-                 product is cheaper: F = 8 beyond 2 tasks in 8 lanes, F = 16
-                 beyond 3/4 of the lanes). */
+              /* Products the baseline puts on the copies (none where its
+                 lane product is cheaper: F = 8 beyond 2 tasks in 8 lanes,
+                 F = 16 beyond 2/3 of 8 or 16 lanes). */
               const zj_program *q = zj_prepared_program (pp);
               const int L = (nt + ZJ_LW - 1) / ZJ_LW * ZJ_LW;
-              const uint64_t plan = zj_lmatvec_tasks_plan (q, &ws2->lay, nt, L);
+              const uint64_t plan = zj_lmatvec_tasks_native (F, nt, L)
+                                    ? zj_lmatvec_tasks_plan (q, &ws2->lay, nt, L)
+                                    : 0;
               for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
                 for (int x = 0; x < q->fn[c].n; x++)
                   planned += q->fn[c].ins[x].op == ZJ_MATRIX_VECTOR_PRODUCT_OP

@@ -376,6 +376,10 @@ bool zj_s1_sigmoid_dead (const zj_program *p);
    run the same products on the same copies. */
 uint64_t zj_lmatvec_tasks_plan (const zj_program *p, const zj_layout *l,
                                 int nt, int L);
+/* Whether the baseline tier's stencils should use those copies for nt
+   tasks in L lanes (8-lane chunks) rather than their lane product: a
+   subset of the cases where zj_lmatvec_tasks_plan makes copies. */
+bool zj_lmatvec_tasks_native (int F, int nt, int L);
 /* That per-task product as a function (the lane interpreter's kernel):
    o = the product of each task's copy at mt with b, lane layout, F 8 or
    16, nb 8-lane vectors per element, nr real lanes.  The baseline

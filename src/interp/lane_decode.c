@@ -105,15 +105,29 @@ lmatrices_written (const zj_program *p)
 }
 
 /* Whether the per-task product beats the lane product for nt tasks in
-   L lanes.  Per real task it costs about 1.15-1.25x (F = 16) and
-   1.3-1.5x (F = 8) what the lane product costs per lane, and the lane
-   product pays for every lane, padding included (bench_baseline's
-   matvec, bench/RESULTS.md session 7: F = 16 wins at 1, 3, 10 tasks and
-   loses at 8 and 16; F = 8 wins at 1 task only). */
+   L lanes (bench_baseline's matvec at 1-32 tasks, bench/RESULTS.md
+   session 7).  Per real task it costs about 1.2x (F = 16) and 1.3-1.5x
+   (F = 8) what the lane product costs per lane, and the lane product
+   pays for every lane, padding included: F = 16 wins at 1, 3 and 10
+   tasks (of 8, 8 and 16 lanes) and loses at 8, 12 and 16; F = 8 wins at
+   1 task only.  Beyond 2 vectors of lanes the interpreter's lane product
+   runs with a run-time vector count and is 2-3x slower, so the per-task
+   product always pays there; the stencils' lane product (constant chunk
+   count) does not have that problem: zj_lmatvec_tasks_native. */
 static bool
 lmatvec_tasks_pay (int F, int nt, int L)
 {
-  return F == 16 ? 4 * nt <= 3 * L : 4 * nt <= L;
+  return L > 16 || (F == 16 ? 3 * nt <= 2 * L : 4 * nt <= L);
+}
+
+bool
+zj_lmatvec_tasks_native (int F, int nt, int L)
+{
+  /* With 3 chunks or more the stencils' lane product of F = 16 cost as
+     much per lane as the per-task one per task (24 tasks: 25.0 and 25.5
+     ns per task-example), so the per-task one pays whenever a lane is
+     padding (17 tasks: 25.1 against 40.3). */
+  return F == 16 ? 3 * nt <= 2 * L || L > 16 : 4 * nt <= L;
 }
 
 /* The matrix addresses whose products run per task (bit m): read by a
