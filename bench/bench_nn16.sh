@@ -5,7 +5,9 @@
 # alternated, medians of the printed thread-CPU ns/example, speedup and
 # time to ready.
 #   bench/bench_nn16.sh ROUNDS ZEROJIT [CONFIG ...]
-# CONFIG is ISA:OPT (default: avx512:1 avx512z:1 avx512z:2 avx512:2).
+# CONFIG is ISA:OPT (default: avx512:1 avx512z:1 avx512z:2 avx512:2); OPT is
+# as bench --opt, a level and optionally GCC options (avx512z:1,-fschedule-insns;
+# the old plain -O1: avx512z:1,-fno-expensive-optimizations,-fno-schedule-insns2).
 # ZEROJIT is a zerojit program (e.g. _build/zerojit, the libtool wrapper).
 rounds=${1:-5}
 zj=$2

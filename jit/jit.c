@@ -62,6 +62,123 @@ zj_isa_choose (zj_isa *isa, const char *name, int opt_level)
   /* "sse2": the x86-64 baseline, 2-lane vectors, no flag needed. */
 }
 
+/* One option of zj_jit_opts.flags: "-f" then letters, digits, '-', '_'
+   and '.', with at most one "=VALUE" of the same characters.  Narrow on
+   purpose: the text reaches GCC's option parser, and what is not an
+   optimisation switch (-o FILE, -c, -march=native) has no business
+   there. */
+static bool
+flag_ok (const char *f, size_t n)
+{
+  if (n < 3 || f[0] != '-' || f[1] != 'f')
+    return false;
+  bool eq = false;
+  for (size_t i = 2; i < n; i++)
+    {
+      const char c = f[i];
+      if (c == '=' && !eq && i > 2 && i + 1 < n)
+        eq = true;
+      else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                 || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+        return false;
+    }
+  return true;
+}
+
+/* Options that let GCC change floating-point results (contraction to FMA,
+   reassociation, reciprocals, ignored signed zeros...): every tier must
+   agree with the interpreter bit for bit (doc/optimized_tier.md). */
+static bool
+flag_changes_results (const char *f, size_t n)
+{
+  static const char *const bad[] = {
+    "math", "fp-contract", "signed-zeros", "reciprocal", "associative",
+    "excess-precision", "rounding", "fp-int-builtin",
+  };
+  for (size_t b = 0; b < sizeof bad / sizeof *bad; b++)
+    {
+      const size_t m = strlen (bad[b]);
+      for (size_t i = 0; i + m <= n; i++)
+        if (!strncmp (f + i, bad[b], m))
+          return true;
+    }
+  return false;
+}
+
+int
+zj_jit_flags_check (const char *flags, zj_error *err)
+{
+  if (!flags)
+    return 0;
+  if (strlen (flags) >= ZJ_JIT_FLAGS_MAX)
+    {
+      zj_error_set (err, "jit/jit.c: GCC options '%.40s...': longer than %d characters",
+                    flags, ZJ_JIT_FLAGS_MAX - 1);
+      return -1;
+    }
+  for (const char *f = flags;;)
+    {
+      const char *end = strchr (f, ',');
+      const size_t n = end ? (size_t) (end - f) : strlen (f);
+      if (!flag_ok (f, n))
+        {
+          zj_error_set (err, "jit/jit.c: GCC option '%.*s': expected -fNAME or "
+                        "-fNAME=VALUE (e.g. -fschedule-insns)", (int) n, f);
+          return -1;
+        }
+      if (flag_changes_results (f, n))
+        {
+          zj_error_set (err, "jit/jit.c: GCC option '%.*s': may change floating-point "
+                        "results (native code must match the interpreter bit for bit)",
+                        (int) n, f);
+          return -1;
+        }
+      if (!end)
+        return 0;
+      f = end + 1;
+    }
+}
+
+int
+zj_jit_parse_opt (const char *text, zj_jit_opts *o, zj_error *err)
+{
+  const char *comma = strchr (text, ',');
+  const size_t n = comma ? (size_t) (comma - text) : strlen (text);
+  if (n != 1 || text[0] < '0' || text[0] > '3')
+    {
+      zj_error_set (err, "expected a level 0..3, then optionally GCC options: "
+                    "N[,-fNAME...]");
+      return -1;
+    }
+  if (comma && zj_jit_flags_check (comma + 1, err) != 0)
+    {
+      char why[sizeof err->msg];
+      snprintf (why, sizeof why, "%s", err->msg + strlen ("jit/jit.c: "));
+      zj_error_set (err, "%s", why);
+      return -1;
+    }
+  o->opt_level = text[0] - '0';
+  o->flags = comma ? comma + 1 : NULL;
+  return 0;
+}
+
+/* Each option of a comma-separated list. */
+static void
+add_options (gcc_jit_context *ctx, const char *list)
+{
+  char buf[ZJ_JIT_FLAGS_MAX];
+  snprintf (buf, sizeof buf, "%s", list);
+  for (char *f = buf, *end; *f; f = end + 1)
+    {
+      end = strchr (f, ',');
+      if (end)
+        *end = '\0';
+      gcc_jit_context_add_command_line_option (ctx, f);   /* copies f */
+      if (!end)
+        break;
+    }
+}
+
 void
 zj_jit_context_setup (gcc_jit_context *ctx, const zj_isa *isa)
 {
@@ -76,6 +193,14 @@ zj_jit_context_setup (gcc_jit_context *ctx, const zj_isa *isa)
   gcc_jit_context_add_command_line_option (ctx, "--param=ggc-min-heapsize=16384");
   for (int i = 0; i < isa->nflags; i++)
     gcc_jit_context_add_command_line_option (ctx, isa->flags[i]);
+  /* -O1 with two of -O2's passes: on the NN program at F=16 they give
+     -O2's run time (or better) for a third of its extra compile time, and
+     the tiering benchmark's searches are no slower (bench/RESULTS.md, "NN
+     at F=16 at the default optimization"; doc/optimized_tier.md). */
+  if (isa->opt_level == 1)
+    add_options (ctx, ZJ_JIT_LEVEL1_FLAGS);
+  /* The caller's options last: GCC lets the last of -fX / -fno-X win. */
+  add_options (ctx, isa->extra);
 }
 
 static double
@@ -151,13 +276,18 @@ zj_jit_new (const zj_jit_opts *o, zj_error *err)
       zj_error_set (err, "jit/jit.c: unknown isa '%s' (auto, avx512, avx512z, avx2, avx, sse2)", o->isa);
       return NULL;
     }
+  if (zj_jit_flags_check (o->flags, err) != 0)
+    return NULL;
   zj_jit *j = zj_xcalloc (1, sizeof *j);
   j->opts = *o;
+  j->opts.flags = NULL;       /* copied into j->isa.extra below */
   /* Fault injection for tests: the fallback to the interpreter must give
      the same search, with the failures counted.  Read once, here. */
   const char *fail = getenv ("ZEROJIT_FAIL_COMPILE");
   j->fail_compile = fail && *fail && strcmp (fail, "0") != 0;
   zj_isa_choose (&j->isa, o->isa, o->opt_level < 0 ? 1 : o->opt_level);
+  if (o->flags)
+    snprintf (j->isa.extra, sizeof j->isa.extra, "%s", o->flags);
   j->isa.pairs = o->pairs != 0;
   zj_jit_rt_table (j->rt);
   pthread_mutex_init (&j->mu, NULL);
@@ -639,7 +769,11 @@ zj_jit_dump (const zj_prepared *pp, zj_eval_type et, const char *emit,
       return -1;
     }
   zj_isa isa;
+  if (zj_jit_flags_check (o ? o->flags : NULL, err) != 0)
+    return -1;
   zj_isa_choose (&isa, o ? o->isa : NULL, o && o->opt_level >= 0 ? o->opt_level : 1);
+  if (o && o->flags)
+    snprintf (isa.extra, sizeof isa.extra, "%s", o->flags);
   isa.pairs = o && o->pairs;
   char dir[] = "/tmp/zerojit-dump-XXXXXX", path[64];
   if (!mkdtemp (dir))

@@ -72,6 +72,9 @@ typedef struct zj_isa {
   const char *flags[4];       /* extra command-line options */
   int nflags;
   int opt_level;
+  char extra[ZJ_JIT_FLAGS_MAX];  /* zj_jit_opts.flags, comma-separated
+                                 (a copy: the isa travels to worker
+                                 processes by value) */
   bool pairs;                 /* also the two-task function (zj_jit_opts) */
 } zj_isa;
 

@@ -202,6 +202,7 @@ zj_tier_new (const zj_tier_cfg *cfg, zj_error *err)
   zj_jit_opts o;
   zj_jit_opts_default (&o);
   o.opt_level = cfg->opt_level;
+  o.flags = cfg->opt_flags;
   o.pairs = cfg->pairs;
   t->jit = zj_jit_new (&o, err);
   if (!t->jit)

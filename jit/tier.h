@@ -18,6 +18,7 @@ typedef struct zj_tier_cfg {
   zj_tier_mode mode;
   zj_policy_knobs knobs;
   int opt_level;               /* libgccjit -O level (1) */
+  const char *opt_flags;       /* NULL, or zj_jit_opts.flags */
   bool pairs;                  /* native tasks two at a time (zj_jit_opts);
                                   off: the pair function doubles the compile,
                                   which a search's mixed evaluations did not

@@ -174,7 +174,7 @@ bl_delta (const zj_door *d, zj_tier_stats *s)
 
 int
 zj_door_tier_new (zj_tier_mode mode, const zj_policy_knobs *knobs,
-                  int opt_level, zj_tier_notice notice, void *notice_ctx,
+                  int opt_level, const char *opt_flags, zj_tier_notice notice, void *notice_ctx,
                   struct zj_tier **tier, zj_error *err)
 {
   *tier = NULL;
@@ -185,6 +185,7 @@ zj_door_tier_new (zj_tier_mode mode, const zj_policy_knobs *knobs,
   tc.mode = mode;
   tc.knobs = *knobs;
   tc.opt_level = opt_level;
+  tc.opt_flags = opt_flags;
   tc.notice = notice;
   tc.notice_ctx = notice_ctx;
   *tier = zj_tier_new (&tc, err);

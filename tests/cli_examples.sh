@@ -60,6 +60,17 @@ if "$ZEROJIT" --version | grep -q libgccjit; then
   expect 0 "fitness: 1\.000000 \(tiers identical: yes\)" "README bench example trains" -- \
     "$ZEROJIT" bench --program "$programs/linear_regression.txt" --memory 4,3,1 --reps 1 \
     --tasks 'tasks { scalar_linear_regression_task {} features_size: 16 num_tasks: 10 num_train_examples: 8000 num_valid_examples: 1000 eval_type: RMS_ERROR }'
+  # --opt: a level and GCC -f options; a bad one is a one-line usage error.
+  expect 0 "-O2 -fschedule-insns whole-evaluation" "bench --opt=2,-fschedule-insns" -- \
+    "$ZEROJIT" bench --program "$programs/linear_regression.txt" --memory 4,3,1 --reps 1 --opt=2,-fschedule-insns \
+    --tasks 'tasks { scalar_linear_regression_task {} features_size: 4 num_tasks: 2 num_train_examples: 100 num_valid_examples: 10 eval_type: RMS_ERROR }'
+  for o in 4 1,-O3 1,-ffast-math; do
+    expect 2 "^zerojit: --opt=$o: " "bench --opt=$o refused" -- \
+      "$ZEROJIT" bench --program "$programs/linear_regression.txt" --opt="$o" --tasks 'tasks {}'
+    [ "$(wc -l < "$tmp/out")" -eq 1 ] || bad "bench --opt=$o: more than one line"
+  done
+  expect 2 "^zerojit: --jit_opt_level=1,-ffast-math: .*floating-point" "search --jit_opt_level refuses -ffast-math" -- \
+    "$ZEROJIT" search --jit_opt_level=1,-ffast-math --search_experiment_spec_file="$specs/demo_search.textpb"
 fi
 
 # The plot script: the command's built-in copy is the example file, and

@@ -20,6 +20,11 @@ static const char *tasks_text =
   "num_train_examples: 60 num_valid_examples: 20 num_tasks: 3 "
   "eval_type: RMS_ERROR }";
 
+/* GCC options for the runs' optimized tier, and the compile failures
+   of the last run (its Tier summary's failures=). */
+static const char *run_opt_flags;
+static long run_failures;
+
 /* The run's output without the lines that carry wall-clock times. */
 static char *
 run (zj_tier_mode mode, bool random_ops, bool hurdles, long *individuals,
@@ -51,6 +56,7 @@ run (zj_tier_mode mode, bool random_ops, bool hurdles, long *individuals,
   cfg.nm = 1;
   cfg.jit = mode;
   cfg.jit_opt_level = 0;
+  cfg.jit_opt_flags = run_opt_flags;
   /* Compile whatever saves anything, so that "auto" switches mid-run. */
   cfg.jit_knobs.margin = 0.0;
   cfg.jit_knobs.compile_weight = 0.0;
@@ -74,6 +80,8 @@ run (zj_tier_mode mode, bool random_ops, bool hurdles, long *individuals,
           long c = 0, r = 0;
           sscanf (strstr (line, "compiles="), "compiles=%ld", &c);
           sscanf (strstr (line, "requests="), "requests=%ld", &r);
+          run_failures = -1;
+          sscanf (strstr (line, "failures="), "failures=%ld", &run_failures);
           *compiles = c + r;
           /* Baseline step kernels count as compiles of that tier. */
           const char *b = strstr (line, "baseline_kernels=");
@@ -142,6 +150,32 @@ Test (tier, same_trajectory_without_random_ops, .timeout = 120)
 Test (tier, same_trajectory_with_random_ops, .timeout = 120)
 {
   same_under_all_tiers (true, false);
+}
+
+/* The search's GCC options (--jit_opt_level=N,-fNAME...) reach its
+   compiles: with an option GCC does not know every compile fails, is
+   counted, and the candidates run interpreted, with the same output. */
+Test (tier, search_gcc_options, .timeout = 120)
+{
+  long ioff, coff, i1, c1, i2, c2;
+  char *off = run (ZJ_TIER_OFF, false, false, &ioff, &coff);
+  run_opt_flags = "-fschedule-insns";
+  char *good = run (ZJ_TIER_ALWAYS, false, false, &i1, &c1);
+  const long good_failures = run_failures;
+  run_opt_flags = "-fschedule-insns,-fzj-no-such-option";
+  char *bad = run (ZJ_TIER_ALWAYS, false, false, &i2, &c2);
+  run_opt_flags = NULL;
+  cr_assert_gt (c1, 0);
+  cr_assert_eq (good_failures, 0);
+  cr_assert_gt (c2, 0);
+  cr_assert_gt (run_failures, 0, "a compile with an unknown option did not fail");
+  cr_assert_str_eq (off, good);
+  cr_assert_str_eq (off, bad);
+  cr_assert_eq (ioff, i1);
+  cr_assert_eq (ioff, i2);
+  free (off);
+  free (good);
+  free (bad);
 }
 
 Test (tier, same_trajectory_with_hurdles, .timeout = 120)

@@ -30,7 +30,7 @@ zj_test_scale (int quick, int full)
 
 /* A matrix-vector-heavy program (products reading the example row, a
    vector written in place in Predict and in Learn, matrices that start at
-   zero and change every step): test_lanes and test_stencil run it. */
+   zero and change every step): test_lanes_matvec and test_stencil run it. */
 #define ZJ_TEST_MATVEC_PROGRAM \
   "def Setup():\n" \
   "  s2 = 0.01\n" \

@@ -25,7 +25,14 @@ typedef struct zj_jit zj_jit;
 typedef struct zj_jit_code zj_jit_entry;
 
 typedef struct zj_jit_opts {
-  int opt_level;              /* libgccjit -O level, default 1 */
+  int opt_level;              /* libgccjit -O level, default 1; level 1
+                                 adds ZJ_JIT_LEVEL1_FLAGS
+                                 (doc/optimized_tier.md) */
+  const char *flags;          /* NULL, or more GCC options after the
+                                 level's, comma-separated, each "-f..."
+                                 (e.g. "-fschedule-insns" or
+                                 "-fno-expensive-optimizations"); at most
+                                 ZJ_JIT_FLAGS_MAX - 1 characters */
   const char *isa;            /* NULL/"auto", "avx512z", "avx512", "avx2", "avx", "sse2" */
   size_t cache_max_entries;   /* default 4096 */
   size_t cache_max_bytes;     /* default 256 MiB (estimated code size) */
@@ -36,6 +43,20 @@ typedef struct zj_jit_opts {
                                  zj_jit_eval_pair runs (about twice the
                                  compile time); default 0 */
 } zj_jit_opts;
+
+#define ZJ_JIT_FLAGS_MAX 256
+/* What level 1 adds to -O1: two of -O2's passes, which give the NN
+   program at F=16 -O2's speed for a fraction of -O2's extra compile time
+   (doc/optimized_tier.md). */
+#define ZJ_JIT_LEVEL1_FLAGS "-fexpensive-optimizations,-fschedule-insns2"
+
+/* "N" or "N,-fFLAG[,-fFLAG...]" (the CLI's --opt, --jit_opt_level) into
+   o->opt_level (0..3) and o->flags (pointing into text).  0, or -1 with
+   a one-line reason in err (the caller names the flag). */
+int zj_jit_parse_opt (const char *text, zj_jit_opts *o, zj_error *err);
+/* 0 if flags (NULL or as zj_jit_opts.flags) is well formed, else -1 with
+   err naming the bad option. */
+int zj_jit_flags_check (const char *flags, zj_error *err);
 
 typedef struct zj_jit_stats {
   long compiles, hits, misses, evictions, failures;

@@ -62,12 +62,11 @@ parse_isa (const char *v, zj_jit_opts *o)
 static int
 parse_opt_level (const char *v, zj_jit_opts *o)
 {
-  int64_t x;
-  if (v)
+  zj_error err;
+  if (v && zj_jit_parse_opt (v, o, &err) != 0)
     {
-      if (zj_cli_int64 ("opt", v, 0, 3, &x) != 0)
-        return -1;
-      o->opt_level = (int) x;
+      fprintf (stderr, "zerojit: --opt=%s: %s\n", v, err.msg);
+      return -1;
     }
   return 0;
 }
@@ -78,7 +77,7 @@ static const zj_flag_def show_flags[] = {
   { "features", "F", "4", "features_size to specialise on: 2, 4, 8, 16 or 32." },
   { "memory", "S,V,M", "20,20,20", "Scalar, vector and matrix address counts." },
   { "eval_type", "RMS_ERROR|ACCURACY", "RMS_ERROR", "The task's evaluation (how predictions are scored)." },
-  { "opt", "N", "1", "libgccjit optimisation level (0..3)." },
+  { "opt", "N[,-fNAME...]", "1", "libgccjit optimisation level 0..3 (1 adds " ZJ_JIT_LEVEL1_FLAGS "), optionally followed by GCC -f options, e.g. 1,-fschedule-insns or 1,-fno-schedule-insns2." },
   { "no-prune", NULL, NULL, "Lower every instruction, also those that cannot affect the prediction." },
   { "isa", "auto|avx512|avx512z|avx2|avx|sse2", "auto", "Instruction set of the generated code (avx512z: 512-bit vectors in the optimized tier)." },
   { "tier", "optimized|baseline", "optimized", "Which native tier: the optimizing libgccjit compile, or the baseline tier's stencils." },
@@ -317,7 +316,7 @@ static const zj_flag_def bench_flags[] = {
   { "tasks_file", "FILE", NULL, "Read the task collection from FILE.", "tasks", "tasks-file" },
   { "memory", "S,V,M", "20,20,20", "Scalar, vector and matrix address counts." },
   { "reps", "N", "5", "Repetitions per tier; the median time counts (1..1000)." },
-  { "opt", "N", "1", "libgccjit optimisation level (0..3)." },
+  { "opt", "N[,-fNAME...]", "1", "libgccjit optimisation level 0..3 (1 adds " ZJ_JIT_LEVEL1_FLAGS "), optionally followed by GCC -f options, e.g. 1,-fschedule-insns or 1,-fno-schedule-insns2." },
   { "isa", "auto|avx512|avx512z|avx2|avx|sse2", "auto", "Instruction set of the generated code (avx512z: 512-bit vectors in the optimized tier)." },
 };
 
@@ -438,9 +437,15 @@ run_bench (zj_cli *cli)
     printf ("%-12s %14s %14.2f %8.2fx %22s\n", "optimized", ready, nt.ns_per_example,
             nt.ns_per_example > 0 ? it.ns_per_example / nt.ns_per_example : 0.0, be);
   }
-  printf ("(optimized: -O%d whole-evaluation compile; baseline: all %d tasks in lanes, "
+  char gccopts[2 * ZJ_JIT_FLAGS_MAX + 8];
+  snprintf (gccopts, sizeof gccopts, "-O%d%s%s%s%s", jo.opt_level,
+            jo.opt_level == 1 ? "," : "", jo.opt_level == 1 ? ZJ_JIT_LEVEL1_FLAGS : "",
+            jo.flags ? "," : "", jo.flags ? jo.flags : "");
+  for (char *c = gccopts; (c = strchr (c, ',')); )
+    *c = ' ';
+  printf ("(optimized: %s whole-evaluation compile; baseline: all %d tasks in lanes, "
           "stencil library load %.1f ms once per F, not counted)\n",
-          jo.opt_level, n, lib_ms);
+          gccopts, n, lib_ms);
   printf ("fitness: %.6f (tiers identical: %s)\n",
           zj_combine_fitness (it.fit, n, ZJ_COMBINE_MEAN), same ? "yes" : "NO");
   rc = same ? 0 : 1;

@@ -7,6 +7,9 @@
 #include "config.h"
 #include "internal.h"
 #include <zerojit/spec.h>
+#if HAVE_JIT
+#include <zerojit/jit.h>
+#endif
 #include "experiment.h"
 #include "stop.h"
 #include "cli.h"
@@ -39,7 +42,7 @@ static const zj_flag_def flags[] = {
   { "workers", "N", NULL, "Experiments run at once, one per thread (1..64; default: one per CPU).  The output does not depend on it." },
   { "status", NULL, NULL, "Show a live status line on stderr (default: when stderr is a terminal)." },
   { "jit", "off|baseline|optimized|auto|always", "auto", "Run candidates as native code: never; always in the baseline tier (stencils); always in the optimized tier (libgccjit); per candidate as the tiering policy expects a saving; or compile every structure first.  The output does not depend on it.  Given explicitly, progress lines also carry the tier's counters." },
-  { "jit_opt_level", "N", "1", "libgccjit optimisation level (0..3)." },
+  { "jit_opt_level", "N[,-fNAME...]", "1", "libgccjit optimisation level 0..3 of the optimized tier (1 adds -fexpensive-optimizations and -fschedule-insns2), optionally followed by GCC -f options, as bench --opt (doc/optimized_tier.md)." },
   { "jit_batch", "N", "8", "Programs per compile batch (1..64)." },
   { "jit_margin", "X", "1.5", "Compile when the expected saving exceeds X times the compile cost." },
   { "jit_compile_weight", "X", "1.0", "Compile milliseconds charged per millisecond (0 when a core is idle)." },
@@ -104,9 +107,25 @@ tier_flags (const zj_cli *cli, zj_experiment_cfg *cfg)
   cfg->jit = ZJ_TIER_OFF;
 #endif
   zj_policy_knobs *k = &cfg->jit_knobs;
-  if (zj_cli_int (cli, "jit_opt_level", 0, 3, &v))
+  const char *ol = zj_cli_get (cli, "jit_opt_level");
+#if HAVE_JIT
+  if (ol)
+    {
+      zj_jit_opts jo;
+      zj_jit_opts_default (&jo);
+      zj_error e;
+      if (zj_jit_parse_opt (ol, &jo, &e) != 0)
+        {
+          fprintf (stderr, "zerojit: --jit_opt_level=%s: %s\n", ol, e.msg);
+          return -1;
+        }
+      cfg->jit_opt_level = jo.opt_level;
+      cfg->jit_opt_flags = jo.flags;    /* points into argv */
+    }
+#else
+  if (ol && zj_cli_int (cli, "jit_opt_level", 0, 3, &v))
     return -1;
-  cfg->jit_opt_level = (int) v;
+#endif
   if (zj_cli_int (cli, "jit_batch", 1, 64, &v))
     return -1;
   k->batch_max = (int) v;

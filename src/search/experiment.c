@@ -63,7 +63,7 @@ new_tier (const zj_experiment_cfg *cfg, zj_tier_notice notice, void *ctx,
           struct zj_tier **tier, zj_error *err)
 {
   return zj_door_tier_new (cfg->jit, &cfg->jit_knobs, cfg->jit_opt_level,
-                           notice, ctx, tier, err);
+                           cfg->jit_opt_flags, notice, ctx, tier, err);
 }
 
 static void

@@ -32,6 +32,9 @@ typedef struct zj_experiment_cfg {
   bool jit_progress;
   zj_policy_knobs jit_knobs;
   int jit_opt_level;                /* default 1 */
+  const char *jit_opt_flags;        /* NULL, or GCC options for the
+                                       optimized tier (zj_jit_opts.flags);
+                                       must outlive the experiment */
   /* Progressive hurdles on the search tasks (default off). */
   bool hurdles;
   int hurdle_tasks;                 /* default 1 */

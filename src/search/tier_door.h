@@ -21,7 +21,7 @@ typedef struct zj_door zj_door;
    cannot start.  notice (may be NULL) hears of one-time set-up work,
    with notice_ctx. */
 int zj_door_tier_new (zj_tier_mode mode, const zj_policy_knobs *knobs,
-                      int opt_level, zj_tier_notice notice, void *notice_ctx,
+                      int opt_level, const char *opt_flags, zj_tier_notice notice, void *notice_ctx,
                       struct zj_tier **tier, zj_error *err);
 void zj_door_tier_free (struct zj_tier *tier);
 /* Its counters; false (and *s zeroed) for a NULL tier. */

@@ -7,10 +7,10 @@
 
 int
 zj_door_tier_new (zj_tier_mode mode, const zj_policy_knobs *knobs,
-                  int opt_level, zj_tier_notice notice, void *notice_ctx,
+                  int opt_level, const char *opt_flags, zj_tier_notice notice, void *notice_ctx,
                   struct zj_tier **tier, zj_error *err)
 {
-  (void) mode; (void) knobs; (void) opt_level; (void) err;
+  (void) mode; (void) knobs; (void) opt_level; (void) opt_flags; (void) err;
   (void) notice; (void) notice_ctx;
   *tier = NULL;
   return 0;
