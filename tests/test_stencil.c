@@ -12,6 +12,7 @@
 #include "internal.h"
 #include "baseline.h"
 #include "kernels_lanes.h"
+#include <signal.h>
 #include <sys/stat.h>
 
 #define MAX_NT 24
@@ -309,6 +310,57 @@ Test (stencil, forced_build_failure_falls_back)
   zj_baseline_lib_path (4, 10, obj, sizeof obj);
   snprintf (failed, sizeof failed, "%s.failed", obj);
   cr_assert_neq (access (failed, F_OK), 0);
+  zj_baseline_free (b);
+}
+
+/* A stencil build leaves this process's SIGINT and SIGTERM alone: GCC's
+   embedded driver sets both to SIG_IGN and then to its own handler on
+   every compile, so the build runs in a child (jit/stencil_lib.c). */
+static void
+sentinel (int sig)
+{
+  (void) sig;
+}
+
+Test (stencil, build_leaves_signals_alone, .timeout = 120)
+{
+  char dir[512];
+  snprintf (dir, sizeof dir, "%s/signals-%ld", ZJ_TEST_CACHE_DIR, (long) getpid ());
+  setenv ("ZEROJIT_CACHE_DIR", dir, 1);
+  struct sigaction sa, now;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = sentinel;
+  sigemptyset (&sa.sa_mask);
+  cr_assert_eq (sigaction (SIGINT, &sa, NULL), 0);
+  cr_assert_eq (sigaction (SIGTERM, &sa, NULL), 0);
+  zj_baseline *b = zj_baseline_new (false);
+  eval_some (b, 4, 3, 7);
+  zj_baseline_stats s;
+  zj_baseline_stats_get (b, &s);
+  cr_assert_eq (s.failures, 0, "%s", zj_baseline_error (b));
+  cr_assert_gt (s.kernels, 0);
+  char obj[700];
+  zj_baseline_lib_path (4, 10, obj, sizeof obj);
+  cr_assert_eq (access (obj, F_OK), 0, "%s not built", obj);
+  cr_assert_eq (sigaction (SIGINT, NULL, &now), 0);
+  cr_assert (now.sa_handler == sentinel, "SIGINT's disposition changed by the build");
+  cr_assert_eq (sigaction (SIGTERM, NULL, &now), 0);
+  cr_assert (now.sa_handler == sentinel, "SIGTERM's disposition changed by the build");
+  zj_baseline_free (b);
+}
+
+/* A build that fails in its child process reports the child's reason. */
+Test (stencil, failed_build_in_child_is_reported, .timeout = 120)
+{
+  setenv ("ZEROJIT_CACHE_DIR", "/dev/null/zerojit-cache", 1);
+  zj_baseline *b = zj_baseline_new (false);
+  eval_some (b, 4, 3, 8);
+  zj_baseline_stats s;
+  zj_baseline_stats_get (b, &s);
+  cr_assert_eq (s.failures, 1);
+  cr_assert_eq (s.kernels, 0);
+  cr_assert (strstr (zj_baseline_error (b), "stencil build F=4") != NULL, "%s",
+             zj_baseline_error (b));
   zj_baseline_free (b);
 }
 

@@ -3,6 +3,7 @@
  * under --jit=off, always and auto, with and without random ops and
  * hurdles.  Tiny populations and -O0 keep the compiles few and cheap. */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include "testutil.h"
@@ -176,6 +177,34 @@ Test (tier, search_gcc_options, .timeout = 120)
   free (off);
   free (good);
   free (bad);
+}
+
+/* A search's compiles leave its SIGINT and SIGTERM alone.  GCC's
+   embedded driver sets both to SIG_IGN and then to its own handler on
+   every compile, which in the search's process would throw away a signal
+   not yet taken by the signal thread (src/cli/signals.c); the tier
+   compiles in worker processes instead. */
+static void
+sentinel (int sig)
+{
+  (void) sig;
+}
+
+Test (tier, compiles_leave_signals_alone, .timeout = 120)
+{
+  struct sigaction sa, now;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = sentinel;
+  sigemptyset (&sa.sa_mask);
+  cr_assert_eq (sigaction (SIGINT, &sa, NULL), 0);
+  cr_assert_eq (sigaction (SIGTERM, &sa, NULL), 0);
+  long ind, compiles;
+  free (run (ZJ_TIER_ALWAYS, false, false, &ind, &compiles));
+  cr_assert_gt (compiles, 0, "no compile: nothing tested");
+  cr_assert_eq (sigaction (SIGINT, NULL, &now), 0);
+  cr_assert (now.sa_handler == sentinel, "SIGINT's disposition changed by a compile");
+  cr_assert_eq (sigaction (SIGTERM, NULL, &now), 0);
+  cr_assert (now.sa_handler == sentinel, "SIGTERM's disposition changed by a compile");
 }
 
 Test (tier, same_trajectory_with_hurdles, .timeout = 120)
