@@ -11,7 +11,11 @@
  * and p99.  ns per example: a 20-instruction program (an NN with const-set
  * Setup) and small search-like programs at F=4 and F=16 on 10 tasks in
  * lanes, 1000 train x 2 epochs, 100 valid; median of --reps runs, per
- * example and task.
+ * example and task.  matvec reads a matrix Predict and Learn never write:
+ * on AVX-512 at F = 16 the stencils then call the lane interpreter's
+ * per-task product (when it pays for the task count), while the threaded design keeps the lane product.
+ * ZJ_BENCH_NT=N (1..32) runs the ns-per-example programs on N tasks
+ * instead of 10.
  * Usage: bench_baseline [--reps N] [--structures N]
  */
 #include "config.h"
@@ -114,6 +118,26 @@ tiny (zj_program *p)
   zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
 }
 
+/* Search-sized, a matrix read only (bench/layout/matvec.txt with a
+   const-set Setup): v3 = dot(m0, v0) on the lane evaluator's per-task
+   copy of m0 at F = 8 and 16 (AVX-512 builds), the lane product else. */
+static void
+matvec (zj_program *p)
+{
+  zj_fn *s = &p->fn[ZJ_SETUP], *pr = &p->fn[ZJ_PREDICT], *l = &p->fn[ZJ_LEARN];
+  zj_fn_push (s, vset (ZJ_MATRIX_CONST_SET_OP, 0, 0.2f, 0.6f, 0.1f));
+  zj_fn_push (s, vset (ZJ_MATRIX_CONST_SET_OP, 0, 0.7f, 0.1f, -0.1f));
+  zj_fn_push (s, vset (ZJ_MATRIX_CONST_SET_OP, 0, 0.4f, 0.9f, 0.3f));
+  zj_fn_push (s, vset (ZJ_VECTOR_CONST_SET_OP, 2, 0.3f, 0.1f, 0));
+  zj_fn_push (s, cset (3, 0.01));
+  zj_fn_push (pr, ins (ZJ_MATRIX_VECTOR_PRODUCT_OP, 0, 0, 3));
+  zj_fn_push (pr, ins (ZJ_VECTOR_INNER_PRODUCT_OP, 3, 2, 1));
+  zj_fn_push (l, ins (ZJ_SCALAR_DIFF_OP, 0, 1, 4));
+  zj_fn_push (l, ins (ZJ_SCALAR_PRODUCT_OP, 3, 4, 4));
+  zj_fn_push (l, ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 3, 6));
+  zj_fn_push (l, ins (ZJ_VECTOR_SUM_OP, 2, 6, 2));
+}
+
 static zj_task *
 make_tasks (int F, int nt, int ntr, int nva, int epochs)
 {
@@ -150,11 +174,11 @@ ns_per_example (zj_baseline *b, const zj_prepared *pp, const zj_task *ts,
 {
   zj_workspace *ws = zj_workspace_new (&pp->shape);
   zj_baseline_attach (b, ws);
-  const zj_task *ptrs[16];
+  const zj_task *ptrs[32];
   for (int k = 0; k < nt; k++)
     ptrs[k] = &ts[k];
-  zj_eval_result res[16];
-  double fit[16], t[64];
+  zj_eval_result res[32];
+  double fit[32], t[64];
   long ex = 0;
   for (int r = 0; r < reps; r++)
     {
@@ -188,11 +212,13 @@ per_example (const char *name, void (*build) (zj_program *), int F, int reps,
       fprintf (stderr, "%s: %s\n", name, err.msg);
       exit (1);
     }
-  zj_task *ts = make_tasks (F, 10, 1000, 100, 2);
+  const char *e = getenv ("ZJ_BENCH_NT");
+  const int NT = e && atoi (e) >= 1 && atoi (e) <= 32 ? atoi (e) : 10;
+  zj_task *ts = make_tasks (F, NT, 1000, 100, 2);
   double f0, f1, f2;
-  const double ni = ns_per_example (NULL, pp, ts, 10, reps, &f0);
-  const double ns = ns_per_example (bs, pp, ts, 10, reps, &f1);
-  const double nth = ns_per_example (bt, pp, ts, 10, reps, &f2);
+  const double ni = ns_per_example (NULL, pp, ts, NT, reps, &f0);
+  const double ns = ns_per_example (bs, pp, ts, NT, reps, &f1);
+  const double nth = ns_per_example (bt, pp, ts, NT, reps, &f2);
   const zj_program *q = zj_prepared_program (pp);
   printf ("%-8s F=%-2d %2d instr  interp %6.2f  stencils %6.2f (%.2fx)  "
           "threaded %6.2f (%.2fx) ns/example/task%s\n", name, F,
@@ -201,7 +227,7 @@ per_example (const char *name, void (*build) (zj_program *), int F, int reps,
           ? "  FITNESS DIFFERS" : "");
   zj_prepared_free (pp);
   zj_program_free (&p);
-  for (int k = 0; k < 10; k++)
+  for (int k = 0; k < NT; k++)
     zj_task_free (&ts[k]);
   free (ts);
 }
@@ -263,8 +289,8 @@ main (int argc, char **argv)
     }
   if (reps < 1 || reps > 64)
     reps = 7;
-  const int Fs[2] = { 4, 16 };
-  for (int f = 0; f < 2; f++)
+  const int Fs[3] = { 4, 8, 16 };
+  for (int f = 0; f < 3; f++)
     {
       const int F = Fs[f];
       zj_baseline *bs = zj_baseline_new (false), *bt = zj_baseline_new (true);
@@ -292,6 +318,7 @@ main (int argc, char **argv)
       per_example ("nn20", nn20, F, reps, bs, bt);
       per_example ("linear", linear, F, reps, bs, bt);
       per_example ("tiny", tiny, F, reps, bs, bt);
+      per_example ("matvec", matvec, F, reps, bs, bt);
       zj_baseline_free (bs);
       zj_baseline_free (bt);
     }

@@ -206,9 +206,14 @@ elem (const zj_layout *l, zj_kind k, int a)
    and sets np to Predict's. */
 static int
 decode (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
-        int nt, bool patch, size_t t_off, int *np)
+        int nt, bool patch, size_t t_off, size_t mt_off, int *np)
 {
   const int F = lay->F;
+  /* Products on the lane evaluator's per-task copies (copied stencils
+     of 8-lane chunks only: the threaded design keeps the lane product). */
+  const uint64_t plan = b->threaded || ZJ_BL_W != 8
+                        || !zj_lmatvec_tasks_native (F, nt, L)
+                        ? 0 : zj_lmatvec_tasks_plan (p, lay, nt, L);
   const int n = p->fn[ZJ_PREDICT].n + p->fn[ZJ_LEARN].n;
   if ((size_t) n + 1 > b->inscap)
     {
@@ -246,11 +251,16 @@ decode (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
             v |= ZJ_SV_A;
           if (patch && (o->in2 == ZJ_KIND_S || o->in2 == ZJ_KIND_V) && in->in2 == 0)
             v |= ZJ_SV_B;
+          if (in->op == ZJ_MATRIX_VECTOR_PRODUCT_OP && in->in1 < 64
+              && (plan >> in->in1 & 1))
+            v |= ZJ_SV_MT;
           const size_t row = (size_t) L * sizeof (double);
           s->op = in->op;
           s->variant = v;
           s->hole[ZJ_HOLE_O] = oe * row;
-          s->hole[ZJ_HOLE_A] = (v & ZJ_SV_A) ? 0 : elem (lay, o->in1, in->in1) * row;
+          s->hole[ZJ_HOLE_A] = (v & ZJ_SV_MT)
+            ? mt_off + (size_t) in->in1 * (size_t) (F * F) * row
+            : (v & ZJ_SV_A) ? 0 : elem (lay, o->in1, in->in1) * row;
           s->hole[ZJ_HOLE_B] = (v & ZJ_SV_B) ? 0 : elem (lay, o->in2, in->in2) * row;
           s->hole[ZJ_HOLE_T] = t_off;
           s->hole[ZJ_HOLE_NR] = (size_t) nt;
@@ -308,13 +318,13 @@ th_learn (double *mem, const double *row, const double *s0, const double *k)
 
 static const zj_bkernel *
 kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
-            int nt, bool patch, size_t t_off, double examples)
+            int nt, bool patch, size_t t_off, size_t mt_off, double examples)
 {
   if (L % ZJ_BL_W != 0)
     return NULL;
   const double t0 = zj_now_ns ();
   int np = 0;
-  const int nk = decode (b, p, lay, L, nt, patch, t_off, &np);
+  const int nk = decode (b, p, lay, L, nt, patch, t_off, mt_off, &np);
   if (nk < 0)
     return NULL;
   const uint64_t h = key_hash (b->key, nk);
@@ -347,6 +357,15 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
       return NULL;
     }
   const int m = (int) b->key[nk - 1];
+  for (int i = 0; i < m; i++)
+    if (!b->threaded && !lib->st[b->ins[i].op][b->ins[i].variant].size)
+      {
+        /* Not in this library (cannot happen with a current cache). */
+        zj_error_set (&b->err, "baseline tier: no stencil for op %d variant %d",
+                      b->ins[i].op, b->ins[i].variant);
+        b->st.fallbacks++;
+        return NULL;
+      }
   zj_bkernel *k = zj_xcalloc (1, sizeof *k);
   if (b->threaded)
     {
@@ -405,6 +424,8 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
   k->next = *slot;
   *slot = k;
   b->st.kernels++;
+  for (int i = 0; i < m; i++)
+    b->st.task_matvecs += (b->ins[i].variant & ZJ_SV_MT) != 0;
   const double ns = zj_now_ns () - t0 - (load > 1e5 ? load : 0.0);
   b->st.ready_ns += ns;
   if (b->ready)
@@ -414,10 +435,12 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
 
 static bool
 hook (void *ctx, const zj_program *p, const zj_layout *lay, int L, int nt,
-      bool patch, size_t t_off, double examples, zj_lnative *nat)
+      bool patch, size_t t_off, size_t mt_off, double examples,
+      zj_lnative *nat)
 {
   zj_baseline *b = ctx;
-  const zj_bkernel *k = kernel_get (b, p, lay, L, nt, patch, t_off, examples);
+  const zj_bkernel *k = kernel_get (b, p, lay, L, nt, patch, t_off, mt_off,
+                                    examples);
   if (!k)
     return false;
   memcpy (b->k, &k, sizeof k);
@@ -436,13 +459,13 @@ zj_baseline_attach (zj_baseline *b, zj_workspace *ws)
 
 /* The lane geometry zj_interp_eval_lanes uses for nt tasks. */
 static void
-geometry (const zj_shape *shape, int nt, zj_layout *lay, int *L, size_t *t_off)
+geometry (const zj_shape *shape, int nt, zj_layout *lay, int *L, size_t *t_off,
+          size_t *mt_off)
 {
   zj_layout_init (lay, shape);
   const int nb = (nt + ZJ_LW - 1) / ZJ_LW;
   *L = nb * ZJ_LW;
-  const size_t n = lay->total * (size_t) *L;
-  *t_off = ((n * sizeof (double) + 63) / 64) * 64;
+  zj_lanes_carving (lay, *L, nt, t_off, mt_off);
 }
 
 int
@@ -451,8 +474,8 @@ zj_baseline_prepare (zj_baseline *b, const zj_program *p,
 {
   zj_layout lay;
   int L;
-  size_t t_off;
-  geometry (shape, nt, &lay, &L, &t_off);
+  size_t t_off, mt_off;
+  geometry (shape, nt, &lay, &L, &t_off, &mt_off);
   bool patch = true;
   for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
     for (int i = 0; i < p->fn[c].n; i++)
@@ -462,7 +485,7 @@ zj_baseline_prepare (zj_baseline *b, const zj_program *p,
         if ((o == ZJ_KIND_V || o == ZJ_KIND_S) && in->out == 0)
           patch = false;
       }
-  return kernel_get (b, p, &lay, L, nt, patch, t_off, 1e12) ? 0 : -1;
+  return kernel_get (b, p, &lay, L, nt, patch, t_off, mt_off, 1e12) ? 0 : -1;
 }
 
 void
@@ -522,10 +545,10 @@ zj_baseline_listing (zj_baseline *b, const zj_program *p,
 {
   zj_layout lay;
   int L;
-  size_t t_off;
-  geometry (shape, nt, &lay, &L, &t_off);
+  size_t t_off, mt_off;
+  geometry (shape, nt, &lay, &L, &t_off, &mt_off);
   int np = 0;
-  if (decode (b, p, &lay, L, nt, true, t_off, &np) < 0)
+  if (decode (b, p, &lay, L, nt, true, t_off, mt_off, &np) < 0)
     {
       zj_error_set (&b->err, "random ops run in the interpreter only");
       return -1;

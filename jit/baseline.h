@@ -16,6 +16,7 @@ typedef struct zj_baseline_stats {
   long failures;         /* stencil-library loads that failed (interpreted) */
   long fallbacks;        /* evaluations interpreted for lack of code */
   long skips;            /* evaluations the gate left interpreted */
+  long task_matvecs;     /* products on per-task copies in kernels made */
   double ready_ns;       /* total time spent making kernels ready */
   double lib_ms;         /* stencil-library loads (disk or first build) */
   size_t bytes;          /* code emitted */

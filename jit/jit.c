@@ -16,8 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ZJ_NATIVE_NAME "zj_native"
-
 /* ---------------------------------------------------------------- isa */
 void
 zj_isa_choose (zj_isa *isa, const char *name, int opt_level)
@@ -413,7 +411,7 @@ compile_code (zj_jit *j, const zj_program *p, const zj_shape *shape,
   zj_jit_code *code = new_code (hash, key, nkey, shape);
   double t0 = zj_now_ms ();
   int rc = j->fail_compile ? injected_failure (err)
-    : j->workers ? zj_workers_compile (j->workers, &j->isa, p, shape, et, code, err)
+    : j->workers ? zj_workers_compile (j->workers, &j->isa, 1, &p, &code, err)
     : compile_inproc (&j->isa, 1, &p, shape, &et, &code, err);
   count_compile (j, rc, 1, zj_now_ms () - t0);
   if (rc != 0)
@@ -465,6 +463,7 @@ zj_jit_get_batch (zj_jit *j, int n, const zj_prepared *const *pps,
     {
       double t0 = zj_now_ms ();
       rc = j->fail_compile ? injected_failure (err)
+        : j->workers ? zj_workers_compile (j->workers, &j->isa, nm, mp, miss, err)
         : compile_inproc (&j->isa, nm, mp, ms, me, miss, err);
       count_compile (j, rc, nm, zj_now_ms () - t0);
     }

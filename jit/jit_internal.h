@@ -62,6 +62,10 @@ typedef struct zj_jit_args {
 typedef double (*zj_native_fn) (zj_jit_args *);
 typedef double (*zj_native_pair_fn) (zj_jit_args *, zj_jit_args *);
 /* The pair function's name: the single one's with this suffix. */
+/* The native functions of a compile are ZJ_NATIVE_NAME "_i", i-th program
+   of its batch (jit.c, worker.c), and their pair functions that plus
+   ZJ_PAIR_SUFFIX. */
+#define ZJ_NATIVE_NAME "zj_native"
 #define ZJ_PAIR_SUFFIX "_pair"
 
 /* Instruction set the code is compiled for (chosen once per zj_jit). */
@@ -213,9 +217,10 @@ void zj_code_unref (zj_jit_code *code);
 typedef struct zj_workers zj_workers;
 zj_workers *zj_workers_new (int recycle, const char *dir, zj_error *err);
 void zj_workers_free (zj_workers *w);
-/* Compiles in a forked worker to a shared object and dlopens it. */
-int zj_workers_compile (zj_workers *w, const zj_isa *isa, const zj_program *p,
-                        const zj_shape *shape, zj_eval_type et,
-                        zj_jit_code *code, zj_error *err);
+/* Compiles the n programs p (keys in codes[i]) in a forked worker, in
+   one context, to one shared object, and fills codes[i]->dl, fn, fn2. */
+int zj_workers_compile (zj_workers *w, const zj_isa *isa, int n,
+                        const zj_program *const *p, zj_jit_code **codes,
+                        zj_error *err);
 
 #endif

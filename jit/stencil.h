@@ -35,10 +35,15 @@ enum zj_hole {
 };
 
 /* Operand-source variant bits: an input of kind V read from the example
-   row (v0) or of kind S from the s0 source, instead of from mem. */
+   row (v0) or of kind S from the s0 source, instead of from mem; and
+   (ZJ_SV_MT, MATRIX_VECTOR_PRODUCT only) the matrix read from the
+   per-task copy the lane evaluator makes after Setup (hole A is then the
+   copy's byte offset from mem), the product done by the lane
+   interpreter's own kernel, zj_lmatvec_tasks_call. */
 #define ZJ_SV_A 1
 #define ZJ_SV_B 2
-#define ZJ_SV_COUNT 4
+#define ZJ_SV_MT 4
+#define ZJ_SV_COUNT 8
 
 /* Signature of a stencil chain (and, for the threaded design, of one op
    with its hole values in h). */
@@ -94,8 +99,12 @@ typedef struct zj_stencil_lib {
 
 /* Stencil name of op/variant, the symbol compiled into the object. */
 void zj_stencil_name (char *buf, size_t n, int op, int variant);
-/* Whether op has variant v (its bits name V/S inputs only). */
+/* Whether op has variant v (its A/B bits name V/S inputs only, MT is
+   for MATRIX_VECTOR_PRODUCT). */
 bool zj_stencil_variant_ok (int op, int v);
+/* Whether a library of (F, W) has the MT variants: the per-task kernel
+   exists for 8-lane chunks and F 8 or 16 (ZJ_LMATVEC_TASKS). */
+bool zj_stencil_mt_built (int F, int W);
 
 /* IR of every stencil into ctx (stencil_build.c).  threaded: holes are
    read from a parameter and functions return instead of tail-calling. */

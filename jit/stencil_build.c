@@ -28,9 +28,17 @@ zj_stencil_name (char *buf, size_t n, int op, int variant)
 }
 
 bool
+zj_stencil_mt_built (int F, int W)
+{
+  return W == 8 && (F == 8 || F == 16);
+}
+
+bool
 zj_stencil_variant_ok (int op, int v)
 {
   const zj_op_info *o = &zj_ops[op];
+  if ((v & ZJ_SV_MT) && op != ZJ_MATRIX_VECTOR_PRODUCT_OP)
+    return false;
   if ((v & ZJ_SV_A) && o->in1 != ZJ_KIND_S && o->in1 != ZJ_KIND_V)
     return false;
   if ((v & ZJ_SV_B) && o->in2 != ZJ_KIND_S && o->in2 != ZJ_KIND_V)
@@ -70,7 +78,10 @@ build_one (zj_sb *S, int op, int v)
   S->pT = zj_sb_opnd_ptr (S, 0, ZJ_HOLE_T, S->t_vp);
   S->dO = o->out != ZJ_KIND_N ? zj_sb_opnd_ptr (S, 0, ZJ_HOLE_O, L->t_dp) : NULL;
   S->dA = o->in1 != ZJ_KIND_N ? zj_sb_opnd_ptr (S, abase, ZJ_HOLE_A, L->t_dp) : NULL;
-  zj_sb_emit_op (S, op);
+  if (v & ZJ_SV_MT)
+    zj_sb_emit_matvec_tasks (S);
+  else
+    zj_sb_emit_op (S, op);
   if (S->threaded)
     {
       gcc_jit_block_end_with_void_return (L->b, NULL);
@@ -133,12 +144,29 @@ zj_stencil_build_ir (void *gctx, int F, int W, int C, bool threaded)
                                                  GCC_JIT_FUNCTION_IMPORTED,
                                                  L->t_d, sleef_names[i], 1, &x, 0);
     }
+  /* The per-task product: copied stencils only (the threaded design is
+     for measurements and keeps the lane product). */
+  const bool mt = !threaded && zj_stencil_mt_built (F, W);
+  if (mt)
+    {
+      gcc_jit_param *mp[6];
+      mp[0] = gcc_jit_context_new_param (ctx, NULL, dp, "o");
+      mp[1] = gcc_jit_context_new_param (ctx, NULL, cdp, "mt");
+      mp[2] = gcc_jit_context_new_param (ctx, NULL, cdp, "b");
+      mp[3] = gcc_jit_context_new_param (ctx, NULL, S.t_long, "F");
+      mp[4] = gcc_jit_context_new_param (ctx, NULL, S.t_long, "nb");
+      mp[5] = gcc_jit_context_new_param (ctx, NULL, S.t_long, "nr");
+      S.mvt = gcc_jit_context_new_function (
+        ctx, NULL, GCC_JIT_FUNCTION_IMPORTED,
+        gcc_jit_context_get_type (ctx, GCC_JIT_TYPE_VOID),
+        "zj_lmatvec_tasks_call", 6, mp, 0);
+    }
   for (int op = 1; op < ZJ_NUM_OPS; op++)
     {
       if (zj_op_is_random (op))
         continue;
       for (int v = 0; v < ZJ_SV_COUNT; v++)
-        if (zj_stencil_variant_ok (op, v))
+        if (zj_stencil_variant_ok (op, v) && (mt || !(v & ZJ_SV_MT)))
           build_one (&S, op, v);
     }
 }

@@ -22,6 +22,16 @@ static const char *const hole_syms[ZJ_HOLE_COUNT] = {
   "zj_hole_k",
 };
 
+/* Our own functions stencils call, by address: dlsym sees only what the
+   dynamic symbol table exports, which a static link does not. */
+static void *
+own_symbol (const char *nm)
+{
+  if (!strcmp (nm, "zj_lmatvec_tasks_call"))
+    return (void *) zj_lmatvec_tasks_call;
+  return NULL;
+}
+
 #define BAD(msg) do { zj_error_set (err, "stencil object: %s", msg); goto fail; } while (0)
 
 int
@@ -141,7 +151,9 @@ zj_stencil_elf_parse (zj_stencil_lib *lib, const uint8_t *img, size_t len,
                     BAD ("external reference is not rel32");
                   if (!symaddr[si])
                     {
-                      void *fn = dlsym (RTLD_DEFAULT, nm);
+                      void *fn = own_symbol (nm);
+                      if (!fn)
+                        fn = dlsym (RTLD_DEFAULT, nm);
                       uint8_t *stub = zj_execmem_alloc (&lib->mem, 16, 16);
                       if (!fn || !stub)
                         {

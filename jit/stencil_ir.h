@@ -17,6 +17,7 @@ typedef struct zj_sb {
   gcc_jit_param *par[5];        /* mem, row, s0, k, (threaded) h */
   gcc_jit_function *cont;
   gcc_jit_function *sleef[8];
+  gcc_jit_function *mvt;        /* zj_lmatvec_tasks_call, or NULL */
   gcc_jit_lvalue *pO, *pA, *pB, *pT;   /* operand chunk pointers */
   gcc_jit_lvalue *dO, *dA;             /* the same as double pointers */
 } zj_sb;
@@ -28,5 +29,8 @@ gcc_jit_lvalue *zj_sb_opnd_ptr (zj_sb *S, int base, int h, gcc_jit_type *t);
 /* The body of op's stencil into the current block of S->L.fn, from the
    operand pointers S->pO ... S->dA. */
 void zj_sb_emit_op (zj_sb *S, int op);
+/* The body of MATRIX_VECTOR_PRODUCT's MT variant: a call of the lane
+   interpreter's per-task kernel on the copy at S->pA. */
+void zj_sb_emit_matvec_tasks (zj_sb *S);
 
 #endif

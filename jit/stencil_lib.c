@@ -16,10 +16,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Bump when the stencils' IR or calling convention changes. */
-#define ZJ_STENCIL_VERSION 5
+#define ZJ_STENCIL_VERSION 6
 #define ZJ_EXECMEM_SIZE ((size_t) 64 << 20)
 
 void
@@ -109,6 +110,59 @@ build_object (int F, int W, int C, const char *path, zj_error *err)
   return rc;
 }
 
+/* build_object in a forked child: GCC's embedded driver sets SIGINT and
+   SIGTERM to SIG_IGN and then to its own handler on every compile, which
+   in this process would throw away a signal the search's signal thread
+   had not taken yet (src/cli/signals.c).  The child's error comes back
+   through a pipe. */
+static int
+build_in_child (int F, int W, int C, const char *path, zj_error *err)
+{
+  int fd[2];
+  if (pipe (fd) != 0)
+    {
+      zj_error_set (err, "jit/stencil_lib.c: pipe: %s", strerror (errno));
+      return -1;
+    }
+  const pid_t pid = fork ();
+  if (pid < 0)
+    {
+      close (fd[0]);
+      close (fd[1]);
+      zj_error_set (err, "jit/stencil_lib.c: fork: %s", strerror (errno));
+      return -1;
+    }
+  if (pid == 0)
+    {
+      close (fd[0]);
+      zj_error e = { "" };
+      const int rc = build_object (F, W, C, path, &e);
+      if (rc != 0)
+        zj_write_all (fd[1], e.msg, strlen (e.msg) + 1);
+      _exit (rc == 0 ? 0 : 1);
+    }
+  close (fd[1]);
+  zj_error e = { "" };
+  size_t got = 0;
+  ssize_t k;
+  while (got < sizeof e.msg - 1
+         && ((k = read (fd[0], e.msg + got, sizeof e.msg - 1 - got)) > 0
+             || (k < 0 && errno == EINTR)))
+    got += k > 0 ? (size_t) k : 0;
+  close (fd[0]);
+  int status = 0;
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
+    return 0;
+  if (e.msg[0])
+    zj_error_set (err, "%s", e.msg);
+  else
+    zj_error_set (err, "jit/stencil_lib.c: stencil build F=%d W=%d C=%d: the "
+                  "build process died (status %d)", F, W, C, status);
+  return -1;
+}
+
 int
 zj_stencil_lib_load (zj_stencil_lib *lib, int F, int W, int C, zj_error *err)
 {
@@ -143,7 +197,7 @@ zj_stencil_lib_load (zj_stencil_lib *lib, int F, int W, int C, zj_error *err)
   if (!img)
     {
       mkdirs (dir);
-      if (build_object (F, W, C, path, err) != 0)
+      if (build_in_child (F, W, C, path, err) != 0)
         {
           FILE *f = fopen (failed, "w");
           if (f)
@@ -188,7 +242,8 @@ zj_stencil_lib_threaded (zj_stencil_lib *lib, zj_error *err)
   gcc_jit_context_release (ctx);
   for (int op = 1; op < ZJ_NUM_OPS; op++)
     for (int v = 0; v < ZJ_SV_COUNT; v++)
-      if (!zj_op_is_random (op) && zj_stencil_variant_ok (op, v))
+      if (!zj_op_is_random (op) && zj_stencil_variant_ok (op, v)
+          && !(v & ZJ_SV_MT))
         {
           char name[48];
           zj_stencil_name (name, sizeof name, op, v);

@@ -20,6 +20,7 @@
 #define QUEUE_MAX 64
 #define FAILED_MAX 64
 #define BATCH_LIMIT 64
+#define ZJ_TIER_WORKER_RECYCLE 64 /* compile contexts per worker process */
 
 enum { S_NONE, S_REQUESTED, S_FAILED };
 
@@ -201,6 +202,11 @@ zj_tier_new (const zj_tier_cfg *cfg, zj_error *err)
     return t;
   zj_jit_opts o;
   zj_jit_opts_default (&o);
+  /* A search compiles in forked workers: libgccjit keeps ~9 kB of every
+     compile for good, and GCC's embedded driver sets SIGINT and SIGTERM
+     to SIG_IGN and back on each compile, which would throw away a signal
+     the search's signal thread had not taken yet (src/cli/signals.c). */
+  o.worker_recycle = ZJ_TIER_WORKER_RECYCLE;
   o.opt_level = cfg->opt_level;
   o.flags = cfg->opt_flags;
   o.pairs = cfg->pairs;

@@ -108,7 +108,8 @@ probe_coin (zj_door *d)
    the per-example saving, measured like with like. */
 static bool
 door_hook (void *ctx, const zj_program *p, const zj_layout *lay, int L,
-           int nt, bool patch, size_t t_off, double examples, zj_lnative *nat)
+           int nt, bool patch, size_t t_off, size_t mt_off, double examples,
+           zj_lnative *nat)
 {
   zj_door *d = ctx;
   /* The A/B test's control arm: interpreted, not even looked up. */
@@ -121,9 +122,7 @@ door_hook (void *ctx, const zj_program *p, const zj_layout *lay, int L,
   const zj_base_choice c = zj_policy_base_choice (&d->knobs, &d->bm,
                                                   examples, d->forced);
   d->hook_ns = d->made_ns = 0.0;
-  /* The interpreter's per-task matrix-vector product beats the stencil's
-     lanes (bench/RESULTS.md); only --jit=baseline still asks for one. */
-  if (c == ZJ_BASE_SKIP || (!d->forced && zj_lanes_task_matvec (p, lay->F)))
+  if (c == ZJ_BASE_SKIP)
     {
       d->outcome = O_SKIP;
       return false;
@@ -133,8 +132,8 @@ door_hook (void *ctx, const zj_program *p, const zj_layout *lay, int L,
   const double t0 = clock ? zj_now_ns () : 0.0;
   zj_baseline_stats a, b;
   zj_baseline_stats_get (d->bl, &a);
-  const bool ok = d->bl_hook (d->bl, p, lay, L, nt, patch, t_off, examples,
-                              nat);
+  const bool ok = d->bl_hook (d->bl, p, lay, L, nt, patch, t_off, mt_off,
+                              examples, nat);
   zj_baseline_stats_get (d->bl, &b);
   const bool hit = b.hits != a.hits;
   const bool made = b.kernels != a.kernels;

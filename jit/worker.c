@@ -56,9 +56,9 @@ key_to_program (const uint16_t *key, size_t n, zj_program *p, zj_shape *shape,
 }
 
 typedef struct {
-  zj_isa isa;       /* flags point into the parent's static strings: same
-                       addresses after fork */
-  size_t nkey;
+  zj_isa isa;       /* flags point into the parent's memory as it was at
+                       the fork: zj_jit_new copied them before */
+  int n;            /* programs, each sent as its key's length and key */
   char path[128];
 } wreq;
 
@@ -67,51 +67,69 @@ typedef struct {
   char msg[sizeof ((zj_error *) 0)->msg];
 } wrep;
 
+/* Lowers the n programs of one request into one context, as
+   compile_inproc does (ZJ_NATIVE_NAME "_i"), and writes the shared
+   object; the reply says whether it worked. */
+static void
+child_compile (int in, const wreq *rq, wrep *rp)
+{
+  gcc_jit_context *ctx = gcc_jit_context_acquire ();
+  zj_jit_context_setup (ctx, &rq->isa);
+  zj_error err = { "" };
+  rp->rc = 0;
+  for (int i = 0; i < rq->n; i++)
+    {
+      size_t nkey;
+      if (zj_read_all (in, &nkey, sizeof nkey) != 0 || nkey > ((size_t) 1 << 24))
+        _exit (0);
+      uint16_t *key = zj_xmalloc (nkey * sizeof *key);
+      if (zj_read_all (in, key, nkey * sizeof *key) != 0)
+        _exit (0);
+      zj_program p;
+      zj_shape shape;
+      zj_eval_type et;
+      zj_program_init (&p);
+      char name[32];
+      snprintf (name, sizeof name, ZJ_NATIVE_NAME "_%d", i);
+      if (rp->rc == 0 && key_to_program (key, nkey, &p, &shape, &et) != 0)
+        {
+          rp->rc = -1;
+          snprintf (rp->msg, sizeof rp->msg, "jit/worker.c: bad structure key");
+        }
+      else if (rp->rc == 0
+               && zj_lower_program (ctx, &rq->isa, &p, &shape, et, name, &err) != 0)
+        {
+          rp->rc = -1;
+          snprintf (rp->msg, sizeof rp->msg, "%s", err.msg);
+        }
+      zj_program_free (&p);
+      free (key);
+    }
+  if (rp->rc == 0)
+    {
+      gcc_jit_context_compile_to_file (ctx, GCC_JIT_OUTPUT_KIND_DYNAMIC_LIBRARY,
+                                       rq->path);
+      const char *e = gcc_jit_context_get_first_error (ctx);
+      if (e)
+        {
+          rp->rc = -1;
+          snprintf (rp->msg, sizeof rp->msg, "jit/worker.c: compile failed: %s", e);
+        }
+    }
+  gcc_jit_context_release (ctx);
+}
+
 static void
 child_main (int in, int out)
 {
   for (;;)
     {
       wreq rq;
-      if (zj_read_all (in, &rq, sizeof rq) != 0)
-        _exit (0);
-      uint16_t *key = zj_xmalloc (rq.nkey * sizeof *key);
-      if (zj_read_all (in, key, rq.nkey * sizeof *key) != 0)
+      if (zj_read_all (in, &rq, sizeof rq) != 0 || rq.n < 1)
         _exit (0);
       wrep rp;
       memset (&rp, 0, sizeof rp);
-      zj_program p;
-      zj_shape shape;
-      zj_eval_type et;
-      zj_error err;
-      zj_program_init (&p);
-      if (key_to_program (key, rq.nkey, &p, &shape, &et) != 0)
-        {
-          rp.rc = -1;
-          snprintf (rp.msg, sizeof rp.msg, "jit/worker.c: bad structure key");
-        }
-      else
-        {
-          gcc_jit_context *ctx = gcc_jit_context_acquire ();
-          zj_jit_context_setup (ctx, &rq.isa);
-          rp.rc = zj_lower_program (ctx, &rq.isa, &p, &shape, et, "zj_native", &err);
-          if (rp.rc == 0)
-            {
-              gcc_jit_context_compile_to_file (ctx, GCC_JIT_OUTPUT_KIND_DYNAMIC_LIBRARY,
-                                               rq.path);
-              const char *e = gcc_jit_context_get_first_error (ctx);
-              if (e)
-                {
-                  rp.rc = -1;
-                  snprintf (rp.msg, sizeof rp.msg, "jit/worker.c: compile failed: %s", e);
-                }
-            }
-          else
-            snprintf (rp.msg, sizeof rp.msg, "%s", err.msg);
-          gcc_jit_context_release (ctx);
-        }
-      zj_program_free (&p);
-      free (key);
+      child_compile (in, &rq, &rp);
       if (zj_write_all (out, &rp, sizeof rp) != 0)
         _exit (0);
     }
@@ -174,16 +192,6 @@ zj_workers_new (int recycle, const char *dir, zj_error *err)
 {
   zj_workers *w = zj_xcalloc (1, sizeof *w);
   w->recycle = recycle;
-  /* $TMPDIR as libgccjit's own temporary directories use it. */
-  const char *tmp = getenv ("TMPDIR");
-  snprintf (w->dir, sizeof w->dir, "%s/zerojit-XXXXXX",
-            tmp && *tmp && strlen (tmp) < sizeof w->dir - 16 ? tmp : "/tmp");
-  if (!mkdtemp (w->dir))
-    {
-      zj_error_set (err, "jit/worker.c: cannot create %s: %s", w->dir, strerror (errno));
-      free (w);
-      return NULL;
-    }
   /* A dead worker must not kill us with SIGPIPE. */
   signal (SIGPIPE, SIG_IGN);
   return w;
@@ -195,15 +203,33 @@ zj_workers_free (zj_workers *w)
   if (!w)
     return;
   stop_child (w);
-  rmdir (w->dir);
+  if (w->dir[0])
+    rmdir (w->dir);
   free (w);
 }
 
 int
-zj_workers_compile (zj_workers *w, const zj_isa *isa, const zj_program *p,
-                    const zj_shape *shape, zj_eval_type et, zj_jit_code *code,
+zj_workers_compile (zj_workers *w, const zj_isa *isa, int n,
+                    const zj_program *const *p, zj_jit_code **codes,
                     zj_error *err)
 {
+  /* The directory for the shared objects, made at the first compile:
+     searches that never compile (most, under the default --jit=auto)
+     leave nothing behind, not even when killed.  $TMPDIR as libgccjit's
+     own temporary directories use it. */
+  if (!w->dir[0])
+    {
+      const char *tmp = getenv ("TMPDIR");
+      snprintf (w->dir, sizeof w->dir, "%s/zerojit-XXXXXX",
+                tmp && *tmp && strlen (tmp) < sizeof w->dir - 16 ? tmp : "/tmp");
+      if (!mkdtemp (w->dir))
+        {
+          zj_error_set (err, "jit/worker.c: cannot create %s: %s", w->dir,
+                        strerror (errno));
+          w->dir[0] = 0;
+          return -1;
+        }
+    }
   if (w->pid > 0 && w->used >= w->recycle)
     stop_child (w);
   if (w->pid <= 0 && start_child (w, err) != 0)
@@ -211,14 +237,18 @@ zj_workers_compile (zj_workers *w, const zj_isa *isa, const zj_program *p,
   wreq rq;
   memset (&rq, 0, sizeof rq);
   rq.isa = *isa;
-  rq.nkey = code->nkey;
+  rq.n = n;
   snprintf (rq.path, sizeof rq.path, "%s/c%ld.so", w->dir, w->seq++);
+  bool sent = zj_write_all (w->to_child, &rq, sizeof rq) == 0;
+  for (int i = 0; i < n && sent; i++)
+    sent = zj_write_all (w->to_child, &codes[i]->nkey, sizeof codes[i]->nkey) == 0
+           && zj_write_all (w->to_child, codes[i]->key,
+                            codes[i]->nkey * sizeof *codes[i]->key) == 0;
   wrep rp;
-  if (zj_write_all (w->to_child, &rq, sizeof rq) != 0
-      || zj_write_all (w->to_child, code->key, code->nkey * sizeof *code->key) != 0
-      || zj_read_all (w->from_child, &rp, sizeof rp) != 0)
+  if (!sent || zj_read_all (w->from_child, &rp, sizeof rp) != 0)
     {
       stop_child (w);
+      unlink (rq.path);
       zj_error_set (err, "jit/worker.c: compile worker died");
       return -1;
     }
@@ -229,19 +259,31 @@ zj_workers_compile (zj_workers *w, const zj_isa *isa, const zj_program *p,
       zj_error_set (err, "%s", rp.msg);
       return -1;
     }
-  code->dl = dlopen (rq.path, RTLD_NOW | RTLD_LOCAL);
-  unlink (rq.path);     /* the mapping stays valid */
-  if (!code->dl)
+  /* One handle per entry (dlopen counts them), so each entry's
+     zj_code_unref closes its own; the file can go once all are open. */
+  int rc = 0;
+  for (int i = 0; i < n && rc == 0; i++)
     {
-      zj_error_set (err, "jit/worker.c: dlopen: %s", dlerror ());
-      return -1;
+      char name[48];
+      codes[i]->dl = dlopen (rq.path, RTLD_NOW | RTLD_LOCAL);
+      if (!codes[i]->dl)
+        {
+          zj_error_set (err, "jit/worker.c: dlopen: %s", dlerror ());
+          rc = -1;
+          break;
+        }
+      snprintf (name, sizeof name, ZJ_NATIVE_NAME "_%d", i);
+      codes[i]->fn = (zj_native_fn) dlsym (codes[i]->dl, name);
+      if (!codes[i]->fn)
+        {
+          zj_error_set (err, "jit/worker.c: %s not found in the shared object", name);
+          rc = -1;
+          break;
+        }
+      snprintf (name, sizeof name, ZJ_NATIVE_NAME "_%d" ZJ_PAIR_SUFFIX, i);
+      codes[i]->fn2 = isa->pairs && zj_lower_pair_ok (p[i])
+                      ? (zj_native_pair_fn) dlsym (codes[i]->dl, name) : NULL;
     }
-  code->fn = (zj_native_fn) dlsym (code->dl, "zj_native");
-  if (!code->fn)
-    {
-      zj_error_set (err, "jit/worker.c: zj_native not found in the shared object");
-      return -1;
-    }
-  code->fn2 = (zj_native_pair_fn) dlsym (code->dl, "zj_native" ZJ_PAIR_SUFFIX);
-  return 0;
+  unlink (rq.path);     /* the mappings stay valid */
+  return rc;
 }

@@ -196,3 +196,8 @@ Test (jit_random, avx512_ymm, .timeout = 300)
 }
 /* Shared objects from forked compile workers, recycled every 3 compiles. */
 Test (jit_random, workers, .timeout = 300) { random_batch (4, 8, NULL, 3, 1); }
+/* Batches (one context, one shared object for several programs) in the
+   workers, as a search's tier compiles: each entry dlopens its own handle
+   and finds its own functions; workers recycled every 2 contexts. */
+Test (jit_random, worker_batches, .timeout = 300)
+{ random_batch (7, zj_test_scale (12, 40), NULL, 2, 4); }

@@ -12,9 +12,10 @@
 #include "internal.h"
 #include "baseline.h"
 #include "kernels_lanes.h"
+#include <signal.h>
 #include <sys/stat.h>
 
-#define MAX_NT 16
+#define MAX_NT 24
 #define NREC 16
 
 static void
@@ -42,10 +43,12 @@ lane_mem (const zj_workspace *ws, size_t *n, int nt)
   return ws->bmem;
 }
 
-/* Interpreter (ws1) and baseline (ws2) on one program; equal bit for bit. */
+/* Interpreter (ws1) and baseline (ws2) on one program; equal bit for bit.
+   The baseline's fitness per task into fit (NULL: not wanted). */
 static void
-check (const zj_prepared *pp, const zj_task *ts, int nt, const zj_eval_opts *o,
-       zj_workspace *ws1, zj_workspace *ws2, const char *what)
+check_fit (const zj_prepared *pp, const zj_task *ts, int nt,
+           const zj_eval_opts *o, zj_workspace *ws1, zj_workspace *ws2,
+           const char *what, double *fit)
 {
   const zj_task *ptrs[MAX_NT];
   double e[4][MAX_NT][NREC];
@@ -63,6 +66,8 @@ check (const zj_prepared *pp, const zj_task *ts, int nt, const zj_eval_opts *o,
     {
       cr_assert (memcmp (&f1[k], &f2[k], sizeof f1[k]) == 0,
                  "%s task %d: %.17g vs %.17g", what, k, f1[k], f2[k]);
+      if (fit)
+        fit[k] = f2[k];
       cr_assert_eq (r1[k].train_steps, r2[k].train_steps, "%s task %d", what, k);
       cr_assert_eq (r1[k].aborted, r2[k].aborted, "%s task %d", what, k);
       cr_assert_eq (r1[k].n_train_err, r2[k].n_train_err, "%s task %d", what, k);
@@ -86,6 +91,13 @@ check (const zj_prepared *pp, const zj_task *ts, int nt, const zj_eval_opts *o,
                || memcmp (&m1[i], &m2[i], sizeof *m1) == 0
                || (isnan (m1[i]) && isnan (m2[i])),
                "%s: memory double %zu: %.17g vs %.17g", what, i, m1[i], m2[i]);
+}
+
+static void
+check (const zj_prepared *pp, const zj_task *ts, int nt, const zj_eval_opts *o,
+       zj_workspace *ws1, zj_workspace *ws2, const char *what)
+{
+  check_fit (pp, ts, nt, o, ws1, ws2, what, NULL);
 }
 
 static void
@@ -301,6 +313,57 @@ Test (stencil, forced_build_failure_falls_back)
   zj_baseline_free (b);
 }
 
+/* A stencil build leaves this process's SIGINT and SIGTERM alone: GCC's
+   embedded driver sets both to SIG_IGN and then to its own handler on
+   every compile, so the build runs in a child (jit/stencil_lib.c). */
+static void
+sentinel (int sig)
+{
+  (void) sig;
+}
+
+Test (stencil, build_leaves_signals_alone, .timeout = 120)
+{
+  char dir[512];
+  snprintf (dir, sizeof dir, "%s/signals-%ld", ZJ_TEST_CACHE_DIR, (long) getpid ());
+  setenv ("ZEROJIT_CACHE_DIR", dir, 1);
+  struct sigaction sa, now;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = sentinel;
+  sigemptyset (&sa.sa_mask);
+  cr_assert_eq (sigaction (SIGINT, &sa, NULL), 0);
+  cr_assert_eq (sigaction (SIGTERM, &sa, NULL), 0);
+  zj_baseline *b = zj_baseline_new (false);
+  eval_some (b, 4, 3, 7);
+  zj_baseline_stats s;
+  zj_baseline_stats_get (b, &s);
+  cr_assert_eq (s.failures, 0, "%s", zj_baseline_error (b));
+  cr_assert_gt (s.kernels, 0);
+  char obj[700];
+  zj_baseline_lib_path (4, 10, obj, sizeof obj);
+  cr_assert_eq (access (obj, F_OK), 0, "%s not built", obj);
+  cr_assert_eq (sigaction (SIGINT, NULL, &now), 0);
+  cr_assert (now.sa_handler == sentinel, "SIGINT's disposition changed by the build");
+  cr_assert_eq (sigaction (SIGTERM, NULL, &now), 0);
+  cr_assert (now.sa_handler == sentinel, "SIGTERM's disposition changed by the build");
+  zj_baseline_free (b);
+}
+
+/* A build that fails in its child process reports the child's reason. */
+Test (stencil, failed_build_in_child_is_reported, .timeout = 120)
+{
+  setenv ("ZEROJIT_CACHE_DIR", "/dev/null/zerojit-cache", 1);
+  zj_baseline *b = zj_baseline_new (false);
+  eval_some (b, 4, 3, 8);
+  zj_baseline_stats s;
+  zj_baseline_stats_get (b, &s);
+  cr_assert_eq (s.failures, 1);
+  cr_assert_eq (s.kernels, 0);
+  cr_assert (strstr (zj_baseline_error (b), "stencil build F=4") != NULL, "%s",
+             zj_baseline_error (b));
+  zj_baseline_free (b);
+}
+
 /* A sentinel from an earlier failed build: no retry, counted, named. */
 Test (stencil, failure_sentinel_is_not_retried)
 {
@@ -381,4 +444,161 @@ Test (stencil, matrix_vector_row_blocks_equal_lane_interpreter, .timeout = 600)
           zj_test_tasks_free (ts, nts[j]);
         }
   zj_program_free (&p);
+}
+
+/* A random program (zj_test_random_program) whose Predict and Learn also
+   take 1-4 matrix-vector products of 1 or 2 matrices that neither writes
+   (their matrix writes are moved to another address), reading the example
+   (v0) or a vector, some in place (v = dot(m, v)); Setup fills those
+   matrices with const sets (signed zeros among them) and outer products
+   of const-set vectors.  The lane interpreter runs these products on its
+   per-task copies, and so must the baseline tier. */
+static void
+ro_matvec_random (zj_rng *r, const zj_shape *sh, zj_program *p)
+{
+  zj_test_random_program (r, sh, p);
+  const int nm = sh->nm, nv = sh->nv;
+  const int m0 = (int) zj_rng_below (r, (uint32_t) nm);
+  const int m1 = zj_rng_below (r, 2) ? (m0 + 1) % nm : m0;
+  const int keep = (m0 + nm - 1) % nm;   /* written instead (nm >= 3) */
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      {
+        zj_instr *in = &p->fn[c].ins[i];
+        if (zj_ops[in->op].out == ZJ_KIND_M && (in->out == m0 || in->out == m1))
+          in->out = (uint16_t) keep;
+      }
+  const int ro[2] = { m0, m1 };
+  for (int j = 0; j < 2; j++)
+    {
+      const int a = 1 + (int) zj_rng_below (r, (uint32_t) nv - 1);
+      for (int k = 0; k < 3; k++)
+        {
+          zj_instr v = zj_test_ins (ZJ_VECTOR_CONST_SET_OP, 0, 0, a);
+          v.fd[0] = (float) zj_rng_unit (r);
+          v.fd[1] = (float) zj_rng_normal (r);
+          zj_fn_push (&p->fn[ZJ_SETUP], v);
+        }
+      zj_fn_push (&p->fn[ZJ_SETUP], zj_test_ins (ZJ_VECTOR_OUTER_PRODUCT_OP,
+                                                 a, (a % (nv - 1)) + 1, ro[j]));
+      for (int k = 0; k < 3; k++)
+        {
+          zj_instr m = zj_test_ins (ZJ_MATRIX_CONST_SET_OP, 0, 0, ro[j]);
+          m.fd[0] = (float) zj_rng_unit (r);
+          m.fd[1] = (float) zj_rng_unit (r);
+          m.fd[2] = k == 0 ? -0.0f : (float) zj_rng_normal (r);
+          zj_fn_push (&p->fn[ZJ_SETUP], m);
+        }
+    }
+  const int n = 1 + (int) zj_rng_below (r, 4);
+  for (int k = 0; k < n; k++)
+    {
+      zj_fn *f = &p->fn[zj_rng_below (r, 2) ? ZJ_PREDICT : ZJ_LEARN];
+      const int b = zj_rng_below (r, 3) == 0 ? 0 : (int) zj_rng_below (r, (uint32_t) nv);
+      const int o = zj_rng_below (r, 3) == 0 && b != 0
+                    ? b : 1 + (int) zj_rng_below (r, (uint32_t) nv - 1);
+      zj_instr mv = zj_test_ins (ZJ_MATRIX_VECTOR_PRODUCT_OP, ro[k % 2], b, o);
+      const int at = (int) zj_rng_below (r, (uint32_t) f->n + 1);
+      zj_fn_push (f, mv);
+      for (int i = f->n - 1; i > at; i--)
+        f->ins[i] = f->ins[i - 1];
+      f->ins[at] = mv;
+    }
+}
+
+/* Products with matrices Predict and Learn never write run in the
+   baseline tier on the lane evaluator's per-task copies (ZJ_SV_MT, F 8
+   and 16 on AVX-512 builds, where the plan says it pays) or with the
+   lane stencil: random such programs, 1 to 17 tasks (one to three groups
+   of eight, partial last groups), both eval types, give bit for bit the
+   fitness, steps, errors and lane memory of the lane interpreter, and
+   each task the fitness of its own evaluation. */
+Test (stencil, read_only_matrix_products_equal_interpreter, .timeout = 600)
+{
+  use_cache_dir ("stencils");
+  const int Fs[] = { 8, 16 };
+  const int nts[] = { 1, 3, 8, 10, 17 };
+  const int n_programs = zj_test_scale (6, 40);
+  long task_matvecs = 0, planned = 0;
+  for (int i = 0; i < 2; i++)
+    for (int j = 0; j < 5; j++)
+      for (int et = 0; et < 2; et++)
+        {
+          const int F = Fs[i], nt = nts[j];
+          const zj_shape sh = { F, 5, 4, 3 };
+          const uint64_t seed = 900 + (uint64_t) (i * 16 + j * 2 + et);
+          zj_task *ts = make_tasks (F, nt, 12, 7, 2,
+                                    et ? ZJ_ACCURACY : ZJ_RMS_ERROR, seed);
+          zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
+          zj_workspace *ws3 = zj_workspace_new (&sh);
+          zj_baseline *b = zj_baseline_new (false);
+          zj_baseline_attach (b, ws2);
+          zj_rng r;
+          zj_rng_seed (&r, seed * 3 + 1);
+          zj_program p;
+          zj_program_init (&p);
+          for (int n = 0; n < n_programs; n++)
+            {
+              ro_matvec_random (&r, &sh, &p);
+              zj_error err;
+              zj_prepared *pp = zj_prepare (&p, &sh, n % 2 == 0, &err);
+              cr_assert_not_null (pp, "%s", err.msg);
+              zj_eval_opts o;
+              zj_eval_opts_default (&o);
+              o.record_errors = n % 3 == 0 ? 0 : NREC;
+              char what[96];
+              snprintf (what, sizeof what, "ro matvec F=%d nt=%d et=%d program %d",
+                        F, nt, et, n);
+              if (getenv ("ZJ_TEST_SHOW") && atoi (getenv ("ZJ_TEST_SHOW")) == n)
+                zj_program_print (zj_prepared_program (pp), true, stderr);
+              /* Products the baseline puts on the copies (none where its
+                 lane product is cheaper: F = 8 beyond 2 tasks in 8 lanes,
+                 F = 16 beyond 2/3 of 8 or 16 lanes). */
+              const zj_program *q = zj_prepared_program (pp);
+              const int L = (nt + ZJ_LW - 1) / ZJ_LW * ZJ_LW;
+              const uint64_t plan = zj_lmatvec_tasks_native (F, nt, L)
+                                    ? zj_lmatvec_tasks_plan (q, &ws2->lay, nt, L)
+                                    : 0;
+              for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+                for (int x = 0; x < q->fn[c].n; x++)
+                  planned += q->fn[c].ins[x].op == ZJ_MATRIX_VECTOR_PRODUCT_OP
+                             && (plan >> q->fn[c].ins[x].in1 & 1);
+              double fb[MAX_NT];
+              check_fit (pp, ts, nt, &o, ws1, ws2, what, fb);
+              cr_assert (ws2->native_used, "%s: not on baseline code", what);
+              for (int k = 0; k < nt; k++)
+                {
+                  double te[NREC], ve[NREC];
+                  zj_eval_result rs = { .train_err = te, .valid_err = ve };
+                  zj_rng unused;
+                  zj_rng_seed (&unused, 1);
+                  const double fs = zj_interp_eval_task (pp, &ts[k], &o, &unused,
+                                                         ws3, &rs);
+                  cr_assert (memcmp (&fs, &fb[k], sizeof fs) == 0,
+                             "%s task %d: alone %.17g, baseline %.17g", what, k,
+                             fs, fb[k]);
+                }
+              zj_prepared_free (pp);
+            }
+          zj_baseline_stats s;
+          zj_baseline_stats_get (b, &s);
+          cr_assert_eq (s.failures, 0, "%s", zj_baseline_error (b));
+          cr_assert_eq (s.fallbacks, 0);
+          task_matvecs += s.task_matvecs;
+          zj_program_free (&p);
+          zj_baseline_free (b);
+          zj_workspace_free (ws1);
+          zj_workspace_free (ws2);
+          zj_workspace_free (ws3);
+          zj_test_tasks_free (ts, nt);
+        }
+  /* Kernels made on the copies: every planned product of a kernel not
+     found ready (a structure seen before is a hit, not counted). */
+  cr_assert_leq (task_matvecs, planned);
+#if ZJ_LW == 8
+  cr_assert_gt (task_matvecs, planned / 2, "%ld of %ld", task_matvecs, planned);
+  cr_assert_gt (planned, 2 * 5 * n_programs / 2);
+#else
+  cr_assert_eq (planned, 0);
+#endif
 }

@@ -3,6 +3,7 @@
  * under --jit=off, always and auto, with and without random ops and
  * hurdles.  Tiny populations and -O0 keep the compiles few and cheap. */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include "testutil.h"
@@ -178,6 +179,34 @@ Test (tier, search_gcc_options, .timeout = 120)
   free (bad);
 }
 
+/* A search's compiles leave its SIGINT and SIGTERM alone.  GCC's
+   embedded driver sets both to SIG_IGN and then to its own handler on
+   every compile, which in the search's process would throw away a signal
+   not yet taken by the signal thread (src/cli/signals.c); the tier
+   compiles in worker processes instead. */
+static void
+sentinel (int sig)
+{
+  (void) sig;
+}
+
+Test (tier, compiles_leave_signals_alone, .timeout = 120)
+{
+  struct sigaction sa, now;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = sentinel;
+  sigemptyset (&sa.sa_mask);
+  cr_assert_eq (sigaction (SIGINT, &sa, NULL), 0);
+  cr_assert_eq (sigaction (SIGTERM, &sa, NULL), 0);
+  long ind, compiles;
+  free (run (ZJ_TIER_ALWAYS, false, false, &ind, &compiles));
+  cr_assert_gt (compiles, 0, "no compile: nothing tested");
+  cr_assert_eq (sigaction (SIGINT, NULL, &now), 0);
+  cr_assert (now.sa_handler == sentinel, "SIGINT's disposition changed by a compile");
+  cr_assert_eq (sigaction (SIGTERM, NULL, &now), 0);
+  cr_assert (now.sa_handler == sentinel, "SIGTERM's disposition changed by a compile");
+}
+
 Test (tier, same_trajectory_with_hurdles, .timeout = 120)
 {
   same_under_all_tiers (false, true);
@@ -304,9 +333,9 @@ Test (tier, evaluator_native_pairs_random_setup, .timeout = 60)
 
 /* A program whose matrix-vector product reads a matrix that Predict and
    Learn never write runs per task in the lane interpreter on AVX-512
-   builds (zj_lanes_task_matvec): --jit=auto makes no baseline kernel for
-   it, --jit=baseline still does, and both give the plain evaluator's
-   fitness. */
+   builds (zj_lmatvec_tasks_plan), and so in the baseline tier's kernels:
+   --jit=baseline makes one, and both it and --jit=auto (which may) give
+   the plain evaluator's fitness. */
 static long
 matvec_kernels (zj_tier_mode mode)
 {
@@ -333,7 +362,11 @@ matvec_kernels (zj_tier_mode mode)
   zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_DIFF_OP, 0, 1, 2));
   zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 2, 0, 2));
   zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
-  cr_assert (!zj_lanes_task_matvec (&p, 4));
+  zj_layout lay4, lay16;
+  const zj_shape shape4 = { 4, 4, 3, 2 };
+  zj_layout_init (&lay4, &shape4);
+  zj_layout_init (&lay16, &shape);
+  cr_assert_eq (zj_lmatvec_tasks_plan (&p, &lay4, 10, 16), 0);
   zj_evaluator_cfg cfg;
   zj_evaluator_cfg_default (&cfg);
   zj_tier_cfg tc;
@@ -356,7 +389,7 @@ matvec_kernels (zj_tier_mode mode)
     }
   zj_tier_stats st = { 0 };
   cr_assert (zj_evaluator_tier_stats (tiered, &st));
-  const bool task_kernel = zj_lanes_task_matvec (&p, 16);
+  const bool task_kernel = zj_lmatvec_tasks_plan (&p, &lay16, 10, 16) == 1u << 1;
   zj_evaluator_free (plain);
   zj_evaluator_free (tiered);
   zj_tier_free (tier);
@@ -366,11 +399,11 @@ matvec_kernels (zj_tier_mode mode)
   return task_kernel ? st.base_kernels : -1;
 }
 
-Test (tier, auto_leaves_read_only_matvec_to_the_interpreter, .timeout = 60)
+Test (tier, read_only_matvec_equal_in_baseline_and_auto, .timeout = 60)
 {
   const long forced = matvec_kernels (ZJ_TIER_BASELINE);
   if (forced < 0)
     cr_skip_test ("no per-task matrix-vector kernel in this build");
   cr_assert_gt (forced, 0);
-  cr_assert_eq (matvec_kernels (ZJ_TIER_AUTO), 0);
+  cr_assert_geq (matvec_kernels (ZJ_TIER_AUTO), 0);
 }

@@ -228,12 +228,14 @@ typedef struct zj_lnative {
 } zj_lnative;
 /* Fills nat and returns true when native code for p's Predict and Learn
    is ready for this lane evaluation: nt tasks in L lanes, memory laid out
-   by lay, scratch at byte t_off from mem, patched decode or not, about
+   by lay, scratch at byte t_off from mem, the per-task copies of the
+   matrices in zj_lmatvec_tasks_plan at byte mt_off (zj_lanes_carving;
+   made after Setup), patched decode or not, about
    `examples` examples over all tasks. */
 typedef bool (*zj_lnative_hook) (void *ctx, const zj_program *p,
                                  const zj_layout *lay, int L, int nt,
-                                 bool patch, size_t t_off, double examples,
-                                 zj_lnative *nat);
+                                 bool patch, size_t t_off, size_t mt_off,
+                                 double examples, zj_lnative *nat);
 
 struct zj_workspace {
   zj_shape shape;
@@ -434,11 +436,29 @@ int zj_mutate_site (const struct zj_search_space *sp, zj_rng *rng, int k,
    abort check, which a NaN test of s1 gives when the labels are in
    range (doc/shortcuts.md). */
 bool zj_s1_sigmoid_dead (const zj_program *p);
-/* Whether the lane evaluator runs some matrix-vector product of p at F
-   per task (a matrix Predict and Learn never write, on a build with the
-   kernel): 40% fewer operations than the baseline tier's lane stencil,
-   so --jit=auto leaves such programs to it. */
-bool zj_lanes_task_matvec (const zj_program *p, int F);
+/* The matrix addresses (bit m) whose products the lane evaluator runs
+   per task on a copy it makes after Setup (src/interp/lane_decode.c):
+   read by a matrix-vector product of Predict or Learn, written by
+   neither, for nt tasks in L lanes; 0 when the build or F has no such
+   kernel or the lane product is cheaper.  The baseline tier's stencils
+   run the same products on the same copies. */
+uint64_t zj_lmatvec_tasks_plan (const zj_program *p, const zj_layout *l,
+                                int nt, int L);
+/* Whether the baseline tier's stencils should use those copies for nt
+   tasks in L lanes (8-lane chunks) rather than their lane product: a
+   subset of the cases where zj_lmatvec_tasks_plan makes copies. */
+bool zj_lmatvec_tasks_native (int F, int nt, int L);
+/* That per-task product as a function (the lane interpreter's kernel):
+   o = the product of each task's copy at mt with b, lane layout, F 8 or
+   16, nb 8-lane vectors per element, nr real lanes.  The baseline
+   tier's stencils call it; only AVX-512 builds have it. */
+void zj_lmatvec_tasks_call (double *o, const double *mt, const double *b,
+                            long F, long nb, long nr);
+/* Byte offsets from a lane evaluation's memory (zj_interp_eval_lanes) of
+   its scratch and of its per-task matrix copies, for nt tasks in L
+   lanes; the copy of matrix m is at mt_off + m * F * F * L doubles. */
+void zj_lanes_carving (const zj_layout *lay, int L, int nt, size_t *t_off,
+                       size_t *mt_off);
 /* zj_prepare into caller-owned storage (initialised with
    zj_program_init on pp->prog), reusing its buffers. */
 int zj_prepare_into (zj_prepared *pp, const zj_program *p,

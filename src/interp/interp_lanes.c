@@ -459,6 +459,18 @@ lsize (size_t n, size_t size)
   return ((n * size + 63) / 64) * 8;
 }
 
+void
+zj_lanes_carving (const zj_layout *lay, int L, int nt, size_t *t_off,
+                  size_t *mt_off)
+{
+  const size_t F = (size_t) lay->F;
+  const size_t n_mem = lsize (lay->total * (size_t) L, sizeof (double));
+  const size_t n_T = lsize (F * F * (size_t) L, sizeof (double));
+  const size_t n_save = lsize (lay->total * (size_t) nt, sizeof (double));
+  *t_off = n_mem * sizeof (double);
+  *mt_off = (n_mem + n_T + n_save) * sizeof (double);
+}
+
 int
 zj_interp_eval_lanes (const zj_prepared *pp, const zj_task *const *ts, int nt,
                       const zj_eval_opts *o, zj_rng *rng, uint64_t reseed,
@@ -698,7 +710,8 @@ zj_interp_eval_lanes_snap (const zj_prepared *pp, const zj_task *const *ts,
       d->patch = pp_.ok && pl_.ok;
       d->predict_writes_v0 = pp_.writes_v0;
       zj_lmatvec_tasks_collect (p, (zj_lins *) d->predict,
-                                (zj_lins *) d->learn, lay, mem, L, mt, d);
+                                (zj_lins *) d->learn, lay, mem, nt, L, mt,
+                                d);
     }
   zj_lnative nat;
   d->nat = NULL;
@@ -715,8 +728,12 @@ zj_interp_eval_lanes_snap (const zj_prepared *pp, const zj_task *const *ts,
       const int nv = o->n_valid >= 0 && o->n_valid < t0->n_valid
                      ? o->n_valid : t0->n_valid;
       const double examples = (double) (steps + passes * nv) * nt;
-      if (ws->native (ws->native_ctx, p, lay, L, nt, d->patch,
-                      (size_t) ((char *) T - (char *) mem), examples, &nat))
+      size_t t_off, mt_off;
+      zj_lanes_carving (lay, L, nt, &t_off, &mt_off);
+      ZJ_ASSERT (t_off == (size_t) ((char *) T - (char *) mem)
+                 && mt_off == (size_t) ((char *) mt - (char *) mem));
+      if (ws->native (ws->native_ctx, p, lay, L, nt, d->patch, t_off, mt_off,
+                      examples, &nat))
         d->nat = &nat;
     }
   ws->native_used = d->nat != NULL;

@@ -104,38 +104,79 @@ lmatrices_written (const zj_program *p)
   return written;
 }
 
-bool
-zj_lanes_task_matvec (const zj_program *p, int F)
+/* Whether the per-task product beats the lane product for nt tasks in
+   L lanes (bench_baseline's matvec at 1-32 tasks, bench/RESULTS.md
+   session 7).  Per real task it costs about 1.2x (F = 16) and 1.3-1.5x
+   (F = 8) what the lane product costs per lane, and the lane product
+   pays for every lane, padding included: F = 16 wins at 1, 3 and 10
+   tasks (of 8, 8 and 16 lanes) and loses at 8, 12 and 16; F = 8 wins at
+   1 task only.  Beyond 2 vectors of lanes the interpreter's lane product
+   runs with a run-time vector count and is 2-3x slower, so the per-task
+   product always pays there; the stencils' lane product (constant chunk
+   count) does not have that problem: zj_lmatvec_tasks_native. */
+static bool
+lmatvec_tasks_pay (int F, int nt, int L)
 {
-  if (!ZJ_LMATVEC_TASKS (F))
-    return false;
+  return L > 16 || (F == 16 ? 3 * nt <= 2 * L : 4 * nt <= L);
+}
+
+bool
+zj_lmatvec_tasks_native (int F, int nt, int L)
+{
+  /* With 3 chunks or more the stencils' lane product of F = 16 cost as
+     much per lane as the per-task one per task (24 tasks: 25.0 and 25.5
+     ns per task-example), so the per-task one pays whenever a lane is
+     padding (17 tasks: 25.1 against 40.3). */
+  return F == 16 ? 3 * nt <= 2 * L || L > 16 : 4 * nt <= L;
+}
+
+/* The matrix addresses whose products run per task (bit m): read by a
+   MATRIX_VECTOR_PRODUCT of Predict or Learn, written by neither, the
+   first ZJ_LMVT_COPIES such addresses in instruction order (Predict,
+   then Learn), when that pays for nt tasks in L lanes.  The lane
+   interpreter copies exactly these after Setup, and the baseline tier's
+   stencils read the same copies. */
+uint64_t
+zj_lmatvec_tasks_plan (const zj_program *p, const zj_layout *l, int nt,
+                       int L)
+{
+  const int F = l->F;
+  if (!ZJ_LMATVEC_TASKS (F) || !lmatvec_tasks_pay (F, nt, L))
+    return 0;
+  const int nm = (int) ((l->total - l->m_off) / ((size_t) F * F));
   const uint64_t written = lmatrices_written (p);
+  uint64_t plan = 0;
+  int n = 0;
   for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
     for (int i = 0; i < p->fn[c].n; i++)
       {
         const zj_instr *in = &p->fn[c].ins[i];
-        if (in->op == ZJ_MATRIX_VECTOR_PRODUCT_OP && in->in1 < 64
-            && !(written >> in->in1 & 1))
-          return true;
+        const int m = in->in1;
+        if (in->op != ZJ_MATRIX_VECTOR_PRODUCT_OP || m >= nm || m >= 64
+            || (written >> m & 1) || (plan >> m & 1))
+          continue;
+        if (n == ZJ_LMVT_COPIES)
+          return plan;
+        plan |= 1ull << m;
+        n++;
       }
-  return false;
+  return plan;
 }
 
-/* Turns the matrix-vector products of Predict and Learn whose matrix
-   neither writes into ZJ_LOP_MATVEC_TASKS on a per-task copy in mt
-   (room for every matrix address, F * F * L doubles each) and lists the
-   copies in d for leval to make after Setup. */
+/* Turns the matrix-vector products of Predict and Learn whose matrix is
+   in zj_lmatvec_tasks_plan (nt tasks in L lanes) into ZJ_LOP_MATVEC_TASKS on a per-task copy
+   in mt (room for every matrix address, F * F * L doubles each) and
+   lists the copies in d for leval to make after Setup. */
 void
 zj_lmatvec_tasks_collect (const zj_program *p, zj_lins *pred,
                           zj_lins *learn, const zj_layout *l, double *mem,
-                          int L, double *mt, zj_ldecoded *d)
+                          int nt, int L, double *mt, zj_ldecoded *d)
 {
   const int F = l->F;
   d->n_mt = 0;
-  if (!ZJ_LMATVEC_TASKS (F))
+  const uint64_t plan = zj_lmatvec_tasks_plan (p, l, nt, L);
+  if (!plan)
     return;
-  const int nm = (int) ((l->total - l->m_off) / ((size_t) F * F));
-  const uint64_t written = lmatrices_written (p);
   for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
     {
       zj_lins *di = c == ZJ_PREDICT ? pred : learn;
@@ -146,8 +187,8 @@ zj_lmatvec_tasks_collect (const zj_program *p, zj_lins *pred,
             continue;
           zj_lins *dd = di++;
           const int m = in->in1;
-          if (in->op != ZJ_MATRIX_VECTOR_PRODUCT_OP || m >= nm || m >= 64
-              || (written >> m & 1))
+          if (in->op != ZJ_MATRIX_VECTOR_PRODUCT_OP || m >= 64
+              || !(plan >> m & 1))
             continue;
           double *dst = mt + (size_t) m * F * F * (size_t) L;
           int k = 0;
@@ -155,8 +196,7 @@ zj_lmatvec_tasks_collect (const zj_program *p, zj_lins *pred,
             k++;
           if (k == d->n_mt)
             {
-              if (k == ZJ_LMVT_COPIES)
-                continue;
+              ZJ_ASSERT (k < ZJ_LMVT_COPIES);
               d->mt_src[k] = mem + (l->m_off + (size_t) m * F * F)
                                   * (size_t) L;
               d->mt_dst[k] = dst;
@@ -166,4 +206,35 @@ zj_lmatvec_tasks_collect (const zj_program *p, zj_lins *pred,
           dd->a = dst;
         }
     }
+}
+
+/* The per-task product as a function, for the baseline tier's stencils
+   (jit/stencil_ops.c calls it): the lane interpreter's kernel, so both
+   tiers give the same bits by construction.  F and nb are constants in
+   each stencil; the common ones get their own copy of the kernel. */
+void
+zj_lmatvec_tasks_call (double *o, const double *mt, const double *b, long F,
+                       long nb, long nr)
+{
+#if ZJ_LW == 8
+  zj_lv *O = (zj_lv *) o;
+  const zj_lv *B = (const zj_lv *) b;
+  if (F == 16 && nb == 2)
+    zj_lmatvec_tasks (O, mt, B, 16, 2, (int) nr);
+  else if (F == 16 && nb == 1)
+    zj_lmatvec_tasks (O, mt, B, 16, 1, (int) nr);
+  else if (F == 16)
+    zj_lmatvec_tasks (O, mt, B, 16, (int) nb, (int) nr);
+  else if (F == 8 && nb == 2)
+    zj_lmatvec_tasks (O, mt, B, 8, 2, (int) nr);
+  else if (F == 8 && nb == 1)
+    zj_lmatvec_tasks (O, mt, B, 8, 1, (int) nr);
+  else if (F == 8)
+    zj_lmatvec_tasks (O, mt, B, 8, (int) nb, (int) nr);
+  else
+    abort ();
+#else
+  (void) o; (void) mt; (void) b; (void) F; (void) nb; (void) nr;
+  abort ();   /* never called: no stencil reaches it on such builds */
+#endif
 }

@@ -65,13 +65,15 @@ typedef struct zj_lpatches {
    pt, also collect f's reads of v0 and s0 (see zj_ldecoded.patch). */
 zj_lins *zj_ldecode_fn (const zj_fn *f, double *mem, const zj_layout *l,
                         int L, zj_lins *d, zj_lpatches *pt);
-/* Turns the matrix-vector products of Predict and Learn whose matrix
-   neither writes into ZJ_LOP_MATVEC_TASKS on a per-task copy in mt
+/* Turns the matrix-vector products of Predict and Learn whose matrix is
+   in zj_lmatvec_tasks_plan (neither writes it; the baseline tier's
+   stencils read the same copies) into ZJ_LOP_MATVEC_TASKS on a per-task
+   copy in mt
    (room for every matrix address, F * F * L doubles each) and lists the
    copies in d for leval to make after Setup. */
 void zj_lmatvec_tasks_collect (const zj_program *p, zj_lins *pred,
                                zj_lins *learn, const zj_layout *l,
-                               double *mem, int L, double *mt,
+                               double *mem, int nt, int L, double *mt,
                                zj_ldecoded *d);
 
 #endif
