@@ -71,6 +71,30 @@ if "$ZEROJIT" --version | grep -q libgccjit; then
   done
   expect 2 "^zerojit: --jit_opt_level=1,-ffast-math: .*floating-point" "search --jit_opt_level refuses -ffast-math" -- \
     "$ZEROJIT" search --jit_opt_level=1,-ffast-math --search_experiment_spec_file="$specs/demo_search.textpb"
+  # eval --opt reaches the optimized tier's compile: the same figures as
+  # the interpreter; an -f option GCC does not know fails that compile,
+  # which eval reports before interpreting.
+  small='tasks { scalar_linear_regression_task {} features_size: 4 num_tasks: 3 num_train_examples: 200 num_valid_examples: 20 eval_type: RMS_ERROR }'
+  "$ZEROJIT" eval --program "$programs/linear_regression.txt" --memory 4,3,1 --jit=off \
+    --tasks "$small" > "$tmp/e.off" 2> /dev/null
+  "$ZEROJIT" eval --program "$programs/linear_regression.txt" --memory 4,3,1 --jit=optimized \
+    --opt=2,-fschedule-insns --tasks "$small" > "$tmp/e.opt" 2> "$tmp/e.opt.err"
+  if grep -q "tier optimized" "$tmp/e.opt.err" && cmp -s "$tmp/e.off" "$tmp/e.opt"; then
+    ok "eval --opt=2,-fschedule-insns: optimized tier, same figures"
+  else
+    bad "eval --opt=2,-fschedule-insns: $(cat "$tmp/e.opt.err") $(diff "$tmp/e.off" "$tmp/e.opt" | head -3)"
+  fi
+  "$ZEROJIT" eval --program "$programs/linear_regression.txt" --memory 4,3,1 --jit=optimized \
+    --opt=1,-fzj-no-such-option --tasks "$small" > "$tmp/e.bad" 2> "$tmp/e.bad.err"
+  if grep -q "tier interpreter: .*compile failed" "$tmp/e.bad.err" \
+     && grep -q "fzj-no-such-option" "$tmp/e.bad.err" && cmp -s "$tmp/e.off" "$tmp/e.bad"; then
+    ok "eval --opt reaches the compile (an unknown option fails it; interpreted)"
+  else
+    bad "eval --opt=1,-fzj-no-such-option: $(cat "$tmp/e.bad.err")"
+  fi
+  expect 2 "^zerojit eval: --opt=1,-ffast-math: .*floating-point" "eval --opt refuses -ffast-math" -- \
+    "$ZEROJIT" eval --program "$programs/linear_regression.txt" --opt=1,-ffast-math --tasks "$small"
+  [ "$(wc -l < "$tmp/out")" -eq 1 ] || bad "eval --opt=1,-ffast-math: more than one line"
 fi
 
 # The plot script: the command's built-in copy is the example file, and

@@ -12,6 +12,9 @@
 #include "config.h"
 #include <zerojit/zerojit.h>
 #include <stdio.h>
+#if HAVE_JIT
+# include <zerojit/jit.h>
+#endif
 
 /* Flag tables leave the optional trailing fields (conflicts, alias) out. */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -124,13 +127,15 @@ int zj_cli_resume (zj_cli *cli, const char *path, struct zj_ckpt *ck,
 
 #if HAVE_JIT
 /* zerojit eval --jit=MODE (off, baseline, optimized, auto): evaluates p
-   on the n tasks with that tier (cmd_jit.c).  0 with fit/res filled and
-   *ran naming the tier that ran; 1 when the interpreter should run them
-   instead (err says why unless MODE is off); -1 on an error. */
-int zj_eval_tiered (const char *mode, const zj_program *p, zj_task *tasks,
-                    int n, const zj_shape *shape, bool prune,
-                    const zj_eval_opts *o, zj_rng *rng, double *fit,
-                    zj_eval_result *res, const char **ran, zj_error *err);
+   on the n tasks with that tier (cmd_jit.c), the optimized tier with the
+   options jo (--opt).  0 with fit/res filled and *ran naming the tier that
+   ran; 1 when the interpreter should run them instead (err says why unless
+   MODE is off); -1 on an error. */
+int zj_eval_tiered (const char *mode, const zj_jit_opts *jo,
+                    const zj_program *p, zj_task *tasks, int n,
+                    const zj_shape *shape, bool prune, const zj_eval_opts *o,
+                    zj_rng *rng, double *fit, zj_eval_result *res,
+                    const char **ran, zj_error *err);
 #endif
 
 extern const zj_command zj_cmd_ops, zj_cmd_eval, zj_cmd_print, zj_cmd_search,

@@ -17,6 +17,7 @@ static const zj_flag_def flags[] = {
   { "max_abs_error", "X", "100", "A prediction further than X from the label aborts the task (fitness 0)." },
   { "shortcuts", NULL, "true", "Skip training steps that provably change nothing observable, where tasks run together in lanes (doc/shortcuts.md).  The figures do not depend on it." },
   { "jit", "off|baseline|optimized|auto", "auto", "Run the program as native code: never, the baseline tier (stencils, all tasks in lanes), the optimized tier (libgccjit), or whichever the tiering policy expects to be faster for these examples.  Every tier prints the same figures." },
+  { "opt", "N[,-fNAME...]", "1", "The optimized tier's libgccjit level 0..3 and GCC -f options, as in bench and show (when it runs: --jit=optimized, or auto on enough examples)." },
 };
 
 static int
@@ -42,7 +43,16 @@ run (zj_cli *cli)
       fprintf (stderr, "zerojit eval: --jit=%s: expected off, baseline, optimized or auto\n", jit);
       return 2;
     }
-#if !HAVE_JIT
+#if HAVE_JIT
+  zj_jit_opts jo;
+  zj_jit_opts_default (&jo);
+  const char *opt = zj_cli_get (cli, "opt");
+  if (opt && zj_jit_parse_opt (opt, &jo, &err) != 0)
+    {
+      fprintf (stderr, "zerojit eval: --opt=%s: %s\n", opt, err.msg);
+      return 2;
+    }
+#else
   if (strcmp (jit, "off") && zj_cli_given (cli, "jit"))
     fprintf (stderr, "zerojit eval: built without the JIT (--without-jit): --jit=%s runs as --jit=off\n", jit);
   jit = "off";
@@ -91,8 +101,8 @@ run (zj_cli *cli)
       const zj_shape shape = { tasks[0].F, ns, nv, nm };
       const char *ran;
       zj_error terr = { "" };
-      const int t = zj_eval_tiered (jit, &p, tasks, n, &shape, prune, &o, &rng,
-                                    fit, res, &ran, &terr);
+      const int t = zj_eval_tiered (jit, &jo, &p, tasks, n, &shape, prune, &o,
+                                    &rng, fit, res, &ran, &terr);
       if (t < 0)
         {
           free (res);

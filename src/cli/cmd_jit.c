@@ -474,10 +474,10 @@ out:
    tier when the policy's priors expect its compile to pay for these
    examples, else the baseline. */
 int
-zj_eval_tiered (const char *mode, const zj_program *p, zj_task *tasks, int n,
-                const zj_shape *shape, bool prune, const zj_eval_opts *o,
-                zj_rng *rng, double *fit, zj_eval_result *res,
-                const char **ran, zj_error *err)
+zj_eval_tiered (const char *mode, const zj_jit_opts *jopts, const zj_program *p,
+                zj_task *tasks, int n, const zj_shape *shape, bool prune,
+                const zj_eval_opts *o, zj_rng *rng, double *fit,
+                zj_eval_result *res, const char **ran, zj_error *err)
 {
   *ran = "interpreter";
   if (!strcmp (mode, "off"))
@@ -514,8 +514,7 @@ zj_eval_tiered (const char *mode, const zj_program *p, zj_task *tasks, int n,
   zj_workspace *ws = zj_workspace_new (shape);
   if (optimized)
     {
-      zj_jit_opts jo;
-      zj_jit_opts_default (&jo);
+      zj_jit_opts jo = *jopts;
       jo.pairs = n > 1;
       zj_jit *jit = zj_jit_new (&jo, err);
       zj_jit_entry *e = jit ? zj_jit_get (jit, pp, tasks[0].eval_type, err) : NULL;
