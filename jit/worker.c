@@ -11,11 +11,13 @@
 #include "config.h"
 #include "jit_internal.h"
 #include <dlfcn.h>
+#include <pthread.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 struct zj_workers {
@@ -192,8 +194,6 @@ zj_workers_new (int recycle, const char *dir, zj_error *err)
 {
   zj_workers *w = zj_xcalloc (1, sizeof *w);
   w->recycle = recycle;
-  /* A dead worker must not kill us with SIGPIPE. */
-  signal (SIGPIPE, SIG_IGN);
   return w;
 }
 
@@ -239,11 +239,26 @@ zj_workers_compile (zj_workers *w, const zj_isa *isa, int n,
   rq.isa = *isa;
   rq.n = n;
   snprintf (rq.path, sizeof rq.path, "%s/c%ld.so", w->dir, w->seq++);
+  /* A dead worker must fail the write with EPIPE, not kill the search;
+     but SIGPIPE keeps its default for the process (`zerojit search |
+     head` must stop at once): blocked in this thread around the writes,
+     and any it raised taken before the mask is restored. */
+  sigset_t pipe_set, old_mask;
+  sigemptyset (&pipe_set);
+  sigaddset (&pipe_set, SIGPIPE);
+  pthread_sigmask (SIG_BLOCK, &pipe_set, &old_mask);
   bool sent = zj_write_all (w->to_child, &rq, sizeof rq) == 0;
   for (int i = 0; i < n && sent; i++)
     sent = zj_write_all (w->to_child, &codes[i]->nkey, sizeof codes[i]->nkey) == 0
            && zj_write_all (w->to_child, codes[i]->key,
                             codes[i]->nkey * sizeof *codes[i]->key) == 0;
+  if (!sent)
+    {
+      const struct timespec now = { 0, 0 };
+      while (sigtimedwait (&pipe_set, NULL, &now) == SIGPIPE)
+        ;
+    }
+  pthread_sigmask (SIG_SETMASK, &old_mask, NULL);
   wrep rp;
   if (!sent || zj_read_all (w->from_child, &rp, sizeof rp) != 0)
     {

@@ -51,6 +51,14 @@ cmp -s "$tmp/def.n" "$tmp/off.n" && cmp -s "$tmp/auto.n" "$tmp/off.n" \
   && ok "same search in every mode" \
   || bad "searches differ: $(diff "$tmp/def.n" "$tmp/off.n" | head -4)"
 
+# `zerojit search | head` stops the search at once: SIGPIPE keeps its
+# default action under the default tiers (their compile workers' pipes
+# must not change that).  With SIGPIPE ignored the search would run to its
+# end and fail with "Broken pipe" (exit 1) instead of dying of it (141).
+{ search --max_experiments=3 2> /dev/null; echo $? > "$tmp/pipe.rc"; } | head -1 > /dev/null
+[ "$(cat "$tmp/pipe.rc")" = 141 ] && ok "search | head: killed by SIGPIPE at once" \
+  || bad "search | head: exit $(cat "$tmp/pipe.rc"), expected 141 (SIGPIPE)"
+
 # eval: the default picks a tier like --jit=auto and prints the same figures.
 tasks='tasks { scalar_linear_regression_task {} features_size: 4 num_tasks: 3 num_train_examples: 200 num_valid_examples: 50 eval_type: RMS_ERROR }'
 "$ZEROJIT" eval --program "$programs/linear_regression.txt" --memory 4,3,1 \

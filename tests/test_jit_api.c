@@ -1,6 +1,11 @@
 /* test_jit_api.c -- the JIT's API: structure hash, cache counts, options
- * and dumps, lookups that never compile. */
+ * and dumps, lookups that never compile, a compile worker that dies. */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "testutil.h"
 #include "identity.h"
 #include "jitutil.h"
@@ -166,5 +171,87 @@ Test (jit_api, lookup_never_compiles)
   zj_prepared_free (pb);
   zj_program_free (&a);
   zj_program_free (&b);
+  zj_jit_free (jit);
+}
+
+/* The pid of this process's child (the compile worker), from /proc, or -1. */
+static pid_t
+worker_pid (void)
+{
+  DIR *d = opendir ("/proc");
+  cr_assert_not_null (d);
+  pid_t found = -1;
+  struct dirent *de;
+  while ((de = readdir (d)) && found < 0)
+    {
+      char path[300], buf[512];
+      if (de->d_name[0] < '0' || de->d_name[0] > '9')
+        continue;
+      snprintf (path, sizeof path, "/proc/%s/stat", de->d_name);
+      FILE *f = fopen (path, "r");
+      if (!f)
+        continue;
+      const size_t n = fread (buf, 1, sizeof buf - 1, f);
+      fclose (f);
+      buf[n] = 0;
+      const char *r = strrchr (buf, ')');   /* the name may hold spaces */
+      char state;
+      int ppid;
+      if (r && sscanf (r + 1, " %c %d", &state, &ppid) == 2 && ppid == getpid ())
+        found = (pid_t) atoi (de->d_name);
+    }
+  closedir (d);
+  return found;
+}
+
+/* A compile worker killed between compiles fails the next compile (the
+   write to its pipe gets EPIPE: SIGPIPE must not kill the caller), which
+   is counted; the compile after that starts a new worker and works. */
+Test (jit_api, dead_worker_fails_one_compile, .timeout = 120)
+{
+  zj_jit_opts o;
+  zj_jit_opts_default (&o);
+  o.worker_recycle = 100;
+  zj_error err = { "" };
+  zj_jit *jit = zj_jit_new (&o, &err);
+  cr_assert_not_null (jit, "%s", err.msg);
+  static const int ops[3] = { ZJ_VECTOR_INNER_PRODUCT_OP, ZJ_SCALAR_SUM_OP,
+                              ZJ_VECTOR_SUM_OP };
+  zj_program p[3];
+  zj_prepared *pp[3];
+  zj_shape sh = shape663_base;
+  zj_rng r;
+  zj_rng_seed (&r, 11);
+  for (int i = 0; i < 3; i++)
+    {
+      op_program (ops[i], &p[i], &r);
+      pp[i] = prep (&p[i], &sh, true);
+    }
+  zj_jit_entry *e = zj_jit_get (jit, pp[0], ZJ_RMS_ERROR, &err);
+  cr_assert_not_null (e, "%s", err.msg);
+  zj_jit_release (jit, e);
+  const pid_t w = worker_pid ();
+  cr_assert_gt (w, 0, "no compile worker found");
+  cr_assert_eq (kill (w, SIGKILL), 0);
+  cr_assert_eq (waitpid (w, NULL, 0), w);
+  e = zj_jit_get (jit, pp[1], ZJ_RMS_ERROR, &err);
+  cr_assert_null (e, "compiled by a dead worker");
+  cr_assert (strstr (err.msg, "worker died") != NULL, "%s", err.msg);
+  zj_jit_stats st;
+  zj_jit_get_stats (jit, &st);
+  cr_assert_eq (st.failures, 1);
+  e = zj_jit_get (jit, pp[2], ZJ_RMS_ERROR, &err);
+  cr_assert_not_null (e, "no new worker: %s", err.msg);
+  zj_task *t = make_task (4, 6, 3, 2, ZJ_RMS_ERROR, true, 9);
+  zj_eval_opts eo;
+  zj_eval_opts_default (&eo);
+  cr_assert (compare_pp (jit, e, pp[2], &sh, t, &eo, 5, "after a new worker"));
+  free_task (t);
+  zj_jit_release (jit, e);
+  for (int i = 0; i < 3; i++)
+    {
+      zj_prepared_free (pp[i]);
+      zj_program_free (&p[i]);
+    }
   zj_jit_free (jit);
 }
