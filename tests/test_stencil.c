@@ -316,23 +316,12 @@ Test (stencil, forced_build_failure_falls_back)
 /* A stencil build leaves this process's SIGINT and SIGTERM alone: GCC's
    embedded driver sets both to SIG_IGN and then to its own handler on
    every compile, so the build runs in a child (jit/stencil_lib.c). */
-static void
-sentinel (int sig)
-{
-  (void) sig;
-}
-
 Test (stencil, build_leaves_signals_alone, .timeout = 120)
 {
   char dir[512];
   snprintf (dir, sizeof dir, "%s/signals-%ld", ZJ_TEST_CACHE_DIR, (long) getpid ());
   setenv ("ZEROJIT_CACHE_DIR", dir, 1);
-  struct sigaction sa, now;
-  memset (&sa, 0, sizeof sa);
-  sa.sa_handler = sentinel;
-  sigemptyset (&sa.sa_mask);
-  cr_assert_eq (sigaction (SIGINT, &sa, NULL), 0);
-  cr_assert_eq (sigaction (SIGTERM, &sa, NULL), 0);
+  cr_assert_eq (zj_test_mark_signals (), 0);
   zj_baseline *b = zj_baseline_new (false);
   eval_some (b, 4, 3, 7);
   zj_baseline_stats s;
@@ -342,10 +331,8 @@ Test (stencil, build_leaves_signals_alone, .timeout = 120)
   char obj[700];
   zj_baseline_lib_path (4, 10, obj, sizeof obj);
   cr_assert_eq (access (obj, F_OK), 0, "%s not built", obj);
-  cr_assert_eq (sigaction (SIGINT, NULL, &now), 0);
-  cr_assert (now.sa_handler == sentinel, "SIGINT's disposition changed by the build");
-  cr_assert_eq (sigaction (SIGTERM, NULL, &now), 0);
-  cr_assert (now.sa_handler == sentinel, "SIGTERM's disposition changed by the build");
+  const char *sig = zj_test_signal_changed ();
+  cr_assert_null (sig, "%s's disposition changed by the build", sig);
   zj_baseline_free (b);
 }
 

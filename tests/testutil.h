@@ -3,6 +3,7 @@
 #define ZJ_TESTUTIL_H
 #include <zerojit/zerojit.h>
 #include <zerojit/search.h>
+#include <signal.h>
 #include <string.h>
 #include <stdlib.h>
 
@@ -171,5 +172,36 @@ zj_test_random_program (zj_rng *r, const zj_shape *sh, zj_program *p)
         }
     }
   zj_fn_push (&p->fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 0, 1, 1));
+}
+/* SIGINT and SIGTERM given a handler of the test's own, and afterwards
+   which of them (if any) no longer has it: GCC's embedded driver sets both
+   to SIG_IGN and then to its own handler on every compile, so whatever
+   runs libgccjit must do it in another process (src/cli/signals.c). */
+static inline void
+zj_test_signal_mark (int sig)
+{
+  (void) sig;
+}
+
+static inline int
+zj_test_mark_signals (void)
+{
+  struct sigaction sa;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = zj_test_signal_mark;
+  sigemptyset (&sa.sa_mask);
+  return sigaction (SIGINT, &sa, NULL) == 0 && sigaction (SIGTERM, &sa, NULL) == 0
+         ? 0 : -1;
+}
+
+static inline const char *
+zj_test_signal_changed (void)
+{
+  struct sigaction now;
+  if (sigaction (SIGINT, NULL, &now) != 0 || now.sa_handler != zj_test_signal_mark)
+    return "SIGINT";
+  if (sigaction (SIGTERM, NULL, &now) != 0 || now.sa_handler != zj_test_signal_mark)
+    return "SIGTERM";
+  return NULL;
 }
 #endif

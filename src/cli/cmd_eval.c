@@ -46,12 +46,8 @@ run (zj_cli *cli)
 #if HAVE_JIT
   zj_jit_opts jo;
   zj_jit_opts_default (&jo);
-  const char *opt = zj_cli_get (cli, "opt");
-  if (opt && zj_jit_parse_opt (opt, &jo, &err) != 0)
-    {
-      fprintf (stderr, "zerojit eval: --opt=%s: %s\n", opt, err.msg);
-      return 2;
-    }
+  if (zj_cli_jit_opt ("zerojit eval", zj_cli_get (cli, "opt"), &jo) != 0)
+    return 2;
 #else
   if (strcmp (jit, "off") && zj_cli_given (cli, "jit"))
     fprintf (stderr, "zerojit eval: built without the JIT (--without-jit): --jit=%s runs as --jit=off\n", jit);

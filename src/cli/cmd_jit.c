@@ -59,13 +59,13 @@ parse_isa (const char *v, zj_jit_opts *o)
   return -1;
 }
 
-static int
-parse_opt_level (const char *v, zj_jit_opts *o)
+int
+zj_cli_jit_opt (const char *who, const char *v, zj_jit_opts *o)
 {
   zj_error err;
   if (v && zj_jit_parse_opt (v, o, &err) != 0)
     {
-      fprintf (stderr, "zerojit: --opt=%s: %s\n", v, err.msg);
+      fprintf (stderr, "%s: --opt=%s: %s\n", who, v, err.msg);
       return -1;
     }
   return 0;
@@ -138,7 +138,7 @@ run_show (zj_cli *cli)
   zj_jit_opts jo;
   zj_jit_opts_default (&jo);
   jo.pairs = 1;
-  if (parse_opt_level (zj_cli_get (cli, "opt"), &jo) != 0)
+  if (zj_cli_jit_opt ("zerojit", zj_cli_get (cli, "opt"), &jo) != 0)
     return 2;
   if (parse_isa (zj_cli_get (cli, "isa"), &jo) != 0)
     return 2;
@@ -338,7 +338,7 @@ run_bench (zj_cli *cli)
   zj_jit_opts jo;
   zj_jit_opts_default (&jo);
   jo.pairs = 1;
-  if (parse_opt_level (zj_cli_get (cli, "opt"), &jo) != 0)
+  if (zj_cli_jit_opt ("zerojit", zj_cli_get (cli, "opt"), &jo) != 0)
     return 2;
   if (parse_isa (zj_cli_get (cli, "isa"), &jo) != 0)
     return 2;
