@@ -16,6 +16,7 @@
 #include "jit_internal.h"
 #include "kernels_lanes.h"
 #include "cost.h"
+#include "fused.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,6 +34,11 @@ typedef struct zj_bkernel {
   zj_sinst *tins[2];
   zj_threaded_fn *tfn[2];
   int tn[2];
+  /* The fused step kernel (fused.h) once made: evaluations of this
+     structure so far, and whether fusing was tried. */
+  long uses;
+  bool fuse_tried;
+  zj_fused_code fused;
   struct zj_bkernel *next;
 } zj_bkernel;
 
@@ -61,6 +67,8 @@ struct zj_baseline {
   void *pctx;
   void (*notice) (void *ctx, int F, const char *dir, bool start);
   void *nctx;
+  int fuse_after;            /* fuse a structure at this many uses; < 0 never */
+  bool fuse_keep;            /* fused kernels store every element (tests) */
 };
 
 void
@@ -89,7 +97,15 @@ zj_baseline_new (bool threaded)
   b->threaded = threaded;
   b->nbuckets = ZJ_BL_BUCKETS0;
   b->buckets = zj_xcalloc (b->nbuckets, sizeof *b->buckets);
+  b->fuse_after = -1;
   return b;
+}
+
+void
+zj_baseline_set_fuse (zj_baseline *b, int after, bool keep_stores)
+{
+  b->fuse_after = b->threaded ? -1 : after;
+  b->fuse_keep = keep_stores;
 }
 
 static void
@@ -103,6 +119,7 @@ kernels_clear (zj_baseline *b)
         {
           zj_bkernel *n = k->next;
           free (k->key);
+          zj_fused_code_free (&k->fused);
           for (int c = 0; c < 2; c++)
             {
               free (k->tins[c]);
@@ -289,6 +306,32 @@ key_hash (const uint32_t *key, int n)
   return zj_fmix64 (h);
 }
 
+/* Compiles k's fused kernel in this process when k has been used
+   fuse_after times (once; a failure is counted and k keeps its stencils). */
+static void
+maybe_fuse (zj_baseline *b, zj_bkernel *k, const zj_program *p,
+            const zj_layout *lay, int L, int nt, bool patch)
+{
+  k->uses++;
+  if (b->fuse_after < 0 || k->fuse_tried || k->uses < b->fuse_after)
+    return;
+  k->fuse_tried = true;
+  if (!zj_fused_eligible (p, lay->F, NULL))
+    {
+      b->st.fuse_ineligible++;
+      return;
+    }
+  const zj_fused_geom g = { *lay, ZJ_BL_W, L / ZJ_BL_W, nt, patch,
+                            b->fuse_keep };
+  if (zj_fused_compile (p, &g, &k->fused, &b->err) != 0)
+    {
+      b->st.fuse_failures++;
+      return;
+    }
+  b->st.fused++;
+  b->st.fuse_ms += k->fused.compile_ms;
+}
+
 /* The threaded design's component runner: the kernel's records in order. */
 static void
 run_threaded (const zj_bkernel *k, int c, double *mem, const double *row,
@@ -316,7 +359,7 @@ th_learn (double *mem, const double *row, const double *s0, const double *k)
   run_threaded (kr, 1, mem, row, s0, k);
 }
 
-static const zj_bkernel *
+static zj_bkernel *
 kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
             int nt, bool patch, size_t t_off, size_t mt_off, double examples)
 {
@@ -334,6 +377,7 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
         && !memcmp (k->key, b->key, (size_t) nk * sizeof *b->key))
       {
         b->st.hits++;
+        maybe_fuse (b, k, p, lay, L, nt, patch);
         return k;
       }
   if (b->gate
@@ -424,6 +468,7 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
   k->next = *slot;
   *slot = k;
   b->st.kernels++;
+  maybe_fuse (b, k, p, lay, L, nt, patch);
   for (int i = 0; i < m; i++)
     b->st.task_matvecs += (b->ins[i].variant & ZJ_SV_MT) != 0;
   const double ns = zj_now_ns () - t0 - (load > 1e5 ? load : 0.0);
@@ -439,13 +484,19 @@ hook (void *ctx, const zj_program *p, const zj_layout *lay, int L, int nt,
       zj_lnative *nat)
 {
   zj_baseline *b = ctx;
-  const zj_bkernel *k = kernel_get (b, p, lay, L, nt, patch, t_off, mt_off,
+  zj_bkernel *k = kernel_get (b, p, lay, L, nt, patch, t_off, mt_off,
                                     examples);
   if (!k)
     return false;
   memcpy (b->k, &k, sizeof k);
   nat->predict = k->predict;
   nat->learn = k->learn;
+  if (k->fused.predict)
+    {
+      b->st.fused_hits++;
+      nat->predict = k->fused.predict;
+      nat->learn = k->fused.learn;
+    }
   nat->k = b->k + 1;
   return true;
 }

@@ -20,6 +20,11 @@ typedef struct zj_baseline_stats {
   double ready_ns;       /* total time spent making kernels ready */
   double lib_ms;         /* stencil-library loads (disk or first build) */
   size_t bytes;          /* code emitted */
+  long fused;            /* fused step kernels compiled (fused.h) */
+  long fused_hits;       /* evaluations that ran one */
+  long fuse_failures;    /* fused compiles that failed (stencils kept) */
+  long fuse_ineligible;  /* structures with an op fusing lacks */
+  double fuse_ms;        /* compile time of the fused kernels */
 } zj_baseline_stats;
 
 /* threaded: the alternative design (call-threaded op functions) instead of
@@ -42,6 +47,11 @@ void zj_baseline_set_notice (zj_baseline *b,
                              void (*fn) (void *ctx, int F, const char *dir,
                                          bool start),
                              void *ctx);
+/* Fused step kernels (fused.h): a structure's kernel is compiled in this
+   process when an evaluation finds it used `after` times (0 or 1: at
+   once); after < 0 (the default) never.  keep_stores: the kernels store
+   every element they write, dead or not (tests compare all of memory). */
+void zj_baseline_set_fuse (zj_baseline *b, int after, bool keep_stores);
 /* Installs b as ws's native provider (NULL b: interpret). */
 void zj_baseline_attach (zj_baseline *b, zj_workspace *ws);
 /* Makes the step kernel of p ready for nt lanes of F (as a lane

@@ -1,0 +1,107 @@
+/* fused.h -- fused step kernels: a component's instructions in one loop
+ * over the lane chunks.
+ *
+ * The baseline tier's stencils run one op at a time, each a loop over the
+ * chunks that loads its operands from lane memory and stores its result,
+ * so a stateful step is bound by loads and stores and ties the lane
+ * interpreter.  Every op is lane-wise (lanes are tasks), so chunk q of
+ * every result depends only on chunk q of the inputs: a fused kernel runs
+ * ONE loop over the chunks and, inside it, every instruction of the
+ * component as straight-line code with its element loops unrolled; memory
+ * elements live in locals between instructions, are loaded on first use
+ * and stored at the end only when something after the component reads
+ * them (element liveness over Predict -> Learn -> Predict ... and
+ * Predict -> Predict of validation).  The functions have the stencil
+ * chain's signature and constant table (baseline.c: k[m] is instruction
+ * m's constant), and compute the same bits as the lane interpreter: the
+ * same reduction order (src/interp/reduce.h), products rounded before
+ * adding, -ffp-contract=off (doc/baseline_tier.md, "Fused step kernels").
+ *
+ * Files: fused.c (eligibility, liveness, the function skeleton, the
+ * compile), fused_ops.c (what each op computes on one chunk).
+ */
+#ifndef ZJ_FUSED_H
+#define ZJ_FUSED_H
+
+#include "jit_internal.h"
+
+/* Emitted vector operations per chunk above which a component is not
+   fused (compile time grows with them; matrix-matrix products at F=16
+   alone are 4096). */
+#define ZJ_FUSED_MAX_WORK 2400
+
+/* The lane geometry and operand sources a fused kernel is made for. */
+typedef struct zj_fused_geom {
+  zj_layout lay;
+  int W;              /* lanes per chunk (4 or 8) */
+  int C;              /* chunks per element (L / W) */
+  int nt;             /* real lanes */
+  bool patch;         /* v0 from the row and s0 from the s0 argument */
+  bool keep_stores;   /* store every written element (tests compare all
+                         of memory), not only the live ones */
+} zj_fused_geom;
+
+/* Whether p's Predict and Learn can be fused for F (every op lowered, no
+   random op, within ZJ_FUSED_MAX_WORK); the reason when not. */
+bool zj_fused_eligible (const zj_program *p, int F, const char **why);
+
+/* Sets up ctx for W-lane chunks (the stencils' options: -O2,
+   -ffp-contract=off, AVX2 or AVX-512). */
+void zj_fused_setup_ctx (gcc_jit_context *ctx, int W);
+/* Adds the exported functions pname (Predict) and lname (Learn) of p for
+   geometry g to ctx.  -1 with err set when p is not eligible. */
+int zj_fused_build (gcc_jit_context *ctx, const zj_program *p,
+                    const zj_fused_geom *g, const char *pname,
+                    const char *lname, zj_error *err);
+
+/* A fused kernel compiled in this process. */
+typedef struct zj_fused_code {
+  gcc_jit_result *result;
+  zj_lnative_fn predict, learn;
+  double compile_ms;
+} zj_fused_code;
+
+/* ZEROJIT_FUSED_ASM=FILE also writes the compile's assembly to FILE
+   (inspection).  ZEROJIT_FAIL_COMPILE=1 makes it fail (tests). */
+int zj_fused_compile (const zj_program *p, const zj_fused_geom *g,
+                      zj_fused_code *out, zj_error *err);
+void zj_fused_code_free (zj_fused_code *c);
+
+/* ------------------------------------------------ internal to fused*.c */
+/* An operand: where element i of it is read from. */
+enum { ZJ_FB_MEM, ZJ_FB_ROW, ZJ_FB_S0 };
+typedef struct zj_fopnd {
+  int base;           /* ZJ_FB_* */
+  size_t e;           /* first element (single-task layout index) */
+} zj_fopnd;
+
+/* The emitter of one component's chunk body. */
+typedef struct zj_fe {
+  zj_lower L;
+  int F, C;
+  gcc_jit_rvalue *q;          /* chunk index */
+  gcc_jit_rvalue *par[4];     /* mem, row, s0, k */
+  /* Values are locals assigned once per chunk, so an rvalue stays valid
+     after its element is rewritten. */
+  gcc_jit_rvalue **cur;       /* [total] element e's value, or NULL */
+  gcc_jit_rvalue **rowc;      /* [F] row elements read so far */
+  gcc_jit_rvalue *s0c;
+  bool *dirty;                /* [total] cur[e] differs from memory */
+  gcc_jit_rvalue **pend;      /* [F*F] outputs of the op being emitted */
+  bool *pset;                 /* [F*F] which of them */
+  gcc_jit_type *t_vp, *t_cvp, *t_long;
+} zj_fe;
+
+/* Element i of operand o, as a local. */
+gcc_jit_rvalue *zj_fe_get (zj_fe *E, zj_fopnd o, int i);
+/* Output element i of the op being emitted (committed by zj_fe_commit,
+   after every input has been read: outputs may alias inputs). */
+void zj_fe_put (zj_fe *E, int i, gcc_jit_rvalue *v);
+/* Emits op (instruction m of the kernel, constant at k[m]) into E's
+   current block: inputs a, b; outputs through zj_fe_put. */
+void zj_fe_op (zj_fe *E, int op, zj_fopnd a, zj_fopnd b, int m);
+/* Vector operations op emits per chunk (ZJ_FUSED_MAX_WORK), or -1 when
+   it is not lowered. */
+int zj_fused_op_work (int op, int F);
+
+#endif
