@@ -37,8 +37,8 @@ typedef struct zj_bkernel {
   /* The fused step kernel (fused.h) once made: evaluations of this
      structure so far, and whether fusing was tried. */
   long uses;
-  bool fuse_tried;
-  zj_fused_code fused;
+  bool fuse_tried, fused_seen;
+  zj_fused_slot *slot;       /* requested or made, until it fails */
   struct zj_bkernel *next;
 } zj_bkernel;
 
@@ -69,6 +69,9 @@ struct zj_baseline {
   void *nctx;
   int fuse_after;            /* fuse a structure at this many uses; < 0 never */
   bool fuse_keep;            /* fused kernels store every element (tests) */
+  double fuse_min_examples;  /* ... in evaluations of at least this many */
+  zj_baseline_fuser fuser;   /* compiles them elsewhere (NULL: in process) */
+  void *fctx;
 };
 
 void
@@ -102,10 +105,15 @@ zj_baseline_new (bool threaded)
 }
 
 void
-zj_baseline_set_fuse (zj_baseline *b, int after, bool keep_stores)
+zj_baseline_set_fuse (zj_baseline *b, int after, bool keep_stores,
+                      double min_examples, zj_baseline_fuser fuser,
+                      void *ctx)
 {
   b->fuse_after = b->threaded ? -1 : after;
   b->fuse_keep = keep_stores;
+  b->fuse_min_examples = min_examples;
+  b->fuser = fuser;
+  b->fctx = ctx;
 }
 
 static void
@@ -119,7 +127,7 @@ kernels_clear (zj_baseline *b)
         {
           zj_bkernel *n = k->next;
           free (k->key);
-          zj_fused_code_free (&k->fused);
+          zj_fused_slot_unref (k->slot);
           for (int c = 0; c < 2; c++)
             {
               free (k->tins[c]);
@@ -306,14 +314,20 @@ key_hash (const uint32_t *key, int n)
   return zj_fmix64 (h);
 }
 
-/* Compiles k's fused kernel in this process when k has been used
-   fuse_after times (once; a failure is counted and k keeps its stencils). */
+static const zj_fused_slot *fused_code (zj_baseline *b, zj_bkernel *k);
+
+/* Asks for k's fused kernel once k has been used fuse_after times in
+   evaluations of at least fuse_min_examples: from the fuser (the tier's
+   compile thread), else compiled here and now.  Asked once per kernel
+   (a full queue asks again later); a failure is counted where it is
+   seen (fused_code) and k keeps its stencils. */
 static void
 maybe_fuse (zj_baseline *b, zj_bkernel *k, const zj_program *p,
-            const zj_layout *lay, int L, int nt, bool patch)
+            const zj_layout *lay, int L, int nt, bool patch, double examples)
 {
   k->uses++;
-  if (b->fuse_after < 0 || k->fuse_tried || k->uses < b->fuse_after)
+  if (b->fuse_after < 0 || k->fuse_tried || k->uses < b->fuse_after
+      || examples < b->fuse_min_examples)
     return;
   k->fuse_tried = true;
   if (!zj_fused_eligible (p, lay->F, NULL))
@@ -323,13 +337,55 @@ maybe_fuse (zj_baseline *b, zj_bkernel *k, const zj_program *p,
     }
   const zj_fused_geom g = { *lay, ZJ_BL_W, L / ZJ_BL_W, nt, patch,
                             b->fuse_keep };
-  if (zj_fused_compile (p, &g, &k->fused, &b->err) != 0)
+  zj_fused_slot *slot = zj_fused_slot_new ();
+  if (b->fuser)
     {
-      b->st.fuse_failures++;
+      if (b->fuser (b->fctx, p, &g, slot, examples))
+        {
+          k->slot = slot;
+          b->st.fuse_requests++;
+        }
+      else
+        {
+          k->fuse_tried = false;
+          zj_fused_slot_unref (slot);
+        }
       return;
     }
-  b->st.fused++;
-  b->st.fuse_ms += k->fused.compile_ms;
+  b->st.fuse_requests++;
+  const int rc = zj_fused_compile (p, &g, &slot->code, &b->err);
+  slot->predict = slot->code.predict;
+  slot->learn = slot->code.learn;
+  slot->compile_ms = slot->code.compile_ms;
+  zj_fused_slot_set_state (slot, rc == 0 ? ZJ_FUSE_READY : ZJ_FUSE_FAILED);
+  k->slot = slot;
+  fused_code (b, k);       /* counted now */
+}
+
+/* k's fused kernel if it is ready (counted the first time), else NULL;
+   a failed one is counted and dropped. */
+static const zj_fused_slot *
+fused_code (zj_baseline *b, zj_bkernel *k)
+{
+  if (!k->slot)
+    return NULL;
+  const int state = zj_fused_slot_state (k->slot);
+  if (state == ZJ_FUSE_PENDING)
+    return NULL;
+  if (state == ZJ_FUSE_FAILED)
+    {
+      b->st.fuse_failures++;
+      zj_fused_slot_unref (k->slot);
+      k->slot = NULL;
+      return NULL;
+    }
+  if (!k->fused_seen)
+    {
+      k->fused_seen = true;
+      b->st.fused++;
+      b->st.fuse_ms += k->slot->compile_ms;
+    }
+  return k->slot;
 }
 
 /* The threaded design's component runner: the kernel's records in order. */
@@ -377,7 +433,7 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
         && !memcmp (k->key, b->key, (size_t) nk * sizeof *b->key))
       {
         b->st.hits++;
-        maybe_fuse (b, k, p, lay, L, nt, patch);
+        maybe_fuse (b, k, p, lay, L, nt, patch, examples);
         return k;
       }
   if (b->gate
@@ -468,7 +524,7 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
   k->next = *slot;
   *slot = k;
   b->st.kernels++;
-  maybe_fuse (b, k, p, lay, L, nt, patch);
+  maybe_fuse (b, k, p, lay, L, nt, patch, examples);
   for (int i = 0; i < m; i++)
     b->st.task_matvecs += (b->ins[i].variant & ZJ_SV_MT) != 0;
   const double ns = zj_now_ns () - t0 - (load > 1e5 ? load : 0.0);
@@ -491,11 +547,12 @@ hook (void *ctx, const zj_program *p, const zj_layout *lay, int L, int nt,
   memcpy (b->k, &k, sizeof k);
   nat->predict = k->predict;
   nat->learn = k->learn;
-  if (k->fused.predict)
+  const zj_fused_slot *f = fused_code (b, k);
+  if (f)
     {
       b->st.fused_hits++;
-      nat->predict = k->fused.predict;
-      nat->learn = k->fused.learn;
+      nat->predict = f->predict;
+      nat->learn = f->learn;
     }
   nat->k = b->k + 1;
   return true;

@@ -67,6 +67,39 @@ int zj_fused_compile (const zj_program *p, const zj_fused_geom *g,
                       zj_fused_code *out, zj_error *err);
 void zj_fused_code_free (zj_fused_code *c);
 
+/* A fused kernel made by the compile thread for the baseline kernel that
+   will run it: shared by the two (refs), its state set once from pending
+   to ready or failed (release; readers acquire), the functions and what
+   holds them (a dlopen handle from a compile worker, or an in-process
+   result) set before. */
+enum { ZJ_FUSE_PENDING, ZJ_FUSE_READY, ZJ_FUSE_FAILED };
+typedef struct zj_fused_slot {
+  int refs, state;
+  zj_lnative_fn predict, learn;
+  void *dl;
+  zj_fused_code code;
+  double compile_ms;     /* its share of the batch's compile */
+} zj_fused_slot;
+
+/* A new pending slot with one reference. */
+zj_fused_slot *zj_fused_slot_new (void);
+void zj_fused_slot_ref (zj_fused_slot *s);
+void zj_fused_slot_unref (zj_fused_slot *s);
+int zj_fused_slot_state (const zj_fused_slot *s);
+void zj_fused_slot_set_state (zj_fused_slot *s, int state);
+
+/* The n kernels of programs p for geometries g in one libgccjit context,
+   in a compile worker of j when it has them (jit.c, worker.c), else in
+   this process; fills each slot's functions (not its state). */
+int zj_jit_compile_fused (zj_jit *j, int n, const zj_program *const *p,
+                          const zj_fused_geom *g, zj_fused_slot **slots,
+                          zj_error *err);
+/* The worker's side (worker.c): names ZJ_FUSED_NAME "p_i" / "l_i". */
+#define ZJ_FUSED_NAME "zj_fused_"
+int zj_workers_compile_fused (zj_workers *w, int n, const zj_program *const *p,
+                              const zj_fused_geom *g, zj_fused_slot **slots,
+                              zj_error *err);
+
 /* ------------------------------------------------ internal to fused*.c */
 /* An operand: where element i of it is read from. */
 enum { ZJ_FB_MEM, ZJ_FB_ROW, ZJ_FB_S0 };

@@ -14,6 +14,8 @@
 #include "tier.h"
 #include "tier_door.h"
 #include "baseline.h"
+#include "fused.h"
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -28,6 +30,16 @@
    expected evaluations of at most CHILDREN_MAX (a tournament's winner has
    about T children; searches use T = 10). */
 #define CHILDREN_MAX 64.0
+/* Fused step kernels (fused.h) under --jit=auto: a structure's is asked
+   of the compile thread when a lane evaluation of at least
+   FUSE_MIN_EXAMPLES examples finds its stencil kernel used FUSE_AFTER
+   times (ZEROJIT_FUSE_AFTER overrides it; 0 turns fusing off).  A fused
+   kernel saves 15-20% of a paper-setting step (bench/RESULTS.md, "Fused
+   step kernels"), ~0.3 ms of a 90,000-example evaluation, against a
+   compile of ~100 ms on the other core: only structures the search keeps
+   coming back to pay, and those are the ones seen several times. */
+#define FUSE_AFTER 8
+#define FUSE_MIN_EXAMPLES 20000.0
 
 struct zj_door {
   zj_tier *tier;
@@ -48,7 +60,8 @@ struct zj_door {
   zj_workspace *attached[33];
   int n_attached;
   zj_baseline_stats bl_done;
-  uint64_t pend_ex_base;
+  uint64_t pend_ex_base, pend_ex_fused;
+  bool fused_run;              /* the lane evaluation under way ran fused code */
   /* The baseline's economics as this door measures them (policy.h), and
      what happened in the current lane evaluation. */
   zj_lnative_hook bl_hook;     /* the baseline's own hook (ctx d->bl) */
@@ -135,6 +148,7 @@ door_hook (void *ctx, const zj_program *p, const zj_layout *lay, int L,
   const bool ok = d->bl_hook (d->bl, p, lay, L, nt, patch, t_off, mt_off,
                               examples, nat);
   zj_baseline_stats_get (d->bl, &b);
+  d->fused_run = ok && b.fused_hits != a.fused_hits;
   const bool hit = b.hits != a.hits;
   const bool made = b.kernels != a.kernels;
   if (clock)
@@ -170,6 +184,20 @@ bl_delta (const zj_door *d, zj_tier_stats *s)
   s->base_failures = b.failures - d->bl_done.failures;
   s->base_ready_ms = (b.ready_ns - d->bl_done.ready_ns) * 1e-6;
   s->examples_base = (double) d->pend_ex_base;
+  s->fused_hits = b.fused_hits - d->bl_done.fused_hits;
+  s->examples_fused = (double) d->pend_ex_fused;
+}
+
+/* The baseline's fuser: the fused kernel's compile goes to the tier's
+   queue, ranked by a rough saving (examples of an evaluation at ~4 ns
+   saved each, FUSE_AFTER evaluations to come). */
+static bool
+door_fuser (void *ctx, const zj_program *p, const zj_fused_geom *g,
+            zj_fused_slot *slot, double examples)
+{
+  zj_door *d = ctx;
+  return zj_tier_request_fused (d->tier, p, g, slot,
+                                examples * 4e-6 * FUSE_AFTER);
 }
 
 int
@@ -236,6 +264,11 @@ zj_door_open (struct zj_tier *tier, const zj_task *tasks, int n_tasks, int F)
       void *nctx;
       zj_tier_notice fn = zj_tier_get_notice (tier, &nctx);
       zj_baseline_set_notice (d->bl, fn, nctx);
+      const char *fa = getenv ("ZEROJIT_FUSE_AFTER");
+      const int after = fa && *fa ? atoi (fa) : FUSE_AFTER;
+      if (zj_tier_get_mode (tier) == ZJ_TIER_AUTO && after > 0)
+        zj_baseline_set_fuse (d->bl, after, false, FUSE_MIN_EXAMPLES,
+                              door_fuser, d);
     }
   return d;
 }
@@ -254,7 +287,7 @@ flush (zj_door *d)
       const double r = zj_base_model_ratio (&d->bm, &measured);
       zj_tier_add_base_counts (d->tier, &s, measured && d->probing ? r : 0.0);
       zj_baseline_stats_get (d->bl, &d->bl_done);
-      d->pend_ex_base = 0;
+      d->pend_ex_base = d->pend_ex_fused = 0;
     }
 }
 
@@ -399,6 +432,9 @@ zj_door_batch_done (zj_door *d, double t0, double examples,
   d->pend_ex_interp += (uint64_t) examples;
   if (base)
     d->pend_ex_base += (uint64_t) examples;
+  if (base && d->fused_run)
+    d->pend_ex_fused += (uint64_t) examples;
+  d->fused_run = false;
   const double ns = t0 > 0.0 ? zj_now_ns () - t0 : 0.0;
   report_run (d, base ? ZJ_RUN_BASELINE : ZJ_RUN_INTERP, examples, ns);
   d->timed = false;
@@ -491,6 +527,8 @@ zj_door_stats (const zj_door *d, zj_tier_stats *s)
   s->base_failures += b.base_failures;
   s->base_ready_ms += b.base_ready_ms;
   s->examples_base += b.examples_base;
+  s->fused_hits += b.fused_hits;
+  s->examples_fused += b.examples_fused;
   s->lookups += (long) d->pend_lookups;
   s->examples_native += (double) d->pend_ex_native;
   s->examples_interp += (double) d->pend_ex_interp;

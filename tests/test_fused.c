@@ -100,7 +100,7 @@ sweep (int F, zj_eval_type et, int nt, int n_programs, uint64_t seed,
   zj_task *ts = zj_test_lane_tasks (F, nt, 12, 7, 2, et, seed, false);
   zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
   zj_baseline *b = zj_baseline_new (false);
-  zj_baseline_set_fuse (b, 1, keep);
+  zj_baseline_set_fuse (b, 1, keep, 0.0, NULL, NULL);
   zj_baseline_attach (b, ws2);
   zj_rng r;
   zj_rng_seed (&r, seed * 7 + 1);
@@ -130,7 +130,7 @@ sweep (int F, zj_eval_type et, int nt, int n_programs, uint64_t seed,
   zj_baseline_stats s;
   zj_baseline_stats_get (b, &s);
   cr_assert_eq (s.failures, 0, "%s", zj_baseline_error (b));
-  cr_assert_eq (s.fuse_failures, 0, "%s", zj_baseline_error (b));
+  cr_assert_eq (s.fuse_failures, 0, "fused compile failed: %s", zj_baseline_error (b));
   /* Every eligible structure got its kernel and ran it (structures
      repeat, so kernels <= eligible). */
   cr_assert_gt (s.fused, 0);
@@ -163,4 +163,58 @@ Test (fused, random_programs_equal_lane_interpreter_live_stores, .timeout = 900)
     for (int j = 0; j < 5; j++)
       sweep (Fs[i], (i + j) % 2 ? ZJ_RMS_ERROR : ZJ_ACCURACY, NTs[j], 10,
              200 + (uint64_t) (i * 5 + j), false);
+}
+
+/* A fused compile that fails (ZEROJIT_FAIL_COMPILE=1 once the stencil
+   library is loaded) is counted, and its structure keeps running on
+   stencils with the same results. */
+Test (fused, failed_compile_keeps_stencils, .timeout = 300)
+{
+  use_cache_dir ();
+  const int F = 8, nt = 10;
+  const zj_shape sh = { F, 5, 4, 3 };
+  zj_task *ts = zj_test_lane_tasks (F, nt, 12, 7, 2, ZJ_RMS_ERROR, 77, false);
+  zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
+  zj_baseline *b = zj_baseline_new (false);
+  zj_baseline_attach (b, ws2);
+  zj_rng r;
+  zj_rng_seed (&r, 78);
+  zj_program p;
+  zj_program_init (&p);
+  zj_eval_opts o;
+  zj_eval_opts_default (&o);
+  int n = 0;
+  for (int i = 0; i < 40; i++)
+    {
+      random_program (&r, &sh, &p);
+      zj_error err;
+      zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
+      cr_assert_not_null (pp, "%s", err.msg);
+      const bool ok = zj_fused_eligible (zj_prepared_program (pp), F, NULL);
+      if (n == 0)
+        {
+          /* Stencils only: loads the library while compiles still work. */
+          check (pp, ts, nt, &o, ws1, ws2, true, "library load");
+          setenv ("ZEROJIT_FAIL_COMPILE", "1", 1);
+          zj_baseline_set_fuse (b, 1, false, 0.0, NULL, NULL);
+        }
+      else
+        check (pp, ts, nt, &o, ws1, ws2, false, "failed fused compile");
+      n += ok;
+      zj_prepared_free (pp);
+    }
+  unsetenv ("ZEROJIT_FAIL_COMPILE");
+  zj_baseline_stats s;
+  zj_baseline_stats_get (b, &s);
+  cr_assert_eq (s.failures, 0);
+  cr_assert_eq (s.fused, 0);
+  cr_assert_eq (s.fused_hits, 0);
+  cr_assert_gt (s.fuse_failures, 5);
+  cr_assert_eq (s.fuse_failures, s.fuse_requests);
+  cr_assert_gt (s.hits + s.kernels, 30);
+  zj_program_free (&p);
+  zj_baseline_free (b);
+  zj_workspace_free (ws1);
+  zj_workspace_free (ws2);
+  zj_test_tasks_free (ts, nt);
 }

@@ -251,7 +251,7 @@ time_baseline (const zj_prepared *pp, zj_task *tasks, int n,
   if (fused)
     {
       bf = zj_baseline_new (false);
-      zj_baseline_set_fuse (bf, 1, false);
+      zj_baseline_set_fuse (bf, 1, false, 0.0, NULL, NULL);
       zj_baseline_prepare (bf, zj_prepared_program (pp), shape, n);
       zj_baseline_stats st;
       zj_baseline_stats_get (bf, &st);
