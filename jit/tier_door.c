@@ -34,11 +34,14 @@
    of the compile thread when a lane evaluation of at least
    FUSE_MIN_EXAMPLES examples finds its stencil kernel used FUSE_AFTER
    times (ZEROJIT_FUSE_AFTER overrides it; 0 turns fusing off).  A fused
-   kernel saves 15-20% of a paper-setting step (bench/RESULTS.md, "Fused
-   step kernels"), ~0.3 ms of a 90,000-example evaluation, against a
-   compile of ~100 ms on the other core: only structures the search keeps
-   coming back to pay, and those are the ones seen several times. */
-#define FUSE_AFTER 8
+   paper-setting step runs 1.3-1.45x the stencils' speed, ~0.5 ms saved
+   per 90,000-example evaluation, against ~80-100 ms of compile CPU (and
+   ~0.9 s for an NN at F=16): only structures the search keeps coming
+   back to pay, and a structure's past uses are the best guess of its
+   future ones.  At 8 uses the paper setting's 400 M-step search spent
+   2.7x the CPU of --jit=off on 38 compiles; 50, 200 and 1000 were all
+   within noise of it (bench/RESULTS.md, "Fused step kernels"). */
+#define FUSE_AFTER 100
 #define FUSE_MIN_EXAMPLES 20000.0
 
 struct zj_door {
