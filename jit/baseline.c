@@ -318,9 +318,10 @@ static const zj_fused_slot *fused_code (zj_baseline *b, zj_bkernel *k);
 
 /* Asks for k's fused kernel once k has been used fuse_after times in
    evaluations of at least fuse_min_examples: from the fuser (the tier's
-   compile thread), else compiled here and now.  Asked once per kernel
-   (a full queue asks again later); a failure is counted where it is
-   seen (fused_code) and k keeps its stencils. */
+   compile thread), else compiled here and now.  Asked until the fuser
+   takes it (it may find it does not pay yet, or its queue full); a
+   failure is counted where it is seen (fused_code) and k keeps its
+   stencils. */
 static void
 maybe_fuse (zj_baseline *b, zj_bkernel *k, const zj_program *p,
             const zj_layout *lay, int L, int nt, bool patch, double examples)
@@ -340,7 +341,7 @@ maybe_fuse (zj_baseline *b, zj_bkernel *k, const zj_program *p,
   zj_fused_slot *slot = zj_fused_slot_new ();
   if (b->fuser)
     {
-      if (b->fuser (b->fctx, p, &g, slot, examples))
+      if (b->fuser (b->fctx, p, &g, slot, examples, k->uses))
         {
           k->slot = slot;
           b->st.fuse_requests++;

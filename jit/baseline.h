@@ -60,7 +60,7 @@ struct zj_fused_slot;
 typedef bool (*zj_baseline_fuser) (void *ctx, const zj_program *p,
                                    const struct zj_fused_geom *g,
                                    struct zj_fused_slot *slot,
-                                   double examples);
+                                   double examples, long uses);
 void zj_baseline_set_fuse (zj_baseline *b, int after, bool keep_stores,
                            double min_examples, zj_baseline_fuser fuser,
                            void *ctx);

@@ -90,6 +90,20 @@ decode (const zj_program *p, int c, const zj_fused_geom *g, finst *ins,
   return n;
 }
 
+long
+zj_fused_work (const zj_program *p, int F)
+{
+  long work = 0;
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      if (p->fn[c].ins[i].op != ZJ_NO_OP)
+        {
+          const int w = zj_fused_op_work (p->fn[c].ins[i].op, F);
+          work += w > 0 ? w : 0;
+        }
+  return work;
+}
+
 bool
 zj_fused_eligible (const zj_program *p, int F, const char **why)
 {

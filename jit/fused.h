@@ -45,6 +45,10 @@ typedef struct zj_fused_geom {
    random op, within ZJ_FUSED_MAX_WORK); the reason when not. */
 bool zj_fused_eligible (const zj_program *p, int F, const char **why);
 
+/* Vector operations per chunk of p's Predict and Learn together: what a
+   fused compile's cost and a fused step's saving grow with. */
+long zj_fused_work (const zj_program *p, int F);
+
 /* Sets up ctx for W-lane chunks (the stencils' options: -O2,
    -ffp-contract=off, AVX2 or AVX-512). */
 void zj_fused_setup_ctx (gcc_jit_context *ctx, int W);

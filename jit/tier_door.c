@@ -32,16 +32,10 @@
 #define CHILDREN_MAX 64.0
 /* Fused step kernels (fused.h) under --jit=auto: a structure's is asked
    of the compile thread when a lane evaluation of at least
-   FUSE_MIN_EXAMPLES examples finds its stencil kernel used FUSE_AFTER
-   times (ZEROJIT_FUSE_AFTER overrides it; 0 turns fusing off).  A fused
-   paper-setting step runs 1.3-1.45x the stencils' speed, ~0.5 ms saved
-   per 90,000-example evaluation, against ~80-100 ms of compile CPU (and
-   ~0.9 s for an NN at F=16): only structures the search keeps coming
-   back to pay, and a structure's past uses are the best guess of its
-   future ones.  At 8 uses the paper setting's 400 M-step search spent
-   2.7x the CPU of --jit=off on 38 compiles; 50, 200 and 1000 were all
-   within noise of it (bench/RESULTS.md, "Fused step kernels"). */
-#define FUSE_AFTER 100
+   FUSE_MIN_EXAMPLES examples finds its stencil kernel used at least
+   FUSE_AFTER times and fuse_pays says so (ZEROJIT_FUSE_AFTER=N instead
+   fuses at N uses whatever it costs; 0 turns fusing off). */
+#define FUSE_AFTER 16
 #define FUSE_MIN_EXAMPLES 20000.0
 
 struct zj_door {
@@ -65,6 +59,7 @@ struct zj_door {
   zj_baseline_stats bl_done;
   uint64_t pend_ex_base, pend_ex_fused;
   bool fused_run;              /* the lane evaluation under way ran fused code */
+  bool fuse_forced;            /* ZEROJIT_FUSE_AFTER given: fuse at N uses */
   /* The baseline's economics as this door measures them (policy.h), and
      what happened in the current lane evaluation. */
   zj_lnative_hook bl_hook;     /* the baseline's own hook (ctx d->bl) */
@@ -191,16 +186,43 @@ bl_delta (const zj_door *d, zj_tier_stats *s)
   s->examples_fused = (double) d->pend_ex_fused;
 }
 
-/* The baseline's fuser: the fused kernel's compile goes to the tier's
-   queue, ranked by a rough saving (examples of an evaluation at ~4 ns
-   saved each, FUSE_AFTER evaluations to come). */
+/* What a fused kernel of `work` vector operations per chunk (zj_fused_work)
+   costs and saves, measured on bench/layout's programs at F=16
+   (bench/RESULTS.md, "Fused step kernels"): compile CPU ~40 ms + 0.45 ms
+   per unit (tiny 42 ms ... NN 470 ms), a saving of at least 0.04 ns per
+   unit per task-example (stateful 6.8 ns at 147 units, NN 37 ns at
+   ~900).  A structure's past uses are the guess of its future ones, so
+   it pays when uses x examples x saving >= FUSE_MARGIN x compile: on
+   the paper setting (90,000 examples) after ~200-300 uses whatever the
+   work. */
+#define FUSE_MARGIN 1.5
+static double
+fuse_compile_ms (double work)
+{
+  return 40.0 + 0.45 * work;
+}
+
+static bool
+fuse_pays (double work, double examples, long uses)
+{
+  const double saved_ms = (double) uses * examples * 0.04e-6 * work;
+  return saved_ms >= FUSE_MARGIN * fuse_compile_ms (work);
+}
+
+/* The baseline's fuser: when it pays (or ZEROJIT_FUSE_AFTER forces it),
+   the fused kernel's compile goes to the tier's queue, ranked by its
+   expected saving. */
 static bool
 door_fuser (void *ctx, const zj_program *p, const zj_fused_geom *g,
-            zj_fused_slot *slot, double examples)
+            zj_fused_slot *slot, double examples, long uses)
 {
   zj_door *d = ctx;
-  return zj_tier_request_fused (d->tier, p, g, slot,
-                                examples * 4e-6 * FUSE_AFTER);
+  const double work = (double) zj_fused_work (p, g->lay.F);
+  if (!d->fuse_forced && !fuse_pays (work, examples, uses))
+    return false;
+  const double saving = (double) uses * examples * 0.04e-6 * work
+                        - fuse_compile_ms (work);
+  return zj_tier_request_fused (d->tier, p, g, slot, saving);
 }
 
 int
@@ -268,7 +290,8 @@ zj_door_open (struct zj_tier *tier, const zj_task *tasks, int n_tasks, int F)
       zj_tier_notice fn = zj_tier_get_notice (tier, &nctx);
       zj_baseline_set_notice (d->bl, fn, nctx);
       const char *fa = getenv ("ZEROJIT_FUSE_AFTER");
-      const int after = fa && *fa ? atoi (fa) : FUSE_AFTER;
+      d->fuse_forced = fa && *fa;
+      const int after = d->fuse_forced ? atoi (fa) : FUSE_AFTER;
       if (zj_tier_get_mode (tier) == ZJ_TIER_AUTO && after > 0)
         zj_baseline_set_fuse (d->bl, after, false, FUSE_MIN_EXAMPLES,
                               door_fuser, d);
