@@ -7,7 +7,8 @@ norm () {
   sed -E -e 's/elapsed_secs=[0-9]+/elapsed_secs=T/' \
     -e 's/seconds=[0-9.]+, individuals\/s=[0-9]+, workers=[0-9]+/seconds=T/' \
     -e 's/, jit=[a-z]+, compiles=.*$/,/' -e '/^Tier summary:/d' \
-    -e '/^zerojit: building native stencils/d' "$1"
+    -e '/^zerojit: building native stencils/d' \
+    -e '/^zerojit: native stencils for F=/d' "$1"
 }
 # The progress log ($1), its lines sorted.
 normlog () {
