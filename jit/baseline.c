@@ -252,6 +252,23 @@ lib_for (zj_baseline *b, int F, int C)
   return load_now (b, l);
 }
 
+void
+zj_baseline_poll_builds (zj_baseline *b)
+{
+  if (!b->builds)
+    return;
+  zj_stencil_ended ended[4];
+  const int n = zj_stencil_builds_reap (b->builds, ended, 4);
+  if (n == 0 || !b->notice)
+    return;
+  char dir[900];
+  zj_stencil_cache_dir (dir, sizeof dir);
+  for (int i = 0; i < n; i++)
+    b->notice (b->nctx, ended[i].F, dir,
+               ended[i].news == ZJ_SB_NEWS_DONE ? ZJ_STENCILS_READY
+               : ZJ_STENCILS_FAILED, ended[i].secs, ended[i].why);
+}
+
 /* Element index (single-task layout) of address a of kind k. */
 static size_t
 elem (const zj_layout *l, zj_kind k, int a)

@@ -49,6 +49,10 @@ struct zj_stencil_builds;
    fallbacks and waits), later ones find it ready.  Without this (NULL,
    the default) a load waits for the build: tools, benchmarks, tests. */
 void zj_baseline_set_builds (zj_baseline *b, struct zj_stencil_builds *s);
+/* Tells (through the notice) of background builds that ended, also of
+   libraries no evaluation asks for any more: the caller polls now and
+   then (one atomic load when none runs). */
+void zj_baseline_poll_builds (zj_baseline *b);
 /* Installs b as ws's native provider (NULL b: interpret). */
 void zj_baseline_attach (zj_baseline *b, zj_workspace *ws);
 /* Makes the step kernel of p ready for nt lanes of F (as a lane

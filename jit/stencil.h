@@ -158,6 +158,17 @@ void zj_stencil_builds_free (zj_stencil_builds *s);
    told to one caller only.  ZJ_SB_FAILED sets err. */
 int zj_stencil_builds_poll (zj_stencil_builds *s, int F, int W, int C,
                             int *news, double *secs, zj_error *err);
+/* A build seen to end by zj_stencil_builds_reap. */
+typedef struct zj_stencil_ended {
+  int F, news;                 /* ZJ_SB_NEWS_DONE or _FAILED */
+  double secs;
+  char why[sizeof ((zj_error *) 0)->msg];
+} zj_stencil_ended;
+/* Polls every running build (nothing when none runs: one atomic load),
+   including those no evaluation asks for any more; up to max that ended
+   now into out, each told to this caller only.  Returns how many. */
+int zj_stencil_builds_reap (zj_stencil_builds *s, zj_stencil_ended *out,
+                            int max);
 /* Parses an object image into lib->st (stencil_elf.c); copies its data
    sections into lib->mem and makes call stubs.  -1 on a malformed object. */
 int zj_stencil_elf_parse (zj_stencil_lib *lib, const uint8_t *img,

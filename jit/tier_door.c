@@ -246,6 +246,8 @@ zj_door_open (struct zj_tier *tier, const zj_task *tasks, int n_tasks, int F)
 static void
 flush (zj_door *d)
 {
+  if (d->bl)
+    zj_baseline_poll_builds (d->bl);
   zj_tier_add_counts (d->tier, d->pend_lookups, d->pend_ex_native,
                       d->pend_ex_interp);
   d->pend_lookups = d->pend_ex_native = d->pend_ex_interp = 0;

@@ -781,3 +781,39 @@ Test (stencil, background_build_is_reaped_at_the_end, .timeout = 120)
   pclose (f);
   cr_assert_eq (n, 0, "temporary files left in %s", dir);
 }
+
+/* The end of a build is told also when no evaluation asks for its
+   library again (zj_baseline_poll_builds, as a search's doors call it),
+   once; an evaluation then finds the library without more news. */
+Test (stencil, background_build_end_is_told_without_asking, .timeout = 120)
+{
+  char dir[512];
+  snprintf (dir, sizeof dir, "%s/told-%ld", ZJ_TEST_CACHE_DIR, (long) getpid ());
+  setenv ("ZEROJIT_CACHE_DIR", dir, 1);
+  zj_stencil_builds *builds = zj_stencil_builds_new ();
+  news_log log = { { 0 }, "" };
+  zj_baseline *b = zj_baseline_new (false);
+  zj_baseline_set_builds (b, builds);
+  zj_baseline_set_notice (b, log_news, &log);
+  eval_fixed (b, 0);
+  cr_assert_eq (log.n[ZJ_STENCILS_BUILDING], 1);
+  const double t0 = zj_now_s ();
+  while (log.n[ZJ_STENCILS_READY] == 0)
+    {
+      cr_assert_lt (zj_now_s () - t0, 60.0, "the end was never told");
+      usleep (1000);
+      zj_baseline_poll_builds (b);
+    }
+  zj_baseline_poll_builds (b);
+  cr_assert_eq (log.n[ZJ_STENCILS_READY], 1);
+  assert_no_child ();
+  eval_fixed (b, 1);
+  zj_baseline_stats s;
+  zj_baseline_stats_get (b, &s);
+  cr_assert_eq (s.kernels, 1);
+  cr_assert_eq (s.fallbacks, 1);
+  cr_assert_eq (log.n[ZJ_STENCILS_READY], 1);
+  cr_assert_eq (log.n[ZJ_STENCILS_BUILDING], 1);
+  zj_baseline_free (b);
+  zj_stencil_builds_free (builds);
+}
