@@ -119,9 +119,7 @@ sweep (bool threaded, int F, zj_eval_type et, int nt, int n_programs,
   for (int n = 0; n < n_programs; n++)
     {
       zj_test_random_program (&r, &sh, &p);
-      zj_error err;
-      zj_prepared *pp = zj_prepare (&p, &sh, n % 2 == 0, &err);
-      cr_assert_not_null (pp, "%s", err.msg);
+      zj_prepared *pp = zj_test_prepare (&p, &sh, n % 2 == 0);
       zj_eval_opts o;
       zj_eval_opts_default (&o);
       o.record_errors = n % 3 == 0 ? 0 : n % 3 == 1 ? NREC : 8;
@@ -230,9 +228,7 @@ Test (stencil, constant_and_setup_changes_reuse_code)
           if (gen % 2)   /* a Setup-only structural change */
             zj_fn_push (&p.fn[ZJ_SETUP], zj_test_ins (ZJ_SCALAR_SUM_OP, 2, 2, 0));
         }
-      zj_error err;
-      zj_prepared *pp = zj_prepare (&p, &sh, false, &err);
-      cr_assert_not_null (pp, "%s", err.msg);
+      zj_prepared *pp = zj_test_prepare (&p, &sh, false);
       char what[32];
       snprintf (what, sizeof what, "generation %d", gen);
       check (pp, ts, 10, &o, ws1, ws2, what);
@@ -409,8 +405,7 @@ Test (stencil, matrix_vector_row_blocks_equal_lane_interpreter, .timeout = 600)
           zj_workspace *ws2 = zj_workspace_new (&sh);
           zj_baseline *b = zj_baseline_new (false);
           zj_baseline_attach (b, ws2);
-          zj_prepared *pp = zj_prepare (&p, &sh, false, &err);
-          cr_assert_not_null (pp, "%s", err.msg);
+          zj_prepared *pp = zj_test_prepare (&p, &sh, false);
           for (int rec = 0; rec < 2; rec++)
             {
               zj_eval_opts o;
@@ -530,9 +525,7 @@ Test (stencil, read_only_matrix_products_equal_interpreter, .timeout = 600)
           for (int n = 0; n < n_programs; n++)
             {
               ro_matvec_random (&r, &sh, &p);
-              zj_error err;
-              zj_prepared *pp = zj_prepare (&p, &sh, n % 2 == 0, &err);
-              cr_assert_not_null (pp, "%s", err.msg);
+              zj_prepared *pp = zj_test_prepare (&p, &sh, n % 2 == 0);
               zj_eval_opts o;
               zj_eval_opts_default (&o);
               o.record_errors = n % 3 == 0 ? 0 : NREC;
@@ -631,9 +624,7 @@ eval_fixed (zj_baseline *b, int round)
   zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_PRODUCT_OP, 3, 2, 3));
   zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 3, 0, 2));
   zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
-  zj_error err;
-  zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
-  cr_assert_not_null (pp, "%s", err.msg);
+  zj_prepared *pp = zj_test_prepare (&p, &sh, true);
   zj_eval_opts o;
   zj_eval_opts_default (&o);
   char what[64];
