@@ -180,6 +180,8 @@ bl_delta (const zj_door *d, zj_tier_stats *s)
   s->base_hits = b.hits - d->bl_done.hits;
   s->base_skips = b.skips - d->bl_done.skips;
   s->base_failures = b.failures - d->bl_done.failures;
+  s->base_fallbacks = b.fallbacks - d->bl_done.fallbacks;
+  s->base_waits = b.waits - d->bl_done.waits;
   s->base_ready_ms = (b.ready_ns - d->bl_done.ready_ns) * 1e-6;
   s->examples_base = (double) d->pend_ex_base;
   s->fused_hits = b.fused_hits - d->bl_done.fused_hits;
@@ -295,6 +297,7 @@ zj_door_open (struct zj_tier *tier, const zj_task *tasks, int n_tasks, int F)
       if (zj_tier_get_mode (tier) == ZJ_TIER_AUTO && after > 0)
         zj_baseline_set_fuse (d->bl, after, false, FUSE_MIN_EXAMPLES,
                               door_fuser, d);
+      zj_baseline_set_builds (d->bl, zj_tier_get_builds (tier));
     }
   return d;
 }
@@ -302,6 +305,8 @@ zj_door_open (struct zj_tier *tier, const zj_task *tasks, int n_tasks, int F)
 static void
 flush (zj_door *d)
 {
+  if (d->bl)
+    zj_baseline_poll_builds (d->bl);
   zj_tier_add_counts (d->tier, d->pend_lookups, d->pend_ex_native,
                       d->pend_ex_interp);
   d->pend_lookups = d->pend_ex_native = d->pend_ex_interp = 0;
@@ -551,6 +556,8 @@ zj_door_stats (const zj_door *d, zj_tier_stats *s)
   s->base_hits += b.base_hits;
   s->base_skips += b.base_skips;
   s->base_failures += b.base_failures;
+  s->base_fallbacks += b.base_fallbacks;
+  s->base_waits += b.base_waits;
   s->base_ready_ms += b.base_ready_ms;
   s->examples_base += b.examples_base;
   s->fused_hits += b.fused_hits;
