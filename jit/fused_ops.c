@@ -36,6 +36,14 @@ bin (zj_fe *E, enum gcc_jit_binary_op op, gcc_jit_rvalue *a, gcc_jit_rvalue *b)
                                                a, b));
 }
 
+/* a OP b as an expression, for a value used once (the product a sum
+   adds): one statement fewer to compile than bin. */
+static gcc_jit_rvalue *
+expr (zj_fe *E, enum gcc_jit_binary_op op, gcc_jit_rvalue *a, gcc_jit_rvalue *b)
+{
+  return gcc_jit_context_new_binary_op (E->L.ctx, NULL, op, E->L.t_v, a, b);
+}
+
 static gcc_jit_rvalue *
 splat (zj_fe *E, double x)
 {
@@ -71,7 +79,7 @@ reduce (zj_fe *E, zj_fopnd x, zj_fopnd *y, int x0, int n)
     {
       gcc_jit_rvalue *p = G (E, x, x0 + i);
       if (y)
-        p = bin (E, OP_MUL, p, G (E, *y, x0 + i));
+        p = expr (E, OP_MUL, p, G (E, *y, x0 + i));
       acc[i % w] = bin (E, OP_ADD, acc[i % w], p);
     }
   if (w == 4)
@@ -126,7 +134,7 @@ row_acc (zj_fe *E, zj_fopnd a, int r, bool square)
   for (int c = 0; c < E->F; c++)
     {
       gcc_jit_rvalue *x = G (E, a, c * E->F + r);
-      acc = bin (E, OP_ADD, acc, square ? bin (E, OP_MUL, x, x) : x);
+      acc = bin (E, OP_ADD, acc, square ? expr (E, OP_MUL, x, x) : x);
     }
   return acc;
 }
@@ -275,7 +283,7 @@ zj_fe_op (zj_fe *E, int op, zj_fopnd a, zj_fopnd b, int m)
           gcc_jit_rvalue *acc = splat (E, -0.0);
           for (int c = 0; c < F; c++)
             acc = bin (E, OP_ADD, acc,
-                       bin (E, OP_MUL, G (E, a, c * F + r), G (E, b, c)));
+                       expr (E, OP_MUL, G (E, a, c * F + r), G (E, b, c)));
           zj_fe_put (E, r, acc);
         }
       break;
@@ -312,8 +320,8 @@ zj_fe_op (zj_fe *E, int op, zj_fopnd a, zj_fopnd b, int m)
             gcc_jit_rvalue *acc = splat (E, -0.0);
             for (int kk = 0; kk < F; kk++)
               acc = bin (E, OP_ADD, acc,
-                         bin (E, OP_MUL, G (E, a, kk * F + r),
-                              G (E, b, j * F + kk)));
+                         expr (E, OP_MUL, G (E, a, kk * F + r),
+                               G (E, b, j * F + kk)));
             zj_fe_put (E, j * F + r, acc);
           }
       break;
