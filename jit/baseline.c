@@ -659,6 +659,36 @@ geometry (const zj_shape *shape, int nt, zj_layout *lay, int *L, size_t *t_off,
   zj_lanes_carving (lay, *L, nt, t_off, mt_off);
 }
 
+/* Whether the lane evaluator hands p's kernels v0 and s0 from the row
+   (neither is written by Predict or Learn). */
+static bool
+patchable (const zj_program *p)
+{
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      {
+        const zj_instr *in = &p->fn[c].ins[i];
+        const zj_kind o = zj_ops[in->op].out;
+        if ((o == ZJ_KIND_V || o == ZJ_KIND_S) && in->out == 0)
+          return false;
+      }
+  return true;
+}
+
+void
+zj_baseline_fused_geom (const zj_program *p, const zj_shape *shape, int nt,
+                        struct zj_fused_geom *g)
+{
+  int L;
+  size_t t_off, mt_off;
+  memset (g, 0, sizeof *g);
+  geometry (shape, nt, &g->lay, &L, &t_off, &mt_off);
+  g->W = ZJ_BL_W;
+  g->C = L / ZJ_BL_W;
+  g->nt = nt;
+  g->patch = patchable (p);
+}
+
 int
 zj_baseline_prepare (zj_baseline *b, const zj_program *p,
                      const zj_shape *shape, int nt)
@@ -667,15 +697,7 @@ zj_baseline_prepare (zj_baseline *b, const zj_program *p,
   int L;
   size_t t_off, mt_off;
   geometry (shape, nt, &lay, &L, &t_off, &mt_off);
-  bool patch = true;
-  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
-    for (int i = 0; i < p->fn[c].n; i++)
-      {
-        const zj_instr *in = &p->fn[c].ins[i];
-        const zj_kind o = zj_ops[in->op].out;
-        if ((o == ZJ_KIND_V || o == ZJ_KIND_S) && in->out == 0)
-          patch = false;
-      }
+  const bool patch = patchable (p);
   return kernel_get (b, p, &lay, L, nt, patch, t_off, mt_off, 1e12) ? 0 : -1;
 }
 

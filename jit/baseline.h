@@ -75,6 +75,10 @@ typedef bool (*zj_baseline_fuser) (void *ctx, const zj_program *p,
 void zj_baseline_set_fuse (zj_baseline *b, int after, bool keep_stores,
                            double min_examples, zj_baseline_fuser fuser,
                            void *ctx);
+/* The geometry lane evaluations of nt tasks give p's fused kernels
+   (zerojit show --tier=fused). */
+void zj_baseline_fused_geom (const zj_program *p, const zj_shape *shape,
+                             int nt, struct zj_fused_geom *g);
 /* Installs b as ws's native provider (NULL b: interpret). */
 void zj_baseline_attach (zj_baseline *b, zj_workspace *ws);
 /* Makes the step kernel of p ready for nt lanes of F (as a lane

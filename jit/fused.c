@@ -134,6 +134,49 @@ zj_fused_eligible (const zj_program *p, int F, const char **why)
   return true;
 }
 
+bool
+zj_fused_why_not (const zj_program *p, int F, char *buf, size_t n)
+{
+  static const char *const comp[] = { "Setup", "Predict", "Learn" };
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    {
+      long work = 0;
+      for (int i = 0; i < p->fn[c].n; i++)
+        {
+          const zj_instr *in = &p->fn[c].ins[i];
+          if (in->op == ZJ_NO_OP)
+            continue;
+          const int w = zj_fused_op_work (in->op, F);
+          if (w < 0)
+            {
+              char *text = NULL;
+              size_t len = 0;
+              FILE *f = open_memstream (&text, &len);
+              if (f)
+                {
+                  zj_instr_print (in, false, f);
+                  fclose (f);
+                }
+              snprintf (buf, n, "%s instruction %d '%s': op %s has no fused "
+                        "form (SLEEF and random ops run on stencils or the "
+                        "interpreter)", comp[c], i + 1, text ? text : "?",
+                        zj_ops[in->op].name);
+              free (text);
+              return true;
+            }
+          work += w;
+        }
+      if (work > ZJ_FUSED_MAX_WORK)
+        {
+          snprintf (buf, n, "%s does %ld vector operations per chunk at F=%d, "
+                    "more than fusing compiles (%d)", comp[c], work, F,
+                    ZJ_FUSED_MAX_WORK);
+          return true;
+        }
+    }
+  return false;
+}
+
 /* ------------------------------------------------------------ liveness */
 /* Elements read before written (ue) and written (kill) by n instructions. */
 static void
@@ -264,10 +307,12 @@ zj_fe_put (zj_fe *E, int i, gcc_jit_rvalue *v)
    then the stores of what live says is read later. */
 static void
 build_fn (zj_fe *E, const zj_fused_geom *g, const finst *ins, int n,
-          const bool *live, const char *name, bool prefetch)
+          const bool *live, const char *name, bool prefetch,
+          const zj_fused_ann *ann, int c)
 {
   zj_lower *L = &E->L;
   gcc_jit_context *ctx = L->ctx;
+  L->loc = ann ? ann->frame[c] : NULL;
   gcc_jit_type *cdp = gcc_jit_type_get_pointer (gcc_jit_type_get_const (L->t_d));
   gcc_jit_param *par[4] = {
     gcc_jit_context_new_param (ctx, NULL, L->t_dp, "mem"),
@@ -313,7 +358,7 @@ build_fn (zj_fe *E, const zj_fused_geom *g, const finst *ins, int n,
               ctx, NULL, rb, lconst (E, ZJ_FUSED_PREFETCH * rowbytes + off)),
             NULL);
           gcc_jit_rvalue *arg = gcc_jit_context_new_cast (ctx, NULL, a, t_cvp);
-          gcc_jit_block_add_eval (L->b, NULL,
+          gcc_jit_block_add_eval (L->b, L->loc,
                                   gcc_jit_context_new_call (ctx, NULL, pf, 1, &arg));
         }
     }
@@ -323,9 +368,9 @@ build_fn (zj_fe *E, const zj_fused_geom *g, const finst *ins, int n,
   gcc_jit_block *cond = gcc_jit_function_new_block (L->fn, "cond");
   gcc_jit_block *body = gcc_jit_function_new_block (L->fn, "body");
   gcc_jit_block *done = gcc_jit_function_new_block (L->fn, "done");
-  gcc_jit_block_end_with_jump (L->b, NULL, cond);
+  gcc_jit_block_end_with_jump (L->b, L->loc, cond);
   gcc_jit_block_end_with_conditional (
-    cond, NULL,
+    cond, L->loc,
     gcc_jit_context_new_comparison (ctx, NULL, GCC_JIT_COMPARISON_LT, E->q,
                                     lconst (E, E->C)),
     body, done);
@@ -339,6 +384,12 @@ build_fn (zj_fe *E, const zj_fused_geom *g, const finst *ins, int n,
     {
       const finst *d = &ins[i];
       memset (E->pset, 0, (size_t) E->F * E->F);
+      if (ann)
+        {
+          L->loc = ann->ins[d->m];
+          if (ann->text && ann->text[d->m])
+            gcc_jit_block_add_comment (L->b, L->loc, ann->text[d->m]);
+        }
       zj_fe_op (E, d->op, d->a, d->b, d->m);
       for (int j = 0; j < d->no; j++)
         if (E->pset[j])
@@ -347,13 +398,18 @@ build_fn (zj_fe *E, const zj_fused_geom *g, const finst *ins, int n,
             E->dirty[d->o + j] = true;
           }
     }
+  L->loc = ann ? ann->store[c] : NULL;
+  if (ann && ann->text)
+    gcc_jit_block_add_comment (L->b, L->loc, "stores of the elements read later");
   for (size_t e = 0; e < total; e++)
     if (E->dirty[e] && (live[e] || g->keep_stores))
       zl_set (L, chunk (E, E->par[0], e), E->cur[e]);
-  gcc_jit_block_add_assignment_op (L->b, NULL, q, GCC_JIT_BINARY_OP_PLUS,
+  L->loc = ann ? ann->frame[c] : NULL;
+  gcc_jit_block_add_assignment_op (L->b, L->loc, q, GCC_JIT_BINARY_OP_PLUS,
                                    lconst (E, 1));
-  gcc_jit_block_end_with_jump (L->b, NULL, cond);
-  gcc_jit_block_end_with_void_return (done, NULL);
+  gcc_jit_block_end_with_jump (L->b, L->loc, cond);
+  gcc_jit_block_end_with_void_return (done, L->loc);
+  L->loc = NULL;
 }
 
 void
@@ -381,6 +437,14 @@ int
 zj_fused_build (gcc_jit_context *ctx, const zj_program *p,
                 const zj_fused_geom *g, const char *pname, const char *lname,
                 zj_error *err)
+{
+  return zj_fused_build_ann (ctx, p, g, pname, lname, NULL, err);
+}
+
+int
+zj_fused_build_ann (gcc_jit_context *ctx, const zj_program *p,
+                    const zj_fused_geom *g, const char *pname,
+                    const char *lname, const zj_fused_ann *ann, zj_error *err)
 {
   const int F = g->lay.F;
   const char *why = "";
@@ -419,8 +483,8 @@ zj_fused_build (gcc_jit_context *ctx, const zj_program *p,
   E.rowc = zj_xmalloc ((size_t) F * sizeof *E.rowc);
   E.pend = zj_xmalloc ((size_t) F * F * sizeof *E.pend);
   E.pset = zj_xmalloc ((size_t) F * F);
-  build_fn (&E, g, ins, np, live[0], pname, true);
-  build_fn (&E, g, ins + np, nl, live[1], lname, false);
+  build_fn (&E, g, ins, np, live[0], pname, true, ann, 0);
+  build_fn (&E, g, ins + np, nl, live[1], lname, false, ann, 1);
   free (E.cur);
   free (E.dirty);
   free (E.rowc);

@@ -45,6 +45,10 @@ typedef struct zj_fused_geom {
    random op, within ZJ_FUSED_MAX_WORK); the reason when not. */
 bool zj_fused_eligible (const zj_program *p, int F, const char **why);
 
+/* When p cannot be fused for F: true, and buf says why in one line naming
+   the first instruction and op without a fused form (or the work). */
+bool zj_fused_why_not (const zj_program *p, int F, char *buf, size_t n);
+
 /* Vector operations per chunk of p's Predict and Learn together: what a
    fused compile's cost and a fused step's saving grow with. */
 long zj_fused_work (const zj_program *p, int F);
@@ -57,6 +61,29 @@ void zj_fused_setup_ctx (gcc_jit_context *ctx, int W);
 int zj_fused_build (gcc_jit_context *ctx, const zj_program *p,
                     const zj_fused_geom *g, const char *pname,
                     const char *lname, zj_error *err);
+
+/* Inspection (zerojit show --tier=fused, fused_show.c): the source
+   locations the kernel's statements get, so that the debug line table
+   ties each machine instruction to a program instruction, and the
+   comments the C-like dump shows before each instruction's statements. */
+typedef struct zj_fused_ann {
+  gcc_jit_location **ins;      /* [m] instruction m's line */
+  gcc_jit_location *frame[2];  /* Predict's, Learn's loop and prologue */
+  gcc_jit_location *store[2];  /* ... stores after the last instruction */
+  const char *const *text;     /* [m] comment, or NULL for none */
+} zj_fused_ann;
+int zj_fused_build_ann (gcc_jit_context *ctx, const zj_program *p,
+                        const zj_fused_geom *g, const char *pname,
+                        const char *lname, const zj_fused_ann *ann,
+                        zj_error *err);
+/* The listing of p's fused kernels for g: each Predict/Learn instruction
+   with (asm) the machine instructions the line table gives it, from
+   objdump -dl when installed, else from the assembly's .loc directives;
+   or (c) libgccjit's C-like reproducer with a comment before each
+   instruction's statements.  -1 with err set (not fusable, compile
+   failed). */
+int zj_fused_listing (const zj_program *p, const zj_fused_geom *g, bool asm_,
+                      FILE *out, zj_error *err);
 
 /* A fused kernel compiled in this process. */
 typedef struct zj_fused_code {

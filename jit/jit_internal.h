@@ -111,6 +111,8 @@ typedef struct zj_lower {
   gcc_jit_lvalue *last_row;   /* the row v0 last came from, or NULL */
   gcc_jit_function *sqrt_fn;
   int ntmp;
+  gcc_jit_location *loc;      /* of the statements added (NULL: none; the
+                                 fused listing's program lines) */
 } zj_lower;
 
 /* Helpers used by the op table (lower_ir.c). */

@@ -31,7 +31,7 @@ zl_tmp (zj_lower *L, gcc_jit_type *t)
 void
 zl_set (zj_lower *L, gcc_jit_lvalue *lv, gcc_jit_rvalue *rv)
 {
-  gcc_jit_block_add_assignment (L->b, NULL, lv, rv);
+  gcc_jit_block_add_assignment (L->b, L->loc, lv, rv);
 }
 
 gcc_jit_rvalue *
@@ -197,7 +197,7 @@ zl_asm2 (zj_lower *L, const char *mnem, gcc_jit_type *t, gcc_jit_rvalue *s1,
     snprintf (text, sizeof text, "v%s %%[s2], %%[s1], %%[o]", mnem);
   else
     snprintf (text, sizeof text, "%s %%[s2], %%[o]", mnem);
-  gcc_jit_extended_asm *ea = gcc_jit_block_add_extended_asm (L->b, NULL, text);
+  gcc_jit_extended_asm *ea = gcc_jit_block_add_extended_asm (L->b, L->loc, text);
   gcc_jit_extended_asm_add_output_operand (ea, "o", wide (L) ? "=v" : "=x", o);
   gcc_jit_extended_asm_add_input_operand (ea, "s1", L->isa->avx ? vreg (L) : "0", s1);
   gcc_jit_extended_asm_add_input_operand (ea, "s2", vreg (L), s2);
@@ -209,7 +209,7 @@ zl_vsqrt (zj_lower *L, gcc_jit_rvalue *x)
 {
   gcc_jit_lvalue *o = zl_tmp (L, L->t_v);
   gcc_jit_extended_asm *ea = gcc_jit_block_add_extended_asm (
-    L->b, NULL, L->isa->avx ? "vsqrtpd %[a], %[o]" : "sqrtpd %[a], %[o]");
+    L->b, L->loc, L->isa->avx ? "vsqrtpd %[a], %[o]" : "sqrtpd %[a], %[o]");
   gcc_jit_extended_asm_add_output_operand (ea, "o", wide (L) ? "=v" : "=x", o);
   gcc_jit_extended_asm_add_input_operand (ea, "a", vreg (L), x);
   return zl_r (o);
@@ -234,7 +234,7 @@ zl_vcmp (zj_lower *L, bool lt, gcc_jit_rvalue *a, gcc_jit_rvalue *b)
     return zl_asm2 (L, lt ? "cmpltpd" : "cmpeqpd", L->t_v, a, b);
   gcc_jit_lvalue *o = zl_tmp (L, L->t_v);
   gcc_jit_extended_asm *ea = gcc_jit_block_add_extended_asm (
-    L->b, NULL,
+    L->b, L->loc,
     lt ? "vcmpltpd %[s2], %[s1], %%k7\n\t"
          "vpternlogq $0xff, %[o], %[o], %[o]%{%%k7%}%{z%}"
        : "vcmpeqpd %[s2], %[s1], %%k7\n\t"

@@ -3,6 +3,7 @@
  *   zerojit show  --program FILE --emit=c|asm [--features F] [--memory S,V,M]
  *                 [--eval_type RMS_ERROR|ACCURACY] [--opt N] [--no-prune]
  *                 [--isa auto|avx512|avx512z|avx2|avx|sse2]
+ *                 [--tier optimized|baseline|fused] [--tasks N]
  *   zerojit bench --program FILE --tasks TEXT|--tasks-file FILE
  *                 [--memory S,V,M] [--reps N] [--opt N] [--isa ...]
  *
@@ -16,6 +17,7 @@
 #include <zerojit/spec.h>
 #include <zerojit/jit.h>
 #include "jit/baseline.h"
+#include "jit/fused.h"
 #include "cost.h"
 #include "policy.h"
 #include "cli.h"
@@ -80,17 +82,17 @@ static const zj_flag_def show_flags[] = {
   { "opt", "N[,-fNAME...]", "1", "libgccjit optimisation level 0..3 (1 adds " ZJ_JIT_LEVEL1_FLAGS "), optionally followed by GCC -f options, e.g. 1,-fschedule-insns or 1,-fno-schedule-insns2." },
   { "no-prune", NULL, NULL, "Lower every instruction, also those that cannot affect the prediction." },
   { "isa", "auto|avx512|avx512z|avx2|avx|sse2", "auto", "Instruction set of the generated code (avx512z: 512-bit vectors in the optimized tier)." },
-  { "tier", "optimized|baseline", "optimized", "Which native tier: the optimizing libgccjit compile, or the baseline tier's stencils." },
-  { "tasks", "N", "10", "baseline: the number of tasks run side by side in lanes (1..64)." },
+  { "tier", "optimized|baseline|fused", "optimized", "Which native tier: the optimizing libgccjit compile (the whole evaluation), the baseline tier's stencils, or the fused step kernels (Predict and Learn each one libgccjit loop over the lanes; each instruction with the machine code the debug line table gives it).  baseline and fused use the build's lane width; --opt, --isa and --eval_type apply to optimized only." },
+  { "tasks", "N", "10", "baseline and fused: the number of tasks run side by side in lanes (1..64; the paper runs 10), which sets the lane count the code loops over." },
 };
 
 static int
 run_show (zj_cli *cli)
 {
   const char *tier = zj_cli_get (cli, "tier");
-  if (strcmp (tier, "optimized") && strcmp (tier, "baseline"))
+  if (strcmp (tier, "optimized") && strcmp (tier, "baseline") && strcmp (tier, "fused"))
     {
-      fprintf (stderr, "zerojit show: --tier=%s: expected optimized or baseline\n", tier);
+      fprintf (stderr, "zerojit show: --tier=%s: expected optimized, baseline or fused\n", tier);
       return 2;
     }
   int64_t ntasks = 10;
@@ -169,6 +171,16 @@ run_show (zj_cli *cli)
       else
         rc = 0;
       zj_baseline_free (b);
+    }
+  else if (!strcmp (tier, "fused"))
+    {
+      zj_fused_geom g;
+      zj_baseline_fused_geom (zj_prepared_program (pp), &shape, (int) ntasks, &g);
+      if (zj_fused_listing (zj_prepared_program (pp), &g, !strcmp (emit, "asm"),
+                            stdout, &err) != 0)
+        fprintf (stderr, "zerojit show: %s\n", err.msg);
+      else
+        rc = 0;
     }
   else if (zj_jit_dump (pp, et, emit, &jo, stdout, &err) != 0)
     fprintf (stderr, "zerojit show: %s\n", err.msg);
@@ -646,7 +658,13 @@ const zj_command zj_cmd_show = {
   "Lowers a program to native code, specialised on a features size, and "
   "prints what it becomes: with --tier=optimized libgccjit's C-like "
   "reproducer (--emit=c) or the assembly (--emit=asm); with "
-  "--tier=baseline the stencils the baseline tier copies and patches.",
+  "--tier=baseline the stencils the baseline tier copies and patches; with "
+  "--tier=fused the fused Predict and Learn step kernels for --tasks lanes, "
+  "each program instruction followed by the machine instructions GCC's "
+  "debug line table attributes to it (--emit=asm; objdump -dl, or the "
+  "assembly's line marks without objdump) or libgccjit's C-like "
+  "reproducer with a comment before each instruction (--emit=c).  A "
+  "structure with an op that has no fused form is an error naming it.",
   ZJ_CLI_FLAGS (show_flags), 0, run_show,
 };
 
