@@ -130,7 +130,7 @@ int zj_cli_resume (zj_cli *cli, const char *path, struct zj_ckpt *ck,
    error "WHO: --opt=V: reason" on stderr and -1. */
 int zj_cli_jit_opt (const char *who, const char *v, zj_jit_opts *o);
 
-/* zerojit eval --jit=MODE (off, baseline, optimized, auto): evaluates p
+/* zerojit eval --jit=MODE (off, baseline, fused, optimized, auto): evaluates p
    on the n tasks with that tier (cmd_jit.c), the optimized tier with the
    options jo (--opt).  0 with fit/res filled and *ran naming the tier that
    ran; 1 when the interpreter should run them instead (err says why unless

@@ -16,7 +16,7 @@ static const zj_flag_def flags[] = {
   { "no-prune", NULL, NULL, "Run every instruction, also those that cannot affect the prediction." },
   { "max_abs_error", "X", "100", "A prediction further than X from the label aborts the task (fitness 0)." },
   { "shortcuts", NULL, "true", "Skip training steps that provably change nothing observable, where tasks run together in lanes (doc/shortcuts.md).  The figures do not depend on it." },
-  { "jit", "off|baseline|optimized|auto", "auto", "Run the program as native code: never, the baseline tier (stencils, all tasks in lanes), the optimized tier (libgccjit), or whichever the tiering policy expects to be faster for these examples.  Every tier prints the same figures." },
+  { "jit", "off|baseline|fused|optimized|auto", "auto", "Run the program as native code: never, the baseline tier (stencils, all tasks in lanes), fused step kernels (Predict and Learn each one libgccjit loop over the lanes, compiled before the first step; a structure with an op that has no fused form is interpreted, with a note), the optimized tier (libgccjit), or whichever the tiering policy expects to be faster for these examples.  Every tier prints the same figures; a line on stderr says which ran." },
   { "opt", "N[,-fNAME...]", "1", "The optimized tier's libgccjit level 0..3 and GCC -f options, as in bench and show (when it runs: --jit=optimized, or auto on enough examples)." },
 };
 
@@ -38,9 +38,9 @@ run (zj_cli *cli)
     return 2;
   const char *jit = zj_cli_get (cli, "jit");
   if (strcmp (jit, "off") && strcmp (jit, "baseline") && strcmp (jit, "optimized")
-      && strcmp (jit, "auto"))
+      && strcmp (jit, "fused") && strcmp (jit, "auto"))
     {
-      fprintf (stderr, "zerojit eval: --jit=%s: expected off, baseline, optimized or auto\n", jit);
+      fprintf (stderr, "zerojit eval: --jit=%s: expected off, baseline, fused, optimized or auto\n", jit);
       return 2;
     }
 #if HAVE_JIT

@@ -572,6 +572,22 @@ zj_eval_tiered (const char *mode, const zj_jit_opts *jopts, const zj_program *p,
     return -1;
   const zj_program *q = zj_prepared_program (pp);
   bool optimized = !strcmp (mode, "optimized");
+  const bool fused = !strcmp (mode, "fused");
+  if (fused)
+    {
+      /* Not fusable: the interpreter, as with no JIT (a note, not an
+         error: the figures do not depend on the tier). */
+      char why[512];
+      const bool no = !__builtin_cpu_supports ("avx2")
+                      ? (snprintf (why, sizeof why, "fused kernels need AVX2"), true)
+                      : zj_fused_why_not (q, shape->F, why, sizeof why);
+      if (no)
+        {
+          zj_error_set (err, "%s; interpreted", why);
+          zj_prepared_free (pp);
+          return 1;
+        }
+    }
   if (!strcmp (mode, "auto"))
     {
       zj_policy_knobs k;
@@ -620,6 +636,9 @@ zj_eval_tiered (const char *mode, const zj_jit_opts *jopts, const zj_program *p,
   else
     {
       zj_baseline *b = zj_baseline_new (false);
+      if (fused)
+        /* The kernel compiled here at its first use, before any step. */
+        zj_baseline_set_fuse (b, 1, false, 0.0, NULL, NULL);
       zj_baseline_attach (b, ws);
       const zj_task **ptrs = zj_xcalloc ((size_t) n, sizeof *ptrs);
       for (int i = 0; i < n; i++)
@@ -638,6 +657,26 @@ zj_eval_tiered (const char *mode, const zj_jit_opts *jopts, const zj_program *p,
           zj_error_set (err, "no baseline code (%s); interpreted in lanes",
                         zj_baseline_error (b));
           *ran = "interpreter (lanes)";
+          rc = 0;
+        }
+      else if (fused)
+        {
+          zj_baseline_stats st;
+          zj_baseline_stats_get (b, &st);
+          if (st.fused_hits > 0)
+            {
+              static char what[160];
+              snprintf (what, sizeof what, "fused (Predict and Learn as fused "
+                        "step kernels, compiled in %.1f ms)", st.fuse_ms);
+              *ran = what;
+            }
+          else
+            {
+              /* The compile failed: the stencils ran, same figures. */
+              zj_error_set (err, "no fused kernel (%s); ran on the baseline "
+                            "stencils", zj_baseline_error (b));
+              *ran = "baseline";
+            }
           rc = 0;
         }
       else

@@ -80,6 +80,15 @@ main (int argc, char **argv)
       return finish (0);
     }
   const zj_command *c = find_command (a);
+#if !HAVE_JIT
+  /* The JIT's commands exist only with it: say so rather than "unknown". */
+  if (!c && (!strcmp (a, "show") || !strcmp (a, "bench")))
+    {
+      fprintf (stderr, "zerojit %s: built without the JIT (--without-jit): "
+               "no native code to %s\n", a, !strcmp (a, "show") ? "show" : "time");
+      return 1;
+    }
+#endif
   if (!c)
     {
       fprintf (stderr, "zerojit: unknown command '%s' (see 'zerojit --help')\n", a);
