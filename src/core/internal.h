@@ -28,6 +28,7 @@ void *zj_xrealloc (void *p, size_t n);
 char *zj_xstrdup (const char *s);
 void *zj_aligned_alloc (size_t n);          /* 64-byte aligned, zeroed */
 void *zj_huge_calloc (size_t n, size_t size); /* zeroed, 64-byte aligned, huge pages if large */
+void *zj_huge_malloc (size_t n);   /* the same, not zeroed when large */
 /* Whole file, NUL-terminated (malloc'd); length in *len if non-NULL.
    NULL with "PATH: cannot open: reason" or "PATH: cannot read: reason". */
 char *zj_read_file (const char *path, size_t *len, zj_error *err);
