@@ -23,6 +23,9 @@
 
 #define ZJ_BL_LIBS 16
 #define ZJ_BL_BUCKETS0 4096       /* initial kernel-table size (doubles) */
+/* How often a context asks whether a background build ended: a waitpid
+   per evaluation would cost more than a demo's evaluation. */
+#define ZJ_BL_POLL_NS 2e6
 
 typedef struct zj_bkernel {
   uint64_t hash;
@@ -39,6 +42,8 @@ typedef struct zj_bkernel {
 typedef struct zj_blib {
   int F, W, C;
   bool failed;
+  bool pending;              /* building in the background (b->builds) */
+  double next_poll;          /* zj_now_ns when to ask again */
   zj_stencil_lib lib;
 } zj_blib;
 
@@ -59,18 +64,22 @@ struct zj_baseline {
   zj_baseline_gate gate;
   zj_baseline_ready ready;
   void *pctx;
-  void (*notice) (void *ctx, int F, const char *dir, bool start);
+  zj_tier_notice notice;
   void *nctx;
+  zj_stencil_builds *builds;
 };
 
 void
-zj_baseline_set_notice (zj_baseline *b,
-                        void (*fn) (void *ctx, int F, const char *dir,
-                                    bool start),
-                        void *ctx)
+zj_baseline_set_notice (zj_baseline *b, zj_tier_notice fn, void *ctx)
 {
   b->notice = fn;
   b->nctx = ctx;
+}
+
+void
+zj_baseline_set_builds (zj_baseline *b, zj_stencil_builds *s)
+{
+  b->builds = s;
 }
 
 void
@@ -123,7 +132,7 @@ zj_baseline_free (zj_baseline *b)
   kernels_clear (b);
   free (b->buckets);
   for (int i = 0; i < b->nlibs; i++)
-    if (!b->libs[i].failed)
+    if (!b->libs[i].failed && !b->libs[i].pending)
       zj_stencil_lib_free (&b->libs[i].lib);
   free (b->k);
   free (b->key);
@@ -147,20 +156,13 @@ zj_baseline_error (const zj_baseline *b)
    stencils then use zmm like the interpreter), else 4. */
 #define ZJ_BL_W (ZJ_LW == 8 ? 8 : 4)
 
+/* Loads l's library now, building it first if it is not cached (a
+   notice around the build). */
 static zj_stencil_lib *
-lib_for (zj_baseline *b, int F, int C)
+load_now (zj_baseline *b, zj_blib *l)
 {
-  const int W = ZJ_BL_W;
-  for (int i = 0; i < b->nlibs; i++)
-    if (b->libs[i].F == F && b->libs[i].W == W && b->libs[i].C == C)
-      return b->libs[i].failed ? NULL : &b->libs[i].lib;
-  if (b->nlibs == ZJ_BL_LIBS)
-    return NULL;
-  zj_blib *l = &b->libs[b->nlibs++];
-  l->F = F;
-  l->W = W;
-  l->C = C;
-  /* A library not in the cache yet takes a second or two to build: say so
+  const int F = l->F, W = l->W, C = l->C;
+  /* A library not in the cache yet takes a second or so to build: say so
      (a failed earlier build is not retried, so it is no news). */
   char dir[900] = "";
   bool building = false;
@@ -172,11 +174,13 @@ lib_for (zj_baseline *b, int F, int C)
       snprintf (failed, sizeof failed, "%s.failed", path);
       building = access (path, F_OK) != 0 && access (failed, F_OK) != 0;
       if (building)
-        b->notice (b->nctx, F, dir, true);
+        b->notice (b->nctx, F, dir, ZJ_STENCILS_BUILDING, 0.0, "");
     }
+  const double t0 = zj_now_ns ();
   l->failed = zj_stencil_lib_load (&l->lib, F, W, C, &b->err) != 0;
   if (building)
-    b->notice (b->nctx, F, dir, false);
+    b->notice (b->nctx, F, dir, l->failed ? ZJ_STENCILS_FAILED : ZJ_STENCILS_READY,
+               (zj_now_ns () - t0) * 1e-9, b->err.msg);
   l->failed = l->failed
               || (b->threaded && zj_stencil_lib_threaded (&l->lib, &b->err) != 0);
   if (l->failed)
@@ -185,6 +189,84 @@ lib_for (zj_baseline *b, int F, int C)
       return NULL;
     }
   return &l->lib;
+}
+
+/* The library of (F, C) for this host's lanes, or NULL: it failed, or (in
+   the background mode) it is still being built. */
+static zj_stencil_lib *
+lib_for (zj_baseline *b, int F, int C)
+{
+  const int W = ZJ_BL_W;
+  zj_blib *l = NULL;
+  for (int i = 0; i < b->nlibs && !l; i++)
+    if (b->libs[i].F == F && b->libs[i].W == W && b->libs[i].C == C)
+      l = &b->libs[i];
+  if (l && !l->pending)
+    return l->failed ? NULL : &l->lib;
+  double now = 0.0;
+  if (l && (now = zj_now_ns ()) < l->next_poll)
+    {
+      b->st.waits++;
+      return NULL;
+    }
+  if (!l)
+    {
+      if (b->nlibs == ZJ_BL_LIBS)
+        return NULL;
+      l = &b->libs[b->nlibs++];
+      memset (l, 0, sizeof *l);
+      l->F = F;
+      l->W = W;
+      l->C = C;
+      if (!b->builds)
+        return load_now (b, l);
+      l->pending = true;
+      now = zj_now_ns ();
+    }
+  int news;
+  double secs;
+  const int st = zj_stencil_builds_poll (b->builds, F, W, C, &news, &secs,
+                                         &b->err);
+  if (news != ZJ_SB_NEWS_NONE && b->notice)
+    {
+      char dir[900];
+      zj_stencil_cache_dir (dir, sizeof dir);
+      b->notice (b->nctx, F, dir,
+                 news == ZJ_SB_NEWS_STARTED ? ZJ_STENCILS_BUILDING
+                 : news == ZJ_SB_NEWS_DONE ? ZJ_STENCILS_READY
+                 : ZJ_STENCILS_FAILED, secs, b->err.msg);
+    }
+  if (st == ZJ_SB_BUILDING)
+    {
+      l->next_poll = now + ZJ_BL_POLL_NS;
+      b->st.waits++;
+      return NULL;
+    }
+  l->pending = false;
+  if (st == ZJ_SB_FAILED)
+    {
+      l->failed = true;
+      b->st.failures++;
+      return NULL;
+    }
+  return load_now (b, l);
+}
+
+void
+zj_baseline_poll_builds (zj_baseline *b)
+{
+  if (!b->builds)
+    return;
+  zj_stencil_ended ended[4];
+  const int n = zj_stencil_builds_reap (b->builds, ended, 4);
+  if (n == 0 || !b->notice)
+    return;
+  char dir[900];
+  zj_stencil_cache_dir (dir, sizeof dir);
+  for (int i = 0; i < n; i++)
+    b->notice (b->nctx, ended[i].F, dir,
+               ended[i].news == ZJ_SB_NEWS_DONE ? ZJ_STENCILS_READY
+               : ZJ_STENCILS_FAILED, ended[i].secs, ended[i].why);
 }
 
 /* Element index (single-task layout) of address a of kind k. */
@@ -486,6 +568,17 @@ zj_baseline_prepare (zj_baseline *b, const zj_program *p,
           patch = false;
       }
   return kernel_get (b, p, &lay, L, nt, patch, t_off, mt_off, 1e12) ? 0 : -1;
+}
+
+int
+zj_baseline_warm (int F, int nt, zj_error *err)
+{
+  const int nb = (nt + ZJ_LW - 1) / ZJ_LW, L = nb * ZJ_LW;
+  zj_stencil_lib lib;
+  if (zj_stencil_lib_load (&lib, F, ZJ_BL_W, L / ZJ_BL_W, err) != 0)
+    return -1;
+  zj_stencil_lib_free (&lib);
+  return 0;
 }
 
 void

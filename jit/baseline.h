@@ -6,6 +6,7 @@
 #define ZJ_BASELINE_H
 
 #include "internal.h"
+#include "policy.h"
 #include <stdio.h>
 
 typedef struct zj_baseline zj_baseline;
@@ -15,6 +16,8 @@ typedef struct zj_baseline_stats {
   long hits;             /* evaluations that found their kernel ready */
   long failures;         /* stencil-library loads that failed (interpreted) */
   long fallbacks;        /* evaluations interpreted for lack of code */
+  long waits;            /* ... of them while a library built in the
+                            background (zj_baseline_set_builds) */
   long skips;            /* evaluations the gate left interpreted */
   long task_matvecs;     /* products on per-task copies in kernels made */
   double ready_ns;       /* total time spent making kernels ready */
@@ -36,12 +39,20 @@ typedef bool (*zj_baseline_gate) (void *ctx, double examples, double work);
 typedef void (*zj_baseline_ready) (void *ctx, double ns);
 void zj_baseline_set_policy (zj_baseline *b, zj_baseline_gate gate,
                              zj_baseline_ready ready, void *ctx);
-/* fn(ctx, F, dir, start) hears when a stencil library that is not yet in
-   the cache dir starts (start true) and ends building (NULL: silent). */
-void zj_baseline_set_notice (zj_baseline *b,
-                             void (*fn) (void *ctx, int F, const char *dir,
-                                         bool start),
-                             void *ctx);
+/* fn hears when a stencil library that is not yet in the cache dir
+   starts building and when that ends (NULL: silent). */
+void zj_baseline_set_notice (zj_baseline *b, zj_tier_notice fn, void *ctx);
+struct zj_stencil_builds;
+/* Libraries not yet cached are built in the background, in builds shared
+   through s (stencil_jobs.c; owned by the caller, who frees it after b):
+   the evaluations that need one meanwhile are interpreted (counted in
+   fallbacks and waits), later ones find it ready.  Without this (NULL,
+   the default) a load waits for the build: tools, benchmarks, tests. */
+void zj_baseline_set_builds (zj_baseline *b, struct zj_stencil_builds *s);
+/* Tells (through the notice) of background builds that ended, also of
+   libraries no evaluation asks for any more: the caller polls now and
+   then (one atomic load when none runs). */
+void zj_baseline_poll_builds (zj_baseline *b);
 /* Installs b as ws's native provider (NULL b: interpret). */
 void zj_baseline_attach (zj_baseline *b, zj_workspace *ws);
 /* Makes the step kernel of p ready for nt lanes of F (as a lane
@@ -54,6 +65,10 @@ int zj_baseline_prepare (zj_baseline *b, const zj_program *p,
    objdump when installed, else in hex.  -1 with zj_baseline_error set. */
 int zj_baseline_listing (zj_baseline *b, const zj_program *p,
                          const zj_shape *shape, int nt, bool asm_, FILE *out);
+/* Loads (building it now if needed) the stencil library lane
+   evaluations of nt tasks at F use, so that a search finds it cached.
+   0, or -1 with err set. */
+int zj_baseline_warm (int F, int nt, zj_error *err);
 /* Path of the cached stencil object lane evaluations of nt tasks at F use
    (with the current cache directory). */
 void zj_baseline_lib_path (int F, int nt, char *buf, size_t n);

@@ -122,6 +122,53 @@ void zj_stencil_lib_path (char *buf, size_t n, int F, int W, int C);
 int zj_stencil_lib_load (zj_stencil_lib *lib, int F, int W, int C,
                          zj_error *err);
 void zj_stencil_lib_free (zj_stencil_lib *lib);
+
+/* A library build in a forked child, for callers that must not wait for
+   it (a search: jit/baseline.c).  pid > 0 while it runs, 0 once the
+   library is in the cache, -1 when it cannot be had. */
+typedef struct zj_stencil_job {
+  int F, W, C;
+  int pid;
+  int fd;               /* the child's error message comes through it */
+  double t0;            /* start (zj_now_ns) */
+  double secs;          /* how long it ran, once done */
+} zj_stencil_job;
+/* 1: the build started in a child; 0: the library is cached already;
+   -1 (err set): it cannot be had (ZEROJIT_FAIL_COMPILE=1, the CPU, a
+   sentinel of an earlier failure, fork). */
+int zj_stencil_job_start (zj_stencil_job *job, int F, int W, int C,
+                          zj_error *err);
+/* A started build: 1 still running (wait false: one waitpid WNOHANG),
+   0 done and cached, -1 failed (err set; the sentinel written).  The
+   child is reaped by the call that returns 0 or -1; wait true blocks
+   until then.  Calls after that repeat the answer. */
+int zj_stencil_job_poll (zj_stencil_job *job, bool wait, zj_error *err);
+
+/* Builds shared by the evaluators of a search (stencil_jobs.c), locked. */
+typedef struct zj_stencil_builds zj_stencil_builds;
+enum { ZJ_SB_READY, ZJ_SB_BUILDING, ZJ_SB_FAILED };
+enum { ZJ_SB_NEWS_NONE, ZJ_SB_NEWS_STARTED, ZJ_SB_NEWS_DONE,
+       ZJ_SB_NEWS_FAILED };
+zj_stencil_builds *zj_stencil_builds_new (void);
+/* Waits for the builds still running (they finish the cache). */
+void zj_stencil_builds_free (zj_stencil_builds *s);
+/* ZJ_SB_* of (F, W, C)'s library, starting its build in a child when it
+   is neither cached nor failed (never waits).  news: whether this call
+   started the build or saw it end (then secs: how long it ran); each is
+   told to one caller only.  ZJ_SB_FAILED sets err. */
+int zj_stencil_builds_poll (zj_stencil_builds *s, int F, int W, int C,
+                            int *news, double *secs, zj_error *err);
+/* A build seen to end by zj_stencil_builds_reap. */
+typedef struct zj_stencil_ended {
+  int F, news;                 /* ZJ_SB_NEWS_DONE or _FAILED */
+  double secs;
+  char why[sizeof ((zj_error *) 0)->msg];
+} zj_stencil_ended;
+/* Polls every running build (nothing when none runs: one atomic load),
+   including those no evaluation asks for any more; up to max that ended
+   now into out, each told to this caller only.  Returns how many. */
+int zj_stencil_builds_reap (zj_stencil_builds *s, zj_stencil_ended *out,
+                            int max);
 /* Parses an object image into lib->st (stencil_elf.c); copies its data
    sections into lib->mem and makes call stubs.  -1 on a malformed object. */
 int zj_stencil_elf_parse (zj_stencil_lib *lib, const uint8_t *img,

@@ -13,6 +13,8 @@
 #include "jit_internal.h"
 #include "stencil.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -110,13 +112,33 @@ build_object (int F, int W, int C, const char *path, zj_error *err)
   return rc;
 }
 
+/* A failed build leaves NAME.failed (with the reason) in the cache. */
+static void
+job_fail (const zj_stencil_job *job, const zj_error *err)
+{
+  char path[1000], failed[1100];
+  zj_stencil_lib_path (path, sizeof path, job->F, job->W, job->C);
+  snprintf (failed, sizeof failed, "%s.failed", path);
+  FILE *f = fopen (failed, "w");
+  if (f)
+    {
+      fprintf (f, "%s\n", err && err->msg[0] ? err->msg : "stencil build failed");
+      fclose (f);
+    }
+}
+
 /* build_object in a forked child: GCC's embedded driver sets SIGINT and
    SIGTERM to SIG_IGN and then to its own handler on every compile, which
    in this process would throw away a signal the search's signal thread
-   had not taken yet (src/cli/signals.c).  The child's error comes back
-   through a pipe. */
+   had not taken yet (src/cli/signals.c).  The child ignores both (the
+   driver then leaves them ignored): a Ctrl-C reaching the process group
+   must not kill it half way, which would leave /tmp/libgccjit-* behind;
+   whoever started it waits for it (zj_stencil_job_poll, blocking), as
+   for the compile workers (jit/worker.c).  The child's error comes back
+   through a pipe, written before it exits, and is the only report: its
+   stderr goes to /dev/null. */
 static int
-build_in_child (int F, int W, int C, const char *path, zj_error *err)
+job_fork (zj_stencil_job *job, const char *path, zj_error *err)
 {
   int fd[2];
   if (pipe (fd) != 0)
@@ -134,42 +156,31 @@ build_in_child (int F, int W, int C, const char *path, zj_error *err)
     }
   if (pid == 0)
     {
+      signal (SIGINT, SIG_IGN);
+      signal (SIGTERM, SIG_IGN);
+      /* libgccjit prints its errors too: the one report is the parent's. */
+      const int null = open ("/dev/null", O_WRONLY);
+      if (null >= 0)
+        dup2 (null, STDERR_FILENO);
       close (fd[0]);
       zj_error e = { "" };
-      const int rc = build_object (F, W, C, path, &e);
+      const int rc = build_object (job->F, job->W, job->C, path, &e);
       if (rc != 0)
         zj_write_all (fd[1], e.msg, strlen (e.msg) + 1);
       _exit (rc == 0 ? 0 : 1);
     }
   close (fd[1]);
-  zj_error e = { "" };
-  size_t got = 0;
-  ssize_t k;
-  while (got < sizeof e.msg - 1
-         && ((k = read (fd[0], e.msg + got, sizeof e.msg - 1 - got)) > 0
-             || (k < 0 && errno == EINTR)))
-    got += k > 0 ? (size_t) k : 0;
-  close (fd[0]);
-  int status = 0;
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
-    return 0;
-  if (e.msg[0])
-    zj_error_set (err, "%s", e.msg);
-  else
-    zj_error_set (err, "jit/stencil_lib.c: stencil build F=%d W=%d C=%d: the "
-                  "build process died (status %d)", F, W, C, status);
-  return -1;
+  fcntl (fd[0], F_SETFD, FD_CLOEXEC);
+  job->pid = pid;
+  job->fd = fd[0];
+  return 0;
 }
 
-int
-zj_stencil_lib_load (zj_stencil_lib *lib, int F, int W, int C, zj_error *err)
+/* The reasons a library cannot be had at all, before any build: a forced
+   failure, the CPU, a sentinel of an earlier failed build. */
+static int
+precheck (int F, int W, int C, zj_error *err)
 {
-  memset (lib, 0, sizeof *lib);
-  lib->F = F;
-  lib->W = W;
-  lib->C = C;
   const char *force = getenv ("ZEROJIT_FAIL_COMPILE");
   if (force && !strcmp (force, "1"))
     {
@@ -183,8 +194,7 @@ zj_stencil_lib_load (zj_stencil_lib *lib, int F, int W, int C, zj_error *err)
       zj_error_set (err, "baseline tier: the CPU lacks %s", W == 8 ? "AVX-512" : "AVX2");
       return -1;
     }
-  char dir[900], path[1000], failed[1100];
-  zj_stencil_cache_dir (dir, sizeof dir);
+  char path[1000], failed[1100];
   zj_stencil_lib_path (path, sizeof path, F, W, C);
   snprintf (failed, sizeof failed, "%s.failed", path);
   if (access (failed, F_OK) == 0)
@@ -192,25 +202,96 @@ zj_stencil_lib_load (zj_stencil_lib *lib, int F, int W, int C, zj_error *err)
       zj_error_set (err, "%s: an earlier stencil build failed (remove it to retry)", failed);
       return -1;
     }
-  size_t len = 0;
-  uint8_t *img = (uint8_t *) zj_read_file (path, &len, NULL);
-  if (!img)
+  return 0;
+}
+
+int
+zj_stencil_job_start (zj_stencil_job *job, int F, int W, int C, zj_error *err)
+{
+  memset (job, 0, sizeof *job);
+  job->F = F;
+  job->W = W;
+  job->C = C;
+  job->fd = -1;
+  job->pid = -1;
+  if (precheck (F, W, C, err) != 0)
+    return -1;
+  char dir[900], path[1000];
+  zj_stencil_cache_dir (dir, sizeof dir);
+  zj_stencil_lib_path (path, sizeof path, F, W, C);
+  job->pid = 0;
+  if (access (path, R_OK) == 0)
+    return 0;
+  mkdirs (dir);
+  if (job_fork (job, path, err) != 0)
     {
-      mkdirs (dir);
-      if (build_in_child (F, W, C, path, err) != 0)
-        {
-          FILE *f = fopen (failed, "w");
-          if (f)
-            {
-              fprintf (f, "%s\n", err && err->msg[0] ? err->msg : "stencil build failed");
-              fclose (f);
-            }
-          return -1;
-        }
-      img = (uint8_t *) zj_read_file (path, &len, err);
-      if (!img)
-        return -1;
+      job->pid = -1;
+      job_fail (job, err);
+      return -1;
     }
+  job->t0 = zj_now_ns ();
+  return 1;
+}
+
+int
+zj_stencil_job_poll (zj_stencil_job *job, bool wait, zj_error *err)
+{
+  if (job->pid <= 0)
+    return job->pid == 0 ? 0 : -1;
+  int status = 0;
+  pid_t w;
+  while ((w = waitpid (job->pid, &status, wait ? 0 : WNOHANG)) < 0 && errno == EINTR)
+    ;
+  if (w == 0)
+    return 1;
+  job->secs = (zj_now_ns () - job->t0) * 1e-9;
+  /* The child has exited: its message, if any, is all in the pipe. */
+  zj_error e = { "" };
+  size_t got = 0;
+  ssize_t k;
+  while (got < sizeof e.msg - 1
+         && ((k = read (job->fd, e.msg + got, sizeof e.msg - 1 - got)) > 0
+             || (k < 0 && errno == EINTR)))
+    got += k > 0 ? (size_t) k : 0;
+  close (job->fd);
+  job->fd = -1;
+  if (w > 0 && WIFEXITED (status) && WEXITSTATUS (status) == 0)
+    {
+      job->pid = 0;
+      return 0;
+    }
+  if (e.msg[0])
+    zj_error_set (err, "%s", e.msg);
+  else if (w < 0)
+    zj_error_set (err, "jit/stencil_lib.c: stencil build F=%d W=%d C=%d: the "
+                  "build process was lost: %s", job->F, job->W, job->C,
+                  strerror (errno));
+  else
+    zj_error_set (err, "jit/stencil_lib.c: stencil build F=%d W=%d C=%d: the "
+                  "build process died (status %d)", job->F, job->W, job->C,
+                  status);
+  job->pid = -1;
+  job_fail (job, err);
+  return -1;
+}
+
+int
+zj_stencil_lib_load (zj_stencil_lib *lib, int F, int W, int C, zj_error *err)
+{
+  memset (lib, 0, sizeof *lib);
+  lib->F = F;
+  lib->W = W;
+  lib->C = C;
+  zj_stencil_job job;
+  const int st = zj_stencil_job_start (&job, F, W, C, err);
+  if (st < 0 || (st > 0 && zj_stencil_job_poll (&job, true, err) != 0))
+    return -1;
+  char path[1000];
+  zj_stencil_lib_path (path, sizeof path, F, W, C);
+  size_t len = 0;
+  uint8_t *img = (uint8_t *) zj_read_file (path, &len, err);
+  if (!img)
+    return -1;
   lib->image = img;
   if (zj_execmem_init (&lib->mem, ZJ_EXECMEM_SIZE) != 0)
     {

@@ -11,6 +11,7 @@
 #include "internal.h"
 #include "tier.h"
 #include "cost.h"
+#include "stencil.h"
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
@@ -40,6 +41,9 @@ typedef struct treq {
 struct zj_tier {
   zj_tier_cfg cfg;
   zj_jit *jit;
+  /* Stencil libraries building in the background for the doors' baseline
+     contexts (jit/stencil_jobs.c); freeing waits for running builds. */
+  zj_stencil_builds *builds;
   tslot *table;                  /* fields accessed with __atomic (ZA/ZS) */
   pthread_t thread;
   bool thread_on, stop;
@@ -198,6 +202,8 @@ zj_tier_new (const zj_tier_cfg *cfg, zj_error *err)
   pthread_mutex_init (&t->mu, NULL);
   pthread_cond_init (&t->cv, NULL);
   t->table = zj_xcalloc (TABLE_SLOTS, sizeof (tslot));
+  if (zj_tier_mode_baseline (cfg->mode))
+    t->builds = zj_stencil_builds_new ();
   if (!zj_tier_mode_optimized (cfg->mode))
     return t;
   zj_jit_opts o;
@@ -254,6 +260,7 @@ destroy (zj_tier *t)
   for (int i = 0; i < t->nq; i++)
     req_free (t->queue[i]);
   zj_jit_free (t->jit);
+  zj_stencil_builds_free (t->builds);
   pthread_mutex_destroy (&t->mu);
   pthread_cond_destroy (&t->cv);
   free (t->table);
@@ -270,6 +277,12 @@ void
 zj_tier_get_knobs (const zj_tier *t, zj_policy_knobs *k)
 {
   *k = t->cfg.knobs;
+}
+
+zj_stencil_builds *
+zj_tier_get_builds (const zj_tier *t)
+{
+  return t ? t->builds : NULL;
 }
 
 zj_tier_notice
@@ -581,6 +594,8 @@ zj_tier_add_base_counts (zj_tier *t, const zj_tier_stats *d, double ratio)
   t->st.base_hits += d->base_hits;
   t->st.base_skips += d->base_skips;
   t->st.base_failures += d->base_failures;
+  t->st.base_fallbacks += d->base_fallbacks;
+  t->st.base_waits += d->base_waits;
   t->st.base_ready_ms += d->base_ready_ms;
   t->st.examples_base += d->examples_base;
   pthread_mutex_unlock (&t->mu);

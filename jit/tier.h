@@ -44,6 +44,9 @@ void zj_tier_free (zj_tier *t);
 zj_tier_mode zj_tier_get_mode (const zj_tier *t);
 /* The policy knobs of the tier's configuration. */
 void zj_tier_get_knobs (const zj_tier *t, zj_policy_knobs *k);
+/* The stencil builds the tier's doors share (NULL without the baseline
+   tier): a search never waits for one (jit/stencil_jobs.c). */
+struct zj_stencil_builds *zj_tier_get_builds (const zj_tier *t);
 /* The notice callback and its context from the tier's configuration. */
 zj_tier_notice zj_tier_get_notice (const zj_tier *t, void **ctx);
 

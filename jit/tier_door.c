@@ -168,6 +168,8 @@ bl_delta (const zj_door *d, zj_tier_stats *s)
   s->base_hits = b.hits - d->bl_done.hits;
   s->base_skips = b.skips - d->bl_done.skips;
   s->base_failures = b.failures - d->bl_done.failures;
+  s->base_fallbacks = b.fallbacks - d->bl_done.fallbacks;
+  s->base_waits = b.waits - d->bl_done.waits;
   s->base_ready_ms = (b.ready_ns - d->bl_done.ready_ns) * 1e-6;
   s->examples_base = (double) d->pend_ex_base;
 }
@@ -236,6 +238,7 @@ zj_door_open (struct zj_tier *tier, const zj_task *tasks, int n_tasks, int F)
       void *nctx;
       zj_tier_notice fn = zj_tier_get_notice (tier, &nctx);
       zj_baseline_set_notice (d->bl, fn, nctx);
+      zj_baseline_set_builds (d->bl, zj_tier_get_builds (tier));
     }
   return d;
 }
@@ -243,6 +246,8 @@ zj_door_open (struct zj_tier *tier, const zj_task *tasks, int n_tasks, int F)
 static void
 flush (zj_door *d)
 {
+  if (d->bl)
+    zj_baseline_poll_builds (d->bl);
   zj_tier_add_counts (d->tier, d->pend_lookups, d->pend_ex_native,
                       d->pend_ex_interp);
   d->pend_lookups = d->pend_ex_native = d->pend_ex_interp = 0;
@@ -489,6 +494,8 @@ zj_door_stats (const zj_door *d, zj_tier_stats *s)
   s->base_hits += b.base_hits;
   s->base_skips += b.base_skips;
   s->base_failures += b.base_failures;
+  s->base_fallbacks += b.base_fallbacks;
+  s->base_waits += b.base_waits;
   s->base_ready_ms += b.base_ready_ms;
   s->examples_base += b.examples_base;
   s->lookups += (long) d->pend_lookups;

@@ -11,15 +11,11 @@ dir=$(mktemp -d /tmp/zj_ckpt_test.XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$dir"' EXIT
 fail () { echo "FAIL: $*"; exit 1; }
 
-# The search flags (word-split on purpose; no spaces in these paths).
-# Started directly, not through a function, so that $! is zerojit itself.
-flags="--search_experiment_spec_file=$src/tests/data/tiny_search.textpb
-  --select_tasks_file=$specs/demo_select.textpb
-  --final_tasks_file=$specs/demo_final.textpb
-  --max_experiments=4 --randomize_task_seeds --max_scalar_addresses=4
-  --max_vector_addresses=3 --max_matrix_addresses=1 --random_seed=7 --jit=off"
 # Times and the worker count are the only things allowed to differ.
 . "$src/tests/search_norm.sh"
+# The search flags (word-split on purpose; no spaces in these paths).
+# Started directly, not through a function, so that $! is zerojit itself.
+flags=$(tiny_flags 4 7)
 # Wait until the checkpoint exists, then a random 0-299 ms more.
 wait_then_kill () {
   i=0

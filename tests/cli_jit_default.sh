@@ -34,8 +34,11 @@ if "$ZEROJIT" --version | grep -q libgccjit; then
   grep -q '^indivs=.*, jit=auto, compiles=' "$tmp/auto" \
     && ok "--jit=auto given: counters on every progress line" \
     || bad "--jit=auto lines lack the counters: $(grep -m1 '^indivs=' "$tmp/auto")"
-  [ ! -s "$tmp/def.err" ] && ok "nothing on stderr by default" \
-    || bad "default search wrote to stderr: $(head -2 "$tmp/def.err")"
+  # But for the one-time stencil build's notices (an empty cache: a new
+  # machine, or tests run in parallel before any other filled it).
+  grep -v '^zerojit: \(building \)\{0,1\}native stencils for F=' "$tmp/def.err" > "$tmp/def.err2"
+  [ ! -s "$tmp/def.err2" ] && ok "nothing on stderr by default" \
+    || bad "default search wrote to stderr: $(head -2 "$tmp/def.err2")"
 else
   grep -q '^Tier summary' "$tmp/def" && bad "a Tier summary without the JIT" \
     || ok "no Tier summary without the JIT"

@@ -7,7 +7,7 @@
 . "${top_srcdir:-.}/tests/cli_lib.sh"
 
 # The tiers (--jit=auto, the default) may build their stencils once, on stderr.
-strip () { sed -E 's/elapsed_secs=[0-9]+/elapsed_secs=#/; /^Summary:/d; /^Tier summary:/d; /^zerojit: building native stencils/d' "$1"; }
+strip () { sed -E 's/elapsed_secs=[0-9]+/elapsed_secs=#/; /^Summary:/d; /^Tier summary:/d; /^zerojit: building native stencils/d; /^zerojit: native stencils for F=/d' "$1"; }
 # same NAME SPEC SELECT FINAL FLAGS...: runs the search both ways.
 same () {
   name=$1 spec=$2 sel=$3 fin=$4

@@ -29,12 +29,8 @@ fail () { echo "FAIL: $*"; exit 1; }
 # The shim is loaded ahead of the sanitizers' runtime in the ASan build.
 ASAN_OPTIONS="verify_asan_link_order=0:${ASAN_OPTIONS-}"; export ASAN_OPTIONS
 
-flags="--search_experiment_spec_file=$src/tests/data/tiny_search.textpb
-  --select_tasks_file=$specs/demo_select.textpb
-  --final_tasks_file=$specs/demo_final.textpb
-  --max_experiments=4 --randomize_task_seeds --max_scalar_addresses=4
-  --max_vector_addresses=3 --max_matrix_addresses=1 --random_seed=7 --jit=off"
 . "$src/tests/search_norm.sh"
+flags=$(tiny_flags 4 7)
 same_output () {   # $1 $2: outputs equal up to times
   norm "$1" > "$dir/na"; norm "$2" > "$dir/nb"; cmp -s "$dir/na" "$dir/nb"
 }

@@ -9,13 +9,8 @@ specs=$src/examples/specs
 dir=$(mktemp -d /tmp/zj_islands_test.XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$dir"' EXIT
 fail () { echo "FAIL: $*"; exit 1; }
-flags="--search_experiment_spec_file=$src/tests/data/tiny_search.textpb
-  --select_tasks_file=$specs/demo_select.textpb
-  --final_tasks_file=$specs/demo_final.textpb
-  --max_experiments=2 --randomize_task_seeds --max_scalar_addresses=4
-  --max_vector_addresses=3 --max_matrix_addresses=1 --random_seed=3 --jit=off
-  --islands=4 --migration_interval=1000"
 . "$src/tests/search_norm.sh"
+flags="$(tiny_flags 2 3) --islands=4 --migration_interval=1000"
 
 for w in 1 2 3; do
   "$Z" search $flags --workers=$w --progress_log="$dir/log$w.json" > "$dir/out$w.txt" \

@@ -261,15 +261,6 @@ run_cases (zj_jit *jit, jcase *c, int n, int batch)
   return bad;
 }
 
-static inline zj_prepared *
-prep (const zj_program *p, const zj_shape *shape, bool prune)
-{
-  zj_error err;
-  zj_prepared *pp = zj_prepare (p, shape, prune, &err);
-  cr_assert_not_null (pp, "%s", err.msg);
-  return pp;
-}
-
 static inline zj_jit *
 new_jit_opt (const char *isa, int recycle, int opt)
 {

@@ -26,13 +26,8 @@ export ASAN_OPTIONS
 # The libtool wrapper is a script; mpirun needs the program itself.
 [ -x .libs/zerojit ] && [ "$Z" = ./zerojit ] && Z=$(pwd)/.libs/zerojit \
   && export LD_LIBRARY_PATH="$(pwd)/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-flags="--search_experiment_spec_file=$src/tests/data/tiny_search.textpb
-  --select_tasks_file=$specs/demo_select.textpb
-  --final_tasks_file=$specs/demo_final.textpb
-  --max_experiments=2 --randomize_task_seeds --max_scalar_addresses=4
-  --max_vector_addresses=3 --max_matrix_addresses=1 --random_seed=5 --jit=off
-  --islands=4 --migration_interval=1000 --workers=1"
 . "$src/tests/search_norm.sh"
+flags="$(tiny_flags 2 5) --islands=4 --migration_interval=1000 --workers=1"
 "$Z" search $flags --workers=2 > "$dir/threads.txt" || fail "threaded run"
 norm "$dir/threads.txt" > "$dir/a"
 grep -q 'migrations=[1-9]' "$dir/threads.txt" || fail "no migration happened"

@@ -33,8 +33,7 @@ prep_text (const char *text, const zj_shape *sh)
   zj_program_init (&p);
   zj_error err;
   cr_assert_eq (zj_program_parse (text, "test", &p, &err), 0, "%s", err.msg);
-  zj_prepared *pp = zj_prepare (&p, sh, false, &err);   /* --no-prune */
-  cr_assert_not_null (pp, "%s", err.msg);
+  zj_prepared *pp = zj_test_prepare (&p, sh, false);   /* --no-prune */
   zj_program_free (&p);
   return pp;
 }

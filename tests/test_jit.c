@@ -36,7 +36,7 @@ op_cases_at (int lo, int hi, const int *Fs, size_t nF, jcase *c)
         for (int v = 0; v < 4; v++)
           {
             jcase *k = &c[n++];
-            k->pp = prep (&p, &shape, false);
+            k->pp = zj_test_prepare (&p, &shape, false);
             k->shape = shape;
             k->t = make_task (F, 5, 4, 2, v & 1 ? ZJ_ACCURACY : ZJ_RMS_ERROR, v >= 2,
                               seed * 31 + (uint64_t) v);
@@ -154,7 +154,7 @@ random_batch (uint64_t seed, int n, const char *isa, int recycle, int batch)
         k->o.n_all_train = (long) zj_rng_below (&r, 10);
       if (zj_rng_below (&r, 4) == 0)
         k->o.n_valid = (int) zj_rng_below (&r, 4);
-      k->pp = prep (&p, &shape, zj_rng_below (&r, 2));
+      k->pp = zj_test_prepare (&p, &shape, zj_rng_below (&r, 2));
       k->shape = shape;
       k->seed = zj_rng_next (&r);
       snprintf (k->what, sizeof k->what, "random program %d (seed %llu)", i,

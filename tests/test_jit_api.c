@@ -63,8 +63,8 @@ Test (jit_api, cache_counts)
   op_program (ZJ_SCALAR_CONST_SET_OP, &a, &r);
   op_program (ZJ_SCALAR_CONST_SET_OP, &b, &r);
   op_program (ZJ_VECTOR_SUM_OP, &c, &r);
-  zj_prepared *pa = prep (&a, &sh, false), *pb = prep (&b, &sh, false),
-    *pc = prep (&c, &sh, false);
+  zj_prepared *pa = zj_test_prepare (&a, &sh, false), *pb = zj_test_prepare (&b, &sh, false),
+    *pc = zj_test_prepare (&c, &sh, false);
   zj_jit_entry *ea = zj_jit_get (jit, pa, ZJ_RMS_ERROR, &err);
   zj_jit_entry *eb = zj_jit_get (jit, pb, ZJ_RMS_ERROR, &err);
   cr_assert_not_null (ea);
@@ -107,7 +107,7 @@ Test (jit_api, bad_options_and_dump)
   zj_program p;
   op_program (ZJ_VECTOR_MAX_OP, &p, &r);
   zj_shape sh = shape663_base;
-  zj_prepared *pp = prep (&p, &sh, true);
+  zj_prepared *pp = zj_test_prepare (&p, &sh, true);
   char *buf = NULL;
   size_t len = 0;
   FILE *f = open_memstream (&buf, &len);
@@ -139,7 +139,7 @@ Test (jit_api, lookup_never_compiles)
   op_program (ZJ_MATRIX_VECTOR_PRODUCT_OP, &a, &r);
   op_program (ZJ_MATRIX_VECTOR_PRODUCT_OP, &b, &r);
   zj_shape sh = shape663_base;
-  zj_prepared *pa = prep (&a, &sh, true), *pb = prep (&b, &sh, true);
+  zj_prepared *pa = zj_test_prepare (&a, &sh, true), *pb = zj_test_prepare (&b, &sh, true);
   cr_assert_null (zj_jit_lookup (jit, pa, ZJ_ACCURACY));
   zj_jit_stats st;
   zj_jit_get_stats (jit, &st);
@@ -225,7 +225,7 @@ Test (jit_api, dead_worker_fails_one_compile, .timeout = 120)
   for (int i = 0; i < 3; i++)
     {
       op_program (ops[i], &p[i], &r);
-      pp[i] = prep (&p[i], &sh, true);
+      pp[i] = zj_test_prepare (&p[i], &sh, true);
     }
   zj_jit_entry *e = zj_jit_get (jit, pp[0], ZJ_RMS_ERROR, &err);
   cr_assert_not_null (e, "%s", err.msg);

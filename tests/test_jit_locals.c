@@ -48,7 +48,7 @@ nn_final_memory (const char *isa)
         const zj_shape shape = { Fs[fi], 5, 9, 2 };
         zj_program p;
         nn_program (&p);
-        zj_prepared *pp = prep (&p, &shape, true);
+        zj_prepared *pp = zj_test_prepare (&p, &shape, true);
         zj_task *t = make_task (shape.F, 40, 10, 2, ZJ_RMS_ERROR, false, 77 + fi);
         if (abort_run)
           t->train_y[t->order[10]] = 1e300;   /* step 11 errs by ~1e300 */
@@ -139,7 +139,7 @@ row_cases (const char *isa)
         const zj_eval_type type = et ? ZJ_ACCURACY : ZJ_RMS_ERROR;
         zj_program p;
         row_program (&p);
-        zj_prepared *pp = prep (&p, &shape, true);
+        zj_prepared *pp = zj_test_prepare (&p, &shape, true);
         zj_task *t = make_task (shape.F, 30, 10, 2, type, false, 91 + fi);
         zj_eval_opts o;
         zj_eval_opts_default (&o);
@@ -174,7 +174,7 @@ setup_v0_cases (const char *isa)
         zj_program p;
         nn_program (&p);
         zj_fn_push (&p.fn[ZJ_SETUP], rnd (ZJ_VECTOR_GAUSSIAN_SET_OP, 0, 0, 1));
-        zj_prepared *pp = prep (&p, &shape, true);
+        zj_prepared *pp = zj_test_prepare (&p, &shape, true);
         zj_task *t = make_task (shape.F, 20, 5, 2, ZJ_RMS_ERROR, false, 17 + fi);
         zj_eval_opts o;
         zj_eval_opts_default (&o);

@@ -91,7 +91,7 @@ Test (jit_opts, flags_reach_the_compiler, .timeout = 300)
   zj_program p;
   op_program (ZJ_MATRIX_VECTOR_PRODUCT_OP, &p, &r);
   zj_shape sh = shape663_base;
-  zj_prepared *pp = prep (&p, &sh, true);
+  zj_prepared *pp = zj_test_prepare (&p, &sh, true);
   zj_jit_opts o;
   zj_jit_opts_default (&o);
   o.flags = "-fverbose-asm,-fno-gcse";   /* GCC does not list -fverbose-asm */
@@ -151,7 +151,7 @@ Test (jit_opts, flags_reach_every_compile, .timeout = 300)
   zj_program p;
   op_program (ZJ_VECTOR_INNER_PRODUCT_OP, &p, &r);
   zj_shape sh = shape663_base;
-  zj_prepared *pp = prep (&p, &sh, true);
+  zj_prepared *pp = zj_test_prepare (&p, &sh, true);
   for (int recycle = 0; recycle <= 1; recycle++)
     for (int bad = 0; bad <= 1; bad++)
       {

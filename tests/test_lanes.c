@@ -21,9 +21,7 @@ compare_n (int F, zj_eval_type et, int epochs, int nt, int ntr, int n_programs,
   for (int n = 0; n < n_programs; n++)
     {
       zj_test_random_program (&r, &sh, &p);
-      zj_error err;
-      zj_prepared *pp = zj_prepare (&p, &sh, n % 2 == 0, &err);
-      cr_assert_not_null (pp, "%s", err.msg);
+      zj_prepared *pp = zj_test_prepare (&p, &sh, n % 2 == 0);
       zj_eval_opts o;
       zj_eval_opts_default (&o);
       /* Sometimes a cap, sometimes no recording (the search's real runs,
@@ -99,9 +97,7 @@ Test (lanes, fused_training_steps_equal_separate_evaluations)
   zj_fn_push (&p.fn[ZJ_SETUP], k);
   zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 1, 0, 1));
   push_sgd_learn (&p, 3);
-  zj_error err;
-  zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
-  cr_assert_not_null (pp, "%s", err.msg);
+  zj_prepared *pp = zj_test_prepare (&p, &sh, true);
   zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
   zj_eval_opts o;
   zj_eval_opts_default (&o);
@@ -132,9 +128,7 @@ Test (lanes, predict_writing_features_is_undone_before_learn)
   zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 2, 0, 0));
   zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 0, 1, 1));
   push_sgd_learn (&p, 4);
-  zj_error err;
-  zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
-  cr_assert_not_null (pp, "%s", err.msg);
+  zj_prepared *pp = zj_test_prepare (&p, &sh, true);
   cr_assert_eq (zj_prepared_program (pp)->fn[ZJ_PREDICT].n, 2);
   zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
   zj_eval_opts o;
@@ -166,9 +160,7 @@ Test (lanes, validation_abort_freezes_lane)
   zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 0, 1, 1));
   zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_SUM_OP, 1, 3, 1));
   push_sgd_learn (&p, 4);
-  zj_error err;
-  zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
-  cr_assert_not_null (pp, "%s", err.msg);
+  zj_prepared *pp = zj_test_prepare (&p, &sh, true);
   zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
   zj_eval_opts o;
   zj_eval_opts_default (&o);
@@ -263,9 +255,7 @@ random_setup_case (zj_eval_type et, int F, int nt, uint64_t reseed,
           p.fn[ZJ_SETUP].ins[0] = p.fn[ZJ_SETUP].ins[p.fn[ZJ_SETUP].n - 1];
           p.fn[ZJ_SETUP].ins[p.fn[ZJ_SETUP].n - 1] = tmp;
         }
-      zj_error err;
-      zj_prepared *pp = zj_prepare (&p, &sh, n % 3 == 0, &err);
-      cr_assert_not_null (pp, "%s", err.msg);
+      zj_prepared *pp = zj_test_prepare (&p, &sh, n % 3 == 0);
       zj_eval_opts o;
       zj_eval_opts_default (&o);
       o.record_errors = n % 2 ? NREC : 0;
@@ -354,9 +344,7 @@ Test (lanes, dead_training_sigmoid_equals_separate_evaluations)
           zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_VECTOR_SUM_OP, 0, 0, 1));
           big++;
         }
-      zj_error err;
-      zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
-      cr_assert_not_null (pp, "%s", err.msg);
+      zj_prepared *pp = zj_test_prepare (&p, &sh, true);
       const bool is_dead = zj_s1_sigmoid_dead (zj_prepared_program (pp));
       for (int off = 0; off < 2; off++)
         {
@@ -406,20 +394,16 @@ Test (lanes, memory_left_by_an_earlier_program_is_not_read)
   zj_fn_push (&p.fn[ZJ_SETUP], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 2, 0, 3));
   zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 3, 0, 4));
   zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_SUM_OP, 4, 1, 1));
-  zj_error err;
-  zj_prepared *pp = zj_prepare (&p, &sh, false, &err);
-  cr_assert_not_null (pp, "%s", err.msg);
+  zj_prepared *pp = zj_test_prepare (&p, &sh, false);
   check_program (pp, ts, NT, &o, ws1, ws2, "filling program", &c);
   zj_prepared_free (pp);
   /* Then programs that name no address, or only s0. */
   zj_program_clear (&p);
-  pp = zj_prepare (&p, &sh, false, &err);
-  cr_assert_not_null (pp, "%s", err.msg);
+  pp = zj_test_prepare (&p, &sh, false);
   check_program (pp, ts, NT, &o, ws1, ws2, "empty program", &c);
   zj_prepared_free (pp);
   zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_SUM_OP, 0, 0, 0));
-  pp = zj_prepare (&p, &sh, false, &err);
-  cr_assert_not_null (pp, "%s", err.msg);
+  pp = zj_test_prepare (&p, &sh, false);
   check_program (pp, ts, NT, &o, ws1, ws2, "s0 only", &c);
   zj_prepared_free (pp);
   zj_program_free (&p);

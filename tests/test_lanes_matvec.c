@@ -34,8 +34,7 @@ Test (lanes, matrix_vector_row_blocks_equal_separate_evaluations)
                                     100 + (uint64_t) (i * 8 + j * 2 + et));
           zj_workspace *ws1 = zj_workspace_new (&sh);
           zj_workspace *ws2 = zj_workspace_new (&sh);
-          zj_prepared *pp = zj_prepare (&p, &sh, false, &err);
-          cr_assert_not_null (pp, "%s", err.msg);
+          zj_prepared *pp = zj_test_prepare (&p, &sh, false);
           cr_assert_eq (zj_prepared_program (pp)->fn[ZJ_PREDICT].n, 4);
           for (int rec = 0; rec < 2; rec++)
             {
@@ -113,8 +112,7 @@ Test (lanes, read_only_matrix_products_equal_separate_evaluations)
                                     700 + (uint64_t) (i * 16 + j * 2 + et));
           zj_workspace *ws1 = zj_workspace_new (&sh);
           zj_workspace *ws2 = zj_workspace_new (&sh);
-          zj_prepared *pp = zj_prepare (&p, &sh, false, &err);
-          cr_assert_not_null (pp, "%s", err.msg);
+          zj_prepared *pp = zj_test_prepare (&p, &sh, false);
           for (int rep = 0; rep < 3; rep++)
             {
               zj_eval_opts o;

@@ -27,9 +27,7 @@ resume_case (int F, zj_eval_type et, int nt, int ntr, int epochs,
   for (int n = 0; n < n_programs; n++)
     {
       zj_test_random_program (&r, &sh, &p);
-      zj_error err;
-      zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
-      cr_assert_not_null (pp, "%s", err.msg);
+      zj_prepared *pp = zj_test_prepare (&p, &sh, true);
       /* The mini-run: as the FEC's, a few steps, recorded errors. */
       zj_eval_opts mo;
       zj_eval_opts_default (&mo);
@@ -143,9 +141,7 @@ Test (lanes, kept_lanes_serve_only_the_named_next_run)
   p.fn[ZJ_SETUP].ins[0].act = 0.01;
   zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 0, 1, 1));
   push_sgd_learn (&p, 3);
-  zj_error err;
-  zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
-  cr_assert_not_null (pp, "%s", err.msg);
+  zj_prepared *pp = zj_test_prepare (&p, &sh, true);
   zj_eval_opts mo, ro;
   zj_eval_opts_default (&mo);
   zj_eval_opts_default (&ro);
@@ -179,8 +175,7 @@ Test (lanes, kept_lanes_serve_only_the_named_next_run)
   /* Random Setup: nothing kept. */
   zj_fn_push (&p.fn[ZJ_SETUP], zj_test_ins (ZJ_VECTOR_GAUSSIAN_SET_OP, 0, 0, 1));
   p.fn[ZJ_SETUP].ins[1].fd[1] = 0.1f;
-  zj_prepared *pr = zj_prepare (&p, &sh, false, &err);
-  cr_assert_not_null (pr, "%s", err.msg);
+  zj_prepared *pr = zj_test_prepare (&p, &sh, false);
   zj_rng g;
   zj_rng_seed (&g, 3);
   cr_assert_eq (zj_interp_eval_lanes_snap (pr, ptrs, nt, &mo, &g, 9, ws, r, f,

@@ -29,9 +29,7 @@ Test (lanes, row_cache_follows_task_sets)
     for (int k = 0; k < 6; k++)
       {
         zj_test_random_program (&r, &sh, &p);
-        zj_error err;
-        zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
-        cr_assert_not_null (pp, "%s", err.msg);
+        zj_prepared *pp = zj_test_prepare (&p, &sh, true);
         char what[64];
         snprintf (what, sizeof what, "round %d set %d", round, k);
         o.record_errors = (round + k) % 2 ? 0 : NREC;
@@ -57,9 +55,7 @@ Test (lanes, row_cache_follows_task_sets)
   for (int n = 0; n < 6; n++)
     {
       zj_test_random_program (&r, &big, &p);
-      zj_error err;
-      zj_prepared *pp = zj_prepare (&p, &big, true, &err);
-      cr_assert_not_null (pp, "%s", err.msg);
+      zj_prepared *pp = zj_test_prepare (&p, &big, true);
       check_program (pp, ts, 10, &o, wb1, wb2, "large task set", &c);
       zj_prepared_free (pp);
     }
@@ -99,9 +95,7 @@ Test (lanes, task_keys_give_the_same_row_sets)
     {
       zj_workspace *ws = zj_workspace_new (&sh), *ws1 = zj_workspace_new (&sh);
       zj_test_random_program (&r, &sh, &p);
-      zj_error err;
-      zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
-      cr_assert_not_null (pp, "%s", err.msg);
+      zj_prepared *pp = zj_test_prepare (&p, &sh, true);
       zj_eval_result res[MAX_NT];
       double fit[MAX_NT];
       memset (res, 0, sizeof res);
@@ -152,9 +146,7 @@ Test (lanes, no_fitness_keeps_the_errors)
   for (int n = 0; n < 200; n++)
     {
       zj_test_random_program (&r, &sh, &p);
-      zj_error err;
-      zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
-      cr_assert_not_null (pp, "%s", err.msg);
+      zj_prepared *pp = zj_test_prepare (&p, &sh, true);
       double te[2][MAX_NT][NREC], ve[2][MAX_NT][NREC], fit[2][MAX_NT];
       zj_eval_result res[2][MAX_NT];
       for (int w = 0; w < 2; w++)
@@ -215,9 +207,7 @@ Test (lanes, lane_major_record_holds_the_errors)
   for (int n = 0; n < 200; n++)
     {
       zj_test_random_program (&r, &sh, &p);
-      zj_error err;
-      zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
-      cr_assert_not_null (pp, "%s", err.msg);
+      zj_prepared *pp = zj_test_prepare (&p, &sh, true);
       zj_eval_opts o;
       zj_eval_opts_default (&o);
       o.record_errors = NREC;
@@ -311,9 +301,7 @@ Test (lanes, keyed_sets_taken_in_turn_keep_their_rows)
   for (int n = 0; n < 12; n++)
     {
       zj_test_random_program (&r, &sh, &p);
-      zj_error err;
-      zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
-      cr_assert_not_null (pp, "%s", err.msg);
+      zj_prepared *pp = zj_test_prepare (&p, &sh, true);
       const int s = n % 2;
       zj_eval_result res[MAX_NT], one;
       double fit[MAX_NT];

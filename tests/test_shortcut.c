@@ -39,9 +39,7 @@ random_on_off (int F, zj_eval_type et, int epochs, int nt, int n_programs,
       if (n % 3 == 0)
         /* Predict that leaves s1 alone (ACCURACY: a sigmoid chain). */
         p.fn[ZJ_PREDICT].n--;
-      zj_error err;
-      zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
-      cr_assert_not_null (pp, "%s", err.msg);
+      zj_prepared *pp = zj_test_prepare (&p, &sh, true);
       zj_eval_opts o;
       zj_eval_opts_default (&o);
       if (n % 5 == 1)
@@ -131,9 +129,7 @@ Test (shortcut, on_off_identical_baseline_tier, .timeout = 900)
           p.fn[ZJ_LEARN].n = 0;
           if (k % 3 == 0)
             p.fn[ZJ_PREDICT].n--;
-          zj_error err;
-          zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
-          cr_assert_not_null (pp, "%s", err.msg);
+          zj_prepared *pp = zj_test_prepare (&p, &sh, true);
           zj_eval_opts o;
           zj_eval_opts_default (&o);
           char what[64];
@@ -179,9 +175,7 @@ Test (shortcut, sigmoid_chain_reaches_the_full_runs_s1)
           /* A Predict that does not touch s1 (pruned away: empty). */
           zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP,
                                                       0, 0, 2));
-          zj_error err;
-          zj_prepared *pp = zj_prepare (&p, &sh, k % 2 == 0, &err);
-          cr_assert_not_null (pp, "%s", err.msg);
+          zj_prepared *pp = zj_test_prepare (&p, &sh, k % 2 == 0);
           cr_assert_eq (zj_shortcut_structural (&pp->prog, &sh, ZJ_ACCURACY),
                         ZJ_SC_SIGMOID_CHAIN);
           zj_eval_opts o;
@@ -212,8 +206,7 @@ text_case (const char *text, zj_eval_type et, int expect_depth)
   zj_program_init (&p);
   zj_error err;
   cr_assert_eq (zj_program_parse (text, "test", &p, &err), 0, "%s", err.msg);
-  zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
-  cr_assert_not_null (pp, "%s", err.msg);
+  zj_prepared *pp = zj_test_prepare (&p, &sh, true);
   int depth = -2;
   const zj_shortcut_kind k = zj_shortcut_plan (&pp->prog, &sh, et, &depth);
   cr_assert_eq (k == ZJ_SC_NONE ? -1 : depth, expect_depth, "%s", text);
@@ -340,9 +333,7 @@ nan_case (int op, zj_eval_type et)
               op == ZJ_SCALAR_LOG_OP ? zj_test_ins (op, 2, 0, 3)
                                      : zj_test_ins (op, 2, 2, 3));
   zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_SUM_OP, 3, 4, 1));
-  zj_error err;
-  zj_prepared *pp = zj_prepare (&p, &sh, true, &err);
-  cr_assert_not_null (pp, "%s", err.msg);
+  zj_prepared *pp = zj_test_prepare (&p, &sh, true);
   cr_assert_neq (zj_shortcut_structural (&pp->prog, &sh, et), ZJ_SC_NONE);
   zj_workspace *ws_on = test_ws (&sh), *ws_off = test_ws (&sh);
   zj_eval_opts o;

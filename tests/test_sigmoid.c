@@ -161,9 +161,7 @@ feature_program (int F)
   zj_fn_push (&p.fn[ZJ_SETUP], set);
   zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 0, 1, 1));
   zj_shape sh = { F, 4, 3, 1 };
-  zj_error err;
-  zj_prepared *pp = zj_prepare (&p, &sh, false, &err);
-  cr_assert_not_null (pp, "%s", err.msg);
+  zj_prepared *pp = zj_test_prepare (&p, &sh, false);
   zj_program_free (&p);
   return pp;
 }
@@ -361,9 +359,7 @@ Test (sigmoid, three_tiers_agree_on_random_programs, .timeout = 600)
             zj_program p;
             zj_program_init (&p);
             zj_test_random_program (&r, &sh, &p);
-            zj_error err;
-            zj_prepared *pp = zj_prepare (&p, &sh, n % 2 == 0, &err);
-            cr_assert_not_null (pp, "%s", err.msg);
+            zj_prepared *pp = zj_test_prepare (&p, &sh, n % 2 == 0);
             zj_eval_opts o;
             zj_eval_opts_default (&o);
             o.record_errors = n % 2 ? REC : 0;

@@ -173,6 +173,19 @@ zj_test_random_program (zj_rng *r, const zj_shape *sh, zj_program *p)
     }
   zj_fn_push (&p->fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 0, 1, 1));
 }
+#ifdef CRITERION_H_
+/* p prepared for sh (pruned or not), asserted to succeed: the tests that
+   include <criterion/criterion.h> first. */
+static inline zj_prepared *
+zj_test_prepare (const zj_program *p, const zj_shape *sh, bool prune)
+{
+  zj_error err;
+  zj_prepared *pp = zj_prepare (p, sh, prune, &err);
+  cr_assert_not_null (pp, "%s", err.msg);
+  return pp;
+}
+#endif
+
 /* SIGINT and SIGTERM given a handler of the test's own, and afterwards
    which of them (if any) no longer has it: GCC's embedded driver sets both
    to SIG_IGN and then to its own handler on every compile, so whatever

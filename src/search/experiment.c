@@ -90,31 +90,56 @@ print_tier_summary (struct zj_tier *tier, FILE *out)
  * Their lines reach the output live, in index order (outseq.h).
  */
 
-/* The tier's news of one-time set-up (zj_tier_notice): a stencil library
-   being built shows in the status line, or without one as one line on
-   stderr per feature size. */
+/* The tier's news of one-time set-up (zj_tier_notice): stencil libraries
+   build in the background while the search goes on interpreted.  A build
+   shows in the status line, or without one as a line on stderr per
+   feature size when it starts and one when the last of that size is
+   ready (a search that ends first says nothing more: it waits for the
+   build at its end, jit/stencil_jobs.c).  The first failure of a size is
+   told, with or without the status line. */
 static void
-stencil_notice (void *ctx, int F, const char *dir, bool start)
+stencil_notice (void *ctx, int F, const char *dir, zj_stencil_news news,
+                double secs, const char *why)
 {
   exp_pool *pl = ctx;
-  if (!start)
-    {
-      atomic_fetch_sub (&pl->building, 1);
-      return;
-    }
-  atomic_fetch_add (&pl->building, 1);
-  if (pl->cfg->status_line)
-    return;
+  atomic_fetch_add (&pl->building, news == ZJ_STENCILS_BUILDING ? 1 : -1);
   pthread_mutex_lock (&pl->lock);
-  bool seen = false;
+  int at = -1;
   for (int i = 0; i < pl->n_announced; i++)
-    seen = seen || pl->announced[i] == F;
-  if (!seen && pl->n_announced < 8)
-    pl->announced[pl->n_announced++] = F;
+    if (pl->announced[i] == F)
+      at = i;
+  const bool first = at < 0;
+  if (first && pl->n_announced < 8)
+    {
+      at = pl->n_announced++;
+      pl->announced[at] = F;
+    }
+  if (at >= 0)
+    pl->running[at] += news == ZJ_STENCILS_BUILDING ? 1 : -1;
+  const bool last = at >= 0 && pl->running[at] == 0;
+  const bool fail_first = news == ZJ_STENCILS_FAILED && at >= 0
+                          && !pl->failed_told[at];
+  if (fail_first)
+    pl->failed_told[at] = true;
   pthread_mutex_unlock (&pl->lock);
-  if (!seen)
-    fprintf (stderr, "zerojit: building native stencils for F=%d "
-             "(one-time; cached in %s)\n", F, dir);
+  char line[1400];
+  line[0] = 0;
+  if (news == ZJ_STENCILS_FAILED && !fail_first)
+    ;
+  else if (news == ZJ_STENCILS_FAILED)
+    snprintf (line, sizeof line, "zerojit: native stencils for F=%d failed "
+              "to build, the interpreter runs on: %s\n", F, why);
+  else if (pl->cfg->status_line)
+    ;
+  else if (news == ZJ_STENCILS_BUILDING && first)
+    snprintf (line, sizeof line, "zerojit: building native stencils for F=%d "
+              "(one-time; cached in %s) in the background; the search runs "
+              "interpreted meanwhile\n", F, dir);
+  else if (news == ZJ_STENCILS_READY && last)
+    snprintf (line, sizeof line, "zerojit: native stencils for F=%d ready "
+              "(built in %.1f s)\n", F, secs);
+  if (line[0])
+    zj_outseq_note (pl->seq, line);
 }
 
 

@@ -143,6 +143,8 @@ struct exp_pool {
   bool coordinated;
   zj_stop agreed;
   int announced[8];           /* F of the stencil builds announced */
+  int running[8];             /* ... and how many of each still build */
+  bool failed_told[8];        /* ... and whether a failure was told */
   int n_announced;
   _Atomic int building;       /* stencil libraries being built now */
 };

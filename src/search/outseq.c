@@ -352,6 +352,16 @@ zj_outseq_printf (zj_outseq *q, const char *fmt, ...)
 }
 
 void
+zj_outseq_note (zj_outseq *q, const char *text)
+{
+  pthread_mutex_lock (&q->lock);
+  erase_status (q);
+  fputs (text, stderr);
+  fflush (stderr);
+  pthread_mutex_unlock (&q->lock);
+}
+
+void
 zj_outseq_status (zj_outseq *q, const char *text)
 {
   pthread_mutex_lock (&q->lock);

@@ -49,6 +49,9 @@ void zj_outseq_advance (zj_outseq *q, int64_t k);
 /* Text written by the driver itself, between experiments. */
 void zj_outseq_printf (zj_outseq *q, const char *fmt, ...)
   __attribute__ ((format (printf, 2, 3)));
+/* A line (text ends in a newline) on stderr, above the status line if
+   one shows: the next zj_outseq_status redraws it. */
+void zj_outseq_note (zj_outseq *q, const char *text);
 /* Replace the status line (no newline in text); "" erases it. */
 void zj_outseq_status (zj_outseq *q, const char *text);
 

@@ -575,20 +575,30 @@ zj_tier_stats_print (const zj_tier_stats *s, bool json, FILE *out)
              s->compile_ms);
   /* The baseline tier's figures (its examples also count as interpreted
      above: it runs inside the lane evaluation). */
-  if (s->base_kernels || s->base_hits || s->base_skips || s->base_failures)
+  if (s->base_kernels || s->base_hits || s->base_skips || s->base_failures
+      || s->base_fallbacks)
     {
       const double bshare = ex > 0 ? s->examples_base / ex : 0.0;
       if (json)
         fprintf (out, ", \"baseline_kernels\": %ld, \"baseline_hits\": %ld, "
                  "\"baseline_skips\": %ld, \"baseline_failures\": %ld, "
                  "\"baseline_ready_ms\": %.2f, \"baseline_share\": %.4f, "
-                 "\"baseline_ratio\": %.3f",
+                 "\"baseline_ratio\": %.3f, \"baseline_fallbacks\": %ld, "
+                 "\"baseline_waits\": %ld",
                  s->base_kernels, s->base_hits, s->base_skips,
-                 s->base_failures, s->base_ready_ms, bshare, s->base_ratio);
+                 s->base_failures, s->base_ready_ms, bshare, s->base_ratio,
+                 s->base_fallbacks, s->base_waits);
       else
         fprintf (out, " baseline_kernels=%ld, baseline_hits=%ld, "
                  "baseline_ready_ms=%.1f, baseline=%.3f, baseline_ratio=%.3f,",
                  s->base_kernels, s->base_hits, s->base_ready_ms, bshare,
                  s->base_ratio);
+      /* Only when there were any (a build in the background, a failed
+         one): the lines of a search with its stencils cached stay as
+         they were. */
+      if (!json && (s->base_fallbacks || s->base_failures))
+        fprintf (out, " baseline_fallbacks=%ld, baseline_waits=%ld, "
+                 "baseline_failures=%ld,", s->base_fallbacks, s->base_waits,
+                 s->base_failures);
     }
 }

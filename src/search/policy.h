@@ -23,11 +23,21 @@ typedef enum zj_tier_mode {
   ZJ_TIER_OPTIMIZED            /* interpreter and optimized (async) only */
 } zj_tier_mode;
 
-/* Told when one-time native set-up starts (start true) and when it ends:
-   the baseline stencil library for feature size F, built with libgccjit
-   in a second or two and then cached in the directory dir.  May be called
-   from any evaluating thread; the search shows it to the user. */
-typedef void (*zj_tier_notice) (void *ctx, int F, const char *dir, bool start);
+/* What a zj_tier_notice tells. */
+typedef enum zj_stencil_news {
+  ZJ_STENCILS_BUILDING,        /* a build started */
+  ZJ_STENCILS_READY,           /* it ended and the library is cached */
+  ZJ_STENCILS_FAILED           /* it failed (why says why) */
+} zj_stencil_news;
+
+/* Told when one-time native set-up starts and when it ends: the baseline
+   stencil library for feature size F, built with libgccjit in a second
+   or so and then cached in the directory dir.  In a search the build
+   runs in the background (secs: how long it took, at the end).  May be
+   called from any evaluating thread; the search shows it to the user. */
+typedef void (*zj_tier_notice) (void *ctx, int F, const char *dir,
+                                zj_stencil_news news, double secs,
+                                const char *why);
 
 /* Whether a mode uses the baseline tier / compiles optimized code. */
 static inline bool
@@ -230,6 +240,10 @@ typedef struct zj_tier_stats {
   long base_hits;              /* lane evaluations that reused one */
   long base_skips;             /* ... that the policy left interpreted */
   long base_failures;          /* stencil libraries that failed to load */
+  long base_fallbacks;         /* lane evaluations interpreted for lack of
+                                  code (library building or failed) */
+  long base_waits;             /* ... of them while its library was still
+                                  building in the background */
   double base_ready_ms;        /* time spent making kernels ready */
   double base_ratio;           /* baseline / interpreter ns per example on
                                   the same structures (0: not measured) */

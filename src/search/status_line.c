@@ -118,7 +118,7 @@ zj_exp_status_line (exp_pool *pl, int n_workers, int64_t consumed, double t0,
   if (atomic_load (&pl->building) > 0)
     {
       snprintf (buf + len, n - (size_t) len,
-                " | building native stencils (one-time, cached)");
+                " | building native stencils in the background (one-time, cached)");
       return;
     }
   if (!low)
