@@ -54,6 +54,7 @@ static const zj_program *
 slot_program (const zj_dedup *d, size_t si, zj_program *view)
 {
   const dedup_slot *s = &d->slot[si];
+  ZJ_ASSERT (s->used);
   if (!s->inl)
     return &s->prog;
   zj_instr *at = pool_of (d, si);
@@ -87,6 +88,7 @@ slot_put (zj_dedup *d, size_t si, const zj_program *p, double f)
       at += n;
       s->n[c] = n;
     }
+  ZJ_ASSERT (at <= pool_of (d, si) + DEDUP_INLINE);
 }
 
 zj_dedup *
