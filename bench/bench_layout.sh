@@ -2,7 +2,9 @@
 # bench_layout.sh -- ns per task-example of the paper setting's program
 # classes in each layout and tier: the single-task interpreter (per-task
 # layout), the lane interpreter (10 tasks in lanes), the baseline tier
-# (stencils on the lanes) and the optimized tier (per task, libgccjit).
+# (stencils on the lanes), fused step kernels (jit/fused.h: each component
+# one loop over the lanes, compiled once) and the optimized tier (per
+# task, libgccjit).
 # Programs in bench/layout/: tiny and dots (no matrix op), matvec (a
 # matrix read in Predict), matvec_learn (a matrix written in Learn), and
 # the NN of examples/programs; tasks: the paper setting's (F = 16, 8000 /
@@ -13,7 +15,7 @@ set -e
 here=$(cd "$(dirname "$0")" && pwd)
 reps=${1:-9}; shift
 [ $# -gt 0 ] || set -- ./zerojit
-printf '%-14s %-40s %10s %10s %10s %10s\n' program build interp lanes baseline optimized
+printf '%-14s %-40s %10s %10s %10s %10s %10s\n' program build interp lanes baseline fused optimized
 for p in tiny dots matvec matvec_learn stateful neural_net; do
   f=$here/layout/$p.txt
   [ -f "$f" ] || f=$here/../examples/programs/$p.txt
@@ -23,7 +25,8 @@ for p in tiny dots matvec matvec_learn stateful neural_net; do
       $1 == "interpreter" { i = $3 }
       $1 == "lane" { l = $4 }
       $1 == "baseline" { s = $4 }
+      $1 == "fused" { f = ($2 == "not" ? "-" : $4) }
       $1 == "optimized" { o = $4 }
-      END { printf "%-14s %-40s %10s %10s %10s %10s\n", p, b, i, l, s, o }'
+      END { printf "%-14s %-40s %10s %10s %10s %10s %10s\n", p, b, i, l, s, f, o }'
   done
 done

@@ -16,6 +16,7 @@
 #include "jit_internal.h"
 #include "kernels_lanes.h"
 #include "cost.h"
+#include "fused.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,6 +37,11 @@ typedef struct zj_bkernel {
   zj_sinst *tins[2];
   zj_threaded_fn *tfn[2];
   int tn[2];
+  /* The fused step kernel (fused.h) once made: evaluations of this
+     structure so far, and whether fusing was tried. */
+  long uses;
+  bool fuse_tried, fused_seen;
+  zj_fused_slot *slot;       /* requested or made, until it fails */
   struct zj_bkernel *next;
 } zj_bkernel;
 
@@ -66,6 +72,11 @@ struct zj_baseline {
   void *pctx;
   zj_tier_notice notice;
   void *nctx;
+  int fuse_after;            /* fuse a structure at this many uses; < 0 never */
+  bool fuse_keep;            /* fused kernels store every element (tests) */
+  double fuse_min_examples;  /* ... in evaluations of at least this many */
+  zj_baseline_fuser fuser;   /* compiles them elsewhere (NULL: in process) */
+  void *fctx;
   zj_stencil_builds *builds;
 };
 
@@ -98,7 +109,20 @@ zj_baseline_new (bool threaded)
   b->threaded = threaded;
   b->nbuckets = ZJ_BL_BUCKETS0;
   b->buckets = zj_xcalloc (b->nbuckets, sizeof *b->buckets);
+  b->fuse_after = -1;
   return b;
+}
+
+void
+zj_baseline_set_fuse (zj_baseline *b, int after, bool keep_stores,
+                      double min_examples, zj_baseline_fuser fuser,
+                      void *ctx)
+{
+  b->fuse_after = b->threaded ? -1 : after;
+  b->fuse_keep = keep_stores;
+  b->fuse_min_examples = min_examples;
+  b->fuser = fuser;
+  b->fctx = ctx;
 }
 
 static void
@@ -112,6 +136,7 @@ kernels_clear (zj_baseline *b)
         {
           zj_bkernel *n = k->next;
           free (k->key);
+          zj_fused_slot_unref (k->slot);
           for (int c = 0; c < 2; c++)
             {
               free (k->tins[c]);
@@ -371,6 +396,81 @@ key_hash (const uint32_t *key, int n)
   return zj_fmix64 (h);
 }
 
+static const zj_fused_slot *fused_code (zj_baseline *b, zj_bkernel *k);
+
+/* Asks for k's fused kernel once k has been used fuse_after times in
+   evaluations of at least fuse_min_examples: from the fuser (the tier's
+   compile thread), else compiled here and now.  Asked until the fuser
+   takes it (it may find it does not pay yet, or its queue full); a
+   failure is counted where it is seen (fused_code) and k keeps its
+   stencils. */
+static void
+maybe_fuse (zj_baseline *b, zj_bkernel *k, const zj_program *p,
+            const zj_layout *lay, int L, int nt, bool patch, double examples)
+{
+  k->uses++;
+  if (b->fuse_after < 0 || k->fuse_tried || k->uses < b->fuse_after
+      || examples < b->fuse_min_examples)
+    return;
+  k->fuse_tried = true;
+  if (!zj_fused_eligible (p, lay->F, NULL))
+    {
+      b->st.fuse_ineligible++;
+      return;
+    }
+  const zj_fused_geom g = { *lay, ZJ_BL_W, L / ZJ_BL_W, nt, patch,
+                            b->fuse_keep };
+  zj_fused_slot *slot = zj_fused_slot_new ();
+  if (b->fuser)
+    {
+      if (b->fuser (b->fctx, p, &g, slot, examples, k->uses))
+        {
+          k->slot = slot;
+          b->st.fuse_requests++;
+        }
+      else
+        {
+          k->fuse_tried = false;
+          zj_fused_slot_unref (slot);
+        }
+      return;
+    }
+  b->st.fuse_requests++;
+  const int rc = zj_fused_compile (p, &g, &slot->code, &b->err);
+  slot->predict = slot->code.predict;
+  slot->learn = slot->code.learn;
+  slot->compile_ms = slot->code.compile_ms;
+  zj_fused_slot_set_state (slot, rc == 0 ? ZJ_FUSE_READY : ZJ_FUSE_FAILED);
+  k->slot = slot;
+  fused_code (b, k);       /* counted now */
+}
+
+/* k's fused kernel if it is ready (counted the first time), else NULL;
+   a failed one is counted and dropped. */
+static const zj_fused_slot *
+fused_code (zj_baseline *b, zj_bkernel *k)
+{
+  if (!k->slot)
+    return NULL;
+  const int state = zj_fused_slot_state (k->slot);
+  if (state == ZJ_FUSE_PENDING)
+    return NULL;
+  if (state == ZJ_FUSE_FAILED)
+    {
+      b->st.fuse_failures++;
+      zj_fused_slot_unref (k->slot);
+      k->slot = NULL;
+      return NULL;
+    }
+  if (!k->fused_seen)
+    {
+      k->fused_seen = true;
+      b->st.fused++;
+      b->st.fuse_ms += k->slot->compile_ms;
+    }
+  return k->slot;
+}
+
 /* The threaded design's component runner: the kernel's records in order. */
 static void
 run_threaded (const zj_bkernel *k, int c, double *mem, const double *row,
@@ -398,7 +498,7 @@ th_learn (double *mem, const double *row, const double *s0, const double *k)
   run_threaded (kr, 1, mem, row, s0, k);
 }
 
-static const zj_bkernel *
+static zj_bkernel *
 kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
             int nt, bool patch, size_t t_off, size_t mt_off, double examples)
 {
@@ -416,6 +516,7 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
         && !memcmp (k->key, b->key, (size_t) nk * sizeof *b->key))
       {
         b->st.hits++;
+        maybe_fuse (b, k, p, lay, L, nt, patch, examples);
         return k;
       }
   if (b->gate
@@ -506,6 +607,7 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
   k->next = *slot;
   *slot = k;
   b->st.kernels++;
+  maybe_fuse (b, k, p, lay, L, nt, patch, examples);
   for (int i = 0; i < m; i++)
     b->st.task_matvecs += (b->ins[i].variant & ZJ_SV_MT) != 0;
   const double ns = zj_now_ns () - t0 - (load > 1e5 ? load : 0.0);
@@ -521,13 +623,20 @@ hook (void *ctx, const zj_program *p, const zj_layout *lay, int L, int nt,
       zj_lnative *nat)
 {
   zj_baseline *b = ctx;
-  const zj_bkernel *k = kernel_get (b, p, lay, L, nt, patch, t_off, mt_off,
+  zj_bkernel *k = kernel_get (b, p, lay, L, nt, patch, t_off, mt_off,
                                     examples);
   if (!k)
     return false;
   memcpy (b->k, &k, sizeof k);
   nat->predict = k->predict;
   nat->learn = k->learn;
+  const zj_fused_slot *f = fused_code (b, k);
+  if (f)
+    {
+      b->st.fused_hits++;
+      nat->predict = f->predict;
+      nat->learn = f->learn;
+    }
   nat->k = b->k + 1;
   return true;
 }

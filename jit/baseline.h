@@ -23,6 +23,12 @@ typedef struct zj_baseline_stats {
   double ready_ns;       /* total time spent making kernels ready */
   double lib_ms;         /* stencil-library loads (disk or first build) */
   size_t bytes;          /* code emitted */
+  long fuse_requests;    /* fused step kernels asked for (fused.h) */
+  long fused;            /* ... that became ready */
+  long fused_hits;       /* evaluations that ran one */
+  long fuse_failures;    /* fused compiles that failed (stencils kept) */
+  long fuse_ineligible;  /* structures with an op fusing lacks */
+  double fuse_ms;        /* compile time of the fused kernels ready */
 } zj_baseline_stats;
 
 /* threaded: the alternative design (call-threaded op functions) instead of
@@ -53,6 +59,22 @@ void zj_baseline_set_builds (zj_baseline *b, struct zj_stencil_builds *s);
    libraries no evaluation asks for any more: the caller polls now and
    then (one atomic load when none runs). */
 void zj_baseline_poll_builds (zj_baseline *b);
+/* Fused step kernels (fused.h): a structure's kernel is asked for when
+   an evaluation of at least min_examples finds it used `after` times (0
+   or 1: at once); after < 0 (the default) never.  fuser(ctx, p, g, slot,
+   examples, uses) queues the compile elsewhere and returns whether it
+   did (the slot is then made ready or failed later; false: asked again
+   at the next use); NULL: compiled in this process at once.  keep_stores: the kernels store every element they
+   write, dead or not (tests compare all of memory). */
+struct zj_fused_geom;
+struct zj_fused_slot;
+typedef bool (*zj_baseline_fuser) (void *ctx, const zj_program *p,
+                                   const struct zj_fused_geom *g,
+                                   struct zj_fused_slot *slot,
+                                   double examples, long uses);
+void zj_baseline_set_fuse (zj_baseline *b, int after, bool keep_stores,
+                           double min_examples, zj_baseline_fuser fuser,
+                           void *ctx);
 /* Installs b as ws's native provider (NULL b: interpret). */
 void zj_baseline_attach (zj_baseline *b, zj_workspace *ws);
 /* Makes the step kernel of p ready for nt lanes of F (as a lane

@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include "jit_internal.h"
+#include "fused.h"
 #include <pthread.h>
 #include <sleef.h>
 #include <stdio.h>
@@ -208,6 +209,27 @@ compile_code (zj_jit *j, const zj_program *p, const zj_shape *shape,
       return NULL;
     }
   return code;
+}
+
+/* Fused step kernels (fused.h) share the compile workers; their compiles
+   are not the optimized tier's and are not counted with them. */
+int
+zj_jit_compile_fused (zj_jit *j, int n, const zj_program *const *p,
+                      const zj_fused_geom *g, zj_fused_slot **slots,
+                      zj_error *err)
+{
+  if (j->fail_compile)
+    return injected_failure (err);
+  if (j->workers)
+    return zj_workers_compile_fused (j->workers, n, p, g, slots, err);
+  for (int i = 0; i < n; i++)
+    {
+      if (zj_fused_compile (p[i], &g[i], &slots[i]->code, err) != 0)
+        return -1;
+      slots[i]->predict = slots[i]->code.predict;
+      slots[i]->learn = slots[i]->code.learn;
+    }
+  return 0;
 }
 
 int

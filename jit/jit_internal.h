@@ -144,6 +144,10 @@ gcc_jit_rvalue *zl_vand (zj_lower *L, gcc_jit_rvalue *a, gcc_jit_rvalue *b);
 /* mask ? y : x, lane by lane. */
 gcc_jit_rvalue *zl_vblend (zj_lower *L, gcc_jit_rvalue *x, gcc_jit_rvalue *y,
                            gcc_jit_rvalue *mask);
+/* Heaviside of a lane vector on its bits (no compare instruction): 1.0
+   where a > 0, or a >= 0 when or_equal, else +0.0; NaN never.  Needs
+   L->t_vl. */
+gcc_jit_rvalue *zl_lheaviside (zj_lower *L, gcc_jit_rvalue *a, bool or_equal);
 void zl_fill_loop (zj_lower *L, int rt, int k, int n, bool row_major,
                    gcc_jit_lvalue **out);
 /* Canonical reduction (src/interp/reduce.h) of n chunks, of x*y when y != NULL. */

@@ -193,89 +193,18 @@ f_recip (zj_sb *S, gcc_jit_rvalue *a, gcc_jit_rvalue *b)
                zl_bcast (&S->L, zl_dbl (&S->L, 1.0)), a);
 }
 
-/* Heaviside on the bits: scalar a >= 0, vector/matrix a > 0, 1.0 where
-   it holds, else +0.0 (zj_lstep), NaN never.  libgccjit 12 has no vector
-   comparison, and an asm compare into an AVX-512 mask register crashes
-   it, so the predicate is integer arithmetic on i = the bits of a (with
-   -fwrapv): a > 0 iff i - 1 >= 0 and +inf - i >= 0; a >= 0 adds -0.0
-   (i == INT64_MIN).  Masks come from the sign bit (>> 63). */
-static gcc_jit_rvalue *
-vlconst (zj_sb *S, long long x)
-{
-  zj_lower *L = &S->L;
-  gcc_jit_type *t = gcc_jit_context_get_type (L->ctx, GCC_JIT_TYPE_LONG_LONG);
-  gcc_jit_rvalue *e[8];
-  for (int l = 0; l < L->W; l++)
-    e[l] = gcc_jit_context_new_rvalue_from_long (L->ctx, t, x);
-  gcc_jit_lvalue *v = zl_tmp (L, L->t_vl);
-  zl_set (L, v, gcc_jit_context_new_rvalue_from_vector (L->ctx, NULL, L->t_vl,
-                                                        (size_t) L->W, e));
-  return zl_r (v);
-}
-
-static gcc_jit_rvalue *
-lbin (zj_sb *S, enum gcc_jit_binary_op op, gcc_jit_rvalue *a,
-      gcc_jit_rvalue *b)
-{
-  gcc_jit_lvalue *t = zl_tmp (&S->L, S->L.t_vl);
-  zl_set (&S->L, t, gcc_jit_context_new_binary_op (S->L.ctx, NULL, op,
-                                                   S->L.t_vl, a, b));
-  return zl_r (t);
-}
-
-/* All ones where x >= 0 (as signed), else 0. */
-static gcc_jit_rvalue *
-nonneg (zj_sb *S, gcc_jit_rvalue *x)
-{
-  gcc_jit_rvalue *sh = lbin (S, GCC_JIT_BINARY_OP_RSHIFT, x, vlconst (S, 63));
-  gcc_jit_lvalue *t = zl_tmp (&S->L, S->L.t_vl);
-  zl_set (&S->L, t, gcc_jit_context_new_unary_op (S->L.ctx, NULL,
-                                                  GCC_JIT_UNARY_OP_BITWISE_NEGATE,
-                                                  S->L.t_vl, sh));
-  return zl_r (t);
-}
-
-static gcc_jit_rvalue *
-heaviside (zj_sb *S, gcc_jit_rvalue *a, bool or_equal)
-{
-  zj_lower *L = &S->L;
-  const long long inf = 0x7ff0000000000000LL;
-  gcc_jit_lvalue *ib = zl_tmp (L, L->t_vl);
-  zl_set (L, ib, gcc_jit_context_new_bitcast (L->ctx, NULL, a, L->t_vl));
-  gcc_jit_rvalue *i = zl_r (ib);
-  gcc_jit_rvalue *pos = lbin (S, GCC_JIT_BINARY_OP_MINUS, i, vlconst (S, 1));
-  gcc_jit_rvalue *fin = lbin (S, GCC_JIT_BINARY_OP_MINUS, vlconst (S, inf), i);
-  gcc_jit_rvalue *m = lbin (S, GCC_JIT_BINARY_OP_BITWISE_AND, nonneg (S, pos),
-                            nonneg (S, fin));
-  if (or_equal)
-    {
-      /* a is zero: j = i & ~sign is 0, i.e. j - 1 < 0. */
-      gcc_jit_rvalue *j = lbin (S, GCC_JIT_BINARY_OP_BITWISE_AND, i,
-                                vlconst (S, 0x7fffffffffffffffLL));
-      gcc_jit_rvalue *jm1 = lbin (S, GCC_JIT_BINARY_OP_MINUS, j, vlconst (S, 1));
-      gcc_jit_rvalue *zero = lbin (S, GCC_JIT_BINARY_OP_RSHIFT, jm1, vlconst (S, 63));
-      m = lbin (S, GCC_JIT_BINARY_OP_BITWISE_OR, m, zero);
-    }
-  gcc_jit_rvalue *one = gcc_jit_context_new_bitcast (
-    L->ctx, NULL, zl_bcast (L, zl_dbl (L, 1.0)), L->t_vl);
-  gcc_jit_rvalue *r = lbin (S, GCC_JIT_BINARY_OP_BITWISE_AND, m, one);
-  gcc_jit_lvalue *o = zl_tmp (L, L->t_v);
-  zl_set (L, o, gcc_jit_context_new_bitcast (L->ctx, NULL, r, L->t_v));
-  return zl_r (o);
-}
-
 static gcc_jit_rvalue *
 f_heav_s (zj_sb *S, gcc_jit_rvalue *a, gcc_jit_rvalue *b)
 {
   (void) b;
-  return heaviside (S, a, true);
+  return zl_lheaviside (&S->L, a, true);
 }
 
 static gcc_jit_rvalue *
 f_heav_v (zj_sb *S, gcc_jit_rvalue *a, gcc_jit_rvalue *b)
 {
   (void) b;
-  return heaviside (S, a, false);
+  return zl_lheaviside (&S->L, a, false);
 }
 
 /* minpd (s1, s2) = s1 < s2 ? s1 : s2, maxpd = s1 > s2 ? s1 : s2: the

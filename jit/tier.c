@@ -11,6 +11,7 @@
 #include "internal.h"
 #include "tier.h"
 #include "cost.h"
+#include "fused.h"
 #include "stencil.h"
 #include <pthread.h>
 #include <string.h>
@@ -36,6 +37,10 @@ typedef struct treq {
   zj_eval_type et;
   uint64_t hash;
   double saving, instrs;
+  /* A fused step kernel (fused.h) for a door's baseline kernel instead
+     of an optimized compile: its geometry and where the code goes. */
+  zj_fused_slot *slot;
+  zj_fused_geom g;
 } treq;
 
 struct zj_tier {
@@ -89,6 +94,9 @@ static void
 req_free (treq *r)
 {
   zj_program_free (&r->pp.prog);
+  if (r->slot && zj_fused_slot_state (r->slot) == ZJ_FUSE_PENDING)
+    zj_fused_slot_set_state (r->slot, ZJ_FUSE_FAILED);   /* dropped */
+  zj_fused_slot_unref (r->slot);
   free (r);
 }
 
@@ -103,21 +111,63 @@ take_batch (zj_tier *t, treq **out)
     k = BATCH_LIMIT;
   int n = 0;
   ZJ_ASSERT (t->nq >= 0 && t->nq <= QUEUE_MAX && t->nbusy == 0);
+  /* A batch is one kind: optimized programs or fused kernels, as the
+     best request is. */
   while (n < k && t->nq > 0)
     {
-      int b = 0;
-      for (int i = 1; i < t->nq; i++)
-        if (t->queue[i]->saving > t->queue[b]->saving)
+      int b = -1;
+      for (int i = 0; i < t->nq; i++)
+        if ((n == 0 || !t->queue[i]->slot == !out[0]->slot)
+            && (b < 0 || t->queue[i]->saving > t->queue[b]->saving))
           b = i;
+      if (b < 0)
+        break;
       out[n++] = t->queue[b];
       t->queue[b] = t->queue[--t->nq];
     }
   return n;
 }
 
+/* A batch of fused kernels: each slot ready or failed when it ends. */
+static void
+compile_batch_fused (zj_tier *t, treq **rs, int n)
+{
+  const zj_program *ps[BATCH_LIMIT];
+  zj_fused_geom gs[BATCH_LIMIT];
+  zj_fused_slot *slots[BATCH_LIMIT];
+  for (int i = 0; i < n; i++)
+    {
+      ps[i] = &rs[i]->pp.prog;
+      gs[i] = rs[i]->g;
+      slots[i] = rs[i]->slot;
+    }
+  zj_error err;
+  const double t0 = zj_now_ms ();
+  const int rc = zj_jit_compile_fused (t->jit, n, ps, gs, slots, &err);
+  const double ms = zj_now_ms () - t0;
+  for (int i = 0; i < n; i++)
+    {
+      slots[i]->compile_ms = ms / n;
+      zj_fused_slot_set_state (slots[i], rc == 0 ? ZJ_FUSE_READY : ZJ_FUSE_FAILED);
+    }
+  pthread_mutex_lock (&t->mu);
+  t->st.fused_compiles += rc == 0 ? n : 0;
+  t->st.fused_failures += rc == 0 ? 0 : n;
+  t->st.fused_ms += ms;
+  t->nbusy = 0;
+  pthread_mutex_unlock (&t->mu);
+  for (int i = 0; i < n; i++)
+    req_free (rs[i]);
+}
+
 static void
 compile_batch (zj_tier *t, treq **rs, int n)
 {
+  if (rs[0]->slot)
+    {
+      compile_batch_fused (t, rs, n);
+      return;
+    }
   const zj_prepared *pps[BATCH_LIMIT];
   zj_eval_type ets[BATCH_LIMIT];
   zj_jit_entry *out[BATCH_LIMIT];
@@ -542,6 +592,32 @@ zj_tier_consider (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
 }
 
 bool
+zj_tier_request_fused (zj_tier *t, const zj_program *p,
+                       const zj_fused_geom *g, zj_fused_slot *slot,
+                       double saving_ms)
+{
+  if (!t->thread_on)
+    return false;
+  pthread_mutex_lock (&t->mu);
+  const bool ok = t->nq < QUEUE_MAX;
+  if (ok)
+    {
+      treq *r = zj_xcalloc (1, sizeof *r);
+      zj_program_init (&r->pp.prog);
+      zj_program_copy (&r->pp.prog, p);
+      r->g = *g;
+      r->slot = slot;
+      zj_fused_slot_ref (slot);
+      r->saving = saving_ms;
+      t->queue[t->nq++] = r;
+      t->st.fused_requests++;
+      pthread_cond_signal (&t->cv);
+    }
+  pthread_mutex_unlock (&t->mu);
+  return ok;
+}
+
+bool
 zj_tier_poll (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
               zj_eval_type et)
 {
@@ -598,6 +674,8 @@ zj_tier_add_base_counts (zj_tier *t, const zj_tier_stats *d, double ratio)
   t->st.base_waits += d->base_waits;
   t->st.base_ready_ms += d->base_ready_ms;
   t->st.examples_base += d->examples_base;
+  t->st.fused_hits += d->fused_hits;
+  t->st.examples_fused += d->examples_fused;
   pthread_mutex_unlock (&t->mu);
 }
 

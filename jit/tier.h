@@ -71,6 +71,15 @@ void zj_tier_begin (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
 void zj_tier_consider (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
                        zj_eval_type et, double examples_now,
                        double examples_per_eval, double children);
+/* Queues a fused step kernel of p for geometry g (fused.h) on the compile
+   thread, which sets slot ready or failed (keeping a reference until
+   then); false when the tier has no compile thread or its queue is
+   full.  saving_ms: its priority against other requests. */
+struct zj_fused_geom;
+struct zj_fused_slot;
+bool zj_tier_request_fused (zj_tier *t, const zj_program *p,
+                            const struct zj_fused_geom *g,
+                            struct zj_fused_slot *slot, double saving_ms);
 /* Task boundary: true if native code is (now) available. */
 bool zj_tier_poll (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
                    zj_eval_type et);

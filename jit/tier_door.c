@@ -14,6 +14,8 @@
 #include "tier.h"
 #include "tier_door.h"
 #include "baseline.h"
+#include "fused.h"
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -28,6 +30,13 @@
    expected evaluations of at most CHILDREN_MAX (a tournament's winner has
    about T children; searches use T = 10). */
 #define CHILDREN_MAX 64.0
+/* Fused step kernels (fused.h) under --jit=auto: a structure's is asked
+   of the compile thread when a lane evaluation of at least
+   FUSE_MIN_EXAMPLES examples finds its stencil kernel used at least
+   FUSE_AFTER times and fuse_pays says so (ZEROJIT_FUSE_AFTER=N instead
+   fuses at N uses whatever it costs; 0 turns fusing off). */
+#define FUSE_AFTER 16
+#define FUSE_MIN_EXAMPLES 20000.0
 
 struct zj_door {
   zj_tier *tier;
@@ -48,7 +57,9 @@ struct zj_door {
   zj_workspace *attached[33];
   int n_attached;
   zj_baseline_stats bl_done;
-  uint64_t pend_ex_base;
+  uint64_t pend_ex_base, pend_ex_fused;
+  bool fused_run;              /* the lane evaluation under way ran fused code */
+  bool fuse_forced;            /* ZEROJIT_FUSE_AFTER given: fuse at N uses */
   /* The baseline's economics as this door measures them (policy.h), and
      what happened in the current lane evaluation. */
   zj_lnative_hook bl_hook;     /* the baseline's own hook (ctx d->bl) */
@@ -135,6 +146,7 @@ door_hook (void *ctx, const zj_program *p, const zj_layout *lay, int L,
   const bool ok = d->bl_hook (d->bl, p, lay, L, nt, patch, t_off, mt_off,
                               examples, nat);
   zj_baseline_stats_get (d->bl, &b);
+  d->fused_run = ok && b.fused_hits != a.fused_hits;
   const bool hit = b.hits != a.hits;
   const bool made = b.kernels != a.kernels;
   if (clock)
@@ -172,6 +184,47 @@ bl_delta (const zj_door *d, zj_tier_stats *s)
   s->base_waits = b.waits - d->bl_done.waits;
   s->base_ready_ms = (b.ready_ns - d->bl_done.ready_ns) * 1e-6;
   s->examples_base = (double) d->pend_ex_base;
+  s->fused_hits = b.fused_hits - d->bl_done.fused_hits;
+  s->examples_fused = (double) d->pend_ex_fused;
+}
+
+/* What a fused kernel of `work` vector operations per chunk (zj_fused_work)
+   costs and saves, measured on bench/layout's programs at F=16
+   (bench/RESULTS.md, "Fused step kernels"): compile CPU ~40 ms + 0.45 ms
+   per unit (tiny 42 ms ... NN 470 ms), a saving of at least 0.04 ns per
+   unit per task-example (stateful 6.8 ns at 147 units, NN 37 ns at
+   ~900).  A structure's past uses are the guess of its future ones, so
+   it pays when uses x examples x saving >= FUSE_MARGIN x compile: on
+   the paper setting (90,000 examples) after ~200-300 uses whatever the
+   work. */
+#define FUSE_MARGIN 1.5
+static double
+fuse_compile_ms (double work)
+{
+  return 40.0 + 0.45 * work;
+}
+
+static bool
+fuse_pays (double work, double examples, long uses)
+{
+  const double saved_ms = (double) uses * examples * 0.04e-6 * work;
+  return saved_ms >= FUSE_MARGIN * fuse_compile_ms (work);
+}
+
+/* The baseline's fuser: when it pays (or ZEROJIT_FUSE_AFTER forces it),
+   the fused kernel's compile goes to the tier's queue, ranked by its
+   expected saving. */
+static bool
+door_fuser (void *ctx, const zj_program *p, const zj_fused_geom *g,
+            zj_fused_slot *slot, double examples, long uses)
+{
+  zj_door *d = ctx;
+  const double work = (double) zj_fused_work (p, g->lay.F);
+  if (!d->fuse_forced && !fuse_pays (work, examples, uses))
+    return false;
+  const double saving = (double) uses * examples * 0.04e-6 * work
+                        - fuse_compile_ms (work);
+  return zj_tier_request_fused (d->tier, p, g, slot, saving);
 }
 
 int
@@ -238,6 +291,12 @@ zj_door_open (struct zj_tier *tier, const zj_task *tasks, int n_tasks, int F)
       void *nctx;
       zj_tier_notice fn = zj_tier_get_notice (tier, &nctx);
       zj_baseline_set_notice (d->bl, fn, nctx);
+      const char *fa = getenv ("ZEROJIT_FUSE_AFTER");
+      d->fuse_forced = fa && *fa;
+      const int after = d->fuse_forced ? atoi (fa) : FUSE_AFTER;
+      if (zj_tier_get_mode (tier) == ZJ_TIER_AUTO && after > 0)
+        zj_baseline_set_fuse (d->bl, after, false, FUSE_MIN_EXAMPLES,
+                              door_fuser, d);
       zj_baseline_set_builds (d->bl, zj_tier_get_builds (tier));
     }
   return d;
@@ -259,7 +318,7 @@ flush (zj_door *d)
       const double r = zj_base_model_ratio (&d->bm, &measured);
       zj_tier_add_base_counts (d->tier, &s, measured && d->probing ? r : 0.0);
       zj_baseline_stats_get (d->bl, &d->bl_done);
-      d->pend_ex_base = 0;
+      d->pend_ex_base = d->pend_ex_fused = 0;
     }
 }
 
@@ -404,6 +463,9 @@ zj_door_batch_done (zj_door *d, double t0, double examples,
   d->pend_ex_interp += (uint64_t) examples;
   if (base)
     d->pend_ex_base += (uint64_t) examples;
+  if (base && d->fused_run)
+    d->pend_ex_fused += (uint64_t) examples;
+  d->fused_run = false;
   const double ns = t0 > 0.0 ? zj_now_ns () - t0 : 0.0;
   report_run (d, base ? ZJ_RUN_BASELINE : ZJ_RUN_INTERP, examples, ns);
   d->timed = false;
@@ -498,6 +560,8 @@ zj_door_stats (const zj_door *d, zj_tier_stats *s)
   s->base_waits += b.base_waits;
   s->base_ready_ms += b.base_ready_ms;
   s->examples_base += b.examples_base;
+  s->fused_hits += b.fused_hits;
+  s->examples_fused += b.examples_fused;
   s->lookups += (long) d->pend_lookups;
   s->examples_native += (double) d->pend_ex_native;
   s->examples_interp += (double) d->pend_ex_interp;

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 #include "jit_internal.h"
+#include "fused.h"
 #include <dlfcn.h>
 #include <pthread.h>
 #include <errno.h>
@@ -61,6 +62,9 @@ typedef struct {
   zj_isa isa;       /* flags point into the parent's memory as it was at
                        the fork: zj_jit_new copied them before */
   int n;            /* programs, each sent as its key's length and key */
+  bool fused;       /* fused step kernels instead: each program sent as
+                       its geometry, then Predict's and Learn's length
+                       and instructions */
   char path[128];
 } wreq;
 
@@ -121,6 +125,59 @@ child_compile (int in, const wreq *rq, wrep *rp)
   gcc_jit_context_release (ctx);
 }
 
+/* The fused kernels of one request (fused.h), as child_compile does. */
+static void
+child_compile_fused (int in, const wreq *rq, wrep *rp)
+{
+  gcc_jit_context *ctx = gcc_jit_context_acquire ();
+  zj_error err = { "" };
+  rp->rc = 0;
+  for (int i = 0; i < rq->n; i++)
+    {
+      zj_fused_geom g;
+      zj_program p;
+      zj_program_init (&p);
+      if (zj_read_all (in, &g, sizeof g) != 0)
+        _exit (0);
+      if (i == 0)
+        zj_fused_setup_ctx (ctx, g.W);
+      for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+        {
+          int n;
+          if (zj_read_all (in, &n, sizeof n) != 0 || n < 0 || n > (1 << 16))
+            _exit (0);
+          for (int k = 0; k < n; k++)
+            {
+              zj_instr ins;
+              if (zj_read_all (in, &ins, sizeof ins) != 0)
+                _exit (0);
+              zj_fn_push (&p.fn[c], ins);
+            }
+        }
+      char pn[32], ln[32];
+      snprintf (pn, sizeof pn, ZJ_FUSED_NAME "p_%d", i);
+      snprintf (ln, sizeof ln, ZJ_FUSED_NAME "l_%d", i);
+      if (rp->rc == 0 && zj_fused_build (ctx, &p, &g, pn, ln, &err) != 0)
+        {
+          rp->rc = -1;
+          snprintf (rp->msg, sizeof rp->msg, "%s", err.msg);
+        }
+      zj_program_free (&p);
+    }
+  if (rp->rc == 0)
+    {
+      gcc_jit_context_compile_to_file (ctx, GCC_JIT_OUTPUT_KIND_DYNAMIC_LIBRARY,
+                                       rq->path);
+      const char *e = gcc_jit_context_get_first_error (ctx);
+      if (e)
+        {
+          rp->rc = -1;
+          snprintf (rp->msg, sizeof rp->msg, "jit/worker.c: fused compile failed: %s", e);
+        }
+    }
+  gcc_jit_context_release (ctx);
+}
+
 static void
 child_main (int in, int out)
 {
@@ -131,7 +188,10 @@ child_main (int in, int out)
         _exit (0);
       wrep rp;
       memset (&rp, 0, sizeof rp);
-      child_compile (in, &rq, &rp);
+      if (rq.fused)
+        child_compile_fused (in, &rq, &rp);
+      else
+        child_compile (in, &rq, &rp);
       if (zj_write_all (out, &rp, sizeof rp) != 0)
         _exit (0);
     }
@@ -208,10 +268,9 @@ zj_workers_free (zj_workers *w)
   free (w);
 }
 
-int
-zj_workers_compile (zj_workers *w, const zj_isa *isa, int n,
-                    const zj_program *const *p, zj_jit_code **codes,
-                    zj_error *err)
+/* The request's directory, worker and path; -1 when none can be had. */
+static int
+request_begin (zj_workers *w, wreq *rq, zj_error *err)
 {
   /* The directory for the shared objects, made at the first compile:
      searches that never compile (most, under the default --jit=auto)
@@ -234,11 +293,17 @@ zj_workers_compile (zj_workers *w, const zj_isa *isa, int n,
     stop_child (w);
   if (w->pid <= 0 && start_child (w, err) != 0)
     return -1;
-  wreq rq;
-  memset (&rq, 0, sizeof rq);
-  rq.isa = *isa;
-  rq.n = n;
-  snprintf (rq.path, sizeof rq.path, "%s/c%ld.so", w->dir, w->seq++);
+  snprintf (rq->path, sizeof rq->path, "%s/c%ld.so", w->dir, w->seq++);
+  return 0;
+}
+
+/* Sends rq then what send(ctx) writes, and waits for the reply: 0 when
+   the shared object at rq->path is ready. */
+static int
+request_run (zj_workers *w, const wreq *rq,
+             bool (*send) (int fd, const void *ctx), const void *ctx,
+             zj_error *err)
+{
   /* A dead worker must fail the write with EPIPE, not kill the search;
      but SIGPIPE keeps its default for the process (`zerojit search |
      head` must stop at once): blocked in this thread around the writes,
@@ -247,11 +312,8 @@ zj_workers_compile (zj_workers *w, const zj_isa *isa, int n,
   sigemptyset (&pipe_set);
   sigaddset (&pipe_set, SIGPIPE);
   pthread_sigmask (SIG_BLOCK, &pipe_set, &old_mask);
-  bool sent = zj_write_all (w->to_child, &rq, sizeof rq) == 0;
-  for (int i = 0; i < n && sent; i++)
-    sent = zj_write_all (w->to_child, &codes[i]->nkey, sizeof codes[i]->nkey) == 0
-           && zj_write_all (w->to_child, codes[i]->key,
-                            codes[i]->nkey * sizeof *codes[i]->key) == 0;
+  bool sent = zj_write_all (w->to_child, rq, sizeof *rq) == 0
+              && send (w->to_child, ctx);
   if (!sent)
     {
       const struct timespec now = { 0, 0 };
@@ -263,17 +325,50 @@ zj_workers_compile (zj_workers *w, const zj_isa *isa, int n,
   if (!sent || zj_read_all (w->from_child, &rp, sizeof rp) != 0)
     {
       stop_child (w);
-      unlink (rq.path);
+      unlink (rq->path);
       zj_error_set (err, "jit/worker.c: compile worker died");
       return -1;
     }
   w->used++;
   if (rp.rc != 0)
     {
-      unlink (rq.path);
+      unlink (rq->path);
       zj_error_set (err, "%s", rp.msg);
       return -1;
     }
+  return 0;
+}
+
+typedef struct {
+  int n;
+  zj_jit_code **codes;
+} keys_msg;
+
+static bool
+send_keys (int fd, const void *ctx)
+{
+  const keys_msg *m = ctx;
+  bool sent = true;
+  for (int i = 0; i < m->n && sent; i++)
+    sent = zj_write_all (fd, &m->codes[i]->nkey, sizeof m->codes[i]->nkey) == 0
+           && zj_write_all (fd, m->codes[i]->key,
+                            m->codes[i]->nkey * sizeof *m->codes[i]->key) == 0;
+  return sent;
+}
+
+int
+zj_workers_compile (zj_workers *w, const zj_isa *isa, int n,
+                    const zj_program *const *p, zj_jit_code **codes,
+                    zj_error *err)
+{
+  wreq rq;
+  memset (&rq, 0, sizeof rq);
+  rq.isa = *isa;
+  rq.n = n;
+  const keys_msg m = { n, codes };
+  if (request_begin (w, &rq, err) != 0
+      || request_run (w, &rq, send_keys, &m, err) != 0)
+    return -1;
   /* One handle per entry (dlopen counts them), so each entry's
      zj_code_unref closes its own; the file can go once all are open. */
   int rc = 0;
@@ -300,5 +395,73 @@ zj_workers_compile (zj_workers *w, const zj_isa *isa, int n,
                       ? (zj_native_pair_fn) dlsym (codes[i]->dl, name) : NULL;
     }
   unlink (rq.path);     /* the mappings stay valid */
+  return rc;
+}
+
+typedef struct {
+  int n;
+  const zj_program *const *p;
+  const zj_fused_geom *g;
+} fused_msg;
+
+/* Each program's geometry, then its non-no-op Predict and Learn. */
+static bool
+send_fused (int fd, const void *ctx)
+{
+  const fused_msg *m = ctx;
+  bool sent = true;
+  for (int i = 0; i < m->n && sent; i++)
+    {
+      sent = zj_write_all (fd, &m->g[i], sizeof m->g[i]) == 0;
+      for (int c = ZJ_PREDICT; c <= ZJ_LEARN && sent; c++)
+        {
+          const zj_fn *f = &m->p[i]->fn[c];
+          int n = 0;
+          for (int k = 0; k < f->n; k++)
+            n += f->ins[k].op != ZJ_NO_OP;
+          sent = zj_write_all (fd, &n, sizeof n) == 0;
+          for (int k = 0; k < f->n && sent; k++)
+            if (f->ins[k].op != ZJ_NO_OP)
+              sent = zj_write_all (fd, &f->ins[k], sizeof f->ins[k]) == 0;
+        }
+    }
+  return sent;
+}
+
+int
+zj_workers_compile_fused (zj_workers *w, int n, const zj_program *const *p,
+                          const zj_fused_geom *g, zj_fused_slot **slots,
+                          zj_error *err)
+{
+  wreq rq;
+  memset (&rq, 0, sizeof rq);
+  rq.n = n;
+  rq.fused = true;
+  const fused_msg m = { n, p, g };
+  if (request_begin (w, &rq, err) != 0
+      || request_run (w, &rq, send_fused, &m, err) != 0)
+    return -1;
+  int rc = 0;
+  for (int i = 0; i < n && rc == 0; i++)
+    {
+      char pn[32], ln[32];
+      snprintf (pn, sizeof pn, ZJ_FUSED_NAME "p_%d", i);
+      snprintf (ln, sizeof ln, ZJ_FUSED_NAME "l_%d", i);
+      slots[i]->dl = dlopen (rq.path, RTLD_NOW | RTLD_LOCAL);
+      if (!slots[i]->dl)
+        {
+          zj_error_set (err, "jit/worker.c: dlopen: %s", dlerror ());
+          rc = -1;
+          break;
+        }
+      slots[i]->predict = (zj_lnative_fn) dlsym (slots[i]->dl, pn);
+      slots[i]->learn = (zj_lnative_fn) dlsym (slots[i]->dl, ln);
+      if (!slots[i]->predict || !slots[i]->learn)
+        {
+          zj_error_set (err, "jit/worker.c: %s not found in the shared object", pn);
+          rc = -1;
+        }
+    }
+  unlink (rq.path);
   return rc;
 }

@@ -241,9 +241,31 @@ time_tier (const zj_prepared *pp, const zj_jit_entry *entry, zj_task *tasks,
    when the tasks cannot share lanes (random ops, unequal shapes). */
 static int
 time_baseline (const zj_prepared *pp, zj_task *tasks, int n,
-               const zj_shape *shape, int reps, bool native, bench_tier *out,
-               double *ready_us, double *lib_ms, zj_error *err)
+               const zj_shape *shape, int reps, bool native, bool fused,
+               bench_tier *out, double *ready_us, double *lib_ms,
+               zj_error *err)
 {
+  /* Fused kernels: one context for every repetition, its kernel compiled
+     before the first (time to ready: the compile). */
+  zj_baseline *bf = NULL;
+  if (fused)
+    {
+      bf = zj_baseline_new (false);
+      zj_baseline_set_fuse (bf, 1, false, 0.0, NULL, NULL);
+      zj_baseline_prepare (bf, zj_prepared_program (pp), shape, n);
+      zj_baseline_stats st;
+      zj_baseline_stats_get (bf, &st);
+      if (st.fused != 1)
+        {
+          zj_error_set (err, "%s", st.fuse_ineligible
+                        ? "a Predict or Learn op has no fused form"
+                        : zj_baseline_error (bf));
+          zj_baseline_free (bf);
+          return -1;
+        }
+      *ready_us = st.fuse_ms * 1e3;
+      *lib_ms = st.lib_ms;
+    }
   zj_workspace *ws = zj_workspace_new (shape);
   const zj_task **ptrs = zj_xcalloc ((size_t) n, sizeof *ptrs);
   zj_eval_result *res = zj_xcalloc ((size_t) n, sizeof *res);
@@ -252,9 +274,30 @@ time_baseline (const zj_prepared *pp, zj_task *tasks, int n,
   for (int i = 0; i < n; i++)
     ptrs[i] = &tasks[i];
   int rc = 0;
-  *lib_ms = 0.0;
+  if (!fused)
+    *lib_ms = 0.0;
   for (int r = 0; r < reps && rc == 0; r++)
     {
+      if (bf)
+        {
+          zj_baseline_attach (bf, ws);
+          zj_rng rng;
+          zj_rng_seed (&rng, 1);
+          const double t0 = cpu_ms ();
+          if (zj_interp_eval_lanes (pp, ptrs, n, NULL, &rng, 0, ws, res, out->fit) != 0
+              || !ws->native_used)
+            {
+              zj_error_set (err, "no fused code ran");
+              rc = -1;
+            }
+          t[r] = cpu_ms () - t0;
+          ready[r] = *ready_us;
+          long ex = 0;
+          for (int i = 0; i < n; i++)
+            ex += res[i].train_steps + tasks[i].n_valid;
+          out->examples = ex;
+          continue;
+        }
       zj_baseline *b = zj_baseline_new (false);
       /* Load the stencil library first: a one-time cost, not the
          candidate's. */
@@ -307,6 +350,7 @@ time_baseline (const zj_prepared *pp, zj_task *tasks, int n,
   free (res);
   free (ptrs);
   zj_workspace_free (ws);
+  zj_baseline_free (bf);
   return rc;
 }
 
@@ -398,11 +442,19 @@ run_bench (zj_cli *cli)
   bench_tier lt = { 0 };
   lt.fit = zj_xcalloc ((size_t) n, sizeof (double));
   const bool lanes_ok = time_baseline (pp, tasks, n, &shape, (int) reps, false,
-                                       &lt, &unused, &unused, &berr) == 0;
+                                       false, &lt, &unused, &unused, &berr) == 0;
   const bool base_ok = time_baseline (pp, tasks, n, &shape, (int) reps, true,
-                                      &bt, &ready_us, &lib_ms, &berr) == 0;
+                                      false, &bt, &ready_us, &lib_ms, &berr) == 0;
+  bench_tier ft = { 0 };
+  ft.fit = zj_xcalloc ((size_t) n, sizeof (double));
+  double fready_us = 0.0;
+  zj_error ferr = { "" };
+  const bool fused_ok = base_ok
+    && time_baseline (pp, tasks, n, &shape, (int) reps, true, true, &ft,
+                      &fready_us, &unused, &ferr) == 0;
   bool same = memcmp (it.fit, nt.fit, sizeof (double) * (size_t) n) == 0
-              && (!base_ok || memcmp (it.fit, bt.fit, sizeof (double) * (size_t) n) == 0);
+              && (!base_ok || memcmp (it.fit, bt.fit, sizeof (double) * (size_t) n) == 0)
+              && (!fused_ok || memcmp (it.fit, ft.fit, sizeof (double) * (size_t) n) == 0);
   printf ("program: %s (%zu live instructions), F=%d, %d tasks, %ld examples per run\n",
           path, zj_program_size (zj_prepared_program (pp)), shape.F, n, it.examples);
   printf ("%-12s %14s %14s %9s %22s\n", "tier", "time to ready", "ns/example",
@@ -427,6 +479,20 @@ run_bench (zj_cli *cli)
     }
   else
     printf ("%-12s not applicable: %s\n", "baseline", berr.msg);
+  if (fused_ok)
+    {
+      const double saved = bt.ns_per_example - ft.ns_per_example;
+      snprintf (ready, sizeof ready, "%.1f ms", fready_us * 1e-3);
+      if (saved > 0)
+        snprintf (be, sizeof be, "%.0f", fready_us * 1e3 / saved);
+      else
+        snprintf (be, sizeof be, "never");
+      printf ("%-12s %14s %14.2f %8.2fx %22s\n", "fused", ready, ft.ns_per_example,
+              ft.ns_per_example > 0 ? it.ns_per_example / ft.ns_per_example : 0.0, be);
+    }
+  else if (base_ok)
+    printf ("%-12s not applicable: %s\n", "fused", ferr.msg);
+  free (ft.fit);
   {
     const double saved = it.ns_per_example - nt.ns_per_example;
     snprintf (ready, sizeof ready, "%.1f ms", compile_ms);
@@ -444,7 +510,8 @@ run_bench (zj_cli *cli)
   for (char *c = gccopts; (c = strchr (c, ',')); )
     *c = ' ';
   printf ("(optimized: %s whole-evaluation compile; baseline: all %d tasks in lanes, "
-          "stencil library load %.1f ms once per F, not counted)\n",
+          "stencil library load %.1f ms once per F, not counted; fused: Predict "
+          "and Learn each one loop over the lanes, break-even against baseline)\n",
           gccopts, n, lib_ms);
   printf ("fitness: %.6f (tiers identical: %s)\n",
           zj_combine_fitness (it.fit, n, ZJ_COMBINE_MEAN), same ? "yes" : "NO");

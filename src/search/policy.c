@@ -601,4 +601,21 @@ zj_tier_stats_print (const zj_tier_stats *s, bool json, FILE *out)
                  "baseline_failures=%ld,", s->base_fallbacks, s->base_waits,
                  s->base_failures);
     }
+  /* Fused step kernels (jit/fused.h): their examples count as baseline
+     examples too. */
+  if (s->fused_requests || s->fused_hits)
+    {
+      const double fshare = ex > 0 ? s->examples_fused / ex : 0.0;
+      if (json)
+        fprintf (out, ", \"fused_requests\": %ld, \"fused_kernels\": %ld, "
+                 "\"fused_failures\": %ld, \"fused_ms\": %.1f, "
+                 "\"fused_hits\": %ld, \"fused_share\": %.4f",
+                 s->fused_requests, s->fused_compiles, s->fused_failures,
+                 s->fused_ms, s->fused_hits, fshare);
+      else
+        fprintf (out, " fused_kernels=%ld, fused_failures=%ld, fused_ms=%.0f, "
+                 "fused_hits=%ld, fused=%.3f,",
+                 s->fused_compiles, s->fused_failures, s->fused_ms,
+                 s->fused_hits, fshare);
+    }
 }

@@ -248,6 +248,12 @@ typedef struct zj_tier_stats {
   double base_ratio;           /* baseline / interpreter ns per example on
                                   the same structures (0: not measured) */
   double examples_base;        /* examples run on baseline code */
+  long fused_requests;         /* fused step kernels queued (jit/fused.h) */
+  long fused_compiles;         /* ... compiled */
+  long fused_failures;         /* ... whose compile failed (stencils kept) */
+  double fused_ms;             /* their compile worker wall time */
+  long fused_hits;             /* lane evaluations that ran one */
+  double examples_fused;       /* examples run on fused code */
   long native_evals;           /* ... that found native code ready */
   long switched;               /* ... that switched to native mid-way */
   long requests;               /* compile requests queued */
