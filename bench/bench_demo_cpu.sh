@@ -1,8 +1,9 @@
 #!/bin/sh
 # bench_demo_cpu.sh -- per-individual CPU cost of the demo search: a fixed
 # amount of work (60 M train steps, seed 1, one worker, --jit=off), CPU
-# seconds (user + sys) of builds run alternately, medians, and whether
-# their outputs (timing lines aside) are identical.
+# seconds (user + sys) of builds run alternately, medians, each build's
+# per-round ratio to the first, and whether their outputs (timing lines
+# aside) are identical.
 #   bench/bench_demo_cpu.sh ROUNDS ZEROJIT_A ZEROJIT_B ...
 # ZEROJIT_* are zerojit programs (e.g. build/zerojit libtool wrappers).
 # Run from the source or build directory of any tree: the specs are
@@ -38,5 +39,11 @@ for zj in "$@"; do
   same=same
   cmp -s "$tmp/cmp.1" "$tmp/cmp.$i" || same=DIFFERS
   echo "$zj: median CPU seconds $med (runs: $(sort -g "$tmp/cpu.$i" | tr '\n' ' ')) output $same as the first"
+  # Each round ran every build back to back: its ratio to the first
+  # build is steadier than the medians when the machine's load drifts.
+  if [ "$i" -gt 1 ]; then
+    rat=$(paste "$tmp/cpu.$i" "$tmp/cpu.1" | awk '{printf "%.3f\n", $1 / $2}' | sort -g)
+    echo "  per-round ratio to the first: median $(echo "$rat" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}') (rounds: $(echo "$rat" | tr '\n' ' '))"
+  fi
 done
 rm -rf "$tmp"

@@ -5,6 +5,7 @@
 #include "testutil.h"
 #include "evaluator.h"
 #include "dedup.h"
+#include "ckpt.h"
 
 #include "evalutil.h"
 
@@ -245,6 +246,96 @@ Test (evaluator, dedup_tags_name_one_store)
   zj_program_free (&p1);
   zj_program_free (&p2);
   zj_dedup_free (d);
+}
+
+/* A random program of n instructions over the shape's scalars, split
+   into Setup, Predict and Learn at a and b. */
+static void
+dedup_program (zj_program *p, zj_rng *g, int n, int a, int b)
+{
+  static const int ops[] = { ZJ_SCALAR_SUM_OP, ZJ_SCALAR_DIFF_OP,
+                             ZJ_SCALAR_PRODUCT_OP };
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    p->fn[c].n = 0;
+  for (int i = 0; i < n; i++)
+    zj_fn_push (&p->fn[i < a ? ZJ_SETUP : i < b ? ZJ_PREDICT : ZJ_LEARN],
+                zj_test_ins (ops[zj_rng_below (g, 3)], (int) zj_rng_below (g, 4),
+                             (int) zj_rng_below (g, 4),
+                             (int) zj_rng_below (g, 4)));
+}
+
+/* Programs of 0 to 40 instructions, in the pool (up to 24) or on the
+   heap, stored over one another in an 8-slot cache: each is found with
+   its fitness while it holds its slot, never once replaced, never when
+   one instruction differs or the same instructions split otherwise
+   between components; a checkpoint's export and import keep them all. */
+Test (evaluator, dedup_pool_and_heap_programs)
+{
+  enum { NP = 24 };
+  zj_dedup *d = zj_dedup_new (8);
+  zj_program p[NP], q;
+  zj_rng g;
+  zj_rng_seed (&g, 77);
+  zj_program_init (&q);
+  for (int k = 0; k < NP; k++)
+    {
+      zj_program_init (&p[k]);
+      const int n = k < 20 ? k + 3 : 22 + 4 * (k - 20);   /* 3..22, 22..34 */
+      dedup_program (&p[k], &g, n, n / 3, n / 2);
+    }
+  int holder[8];
+  for (int i = 0; i < 8; i++)
+    holder[i] = -1;
+  double f;
+  for (int round = 0; round < 400; round++)
+    {
+      const int k = (int) zj_rng_below (&g, NP);
+      const uint64_t key = (uint64_t) k * 3;   /* slot k*3 mod 8 */
+      if (holder[key % 8] == k)
+        {
+          cr_assert (zj_dedup_find (d, &p[k], key, &f), "round %d", round);
+          cr_assert_eq (f, 0.5 + k);
+        }
+      else
+        cr_assert_not (zj_dedup_find (d, &p[k], key, &f), "round %d", round);
+      zj_dedup_store (d, &p[k], key, 0.5 + k);
+      holder[key % 8] = k;
+      cr_assert (zj_dedup_find (d, &p[k], key, &f));
+      cr_assert_eq (f, 0.5 + k);
+      /* One instruction changed: not found. */
+      zj_program_copy (&q, &p[k]);
+      const int c = q.fn[ZJ_LEARN].n ? ZJ_LEARN : ZJ_PREDICT;
+      q.fn[c].ins[q.fn[c].n - 1].out ^= 1;
+      cr_assert_not (zj_dedup_find (d, &q, key, &f), "k %d", k);
+      /* The same instructions, Predict's first moved to Setup. */
+      if (p[k].fn[ZJ_PREDICT].n > 0)
+        {
+          zj_program_copy (&q, &p[k]);
+          zj_fn_push (&q.fn[ZJ_SETUP], q.fn[ZJ_PREDICT].ins[0]);
+          zj_fn_remove (&q.fn[ZJ_PREDICT], 0);
+          cr_assert_not (zj_dedup_find (d, &q, key, &f), "k %d", k);
+        }
+    }
+  zj_ckpt_eval x;
+  memset (&x, 0, sizeof x);
+  zj_dedup_export (d, &x);
+  zj_dedup *d2 = zj_dedup_new (8);
+  zj_error err = { "" };
+  cr_assert_eq (zj_dedup_import (d2, &x, &shape, &err), 0, "%s", err.msg);
+  int found = 0;
+  for (int k = 0; k < NP; k++)
+    {
+      const bool held = holder[(uint64_t) k * 3 % 8] == k;
+      cr_assert_eq (zj_dedup_find (d2, &p[k], (uint64_t) k * 3, &f), held);
+      found += held;
+    }
+  cr_assert_eq (found, 8);
+  zj_ckpt_eval_free (&x);
+  for (int k = 0; k < NP; k++)
+    zj_program_free (&p[k]);
+  zj_program_free (&q);
+  zj_dedup_free (d);
+  zj_dedup_free (d2);
 }
 
 /* A child with no change (or one pruned to its parent's program) is a

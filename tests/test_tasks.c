@@ -88,6 +88,32 @@ Test (tasks, feature_statistics)
   zj_tasks_free (t, n);
 }
 
+/* Task data come from zj_rng_normal_fill, which draws in blocks: every
+   value and the generator after it are those of one call at a time,
+   across block boundaries and for sizes around them. */
+Test (tasks, normal_fill_is_one_draw_at_a_time)
+{
+  static const size_t sizes[] = { 0, 1, 2, 63, 64, 65, 127, 129, 1000 };
+  double x[1000];
+  for (uint64_t seed = 1; seed <= 40; seed++)
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
+      {
+        zj_rng a, b;
+        zj_rng_seed (&a, seed);
+        zj_rng_seed (&b, seed);
+        zj_rng_normal_fill (&a, x, sizes[k]);
+        for (size_t i = 0; i < sizes[k]; i++)
+          {
+            const double want = zj_rng_normal (&b);
+            cr_assert (!memcmp (&x[i], &want, sizeof want),
+                       "seed %llu, n %zu, draw %zu: %a, one by one %a",
+                       (unsigned long long) seed, sizes[k], i, x[i], want);
+          }
+        cr_assert (!memcmp (&a, &b, sizeof a), "seed %llu, n %zu: state",
+                   (unsigned long long) seed, sizes[k]);
+      }
+}
+
 Test (tasks, nn_labels_and_dead_units)
 {
   int n;

@@ -68,8 +68,8 @@ zj_aligned_alloc (size_t n)
    memory the kernel may back with huge pages (THP in "madvise" mode, as
    on Debian); smaller ones are 64-byte aligned, like zj_aligned_alloc.
    Freed with free (). */
-void *
-zj_huge_calloc (size_t n, size_t size)
+static void *
+huge_alloc (size_t n, size_t size, bool zero)
 {
   const size_t huge = (size_t) 2 << 20;
   size_t sz = n * size;
@@ -84,5 +84,19 @@ zj_huge_calloc (size_t n, size_t size)
 #ifdef MADV_HUGEPAGE
   madvise (p, sz, MADV_HUGEPAGE);   /* advice only: no error if refused */
 #endif
-  return memset (p, 0, sz);
+  return zero ? memset (p, 0, sz) : p;
+}
+
+void *
+zj_huge_calloc (size_t n, size_t size)
+{
+  return huge_alloc (n, size, true);
+}
+
+/* The same, its large blocks not cleared: their pages are touched when
+   first written, not all at once. */
+void *
+zj_huge_malloc (size_t n)
+{
+  return huge_alloc (n, 1, false);
 }

@@ -28,6 +28,7 @@ void *zj_xrealloc (void *p, size_t n);
 char *zj_xstrdup (const char *s);
 void *zj_aligned_alloc (size_t n);          /* 64-byte aligned, zeroed */
 void *zj_huge_calloc (size_t n, size_t size); /* zeroed, 64-byte aligned, huge pages if large */
+void *zj_huge_malloc (size_t n);   /* the same, not zeroed when large */
 /* Whole file, NUL-terminated (malloc'd); length in *len if non-NULL.
    NULL with "PATH: cannot open: reason" or "PATH: cannot read: reason". */
 char *zj_read_file (const char *path, size_t *len, zj_error *err);
@@ -484,6 +485,10 @@ zj_rng_next_inl (zj_rng *r)
   s[3] = (s[3] << 45) | (s[3] >> 19);
   return result;
 }
+
+/* x[0..n) := n draws of zj_rng_normal (r), in order, bit for bit; faster
+   than one call each (rng.c). */
+void zj_rng_normal_fill (zj_rng *r, double *x, size_t n);
 
 uint32_t zj_rng_below_slow (zj_rng *r, uint32_t n, uint64_t m);
 

@@ -116,8 +116,7 @@ projection_matrix (uint32_t seed, int d, int F)
   zj_rng r;
   zj_rng_seed (&r, zj_hash_mix (seed, SALT_PROJECT));
   double *P = zj_xmalloc (sizeof *P * (size_t) d * (size_t) F);
-  for (size_t i = 0; i < (size_t) d * (size_t) F; i++)
-    P[i] = zj_rng_normal (&r);
+  zj_rng_normal_fill (&r, P, (size_t) d * (size_t) F);
   return P;
 }
 

@@ -20,8 +20,7 @@ seed_with (zj_rng *r, uint32_t seed, uint32_t offset)
 static void
 fill_normal (zj_rng *r, double *x, size_t n)
 {
-  for (size_t i = 0; i < n; i++)
-    x[i] = zj_rng_normal (r);
+  zj_rng_normal_fill (r, x, n);
 }
 
 /* Features of every train example, then of every valid example. */

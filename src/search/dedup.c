@@ -1,18 +1,31 @@
 /* dedup.c -- the exact-duplicate cache (see dedup.h): direct-mapped,
- * a hit compares whole programs. */
+ * a hit compares whole programs.
+ *
+ * A slot's program lives in its own stretch of one pool on huge pages
+ * (DEDUP_INLINE instructions, the components back to back) when it fits,
+ * else in the slot's zj_program.  The pool replaces 3 heap arrays per
+ * slot: 16,384 slots' arrays on 4 KiB pages made nearly every find, store
+ * and prefetch a TLB miss, and perf showed the page walks (in
+ * zj_dedup_prefetch, where a prefetch waited for its translation).
+ */
 #include "internal.h"
 #include "dedup.h"
 #include "ckpt.h"
 
+/* Instructions of a slot's stretch of the pool: 768 bytes, whole cache
+   lines; the demo's programs prune to at most 20. */
+#define DEDUP_INLINE 24
+
 typedef struct dedup_slot {
   bool used;
+  bool inl;               /* in the pool, n[] long; else in prog */
+  int n[ZJ_NUM_COMPONENTS];
   double fitness;
   zj_program prog;
 } dedup_slot;
 
 /* The keys live in their own array so that the usual miss costs one probe
-   of a 128 KiB array that stays in L2, not a cache miss on a 72-byte
-   slot. */
+   of a 128 KiB array that stays in L2, not a cache miss on a slot. */
 /* Each slot's tag (zj_dedup_tag) and fitness, apart from the slots so
    that zj_dedup_find_tagged reads 16 bytes of a 256 KiB array. */
 typedef struct tagfit {
@@ -25,8 +38,58 @@ struct zj_dedup {
   dedup_slot *slot;
   uint64_t *keys;
   tagfit *tf;
+  zj_instr *pool;         /* DEDUP_INLINE per slot */
   uint64_t next_tag;
 };
+
+static zj_instr *
+pool_of (const zj_dedup *d, size_t si)
+{
+  return d->pool + si * DEDUP_INLINE;
+}
+
+/* Slot si's program (used): itself, or a view of its stretch of the
+   pool in *view. */
+static const zj_program *
+slot_program (const zj_dedup *d, size_t si, zj_program *view)
+{
+  const dedup_slot *s = &d->slot[si];
+  ZJ_ASSERT (s->used);
+  if (!s->inl)
+    return &s->prog;
+  zj_instr *at = pool_of (d, si);
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    {
+      view->fn[c] = (zj_fn) { at, s->n[c], s->n[c] };
+      at += s->n[c];
+    }
+  return view;
+}
+
+/* Slot si := p with fitness f (not its key, tag or used flag). */
+static void
+slot_put (zj_dedup *d, size_t si, const zj_program *p, double f)
+{
+  dedup_slot *s = &d->slot[si];
+  s->fitness = f;
+  s->inl = zj_program_size (p) <= DEDUP_INLINE;
+  if (!s->inl)
+    {
+      zj_program_copy (&s->prog, p);
+      return;
+    }
+  zj_instr *at = pool_of (d, si);
+  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
+    {
+      const int n = p->fn[c].n;
+      const zj_instr *src = p->fn[c].ins;
+      for (int i = 0; i < n; i++)
+        at[i] = src[i];
+      at += n;
+      s->n[c] = n;
+    }
+  ZJ_ASSERT (at <= pool_of (d, si) + DEDUP_INLINE);
+}
 
 zj_dedup *
 zj_dedup_new (int slots)
@@ -36,6 +99,7 @@ zj_dedup_new (int slots)
   d->slot = zj_huge_calloc ((size_t) slots, sizeof (dedup_slot));
   d->keys = zj_xcalloc ((size_t) slots, sizeof (uint64_t));
   d->tf = zj_xcalloc ((size_t) slots, sizeof (tagfit));
+  d->pool = zj_huge_malloc ((size_t) slots * DEDUP_INLINE * sizeof (zj_instr));
   d->next_tag = 1;
   for (int i = 0; i < slots; i++)
     zj_program_init (&d->slot[i].prog);
@@ -52,6 +116,7 @@ zj_dedup_free (zj_dedup *d)
   free (d->slot);
   free (d->keys);
   free (d->tf);
+  free (d->pool);
   free (d);
 }
 
@@ -61,7 +126,9 @@ zj_dedup_find (const zj_dedup *d, const zj_program *pruned, uint64_t key,
 {
   const size_t si = key & (uint64_t) (d->slots - 1);
   const dedup_slot *s = &d->slot[si];
-  if (d->keys[si] == key && s->used && zj_program_equal (&s->prog, pruned))
+  zj_program view;
+  if (d->keys[si] == key && s->used
+      && zj_program_equal (slot_program (d, si, &view), pruned))
     {
       *fitness = s->fitness;
       return true;
@@ -89,15 +156,17 @@ zj_dedup_find_tagged (const zj_dedup *d, uint64_t key, uint64_t tag,
 void
 zj_dedup_prefetch (const zj_dedup *d, uint64_t key, int stage)
 {
-  const dedup_slot *s = &d->slot[key & (uint64_t) (d->slots - 1)];
+  const size_t si = key & (uint64_t) (d->slots - 1);
   if (stage == 0)
     {
-      __builtin_prefetch (s);
+      __builtin_prefetch (&d->slot[si]);
       return;
     }
-  for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
-    if (s->prog.fn[c].ins)
-      __builtin_prefetch (s->prog.fn[c].ins, 1);
+  /* The first lines of the slot's stretch (no read of the slot first:
+     that waited on it). */
+  const char *at = (const char *) pool_of (d, si);
+  for (int l = 0; l < 4; l++)
+    __builtin_prefetch (at + 64 * l, 1);
 }
 
 uint64_t
@@ -108,8 +177,7 @@ zj_dedup_store (zj_dedup *d, const zj_program *pruned, uint64_t key,
   dedup_slot *s = &d->slot[si];
   d->keys[si] = key;
   s->used = true;
-  s->fitness = fitness;
-  zj_program_copy (&s->prog, pruned);
+  slot_put (d, si, pruned, fitness);
   d->tf[si] = (tagfit) { d->next_tag++, fitness };
   return d->tf[si].tag;
 }
@@ -127,8 +195,9 @@ zj_dedup_export (const zj_dedup *d, zj_ckpt_eval *x)
         e->slot = (uint32_t) i;
         e->key = d->keys[i];
         e->fitness = d->slot[i].fitness;
+        zj_program view;
         zj_program_init (&e->prog);
-        zj_program_copy (&e->prog, &d->slot[i].prog);
+        zj_program_copy (&e->prog, slot_program (d, (size_t) i, &view));
       }
 }
 
@@ -150,8 +219,7 @@ zj_dedup_import (zj_dedup *d, const zj_ckpt_eval *x, const zj_shape *shape,
       const zj_ckpt_dedup_entry *e = &x->dedup[i];
       d->keys[e->slot] = e->key;
       d->slot[e->slot].used = true;
-      d->slot[e->slot].fitness = e->fitness;
-      zj_program_copy (&d->slot[e->slot].prog, &e->prog);
+      slot_put (d, e->slot, &e->prog, e->fitness);
       d->tf[e->slot] = (tagfit) { d->next_tag++, e->fitness };
     }
   return 0;

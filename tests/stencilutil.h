@@ -1,0 +1,93 @@
+/* stencilutil.h -- tasks, a per-lane-memory view and the interpreter-
+ * against-baseline check shared by test_stencil.c and
+ * test_stencil_builds.c (include after criterion.h, testutil.h,
+ * internal.h, baseline.h and kernels_lanes.h). */
+#ifndef ZJ_STENCILUTIL_H
+#define ZJ_STENCILUTIL_H
+
+#define MAX_NT 24
+#define NREC 16
+
+static inline void
+use_cache_dir (const char *sub)
+{
+  char d[512];
+  snprintf (d, sizeof d, "%s/%s", ZJ_TEST_CACHE_DIR, sub);
+  setenv ("ZEROJIT_CACHE_DIR", d, 1);
+}
+
+/* nt tasks with equal counts; every fourth has huge labels (aborts). */
+static inline zj_task *
+make_tasks (int F, int nt, int ntr, int nva, int epochs, zj_eval_type et,
+            uint64_t seed)
+{
+  return zj_test_lane_tasks (F, nt, ntr, nva, epochs, et, seed, false);
+}
+
+/* Lane memory of ws's last lane evaluation: lay.total elements of L lanes. */
+static inline const double *
+lane_mem (const zj_workspace *ws, size_t *n, int nt)
+{
+  const int nb = (nt + ZJ_LW - 1) / ZJ_LW;
+  *n = ws->lay.total * (size_t) (nb * ZJ_LW);
+  return ws->bmem;
+}
+
+/* Interpreter (ws1) and baseline (ws2) on one program; equal bit for bit.
+   The baseline's fitness per task into fit (NULL: not wanted). */
+static inline void
+check_fit (const zj_prepared *pp, const zj_task *ts, int nt,
+           const zj_eval_opts *o, zj_workspace *ws1, zj_workspace *ws2,
+           const char *what, double *fit)
+{
+  const zj_task *ptrs[MAX_NT];
+  double e[4][MAX_NT][NREC];
+  zj_eval_result r1[MAX_NT], r2[MAX_NT];
+  double f1[MAX_NT], f2[MAX_NT];
+  for (int k = 0; k < nt; k++)
+    {
+      ptrs[k] = &ts[k];
+      r1[k] = (zj_eval_result) { .train_err = e[0][k], .valid_err = e[1][k] };
+      r2[k] = (zj_eval_result) { .train_err = e[2][k], .valid_err = e[3][k] };
+    }
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, nt, o, NULL, 0, ws1, r1, f1), 0, "%s", what);
+  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, nt, o, NULL, 0, ws2, r2, f2), 0, "%s", what);
+  for (int k = 0; k < nt; k++)
+    {
+      cr_assert (memcmp (&f1[k], &f2[k], sizeof f1[k]) == 0,
+                 "%s task %d: %.17g vs %.17g", what, k, f1[k], f2[k]);
+      if (fit)
+        fit[k] = f2[k];
+      cr_assert_eq (r1[k].train_steps, r2[k].train_steps, "%s task %d", what, k);
+      cr_assert_eq (r1[k].aborted, r2[k].aborted, "%s task %d", what, k);
+      cr_assert_eq (r1[k].n_train_err, r2[k].n_train_err, "%s task %d", what, k);
+      cr_assert_eq (r1[k].n_valid_err, r2[k].n_valid_err, "%s task %d", what, k);
+      cr_assert (memcmp (e[0][k], e[2][k], sizeof (double) * (size_t) r1[k].n_train_err) == 0,
+                 "%s task %d", what, k);
+      cr_assert (memcmp (e[1][k], e[3][k], sizeof (double) * (size_t) r1[k].n_valid_err) == 0,
+                 "%s task %d", what, k);
+    }
+  size_t n1, n2;
+  const double *m1 = lane_mem (ws1, &n1, nt), *m2 = lane_mem (ws2, &n2, nt);
+  cr_assert_eq (n1, n2);
+  /* Bits, except that any NaN equals any NaN: which NaN x86 propagates
+     from two NaN inputs follows the operand order the compiler picked for
+     a commutative operation (as in test_jit).  Real lanes only: padding
+     lanes are never read, and the interpreter's products with a read-only
+     matrix (zj_lmatvec_tasks) leave -0.0 there instead of computing them. */
+  const size_t L = (size_t) ((nt + ZJ_LW - 1) / ZJ_LW * ZJ_LW);
+  for (size_t i = 0; i < n1; i++)
+    cr_assert (i % L >= (size_t) nt
+               || memcmp (&m1[i], &m2[i], sizeof *m1) == 0
+               || (isnan (m1[i]) && isnan (m2[i])),
+               "%s: memory double %zu: %.17g vs %.17g", what, i, m1[i], m2[i]);
+}
+
+static inline void
+check (const zj_prepared *pp, const zj_task *ts, int nt, const zj_eval_opts *o,
+       zj_workspace *ws1, zj_workspace *ws2, const char *what)
+{
+  check_fit (pp, ts, nt, o, ws1, ws2, what, NULL);
+}
+
+#endif
