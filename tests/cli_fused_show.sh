@@ -108,7 +108,7 @@ for f in "$programs"/*.txt; do
     "$ZEROJIT" eval --program "$f" --tasks "$tasks" --jit=off > "$tmp/off" 2>&1
     "$ZEROJIT" eval --program "$f" --tasks "$tasks" --jit=fused > "$tmp/fu" 2> "$tmp/fu.err"
     rc=$?
-    if [ $rc -ne 0 ] || ! grep -q '^zerojit eval: tier fused (Predict and Learn' "$tmp/fu.err"; then
+    if [ $rc -ne 0 ] || ! grep -q '^zerojit eval: tier fused: Predict and Learn as fused step kernels' "$tmp/fu.err"; then
       bad "eval --jit=fused $n: exit $rc: $(cat "$tmp/fu.err")"
     elif ! [ -s "$tmp/off" ] || ! cmp -s "$tmp/off" "$tmp/fu"; then
       bad "eval --jit=fused $n differs from --jit=off: $(diff "$tmp/off" "$tmp/fu" | head -4)"

@@ -665,10 +665,9 @@ zj_eval_tiered (const char *mode, const zj_jit_opts *jopts, const zj_program *p,
           zj_baseline_stats_get (b, &st);
           if (st.fused_hits > 0)
             {
-              static char what[160];
-              snprintf (what, sizeof what, "fused (Predict and Learn as fused "
-                        "step kernels, compiled in %.1f ms)", st.fuse_ms);
-              *ran = what;
+              zj_error_set (err, "Predict and Learn as fused step kernels "
+                            "compiled in %.1f ms; Setup interpreted", st.fuse_ms);
+              *ran = "fused";
             }
           else
             {
