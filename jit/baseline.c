@@ -17,68 +17,11 @@
 #include "kernels_lanes.h"
 #include "cost.h"
 #include "fused.h"
+#include "baseline_internal.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#define ZJ_BL_LIBS 16
-#define ZJ_BL_BUCKETS0 4096       /* initial kernel-table size (doubles) */
-/* How often a context asks whether a background build ended: a waitpid
-   per evaluation would cost more than a demo's evaluation. */
-#define ZJ_BL_POLL_NS 2e6
-
-typedef struct zj_bkernel {
-  uint64_t hash;
-  uint32_t *key;
-  int nkey;
-  zj_lnative_fn predict, learn;
-  /* threaded design: instruction records per component */
-  zj_sinst *tins[2];
-  zj_threaded_fn *tfn[2];
-  int tn[2];
-  /* The fused step kernel (fused.h) once made: evaluations of this
-     structure so far, and whether fusing was tried. */
-  long uses;
-  bool fuse_tried, fused_seen;
-  zj_fused_slot *slot;       /* requested or made, until it fails */
-  struct zj_bkernel *next;
-} zj_bkernel;
-
-typedef struct zj_blib {
-  int F, W, C;
-  bool failed;
-  bool pending;              /* building in the background (b->builds) */
-  double next_poll;          /* zj_now_ns when to ask again */
-  zj_stencil_lib lib;
-} zj_blib;
-
-struct zj_baseline {
-  bool threaded;
-  zj_blib libs[ZJ_BL_LIBS];
-  int nlibs;
-  zj_bkernel **buckets;      /* chained, nbuckets a power of two */
-  size_t nbuckets, count;
-  zj_baseline_stats st;
-  zj_error err;
-  double *k;
-  size_t kcap;
-  uint32_t *key;
-  size_t keycap;
-  zj_sinst *ins;
-  size_t inscap;
-  zj_baseline_gate gate;
-  zj_baseline_ready ready;
-  void *pctx;
-  zj_tier_notice notice;
-  void *nctx;
-  int fuse_after;            /* fuse a structure at this many uses; < 0 never */
-  bool fuse_keep;            /* fused kernels store every element (tests) */
-  double fuse_min_examples;  /* ... in evaluations of at least this many */
-  zj_baseline_fuser fuser;   /* compiles them elsewhere (NULL: in process) */
-  void *fctx;
-  zj_stencil_builds *builds;
-};
 
 void
 zj_baseline_set_notice (zj_baseline *b, zj_tier_notice fn, void *ctx)
@@ -177,10 +120,6 @@ zj_baseline_error (const zj_baseline *b)
   return b->err.msg;
 }
 
-/* Lanes per chunk: the host's lane vector when it is AVX-512 wide (the
-   stencils then use zmm like the interpreter), else 4. */
-#define ZJ_BL_W (ZJ_LW == 8 ? 8 : 4)
-
 /* Loads l's library now, building it first if it is not cached (a
    notice around the build). */
 static zj_stencil_lib *
@@ -218,8 +157,8 @@ load_now (zj_baseline *b, zj_blib *l)
 
 /* The library of (F, C) for this host's lanes, or NULL: it failed, or (in
    the background mode) it is still being built. */
-static zj_stencil_lib *
-lib_for (zj_baseline *b, int F, int C)
+zj_stencil_lib *
+zj_bl_lib_for (zj_baseline *b, int F, int C)
 {
   const int W = ZJ_BL_W;
   zj_blib *l = NULL;
@@ -311,8 +250,8 @@ elem (const zj_layout *l, zj_kind k, int a)
 /* Decodes Predict and Learn into b->ins (stencil choice and holes), b->k
    (constants) and b->key (the structure); returns the instruction count
    and sets np to Predict's. */
-static int
-decode (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
+int
+zj_bl_decode (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
         int nt, bool patch, size_t t_off, size_t mt_off, int *np)
 {
   const int F = lay->F;
@@ -506,7 +445,7 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
     return NULL;
   const double t0 = zj_now_ns ();
   int np = 0;
-  const int nk = decode (b, p, lay, L, nt, patch, t_off, mt_off, &np);
+  const int nk = zj_bl_decode (b, p, lay, L, nt, patch, t_off, mt_off, &np);
   if (nk < 0)
     return NULL;
   const uint64_t h = key_hash (b->key, nk);
@@ -530,7 +469,7 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
   /* A library load (once per F x lanes, from disk or built) is not part
      of a candidate's time to ready: it is counted apart. */
   const double tl = zj_now_ns ();
-  zj_stencil_lib *lib = lib_for (b, lay->F, L / ZJ_BL_W);
+  zj_stencil_lib *lib = zj_bl_lib_for (b, lay->F, L / ZJ_BL_W);
   const double load = zj_now_ns () - tl;
   if (load > 1e5)
     b->st.lib_ms += load * 1e-6;
@@ -649,8 +588,8 @@ zj_baseline_attach (zj_baseline *b, zj_workspace *ws)
 }
 
 /* The lane geometry zj_interp_eval_lanes uses for nt tasks. */
-static void
-geometry (const zj_shape *shape, int nt, zj_layout *lay, int *L, size_t *t_off,
+void
+zj_bl_geometry (const zj_shape *shape, int nt, zj_layout *lay, int *L, size_t *t_off,
           size_t *mt_off)
 {
   zj_layout_init (lay, shape);
@@ -682,7 +621,7 @@ zj_baseline_fused_geom (const zj_program *p, const zj_shape *shape, int nt,
   int L;
   size_t t_off, mt_off;
   memset (g, 0, sizeof *g);
-  geometry (shape, nt, &g->lay, &L, &t_off, &mt_off);
+  zj_bl_geometry (shape, nt, &g->lay, &L, &t_off, &mt_off);
   g->W = ZJ_BL_W;
   g->C = L / ZJ_BL_W;
   g->nt = nt;
@@ -696,7 +635,7 @@ zj_baseline_prepare (zj_baseline *b, const zj_program *p,
   zj_layout lay;
   int L;
   size_t t_off, mt_off;
-  geometry (shape, nt, &lay, &L, &t_off, &mt_off);
+  zj_bl_geometry (shape, nt, &lay, &L, &t_off, &mt_off);
   const bool patch = patchable (p);
   return kernel_get (b, p, &lay, L, nt, patch, t_off, mt_off, 1e12) ? 0 : -1;
 }
@@ -717,118 +656,4 @@ zj_baseline_lib_path (int F, int nt, char *buf, size_t n)
 {
   const int nb = (nt + ZJ_LW - 1) / ZJ_LW, L = nb * ZJ_LW;
   zj_stencil_lib_path (buf, n, F, ZJ_BL_W, L / ZJ_BL_W);
-}
-
-/* Bytes [a, b) of code as a disassembly (objdump, when installed) or hex. */
-static void
-dump_code (const uint8_t *code, uint32_t a, uint32_t b, FILE *out)
-{
-  char path[] = "/tmp/zerojit-listing-XXXXXX";
-  const int fd = mkstemp (path);
-  bool done = false;
-  if (fd >= 0)
-    {
-      FILE *f = fdopen (fd, "wb");
-      if (f)
-        {
-          fwrite (code + a, 1, b - a, f);
-          fclose (f);
-          char cmd[512];
-          snprintf (cmd, sizeof cmd,
-                    "objdump -D -b binary -mi386:x86-64 --adjust-vma=0x%x %s "
-                    "2>/dev/null | sed -n '/^ *[0-9a-f]*:/p'", (unsigned) a, path);
-          FILE *pipe = popen (cmd, "r");
-          if (pipe)
-            {
-              char line[512];
-              while (fgets (line, sizeof line, pipe))
-                {
-                  fprintf (out, "    %s", line);
-                  done = true;
-                }
-              pclose (pipe);
-            }
-        }
-      else
-        close (fd);
-      unlink (path);
-    }
-  if (!done)
-    for (uint32_t i = a; i < b; i += 16)
-      {
-        fprintf (out, "    %5x:", (unsigned) i);
-        for (uint32_t j = i; j < b && j < i + 16; j++)
-          fprintf (out, " %02x", code[j]);
-        fputc ('\n', out);
-      }
-}
-
-int
-zj_baseline_listing (zj_baseline *b, const zj_program *p,
-                     const zj_shape *shape, int nt, bool asm_, FILE *out)
-{
-  zj_layout lay;
-  int L;
-  size_t t_off, mt_off;
-  geometry (shape, nt, &lay, &L, &t_off, &mt_off);
-  int np = 0;
-  if (decode (b, p, &lay, L, nt, true, t_off, mt_off, &np) < 0)
-    {
-      zj_error_set (&b->err, "random ops run in the interpreter only");
-      return -1;
-    }
-  int n = 0;
-  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
-    for (int i = 0; i < p->fn[c].n; i++)
-      n += p->fn[c].ins[i].op != ZJ_NO_OP;
-  zj_stencil_lib *lib = lib_for (b, lay.F, L / ZJ_BL_W);
-  if (!lib)
-    return -1;
-  fprintf (out, "# baseline tier: F=%d, %d tasks in %d lanes (%d-lane chunks), "
-           "stencils v0/s0 read from the example row\n", lay.F, nt, L, ZJ_BL_W);
-  int at = 0;
-  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
-    {
-      const int lo = c == ZJ_PREDICT ? 0 : np, cnt = c == ZJ_PREDICT ? np : n - np;
-      uint32_t *offs = zj_xmalloc ((size_t) (cnt + 1) * sizeof *offs);
-      size_t bytes = 0;
-      const uint8_t *code = (const uint8_t *) (void *)
-        zj_stencil_emit (lib, b->ins + lo, cnt, &bytes, offs);
-      if (!code)
-        {
-          free (offs);
-          zj_error_set (&b->err, "executable memory is full");
-          return -1;
-        }
-      fprintf (out, "def %s():   # %zu bytes at %p\n",
-               c == ZJ_PREDICT ? "Predict" : "Learn", bytes, (const void *) code);
-      const zj_fn *f = &p->fn[c];
-      int k = 0;
-      for (int i = 0; i < f->n; i++)
-        {
-          const zj_instr *in = &f->ins[i];
-          if (in->op == ZJ_NO_OP)
-            continue;
-          const zj_sinst *s = &b->ins[lo + k];
-          fprintf (out, "  ");
-          zj_instr_print (in, false, out);
-          char name[48];
-          zj_stencil_name (name, sizeof name, s->op, s->variant);
-          fprintf (out, "    # %s: o=%zu a=%zu b=%zu k=%zu\n", name,
-                   s->hole[ZJ_HOLE_O], s->hole[ZJ_HOLE_A], s->hole[ZJ_HOLE_B],
-                   s->hole[ZJ_HOLE_K]);
-          if (asm_)
-            dump_code (code, offs[k], offs[k + 1], out);
-          k++;
-        }
-      if (asm_)
-        {
-          fprintf (out, "  # return\n");
-          dump_code (code, offs[cnt], (uint32_t) bytes, out);
-        }
-      free (offs);
-      at += cnt;
-    }
-  (void) at;
-  return 0;
 }

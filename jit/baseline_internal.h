@@ -1,0 +1,89 @@
+/* baseline_internal.h -- the baseline context's state, shared by
+ * baseline.c (kernels keyed by structure, the lane interpreter's hook)
+ * and baseline_listing.c (what `zerojit show --tier=baseline` prints).
+ * Internal to jit/.
+ */
+#ifndef ZJ_BASELINE_INTERNAL_H
+#define ZJ_BASELINE_INTERNAL_H
+
+#include "baseline.h"
+#include "stencil.h"
+#include "fused.h"
+#include "kernels_lanes.h"
+
+/* Lanes per chunk: the host's lane vector when it is AVX-512 wide (the
+   stencils then use zmm like the interpreter), else 4. */
+#define ZJ_BL_W (ZJ_LW == 8 ? 8 : 4)
+
+#define ZJ_BL_LIBS 16
+#define ZJ_BL_BUCKETS0 4096       /* initial kernel-table size (doubles) */
+/* How often a context asks whether a background build ended: a waitpid
+   per evaluation would cost more than a demo's evaluation. */
+#define ZJ_BL_POLL_NS 2e6
+
+typedef struct zj_bkernel {
+  uint64_t hash;
+  uint32_t *key;
+  int nkey;
+  zj_lnative_fn predict, learn;
+  /* threaded design: instruction records per component */
+  zj_sinst *tins[2];
+  zj_threaded_fn *tfn[2];
+  int tn[2];
+  /* The fused step kernel (fused.h) once made: evaluations of this
+     structure so far, and whether fusing was tried. */
+  long uses;
+  bool fuse_tried, fused_seen;
+  zj_fused_slot *slot;       /* requested or made, until it fails */
+  struct zj_bkernel *next;
+} zj_bkernel;
+
+typedef struct zj_blib {
+  int F, W, C;
+  bool failed;
+  bool pending;              /* building in the background (b->builds) */
+  double next_poll;          /* zj_now_ns when to ask again */
+  zj_stencil_lib lib;
+} zj_blib;
+
+struct zj_baseline {
+  bool threaded;
+  zj_blib libs[ZJ_BL_LIBS];
+  int nlibs;
+  zj_bkernel **buckets;      /* chained, nbuckets a power of two */
+  size_t nbuckets, count;
+  zj_baseline_stats st;
+  zj_error err;
+  double *k;
+  size_t kcap;
+  uint32_t *key;
+  size_t keycap;
+  zj_sinst *ins;
+  size_t inscap;
+  zj_baseline_gate gate;
+  zj_baseline_ready ready;
+  void *pctx;
+  zj_tier_notice notice;
+  void *nctx;
+  int fuse_after;            /* fuse a structure at this many uses; < 0 never */
+  bool fuse_keep;            /* fused kernels store every element (tests) */
+  double fuse_min_examples;  /* ... in evaluations of at least this many */
+  zj_baseline_fuser fuser;   /* compiles them elsewhere (NULL: in process) */
+  void *fctx;
+  zj_stencil_builds *builds;
+};
+
+/* Decodes Predict and Learn into b->ins (stencil choice and holes), b->k
+   (constants) and b->key (the structure); returns the instruction count
+   (-1: a random op) and sets np to Predict's. */
+int zj_bl_decode (zj_baseline *b, const zj_program *p, const zj_layout *lay,
+                  int L, int nt, bool patch, size_t t_off, size_t mt_off,
+                  int *np);
+/* The library of (F, C) for this host's lanes, or NULL: it failed, or (in
+   the background mode) it is still being built. */
+zj_stencil_lib *zj_bl_lib_for (zj_baseline *b, int F, int C);
+/* The lane geometry zj_interp_eval_lanes uses for nt tasks. */
+void zj_bl_geometry (const zj_shape *shape, int nt, zj_layout *lay, int *L,
+                     size_t *t_off, size_t *mt_off);
+
+#endif
