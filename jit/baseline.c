@@ -72,6 +72,7 @@ static void
 kernels_clear (zj_baseline *b)
 {
   b->count = 0;
+  b->last = NULL;
   for (size_t i = 0; i < b->nbuckets; i++)
     {
       zj_bkernel *k = b->buckets[i];
@@ -567,6 +568,7 @@ hook (void *ctx, const zj_program *p, const zj_layout *lay, int L, int nt,
   if (!k)
     return false;
   memcpy (b->k, &k, sizeof k);
+  b->last = k;
   nat->predict = k->predict;
   nat->learn = k->learn;
   const zj_fused_slot *f = fused_code (b, k);
@@ -578,6 +580,12 @@ hook (void *ctx, const zj_program *p, const zj_layout *lay, int L, int nt,
     }
   nat->k = b->k + 1;
   return true;
+}
+
+double *
+zj_baseline_last_note (zj_baseline *b)
+{
+  return b->last ? &b->last->note : NULL;
 }
 
 void

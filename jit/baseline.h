@@ -79,6 +79,10 @@ void zj_baseline_set_fuse (zj_baseline *b, int after, bool keep_stores,
    (zerojit show --tier=fused). */
 void zj_baseline_fused_geom (const zj_program *p, const zj_shape *shape,
                              int nt, struct zj_fused_geom *g);
+/* A number the caller may keep with the step kernel the last successful
+   lookup returned (0 until set; the door keeps its stencils' ns per
+   example there, for the fusing policy).  Valid until the next lookup. */
+double *zj_baseline_last_note (zj_baseline *b);
 /* Installs b as ws's native provider (NULL b: interpret). */
 void zj_baseline_attach (zj_baseline *b, zj_workspace *ws);
 /* Makes the step kernel of p ready for nt lanes of F (as a lane

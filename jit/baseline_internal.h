@@ -35,6 +35,7 @@ typedef struct zj_bkernel {
   long uses;
   bool fuse_tried, fused_seen;
   zj_fused_slot *slot;       /* requested or made, until it fails */
+  double note;               /* the caller's (zj_baseline_last_note) */
   struct zj_bkernel *next;
 } zj_bkernel;
 
@@ -51,6 +52,7 @@ struct zj_baseline {
   zj_blib libs[ZJ_BL_LIBS];
   int nlibs;
   zj_bkernel **buckets;      /* chained, nbuckets a power of two */
+  zj_bkernel *last;          /* the last lookup's kernel (hook) */
   size_t nbuckets, count;
   zj_baseline_stats st;
   zj_error err;

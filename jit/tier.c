@@ -61,6 +61,7 @@ struct zj_tier {
   uint64_t failed[FAILED_MAX];
   int nfailed;
   zj_cost_model model;
+  zj_fuse_model fuse;              /* fused kernels' economics */
   zj_tier_stats st;
   /* Counters the searches add to in batches (zj_tier_add_counts): a
      counter every search bumps on every candidate costs a cache-line
@@ -145,8 +146,10 @@ compile_batch_fused (zj_tier *t, treq **rs, int n)
   const double t0 = zj_now_ms ();
   const int rc = zj_jit_compile_fused (t->jit, n, ps, gs, slots, &err);
   const double ms = zj_now_ms () - t0;
+  double work = 0.0;
   for (int i = 0; i < n; i++)
     {
+      work += (double) zj_fused_work (ps[i], gs[i].lay.F);
       slots[i]->compile_ms = ms / n;
       zj_fused_slot_set_state (slots[i], rc == 0 ? ZJ_FUSE_READY : ZJ_FUSE_FAILED);
     }
@@ -154,6 +157,7 @@ compile_batch_fused (zj_tier *t, treq **rs, int n)
   t->st.fused_compiles += rc == 0 ? n : 0;
   t->st.fused_failures += rc == 0 ? 0 : n;
   t->st.fused_ms += ms;
+  zj_fuse_model_add_compile (&t->fuse, n, work, ms);
   t->nbusy = 0;
   pthread_mutex_unlock (&t->mu);
   for (int i = 0; i < n; i++)
@@ -244,6 +248,7 @@ zj_tier_new (const zj_tier_cfg *cfg, zj_error *err)
   t->cfg = *cfg;
   t->st.mode = cfg->mode;
   zj_cost_model_init (&t->model);
+  zj_fuse_model_init (&t->fuse);
   gate_refresh (t);
   for (int F = 1; F <= ZJ_MAX_F; F++)
     if (zj_features_size_ok (F))
@@ -706,10 +711,29 @@ zj_tier_note_children (zj_tier *t, const bool *kept, int n)
 }
 
 void
+zj_tier_add_fuse_saving (zj_tier *t, double work, double stencil_ns,
+                         double fused_ns)
+{
+  pthread_mutex_lock (&t->mu);
+  zj_fuse_model_add_saving (&t->fuse, work, stencil_ns, fused_ns);
+  pthread_mutex_unlock (&t->mu);
+}
+
+void
+zj_tier_fuse_model (zj_tier *t, zj_fuse_model *m)
+{
+  pthread_mutex_lock (&t->mu);
+  *m = t->fuse;
+  pthread_mutex_unlock (&t->mu);
+}
+
+void
 zj_tier_get_stats (zj_tier *t, zj_tier_stats *s)
 {
   pthread_mutex_lock (&t->mu);
   *s = t->st;
+  s->fused_ms_per_unit = zj_fuse_model_ms_per_unit (&t->fuse);
+  s->fused_ns_per_unit = zj_fuse_model_ns_per_unit (&t->fuse);
   pthread_mutex_unlock (&t->mu);
   s->lookups = (long) __atomic_load_n (&t->lookups, __ATOMIC_RELAXED);
   s->examples_native = (double) __atomic_load_n (&t->ex_native, __ATOMIC_RELAXED);

@@ -80,6 +80,13 @@ struct zj_fused_slot;
 bool zj_tier_request_fused (zj_tier *t, const zj_program *p,
                             const struct zj_fused_geom *g,
                             struct zj_fused_slot *slot, double saving_ms);
+/* The fused kernels' economics (zj_fuse_model, policy.h), shared by the
+   search's doors: the compile thread adds every fused compile it does;
+   a door adds what it timed of one structure on its stencils and then
+   fused, and reads a copy to decide. */
+void zj_tier_add_fuse_saving (zj_tier *t, double work, double stencil_ns,
+                              double fused_ns);
+void zj_tier_fuse_model (zj_tier *t, zj_fuse_model *m);
 /* Task boundary: true if native code is (now) available. */
 bool zj_tier_poll (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
                    zj_eval_type et);

@@ -33,8 +33,11 @@
 /* Fused step kernels (fused.h) under --jit=auto: a structure's is asked
    of the compile thread when a lane evaluation of at least
    FUSE_MIN_EXAMPLES examples finds its stencil kernel used at least
-   FUSE_AFTER times and fuse_pays says so (ZEROJIT_FUSE_AFTER=N instead
-   fuses at N uses whatever it costs; 0 turns fusing off). */
+   FUSE_AFTER times and the fusing model says it pays (zj_fuse_model,
+   policy.h: learned online from the search's fused compiles and from
+   timed evaluations of one structure on its stencils and then fused;
+   ZEROJIT_FUSE_AFTER=N instead fuses at N uses whatever it costs; 0
+   turns fusing off). */
 #define FUSE_AFTER 16
 #define FUSE_MIN_EXAMPLES 20000.0
 
@@ -60,6 +63,9 @@ struct zj_door {
   uint64_t pend_ex_base, pend_ex_fused;
   bool fused_run;              /* the lane evaluation under way ran fused code */
   bool fuse_forced;            /* ZEROJIT_FUSE_AFTER given: fuse at N uses */
+  double *note;                /* timed hit: its kernel's stencil ns per
+                                  example (zj_baseline_last_note) */
+  double fuse_work;            /* ... and its work units, when fused */
   /* The baseline's economics as this door measures them (policy.h), and
      what happened in the current lane evaluation. */
   zj_lnative_hook bl_hook;     /* the baseline's own hook (ctx d->bl) */
@@ -148,6 +154,12 @@ door_hook (void *ctx, const zj_program *p, const zj_layout *lay, int L,
   zj_baseline_stats_get (d->bl, &b);
   d->fused_run = ok && b.fused_hits != a.fused_hits;
   const bool hit = b.hits != a.hits;
+  /* Fusing's saving is measured on the evaluations that decide it, like
+     with like: a structure's timed hits on its stencils, then fused. */
+  d->note = ok && hit && d->timed && examples >= FUSE_MIN_EXAMPLES
+            ? zj_baseline_last_note (d->bl) : NULL;
+  if (d->note && d->fused_run)
+    d->fuse_work = (double) zj_fused_work (p, lay->F);
   const bool made = b.kernels != a.kernels;
   if (clock)
     d->hook_ns = zj_now_ns () - t0 - d->made_ns;
@@ -188,29 +200,6 @@ bl_delta (const zj_door *d, zj_tier_stats *s)
   s->examples_fused = (double) d->pend_ex_fused;
 }
 
-/* What a fused kernel of `work` vector operations per chunk (zj_fused_work)
-   costs and saves, measured on bench/layout's programs at F=16
-   (bench/RESULTS.md, "Fused step kernels"): compile CPU ~40 ms + 0.45 ms
-   per unit (tiny 42 ms ... NN 470 ms), a saving of at least 0.04 ns per
-   unit per task-example (stateful 6.8 ns at 147 units, NN 37 ns at
-   ~900).  A structure's past uses are the guess of its future ones, so
-   it pays when uses x examples x saving >= FUSE_MARGIN x compile: on
-   the paper setting (90,000 examples) after ~200-300 uses whatever the
-   work. */
-#define FUSE_MARGIN 1.5
-static double
-fuse_compile_ms (double work)
-{
-  return 40.0 + 0.45 * work;
-}
-
-static bool
-fuse_pays (double work, double examples, long uses)
-{
-  const double saved_ms = (double) uses * examples * 0.04e-6 * work;
-  return saved_ms >= FUSE_MARGIN * fuse_compile_ms (work);
-}
-
 /* The baseline's fuser: when it pays (or ZEROJIT_FUSE_AFTER forces it),
    the fused kernel's compile goes to the tier's queue, ranked by its
    expected saving. */
@@ -220,11 +209,13 @@ door_fuser (void *ctx, const zj_program *p, const zj_fused_geom *g,
 {
   zj_door *d = ctx;
   const double work = (double) zj_fused_work (p, g->lay.F);
-  if (!d->fuse_forced && !fuse_pays (work, examples, uses))
+  zj_fuse_model m;
+  zj_tier_fuse_model (d->tier, &m);
+  if (!d->fuse_forced && !zj_fuse_model_pays (&m, work, examples, uses))
     return false;
-  const double saving = (double) uses * examples * 0.04e-6 * work
-                        - fuse_compile_ms (work);
-  return zj_tier_request_fused (d->tier, p, g, slot, saving);
+  return zj_tier_request_fused (d->tier, p, g, slot,
+                                zj_fuse_model_net_ms (&m, work, examples,
+                                                      uses));
 }
 
 int
@@ -460,6 +451,9 @@ zj_door_batch_done (zj_door *d, double t0, double examples,
   if (!d || !d->tiered)
     return;
   const bool base = ws && ws->native_used;
+  const bool fused = d->fused_run;
+  double *note = d->note;
+  d->note = NULL;
   d->pend_ex_interp += (uint64_t) examples;
   if (base)
     d->pend_ex_base += (uint64_t) examples;
@@ -481,6 +475,14 @@ zj_door_batch_done (zj_door *d, double t0, double examples,
     zj_base_model_add_probe (&d->bm, false, examples, run);
   else if (d->outcome == O_MADE)
     zj_base_model_add_first (&d->bm, examples, run - d->made_ns);
+  if (d->outcome == O_HIT && note && run > 0.0)
+    {
+      if (!fused)
+        *note = run / examples;
+      else if (*note > 0.0)
+        zj_tier_add_fuse_saving (d->tier, d->fuse_work, *note,
+                                 run / examples);
+    }
   if (!base && d->outcome != O_MADE)
     zj_base_model_add_interp (&d->bm, examples, run);
   if (d->probing && d->outcome != O_PROBE && d->outcome != O_NONE)

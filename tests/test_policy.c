@@ -2,7 +2,10 @@
  * model's fits, tournament arithmetic, and decisions that must come out
  * the same every time for the same inputs. */
 #include <criterion/criterion.h>
+#include <limits.h>
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
 #include "policy.h"
 
 /* A model that has measured: compiles of 10 ms + 1 ms/instr, interpreter
@@ -394,4 +397,126 @@ Test (policy, final_stage_takes_higher_estimate)
   const zj_decision srch = zj_policy_decide (&k, &m, &c);
   cr_assert (!srch.compile, "saving %g cost %g", srch.saving_ms, srch.cost_ms);
   cr_assert_lt (srch.saving_ms, fin.saving_ms);
+}
+
+/* The fusing model (zj_fuse_model): a structure of W work units whose
+   evaluations run EX examples, the paper setting's size. */
+#define W 200.0
+#define EX 90000.0
+
+/* The fewest uses at which fusing pays, from the formula: uses x EX x
+   saving x 1e-6 x W >= 1.5 x (40 + per_unit x W). */
+static long
+uses_by_formula (double per_unit, double saving)
+{
+  return (long) ceil (1.5 * (40.0 + per_unit * W) / (EX * saving * 1e-6 * W));
+}
+
+Test (policy, fuse_model_starts_at_prior)
+{
+  zj_fuse_model m;
+  zj_fuse_model_init (&m);
+  cr_assert_float_eq (zj_fuse_model_ms_per_unit (&m), 0.45, 1e-12);
+  cr_assert_float_eq (zj_fuse_model_ns_per_unit (&m), 0.04, 1e-12);
+  cr_assert_float_eq (zj_fuse_model_compile_ms (&m, W), 130.0, 1e-9);
+  /* 1.5 x 130 ms / 0.72 ms per use = 270.8. */
+  cr_assert_eq (uses_by_formula (0.45, 0.04), 271);
+  cr_assert_eq (zj_fuse_model_uses (&m, W, EX), 271);
+  cr_assert (zj_fuse_model_pays (&m, W, EX, 271));
+  cr_assert_not (zj_fuse_model_pays (&m, W, EX, 270));
+  cr_assert_float_eq (zj_fuse_model_net_ms (&m, W, EX, 271),
+                      271 * 0.72 - 130.0, 1e-9);
+}
+
+Test (policy, fuse_model_dearer_compiles_wait_longer)
+{
+  zj_fuse_model m;
+  zj_fuse_model_init (&m);
+  /* One compile 3x dearer than the prior (390 ms for 200 units) moves the
+     estimate a third of the way: (2 x 0.45 + 1.75) / 3. */
+  zj_fuse_model_add_compile (&m, 1, W, 3.0 * 130.0);
+  cr_assert_float_eq (zj_fuse_model_ms_per_unit (&m),
+                      (2 * 0.45 + 1.75) / 3.0, 1e-12);
+  /* Nine more (one batch of 3 and six single ones). */
+  zj_fuse_model_add_compile (&m, 3, 3 * W, 3 * 3.0 * 130.0);
+  for (int i = 0; i < 6; i++)
+    zj_fuse_model_add_compile (&m, 1, W, 3.0 * 130.0);
+  const double u = (2 * 0.45 + 10 * 1.75) / 12.0;
+  cr_assert_float_eq (zj_fuse_model_ms_per_unit (&m), u, 1e-12);
+  cr_assert_float_eq (zj_fuse_model_compile_ms (&m, W), 40.0 + u * W, 1e-9);
+  /* 1.5 x 346.67 ms / 0.72 ms per use = 722.2. */
+  cr_assert_eq (uses_by_formula (u, 0.04), 723);
+  cr_assert_eq (zj_fuse_model_uses (&m, W, EX), 723);
+  cr_assert_not (zj_fuse_model_pays (&m, W, EX, 722));
+  cr_assert (zj_fuse_model_pays (&m, W, EX, 723));
+}
+
+Test (policy, fuse_model_larger_savings_fuse_sooner)
+{
+  zj_fuse_model m;
+  zj_fuse_model_init (&m);
+  /* 100 ns per example on stencils, 60 fused: 0.2 ns per unit, 5x the
+     prior, ten times. */
+  for (int i = 0; i < 10; i++)
+    zj_fuse_model_add_saving (&m, W, 100.0, 60.0);
+  const double s = (2 * 0.04 + 10 * 0.2) / 12.0;
+  cr_assert_float_eq (zj_fuse_model_ns_per_unit (&m), s, 1e-12);
+  /* 1.5 x 130 ms / 3.12 ms per use = 62.5. */
+  cr_assert_eq (uses_by_formula (0.45, s), 63);
+  cr_assert_eq (zj_fuse_model_uses (&m, W, EX), 63);
+  cr_assert (zj_fuse_model_pays (&m, W, EX, 63));
+  cr_assert_not (zj_fuse_model_pays (&m, W, EX, 62));
+  /* Fused code measured slower: never pays. */
+  zj_fuse_model_init (&m);
+  for (int i = 0; i < 10; i++)
+    zj_fuse_model_add_saving (&m, W, 60.0, 100.0);
+  cr_assert_lt (zj_fuse_model_ns_per_unit (&m), 0.0);
+  cr_assert_not (zj_fuse_model_pays (&m, W, EX, 1000000));
+  cr_assert_eq (zj_fuse_model_uses (&m, W, EX), LONG_MAX);
+}
+
+Test (policy, fuse_model_ignores_pathological_samples)
+{
+  zj_fuse_model m;
+  zj_fuse_model_init (&m);
+  const double bad[] = { 0.0, -5.0, NAN, INFINITY };
+  for (int i = 0; i < 4; i++)
+    {
+      zj_fuse_model_add_saving (&m, W, bad[i], 60.0);
+      zj_fuse_model_add_saving (&m, W, 100.0, bad[i]);
+      zj_fuse_model_add_saving (&m, bad[i], 100.0, 60.0);
+      zj_fuse_model_add_compile (&m, 1, W, bad[i]);
+      zj_fuse_model_add_compile (&m, 1, bad[i], 390.0);
+    }
+  zj_fuse_model_add_compile (&m, 0, W, 390.0);
+  cr_assert_eq (m.compiles, 0);
+  cr_assert_eq (m.savings, 0);
+  cr_assert_float_eq (zj_fuse_model_ms_per_unit (&m), 0.45, 1e-12);
+  cr_assert_float_eq (zj_fuse_model_ns_per_unit (&m), 0.04, 1e-12);
+  cr_assert_eq (zj_fuse_model_uses (&m, W, EX), 271);
+}
+
+Test (policy, fuse_figures_in_json_only_when_requested)
+{
+  zj_tier_stats s;
+  memset (&s, 0, sizeof s);
+  s.mode = ZJ_TIER_AUTO;
+  s.fused_hits = 3;
+  s.fused_ms_per_unit = 1.5;
+  s.fused_ns_per_unit = 0.125;
+  char buf[4096];
+  FILE *f = fmemopen (buf, sizeof buf, "w");
+  zj_tier_stats_print (&s, true, f);
+  fclose (f);
+  cr_assert_null (strstr (buf, "fused_compile_ms_per_unit"));
+  s.fused_requests = 2;
+  f = fmemopen (buf, sizeof buf, "w");
+  zj_tier_stats_print (&s, true, f);
+  fclose (f);
+  cr_assert_not_null (strstr (buf, "\"fused_compile_ms_per_unit\": 1.5000"));
+  cr_assert_not_null (strstr (buf, "\"fused_saving_ns_per_unit\": 0.12500"));
+  f = fmemopen (buf, sizeof buf, "w");
+  zj_tier_stats_print (&s, false, f);
+  fclose (f);
+  cr_assert_null (strstr (buf, "per_unit"));
 }

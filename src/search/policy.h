@@ -229,6 +229,59 @@ double zj_base_model_reuse (const zj_base_model *m);
 zj_base_choice zj_policy_base_choice (const zj_policy_knobs *k,
                                       const zj_base_model *m,
                                       double examples, bool forced);
+/* The fused step kernels' economics (jit/fused.h), learned online from
+   what the search measures, starting from priors fitted offline on
+   bench/layout's programs at F=16 (bench/RESULTS.md, "Fused step
+   kernels"):
+   - a compile of `work` units (zj_fused_work) costs ZJ_FUSE_FIXED_MS +
+     per_unit x work ms; per_unit starts at ZJ_FUSE_PRIOR_MS_PER_UNIT and
+     moves towards the measured (ms - fixed) / work of the compiles done,
+     weighted by their count against ZJ_FUSE_PRIOR_N prior compiles;
+   - a fused kernel saves saving_ns ns per work unit per example over its
+     stencil kernel: the prior ZJ_FUSE_PRIOR_NS_PER_UNIT, moved the same
+     way towards timed lane evaluations of one structure on its stencils
+     and then on its fused kernel.
+   Samples with a non-positive or non-finite time, work or example count
+   are ignored. */
+#define ZJ_FUSE_FIXED_MS 40.0
+#define ZJ_FUSE_PRIOR_MS_PER_UNIT 0.45
+#define ZJ_FUSE_PRIOR_NS_PER_UNIT 0.04
+#define ZJ_FUSE_PRIOR_N 2.0
+#define ZJ_FUSE_MARGIN 1.5
+typedef struct zj_fuse_model {
+  double ms_excess, work;      /* sums over compiles: ms beyond the fixed
+                                  cost, and work units */
+  long compiles;
+  double saving_sum;           /* sum of measured ns per unit per example */
+  long savings;
+} zj_fuse_model;
+
+void zj_fuse_model_init (zj_fuse_model *m);
+/* n fused kernels of `work` units together took ms to compile. */
+void zj_fuse_model_add_compile (zj_fuse_model *m, int n, double work,
+                                double ms);
+/* One structure of `work` units ran stencil_ns and then fused_ns ns per
+   example (each from a timed lane evaluation). */
+void zj_fuse_model_add_saving (zj_fuse_model *m, double work,
+                               double stencil_ns, double fused_ns);
+/* The learned figures: compile ms per work unit, saving ns per work unit
+   per example (<= 0: fusing does not pay). */
+double zj_fuse_model_ms_per_unit (const zj_fuse_model *m);
+double zj_fuse_model_ns_per_unit (const zj_fuse_model *m);
+/* Expected compile ms of a kernel of `work` units. */
+double zj_fuse_model_compile_ms (const zj_fuse_model *m, double work);
+/* Expected ms saved, less the compile, by fusing a structure of `work`
+   units whose past `uses` evaluations of `examples` examples are the
+   guess of its future ones. */
+double zj_fuse_model_net_ms (const zj_fuse_model *m, double work,
+                             double examples, long uses);
+/* Whether fusing it pays: uses x examples x saving >= ZJ_FUSE_MARGIN x
+   compile. */
+bool zj_fuse_model_pays (const zj_fuse_model *m, double work,
+                         double examples, long uses);
+/* The fewest uses at which it pays (LONG_MAX: never). */
+long zj_fuse_model_uses (const zj_fuse_model *m, double work,
+                         double examples);
 void zj_cost_model_add_child (zj_cost_model *m, bool kept);
 double zj_cost_model_keep_rate (const zj_cost_model *m);
 
@@ -254,6 +307,8 @@ typedef struct zj_tier_stats {
   double fused_ms;             /* their compile worker wall time */
   long fused_hits;             /* lane evaluations that ran one */
   double examples_fused;       /* examples run on fused code */
+  double fused_ms_per_unit;    /* learned compile ms per work unit */
+  double fused_ns_per_unit;    /* learned saving, ns per unit per example */
   long native_evals;           /* ... that found native code ready */
   long switched;               /* ... that switched to native mid-way */
   long requests;               /* compile requests queued */
