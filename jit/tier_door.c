@@ -477,8 +477,10 @@ zj_door_batch_done (zj_door *d, double t0, double examples,
     zj_base_model_add_first (&d->bm, examples, run - d->made_ns);
   if (d->outcome == O_HIT && note && run > 0.0)
     {
+      /* The stencils' ns per example: a running mean (EWMA, 1/2). */
       if (!fused)
-        *note = run / examples;
+        *note = *note > 0.0 ? 0.5 * (*note + run / examples)
+                            : run / examples;
       else if (*note > 0.0)
         zj_tier_add_fuse_saving (d->tier, d->fuse_work, *note,
                                  run / examples);
