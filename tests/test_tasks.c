@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 #include <zerojit/spec.h>
+#include "internal.h"
 #include "reduce.h"
 #include "task_gen.h"
 #include "testutil.h"
