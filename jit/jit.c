@@ -86,6 +86,10 @@ zj_jit_new (const zj_jit_opts *o, zj_error *err)
           zj_jit_free (j);
           return NULL;
         }
+      /* Before the caller's threads run (zj_workers_start); a failure
+         here is tried again, and counted, at the first compile. */
+      zj_error ignored = { "" };
+      (void) zj_workers_start (j->workers, &ignored);
     }
   return j;
 }

@@ -223,6 +223,8 @@ void zj_code_unref (zj_jit_code *code);
 typedef struct zj_workers zj_workers;
 zj_workers *zj_workers_new (int recycle, const char *dir, zj_error *err);
 void zj_workers_free (zj_workers *w);
+/* Starts the first worker now (0), instead of at the first compile. */
+int zj_workers_start (zj_workers *w, zj_error *err);
 /* Compiles the n programs p (keys in codes[i]) in a forked worker, in
    one context, to one shared object, and fills codes[i]->dl, fn, fn2. */
 int zj_workers_compile (zj_workers *w, const zj_isa *isa, int n,

@@ -249,6 +249,19 @@ fail:
   return -1;
 }
 
+/* Forking while another thread holds a lock the child then needs leaves
+   the child blocked for good: glibc resets its malloc locks in a child,
+   but GCC 12's AddressSanitizer allocator does not (doc/testing.md).  So
+   the first worker is started here, from the thread that makes the
+   tier, before the search's threads run; later ones (recycled every
+   `recycle` contexts, or after a worker died) are forked by the compile
+   thread. */
+int
+zj_workers_start (zj_workers *w, zj_error *err)
+{
+  return w->pid > 0 ? 0 : start_child (w, err);
+}
+
 zj_workers *
 zj_workers_new (int recycle, const char *dir, zj_error *err)
 {
