@@ -161,7 +161,7 @@ load_now (zj_baseline *b, zj_blib *l)
 zj_stencil_lib *
 zj_bl_lib_for (zj_baseline *b, int F, int C)
 {
-  const int W = ZJ_BL_W;
+  const int W = C == ZJ_PTASK_C ? zj_ptask_W (F) : ZJ_BL_W;
   zj_blib *l = NULL;
   for (int i = 0; i < b->nlibs && !l; i++)
     if (b->libs[i].F == F && b->libs[i].W == W && b->libs[i].C == C)

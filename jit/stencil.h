@@ -178,6 +178,21 @@ int zj_stencil_elf_parse (zj_stencil_lib *lib, const uint8_t *img,
    same IR in memory with holes as parameters. */
 int zj_stencil_lib_threaded (zj_stencil_lib *lib, zj_error *err);
 
+/* Per-task stencils (stencil_ptask.c): a library of C = ZJ_PTASK_C holds
+   one stencil per op (variant 0) doing the op for ONE task in the
+   single-task interpreter's layout, W doubles per vector chunk along the
+   elements (zj_ptask_W); its holes O, A, B are byte offsets from mem and
+   K the constant's byte offset in k.  Built, cached and loaded like the
+   lane libraries (file ptask-v<version>-F<F>-<isa>.o). */
+#define ZJ_PTASK_C 0
+/* Whether F has per-task stencils (F a multiple of 4, 4..32). */
+bool zj_ptask_F_ok (int F);
+/* Doubles per vector chunk of the per-task library of F on this host. */
+int zj_ptask_W (int F);
+/* Whether op has a per-task stencil (every op but the random ones). */
+bool zj_ptask_op_ok (int op);
+void zj_ptask_build_ir (void *gcc_jit_ctx, int F, int W);
+
 /* One instruction's stencil choice and hole values. */
 typedef struct zj_sinst {
   int op, variant;

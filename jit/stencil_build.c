@@ -100,6 +100,11 @@ void
 zj_stencil_build_ir (void *gctx, int F, int W, int C, bool threaded)
 {
   gcc_jit_context *ctx = gctx;
+  if (C == ZJ_PTASK_C)
+    {
+      zj_ptask_build_ir (gctx, F, W);
+      return;
+    }
   static const zj_isa isa = { .avx = true };
   zj_sb S;
   memset (&S, 0, sizeof S);

@@ -23,6 +23,8 @@
 
 /* Bump when the stencils' IR or calling convention changes. */
 #define ZJ_STENCIL_VERSION 6
+/* The same for the per-task stencils (stencil_ptask.c). */
+#define ZJ_PTASK_VERSION 2
 #define ZJ_EXECMEM_SIZE ((size_t) 64 << 20)
 
 void
@@ -42,8 +44,12 @@ zj_stencil_lib_path (char *buf, size_t n, int F, int W, int C)
 {
   char dir[900];
   zj_stencil_cache_dir (dir, sizeof dir);
-  snprintf (buf, n, "%s/stencils-v%d-F%d-C%d-%s.o", dir, ZJ_STENCIL_VERSION,
-            F, C, W == 8 ? "avx512" : "avx2");
+  if (C == ZJ_PTASK_C)
+    snprintf (buf, n, "%s/ptask-v%d-F%d-%s.o", dir, ZJ_PTASK_VERSION, F,
+              W == 8 ? "avx512" : "avx2");
+  else
+    snprintf (buf, n, "%s/stencils-v%d-F%d-C%d-%s.o", dir, ZJ_STENCIL_VERSION,
+              F, C, W == 8 ? "avx512" : "avx2");
 }
 
 static void

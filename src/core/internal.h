@@ -257,6 +257,9 @@ struct zj_workspace {
   zj_lnative_hook native;    /* NULL: the lane interpreter runs everything */
   void *native_ctx;
   bool native_used;          /* the last lane evaluation ran native code */
+  /* Set around one zj_interp_eval_task: Predict and Learn run these
+     per-task native steps on ws->mem (jit/ptask.c), NULL: interpreted. */
+  const zj_lnative *tnat;
   zj_lane_ranges lranges[ZJ_LANE_RANGES_SETS];
   void *sc_buf;              /* the shortcut proof's intervals */
   size_t sc_cap;             /* bytes at sc_buf */

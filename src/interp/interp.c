@@ -22,6 +22,10 @@ typedef struct zj_dins {
 
 typedef struct zj_decoded {
   const zj_dins *setup, *predict, *learn;
+  /* Per-task native Predict and Learn (ws->tnat, jit/ptask.c) or NULL:
+     they replace the dispatch loop of those two components only, so
+     errors, aborts and validation stay the code below. */
+  const zj_lnative *nat;
 } zj_decoded;
 
 /* One instantiation of the interpreter per features size in
@@ -171,6 +175,7 @@ zj_interp_eval_task (const zj_prepared *pp, const zj_task *t,
              && ws->lay.F == t->F);
   zj_decoded d;
   decode (&pp->prog, ws, &d);
+  d.nat = ws->tnat;
   memset (ws->mem, 0, ws->lay.total * sizeof (double));
   double *T = ws->mem + ((ws->lay.total + 7) & ~(size_t) 7);
   double f = 0.0;

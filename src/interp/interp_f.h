@@ -31,6 +31,14 @@ L_END:
   return;
 }
 
+/* Predict or Learn (c): the per-task native step when the evaluation has
+   one (zj_decoded.nat), else the dispatch loop; both on mem. */
+#ifndef ZJ_STEP
+#define ZJ_STEP(d, c, run, mem, rng, T) \
+  do { if ((d)->nat) (d)->nat->c ((mem), NULL, NULL, (d)->nat->k); \
+       else run ((d)->c, (rng), (T)); } while (0)
+#endif
+
 /* Train for `count` steps from position *pos of the epoch order; false on
    abort (prediction error NaN or above max_abs_error). */
 static bool
@@ -48,7 +56,7 @@ ZJ_FN (train) (const zj_decoded *d, const zj_task *t, long count, long *pos,
       res->train_steps++;
       memcpy (v0, x, F * sizeof (double));
       s[0] = 0.0;
-      ZJ_FN (run) (d->predict, rng, T);
+      ZJ_STEP (d, predict, ZJ_FN (run), mem, rng, T);
       if (acc)
         s[1] = zj_sigmoid (s[1]);
       const double err = fabs (label - s[1]);
@@ -58,7 +66,7 @@ ZJ_FN (train) (const zj_decoded *d, const zj_task *t, long count, long *pos,
         res->train_err[res->n_train_err++] = err;
       memcpy (v0, x, F * sizeof (double));
       s[0] = label;
-      ZJ_FN (run) (d->learn, rng, T);
+      ZJ_STEP (d, learn, ZJ_FN (run), mem, rng, T);
     }
   return true;
 }
@@ -79,7 +87,7 @@ ZJ_FN (validate) (const zj_decoded *d, const zj_task *t, const zj_eval_opts *o,
       const double label = t->valid_y[i];
       memcpy (v0, t->valid_x + (size_t) i * F, F * sizeof (double));
       s[0] = 0.0;
-      ZJ_FN (run) (d->predict, rng, T);
+      ZJ_STEP (d, predict, ZJ_FN (run), mem, rng, T);
       double e;
       if (acc)
         {

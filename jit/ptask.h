@@ -1,0 +1,56 @@
+/* ptask.h -- per-task step kernels: per-task stencils (stencil_ptask.c)
+ * copied and patched for one task's Predict and Learn in the single-task
+ * interpreter's layout, keyed by structure like the baseline tier's lane
+ * kernels (doc/baseline_tier.md, "Per-task stencils").
+ *
+ * The single-task interpreter runs them through ws->tnat
+ * (zj_interp_eval_task): Setup, the example loop, errors, aborts and
+ * validation stay interpreted code, so results are the interpreter's bit
+ * for bit.  The search reaches them through the tier door
+ * (jit/tier_door.c) for lane evaluations whose Predict or Learn has a
+ * matrix op the lanes serve badly (zj_ptask_wanted).
+ */
+#ifndef ZJ_PTASK_H
+#define ZJ_PTASK_H
+
+#include "internal.h"
+#include "policy.h"
+
+typedef struct zj_ptask zj_ptask;
+struct zj_stencil_builds;
+
+typedef struct zj_ptask_stats {
+  long kernels;          /* step kernels emitted */
+  long hits;             /* lookups that found their kernel */
+  long fallbacks;        /* lookups left interpreted for lack of code */
+  long failures;         /* per-task library loads that failed */
+  double ready_ns;       /* total time making kernels ready */
+  size_t bytes;          /* code emitted */
+} zj_ptask_stats;
+
+zj_ptask *zj_ptask_new (void);
+void zj_ptask_free (zj_ptask *t);
+/* Libraries built in the background through s (a search); without it a
+   missing library is built and loaded synchronously. */
+void zj_ptask_set_builds (zj_ptask *t, struct zj_stencil_builds *s);
+void zj_ptask_set_notice (zj_ptask *t, zj_tier_notice fn, void *ctx);
+void zj_ptask_stats_get (const zj_ptask *t, zj_ptask_stats *s);
+const char *zj_ptask_error (const zj_ptask *t);
+
+/* Whether every Predict and Learn op of p has a per-task stencil at F. */
+bool zj_ptask_eligible (const zj_program *p, int F);
+/* The static policy: p is eligible and its Predict or Learn has a matrix
+   op other than a product the lane evaluation of nt tasks runs on its
+   per-task matrix copies (ZJ_SV_MT, doc/baseline_tier.md). */
+bool zj_ptask_wanted (const zj_program *p, const zj_shape *shape, int nt);
+/* Whether the per-task library of F is ready (never waits: starts its
+   build in the background when needed). */
+bool zj_ptask_ready (zj_ptask *t, int F);
+/* Native Predict and Learn of p for memory laid out by lay, with p's
+   constants in nat->k (valid until the next call): false when p has an
+   op without a per-task stencil, its library is not ready or failed, or
+   executable memory ran out (counted). */
+bool zj_ptask_get (zj_ptask *t, const zj_program *p, const zj_layout *lay,
+                   zj_lnative *nat);
+
+#endif

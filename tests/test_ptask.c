@@ -1,0 +1,199 @@
+/* test_ptask.c -- per-task stencils (jit/ptask.h) against the single-task
+ * interpreter: random programs over every deterministic op (matrix ops
+ * among them), F = 4, 8, 16 (and 32), 1, 3, 10 and 17 tasks, both eval
+ * types, give bit for bit the same fitness, steps, aborts, recorded
+ * errors and final memory; a child that changes only Setup or constants
+ * reuses its parent's kernel; the static policy (zj_ptask_wanted) picks
+ * matrix programs the lanes serve badly. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include "testutil.h"
+#include "internal.h"
+#include "baseline.h"
+#include "kernels_lanes.h"
+#include "stencil.h"
+#include "ptask.h"
+#include "stencilutil.h"
+
+static bool
+has_matrix_op (const zj_program *p)
+{
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      {
+        const zj_op_info *o = &zj_ops[p->fn[c].ins[i].op];
+        if (o->out == ZJ_KIND_M || o->in1 == ZJ_KIND_M || o->in2 == ZJ_KIND_M)
+          return true;
+      }
+  return false;
+}
+
+/* Task t interpreted (ws1) and on per-task stencils (ws2): equal bit for
+   bit (any NaN equals any NaN in memory, as in test_jit). */
+static void
+check_task (zj_ptask *pt, const zj_prepared *pp, const zj_task *t,
+            const zj_eval_opts *o, zj_workspace *ws1, zj_workspace *ws2,
+            const char *what)
+{
+  double e[4][NREC];
+  zj_eval_result r1 = { .train_err = e[0], .valid_err = e[1] };
+  zj_eval_result r2 = { .train_err = e[2], .valid_err = e[3] };
+  zj_rng g1, g2;
+  zj_rng_seed (&g1, 5);
+  zj_rng_seed (&g2, 5);
+  const double f1 = zj_interp_eval_task (pp, t, o, &g1, ws1, &r1);
+  zj_lnative nat;
+  cr_assert (zj_ptask_get (pt, zj_prepared_program (pp), &ws2->lay, &nat),
+             "%s: %s", what, zj_ptask_error (pt));
+  ws2->tnat = &nat;
+  const double f2 = zj_interp_eval_task (pp, t, o, &g2, ws2, &r2);
+  ws2->tnat = NULL;
+  cr_assert (memcmp (&f1, &f2, sizeof f1) == 0, "%s: %.17g vs %.17g", what, f1, f2);
+  cr_assert_eq (r1.train_steps, r2.train_steps, "%s", what);
+  cr_assert_eq (r1.aborted, r2.aborted, "%s", what);
+  cr_assert_eq (r1.n_train_err, r2.n_train_err, "%s", what);
+  cr_assert_eq (r1.n_valid_err, r2.n_valid_err, "%s", what);
+  cr_assert (memcmp (e[0], e[2], sizeof (double) * (size_t) r1.n_train_err) == 0, "%s", what);
+  cr_assert (memcmp (e[1], e[3], sizeof (double) * (size_t) r1.n_valid_err) == 0, "%s", what);
+  size_t n1, n2;
+  const double *m1 = zj_workspace_memory (ws1, &n1), *m2 = zj_workspace_memory (ws2, &n2);
+  cr_assert_eq (n1, n2);
+  for (size_t i = 0; i < n1; i++)
+    cr_assert (memcmp (&m1[i], &m2[i], sizeof *m1) == 0 || (isnan (m1[i]) && isnan (m2[i])),
+               "%s: memory double %zu: %.17g vs %.17g", what, i, m1[i], m2[i]);
+}
+
+static void
+sweep (zj_ptask *pt, int F, zj_eval_type et, int nt, int n_programs,
+       uint64_t seed)
+{
+  const zj_shape sh = { F, 5, 4, 3 };
+  zj_task *ts = make_tasks (F, nt, 12, 7, 2, et, seed);
+  zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
+  zj_rng r;
+  zj_rng_seed (&r, seed * 7 + 1);
+  zj_program p;
+  zj_program_init (&p);
+  int with_matrix = 0;
+  zj_ptask_stats s0;
+  zj_ptask_stats_get (pt, &s0);
+  for (int n = 0; n < n_programs; n++)
+    {
+      zj_test_random_program (&r, &sh, &p);
+      zj_prepared *pp = zj_test_prepare (&p, &sh, n % 2 == 0);
+      with_matrix += has_matrix_op (zj_prepared_program (pp));
+      zj_eval_opts o;
+      zj_eval_opts_default (&o);
+      o.record_errors = n % 3 == 0 ? 0 : n % 3 == 1 ? NREC : 8;
+      if (n % 4 == 1)
+        o.n_all_train = 5 + n % 12;
+      for (int k = 0; k < nt; k++)
+        {
+          char what[96];
+          snprintf (what, sizeof what, "F=%d et=%d nt=%d program %d task %d",
+                    F, (int) et, nt, n, k);
+          if (getenv ("ZJ_TEST_SHOW") && atoi (getenv ("ZJ_TEST_SHOW")) == n && k == 0)
+            zj_program_print (zj_prepared_program (pp), true, stderr);
+          check_task (pt, pp, &ts[k], &o, ws1, ws2, what);
+        }
+      zj_prepared_free (pp);
+    }
+  zj_ptask_stats s;
+  zj_ptask_stats_get (pt, &s);
+  cr_assert_eq (s.failures, 0, "%s", zj_ptask_error (pt));
+  cr_assert_eq (s.fallbacks, 0);
+  /* Every program made or found its kernel; the sweep's programs have
+     matrix ops in Predict or Learn often enough to matter. */
+  cr_assert_eq ((s.kernels - s0.kernels) + (s.hits - s0.hits), (long) n_programs * nt);
+  cr_assert_gt (with_matrix, n_programs / 3, "F=%d: %d", F, with_matrix);
+  zj_program_free (&p);
+  zj_workspace_free (ws1);
+  zj_workspace_free (ws2);
+  zj_test_tasks_free (ts, nt);
+}
+
+Test (ptask, random_programs_equal_interpreter, .timeout = 900)
+{
+  use_cache_dir ("stencils");
+  zj_ptask *pt = zj_ptask_new ();
+  const int Fs[] = { 4, 8, 16 }, nts[] = { 1, 3, 10, 17 };
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 4; j++)
+      {
+        const uint64_t seed = 100 + (uint64_t) (10 * i + j);
+        sweep (pt, Fs[i], j % 2 ? ZJ_ACCURACY : ZJ_RMS_ERROR, nts[j],
+               nts[j] > 3 ? 40 : 120, seed);
+      }
+  sweep (pt, 32, ZJ_RMS_ERROR, 3, 30, 190);
+  zj_ptask_free (pt);
+}
+
+/* Every op with a per-task stencil, alone in Predict on memory Setup fills
+   with gaussian draws, with distinct operands and with the output on an
+   input (aliasing): the interpreter's bits. */
+Test (ptask, every_op_alone_equals_interpreter, .timeout = 300)
+{
+  use_cache_dir ("stencils");
+  zj_ptask *pt = zj_ptask_new ();
+  const int Fs[] = { 4, 8, 16 };
+  for (int fi = 0; fi < 3; fi++)
+    {
+      const int F = Fs[fi];
+      const zj_shape sh = { F, 5, 4, 3 };
+      zj_task *ts = make_tasks (F, 1, 3, 2, 1, ZJ_RMS_ERROR, 9);
+      zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
+      zj_program p;
+      zj_program_init (&p);
+      for (int op = 1; op < ZJ_NUM_OPS; op++)
+        for (int alias = 0; alias < 2; alias++)
+          {
+            if (!zj_ptask_op_ok (op))
+              continue;
+            const zj_op_info *o = &zj_ops[op];
+            zj_program_clear (&p);
+            const int sets[3] = { ZJ_SCALAR_GAUSSIAN_SET_OP, ZJ_VECTOR_GAUSSIAN_SET_OP,
+                                  ZJ_MATRIX_GAUSSIAN_SET_OP };
+            for (int k = 0; k < 3; k++)
+              for (int a = k == 2 ? 0 : 2; a < (k == 0 ? 5 : 3); a++)
+                {
+                  zj_instr g = zj_test_ins (sets[k], 0, 0, a);
+                  g.fd[0] = 0.25f;
+                  g.fd[1] = 1.5f;
+                  zj_fn_push (&p.fn[ZJ_SETUP], g);
+                }
+            zj_instr in = zj_test_ins (op, 2, 1, 1);
+            if (o->out == ZJ_KIND_M)
+              in.out = 0;
+            if (alias && o->in1 == o->out)
+              in.out = in.in1;
+            else if (alias && o->in2 == o->out)
+              in.out = in.in2;
+            else if (alias)
+              continue;
+            if (o->data == ZJ_DATA_ACT)
+              in.act = 0.75;
+            else
+              {
+                in.fd[0] = 0.6f;
+                in.fd[1] = 0.3f;
+                in.fd[2] = -0.7f;
+              }
+            zj_fn_push (&p.fn[ZJ_PREDICT], in);
+            zj_fn_push (&p.fn[ZJ_LEARN], in);
+            zj_prepared *pp = zj_test_prepare (&p, &sh, false);
+            zj_eval_opts ev;
+            zj_eval_opts_default (&ev);
+            ev.max_abs_error = INFINITY;
+            char what[96];
+            snprintf (what, sizeof what, "F=%d op %s alias %d", F, o->name, alias);
+            check_task (pt, pp, &ts[0], &ev, ws1, ws2, what);
+            zj_prepared_free (pp);
+          }
+      zj_program_free (&p);
+      zj_workspace_free (ws1);
+      zj_workspace_free (ws2);
+      zj_test_tasks_free (ts, 1);
+    }
+  zj_ptask_free (pt);
+}
