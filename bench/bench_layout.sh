@@ -4,7 +4,8 @@
 # layout), the lane interpreter (10 tasks in lanes), the baseline tier
 # (stencils on the lanes), fused step kernels (jit/fused.h: each component
 # one loop over the lanes, compiled once) and the optimized tier (per
-# task, libgccjit).
+# task, libgccjit); ptask: per-task stencils (jit/ptask.h: one task's
+# Predict and Learn as copied stencils in the single-task layout).
 # Programs in bench/layout/: tiny and dots (no matrix op), matvec (a
 # matrix read in Predict), matvec_learn (a matrix written in Learn), and
 # the NN of examples/programs; tasks: the paper setting's (F = 16, 8000 /
@@ -15,7 +16,7 @@ set -e
 here=$(cd "$(dirname "$0")" && pwd)
 reps=${1:-9}; shift
 [ $# -gt 0 ] || set -- ./zerojit
-printf '%-14s %-40s %10s %10s %10s %10s %10s\n' program build interp lanes baseline fused optimized
+printf '%-14s %-40s %10s %10s %10s %10s %10s %10s\n' program build interp lanes baseline fused ptask optimized
 for p in tiny dots matvec matvec_learn stateful neural_net; do
   f=$here/layout/$p.txt
   [ -f "$f" ] || f=$here/../examples/programs/$p.txt
@@ -26,7 +27,8 @@ for p in tiny dots matvec matvec_learn stateful neural_net; do
       $1 == "lane" { l = $4 }
       $1 == "baseline" { s = $4 }
       $1 == "fused" { f = ($2 == "not" ? "-" : $4) }
+      $1 == "ptask" { t = ($2 == "not" ? "-" : $4) }
       $1 == "optimized" { o = $4 }
-      END { printf "%-14s %-40s %10s %10s %10s %10s %10s\n", p, b, i, l, s, f, o }'
+      END { printf "%-14s %-40s %10s %10s %10s %10s %10s %10s\n", p, b, i, l, s, f, t, o }'
   done
 done

@@ -124,7 +124,14 @@ zj_ptask_eligible (const zj_program *p, int F)
 bool
 zj_ptask_wanted (const zj_program *p, const zj_shape *shape, int nt)
 {
-  if (!zj_ptask_eligible (p, shape->F))
+  bool matrix = false;
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN && !matrix; c++)
+    for (int i = 0; i < p->fn[c].n && !matrix; i++)
+      {
+        const zj_op_info *o = &zj_ops[p->fn[c].ins[i].op];
+        matrix = o->out == ZJ_KIND_M || o->in1 == ZJ_KIND_M || o->in2 == ZJ_KIND_M;
+      }
+  if (!matrix || !zj_ptask_eligible (p, shape->F))
     return false;
   zj_layout lay;
   int L;

@@ -24,7 +24,7 @@
 /* Bump when the stencils' IR or calling convention changes. */
 #define ZJ_STENCIL_VERSION 6
 /* The same for the per-task stencils (stencil_ptask.c). */
-#define ZJ_PTASK_VERSION 2
+#define ZJ_PTASK_VERSION 3
 #define ZJ_EXECMEM_SIZE ((size_t) 64 << 20)
 
 void

@@ -181,35 +181,58 @@ build_one (zj_sb *S, int op)
   gcc_jit_lvalue *kp = zj_sb_opnd_ptr (S, 3, ZJ_HOLE_K, L->t_dp);
   L->kptr = zl_r (kp);
   L->b = body;
-  make_locals (L, o->out, 0);
-  make_locals (L, o->in1, 1);
-  make_locals (L, o->in2, 2);
-  move (S, o->in1, 1, pA, dA, true);
-  move (S, o->in2, 2, pB, dB, true);
+  /* Local addresses: a vector input is address 0 with L->row on its
+     memory, so the lowering's broadcasts of its elements (matrix-vector
+     and outer products, row broadcast) load them from memory instead of
+     extracting lanes (zl_velem); the memory holds them until the
+     stores. */
+  int ao = 2, a1 = 1, a2 = 0;
+  L->row = NULL;
+  if (o->in2 == ZJ_KIND_V)
+    L->row = zl_r (dB);
+  else if (o->in1 == ZJ_KIND_V)
+    {
+      a1 = 0;
+      a2 = 1;
+      L->row = zl_r (dA);
+    }
+  make_locals (L, o->out, ao);
+  make_locals (L, o->in1, a1);
+  make_locals (L, o->in2, a2);
+  move (S, o->in1, a1, pA, dA, true);
+  move (S, o->in2, a2, pB, dB, true);
   const int si = sleef_index (op);
   if (si >= 0)
     {
-      gcc_jit_rvalue *a = zl_r (L->s[1]);
-      zl_set (L, L->s[0], gcc_jit_context_new_call (ctx, NULL, S->sleef[si], 1, &a));
+      gcc_jit_rvalue *a = zl_r (L->s[a1]);
+      zl_set (L, L->s[ao], gcc_jit_context_new_call (ctx, NULL, S->sleef[si], 1, &a));
     }
   else if (op == ZJ_VECTOR_HEAVYSIDE_OP || op == ZJ_MATRIX_HEAVYSIDE_OP)
     {
-      gcc_jit_lvalue **oc = o->out == ZJ_KIND_V ? L->v[0] : L->m[0];
-      gcc_jit_lvalue **ac = o->out == ZJ_KIND_V ? L->v[1] : L->m[1];
+      gcc_jit_lvalue **oc = o->out == ZJ_KIND_V ? L->v[ao] : L->m[ao];
+      gcc_jit_lvalue **ac = o->out == ZJ_KIND_V ? L->v[a1] : L->m[a1];
       for (int j = 0; j < nchunks (L, o->out); j++)
         zl_set (L, oc[j], zl_lheaviside (L, zl_r (ac[j]), false));
     }
   else
     {
-      const zj_instr in = { .op = (uint16_t) op, .in1 = 1, .in2 = 2, .out = 0 };
+      const zj_instr in = { .op = (uint16_t) op, .in1 = (uint16_t) a1,
+                            .in2 = (uint16_t) a2, .out = (uint16_t) ao };
       zj_lower_ops[op] (L, &in, 0);
     }
   /* GCC takes mem + &zj_hole_o and mem + &zj_hole_a for pointers into
-     two different objects and would sink input loads below output
-     stores; an empty asm that clobbers memory keeps every load first. */
-  gcc_jit_extended_asm *bar = gcc_jit_block_add_extended_asm (L->b, NULL, "");
-  gcc_jit_extended_asm_add_clobber (bar, "memory");
-  move (S, o->out, 0, pO, dO, false);
+     two different objects and may sink input loads below output stores.
+     That is harmless where chunk j of the output depends on chunk j of
+     same-kind inputs only (addresses are equal or disjoint), so only the
+     ops whose output may be an input read in another pattern get an
+     empty asm that clobbers memory, keeping every load first. */
+  if (op == ZJ_MATRIX_VECTOR_PRODUCT_OP || op == ZJ_MATRIX_TRANSPOSE_OP
+      || op == ZJ_MATRIX_MATRIX_PRODUCT_OP)
+    {
+      gcc_jit_extended_asm *bar = gcc_jit_block_add_extended_asm (L->b, NULL, "");
+      gcc_jit_extended_asm_add_clobber (bar, "memory");
+    }
+  move (S, o->out, ao, pO, dO, false);
   free_locals (L);
   gcc_jit_rvalue *args[4];
   for (int i = 0; i < 4; i++)

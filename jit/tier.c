@@ -681,6 +681,11 @@ zj_tier_add_base_counts (zj_tier *t, const zj_tier_stats *d, double ratio)
   t->st.examples_base += d->examples_base;
   t->st.fused_hits += d->fused_hits;
   t->st.examples_fused += d->examples_fused;
+  t->st.ptask_kernels += d->ptask_kernels;
+  t->st.ptask_hits += d->ptask_hits;
+  t->st.ptask_failures += d->ptask_failures;
+  t->st.ptask_ready_ms += d->ptask_ready_ms;
+  t->st.examples_ptask += d->examples_ptask;
   pthread_mutex_unlock (&t->mu);
 }
 

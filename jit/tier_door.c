@@ -15,6 +15,7 @@
 #include "tier_door.h"
 #include "baseline.h"
 #include "fused.h"
+#include "ptask.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -80,6 +81,17 @@ struct zj_door {
   double made_ns;              /* its kernel's time to ready, if made */
   uint64_t probe_state;        /* xorshift state of the probes' coin */
   unsigned warm;               /* ZJ_RUN_* bits: first timed run seen */
+  /* Per-task stencils (jit/ptask.h, --jit=baseline|auto): candidates
+     whose Predict or Learn has a matrix op the lanes serve badly
+     (zj_ptask_wanted) run task by task on them.  ZEROJIT_PTASK=0 turns
+     this off. */
+  zj_ptask *pt;
+  int n_tasks;
+  bool pt_want;                /* the candidate runs per task */
+  bool pt_have;                /* ... and pt_nat holds its kernel */
+  zj_lnative pt_nat;
+  zj_ptask_stats pt_done;      /* counters already reported */
+  uint64_t pend_ex_ptask;
 };
 
 /* What the hook did in the lane evaluation under way. */
@@ -198,6 +210,16 @@ bl_delta (const zj_door *d, zj_tier_stats *s)
   s->examples_base = (double) d->pend_ex_base;
   s->fused_hits = b.fused_hits - d->bl_done.fused_hits;
   s->examples_fused = (double) d->pend_ex_fused;
+  if (d->pt)
+    {
+      zj_ptask_stats t;
+      zj_ptask_stats_get (d->pt, &t);
+      s->ptask_kernels = t.kernels - d->pt_done.kernels;
+      s->ptask_hits = t.hits - d->pt_done.hits;
+      s->ptask_failures = t.failures - d->pt_done.failures;
+      s->ptask_ready_ms = (t.ready_ns - d->pt_done.ready_ns) * 1e-6;
+      s->examples_ptask = (double) d->pend_ex_ptask;
+    }
 }
 
 /* The baseline's fuser: when it pays (or ZEROJIT_FUSE_AFTER forces it),
@@ -289,6 +311,14 @@ zj_door_open (struct zj_tier *tier, const zj_task *tasks, int n_tasks, int F)
         zj_baseline_set_fuse (d->bl, after, false, FUSE_MIN_EXAMPLES,
                               door_fuser, d);
       zj_baseline_set_builds (d->bl, zj_tier_get_builds (tier));
+      const char *pe = getenv ("ZEROJIT_PTASK");
+      if (!(pe && !strcmp (pe, "0")))
+        {
+          d->pt = zj_ptask_new ();
+          d->n_tasks = n_tasks;
+          zj_ptask_set_notice (d->pt, fn, nctx);
+          zj_ptask_set_builds (d->pt, zj_tier_get_builds (tier));
+        }
     }
   return d;
 }
@@ -310,6 +340,9 @@ flush (zj_door *d)
       zj_tier_add_base_counts (d->tier, &s, measured && d->probing ? r : 0.0);
       zj_baseline_stats_get (d->bl, &d->bl_done);
       d->pend_ex_base = d->pend_ex_fused = 0;
+      if (d->pt)
+        zj_ptask_stats_get (d->pt, &d->pt_done);
+      d->pend_ex_ptask = 0;
     }
 }
 
@@ -334,6 +367,7 @@ zj_door_close (zj_door *d)
   for (int i = 0; i < d->n_attached; i++)
     zj_baseline_attach (NULL, d->attached[i]);
   zj_baseline_free (d->bl);
+  zj_ptask_free (d->pt);
   free (d->key);
   free (d);
 }
@@ -344,6 +378,11 @@ zj_door_begin (zj_door *d, const zj_prepared *pp, double examples_all)
   if (!d || !d->tiered)
     return 0;
   d->pend_lookups++;
+  /* Per task when the policy wants it and the library is ready (its
+     build starts in the background the first time). */
+  d->pt_have = false;
+  d->pt_want = d->pt && zj_ptask_wanted (&pp->prog, &pp->shape, d->n_tasks)
+               && zj_ptask_ready (d->pt, pp->shape.F);
   if (zj_tier_skip (d->tier, &d->tc, pp, examples_all, CHILDREN_MAX))
     return 0;
   /* One pass fills the buffer and returns the full length; only a key
@@ -367,6 +406,12 @@ bool
 zj_door_native (zj_door *d, const zj_prepared *pp)
 {
   return d && d->tiered && zj_tier_poll (d->tier, &d->tc, pp, d->et);
+}
+
+bool
+zj_door_per_task (const zj_door *d)
+{
+  return d && d->pt_want;
 }
 
 bool
@@ -401,13 +446,27 @@ zj_door_eval_task (zj_door *d, const zj_prepared *pp, const zj_task *t,
   const bool native = zj_door_native (d, pp);
   const bool timed = native || d->run_tick++ % TIME_EVERY == 0;
   const double t0 = timed ? zj_now_ns () : 0.0;
+  /* Per-task stencils: the kernel is looked up once per candidate (a
+     miss that cannot be served leaves the candidate interpreted). */
+  if (!native && d->pt_want && !d->pt_have
+      && !(d->pt_have = zj_ptask_get (d->pt, &pp->prog, &ws->lay, &d->pt_nat)))
+    d->pt_want = false;
+  const bool pt = !native && d->pt_have;
+  ws->tnat = pt ? &d->pt_nat : NULL;
   /* The entry was found by this candidate's structure key: no check. */
   const double f = native
                    ? zj_jit_run_task (d->tc.native, pp, t, o, rng, ws, r)
                    : zj_interp_eval_task (pp, t, o, rng, ws, r);
+  ws->tnat = NULL;
   const double ex = (double) r->train_steps + r->n_valid_err
                    + (o->record_errors ? 0 : t->n_valid);
   *(native ? &d->pend_ex_native : &d->pend_ex_interp) += (uint64_t) ex;
+  if (pt)
+    {
+      /* Not a run of the interpreter for the cost model. */
+      d->pend_ex_ptask += (uint64_t) ex;
+      return f;
+    }
   report_run (d, native ? ZJ_RUN_OPTIMIZED : ZJ_RUN_INTERP, ex,
               timed ? zj_now_ns () - t0 : 0.0);
   return f;
@@ -566,6 +625,11 @@ zj_door_stats (const zj_door *d, zj_tier_stats *s)
   s->examples_base += b.examples_base;
   s->fused_hits += b.fused_hits;
   s->examples_fused += b.examples_fused;
+  s->ptask_kernels += b.ptask_kernels;
+  s->ptask_hits += b.ptask_hits;
+  s->ptask_failures += b.ptask_failures;
+  s->ptask_ready_ms += b.ptask_ready_ms;
+  s->examples_ptask += b.examples_ptask;
   s->lookups += (long) d->pend_lookups;
   s->examples_native += (double) d->pend_ex_native;
   s->examples_interp += (double) d->pend_ex_interp;

@@ -18,6 +18,7 @@
 #include <zerojit/jit.h>
 #include "jit/baseline.h"
 #include "jit/fused.h"
+#include "jit/ptask.h"
 #include "cost.h"
 #include "policy.h"
 #include "cli.h"
@@ -248,6 +249,64 @@ time_tier (const zj_prepared *pp, const zj_jit_entry *entry, zj_task *tasks,
   zj_workspace_free (ws2);
 }
 
+/* Per-task stencils (jit/ptask.h) on the tasks one by one: a fresh
+   context per repetition, so each pays its time to ready (median into
+   ready_us, the library's load not counted).  -1 with err when p has an
+   op without a per-task stencil or the library cannot be had. */
+static int
+time_ptask (const zj_prepared *pp, zj_task *tasks, int n,
+            const zj_shape *shape, int reps, bench_tier *out,
+            double *ready_us, zj_error *err)
+{
+  zj_ptask *pt = zj_ptask_new ();
+  zj_workspace *ws = zj_workspace_new (shape);
+  double *t = zj_xcalloc ((size_t) reps, sizeof (double));
+  double *ready = zj_xcalloc ((size_t) reps, sizeof (double));
+  int rc = 0;
+  zj_lnative nat;
+  if (!zj_ptask_get (pt, zj_prepared_program (pp), &ws->lay, &nat))
+    {
+      zj_error_set (err, "%s", zj_ptask_error (pt)[0] ? zj_ptask_error (pt)
+                    : "an op has no per-task stencil");
+      rc = -1;
+    }
+  for (int r = 0; r < reps && rc == 0; r++)
+    {
+      zj_ptask *fresh = zj_ptask_new ();
+      zj_ptask_ready (fresh, shape->F);      /* the library: not counted */
+      const double r0 = now_ms ();
+      zj_ptask_get (fresh, zj_prepared_program (pp), &ws->lay, &nat);
+      ready[r] = (now_ms () - r0) * 1e3;
+      zj_rng rng;
+      zj_rng_seed (&rng, 1);
+      long ex = 0;
+      const double t0 = cpu_ms ();
+      ws->tnat = &nat;
+      for (int i = 0; i < n; i++)
+        {
+          zj_eval_result res = { 0 };
+          out->fit[i] = zj_interp_eval_task (pp, &tasks[i], NULL, &rng, ws, &res);
+          ex += res.train_steps + tasks[i].n_valid;
+        }
+      ws->tnat = NULL;
+      t[r] = cpu_ms () - t0;
+      out->examples = ex;
+      zj_ptask_free (fresh);
+    }
+  if (rc == 0)
+    {
+      qsort (t, (size_t) reps, sizeof *t, cmp_d);
+      qsort (ready, (size_t) reps, sizeof *ready, cmp_d);
+      out->ns_per_example = out->examples ? t[reps / 2] * 1e6 / (double) out->examples : 0;
+      *ready_us = ready[reps / 2];
+    }
+  free (t);
+  free (ready);
+  zj_workspace_free (ws);
+  zj_ptask_free (pt);
+  return rc;
+}
+
 /* The baseline tier on the tasks: all in lanes with native step kernels
    (a fresh context per repetition, so each pays its time to ready).  -1
    when the tasks cannot share lanes (random ops, unequal shapes). */
@@ -464,7 +523,14 @@ run_bench (zj_cli *cli)
   const bool fused_ok = base_ok
     && time_baseline (pp, tasks, n, &shape, (int) reps, true, true, &ft,
                       &fready_us, &unused, &ferr) == 0;
+  bench_tier pt = { 0 };
+  pt.fit = zj_xcalloc ((size_t) n, sizeof (double));
+  double pready_us = 0.0;
+  zj_error perr = { "" };
+  const bool ptask_ok = time_ptask (pp, tasks, n, &shape, (int) reps, &pt,
+                                    &pready_us, &perr) == 0;
   bool same = memcmp (it.fit, nt.fit, sizeof (double) * (size_t) n) == 0
+              && (!ptask_ok || memcmp (it.fit, pt.fit, sizeof (double) * (size_t) n) == 0)
               && (!base_ok || memcmp (it.fit, bt.fit, sizeof (double) * (size_t) n) == 0)
               && (!fused_ok || memcmp (it.fit, ft.fit, sizeof (double) * (size_t) n) == 0);
   printf ("program: %s (%zu live instructions), F=%d, %d tasks, %ld examples per run\n",
@@ -505,6 +571,20 @@ run_bench (zj_cli *cli)
   else if (base_ok)
     printf ("%-12s not applicable: %s\n", "fused", ferr.msg);
   free (ft.fit);
+  if (ptask_ok)
+    {
+      const double saved = it.ns_per_example - pt.ns_per_example;
+      snprintf (ready, sizeof ready, "%.1f us", pready_us);
+      if (saved > 0)
+        snprintf (be, sizeof be, "%.0f", pready_us * 1e3 / saved);
+      else
+        snprintf (be, sizeof be, "never");
+      printf ("%-12s %14s %14.2f %8.2fx %22s\n", "ptask", ready, pt.ns_per_example,
+              pt.ns_per_example > 0 ? it.ns_per_example / pt.ns_per_example : 0.0, be);
+    }
+  else
+    printf ("%-12s not applicable: %s\n", "ptask", perr.msg);
+  free (pt.fit);
   {
     const double saved = it.ns_per_example - nt.ns_per_example;
     snprintf (ready, sizeof ready, "%.1f ms", compile_ms);

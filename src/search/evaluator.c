@@ -291,7 +291,8 @@ fec_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o, bool batch)
       e->res[i].train_err = e->train_err + (size_t) i * ZJ_FEC_MAX_ERRORS;
       e->res[i].valid_err = e->valid_err + (size_t) i * ZJ_FEC_MAX_ERRORS;
     }
-  const bool native = zj_door_native (e->door, pp);
+  const bool native = zj_door_native (e->door, pp)
+                      || zj_door_per_task (e->door);
   const double t0 = zj_door_clock (e->door);
   e->fec_rec.train = NULL;
   if (!native && batch
@@ -367,7 +368,7 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
   o->record_errors = 0;
   o->no_fitness = false;
   if (batch && n > 1 && !zj_door_pending (e->door)
-      && !zj_door_native (e->door, pp))
+      && !zj_door_native (e->door, pp) && !zj_door_per_task (e->door))
     {
       bool same_n = true;
       /* All tasks in their order: the lanes the FEC's mini-runs kept

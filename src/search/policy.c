@@ -627,6 +627,22 @@ zj_tier_stats_print (const zj_tier_stats *s, bool json, FILE *out)
                  s->fused_compiles, s->fused_failures, s->fused_ms,
                  s->fused_hits, fshare);
     }
+  /* Per-task stencils (jit/ptask.h): their examples count as
+     interpreted above (they run inside the single-task evaluation). */
+  if (s->ptask_kernels || s->ptask_hits || s->ptask_failures)
+    {
+      const double pshare = ex > 0 ? s->examples_ptask / ex : 0.0;
+      if (json)
+        fprintf (out, ", \"ptask_kernels\": %ld, \"ptask_hits\": %ld, "
+                 "\"ptask_failures\": %ld, \"ptask_ready_ms\": %.2f, "
+                 "\"ptask_share\": %.4f",
+                 s->ptask_kernels, s->ptask_hits, s->ptask_failures,
+                 s->ptask_ready_ms, pshare);
+      else
+        fprintf (out, " ptask_kernels=%ld, ptask_hits=%ld, ptask_ready_ms=%.1f, "
+                 "ptask=%.3f,", s->ptask_kernels, s->ptask_hits,
+                 s->ptask_ready_ms, pshare);
+    }
 }
 
 void

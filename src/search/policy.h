@@ -307,6 +307,11 @@ typedef struct zj_tier_stats {
   double fused_ms;             /* their compile worker wall time */
   long fused_hits;             /* lane evaluations that ran one */
   double examples_fused;       /* examples run on fused code */
+  long ptask_kernels;          /* per-task step kernels made (jit/ptask.h) */
+  long ptask_hits;             /* candidates that reused one */
+  long ptask_failures;         /* per-task libraries that failed to load */
+  double ptask_ready_ms;       /* time spent making them ready */
+  double examples_ptask;       /* examples run on per-task stencils */
   double fused_ms_per_unit;    /* learned compile ms per work unit */
   double fused_ns_per_unit;    /* learned saving, ns per unit per example */
   long native_evals;           /* ... that found native code ready */

@@ -45,6 +45,9 @@ uint64_t zj_door_begin (zj_door *d, const zj_prepared *pp,
 bool zj_door_native (zj_door *d, const zj_prepared *pp);
 /* True while the candidate's compile is queued or running. */
 bool zj_door_pending (const zj_door *d);
+/* True when the candidate's tasks run one by one on per-task stencils
+   (jit/ptask.h) instead of in lanes: set by zj_door_begin. */
+bool zj_door_per_task (const zj_door *d);
 /* One task, natively if the code is there, else interpreted (timed now
    and then for the tier's cost model). */
 double zj_door_eval_task (zj_door *d, const zj_prepared *pp,

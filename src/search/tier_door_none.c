@@ -64,6 +64,13 @@ zj_door_pending (const zj_door *d)
   return false;
 }
 
+bool
+zj_door_per_task (const zj_door *d)
+{
+  (void) d;
+  return false;
+}
+
 double
 zj_door_eval_task (zj_door *d, const zj_prepared *pp, const zj_task *t,
                    const zj_eval_opts *o, zj_rng *rng, zj_workspace *ws,

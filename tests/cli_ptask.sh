@@ -1,0 +1,57 @@
+#!/bin/sh
+# cli_ptask.sh -- a search whose matrix candidates run task by task on
+# per-task stencils (jit/ptask.h) prints what the same search prints with
+# them off (ZEROJIT_PTASK=0) and with --jit=off, under --jit=baseline and
+# --jit=auto: native code changes speed, never the search.
+. "${top_srcdir:-.}/tests/cli_lib.sh"
+
+if ! "$ZEROJIT" --version | grep -q libgccjit || ! grep -qw avx2 /proc/cpuinfo; then
+  echo "no JIT or no AVX2: no per-task stencils"
+  finish
+  exit $?
+fi
+# The NN regression bench's search (F = 16, a matrix in Predict and
+# Learn) on 3 tasks.
+here="$top_srcdir/bench/tiering"
+sed 's/num_tasks: 1/num_tasks: 3/; s/max_train_steps: 6000000/max_train_steps: 4000000/' \
+  "$here/nn_search.textpb" > "$tmp/search.textpb"
+run () {
+  "$ZEROJIT" search --search_experiment_spec_file="$tmp/search.textpb" \
+    --select_tasks_file="$here/nn_tasks.textpb" \
+    --final_tasks_file="$here/nn_tasks.textpb" \
+    --max_scalar_addresses=5 --max_vector_addresses=9 --max_matrix_addresses=2 \
+    --workers=1 --max_experiments=1 --random_seed=5 --status=false "$@"
+}
+strip () {
+  sed -e 's/, jit=.*//' -e 's/,$//' -e 's/elapsed_secs=[0-9.]*//' "$1" \
+    | grep -v -e '^Summary' -e '^Tier summary'
+}
+# The per-task library is built synchronously first, so the runs below
+# find it ready from their first candidate.
+"$ZEROJIT" bench --program "$top_srcdir/examples/programs/neural_net.txt" \
+  --memory 5,9,2 --reps 1 --tasks_file "$here/nn_tasks.textpb" > "$tmp/bench" 2>&1 \
+  || bad "bench failed: $(tail -3 "$tmp/bench")"
+grep -q '^ptask ' "$tmp/bench" && ok "zerojit bench has a ptask line" \
+  || bad "no ptask line: $(cat "$tmp/bench")"
+run --jit=baseline > "$tmp/base" 2> "$tmp/base.err" \
+  || bad "baseline search failed: $(tail -3 "$tmp/base.err")"
+run --jit=auto > "$tmp/auto" 2> "$tmp/auto.err" \
+  || bad "auto search failed: $(tail -3 "$tmp/auto.err")"
+ZEROJIT_PTASK=0 run --jit=baseline > "$tmp/nopt" 2> "$tmp/nopt.err" \
+  || bad "search without per-task stencils failed"
+run --jit=off > "$tmp/off" 2> "$tmp/off.err" || bad "--jit=off search failed"
+for m in base auto; do
+  k=$(sed -n 's/^Tier summary:.* ptask_kernels=\([0-9]*\),.*/\1/p' "$tmp/$m")
+  h=$(sed -n 's/^Tier summary:.* ptask_hits=\([0-9]*\),.*/\1/p' "$tmp/$m")
+  [ "${k:-0}" -gt 0 ] && [ "${h:-0}" -gt 0 ] && ok "$m: per-task kernels made ($k) and reused ($h)" \
+    || bad "$m: no per-task kernel ran: $(grep '^Tier summary' "$tmp/$m")"
+done
+strip "$tmp/off" > "$tmp/c"
+for m in base auto nopt; do
+  strip "$tmp/$m" > "$tmp/a"
+  [ -s "$tmp/a" ] && cmp -s "$tmp/a" "$tmp/c" && ok "$m: same output as --jit=off" \
+    || bad "$m differs from --jit=off: $(diff "$tmp/a" "$tmp/c" | head -5)"
+done
+grep -q 'ptask_kernels' "$tmp/nopt" && bad "ZEROJIT_PTASK=0 still ran per-task stencils" \
+  || ok "ZEROJIT_PTASK=0 turns them off"
+finish
