@@ -26,6 +26,13 @@ typedef struct zj_decoded {
      they replace the dispatch loop of those two components only, so
      errors, aborts and validation stay the code below. */
   const zj_lnative *nat;
+  /* The lane evaluator's ACCURACY shortcuts, taken with nat (set by
+     zj_interp_eval_task; doc/shortcuts.md): validation decides on the
+     logit (logit), and training skips a sigmoid nothing reads
+     (zj_s1_sigmoid_dead) when every training label lies in
+     [1 - max_abs_error, max_abs_error], no error is recorded and
+     validation overwrites s1 at the end. */
+  bool logit, s1_dead;
 } zj_decoded;
 
 /* One instantiation of the interpreter per features size in
@@ -176,6 +183,21 @@ zj_interp_eval_task (const zj_prepared *pp, const zj_task *t,
   zj_decoded d;
   decode (&pp->prog, ws, &d);
   d.nat = ws->tnat;
+  d.logit = d.s1_dead = false;
+  if (d.nat && t->eval_type == ZJ_ACCURACY && !o->no_shortcuts)
+    {
+      d.logit = true;
+      if (o->record_errors <= 0 && o->n_valid != 0 && t->n_valid > 0
+          && zj_s1_sigmoid_dead (&pp->prog))
+        {
+          /* A NaN label fails the range (and the interpreter's check). */
+          bool in = true;
+          for (int i = 0; i < t->n_train && in; i++)
+            in = t->train_y[i] >= 1.0 - o->max_abs_error
+                 && t->train_y[i] <= o->max_abs_error;
+          d.s1_dead = in;
+        }
+    }
   memset (ws->mem, 0, ws->lay.total * sizeof (double));
   double *T = ws->mem + ((ws->lay.total + 7) & ~(size_t) 7);
   double f = 0.0;

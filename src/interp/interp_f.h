@@ -57,6 +57,20 @@ ZJ_FN (train) (const zj_decoded *d, const zj_task *t, long count, long *pos,
       memcpy (v0, x, F * sizeof (double));
       s[0] = 0.0;
       ZJ_STEP (d, predict, ZJ_FN (run), mem, rng, T);
+      if (d->s1_dead)
+        {
+          /* The sigmoid's value is never read and cannot fail the check
+             unless s1 is NaN (zj_decoded.s1_dead). */
+          if (ZJ_UNLIKELY (isnan (s[1])))
+            {
+              s[1] = zj_sigmoid (s[1]);
+              return false;
+            }
+          memcpy (v0, x, F * sizeof (double));
+          s[0] = label;
+          ZJ_STEP (d, learn, ZJ_FN (run), mem, rng, T);
+          continue;
+        }
       if (acc)
         s[1] = zj_sigmoid (s[1]);
       const double err = fabs (label - s[1]);
@@ -91,8 +105,12 @@ ZJ_FN (validate) (const zj_decoded *d, const zj_task *t, const zj_eval_opts *o,
       double e;
       if (acc)
         {
-          const double p = zj_sigmoid (s[1]);
-          e = ((label > 0.5) == (p > 0.5)) ? 0.0 : 1.0;
+          /* With d->logit, sigmoid(x) > 0.5 is x > 0 where |x| >= 2^-20
+             (a NaN x is neither; zj_lacc_err_logit, doc/shortcuts.md). */
+          const double x = s[1];
+          const bool pos = d->logit && !(fabs (x) < 0x1p-20) ? x > 0.0
+                           : zj_sigmoid (x) > 0.5;
+          e = ((label > 0.5) == pos) ? 0.0 : 1.0;
           loss += e;
         }
       else
