@@ -14,6 +14,7 @@
 #include "ptask.h"
 #include "stencil.h"
 #include "baseline_internal.h"
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -326,4 +327,193 @@ zj_ptask_get (zj_ptask *t, const zj_program *p, const zj_layout *lay,
   nat->learn = k->learn;
   nat->k = t->k;
   return true;
+}
+
+/* ------------------------------------------------------------ pairs */
+/* One task of a pair: zj_interp_eval_task's loop (interp_f.h) as a state
+   machine that advances one example per call, so that two tasks' steps
+   alternate and the out-of-order core overlaps their dependency chains
+   (Predict -> sigmoid -> Learn -> next Predict is serial within a task). */
+enum { P_TRAIN, P_VALID, P_DONE };
+
+typedef struct pstate {
+  const zj_task *t;
+  zj_eval_result *res;
+  double *mem, *s, *v0;
+  size_t vbytes;
+  bool acc, logit, s1_dead;
+  int phase;
+  long n_train, remaining, pos, chunk, k;
+  int vi, nv;
+  double loss, best, fit;
+} pstate;
+
+static void
+pstate_init (pstate *p, const zj_prepared *pp, const zj_task *t,
+             const zj_eval_opts *o, zj_workspace *ws, zj_eval_result *res)
+{
+  memset (p, 0, sizeof *p);
+  p->t = t;
+  p->res = res;
+  res->train_steps = 0;
+  res->aborted = false;
+  res->n_train_err = res->n_valid_err = 0;
+  p->mem = ws->mem;
+  p->s = ws->mem + ws->lay.s_off;
+  p->v0 = ws->mem + ws->lay.v_off;
+  p->vbytes = (size_t) t->F * sizeof (double);
+  p->acc = t->eval_type == ZJ_ACCURACY;
+  zj_interp_nat_shortcuts (pp, t, o, &p->logit, &p->s1_dead);
+  p->n_train = (long) t->n_train * t->epochs;
+  if (o->n_all_train >= 0 && o->n_all_train < p->n_train)
+    p->n_train = o->n_all_train;
+  p->nv = (o->n_valid >= 0 && o->n_valid < t->n_valid) ? o->n_valid : t->n_valid;
+  p->remaining = p->n_train;
+  p->chunk = p->remaining < t->n_train ? p->remaining : t->n_train;
+  p->phase = p->remaining > 0 ? P_TRAIN : P_DONE;
+}
+
+/* One example (or a phase change); false once the task is done. */
+static bool
+pstep (pstate *p, const zj_lnative *nat, const zj_eval_opts *o)
+{
+  const zj_task *t = p->t;
+  double *s = p->s;
+  if (p->phase == P_TRAIN)
+    {
+      if (p->k == p->chunk)
+        {
+          p->remaining -= t->n_train;
+          p->phase = P_VALID;
+          p->vi = 0;
+          p->loss = 0.0;
+          return true;
+        }
+      p->k++;
+      const int ex = t->order[p->pos++];
+      const double *x = t->train_x + (size_t) ex * (size_t) t->F;
+      const double label = t->train_y[ex];
+      p->res->train_steps++;
+      memcpy (p->v0, x, p->vbytes);
+      s[0] = 0.0;
+      nat->predict (p->mem, NULL, NULL, nat->k);
+      if (p->s1_dead)
+        {
+          if (ZJ_UNLIKELY (isnan (s[1])))
+            {
+              s[1] = zj_sigmoid (s[1]);
+              goto aborted;
+            }
+        }
+      else
+        {
+          if (p->acc)
+            s[1] = zj_sigmoid (s[1]);
+          const double err = fabs (label - s[1]);
+          if (ZJ_UNLIKELY (!(err <= o->max_abs_error)))
+            goto aborted;
+          if (ZJ_UNLIKELY (p->res->n_train_err < o->record_errors))
+            p->res->train_err[p->res->n_train_err++] = err;
+        }
+      memcpy (p->v0, x, p->vbytes);
+      s[0] = label;
+      nat->learn (p->mem, NULL, NULL, nat->k);
+      return true;
+    aborted:
+      p->res->aborted = true;
+      p->fit = p->remaining == p->n_train ? 0.0 : p->best;
+      p->phase = P_DONE;
+      return false;
+    }
+  if (p->phase == P_VALID)
+    {
+      double f;
+      if (p->vi < p->nv)
+        {
+          const int i = p->vi++;
+          const double label = t->valid_y[i];
+          memcpy (p->v0, t->valid_x + (size_t) i * (size_t) t->F, p->vbytes);
+          s[0] = 0.0;
+          nat->predict (p->mem, NULL, NULL, nat->k);
+          double e;
+          if (p->acc)
+            {
+              const double xs = s[1];
+              const bool pos = p->logit && !(fabs (xs) < 0x1p-20) ? xs > 0.0
+                               : zj_sigmoid (xs) > 0.5;
+              e = ((label > 0.5) == pos) ? 0.0 : 1.0;
+              p->loss += e;
+            }
+          else
+            {
+              const double d = label - s[1];
+              e = fabs (d);
+              if (ZJ_UNLIKELY (!(e <= o->max_abs_error)))
+                {
+                  /* validate returns 0.0: the pass ends here. */
+                  p->vi = p->nv + 1;
+                  goto pass_done;
+                }
+              p->loss += d * d;
+            }
+          if (ZJ_UNLIKELY (p->res->n_valid_err < o->record_errors))
+            p->res->valid_err[p->res->n_valid_err++] = e;
+          return true;
+        }
+    pass_done:
+      f = p->vi > p->nv ? 0.0
+          : p->acc ? 1.0 - p->loss / t->n_valid : zj_rms_fitness (p->loss, t->n_valid);
+      if (f > p->best)
+        p->best = f;
+      if (p->remaining > 0)
+        {
+          p->chunk = p->remaining < t->n_train ? p->remaining : t->n_train;
+          p->k = 0;
+          p->phase = P_TRAIN;
+          return true;
+        }
+      p->fit = p->best;
+      p->phase = P_DONE;
+      return false;
+    }
+  return false;
+}
+
+void
+zj_ptask_eval_pair (const zj_prepared *pp, const zj_lnative *nat,
+                    const zj_task *a, const zj_task *b,
+                    const zj_eval_opts *o, zj_rng *rng, zj_workspace *wsa,
+                    zj_workspace *wsb, zj_eval_result *ra, zj_eval_result *rb,
+                    double f[2])
+{
+  zj_eval_opts def;
+  if (!o)
+    {
+      zj_eval_opts_default (&def);
+      o = &def;
+    }
+  zj_eval_result la = { 0 }, lb = { 0 };
+  if (!ra)
+    ra = &la;
+  if (!rb)
+    rb = &lb;
+  /* Setups in task order: the generator's draws as one task after the
+     other (Predict and Learn draw none: zj_ptask_eligible). */
+  zj_interp_run_setup (pp, rng, wsa);
+  zj_interp_run_setup (pp, rng, wsb);
+  pstate sa, sb;
+  pstate_init (&sa, pp, a, o, wsa, ra);
+  pstate_init (&sb, pp, b, o, wsb, rb);
+  bool la_ = sa.phase != P_DONE, lb_ = sb.phase != P_DONE;
+  while (la_ && lb_)
+    {
+      la_ = pstep (&sa, nat, o);
+      lb_ = pstep (&sb, nat, o);
+    }
+  while (la_)
+    la_ = pstep (&sa, nat, o);
+  while (lb_)
+    lb_ = pstep (&sb, nat, o);
+  ra->fitness = f[0] = sa.fit;
+  rb->fitness = f[1] = sb.fit;
 }

@@ -53,4 +53,14 @@ bool zj_ptask_ready (zj_ptask *t, int F);
 bool zj_ptask_get (zj_ptask *t, const zj_program *p, const zj_layout *lay,
                    zj_lnative *nat);
 
+/* Tasks a then b on p's per-task kernel nat (from zj_ptask_get for
+   their layout), their examples alternating: the results, errors, final
+   memory (a's in wsa, b's in wsb) and generator state of two
+   zj_interp_eval_task calls with ws->tnat = nat. */
+void zj_ptask_eval_pair (const zj_prepared *pp, const zj_lnative *nat,
+                         const zj_task *a, const zj_task *b,
+                         const zj_eval_opts *o, zj_rng *rng,
+                         zj_workspace *wsa, zj_workspace *wsb,
+                         zj_eval_result *ra, zj_eval_result *rb, double f[2]);
+
 #endif

@@ -489,7 +489,29 @@ zj_door_eval_pair (zj_door *d, const zj_prepared *pp, const zj_task *a,
                    zj_workspace *wsa, zj_workspace *wsb, zj_eval_result *ra,
                    zj_eval_result *rb, double f[2])
 {
-  if (!d || !d->tiered || !zj_door_native (d, pp) || !d->tc.native->fn2)
+  if (!d || !d->tiered)
+    return false;
+  if (!zj_door_native (d, pp) && d->pt_want)
+    {
+      /* Per-task stencils, the two tasks' examples alternating. */
+      if (!d->pt_have
+          && !(d->pt_have = zj_ptask_get (d->pt, &pp->prog, &wsa->lay, &d->pt_nat)))
+        {
+          d->pt_want = false;
+          return false;
+        }
+      zj_ptask_eval_pair (pp, &d->pt_nat, a, b, o, rng, wsa, wsb, ra, rb, f);
+      double ex = 0.0;
+      const zj_task *t[2] = { a, b };
+      const zj_eval_result *r[2] = { ra, rb };
+      for (int j = 0; j < 2; j++)
+        ex += (double) r[j]->train_steps + r[j]->n_valid_err
+              + (o->record_errors ? 0 : t[j]->n_valid);
+      d->pend_ex_interp += (uint64_t) ex;
+      d->pend_ex_ptask += (uint64_t) ex;
+      return true;
+    }
+  if (!zj_door_native (d, pp) || !d->tc.native->fn2)
     return false;
   const double t0 = zj_now_ns ();   /* native runs are always timed */
   zj_jit_eval_pair (d->tc.native, pp, a, b, o, rng, wsa, wsb, ra, rb, f);

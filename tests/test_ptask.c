@@ -2,7 +2,8 @@
  * interpreter: random programs over every deterministic op (matrix ops
  * among them), F = 4, 8, 16 (and 32), 1, 3, 10 and 17 tasks, both eval
  * types, give bit for bit the same fitness, steps, aborts, recorded
- * errors and final memory; a child that changes only Setup or constants
+ * errors and final memory, one task at a time and two interleaved
+ * (zj_ptask_eval_pair); a child that changes only Setup or constants
  * reuses its parent's kernel; the static policy (zj_ptask_wanted) picks
  * matrix programs the lanes serve badly. */
 #include <criterion/criterion.h>
@@ -65,12 +66,68 @@ check_task (zj_ptask *pt, const zj_prepared *pp, const zj_task *t,
 }
 
 static void
+same_result (const zj_eval_result *r1, const zj_eval_result *r2, const char *what)
+{
+  cr_assert (memcmp (&r1->fitness, &r2->fitness, sizeof r1->fitness) == 0,
+             "%s: %.17g vs %.17g", what, r1->fitness, r2->fitness);
+  cr_assert_eq (r1->train_steps, r2->train_steps, "%s", what);
+  cr_assert_eq (r1->aborted, r2->aborted, "%s", what);
+  cr_assert_eq (r1->n_train_err, r2->n_train_err, "%s", what);
+  cr_assert_eq (r1->n_valid_err, r2->n_valid_err, "%s", what);
+  cr_assert (memcmp (r1->train_err, r2->train_err, sizeof (double) * (size_t) r1->n_train_err) == 0, "%s", what);
+  cr_assert (memcmp (r1->valid_err, r2->valid_err, sizeof (double) * (size_t) r1->n_valid_err) == 0, "%s", what);
+}
+
+static void
+same_memory (const zj_workspace *ws1, const zj_workspace *ws2, const char *what)
+{
+  size_t n1, n2;
+  const double *m1 = zj_workspace_memory (ws1, &n1), *m2 = zj_workspace_memory (ws2, &n2);
+  cr_assert_eq (n1, n2);
+  for (size_t i = 0; i < n1; i++)
+    cr_assert (memcmp (&m1[i], &m2[i], sizeof *m1) == 0 || (isnan (m1[i]) && isnan (m2[i])),
+               "%s: memory double %zu: %.17g vs %.17g", what, i, m1[i], m2[i]);
+}
+
+/* Tasks a and b interpreted one after the other (ws1, ws3) and as a pair
+   on per-task stencils (zj_ptask_eval_pair: ws2, ws4): equal results,
+   memories and generator states. */
+static void
+check_pair (zj_ptask *pt, const zj_prepared *pp, const zj_task *a,
+            const zj_task *b, const zj_eval_opts *o, zj_workspace *ws[4],
+            const char *what)
+{
+  double e[8][NREC];
+  zj_eval_result r[4];
+  for (int i = 0; i < 4; i++)
+    r[i] = (zj_eval_result) { .train_err = e[2 * i], .valid_err = e[2 * i + 1] };
+  zj_rng g1, g2;
+  zj_rng_seed (&g1, 11);
+  zj_rng_seed (&g2, 11);
+  zj_interp_eval_task (pp, a, o, &g1, ws[0], &r[0]);
+  zj_interp_eval_task (pp, b, o, &g1, ws[2], &r[2]);
+  zj_lnative nat;
+  cr_assert (zj_ptask_get (pt, zj_prepared_program (pp), &ws[1]->lay, &nat),
+             "%s: %s", what, zj_ptask_error (pt));
+  double f[2];
+  zj_ptask_eval_pair (pp, &nat, a, b, o, &g2, ws[1], ws[3], &r[1], &r[3], f);
+  cr_assert (memcmp (&f[0], &r[1].fitness, sizeof f[0]) == 0
+             && memcmp (&f[1], &r[3].fitness, sizeof f[1]) == 0, "%s", what);
+  same_result (&r[0], &r[1], what);
+  same_result (&r[2], &r[3], what);
+  same_memory (ws[0], ws[1], what);
+  same_memory (ws[2], ws[3], what);
+  cr_assert (memcmp (&g1, &g2, sizeof g1) == 0, "%s: generator state", what);
+}
+
+static void
 sweep (zj_ptask *pt, int F, zj_eval_type et, int nt, int n_programs,
        uint64_t seed)
 {
   const zj_shape sh = { F, 5, 4, 3 };
   zj_task *ts = make_tasks (F, nt, 12, 7, 2, et, seed);
   zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
+  zj_workspace *ws3 = zj_workspace_new (&sh), *ws4 = zj_workspace_new (&sh);
   zj_rng r;
   zj_rng_seed (&r, seed * 7 + 1);
   zj_program p;
@@ -96,6 +153,13 @@ sweep (zj_ptask *pt, int F, zj_eval_type et, int nt, int n_programs,
           if (getenv ("ZJ_TEST_SHOW") && atoi (getenv ("ZJ_TEST_SHOW")) == n && k == 0)
             zj_program_print (zj_prepared_program (pp), true, stderr);
           check_task (pt, pp, &ts[k], &o, ws1, ws2, what);
+          if (k + 1 < nt && k % 2 == 0)
+            {
+              zj_workspace *w4[4] = { ws1, ws2, ws3, ws4 };
+              snprintf (what, sizeof what, "F=%d et=%d nt=%d program %d pair %d",
+                        F, (int) et, nt, n, k);
+              check_pair (pt, pp, &ts[k], &ts[k + 1], &o, w4, what);
+            }
         }
       zj_prepared_free (pp);
     }
@@ -105,11 +169,14 @@ sweep (zj_ptask *pt, int F, zj_eval_type et, int nt, int n_programs,
   cr_assert_eq (s.fallbacks, 0);
   /* Every program made or found its kernel; the sweep's programs have
      matrix ops in Predict or Learn often enough to matter. */
-  cr_assert_eq ((s.kernels - s0.kernels) + (s.hits - s0.hits), (long) n_programs * nt);
+  cr_assert_eq ((s.kernels - s0.kernels) + (s.hits - s0.hits),
+                (long) n_programs * (nt + nt / 2));
   cr_assert_gt (with_matrix, n_programs / 3, "F=%d: %d", F, with_matrix);
   zj_program_free (&p);
   zj_workspace_free (ws1);
   zj_workspace_free (ws2);
+  zj_workspace_free (ws3);
+  zj_workspace_free (ws4);
   zj_test_tasks_free (ts, nt);
 }
 

@@ -346,6 +346,12 @@ int zj_interp_eval_lanes_snap (const zj_prepared *pp,
 uint64_t zj_lane_task_key (const zj_task *t);
 /* Setup of pp alone on fresh memory of ws (the single-task layout), as a
    task evaluation starts; returns that memory (lay.total doubles). */
+/* The ACCURACY shortcuts an evaluation on per-task native steps takes
+   (ws->tnat; src/interp/interp.c, zj_decoded): validation on the logit,
+   and training without a sigmoid nothing reads. */
+void zj_interp_nat_shortcuts (const zj_prepared *pp, const zj_task *t,
+                              const zj_eval_opts *o, bool *logit,
+                              bool *s1_dead);
 const double *zj_interp_run_setup (const zj_prepared *pp, zj_rng *rng,
                                    zj_workspace *ws);
 /* Whether component c of p draws random numbers. */

@@ -159,6 +159,26 @@ zj_workspace_memory (const zj_workspace *ws, size_t *len)
   return ws->mem;
 }
 
+void
+zj_interp_nat_shortcuts (const zj_prepared *pp, const zj_task *t,
+                         const zj_eval_opts *o, bool *logit, bool *s1_dead)
+{
+  *logit = *s1_dead = false;
+  if (t->eval_type != ZJ_ACCURACY || o->no_shortcuts)
+    return;
+  *logit = true;
+  if (o->record_errors <= 0 && o->n_valid != 0 && t->n_valid > 0
+      && zj_s1_sigmoid_dead (&pp->prog))
+    {
+      /* A NaN label fails the range (and the interpreter's check). */
+      bool in = true;
+      for (int i = 0; i < t->n_train && in; i++)
+        in = t->train_y[i] >= 1.0 - o->max_abs_error
+             && t->train_y[i] <= o->max_abs_error;
+      *s1_dead = in;
+    }
+}
+
 double
 zj_interp_eval_task (const zj_prepared *pp, const zj_task *t,
                      const zj_eval_opts *o, zj_rng *rng, zj_workspace *ws,
@@ -184,20 +204,8 @@ zj_interp_eval_task (const zj_prepared *pp, const zj_task *t,
   decode (&pp->prog, ws, &d);
   d.nat = ws->tnat;
   d.logit = d.s1_dead = false;
-  if (d.nat && t->eval_type == ZJ_ACCURACY && !o->no_shortcuts)
-    {
-      d.logit = true;
-      if (o->record_errors <= 0 && o->n_valid != 0 && t->n_valid > 0
-          && zj_s1_sigmoid_dead (&pp->prog))
-        {
-          /* A NaN label fails the range (and the interpreter's check). */
-          bool in = true;
-          for (int i = 0; i < t->n_train && in; i++)
-            in = t->train_y[i] >= 1.0 - o->max_abs_error
-                 && t->train_y[i] <= o->max_abs_error;
-          d.s1_dead = in;
-        }
-    }
+  if (d.nat)
+    zj_interp_nat_shortcuts (pp, t, o, &d.logit, &d.s1_dead);
   memset (ws->mem, 0, ws->lay.total * sizeof (double));
   double *T = ws->mem + ((ws->lay.total + 7) & ~(size_t) 7);
   double f = 0.0;
