@@ -42,6 +42,13 @@
    wait until the kernel is compiled, so that tests do not depend on how
    fast the machine compiles). */
 #define FUSE_AFTER 16
+/* Per-task candidates in pairs (zj_ptask_eval_pair): off, since on the
+   matrix programs the policy sends there (bench/layout/matvec_learn.txt,
+   examples/programs/neural_net.txt at F = 16) pairs measured 7-8% slower
+   than one task at a time (their steps are bound by throughput, not by
+   the serial chain that pairs overlap: 2x faster on a 5-instruction
+   vector program). */
+#define PTASK_PAIRS 0
 #define FUSE_MIN_EXAMPLES 20000.0
 
 struct zj_door {
@@ -491,7 +498,7 @@ zj_door_eval_pair (zj_door *d, const zj_prepared *pp, const zj_task *a,
 {
   if (!d || !d->tiered)
     return false;
-  if (!zj_door_native (d, pp) && d->pt_want)
+  if (!zj_door_native (d, pp) && d->pt_want && PTASK_PAIRS)
     {
       /* Per-task stencils, the two tasks' examples alternating. */
       if (!d->pt_have
