@@ -8,7 +8,8 @@
  * Time to ready: N fresh random structures of 5-40 Predict+Learn
  * instructions (every op but the random ones), each made ready once
  * (decode, structure key and hash, table lookup, copy and patch); median
- * and p99.  ns per example: a 20-instruction program (an NN with const-set
+ * and p99, and the same for per-task step kernels (jit/ptask.h, one
+ * task's layout).  ns per example: a 20-instruction program (an NN with const-set
  * Setup) and small search-like programs at F=4 and F=16 on 10 tasks in
  * lanes, 1000 train x 2 epochs, 100 valid; median of --reps runs, per
  * example and task.  matvec reads a matrix Predict and Learn never write:
@@ -21,6 +22,7 @@
 #include "config.h"
 #include "internal.h"
 #include "baseline.h"
+#include "ptask.h"
 #include <zerojit/search.h>
 #include <math.h>
 #include <stdio.h>
@@ -276,6 +278,63 @@ ready (const char *name, zj_baseline *b, int F, int n)
   zj_program_free (&p);
 }
 
+/* The same for per-task step kernels (jit/ptask.h): decode, key, lookup,
+   copy and patch for one task's layout. */
+static void
+ready_ptask (int F, int n)
+{
+  const zj_shape sh = { F, 10, 10, 3 };
+  zj_workspace *ws = zj_workspace_new (&sh);
+  zj_ptask *pt = zj_ptask_new ();
+  if (!zj_ptask_ready (pt, F))
+    {
+      printf ("ptask    F=%-2d library unavailable: %s\n", F, zj_ptask_error (pt));
+      zj_ptask_free (pt);
+      zj_workspace_free (ws);
+      return;
+    }
+  zj_rng r;
+  zj_rng_seed (&r, 99);
+  zj_program p;
+  zj_program_init (&p);
+  double *t = malloc (sizeof (double) * (size_t) n);
+  long instr = 0;
+  for (int i = 0; i < n; i++)
+    {
+      zj_program_clear (&p);
+      const int total = 5 + (int) zj_rng_below (&r, 36);
+      const int np = 1 + (int) zj_rng_below (&r, (uint32_t) total - 1);
+      for (int k = 0; k < total; k++)
+        {
+          int op;
+          do
+            op = 1 + (int) zj_rng_below (&r, ZJ_NUM_OPS - 1);
+          while (zj_op_is_random (op));
+          zj_instr in;
+          zj_random_instruction (&r, op, &sh, &in);
+          zj_fn_push (&p.fn[k < np ? ZJ_PREDICT : ZJ_LEARN], in);
+        }
+      instr += total;
+      zj_lnative nat;
+      const double t0 = now_ns ();
+      if (!zj_ptask_get (pt, &p, &ws->lay, &nat))
+        {
+          fprintf (stderr, "ptask failed: %s\n", zj_ptask_error (pt));
+          exit (1);
+        }
+      t[i] = now_ns () - t0;
+    }
+  qsort (t, (size_t) n, sizeof *t, cmp_d);
+  printf ("%-8s F=%-2d time to ready, %d structures of 5-40 instr (mean %.1f): "
+          "median %.2f us  p99 %.2f us  max %.2f us\n", "ptask", F, n,
+          (double) instr / n, t[n / 2] / 1e3, t[(n * 99) / 100] / 1e3,
+          t[n - 1] / 1e3);
+  free (t);
+  zj_program_free (&p);
+  zj_ptask_free (pt);
+  zj_workspace_free (ws);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -315,6 +374,7 @@ main (int argc, char **argv)
               "built), threaded %.1f ms (compiled in memory)\n", F, load_s, load_t);
       ready ("stencils", bs, F, nstruct);
       ready ("threaded", bt, F, nstruct);
+      ready_ptask (F, nstruct);
       per_example ("nn20", nn20, F, reps, bs, bt);
       per_example ("linear", linear, F, reps, bs, bt);
       per_example ("tiny", tiny, F, reps, bs, bt);

@@ -331,7 +331,7 @@ zj_ptask_get (zj_ptask *t, const zj_program *p, const zj_layout *lay,
 
 /* ------------------------------------------------------------ pairs */
 /* One task of a pair: zj_interp_eval_task's loop (interp_f.h) as a state
-   machine that advances one example per call, so that two tasks' steps
+   machine that advances half an example per call, so that two tasks' steps
    alternate and the out-of-order core overlaps their dependency chains
    (Predict -> sigmoid -> Learn -> next Predict is serial within a task). */
 enum { P_TRAIN, P_VALID, P_DONE };
@@ -346,6 +346,8 @@ typedef struct pstate {
   long n_train, remaining, pos, chunk, k;
   int vi, nv;
   double loss, best, fit;
+  const double *x;             /* the example under way */
+  double label;
 } pstate;
 
 static void
@@ -373,30 +375,77 @@ pstate_init (pstate *p, const zj_prepared *pp, const zj_task *t,
   p->phase = p->remaining > 0 ? P_TRAIN : P_DONE;
 }
 
-/* One example (or a phase change); false once the task is done. */
+/* The first half of the next example: phase changes (the end of a
+   training chunk, of a validation pass), then its Predict.  False once
+   the task is done (nothing started). */
 static bool
-pstep (pstate *p, const zj_lnative *nat, const zj_eval_opts *o)
+phalf1 (pstate *p, const zj_lnative *nat)
 {
   const zj_task *t = p->t;
-  double *s = p->s;
-  if (p->phase == P_TRAIN)
+  for (;;)
     {
-      if (p->k == p->chunk)
+      if (p->phase == P_DONE)
+        return false;
+      if (p->phase == P_TRAIN)
         {
+          if (p->k < p->chunk)
+            break;
           p->remaining -= t->n_train;
           p->phase = P_VALID;
           p->vi = 0;
           p->loss = 0.0;
-          return true;
+          continue;
         }
+      if (p->vi < p->nv)
+        break;
+      /* The pass is over (vi > nv: it ended on an RMS abort, and
+         validate gives 0.0). */
+      const double f = p->vi > p->nv ? 0.0
+        : p->acc ? 1.0 - p->loss / t->n_valid : zj_rms_fitness (p->loss, t->n_valid);
+      if (f > p->best)
+        p->best = f;
+      if (p->remaining > 0)
+        {
+          p->chunk = p->remaining < t->n_train ? p->remaining : t->n_train;
+          p->k = 0;
+          p->phase = P_TRAIN;
+        }
+      else
+        {
+          p->fit = p->best;
+          p->phase = P_DONE;
+        }
+    }
+  double *s = p->s;
+  if (p->phase == P_TRAIN)
+    {
       p->k++;
       const int ex = t->order[p->pos++];
-      const double *x = t->train_x + (size_t) ex * (size_t) t->F;
-      const double label = t->train_y[ex];
+      p->x = t->train_x + (size_t) ex * (size_t) t->F;
+      p->label = t->train_y[ex];
       p->res->train_steps++;
-      memcpy (p->v0, x, p->vbytes);
-      s[0] = 0.0;
-      nat->predict (p->mem, NULL, NULL, nat->k);
+    }
+  else
+    {
+      const int i = p->vi++;
+      p->x = t->valid_x + (size_t) i * (size_t) t->F;
+      p->label = t->valid_y[i];
+    }
+  memcpy (p->v0, p->x, p->vbytes);
+  s[0] = 0.0;
+  nat->predict (p->mem, NULL, NULL, nat->k);
+  return true;
+}
+
+/* The second half: the training example's sigmoid, check and Learn, or
+   the validation example's error. */
+static void
+phalf2 (pstate *p, const zj_lnative *nat, const zj_eval_opts *o)
+{
+  double *s = p->s;
+  const double label = p->label;
+  if (p->phase == P_TRAIN)
+    {
       if (p->s1_dead)
         {
           if (ZJ_UNLIKELY (isnan (s[1])))
@@ -415,68 +464,38 @@ pstep (pstate *p, const zj_lnative *nat, const zj_eval_opts *o)
           if (ZJ_UNLIKELY (p->res->n_train_err < o->record_errors))
             p->res->train_err[p->res->n_train_err++] = err;
         }
-      memcpy (p->v0, x, p->vbytes);
+      memcpy (p->v0, p->x, p->vbytes);
       s[0] = label;
       nat->learn (p->mem, NULL, NULL, nat->k);
-      return true;
+      return;
     aborted:
       p->res->aborted = true;
       p->fit = p->remaining == p->n_train ? 0.0 : p->best;
       p->phase = P_DONE;
-      return false;
+      return;
     }
-  if (p->phase == P_VALID)
+  double e;
+  if (p->acc)
     {
-      double f;
-      if (p->vi < p->nv)
-        {
-          const int i = p->vi++;
-          const double label = t->valid_y[i];
-          memcpy (p->v0, t->valid_x + (size_t) i * (size_t) t->F, p->vbytes);
-          s[0] = 0.0;
-          nat->predict (p->mem, NULL, NULL, nat->k);
-          double e;
-          if (p->acc)
-            {
-              const double xs = s[1];
-              const bool pos = p->logit && !(fabs (xs) < 0x1p-20) ? xs > 0.0
-                               : zj_sigmoid (xs) > 0.5;
-              e = ((label > 0.5) == pos) ? 0.0 : 1.0;
-              p->loss += e;
-            }
-          else
-            {
-              const double d = label - s[1];
-              e = fabs (d);
-              if (ZJ_UNLIKELY (!(e <= o->max_abs_error)))
-                {
-                  /* validate returns 0.0: the pass ends here. */
-                  p->vi = p->nv + 1;
-                  goto pass_done;
-                }
-              p->loss += d * d;
-            }
-          if (ZJ_UNLIKELY (p->res->n_valid_err < o->record_errors))
-            p->res->valid_err[p->res->n_valid_err++] = e;
-          return true;
-        }
-    pass_done:
-      f = p->vi > p->nv ? 0.0
-          : p->acc ? 1.0 - p->loss / t->n_valid : zj_rms_fitness (p->loss, t->n_valid);
-      if (f > p->best)
-        p->best = f;
-      if (p->remaining > 0)
-        {
-          p->chunk = p->remaining < t->n_train ? p->remaining : t->n_train;
-          p->k = 0;
-          p->phase = P_TRAIN;
-          return true;
-        }
-      p->fit = p->best;
-      p->phase = P_DONE;
-      return false;
+      const double xs = s[1];
+      const bool pos = p->logit && !(fabs (xs) < 0x1p-20) ? xs > 0.0
+                       : zj_sigmoid (xs) > 0.5;
+      e = ((label > 0.5) == pos) ? 0.0 : 1.0;
+      p->loss += e;
     }
-  return false;
+  else
+    {
+      const double d = label - s[1];
+      e = fabs (d);
+      if (ZJ_UNLIKELY (!(e <= o->max_abs_error)))
+        {
+          p->vi = p->nv + 1;       /* validate returns 0.0: the pass ends */
+          return;
+        }
+      p->loss += d * d;
+    }
+  if (ZJ_UNLIKELY (p->res->n_valid_err < o->record_errors))
+    p->res->valid_err[p->res->n_valid_err++] = e;
 }
 
 void
@@ -492,11 +511,11 @@ zj_ptask_eval_pair (const zj_prepared *pp, const zj_lnative *nat,
       zj_eval_opts_default (&def);
       o = &def;
     }
-  zj_eval_result la = { 0 }, lb = { 0 };
+  zj_eval_result ea = { 0 }, eb = { 0 };
   if (!ra)
-    ra = &la;
+    ra = &ea;
   if (!rb)
-    rb = &lb;
+    rb = &eb;
   /* Setups in task order: the generator's draws as one task after the
      other (Predict and Learn draw none: zj_ptask_eligible). */
   zj_interp_run_setup (pp, rng, wsa);
@@ -504,16 +523,22 @@ zj_ptask_eval_pair (const zj_prepared *pp, const zj_lnative *nat,
   pstate sa, sb;
   pstate_init (&sa, pp, a, o, wsa, ra);
   pstate_init (&sb, pp, b, o, wsb, rb);
-  bool la_ = sa.phase != P_DONE, lb_ = sb.phase != P_DONE;
-  while (la_ && lb_)
+  /* Half steps alternate (Predict a, Predict b, then the rest of a and
+     of b), so both tasks' chains sit in the core's window together. */
+  bool la = true, lb = true;
+  while (la && lb)
     {
-      la_ = pstep (&sa, nat, o);
-      lb_ = pstep (&sb, nat, o);
+      la = phalf1 (&sa, nat);
+      lb = phalf1 (&sb, nat);
+      if (la)
+        phalf2 (&sa, nat, o);
+      if (lb)
+        phalf2 (&sb, nat, o);
     }
-  while (la_)
-    la_ = pstep (&sa, nat, o);
-  while (lb_)
-    lb_ = pstep (&sb, nat, o);
+  while (la && (la = phalf1 (&sa, nat)))
+    phalf2 (&sa, nat, o);
+  while (lb && (lb = phalf1 (&sb, nat)))
+    phalf2 (&sb, nat, o);
   ra->fitness = f[0] = sa.fit;
   rb->fitness = f[1] = sb.fit;
 }

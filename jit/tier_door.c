@@ -42,13 +42,11 @@
    wait until the kernel is compiled, so that tests do not depend on how
    fast the machine compiles). */
 #define FUSE_AFTER 16
-/* Per-task candidates in pairs (zj_ptask_eval_pair): off, since on the
-   matrix programs the policy sends there (bench/layout/matvec_learn.txt,
-   examples/programs/neural_net.txt at F = 16) pairs measured 7-8% slower
-   than one task at a time (their steps are bound by throughput, not by
-   the serial chain that pairs overlap: 2x faster on a 5-instruction
-   vector program). */
-#define PTASK_PAIRS 0
+/* Per-task candidates run in pairs (zj_ptask_eval_pair): a task's step
+   is one serial chain (Predict, sigmoid, Learn), and alternating two
+   tasks' Predicts and then the rest of their steps overlaps the chains:
+   1.2-1.3x on the matrix programs at F = 16 (bench/RESULTS.md). */
+#define PTASK_PAIRS 1
 #define FUSE_MIN_EXAMPLES 20000.0
 
 struct zj_door {

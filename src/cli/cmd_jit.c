@@ -249,7 +249,7 @@ time_tier (const zj_prepared *pp, const zj_jit_entry *entry, zj_task *tasks,
   zj_workspace_free (ws2);
 }
 
-#define ZEROJIT_BENCH_PTASK_PAIRS 0
+#define ZEROJIT_BENCH_PTASK_PAIRS 1
 /* Per-task stencils (jit/ptask.h) on the tasks one by one: a fresh
    context per repetition, so each pays its time to ready (median into
    ready_us, the library's load not counted).  -1 with err when p has an
@@ -288,8 +288,8 @@ time_ptask (const zj_prepared *pp, zj_task *tasks, int n,
           zj_eval_result res = { 0 }, res2 = { 0 };
           if (i + 1 < n && ZEROJIT_BENCH_PTASK_PAIRS)
             {
-              /* Two tasks at a time (the search runs them singly:
-                 jit/tier_door.c, PTASK_PAIRS). */
+              /* Two tasks at a time, as the search runs them
+                 (jit/tier_door.c, PTASK_PAIRS). */
               zj_ptask_eval_pair (pp, &nat, &tasks[i], &tasks[i + 1], NULL, &rng,
                                   ws2, ws, &res, &res2, &out->fit[i]);
               ex += res.train_steps + tasks[i].n_valid
