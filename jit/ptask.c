@@ -499,46 +499,55 @@ phalf2 (pstate *p, const zj_lnative *nat, const zj_eval_opts *o)
 }
 
 void
-zj_ptask_eval_pair (const zj_prepared *pp, const zj_lnative *nat,
-                    const zj_task *a, const zj_task *b,
-                    const zj_eval_opts *o, zj_rng *rng, zj_workspace *wsa,
-                    zj_workspace *wsb, zj_eval_result *ra, zj_eval_result *rb,
-                    double f[2])
+zj_ptask_eval_group (const zj_prepared *pp, const zj_lnative *nat,
+                     const zj_task *const *t, int n, const zj_eval_opts *o,
+                     zj_rng *rng, zj_workspace *const *ws,
+                     zj_eval_result *const *res, double *f)
 {
+  ZJ_ASSERT (n >= 1 && n <= ZJ_PTASK_GROUP_MAX);
   zj_eval_opts def;
   if (!o)
     {
       zj_eval_opts_default (&def);
       o = &def;
     }
-  zj_eval_result ea = { 0 }, eb = { 0 };
-  if (!ra)
-    ra = &ea;
-  if (!rb)
-    rb = &eb;
   /* Setups in task order: the generator's draws as one task after the
      other (Predict and Learn draw none: zj_ptask_eligible). */
-  zj_interp_run_setup (pp, rng, wsa);
-  zj_interp_run_setup (pp, rng, wsb);
-  pstate sa, sb;
-  pstate_init (&sa, pp, a, o, wsa, ra);
-  pstate_init (&sb, pp, b, o, wsb, rb);
-  /* Half steps alternate (Predict a, Predict b, then the rest of a and
-     of b), so both tasks' chains sit in the core's window together. */
-  bool la = true, lb = true;
-  while (la && lb)
+  pstate st[ZJ_PTASK_GROUP_MAX];
+  bool live[ZJ_PTASK_GROUP_MAX];
+  for (int i = 0; i < n; i++)
+    zj_interp_run_setup (pp, rng, ws[i]);
+  for (int i = 0; i < n; i++)
+    pstate_init (&st[i], pp, t[i], o, ws[i], res[i]);
+  /* Half steps alternate (every task's Predict, then the rest of every
+     task's step), so the tasks' serial chains sit in the core's window
+     together. */
+  int left = n;
+  for (int i = 0; i < n; i++)
+    live[i] = true;
+  while (left > 0)
     {
-      la = phalf1 (&sa, nat);
-      lb = phalf1 (&sb, nat);
-      if (la)
-        phalf2 (&sa, nat, o);
-      if (lb)
-        phalf2 (&sb, nat, o);
+      for (int i = 0; i < n; i++)
+        if (live[i] && !(live[i] = phalf1 (&st[i], nat)))
+          left--;
+      for (int i = 0; i < n; i++)
+        if (live[i])
+          phalf2 (&st[i], nat, o);
     }
-  while (la && (la = phalf1 (&sa, nat)))
-    phalf2 (&sa, nat, o);
-  while (lb && (lb = phalf1 (&sb, nat)))
-    phalf2 (&sb, nat, o);
-  ra->fitness = f[0] = sa.fit;
-  rb->fitness = f[1] = sb.fit;
+  for (int i = 0; i < n; i++)
+    res[i]->fitness = f[i] = st[i].fit;
+}
+
+void
+zj_ptask_eval_pair (const zj_prepared *pp, const zj_lnative *nat,
+                    const zj_task *a, const zj_task *b,
+                    const zj_eval_opts *o, zj_rng *rng, zj_workspace *wsa,
+                    zj_workspace *wsb, zj_eval_result *ra, zj_eval_result *rb,
+                    double f[2])
+{
+  zj_eval_result ea = { 0 }, eb = { 0 };
+  const zj_task *t[2] = { a, b };
+  zj_workspace *ws[2] = { wsa, wsb };
+  zj_eval_result *r[2] = { ra ? ra : &ea, rb ? rb : &eb };
+  zj_ptask_eval_group (pp, nat, t, 2, o, rng, ws, r, f);
 }

@@ -53,6 +53,16 @@ bool zj_ptask_ready (zj_ptask *t, int F);
 bool zj_ptask_get (zj_ptask *t, const zj_program *p, const zj_layout *lay,
                    zj_lnative *nat);
 
+/* Tasks t[0..n) (n <= ZJ_PTASK_GROUP_MAX) on p's per-task kernel nat,
+   their steps alternating: the results, errors, final memories (task i's
+   in ws[i]) and generator state of n zj_interp_eval_task calls in order
+   with ws->tnat = nat. */
+#define ZJ_PTASK_GROUP_MAX 8
+void zj_ptask_eval_group (const zj_prepared *pp, const zj_lnative *nat,
+                          const zj_task *const *t, int n,
+                          const zj_eval_opts *o, zj_rng *rng,
+                          zj_workspace *const *ws,
+                          zj_eval_result *const *res, double *f);
 /* Tasks a then b on p's per-task kernel nat (from zj_ptask_get for
    their layout), their examples alternating: the results, errors, final
    memory (a's in wsa, b's in wsb) and generator state of two
