@@ -10,13 +10,17 @@ if ! "$ZEROJIT" --version | grep -q libgccjit || ! grep -qw avx2 /proc/cpuinfo; 
   finish
   exit $?
 fi
-# The NN regression bench's search (F = 16, a matrix in Predict and
-# Learn) on 3 tasks.
+# The NN regression bench's searches (F = 16, a matrix in Predict and
+# Learn) on 3 tasks: children that change constants only (nn) and
+# children that change Predict and Learn code too (nn_all).
 here="$top_srcdir/bench/tiering"
-sed 's/num_tasks: 1/num_tasks: 3/; s/max_train_steps: 6000000/max_train_steps: 4000000/' \
-  "$here/nn_search.textpb" > "$tmp/search.textpb"
+for s in nn nn_all; do
+  sed 's/num_tasks: 1/num_tasks: 3/; s/max_train_steps: 6000000/max_train_steps: 4000000/' \
+    "$here/${s}_search.textpb" > "$tmp/$s.textpb"
+done
+spec=nn
 run () {
-  "$ZEROJIT" search --search_experiment_spec_file="$tmp/search.textpb" \
+  "$ZEROJIT" search --search_experiment_spec_file="$tmp/$spec.textpb" \
     --select_tasks_file="$here/nn_tasks.textpb" \
     --final_tasks_file="$here/nn_tasks.textpb" \
     --max_scalar_addresses=5 --max_vector_addresses=9 --max_matrix_addresses=2 \
@@ -33,24 +37,26 @@ strip () {
   || bad "bench failed: $(tail -3 "$tmp/bench")"
 grep -q '^ptask ' "$tmp/bench" && ok "zerojit bench has a ptask line" \
   || bad "no ptask line: $(cat "$tmp/bench")"
-run --jit=baseline > "$tmp/base" 2> "$tmp/base.err" \
-  || bad "baseline search failed: $(tail -3 "$tmp/base.err")"
-run --jit=auto > "$tmp/auto" 2> "$tmp/auto.err" \
-  || bad "auto search failed: $(tail -3 "$tmp/auto.err")"
-ZEROJIT_PTASK=0 run --jit=baseline > "$tmp/nopt" 2> "$tmp/nopt.err" \
-  || bad "search without per-task stencils failed"
-run --jit=off > "$tmp/off" 2> "$tmp/off.err" || bad "--jit=off search failed"
-for m in base auto; do
-  k=$(sed -n 's/^Tier summary:.* ptask_kernels=\([0-9]*\),.*/\1/p' "$tmp/$m")
-  h=$(sed -n 's/^Tier summary:.* ptask_hits=\([0-9]*\),.*/\1/p' "$tmp/$m")
-  [ "${k:-0}" -gt 0 ] && [ "${h:-0}" -gt 0 ] && ok "$m: per-task kernels made ($k) and reused ($h)" \
-    || bad "$m: no per-task kernel ran: $(grep '^Tier summary' "$tmp/$m")"
-done
-strip "$tmp/off" > "$tmp/c"
-for m in base auto nopt; do
-  strip "$tmp/$m" > "$tmp/a"
-  [ -s "$tmp/a" ] && cmp -s "$tmp/a" "$tmp/c" && ok "$m: same output as --jit=off" \
-    || bad "$m differs from --jit=off: $(diff "$tmp/a" "$tmp/c" | head -5)"
+for spec in nn nn_all; do
+  run --jit=baseline > "$tmp/base" 2> "$tmp/base.err" \
+    || bad "$spec: baseline search failed: $(tail -3 "$tmp/base.err")"
+  run --jit=auto > "$tmp/auto" 2> "$tmp/auto.err" \
+    || bad "$spec: auto search failed: $(tail -3 "$tmp/auto.err")"
+  ZEROJIT_PTASK=0 run --jit=baseline > "$tmp/nopt" 2> "$tmp/nopt.err" \
+    || bad "$spec: search without per-task stencils failed"
+  run --jit=off > "$tmp/off" 2> "$tmp/off.err" || bad "$spec: --jit=off search failed"
+  for m in base auto; do
+    k=$(sed -n 's/^Tier summary:.* ptask_kernels=\([0-9]*\),.*/\1/p' "$tmp/$m")
+    h=$(sed -n 's/^Tier summary:.* ptask_hits=\([0-9]*\),.*/\1/p' "$tmp/$m")
+    [ "${k:-0}" -gt 0 ] && [ "${h:-0}" -gt 0 ] && ok "$spec $m: per-task kernels made ($k) and reused ($h)" \
+      || bad "$spec $m: no per-task kernel ran: $(grep '^Tier summary' "$tmp/$m")"
+  done
+  strip "$tmp/off" > "$tmp/c"
+  for m in base auto nopt; do
+    strip "$tmp/$m" > "$tmp/a"
+    [ -s "$tmp/a" ] && cmp -s "$tmp/a" "$tmp/c" && ok "$spec $m: same output as --jit=off" \
+      || bad "$spec $m differs from --jit=off: $(diff "$tmp/a" "$tmp/c" | head -5)"
+  done
 done
 grep -q 'ptask_kernels' "$tmp/nopt" && bad "ZEROJIT_PTASK=0 still ran per-task stencils" \
   || ok "ZEROJIT_PTASK=0 turns them off"
