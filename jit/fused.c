@@ -31,19 +31,6 @@ kind_elems (zj_kind k, int F)
     }
 }
 
-static size_t
-elem (const zj_layout *l, zj_kind k, int a)
-{
-  const size_t F = (size_t) l->F;
-  switch (k)
-    {
-    case ZJ_KIND_S: return l->s_off + (size_t) a;
-    case ZJ_KIND_V: return l->v_off + (size_t) a * F;
-    case ZJ_KIND_M: return l->m_off + (size_t) a * F * F;
-    default: return 0;
-    }
-}
-
 static bool
 is_const_set (int op)
 {
@@ -54,7 +41,7 @@ is_const_set (int op)
 static zj_fopnd
 opnd (const zj_fused_geom *g, zj_kind k, int a, int *n)
 {
-  zj_fopnd o = { ZJ_FB_MEM, elem (&g->lay, k, a) };
+  zj_fopnd o = { ZJ_FB_MEM, zj_layout_elem (&g->lay, k, a) };
   *n = kind_elems (k, g->lay.F);
   if (g->patch && a == 0 && (k == ZJ_KIND_V || k == ZJ_KIND_S))
     {
@@ -82,7 +69,8 @@ decode (const zj_program *p, int c, const zj_fused_geom *g, finst *ins,
       double cv[2];
       d->op = in->op;
       d->m = (*m)++;
-      d->o = elem (&g->lay, o->out, in->out) + zj_data_decode (in, g->lay.F, cv);
+      d->o = zj_layout_elem (&g->lay, o->out, in->out)
+             + zj_data_decode (in, g->lay.F, cv);
       d->no = is_const_set (in->op) ? 1 : kind_elems (o->out, g->lay.F);
       d->a = opnd (g, o->in1, in->in1, &d->na);
       d->b = opnd (g, o->in2, in->in2, &d->nb);

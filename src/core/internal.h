@@ -120,6 +120,21 @@ typedef struct zj_layout {
 
 void zj_layout_init (zj_layout *l, const zj_shape *shape);
 
+/* Offset (in doubles) of address a of kind k in layout l: the first
+   element of that operand; 0 for ZJ_KIND_N (an unused operand). */
+static inline size_t
+zj_layout_elem (const zj_layout *l, zj_kind k, int a)
+{
+  const size_t F = (size_t) l->F;
+  switch (k)
+    {
+    case ZJ_KIND_S: return l->s_off + (size_t) a;
+    case ZJ_KIND_V: return l->v_off + (size_t) a * F;
+    case ZJ_KIND_M: return l->m_off + (size_t) a * F * F;
+    default: return 0;
+    }
+}
+
 /* Element index of a float fraction, computed in float as the original. */
 static inline int
 zj_frac_index (float frac, int F)
