@@ -19,18 +19,6 @@ typedef struct finst {
   int no, na, nb;     /* elements written, read from a, read from b (mem) */
 } finst;
 
-static int
-kind_elems (zj_kind k, int F)
-{
-  switch (k)
-    {
-    case ZJ_KIND_S: return 1;
-    case ZJ_KIND_V: return F;
-    case ZJ_KIND_M: return F * F;
-    default: return 0;
-    }
-}
-
 static bool
 is_const_set (int op)
 {
@@ -42,7 +30,7 @@ static zj_fopnd
 opnd (const zj_fused_geom *g, zj_kind k, int a, int *n)
 {
   zj_fopnd o = { ZJ_FB_MEM, zj_layout_elem (&g->lay, k, a) };
-  *n = kind_elems (k, g->lay.F);
+  *n = zj_kind_elems (k, g->lay.F);
   if (g->patch && a == 0 && (k == ZJ_KIND_V || k == ZJ_KIND_S))
     {
       o.base = k == ZJ_KIND_V ? ZJ_FB_ROW : ZJ_FB_S0;
@@ -71,7 +59,7 @@ decode (const zj_program *p, int c, const zj_fused_geom *g, finst *ins,
       d->m = (*m)++;
       d->o = zj_layout_elem (&g->lay, o->out, in->out)
              + zj_data_decode (in, g->lay.F, cv);
-      d->no = is_const_set (in->op) ? 1 : kind_elems (o->out, g->lay.F);
+      d->no = is_const_set (in->op) ? 1 : zj_kind_elems (o->out, g->lay.F);
       d->a = opnd (g, o->in1, in->in1, &d->na);
       d->b = opnd (g, o->in2, in->in2, &d->nb);
     }
