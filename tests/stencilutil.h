@@ -1,7 +1,7 @@
 /* stencilutil.h -- tasks, a per-lane-memory view and the interpreter-
- * against-baseline check shared by test_stencil.c and
- * test_stencil_builds.c (include after criterion.h, testutil.h,
- * internal.h, baseline.h and kernels_lanes.h). */
+ * against-baseline checks shared by test_stencil.c,
+ * test_stencil_builds.c and test_fused.c (include after criterion.h,
+ * testutil.h, internal.h, baseline.h and kernels_lanes.h). */
 #ifndef ZJ_STENCILUTIL_H
 #define ZJ_STENCILUTIL_H
 
@@ -33,12 +33,13 @@ lane_mem (const zj_workspace *ws, size_t *n, int nt)
   return ws->bmem;
 }
 
-/* Interpreter (ws1) and baseline (ws2) on one program; equal bit for bit.
-   The baseline's fitness per task into fit (NULL: not wanted). */
+/* Interpreter (ws1) and baseline (ws2) on one program: equal fitness,
+   steps and recorded errors, bit for bit.  The baseline's fitness per task
+   into fit (NULL: not wanted). */
 static inline void
-check_fit (const zj_prepared *pp, const zj_task *ts, int nt,
-           const zj_eval_opts *o, zj_workspace *ws1, zj_workspace *ws2,
-           const char *what, double *fit)
+check_results (const zj_prepared *pp, const zj_task *ts, int nt,
+               const zj_eval_opts *o, zj_workspace *ws1, zj_workspace *ws2,
+               const char *what, double *fit)
 {
   const zj_task *ptrs[MAX_NT];
   double e[4][MAX_NT][NREC];
@@ -67,6 +68,14 @@ check_fit (const zj_prepared *pp, const zj_task *ts, int nt,
       cr_assert (memcmp (e[1][k], e[3][k], sizeof (double) * (size_t) r1[k].n_valid_err) == 0,
                  "%s task %d", what, k);
     }
+}
+
+/* The last lane evaluations of ws1 and ws2 (over nt tasks) left the same
+   lane memory. */
+static inline void
+check_lane_mem (const zj_workspace *ws1, const zj_workspace *ws2, int nt,
+                const char *what)
+{
   size_t n1, n2;
   const double *m1 = lane_mem (ws1, &n1, nt), *m2 = lane_mem (ws2, &n2, nt);
   cr_assert_eq (n1, n2);
@@ -81,6 +90,18 @@ check_fit (const zj_prepared *pp, const zj_task *ts, int nt,
                || memcmp (&m1[i], &m2[i], sizeof *m1) == 0
                || (isnan (m1[i]) && isnan (m2[i])),
                "%s: memory double %zu: %.17g vs %.17g", what, i, m1[i], m2[i]);
+}
+
+/* Interpreter (ws1) and baseline (ws2) on one program; equal bit for bit,
+   lane memory included.  The baseline's fitness per task into fit (NULL:
+   not wanted). */
+static inline void
+check_fit (const zj_prepared *pp, const zj_task *ts, int nt,
+           const zj_eval_opts *o, zj_workspace *ws1, zj_workspace *ws2,
+           const char *what, double *fit)
+{
+  check_results (pp, ts, nt, o, ws1, ws2, what, fit);
+  check_lane_mem (ws1, ws2, nt, what);
 }
 
 static inline void
