@@ -1,6 +1,6 @@
 /* benchutil.h -- what the bench programs share: thread CPU time (the
- * machine is shared, wall time counts other jobs) and sorting the timed
- * runs for their median or fastest. */
+ * machine is shared, wall time counts other jobs), wall time, and sorting
+ * the timed runs for their median or fastest. */
 #ifndef ZJ_BENCHUTIL_H
 #define ZJ_BENCHUTIL_H
 
@@ -13,6 +13,15 @@ bench_thread_ns (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
+}
+
+/* Monotonic wall time, in ns. */
+static inline double
+bench_wall_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
   return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
 }
 
