@@ -366,6 +366,31 @@ time_baseline (const zj_prepared *pp, zj_task *tasks, int n,
   return rc;
 }
 
+/* One row of bench's table. */
+static void
+print_tier (const char *tier, const char *ready, double ns_per_example,
+            double speedup, const char *break_even)
+{
+  printf ("%-12s %14s %14.2f %8.2fx %22s\n", tier, ready, ns_per_example,
+          speedup, break_even);
+}
+
+/* The row of a tier that takes ready_ns to make ready and runs at ns per
+   example: speedup over the interpreter's interp_ns, break-even against
+   base_ns (the examples after which making it ready has paid off). */
+static void
+print_compiled_tier (const char *tier, const char *ready, double ready_ns,
+                     double ns, double interp_ns, double base_ns)
+{
+  char be[48];
+  const double saved = base_ns - ns;
+  if (saved > 0)
+    snprintf (be, sizeof be, "%.0f", ready_ns / saved);
+  else
+    snprintf (be, sizeof be, "never");
+  print_tier (tier, ready, ns, ns > 0 ? interp_ns / ns : 0.0, be);
+}
+
 static const zj_flag_def bench_flags[] = {
   { "program", "FILE", NULL, "The program (printed form)." },
   { "tasks", "TEXT", NULL, "The task collection, in protobuf text format (TaskCollection).", "tasks_file" },
@@ -471,50 +496,33 @@ run_bench (zj_cli *cli)
           path, zj_program_size (zj_prepared_program (pp)), shape.F, n, it.examples);
   printf ("%-12s %14s %14s %9s %22s\n", "tier", "time to ready", "ns/example",
           "speedup", "break-even (examples)");
-  printf ("%-12s %14s %14.2f %8.2fx %22s\n", "interpreter", "0", it.ns_per_example,
-          1.0, "-");
-  char ready[32], be[48];
+  const double ins = it.ns_per_example;
+  print_tier ("interpreter", "0", ins, 1.0, "-");
+  char ready[32];
   if (lanes_ok)
-    printf ("%-12s %14s %14.2f %8.2fx %22s\n", "lane interp", "0", lt.ns_per_example,
-            lt.ns_per_example > 0 ? it.ns_per_example / lt.ns_per_example : 0.0, "-");
+    print_tier ("lane interp", "0", lt.ns_per_example,
+                lt.ns_per_example > 0 ? ins / lt.ns_per_example : 0.0, "-");
   free (lt.fit);
   if (base_ok)
     {
-      const double saved = it.ns_per_example - bt.ns_per_example;
       snprintf (ready, sizeof ready, "%.1f us", ready_us);
-      if (saved > 0)
-        snprintf (be, sizeof be, "%.0f", ready_us * 1e3 / saved);
-      else
-        snprintf (be, sizeof be, "never");
-      printf ("%-12s %14s %14.2f %8.2fx %22s\n", "baseline", ready, bt.ns_per_example,
-              bt.ns_per_example > 0 ? it.ns_per_example / bt.ns_per_example : 0.0, be);
+      print_compiled_tier ("baseline", ready, ready_us * 1e3, bt.ns_per_example,
+                           ins, ins);
     }
   else
     printf ("%-12s not applicable: %s\n", "baseline", berr.msg);
   if (fused_ok)
     {
-      const double saved = bt.ns_per_example - ft.ns_per_example;
       snprintf (ready, sizeof ready, "%.1f ms", fready_us * 1e-3);
-      if (saved > 0)
-        snprintf (be, sizeof be, "%.0f", fready_us * 1e3 / saved);
-      else
-        snprintf (be, sizeof be, "never");
-      printf ("%-12s %14s %14.2f %8.2fx %22s\n", "fused", ready, ft.ns_per_example,
-              ft.ns_per_example > 0 ? it.ns_per_example / ft.ns_per_example : 0.0, be);
+      print_compiled_tier ("fused", ready, fready_us * 1e3, ft.ns_per_example,
+                           ins, bt.ns_per_example);
     }
   else if (base_ok)
     printf ("%-12s not applicable: %s\n", "fused", ferr.msg);
   free (ft.fit);
-  {
-    const double saved = it.ns_per_example - nt.ns_per_example;
-    snprintf (ready, sizeof ready, "%.1f ms", compile_ms);
-    if (saved > 0)
-      snprintf (be, sizeof be, "%.0f", compile_ms * 1e6 / saved);
-    else
-      snprintf (be, sizeof be, "never");
-    printf ("%-12s %14s %14.2f %8.2fx %22s\n", "optimized", ready, nt.ns_per_example,
-            nt.ns_per_example > 0 ? it.ns_per_example / nt.ns_per_example : 0.0, be);
-  }
+  snprintf (ready, sizeof ready, "%.1f ms", compile_ms);
+  print_compiled_tier ("optimized", ready, compile_ms * 1e6, nt.ns_per_example,
+                       ins, ins);
   char gccopts[2 * ZJ_JIT_FLAGS_MAX + 8];
   snprintf (gccopts, sizeof gccopts, "-O%d%s%s%s%s", jo.opt_level,
             jo.opt_level == 1 ? "," : "", jo.opt_level == 1 ? ZJ_JIT_LEVEL1_FLAGS : "",
