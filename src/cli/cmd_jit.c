@@ -73,6 +73,18 @@ zj_cli_jit_opt (const char *who, const char *v, zj_jit_opts *o)
   return 0;
 }
 
+/* show's and bench's JIT options: the defaults with paired tasks, then
+   --opt and --isa; -1 (message printed) when one is bad. */
+static int
+jit_opts_from_cli (const zj_cli *cli, zj_jit_opts *jo)
+{
+  zj_jit_opts_default (jo);
+  jo->pairs = 1;
+  if (zj_cli_jit_opt ("zerojit", zj_cli_get (cli, "opt"), jo) != 0)
+    return -1;
+  return parse_isa (zj_cli_get (cli, "isa"), jo);
+}
+
 static const zj_flag_def show_flags[] = {
   { "program", "FILE", NULL, "The program (printed form)." },
   { "emit", "c|asm", NULL, "What to print: libgccjit's C-like reproducer or the assembly." },
@@ -138,11 +150,7 @@ run_show (zj_cli *cli)
         }
     }
   zj_jit_opts jo;
-  zj_jit_opts_default (&jo);
-  jo.pairs = 1;
-  if (zj_cli_jit_opt ("zerojit", zj_cli_get (cli, "opt"), &jo) != 0)
-    return 2;
-  if (parse_isa (zj_cli_get (cli, "isa"), &jo) != 0)
+  if (jit_opts_from_cli (cli, &jo) != 0)
     return 2;
   bool no_prune = false;
   if (zj_cli_flag (cli, "no-prune", &no_prune))
@@ -417,11 +425,7 @@ run_bench (zj_cli *cli)
   if (zj_cli_int (cli, "reps", 1, 1000, &reps))
     return 2;
   zj_jit_opts jo;
-  zj_jit_opts_default (&jo);
-  jo.pairs = 1;
-  if (zj_cli_jit_opt ("zerojit", zj_cli_get (cli, "opt"), &jo) != 0)
-    return 2;
-  if (parse_isa (zj_cli_get (cli, "isa"), &jo) != 0)
+  if (jit_opts_from_cli (cli, &jo) != 0)
     return 2;
   zj_error err = { "" };
   const char *tfile = zj_cli_get (cli, "tasks_file");
