@@ -24,23 +24,13 @@
 #include <string.h>
 #include <time.h>
 
-static double
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec * 1e3 + 1e-6 * (double) ts.tv_nsec;
-}
-
 /* This thread's CPU time: evaluations are timed with it, so that other
    jobs on a shared machine do not count (compiles, which run as and ld
-   in child processes, keep wall time). */
+   in child processes, keep wall time: zj_now_ms). */
 static double
 cpu_ms (void)
 {
-  struct timespec ts;
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double) ts.tv_sec * 1e3 + 1e-6 * (double) ts.tv_nsec;
+  return zj_thread_ns () * 1e-6;
 }
 
 /* --isa: one of the names the JIT knows, checked here so a typo is an
@@ -205,13 +195,6 @@ typedef struct bench_tier {
   long examples;
 } bench_tier;
 
-static int
-cmp_d (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
 /* Median over reps of the time to evaluate every task; fitnesses of the
    last repetition.  Each repetition restarts the generator, so both tiers
    see the same random draws. */
@@ -249,7 +232,7 @@ time_tier (const zj_prepared *pp, const zj_jit_entry *entry, zj_task *tasks,
       t[r] = cpu_ms () - t0;
       out->examples = ex;
     }
-  qsort (t, (size_t) reps, sizeof *t, cmp_d);
+  zj_sort_doubles (t, (size_t) reps);
   out->ns_per_example = out->examples ? t[reps / 2] * 1e6 / (double) out->examples : 0;
   free (t);
   zj_workspace_free (ws);
@@ -361,8 +344,8 @@ time_baseline (const zj_prepared *pp, zj_task *tasks, int n,
         ex += res[i].train_steps + tasks[i].n_valid;   /* as time_tier */
       out->examples = ex;
     }
-  qsort (t, (size_t) reps, sizeof *t, cmp_d);
-  qsort (ready, (size_t) reps, sizeof *ready, cmp_d);
+  zj_sort_doubles (t, (size_t) reps);
+  zj_sort_doubles (ready, (size_t) reps);
   out->ns_per_example = out->examples ? t[reps / 2] * 1e6 / (double) out->examples : 0;
   *ready_us = ready[reps / 2];
   free (t);
@@ -468,9 +451,9 @@ run_bench (zj_cli *cli)
     }
   if (!(jit = zj_jit_new (&jo, &err)))
     goto out;
-  const double c0 = now_ms ();
+  const double c0 = zj_now_ms ();
   entry = zj_jit_get (jit, pp, tasks[0].eval_type, &err);
-  const double compile_ms = now_ms () - c0;
+  const double compile_ms = zj_now_ms () - c0;
   if (!entry)
     goto out;
   it.fit = zj_xcalloc ((size_t) n, sizeof (double));

@@ -71,6 +71,30 @@ zj_now_ns (void)
   return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
 }
 
+/* CPU time of the calling thread in nanoseconds: benchmarks time with it,
+   so that other jobs on a shared machine do not count. */
+static inline double
+zj_thread_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
+}
+
+static inline int
+zj_cmp_double (const void *a, const void *b)
+{
+  const double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+/* Sorts v[0..n) ascending (for medians, percentiles and fastest runs). */
+static inline void
+zj_sort_doubles (double *v, size_t n)
+{
+  qsort (v, n, sizeof *v, zj_cmp_double);
+}
+
 /* Address count of kind k in a shape (0 for ZJ_KIND_N). */
 static inline int
 zj_kind_count (const zj_shape *s, zj_kind k)
