@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "benchutil.h"
 
 int
 main (int argc, char **argv)
@@ -78,13 +77,13 @@ main (int argc, char **argv)
     {
       zj_rng rng;
       zj_rng_seed (&rng, 1);
-      const double t0 = bench_thread_ns ();
+      const double t0 = zj_thread_ns ();
       if (zj_interp_eval_lanes (pp, ptrs, n, NULL, &rng, 0, ws, res, fit) != 0)
         {
           fprintf (stderr, "bench_fused: the tasks cannot share lanes\n");
           return 1;
         }
-      t[r] = bench_thread_ns () - t0;
+      t[r] = zj_thread_ns () - t0;
       ex = 0;
       for (int i = 0; i < n; i++)
         ex += res[i].train_steps + tasks[i].n_valid;
@@ -97,7 +96,7 @@ main (int argc, char **argv)
       fprintf (stderr, "bench_fused: %s code did not run\n", mode);
       return 1;
     }
-  bench_sort (t, (size_t) runs);
+  zj_sort_doubles (t, (size_t) runs);
   printf ("%s: %.2f ns per task-example (median of %d runs, %ld examples each), "
           "fitness %.17g\n", mode, t[runs / 2] / (double) ex, runs, ex,
           zj_combine_fitness (fit, n, ZJ_COMBINE_MEAN));

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "testutil.h"
-#include "benchutil.h"
+#include "internal.h"
 
 typedef struct {
   const char *name;
@@ -143,19 +143,19 @@ eval_once (bench_run *b)
 static double
 median_eval_ns (bench_run *b, int samples, double min_ms, double *best)
 {
-  double t0 = bench_wall_ns ();
+  double t0 = zj_now_ns ();
   eval_once (b);
-  double one = bench_wall_ns () - t0;
+  double one = zj_now_ns () - t0;
   long inner = (long) (min_ms * 1e6 / (one > 1.0 ? one : 1.0)) + 1;
   double *v = malloc (sizeof (double) * (size_t) samples);
   for (int s = 0; s < samples; s++)
     {
-      t0 = bench_wall_ns ();
+      t0 = zj_now_ns ();
       for (long k = 0; k < inner; k++)
         eval_once (b);
-      v[s] = (bench_wall_ns () - t0) / (double) inner;
+      v[s] = (zj_now_ns () - t0) / (double) inner;
     }
-  bench_sort (v, (size_t) samples);
+  zj_sort_doubles (v, (size_t) samples);
   double m = v[samples / 2];
   *best = v[0];
   free (v);

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "benchutil.h"
+#include "internal.h"
 
 static zj_instr
 ins (int op, int a, int b, int o)
@@ -131,12 +131,12 @@ time_eval (zj_jit_entry *e, const zj_prepared *pp, const zj_task *t,
     {
       zj_rng rng;
       zj_rng_seed (&rng, 1);
-      double t0 = bench_wall_ns ();
+      double t0 = zj_now_ns ();
       *fitness = e ? zj_jit_eval_task (e, pp, t, NULL, &rng, ws, NULL)
                    : zj_interp_eval_task (pp, t, NULL, &rng, ws, NULL);
-      ns[r] = (bench_wall_ns () - t0) / examples;
+      ns[r] = (zj_now_ns () - t0) / examples;
     }
-  bench_sort (ns, (size_t) reps);
+  zj_sort_doubles (ns, (size_t) reps);
   return ns[reps / 2];
 }
 
