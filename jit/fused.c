@@ -391,22 +391,9 @@ build_fn (zj_fe *E, const zj_fused_geom *g, const finst *ins, int n,
 void
 zj_fused_setup_ctx (gcc_jit_context *ctx, int W)
 {
-  static const char *const opts[] = {
-    "-ffp-contract=off", "-fno-math-errno", "-fno-strict-aliasing",
-    "-fwrapv", "-mavx2", "-fno-asynchronous-unwind-tables",
-  };
   /* -O1: as fast as -O2 on the paper setting's stateful step (bound by
      memory traffic), 20% less compile (bench/RESULTS.md). */
-  gcc_jit_context_set_int_option (ctx, GCC_JIT_INT_OPTION_OPTIMIZATION_LEVEL, 1);
-  for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
-    gcc_jit_context_add_command_line_option (ctx, opts[i]);
-  if (W == 8)
-    {
-      gcc_jit_context_add_command_line_option (ctx, "-mavx512f");
-      gcc_jit_context_add_command_line_option (ctx, "-mavx512vl");
-      gcc_jit_context_add_command_line_option (ctx, "-mavx512dq");
-      gcc_jit_context_add_command_line_option (ctx, "-mprefer-vector-width=512");
-    }
+  zj_lane_context_setup (ctx, W, 1);
 }
 
 int
