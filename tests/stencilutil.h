@@ -5,6 +5,9 @@
 #ifndef ZJ_STENCILUTIL_H
 #define ZJ_STENCILUTIL_H
 
+#include <errno.h>
+#include <sys/stat.h>
+
 #define MAX_NT 24
 #define NREC 16
 
@@ -14,6 +17,18 @@ use_cache_dir (const char *sub)
   char d[512];
   snprintf (d, sizeof d, "%s/%s", ZJ_TEST_CACHE_DIR, sub);
   setenv ("ZEROJIT_CACHE_DIR", d, 1);
+}
+
+/* A new empty cache directory ZJ_TEST_CACHE_DIR/what-XXXXXX, made
+   ZEROJIT_CACHE_DIR; its name into dir.  Not what-PID: a PID comes back
+   in a later run of the tests, and with it that run's cached library. */
+static inline void
+fresh_cache_dir (const char *what, char *dir, size_t n)
+{
+  mkdir (ZJ_TEST_CACHE_DIR, 0755);
+  snprintf (dir, n, "%s/%s-XXXXXX", ZJ_TEST_CACHE_DIR, what);
+  cr_assert_not_null (mkdtemp (dir), "%s: %s", dir, strerror (errno));
+  setenv ("ZEROJIT_CACHE_DIR", dir, 1);
 }
 
 /* nt tasks with equal counts; every fourth has huge labels (aborts). */

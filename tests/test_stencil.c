@@ -210,8 +210,7 @@ eval_some (zj_baseline *b, int F, int n_programs, uint64_t seed)
 Test (stencil, forced_build_failure_falls_back)
 {
   char dir[512];
-  snprintf (dir, sizeof dir, "%s/fail-%ld", ZJ_TEST_CACHE_DIR, (long) getpid ());
-  setenv ("ZEROJIT_CACHE_DIR", dir, 1);
+  fresh_cache_dir ("fail", dir, sizeof dir);
   setenv ("ZEROJIT_FAIL_COMPILE", "1", 1);
   zj_baseline *b = zj_baseline_new (false);
   eval_some (b, 4, 20, 5);
@@ -235,8 +234,7 @@ Test (stencil, forced_build_failure_falls_back)
 Test (stencil, build_leaves_signals_alone, .timeout = 120)
 {
   char dir[512];
-  snprintf (dir, sizeof dir, "%s/signals-%ld", ZJ_TEST_CACHE_DIR, (long) getpid ());
-  setenv ("ZEROJIT_CACHE_DIR", dir, 1);
+  fresh_cache_dir ("signals", dir, sizeof dir);
   cr_assert_eq (zj_test_mark_signals (), 0);
   zj_baseline *b = zj_baseline_new (false);
   eval_some (b, 4, 3, 7);
@@ -271,10 +269,7 @@ Test (stencil, failed_build_in_child_is_reported, .timeout = 120)
 Test (stencil, failure_sentinel_is_not_retried)
 {
   char dir[512], obj[700], failed[800];
-  snprintf (dir, sizeof dir, "%s/sentinel-%ld", ZJ_TEST_CACHE_DIR, (long) getpid ());
-  mkdir (ZJ_TEST_CACHE_DIR, 0755);
-  mkdir (dir, 0755);
-  setenv ("ZEROJIT_CACHE_DIR", dir, 1);
+  fresh_cache_dir ("sentinel", dir, sizeof dir);
   zj_baseline_lib_path (8, 10, obj, sizeof obj);
   snprintf (failed, sizeof failed, "%s.failed", obj);
   FILE *f = fopen (failed, "w");

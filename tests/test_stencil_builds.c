@@ -103,8 +103,7 @@ assert_no_child (void)
 Test (stencil, background_build_interprets_until_ready, .timeout = 120)
 {
   char dir[512], obj[700];
-  snprintf (dir, sizeof dir, "%s/background-%ld", ZJ_TEST_CACHE_DIR, (long) getpid ());
-  setenv ("ZEROJIT_CACHE_DIR", dir, 1);
+  fresh_cache_dir ("background", dir, sizeof dir);
   zj_baseline_lib_path (4, 10, obj, sizeof obj);
   cr_assert_neq (access (obj, F_OK), 0);
   zj_stencil_builds *builds = zj_stencil_builds_new ();
@@ -181,8 +180,7 @@ Test (stencil, background_build_failure_is_counted_once, .timeout = 120)
 Test (stencil, background_build_is_reaped_at_the_end, .timeout = 120)
 {
   char dir[512], obj[700];
-  snprintf (dir, sizeof dir, "%s/reaped-%ld", ZJ_TEST_CACHE_DIR, (long) getpid ());
-  setenv ("ZEROJIT_CACHE_DIR", dir, 1);
+  fresh_cache_dir ("reaped", dir, sizeof dir);
   zj_stencil_builds *builds = zj_stencil_builds_new ();
   zj_baseline *b = zj_baseline_new (false);
   zj_baseline_set_builds (b, builds);
@@ -210,8 +208,7 @@ Test (stencil, background_build_is_reaped_at_the_end, .timeout = 120)
 Test (stencil, background_build_end_is_told_without_asking, .timeout = 120)
 {
   char dir[512];
-  snprintf (dir, sizeof dir, "%s/told-%ld", ZJ_TEST_CACHE_DIR, (long) getpid ());
-  setenv ("ZEROJIT_CACHE_DIR", dir, 1);
+  fresh_cache_dir ("told", dir, sizeof dir);
   zj_stencil_builds *builds = zj_stencil_builds_new ();
   news_log log = { { 0 }, "" };
   zj_baseline *b = zj_baseline_new (false);
