@@ -36,6 +36,17 @@ log_news (void *ctx, int F, const char *dir, zj_stencil_news news,
     snprintf (l->why, sizeof l->why, "%s", why);
 }
 
+/* A baseline whose stencil builds run in the background (builds),
+   telling log of their news. */
+static zj_baseline *
+told_baseline (zj_stencil_builds *builds, news_log *log)
+{
+  zj_baseline *b = zj_baseline_new (false);
+  zj_baseline_set_builds (b, builds);
+  zj_baseline_set_notice (b, log_news, log);
+  return b;
+}
+
 /* One fixed program (no random op: every evaluation consults the
    baseline) on 10 tasks of F=4, interpreter against b, bit for bit. */
 static void
@@ -108,9 +119,7 @@ Test (stencil, background_build_interprets_until_ready, .timeout = 120)
   cr_assert_neq (access (obj, F_OK), 0);
   zj_stencil_builds *builds = zj_stencil_builds_new ();
   news_log log = { { 0 }, "" };
-  zj_baseline *b = zj_baseline_new (false);
-  zj_baseline_set_builds (b, builds);
-  zj_baseline_set_notice (b, log_news, &log);
+  zj_baseline *b = told_baseline (builds, &log);
   eval_fixed (b, 0);
   zj_baseline_stats s;
   zj_baseline_stats_get (b, &s);
@@ -154,9 +163,7 @@ Test (stencil, background_build_failure_is_counted_once, .timeout = 120)
   setenv ("ZEROJIT_CACHE_DIR", "/dev/null/zerojit-cache", 1);
   zj_stencil_builds *builds = zj_stencil_builds_new ();
   news_log log = { { 0 }, "" };
-  zj_baseline *b = zj_baseline_new (false);
-  zj_baseline_set_builds (b, builds);
-  zj_baseline_set_notice (b, log_news, &log);
+  zj_baseline *b = told_baseline (builds, &log);
   const int rounds = eval_until_built (b);
   for (int i = 0; i < 3; i++)
     eval_fixed (b, rounds + i);
@@ -211,9 +218,7 @@ Test (stencil, background_build_end_is_told_without_asking, .timeout = 120)
   fresh_cache_dir ("told", dir, sizeof dir);
   zj_stencil_builds *builds = zj_stencil_builds_new ();
   news_log log = { { 0 }, "" };
-  zj_baseline *b = zj_baseline_new (false);
-  zj_baseline_set_builds (b, builds);
-  zj_baseline_set_notice (b, log_news, &log);
+  zj_baseline *b = told_baseline (builds, &log);
   eval_fixed (b, 0);
   cr_assert_eq (log.n[ZJ_STENCILS_BUILDING], 1);
   const double t0 = zj_now_s ();
