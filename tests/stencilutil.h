@@ -48,6 +48,58 @@ lane_mem (const zj_workspace *ws, size_t *n, int nt)
   return ws->bmem;
 }
 
+/* A sweep of random programs over nt tasks: the tasks, the interpreter's
+   workspace ws1, the baseline b with its workspace ws2, the generator and
+   the program. */
+typedef struct sweep_env {
+  zj_shape sh;
+  int nt;
+  zj_task *ts;
+  zj_workspace *ws1, *ws2;
+  zj_baseline *b;
+  zj_rng r;
+  zj_program p;
+} sweep_env;
+
+/* Takes b (set up by the caller; freed by sweep_end). */
+static inline void
+sweep_begin (sweep_env *e, zj_baseline *b, int F, zj_eval_type et, int nt,
+             uint64_t seed)
+{
+  e->sh = (zj_shape) { F, 5, 4, 3 };
+  e->nt = nt;
+  e->ts = make_tasks (F, nt, 12, 7, 2, et, seed);
+  e->ws1 = zj_workspace_new (&e->sh);
+  e->ws2 = zj_workspace_new (&e->sh);
+  e->b = b;
+  zj_baseline_attach (b, e->ws2);
+  zj_rng_seed (&e->r, seed * 7 + 1);
+  zj_program_init (&e->p);
+}
+
+static inline void
+sweep_end (sweep_env *e)
+{
+  zj_program_free (&e->p);
+  zj_baseline_free (e->b);
+  zj_workspace_free (e->ws1);
+  zj_workspace_free (e->ws2);
+  zj_test_tasks_free (e->ts, e->nt);
+}
+
+/* The options of a sweep's program n (errors recorded: none, NREC or 8;
+   a short n_all_train every fourth); prints pp when ZJ_TEST_SHOW=n. */
+static inline void
+sweep_opts (int n, const zj_prepared *pp, zj_eval_opts *o)
+{
+  zj_eval_opts_default (o);
+  o->record_errors = n % 3 == 0 ? 0 : n % 3 == 1 ? NREC : 8;
+  if (n % 4 == 1)
+    o->n_all_train = 5 + n % 12;
+  if (getenv ("ZJ_TEST_SHOW") && atoi (getenv ("ZJ_TEST_SHOW")) == n)
+    zj_program_print (zj_prepared_program (pp), true, stderr);
+}
+
 /* Interpreter (ws1) and baseline (ws2) on one program: equal fitness,
    steps and recorded errors, bit for bit.  The baseline's fitness per task
    into fit (NULL: not wanted). */

@@ -44,38 +44,27 @@ static void
 sweep (int F, zj_eval_type et, int nt, int n_programs, uint64_t seed,
        bool keep)
 {
-  const zj_shape sh = { F, 5, 4, 3 };
-  zj_task *ts = make_tasks (F, nt, 12, 7, 2, et, seed);
-  zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
   zj_baseline *b = zj_baseline_new (false);
   zj_baseline_set_fuse (b, 1, keep, 0.0, NULL, NULL);
-  zj_baseline_attach (b, ws2);
-  zj_rng r;
-  zj_rng_seed (&r, seed * 7 + 1);
-  zj_program p;
-  zj_program_init (&p);
+  sweep_env e;
+  sweep_begin (&e, b, F, et, nt, seed);
   int eligible = 0;
   for (int n = 0; n < n_programs; n++)
     {
-      random_program (&r, &sh, &p);
+      random_program (&e.r, &e.sh, &e.p);
       zj_error err;
-      zj_prepared *pp = zj_prepare (&p, &sh, n % 2 == 0, &err);
+      zj_prepared *pp = zj_prepare (&e.p, &e.sh, n % 2 == 0, &err);
       cr_assert_not_null (pp, "%s", err.msg);
       eligible += zj_fused_eligible (zj_prepared_program (pp), F, NULL);
       zj_eval_opts o;
-      zj_eval_opts_default (&o);
-      o.record_errors = n % 3 == 0 ? 0 : n % 3 == 1 ? NREC : 8;
-      if (n % 4 == 1)
-        o.n_all_train = 5 + n % 12;
+      sweep_opts (n, pp, &o);
       char what[96];
       snprintf (what, sizeof what, "fused F=%d et=%d nt=%d keep=%d program %d",
                 F, (int) et, nt, keep, n);
-      if (getenv ("ZJ_TEST_SHOW") && atoi (getenv ("ZJ_TEST_SHOW")) == n)
-        zj_program_print (zj_prepared_program (pp), true, stderr);
       /* Lane memory is only equal when every store is kept. */
-      check_results (pp, ts, nt, &o, ws1, ws2, what, NULL);
+      check_results (pp, e.ts, nt, &o, e.ws1, e.ws2, what, NULL);
       if (keep)
-        check_lane_mem (ws1, ws2, nt, what);
+        check_lane_mem (e.ws1, e.ws2, nt, what);
       zj_prepared_free (pp);
     }
   zj_baseline_stats s;
@@ -88,11 +77,7 @@ sweep (int F, zj_eval_type et, int nt, int n_programs, uint64_t seed,
   cr_assert_leq (s.fused, eligible);
   cr_assert_geq (s.fused_hits, s.fused);
   cr_assert_gt (eligible, n_programs / 2);
-  zj_program_free (&p);
-  zj_baseline_free (b);
-  zj_workspace_free (ws1);
-  zj_workspace_free (ws2);
-  zj_test_tasks_free (ts, nt);
+  sweep_end (&e);
 }
 
 static const int Fs[] = { 4, 8, 16 };
