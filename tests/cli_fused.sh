@@ -16,8 +16,10 @@ fi
 here="$top_srcdir/bench/tiering"
 sed 's/num_tasks: 1/num_tasks: 3/; s/max_train_steps: 6000000/max_train_steps: 4000000/' \
   "$here/nn_search.textpb" > "$tmp/search.textpb"
+# ZEROJIT_PTASK=0: this NN writes a matrix in Learn, which would run task
+# by task on per-task stencils (tests/cli_ptask.sh) instead of in lanes.
 run () {
-  "$ZEROJIT" search --search_experiment_spec_file="$tmp/search.textpb" \
+  ZEROJIT_PTASK=0 "$ZEROJIT" search --search_experiment_spec_file="$tmp/search.textpb" \
     --select_tasks_file="$here/nn_tasks.textpb" \
     --final_tasks_file="$here/nn_tasks.textpb" \
     --max_scalar_addresses=5 --max_vector_addresses=9 --max_matrix_addresses=2 \
