@@ -225,8 +225,9 @@ worker_main (const int p[2])
   /* Ctrl-C reaches the whole process group: the parent stops at the
      next evaluation and closes our pipe, which ends us between compiles;
      dying mid-compile would leave /tmp/libgccjit-*.  GCC's driver waits
-     for as and ld: SIGCHLD must have its default (the zygote ignores
-     it). */
+     for as and ld: SIGCHLD gets its default back (the zygote ignores
+     it; the driver resets it too, but our own code must not depend on
+     that). */
   signal (SIGINT, SIG_IGN);
   signal (SIGTERM, SIG_IGN);
   signal (SIGCHLD, SIG_DFL);
