@@ -235,6 +235,25 @@ worker_main (const int p[2])
   _exit (0);
 }
 
+/* Closes every descriptor above stderr but keep[0..n), sorted.  A
+   forked worker or zygote holding a copy of another worker's pipe end
+   would keep that worker from ever seeing its EOF, and our wait for its
+   end would never return. */
+static void
+close_other_fds (const int *keep, int n)
+{
+  unsigned lo = 3;
+  for (int i = 0; i <= n; i++)
+    {
+      const unsigned hi = i < n ? (unsigned) keep[i] : ~0u;
+      if (hi > lo && close_range (lo, hi - 1, 0) != 0)
+        for (unsigned fd = lo; fd < hi && fd < 65536; fd++)
+          close ((int) fd);
+      if (i < n && (unsigned) keep[i] + 1 > lo)
+        lo = (unsigned) keep[i] + 1;
+    }
+}
+
 /* Two pipes, close-on-exec (as and ld, run by GCC's driver in a worker,
    must not hold them: a pipe's EOF tells a worker's end), as the
    request pipe a and the reply pipe b. */
@@ -254,7 +273,7 @@ make_pipes (int a[2], int b[2])
 /* Forks a worker from this process: its pid, and our ends of its pipes
    in ends (request write end, reply read end); -1 on failure. */
 static pid_t
-fork_worker (int ends[2], int also_close)
+fork_worker (int ends[2])
 {
   int a[2], b[2];
   if (make_pipes (a, b) != 0)
@@ -262,10 +281,8 @@ fork_worker (int ends[2], int also_close)
   pid_t pid = fork ();
   if (pid == 0)
     {
-      if (also_close >= 0)
-        close (also_close);
-      close (a[1]);
-      close (b[0]);
+      const int keep[2] = { a[0] < b[1] ? a[0] : b[1], a[0] < b[1] ? b[1] : a[0] };
+      close_other_fds (keep, 2);
       worker_main ((const int[2]) { a[0], b[1] });
     }
   close (a[0]);
@@ -312,7 +329,7 @@ zygote_main (int sock, pid_t parent)
       if (r != 1)
         _exit (0);
       int ends[2];
-      zreply rp = { fork_worker (ends, sock), 0 };
+      zreply rp = { fork_worker (ends), 0 };
       rp.err = rp.pid < 0 ? errno : 0;
       struct iovec iov = { &rp, sizeof rp };
       union {
@@ -358,7 +375,7 @@ start_zygote (zj_workers *w)
   const pid_t pid = fork ();
   if (pid == 0)
     {
-      close (sv[0]);
+      close_other_fds (&sv[1], 1);
       zygote_main (sv[1], parent);
     }
   close (sv[1]);
@@ -447,7 +464,7 @@ start_child (zj_workers *w, zj_error *err)
   int ends[2];
   const bool zygote = w->zygote > 0;
   pid_t pid = zygote ? zygote_fork (w, ends, err)
-                     : fork_worker (ends, w->zygote_fd);
+                     : fork_worker (ends);
   if (pid < 0)
     {
       if (!zygote)
@@ -509,12 +526,18 @@ zj_workers_pids (const zj_workers *w, pid_t *zygote, pid_t *worker)
   *worker = w ? w->pid : 0;
 }
 
-/* Replaces the worker by a new one now (bench/bench_worker_fork.c). */
+/* Replaces the worker by a new one now (bench/bench_worker_fork.c);
+   *secs: how long getting the new one took. */
 int
-zj_workers_respawn (zj_workers *w, zj_error *err)
+zj_workers_respawn (zj_workers *w, double *secs, zj_error *err)
 {
   stop_child (w);
-  return start_child (w, err);
+  struct timespec a, b;
+  clock_gettime (CLOCK_MONOTONIC, &a);
+  const int rc = start_child (w, err);
+  clock_gettime (CLOCK_MONOTONIC, &b);
+  *secs = (double) (b.tv_sec - a.tv_sec) + 1e-9 * (double) (b.tv_nsec - a.tv_nsec);
+  return rc;
 }
 
 /* The request's directory, worker and path; -1 when none can be had. */

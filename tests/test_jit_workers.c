@@ -284,7 +284,8 @@ Test (jit_workers, zygote_dies_with_parent, .timeout = 60)
   cr_assert_eq (read (p[0], pids, sizeof pids), (ssize_t) sizeof pids);
   cr_assert_eq (waitpid (child, NULL, 0), child);
   cr_assert_gt (pids[0], 0);
-  const bool zgone = gone (pids[0]), wgone = gone (pids[1]);
+  /* Dead: an orphan's zombie is its new parent's to reap. */
+  const bool zgone = dead (pids[0]), wgone = dead (pids[1]);
   /* A survivor would hold Criterion's pipes open for good. */
   if (!zgone)
     kill (pids[0], SIGKILL);
@@ -311,5 +312,25 @@ Test (jit_workers, direct_forks_without_zygote, .timeout = 120)
       cr_assert_eq (pp, getpid ());
     }
   zj_jit_free (jit);
+  cr_assert_eq (children (), 0);
+}
+
+/* Several tiers in one process: a zygote or a directly forked worker
+   made after another tier's worker holds no copy of that worker's pipes
+   (else the worker never sees EOF and recycling it waits for good). */
+Test (jit_workers, tiers_side_by_side, .timeout = 120)
+{
+  zj_jit *a = workers_jit (1);
+  zj_error err = { "" };
+  cr_assert (compile_check (a, 0, &err), "%s", err.msg);
+  zj_jit *b = workers_jit (1);
+  setenv ("ZEROJIT_WORKER_ZYGOTE", "0", 1);
+  zj_jit *c = workers_jit (1);
+  unsetenv ("ZEROJIT_WORKER_ZYGOTE");
+  zj_jit *all[3] = { a, b, c };
+  for (int i = 1; i < 7; i++)
+    cr_assert (compile_check (all[i % 3], i, &err), "compile %d: %s", i, err.msg);
+  for (int k = 0; k < 3; k++)
+    zj_jit_free (all[k]);
   cr_assert_eq (children (), 0);
 }
