@@ -1,13 +1,15 @@
 /* bench_worker_fork.c -- the time to get a new compile worker: from the
  * zygote (jit/worker.c) against a direct fork of a process that holds the
  * paper setting's data (examples/specs/fashion_mnist_search.textpb: 10
- * projected Fashion-MNIST tasks, F=16, 8000/1000) and runs a second
+ * projected Fashion-MNIST tasks, F=16, 8000/1000, and the select and
+ * final tasks of fashion_mnist_select/final.textpb) and runs a second
  * thread, as a search does.  The zygote is started before the data is
  * loaded, as the tier is made before a search makes its tasks.  Both
  * ways alternate; prints the median, p10 and p90 in microseconds of the
- * time from the request to having the new worker's pipes, and the
- * process's RSS.
- * Usage: bench_worker_fork [--n 200] [--spec FILE] [--no-data]
+ * time from the request to having the new worker's pipes (which
+ * includes waiting for the zygote to be scheduled: noisy on a loaded
+ * machine) and of the fork () call alone, and the process's RSS.
+ * Usage (from the source tree): bench_worker_fork [--n 200] [--no-data]
  */
 #include "config.h"
 #include "jit_internal.h"
@@ -75,7 +77,7 @@ static void
 report (const char *name, double *t, int n)
 {
   qsort (t, (size_t) n, sizeof *t, cmp);
-  printf ("%-8s median %8.1f us  p10 %8.1f  p90 %8.1f  (n=%d)\n", name,
+  printf ("%-22s median %8.1f us  p10 %8.1f  p90 %8.1f  (n=%d)\n", name,
           1e6 * t[n / 2], 1e6 * t[n / 10], 1e6 * t[n * 9 / 10], n);
 }
 
@@ -84,17 +86,17 @@ main (int argc, char **argv)
 {
   int n = 200;
   const char *spec = "examples/specs/fashion_mnist_search.textpb";
+  const char *colls[2] = { "examples/specs/fashion_mnist_select.textpb",
+                           "examples/specs/fashion_mnist_final.textpb" };
   bool data = true;
   for (int i = 1; i < argc; i++)
     if (!strcmp (argv[i], "--n") && i + 1 < argc)
       n = atoi (argv[++i]);
-    else if (!strcmp (argv[i], "--spec") && i + 1 < argc)
-      spec = argv[++i];
     else if (!strcmp (argv[i], "--no-data"))
       data = false;
     else
       {
-        fprintf (stderr, "usage: bench_worker_fork [--n 200] [--spec FILE] [--no-data]\n");
+        fprintf (stderr, "usage: bench_worker_fork [--n 200] [--no-data]\n");
         return 2;
       }
   if (n < 10)
@@ -104,7 +106,9 @@ main (int argc, char **argv)
   zj_error err = { "" };
   zj_search_spec ss;
   zj_task *tasks = NULL;
-  int nt = 0;
+  int nt = 0, nc[2] = { 0, 0 };
+  zj_task_collection cs[2];
+  zj_task *ct[2] = { NULL, NULL };
   if (data)
     {
       char *text = zj_read_file (spec, NULL, &err);
@@ -115,29 +119,57 @@ main (int argc, char **argv)
           return 1;
         }
       free (text);
+      for (int k = 0; k < 2; k++)
+        {
+          text = zj_read_file (colls[k], NULL, &err);
+          if (!text || zj_task_collection_parse (text, colls[k], &cs[k], &err) != 0
+              || zj_tasks_generate (&cs[k], &ct[k], &nc[k], &err) != 0)
+            {
+              fprintf (stderr, "bench_worker_fork: %s\n", err.msg);
+              return 1;
+            }
+          free (text);
+          nt += nc[k];
+        }
     }
   pthread_t th;
   pthread_create (&th, NULL, idle, NULL);
   zj_workers *wd = workers (false);
   printf ("rss with the data (%d tasks): %.1f MB\n", nt, rss_mb ());
-  double *tz = calloc ((size_t) n, sizeof *tz), *td = calloc ((size_t) n, sizeof *td);
-  for (int i = 0; i < n; i++)
-    if (zj_workers_respawn (i % 2 ? wd : wz, i % 2 ? &td[i] : &tz[i], &err) != 0
-        || zj_workers_respawn (i % 2 ? wz : wd, i % 2 ? &tz[i] : &td[i], &err) != 0)
-      {
-        fprintf (stderr, "bench_worker_fork: %s\n", err.msg);
-        return 1;
-      }
-  report ("zygote", tz, n);
-  report ("direct", td, n);
+  /* t[way][what]: way 0 the zygote, 1 direct; what 0 the wall time to
+     the new worker's pipes, 1 the fork () call alone. */
+  double *t[2][2];
+  for (int k = 0; k < 4; k++)
+    t[k / 2][k % 2] = calloc ((size_t) n, sizeof (double));
+  for (int i = 0; i < 2 * n; i++)
+    {
+      const int way = (i + i / 2) % 2;      /* z d, d z, z d, ... */
+      double s[2];
+      if (zj_workers_respawn (way ? wd : wz, s, &err) != 0)
+        {
+          fprintf (stderr, "bench_worker_fork: %s\n", err.msg);
+          return 1;
+        }
+      t[way][0][i / 2] = s[0];
+      t[way][1][i / 2] = s[1];
+    }
+  report ("zygote: new worker", t[0][0], n);
+  report ("direct: new worker", t[1][0], n);
+  report ("zygote: fork () call", t[0][1], n);
+  report ("direct: fork () call", t[1][1], n);
   zj_workers_free (wz);
   zj_workers_free (wd);
   if (data)
     {
-      zj_tasks_free (tasks, nt);
+      zj_tasks_free (tasks, nt - nc[0] - nc[1]);
       zj_search_spec_free (&ss);
+      for (int k = 0; k < 2; k++)
+        {
+          zj_tasks_free (ct[k], nc[k]);
+          zj_task_collection_free (&cs[k]);
+        }
     }
-  free (tz);
-  free (td);
+  for (int k = 0; k < 4; k++)
+    free (t[k / 2][k % 2]);
   return 0;
 }

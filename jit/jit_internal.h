@@ -229,9 +229,9 @@ void zj_workers_free (zj_workers *w);
 int zj_workers_start (zj_workers *w, zj_error *err);
 /* The zygote's and the current worker's pids, 0 for none (tests). */
 void zj_workers_pids (const zj_workers *w, pid_t *zygote, pid_t *worker);
-/* Replaces the worker by a new one now; *secs: the time getting it
-   took (bench). */
-int zj_workers_respawn (zj_workers *w, double *secs, zj_error *err);
+/* Replaces the worker by a new one now; secs[0]: the time getting it
+   took, secs[1]: its fork () call's (bench). */
+int zj_workers_respawn (zj_workers *w, double secs[2], zj_error *err);
 /* zj_workers_pids of a zj_jit's workers (tests). */
 void zj_jit_worker_pids (const zj_jit *j, pid_t *zygote, pid_t *worker);
 /* Compiles the n programs p (keys in codes[i]) in a forked worker, in
