@@ -37,7 +37,9 @@
    policy.h: learned online from the search's fused compiles and from
    timed evaluations of one structure on its stencils and then fused;
    ZEROJIT_FUSE_AFTER=N instead fuses at N uses whatever it costs; 0
-   turns fusing off). */
+   turns fusing off; ZEROJIT_FUSE_WAIT=1 makes the evaluation that asks
+   wait until the kernel is compiled, so that tests do not depend on how
+   fast the machine compiles). */
 #define FUSE_AFTER 16
 #define FUSE_MIN_EXAMPLES 20000.0
 
@@ -63,6 +65,7 @@ struct zj_door {
   uint64_t pend_ex_base, pend_ex_fused;
   bool fused_run;              /* the lane evaluation under way ran fused code */
   bool fuse_forced;            /* ZEROJIT_FUSE_AFTER given: fuse at N uses */
+  bool fuse_wait;              /* ZEROJIT_FUSE_WAIT given (tests) */
   double *note;                /* timed hit: its kernel's stencil ns per
                                   example (zj_baseline_last_note) */
   double fuse_work;            /* ... and its work units, when fused */
@@ -213,9 +216,15 @@ door_fuser (void *ctx, const zj_program *p, const zj_fused_geom *g,
   zj_tier_fuse_model (d->tier, &m);
   if (!d->fuse_forced && !zj_fuse_model_pays (&m, work, examples, uses))
     return false;
-  return zj_tier_request_fused (d->tier, p, g, slot,
-                                zj_fuse_model_net_ms (&m, work, examples,
-                                                      uses));
+  const bool asked
+    = zj_tier_request_fused (d->tier, p, g, slot,
+                             zj_fuse_model_net_ms (&m, work, examples, uses));
+  /* The compile thread sets the state once; two minutes is beyond any
+     compile, and then the evaluation goes on without it. */
+  for (int ms = 0; asked && d->fuse_wait && ms < 120000
+                   && zj_fused_slot_state (slot) == ZJ_FUSE_PENDING; ms++)
+    nanosleep (&(struct timespec) { 0, 1000000 }, NULL);
+  return asked;
 }
 
 int
@@ -284,6 +293,8 @@ zj_door_open (struct zj_tier *tier, const zj_task *tasks, int n_tasks, int F)
       zj_baseline_set_notice (d->bl, fn, nctx);
       const char *fa = getenv ("ZEROJIT_FUSE_AFTER");
       d->fuse_forced = fa && *fa;
+      const char *fw = getenv ("ZEROJIT_FUSE_WAIT");
+      d->fuse_wait = fw && *fw && strcmp (fw, "0") != 0;
       const int after = d->fuse_forced ? atoi (fa) : FUSE_AFTER;
       if (zj_tier_get_mode (tier) == ZJ_TIER_AUTO && after > 0)
         zj_baseline_set_fuse (d->bl, after, false, FUSE_MIN_EXAMPLES,
