@@ -271,8 +271,6 @@ make_pipes (int a[2], int b[2])
   return 0;
 }
 
-/* Forks a worker from this process: its pid, and our ends of its pipes
-   in ends (request write end, reply read end); -1 on failure. */
 static long
 now_ns (void)
 {
@@ -281,7 +279,9 @@ now_ns (void)
   return (long) t.tv_sec * 1000000000L + t.tv_nsec;
 }
 
-/* *ns: how long the fork () call took. */
+/* Forks a worker from this process: its pid, and our ends of its pipes
+   in ends (request write end, reply read end); -1 on failure.  *ns: how
+   long the fork () call took. */
 static pid_t
 fork_worker (int ends[2], long *ns)
 {
