@@ -25,23 +25,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-
-/* Thread CPU time: the machine is shared, wall time counts other jobs. */
-static double
-now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
-}
-
-static int
-cmp_d (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
 
 static zj_instr
 ins (int op, int a, int b, int o)
@@ -183,17 +166,17 @@ ns_per_example (zj_baseline *b, const zj_prepared *pp, const zj_task *ts,
   for (int r = 0; r < reps; r++)
     {
       memset (res, 0, sizeof res);
-      const double t0 = now_ns ();
+      const double t0 = zj_thread_ns ();
       if (zj_interp_eval_lanes (pp, ptrs, nt, NULL, NULL, 0, ws, res, fit) != 0)
         abort ();
-      t[r] = now_ns () - t0;
+      t[r] = zj_thread_ns () - t0;
       ex = 0;
       for (int k = 0; k < nt; k++)
         ex += res[k].train_steps + (long) ts[k].n_valid * ts[k].epochs;
     }
   *fit0 = fit[0];
   zj_workspace_free (ws);
-  qsort (t, (size_t) reps, sizeof *t, cmp_d);
+  zj_sort_doubles (t, (size_t) reps);
   return t[0] / (double) ex;      /* fastest run: the machine is shared */
 }
 
@@ -259,15 +242,15 @@ ready (const char *name, zj_baseline *b, int F, int n)
           zj_fn_push (&p.fn[k < np ? ZJ_PREDICT : ZJ_LEARN], in);
         }
       instr += total;
-      const double t0 = now_ns ();
+      const double t0 = zj_thread_ns ();
       if (zj_baseline_prepare (b, &p, &sh, 10) != 0)
         {
           fprintf (stderr, "prepare failed: %s\n", zj_baseline_error (b));
           exit (1);
         }
-      t[i] = now_ns () - t0;
+      t[i] = zj_thread_ns () - t0;
     }
-  qsort (t, (size_t) n, sizeof *t, cmp_d);
+  zj_sort_doubles (t, (size_t) n);
   printf ("%-8s F=%-2d time to ready, %d structures of 5-40 instr (mean %.1f): "
           "median %.2f us  p99 %.2f us  max %.2f us\n", name, F, n,
           (double) instr / n, t[n / 2] / 1e3, t[(n * 99) / 100] / 1e3,
@@ -300,16 +283,16 @@ main (int argc, char **argv)
       zj_program p;
       zj_program_init (&p);
       linear (&p);
-      double t0 = now_ns ();
+      double t0 = zj_thread_ns ();
       if (zj_baseline_prepare (bs, &p, &sh, 10) != 0)
         {
           fprintf (stderr, "baseline tier unavailable: %s\n", zj_baseline_error (bs));
           return 1;
         }
-      const double load_s = (now_ns () - t0) / 1e6;
-      t0 = now_ns ();
+      const double load_s = (zj_thread_ns () - t0) / 1e6;
+      t0 = zj_thread_ns ();
       zj_baseline_prepare (bt, &p, &sh, 10);
-      const double load_t = (now_ns () - t0) / 1e6;
+      const double load_t = (zj_thread_ns () - t0) / 1e6;
       zj_program_free (&p);
       printf ("F=%d library: stencils %.1f ms (object from the disk cache or "
               "built), threaded %.1f ms (compiled in memory)\n", F, load_s, load_t);

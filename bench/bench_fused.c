@@ -15,22 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double
-now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
-}
-
-static int
-cmp_d (const void *a, const void *b)
-{
-  const double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
 
 int
 main (int argc, char **argv)
@@ -93,13 +77,13 @@ main (int argc, char **argv)
     {
       zj_rng rng;
       zj_rng_seed (&rng, 1);
-      const double t0 = now_ns ();
+      const double t0 = zj_thread_ns ();
       if (zj_interp_eval_lanes (pp, ptrs, n, NULL, &rng, 0, ws, res, fit) != 0)
         {
           fprintf (stderr, "bench_fused: the tasks cannot share lanes\n");
           return 1;
         }
-      t[r] = now_ns () - t0;
+      t[r] = zj_thread_ns () - t0;
       ex = 0;
       for (int i = 0; i < n; i++)
         ex += res[i].train_steps + tasks[i].n_valid;
@@ -112,7 +96,7 @@ main (int argc, char **argv)
       fprintf (stderr, "bench_fused: %s code did not run\n", mode);
       return 1;
     }
-  qsort (t, (size_t) runs, sizeof *t, cmp_d);
+  zj_sort_doubles (t, (size_t) runs);
   printf ("%s: %.2f ns per task-example (median of %d runs, %ld examples each), "
           "fitness %.17g\n", mode, t[runs / 2] / (double) ex, runs, ex,
           zj_combine_fitness (fit, n, ZJ_COMBINE_MEAN));

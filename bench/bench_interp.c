@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "testutil.h"
+#include "internal.h"
 
 typedef struct {
   const char *name;
@@ -121,21 +121,6 @@ make_task (int F, int ntr, int nva, uint64_t seed)
   return t;
 }
 
-static double
-now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
-}
-
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
 typedef struct {
   const zj_prepared *pp;
   const zj_task *t;
@@ -158,19 +143,19 @@ eval_once (bench_run *b)
 static double
 median_eval_ns (bench_run *b, int samples, double min_ms, double *best)
 {
-  double t0 = now_ns ();
+  double t0 = zj_now_ns ();
   eval_once (b);
-  double one = now_ns () - t0;
+  double one = zj_now_ns () - t0;
   long inner = (long) (min_ms * 1e6 / (one > 1.0 ? one : 1.0)) + 1;
   double *v = malloc (sizeof (double) * (size_t) samples);
   for (int s = 0; s < samples; s++)
     {
-      t0 = now_ns ();
+      t0 = zj_now_ns ();
       for (long k = 0; k < inner; k++)
         eval_once (b);
-      v[s] = (now_ns () - t0) / (double) inner;
+      v[s] = (zj_now_ns () - t0) / (double) inner;
     }
-  qsort (v, (size_t) samples, sizeof *v, cmp_double);
+  zj_sort_doubles (v, (size_t) samples);
   double m = v[samples / 2];
   *best = v[0];
   free (v);

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include "internal.h"
 
 static zj_instr
 ins (int op, int a, int b, int o)
@@ -97,21 +97,6 @@ scalar_heavy (zj_program *p)
   zj_fn_push (l, ins (ZJ_SCALAR_DIVISION_OP, 3, 2, 5));
 }
 
-static double
-now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int
-cmp_d (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
 static zj_task *
 make_task (int F, int ntr, int nva, int epochs)
 {
@@ -146,12 +131,12 @@ time_eval (zj_jit_entry *e, const zj_prepared *pp, const zj_task *t,
     {
       zj_rng rng;
       zj_rng_seed (&rng, 1);
-      double t0 = now_ns ();
+      double t0 = zj_now_ns ();
       *fitness = e ? zj_jit_eval_task (e, pp, t, NULL, &rng, ws, NULL)
                    : zj_interp_eval_task (pp, t, NULL, &rng, ws, NULL);
-      ns[r] = (now_ns () - t0) / examples;
+      ns[r] = (zj_now_ns () - t0) / examples;
     }
-  qsort (ns, (size_t) reps, sizeof *ns, cmp_d);
+  zj_sort_doubles (ns, (size_t) reps);
   return ns[reps / 2];
 }
 

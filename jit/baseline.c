@@ -234,20 +234,6 @@ zj_baseline_poll_builds (zj_baseline *b)
                : ZJ_STENCILS_FAILED, ended[i].secs, ended[i].why);
 }
 
-/* Element index (single-task layout) of address a of kind k. */
-static size_t
-elem (const zj_layout *l, zj_kind k, int a)
-{
-  const size_t F = (size_t) l->F;
-  switch (k)
-    {
-    case ZJ_KIND_S: return l->s_off + (size_t) a;
-    case ZJ_KIND_V: return l->v_off + (size_t) a * F;
-    case ZJ_KIND_M: return l->m_off + (size_t) a * F * F;
-    default: return 0;
-    }
-}
-
 /* Decodes Predict and Learn into b->ins (stencil choice and holes), b->k
    (constants) and b->key (the structure); returns the instruction count
    and sets np to Predict's. */
@@ -289,7 +275,7 @@ zj_bl_decode (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
             return -1;
           const zj_op_info *o = &zj_ops[in->op];
           zj_sinst *s = &b->ins[m];
-          size_t oe = elem (lay, o->out, in->out);
+          size_t oe = zj_layout_elem (lay, o->out, in->out);
           double cv[2];
           oe += zj_data_decode (in, F, cv);
           const double c0 = cv[0];
@@ -307,8 +293,9 @@ zj_bl_decode (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
           s->hole[ZJ_HOLE_O] = oe * row;
           s->hole[ZJ_HOLE_A] = (v & ZJ_SV_MT)
             ? mt_off + (size_t) in->in1 * (size_t) (F * F) * row
-            : (v & ZJ_SV_A) ? 0 : elem (lay, o->in1, in->in1) * row;
-          s->hole[ZJ_HOLE_B] = (v & ZJ_SV_B) ? 0 : elem (lay, o->in2, in->in2) * row;
+            : (v & ZJ_SV_A) ? 0 : zj_layout_elem (lay, o->in1, in->in1) * row;
+          s->hole[ZJ_HOLE_B] = (v & ZJ_SV_B)
+            ? 0 : zj_layout_elem (lay, o->in2, in->in2) * row;
           s->hole[ZJ_HOLE_T] = t_off;
           s->hole[ZJ_HOLE_NR] = (size_t) nt;
           s->hole[ZJ_HOLE_K] = (size_t) m * sizeof (double);

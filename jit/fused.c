@@ -19,31 +19,6 @@ typedef struct finst {
   int no, na, nb;     /* elements written, read from a, read from b (mem) */
 } finst;
 
-static int
-kind_elems (zj_kind k, int F)
-{
-  switch (k)
-    {
-    case ZJ_KIND_S: return 1;
-    case ZJ_KIND_V: return F;
-    case ZJ_KIND_M: return F * F;
-    default: return 0;
-    }
-}
-
-static size_t
-elem (const zj_layout *l, zj_kind k, int a)
-{
-  const size_t F = (size_t) l->F;
-  switch (k)
-    {
-    case ZJ_KIND_S: return l->s_off + (size_t) a;
-    case ZJ_KIND_V: return l->v_off + (size_t) a * F;
-    case ZJ_KIND_M: return l->m_off + (size_t) a * F * F;
-    default: return 0;
-    }
-}
-
 static bool
 is_const_set (int op)
 {
@@ -54,8 +29,8 @@ is_const_set (int op)
 static zj_fopnd
 opnd (const zj_fused_geom *g, zj_kind k, int a, int *n)
 {
-  zj_fopnd o = { ZJ_FB_MEM, elem (&g->lay, k, a) };
-  *n = kind_elems (k, g->lay.F);
+  zj_fopnd o = { ZJ_FB_MEM, zj_layout_elem (&g->lay, k, a) };
+  *n = zj_kind_elems (k, g->lay.F);
   if (g->patch && a == 0 && (k == ZJ_KIND_V || k == ZJ_KIND_S))
     {
       o.base = k == ZJ_KIND_V ? ZJ_FB_ROW : ZJ_FB_S0;
@@ -82,8 +57,9 @@ decode (const zj_program *p, int c, const zj_fused_geom *g, finst *ins,
       double cv[2];
       d->op = in->op;
       d->m = (*m)++;
-      d->o = elem (&g->lay, o->out, in->out) + zj_data_decode (in, g->lay.F, cv);
-      d->no = is_const_set (in->op) ? 1 : kind_elems (o->out, g->lay.F);
+      d->o = zj_layout_elem (&g->lay, o->out, in->out)
+             + zj_data_decode (in, g->lay.F, cv);
+      d->no = is_const_set (in->op) ? 1 : zj_kind_elems (o->out, g->lay.F);
       d->a = opnd (g, o->in1, in->in1, &d->na);
       d->b = opnd (g, o->in2, in->in2, &d->nb);
     }
@@ -415,22 +391,9 @@ build_fn (zj_fe *E, const zj_fused_geom *g, const finst *ins, int n,
 void
 zj_fused_setup_ctx (gcc_jit_context *ctx, int W)
 {
-  static const char *const opts[] = {
-    "-ffp-contract=off", "-fno-math-errno", "-fno-strict-aliasing",
-    "-fwrapv", "-mavx2", "-fno-asynchronous-unwind-tables",
-  };
   /* -O1: as fast as -O2 on the paper setting's stateful step (bound by
      memory traffic), 20% less compile (bench/RESULTS.md). */
-  gcc_jit_context_set_int_option (ctx, GCC_JIT_INT_OPTION_OPTIMIZATION_LEVEL, 1);
-  for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
-    gcc_jit_context_add_command_line_option (ctx, opts[i]);
-  if (W == 8)
-    {
-      gcc_jit_context_add_command_line_option (ctx, "-mavx512f");
-      gcc_jit_context_add_command_line_option (ctx, "-mavx512vl");
-      gcc_jit_context_add_command_line_option (ctx, "-mavx512dq");
-      gcc_jit_context_add_command_line_option (ctx, "-mprefer-vector-width=512");
-    }
+  zj_lane_context_setup (ctx, W, 1);
 }
 
 int

@@ -176,6 +176,9 @@ int zj_lower_program (gcc_jit_context *ctx, const zj_isa *isa,
 bool zj_lower_pair_ok (const zj_program *p);
 /* Sets up ctx for isa (options, flags). */
 void zj_jit_context_setup (gcc_jit_context *ctx, const zj_isa *isa);
+/* Sets up ctx for lane code (stencils, fused kernels) of W-double chunks
+   (4: AVX2, 8: AVX-512) at optimisation level opt_level. */
+void zj_lane_context_setup (gcc_jit_context *ctx, int W, int opt_level);
 /* Number of step-local addresses of p (see lower.c): when non-zero, an
    aborted run of its native code must be replayed to get its final memory. */
 int zj_lower_step_locals (const zj_program *p, const zj_shape *shape);

@@ -195,6 +195,27 @@ zj_jit_context_setup (gcc_jit_context *ctx, const zj_isa *isa)
   add_options (ctx, isa->extra);
 }
 
+void
+zj_lane_context_setup (gcc_jit_context *ctx, int W, int opt_level)
+{
+  /* Bit identity with the interpreter as in zj_jit_context_setup. */
+  static const char *const opts[] = {
+    "-ffp-contract=off", "-fno-math-errno", "-fno-strict-aliasing",
+    "-fwrapv", "-mavx2", "-fno-asynchronous-unwind-tables",
+  };
+  gcc_jit_context_set_int_option (ctx, GCC_JIT_INT_OPTION_OPTIMIZATION_LEVEL,
+                                  opt_level);
+  for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
+    gcc_jit_context_add_command_line_option (ctx, opts[i]);
+  if (W == 8)
+    {
+      gcc_jit_context_add_command_line_option (ctx, "-mavx512f");
+      gcc_jit_context_add_command_line_option (ctx, "-mavx512vl");
+      gcc_jit_context_add_command_line_option (ctx, "-mavx512dq");
+      gcc_jit_context_add_command_line_option (ctx, "-mprefer-vector-width=512");
+    }
+}
+
 static double
 rt_rng_open (void *r, double lo, double hi)
 {

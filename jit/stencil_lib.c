@@ -64,20 +64,9 @@ mkdirs (const char *dir)
 static void
 setup_ctx (gcc_jit_context *ctx, int W)
 {
-  static const char *const opts[] = {
-    "-fno-pic", "-mno-vzeroupper", "-ffp-contract=off", "-fno-math-errno",
-    "-fno-strict-aliasing", "-fwrapv", "-mavx2", "-fno-asynchronous-unwind-tables",
-  };
-  gcc_jit_context_set_int_option (ctx, GCC_JIT_INT_OPTION_OPTIMIZATION_LEVEL, 3);
-  for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
-    gcc_jit_context_add_command_line_option (ctx, opts[i]);
-  if (W == 8)
-    {
-      gcc_jit_context_add_command_line_option (ctx, "-mavx512f");
-      gcc_jit_context_add_command_line_option (ctx, "-mavx512vl");
-      gcc_jit_context_add_command_line_option (ctx, "-mavx512dq");
-      gcc_jit_context_add_command_line_option (ctx, "-mprefer-vector-width=512");
-    }
+  gcc_jit_context_add_command_line_option (ctx, "-fno-pic");
+  gcc_jit_context_add_command_line_option (ctx, "-mno-vzeroupper");
+  zj_lane_context_setup (ctx, W, 3);
 }
 
 static int

@@ -1,9 +1,12 @@
 /* stencilutil.h -- tasks, a per-lane-memory view and the interpreter-
- * against-baseline check shared by test_stencil.c and
- * test_stencil_builds.c (include after criterion.h, testutil.h,
- * internal.h, baseline.h and kernels_lanes.h). */
+ * against-baseline checks shared by test_stencil.c,
+ * test_stencil_builds.c and test_fused.c (include after criterion.h,
+ * testutil.h, internal.h, baseline.h and kernels_lanes.h). */
 #ifndef ZJ_STENCILUTIL_H
 #define ZJ_STENCILUTIL_H
+
+#include <errno.h>
+#include <sys/stat.h>
 
 #define MAX_NT 24
 #define NREC 16
@@ -14,6 +17,18 @@ use_cache_dir (const char *sub)
   char d[512];
   snprintf (d, sizeof d, "%s/%s", ZJ_TEST_CACHE_DIR, sub);
   setenv ("ZEROJIT_CACHE_DIR", d, 1);
+}
+
+/* A new empty cache directory ZJ_TEST_CACHE_DIR/what-XXXXXX, made
+   ZEROJIT_CACHE_DIR; its name into dir.  Not what-PID: a PID comes back
+   in a later run of the tests, and with it that run's cached library. */
+static inline void
+fresh_cache_dir (const char *what, char *dir, size_t n)
+{
+  mkdir (ZJ_TEST_CACHE_DIR, 0755);
+  snprintf (dir, n, "%s/%s-XXXXXX", ZJ_TEST_CACHE_DIR, what);
+  cr_assert_not_null (mkdtemp (dir), "%s: %s", dir, strerror (errno));
+  setenv ("ZEROJIT_CACHE_DIR", dir, 1);
 }
 
 /* nt tasks with equal counts; every fourth has huge labels (aborts). */
@@ -33,12 +48,65 @@ lane_mem (const zj_workspace *ws, size_t *n, int nt)
   return ws->bmem;
 }
 
-/* Interpreter (ws1) and baseline (ws2) on one program; equal bit for bit.
-   The baseline's fitness per task into fit (NULL: not wanted). */
+/* A sweep of random programs over nt tasks: the tasks, the interpreter's
+   workspace ws1, the baseline b with its workspace ws2, the generator and
+   the program. */
+typedef struct sweep_env {
+  zj_shape sh;
+  int nt;
+  zj_task *ts;
+  zj_workspace *ws1, *ws2;
+  zj_baseline *b;
+  zj_rng r;
+  zj_program p;
+} sweep_env;
+
+/* Takes b (set up by the caller; freed by sweep_end). */
 static inline void
-check_fit (const zj_prepared *pp, const zj_task *ts, int nt,
-           const zj_eval_opts *o, zj_workspace *ws1, zj_workspace *ws2,
-           const char *what, double *fit)
+sweep_begin (sweep_env *e, zj_baseline *b, int F, zj_eval_type et, int nt,
+             uint64_t seed)
+{
+  e->sh = (zj_shape) { F, 5, 4, 3 };
+  e->nt = nt;
+  e->ts = make_tasks (F, nt, 12, 7, 2, et, seed);
+  e->ws1 = zj_workspace_new (&e->sh);
+  e->ws2 = zj_workspace_new (&e->sh);
+  e->b = b;
+  zj_baseline_attach (b, e->ws2);
+  zj_rng_seed (&e->r, seed * 7 + 1);
+  zj_program_init (&e->p);
+}
+
+static inline void
+sweep_end (sweep_env *e)
+{
+  zj_program_free (&e->p);
+  zj_baseline_free (e->b);
+  zj_workspace_free (e->ws1);
+  zj_workspace_free (e->ws2);
+  zj_test_tasks_free (e->ts, e->nt);
+}
+
+/* The options of a sweep's program n (errors recorded: none, NREC or 8;
+   a short n_all_train every fourth); prints pp when ZJ_TEST_SHOW=n. */
+static inline void
+sweep_opts (int n, const zj_prepared *pp, zj_eval_opts *o)
+{
+  zj_eval_opts_default (o);
+  o->record_errors = n % 3 == 0 ? 0 : n % 3 == 1 ? NREC : 8;
+  if (n % 4 == 1)
+    o->n_all_train = 5 + n % 12;
+  if (getenv ("ZJ_TEST_SHOW") && atoi (getenv ("ZJ_TEST_SHOW")) == n)
+    zj_program_print (zj_prepared_program (pp), true, stderr);
+}
+
+/* Interpreter (ws1) and baseline (ws2) on one program: equal fitness,
+   steps and recorded errors, bit for bit.  The baseline's fitness per task
+   into fit (NULL: not wanted). */
+static inline void
+check_results (const zj_prepared *pp, const zj_task *ts, int nt,
+               const zj_eval_opts *o, zj_workspace *ws1, zj_workspace *ws2,
+               const char *what, double *fit)
 {
   const zj_task *ptrs[MAX_NT];
   double e[4][MAX_NT][NREC];
@@ -67,6 +135,14 @@ check_fit (const zj_prepared *pp, const zj_task *ts, int nt,
       cr_assert (memcmp (e[1][k], e[3][k], sizeof (double) * (size_t) r1[k].n_valid_err) == 0,
                  "%s task %d", what, k);
     }
+}
+
+/* The last lane evaluations of ws1 and ws2 (over nt tasks) left the same
+   lane memory. */
+static inline void
+check_lane_mem (const zj_workspace *ws1, const zj_workspace *ws2, int nt,
+                const char *what)
+{
   size_t n1, n2;
   const double *m1 = lane_mem (ws1, &n1, nt), *m2 = lane_mem (ws2, &n2, nt);
   cr_assert_eq (n1, n2);
@@ -81,6 +157,18 @@ check_fit (const zj_prepared *pp, const zj_task *ts, int nt,
                || memcmp (&m1[i], &m2[i], sizeof *m1) == 0
                || (isnan (m1[i]) && isnan (m2[i])),
                "%s: memory double %zu: %.17g vs %.17g", what, i, m1[i], m2[i]);
+}
+
+/* Interpreter (ws1) and baseline (ws2) on one program; equal bit for bit,
+   lane memory included.  The baseline's fitness per task into fit (NULL:
+   not wanted). */
+static inline void
+check_fit (const zj_prepared *pp, const zj_task *ts, int nt,
+           const zj_eval_opts *o, zj_workspace *ws1, zj_workspace *ws2,
+           const char *what, double *fit)
+{
+  check_results (pp, ts, nt, o, ws1, ws2, what, fit);
+  check_lane_mem (ws1, ws2, nt, what);
 }
 
 static inline void

@@ -5,6 +5,7 @@
 #include "testutil.h"
 #include "evaluator.h"
 #include "dedup.h"
+#include "stash.h"
 #include "ckpt.h"
 
 #include "evalutil.h"
@@ -336,6 +337,176 @@ Test (evaluator, dedup_pool_and_heap_programs)
   zj_program_free (&q);
   zj_dedup_free (d);
   zj_dedup_free (d2);
+}
+
+/* A cache emptied by zj_dedup_reset after use answers as a new one: it
+   finds nothing it held, not even by an old tag, and then a workload of
+   finds and stores gets the same answers from it as from a new cache;
+   its tags are never ones it gave before the reset. */
+Test (evaluator, dedup_reset_answers_as_a_new_cache)
+{
+  enum { NP = 24 };
+  zj_dedup *used = zj_dedup_new (8), *fresh = zj_dedup_new (8);
+  cr_assert_eq (zj_dedup_slots (used), 8);
+  zj_program p[NP];
+  uint64_t tag[NP];
+  zj_rng g;
+  zj_rng_seed (&g, 78);
+  for (int k = 0; k < NP; k++)
+    {
+      zj_program_init (&p[k]);
+      const int n = k < 20 ? k + 3 : 22 + 4 * (k - 20);   /* pool and heap */
+      dedup_program (&p[k], &g, n, n / 3, n / 2);
+    }
+  uint64_t max_tag = 0;
+  for (int k = NP - 1; k >= 0; k--)   /* p[0] last: key 0 in slot 0 */
+    {
+      tag[k] = zj_dedup_store (used, &p[k], (uint64_t) k, 1.0 + k);
+      max_tag = tag[k] > max_tag ? tag[k] : max_tag;
+    }
+  zj_dedup_reset (used);
+  double f, f2;
+  for (int k = 0; k < NP; k++)
+    {
+      cr_assert_not (zj_dedup_find (used, &p[k], (uint64_t) k, &f), "k %d", k);
+      cr_assert_not (zj_dedup_find_tagged (used, (uint64_t) k, tag[k], &f), "k %d", k);
+    }
+  int hits = 0;
+  for (int round = 0; round < 400; round++)
+    {
+      const int k = (int) zj_rng_below (&g, NP);
+      const uint64_t key = (uint64_t) k * 3;
+      const bool a = zj_dedup_find (used, &p[k], key, &f);
+      const bool b = zj_dedup_find (fresh, &p[k], key, &f2);
+      cr_assert_eq (a, b, "round %d", round);
+      if (a)
+        {
+          cr_assert_eq (f, f2, "round %d", round);
+          hits++;
+        }
+      else
+        {
+          const uint64_t t = zj_dedup_store (used, &p[k], key, 0.5 + k);
+          zj_dedup_store (fresh, &p[k], key, 0.5 + k);
+          cr_assert_gt (t, max_tag, "round %d", round);
+          cr_assert (zj_dedup_find_tagged (used, key, t, &f));
+          cr_assert_eq (f, 0.5 + k);
+        }
+    }
+  cr_assert_gt (hits, 20);
+  for (int k = 0; k < NP; k++)
+    zj_program_free (&p[k]);
+  zj_dedup_free (used);
+  zj_dedup_free (fresh);
+}
+
+/* The stash gives back the tables it was given, emptied, when the sizes
+   match, and new ones otherwise; without a stash, take makes and put
+   frees. */
+Test (evaluator, stash_gives_back_tables_emptied)
+{
+  zj_stash *s = zj_stash_new ();
+  zj_program p;
+  zj_program_init (&p);
+  linear_program (&p);
+  double f;
+  zj_dedup *d = zj_stash_take_dedup (s, 8);
+  zj_fec *c = zj_stash_take_fec (s, 10, 3);
+  zj_dedup_store (d, &p, 3, 0.5);
+  zj_fec_insert (c, 3, 0.5);
+  zj_stash_put_dedup (s, d);
+  zj_stash_put_fec (s, c);
+  cr_assert_eq (zj_stash_count (s), 2);
+  zj_dedup *d16 = zj_stash_take_dedup (s, 16);
+  zj_fec *c4 = zj_stash_take_fec (s, 10, 4);
+  cr_assert (d16 != d && c4 != c);
+  cr_assert_eq (zj_dedup_slots (d16), 16);
+  cr_assert (zj_fec_fits (c4, 10, 4));
+  cr_assert_eq (zj_stash_count (s), 2);
+  zj_dedup *d8 = zj_stash_take_dedup (s, 8);
+  zj_fec *c3 = zj_stash_take_fec (s, 10, 3);
+  cr_assert (d8 == d && c3 == c);
+  cr_assert_eq (zj_stash_count (s), 0);
+  cr_assert_not (zj_dedup_find (d8, &p, 3, &f));
+  cr_assert_not (zj_fec_lookup (c3, 3, &f));
+  cr_assert_eq (zj_fec_count (c3), 0);
+  zj_stash_put_dedup (s, d8);
+  zj_stash_put_dedup (s, d16);
+  zj_stash_put_fec (s, c3);
+  zj_stash_put_fec (s, c4);
+  cr_assert_eq (zj_stash_count (s), 4);
+  zj_stash_free (s);
+  /* No stash: a new table, freed on put (ASan/valgrind see no leak). */
+  d = zj_stash_take_dedup (NULL, 8);
+  cr_assert_not (zj_dedup_find (d, &p, 3, &f));
+  zj_stash_put_dedup (NULL, d);
+  zj_stash_put_fec (NULL, zj_stash_take_fec (NULL, 10, 3));
+  zj_program_free (&p);
+}
+
+/* Two experiments in a row through a stash: the second evaluator gets
+   the first one's duplicate cache and FEC and evaluates the same
+   programs with the same fitness and the same counters (no hit on what
+   the first one cached) as an evaluator with tables of its own. */
+Test (evaluator, stashed_tables_give_the_same_evaluations)
+{
+  enum { NP = 40 };
+  zj_task *ts = linear_tasks (2, 9);
+  zj_program p[NP];
+  zj_rng g;
+  zj_rng_seed (&g, 11);
+  for (int k = 0; k < NP; k++)
+    {
+      zj_program_init (&p[k]);
+      if (k % 4 == 3)
+        zj_program_copy (&p[k], &p[zj_rng_below (&g, (uint32_t) k)]);
+      else
+        {
+          const int n = 3 + (int) zj_rng_below (&g, 12);
+          dedup_program (&p[k], &g, n, 1, 1 + n / 3);
+        }
+    }
+  zj_stash *s = zj_stash_new ();
+  double fit[3][NP];
+  zj_eval_counters cnt[3];
+  for (int run = 0; run < 3; run++)
+    {
+      zj_evaluator_cfg cfg;
+      zj_evaluator_cfg_default (&cfg);
+      cfg.fec = true;
+      cfg.fec_train = 10;
+      cfg.fec_valid = 10;
+      cfg.dedup = true;
+      cfg.dedup_slots = 64;
+      cfg.stash = run == 0 ? NULL : s;
+      zj_rng rng;
+      zj_rng_seed (&rng, 12);
+      zj_error err;
+      zj_evaluator *e = zj_evaluator_new (&cfg, ts, 2, &shape, NULL, &rng, &err);
+      cr_assert_not_null (e, "%s", err.msg);
+      if (run == 2)
+        cr_assert_eq (zj_stash_count (s), 0);   /* both tables taken */
+      for (int k = 0; k < NP; k++)
+        fit[run][k] = zj_evaluator_eval (e, &p[k]);
+      cnt[run] = zj_evaluator_counters (e);
+      zj_evaluator_free (e);
+      if (run > 0)
+        cr_assert_eq (zj_stash_count (s), 2);
+    }
+  cr_assert_gt (cnt[0].dedup_hits, 5);
+  cr_assert_gt (cnt[0].fec_hits, 5);
+  for (int run = 1; run < 3; run++)
+    {
+      for (int k = 0; k < NP; k++)
+        cr_assert_eq (fit[run][k], fit[0][k], "run %d, program %d", run, k);
+      cr_assert (memcmp (&cnt[run], &cnt[0], sizeof cnt[0]) == 0, "run %d: %ld dedup hits, %ld fec hits (%ld, %ld)",
+                 run, cnt[run].dedup_hits, cnt[run].fec_hits,
+                 cnt[0].dedup_hits, cnt[0].fec_hits);
+    }
+  zj_stash_free (s);
+  for (int k = 0; k < NP; k++)
+    zj_program_free (&p[k]);
+  free_tasks (ts, 2);
 }
 
 /* A child with no change (or one pruned to its parent's program) is a

@@ -195,3 +195,60 @@ Test (huge_calloc, overflow_aborts_with_message, .signal = SIGABRT)
 {
   zj_huge_calloc (SIZE_MAX / 2, 4);
 }
+
+/* One step of a random workload on c: a lookup or an insert of one of 40
+   keys; returns what the lookup found (or 2 for an insert), *f its
+   fitness. */
+static int
+fec_step (zj_fec *c, zj_rng *g, double *f)
+{
+  const uint64_t key = 1 + zj_rng_below (g, 40);
+  if (zj_rng_below (g, 2))
+    {
+      zj_fec_insert (c, key, (double) key / 8);
+      return 2;
+    }
+  *f = -1;
+  return zj_fec_lookup (c, key, f);
+}
+
+/* A cache emptied by zj_fec_reset after heavy use (evictions, forgets)
+   answers a workload exactly as a new one does: the same hits with the
+   same fitness, counts and statistics (an experiment that takes a
+   stashed cache, stash.h, runs as with its own). */
+Test (fec, reset_answers_as_a_new_cache)
+{
+  zj_fec *used = zj_fec_new (16, 3), *fresh = zj_fec_new (16, 3);
+  zj_rng g;
+  zj_rng_seed (&g, 5);
+  double f, f2;
+  for (int i = 0; i < 500; i++)
+    fec_step (used, &g, &f);
+  cr_assert_gt (zj_fec_get_stats (used).evicted, 0);
+  cr_assert_gt (zj_fec_get_stats (used).forgotten, 0);
+  zj_fec_reset (used);
+  cr_assert_eq (zj_fec_count (used), 0);
+  cr_assert (zj_fec_fits (used, 16, 3));
+  cr_assert_not (zj_fec_fits (used, 16, 4));
+  cr_assert_not (zj_fec_fits (used, 32, 3));
+  zj_rng ga, gb;
+  zj_rng_seed (&ga, 6);
+  zj_rng_seed (&gb, 6);
+  int hits = 0;
+  for (int i = 0; i < 500; i++)
+    {
+      const int a = fec_step (used, &ga, &f), b = fec_step (fresh, &gb, &f2);
+      cr_assert_eq (a, b, "step %d", i);
+      if (a == 1)
+        {
+          cr_assert_eq (f, f2, "step %d", i);
+          hits++;
+        }
+      cr_assert_eq (zj_fec_count (used), zj_fec_count (fresh), "step %d", i);
+      const zj_fec_stats s1 = zj_fec_get_stats (used), s2 = zj_fec_get_stats (fresh);
+      cr_assert (memcmp (&s1, &s2, sizeof s1) == 0, "step %d", i);
+    }
+  cr_assert_gt (hits, 50);
+  zj_fec_free (used);
+  zj_fec_free (fresh);
+}

@@ -12,59 +12,7 @@
 #include "baseline.h"
 #include "fused.h"
 #include "kernels_lanes.h"
-
-#define MAX_NT 24
-#define NREC 16
-
-static void
-use_cache_dir (void)
-{
-  setenv ("ZEROJIT_CACHE_DIR", ZJ_TEST_CACHE_DIR "/stencils", 1);
-}
-
-/* Interpreter (ws1) and baseline with fused kernels (ws2) on one program:
-   equal results; equal real-lane memory when mem (any NaN equals any
-   NaN, as in test_stencil). */
-static void
-check (const zj_prepared *pp, const zj_task *ts, int nt, const zj_eval_opts *o,
-       zj_workspace *ws1, zj_workspace *ws2, bool mem, const char *what)
-{
-  const zj_task *ptrs[MAX_NT];
-  double e[4][MAX_NT][NREC];
-  zj_eval_result r1[MAX_NT], r2[MAX_NT];
-  double f1[MAX_NT], f2[MAX_NT];
-  for (int k = 0; k < nt; k++)
-    {
-      ptrs[k] = &ts[k];
-      r1[k] = (zj_eval_result) { .train_err = e[0][k], .valid_err = e[1][k] };
-      r2[k] = (zj_eval_result) { .train_err = e[2][k], .valid_err = e[3][k] };
-    }
-  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, nt, o, NULL, 0, ws1, r1, f1), 0, "%s", what);
-  cr_assert_eq (zj_interp_eval_lanes (pp, ptrs, nt, o, NULL, 0, ws2, r2, f2), 0, "%s", what);
-  for (int k = 0; k < nt; k++)
-    {
-      cr_assert (memcmp (&f1[k], &f2[k], sizeof f1[k]) == 0,
-                 "%s task %d: %.17g vs %.17g", what, k, f1[k], f2[k]);
-      cr_assert_eq (r1[k].train_steps, r2[k].train_steps, "%s task %d", what, k);
-      cr_assert_eq (r1[k].aborted, r2[k].aborted, "%s task %d", what, k);
-      cr_assert_eq (r1[k].n_train_err, r2[k].n_train_err, "%s task %d", what, k);
-      cr_assert_eq (r1[k].n_valid_err, r2[k].n_valid_err, "%s task %d", what, k);
-      cr_assert (memcmp (e[0][k], e[2][k], sizeof (double) * (size_t) r1[k].n_train_err) == 0,
-                 "%s task %d", what, k);
-      cr_assert (memcmp (e[1][k], e[3][k], sizeof (double) * (size_t) r1[k].n_valid_err) == 0,
-                 "%s task %d", what, k);
-    }
-  if (!mem)
-    return;
-  const size_t L = (size_t) ((nt + ZJ_LW - 1) / ZJ_LW * ZJ_LW);
-  const size_t n = ws1->lay.total * L;
-  const double *m1 = ws1->bmem, *m2 = ws2->bmem;
-  for (size_t i = 0; i < n; i++)
-    cr_assert (i % L >= (size_t) nt
-               || memcmp (&m1[i], &m2[i], sizeof *m1) == 0
-               || (isnan (m1[i]) && isnan (m2[i])),
-               "%s: memory double %zu: %.17g vs %.17g", what, i, m1[i], m2[i]);
-}
+#include "stencilutil.h"
 
 /* A random program whose Predict and Learn use only ops with a fused
    form at F (one in eight instructions any deterministic op, so some
@@ -96,35 +44,27 @@ static void
 sweep (int F, zj_eval_type et, int nt, int n_programs, uint64_t seed,
        bool keep)
 {
-  const zj_shape sh = { F, 5, 4, 3 };
-  zj_task *ts = zj_test_lane_tasks (F, nt, 12, 7, 2, et, seed, false);
-  zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
   zj_baseline *b = zj_baseline_new (false);
   zj_baseline_set_fuse (b, 1, keep, 0.0, NULL, NULL);
-  zj_baseline_attach (b, ws2);
-  zj_rng r;
-  zj_rng_seed (&r, seed * 7 + 1);
-  zj_program p;
-  zj_program_init (&p);
+  sweep_env e;
+  sweep_begin (&e, b, F, et, nt, seed);
   int eligible = 0;
   for (int n = 0; n < n_programs; n++)
     {
-      random_program (&r, &sh, &p);
+      random_program (&e.r, &e.sh, &e.p);
       zj_error err;
-      zj_prepared *pp = zj_prepare (&p, &sh, n % 2 == 0, &err);
+      zj_prepared *pp = zj_prepare (&e.p, &e.sh, n % 2 == 0, &err);
       cr_assert_not_null (pp, "%s", err.msg);
       eligible += zj_fused_eligible (zj_prepared_program (pp), F, NULL);
       zj_eval_opts o;
-      zj_eval_opts_default (&o);
-      o.record_errors = n % 3 == 0 ? 0 : n % 3 == 1 ? NREC : 8;
-      if (n % 4 == 1)
-        o.n_all_train = 5 + n % 12;
+      sweep_opts (n, pp, &o);
       char what[96];
       snprintf (what, sizeof what, "fused F=%d et=%d nt=%d keep=%d program %d",
                 F, (int) et, nt, keep, n);
-      if (getenv ("ZJ_TEST_SHOW") && atoi (getenv ("ZJ_TEST_SHOW")) == n)
-        zj_program_print (zj_prepared_program (pp), true, stderr);
-      check (pp, ts, nt, &o, ws1, ws2, keep, what);
+      /* Lane memory is only equal when every store is kept. */
+      check_results (pp, e.ts, nt, &o, e.ws1, e.ws2, what, NULL);
+      if (keep)
+        check_lane_mem (e.ws1, e.ws2, nt, what);
       zj_prepared_free (pp);
     }
   zj_baseline_stats s;
@@ -137,11 +77,7 @@ sweep (int F, zj_eval_type et, int nt, int n_programs, uint64_t seed,
   cr_assert_leq (s.fused, eligible);
   cr_assert_geq (s.fused_hits, s.fused);
   cr_assert_gt (eligible, n_programs / 2);
-  zj_program_free (&p);
-  zj_baseline_free (b);
-  zj_workspace_free (ws1);
-  zj_workspace_free (ws2);
-  zj_test_tasks_free (ts, nt);
+  sweep_end (&e);
 }
 
 static const int Fs[] = { 4, 8, 16 };
@@ -149,7 +85,7 @@ static const int NTs[] = { 1, 3, 8, 10, 17 };
 
 Test (fused, random_programs_equal_lane_interpreter_all_stores, .timeout = 900)
 {
-  use_cache_dir ();
+  use_cache_dir ("stencils");
   for (int i = 0; i < 3; i++)
     for (int j = 0; j < 5; j++)
       sweep (Fs[i], (i + j) % 2 ? ZJ_ACCURACY : ZJ_RMS_ERROR, NTs[j], 10,
@@ -158,7 +94,7 @@ Test (fused, random_programs_equal_lane_interpreter_all_stores, .timeout = 900)
 
 Test (fused, random_programs_equal_lane_interpreter_live_stores, .timeout = 900)
 {
-  use_cache_dir ();
+  use_cache_dir ("stencils");
   for (int i = 0; i < 3; i++)
     for (int j = 0; j < 5; j++)
       sweep (Fs[i], (i + j) % 2 ? ZJ_RMS_ERROR : ZJ_ACCURACY, NTs[j], 10,
@@ -170,10 +106,10 @@ Test (fused, random_programs_equal_lane_interpreter_live_stores, .timeout = 900)
    stencils with the same results. */
 Test (fused, failed_compile_keeps_stencils, .timeout = 300)
 {
-  use_cache_dir ();
+  use_cache_dir ("stencils");
   const int F = 8, nt = 10;
   const zj_shape sh = { F, 5, 4, 3 };
-  zj_task *ts = zj_test_lane_tasks (F, nt, 12, 7, 2, ZJ_RMS_ERROR, 77, false);
+  zj_task *ts = make_tasks (F, nt, 12, 7, 2, ZJ_RMS_ERROR, 77);
   zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
   zj_baseline *b = zj_baseline_new (false);
   zj_baseline_attach (b, ws2);
@@ -194,12 +130,13 @@ Test (fused, failed_compile_keeps_stencils, .timeout = 300)
       if (n == 0)
         {
           /* Stencils only: loads the library while compiles still work. */
-          check (pp, ts, nt, &o, ws1, ws2, true, "library load");
+          check (pp, ts, nt, &o, ws1, ws2, "library load");
           setenv ("ZEROJIT_FAIL_COMPILE", "1", 1);
           zj_baseline_set_fuse (b, 1, false, 0.0, NULL, NULL);
         }
       else
-        check (pp, ts, nt, &o, ws1, ws2, false, "failed fused compile");
+        check_results (pp, ts, nt, &o, ws1, ws2, "failed fused compile",
+                       NULL);
       n += ok;
       zj_prepared_free (pp);
     }

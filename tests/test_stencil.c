@@ -24,30 +24,19 @@ static void
 sweep (bool threaded, int F, zj_eval_type et, int nt, int n_programs,
        uint64_t seed)
 {
-  const zj_shape sh = { F, 5, 4, 3 };
-  zj_task *ts = make_tasks (F, nt, 12, 7, 2, et, seed);
-  zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
   zj_baseline *b = zj_baseline_new (threaded);
-  zj_baseline_attach (b, ws2);
-  zj_rng r;
-  zj_rng_seed (&r, seed * 7 + 1);
-  zj_program p;
-  zj_program_init (&p);
+  sweep_env e;
+  sweep_begin (&e, b, F, et, nt, seed);
   for (int n = 0; n < n_programs; n++)
     {
-      zj_test_random_program (&r, &sh, &p);
-      zj_prepared *pp = zj_test_prepare (&p, &sh, n % 2 == 0);
+      zj_test_random_program (&e.r, &e.sh, &e.p);
+      zj_prepared *pp = zj_test_prepare (&e.p, &e.sh, n % 2 == 0);
       zj_eval_opts o;
-      zj_eval_opts_default (&o);
-      o.record_errors = n % 3 == 0 ? 0 : n % 3 == 1 ? NREC : 8;
-      if (n % 4 == 1)
-        o.n_all_train = 5 + n % 12;
+      sweep_opts (n, pp, &o);
       char what[96];
       snprintf (what, sizeof what, "%s F=%d et=%d nt=%d program %d",
                 threaded ? "threaded" : "stencils", F, (int) et, nt, n);
-      if (getenv ("ZJ_TEST_SHOW") && atoi (getenv ("ZJ_TEST_SHOW")) == n)
-        zj_program_print (zj_prepared_program (pp), true, stderr);
-      check (pp, ts, nt, &o, ws1, ws2, what);
+      check (pp, e.ts, nt, &o, e.ws1, e.ws2, what);
       zj_prepared_free (pp);
     }
   zj_baseline_stats s;
@@ -55,11 +44,7 @@ sweep (bool threaded, int F, zj_eval_type et, int nt, int n_programs,
   cr_assert_eq (s.failures, 0, "%s", zj_baseline_error (b));
   cr_assert_eq (s.fallbacks, 0);
   cr_assert_gt (s.kernels, n_programs / 2);
-  zj_program_free (&p);
-  zj_baseline_free (b);
-  zj_workspace_free (ws1);
-  zj_workspace_free (ws2);
-  zj_test_tasks_free (ts, nt);
+  sweep_end (&e);
 }
 
 Test (stencil, random_programs_equal_lane_interpreter, .timeout = 600)
@@ -210,8 +195,7 @@ eval_some (zj_baseline *b, int F, int n_programs, uint64_t seed)
 Test (stencil, forced_build_failure_falls_back)
 {
   char dir[512];
-  snprintf (dir, sizeof dir, "%s/fail-%ld", ZJ_TEST_CACHE_DIR, (long) getpid ());
-  setenv ("ZEROJIT_CACHE_DIR", dir, 1);
+  fresh_cache_dir ("fail", dir, sizeof dir);
   setenv ("ZEROJIT_FAIL_COMPILE", "1", 1);
   zj_baseline *b = zj_baseline_new (false);
   eval_some (b, 4, 20, 5);
@@ -235,8 +219,7 @@ Test (stencil, forced_build_failure_falls_back)
 Test (stencil, build_leaves_signals_alone, .timeout = 120)
 {
   char dir[512];
-  snprintf (dir, sizeof dir, "%s/signals-%ld", ZJ_TEST_CACHE_DIR, (long) getpid ());
-  setenv ("ZEROJIT_CACHE_DIR", dir, 1);
+  fresh_cache_dir ("signals", dir, sizeof dir);
   cr_assert_eq (zj_test_mark_signals (), 0);
   zj_baseline *b = zj_baseline_new (false);
   eval_some (b, 4, 3, 7);
@@ -271,10 +254,7 @@ Test (stencil, failed_build_in_child_is_reported, .timeout = 120)
 Test (stencil, failure_sentinel_is_not_retried)
 {
   char dir[512], obj[700], failed[800];
-  snprintf (dir, sizeof dir, "%s/sentinel-%ld", ZJ_TEST_CACHE_DIR, (long) getpid ());
-  mkdir (ZJ_TEST_CACHE_DIR, 0755);
-  mkdir (dir, 0755);
-  setenv ("ZEROJIT_CACHE_DIR", dir, 1);
+  fresh_cache_dir ("sentinel", dir, sizeof dir);
   zj_baseline_lib_path (8, 10, obj, sizeof obj);
   snprintf (failed, sizeof failed, "%s.failed", obj);
   FILE *f = fopen (failed, "w");

@@ -36,6 +36,17 @@ log_news (void *ctx, int F, const char *dir, zj_stencil_news news,
     snprintf (l->why, sizeof l->why, "%s", why);
 }
 
+/* A baseline whose stencil builds run in the background (builds),
+   telling log of their news. */
+static zj_baseline *
+told_baseline (zj_stencil_builds *builds, news_log *log)
+{
+  zj_baseline *b = zj_baseline_new (false);
+  zj_baseline_set_builds (b, builds);
+  zj_baseline_set_notice (b, log_news, log);
+  return b;
+}
+
 /* One fixed program (no random op: every evaluation consults the
    baseline) on 10 tasks of F=4, interpreter against b, bit for bit. */
 static void
@@ -103,15 +114,12 @@ assert_no_child (void)
 Test (stencil, background_build_interprets_until_ready, .timeout = 120)
 {
   char dir[512], obj[700];
-  snprintf (dir, sizeof dir, "%s/background-%ld", ZJ_TEST_CACHE_DIR, (long) getpid ());
-  setenv ("ZEROJIT_CACHE_DIR", dir, 1);
+  fresh_cache_dir ("background", dir, sizeof dir);
   zj_baseline_lib_path (4, 10, obj, sizeof obj);
   cr_assert_neq (access (obj, F_OK), 0);
   zj_stencil_builds *builds = zj_stencil_builds_new ();
   news_log log = { { 0 }, "" };
-  zj_baseline *b = zj_baseline_new (false);
-  zj_baseline_set_builds (b, builds);
-  zj_baseline_set_notice (b, log_news, &log);
+  zj_baseline *b = told_baseline (builds, &log);
   eval_fixed (b, 0);
   zj_baseline_stats s;
   zj_baseline_stats_get (b, &s);
@@ -155,9 +163,7 @@ Test (stencil, background_build_failure_is_counted_once, .timeout = 120)
   setenv ("ZEROJIT_CACHE_DIR", "/dev/null/zerojit-cache", 1);
   zj_stencil_builds *builds = zj_stencil_builds_new ();
   news_log log = { { 0 }, "" };
-  zj_baseline *b = zj_baseline_new (false);
-  zj_baseline_set_builds (b, builds);
-  zj_baseline_set_notice (b, log_news, &log);
+  zj_baseline *b = told_baseline (builds, &log);
   const int rounds = eval_until_built (b);
   for (int i = 0; i < 3; i++)
     eval_fixed (b, rounds + i);
@@ -181,8 +187,7 @@ Test (stencil, background_build_failure_is_counted_once, .timeout = 120)
 Test (stencil, background_build_is_reaped_at_the_end, .timeout = 120)
 {
   char dir[512], obj[700];
-  snprintf (dir, sizeof dir, "%s/reaped-%ld", ZJ_TEST_CACHE_DIR, (long) getpid ());
-  setenv ("ZEROJIT_CACHE_DIR", dir, 1);
+  fresh_cache_dir ("reaped", dir, sizeof dir);
   zj_stencil_builds *builds = zj_stencil_builds_new ();
   zj_baseline *b = zj_baseline_new (false);
   zj_baseline_set_builds (b, builds);
@@ -210,13 +215,10 @@ Test (stencil, background_build_is_reaped_at_the_end, .timeout = 120)
 Test (stencil, background_build_end_is_told_without_asking, .timeout = 120)
 {
   char dir[512];
-  snprintf (dir, sizeof dir, "%s/told-%ld", ZJ_TEST_CACHE_DIR, (long) getpid ());
-  setenv ("ZEROJIT_CACHE_DIR", dir, 1);
+  fresh_cache_dir ("told", dir, sizeof dir);
   zj_stencil_builds *builds = zj_stencil_builds_new ();
   news_log log = { { 0 }, "" };
-  zj_baseline *b = zj_baseline_new (false);
-  zj_baseline_set_builds (b, builds);
-  zj_baseline_set_notice (b, log_news, &log);
+  zj_baseline *b = told_baseline (builds, &log);
   eval_fixed (b, 0);
   cr_assert_eq (log.n[ZJ_STENCILS_BUILDING], 1);
   const double t0 = zj_now_s ();

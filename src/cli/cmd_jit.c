@@ -24,23 +24,13 @@
 #include <string.h>
 #include <time.h>
 
-static double
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec * 1e3 + 1e-6 * (double) ts.tv_nsec;
-}
-
 /* This thread's CPU time: evaluations are timed with it, so that other
    jobs on a shared machine do not count (compiles, which run as and ld
-   in child processes, keep wall time). */
+   in child processes, keep wall time: zj_now_ms). */
 static double
 cpu_ms (void)
 {
-  struct timespec ts;
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double) ts.tv_sec * 1e3 + 1e-6 * (double) ts.tv_nsec;
+  return zj_thread_ns () * 1e-6;
 }
 
 /* --isa: one of the names the JIT knows, checked here so a typo is an
@@ -71,6 +61,18 @@ zj_cli_jit_opt (const char *who, const char *v, zj_jit_opts *o)
       return -1;
     }
   return 0;
+}
+
+/* show's and bench's JIT options: the defaults with paired tasks, then
+   --opt and --isa; -1 (message printed) when one is bad. */
+static int
+jit_opts_from_cli (const zj_cli *cli, zj_jit_opts *jo)
+{
+  zj_jit_opts_default (jo);
+  jo->pairs = 1;
+  if (zj_cli_jit_opt ("zerojit", zj_cli_get (cli, "opt"), jo) != 0)
+    return -1;
+  return parse_isa (zj_cli_get (cli, "isa"), jo);
 }
 
 static const zj_flag_def show_flags[] = {
@@ -138,11 +140,7 @@ run_show (zj_cli *cli)
         }
     }
   zj_jit_opts jo;
-  zj_jit_opts_default (&jo);
-  jo.pairs = 1;
-  if (zj_cli_jit_opt ("zerojit", zj_cli_get (cli, "opt"), &jo) != 0)
-    return 2;
-  if (parse_isa (zj_cli_get (cli, "isa"), &jo) != 0)
+  if (jit_opts_from_cli (cli, &jo) != 0)
     return 2;
   bool no_prune = false;
   if (zj_cli_flag (cli, "no-prune", &no_prune))
@@ -197,13 +195,6 @@ typedef struct bench_tier {
   long examples;
 } bench_tier;
 
-static int
-cmp_d (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
 /* Median over reps of the time to evaluate every task; fitnesses of the
    last repetition.  Each repetition restarts the generator, so both tiers
    see the same random draws. */
@@ -241,7 +232,7 @@ time_tier (const zj_prepared *pp, const zj_jit_entry *entry, zj_task *tasks,
       t[r] = cpu_ms () - t0;
       out->examples = ex;
     }
-  qsort (t, (size_t) reps, sizeof *t, cmp_d);
+  zj_sort_doubles (t, (size_t) reps);
   out->ns_per_example = out->examples ? t[reps / 2] * 1e6 / (double) out->examples : 0;
   free (t);
   zj_workspace_free (ws);
@@ -353,8 +344,8 @@ time_baseline (const zj_prepared *pp, zj_task *tasks, int n,
         ex += res[i].train_steps + tasks[i].n_valid;   /* as time_tier */
       out->examples = ex;
     }
-  qsort (t, (size_t) reps, sizeof *t, cmp_d);
-  qsort (ready, (size_t) reps, sizeof *ready, cmp_d);
+  zj_sort_doubles (t, (size_t) reps);
+  zj_sort_doubles (ready, (size_t) reps);
   out->ns_per_example = out->examples ? t[reps / 2] * 1e6 / (double) out->examples : 0;
   *ready_us = ready[reps / 2];
   free (t);
@@ -364,6 +355,31 @@ time_baseline (const zj_prepared *pp, zj_task *tasks, int n,
   zj_workspace_free (ws);
   zj_baseline_free (bf);
   return rc;
+}
+
+/* One row of bench's table. */
+static void
+print_tier (const char *tier, const char *ready, double ns_per_example,
+            double speedup, const char *break_even)
+{
+  printf ("%-12s %14s %14.2f %8.2fx %22s\n", tier, ready, ns_per_example,
+          speedup, break_even);
+}
+
+/* The row of a tier that takes ready_ns to make ready and runs at ns per
+   example: speedup over the interpreter's interp_ns, break-even against
+   base_ns (the examples after which making it ready has paid off). */
+static void
+print_compiled_tier (const char *tier, const char *ready, double ready_ns,
+                     double ns, double interp_ns, double base_ns)
+{
+  char be[48];
+  const double saved = base_ns - ns;
+  if (saved > 0)
+    snprintf (be, sizeof be, "%.0f", ready_ns / saved);
+  else
+    snprintf (be, sizeof be, "never");
+  print_tier (tier, ready, ns, ns > 0 ? interp_ns / ns : 0.0, be);
 }
 
 static const zj_flag_def bench_flags[] = {
@@ -392,11 +408,7 @@ run_bench (zj_cli *cli)
   if (zj_cli_int (cli, "reps", 1, 1000, &reps))
     return 2;
   zj_jit_opts jo;
-  zj_jit_opts_default (&jo);
-  jo.pairs = 1;
-  if (zj_cli_jit_opt ("zerojit", zj_cli_get (cli, "opt"), &jo) != 0)
-    return 2;
-  if (parse_isa (zj_cli_get (cli, "isa"), &jo) != 0)
+  if (jit_opts_from_cli (cli, &jo) != 0)
     return 2;
   zj_error err = { "" };
   const char *tfile = zj_cli_get (cli, "tasks_file");
@@ -439,9 +451,9 @@ run_bench (zj_cli *cli)
     }
   if (!(jit = zj_jit_new (&jo, &err)))
     goto out;
-  const double c0 = now_ms ();
+  const double c0 = zj_now_ms ();
   entry = zj_jit_get (jit, pp, tasks[0].eval_type, &err);
-  const double compile_ms = now_ms () - c0;
+  const double compile_ms = zj_now_ms () - c0;
   if (!entry)
     goto out;
   it.fit = zj_xcalloc ((size_t) n, sizeof (double));
@@ -471,50 +483,33 @@ run_bench (zj_cli *cli)
           path, zj_program_size (zj_prepared_program (pp)), shape.F, n, it.examples);
   printf ("%-12s %14s %14s %9s %22s\n", "tier", "time to ready", "ns/example",
           "speedup", "break-even (examples)");
-  printf ("%-12s %14s %14.2f %8.2fx %22s\n", "interpreter", "0", it.ns_per_example,
-          1.0, "-");
-  char ready[32], be[48];
+  const double ins = it.ns_per_example;
+  print_tier ("interpreter", "0", ins, 1.0, "-");
+  char ready[32];
   if (lanes_ok)
-    printf ("%-12s %14s %14.2f %8.2fx %22s\n", "lane interp", "0", lt.ns_per_example,
-            lt.ns_per_example > 0 ? it.ns_per_example / lt.ns_per_example : 0.0, "-");
+    print_tier ("lane interp", "0", lt.ns_per_example,
+                lt.ns_per_example > 0 ? ins / lt.ns_per_example : 0.0, "-");
   free (lt.fit);
   if (base_ok)
     {
-      const double saved = it.ns_per_example - bt.ns_per_example;
       snprintf (ready, sizeof ready, "%.1f us", ready_us);
-      if (saved > 0)
-        snprintf (be, sizeof be, "%.0f", ready_us * 1e3 / saved);
-      else
-        snprintf (be, sizeof be, "never");
-      printf ("%-12s %14s %14.2f %8.2fx %22s\n", "baseline", ready, bt.ns_per_example,
-              bt.ns_per_example > 0 ? it.ns_per_example / bt.ns_per_example : 0.0, be);
+      print_compiled_tier ("baseline", ready, ready_us * 1e3, bt.ns_per_example,
+                           ins, ins);
     }
   else
     printf ("%-12s not applicable: %s\n", "baseline", berr.msg);
   if (fused_ok)
     {
-      const double saved = bt.ns_per_example - ft.ns_per_example;
       snprintf (ready, sizeof ready, "%.1f ms", fready_us * 1e-3);
-      if (saved > 0)
-        snprintf (be, sizeof be, "%.0f", fready_us * 1e3 / saved);
-      else
-        snprintf (be, sizeof be, "never");
-      printf ("%-12s %14s %14.2f %8.2fx %22s\n", "fused", ready, ft.ns_per_example,
-              ft.ns_per_example > 0 ? it.ns_per_example / ft.ns_per_example : 0.0, be);
+      print_compiled_tier ("fused", ready, fready_us * 1e3, ft.ns_per_example,
+                           ins, bt.ns_per_example);
     }
   else if (base_ok)
     printf ("%-12s not applicable: %s\n", "fused", ferr.msg);
   free (ft.fit);
-  {
-    const double saved = it.ns_per_example - nt.ns_per_example;
-    snprintf (ready, sizeof ready, "%.1f ms", compile_ms);
-    if (saved > 0)
-      snprintf (be, sizeof be, "%.0f", compile_ms * 1e6 / saved);
-    else
-      snprintf (be, sizeof be, "never");
-    printf ("%-12s %14s %14.2f %8.2fx %22s\n", "optimized", ready, nt.ns_per_example,
-            nt.ns_per_example > 0 ? it.ns_per_example / nt.ns_per_example : 0.0, be);
-  }
+  snprintf (ready, sizeof ready, "%.1f ms", compile_ms);
+  print_compiled_tier ("optimized", ready, compile_ms * 1e6, nt.ns_per_example,
+                       ins, ins);
   char gccopts[2 * ZJ_JIT_FLAGS_MAX + 8];
   snprintf (gccopts, sizeof gccopts, "-O%d%s%s%s%s", jo.opt_level,
             jo.opt_level == 1 ? "," : "", jo.opt_level == 1 ? ZJ_JIT_LEVEL1_FLAGS : "",

@@ -71,6 +71,30 @@ zj_now_ns (void)
   return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
 }
 
+/* CPU time of the calling thread in nanoseconds: benchmarks time with it,
+   so that other jobs on a shared machine do not count. */
+static inline double
+zj_thread_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
+}
+
+static inline int
+zj_cmp_double (const void *a, const void *b)
+{
+  const double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+/* Sorts v[0..n) ascending (for medians, percentiles and fastest runs). */
+static inline void
+zj_sort_doubles (double *v, size_t n)
+{
+  qsort (v, n, sizeof *v, zj_cmp_double);
+}
+
 /* Address count of kind k in a shape (0 for ZJ_KIND_N). */
 static inline int
 zj_kind_count (const zj_shape *s, zj_kind k)
@@ -119,6 +143,21 @@ typedef struct zj_layout {
 } zj_layout;
 
 void zj_layout_init (zj_layout *l, const zj_shape *shape);
+
+/* Offset (in doubles) of address a of kind k in layout l: the first
+   element of that operand; 0 for ZJ_KIND_N (an unused operand). */
+static inline size_t
+zj_layout_elem (const zj_layout *l, zj_kind k, int a)
+{
+  const size_t F = (size_t) l->F;
+  switch (k)
+    {
+    case ZJ_KIND_S: return l->s_off + (size_t) a;
+    case ZJ_KIND_V: return l->v_off + (size_t) a * F;
+    case ZJ_KIND_M: return l->m_off + (size_t) a * F * F;
+    default: return 0;
+    }
+}
 
 /* Element index of a float fraction, computed in float as the original. */
 static inline int

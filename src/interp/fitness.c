@@ -23,13 +23,6 @@ zj_sigmoid (double x)
   return zj_lsigmoid (zj_lsplat (x))[0];
 }
 
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
 double
 zj_combine_fitness (const double *f, int n, zj_combination mode)
 {
@@ -40,7 +33,7 @@ zj_combine_fitness (const double *f, int n, zj_combination mode)
       double *tmp = zj_xmalloc ((size_t) n * sizeof *tmp);
       for (int i = 0; i < n; i++)
         tmp[i] = f[i];
-      qsort (tmp, (size_t) n, sizeof *tmp, cmp_double);
+      zj_sort_doubles (tmp, (size_t) n);
       double m = tmp[n / 2];
       free (tmp);
       return m;

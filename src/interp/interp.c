@@ -53,17 +53,12 @@ zj_layout_init (zj_layout *l, const zj_shape *shape)
   l->total = l->m_off + (size_t) shape->nm * F * F;
 }
 
+/* An unused operand (ZJ_KIND_N) gets mem itself: a valid pointer, never
+   read. */
 static double *
 addr (double *mem, const zj_layout *l, zj_kind k, int a)
 {
-  const size_t F = (size_t) l->F;
-  switch (k)
-    {
-    case ZJ_KIND_S: return mem + l->s_off + a;
-    case ZJ_KIND_V: return mem + l->v_off + (size_t) a * F;
-    case ZJ_KIND_M: return mem + l->m_off + (size_t) a * F * F;
-    default: return mem;   /* unused operand: a valid pointer, never read */
-    }
+  return mem + zj_layout_elem (l, k, a);
 }
 
 static zj_dins *

@@ -335,25 +335,6 @@ irdot (const zj_ival *a, const zj_ival *b, int n, bool same, zj_ival *t,
   return irsum (t, n, buf);
 }
 
-static size_t
-elem (const zj_layout *l, zj_kind k, int a)
-{
-  const size_t F = (size_t) l->F;
-  switch (k)
-    {
-    case ZJ_KIND_S: return l->s_off + (size_t) a;
-    case ZJ_KIND_V: return l->v_off + (size_t) a * F;
-    case ZJ_KIND_M: return l->m_off + (size_t) a * F * F;
-    default: return 0;
-    }
-}
-
-static int
-width (zj_kind k, int F)
-{
-  return k == ZJ_KIND_S ? 1 : k == ZJ_KIND_V ? F : k == ZJ_KIND_M ? F * F : 0;
-}
-
 static bool
 finite_all (const zj_ival *v, int n)
 {
@@ -369,11 +350,12 @@ zj_ival_exec (const zj_instr *in, const zj_layout *lay, zj_ival *m,
 {
   const zj_op_info *o = &zj_ops[in->op];
   const int F = lay->F, FF = F * F;
-  const zj_ival *a = m + elem (lay, o->in1, in->in1);
-  const zj_ival *b = m + elem (lay, o->in2, in->in2);
-  zj_ival *out = m + elem (lay, o->out, in->out);
-  const int nw = width (o->out, F);
-  if (!finite_all (a, width (o->in1, F)) || !finite_all (b, width (o->in2, F)))
+  const zj_ival *a = m + zj_layout_elem (lay, o->in1, in->in1);
+  const zj_ival *b = m + zj_layout_elem (lay, o->in2, in->in2);
+  zj_ival *out = m + zj_layout_elem (lay, o->out, in->out);
+  const int nw = zj_kind_elems (o->out, F);
+  if (!finite_all (a, zj_kind_elems (o->in1, F))
+      || !finite_all (b, zj_kind_elems (o->in2, F)))
     return false;
   /* Outputs go to r first (r may not alias the bank), then to out. */
   zj_ival *r = tmp, *t = tmp + FF;

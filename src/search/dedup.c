@@ -106,6 +106,28 @@ zj_dedup_new (int slots)
   return d;
 }
 
+int
+zj_dedup_slots (const zj_dedup *d)
+{
+  return d->slots;
+}
+
+/* The used flags and the tags say whether a slot holds anything (a key
+   counts only in a used slot): the keys, the pool's stale instructions
+   and the heap programs' arrays stay, to be written over, and so do the
+   pool's pages, already faulted in (a new cache faults its 12 MiB in
+   again).  Tags go on counting: a tag never names two stores of one
+   cache's life. */
+void
+zj_dedup_reset (zj_dedup *d)
+{
+  for (int i = 0; i < d->slots; i++)
+    {
+      d->slot[i].used = false;
+      d->tf[i] = (tagfit) { 0, 0.0 };
+    }
+}
+
 void
 zj_dedup_free (zj_dedup *d)
 {

@@ -12,6 +12,10 @@ typedef struct zj_dedup zj_dedup;
 /* slots: a power of two. */
 zj_dedup *zj_dedup_new (int slots);
 void zj_dedup_free (zj_dedup *d);
+int zj_dedup_slots (const zj_dedup *d);
+/* Empty again, as zj_dedup_new left it (for a new experiment: stash.h),
+   its memory kept. */
+void zj_dedup_reset (zj_dedup *d);
 /* True with *fitness if pruned (whose zj_program_key is key) is cached. */
 bool zj_dedup_find (const zj_dedup *d, const zj_program *pruned,
                     uint64_t key, double *fitness);

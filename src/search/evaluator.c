@@ -26,6 +26,7 @@
 #include "evaluator.h"
 #include "budget.h"
 #include "dedup.h"
+#include "stash.h"
 #include "hurdle.h"
 #include "ckpt.h"
 #include "identity.h"
@@ -160,7 +161,8 @@ zj_evaluator_new (const zj_evaluator_cfg *cfg, const zj_task *tasks,
       e->task_keys[i] = zj_lane_task_key (&tasks[i]);
     }
   if (cfg->fec)
-    e->fec = zj_fec_new (cfg->fec_cache_size, cfg->fec_forget_every);
+    e->fec = zj_stash_take_fec (cfg->stash, cfg->fec_cache_size,
+                                cfg->fec_forget_every);
   zj_program_init (&e->prepared.prog);
   if (zj_budget_init (&e->budget, cfg->budget, cfg->budget_baseline,
                       cfg->budget_factor, sp, rng, err) != 0)
@@ -169,7 +171,7 @@ zj_evaluator_new (const zj_evaluator_cfg *cfg, const zj_task *tasks,
       return NULL;
     }
   if (cfg->dedup)
-    e->dedup = zj_dedup_new (cfg->dedup_slots);
+    e->dedup = zj_stash_take_dedup (cfg->stash, cfg->dedup_slots);
   if (!cfg->budget)
     for (int i = 0; i < n_tasks; i++)
       e->n_real[i] = zj_budget_steps (&e->budget, NULL, &tasks[i]);
@@ -184,8 +186,8 @@ zj_evaluator_free (zj_evaluator *e)
   zj_door_close (e->door);
   for (int i = 0; i < 33; i++)
     zj_workspace_free (e->ws[i]), zj_workspace_free (e->ws2[i]);
-  zj_dedup_free (e->dedup);
-  zj_fec_free (e->fec);
+  zj_stash_put_dedup (e->cfg.stash, e->dedup);
+  zj_stash_put_fec (e->cfg.stash, e->fec);
   zj_budget_free (&e->budget);
   zj_program_free (&e->prepared.prog);
   free (e->fit);

@@ -14,6 +14,7 @@
 #include "policy.h"
 
 struct zj_tier;
+struct zj_stash;
 
 typedef struct zj_evaluator_cfg {
   zj_combination mode;
@@ -38,6 +39,9 @@ typedef struct zj_evaluator_cfg {
   /* Real runs after an FEC miss start from Setup instead of from the
      mini-run's lanes (zj_lsnap_mode; same results): for tests. */
   bool no_resume;
+  /* The search's spare tables (stash.h): the duplicate cache and the FEC
+     come from it and go back to it; NULL: the evaluator's own. */
+  struct zj_stash *stash;
 } zj_evaluator_cfg;
 
 typedef struct zj_eval_counters {

@@ -15,6 +15,7 @@
 #include "comm.h"
 #include "outseq.h"
 #include "stop.h"
+#include "stash.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -192,6 +193,7 @@ zj_run_experiments (zj_experiment_cfg *cfg, FILE *out,
   pl.coordinated = multi;
   pthread_mutex_init (&pl.lock, NULL);
   pthread_cond_init (&pl.cond, NULL);
+  pl.stash = zj_stash_new ();
   for (int w = 0; w < MAX_WORKERS; w++)
     pl.live[w].k = -1;
   int rc = -1, n_workers = 0, log_fd = -1;
@@ -491,6 +493,7 @@ done:
     }
   pthread_mutex_destroy (&pl.lock);
   pthread_cond_destroy (&pl.cond);
+  zj_stash_free (pl.stash);
   zj_program_free (&d.best);
   return rc;
 }

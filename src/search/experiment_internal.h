@@ -147,6 +147,9 @@ struct exp_pool {
   bool failed_told[8];        /* ... and whether a failure was told */
   int n_announced;
   _Atomic int building;       /* stencil libraries being built now */
+  /* Finished experiments' duplicate caches and FECs, for the next ones
+     (stash.h). */
+  struct zj_stash *stash;
 };
 
 /* The driver's state: what it has printed and kept so far. */

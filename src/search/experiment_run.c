@@ -302,6 +302,7 @@ run_experiment (exp_pool *pl, int64_t k, exp_result *r, exp_live *w,
   zj_evaluator_cfg ecfg;
   zj_evaluator_cfg_from_spec (&ecfg, &cfg->spec);
   ecfg.dedup = cfg->dedup;
+  ecfg.stash = pl->stash;
   ecfg.no_shortcuts = cfg->no_shortcuts;
   ecfg.hurdles = cfg->hurdles;
   ecfg.hurdle_tasks = cfg->hurdle_tasks;

@@ -12,6 +12,10 @@ typedef struct zj_fec_stats {
 /* cache_size > 1; forget_every 0 = never, otherwise > 1. */
 zj_fec *zj_fec_new (int cache_size, int forget_every);
 void zj_fec_free (zj_fec *c);
+/* Empty again, as zj_fec_new left it, its memory kept (stash.h). */
+void zj_fec_reset (zj_fec *c);
+/* c is what zj_fec_new (cache_size, forget_every) makes. */
+bool zj_fec_fits (const zj_fec *c, int cache_size, int forget_every);
 /* On a hit: move to front, count it, drop the entry once it has been hit
    forget_every times (the cached value is still returned). */
 bool zj_fec_lookup (zj_fec *c, uint64_t key, double *fitness);

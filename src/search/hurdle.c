@@ -23,13 +23,6 @@ zj_hurdle_free (zj_hurdle *h)
   h->ring = h->sorted = NULL;
 }
 
-static int
-cmp_double (const void *a, const void *b)
-{
-  const double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
 /* The threshold is refreshed every quarter window (at most
    HURDLE_REFRESH) scores: sorting per candidate would cost more than a
    demo evaluation. */
@@ -46,7 +39,7 @@ zj_hurdle_pass (zj_hurdle *h, double score)
     {
       const long m = h->count < W ? h->count : W;
       memcpy (h->sorted, h->ring, (size_t) m * sizeof (double));
-      qsort (h->sorted, (size_t) m, sizeof (double), cmp_double);
+      zj_sort_doubles (h->sorted, (size_t) m);
       long k = (long) (h->percentile / 100.0 * (double) (m - 1));
       k = k < 0 ? 0 : k >= m ? m - 1 : k;
       h->threshold = h->sorted[k];
