@@ -105,6 +105,12 @@ zj_jit_free (zj_jit *j)
   free (j);
 }
 
+void
+zj_jit_worker_pids (const zj_jit *j, pid_t *zygote, pid_t *worker)
+{
+  zj_workers_pids (j->workers, zygote, worker);
+}
+
 /* Key of a prepared program, malloc'd. */
 static uint16_t *
 make_key (const zj_prepared *pp, zj_eval_type et, size_t *n)

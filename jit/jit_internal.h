@@ -226,8 +226,17 @@ void zj_code_unref (zj_jit_code *code);
 typedef struct zj_workers zj_workers;
 zj_workers *zj_workers_new (int recycle, const char *dir, zj_error *err);
 void zj_workers_free (zj_workers *w);
-/* Starts the first worker now (0), instead of at the first compile. */
+/* Starts the zygote that forks the workers (when it can: else they are
+   forked directly) and the first worker now (0), instead of at the first
+   compile. */
 int zj_workers_start (zj_workers *w, zj_error *err);
+/* The zygote's and the current worker's pids, 0 for none (tests). */
+void zj_workers_pids (const zj_workers *w, pid_t *zygote, pid_t *worker);
+/* Replaces the worker by a new one now; secs[0]: the time getting it
+   took, secs[1]: its fork () call's (bench). */
+int zj_workers_respawn (zj_workers *w, double secs[2], zj_error *err);
+/* zj_workers_pids of a zj_jit's workers (tests). */
+void zj_jit_worker_pids (const zj_jit *j, pid_t *zygote, pid_t *worker);
 /* Compiles the n programs p (keys in codes[i]) in a forked worker, in
    one context, to one shared object, and fills codes[i]->dl, fn, fn2. */
 int zj_workers_compile (zj_workers *w, const zj_isa *isa, int n,

@@ -14,6 +14,7 @@
 #include "fused.h"
 #include "stencil.h"
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -268,6 +269,11 @@ zj_tier_new (const zj_tier_cfg *cfg, zj_error *err)
      to SIG_IGN and back on each compile, which would throw away a signal
      the search's signal thread had not taken yet (src/cli/signals.c). */
   o.worker_recycle = ZJ_TIER_WORKER_RECYCLE;
+  /* ZEROJIT_WORKER_RECYCLE=N recycles the workers every N contexts
+     instead (tests/test_tier.c: a new worker per compile). */
+  const char *rec = getenv ("ZEROJIT_WORKER_RECYCLE");
+  if (rec && atoi (rec) > 0)
+    o.worker_recycle = atoi (rec);
   o.opt_level = cfg->opt_level;
   o.flags = cfg->opt_flags;
   o.pairs = cfg->pairs;

@@ -7,24 +7,47 @@
  * dlopens it.  The child is replaced every `recycle` compiles, which
  * returns all its memory.  The code holds no host address (see lower.c),
  * so a shared object built in the child is valid in the parent.
+ *
+ * Workers are forked by a zygote: a small process forked once, when the
+ * tier is made (before the search's threads run and before it loads
+ * its data), that stays single-threaded and only forks workers on
+ * request.  Forking the multithreaded search process instead can leave
+ * the child blocked on an allocator lock another thread held at the
+ * fork (GCC 12's AddressSanitizer, doc/testing.md), and it copies the
+ * search's page tables.  The zygote passes each new worker's pipe ends
+ * back over a socket (SCM_RIGHTS) and stays the worker's parent: it
+ * ignores SIGCHLD, so the kernel reaps its workers, and we wait for a
+ * worker's end by reading its pipe to EOF.  When no zygote can be had
+ * the workers are forked directly, as they were before it.
  */
+#define _GNU_SOURCE           /* pipe2, SCM_RIGHTS */
 #include "config.h"
 #include "jit_internal.h"
 #include "fused.h"
 #include <dlfcn.h>
 #include <pthread.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 struct zj_workers {
   int recycle, used;
-  pid_t pid;
+  pid_t pid;                  /* the worker; 0 when there is none */
+  bool zygote_child;          /* pid is the zygote's child, not ours */
   int to_child, from_child;
+  pid_t zygote;               /* 0: none (direct forks) */
+  int zygote_fd;              /* our end of the zygote's socket, or -1 */
+  bool zygote_tried;          /* started once at most: never again from
+                                 the search's threads */
+  long fork_ns;               /* the last worker's fork () call (bench) */
   char dir[64];
   long seq;
 };
@@ -73,6 +96,26 @@ typedef struct {
   char msg[sizeof ((zj_error *) 0)->msg];
 } wrep;
 
+/* Writes the shared object of a request whose lowering worked (rp->rc
+   0), and releases the context. */
+static void
+finish_compile (gcc_jit_context *ctx, const wreq *rq, wrep *rp, const char *what)
+{
+  if (rp->rc == 0)
+    {
+      gcc_jit_context_compile_to_file (ctx, GCC_JIT_OUTPUT_KIND_DYNAMIC_LIBRARY,
+                                       rq->path);
+      const char *e = gcc_jit_context_get_first_error (ctx);
+      if (e)
+        {
+          rp->rc = -1;
+          snprintf (rp->msg, sizeof rp->msg, "jit/worker.c: %scompile failed: %s",
+                    what, e);
+        }
+    }
+  gcc_jit_context_release (ctx);
+}
+
 /* Lowers the n programs of one request into one context, as
    compile_inproc does (ZJ_NATIVE_NAME "_i"), and writes the shared
    object; the reply says whether it worked. */
@@ -111,18 +154,7 @@ child_compile (int in, const wreq *rq, wrep *rp)
       zj_program_free (&p);
       free (key);
     }
-  if (rp->rc == 0)
-    {
-      gcc_jit_context_compile_to_file (ctx, GCC_JIT_OUTPUT_KIND_DYNAMIC_LIBRARY,
-                                       rq->path);
-      const char *e = gcc_jit_context_get_first_error (ctx);
-      if (e)
-        {
-          rp->rc = -1;
-          snprintf (rp->msg, sizeof rp->msg, "jit/worker.c: compile failed: %s", e);
-        }
-    }
-  gcc_jit_context_release (ctx);
+  finish_compile (ctx, rq, rp, "");
 }
 
 /* The fused kernels of one request (fused.h), as child_compile does. */
@@ -164,18 +196,7 @@ child_compile_fused (int in, const wreq *rq, wrep *rp)
         }
       zj_program_free (&p);
     }
-  if (rp->rc == 0)
-    {
-      gcc_jit_context_compile_to_file (ctx, GCC_JIT_OUTPUT_KIND_DYNAMIC_LIBRARY,
-                                       rq->path);
-      const char *e = gcc_jit_context_get_first_error (ctx);
-      if (e)
-        {
-          rp->rc = -1;
-          snprintf (rp->msg, sizeof rp->msg, "jit/worker.c: fused compile failed: %s", e);
-        }
-    }
-  gcc_jit_context_release (ctx);
+  finish_compile (ctx, rq, rp, "fused ");
 }
 
 static void
@@ -197,68 +218,298 @@ child_main (int in, int out)
     }
 }
 
+/* A worker's life after the fork: p[0] its request pipe, p[1] its reply
+   pipe's write end. */
+static void
+worker_main (const int p[2])
+{
+  /* Ctrl-C reaches the whole process group: the parent stops at the
+     next evaluation and closes our pipe, which ends us between compiles;
+     dying mid-compile would leave /tmp/libgccjit-*.  GCC's driver waits
+     for as and ld: SIGCHLD gets its default back (the zygote ignores
+     it; the driver resets it too, but our own code must not depend on
+     that). */
+  signal (SIGINT, SIG_IGN);
+  signal (SIGTERM, SIG_IGN);
+  signal (SIGCHLD, SIG_DFL);
+  child_main (p[0], p[1]);
+  _exit (0);
+}
+
+/* Closes every descriptor above stderr but keep[0..n), sorted.  A
+   forked worker or zygote holding a copy of another worker's pipe end
+   would keep that worker from ever seeing its EOF, and our wait for its
+   end would never return. */
+static void
+close_other_fds (const int *keep, int n)
+{
+  unsigned lo = 3;
+  for (int i = 0; i <= n; i++)
+    {
+      const unsigned hi = i < n ? (unsigned) keep[i] : ~0u;
+      if (hi > lo && close_range (lo, hi - 1, 0) != 0)
+        for (unsigned fd = lo; fd < hi && fd < 65536; fd++)
+          close ((int) fd);
+      if (i < n && (unsigned) keep[i] + 1 > lo)
+        lo = (unsigned) keep[i] + 1;
+    }
+}
+
+/* Two pipes, close-on-exec (as and ld, run by GCC's driver in a worker,
+   must not hold them: a pipe's EOF tells a worker's end), as the
+   request pipe a and the reply pipe b. */
+static int
+make_pipes (int a[2], int b[2])
+{
+  if (pipe2 (a, O_CLOEXEC) != 0)
+    return -1;
+  if (pipe2 (b, O_CLOEXEC) != 0)
+    {
+      close (a[0]); close (a[1]);
+      return -1;
+    }
+  return 0;
+}
+
+static long
+now_ns (void)
+{
+  struct timespec t;
+  clock_gettime (CLOCK_MONOTONIC, &t);
+  return (long) t.tv_sec * 1000000000L + t.tv_nsec;
+}
+
+/* Forks a worker from this process: its pid, and our ends of its pipes
+   in ends (request write end, reply read end); -1 on failure.  *ns: how
+   long the fork () call took. */
+static pid_t
+fork_worker (int ends[2], long *ns)
+{
+  int a[2], b[2];
+  if (make_pipes (a, b) != 0)
+    return -1;
+  const long t0 = now_ns ();
+  pid_t pid = fork ();
+  *ns = now_ns () - t0;
+  if (pid == 0)
+    {
+      const int keep[2] = { a[0] < b[1] ? a[0] : b[1], a[0] < b[1] ? b[1] : a[0] };
+      close_other_fds (keep, 2);
+      worker_main ((const int[2]) { a[0], b[1] });
+    }
+  close (a[0]);
+  close (b[1]);
+  if (pid < 0)
+    {
+      const int e = errno;
+      close (a[1]);
+      close (b[0]);
+      errno = e;
+      return -1;
+    }
+  ends[0] = a[1];
+  ends[1] = b[0];
+  return pid;
+}
+
+/* The zygote's reply to a request (one byte): the worker's pid, or -1
+   and errno; with a pid, our two pipe ends as SCM_RIGHTS. */
+typedef struct {
+  pid_t pid;
+  int err;
+  long fork_ns;
+} zreply;
+
+static void
+zygote_main (int sock, pid_t parent)
+{
+  /* Dies with the thread that made the tier (PR_SET_PDEATHSIG), and at
+     the EOF of its socket when the parent process ends in any way.
+     Ctrl-C and SIGTERM to the process group are the parent's to act on,
+     as for workers. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid () != parent)
+    _exit (0);
+  signal (SIGINT, SIG_IGN);
+  signal (SIGTERM, SIG_IGN);
+  signal (SIGCHLD, SIG_IGN);    /* the kernel reaps our workers */
+  for (;;)
+    {
+      char c;
+      ssize_t r = read (sock, &c, 1);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r != 1)
+        _exit (0);
+      int ends[2];
+      zreply rp = { -1, 0, 0 };
+      rp.pid = fork_worker (ends, &rp.fork_ns);
+      rp.err = rp.pid < 0 ? errno : 0;
+      struct iovec iov = { &rp, sizeof rp };
+      union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE (sizeof ends)];
+      } cm;
+      memset (&cm, 0, sizeof cm);
+      struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+      if (rp.pid > 0)
+        {
+          m.msg_control = cm.buf;
+          m.msg_controllen = sizeof cm.buf;
+          struct cmsghdr *h = CMSG_FIRSTHDR (&m);
+          h->cmsg_level = SOL_SOCKET;
+          h->cmsg_type = SCM_RIGHTS;
+          h->cmsg_len = CMSG_LEN (sizeof ends);
+          memcpy (CMSG_DATA (h), ends, sizeof ends);
+        }
+      const ssize_t s = sendmsg (sock, &m, MSG_NOSIGNAL);
+      if (rp.pid > 0)
+        {
+          close (ends[0]);
+          close (ends[1]);
+        }
+      if (s != (ssize_t) sizeof rp)
+        _exit (0);
+    }
+}
+
+/* Starts the zygote; on failure there is none and workers are forked
+   directly. */
+static void
+start_zygote (zj_workers *w)
+{
+  /* ZEROJIT_WORKER_ZYGOTE=0 forks workers directly (for bench/ and tests). */
+  const char *env = getenv ("ZEROJIT_WORKER_ZYGOTE");
+  if (env && strcmp (env, "0") == 0)
+    return;
+  int sv[2];
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+    return;
+  const pid_t parent = getpid ();
+  const pid_t pid = fork ();
+  if (pid == 0)
+    {
+      close_other_fds (&sv[1], 1);
+      zygote_main (sv[1], parent);
+    }
+  close (sv[1]);
+  if (pid < 0)
+    {
+      close (sv[0]);
+      return;
+    }
+  w->zygote = pid;
+  w->zygote_fd = sv[0];
+}
+
+static void
+stop_zygote (zj_workers *w)
+{
+  if (w->zygote <= 0)
+    return;
+  close (w->zygote_fd);
+  waitpid (w->zygote, NULL, 0);
+  w->zygote = 0;
+  w->zygote_fd = -1;
+}
+
+/* A new worker from the zygote: its pid, or -1 with err set (a dead
+   zygote is reaped, and later workers are forked directly). */
+static pid_t
+zygote_fork (zj_workers *w, int ends[2], zj_error *err)
+{
+  zreply rp = { -1, 0, 0 };
+  union {
+    struct cmsghdr h;
+    char buf[CMSG_SPACE (2 * sizeof (int))];
+  } cm;
+  struct iovec iov = { &rp, sizeof rp };
+  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+                      .msg_control = cm.buf, .msg_controllen = sizeof cm.buf };
+  ssize_t r;
+  if (send (w->zygote_fd, "w", 1, MSG_NOSIGNAL) != 1)
+    r = -1;
+  else
+    while ((r = recvmsg (w->zygote_fd, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+      ;
+  if (r != (ssize_t) sizeof rp)
+    {
+      stop_zygote (w);
+      zj_error_set (err, "jit/worker.c: the compile worker zygote died");
+      return -1;
+    }
+  const struct cmsghdr *h = CMSG_FIRSTHDR (&m);
+  if (rp.pid <= 0 || !h || h->cmsg_type != SCM_RIGHTS
+      || h->cmsg_len != CMSG_LEN (2 * sizeof (int)))
+    {
+      zj_error_set (err, "jit/worker.c: cannot start a compile worker: %s",
+                    strerror (rp.err ? rp.err : EPROTO));
+      return -1;
+    }
+  memcpy (ends, CMSG_DATA (h), 2 * sizeof (int));
+  w->fork_ns = rp.fork_ns;
+  return rp.pid;
+}
+
 static void
 stop_child (zj_workers *w)
 {
   if (w->pid <= 0)
     return;
   close (w->to_child);
+  if (w->zygote_child)
+    {
+      /* Not our child: its reply pipe's EOF is its end (the zygote
+         reaps it). */
+      char buf[64];
+      ssize_t r;
+      while ((r = read (w->from_child, buf, sizeof buf)) > 0
+             || (r < 0 && errno == EINTR))
+        ;
+    }
   close (w->from_child);
-  waitpid (w->pid, NULL, 0);
+  if (!w->zygote_child)
+    waitpid (w->pid, NULL, 0);
   w->pid = 0;
 }
 
 static int
 start_child (zj_workers *w, zj_error *err)
 {
-  int a[2], b[2];
-  if (pipe (a) != 0)
-    goto fail;
-  if (pipe (b) != 0)
-    {
-      close (a[0]); close (a[1]);
-      goto fail;
-    }
-  pid_t pid = fork ();
+  int ends[2];
+  const bool zygote = w->zygote > 0;
+  pid_t pid = zygote ? zygote_fork (w, ends, err)
+                     : fork_worker (ends, &w->fork_ns);
   if (pid < 0)
     {
-      close (a[0]); close (a[1]); close (b[0]); close (b[1]);
-      goto fail;
+      if (!zygote)
+        zj_error_set (err, "jit/worker.c: cannot start a compile worker: %s",
+                      strerror (errno));
+      return -1;
     }
-  if (pid == 0)
-    {
-      /* Ctrl-C reaches the whole process group: the parent stops at the
-         next evaluation and closes our pipe, which ends us between
-         compiles; dying mid-compile would leave /tmp/libgccjit-*. */
-      signal (SIGINT, SIG_IGN);
-      signal (SIGTERM, SIG_IGN);
-      close (a[1]);
-      close (b[0]);
-      child_main (a[0], b[1]);
-      _exit (0);
-    }
-  close (a[0]);
-  close (b[1]);
   w->pid = pid;
-  w->to_child = a[1];
-  w->from_child = b[0];
+  w->zygote_child = zygote;
+  w->to_child = ends[0];
+  w->from_child = ends[1];
   w->used = 0;
   return 0;
-fail:
-  zj_error_set (err, "jit/worker.c: cannot start a compile worker: %s", strerror (errno));
-  return -1;
 }
 
 /* Forking while another thread holds a lock the child then needs leaves
    the child blocked for good: glibc resets its malloc locks in a child,
    but GCC 12's AddressSanitizer allocator does not (doc/testing.md).  So
-   the first worker is started here, from the thread that makes the
-   tier, before the search's threads run; later ones (recycled every
-   `recycle` contexts, or after a worker died) are forked by the compile
-   thread. */
+   the zygote is started here, from the thread that makes the tier,
+   before the search's threads run, and forks every worker; without a
+   zygote the first worker is forked here and later ones (recycled every
+   `recycle` contexts, or after a worker died) by the compile thread. */
 int
 zj_workers_start (zj_workers *w, zj_error *err)
 {
+  if (w->zygote <= 0 && !w->zygote_tried)
+    {
+      w->zygote_tried = true;
+      start_zygote (w);
+    }
   return w->pid > 0 ? 0 : start_child (w, err);
 }
 
@@ -267,6 +518,7 @@ zj_workers_new (int recycle, const char *dir, zj_error *err)
 {
   zj_workers *w = zj_xcalloc (1, sizeof *w);
   w->recycle = recycle;
+  w->zygote_fd = -1;
   return w;
 }
 
@@ -276,9 +528,31 @@ zj_workers_free (zj_workers *w)
   if (!w)
     return;
   stop_child (w);
+  stop_zygote (w);
   if (w->dir[0])
     rmdir (w->dir);
   free (w);
+}
+
+void
+zj_workers_pids (const zj_workers *w, pid_t *zygote, pid_t *worker)
+{
+  *zygote = w ? w->zygote : 0;
+  *worker = w ? w->pid : 0;
+}
+
+/* Replaces the worker by a new one now (bench/bench_worker_fork.c);
+   secs[0]: how long getting the new one took, secs[1]: its fork () call
+   alone (in the zygote or here). */
+int
+zj_workers_respawn (zj_workers *w, double secs[2], zj_error *err)
+{
+  stop_child (w);
+  const long t0 = now_ns ();
+  const int rc = start_child (w, err);
+  secs[0] = 1e-9 * (double) (now_ns () - t0);
+  secs[1] = 1e-9 * (double) w->fork_ns;
+  return rc;
 }
 
 /* The request's directory, worker and path; -1 when none can be had. */

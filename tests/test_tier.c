@@ -166,6 +166,27 @@ Test (tier, same_trajectory_with_random_ops, .timeout = 120)
   same_under_all_tiers (true, false);
 }
 
+/* A new compile worker for every compile (ZEROJIT_WORKER_RECYCLE=1),
+   each forked by the zygote (jit/worker.c) while the search's threads
+   run: the same search, and no compile fails. */
+Test (tier, same_trajectory_new_worker_per_compile, .timeout = 240)
+{
+  setenv ("ZEROJIT_WORKER_RECYCLE", "1", 1);
+  long ioff, iopt, iaut, coff, copt, caut;
+  char *off = run (ZJ_TIER_OFF, false, false, &ioff, &coff);
+  char *opt = run (ZJ_TIER_ALWAYS, false, false, &iopt, &copt);
+  cr_assert_eq (run_failures, 0);
+  char *aut = run (ZJ_TIER_AUTO, false, false, &iaut, &caut);
+  cr_assert_eq (run_failures, 0);
+  cr_assert_gt (copt, 2, "too few compiles to recycle a worker: %ld", copt);
+  cr_assert_str_eq (off, opt);
+  cr_assert_str_eq (off, aut);
+  cr_assert_eq (ioff, iopt);
+  free (off);
+  free (opt);
+  free (aut);
+}
+
 /* The search's GCC options (--jit_opt_level=N,-fNAME...) reach its
    compiles: with an option GCC does not know every compile fails, is
    counted, and the candidates run interpreted, with the same output. */
