@@ -50,8 +50,7 @@ zj_baseline_new (bool threaded)
 {
   zj_baseline *b = zj_xcalloc (1, sizeof *b);
   b->threaded = threaded;
-  b->nbuckets = ZJ_BL_BUCKETS0;
-  b->buckets = zj_xcalloc (b->nbuckets, sizeof *b->buckets);
+  zj_ktable_init (&b->kernels, ZJ_BL_BUCKETS0);
   b->fuse_after = -1;
   return b;
 }
@@ -69,28 +68,23 @@ zj_baseline_set_fuse (zj_baseline *b, int after, bool keep_stores,
 }
 
 static void
+drop (zj_kentry *e)
+{
+  zj_bkernel *k = (zj_bkernel *) e;
+  zj_fused_slot_unref (k->slot);
+  for (int c = 0; c < 2; c++)
+    {
+      free (k->tins[c]);
+      free (k->tfn[c]);
+    }
+  free (k);
+}
+
+static void
 kernels_clear (zj_baseline *b)
 {
-  b->count = 0;
   b->last = NULL;
-  for (size_t i = 0; i < b->nbuckets; i++)
-    {
-      zj_bkernel *k = b->buckets[i];
-      while (k)
-        {
-          zj_bkernel *n = k->next;
-          free (k->key);
-          zj_fused_slot_unref (k->slot);
-          for (int c = 0; c < 2; c++)
-            {
-              free (k->tins[c]);
-              free (k->tfn[c]);
-            }
-          free (k);
-          k = n;
-        }
-      b->buckets[i] = NULL;
-    }
+  zj_ktable_clear (&b->kernels, drop);
 }
 
 void
@@ -98,8 +92,8 @@ zj_baseline_free (zj_baseline *b)
 {
   if (!b)
     return;
-  kernels_clear (b);
-  free (b->buckets);
+  b->last = NULL;
+  zj_ktable_free (&b->kernels, drop);
   for (int i = 0; i < b->nlibs; i++)
     if (!b->libs[i].failed && !b->libs[i].pending)
       zj_stencil_lib_free (&b->libs[i].lib);
@@ -311,18 +305,6 @@ zj_bl_decode (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
   return nk;
 }
 
-static uint64_t
-key_hash (const uint32_t *key, int n)
-{
-  uint64_t h = 0x9e3779b97f4a7c15ULL;
-  for (int i = 0; i < n; i++)
-    {
-      h = (h ^ key[i]) * 0x100000001b3ULL;
-      h ^= h >> 29;
-    }
-  return zj_fmix64 (h);
-}
-
 static const zj_fused_slot *fused_code (zj_baseline *b, zj_bkernel *k);
 
 /* Asks for k's fused kernel once k has been used fuse_after times in
@@ -436,16 +418,14 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
   const int nk = zj_bl_decode (b, p, lay, L, nt, patch, t_off, mt_off, &np);
   if (nk < 0)
     return NULL;
-  const uint64_t h = key_hash (b->key, nk);
-  zj_bkernel **slot = &b->buckets[h & (b->nbuckets - 1)];
-  for (zj_bkernel *k = *slot; k; k = k->next)
-    if (k->hash == h && k->nkey == nk
-        && !memcmp (k->key, b->key, (size_t) nk * sizeof *b->key))
-      {
-        b->st.hits++;
-        maybe_fuse (b, k, p, lay, L, nt, patch, examples);
-        return k;
-      }
+  const uint64_t h = zj_ktable_hash (b->key, nk);
+  zj_bkernel *hit = (zj_bkernel *) zj_ktable_find (&b->kernels, h, b->key, nk);
+  if (hit)
+    {
+      b->st.hits++;
+      maybe_fuse (b, hit, p, lay, L, nt, patch, examples);
+      return hit;
+    }
   if (b->gate
       && !b->gate (b->pctx, examples,
                    zj_fn_cost (&p->fn[ZJ_PREDICT], lay->F)
@@ -510,29 +490,7 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
         }
       b->st.bytes += b1 + b2;
     }
-  k->hash = h;
-  k->nkey = nk;
-  k->key = zj_xmalloc ((size_t) nk * sizeof *k->key);
-  memcpy (k->key, b->key, (size_t) nk * sizeof *k->key);
-  if (++b->count > b->nbuckets)
-    {
-      /* Keep chains short: a search makes tens of thousands of kernels. */
-      const size_t nn = 2 * b->nbuckets;
-      zj_bkernel **nb = zj_xcalloc (nn, sizeof *nb);
-      for (size_t i = 0; i < b->nbuckets; i++)
-        for (zj_bkernel *e = b->buckets[i], *next; e; e = next)
-          {
-            next = e->next;
-            e->next = nb[e->hash & (nn - 1)];
-            nb[e->hash & (nn - 1)] = e;
-          }
-      free (b->buckets);
-      b->buckets = nb;
-      b->nbuckets = nn;
-      slot = &b->buckets[h & (nn - 1)];
-    }
-  k->next = *slot;
-  *slot = k;
+  zj_ktable_add (&b->kernels, &k->e, h, b->key, nk);
   b->st.kernels++;
   maybe_fuse (b, k, p, lay, L, nt, patch, examples);
   for (int i = 0; i < m; i++)

@@ -6,6 +6,7 @@
 #ifndef ZJ_BASELINE_INTERNAL_H
 #define ZJ_BASELINE_INTERNAL_H
 
+#include "ktable.h"
 #include "baseline.h"
 #include "stencil.h"
 #include "fused.h"
@@ -22,9 +23,7 @@
 #define ZJ_BL_POLL_NS 2e6
 
 typedef struct zj_bkernel {
-  uint64_t hash;
-  uint32_t *key;
-  int nkey;
+  zj_kentry e;               /* first: the table's entry */
   zj_lnative_fn predict, learn;
   /* threaded design: instruction records per component */
   zj_sinst *tins[2];
@@ -36,7 +35,6 @@ typedef struct zj_bkernel {
   bool fuse_tried, fused_seen;
   zj_fused_slot *slot;       /* requested or made, until it fails */
   double note;               /* the caller's (zj_baseline_last_note) */
-  struct zj_bkernel *next;
 } zj_bkernel;
 
 typedef struct zj_blib {
@@ -51,9 +49,8 @@ struct zj_baseline {
   bool threaded;
   zj_blib libs[ZJ_BL_LIBS];
   int nlibs;
-  zj_bkernel **buckets;      /* chained, nbuckets a power of two */
+  zj_ktable kernels;
   zj_bkernel *last;          /* the last lookup's kernel (hook) */
-  size_t nbuckets, count;
   zj_baseline_stats st;
   zj_error err;
   double *k;

@@ -14,6 +14,7 @@
 #include "ptask.h"
 #include "stencil.h"
 #include "baseline_internal.h"
+#include "ktable.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,17 +22,13 @@
 #define PT_BUCKETS0 1024
 
 typedef struct zj_pkernel {
-  uint64_t hash;
-  uint32_t *key;
-  int nkey;
+  zj_kentry e;               /* first: the table's entry */
   zj_lnative_fn predict, learn;
-  struct zj_pkernel *next;
 } zj_pkernel;
 
 struct zj_ptask {
   zj_baseline *libs;         /* loads the per-task libraries */
-  zj_pkernel **buckets;
-  size_t nbuckets, count;
+  zj_ktable kernels;
   zj_sinst *ins;
   double *k;
   uint32_t *key;
@@ -45,25 +42,14 @@ zj_ptask_new (void)
 {
   zj_ptask *t = zj_xcalloc (1, sizeof *t);
   t->libs = zj_baseline_new (false);
-  t->nbuckets = PT_BUCKETS0;
-  t->buckets = zj_xcalloc (t->nbuckets, sizeof *t->buckets);
+  zj_ktable_init (&t->kernels, PT_BUCKETS0);
   return t;
 }
 
 static void
-kernels_clear (zj_ptask *t)
+drop (zj_kentry *e)
 {
-  for (size_t i = 0; i < t->nbuckets; i++)
-    {
-      for (zj_pkernel *k = t->buckets[i], *n; k; k = n)
-        {
-          n = k->next;
-          free (k->key);
-          free (k);
-        }
-      t->buckets[i] = NULL;
-    }
-  t->count = 0;
+  free (e);
 }
 
 void
@@ -71,8 +57,7 @@ zj_ptask_free (zj_ptask *t)
 {
   if (!t)
     return;
-  kernels_clear (t);
-  free (t->buckets);
+  zj_ktable_free (&t->kernels, drop);
   zj_baseline_free (t->libs);
   free (t->ins);
   free (t->k);
@@ -236,35 +221,6 @@ decode (zj_ptask *t, const zj_program *p, const zj_layout *lay, int *np)
   return nk;
 }
 
-static uint64_t
-key_hash (const uint32_t *key, int n)
-{
-  uint64_t h = 0x51ed270b27f3a4c5ULL;
-  for (int i = 0; i < n; i++)
-    {
-      h = (h ^ key[i]) * 0x100000001b3ULL;
-      h ^= h >> 29;
-    }
-  return zj_fmix64 (h);
-}
-
-static void
-grow (zj_ptask *t)
-{
-  const size_t nn = 2 * t->nbuckets;
-  zj_pkernel **nb = zj_xcalloc (nn, sizeof *nb);
-  for (size_t i = 0; i < t->nbuckets; i++)
-    for (zj_pkernel *e = t->buckets[i], *next; e; e = next)
-      {
-        next = e->next;
-        e->next = nb[e->hash & (nn - 1)];
-        nb[e->hash & (nn - 1)] = e;
-      }
-  free (t->buckets);
-  t->buckets = nb;
-  t->nbuckets = nn;
-}
-
 bool
 zj_ptask_get (zj_ptask *t, const zj_program *p, const zj_layout *lay,
               zj_lnative *nat)
@@ -276,12 +232,8 @@ zj_ptask_get (zj_ptask *t, const zj_program *p, const zj_layout *lay,
   const int nk = decode (t, p, lay, &np);
   if (nk < 0)
     return false;
-  const uint64_t h = key_hash (t->key, nk);
-  zj_pkernel *k = NULL;
-  for (k = t->buckets[h & (t->nbuckets - 1)]; k; k = k->next)
-    if (k->hash == h && k->nkey == nk
-        && !memcmp (k->key, t->key, (size_t) nk * sizeof *t->key))
-      break;
+  const uint64_t h = zj_ktable_hash (t->key, nk);
+  zj_pkernel *k = (zj_pkernel *) zj_ktable_find (&t->kernels, h, t->key, nk);
   if (k)
     t->st.hits++;
   else
@@ -301,24 +253,16 @@ zj_ptask_get (zj_ptask *t, const zj_program *p, const zj_layout *lay,
         {
           /* Executable memory full (or a stencil missing from an old
              cache): start over; no code runs between evaluations. */
-          kernels_clear (t);
+          zj_ktable_clear (&t->kernels, drop);
           zj_execmem_reset_code (&lib->mem);
           zj_error_set (&t->err, "per-task stencils: cannot emit the step kernel");
           t->st.fallbacks++;
           return false;
         }
       k = zj_xcalloc (1, sizeof *k);
-      k->hash = h;
-      k->nkey = nk;
-      k->key = zj_xmalloc ((size_t) nk * sizeof *k->key);
-      memcpy (k->key, t->key, (size_t) nk * sizeof *k->key);
       k->predict = pr;
       k->learn = le;
-      if (++t->count > t->nbuckets)
-        grow (t);
-      zj_pkernel **slot = &t->buckets[h & (t->nbuckets - 1)];
-      k->next = *slot;
-      *slot = k;
+      zj_ktable_add (&t->kernels, &k->e, h, t->key, nk);
       t->st.kernels++;
       t->st.bytes += b1 + b2;
       t->st.ready_ns += zj_now_ns () - t0;
