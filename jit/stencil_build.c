@@ -27,6 +27,42 @@ zj_stencil_name (char *buf, size_t n, int op, int variant)
   snprintf (buf, n, "zj_st_%d_%d", op, variant);
 }
 
+/* What a stencil imports: the char types its holes use, the holes and
+   its tail call CONTINUE (copied stencils only), and the scalar SLEEF
+   entry points.  S->L's context and double types are set. */
+void
+zj_sb_imports (zj_sb *S, bool copied)
+{
+  zj_lower *L = &S->L;
+  gcc_jit_context *ctx = L->ctx;
+  S->t_char = gcc_jit_context_get_type (ctx, GCC_JIT_TYPE_CHAR);
+  S->t_charp = gcc_jit_type_get_pointer (S->t_char);
+  S->t_size = gcc_jit_context_get_type (ctx, GCC_JIT_TYPE_SIZE_T);
+  if (copied)
+    {
+      for (int h = 0; h < ZJ_HOLE_COUNT; h++)
+        S->hole_g[h] = gcc_jit_context_new_global (ctx, NULL,
+                                                   GCC_JIT_GLOBAL_IMPORTED,
+                                                   S->t_char, hole_names[h]);
+      gcc_jit_type *cdp = gcc_jit_type_get_pointer (gcc_jit_type_get_const (L->t_d));
+      gcc_jit_param *cp[4];
+      cp[0] = gcc_jit_context_new_param (ctx, NULL, L->t_dp, "mem");
+      cp[1] = gcc_jit_context_new_param (ctx, NULL, cdp, "row");
+      cp[2] = gcc_jit_context_new_param (ctx, NULL, cdp, "s0");
+      cp[3] = gcc_jit_context_new_param (ctx, NULL, cdp, "k");
+      S->cont = gcc_jit_context_new_function (
+        ctx, NULL, GCC_JIT_FUNCTION_IMPORTED,
+        gcc_jit_context_get_type (ctx, GCC_JIT_TYPE_VOID), "CONTINUE", 4, cp, 0);
+    }
+  for (int i = 0; i < 8; i++)
+    {
+      gcc_jit_param *x = gcc_jit_context_new_param (ctx, NULL, L->t_d, "x");
+      S->sleef[i] = gcc_jit_context_new_function (ctx, NULL,
+                                                  GCC_JIT_FUNCTION_IMPORTED,
+                                                  L->t_d, sleef_names[i], 1, &x, 0);
+    }
+}
+
 bool
 zj_stencil_mt_built (int F, int W)
 {
@@ -121,39 +157,15 @@ zj_stencil_build_ir (void *gctx, int F, int W, int C, bool threaded)
   L->t_v = gcc_jit_type_get_vector (L->t_d, (size_t) W);
   L->t_vl = gcc_jit_type_get_vector (gcc_jit_context_get_type (ctx, GCC_JIT_TYPE_LONG_LONG), (size_t) W);
   S.t_vp = gcc_jit_type_get_pointer (L->t_v);
-  S.t_char = gcc_jit_context_get_type (ctx, GCC_JIT_TYPE_CHAR);
-  S.t_charp = gcc_jit_type_get_pointer (S.t_char);
-  S.t_size = gcc_jit_context_get_type (ctx, GCC_JIT_TYPE_SIZE_T);
   S.t_long = gcc_jit_context_get_type (ctx, GCC_JIT_TYPE_LONG);
-  gcc_jit_type *dp = L->t_dp;
-  gcc_jit_type *cdp = gcc_jit_type_get_pointer (gcc_jit_type_get_const (L->t_d));
-  if (!threaded)
-    {
-      for (int h = 0; h < ZJ_HOLE_COUNT; h++)
-        S.hole_g[h] = gcc_jit_context_new_global (ctx, NULL,
-                                                  GCC_JIT_GLOBAL_IMPORTED,
-                                                  S.t_char, hole_names[h]);
-      gcc_jit_param *cp[4];
-      cp[0] = gcc_jit_context_new_param (ctx, NULL, dp, "mem");
-      cp[1] = gcc_jit_context_new_param (ctx, NULL, cdp, "row");
-      cp[2] = gcc_jit_context_new_param (ctx, NULL, cdp, "s0");
-      cp[3] = gcc_jit_context_new_param (ctx, NULL, cdp, "k");
-      S.cont = gcc_jit_context_new_function (
-        ctx, NULL, GCC_JIT_FUNCTION_IMPORTED,
-        gcc_jit_context_get_type (ctx, GCC_JIT_TYPE_VOID), "CONTINUE", 4, cp, 0);
-    }
-  for (int i = 0; i < 8; i++)
-    {
-      gcc_jit_param *x = gcc_jit_context_new_param (ctx, NULL, L->t_d, "x");
-      S.sleef[i] = gcc_jit_context_new_function (ctx, NULL,
-                                                 GCC_JIT_FUNCTION_IMPORTED,
-                                                 L->t_d, sleef_names[i], 1, &x, 0);
-    }
+  zj_sb_imports (&S, !threaded);
   /* The per-task product: copied stencils only (the threaded design is
      for measurements and keeps the lane product). */
   const bool mt = !threaded && zj_stencil_mt_built (F, W);
   if (mt)
     {
+      gcc_jit_type *dp = L->t_dp;
+      gcc_jit_type *cdp = gcc_jit_type_get_pointer (gcc_jit_type_get_const (L->t_d));
       gcc_jit_param *mp[6];
       mp[0] = gcc_jit_context_new_param (ctx, NULL, dp, "o");
       mp[1] = gcc_jit_context_new_param (ctx, NULL, cdp, "mt");

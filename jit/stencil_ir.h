@@ -25,6 +25,8 @@ typedef struct zj_sb {
 /* (type) (base + hole) into a new local: base is parameter base of the
    stencil function (0 mem, 1 row, 2 s0, 3 k), hole h is read from the
    imported global or, threaded, from the holes parameter. */
+/* The holes, CONTINUE (copied stencils) and SLEEF imports (stencil_build.c). */
+void zj_sb_imports (zj_sb *S, bool copied);
 gcc_jit_lvalue *zj_sb_opnd_ptr (zj_sb *S, int base, int h, gcc_jit_type *t);
 /* The body of op's stencil into the current block of S->L.fn, from the
    operand pointers S->pO ... S->dA. */

@@ -247,14 +247,6 @@ build_one (zj_sb *S, int op)
 void
 zj_ptask_build_ir (void *gctx, int F, int W)
 {
-  static const char *const hole_names[ZJ_HOLE_COUNT] = {
-    "zj_hole_o", "zj_hole_a", "zj_hole_b", "zj_hole_t", "zj_hole_nr",
-    "zj_hole_k",
-  };
-  static const char *const sleef_names[8] = {
-    "Sleef_sin_u10", "Sleef_cos_u10", "Sleef_tan_u10", "Sleef_asin_u10",
-    "Sleef_acos_u10", "Sleef_atan_u10", "Sleef_exp_u10", "Sleef_log_u10",
-  };
   /* No zmm: the asm helpers keep VEX-encodable "x" operands, as the
      lane stencils do (lower_ir.c, wide). */
   static const zj_isa isa = { .avx = true };
@@ -292,28 +284,8 @@ zj_ptask_build_ir (void *gctx, int F, int W)
   memset (vl, 0, sizeof vl);
   memset (ml, 0, sizeof ml);
   S.t_vp = L->t_vp;
-  S.t_char = gcc_jit_context_get_type (ctx, GCC_JIT_TYPE_CHAR);
-  S.t_charp = gcc_jit_type_get_pointer (S.t_char);
-  S.t_size = gcc_jit_context_get_type (ctx, GCC_JIT_TYPE_SIZE_T);
   S.t_long = L->t_long;
-  for (int h = 0; h < ZJ_HOLE_COUNT; h++)
-    S.hole_g[h] = gcc_jit_context_new_global (ctx, NULL, GCC_JIT_GLOBAL_IMPORTED,
-                                              S.t_char, hole_names[h]);
-  gcc_jit_type *cdp = gcc_jit_type_get_pointer (gcc_jit_type_get_const (L->t_d));
-  gcc_jit_param *cp[4];
-  cp[0] = gcc_jit_context_new_param (ctx, NULL, L->t_dp, "mem");
-  cp[1] = gcc_jit_context_new_param (ctx, NULL, cdp, "row");
-  cp[2] = gcc_jit_context_new_param (ctx, NULL, cdp, "s0");
-  cp[3] = gcc_jit_context_new_param (ctx, NULL, cdp, "k");
-  S.cont = gcc_jit_context_new_function (
-    ctx, NULL, GCC_JIT_FUNCTION_IMPORTED,
-    gcc_jit_context_get_type (ctx, GCC_JIT_TYPE_VOID), "CONTINUE", 4, cp, 0);
-  for (int i = 0; i < 8; i++)
-    {
-      gcc_jit_param *x = gcc_jit_context_new_param (ctx, NULL, L->t_d, "x");
-      S.sleef[i] = gcc_jit_context_new_function (ctx, NULL, GCC_JIT_FUNCTION_IMPORTED,
-                                                 L->t_d, sleef_names[i], 1, &x, 0);
-    }
+  zj_sb_imports (&S, true);
   for (int op = 1; op < ZJ_NUM_OPS; op++)
     if (zj_ptask_op_ok (op) && op != ZJ_VECTOR_CONST_SET_OP
         && op != ZJ_MATRIX_CONST_SET_OP)
