@@ -452,6 +452,15 @@ report_run (zj_door *d, int tier, double examples, double ns)
   zj_tier_add_run (d->tier, tier, examples, d->tc.work, ns);
 }
 
+/* Examples of one task's evaluation, as the budget counts them. */
+static double
+task_examples (const zj_eval_opts *o, const zj_task *t,
+               const zj_eval_result *r)
+{
+  return (double) r->train_steps + r->n_valid_err
+         + (o->record_errors ? 0 : t->n_valid);
+}
+
 double
 zj_door_eval_task (zj_door *d, const zj_prepared *pp, const zj_task *t,
                    const zj_eval_opts *o, zj_rng *rng, zj_workspace *ws,
@@ -474,8 +483,7 @@ zj_door_eval_task (zj_door *d, const zj_prepared *pp, const zj_task *t,
                    ? zj_jit_run_task (d->tc.native, pp, t, o, rng, ws, r)
                    : zj_interp_eval_task (pp, t, o, rng, ws, r);
   ws->tnat = NULL;
-  const double ex = (double) r->train_steps + r->n_valid_err
-                   + (o->record_errors ? 0 : t->n_valid);
+  const double ex = task_examples (o, t, r);
   *(native ? &d->pend_ex_native : &d->pend_ex_interp) += (uint64_t) ex;
   if (pt)
     {
@@ -506,12 +514,7 @@ zj_door_eval_pair (zj_door *d, const zj_prepared *pp, const zj_task *a,
           return false;
         }
       zj_ptask_eval_pair (pp, &d->pt_nat, a, b, o, rng, wsa, wsb, ra, rb, f);
-      double ex = 0.0;
-      const zj_task *t[2] = { a, b };
-      const zj_eval_result *r[2] = { ra, rb };
-      for (int j = 0; j < 2; j++)
-        ex += (double) r[j]->train_steps + r[j]->n_valid_err
-              + (o->record_errors ? 0 : t[j]->n_valid);
+      const double ex = task_examples (o, a, ra) + task_examples (o, b, rb);
       d->pend_ex_interp += (uint64_t) ex;
       d->pend_ex_ptask += (uint64_t) ex;
       return true;
@@ -520,12 +523,7 @@ zj_door_eval_pair (zj_door *d, const zj_prepared *pp, const zj_task *a,
     return false;
   const double t0 = zj_now_ns ();   /* native runs are always timed */
   zj_jit_eval_pair (d->tc.native, pp, a, b, o, rng, wsa, wsb, ra, rb, f);
-  double ex = 0.0;
-  const zj_task *t[2] = { a, b };
-  const zj_eval_result *r[2] = { ra, rb };
-  for (int j = 0; j < 2; j++)
-    ex += (double) r[j]->train_steps + r[j]->n_valid_err
-          + (o->record_errors ? 0 : t[j]->n_valid);
+  const double ex = task_examples (o, a, ra) + task_examples (o, b, rb);
   d->pend_ex_native += (uint64_t) ex;
   report_run (d, ZJ_RUN_OPTIMIZED, ex, zj_now_ns () - t0);
   return true;
