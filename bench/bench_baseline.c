@@ -217,9 +217,12 @@ per_example (const char *name, void (*build) (zj_program *), int F, int reps,
   free (ts);
 }
 
+/* Makes one structure's native code: 0, else -1 with a message. */
+typedef int (*make_fn) (void *ctx, const zj_program *p, const zj_shape *sh);
+
 /* Time to ready of n fresh structures of 5-40 instructions. */
 static void
-ready (const char *name, zj_baseline *b, int F, int n)
+ready (const char *name, int F, int n, make_fn make, void *ctx)
 {
   const zj_shape sh = { F, 10, 10, 3 };
   zj_rng r;
@@ -245,11 +248,8 @@ ready (const char *name, zj_baseline *b, int F, int n)
         }
       instr += total;
       const double t0 = zj_thread_ns ();
-      if (zj_baseline_prepare (b, &p, &sh, 10) != 0)
-        {
-          fprintf (stderr, "prepare failed: %s\n", zj_baseline_error (b));
-          exit (1);
-        }
+      if (make (ctx, &p, &sh) != 0)
+        exit (1);
       t[i] = zj_thread_ns () - t0;
     }
   zj_sort_doubles (t, (size_t) n);
@@ -261,61 +261,45 @@ ready (const char *name, zj_baseline *b, int F, int n)
   zj_program_free (&p);
 }
 
-/* The same for per-task step kernels (jit/ptask.h): decode, key, lookup,
-   copy and patch for one task's layout. */
+static int
+make_lanes (void *ctx, const zj_program *p, const zj_shape *sh)
+{
+  zj_baseline *b = ctx;
+  if (zj_baseline_prepare (b, p, sh, 10) == 0)
+    return 0;
+  fprintf (stderr, "prepare failed: %s\n", zj_baseline_error (b));
+  return -1;
+}
+
+/* Per-task step kernels (jit/ptask.h): decode, key, lookup, copy and
+   patch for one task's layout. */
+typedef struct {
+  zj_ptask *pt;
+  zj_workspace *ws;
+} ptask_ctx;
+
+static int
+make_ptask (void *ctx, const zj_program *p, const zj_shape *sh)
+{
+  ptask_ctx *c = ctx;
+  zj_lnative nat;
+  if (zj_ptask_get (c->pt, p, &c->ws->lay, &nat))
+    return 0;
+  fprintf (stderr, "ptask failed: %s\n", zj_ptask_error (c->pt));
+  return -1;
+}
+
 static void
 ready_ptask (int F, int n)
 {
   const zj_shape sh = { F, 10, 10, 3 };
-  zj_workspace *ws = zj_workspace_new (&sh);
-  zj_ptask *pt = zj_ptask_new ();
-  if (!zj_ptask_ready (pt, F))
-    {
-      printf ("ptask    F=%-2d library unavailable: %s\n", F, zj_ptask_error (pt));
-      zj_ptask_free (pt);
-      zj_workspace_free (ws);
-      return;
-    }
-  zj_rng r;
-  zj_rng_seed (&r, 99);
-  zj_program p;
-  zj_program_init (&p);
-  double *t = malloc (sizeof (double) * (size_t) n);
-  long instr = 0;
-  for (int i = 0; i < n; i++)
-    {
-      zj_program_clear (&p);
-      const int total = 5 + (int) zj_rng_below (&r, 36);
-      const int np = 1 + (int) zj_rng_below (&r, (uint32_t) total - 1);
-      for (int k = 0; k < total; k++)
-        {
-          int op;
-          do
-            op = 1 + (int) zj_rng_below (&r, ZJ_NUM_OPS - 1);
-          while (zj_op_is_random (op));
-          zj_instr in;
-          zj_random_instruction (&r, op, &sh, &in);
-          zj_fn_push (&p.fn[k < np ? ZJ_PREDICT : ZJ_LEARN], in);
-        }
-      instr += total;
-      zj_lnative nat;
-      const double t0 = zj_thread_ns ();
-      if (!zj_ptask_get (pt, &p, &ws->lay, &nat))
-        {
-          fprintf (stderr, "ptask failed: %s\n", zj_ptask_error (pt));
-          exit (1);
-        }
-      t[i] = zj_thread_ns () - t0;
-    }
-  zj_sort_doubles (t, (size_t) n);
-  printf ("%-8s F=%-2d time to ready, %d structures of 5-40 instr (mean %.1f): "
-          "median %.2f us  p99 %.2f us  max %.2f us\n", "ptask", F, n,
-          (double) instr / n, t[n / 2] / 1e3, t[(n * 99) / 100] / 1e3,
-          t[n - 1] / 1e3);
-  free (t);
-  zj_program_free (&p);
-  zj_ptask_free (pt);
-  zj_workspace_free (ws);
+  ptask_ctx c = { zj_ptask_new (), zj_workspace_new (&sh) };
+  if (zj_ptask_ready (c.pt, F))
+    ready ("ptask", F, n, make_ptask, &c);
+  else
+    printf ("ptask    F=%-2d library unavailable: %s\n", F, zj_ptask_error (c.pt));
+  zj_ptask_free (c.pt);
+  zj_workspace_free (c.ws);
 }
 
 int
@@ -355,8 +339,8 @@ main (int argc, char **argv)
       zj_program_free (&p);
       printf ("F=%d library: stencils %.1f ms (object from the disk cache or "
               "built), threaded %.1f ms (compiled in memory)\n", F, load_s, load_t);
-      ready ("stencils", bs, F, nstruct);
-      ready ("threaded", bt, F, nstruct);
+      ready ("stencils", F, nstruct, make_lanes, bs);
+      ready ("threaded", F, nstruct, make_lanes, bt);
       ready_ptask (F, nstruct);
       per_example ("nn20", nn20, F, reps, bs, bt);
       per_example ("linear", linear, F, reps, bs, bt);

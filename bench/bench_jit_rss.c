@@ -11,20 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static double
-rss_mb (void)
-{
-  long pages = 0, res = 0;
-  FILE *f = fopen ("/proc/self/statm", "r");
-  if (f)
-    {
-      if (fscanf (f, "%ld %ld", &pages, &res) != 2)
-        res = 0;
-      fclose (f);
-    }
-  return res * (double) sysconf (_SC_PAGESIZE) / 1048576.0;
-}
+#include "rss.h"
 
 /* A distinct small program for every i: LINEAR-like with varying ops. */
 static void
@@ -72,7 +59,7 @@ main (int argc, char **argv)
       return 1;
     }
   zj_shape sh = { 4, 4, 3, 1 };
-  printf ("compiles  rss_MB  (workers=%d, -O%d)\n%8d  %6.1f\n", workers, opt, 0, rss_mb ());
+  printf ("compiles  rss_MB  (workers=%d, -O%d)\n%8d  %6.1f\n", workers, opt, 0, bench_rss_mb ());
   for (int i = 0; i < n; i++)
     {
       zj_program p;
@@ -91,7 +78,7 @@ main (int argc, char **argv)
       zj_prepared_free (pp);
       zj_program_free (&p);
       if ((i + 1) % (n / 10 ? n / 10 : 1) == 0)
-        printf ("%8d  %6.1f\n", i + 1, rss_mb ());
+        printf ("%8d  %6.1f\n", i + 1, bench_rss_mb ());
     }
   zj_jit_stats st;
   zj_jit_get_stats (jit, &st);

@@ -13,33 +13,14 @@
  */
 #include "config.h"
 #include "jit_internal.h"
+#include "internal.h"
 #include <zerojit/spec.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int
-cmp (const void *a, const void *b)
-{
-  const double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
-}
-
-static double
-rss_mb (void)
-{
-  long pages = 0, res = 0;
-  FILE *f = fopen ("/proc/self/statm", "r");
-  if (f)
-    {
-      if (fscanf (f, "%ld %ld", &pages, &res) != 2)
-        res = 0;
-      fclose (f);
-    }
-  return res * (double) sysconf (_SC_PAGESIZE) / 1048576.0;
-}
+#include "rss.h"
 
 static void *
 idle (void *arg)
@@ -76,7 +57,7 @@ workers (bool zygote)
 static void
 report (const char *name, double *t, int n)
 {
-  qsort (t, (size_t) n, sizeof *t, cmp);
+  zj_sort_doubles (t, (size_t) n);
   printf ("%-22s median %8.1f us  p10 %8.1f  p90 %8.1f  (n=%d)\n", name,
           1e6 * t[n / 2], 1e6 * t[n / 10], 1e6 * t[n * 9 / 10], n);
 }
@@ -102,7 +83,7 @@ main (int argc, char **argv)
   if (n < 10)
     n = 10;
   zj_workers *wz = workers (true);
-  printf ("rss before the data: %.1f MB\n", rss_mb ());
+  printf ("rss before the data: %.1f MB\n", bench_rss_mb ());
   zj_error err = { "" };
   zj_search_spec ss;
   zj_task *tasks = NULL;
@@ -135,7 +116,7 @@ main (int argc, char **argv)
   pthread_t th;
   pthread_create (&th, NULL, idle, NULL);
   zj_workers *wd = workers (false);
-  printf ("rss with the data (%d tasks): %.1f MB\n", nt, rss_mb ());
+  printf ("rss with the data (%d tasks): %.1f MB\n", nt, bench_rss_mb ());
   /* t[way][what]: way 0 the zygote, 1 direct; what 0 the wall time to
      the new worker's pipes, 1 the fork () call alone. */
   double *t[2][2];
