@@ -5,31 +5,15 @@
 # never the search.
 . "${top_srcdir:-.}/tests/cli_lib.sh"
 
-if ! "$ZEROJIT" --version | grep -q libgccjit || ! grep -qw avx2 /proc/cpuinfo; then
-  echo "no JIT or no AVX2: nothing to fuse"
-  finish
-  exit $?
-fi
-# The NN regression bench's search (F = 16) on 3 tasks: 27,000 examples
-# per evaluation, enough for the door to fuse, and a structure the
-# search keeps (its children change constants).
-here="$top_srcdir/bench/tiering"
-sed 's/num_tasks: 1/num_tasks: 3/; s/max_train_steps: 6000000/max_train_steps: 4000000/' \
-  "$here/nn_search.textpb" > "$tmp/search.textpb"
+need_stencils "nothing to fuse"
+# The NN regression search: 27,000 examples per evaluation, enough for
+# the door to fuse, and a structure the search keeps (its children change
+# constants).
 # ZEROJIT_PTASK=0: this NN writes a matrix in Learn, which would run task
 # by task on per-task stencils (tests/cli_ptask.sh) instead of in lanes.
-run () {
-  ZEROJIT_PTASK=0 "$ZEROJIT" search --search_experiment_spec_file="$tmp/search.textpb" \
-    --select_tasks_file="$here/nn_tasks.textpb" \
-    --final_tasks_file="$here/nn_tasks.textpb" \
-    --max_scalar_addresses=5 --max_vector_addresses=9 --max_matrix_addresses=2 \
-    --workers=1 --max_experiments=1 --random_seed=5 --status=false "$@"
-}
-# Everything but timings and the tier's counters.
-strip () {
-  sed -e 's/, jit=.*//' -e 's/,$//' -e 's/elapsed_secs=[0-9.]*//' "$1" \
-    | grep -v -e '^Summary' -e '^Tier summary'
-}
+nn_spec nn
+run () { ZEROJIT_PTASK=0 nn_run nn "$@"; }
+strip () { strip_tier "$1"; }
 # ZEROJIT_FUSE_WAIT: the kernels are used however slowly they compile
 # (a loaded machine took 3.4 s, longer than the search).
 ZEROJIT_FUSE_AFTER=1 ZEROJIT_FUSE_WAIT=1 run --jit=auto > "$tmp/fused" 2> "$tmp/fused.err" \

@@ -32,3 +32,35 @@ finish () {
   echo "$n_pass passed, $n_fail failed"
   [ "$n_fail" -eq 0 ]
 }
+
+# need_stencils WHY: the stencil tiers need the JIT and AVX2; without
+# them the script has nothing to test, says WHY and ends.
+need_stencils () {
+  if ! "$ZEROJIT" --version | grep -q libgccjit || ! grep -qw avx2 /proc/cpuinfo; then
+    echo "no JIT or no AVX2: $1"
+    finish
+    exit $?
+  fi
+}
+
+# The NN regression bench's searches (bench/tiering, F = 16) on 3 tasks:
+# nn_spec NAME writes $tmp/NAME.textpb; nn_run SPEC FLAGS... runs it.
+nn_dir="$top_srcdir/bench/tiering"
+nn_spec () {
+  sed 's/num_tasks: 1/num_tasks: 3/; s/max_train_steps: 6000000/max_train_steps: 4000000/' \
+    "$nn_dir/${1}_search.textpb" > "$tmp/$1.textpb"
+}
+nn_run () {
+  s=$1
+  shift
+  "$ZEROJIT" search --search_experiment_spec_file="$tmp/$s.textpb" \
+    --select_tasks_file="$nn_dir/nn_tasks.textpb" \
+    --final_tasks_file="$nn_dir/nn_tasks.textpb" \
+    --max_scalar_addresses=5 --max_vector_addresses=9 --max_matrix_addresses=2 \
+    --workers=1 --max_experiments=1 --random_seed=5 --status=false "$@"
+}
+# strip_tier FILE: a search's output without timings and tier counters.
+strip_tier () {
+  sed -e 's/, jit=.*//' -e 's/,$//' -e 's/elapsed_secs=[0-9.]*//' "$1" \
+    | grep -v -e '^Summary' -e '^Tier summary'
+}

@@ -5,31 +5,16 @@
 # --jit=auto: native code changes speed, never the search.
 . "${top_srcdir:-.}/tests/cli_lib.sh"
 
-if ! "$ZEROJIT" --version | grep -q libgccjit || ! grep -qw avx2 /proc/cpuinfo; then
-  echo "no JIT or no AVX2: no per-task stencils"
-  finish
-  exit $?
-fi
-# The NN regression bench's searches (F = 16, a matrix in Predict and
-# Learn) on 3 tasks: children that change constants only (nn) and
-# children that change Predict and Learn code too (nn_all).
-here="$top_srcdir/bench/tiering"
-for s in nn nn_all; do
-  sed 's/num_tasks: 1/num_tasks: 3/; s/max_train_steps: 6000000/max_train_steps: 4000000/' \
-    "$here/${s}_search.textpb" > "$tmp/$s.textpb"
-done
+need_stencils "no per-task stencils"
+# The NN regression bench's searches (a matrix in Predict and Learn):
+# children that change constants only (nn) and children that change
+# Predict and Learn code too (nn_all).
+here=$nn_dir
+nn_spec nn
+nn_spec nn_all
 spec=nn
-run () {
-  "$ZEROJIT" search --search_experiment_spec_file="$tmp/$spec.textpb" \
-    --select_tasks_file="$here/nn_tasks.textpb" \
-    --final_tasks_file="$here/nn_tasks.textpb" \
-    --max_scalar_addresses=5 --max_vector_addresses=9 --max_matrix_addresses=2 \
-    --workers=1 --max_experiments=1 --random_seed=5 --status=false "$@"
-}
-strip () {
-  sed -e 's/, jit=.*//' -e 's/,$//' -e 's/elapsed_secs=[0-9.]*//' "$1" \
-    | grep -v -e '^Summary' -e '^Tier summary'
-}
+run () { nn_run "$spec" "$@"; }
+strip () { strip_tier "$1"; }
 # The per-task library is built synchronously first, so the runs below
 # find it ready from their first candidate.
 "$ZEROJIT" bench --program "$top_srcdir/examples/programs/neural_net.txt" \

@@ -8,11 +8,7 @@
 # during the build waits for it and leaves nothing behind.
 . "${top_srcdir:-.}/tests/cli_lib.sh"
 
-if ! "$ZEROJIT" --version | grep -q libgccjit || ! grep -qw avx2 /proc/cpuinfo; then
-  echo "no JIT or no AVX2: nothing to build"
-  finish
-  exit $?
-fi
+need_stencils "nothing to build"
 sed 's/max_train_steps: 200000000/max_train_steps: 200000/; s/population_size: 1000/population_size: 50/' \
   "$specs/demo_search.textpb" > "$tmp/search.textpb"
 tiny () {
