@@ -27,6 +27,22 @@ zj_stencil_name (char *buf, size_t n, int op, int variant)
   snprintf (buf, n, "zj_st_%d_%d", op, variant);
 }
 
+/* Ends the current block with the stencil's required tail call
+   CONTINUE (mem, row, s0, k): in copied code, the next stencil. */
+void
+zj_sb_end_continue (zj_sb *S)
+{
+  zj_lower *L = &S->L;
+  gcc_jit_context *ctx = L->ctx;
+  gcc_jit_rvalue *args[4];
+  for (int i = 0; i < 4; i++)
+    args[i] = gcc_jit_param_as_rvalue (S->par[i]);
+  gcc_jit_rvalue *call = gcc_jit_context_new_call (ctx, NULL, S->cont, 4, args);
+  gcc_jit_rvalue_set_bool_require_tail_call (call, 1);
+  gcc_jit_block_add_eval (L->b, NULL, call);
+  gcc_jit_block_end_with_void_return (L->b, NULL);
+}
+
 /* What a stencil imports: the char types its holes use, the holes and
    its tail call CONTINUE (copied stencils only), and the scalar SLEEF
    entry points.  S->L's context and double types are set. */
@@ -123,13 +139,7 @@ build_one (zj_sb *S, int op, int v)
       gcc_jit_block_end_with_void_return (L->b, NULL);
       return;
     }
-  gcc_jit_rvalue *args[4];
-  for (int i = 0; i < 4; i++)
-    args[i] = gcc_jit_param_as_rvalue (S->par[i]);
-  gcc_jit_rvalue *call = gcc_jit_context_new_call (ctx, NULL, S->cont, 4, args);
-  gcc_jit_rvalue_set_bool_require_tail_call (call, 1);
-  gcc_jit_block_add_eval (L->b, NULL, call);
-  gcc_jit_block_end_with_void_return (L->b, NULL);
+  zj_sb_end_continue (S);
 }
 
 void

@@ -27,6 +27,8 @@ typedef struct zj_sb {
    imported global or, threaded, from the holes parameter. */
 /* The holes, CONTINUE (copied stencils) and SLEEF imports (stencil_build.c). */
 void zj_sb_imports (zj_sb *S, bool copied);
+/* The tail call CONTINUE that ends a copied stencil (stencil_build.c). */
+void zj_sb_end_continue (zj_sb *S);
 gcc_jit_lvalue *zj_sb_opnd_ptr (zj_sb *S, int base, int h, gcc_jit_type *t);
 /* The body of op's stencil into the current block of S->L.fn, from the
    operand pointers S->pO ... S->dA. */

@@ -234,13 +234,7 @@ build_one (zj_sb *S, int op)
     }
   move (S, o->out, ao, pO, dO, false);
   free_locals (L);
-  gcc_jit_rvalue *args[4];
-  for (int i = 0; i < 4; i++)
-    args[i] = gcc_jit_param_as_rvalue (S->par[i]);
-  gcc_jit_rvalue *call = gcc_jit_context_new_call (ctx, NULL, S->cont, 4, args);
-  gcc_jit_rvalue_set_bool_require_tail_call (call, 1);
-  gcc_jit_block_add_eval (L->b, NULL, call);
-  gcc_jit_block_end_with_void_return (L->b, NULL);
+  zj_sb_end_continue (S);
   gcc_jit_block_end_with_jump (L->entry, NULL, body);
 }
 
