@@ -533,6 +533,12 @@ zj_baseline_last_note (zj_baseline *b)
   return b->last ? &b->last->note : NULL;
 }
 
+double *
+zj_baseline_last_probe (zj_baseline *b)
+{
+  return b->last ? b->last->probe_note : NULL;
+}
+
 void
 zj_baseline_attach (zj_baseline *b, zj_workspace *ws)
 {

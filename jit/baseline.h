@@ -83,6 +83,10 @@ void zj_baseline_fused_geom (const zj_program *p, const zj_shape *shape,
    lookup returned (0 until set; the door keeps its stencils' ns per
    example there, for the fusing policy).  Valid until the next lookup. */
 double *zj_baseline_last_note (zj_baseline *b);
+/* Six more such numbers, for the door's paired probes (tier_door.c:
+   the structure's interpreted and native ns per example and its kernel's
+   first run's, on short and on long evaluations). */
+double *zj_baseline_last_probe (zj_baseline *b);
 /* Installs b as ws's native provider (NULL b: interpret). */
 void zj_baseline_attach (zj_baseline *b, zj_workspace *ws);
 /* Makes the step kernel of p ready for nt lanes of F (as a lane

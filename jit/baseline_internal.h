@@ -35,6 +35,7 @@ typedef struct zj_bkernel {
   bool fuse_tried, fused_seen;
   zj_fused_slot *slot;       /* requested or made, until it fails */
   double note;               /* the caller's (zj_baseline_last_note) */
+  double probe_note[6];      /* the caller's too (zj_baseline_last_probe) */
 } zj_bkernel;
 
 typedef struct zj_blib {

@@ -83,6 +83,12 @@ struct zj_door {
   bool forced;                 /* --jit=baseline: a kernel for every run */
   bool probing;                /* --jit=auto: probes run */
   bool timed;                  /* the lane evaluation under way is timed */
+  bool sampled;                /* ... and a sample: may be a control or a
+                                  probe, and counts in the A/B test */
+  double *pnote;               /* sampled hit: its kernel's notes
+                                  (zj_baseline_last_probe) ... */
+  double cpu0;                 /* ... and the thread's CPU clock after
+                                  the lookup */
   bool allow_make;             /* the gate's answer for it */
   int outcome;                 /* O_* */
   double hook_ns;              /* its lookup time (timed runs) */
@@ -126,23 +132,58 @@ bl_ready (void *door, double ns)
    generators are never touched): alternating instead would correlate
    with the evaluator's fixed pattern of FEC and real runs and compare
    200-example runs with 2000-example ones. */
-static bool
-probe_coin (zj_door *d)
+static uint64_t
+probe_draw (zj_door *d)
 {
   uint64_t x = d->probe_state;
   x ^= x << 13;
   x ^= x >> 7;
   x ^= x << 17;
   d->probe_state = x;
-  return x >> 63;
+  return x;
+}
+
+static bool
+probe_coin (zj_door *d)
+{
+  return probe_draw (d) >> 63;
+}
+
+/* Whether a timed lane evaluation is a sample: one in
+   zj_base_model_sample_every, by the same generator, so that samples
+   are a random subset of timed evaluations whatever their pattern. */
+static bool
+sample_coin (zj_door *d)
+{
+  const unsigned every = zj_base_model_sample_every (&d->bm);
+  return every <= 1 || (probe_draw (d) >> 32) % every == 0;
+}
+
+/* Paired probes compare evaluations of similar size: a short one (FEC
+   mini-runs) costs several times less per example than a long one. */
+#define PAIR_LONG 20000.0
+
+/* The thread's CPU time, for the paired probes only: on a shared machine
+   a wall-clock pair of one structure came out anywhere in 0.4-2.4 (one
+   side preempted), and these ratios decide at the 5% level.  A read
+   costs ~0.2 us (a system call), so only sampled hits take two. */
+static double
+cpu_ns (void)
+{
+  struct timespec t;
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &t);
+  return (double) t.tv_sec * 1e9 + (double) t.tv_nsec;
 }
 
 /* The lane interpreter's native hook: the door's policy first (skip,
    use, make or explore: zj_policy_base_choice), then the baseline's own
-   hook; the outcome is kept for zj_door_batch_done.  One timed hit in
-   two runs interpreted instead (a probe under --jit=auto): the probes on
-   both sides come from structures that have a kernel, so their ratio is
-   the per-example saving, measured like with like. */
+   hook; the outcome is kept for zj_door_batch_done.  Under --jit=auto
+   one timed lane evaluation in zj_base_model_sample_every is a sample:
+   by a coin, a control of the A/B test (interpreted, no lookup), or the
+   policy's, where a hit runs, by a second coin, on its kernel or
+   interpreted (a probe).  Both sides of a probe pair come from sampled
+   hits of one structure, so their ratio is the per-example saving
+   measured like with like, however rare the samples. */
 static bool
 door_hook (void *ctx, const zj_program *p, const zj_layout *lay, int L,
            int nt, bool patch, size_t t_off, size_t mt_off, double examples,
@@ -150,7 +191,8 @@ door_hook (void *ctx, const zj_program *p, const zj_layout *lay, int L,
 {
   zj_door *d = ctx;
   /* The A/B test's control arm: interpreted, not even looked up. */
-  if (d->timed && d->probing && probe_coin (d))
+  d->pnote = NULL;
+  if (d->sampled && probe_coin (d))
     {
       d->hook_ns = d->made_ns = 0.0;
       d->outcome = O_CONTROL;
@@ -190,13 +232,14 @@ door_hook (void *ctx, const zj_program *p, const zj_layout *lay, int L,
   zj_base_model_add_consult (&d->bm, hit, examples);
   if (c == ZJ_BASE_EXPLORE)
     zj_base_model_add_time (&d->bm, 0.0, d->hook_ns + d->made_ns);
-  if (ok && hit && d->timed && d->probing && probe_coin (d))
-    {
-      d->outcome = O_PROBE;
-      return false;
-    }
+  if (ok && d->sampled)
+    d->pnote = zj_baseline_last_probe (d->bl);
   d->outcome = !ok ? O_MISS : hit ? O_HIT : O_MADE;
-  return ok;
+  if (ok && hit && d->sampled && probe_coin (d))
+    d->outcome = O_PROBE;
+  if (d->pnote)
+    d->cpu0 = cpu_ns ();
+  return d->outcome != O_PROBE && ok;
 }
 
 /* Baseline counters since the last report, as zj_tier_stats fields. */
@@ -536,6 +579,8 @@ zj_door_clock (zj_door *d)
     return 0.0;
   d->outcome = O_NONE;
   d->timed = d->tiered && d->run_tick++ % TIME_EVERY == 0;
+  d->sampled = d->timed && d->probing && sample_coin (d);
+  d->pnote = NULL;
   return d->timed ? zj_now_ns () : 0.0;
 }
 
@@ -558,18 +603,52 @@ zj_door_batch_done (zj_door *d, double t0, double examples,
   const double ns = t0 > 0.0 ? zj_now_ns () - t0 : 0.0;
   report_run (d, base ? ZJ_RUN_BASELINE : ZJ_RUN_INTERP, examples, ns);
   d->timed = false;
+  const bool sampled = d->sampled;
+  d->sampled = false;
   if (!d->bl || !(ns > 0.0))
-    return;
+    {
+      d->pnote = NULL;
+      return;
+    }
   /* The evaluation without its lookup (charged apart) and, for a new
      kernel, without its time to ready: what the interpreter or the code
      cost per example. */
   const double run = ns - d->hook_ns;
-  if (d->outcome == O_HIT && d->probing)
+  /* Unpaired probes: both sides from samples only, the ratio's estimate
+     until there are enough pairs. */
+  if (d->outcome == O_HIT && sampled)
     zj_base_model_add_probe (&d->bm, true, examples, run);
   else if (d->outcome == O_PROBE)
     zj_base_model_add_probe (&d->bm, false, examples, run);
-  else if (d->outcome == O_MADE)
-    zj_base_model_add_first (&d->bm, examples, run - d->made_ns);
+  /* Paired: a sampled hit, native or a probe, on the thread's CPU
+     clock, updates its side's note for the structure (a running mean,
+     1/2) and pairs with the other side's note when there is one.  A
+     kernel's first run, sampled, is kept until a sampled native run of
+     the same kernel tells what it cost beyond a warm one. */
+  double *pn = d->pnote;
+  d->pnote = NULL;
+  const double cpu = pn ? cpu_ns () - d->cpu0 : 0.0;
+  if (pn && cpu > 0.0)
+    {
+      const int cls = examples >= PAIR_LONG;
+      double *v = &pn[2 * cls], *first = &pn[4 + cls];
+      const double x = cpu / examples;
+      if (d->outcome == O_MADE)
+        *first = x;
+      else
+        {
+          const int side = d->outcome == O_HIT;
+          if (v[1 - side] > 0.0)
+            zj_base_model_add_pair (&d->bm, examples, side ? x : v[1],
+                                    (side ? v[0] : x) * examples);
+          v[side] = v[side] > 0.0 ? 0.5 * (v[side] + x) : x;
+          if (side && *first > 0.0)
+            {
+              zj_base_model_add_first (&d->bm, (*first - x) * examples);
+              *first = 0.0;
+            }
+        }
+    }
   if (d->outcome == O_HIT && note && run > 0.0)
     {
       /* The stencils' ns per example: a running mean (EWMA, 1/2). */
@@ -582,7 +661,7 @@ zj_door_batch_done (zj_door *d, double t0, double examples,
     }
   if (!base && d->outcome != O_MADE)
     zj_base_model_add_interp (&d->bm, examples, run);
-  if (d->probing && d->outcome != O_PROBE && d->outcome != O_NONE)
+  if (sampled && d->outcome != O_PROBE && d->outcome != O_NONE)
     zj_base_model_add_ab (&d->bm, d->outcome != O_CONTROL, examples, ns);
   zj_base_model_add_time (&d->bm, ns * TIME_EVERY, 0.0);
 }

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "policy.h"
@@ -519,4 +520,168 @@ Test (policy, fuse_figures_in_json_only_when_requested)
   zj_tier_stats_print (&s, false, f);
   fclose (f);
   cr_assert_null (strstr (buf, "per_unit"));
+}
+
+/* Paired probes (zj_base_model_add_pair) under sampling.  A search's
+   structures cost 0.5-70 ns per example and get dearer as it goes; each
+   kernel runs at exactly 0.9 of its structure's interpreted time.  The
+   door's scheme (jit/tier_door.c): one timed evaluation in
+   zj_base_model_sample_every is a sample; a sampled hit runs on its
+   kernel or, by a coin, interpreted, refreshes that side's note of the
+   structure and pairs with the other side's.  The ratio must come out
+   0.9 whatever the mix and however rarely the samples come (unpaired
+   sums, sampled alike or not, wandered 0.6-1.1 in paper searches). */
+static uint64_t
+xs (uint64_t *s)
+{
+  *s ^= *s << 13;
+  *s ^= *s >> 7;
+  *s ^= *s << 17;
+  return *s;
+}
+
+Test (policy, base_pairs_unbiased_with_sampling)
+{
+  enum { NS = 64 };
+  double note[NS][2] = { { 0 } };
+  zj_base_model m;
+  zj_base_model_init (&m);
+  uint64_t s = 0x9e3779b97f4a7c15ULL;
+  long samples = 0, interp = 0, timed = 0, late_timed = 0, late_interp = 0;
+  for (int t = 0; t < 40000; t++)
+    {
+      /* Early on cheap structures, later dear ones. */
+      const int k = (int) (xs (&s) % 32) + (t * 32) / 40000;
+      const double ip = 0.5 + 70.0 * (k * k) / (double) (NS * NS);
+      const double ex = 90000.0;
+      const bool sampled = xs (&s) % zj_base_model_sample_every (&m) == 0;
+      timed++;
+      if (t >= 30000)
+        late_timed++;
+      if (!sampled)
+        continue;
+      samples++;
+      const int side = xs (&s) >> 63;    /* 1: native, 0: a probe */
+      const double x = side ? 0.9 * ip : ip;
+      if (!side)
+        {
+          interp++;
+          if (t >= 30000)
+            late_interp++;
+        }
+      if (note[k][1 - side] > 0.0)
+        zj_base_model_add_pair (&m, ex, side ? x : note[k][1],
+                                (side ? note[k][0] : x) * ex);
+      note[k][side] = x;
+      zj_base_model_add_probe (&m, side, ex, ex * x);
+    }
+  bool measured;
+  cr_assert_gt (m.pairs, ZJ_BASE_WARM_PAIRS);
+  cr_assert_float_eq (zj_base_model_ratio (&m, &measured), 0.9, 1e-9);
+  cr_assert (measured);
+  /* Settled: samples one timed evaluation in 16, probes half of them. */
+  cr_assert (m.settled);
+  cr_assert_eq (zj_base_model_sample_every (&m), ZJ_BASE_SAMPLE_SETTLED);
+  cr_assert_lt ((double) late_interp / late_timed, 0.05,
+                "interpreted share once settled: %ld of %ld",
+                late_interp, late_timed);
+  cr_assert_gt (late_interp, 0, "re-checks go on");
+  (void) samples;
+  (void) interp;
+  (void) timed;
+}
+
+/* A preempted run is clipped against its pair: one interpreted run of a
+   dear structure at three times its length among 40 honest pairs at 0.9
+   moves the ratio by less than 4% (unclipped: 0.78). */
+Test (policy, base_pairs_clip_preemption)
+{
+  zj_base_model m;
+  zj_base_model_init (&m);
+  for (int i = 0; i < 40; i++)
+    zj_base_model_add_pair (&m, 90000.0, 0.9 * (1.0 + i), 90000.0 * (1.0 + i));
+  zj_base_model_add_pair (&m, 90000.0, 0.9 * 70.0, 3.0 * 90000.0 * 70.0);
+  bool measured;
+  const double r = zj_base_model_ratio (&m, &measured);
+  cr_assert (measured);
+  cr_assert_gt (r, 0.86, "ratio %g", r);
+  /* Bad samples are ignored. */
+  const zj_base_model before = m;
+  zj_base_model_add_pair (&m, 0.0, 1.0, 1.0);
+  zj_base_model_add_pair (&m, 10.0, -1.0, 1.0);
+  zj_base_model_add_pair (&m, 10.0, 1.0, NAN);
+  cr_assert_eq (m.pairs, before.pairs);
+}
+
+/* Sampling and settling: every timed evaluation is a sample until
+   ZJ_BASE_WARM_PAIRS pairs; then one in ZJ_BASE_SAMPLE_WARM; settled
+   (ratio < 0.95) one in ZJ_BASE_SAMPLE_SETTLED, until the ratio rises
+   above 0.99.  Settled, a ratio between the two still makes kernels
+   for long evaluations (unsettled it would not), and still not for
+   evaluations too short to pay a kernel's time to ready. */
+Test (policy, base_settle)
+{
+  zj_policy_knobs k;
+  zj_policy_knobs_default (&k);
+  zj_base_model m;
+  zj_base_model_init (&m);
+  cr_assert_eq (zj_base_model_sample_every (&m), 1);
+  for (int i = 0; i < ZJ_BASE_WARM_PAIRS - 1; i++)
+    zj_base_model_add_pair (&m, 1000.0, 9.7, 10000.0);
+  cr_assert_eq (zj_base_model_sample_every (&m), 1);
+  zj_base_model_add_pair (&m, 1000.0, 9.7, 10000.0);
+  cr_assert_eq (zj_base_model_sample_every (&m), ZJ_BASE_SAMPLE_WARM);
+  cr_assert (!m.settled);
+  zj_base_model_add_ready (&m, 5000.0);
+  zj_base_model_add_lookup (&m, 200.0);
+  /* Not settled at 0.97 ... */
+  for (int i = 0; i < 200; i++)
+    zj_base_model_add_pair (&m, 1000.0, 8.0, 10000.0);
+  cr_assert (m.settled);
+  cr_assert_eq (zj_base_model_sample_every (&m), ZJ_BASE_SAMPLE_SETTLED);
+  /* ... a ratio of 0.985: the gate stays open for long evaluations. */
+  for (int i = 0; i < 400; i++)
+    zj_base_model_add_pair (&m, 1000.0, 9.85, 10000.0);
+  bool measured;
+  cr_assert_float_eq (zj_base_model_ratio (&m, &measured), 0.985, 5e-3);
+  cr_assert (m.settled);
+  cr_assert_eq (zj_policy_base_choice (&k, &m, 90000.0, false), ZJ_BASE_MAKE);
+  /* Too short to pay: 10 ns x 0.03 x 100 examples against microseconds. */
+  cr_assert_neq (zj_policy_base_choice (&k, &m, 100.0, false), ZJ_BASE_MAKE);
+  zj_base_model u = m;
+  u.settled = false;
+  cr_assert_neq (zj_policy_base_choice (&k, &u, 90000.0, false), ZJ_BASE_MAKE);
+  /* Above 0.99 it unsettles. */
+  for (int i = 0; i < 400; i++)
+    zj_base_model_add_pair (&m, 1000.0, 10.2, 10000.0);
+  cr_assert (!m.settled);
+  cr_assert_eq (zj_base_model_sample_every (&m), ZJ_BASE_SAMPLE_WARM);
+}
+
+/* A kernel's first run against a later run of the same kernel: signed
+   samples average (timing noise either way does not push the estimate
+   up), and the gate charges it only when positive. */
+Test (policy, base_first_run)
+{
+  zj_policy_knobs k;
+  zj_policy_knobs_default (&k);
+  zj_base_model m;
+  zj_base_model_init (&m);
+  for (int i = 0; i < 400; i++)
+    zj_base_model_add_first (&m, i % 2 ? 3000.0 : -1000.0);
+  cr_assert_float_eq (m.first_ns, 1000.0, 60.0);
+  zj_base_model_add_first (&m, NAN);
+  cr_assert_float_eq (m.first_ns, 1000.0, 60.0);
+  for (int i = 0; i < 400; i++)
+    zj_base_model_add_first (&m, -5000.0);
+  cr_assert_lt (m.first_ns, 0.0);
+  /* Interpreter 10 ns, kernel 8: 1.8 ns saved per example; ready 5 us,
+     lookup 200 ns, first run charged as 0: a kernel pays from
+     1.2 x 5200 / 1.8 = 3467 examples. */
+  for (int i = 0; i < 8; i++)
+    zj_base_model_add_pair (&m, 1000.0, 8.0, 10000.0);
+  zj_base_model_add_ready (&m, 5000.0);
+  zj_base_model_add_lookup (&m, 200.0);
+  cr_assert_eq (zj_policy_base_choice (&k, &m, 3500.0, false), ZJ_BASE_MAKE);
+  cr_assert_neq (zj_policy_base_choice (&k, &m, 3400.0, false), ZJ_BASE_MAKE);
 }

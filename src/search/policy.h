@@ -180,6 +180,14 @@ typedef struct zj_base_model {
   long ab_n[2];
   double margin_scale;         /* times knobs->base_margin (1 at start) */
   double explore_ns, run_ns;   /* spent exploring / evaluation time seen */
+  /* Paired probes (zj_base_model_add_pair): decayed sums of examples
+     and of the native and interpreted ns they took, each pair from one
+     structure; a structure's costs vary 10x across a search, and
+     unpaired sides that drew different structures gave ratios anywhere
+     in 0.9-1.1 (or 4-7 when one side was sampled less). */
+  double pair_ex, pair_ns[2];  /* [0] interpreted, [1] native */
+  long pairs;
+  bool settled;                /* native clearly wins: behave as baseline */
 } zj_base_model;
 
 /* What the door does with a lane evaluation of `examples` examples. */
@@ -196,9 +204,11 @@ void zj_base_model_add_probe (zj_base_model *m, bool native, double examples,
                               double ns);
 void zj_base_model_add_ready (zj_base_model *m, double ns);
 void zj_base_model_add_lookup (zj_base_model *m, double ns);
-/* The run that made a kernel took ns for examples (its lookup and time
-   to ready excluded). */
-void zj_base_model_add_first (zj_base_model *m, double examples, double ns);
+/* A kernel's first run took extra_ns more than a later run of the same
+   kernel over as many examples (its lookup and time to ready excluded;
+   negative when the later run was slower: timing noise, which averages
+   out, so the estimate is not pushed up by clipping it at zero). */
+void zj_base_model_add_first (zj_base_model *m, double extra_ns);
 /* A kernel was made; a lookup hit (serving examples) or missed. */
 void zj_base_model_add_kernel (zj_base_model *m);
 void zj_base_model_add_consult (zj_base_model *m, bool hit, double examples);
@@ -211,8 +221,32 @@ void zj_base_model_add_time (zj_base_model *m, double run_ns,
 /* A timed lane evaluation of the A/B test (policy false: control). */
 void zj_base_model_add_ab (zj_base_model *m, bool policy, double examples,
                            double ns);
-/* Baseline ns per example over the interpreter's, from the probes (a
-   prior until both sides have been measured); *measured tells which. */
+/* A paired probe: a structure with a kernel ran `examples` examples
+   interpreted in interp_ns, and its kernel's timed native runs of
+   evaluations of that size took native_per_ex ns per example (the
+   door's per-kernel note).  Comparing one structure with itself keeps
+   the ratio unbiased however rarely either side is sampled.  Also
+   settles (or unsettles) the model: see zj_base_model_sample_every. */
+void zj_base_model_add_pair (zj_base_model *m, double examples,
+                             double native_per_ex, double interp_ns);
+/* How rarely timed lane evaluations are samples (controls, probes, A/B
+   arms) under --jit=auto: 1 (every one) until ZJ_BASE_WARM_PAIRS
+   paired probes; then one in ZJ_BASE_SAMPLE_WARM; one in
+   ZJ_BASE_SAMPLE_SETTLED once settled.  Settled: at least
+   ZJ_BASE_WARM_PAIRS pairs whose ratio is below ZJ_BASE_SETTLE_RATIO;
+   it ends when the ratio rises above ZJ_BASE_UNSETTLE_RATIO.  Settled,
+   zj_policy_base_choice counts the ratio as at most the settling one, so
+   that kernels are made wherever they pay, as --jit=baseline makes them,
+   however the estimate wanders below ZJ_BASE_UNSETTLE_RATIO. */
+#define ZJ_BASE_WARM_PAIRS 32
+#define ZJ_BASE_SAMPLE_WARM 4
+#define ZJ_BASE_SAMPLE_SETTLED 16
+#define ZJ_BASE_SETTLE_RATIO 0.95
+#define ZJ_BASE_UNSETTLE_RATIO 0.99
+unsigned zj_base_model_sample_every (const zj_base_model *m);
+/* Baseline ns per example over the interpreter's: from the paired probes
+   once there are enough, else from the unpaired ones, else a prior;
+   *measured tells whether it was measured. */
 double zj_base_model_ratio (const zj_base_model *m, bool *measured);
 /* Interpreter ns per example on probed structures (prior until then). */
 double zj_base_model_interp_ns (const zj_base_model *m);
