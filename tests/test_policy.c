@@ -593,7 +593,7 @@ Test (policy, base_pairs_unbiased_with_sampling)
 
 /* A preempted run is clipped against its pair: one interpreted run of a
    dear structure at three times its length among 40 honest pairs at 0.9
-   moves the ratio by less than 4% (unclipped: 0.78). */
+   moves the ratio by less than 5% (unclipped: 0.78). */
 Test (policy, base_pairs_clip_preemption)
 {
   zj_base_model m;
@@ -604,7 +604,7 @@ Test (policy, base_pairs_clip_preemption)
   bool measured;
   const double r = zj_base_model_ratio (&m, &measured);
   cr_assert (measured);
-  cr_assert_gt (r, 0.86, "ratio %g", r);
+  cr_assert_gt (r, 0.855, "ratio %g", r);
   /* Bad samples are ignored. */
   const zj_base_model before = m;
   zj_base_model_add_pair (&m, 0.0, 1.0, 1.0);
