@@ -17,7 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 reps=${1:-9}; shift
 [ $# -gt 0 ] || set -- ./zerojit
 printf '%-14s %-40s %10s %10s %10s %10s %10s %10s\n' program build interp lanes baseline fused ptask optimized
-for p in tiny dots matvec matvec_learn stateful neural_net; do
+for p in tiny dots matvec matvec_learn stateful neural_net paper_best; do
   f=$here/layout/$p.txt
   [ -f "$f" ] || f=$here/../examples/programs/$p.txt
   for zj in "$@"; do
