@@ -7,8 +7,9 @@
 # task, libgccjit); ptask: per-task stencils (jit/ptask.h: one task's
 # Predict and Learn as copied stencils in the single-task layout).
 # Programs in bench/layout/: tiny and dots (no matrix op), matvec (a
-# matrix read in Predict), matvec_learn (a matrix written in Learn), and
-# the NN of examples/programs; tasks: the paper setting's (F = 16, 8000 /
+# matrix read in Predict), matvec_learn (a matrix written in Learn),
+# paper_best (the paper search's best program: a matrix read by a product
+# in Predict) and the NN of examples/programs; tasks: the paper setting's (F = 16, 8000 /
 # 1000, ACCURACY).  `zerojit bench` times thread CPU, median of REPS.
 #   bench/bench_layout.sh [REPS] ZEROJIT...   (e.g. an AVX-512 build and a
 #   -mno-avx512f build, which puts 10 tasks in 12 lanes instead of 16)
