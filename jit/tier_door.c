@@ -529,6 +529,30 @@ zj_door_eval_pair (zj_door *d, const zj_prepared *pp, const zj_task *a,
   return true;
 }
 
+bool
+zj_door_eval_group (zj_door *d, const zj_prepared *pp,
+                    const zj_task *const *t, int n, const zj_eval_opts *o,
+                    zj_rng *rng, zj_workspace *const *ws,
+                    zj_eval_result *const *r, double *f)
+{
+  ZJ_ASSERT (n >= 2 && n <= ZJ_DOOR_GROUP_MAX && n <= ZJ_PTASK_GROUP_MAX);
+  if (!d || !d->tiered || zj_door_native (d, pp) || !d->pt_want)
+    return false;
+  if (!d->pt_have
+      && !(d->pt_have = zj_ptask_get (d->pt, &pp->prog, &ws[0]->lay, &d->pt_nat)))
+    {
+      d->pt_want = false;
+      return false;
+    }
+  zj_ptask_eval_group (pp, &d->pt_nat, t, n, o, rng, ws, r, f);
+  double ex = 0.0;
+  for (int i = 0; i < n; i++)
+    ex += task_examples (o, t[i], r[i]);
+  d->pend_ex_interp += (uint64_t) ex;
+  d->pend_ex_ptask += (uint64_t) ex;
+  return true;
+}
+
 double
 zj_door_clock (zj_door *d)
 {

@@ -2,8 +2,9 @@
  * interpreter: random programs over every deterministic op (matrix ops
  * among them), F = 4, 8, 16 (and 32), 1, 3, 10 and 17 tasks, both eval
  * types, give bit for bit the same fitness, steps, aborts, recorded
- * errors and final memory, one task at a time and two interleaved
- * (zj_ptask_eval_pair); a child that changes only Setup or constants
+ * errors and final memory, one task at a time, two interleaved
+ * (zj_ptask_eval_pair) and in the search's groups (zj_ptask_eval_group,
+ * whose training sigmoids share a SLEEF call); a child that changes only Setup or constants
  * reuses its parent's kernel; the static policy (zj_ptask_wanted) picks
  * matrix programs the lanes serve badly. */
 #include <criterion/criterion.h>
@@ -110,6 +111,53 @@ check_pair (zj_ptask *pt, const zj_prepared *pp, const zj_task *a,
   cr_assert (memcmp (&g1, &g2, sizeof g1) == 0, "%s: generator state", what);
 }
 
+/* Tasks t[0..n) interpreted one after the other (wi[i]) and as one
+   group on per-task stencils (zj_ptask_eval_group: wg[i]), as the
+   search runs them: equal results, memories and generator states. */
+static void
+check_group (zj_ptask *pt, const zj_prepared *pp, const zj_task *t, int n,
+             const zj_eval_opts *o, zj_workspace **wi, zj_workspace **wg,
+             const char *what)
+{
+  double e[4 * ZJ_PTASK_GROUP_MAX][NREC];
+  zj_eval_result r1[ZJ_PTASK_GROUP_MAX], r2[ZJ_PTASK_GROUP_MAX];
+  zj_eval_result *rp[ZJ_PTASK_GROUP_MAX];
+  const zj_task *tp[ZJ_PTASK_GROUP_MAX];
+  double f[ZJ_PTASK_GROUP_MAX];
+  zj_rng g1, g2;
+  zj_rng_seed (&g1, 13);
+  zj_rng_seed (&g2, 13);
+  for (int i = 0; i < n; i++)
+    {
+      r1[i] = (zj_eval_result) { .train_err = e[4 * i], .valid_err = e[4 * i + 1] };
+      r2[i] = (zj_eval_result) { .train_err = e[4 * i + 2], .valid_err = e[4 * i + 3] };
+      rp[i] = &r2[i];
+      tp[i] = &t[i];
+      zj_interp_eval_task (pp, &t[i], o, &g1, wi[i], &r1[i]);
+    }
+  zj_lnative nat;
+  cr_assert (zj_ptask_get (pt, zj_prepared_program (pp), &wg[0]->lay, &nat),
+             "%s: %s", what, zj_ptask_error (pt));
+  zj_ptask_eval_group (pp, &nat, tp, n, o, &g2, wg, rp, f);
+  for (int i = 0; i < n; i++)
+    {
+      char w[128];
+      snprintf (w, sizeof w, "%s, task %d of %d", what, i, n);
+      cr_assert (memcmp (&f[i], &r2[i].fitness, sizeof f[i]) == 0, "%s", w);
+      same_result (&r1[i], &r2[i], w);
+      same_memory (wi[i], wg[i], w);
+    }
+  cr_assert (memcmp (&g1, &g2, sizeof g1) == 0, "%s: generator state", what);
+}
+
+/* Equal groups of at most ZJ_PTASK_GROUP_MAX over nt tasks (the
+   evaluator's group_size); the number of groups. */
+static int
+group_count (int nt)
+{
+  return (nt + ZJ_PTASK_GROUP_MAX - 1) / ZJ_PTASK_GROUP_MAX;
+}
+
 static void
 sweep (zj_ptask *pt, int F, zj_eval_type et, int nt, int n_programs,
        uint64_t seed)
@@ -118,6 +166,12 @@ sweep (zj_ptask *pt, int F, zj_eval_type et, int nt, int n_programs,
   zj_task *ts = make_tasks (F, nt, 12, 7, 2, et, seed);
   zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
   zj_workspace *ws3 = zj_workspace_new (&sh), *ws4 = zj_workspace_new (&sh);
+  zj_workspace *wi[ZJ_PTASK_GROUP_MAX], *wg[ZJ_PTASK_GROUP_MAX];
+  for (int i = 0; i < ZJ_PTASK_GROUP_MAX; i++)
+    {
+      wi[i] = zj_workspace_new (&sh);
+      wg[i] = zj_workspace_new (&sh);
+    }
   zj_rng r;
   zj_rng_seed (&r, seed * 7 + 1);
   zj_program p;
@@ -151,6 +205,14 @@ sweep (zj_ptask *pt, int F, zj_eval_type et, int nt, int n_programs,
               check_pair (pt, pp, &ts[k], &ts[k + 1], &o, w4, what);
             }
         }
+      const int G = (nt + group_count (nt) - 1) / group_count (nt);
+      for (int k = 0; k < nt; k += G)
+        {
+          char what[96];
+          snprintf (what, sizeof what, "F=%d et=%d nt=%d program %d group at %d",
+                    F, (int) et, nt, n, k);
+          check_group (pt, pp, &ts[k], nt - k < G ? nt - k : G, &o, wi, wg, what);
+        }
       zj_prepared_free (pp);
     }
   zj_ptask_stats s;
@@ -160,13 +222,18 @@ sweep (zj_ptask *pt, int F, zj_eval_type et, int nt, int n_programs,
   /* Every program made or found its kernel; the sweep's programs have
      matrix ops in Predict or Learn often enough to matter. */
   cr_assert_eq ((s.kernels - s0.kernels) + (s.hits - s0.hits),
-                (long) n_programs * (nt + nt / 2));
+                (long) n_programs * (nt + nt / 2 + group_count (nt)));
   cr_assert_gt (with_matrix, n_programs / 3, "F=%d: %d", F, with_matrix);
   zj_program_free (&p);
   zj_workspace_free (ws1);
   zj_workspace_free (ws2);
   zj_workspace_free (ws3);
   zj_workspace_free (ws4);
+  for (int i = 0; i < ZJ_PTASK_GROUP_MAX; i++)
+    {
+      zj_workspace_free (wi[i]);
+      zj_workspace_free (wg[i]);
+    }
   zj_test_tasks_free (ts, nt);
 }
 
