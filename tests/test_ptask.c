@@ -321,3 +321,52 @@ Test (ptask, every_op_alone_equals_interpreter, .timeout = 300)
     }
   zj_ptask_free (pt);
 }
+
+/* A Predict that writes v0 (a parsed program may; random ones never do)
+   and a Learn that reads it: the groups copy the example in again before
+   Learn, as the interpreter does, and skip that copy only when Predict
+   cannot have changed v0. */
+Test (ptask, predict_writing_v0_in_groups, .timeout = 120)
+{
+  use_cache_dir ("stencils");
+  zj_ptask *pt = zj_ptask_new ();
+  const zj_shape sh = { 8, 5, 4, 3 };
+  zj_program p;
+  zj_program_init (&p);
+  zj_instr g = zj_test_ins (ZJ_VECTOR_GAUSSIAN_SET_OP, 0, 0, 1);
+  g.fd[0] = 0.0f;
+  g.fd[1] = 0.5f;
+  zj_fn_push (&p.fn[ZJ_SETUP], g);
+  g.out = 2;
+  zj_fn_push (&p.fn[ZJ_SETUP], g);
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_SUM_OP, 1, 0, 0));
+  zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 0, 2, 1));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_DIFF_OP, 0, 1, 2));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 2, 0, 3));
+  zj_fn_push (&p.fn[ZJ_LEARN], zj_test_ins (ZJ_VECTOR_SUM_OP, 2, 3, 2));
+  zj_workspace *wi[3], *wg[3];
+  for (int i = 0; i < 3; i++)
+    {
+      wi[i] = zj_workspace_new (&sh);
+      wg[i] = zj_workspace_new (&sh);
+    }
+  for (int et = 0; et < 2; et++)
+    {
+      zj_task *ts = make_tasks (8, 3, 12, 7, 2, et ? ZJ_ACCURACY : ZJ_RMS_ERROR, 31);
+      zj_prepared *pp = zj_test_prepare (&p, &sh, false);
+      zj_eval_opts o;
+      zj_eval_opts_default (&o);
+      o.max_abs_error = INFINITY;
+      check_group (pt, pp, ts, 3, &o, wi, wg, et ? "v0 written, ACCURACY"
+                                                 : "v0 written, RMS");
+      zj_prepared_free (pp);
+      zj_test_tasks_free (ts, 3);
+    }
+  for (int i = 0; i < 3; i++)
+    {
+      zj_workspace_free (wi[i]);
+      zj_workspace_free (wg[i]);
+    }
+  zj_program_free (&p);
+  zj_ptask_free (pt);
+}
