@@ -370,3 +370,114 @@ Test (ptask, predict_writing_v0_in_groups, .timeout = 120)
   zj_program_free (&p);
   zj_ptask_free (pt);
 }
+
+/* p with m1 read-only: Setup writes it several times (a gaussian draw,
+   then a uniform one with low > high, as evolved programs have), Predict
+   and Learn write m0 instead, and Predict gets v_a = dot (m1, v_a) (the
+   output on the input vector) and Learn v_b = dot (m1, v_c), at random
+   places. */
+static void
+read_only_products (zj_rng *r, zj_program *p)
+{
+  zj_instr g = zj_test_ins (ZJ_MATRIX_GAUSSIAN_SET_OP, 0, 0, 1);
+  g.fd[0] = 0.1f;
+  g.fd[1] = 0.8f;
+  zj_fn_push (&p->fn[ZJ_SETUP], g);
+  zj_instr u = zj_test_ins (ZJ_MATRIX_UNIFORM_SET_OP, 0, 0, 1);
+  u.fd[0] = 0.56f;
+  u.fd[1] = -0.39f;
+  zj_fn_push (&p->fn[ZJ_SETUP], u);
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      if (zj_ops[p->fn[c].ins[i].op].out == ZJ_KIND_M && p->fn[c].ins[i].out == 1)
+        p->fn[c].ins[i].out = 0;
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    {
+      const int a = 1 + (int) zj_rng_below (r, 3), b = (int) zj_rng_below (r, 4);
+      zj_instr mv = zj_test_ins (ZJ_MATRIX_VECTOR_PRODUCT_OP, 1, c == ZJ_PREDICT ? a : b, a);
+      zj_fn *f = &p->fn[c];
+      zj_fn_push (f, mv);
+      /* Predict's last instruction, s1 = dot (v0, v1), stays last. */
+      int pos = f->n - 1;
+      if (c == ZJ_PREDICT)
+        {
+          f->ins[pos] = f->ins[pos - 1];
+          f->ins[--pos] = mv;
+        }
+      const int at = (int) zj_rng_below (r, (uint32_t) pos + 1);
+      for (; pos > at; pos--)
+        {
+          f->ins[pos] = f->ins[pos - 1];
+          f->ins[pos - 1] = mv;
+        }
+    }
+}
+
+/* Programs whose products read a matrix neither Predict nor Learn
+   writes (the paper search's dominant class) at every F and task count,
+   one task at a time and in the search's groups: the interpreter's
+   results, memories and generator states. */
+Test (ptask, read_only_products_equal_interpreter, .timeout = 600)
+{
+  use_cache_dir ("stencils");
+  zj_ptask *pt = zj_ptask_new ();
+  const int Fs[] = { 4, 8, 16, 32 }, nts[] = { 1, 3, 10, 17 };
+  for (int fi = 0; fi < 4; fi++)
+    for (int ti = 0; ti < 4; ti++)
+      {
+        const int F = Fs[fi], nt = nts[ti];
+        const zj_shape sh = { F, 5, 4, 3 };
+        zj_task *ts = make_tasks (F, nt, 12, 7, 2, ti % 2 ? ZJ_ACCURACY : ZJ_RMS_ERROR,
+                                  300 + (uint64_t) (10 * fi + ti));
+        zj_workspace *ws1 = zj_workspace_new (&sh), *ws2 = zj_workspace_new (&sh);
+        zj_workspace *wi[ZJ_PTASK_GROUP_MAX], *wg[ZJ_PTASK_GROUP_MAX];
+        for (int i = 0; i < ZJ_PTASK_GROUP_MAX; i++)
+          {
+            wi[i] = zj_workspace_new (&sh);
+            wg[i] = zj_workspace_new (&sh);
+          }
+        zj_rng r;
+        zj_rng_seed (&r, 77 + (uint64_t) (10 * fi + ti));
+        zj_program p;
+        zj_program_init (&p);
+        const int n_programs = F == 32 || nt > 3 ? 12 : 30;
+        for (int n = 0; n < n_programs; n++)
+          {
+            zj_test_random_program (&r, &sh, &p);
+            read_only_products (&r, &p);
+            zj_prepared *pp = zj_test_prepare (&p, &sh, n % 2 == 0);
+            zj_eval_opts o;
+            zj_eval_opts_default (&o);
+            o.record_errors = n % 3 == 0 ? 0 : NREC;
+            char what[96];
+            for (int k = 0; k < nt && k < 3; k++)
+              {
+                snprintf (what, sizeof what, "read-only products F=%d nt=%d program %d task %d",
+                          F, nt, n, k);
+                check_task (pt, pp, &ts[k], &o, ws1, ws2, what);
+              }
+            const int G = (nt + group_count (nt) - 1) / group_count (nt);
+            for (int k = 0; k < nt; k += G)
+              {
+                snprintf (what, sizeof what, "read-only products F=%d nt=%d program %d group at %d",
+                          F, nt, n, k);
+                check_group (pt, pp, &ts[k], nt - k < G ? nt - k : G, &o, wi, wg, what);
+              }
+            zj_prepared_free (pp);
+          }
+        zj_program_free (&p);
+        zj_workspace_free (ws1);
+        zj_workspace_free (ws2);
+        for (int i = 0; i < ZJ_PTASK_GROUP_MAX; i++)
+          {
+            zj_workspace_free (wi[i]);
+            zj_workspace_free (wg[i]);
+          }
+        zj_test_tasks_free (ts, nt);
+      }
+  zj_ptask_stats s;
+  zj_ptask_stats_get (pt, &s);
+  cr_assert_eq (s.failures, 0, "%s", zj_ptask_error (pt));
+  cr_assert_eq (s.fallbacks, 0);
+  zj_ptask_free (pt);
+}
