@@ -108,6 +108,15 @@ zj_ptask_eligible (const zj_program *p, int F)
   return true;
 }
 
+/* Read-only matrix-vector products on the lanes' per-task copies cost
+   what they cost per task (the same 2F^2 operations in the same order),
+   and the per-task example loop costs 8-12 ns per task-example more than
+   the lanes'; so only the other matrix ops send a candidate per task.
+   F = 16, 10 tasks, ns per task-example, lane stencils / per-task groups
+   (bench/bench_layout.sh, bench/RESULTS.md session 10): tiny 11.3 / 22.4,
+   dots 16.4 / 28.6, stateful 20.3 / 31.5, matvec 30.7 / 38.8,
+   paper_best 36.9 / 40.7, matvec_learn 192.6 / 88.7, neural_net
+   202.5 / 85.4. */
 bool
 zj_ptask_wanted (const zj_program *p, const zj_shape *shape, int nt)
 {

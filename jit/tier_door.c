@@ -42,10 +42,13 @@
    wait until the kernel is compiled, so that tests do not depend on how
    fast the machine compiles). */
 #define FUSE_AFTER 16
-/* Per-task candidates run in pairs (zj_ptask_eval_pair): a task's step
-   is one serial chain (Predict, sigmoid, Learn), and alternating two
-   tasks' Predicts and then the rest of their steps overlaps the chains:
-   1.2-1.3x on the matrix programs at F = 16 (bench/RESULTS.md). */
+/* Per-task candidates run in groups (zj_door_eval_group; a run of two
+   tasks with equal step counts as a pair, zj_ptask_eval_pair): a task's
+   step is one serial chain (Predict, sigmoid, Learn), and alternating
+   the tasks' Predicts and then the rest of their steps overlaps them:
+   1.2-1.3x on the matrix programs at F = 16 for pairs, 1.3-1.4x more
+   for groups of 5 with one sigmoid call (bench/RESULTS.md, sessions 9
+   and 10). */
 #define PTASK_PAIRS 1
 #define FUSE_MIN_EXAMPLES 20000.0
 
