@@ -532,13 +532,16 @@ zj_door_eval_pair (zj_door *d, const zj_prepared *pp, const zj_task *a,
   return true;
 }
 
+_Static_assert (ZJ_DOOR_GROUP_MAX <= ZJ_PTASK_GROUP_MAX,
+                "the evaluator's groups must fit zj_ptask_eval_group");
+
 bool
 zj_door_eval_group (zj_door *d, const zj_prepared *pp,
                     const zj_task *const *t, int n, const zj_eval_opts *o,
                     zj_rng *rng, zj_workspace *const *ws,
                     zj_eval_result *const *r, double *f)
 {
-  ZJ_ASSERT (n >= 2 && n <= ZJ_DOOR_GROUP_MAX && n <= ZJ_PTASK_GROUP_MAX);
+  ZJ_ASSERT (n >= 2 && n <= ZJ_DOOR_GROUP_MAX);
   if (!d || !d->tiered || zj_door_native (d, pp) || !d->pt_want)
     return false;
   if (!d->pt_have
