@@ -21,6 +21,7 @@
  */
 #include "config.h"
 #include "internal.h"
+#include "testutil.h"
 #include "baseline.h"
 #include "ptask.h"
 #include <zerojit/search.h>
@@ -29,18 +30,9 @@
 #include <string.h>
 
 static zj_instr
-ins (int op, int a, int b, int o)
-{
-  zj_instr i;
-  memset (&i, 0, sizeof i);
-  i.op = (uint16_t) op; i.in1 = (uint16_t) a; i.in2 = (uint16_t) b; i.out = (uint16_t) o;
-  return i;
-}
-
-static zj_instr
 cset (int o, double v)
 {
-  zj_instr i = ins (ZJ_SCALAR_CONST_SET_OP, 0, 0, o);
+  zj_instr i = zj_test_ins (ZJ_SCALAR_CONST_SET_OP, 0, 0, o);
   i.act = v;
   return i;
 }
@@ -48,7 +40,7 @@ cset (int o, double v)
 static zj_instr
 vset (int op, int o, float f0, float f1, float f2)
 {
-  zj_instr i = ins (op, 0, 0, o);
+  zj_instr i = zj_test_ins (op, 0, 0, o);
   i.fd[0] = f0; i.fd[1] = f1; i.fd[2] = f2;
   return i;
 }
@@ -62,22 +54,7 @@ nn20 (zj_program *p)
   zj_fn_push (s, vset (ZJ_MATRIX_CONST_SET_OP, 0, 0.2f, 0.6f, 0.1f));
   zj_fn_push (s, vset (ZJ_MATRIX_CONST_SET_OP, 0, 0.7f, 0.1f, -0.1f));
   zj_fn_push (s, cset (3, 0.01));
-  zj_fn_push (pr, ins (ZJ_MATRIX_VECTOR_PRODUCT_OP, 0, 0, 3));
-  zj_fn_push (pr, ins (ZJ_VECTOR_SUM_OP, 3, 1, 3));
-  zj_fn_push (pr, ins (ZJ_VECTOR_MAX_OP, 3, 5, 4));
-  zj_fn_push (pr, ins (ZJ_VECTOR_INNER_PRODUCT_OP, 4, 2, 1));
-  zj_fn_push (pr, ins (ZJ_SCALAR_SUM_OP, 1, 2, 1));
-  zj_fn_push (l, ins (ZJ_SCALAR_DIFF_OP, 0, 1, 4));
-  zj_fn_push (l, ins (ZJ_SCALAR_PRODUCT_OP, 3, 4, 4));
-  zj_fn_push (l, ins (ZJ_SCALAR_SUM_OP, 2, 4, 2));
-  zj_fn_push (l, ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 4, 6));
-  zj_fn_push (l, ins (ZJ_VECTOR_SUM_OP, 2, 6, 2));
-  zj_fn_push (l, ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 2, 7));
-  zj_fn_push (l, ins (ZJ_VECTOR_HEAVYSIDE_OP, 3, 0, 8));
-  zj_fn_push (l, ins (ZJ_VECTOR_PRODUCT_OP, 8, 7, 7));
-  zj_fn_push (l, ins (ZJ_VECTOR_SUM_OP, 1, 7, 1));
-  zj_fn_push (l, ins (ZJ_VECTOR_OUTER_PRODUCT_OP, 7, 0, 1));
-  zj_fn_push (l, ins (ZJ_MATRIX_SUM_OP, 0, 1, 0));
+  zj_test_nn_step (pr, l);
 }
 
 /* Search-sized: linear regression by SGD (1 + 4 instructions). */
@@ -85,11 +62,11 @@ static void
 linear (zj_program *p)
 {
   zj_fn_push (&p->fn[ZJ_SETUP], cset (2, 0.01));
-  zj_fn_push (&p->fn[ZJ_PREDICT], ins (ZJ_VECTOR_INNER_PRODUCT_OP, 1, 0, 1));
-  zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_SCALAR_DIFF_OP, 0, 1, 3));
-  zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_SCALAR_PRODUCT_OP, 2, 3, 3));
-  zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 3, 0, 2));
-  zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
+  zj_fn_push (&p->fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 1, 0, 1));
+  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_DIFF_OP, 0, 1, 3));
+  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_PRODUCT_OP, 2, 3, 3));
+  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 3, 0, 2));
+  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
 }
 
 /* Search-sized: a 2-instruction winner as evolved on the paper setting
@@ -97,10 +74,10 @@ linear (zj_program *p)
 static void
 tiny (zj_program *p)
 {
-  zj_fn_push (&p->fn[ZJ_PREDICT], ins (ZJ_VECTOR_INNER_PRODUCT_OP, 0, 1, 1));
-  zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_SCALAR_DIFF_OP, 0, 1, 3));
-  zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 3, 0, 2));
-  zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
+  zj_fn_push (&p->fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 0, 1, 1));
+  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_DIFF_OP, 0, 1, 3));
+  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 3, 0, 2));
+  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
 }
 
 /* Search-sized, a matrix read only (bench/layout/matvec.txt with a
@@ -115,12 +92,12 @@ matvec (zj_program *p)
   zj_fn_push (s, vset (ZJ_MATRIX_CONST_SET_OP, 0, 0.4f, 0.9f, 0.3f));
   zj_fn_push (s, vset (ZJ_VECTOR_CONST_SET_OP, 2, 0.3f, 0.1f, 0));
   zj_fn_push (s, cset (3, 0.01));
-  zj_fn_push (pr, ins (ZJ_MATRIX_VECTOR_PRODUCT_OP, 0, 0, 3));
-  zj_fn_push (pr, ins (ZJ_VECTOR_INNER_PRODUCT_OP, 3, 2, 1));
-  zj_fn_push (l, ins (ZJ_SCALAR_DIFF_OP, 0, 1, 4));
-  zj_fn_push (l, ins (ZJ_SCALAR_PRODUCT_OP, 3, 4, 4));
-  zj_fn_push (l, ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 3, 6));
-  zj_fn_push (l, ins (ZJ_VECTOR_SUM_OP, 2, 6, 2));
+  zj_fn_push (pr, zj_test_ins (ZJ_MATRIX_VECTOR_PRODUCT_OP, 0, 0, 3));
+  zj_fn_push (pr, zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 3, 2, 1));
+  zj_fn_push (l, zj_test_ins (ZJ_SCALAR_DIFF_OP, 0, 1, 4));
+  zj_fn_push (l, zj_test_ins (ZJ_SCALAR_PRODUCT_OP, 3, 4, 4));
+  zj_fn_push (l, zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 3, 6));
+  zj_fn_push (l, zj_test_ins (ZJ_VECTOR_SUM_OP, 2, 6, 2));
 }
 
 static zj_task *

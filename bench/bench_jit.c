@@ -14,20 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
-
-static zj_instr
-ins (int op, int a, int b, int o)
-{
-  zj_instr i;
-  memset (&i, 0, sizeof i);
-  i.op = (uint16_t) op; i.in1 = (uint16_t) a; i.in2 = (uint16_t) b; i.out = (uint16_t) o;
-  return i;
-}
+#include "testutil.h"
 
 static zj_instr
 cset (int o, double v)
 {
-  zj_instr i = ins (ZJ_SCALAR_CONST_SET_OP, 0, 0, o);
+  zj_instr i = zj_test_ins (ZJ_SCALAR_CONST_SET_OP, 0, 0, o);
   i.act = v;
   return i;
 }
@@ -35,7 +27,7 @@ cset (int o, double v)
 static zj_instr
 gauss (int op, int o, float m, float s)
 {
-  zj_instr i = ins (op, 0, 0, o);
+  zj_instr i = zj_test_ins (op, 0, 0, o);
   i.fd[0] = m; i.fd[1] = s;
   return i;
 }
@@ -44,11 +36,11 @@ static void
 linear (zj_program *p)
 {
   zj_fn_push (&p->fn[ZJ_SETUP], cset (2, 0.01));
-  zj_fn_push (&p->fn[ZJ_PREDICT], ins (ZJ_VECTOR_INNER_PRODUCT_OP, 1, 0, 1));
-  zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_SCALAR_DIFF_OP, 0, 1, 3));
-  zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_SCALAR_PRODUCT_OP, 2, 3, 3));
-  zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 3, 0, 2));
-  zj_fn_push (&p->fn[ZJ_LEARN], ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
+  zj_fn_push (&p->fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 1, 0, 1));
+  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_DIFF_OP, 0, 1, 3));
+  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_PRODUCT_OP, 2, 3, 3));
+  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 3, 0, 2));
+  zj_fn_push (&p->fn[ZJ_LEARN], zj_test_ins (ZJ_VECTOR_SUM_OP, 1, 2, 1));
 }
 
 /* NEURAL_NET_ALGORITHM (doc/semantics.md, "Hand-coded algorithms"). */
@@ -59,22 +51,7 @@ neural_net (zj_program *p)
   zj_fn_push (s, gauss (ZJ_VECTOR_GAUSSIAN_SET_OP, 2, 0, 0.1f));
   zj_fn_push (s, gauss (ZJ_MATRIX_GAUSSIAN_SET_OP, 0, 0, 0.1f));
   zj_fn_push (s, cset (3, 0.01));
-  zj_fn_push (pr, ins (ZJ_MATRIX_VECTOR_PRODUCT_OP, 0, 0, 3));
-  zj_fn_push (pr, ins (ZJ_VECTOR_SUM_OP, 3, 1, 3));
-  zj_fn_push (pr, ins (ZJ_VECTOR_MAX_OP, 3, 5, 4));
-  zj_fn_push (pr, ins (ZJ_VECTOR_INNER_PRODUCT_OP, 4, 2, 1));
-  zj_fn_push (pr, ins (ZJ_SCALAR_SUM_OP, 1, 2, 1));
-  zj_fn_push (l, ins (ZJ_SCALAR_DIFF_OP, 0, 1, 4));
-  zj_fn_push (l, ins (ZJ_SCALAR_PRODUCT_OP, 3, 4, 4));
-  zj_fn_push (l, ins (ZJ_SCALAR_SUM_OP, 2, 4, 2));
-  zj_fn_push (l, ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 4, 6));
-  zj_fn_push (l, ins (ZJ_VECTOR_SUM_OP, 2, 6, 2));
-  zj_fn_push (l, ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 2, 7));
-  zj_fn_push (l, ins (ZJ_VECTOR_HEAVYSIDE_OP, 3, 0, 8));
-  zj_fn_push (l, ins (ZJ_VECTOR_PRODUCT_OP, 8, 7, 7));
-  zj_fn_push (l, ins (ZJ_VECTOR_SUM_OP, 1, 7, 1));
-  zj_fn_push (l, ins (ZJ_VECTOR_OUTER_PRODUCT_OP, 7, 0, 1));
-  zj_fn_push (l, ins (ZJ_MATRIX_SUM_OP, 0, 1, 0));
+  zj_test_nn_step (pr, l);
 }
 
 /* Scalar-heavy: 12 scalar ops per example, 2 of them SLEEF calls. */
@@ -83,18 +60,18 @@ scalar_heavy (zj_program *p)
 {
   zj_fn *s = &p->fn[ZJ_SETUP], *pr = &p->fn[ZJ_PREDICT], *l = &p->fn[ZJ_LEARN];
   zj_fn_push (s, cset (2, 0.05));
-  zj_fn_push (pr, ins (ZJ_VECTOR_MEAN_OP, 0, 0, 4));
-  zj_fn_push (pr, ins (ZJ_SCALAR_PRODUCT_OP, 4, 3, 5));
-  zj_fn_push (pr, ins (ZJ_SCALAR_SIN_OP, 5, 0, 6));
-  zj_fn_push (pr, ins (ZJ_SCALAR_MAX_OP, 6, 5, 7));
-  zj_fn_push (pr, ins (ZJ_SCALAR_SUM_OP, 7, 3, 1));
-  zj_fn_push (l, ins (ZJ_SCALAR_DIFF_OP, 0, 1, 4));
-  zj_fn_push (l, ins (ZJ_SCALAR_PRODUCT_OP, 2, 4, 4));
-  zj_fn_push (l, ins (ZJ_SCALAR_ARCTAN_OP, 4, 0, 6));
-  zj_fn_push (l, ins (ZJ_SCALAR_ABS_OP, 6, 0, 7));
-  zj_fn_push (l, ins (ZJ_SCALAR_MIN_OP, 7, 2, 7));
-  zj_fn_push (l, ins (ZJ_SCALAR_SUM_OP, 3, 4, 3));
-  zj_fn_push (l, ins (ZJ_SCALAR_DIVISION_OP, 3, 2, 5));
+  zj_fn_push (pr, zj_test_ins (ZJ_VECTOR_MEAN_OP, 0, 0, 4));
+  zj_fn_push (pr, zj_test_ins (ZJ_SCALAR_PRODUCT_OP, 4, 3, 5));
+  zj_fn_push (pr, zj_test_ins (ZJ_SCALAR_SIN_OP, 5, 0, 6));
+  zj_fn_push (pr, zj_test_ins (ZJ_SCALAR_MAX_OP, 6, 5, 7));
+  zj_fn_push (pr, zj_test_ins (ZJ_SCALAR_SUM_OP, 7, 3, 1));
+  zj_fn_push (l, zj_test_ins (ZJ_SCALAR_DIFF_OP, 0, 1, 4));
+  zj_fn_push (l, zj_test_ins (ZJ_SCALAR_PRODUCT_OP, 2, 4, 4));
+  zj_fn_push (l, zj_test_ins (ZJ_SCALAR_ARCTAN_OP, 4, 0, 6));
+  zj_fn_push (l, zj_test_ins (ZJ_SCALAR_ABS_OP, 6, 0, 7));
+  zj_fn_push (l, zj_test_ins (ZJ_SCALAR_MIN_OP, 7, 2, 7));
+  zj_fn_push (l, zj_test_ins (ZJ_SCALAR_SUM_OP, 3, 4, 3));
+  zj_fn_push (l, zj_test_ins (ZJ_SCALAR_DIVISION_OP, 3, 2, 5));
 }
 
 static zj_task *

@@ -30,8 +30,11 @@
 void
 zj_stencil_cache_dir (char *buf, size_t n)
 {
+  /* 'off' turns off the data cache only: the stencil libraries have to
+     be files to be loaded, and a per-run build would cost every search a
+     second or so, so they then go to the default place (not ./off). */
   const char *d = getenv ("ZEROJIT_CACHE_DIR");
-  if (d && *d)
+  if (d && *d && strcmp (d, "off") != 0)
     snprintf (buf, n, "%s", d);
   else if ((d = getenv ("XDG_CACHE_HOME")) && *d)
     snprintf (buf, n, "%s/zerojit", d);

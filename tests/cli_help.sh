@@ -30,6 +30,10 @@ if command -v man > /dev/null && MANWIDTH=80 man -l "$tmp/zerojit.1" > "$tmp/man
 else
   grep -q '^\.TH ZEROJIT 1' "$tmp/zerojit.1" && ok "man page header" || bad "no .TH in the man page"
 fi
+# Every environment variable the sources read is in the man page.
+for v in $(grep -rhoE 'getenv \("ZEROJIT_[A-Z_]+' "$top_srcdir/src" "$top_srcdir/jit" | sed 's/.*"//' | sort -u); do
+  grep -q "^\.B $v\$" "$tmp/zerojit.1" && ok "man page has $v" || bad "man page lacks $v"
+done
 # Flag forms accepted as absl does: -flag=v, --flag v, --flag=v, -flag v.
 for form in "--program=$programs/neural_net.txt" "-program=$programs/neural_net.txt" \
             "--program $programs/neural_net.txt" "-program $programs/neural_net.txt"; do

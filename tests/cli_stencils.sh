@@ -123,4 +123,14 @@ left=$(grep -l "ZEROJIT_CACHE_DIR=$tmp/c7" /proc/[0-9]*/environ 2> /dev/null | h
 [ -z "$left" ] && ok "no build process left after SIGINT" || bad "processes left: $left"
 ls "$tmp/c7"/stencils-*.o > /dev/null 2>&1 && ok "the build finished the cache" || bad "nothing cached in $tmp/c7"
 ls "$tmp/c7" | grep -q tmp && bad "temporary files left: $(ls "$tmp/c7")" || ok "no temporary file left"
+
+# ZEROJIT_CACHE_DIR=off turns off the data cache only: the stencils go to
+# the default place, not to a directory named "off" where the search runs.
+mkdir -p "$tmp/wd"
+(cd "$tmp/wd" && XDG_CACHE_HOME=$tmp/xdg tiny off --status=false > "$tmp/off.out" 2> "$tmp/off.err")
+rc=$?
+[ $rc -eq 0 ] && ok "search with ZEROJIT_CACHE_DIR=off" || bad "ZEROJIT_CACHE_DIR=off: exit $rc: $(tail -3 "$tmp/off.err")"
+[ -e "$tmp/wd/off" ] && bad "ZEROJIT_CACHE_DIR=off made ./off" || ok "ZEROJIT_CACHE_DIR=off makes no ./off"
+grep -q "cached in $tmp/xdg/zerojit)" "$tmp/off.err" && ok "ZEROJIT_CACHE_DIR=off: stencils in the default place" \
+  || bad "ZEROJIT_CACHE_DIR=off: $(head -c 400 "$tmp/off.err")"
 finish

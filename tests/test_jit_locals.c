@@ -19,22 +19,7 @@ nn_program (zj_program *p)
   zj_fn_push (s, rnd (ZJ_VECTOR_GAUSSIAN_SET_OP, 2, 0, 0.1f));
   zj_fn_push (s, rnd (ZJ_MATRIX_GAUSSIAN_SET_OP, 0, 0, 0.1f));
   zj_fn_push (s, rnd (ZJ_SCALAR_UNIFORM_SET_OP, 3, 0.001f, 0.01f));
-  zj_fn_push (pr, ins (ZJ_MATRIX_VECTOR_PRODUCT_OP, 0, 0, 3));
-  zj_fn_push (pr, ins (ZJ_VECTOR_SUM_OP, 3, 1, 3));
-  zj_fn_push (pr, ins (ZJ_VECTOR_MAX_OP, 3, 5, 4));
-  zj_fn_push (pr, ins (ZJ_VECTOR_INNER_PRODUCT_OP, 4, 2, 1));
-  zj_fn_push (pr, ins (ZJ_SCALAR_SUM_OP, 1, 2, 1));
-  zj_fn_push (l, ins (ZJ_SCALAR_DIFF_OP, 0, 1, 4));
-  zj_fn_push (l, ins (ZJ_SCALAR_PRODUCT_OP, 3, 4, 4));
-  zj_fn_push (l, ins (ZJ_SCALAR_SUM_OP, 2, 4, 2));
-  zj_fn_push (l, ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 4, 6));
-  zj_fn_push (l, ins (ZJ_VECTOR_SUM_OP, 2, 6, 2));
-  zj_fn_push (l, ins (ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 2, 7));
-  zj_fn_push (l, ins (ZJ_VECTOR_HEAVYSIDE_OP, 3, 0, 8));
-  zj_fn_push (l, ins (ZJ_VECTOR_PRODUCT_OP, 8, 7, 7));
-  zj_fn_push (l, ins (ZJ_VECTOR_SUM_OP, 1, 7, 1));
-  zj_fn_push (l, ins (ZJ_VECTOR_OUTER_PRODUCT_OP, 7, 0, 1));
-  zj_fn_push (l, ins (ZJ_MATRIX_SUM_OP, 0, 1, 0));
+  zj_test_nn_step (pr, l);
 }
 
 static void

@@ -62,6 +62,29 @@ zj_test_ins (int op, int in1, int in2, int out)
   return i;
 }
 
+/* The two-layer network's Predict and Learn (examples/programs/
+   neural_net.txt: m0, v1 first layer, v2 and s2 output, s3 the rate, v5
+   zero), for programs built in C by tests and bench/ with their own
+   Setup. */
+static inline void
+zj_test_nn_step (zj_fn *pr, zj_fn *l)
+{
+  static const short step[][4] = {
+    { ZJ_MATRIX_VECTOR_PRODUCT_OP, 0, 0, 3 }, { ZJ_VECTOR_SUM_OP, 3, 1, 3 },
+    { ZJ_VECTOR_MAX_OP, 3, 5, 4 }, { ZJ_VECTOR_INNER_PRODUCT_OP, 4, 2, 1 },
+    { ZJ_SCALAR_SUM_OP, 1, 2, 1 },
+    /* Learn */
+    { ZJ_SCALAR_DIFF_OP, 0, 1, 4 }, { ZJ_SCALAR_PRODUCT_OP, 3, 4, 4 },
+    { ZJ_SCALAR_SUM_OP, 2, 4, 2 }, { ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 4, 6 },
+    { ZJ_VECTOR_SUM_OP, 2, 6, 2 }, { ZJ_SCALAR_VECTOR_PRODUCT_OP, 4, 2, 7 },
+    { ZJ_VECTOR_HEAVYSIDE_OP, 3, 0, 8 }, { ZJ_VECTOR_PRODUCT_OP, 8, 7, 7 },
+    { ZJ_VECTOR_SUM_OP, 1, 7, 1 }, { ZJ_VECTOR_OUTER_PRODUCT_OP, 7, 0, 1 },
+    { ZJ_MATRIX_SUM_OP, 0, 1, 0 } };
+  for (int i = 0; i < (int) (sizeof step / sizeof *step); i++)
+    zj_fn_push (i < 5 ? pr : l,
+                zj_test_ins (step[i][0], step[i][1], step[i][2], step[i][3]));
+}
+
 /* A task with given train/valid arrays (copied); order = identity per epoch. */
 static inline zj_task *
 zj_test_task (int F, int ntr, const double *trx, const double *try_,

