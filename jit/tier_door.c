@@ -435,7 +435,12 @@ zj_door_begin (zj_door *d, const zj_prepared *pp, double examples_all)
     return 0;
   d->pend_lookups++;
   d->busy = false;
+  const bool was = d->quiet;
   d->quiet = d->calm >= QUIET_CALM && ++d->quiet_tick % QUIET_WAKE != 0;
+  if (d->quiet != was)
+    /* Quiet lane evaluations do not even call the hook. */
+    for (int i = 0; i < d->n_attached; i++)
+      d->attached[i]->native = d->quiet ? NULL : door_hook;
   if (d->quiet)
     {
       /* As a candidate the tier skipped, without asking it. */
@@ -475,7 +480,8 @@ zj_door_begin (zj_door *d, const zj_prepared *pp, double examples_all)
 bool
 zj_door_native (zj_door *d, const zj_prepared *pp)
 {
-  return d && d->tiered && zj_tier_poll (d->tier, &d->tc, pp, d->et);
+  return d && d->tiered && !d->quiet
+         && zj_tier_poll (d->tier, &d->tc, pp, d->et);
 }
 
 bool
@@ -674,8 +680,11 @@ zj_door_end (zj_door *d, bool final_stage)
                          && !final_stage
                          && (zj_tier_get_mode (d->tier) == ZJ_TIER_AUTO
                              || zj_tier_get_mode (d->tier) == ZJ_TIER_OPTIMIZED);
-  zj_tier_end (d->tier, &d->tc);
-  if (d->pend_lookups >= CHILD_BATCH)
+  if (!d->quiet)
+    zj_tier_end (d->tier, &d->tc);
+  /* While quiet, the counters go to the tier QUIET_WAKE times as rarely. */
+  if (d->pend_lookups >= (d->calm >= QUIET_CALM ? CHILD_BATCH * QUIET_WAKE
+                                                : CHILD_BATCH))
     flush (d);
   return want_rank;
 }
