@@ -62,9 +62,13 @@
    until QUIET_CALM calm candidates again.  The cost is that a candidate
    that would pay can wait up to QUIET_WAKE - 1 candidates to be seen;
    only searches in which none has paid for QUIET_CALM candidates run
-   quiet.  ZEROJIT_QUIET=0 turns it off. */
+   quiet.  Only evaluations of fewer than QUIET_MAX_EXAMPLES examples
+   pass quietly: on longer ones (the paper setting's 90,000) the door's
+   work is a small share, and the baseline tier's kernels and probes are
+   worth every candidate.  ZEROJIT_QUIET=0 turns it off. */
 #define QUIET_CALM 64
 #define QUIET_WAKE 16
+#define QUIET_MAX_EXAMPLES 20000.0
 
 struct zj_door {
   zj_tier *tier;
@@ -436,7 +440,8 @@ zj_door_begin (zj_door *d, const zj_prepared *pp, double examples_all)
   d->pend_lookups++;
   d->busy = false;
   const bool was = d->quiet;
-  d->quiet = d->calm >= QUIET_CALM && ++d->quiet_tick % QUIET_WAKE != 0;
+  d->quiet = d->calm >= QUIET_CALM && examples_all < QUIET_MAX_EXAMPLES
+             && ++d->quiet_tick % QUIET_WAKE != 0;
   if (d->quiet != was)
     /* Quiet lane evaluations do not even call the hook. */
     for (int i = 0; i < d->n_attached; i++)
@@ -456,7 +461,7 @@ zj_door_begin (zj_door *d, const zj_prepared *pp, double examples_all)
   d->pt_have = false;
   d->pt_want = d->pt && zj_ptask_wanted (&pp->prog, &pp->shape, d->n_tasks)
                && zj_ptask_ready (d->pt, pp->shape.F);
-  d->busy = d->pt_want;
+  d->busy = d->pt_want || !(examples_all < QUIET_MAX_EXAMPLES);
   if (zj_tier_skip (d->tier, &d->tc, pp, examples_all, CHILDREN_MAX))
     return 0;
   d->busy = true;

@@ -34,15 +34,16 @@ field (const char *line, const char *name)
 }
 
 /* The demo's search at a small budget (~4000 candidates); margin0: every
-   compile counts as paying.  Returns the output without the lines that
-   carry times or tier counts. */
+   compile counts as paying; big: tasks of 2,000 examples (above
+   QUIET_MAX_EXAMPLES in all), ~300 candidates.  Returns the output
+   without the lines that carry times or tier counts. */
 static char *
-run (zj_tier_mode mode, bool margin0, tally *t)
+run_big (zj_tier_mode mode, bool margin0, bool big, tally *t)
 {
   char spec[4096];
   snprintf (spec, sizeof spec,
             "search_tasks { tasks { scalar_linear_regression_task {} "
-            "features_size: 4 num_train_examples: 100 num_valid_examples: 100 "
+            "features_size: 4 num_train_examples: %d num_valid_examples: 100 "
             "num_tasks: 10 eval_type: RMS_ERROR } }\n"
             "setup_ops: %s predict_ops: %s learn_ops: %s\n"
             "setup_size_init: 10 predict_size_init: 2 learn_size_init: 8\n"
@@ -52,8 +53,8 @@ run (zj_tier_mode mode, bool margin0, tally *t)
             "allowed_mutation_types { mutation_types: [ALTER_PARAM_MUTATION_TYPE, "
             "RANDOMIZE_INSTRUCTION_MUTATION_TYPE, "
             "RANDOMIZE_COMPONENT_FUNCTION_MUTATION_TYPE] } mutate_prob: 0.9 "
-            "progress_every: 1000\n", OPS, OPS, OPS,
-            margin0 ? 300000 : 3000000);
+            "progress_every: 1000\n", big ? 1900 : 100, OPS, OPS, OPS,
+            margin0 ? 300000 : big ? 6000000 : 3000000);
   zj_experiment_cfg cfg;
   zj_experiment_cfg_init (&cfg);
   zj_error err;
@@ -107,6 +108,12 @@ run (zj_tier_mode mode, bool margin0, tally *t)
   return clean;
 }
 
+static char *
+run (zj_tier_mode mode, bool margin0, tally *t)
+{
+  return run_big (mode, margin0, false, t);
+}
+
 Test (tier_quiet, cheap_search_passes_quietly_same_output, .timeout = 120)
 {
   unsetenv ("ZEROJIT_QUIET");
@@ -149,6 +156,20 @@ Test (tier_quiet, paying_search_never_quiet, .timeout = 240)
   char *b = run (ZJ_TIER_AUTO, true, &aut);
   cr_assert_str_eq (a, b);
   cr_assert_gt (aut.compiles, 0);
+  cr_assert_eq (aut.quiet, 0);
+  free (a);
+  free (b);
+}
+
+/* Long evaluations never pass quietly, even where nothing pays. */
+Test (tier_quiet, long_evaluations_never_quiet, .timeout = 120)
+{
+  unsetenv ("ZEROJIT_QUIET");
+  tally off, aut;
+  char *a = run_big (ZJ_TIER_OFF, false, true, &off);
+  char *b = run_big (ZJ_TIER_AUTO, false, true, &aut);
+  cr_assert_str_eq (a, b);
+  cr_assert_gt (aut.individuals, 150);
   cr_assert_eq (aut.quiet, 0);
   free (a);
   free (b);
