@@ -7,8 +7,9 @@
 # task, libgccjit); ptask: per-task stencils (jit/ptask.h: one task's
 # Predict and Learn as copied stencils in the single-task layout).
 # Programs in bench/layout/: tiny and dots (no matrix op), matvec (a
-# matrix read in Predict), matvec_learn (a matrix written in Learn), and
-# the NN of examples/programs; tasks: the paper setting's (F = 16, 8000 /
+# matrix read in Predict), matvec_learn (a matrix written in Learn),
+# paper_best (the paper search's best program: a matrix read by a product
+# in Predict) and the NN of examples/programs; tasks: the paper setting's (F = 16, 8000 /
 # 1000, ACCURACY).  `zerojit bench` times thread CPU, median of REPS.
 #   bench/bench_layout.sh [REPS] ZEROJIT...   (e.g. an AVX-512 build and a
 #   -mno-avx512f build, which puts 10 tasks in 12 lanes instead of 16)
@@ -17,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 reps=${1:-9}; shift
 [ $# -gt 0 ] || set -- ./zerojit
 printf '%-14s %-40s %10s %10s %10s %10s %10s %10s\n' program build interp lanes baseline fused ptask optimized
-for p in tiny dots matvec matvec_learn stateful neural_net; do
+for p in tiny dots matvec matvec_learn stateful neural_net paper_best; do
   f=$here/layout/$p.txt
   [ -f "$f" ] || f=$here/../examples/programs/$p.txt
   for zj in "$@"; do

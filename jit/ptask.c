@@ -15,6 +15,7 @@
 #include "stencil.h"
 #include "baseline_internal.h"
 #include "ktable.h"
+#include "sigmoid.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,15 @@ zj_ptask_eligible (const zj_program *p, int F)
   return true;
 }
 
+/* Read-only matrix-vector products on the lanes' per-task copies cost
+   what they cost per task (the same 2F^2 operations in the same order),
+   and the per-task example loop costs 8-12 ns per task-example more than
+   the lanes'; so only the other matrix ops send a candidate per task.
+   F = 16, 10 tasks, ns per task-example, lane stencils / per-task groups
+   (bench/bench_layout.sh, bench/RESULTS.md session 10): tiny 11.3 / 22.4,
+   dots 16.4 / 28.6, stateful 20.3 / 31.5, matvec 30.7 / 38.8,
+   paper_best 36.9 / 40.7, matvec_learn 192.6 / 88.7, neural_net
+   202.5 / 85.4. */
 bool
 zj_ptask_wanted (const zj_program *p, const zj_shape *shape, int nt)
 {
@@ -286,6 +296,7 @@ typedef struct pstate {
   double *mem, *s, *v0;
   size_t vbytes;
   bool acc, logit, s1_dead;
+  bool v0_kept;                /* Predict never writes v0 */
   int phase;
   long n_train, remaining, pos, chunk, k;
   int vi, nv;
@@ -293,6 +304,33 @@ typedef struct pstate {
   const double *x;             /* the example under way */
   double label;
 } pstate;
+
+/* x into v0 (F doubles): a constant-size copy for the common F, which
+   the compiler inlines (a libc call per half step cost 5-7% of a
+   per-task step at F = 16). */
+static inline void
+put_row (double *v0, const double *x, size_t bytes)
+{
+  switch (bytes)
+    {
+    case 4 * sizeof (double): memcpy (v0, x, 4 * sizeof (double)); break;
+    case 8 * sizeof (double): memcpy (v0, x, 8 * sizeof (double)); break;
+    case 16 * sizeof (double): memcpy (v0, x, 16 * sizeof (double)); break;
+    case 32 * sizeof (double): memcpy (v0, x, 32 * sizeof (double)); break;
+    default: memcpy (v0, x, bytes); break;
+    }
+}
+
+static bool
+predict_writes_v0 (const zj_program *p)
+{
+  const zj_fn *f = &p->fn[ZJ_PREDICT];
+  for (int i = 0; i < f->n; i++)
+    if (f->ins[i].op != ZJ_NO_OP && zj_ops[f->ins[i].op].out == ZJ_KIND_V
+        && f->ins[i].out == 0)
+      return true;
+  return false;
+}
 
 static void
 pstate_init (pstate *p, const zj_prepared *pp, const zj_task *t,
@@ -309,6 +347,7 @@ pstate_init (pstate *p, const zj_prepared *pp, const zj_task *t,
   p->v0 = ws->mem + ws->lay.v_off;
   p->vbytes = (size_t) t->F * sizeof (double);
   p->acc = t->eval_type == ZJ_ACCURACY;
+  p->v0_kept = !predict_writes_v0 (&pp->prog);
   zj_interp_nat_shortcuts (pp, t, o, &p->logit, &p->s1_dead);
   p->n_train = (long) t->n_train * t->epochs;
   if (o->n_all_train >= 0 && o->n_all_train < p->n_train)
@@ -319,11 +358,11 @@ pstate_init (pstate *p, const zj_prepared *pp, const zj_task *t,
   p->phase = p->remaining > 0 ? P_TRAIN : P_DONE;
 }
 
-/* The first half of the next example: phase changes (the end of a
-   training chunk, of a validation pass), then its Predict.  False once
-   the task is done (nothing started). */
+/* The start of the next example: phase changes (the end of a training
+   chunk, of a validation pass), then its input; its Predict is the
+   caller's.  False once the task is done (nothing started). */
 static bool
-phalf1 (pstate *p, const zj_lnative *nat)
+pstart (pstate *p)
 {
   const zj_task *t = p->t;
   for (;;)
@@ -375,16 +414,16 @@ phalf1 (pstate *p, const zj_lnative *nat)
       p->x = t->valid_x + (size_t) i * (size_t) t->F;
       p->label = t->valid_y[i];
     }
-  memcpy (p->v0, p->x, p->vbytes);
+  put_row (p->v0, p->x, p->vbytes);
   s[0] = 0.0;
-  nat->predict (p->mem, NULL, NULL, nat->k);
   return true;
 }
 
-/* The second half: the training example's sigmoid, check and Learn, or
-   the validation example's error. */
-static void
-phalf2 (pstate *p, const zj_lnative *nat, const zj_eval_opts *o)
+/* After Predict: the training example's sigmoid, check and Learn's
+   input (true: Learn is to run, the caller's), or the validation
+   example's error. */
+static bool
+pcheck (pstate *p, const zj_eval_opts *o, double sg)
 {
   double *s = p->s;
   const double label = p->label;
@@ -401,22 +440,24 @@ phalf2 (pstate *p, const zj_lnative *nat, const zj_eval_opts *o)
       else
         {
           if (p->acc)
-            s[1] = zj_sigmoid (s[1]);
+            s[1] = sg;             /* zj_sigmoid (s[1]): psigmoids */
           const double err = fabs (label - s[1]);
           if (ZJ_UNLIKELY (!(err <= o->max_abs_error)))
             goto aborted;
           if (ZJ_UNLIKELY (p->res->n_train_err < o->record_errors))
             p->res->train_err[p->res->n_train_err++] = err;
         }
-      memcpy (p->v0, p->x, p->vbytes);
+      /* The interpreter copies x again before Learn; where Predict
+         cannot have changed v0 that rewrites the same bits. */
+      if (!p->v0_kept)
+        put_row (p->v0, p->x, p->vbytes);
       s[0] = label;
-      nat->learn (p->mem, NULL, NULL, nat->k);
-      return;
+      return true;
     aborted:
       p->res->aborted = true;
       p->fit = p->remaining == p->n_train ? 0.0 : p->best;
       p->phase = P_DONE;
-      return;
+      return false;
     }
   double e;
   if (p->acc)
@@ -434,12 +475,35 @@ phalf2 (pstate *p, const zj_lnative *nat, const zj_eval_opts *o)
       if (ZJ_UNLIKELY (!(e <= o->max_abs_error)))
         {
           p->vi = p->nv + 1;       /* validate returns 0.0: the pass ends */
-          return;
+          return false;
         }
       p->loss += d * d;
     }
   if (ZJ_UNLIKELY (p->res->n_valid_err < o->record_errors))
     p->res->valid_err[p->res->n_valid_err++] = e;
+  return false;
+}
+
+/* The training sigmoids pcheck needs (sg[i] = zj_sigmoid (s[1]) of task
+   i), ZJ_LW tasks per SLEEF call: zj_lsigmoid works lane by lane and
+   zj_sigmoid is its lane 0, so the bits are the same, and a per-task
+   step no longer pays a whole vector exp and divide for one value. */
+static void
+psigmoids (const pstate *st, const bool *live, int n, double *sg)
+{
+  int idx[ZJ_PTASK_GROUP_MAX], m = 0;
+  for (int i = 0; i < n; i++)
+    if (live[i] && st[i].phase == P_TRAIN && st[i].acc && !st[i].s1_dead)
+      idx[m++] = i;
+  for (int q = 0; q < m; q += ZJ_LW)
+    {
+      zj_lv x = zj_lsplat (0.0);
+      for (int w = 0; w < ZJ_LW && q + w < m; w++)
+        x[w] = st[idx[q + w]].s[1];
+      x = zj_lsigmoid (x);
+      for (int w = 0; w < ZJ_LW && q + w < m; w++)
+        sg[idx[q + w]] = x[w];
+    }
 }
 
 void
@@ -465,18 +529,27 @@ zj_ptask_eval_group (const zj_prepared *pp, const zj_lnative *nat,
     pstate_init (&st[i], pp, t[i], o, ws[i], res[i]);
   /* Half steps alternate (every task's Predict, then the rest of every
      task's step), so the tasks' serial chains sit in the core's window
-     together. */
+     together, and the training sigmoids of a step are one SLEEF call
+     for up to ZJ_LW tasks. */
+  bool learn[ZJ_PTASK_GROUP_MAX];
+  double sg[ZJ_PTASK_GROUP_MAX] = { 0 };
   int left = n;
   for (int i = 0; i < n; i++)
     live[i] = true;
   while (left > 0)
     {
       for (int i = 0; i < n; i++)
-        if (live[i] && !(live[i] = phalf1 (&st[i], nat)))
+        if (live[i] && !(live[i] = pstart (&st[i])))
           left--;
       for (int i = 0; i < n; i++)
         if (live[i])
-          phalf2 (&st[i], nat, o);
+          nat->predict (st[i].mem, NULL, NULL, nat->k);
+      psigmoids (st, live, n, sg);
+      for (int i = 0; i < n; i++)
+        learn[i] = live[i] && pcheck (&st[i], o, sg[i]);
+      for (int i = 0; i < n; i++)
+        if (learn[i])
+          nat->learn (st[i].mem, NULL, NULL, nat->k);
     }
   for (int i = 0; i < n; i++)
     res[i]->fitness = f[i] = st[i].fit;

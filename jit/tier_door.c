@@ -42,10 +42,13 @@
    wait until the kernel is compiled, so that tests do not depend on how
    fast the machine compiles). */
 #define FUSE_AFTER 16
-/* Per-task candidates run in pairs (zj_ptask_eval_pair): a task's step
-   is one serial chain (Predict, sigmoid, Learn), and alternating two
-   tasks' Predicts and then the rest of their steps overlaps the chains:
-   1.2-1.3x on the matrix programs at F = 16 (bench/RESULTS.md). */
+/* Per-task candidates run in groups (zj_door_eval_group; a run of two
+   tasks with equal step counts as a pair, zj_ptask_eval_pair): a task's
+   step is one serial chain (Predict, sigmoid, Learn), and alternating
+   the tasks' Predicts and then the rest of their steps overlaps them:
+   1.2-1.3x on the matrix programs at F = 16 for pairs, 1.3-1.4x more
+   for groups of 5 with one sigmoid call (bench/RESULTS.md, sessions 9
+   and 10). */
 #define PTASK_PAIRS 1
 #define FUSE_MIN_EXAMPLES 20000.0
 /* Quiet candidates under --jit=auto.  Where native code cannot pay (the
@@ -591,6 +594,33 @@ zj_door_eval_pair (zj_door *d, const zj_prepared *pp, const zj_task *a,
   const double ex = task_examples (o, a, ra) + task_examples (o, b, rb);
   d->pend_ex_native += (uint64_t) ex;
   report_run (d, ZJ_RUN_OPTIMIZED, ex, zj_now_ns () - t0);
+  return true;
+}
+
+_Static_assert (ZJ_DOOR_GROUP_MAX <= ZJ_PTASK_GROUP_MAX,
+                "the evaluator's groups must fit zj_ptask_eval_group");
+
+bool
+zj_door_eval_group (zj_door *d, const zj_prepared *pp,
+                    const zj_task *const *t, int n, const zj_eval_opts *o,
+                    zj_rng *rng, zj_workspace *const *ws,
+                    zj_eval_result *const *r, double *f)
+{
+  ZJ_ASSERT (n >= 2 && n <= ZJ_DOOR_GROUP_MAX);
+  if (!d || !d->tiered || zj_door_native (d, pp) || !d->pt_want)
+    return false;
+  if (!d->pt_have
+      && !(d->pt_have = zj_ptask_get (d->pt, &pp->prog, &ws[0]->lay, &d->pt_nat)))
+    {
+      d->pt_want = false;
+      return false;
+    }
+  zj_ptask_eval_group (pp, &d->pt_nat, t, n, o, rng, ws, r, f);
+  double ex = 0.0;
+  for (int i = 0; i < n; i++)
+    ex += task_examples (o, t[i], r[i]);
+  d->pend_ex_interp += (uint64_t) ex;
+  d->pend_ex_ptask += (uint64_t) ex;
   return true;
 }
 

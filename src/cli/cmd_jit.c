@@ -239,58 +239,59 @@ time_tier (const zj_prepared *pp, const zj_jit_entry *entry, zj_task *tasks,
   zj_workspace_free (ws2);
 }
 
-#define ZEROJIT_BENCH_PTASK_PAIRS 1
-/* Per-task stencils (jit/ptask.h) on the tasks one by one: a fresh
-   context per repetition, so each pays its time to ready (median into
-   ready_us, the library's load not counted).  -1 with err when p has an
-   op without a per-task stencil or the library cannot be had. */
+/* Per-task stencils (jit/ptask.h) on the tasks in groups, as the search
+   runs them (src/search/evaluator.c, group_size: equal groups of at most
+   ZJ_PTASK_GROUP_MAX, 10 tasks as 5 and 5): a fresh context per
+   repetition, so each pays its time to ready (median into ready_us, the
+   library's load not counted).  -1 with err when p has an op without a
+   per-task stencil or the library cannot be had. */
 static int
 time_ptask (const zj_prepared *pp, zj_task *tasks, int n,
             const zj_shape *shape, int reps, bench_tier *out,
             double *ready_us, zj_error *err)
 {
   zj_ptask *pt = zj_ptask_new ();
-  zj_workspace *ws = zj_workspace_new (shape), *ws2 = zj_workspace_new (shape);
+  zj_workspace *ws[ZJ_PTASK_GROUP_MAX];
+  for (int j = 0; j < ZJ_PTASK_GROUP_MAX; j++)
+    ws[j] = zj_workspace_new (shape);
   double *t = zj_xcalloc ((size_t) reps, sizeof (double));
   double *ready = zj_xcalloc ((size_t) reps, sizeof (double));
   int rc = 0;
   zj_lnative nat;
-  if (!zj_ptask_get (pt, zj_prepared_program (pp), &ws->lay, &nat))
+  if (!zj_ptask_get (pt, zj_prepared_program (pp), &ws[0]->lay, &nat))
     {
       zj_error_set (err, "%s", zj_ptask_error (pt)[0] ? zj_ptask_error (pt)
                     : "an op has no per-task stencil");
       rc = -1;
     }
+  const int groups = (n + ZJ_PTASK_GROUP_MAX - 1) / ZJ_PTASK_GROUP_MAX;
+  const int G = (n + groups - 1) / groups;
   for (int r = 0; r < reps && rc == 0; r++)
     {
       zj_ptask *fresh = zj_ptask_new ();
       zj_ptask_ready (fresh, shape->F);      /* the library: not counted */
       const double r0 = zj_now_ms ();
-      zj_ptask_get (fresh, zj_prepared_program (pp), &ws->lay, &nat);
+      zj_ptask_get (fresh, zj_prepared_program (pp), &ws[0]->lay, &nat);
       ready[r] = (zj_now_ms () - r0) * 1e3;
       zj_rng rng;
       zj_rng_seed (&rng, 1);
       long ex = 0;
       const double t0 = cpu_ms ();
-      ws->tnat = &nat;
-      for (int i = 0; i < n; i++)
+      for (int i = 0; i < n; i += G)
         {
-          zj_eval_result res = { 0 }, res2 = { 0 };
-          if (i + 1 < n && ZEROJIT_BENCH_PTASK_PAIRS)
+          const int m = n - i < G ? n - i : G;
+          const zj_task *tp[ZJ_PTASK_GROUP_MAX];
+          zj_eval_result res[ZJ_PTASK_GROUP_MAX], *rp[ZJ_PTASK_GROUP_MAX];
+          for (int j = 0; j < m; j++)
             {
-              /* Two tasks at a time, as the search runs them
-                 (jit/tier_door.c, PTASK_PAIRS). */
-              zj_ptask_eval_pair (pp, &nat, &tasks[i], &tasks[i + 1], NULL, &rng,
-                                  ws2, ws, &res, &res2, &out->fit[i]);
-              ex += res.train_steps + tasks[i].n_valid
-                    + res2.train_steps + tasks[i + 1].n_valid;
-              i++;
-              continue;
+              tp[j] = &tasks[i + j];
+              res[j] = (zj_eval_result) { 0 };
+              rp[j] = &res[j];
             }
-          out->fit[i] = zj_interp_eval_task (pp, &tasks[i], NULL, &rng, ws, &res);
-          ex += res.train_steps + tasks[i].n_valid;
+          zj_ptask_eval_group (pp, &nat, tp, m, NULL, &rng, ws, rp, &out->fit[i]);
+          for (int j = 0; j < m; j++)
+            ex += res[j].train_steps + tasks[i + j].n_valid;
         }
-      ws->tnat = NULL;
       t[r] = cpu_ms () - t0;
       out->examples = ex;
       zj_ptask_free (fresh);
@@ -304,8 +305,8 @@ time_ptask (const zj_prepared *pp, zj_task *tasks, int n,
     }
   free (t);
   free (ready);
-  zj_workspace_free (ws);
-  zj_workspace_free (ws2);
+  for (int j = 0; j < ZJ_PTASK_GROUP_MAX; j++)
+    zj_workspace_free (ws[j]);
   zj_ptask_free (pt);
   return rc;
 }

@@ -47,6 +47,8 @@ struct zj_evaluator {
   zj_fec *fec;
   zj_workspace *ws[33];        /* by F */
   zj_workspace *ws2[33];       /* by F: the first task of a native pair */
+  /* By F: the tasks of a per-task group but its last (zj_door_eval_group). */
+  zj_workspace *wsg[33][ZJ_DOOR_GROUP_MAX - 1];
   double *fit;
   /* Per-task scratch, n_tasks each (errors: ZJ_FEC_MAX_ERRORS per task). */
   double *train_err, *valid_err, *bfit;
@@ -187,7 +189,12 @@ zj_evaluator_free (zj_evaluator *e)
     return;
   zj_door_close (e->door);
   for (int i = 0; i < 33; i++)
-    zj_workspace_free (e->ws[i]), zj_workspace_free (e->ws2[i]);
+    {
+      zj_workspace_free (e->ws[i]);
+      zj_workspace_free (e->ws2[i]);
+      for (int j = 0; j < ZJ_DOOR_GROUP_MAX - 1; j++)
+        zj_workspace_free (e->wsg[i][j]);
+    }
   zj_stash_put_dedup (e->cfg.stash, e->dedup);
   zj_stash_put_fec (e->cfg.stash, e->fec);
   zj_budget_free (&e->budget);
@@ -362,6 +369,66 @@ fec_lookups (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
 }
 
 /* ------------------------------------------------------------- 4. run */
+/* How many of the n tasks idx[0..n) form the next per-task group: a run
+   of tasks with idx[0]'s step count and F, cut into equal groups of at
+   most ZJ_DOOR_GROUP_MAX (10 tasks: 5 and 5, which measured as fast as
+   8 and 2 and far faster than pairs: bench/RESULTS.md, session 10); 1
+   when the candidate does not run per task. */
+static int
+group_size (const zj_evaluator *e, const int *idx, int n)
+{
+  if (n < 3 || !zj_door_per_task (e->door))
+    return 1;
+  int m = 1;
+  while (m < n && e->n_real[idx[m]] == e->n_real[idx[0]]
+         && e->tasks[idx[m]].F == e->tasks[idx[0]].F)
+    m++;
+  const int groups = (m + ZJ_DOOR_GROUP_MAX - 1) / ZJ_DOOR_GROUP_MAX;
+  return (m + groups - 1) / groups;
+}
+
+/* The g tasks idx[0..g) as one per-task group (zj_door_eval_group), the
+   last task's memory left in workspace_for as after one task after the
+   other; false with nothing run when the door does not run them. */
+static bool
+run_group (zj_evaluator *e, const zj_prepared *pp, const zj_eval_opts *o,
+           const int *idx, int g)
+{
+  const int F = e->tasks[idx[0]].F;
+  const zj_task *t[ZJ_DOOR_GROUP_MAX];
+  zj_workspace *ws[ZJ_DOOR_GROUP_MAX];
+  zj_eval_result r[ZJ_DOOR_GROUP_MAX], *rp[ZJ_DOOR_GROUP_MAX];
+  double f[ZJ_DOOR_GROUP_MAX];
+  for (int j = 0; j < g; j++)
+    {
+      t[j] = &e->tasks[idx[j]];
+      r[j] = (zj_eval_result) { 0 };
+      rp[j] = &r[j];
+      if (j == g - 1)
+        ws[j] = workspace_for (e, F);
+      else
+        {
+          if (!e->wsg[F][j])
+            {
+              zj_shape sh = e->shape;
+              sh.F = F;
+              e->wsg[F][j] = zj_workspace_new (&sh);
+            }
+          ws[j] = e->wsg[F][j];
+        }
+    }
+  if (!zj_door_eval_group (e->door, pp, t, g, o, e->rng, ws, rp, f))
+    return false;
+  for (int j = 0; j < g; j++)
+    {
+      e->fit[idx[j]] = f[j];
+      e->cnt.task_evals++;
+      e->train_steps += r[j].train_steps;
+      e->cnt.examples += r[j].train_steps + t[j]->n_valid;
+    }
+  return true;
+}
+
 /* Real evaluations of the tasks in idx[0..n): batched when possible and
    no compile is pending or ready, else task by task in order. */
 static void
@@ -413,6 +480,12 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
       const int i = idx[k];
       zj_eval_result r = { 0 };
       o->n_all_train = e->n_real[i];
+      const int g = group_size (e, idx + k, n - k);
+      if (g > 2 && run_group (e, pp, o, idx + k, g))
+        {
+          k += g - 1;
+          continue;
+        }
       if (k + 1 < n && e->n_real[idx[k + 1]] == e->n_real[i])
         {
           /* Two tasks in one native call when the code has a pair

@@ -61,6 +61,18 @@ bool zj_door_eval_pair (zj_door *d, const zj_prepared *pp, const zj_task *a,
                         const zj_task *b, const zj_eval_opts *o, zj_rng *rng,
                         zj_workspace *wsa, zj_workspace *wsb,
                         zj_eval_result *ra, zj_eval_result *rb, double f[2]);
+/* Tasks t[0..n) (2 <= n <= ZJ_DOOR_GROUP_MAX, one n_all_train) on
+   per-task stencils, their steps alternating (zj_ptask_eval_group): the
+   results, memories (task i's in ws[i]) and generator state of n
+   zj_door_eval_task calls in order.  False, with nothing run, unless
+   the candidate runs per task (zj_door_per_task) and its kernel is
+   there. */
+#define ZJ_DOOR_GROUP_MAX 8
+bool zj_door_eval_group (zj_door *d, const zj_prepared *pp,
+                         const zj_task *const *t, int n,
+                         const zj_eval_opts *o, zj_rng *rng,
+                         zj_workspace *const *ws, zj_eval_result *const *r,
+                         double *f);
 /* A run of several tasks at once in lanes (interpreted, or on baseline
    code when ws got it): zj_door_clock before (0 when this run is not
    timed), zj_door_batch_done after it succeeded. */

@@ -91,6 +91,17 @@ zj_door_eval_pair (zj_door *d, const zj_prepared *pp, const zj_task *a,
   return false;
 }
 
+bool
+zj_door_eval_group (zj_door *d, const zj_prepared *pp,
+                    const zj_task *const *t, int n, const zj_eval_opts *o,
+                    zj_rng *rng, zj_workspace *const *ws,
+                    zj_eval_result *const *r, double *f)
+{
+  (void) d; (void) pp; (void) t; (void) n; (void) o; (void) rng;
+  (void) ws; (void) r; (void) f;
+  return false;
+}
+
 double
 zj_door_clock (zj_door *d)
 {
