@@ -19,6 +19,8 @@
 # fitness, final fitness), as it must.
 # Usage: bench/bench_tiering.sh [ZEROJIT] [MODES] [extra flags...]
 #   e.g. bench/bench_tiering.sh _build/zerojit "off baseline auto"
+#   A mode MODE@OTHER runs the build OTHER in that mode, alternated with
+#   the others: bench/bench_tiering.sh _build/zerojit "off auto auto@../main/_build/zerojit"
 #   BENCH_SPECS="paper demo nn nnall mixed" BENCH_ROUNDS=3
 #   BENCH_TIMEOUT=600 (a run killed by it prints TIMEOUT) BENCH_SEED=1
 set -u
@@ -51,10 +53,15 @@ for s in $specs; do
   : > "$tmp/$s.all"
   for r in $(seq 1 "$rounds"); do
     for m in $modes; do
-      out=$tmp/$s-$m-$r.out
+      out=$tmp/$s-$(echo "$m" | tr / _)-$r.out
+      # MODE@ZEROJIT: another build, alternated with the first.
+      case $m in
+        *@*) mzj=${m#*@}; mm=${m%%@*} ;;
+        *) mzj=$zj; mm=$m ;;
+      esac
       # shellcheck disable=SC2046
       /usr/bin/time -f "time %e %U %S" -o "$tmp/time" \
-        timeout "$tmo" "$zj" search $(args_for "$s") --workers=1 --jit="$m" \
+        timeout "$tmo" "$mzj" search $(args_for "$s") --workers=1 --jit="$mm" \
         "$@" > "$out" 2>&1
       rc=$?
       read -r _ wall us ss < "$tmp/time" 2>/dev/null || { wall=0; us=0; ss=0; }
@@ -68,7 +75,7 @@ for s in $specs; do
       [ $rc -ne 0 ] && [ $rc -ne 124 ] && tier="FAILED rc=$rc: $(tail -1 "$out")"
       printf '%-6s %-9s %5s %8.2f %8.2f %10s %10s  %s\n' "$s" "$m" "$r" "$wall" "$cpu" "$ipc" "$ipw" "$tier"
       echo "$m $r $ipc $ipw" >> "$tmp/$s.all"
-      grep -E '^(Search fitness|Hall of fame|Select fitness for|Final evaluation fitness)' "$out" > "$tmp/$s-$m-$r.res"
+      grep -E '^(Search fitness|Hall of fame|Select fitness for|Final evaluation fitness)' "$out" > "$tmp/$s-$(echo "$m" | tr / _)-$r.res"
     done
   done
   first=${modes%% *}
@@ -82,7 +89,7 @@ for s in $specs; do
   done
   same=yes
   for f in "$tmp/$s"-*-*.res; do
-    cmp -s "$f" "$tmp/$s-$first-1.res" || same=no
+    cmp -s "$f" "$tmp/$s-$(echo "$first" | tr / _)-1.res" || same=no
   done
-  echo "$s search output identical in every run: $same ($(tr '\n' ' ' < "$tmp/$s-$first-1.res"))"
+  echo "$s search output identical in every run: $same ($(tr '\n' ' ' < "$tmp/$s-$(echo "$first" | tr / _)-1.res"))"
 done

@@ -51,6 +51,27 @@
    and 10). */
 #define PTASK_PAIRS 1
 #define FUSE_MIN_EXAMPLES 20000.0
+/* Quiet candidates under --jit=auto.  Where native code cannot pay (the
+   demo: a few microseconds per evaluation) the door's work per candidate
+   -- the per-task test, the tier's work sum and gate, the baseline
+   policy, clocks and model updates -- cost ~2.5% more instructions and,
+   its code evicting the interpreter's from the instruction cache, ~4-6%
+   of CPU time (bench/RESULTS.md, session 10).  After QUIET_CALM
+   candidates in a row in which nothing was to be done (the tier skipped
+   them, no per-task kernel wanted, the baseline policy said skip on each
+   lane evaluation), only one candidate in QUIET_WAKE takes the full path
+   and the others pass with a few tests: run by the interpreter,
+   untimed.  A woken candidate that finds anything to do ends the quiet
+   until QUIET_CALM calm candidates again.  The cost is that a candidate
+   that would pay can wait up to QUIET_WAKE - 1 candidates to be seen;
+   only searches in which none has paid for QUIET_CALM candidates run
+   quiet.  Only evaluations of fewer than QUIET_MAX_EXAMPLES examples
+   pass quietly: on longer ones (the paper setting's 90,000) the door's
+   work is a small share, and the baseline tier's kernels and probes are
+   worth every candidate.  ZEROJIT_QUIET=0 turns it off. */
+#define QUIET_CALM 64
+#define QUIET_WAKE 16
+#define QUIET_MAX_EXAMPLES 20000.0
 
 struct zj_door {
   zj_tier *tier;
@@ -109,6 +130,13 @@ struct zj_door {
   zj_lnative pt_nat;
   zj_ptask_stats pt_done;      /* counters already reported */
   uint64_t pend_ex_ptask;
+  /* Quiet candidates (QUIET_*). */
+  bool can_quiet;              /* --jit=auto and not ZEROJIT_QUIET=0 */
+  bool quiet;                  /* the current candidate passes quietly */
+  bool busy;                   /* the current (woken) one had work */
+  unsigned calm;               /* woken candidates in a row without work */
+  unsigned quiet_tick;
+  uint64_t pend_quiet;         /* quiet candidates not yet reported */
 };
 
 /* What the hook did in the lane evaluation under way. */
@@ -193,12 +221,21 @@ door_hook (void *ctx, const zj_program *p, const zj_layout *lay, int L,
            zj_lnative *nat)
 {
   zj_door *d = ctx;
+  if (d->quiet)
+    {
+      d->outcome = O_SKIP;
+      d->hook_ns = d->made_ns = 0.0;
+      return false;
+    }
   /* The A/B test's control arm: interpreted, not even looked up. */
   d->pnote = NULL;
   if (d->sampled && probe_coin (d))
     {
       d->hook_ns = d->made_ns = 0.0;
       d->outcome = O_CONTROL;
+      const zj_base_choice c = zj_policy_base_choice (&d->knobs, &d->bm,
+                                                      examples, d->forced);
+      d->busy |= c != ZJ_BASE_SKIP && c != ZJ_BASE_EXPLORE;
       return false;
     }
   const zj_base_choice c = zj_policy_base_choice (&d->knobs, &d->bm,
@@ -209,6 +246,9 @@ door_hook (void *ctx, const zj_program *p, const zj_layout *lay, int L,
       d->outcome = O_SKIP;
       return false;
     }
+  /* Exploring is the policy's own learning, kept to a share of the
+     time (which quiet candidates keep too): no work. */
+  d->busy |= c != ZJ_BASE_EXPLORE;
   d->allow_make = c != ZJ_BASE_USE;
   const bool clock = d->timed || c == ZJ_BASE_EXPLORE;
   const double t0 = clock ? zj_now_ns () : 0.0;
@@ -360,6 +400,8 @@ zj_door_open (struct zj_tier *tier, const zj_task *tasks, int n_tasks, int F)
       zj_base_model_init (&d->bm);
       d->forced = zj_tier_get_mode (tier) == ZJ_TIER_BASELINE;
       d->probing = !d->forced;
+      const char *qe = getenv ("ZEROJIT_QUIET");
+      d->can_quiet = d->probing && !(qe && !strcmp (qe, "0"));
       d->probe_state = 0x9e3779b97f4a7c15ULL;
       void *nctx;
       zj_tier_notice fn = zj_tier_get_notice (tier, &nctx);
@@ -397,6 +439,8 @@ flush (zj_door *d)
     {
       zj_tier_stats s;
       bl_delta (d, &s);
+      s.quiet = (long) d->pend_quiet;
+      d->pend_quiet = 0;
       bool measured;
       const double r = zj_base_model_ratio (&d->bm, &measured);
       zj_tier_add_base_counts (d->tier, &s, measured && d->probing ? r : 0.0);
@@ -440,13 +484,33 @@ zj_door_begin (zj_door *d, const zj_prepared *pp, double examples_all)
   if (!d || !d->tiered)
     return 0;
   d->pend_lookups++;
+  d->busy = false;
+  const bool was = d->quiet;
+  d->quiet = d->calm >= QUIET_CALM && examples_all < QUIET_MAX_EXAMPLES
+             && ++d->quiet_tick % QUIET_WAKE != 0;
+  if (d->quiet != was)
+    /* Quiet lane evaluations do not even call the hook. */
+    for (int i = 0; i < d->n_attached; i++)
+      d->attached[i]->native = d->quiet ? NULL : door_hook;
+  if (d->quiet)
+    {
+      /* As a candidate the tier skipped, without asking it. */
+      d->pend_quiet++;
+      d->pt_have = d->pt_want = false;
+      d->tc.native = NULL;
+      d->tc.pending = false;
+      d->tc.skipped = true;
+      return 0;
+    }
   /* Per task when the policy wants it and the library is ready (its
      build starts in the background the first time). */
   d->pt_have = false;
   d->pt_want = d->pt && zj_ptask_wanted (&pp->prog, &pp->shape, d->n_tasks)
                && zj_ptask_ready (d->pt, pp->shape.F);
+  d->busy = d->pt_want || !(examples_all < QUIET_MAX_EXAMPLES);
   if (zj_tier_skip (d->tier, &d->tc, pp, examples_all, CHILDREN_MAX))
     return 0;
+  d->busy = true;
   /* One pass fills the buffer and returns the full length; only a key
      longer than the buffer needs a second pass. */
   size_t n = zj_structure_key (&pp->prog, &pp->shape, d->et, d->key,
@@ -467,7 +531,8 @@ zj_door_begin (zj_door *d, const zj_prepared *pp, double examples_all)
 bool
 zj_door_native (zj_door *d, const zj_prepared *pp)
 {
-  return d && d->tiered && zj_tier_poll (d->tier, &d->tc, pp, d->et);
+  return d && d->tiered && !d->quiet
+         && zj_tier_poll (d->tier, &d->tc, pp, d->et);
 }
 
 bool
@@ -515,7 +580,7 @@ zj_door_eval_task (zj_door *d, const zj_prepared *pp, const zj_task *t,
   if (!d || !d->tiered)
     return zj_interp_eval_task (pp, t, o, rng, ws, r);
   const bool native = zj_door_native (d, pp);
-  const bool timed = native || d->run_tick++ % TIME_EVERY == 0;
+  const bool timed = native || (!d->quiet && d->run_tick++ % TIME_EVERY == 0);
   const double t0 = timed ? zj_now_ns () : 0.0;
   /* Per-task stencils: the kernel is looked up once per candidate (a
      miss that cannot be served leaves the candidate interpreted). */
@@ -608,7 +673,7 @@ zj_door_clock (zj_door *d)
   if (!d)
     return 0.0;
   d->outcome = O_NONE;
-  d->timed = d->tiered && d->run_tick++ % TIME_EVERY == 0;
+  d->timed = d->tiered && !d->quiet && d->run_tick++ % TIME_EVERY == 0;
   d->sampled = d->timed && d->probing && sample_coin (d);
   d->pnote = NULL;
   return d->timed ? zj_now_ns () : 0.0;
@@ -625,6 +690,12 @@ zj_door_batch_done (zj_door *d, double t0, double examples,
   double *note = d->note;
   d->note = NULL;
   d->pend_ex_interp += (uint64_t) examples;
+  if (d->quiet)
+    {
+      d->note = NULL;
+      d->fused_run = false;
+      return;
+    }
   if (base)
     d->pend_ex_base += (uint64_t) examples;
   if (base && d->fused_run)
@@ -693,7 +764,9 @@ zj_door_batch_done (zj_door *d, double t0, double examples,
     zj_base_model_add_interp (&d->bm, examples, run);
   if (sampled && d->outcome != O_PROBE && d->outcome != O_NONE)
     zj_base_model_add_ab (&d->bm, d->outcome != O_CONTROL, examples, ns);
-  zj_base_model_add_time (&d->bm, ns * TIME_EVERY, 0.0);
+  /* While quiet, a timed run stands for QUIET_WAKE times as many. */
+  zj_base_model_add_time (&d->bm, ns * TIME_EVERY
+                          * (d->calm >= QUIET_CALM ? QUIET_WAKE : 1), 0.0);
 }
 
 void
@@ -703,7 +776,7 @@ zj_door_consider (zj_door *d, const zj_prepared *pp, double examples_now,
   if (!d)
     return;
   d->last_examples = examples_per_eval;
-  if (d->tiered && examples_now > 0.0)
+  if (d->tiered && examples_now > 0.0 && !d->quiet)
     zj_tier_consider (d->tier, &d->tc, pp, d->et, examples_now,
                       examples_per_eval, final_stage ? 0.0 : -1.0);
 }
@@ -713,14 +786,19 @@ zj_door_end (zj_door *d, bool final_stage)
 {
   if (!d || !d->tiered)
     return false;
+  if (d->can_quiet && !d->quiet)
+    d->calm = d->busy ? 0 : d->calm + (d->calm < QUIET_CALM);
   /* A candidate the tier found unable to pay even with the most children
      needs no rank (an O(P) scan per candidate). */
   const bool want_rank = !d->tc.native && !d->tc.pending && !d->tc.skipped
                          && !final_stage
                          && (zj_tier_get_mode (d->tier) == ZJ_TIER_AUTO
                              || zj_tier_get_mode (d->tier) == ZJ_TIER_OPTIMIZED);
-  zj_tier_end (d->tier, &d->tc);
-  if (d->pend_lookups >= CHILD_BATCH)
+  if (!d->quiet)
+    zj_tier_end (d->tier, &d->tc);
+  /* While quiet, the counters go to the tier QUIET_WAKE times as rarely. */
+  if (d->pend_lookups >= (d->calm >= QUIET_CALM ? CHILD_BATCH * QUIET_WAKE
+                                                : CHILD_BATCH))
     flush (d);
   return want_rank;
 }
@@ -775,6 +853,7 @@ zj_door_stats (const zj_door *d, zj_tier_stats *s)
   s->ptask_failures += b.ptask_failures;
   s->ptask_ready_ms += b.ptask_ready_ms;
   s->examples_ptask += b.examples_ptask;
+  s->quiet += (long) d->pend_quiet;
   s->lookups += (long) d->pend_lookups;
   s->examples_native += (double) d->pend_ex_native;
   s->examples_interp += (double) d->pend_ex_interp;

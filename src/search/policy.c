@@ -707,6 +707,10 @@ zj_tier_stats_print (const zj_tier_stats *s, bool json, FILE *out)
                  "ptask=%.3f,", s->ptask_kernels, s->ptask_hits,
                  s->ptask_ready_ms, pshare);
     }
+  /* Candidates the doors let pass quietly (jit/tier_door.c): only when
+     there were any. */
+  if (s->quiet)
+    fprintf (out, json ? ", \"quiet\": %ld" : " quiet=%ld,", s->quiet);
 }
 
 void
