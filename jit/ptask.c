@@ -151,6 +151,23 @@ zj_ptask_wanted (const zj_program *p, const zj_shape *shape, int nt)
   return false;
 }
 
+/* The split's static rule: the lanes' short last chunk costs a whole
+   chunk, which a matrix op makes dearer than its few tasks per task
+   (dots, without one, lose: 174 against 190 ns per example at 10
+   tasks; bench/RESULTS.md session 10). */
+bool
+zj_ptask_split_wanted (const zj_program *p, const zj_shape *shape)
+{
+  bool matrix = false;
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN && !matrix; c++)
+    for (int i = 0; i < p->fn[c].n && !matrix; i++)
+      {
+        const zj_op_info *o = &zj_ops[p->fn[c].ins[i].op];
+        matrix = o->out == ZJ_KIND_M || o->in1 == ZJ_KIND_M || o->in2 == ZJ_KIND_M;
+      }
+  return matrix && zj_ptask_eligible (p, shape->F);
+}
+
 bool
 zj_ptask_ready (zj_ptask *t, int F)
 {

@@ -39,6 +39,10 @@ const char *zj_ptask_error (const zj_ptask *t);
 
 /* Whether every Predict and Learn op of p has a per-task stencil at F. */
 bool zj_ptask_eligible (const zj_program *p, int F);
+/* Whether a lane candidate p may run the short last chunk of its lanes
+   per task (zj_door_split_rest): eligible and a matrix op in Predict or
+   Learn. */
+bool zj_ptask_split_wanted (const zj_program *p, const zj_shape *shape);
 /* The static policy: p is eligible and its Predict or Learn has a matrix
    op other than a product the lane evaluation of nt tasks runs on its
    per-task matrix copies (ZJ_SV_MT, doc/baseline_tier.md). */

@@ -692,6 +692,7 @@ zj_tier_add_base_counts (zj_tier *t, const zj_tier_stats *d, double ratio)
   t->st.ptask_failures += d->ptask_failures;
   t->st.ptask_ready_ms += d->ptask_ready_ms;
   t->st.examples_ptask += d->examples_ptask;
+  t->st.split_evals += d->split_evals;
   t->st.quiet += d->quiet;
   pthread_mutex_unlock (&t->mu);
 }

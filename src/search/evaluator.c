@@ -387,12 +387,13 @@ group_size (const zj_evaluator *e, const int *idx, int n)
   return (m + groups - 1) / groups;
 }
 
-/* The g tasks idx[0..g) as one per-task group (zj_door_eval_group), the
-   last task's memory left in workspace_for as after one task after the
-   other; false with nothing run when the door does not run them. */
+/* The g tasks idx[0..g) as one per-task group (zj_door_eval_group, or
+   as a split's rest zj_door_eval_rest), the last task's memory left in
+   workspace_for as after one task after the other; false with nothing
+   run when the door does not run them. */
 static bool
 run_group (zj_evaluator *e, const zj_prepared *pp, const zj_eval_opts *o,
-           const int *idx, int g)
+           const int *idx, int g, bool rest)
 {
   const int F = e->tasks[idx[0]].F;
   const zj_task *t[ZJ_DOOR_GROUP_MAX];
@@ -417,7 +418,8 @@ run_group (zj_evaluator *e, const zj_prepared *pp, const zj_eval_opts *o,
           ws[j] = e->wsg[F][j];
         }
     }
-  if (!zj_door_eval_group (e->door, pp, t, g, o, e->rng, ws, rp, f))
+  if (!(rest ? zj_door_eval_rest (e->door, pp, t, g, o, e->rng, ws, rp, f)
+              : zj_door_eval_group (e->door, pp, t, g, o, e->rng, ws, rp, f)))
     return false;
   for (int j = 0; j < g; j++)
     {
@@ -454,15 +456,22 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
           same_n = same_n && e->n_real[idx[k]] == e->n_real[idx[0]];
         }
       o->n_all_train = e->n_real[idx[0]];
+      /* Eight lanes and a per-task rest: the tasks of a short last chunk
+         of lanes on per-task stencils after the others in lanes, Setups
+         still drawing in task order.  Not with the FEC, whose mini-runs
+         keep all tasks' lanes for these runs to resume. */
+      const int rest = same_n && !e->fec ? zj_door_split_rest (e->door, n)
+                                         : 0;
+      const int nl = n - rest;
       const double t0 = zj_door_clock (e->door);
       if (same_n
-          && run_batch (e, pp, e->run_ptrs, e->run_keys, n, o, e->rng, 0,
+          && run_batch (e, pp, e->run_ptrs, e->run_keys, nl, o, e->rng, 0,
                         e->res, e->bfit, NULL,
-                        all && !e->cfg.no_resume ? ZJ_LSNAP_RESUME
-                                                 : ZJ_LSNAP_NONE) == 0)
+                        all && !rest && !e->cfg.no_resume ? ZJ_LSNAP_RESUME
+                                                          : ZJ_LSNAP_NONE) == 0)
         {
           double ex = 0.0;
-          for (int k = 0; k < n; k++)
+          for (int k = 0; k < nl; k++)
             {
               const int i = idx[k];
               e->fit[i] = e->bfit[k];
@@ -470,8 +479,19 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
               e->cnt.examples += e->res[k].train_steps + e->tasks[i].n_valid;
               ex += (double) e->res[k].train_steps + e->tasks[i].n_valid;
             }
-          e->cnt.task_evals += n;
+          e->cnt.task_evals += nl;
           zj_door_batch_done (e->door, t0, ex, e->ws[e->run_ptrs[0]->F]);
+          if (rest && !run_group (e, pp, o, idx + nl, rest, true))
+            /* No kernel after all: the rest one after the other. */
+            for (int k = nl; k < n; k++)
+              {
+                zj_eval_result r = { 0 };
+                const int i = idx[k];
+                e->fit[i] = run_task (e, pp, &e->tasks[i], o, e->rng, &r);
+                e->cnt.task_evals++;
+                e->train_steps += r.train_steps;
+                e->cnt.examples += r.train_steps + e->tasks[i].n_valid;
+              }
           return;
         }
     }
@@ -481,7 +501,7 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
       zj_eval_result r = { 0 };
       o->n_all_train = e->n_real[i];
       const int g = group_size (e, idx + k, n - k);
-      if (g > 2 && run_group (e, pp, o, idx + k, g))
+      if (g > 2 && run_group (e, pp, o, idx + k, g, false))
         {
           k += g - 1;
           continue;

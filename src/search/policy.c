@@ -707,6 +707,13 @@ zj_tier_stats_print (const zj_tier_stats *s, bool json, FILE *out)
                  "ptask=%.3f,", s->ptask_kernels, s->ptask_hits,
                  s->ptask_ready_ms, pshare);
     }
+  if (s->split_evals)
+    {
+      if (json)
+        fprintf (out, ", \"split_evals\": %ld", s->split_evals);
+      else
+        fprintf (out, " split_evals=%ld,", s->split_evals);
+    }
   /* Candidates the doors let pass quietly (jit/tier_door.c): only when
      there were any. */
   if (s->quiet)

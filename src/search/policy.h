@@ -346,6 +346,8 @@ typedef struct zj_tier_stats {
   long ptask_failures;         /* per-task libraries that failed to load */
   double ptask_ready_ms;       /* time spent making them ready */
   double examples_ptask;       /* examples run on per-task stencils */
+  long split_evals;            /* lane evaluations whose short last chunk
+                                  ran per task (zj_door_split_rest) */
   long quiet;                  /* candidates the doors let pass quietly,
                                   where nothing paid (jit/tier_door.c) */
   double fused_ms_per_unit;    /* learned compile ms per work unit */

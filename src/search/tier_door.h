@@ -73,6 +73,23 @@ bool zj_door_eval_group (zj_door *d, const zj_prepared *pp,
                          const zj_eval_opts *o, zj_rng *rng,
                          zj_workspace *const *ws, zj_eval_result *const *r,
                          double *f);
+/* Eight lanes and a per-task rest: how many of the last of n tasks in
+   a lane evaluation of the current candidate run on per-task stencils
+   (zj_door_eval_rest) after the others ran in lanes; 0 for no split.
+   Nonzero only for a lane candidate with a matrix op whose n leaves a
+   short last chunk of lanes, under --jit=baseline|auto (not
+   ZEROJIT_SPLIT=0). */
+int zj_door_split_rest (const zj_door *d, int n);
+/* Tasks t[0..n) (1 <= n <= ZJ_DOOR_GROUP_MAX, one n_all_train) on
+   per-task stencils: the results, memories (task i's in ws[i]) and
+   generator state of n zj_door_eval_task calls in order.  False, with
+   nothing run, when the candidate may not split or its kernel is
+   missing. */
+bool zj_door_eval_rest (zj_door *d, const zj_prepared *pp,
+                        const zj_task *const *t, int n,
+                        const zj_eval_opts *o, zj_rng *rng,
+                        zj_workspace *const *ws, zj_eval_result *const *r,
+                        double *f);
 /* A run of several tasks at once in lanes (interpreted, or on baseline
    code when ws got it): zj_door_clock before (0 when this run is not
    timed), zj_door_batch_done after it succeeded. */

@@ -102,6 +102,24 @@ zj_door_eval_group (zj_door *d, const zj_prepared *pp,
   return false;
 }
 
+int
+zj_door_split_rest (const zj_door *d, int n)
+{
+  (void) d; (void) n;
+  return 0;
+}
+
+bool
+zj_door_eval_rest (zj_door *d, const zj_prepared *pp,
+                   const zj_task *const *t, int n, const zj_eval_opts *o,
+                   zj_rng *rng, zj_workspace *const *ws,
+                   zj_eval_result *const *r, double *f)
+{
+  (void) d; (void) pp; (void) t; (void) n; (void) o; (void) rng;
+  (void) ws; (void) r; (void) f;
+  return false;
+}
+
 double
 zj_door_clock (zj_door *d)
 {
