@@ -16,6 +16,20 @@ task_examples (const zj_eval_opts *o, const zj_task *t,
          + (o->record_errors ? 0 : t->n_valid);
 }
 
+/* Examples that tasks t[0..n) ran on per-task stencils: interpreted
+   examples for the tier (not runs of its cost model), and the ptask
+   share. */
+static void
+count_ptask (zj_door *d, const zj_eval_opts *o, const zj_task *const *t,
+             zj_eval_result *const *r, int n)
+{
+  double ex = 0.0;
+  for (int i = 0; i < n; i++)
+    ex += task_examples (o, t[i], r[i]);
+  d->pend_ex_interp += (uint64_t) ex;
+  d->pend_ex_ptask += (uint64_t) ex;
+}
+
 /* The candidate's per-task kernel, looked up once per candidate. */
 static bool
 pt_kernel (zj_door *d, const zj_prepared *pp, const zj_layout *lay)
@@ -75,9 +89,9 @@ zj_door_eval_pair (zj_door *d, const zj_prepared *pp, const zj_task *a,
           return false;
         }
       zj_ptask_eval_pair (pp, &d->pt_nat, a, b, o, rng, wsa, wsb, ra, rb, f);
-      const double ex = task_examples (o, a, ra) + task_examples (o, b, rb);
-      d->pend_ex_interp += (uint64_t) ex;
-      d->pend_ex_ptask += (uint64_t) ex;
+      const zj_task *const t[2] = { a, b };
+      zj_eval_result *const r[2] = { ra, rb };
+      count_ptask (d, o, t, r, 2);
       return true;
     }
   if (!zj_door_native (d, pp) || !d->tc.native->fn2)
@@ -108,11 +122,7 @@ zj_door_eval_group (zj_door *d, const zj_prepared *pp,
       return false;
     }
   zj_ptask_eval_group (pp, &d->pt_nat, t, n, o, rng, ws, r, f);
-  double ex = 0.0;
-  for (int i = 0; i < n; i++)
-    ex += task_examples (o, t[i], r[i]);
-  d->pend_ex_interp += (uint64_t) ex;
-  d->pend_ex_ptask += (uint64_t) ex;
+  count_ptask (d, o, t, r, n);
   return true;
 }
 
@@ -147,11 +157,7 @@ zj_door_eval_rest (zj_door *d, const zj_prepared *pp,
     }
   else
     zj_ptask_eval_group (pp, &d->pt_nat, t, n, o, rng, ws, r, f);
-  double ex = 0.0;
-  for (int i = 0; i < n; i++)
-    ex += task_examples (o, t[i], r[i]);
-  d->pend_ex_interp += (uint64_t) ex;
-  d->pend_ex_ptask += (uint64_t) ex;
+  count_ptask (d, o, t, r, n);
   d->pend_split++;
   return true;
 }
