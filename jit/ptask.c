@@ -523,53 +523,136 @@ psigmoids (const pstate *st, const bool *live, int n, double *sg)
     }
 }
 
+/* A group's run as a state machine (zj_ptask_run, ptask.h): step
+   finishes the previous example's half step (checks and Learns), then
+   starts the next (every task's Predict and the training sigmoids), so
+   that a sigmoid's latency (~90 cycles of SLEEF's exp and a divide on
+   the step's serial chain) passes while the caller does other work. */
+struct zj_ptask_run {
+  const zj_prepared *pp;
+  const zj_lnative *nat;
+  const zj_eval_opts *o;
+  zj_rng *rng;
+  int n, left;
+  bool started, pending;
+  const zj_task *t[ZJ_PTASK_GROUP_MAX];
+  zj_workspace *ws[ZJ_PTASK_GROUP_MAX];
+  zj_eval_result *res[ZJ_PTASK_GROUP_MAX];
+  pstate st[ZJ_PTASK_GROUP_MAX];
+  bool live[ZJ_PTASK_GROUP_MAX];
+  double sg[ZJ_PTASK_GROUP_MAX];
+};
+
+zj_ptask_run *
+zj_ptask_run_new (void)
+{
+  return calloc (1, sizeof (zj_ptask_run));
+}
+
+void
+zj_ptask_run_free (zj_ptask_run *r)
+{
+  free (r);
+}
+
+void
+zj_ptask_run_init (zj_ptask_run *r, const zj_prepared *pp,
+                   const zj_lnative *nat, const zj_task *const *t, int n,
+                   const zj_eval_opts *o, zj_rng *rng,
+                   zj_workspace *const *ws, zj_eval_result *const *res)
+{
+  ZJ_ASSERT (n >= 1 && n <= ZJ_PTASK_GROUP_MAX && o);
+  r->pp = pp;
+  r->nat = nat;
+  r->o = o;
+  r->rng = rng;
+  r->n = r->left = n;
+  r->started = r->pending = false;
+  for (int i = 0; i < n; i++)
+    {
+      r->t[i] = t[i];
+      r->ws[i] = ws[i];
+      r->res[i] = res[i];
+      r->live[i] = true;
+      r->sg[i] = 0.0;
+    }
+}
+
+bool
+zj_ptask_run_started (const zj_ptask_run *r)
+{
+  return r->started;
+}
+
+bool
+zj_ptask_run_step (zj_ptask_run *r)
+{
+  const int n = r->n;
+  pstate *st = r->st;
+  bool *live = r->live;
+  if (ZJ_UNLIKELY (!r->started))
+    {
+      /* Setups in task order, at the first step: the generator's draws
+         as one task after the other, after whatever the caller drew
+         before (Predict and Learn draw none: zj_ptask_eligible). */
+      for (int i = 0; i < n; i++)
+        zj_interp_run_setup (r->pp, r->rng, r->ws[i]);
+      for (int i = 0; i < n; i++)
+        pstate_init (&st[i], r->pp, r->t[i], r->o, r->ws[i], r->res[i]);
+      r->started = true;
+    }
+  const zj_lnative *nat = r->nat;
+  if (r->pending)
+    {
+      bool learn[ZJ_PTASK_GROUP_MAX];
+      for (int i = 0; i < n; i++)
+        learn[i] = live[i] && pcheck (&st[i], r->o, r->sg[i]);
+      for (int i = 0; i < n; i++)
+        if (learn[i])
+          nat->learn (st[i].mem, NULL, NULL, nat->k);
+      r->pending = false;
+    }
+  if (r->left == 0)
+    return false;
+  for (int i = 0; i < n; i++)
+    if (live[i] && !(live[i] = pstart (&st[i])))
+      r->left--;
+  for (int i = 0; i < n; i++)
+    if (live[i])
+      nat->predict (st[i].mem, NULL, NULL, nat->k);
+  psigmoids (st, live, n, r->sg);
+  r->pending = true;
+  return true;
+}
+
+void
+zj_ptask_run_finish (zj_ptask_run *r, double *f)
+{
+  while (zj_ptask_run_step (r))
+    ;
+  for (int i = 0; i < r->n; i++)
+    r->res[i]->fitness = f[i] = r->st[i].fit;
+}
+
 void
 zj_ptask_eval_group (const zj_prepared *pp, const zj_lnative *nat,
                      const zj_task *const *t, int n, const zj_eval_opts *o,
                      zj_rng *rng, zj_workspace *const *ws,
                      zj_eval_result *const *res, double *f)
 {
-  ZJ_ASSERT (n >= 1 && n <= ZJ_PTASK_GROUP_MAX);
   zj_eval_opts def;
   if (!o)
     {
       zj_eval_opts_default (&def);
       o = &def;
     }
-  /* Setups in task order: the generator's draws as one task after the
-     other (Predict and Learn draw none: zj_ptask_eligible). */
-  pstate st[ZJ_PTASK_GROUP_MAX];
-  bool live[ZJ_PTASK_GROUP_MAX];
-  for (int i = 0; i < n; i++)
-    zj_interp_run_setup (pp, rng, ws[i]);
-  for (int i = 0; i < n; i++)
-    pstate_init (&st[i], pp, t[i], o, ws[i], res[i]);
   /* Half steps alternate (every task's Predict, then the rest of every
      task's step), so the tasks' serial chains sit in the core's window
      together, and the training sigmoids of a step are one SLEEF call
      for up to ZJ_LW tasks. */
-  bool learn[ZJ_PTASK_GROUP_MAX];
-  double sg[ZJ_PTASK_GROUP_MAX] = { 0 };
-  int left = n;
-  for (int i = 0; i < n; i++)
-    live[i] = true;
-  while (left > 0)
-    {
-      for (int i = 0; i < n; i++)
-        if (live[i] && !(live[i] = pstart (&st[i])))
-          left--;
-      for (int i = 0; i < n; i++)
-        if (live[i])
-          nat->predict (st[i].mem, NULL, NULL, nat->k);
-      psigmoids (st, live, n, sg);
-      for (int i = 0; i < n; i++)
-        learn[i] = live[i] && pcheck (&st[i], o, sg[i]);
-      for (int i = 0; i < n; i++)
-        if (learn[i])
-          nat->learn (st[i].mem, NULL, NULL, nat->k);
-    }
-  for (int i = 0; i < n; i++)
-    res[i]->fitness = f[i] = st[i].fit;
+  zj_ptask_run r;
+  zj_ptask_run_init (&r, pp, nat, t, n, o, rng, ws, res);
+  zj_ptask_run_finish (&r, f);
 }
 
 void

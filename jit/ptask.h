@@ -67,6 +67,26 @@ void zj_ptask_eval_group (const zj_prepared *pp, const zj_lnative *nat,
                           const zj_eval_opts *o, zj_rng *rng,
                           zj_workspace *const *ws,
                           zj_eval_result *const *res, double *f);
+/* The same group run step by step, for a caller that interleaves it
+   with its own work (the lane evaluation of a split: zj_door_rest_start):
+   init takes the group (nothing runs, nothing is drawn); each step runs
+   one example of every task still running, the first step all Setups
+   first (so the generator's draws follow whatever the caller drew
+   before it); finish runs the remaining steps and gives the fitnesses.
+   init, steps and finish give the results of zj_ptask_eval_group, which
+   is init then finish.  o, t, ws and res must outlive the run. */
+typedef struct zj_ptask_run zj_ptask_run;
+zj_ptask_run *zj_ptask_run_new (void);
+void zj_ptask_run_free (zj_ptask_run *r);
+void zj_ptask_run_init (zj_ptask_run *r, const zj_prepared *pp,
+                        const zj_lnative *nat, const zj_task *const *t,
+                        int n, const zj_eval_opts *o, zj_rng *rng,
+                        zj_workspace *const *ws, zj_eval_result *const *res);
+/* False once every task is done (then nothing ran). */
+bool zj_ptask_run_step (zj_ptask_run *r);
+/* Whether a step ran (the Setups have drawn). */
+bool zj_ptask_run_started (const zj_ptask_run *r);
+void zj_ptask_run_finish (zj_ptask_run *r, double *f);
 /* Tasks a then b on p's per-task kernel nat (from zj_ptask_get for
    their layout), their examples alternating: the results, errors, final
    memory (a's in wsa, b's in wsb) and generator state of two

@@ -299,6 +299,7 @@ zj_door_open (struct zj_tier *tier, const zj_task *tasks, int n_tasks, int F)
           zj_ptask_set_builds (d->pt, zj_tier_get_builds (tier));
           const char *se = getenv ("ZEROJIT_SPLIT");
           d->split_on = !(se && !strcmp (se, "0"));
+          d->split_beside = !(se && !strcmp (se, "after"));
         }
     }
   return d;
@@ -352,6 +353,7 @@ zj_door_close (zj_door *d)
     zj_baseline_attach (NULL, d->attached[i]);
   zj_baseline_free (d->bl);
   zj_ptask_free (d->pt);
+  zj_ptask_run_free (d->rest);
   free (d->key);
   free (d);
 }

@@ -134,11 +134,23 @@ struct zj_door {
   uint64_t pend_ex_ptask;
   /* Eight lanes and a per-task rest (zj_door_split_rest): a lane
      candidate with a matrix op whose task count leaves a short last
-     chunk runs that chunk's tasks on per-task stencils.  ZEROJIT_SPLIT=0
-     turns this off. */
+     chunk runs that chunk's tasks on per-task stencils, beside the lanes
+     (zj_door_rest_start).  ZEROJIT_SPLIT=0 turns this off, =after runs
+     the rest after the lanes. */
   bool split_on;
+  bool split_beside;           /* the rest beside the lanes (not
+                                  ZEROJIT_SPLIT=after) */
   bool split_want;             /* the current candidate may split */
   uint64_t pend_split;         /* split evaluations not yet reported */
+  /* The rest under way (zj_door_rest_start .. _end), run as a companion
+     of the lane evaluation when interleaved. */
+  zj_ptask_run *rest;
+  bool rest_on;
+  int rest_n;
+  const zj_eval_opts *rest_o;
+  const zj_task *rest_t[ZJ_DOOR_GROUP_MAX];
+  zj_eval_result *rest_r[ZJ_DOOR_GROUP_MAX];
+  zj_companion rest_co;
   /* Quiet candidates (QUIET_*). */
   bool can_quiet;              /* --jit=auto and not ZEROJIT_QUIET=0 */
   bool quiet;                  /* the current candidate passes quietly */

@@ -135,30 +135,64 @@ zj_door_split_rest (const zj_door *d, int n)
   return rest <= SPLIT_REST_MAX ? rest : 0;
 }
 
+/* The door's companion step (zj_companion): one example of the rest. */
+static bool
+rest_step (void *ctx)
+{
+  return zj_ptask_run_step (ctx);
+}
+
 bool
-zj_door_eval_rest (zj_door *d, const zj_prepared *pp,
-                   const zj_task *const *t, int n, const zj_eval_opts *o,
-                   zj_rng *rng, zj_workspace *const *ws,
-                   zj_eval_result *const *r, double *f)
+zj_door_rest_start (zj_door *d, const zj_prepared *pp,
+                    const zj_task *const *t, int n, const zj_eval_opts *o,
+                    zj_rng *rng, zj_workspace *const *ws,
+                    zj_eval_result *const *r, zj_workspace *lanes_ws,
+                    bool interleave)
 {
   ZJ_ASSERT (n >= 1 && n <= ZJ_DOOR_GROUP_MAX);
   if (!d || !d->split_want)
     return false;
+  ZJ_ASSERT (!d->rest_on);
   if (!pt_kernel (d, pp, &ws[0]->lay))
     {
       d->split_want = false;
       return false;
     }
-  if (n == 1)
+  if (!d->rest && !(d->rest = zj_ptask_run_new ()))
+    return false;
+  zj_ptask_run_init (d->rest, pp, &d->pt_nat, t, n, o, rng, ws, r);
+  d->rest_on = true;
+  d->rest_n = n;
+  d->rest_o = o;
+  for (int i = 0; i < n; i++)
     {
-      ws[0]->tnat = &d->pt_nat;
-      f[0] = zj_interp_eval_task (pp, t[0], o, rng, ws[0], r[0]);
-      ws[0]->tnat = NULL;
+      d->rest_t[i] = t[i];
+      d->rest_r[i] = r[i];
     }
-  else
-    zj_ptask_eval_group (pp, &d->pt_nat, t, n, o, rng, ws, r, f);
-  count_ptask (d, o, t, r, n);
-  d->pend_split++;
+  if (interleave && d->split_beside)
+    {
+      d->rest_co = (zj_companion) { rest_step, d->rest };
+      lanes_ws->co = &d->rest_co;
+    }
   return true;
+}
+
+void
+zj_door_rest_end (zj_door *d, zj_workspace *lanes_ws, double *f)
+{
+  ZJ_ASSERT (d && d->rest_on);
+  lanes_ws->co = NULL;
+  zj_ptask_run_finish (d->rest, f);
+  d->rest_on = false;
+  count_ptask (d, d->rest_o, d->rest_t, d->rest_r, d->rest_n);
+  d->pend_split++;
+}
+
+void
+zj_door_rest_cancel (zj_door *d, zj_workspace *lanes_ws)
+{
+  ZJ_ASSERT (d && d->rest_on && !zj_ptask_run_started (d->rest));
+  lanes_ws->co = NULL;
+  d->rest_on = false;
 }
 

@@ -4,7 +4,8 @@
  * types, give bit for bit the same fitness, steps, aborts, recorded
  * errors and final memory, one task at a time, two interleaved
  * (zj_ptask_eval_pair) and in the search's groups (zj_ptask_eval_group,
- * whose training sigmoids share a SLEEF call); a child that changes only Setup or constants
+ * whose training sigmoids share a SLEEF call, also stepped with other
+ * work between steps as a split's rest runs, zj_ptask_run); a child that changes only Setup or constants
  * reuses its parent's kernel; the static policy (zj_ptask_wanted) picks
  * matrix programs the lanes serve badly. */
 #include <criterion/criterion.h>
@@ -111,13 +112,47 @@ check_pair (zj_ptask *pt, const zj_prepared *pp, const zj_task *a,
   cr_assert (memcmp (&g1, &g2, sizeof g1) == 0, "%s: generator state", what);
 }
 
+/* The group stepped as a lane evaluation steps a split's rest
+   (zj_ptask_run): nothing drawn before the first step, the Setups' draws
+   at it; other work between steps (an interpreted run of task t[0] in
+   a workspace and generator of its own); then finish. */
+static void
+run_stepped (const zj_prepared *pp, const zj_lnative *nat,
+             const zj_task *const *tp, int n, const zj_eval_opts *o,
+             zj_rng *g, zj_workspace **wg, zj_eval_result *const *rp,
+             double *f, int steps, const char *what)
+{
+  zj_ptask_run *run = zj_ptask_run_new ();
+  zj_ptask_run_init (run, pp, nat, tp, n, o, g, wg, rp);
+  const zj_rng before = *g;
+  cr_assert (!zj_ptask_run_started (run), "%s", what);
+  zj_workspace *wx = zj_workspace_new (&wg[0]->shape);
+  zj_rng other;
+  zj_rng_seed (&other, 99);
+  for (int s = 0; s < steps && zj_ptask_run_step (run); s++)
+    {
+      cr_assert (zj_ptask_run_started (run), "%s", what);
+      zj_eval_result rx = { 0 };
+      zj_eval_opts ox = *o;
+      ox.record_errors = 0;
+      zj_interp_eval_task (pp, tp[0], &ox, &other, wx, &rx);
+    }
+  if (steps == 0)
+    cr_assert (memcmp (&before, g, sizeof before) == 0,
+               "%s: drawn before the first step", what);
+  zj_ptask_run_finish (run, f);
+  zj_ptask_run_free (run);
+  zj_workspace_free (wx);
+}
+
 /* Tasks t[0..n) interpreted one after the other (wi[i]) and as one
-   group on per-task stencils (zj_ptask_eval_group: wg[i]), as the
-   search runs them: equal results, memories and generator states. */
+   group on per-task stencils (zj_ptask_eval_group: wg[i], or stepped
+   by run_stepped when steps >= 0), as the search runs them: equal
+   results, memories and generator states. */
 static void
 check_group (zj_ptask *pt, const zj_prepared *pp, const zj_task *t, int n,
              const zj_eval_opts *o, zj_workspace **wi, zj_workspace **wg,
-             const char *what)
+             int steps, const char *what)
 {
   double e[4 * ZJ_PTASK_GROUP_MAX][NREC];
   zj_eval_result r1[ZJ_PTASK_GROUP_MAX], r2[ZJ_PTASK_GROUP_MAX];
@@ -138,7 +173,10 @@ check_group (zj_ptask *pt, const zj_prepared *pp, const zj_task *t, int n,
   zj_lnative nat;
   cr_assert (zj_ptask_get (pt, zj_prepared_program (pp), &wg[0]->lay, &nat),
              "%s: %s", what, zj_ptask_error (pt));
-  zj_ptask_eval_group (pp, &nat, tp, n, o, &g2, wg, rp, f);
+  if (steps >= 0)
+    run_stepped (pp, &nat, tp, n, o, &g2, wg, rp, f, steps, what);
+  else
+    zj_ptask_eval_group (pp, &nat, tp, n, o, &g2, wg, rp, f);
   for (int i = 0; i < n; i++)
     {
       char w[128];
@@ -211,7 +249,10 @@ sweep (zj_ptask *pt, int F, zj_eval_type et, int nt, int n_programs,
           char what[96];
           snprintf (what, sizeof what, "F=%d et=%d nt=%d program %d group at %d",
                     F, (int) et, nt, n, k);
-          check_group (pt, pp, &ts[k], nt - k < G ? nt - k : G, &o, wi, wg, what);
+          /* Every other group stepped, 0 to 40 steps before finish. */
+          const int steps = (n + k) % 2 ? (int) ((n * 7 + k) % 41) : -1;
+          check_group (pt, pp, &ts[k], nt - k < G ? nt - k : G, &o, wi, wg,
+                       steps, what);
         }
       zj_prepared_free (pp);
     }
@@ -357,8 +398,8 @@ Test (ptask, predict_writing_v0_in_groups, .timeout = 120)
       zj_eval_opts o;
       zj_eval_opts_default (&o);
       o.max_abs_error = INFINITY;
-      check_group (pt, pp, ts, 3, &o, wi, wg, et ? "v0 written, ACCURACY"
-                                                 : "v0 written, RMS");
+      check_group (pt, pp, ts, 3, &o, wi, wg, et ? 7 : -1,
+                   et ? "v0 written, ACCURACY" : "v0 written, RMS");
       zj_prepared_free (pp);
       zj_test_tasks_free (ts, 3);
     }
@@ -461,7 +502,10 @@ Test (ptask, read_only_products_equal_interpreter, .timeout = 600)
               {
                 snprintf (what, sizeof what, "read-only products F=%d nt=%d program %d group at %d",
                           F, nt, n, k);
-                check_group (pt, pp, &ts[k], nt - k < G ? nt - k : G, &o, wi, wg, what);
+                /* Every other group stepped, 0 to 40 steps first. */
+                const int steps = (n + k) % 2 ? (int) ((n * 7 + k) % 41) : -1;
+                check_group (pt, pp, &ts[k], nt - k < G ? nt - k : G, &o,
+                             wi, wg, steps, what);
               }
             zj_prepared_free (pp);
           }

@@ -1,13 +1,14 @@
 /* test_split.c -- eight lanes and a per-task rest (zj_door_split_rest):
  * under --jit=baseline a lane candidate with a matrix op evaluates the
- * tasks of a short last chunk of lanes on per-task stencils after the
- * others in lanes.  At 10, 11 and 17 tasks (rests of 2, 3 and 1), F = 16
- * and 8, both eval types, the paper search's best program and random
- * programs behind its Setup (random draws, tasks that abort) give bit
- * for bit the task-by-task interpreter's fitness, per-task fitnesses,
- * training steps, examples and generator state; ZEROJIT_SPLIT=0 turns
- * the split off.  (The per-task group's memories against the
- * interpreter's: test_ptask.) */
+ * tasks of a short last chunk of lanes on per-task stencils beside the
+ * others in lanes (stepped by their lane evaluation), or after them
+ * (ZEROJIT_SPLIT=after).  At 10, 11 and 17 tasks (rests of 2, 3 and 1),
+ * F = 16 and 8, both eval types, the paper search's best program and
+ * random programs behind its Setup (random draws, tasks that abort) give
+ * bit for bit the task-by-task interpreter's fitness, per-task
+ * fitnesses, training steps, examples and generator state;
+ * ZEROJIT_SPLIT=0 turns the split off.  (The per-task group's memories
+ * against the interpreter's: test_ptask.) */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,6 +192,15 @@ Test (split, ten_tasks_f16, .timeout = 300) { check (16, 10, true); }
 Test (split, seventeen_tasks_f16, .timeout = 300) { check (16, 17, true); }
 Test (split, eleven_tasks_f16, .timeout = 300) { check (16, 11, false); }
 Test (split, ten_tasks_f8, .timeout = 300) { check (8, 10, false); }
+
+/* The rest after the lanes instead of beside them (ZEROJIT_SPLIT=after;
+   beside them, the default, every untimed lane evaluation steps it). */
+Test (split, rest_after_the_lanes, .timeout = 300)
+{
+  setenv ("ZEROJIT_SPLIT", "after", 1);
+  check (16, 10, true);
+  unsetenv ("ZEROJIT_SPLIT");
+}
 
 /* No rest to split (16 tasks fill two chunks), and ZEROJIT_SPLIT=0. */
 Test (split, none_without_rest_or_when_off, .timeout = 300)

@@ -277,6 +277,17 @@ typedef bool (*zj_lnative_hook) (void *ctx, const zj_program *p,
                                  bool patch, size_t t_off, size_t mt_off,
                                  double examples, zj_lnative *nat);
 
+/* Work a lane evaluation interleaves with its own: step is called once
+   per example of the fast paths (training steps and validation examples),
+   so that the caller's independent serial chains (the split's per-task
+   rest: jit/ptask.h, zj_ptask_run) fill the lanes' stalls.  The lanes
+   never wait for it and do not depend on it; whatever steps it did not
+   get, its owner runs afterwards. */
+typedef struct zj_companion {
+  bool (*step) (void *ctx);
+  void *ctx;
+} zj_companion;
+
 struct zj_workspace {
   zj_shape shape;
   zj_layout lay;
@@ -299,6 +310,9 @@ struct zj_workspace {
   /* Set around one zj_interp_eval_task: Predict and Learn run these
      per-task native steps on ws->mem (jit/ptask.c), NULL: interpreted. */
   const zj_lnative *tnat;
+  /* Set around one lane evaluation: work it interleaves (zj_companion);
+     NULL: none. */
+  const zj_companion *co;
   zj_lane_ranges lranges[ZJ_LANE_RANGES_SETS];
   void *sc_buf;              /* the shortcut proof's intervals */
   size_t sc_cap;             /* bytes at sc_buf */

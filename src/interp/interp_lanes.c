@@ -95,6 +95,7 @@ typedef struct zj_lbook {
   zj_lsnap *snap;
   bool take, resume;
   const zj_program *prog;
+  const zj_companion *co;  /* ws->co */
 } zj_lbook;
 
 /* A block of training steps, or of validation examples, run inside the
@@ -114,6 +115,7 @@ typedef struct zj_ltrain {
   zj_lv *loss;
   double *rec;           /* lane-major errors of the block, or NULL */
   long n_rec;            /* examples of the block to record */
+  const zj_companion *co;  /* one step per example, or NULL */
 } zj_ltrain;
 
 /* Copies and clears of whole lane vectors: a handful of vector moves
@@ -674,6 +676,7 @@ zj_interp_eval_lanes_snap (const zj_prepared *pp, const zj_task *const *ts,
   bk.take = take;
   bk.resume = resume;
   bk.prog = p;
+  bk.co = ws->co;
   /* The decoded form lives in the snapshot (it is what a resumed run
      runs). */
   zj_ldecoded *d = &sn->d;

@@ -72,6 +72,8 @@ L_END:
 L_STEP:
   if (k == tc->kn)
     return k;
+  if (tc->co)
+    tc->co->step (tc->co->ctx);
   row = tc->rows + (size_t) k * tc->rowsz;
   y = row + (size_t) F * nl;
   zj_lpatch_apply (&tc->d->pv0, row);
@@ -164,11 +166,16 @@ ZJ_FN (lnrun) (int nb_, const zj_ltrain *tc)
   const int nl = nb * ZJ_LW;
   const zj_ldecoded *d = tc->d;
   const zj_lnative *n = d->nat;
+  const zj_companion *co = tc->co;
   for (long k = tc->k; k < tc->kn; k++)
     {
       const double *row = tc->rows + (size_t) k * tc->rowsz;
       const double *y = row + (size_t) F * nl;
       n->predict (d->mem, row, d->zeros, n->k);
+      /* Between Predict and the sigmoid: the companion's chain overlaps
+         this step's exp and Learn, its own exp the next Predict. */
+      if (co && !co->step (co->ctx))
+        co = NULL;
       const zj_lv *yv = (const zj_lv *) y, *pv = (const zj_lv *) tc->s1;
       if (tc->acc && tc->valid)
         {
@@ -433,7 +440,7 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                                          sig, logit, NULL,
                                          vrec ? bk->rec_train + (size_t) k0 * L
                                               : NULL,
-                                         n_rec };
+                                         n_rec, bk->co };
                   const long j = d->nat ? ZJ_FN (lnrun) (nb, &tc)
                                  : ZJ_FN (lrun) (NULL, nb, nt, T, &tc);
                   started += j - k;
@@ -545,7 +552,7 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                                          bk->vact_m, max_err, true, acc,
                                          false, logit, (zj_lv *) loss,
                                          bk->rec_valid + (size_t) i0 * L,
-                                         n_rec };
+                                         n_rec, bk->co };
                   const long j = d->nat ? ZJ_FN (lnrun) (nb, &tc)
                                  : ZJ_FN (lrun) (NULL, nb, nt, T, &tc);
                   if (j == kn)

@@ -387,26 +387,30 @@ group_size (const zj_evaluator *e, const int *idx, int n)
   return (m + groups - 1) / groups;
 }
 
-/* The g tasks idx[0..g) as one per-task group (zj_door_eval_group, or
-   as a split's rest zj_door_eval_rest), the last task's memory left in
-   workspace_for as after one task after the other; false with nothing
-   run when the door does not run them. */
-static bool
-run_group (zj_evaluator *e, const zj_prepared *pp, const zj_eval_opts *o,
-           const int *idx, int g, bool rest)
-{
-  const int F = e->tasks[idx[0]].F;
+/* The arrays of a per-task group of g tasks idx[0..g): tasks, results,
+   and workspaces (the group's own, and for the last task workspace_for
+   unless own_last: a split's rest runs beside a lane evaluation, which
+   runs its Setups in workspace_for). */
+typedef struct group_args {
   const zj_task *t[ZJ_DOOR_GROUP_MAX];
   zj_workspace *ws[ZJ_DOOR_GROUP_MAX];
   zj_eval_result r[ZJ_DOOR_GROUP_MAX], *rp[ZJ_DOOR_GROUP_MAX];
   double f[ZJ_DOOR_GROUP_MAX];
+} group_args;
+
+static void
+group_args_init (zj_evaluator *e, group_args *a, const int *idx, int g,
+                 bool own_last)
+{
+  ZJ_ASSERT (g <= ZJ_DOOR_GROUP_MAX - own_last);
+  const int F = e->tasks[idx[0]].F;
   for (int j = 0; j < g; j++)
     {
-      t[j] = &e->tasks[idx[j]];
-      r[j] = (zj_eval_result) { 0 };
-      rp[j] = &r[j];
-      if (j == g - 1)
-        ws[j] = workspace_for (e, F);
+      a->t[j] = &e->tasks[idx[j]];
+      a->r[j] = (zj_eval_result) { 0 };
+      a->rp[j] = &a->r[j];
+      if (j == g - 1 && !own_last)
+        a->ws[j] = workspace_for (e, F);
       else
         {
           if (!e->wsg[F][j])
@@ -415,19 +419,37 @@ run_group (zj_evaluator *e, const zj_prepared *pp, const zj_eval_opts *o,
               sh.F = F;
               e->wsg[F][j] = zj_workspace_new (&sh);
             }
-          ws[j] = e->wsg[F][j];
+          a->ws[j] = e->wsg[F][j];
         }
     }
-  if (!(rest ? zj_door_eval_rest (e->door, pp, t, g, o, e->rng, ws, rp, f)
-              : zj_door_eval_group (e->door, pp, t, g, o, e->rng, ws, rp, f)))
-    return false;
+}
+
+/* The group's results into the evaluator's. */
+static void
+group_args_done (zj_evaluator *e, const group_args *a, const int *idx,
+                 int g)
+{
   for (int j = 0; j < g; j++)
     {
-      e->fit[idx[j]] = f[j];
+      e->fit[idx[j]] = a->f[j];
       e->cnt.task_evals++;
-      e->train_steps += r[j].train_steps;
-      e->cnt.examples += r[j].train_steps + t[j]->n_valid;
+      e->train_steps += a->r[j].train_steps;
+      e->cnt.examples += a->r[j].train_steps + a->t[j]->n_valid;
     }
+}
+
+/* The g tasks idx[0..g) as one per-task group (zj_door_eval_group), the
+   last task's memory left in workspace_for as after one task after the
+   other; false with nothing run when the door does not run them. */
+static bool
+run_group (zj_evaluator *e, const zj_prepared *pp, const zj_eval_opts *o,
+           const int *idx, int g)
+{
+  group_args a;
+  group_args_init (e, &a, idx, g, false);
+  if (!zj_door_eval_group (e->door, pp, a.t, g, o, e->rng, a.ws, a.rp, a.f))
+    return false;
+  group_args_done (e, &a, idx, g);
   return true;
 }
 
@@ -464,6 +486,16 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
                                          : 0;
       const int nl = n - rest;
       const double t0 = zj_door_clock (e->door);
+      zj_workspace *lws = workspace_for (e, e->run_ptrs[0]->F);
+      /* The rest beside the lanes (not when this run is timed: the
+         lanes' cost must not include it). */
+      group_args ra;
+      if (rest)
+        group_args_init (e, &ra, idx + nl, rest, true);
+      const bool co = rest
+                      && zj_door_rest_start (e->door, pp, ra.t, rest, o,
+                                             e->rng, ra.ws, ra.rp, lws,
+                                             t0 == 0.0);
       if (same_n
           && run_batch (e, pp, e->run_ptrs, e->run_keys, nl, o, e->rng, 0,
                         e->res, e->bfit, NULL,
@@ -480,8 +512,17 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
               ex += (double) e->res[k].train_steps + e->tasks[i].n_valid;
             }
           e->cnt.task_evals += nl;
-          zj_door_batch_done (e->door, t0, ex, e->ws[e->run_ptrs[0]->F]);
-          if (rest && !run_group (e, pp, o, idx + nl, rest, true))
+          zj_door_batch_done (e->door, t0, ex, lws);
+          if (co)
+            {
+              zj_door_rest_end (e->door, lws, ra.f);
+              group_args_done (e, &ra, idx + nl, rest);
+              /* The last task's memory where one task after the other
+                 leaves it. */
+              memcpy (lws->mem, ra.ws[rest - 1]->mem,
+                      lws->lay.total * sizeof (double));
+            }
+          else if (rest)
             /* No kernel after all: the rest one after the other. */
             for (int k = nl; k < n; k++)
               {
@@ -494,6 +535,9 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
               }
           return;
         }
+      if (co)
+        /* The lanes did not apply: nothing ran, nothing was drawn. */
+        zj_door_rest_cancel (e->door, lws);
     }
   for (int k = 0; k < n; k++)
     {
@@ -501,7 +545,7 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
       zj_eval_result r = { 0 };
       o->n_all_train = e->n_real[i];
       const int g = group_size (e, idx + k, n - k);
-      if (g > 2 && run_group (e, pp, o, idx + k, g, false))
+      if (g > 2 && run_group (e, pp, o, idx + k, g))
         {
           k += g - 1;
           continue;

@@ -80,16 +80,26 @@ bool zj_door_eval_group (zj_door *d, const zj_prepared *pp,
    short last chunk of lanes, under --jit=baseline|auto (not
    ZEROJIT_SPLIT=0). */
 int zj_door_split_rest (const zj_door *d, int n);
-/* Tasks t[0..n) (1 <= n <= ZJ_DOOR_GROUP_MAX, one n_all_train) on
-   per-task stencils: the results, memories (task i's in ws[i]) and
-   generator state of n zj_door_eval_task calls in order.  False, with
-   nothing run, when the candidate may not split or its kernel is
-   missing. */
-bool zj_door_eval_rest (zj_door *d, const zj_prepared *pp,
-                        const zj_task *const *t, int n,
-                        const zj_eval_opts *o, zj_rng *rng,
-                        zj_workspace *const *ws, zj_eval_result *const *r,
-                        double *f);
+/* The rest: tasks t[0..n) (1 <= n <= ZJ_DOOR_GROUP_MAX, one
+   n_all_train) on per-task stencils, as one group (zj_ptask_run).
+   start takes them; with interleave, the next lane evaluation on
+   lanes_ws runs their examples alongside its own (lanes_ws->co: the rest's
+   serial chains, SLEEF's exp on each, fill the lanes' stalls), and end
+   runs whatever the lanes left and gives f.  The results, memories (task
+   i's in ws[i]) and generator state are those of n zj_door_eval_task
+   calls in order after the lane evaluation: the rest's Setups draw at
+   its first step, which comes after the lanes' Setups.  start returns
+   false, with nothing started, when the candidate may not split or its
+   kernel is missing; cancel drops a started rest that never ran (the
+   lane evaluation did not apply).  o, t, ws and r must stay valid until
+   end. */
+bool zj_door_rest_start (zj_door *d, const zj_prepared *pp,
+                         const zj_task *const *t, int n,
+                         const zj_eval_opts *o, zj_rng *rng,
+                         zj_workspace *const *ws, zj_eval_result *const *r,
+                         zj_workspace *lanes_ws, bool interleave);
+void zj_door_rest_end (zj_door *d, zj_workspace *lanes_ws, double *f);
+void zj_door_rest_cancel (zj_door *d, zj_workspace *lanes_ws);
 /* A run of several tasks at once in lanes (interpreted, or on baseline
    code when ws got it): zj_door_clock before (0 when this run is not
    timed), zj_door_batch_done after it succeeded. */

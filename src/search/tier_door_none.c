@@ -110,14 +110,27 @@ zj_door_split_rest (const zj_door *d, int n)
 }
 
 bool
-zj_door_eval_rest (zj_door *d, const zj_prepared *pp,
-                   const zj_task *const *t, int n, const zj_eval_opts *o,
-                   zj_rng *rng, zj_workspace *const *ws,
-                   zj_eval_result *const *r, double *f)
+zj_door_rest_start (zj_door *d, const zj_prepared *pp,
+                    const zj_task *const *t, int n, const zj_eval_opts *o,
+                    zj_rng *rng, zj_workspace *const *ws,
+                    zj_eval_result *const *r, zj_workspace *lanes_ws,
+                    bool interleave)
 {
   (void) d; (void) pp; (void) t; (void) n; (void) o; (void) rng;
-  (void) ws; (void) r; (void) f;
+  (void) ws; (void) r; (void) lanes_ws; (void) interleave;
   return false;
+}
+
+void
+zj_door_rest_end (zj_door *d, zj_workspace *lanes_ws, double *f)
+{
+  (void) d; (void) lanes_ws; (void) f;
+}
+
+void
+zj_door_rest_cancel (zj_door *d, zj_workspace *lanes_ws)
+{
+  (void) d; (void) lanes_ws;
 }
 
 double
