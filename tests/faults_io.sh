@@ -155,13 +155,18 @@ if have_tmpfs 1m; then
   "$Z" search $flags --workers=2 --checkpoint="$mnt/ck" --checkpoint_every_secs=0.02 \
     > "$dir/o.txt" 2> "$dir/e" &
   pid=$!
-  i=0; while [ ! -s "$mnt/ck" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
+  # Up to 30 s for the first checkpoint: a loaded machine (a parallel
+  # make check beside benchmarks) took more than the 5 s this once had.
+  i=0; while [ ! -s "$mnt/ck" ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i + 1)); done
   fill_up
   cp "$mnt/ck" "$dir/ck.first" 2>/dev/null
   wait $pid
   rc=$?
   same_output "$dir/ref.txt" "$dir/o.txt" || fail "full tmpfs: search output changed (rc $rc: $(cat "$dir/e"))"
-  if [ -s "$dir/e" ]; then
+  if [ -s "$dir/e" ] && [ ! -s "$dir/ck.first" ]; then
+    echo "  (no checkpoint within 30 s, before the disk filled: no resume to check)"
+    [ $rc -eq 1 ] || fail "full tmpfs: exit status $rc, not 1"
+  elif [ -s "$dir/e" ]; then
     echo "  $(($(wc -l < "$dir/e") - 1)) checkpoint writes failed, exit status $rc"
     [ $rc -eq 1 ] || fail "full tmpfs: exit status $rc, not 1"
     sed '$d' "$dir/e" | grep -vqF "No space left on device (search continues)" \
