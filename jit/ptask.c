@@ -493,8 +493,8 @@ pcheck (pstate *p, const zj_eval_opts *o, double sg)
   if (p->acc)
     {
       const double xs = s[1];
-      const bool pos = p->logit && !(fabs (xs) < 0x1p-20) ? xs > 0.0
-                       : zj_sigmoid (xs) > 0.5;
+      const bool sign = !(fabs (xs) < 0x1p-20) || xs == 0.0;
+      const bool pos = p->logit && sign ? xs > 0.0 : zj_sigmoid (xs) > 0.5;
       e = ((label > 0.5) == pos) ? 0.0 : 1.0;
       p->loss += e;
     }

@@ -82,7 +82,7 @@ Test (sigmoid, lanes_scalar_and_formula_agree_bit_for_bit)
 /* ACCURACY's validation error decided from the logit's sign
    (zj_lacc_err_logit) equals the one from the sigmoid, lane by lane and
    bit for bit: inputs across magnitudes, both sides of the 2^-20 cut,
-   specials, and vectors that mix near-zero lanes (the sigmoid fallback)
+   specials, zeros of both signs, and vectors that mix near-zero lanes (the sigmoid fallback)
    with others. */
 Test (sigmoid, logit_sign_decides_like_the_sigmoid)
 {
@@ -107,7 +107,9 @@ Test (sigmoid, logit_sign_decides_like_the_sigmoid)
               for (int s = (int) zj_rng_below (&r, 9); s > 0; s--)
                 v = nextafter (v, zj_rng_below (&r, 2) ? 0.0 : 1.0);
               break;
-            default: v = zj_rng_normal (&r) * 1e-5; break;
+            case 3:
+              v = zj_rng_below (&r, 4) ? zj_rng_normal (&r) * 1e-5 : 0.0;
+              break;
             }
           if (zj_rng_below (&r, 2))
             v = -v;
@@ -118,6 +120,11 @@ Test (sigmoid, logit_sign_decides_like_the_sigmoid)
           near += fabs (v) < 0x1p-20;
           far += !(fabs (v) < 0x1p-20);
         }
+      /* Zero lanes (padding, zero predictions): whole vectors too. */
+      if (n % 11 == 0)
+        for (int w = 0; w < ZJ_LW; w++)
+          if (zj_rng_below (&r, 2))
+            x[w] = zj_rng_below (&r, 2) ? 0.0 : -0.0;
       const zj_lv want = zj_lacc_err (y, zj_lsigmoid (x));
       const zj_lv got = zj_lacc_err_logit (y, x);
       for (int w = 0; w < ZJ_LW; w++)

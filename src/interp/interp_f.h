@@ -106,10 +106,11 @@ ZJ_FN (validate) (const zj_decoded *d, const zj_task *t, const zj_eval_opts *o,
       if (acc)
         {
           /* With d->logit, sigmoid(x) > 0.5 is x > 0 where |x| >= 2^-20
-             (a NaN x is neither; zj_lacc_err_logit, doc/shortcuts.md). */
+             or x = 0 (a NaN x is neither; zj_lacc_err_logit,
+             doc/shortcuts.md). */
           const double x = s[1];
-          const bool pos = d->logit && !(fabs (x) < 0x1p-20) ? x > 0.0
-                           : zj_sigmoid (x) > 0.5;
+          const bool sign = !(fabs (x) < 0x1p-20) || x == 0.0;
+          const bool pos = d->logit && sign ? x > 0.0 : zj_sigmoid (x) > 0.5;
           e = ((label > 0.5) == pos) ? 0.0 : 1.0;
           loss += e;
         }

@@ -70,12 +70,15 @@ zj_lacc_err (zj_lv y, zj_lv p)
 /* zj_lacc_err (y, zj_lsigmoid (x)) without the exp where it can: for
    |x| >= 2^-20, sigmoid(x) > 0.5 exactly when x > 0 (doc/shortcuts.md:
    1 + exp(-x) is then at least 2^-21 away from 2, far beyond the
-   exp's 1-ulp error and two roundings), and a NaN x is negative either
-   way.  A vector with a lane closer to 0 takes the sigmoid. */
+   exp's 1-ulp error and two roundings), a NaN x is negative either
+   way, and so is a zero (exp(-0) = 1, 1 / 2 = 0.5: not above 0.5; the
+   padding lanes of a chunk read zero rows).  A vector with another lane
+   closer to 0 takes the sigmoid. */
 ZJ_LINLINE zj_lv
 zj_lacc_err_logit (zj_lv y, zj_lv x)
 {
-  const zj_li near0 = (zj_li) (zj_labs (x) < zj_lsplat (0x1p-20));
+  const zj_li near0 = (zj_li) (zj_labs (x) < zj_lsplat (0x1p-20))
+                      & (zj_li) (x != zj_lsplat (0.0));
   if (ZJ_UNLIKELY (zj_lany (near0)))
     return zj_lacc_err (y, zj_lsigmoid (x));
   const zj_lv half = zj_lsplat (0.5);
