@@ -147,7 +147,7 @@ zj_door_rest_start (zj_door *d, const zj_prepared *pp,
                     const zj_task *const *t, int n, const zj_eval_opts *o,
                     zj_rng *rng, zj_workspace *const *ws,
                     zj_eval_result *const *r, zj_workspace *lanes_ws,
-                    bool interleave)
+                    int lanes_nt, bool interleave)
 {
   ZJ_ASSERT (n >= 1 && n <= ZJ_DOOR_GROUP_MAX);
   if (!d || !d->split_want)
@@ -169,7 +169,11 @@ zj_door_rest_start (zj_door *d, const zj_prepared *pp,
       d->rest_t[i] = t[i];
       d->rest_r[i] = r[i];
     }
-  if (interleave && d->split_beside)
+  /* Beside one chunk of lanes only: beside two (17-19 tasks at F = 16)
+     it measured 3-19% slower than after them, 10 tasks 5% faster, 9
+     tasks 1% (bench/bench_split; the two-chunk lanes and their per-task
+     matrix copies fill L1 already). */
+  if (interleave && d->split_beside && lanes_nt <= ZJ_LW)
     {
       d->rest_co = (zj_companion) { rest_step, d->rest };
       lanes_ws->co = &d->rest_co;

@@ -495,7 +495,7 @@ real_runs (zj_evaluator *e, const zj_prepared *pp, zj_eval_opts *o,
       const bool co = rest
                       && zj_door_rest_start (e->door, pp, ra.t, rest, o,
                                              e->rng, ra.ws, ra.rp, lws,
-                                             t0 == 0.0);
+                                             nl, t0 == 0.0);
       if (same_n
           && run_batch (e, pp, e->run_ptrs, e->run_keys, nl, o, e->rng, 0,
                         e->res, e->bfit, NULL,

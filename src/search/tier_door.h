@@ -82,9 +82,10 @@ bool zj_door_eval_group (zj_door *d, const zj_prepared *pp,
 int zj_door_split_rest (const zj_door *d, int n);
 /* The rest: tasks t[0..n) (1 <= n <= ZJ_DOOR_GROUP_MAX, one
    n_all_train) on per-task stencils, as one group (zj_ptask_run).
-   start takes them; with interleave, the next lane evaluation on
-   lanes_ws runs their examples alongside its own (lanes_ws->co: the rest's
-   serial chains, SLEEF's exp on each, fill the lanes' stalls), and end
+   start takes them; with interleave, when the lanes (lanes_nt tasks) are
+   one chunk, the next lane evaluation on lanes_ws runs their examples
+   alongside its own (lanes_ws->co: the rest's serial chains, SLEEF's exp
+   on each, fill the lanes' stalls), and end
    runs whatever the lanes left and gives f.  The results, memories (task
    i's in ws[i]) and generator state are those of n zj_door_eval_task
    calls in order after the lane evaluation: the rest's Setups draw at
@@ -97,7 +98,8 @@ bool zj_door_rest_start (zj_door *d, const zj_prepared *pp,
                          const zj_task *const *t, int n,
                          const zj_eval_opts *o, zj_rng *rng,
                          zj_workspace *const *ws, zj_eval_result *const *r,
-                         zj_workspace *lanes_ws, bool interleave);
+                         zj_workspace *lanes_ws, int lanes_nt,
+                         bool interleave);
 void zj_door_rest_end (zj_door *d, zj_workspace *lanes_ws, double *f);
 void zj_door_rest_cancel (zj_door *d, zj_workspace *lanes_ws);
 /* A run of several tasks at once in lanes (interpreted, or on baseline

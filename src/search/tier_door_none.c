@@ -114,10 +114,10 @@ zj_door_rest_start (zj_door *d, const zj_prepared *pp,
                     const zj_task *const *t, int n, const zj_eval_opts *o,
                     zj_rng *rng, zj_workspace *const *ws,
                     zj_eval_result *const *r, zj_workspace *lanes_ws,
-                    bool interleave)
+                    int lanes_nt, bool interleave)
 {
   (void) d; (void) pp; (void) t; (void) n; (void) o; (void) rng;
-  (void) ws; (void) r; (void) lanes_ws; (void) interleave;
+  (void) ws; (void) r; (void) lanes_ws; (void) lanes_nt; (void) interleave;
   return false;
 }
 
