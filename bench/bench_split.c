@@ -5,7 +5,7 @@
  * search's best program through the search's evaluator under
  * --jit=baseline, F = 16, ACCURACY, 8000 training and 1000 validation
  * examples per task (synthetic: the first feature's sign), 10 tasks by
- * default (ZJ_BENCH_NT=N).  Also all tasks in lanes (ZEROJIT_SPLIT=0).
+ * default (ZJ_BENCH_NT=N; ZJ_BENCH_PROGRAM=FILE runs another program).  Also all tasks in lanes (ZEROJIT_SPLIT=0).
  * The evaluator times one lane evaluation in eight for the tier's cost
  * model and runs those with the rest after the lanes, as a search does.
  * Usage: bench_split [--reps N]   (median of N rounds, default 7)
@@ -94,7 +94,16 @@ main (int argc, char **argv)
   const zj_shape sh = { F, 5, 9, 2 };
   zj_program best;
   zj_program_init (&best);
-  if (zj_program_parse (paper_best, "paper_best", &best, &err) != 0)
+  /* ZJ_BENCH_PROGRAM=FILE: another program (text form). */
+  const char *pf = getenv ("ZJ_BENCH_PROGRAM");
+  char *text = NULL;
+  if (pf && !(text = zj_read_file (pf, NULL, &err)))
+    {
+      fprintf (stderr, "bench_split: %s\n", err.msg);
+      return 1;
+    }
+  if (zj_program_parse (text ? text : paper_best, pf ? pf : "paper_best",
+                        &best, &err) != 0)
     {
       fprintf (stderr, "bench_split: %s\n", err.msg);
       return 1;
@@ -140,9 +149,10 @@ main (int argc, char **argv)
           fit[cc] = zj_evaluator_eval (ev[cc], &best);
         ns[cc][r] = (cpu_ns () - t0) / ex;
       }
-  printf ("paper_best, F=%d, %d tasks, 8000/1000, --jit=baseline: CPU ns per "
+  free (text);
+  printf ("%s, F=%d, %d tasks, 8000/1000, --jit=baseline: CPU ns per "
           "task-example, median of %d rounds of %d evaluations\n",
-          F, nt, reps, evals);
+          pf ? pf : "paper_best", F, nt, reps, evals);
   for (int c = 0; c < NCFG; c++)
     {
       zj_tier_stats st;
