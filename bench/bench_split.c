@@ -22,27 +22,7 @@
 #include <string.h>
 #include <time.h>
 
-static const char *paper_best =
-  "def Setup():\n"
-  "  s2 = gaussian(-0.340567, 0.879449)\n"
-  "  s3 = gaussian(0.0525331, 0.68334)\n"
-  "  m1 = uniform(0.562075, -0.395322, (n_features, n_features))\n"
-  "  s3 = gaussian(0.887753, 0.928002)\n"
-  "def Predict():\n"
-  "  v5 = v3 + v6\n"
-  "  v8 = maximum(v3, v5)\n"
-  "  v2 = dot(m1, v7)\n"
-  "  s3 = dot(v7, v3)\n"
-  "  v7 = v4 + v1\n"
-  "  s1 = dot(v0, v8)\n"
-  "  v5 = v4 + v3\n"
-  "def Learn():\n"
-  "  s1 = s4 - s1\n"
-  "  v4 = v2 * v7\n"
-  "  v6 = s3 * v4\n"
-  "  v3 = v2 + v5\n"
-  "  s1 = s0 + s1\n"
-  "  v4 = s1 * v0\n";
+static const char *paper_best = ZJ_TEST_PAPER_BEST;
 
 static double
 cpu_ns (void)

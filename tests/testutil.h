@@ -32,6 +32,31 @@ zj_test_scale (int quick, int full)
 /* A matrix-vector-heavy program (products reading the example row, a
    vector written in place in Predict and in Learn, matrices that start at
    zero and change every step): test_lanes_matvec and test_stencil run it. */
+/* The paper search's best program (Fashion-MNIST, F = 16, seed 1000060
+   at 1000 M steps; bench/layout/paper_best.txt): a matrix read by a
+   product in Predict, written by neither Predict nor Learn. */
+#define ZJ_TEST_PAPER_BEST \
+  "def Setup():\n" \
+  "  s2 = gaussian(-0.340567, 0.879449)\n" \
+  "  s3 = gaussian(0.0525331, 0.68334)\n" \
+  "  m1 = uniform(0.562075, -0.395322, (n_features, n_features))\n" \
+  "  s3 = gaussian(0.887753, 0.928002)\n" \
+  "def Predict():\n" \
+  "  v5 = v3 + v6\n" \
+  "  v8 = maximum(v3, v5)\n" \
+  "  v2 = dot(m1, v7)\n" \
+  "  s3 = dot(v7, v3)\n" \
+  "  v7 = v4 + v1\n" \
+  "  s1 = dot(v0, v8)\n" \
+  "  v5 = v4 + v3\n" \
+  "def Learn():\n" \
+  "  s1 = s4 - s1\n" \
+  "  v4 = v2 * v7\n" \
+  "  v6 = s3 * v4\n" \
+  "  v3 = v2 + v5\n" \
+  "  s1 = s0 + s1\n" \
+  "  v4 = s1 * v0\n"
+
 #define ZJ_TEST_MATVEC_PROGRAM \
   "def Setup():\n" \
   "  s2 = 0.01\n" \
