@@ -240,7 +240,7 @@ time_tier (const zj_prepared *pp, const zj_jit_entry *entry, zj_task *tasks,
 }
 
 /* Per-task stencils (jit/ptask.h) on the tasks in groups, as the search
-   runs them (src/search/evaluator.c, group_size: equal groups of at most
+   runs them (src/search/evaluator_run.c, group_size: equal groups of at most
    ZJ_PTASK_GROUP_MAX, 10 tasks as 5 and 5): a fresh context per
    repetition, so each pays its time to ready (median into ready_us, the
    library's load not counted).  -1 with err when p has an op without a
