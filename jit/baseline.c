@@ -475,9 +475,10 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
   else
     {
       size_t b1 = 0, b2 = 0;
-      k->predict = zj_stencil_emit (lib, b->ins, np, &b1, NULL);
-      k->learn = k->predict ? zj_stencil_emit (lib, b->ins + np, m - np, &b2, NULL)
-                            : NULL;
+      k->predict = zj_stencil_emit (lib, b->ins, np, ZJ_PREDICT, &b1, NULL);
+      k->learn = k->predict
+                 ? zj_stencil_emit (lib, b->ins + np, m - np, ZJ_LEARN, &b2, NULL)
+                 : NULL;
       if (!k->learn)
         {
           /* Executable memory full: start over (no code is running: the

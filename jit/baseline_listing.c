@@ -83,7 +83,7 @@ zj_baseline_listing (zj_baseline *b, const zj_program *p,
       uint32_t *offs = zj_xmalloc ((size_t) (cnt + 1) * sizeof *offs);
       size_t bytes = 0;
       const uint8_t *code = (const uint8_t *) (void *)
-        zj_stencil_emit (lib, b->ins + lo, cnt, &bytes, offs);
+        zj_stencil_emit (lib, b->ins + lo, cnt, c, &bytes, offs);
       if (!code)
         {
           free (offs);

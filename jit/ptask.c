@@ -273,9 +273,10 @@ zj_ptask_get (zj_ptask *t, const zj_program *p, const zj_layout *lay,
         }
       const int m = (int) t->key[nk - 1];
       size_t b1 = 0, b2 = 0;
-      zj_lnative_fn pr = zj_stencil_emit (lib, t->ins, np, &b1, NULL);
-      zj_lnative_fn le = pr ? zj_stencil_emit (lib, t->ins + np, m - np, &b2, NULL)
-                            : NULL;
+      zj_lnative_fn pr = zj_stencil_emit (lib, t->ins, np, ZJ_PREDICT, &b1, NULL);
+      zj_lnative_fn le
+        = pr ? zj_stencil_emit (lib, t->ins + np, m - np, ZJ_LEARN, &b2, NULL)
+             : NULL;
       if (!le)
         {
           /* Executable memory full (or a stencil missing from an old

@@ -14,7 +14,8 @@
  * Files: stencil_build.c (a function per op and variant), stencil_ops.c
  * (the IR of every op's body), stencil_lib.c (building the library and
  * its disk cache), stencil_elf.c (reading the object), execmem.c
- * (executable memory), stencil_emit.c (copy and patch), baseline.c
+ * (executable memory), stencil_emit.c (copy and patch), stencil_perf.c
+ * (perf's map of the copied code), baseline.c
  * (kernels keyed by structure, the lane interpreter's hook).
  */
 #ifndef ZJ_STENCIL_H
@@ -95,6 +96,11 @@ typedef struct zj_stencil_lib {
   void *image;          /* the object file's bytes */
   zj_execmem mem;       /* copied data, stubs, then emitted code */
   void *th_result;      /* gcc_jit_result of the threaded design */
+  /* ZEROJIT_PERF_MAP (stencil_perf.c): read when the library is loaded;
+     false in a zeroed library, so perf_fd 0 is never closed by mistake. */
+  bool perf_map;
+  int perf_fd;          /* /tmp/perf-<perf_pid>.map, -1 if it cannot open */
+  int perf_pid;
 } zj_stencil_lib;
 
 /* Stencil name of op/variant, the symbol compiled into the object. */
@@ -201,8 +207,18 @@ typedef struct zj_sinst {
 
 /* Copies and patches the stencils of n instructions into lib's memory,
    ending with a return.  NULL when memory is full.  offs (n + 1 entries,
-   or NULL) receives where each instruction's code starts and the end. */
+   or NULL) receives where each instruction's code starts and the end.
+   comp (ZJ_PREDICT or ZJ_LEARN) names the code in perf's map. */
 zj_stencil_fn zj_stencil_emit (zj_stencil_lib *lib, const zj_sinst *ins,
-                               int n, size_t *bytes, uint32_t *offs);
+                               int n, int comp, size_t *bytes, uint32_t *offs);
+
+/* perf's map of copied code (stencil_perf.c), with ZEROJIT_PERF_MAP=1:
+   open reads the variable (at load; the stubs get a line), emit appends
+   a line per instruction of code (bytes long, ins[0..n)) and one for the
+   return, close closes.  Failures to open or write are ignored. */
+void zj_stencil_perf_open (zj_stencil_lib *lib);
+void zj_stencil_perf_emit (zj_stencil_lib *lib, const uint8_t *code,
+                           const zj_sinst *ins, int n, int comp, size_t bytes);
+void zj_stencil_perf_close (zj_stencil_lib *lib);
 
 #endif

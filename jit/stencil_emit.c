@@ -24,7 +24,7 @@ put32 (uint8_t *p, int64_t v)
 }
 
 zj_stencil_fn
-zj_stencil_emit (zj_stencil_lib *lib, const zj_sinst *ins, int n,
+zj_stencil_emit (zj_stencil_lib *lib, const zj_sinst *ins, int n, int comp,
                  size_t *bytes, uint32_t *offs)
 {
   size_t total = sizeof epilogue;
@@ -72,5 +72,6 @@ zj_stencil_emit (zj_stencil_lib *lib, const zj_sinst *ins, int n,
   memcpy (p, epilogue, sizeof epilogue);
   if (bytes)
     *bytes = total;
+  zj_stencil_perf_emit (lib, code, ins, n, comp, total);
   return (zj_stencil_fn) (void *) code;
 }

@@ -302,6 +302,7 @@ zj_stencil_lib_load (zj_stencil_lib *lib, int F, int W, int C, zj_error *err)
       zj_stencil_lib_free (lib);
       return -1;
     }
+  zj_stencil_perf_open (lib);
   return 0;
 }
 
@@ -340,6 +341,7 @@ zj_stencil_lib_free (zj_stencil_lib *lib)
       free (lib->st[op][v].rel);
   if (lib->th_result)
     gcc_jit_result_release (lib->th_result);
+  zj_stencil_perf_close (lib);
   zj_execmem_destroy (&lib->mem);
   free (lib->image);
   memset (lib, 0, sizeof *lib);

@@ -230,6 +230,7 @@ zj_cli_man (FILE *f)
     { "ZEROJIT_WORKER_ZYGOTE", "0: fork compile workers from the search itself instead of from the small helper process started with the tier." },
     { "ZEROJIT_FAIL_COMPILE", "1: fault injection; every libgccjit compile and stencil build fails.  The search must go on interpreted, with the failures counted in the Tier summary." },
     { "ZEROJIT_FUSED_ASM", "FILE: write the assembler of each fused kernel compile to FILE (the last compile wins), for inspection." },
+    { "ZEROJIT_PERF_MAP", "1: append a line per Predict/Learn instruction of every baseline and per-task stencil kernel copied to /tmp/perf-PID.map, so that perf report names the copied code zj:lanes:F16:L3:VECTOR_SUM_OP instead of bare addresses (fused and optimized kernels have symbols already).  A busy search writes a few MB per second of new kernels: meant for profiling runs." },
   };
   for (size_t i = 0; i < sizeof env / sizeof env[0]; i++)
     {

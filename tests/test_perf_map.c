@@ -1,0 +1,250 @@
+/* test_perf_map.c -- ZEROJIT_PERF_MAP (jit/stencil_perf.c): the copied
+ * step kernels of the lanes (baseline) and of the per-task stencils get
+ * one line per Predict/Learn instruction in /tmp/perf-<pid>.map, named by
+ * component, index and op, in order, contiguous, at the kernel's address;
+ * without the variable no map is written; a map that cannot be opened
+ * changes nothing else. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "testutil.h"
+#include "internal.h"
+#include "baseline.h"
+#include "kernels_lanes.h"
+#include "stencil.h"
+#include "ptask.h"
+#include "stencilutil.h"
+
+/* Matrix and vector ops in Predict, scalar and vector ones in Learn. */
+static const char *const program = ZJ_TEST_MATVEC_PROGRAM;
+
+typedef struct map_line {
+  uintptr_t start;
+  size_t size;
+  char name[128];
+} map_line;
+
+static void
+map_path (char *buf, size_t n)
+{
+  snprintf (buf, n, "/tmp/perf-%d.map", (int) getpid ());
+}
+
+/* The map's lines (at most max) into out; how many. */
+static int
+read_map (map_line *out, int max)
+{
+  char path[64];
+  map_path (path, sizeof path);
+  FILE *f = fopen (path, "r");
+  cr_assert_not_null (f, "%s not written", path);
+  int n = 0;
+  char line[256];
+  while (fgets (line, sizeof line, f))
+    {
+      cr_assert_lt (n, max);
+      unsigned long long a, s;
+      cr_assert_eq (sscanf (line, "%llx %llx %127s", &a, &s, out[n].name), 3,
+                    "malformed line '%s'", line);
+      cr_assert (strchr (line, '\n'), "line '%s' not ended", line);
+      out[n].start = (uintptr_t) a;
+      out[n].size = (size_t) s;
+      n++;
+    }
+  fclose (f);
+  return n;
+}
+
+/* .fini of every test: a failed assertion leaves no map behind. */
+static void
+remove_map (void)
+{
+  char path[64];
+  map_path (path, sizeof path);
+  unlink (path);
+  rmdir (path);
+}
+
+static void
+parse (zj_program *p)
+{
+  zj_error err;
+  zj_program_init (p);
+  cr_assert_eq (zj_program_parse (program, "test", p, &err), 0, "%s", err.msg);
+}
+
+/* Checks the lines of one component starting at l[at]: one per
+   instruction of p's component c named prefix:<P|L><i>:<op>, contiguous
+   from code, then the return.  Returns the index after them. */
+static int
+check_component (const map_line *l, int n, int at, const zj_program *p, int c,
+                 const char *prefix, uintptr_t code)
+{
+  const zj_fn *f = &p->fn[c];
+  const char cc = c == ZJ_PREDICT ? 'P' : 'L';
+  uintptr_t next = code;
+  int k = 0;
+  for (int i = 0; i < f->n; i++)
+    {
+      if (f->ins[i].op == ZJ_NO_OP)
+        continue;
+      cr_assert_lt (at, n, "%c%d: no line", cc, k);
+      char want[128];
+      snprintf (want, sizeof want, "%s:%c%d:%s", prefix, cc, k, zj_ops[f->ins[i].op].name);
+      cr_assert_str_eq (l[at].name, want);
+      cr_assert_eq (l[at].start, next, "%s starts at %#lx, not %#lx", want,
+                    (unsigned long) l[at].start, (unsigned long) next);
+      cr_assert_gt (l[at].size, 0, "%s", want);
+      next = l[at].start + l[at].size;
+      at++;
+      k++;
+    }
+  char ret[128];
+  snprintf (ret, sizeof ret, "%s:%c:ret", prefix, cc);
+  cr_assert_lt (at, n);
+  cr_assert_str_eq (l[at].name, ret);
+  cr_assert_eq (l[at].start, next);
+  cr_assert_gt (l[at].size, 0);
+  return at + 1;
+}
+
+static const zj_shape shape = { 4, 5, 4, 3 };
+
+Test (perf_map, lane_kernels_name_every_instruction,
+      .timeout = 300, .fini = remove_map)
+{
+  use_cache_dir ("stencils");
+  char path[64];
+  map_path (path, sizeof path);
+  unlink (path);
+  setenv ("ZEROJIT_PERF_MAP", "1", 1);
+  zj_program p;
+  parse (&p);
+  zj_baseline *b = zj_baseline_new (false);
+  cr_assert_eq (zj_baseline_prepare (b, &p, &shape, 10), 0, "%s", zj_baseline_error (b));
+  /* The listing emits the kernel again and says where: the addresses of
+     the second pair of components in the map. */
+  char *text = NULL;
+  size_t tlen = 0;
+  FILE *out = open_memstream (&text, &tlen);
+  cr_assert_eq (zj_baseline_listing (b, &p, &shape, 10, false, out), 0, "%s",
+                zj_baseline_error (b));
+  fclose (out);
+  void *at_p = NULL, *at_l = NULL;
+  const char *s = strstr (text, "def Predict():");
+  cr_assert_not_null (s, "%s", text);
+  cr_assert_eq (sscanf (strstr (s, " at "), " at %p", &at_p), 1);
+  s = strstr (text, "def Learn():");
+  cr_assert_not_null (s, "%s", text);
+  cr_assert_eq (sscanf (strstr (s, " at "), " at %p", &at_l), 1);
+  free (text);
+
+  map_line l[128];
+  const int n = read_map (l, 128);
+  cr_assert_gt (n, 0);
+  cr_assert_str_eq (l[0].name, "zj:lanes:F4:stubs");
+  cr_assert_gt (l[0].size, 0);
+  int at = 1;
+  /* prepare's kernel, then the listing's. */
+  at = check_component (l, n, at, &p, ZJ_PREDICT, "zj:lanes:F4", l[at].start);
+  at = check_component (l, n, at, &p, ZJ_LEARN, "zj:lanes:F4", l[at].start);
+  at = check_component (l, n, at, &p, ZJ_PREDICT, "zj:lanes:F4", (uintptr_t) at_p);
+  at = check_component (l, n, at, &p, ZJ_LEARN, "zj:lanes:F4", (uintptr_t) at_l);
+  cr_assert_eq (at, n, "%d lines after the kernels", n - at);
+  /* The copied code follows the stubs in the library's mapping. */
+  cr_assert_gt (l[1].start, l[0].start);
+  cr_assert_str_eq (l[1].name, "zj:lanes:F4:P0:MATRIX_VECTOR_PRODUCT_OP");
+  zj_baseline_free (b);
+  zj_program_free (&p);
+  unlink (path);
+}
+
+Test (perf_map, per_task_kernels_start_at_the_function,
+      .timeout = 300, .fini = remove_map)
+{
+  use_cache_dir ("stencils");
+  char path[64];
+  map_path (path, sizeof path);
+  unlink (path);
+  setenv ("ZEROJIT_PERF_MAP", "1", 1);
+  zj_program p;
+  parse (&p);
+  zj_layout lay;
+  zj_layout_init (&lay, &shape);
+  zj_ptask *pt = zj_ptask_new ();
+  zj_lnative nat;
+  cr_assert (zj_ptask_get (pt, &p, &lay, &nat), "%s", zj_ptask_error (pt));
+  map_line l[64];
+  const int n = read_map (l, 64);
+  cr_assert_str_eq (l[0].name, "zj:ptask:F4:stubs");
+  int at = check_component (l, n, 1, &p, ZJ_PREDICT, "zj:ptask:F4",
+                            (uintptr_t) (void *) nat.predict);
+  at = check_component (l, n, at, &p, ZJ_LEARN, "zj:ptask:F4",
+                        (uintptr_t) (void *) nat.learn);
+  cr_assert_eq (at, n);
+  /* The same structure again: the kernel is reused, nothing is added. */
+  cr_assert (zj_ptask_get (pt, &p, &lay, &nat));
+  cr_assert_eq (read_map (l, 64), n);
+  zj_ptask_free (pt);
+  zj_program_free (&p);
+  unlink (path);
+}
+
+Test (perf_map, nothing_without_the_variable,
+      .timeout = 300, .fini = remove_map)
+{
+  use_cache_dir ("stencils");
+  char path[64];
+  map_path (path, sizeof path);
+  unlink (path);
+  unsetenv ("ZEROJIT_PERF_MAP");
+  zj_program p;
+  parse (&p);
+  zj_baseline *b = zj_baseline_new (false);
+  cr_assert_eq (zj_baseline_prepare (b, &p, &shape, 10), 0, "%s", zj_baseline_error (b));
+  zj_baseline_stats st;
+  zj_baseline_stats_get (b, &st);
+  cr_assert_eq (st.kernels, 1);
+  cr_assert_neq (access (path, F_OK), 0, "%s written without ZEROJIT_PERF_MAP", path);
+  zj_baseline_free (b);
+  /* "0" is off too. */
+  setenv ("ZEROJIT_PERF_MAP", "0", 1);
+  b = zj_baseline_new (false);
+  cr_assert_eq (zj_baseline_prepare (b, &p, &shape, 10), 0);
+  cr_assert_neq (access (path, F_OK), 0);
+  zj_baseline_free (b);
+  zj_program_free (&p);
+}
+
+/* A map that cannot be opened (here: a directory in its place) leaves the
+   kernels as they are. */
+Test (perf_map, unopenable_map_changes_nothing,
+      .timeout = 300, .fini = remove_map)
+{
+  use_cache_dir ("stencils");
+  char path[64];
+  map_path (path, sizeof path);
+  unlink (path);
+  rmdir (path);
+  cr_assert_eq (mkdir (path, 0700), 0, "%s: %s", path, strerror (errno));
+  setenv ("ZEROJIT_PERF_MAP", "1", 1);
+  zj_program p;
+  parse (&p);
+  zj_baseline *b = zj_baseline_new (false);
+  cr_assert_eq (zj_baseline_prepare (b, &p, &shape, 10), 0, "%s", zj_baseline_error (b));
+  zj_baseline_stats st;
+  zj_baseline_stats_get (b, &st);
+  cr_assert_eq (st.kernels, 1);
+  cr_assert_eq (st.fallbacks, 0);
+  zj_layout lay;
+  zj_layout_init (&lay, &shape);
+  zj_ptask *pt = zj_ptask_new ();
+  zj_lnative nat;
+  cr_assert (zj_ptask_get (pt, &p, &lay, &nat), "%s", zj_ptask_error (pt));
+  zj_ptask_free (pt);
+  zj_baseline_free (b);
+  zj_program_free (&p);
+  cr_assert_eq (rmdir (path), 0);
+}
