@@ -75,6 +75,21 @@ parse (zj_program *p)
   cr_assert_eq (zj_program_parse (program, "test", p, &err), 0, "%s", err.msg);
 }
 
+/* Every test's start: the stencil cache, no map yet at path, the
+   variable set to value (NULL: unset), the program parsed. */
+static void
+start (char *path, size_t n, const char *value, zj_program *p)
+{
+  use_cache_dir ("stencils");
+  map_path (path, n);
+  unlink (path);
+  if (value)
+    setenv ("ZEROJIT_PERF_MAP", value, 1);
+  else
+    unsetenv ("ZEROJIT_PERF_MAP");
+  parse (p);
+}
+
 /* Checks the lines of one component starting at l[at]: one per
    instruction of p's component c named prefix:<P|L><i>:<op>, contiguous
    from code, then the return.  Returns the index after them. */
@@ -115,13 +130,9 @@ static const zj_shape shape = { 4, 5, 4, 3 };
 Test (perf_map, lane_kernels_name_every_instruction,
       .timeout = 300, .fini = remove_map)
 {
-  use_cache_dir ("stencils");
   char path[64];
-  map_path (path, sizeof path);
-  unlink (path);
-  setenv ("ZEROJIT_PERF_MAP", "1", 1);
   zj_program p;
-  parse (&p);
+  start (path, sizeof path, "1", &p);
   zj_baseline *b = zj_baseline_new (false);
   cr_assert_eq (zj_baseline_prepare (b, &p, &shape, 10), 0, "%s", zj_baseline_error (b));
   /* The listing emits the kernel again and says where: the addresses of
@@ -164,13 +175,9 @@ Test (perf_map, lane_kernels_name_every_instruction,
 Test (perf_map, per_task_kernels_start_at_the_function,
       .timeout = 300, .fini = remove_map)
 {
-  use_cache_dir ("stencils");
   char path[64];
-  map_path (path, sizeof path);
-  unlink (path);
-  setenv ("ZEROJIT_PERF_MAP", "1", 1);
   zj_program p;
-  parse (&p);
+  start (path, sizeof path, "1", &p);
   zj_layout lay;
   zj_layout_init (&lay, &shape);
   zj_ptask *pt = zj_ptask_new ();
@@ -195,13 +202,9 @@ Test (perf_map, per_task_kernels_start_at_the_function,
 Test (perf_map, nothing_without_the_variable,
       .timeout = 300, .fini = remove_map)
 {
-  use_cache_dir ("stencils");
   char path[64];
-  map_path (path, sizeof path);
-  unlink (path);
-  unsetenv ("ZEROJIT_PERF_MAP");
   zj_program p;
-  parse (&p);
+  start (path, sizeof path, NULL, &p);
   zj_baseline *b = zj_baseline_new (false);
   cr_assert_eq (zj_baseline_prepare (b, &p, &shape, 10), 0, "%s", zj_baseline_error (b));
   zj_baseline_stats st;
@@ -223,15 +226,11 @@ Test (perf_map, nothing_without_the_variable,
 Test (perf_map, unopenable_map_changes_nothing,
       .timeout = 300, .fini = remove_map)
 {
-  use_cache_dir ("stencils");
   char path[64];
-  map_path (path, sizeof path);
-  unlink (path);
+  zj_program p;
+  start (path, sizeof path, "1", &p);
   rmdir (path);
   cr_assert_eq (mkdir (path, 0700), 0, "%s: %s", path, strerror (errno));
-  setenv ("ZEROJIT_PERF_MAP", "1", 1);
-  zj_program p;
-  parse (&p);
   zj_baseline *b = zj_baseline_new (false);
   cr_assert_eq (zj_baseline_prepare (b, &p, &shape, 10), 0, "%s", zj_baseline_error (b));
   zj_baseline_stats st;
