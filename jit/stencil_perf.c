@@ -17,6 +17,21 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Writes the whole of buf[0..len) (a regular file takes it at once; the
+   loop is for a signal between). */
+static void
+put (int fd, const char *buf, size_t len)
+{
+  while (len)
+    {
+      const ssize_t w = write (fd, buf, len);
+      if (w <= 0)
+        return;
+      buf += w;
+      len -= (size_t) w;
+    }
+}
+
 /* Opens the map of the calling process.  A failure (no /tmp, read-only)
    only turns the lines off: profiling must never stop a search. */
 static void
@@ -38,10 +53,7 @@ perf_reopen (zj_stencil_lib *lib)
       const int len = snprintf (line, sizeof line, "%" PRIxPTR " %zx zj:%s:F%d:stubs\n",
                                 (uintptr_t) lib->mem.base, lib->mem.data_end,
                                 lib->C == ZJ_PTASK_C ? "ptask" : "lanes", lib->F);
-      if (write (lib->perf_fd, line, (size_t) len) < 0)
-        {
-          /* Nothing to do: the map is a diagnostic. */
-        }
+      put (lib->perf_fd, line, (size_t) len);
     }
 }
 
@@ -62,21 +74,6 @@ zj_stencil_perf_close (zj_stencil_lib *lib)
     close (lib->perf_fd);
   lib->perf_map = false;
   lib->perf_fd = -1;
-}
-
-/* Writes the whole of buf[0..len) (a regular file takes it at once; the
-   loop is for a signal between). */
-static void
-put (int fd, const char *buf, size_t len)
-{
-  while (len)
-    {
-      const ssize_t w = write (fd, buf, len);
-      if (w <= 0)
-        return;
-      buf += w;
-      len -= (size_t) w;
-    }
 }
 
 void
