@@ -283,7 +283,7 @@ zj_tier_new (const zj_tier_cfg *cfg, zj_error *err)
       zj_tier_free (t);
       return NULL;
     }
-  if (cfg->mode == ZJ_TIER_AUTO || cfg->mode == ZJ_TIER_OPTIMIZED)
+  if (zj_tier_mode_async (cfg->mode))
     {
       if (pthread_create (&t->thread, NULL, compile_main, t) != 0)
         {
@@ -433,7 +433,7 @@ has_failed (const zj_tier *t, uint64_t hash)
 }
 
 static void
-begin_always (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
+begin_optimized_all (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
               zj_eval_type et)
 {
   zj_jit_stats a, b;
@@ -511,7 +511,7 @@ zj_tier_skip (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
      on searches that never compile, such as the demo: ~7% of its time).
      Its repeat count is then not kept, which only the optional "hits"
      signal reads. */
-  c->skipped = t->cfg.mode != ZJ_TIER_ALWAYS
+  c->skipped = t->cfg.mode != ZJ_TIER_OPTIMIZED_ALL
                && !(t->cfg.knobs.signals & ZJ_SIG_HITS)
                && !__atomic_load_n (&t->requested, __ATOMIC_RELAXED)
                && cannot_pay (t, c, examples_max, examples_max, children_max);
@@ -539,8 +539,8 @@ zj_tier_begin (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
   if (evals < UINT32_MAX)
     ZS (s->evals, evals + 1);
   const int state = ZA (s->state);
-  if (t->cfg.mode == ZJ_TIER_ALWAYS)
-    begin_always (t, c, pp, et);
+  if (t->cfg.mode == ZJ_TIER_OPTIMIZED_ALL)
+    begin_optimized_all (t, c, pp, et);
   else
     begin_auto (t, c, state, pp, et);
 }
@@ -550,8 +550,7 @@ zj_tier_consider (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
                   zj_eval_type et, double examples_now,
                   double examples_per_eval, double children)
 {
-  if ((t->cfg.mode != ZJ_TIER_AUTO && t->cfg.mode != ZJ_TIER_OPTIMIZED)
-      || c->native || c->pending)
+  if (!zj_tier_mode_async (t->cfg.mode) || c->native || c->pending)
     return;
   /* Skipped at zj_tier_begin: only a compile requested since could make
      it pay; then it is considered on a later evaluation. */

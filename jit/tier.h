@@ -59,13 +59,13 @@ zj_tier_notice zj_tier_get_notice (const zj_tier *t, void **ctx);
 bool zj_tier_skip (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
                    double examples_max, double children_max);
 /* Second part, for a candidate not skipped: structure lookup; under
-   "always" a synchronous compile, under "auto" native code only if it is
-   ready.  hash and key[0..nkey) are pp's structure hash and key
+   "optimized-all" a synchronous compile, under the other modes native
+   code only if it is ready.  hash and key[0..nkey) are pp's structure hash and key
    (identity.h; key must stay valid until zj_tier_end). */
 void zj_tier_begin (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
                     zj_eval_type et, uint64_t hash, const uint16_t *key,
                     size_t nkey);
-/* Under "auto": queue a compile if the policy expects it to pay, given
+/* Under "auto", "always" and "optimized": queue a compile if the policy expects it to pay, given
    examples_now left in this evaluation, examples_per_eval of a future
    evaluation and the expected children (< 0: unknown). */
 void zj_tier_consider (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,

@@ -273,7 +273,9 @@ zj_door_open (struct zj_tier *tier, const zj_task *tasks, int n_tasks, int F)
       zj_baseline_set_policy (d->bl, bl_gate, bl_ready, d);
       zj_tier_get_knobs (tier, &d->knobs);
       zj_base_model_init (&d->bm);
-      d->forced = zj_tier_get_mode (tier) == ZJ_TIER_BASELINE;
+      /* baseline and always make a kernel for every lane evaluation;
+         auto probes whether they pay. */
+      d->forced = zj_tier_get_mode (tier) != ZJ_TIER_AUTO;
       d->probing = !d->forced;
       const char *qe = getenv ("ZEROJIT_QUIET");
       d->can_quiet = d->probing && !(qe && !strcmp (qe, "0"));
@@ -286,7 +288,7 @@ zj_door_open (struct zj_tier *tier, const zj_task *tasks, int n_tasks, int F)
       const char *fw = getenv ("ZEROJIT_FUSE_WAIT");
       d->fuse_wait = fw && *fw && strcmp (fw, "0") != 0;
       const int after = d->fuse_forced ? atoi (fa) : FUSE_AFTER;
-      if (zj_tier_get_mode (tier) == ZJ_TIER_AUTO && after > 0)
+      if (zj_tier_mode_async (zj_tier_get_mode (tier)) && after > 0)
         zj_baseline_set_fuse (d->bl, after, false, FUSE_MIN_EXAMPLES,
                               door_fuser, d);
       zj_baseline_set_builds (d->bl, zj_tier_get_builds (tier));
@@ -571,8 +573,7 @@ zj_door_end (zj_door *d, bool final_stage)
      needs no rank (an O(P) scan per candidate). */
   const bool want_rank = !d->tc.native && !d->tc.pending && !d->tc.skipped
                          && !final_stage
-                         && (zj_tier_get_mode (d->tier) == ZJ_TIER_AUTO
-                             || zj_tier_get_mode (d->tier) == ZJ_TIER_OPTIMIZED);
+                         && zj_tier_mode_async (zj_tier_get_mode (d->tier));
   if (!d->quiet)
     zj_tier_end (d->tier, &d->tc);
   /* While quiet, the counters go to the tier QUIET_WAKE times as rarely. */

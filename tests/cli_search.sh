@@ -93,11 +93,11 @@ if "$ZEROJIT" --version | grep -q libgccjit; then
   mkdir "$tmp/t"
   sed 's/population_size: 1000/population_size: 100/' "$specs/demo_search.textpb" > "$tmp/p100.textpb"
   itmp="$tmp/t" ispec="$tmp/p100.textpb"
-  interrupt INT 130 live --jit=always
+  interrupt INT 130 live --jit=optimized-all
   if ls -A "$tmp/t" | grep -q .; then
-    bad "temporary files left after SIGINT under --jit=always: $(ls -A "$tmp/t")"
+    bad "temporary files left after SIGINT under --jit=optimized-all: $(ls -A "$tmp/t")"
   else
-    ok "no temporary files left after SIGINT under --jit=always"
+    ok "no temporary files left after SIGINT under --jit=optimized-all"
   fi
 fi
 finish

@@ -33,8 +33,14 @@ Test (policy, mode_names)
   cr_assert_eq (m, ZJ_TIER_ALWAYS);
   cr_assert_eq (zj_tier_mode_parse ("off", &m), 0);
   cr_assert_eq (m, ZJ_TIER_OFF);
+  cr_assert_eq (zj_tier_mode_parse ("optimized-all", &m), 0);
+  cr_assert_eq (m, ZJ_TIER_OPTIMIZED_ALL);
+  cr_assert_eq (zj_tier_mode_parse ("optimized-", &m), -1);
+  cr_assert_eq (zj_tier_mode_parse (NULL, &m), -1);
   cr_assert_eq (zj_tier_mode_parse ("sometimes", &m), -1);
   cr_assert_str_eq (zj_tier_mode_name (ZJ_TIER_ALWAYS), "always");
+  cr_assert_str_eq (zj_tier_mode_name (ZJ_TIER_OPTIMIZED_ALL), "optimized-all");
+  cr_assert_str_eq (zj_tier_mode_name ((zj_tier_mode) 6), "?");
 }
 
 Test (policy, compile_fit_recovers_line)
@@ -203,7 +209,14 @@ Test (policy, baseline_tier_modes_and_decision)
   cr_assert (zj_tier_mode_baseline (ZJ_TIER_AUTO));
   cr_assert (zj_tier_mode_baseline (ZJ_TIER_BASELINE));
   cr_assert (!zj_tier_mode_baseline (ZJ_TIER_OPTIMIZED));
-  cr_assert (!zj_tier_mode_baseline (ZJ_TIER_ALWAYS));
+  cr_assert (zj_tier_mode_baseline (ZJ_TIER_ALWAYS));
+  cr_assert (!zj_tier_mode_baseline (ZJ_TIER_OPTIMIZED_ALL));
+  cr_assert (zj_tier_mode_optimized (ZJ_TIER_ALWAYS));
+  cr_assert (zj_tier_mode_optimized (ZJ_TIER_OPTIMIZED_ALL));
+  cr_assert (zj_tier_mode_async (ZJ_TIER_ALWAYS));
+  cr_assert (zj_tier_mode_async (ZJ_TIER_AUTO));
+  cr_assert (!zj_tier_mode_async (ZJ_TIER_OPTIMIZED_ALL));
+  cr_assert (!zj_tier_mode_async (ZJ_TIER_BASELINE));
   cr_assert (zj_tier_mode_optimized (ZJ_TIER_OPTIMIZED));
   cr_assert (!zj_tier_mode_optimized (ZJ_TIER_BASELINE));
   cr_assert (!zj_tier_mode_optimized (ZJ_TIER_OFF));

@@ -126,14 +126,27 @@ same_under_all_tiers (bool random_ops, bool hurdles)
   warm_stencils (4, 3);
   /* c: compiles + requests, plus 1e6 per baseline step kernel */
   long ioff, iauto, ialways, coff, cauto, calways, ibase, cbase, iopt, copt;
+  long iall, call;
   char *off = run (ZJ_TIER_OFF, random_ops, hurdles, &ioff, &coff);
   char *aut = run (ZJ_TIER_AUTO, random_ops, hurdles, &iauto, &cauto);
   char *alw = run (ZJ_TIER_ALWAYS, random_ops, hurdles, &ialways, &calways);
   char *bas = run (ZJ_TIER_BASELINE, random_ops, hurdles, &ibase, &cbase);
   char *opt = run (ZJ_TIER_OPTIMIZED, random_ops, hurdles, &iopt, &copt);
+  char *all = run (ZJ_TIER_OPTIMIZED_ALL, random_ops, hurdles, &iall, &call);
   if (!random_ops)     /* (with them this short search never batches) */
-    cr_assert_geq (cbase, 1000000);  /* baseline code ran */
+    {
+      cr_assert_geq (cbase, 1000000);  /* baseline code ran */
+      /* always makes a kernel for every lane evaluation that has no
+         optimized code yet, as baseline does for all of them: each
+         structure baseline made a kernel for has one or optimized code */
+      cr_assert_leq (calways / 1000000, cbase / 1000000,
+                     "always %ld baseline %ld", calways, cbase);
+      cr_assert_geq (calways / 1000000 + calways % 1000000, cbase / 1000000,
+                     "always %ld baseline %ld", calways, cbase);
+    }
   cr_assert_lt (cbase % 1000000, 1); /* and nothing was optimized */
+  cr_assert_lt (call, 1000000);      /* optimized-all: no baseline code */
+  cr_assert_gt (call, 0);
   cr_assert_gt (copt, 0);
   cr_assert_lt (copt, 1000000);
   cr_assert_str_eq (off, bas);
@@ -149,11 +162,14 @@ same_under_all_tiers (bool random_ops, bool hurdles)
   cr_assert (strstr (off, "Algorithm found"));
   cr_assert_str_eq (off, aut);
   cr_assert_str_eq (off, alw);
+  cr_assert_str_eq (off, all);
   cr_assert_eq (ioff, iauto);
   cr_assert_eq (ioff, ialways);
+  cr_assert_eq (ioff, iall);
   free (off);
   free (aut);
   free (alw);
+  free (all);
 }
 
 Test (tier, same_trajectory_without_random_ops, .timeout = 120)
@@ -174,7 +190,7 @@ Test (tier, same_trajectory_new_worker_per_compile, .timeout = 240)
   setenv ("ZEROJIT_WORKER_RECYCLE", "1", 1);
   long ioff, iopt, iaut, coff, copt, caut;
   char *off = run (ZJ_TIER_OFF, false, false, &ioff, &coff);
-  char *opt = run (ZJ_TIER_ALWAYS, false, false, &iopt, &copt);
+  char *opt = run (ZJ_TIER_OPTIMIZED_ALL, false, false, &iopt, &copt);
   cr_assert_eq (run_failures, 0);
   char *aut = run (ZJ_TIER_AUTO, false, false, &iaut, &caut);
   cr_assert_eq (run_failures, 0);
@@ -195,10 +211,10 @@ Test (tier, search_gcc_options, .timeout = 120)
   long ioff, coff, i1, c1, i2, c2;
   char *off = run (ZJ_TIER_OFF, false, false, &ioff, &coff);
   run_opt_flags = "-fschedule-insns";
-  char *good = run (ZJ_TIER_ALWAYS, false, false, &i1, &c1);
+  char *good = run (ZJ_TIER_OPTIMIZED_ALL, false, false, &i1, &c1);
   const long good_failures = run_failures;
   run_opt_flags = "-fschedule-insns,-fzj-no-such-option";
-  char *bad = run (ZJ_TIER_ALWAYS, false, false, &i2, &c2);
+  char *bad = run (ZJ_TIER_OPTIMIZED_ALL, false, false, &i2, &c2);
   run_opt_flags = NULL;
   cr_assert_gt (c1, 0);
   cr_assert_eq (good_failures, 0);
@@ -222,7 +238,7 @@ Test (tier, compiles_leave_signals_alone, .timeout = 120)
 {
   cr_assert_eq (zj_test_mark_signals (), 0);
   long ind, compiles;
-  free (run (ZJ_TIER_ALWAYS, false, false, &ind, &compiles));
+  free (run (ZJ_TIER_OPTIMIZED_ALL, false, false, &ind, &compiles));
   cr_assert_gt (compiles, 0, "no compile: nothing tested");
   const char *sig = zj_test_signal_changed ();
   cr_assert_null (sig, "%s's disposition changed by a compile", sig);

@@ -41,7 +41,7 @@ static const zj_flag_def flags[] = {
   { "shortcuts", NULL, "true", "Skip training steps that provably change nothing observable (doc/shortcuts.md).  The output does not depend on it." },
   { "workers", "N", NULL, "Experiments run at once, one per thread (1..64; default: one per CPU).  The output does not depend on it." },
   { "status", NULL, NULL, "Show a live status line on stderr (default: when stderr is a terminal)." },
-  { "jit", "off|baseline|optimized|auto|always", "auto", "Run candidates as native code: never; always in the baseline tier (stencils); always in the optimized tier (libgccjit); per candidate as the tiering policy expects a saving; or compile every structure first.  The output does not depend on it.  Given explicitly, progress lines also carry the tier's counters." },
+  { "jit", "off|baseline|optimized|auto|always|optimized-all", "auto", "Run candidates as native code: never; in the baseline tier (stencils) for every lane evaluation; in the optimized tier (libgccjit) where the tiering policy expects a compile to pay; per candidate in whichever tier the policy expects to save; every candidate in the baseline tier, plus the optimized tier where it pays; or an optimized compile of every structure before it runs.  The output does not depend on it.  Given explicitly, progress lines also carry the tier's counters." },
   { "jit_opt_level", "N[,-fNAME...]", "1", "libgccjit optimisation level 0..3 of the optimized tier (1 adds -fexpensive-optimizations and -fschedule-insns2), optionally followed by GCC -f options, as bench --opt (doc/optimized_tier.md)." },
   { "jit_batch", "N", "8", "Programs per compile batch (1..64)." },
   { "jit_margin", "X", "1.5", "Compile when the expected saving exceeds X times the compile cost." },
@@ -95,7 +95,7 @@ tier_flags (const zj_cli *cli, zj_experiment_cfg *cfg)
   int64_t v;
   if (zj_tier_mode_parse (s, &cfg->jit))
     {
-      fprintf (stderr, "zerojit: --jit=%s: expected off, baseline, optimized, auto or always\n", s);
+      fprintf (stderr, "zerojit: --jit=%s: expected off, baseline, optimized, auto, always or optimized-all\n", s);
       return -1;
     }
   /* The default (auto) keeps the progress lines of the original's form;

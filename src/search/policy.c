@@ -33,13 +33,14 @@
 #define KEEP_MIN_CHILDREN 20.0
 
 static const char *const mode_names[] = {
-  "off", "auto", "always", "baseline", "optimized"
+  "off", "auto", "always", "baseline", "optimized", "optimized-all"
 };
+#define N_MODES (int) (sizeof mode_names / sizeof mode_names[0])
 
 int
 zj_tier_mode_parse (const char *s, zj_tier_mode *m)
 {
-  for (int i = 0; i < 5; i++)
+  for (int i = 0; i < N_MODES; i++)
     if (s && !strcmp (s, mode_names[i]))
       {
         *m = (zj_tier_mode) i;
@@ -51,7 +52,7 @@ zj_tier_mode_parse (const char *s, zj_tier_mode *m)
 const char *
 zj_tier_mode_name (zj_tier_mode m)
 {
-  return (unsigned) m < 5 ? mode_names[m] : "?";
+  return (unsigned) m < (unsigned) N_MODES ? mode_names[m] : "?";
 }
 
 void

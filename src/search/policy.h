@@ -18,9 +18,11 @@
 typedef enum zj_tier_mode {
   ZJ_TIER_OFF,                 /* interpreter only */
   ZJ_TIER_AUTO,                /* all three: baseline and optimized when they pay */
-  ZJ_TIER_ALWAYS,              /* optimize every structure before running */
+  ZJ_TIER_ALWAYS,              /* every candidate native: baseline code for
+                                  each, optimized (async) where it pays */
   ZJ_TIER_BASELINE,            /* interpreter and baseline only */
-  ZJ_TIER_OPTIMIZED            /* interpreter and optimized (async) only */
+  ZJ_TIER_OPTIMIZED,           /* interpreter and optimized (async) only */
+  ZJ_TIER_OPTIMIZED_ALL        /* optimize every structure before running */
 } zj_tier_mode;
 
 /* What a zj_tier_notice tells. */
@@ -43,16 +45,26 @@ typedef void (*zj_tier_notice) (void *ctx, int F, const char *dir,
 static inline bool
 zj_tier_mode_baseline (zj_tier_mode m)
 {
-  return m == ZJ_TIER_AUTO || m == ZJ_TIER_BASELINE;
+  return m == ZJ_TIER_AUTO || m == ZJ_TIER_ALWAYS || m == ZJ_TIER_BASELINE;
 }
 
 static inline bool
 zj_tier_mode_optimized (zj_tier_mode m)
 {
+  return m == ZJ_TIER_AUTO || m == ZJ_TIER_ALWAYS || m == ZJ_TIER_OPTIMIZED
+         || m == ZJ_TIER_OPTIMIZED_ALL;
+}
+
+/* Whether a mode learns and compiles the optimized tier in the
+   background, as the policy expects compiles to pay. */
+static inline bool
+zj_tier_mode_async (zj_tier_mode m)
+{
   return m == ZJ_TIER_AUTO || m == ZJ_TIER_ALWAYS || m == ZJ_TIER_OPTIMIZED;
 }
 
-/* "off", "auto", "always", "baseline", "optimized"; 0, or -1. */
+/* "off", "auto", "always", "baseline", "optimized", "optimized-all";
+   0, or -1. */
 int zj_tier_mode_parse (const char *s, zj_tier_mode *m);
 const char *zj_tier_mode_name (zj_tier_mode m);
 
