@@ -2,7 +2,10 @@
 # bench_tiering.sh -- the tiers on the issue-11 benchmark, one command:
 #   paper  examples/specs/fashion_mnist_search.textpb (projected binary
 #          Fashion-MNIST, F=16, 8000/1000, 10 tasks, ACCURACY, seed 1000060)
-#          with max_train_steps BENCH_PAPER_STEPS (400 M: 30-60 s of 21eea8c)
+#          with max_train_steps BENCH_PAPER_STEPS (400 M: 30-60 s of 21eea8c,
+#          about 4-6 s of `off` now; the longer the search, the more
+#          of it matrix programs take and the more native code gains:
+#          bench/RESULTS.md, session 12, has 1000 M and 2000 M)
 #   demo   examples/specs/demo_search.textpb (F=4, RMS, 997,000 individuals)
 #   nn     bench/tiering/nn_search.textpb (F=16, NN init, Setup evolves)
 #   nnall  bench/tiering/nn_all_search.textpb (the same, all components and
