@@ -88,6 +88,18 @@ interrupt () {
 }
 interrupt INT 130 live
 interrupt TERM 143 live
+# An unknown --jit mode: one line naming the flag and the six modes, a
+# non-zero exit, and no search.
+demo --jit=sometimes --max_experiments=1 --random_seed=3 > "$tmp/jm.out" 2> "$tmp/jm.err"
+rc=$?
+if [ $rc -ne 0 ] && [ "$(wc -l < "$tmp/jm.err")" -eq 1 ] \
+   && grep -q -- "--jit=sometimes" "$tmp/jm.err" \
+   && grep -q "off, baseline, optimized, auto, always or optimized-all" "$tmp/jm.err" \
+   && ! grep -q "Algorithm found" "$tmp/jm.out"; then
+  ok "--jit=sometimes: one line with the six modes, exit $rc"
+else
+  bad "--jit=sometimes: exit $rc: $(head -c 300 "$tmp/jm.err")"
+fi
 if "$ZEROJIT" --version | grep -q libgccjit; then
   # Compiles run in a private TMPDIR, so what is left there is ours.
   mkdir "$tmp/t"
