@@ -676,6 +676,8 @@ zj_tier_add_base_counts (zj_tier *t, const zj_tier_stats *d, double ratio)
       t->st.base_ratio = ratio;
       gate_refresh (t);
     }
+  if (d->base_margin > 0.0)
+    t->st.base_margin = d->base_margin;
   t->st.base_kernels += d->base_kernels;
   t->st.base_hits += d->base_hits;
   t->st.base_skips += d->base_skips;

@@ -320,6 +320,7 @@ flush (zj_door *d)
       zj_tier_stats s;
       bl_delta (d, &s);
       s.quiet = (long) d->pend_quiet;
+      s.base_margin = d->probing ? d->bm.margin_scale : 0.0;
       d->pend_quiet = 0;
       bool measured;
       const double r = zj_base_model_ratio (&d->bm, &measured);
@@ -635,6 +636,8 @@ zj_door_stats (const zj_door *d, zj_tier_stats *s)
   s->examples_ptask += b.examples_ptask;
   s->split_evals += b.split_evals;
   s->quiet += (long) d->pend_quiet;
+  if (d->bl && d->probing)
+    s->base_margin = d->bm.margin_scale;
   s->lookups += (long) d->pend_lookups;
   s->examples_native += (double) d->pend_ex_native;
   s->examples_interp += (double) d->pend_ex_interp;

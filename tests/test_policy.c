@@ -535,6 +535,31 @@ Test (policy, fuse_figures_in_json_only_when_requested)
   cr_assert_null (strstr (buf, "per_unit"));
 }
 
+/* The A/B test's margin scale shows in the Tier summary when a door
+   probes (auto), in both forms, and not otherwise. */
+Test (policy, baseline_margin_printed_when_probing)
+{
+  zj_tier_stats s;
+  memset (&s, 0, sizeof s);
+  s.mode = ZJ_TIER_AUTO;
+  s.base_kernels = 4;
+  char buf[4096];
+  FILE *f = fmemopen (buf, sizeof buf, "w");
+  zj_tier_stats_print (&s, false, f);
+  fclose (f);
+  cr_assert_not_null (strstr (buf, "baseline_kernels=4,"));
+  cr_assert_null (strstr (buf, "baseline_margin"));
+  s.base_margin = 2.25;
+  f = fmemopen (buf, sizeof buf, "w");
+  zj_tier_stats_print (&s, false, f);
+  fclose (f);
+  cr_assert_not_null (strstr (buf, " baseline_margin=2.25,"), "%s", buf);
+  f = fmemopen (buf, sizeof buf, "w");
+  zj_tier_stats_print (&s, true, f);
+  fclose (f);
+  cr_assert_not_null (strstr (buf, ", \"baseline_margin\": 2.25"), "%s", buf);
+}
+
 /* Paired probes (zj_base_model_add_pair) under sampling.  A search's
    structures cost 0.5-70 ns per example and get dearer as it goes; each
    kernel runs at exactly 0.9 of its structure's interpreted time.  The

@@ -26,6 +26,9 @@ static const char *tasks_text =
    of the last run (its Tier summary's failures=). */
 static const char *run_opt_flags;
 static long run_failures;
+/* Whether the last run's Tier summary had the baseline's figures, and
+   the A/B test's margin among them (auto only: the door probes). */
+static bool run_base_figures, run_margin;
 
 /* The run's output without the lines that carry wall-clock times. */
 static char *
@@ -79,6 +82,8 @@ run (zj_tier_mode mode, bool random_ops, bool hurdles, long *individuals,
     {
       if (!strncmp (line, "Tier summary:", 13))
         {
+          run_margin = strstr (line, "baseline_margin=") != NULL;
+          run_base_figures = strstr (line, "baseline_kernels=") != NULL;
           long c = 0, r = 0;
           sscanf (strstr (line, "compiles="), "compiles=%ld", &c);
           sscanf (strstr (line, "requests="), "requests=%ld", &r);
@@ -128,11 +133,17 @@ same_under_all_tiers (bool random_ops, bool hurdles)
   long ioff, iauto, ialways, coff, cauto, calways, ibase, cbase, iopt, copt;
   long iall, call;
   char *off = run (ZJ_TIER_OFF, random_ops, hurdles, &ioff, &coff);
+  cr_assert (!run_margin);
   char *aut = run (ZJ_TIER_AUTO, random_ops, hurdles, &iauto, &cauto);
+  /* auto probes: its baseline figures carry the A/B test's margin */
+  cr_assert_eq (run_margin, run_base_figures);
   char *alw = run (ZJ_TIER_ALWAYS, random_ops, hurdles, &ialways, &calways);
+  cr_assert (!run_margin);
   char *bas = run (ZJ_TIER_BASELINE, random_ops, hurdles, &ibase, &cbase);
+  cr_assert (!run_margin);
   char *opt = run (ZJ_TIER_OPTIMIZED, random_ops, hurdles, &iopt, &copt);
   char *all = run (ZJ_TIER_OPTIMIZED_ALL, random_ops, hurdles, &iall, &call);
+  cr_assert (!run_margin && !run_base_figures);
   if (!random_ops)     /* (with them this short search never batches) */
     {
       cr_assert_geq (cbase, 1000000);  /* baseline code ran */

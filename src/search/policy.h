@@ -346,6 +346,11 @@ typedef struct zj_tier_stats {
   double base_ready_ms;        /* time spent making kernels ready */
   double base_ratio;           /* baseline / interpreter ns per example on
                                   the same structures (0: not measured) */
+  double base_margin;          /* under auto, the A/B test's scale of the
+                                  baseline's margin (zj_base_model) at the
+                                  last report of a door: above 1, the
+                                  policy lost a window and makes fewer
+                                  kernels (0: not probing) */
   double examples_base;        /* examples run on baseline code */
   long fused_requests;         /* fused step kernels queued (jit/fused.h) */
   long fused_compiles;         /* ... compiled */
