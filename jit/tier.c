@@ -434,7 +434,7 @@ has_failed (const zj_tier *t, uint64_t hash)
 
 static void
 begin_optimized_all (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
-              zj_eval_type et)
+                     zj_eval_type et)
 {
   zj_jit_stats a, b;
   zj_error err;

@@ -60,14 +60,15 @@ bool zj_tier_skip (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
                    double examples_max, double children_max);
 /* Second part, for a candidate not skipped: structure lookup; under
    "optimized-all" a synchronous compile, under the other modes native
-   code only if it is ready.  hash and key[0..nkey) are pp's structure hash and key
-   (identity.h; key must stay valid until zj_tier_end). */
+   code only if it is ready.  hash and key[0..nkey) are pp's structure
+   hash and key (identity.h; key must stay valid until zj_tier_end). */
 void zj_tier_begin (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
                     zj_eval_type et, uint64_t hash, const uint16_t *key,
                     size_t nkey);
-/* Under "auto", "always" and "optimized": queue a compile if the policy expects it to pay, given
-   examples_now left in this evaluation, examples_per_eval of a future
-   evaluation and the expected children (< 0: unknown). */
+/* Under "auto", "always" and "optimized": queue a compile if the
+   policy expects it to pay, given examples_now left in this evaluation,
+   examples_per_eval of a future evaluation and the expected children
+   (< 0: unknown). */
 void zj_tier_consider (zj_tier *t, zj_tier_cand *c, const zj_prepared *pp,
                        zj_eval_type et, double examples_now,
                        double examples_per_eval, double children);

@@ -385,12 +385,12 @@ zj_tier_stats_print (const zj_tier_stats *s, bool json, FILE *out)
                  "baseline_ready_ms=%.1f, baseline=%.3f, baseline_ratio=%.3f,",
                  s->base_kernels, s->base_hits, s->base_ready_ms, bshare,
                  s->base_ratio);
+      if (s->base_margin > 0.0)
+        fprintf (out, json ? ", \"baseline_margin\": %.2f"
+                           : " baseline_margin=%.2f,", s->base_margin);
       /* Only when there were any (a build in the background, a failed
          one): the lines of a search with its stencils cached stay as
          they were. */
-      if (s->base_margin > 0.0)
-        fprintf (out, json ? ", \"baseline_margin\": %.2f" : " baseline_margin=%.2f,",
-                 s->base_margin);
       if (!json && (s->base_fallbacks || s->base_failures))
         fprintf (out, " baseline_fallbacks=%ld, baseline_waits=%ld, "
                  "baseline_failures=%ld,", s->base_fallbacks, s->base_waits,
