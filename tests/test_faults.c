@@ -125,6 +125,8 @@ Test (fail_compile, search_falls_back_with_identical_output, .timeout = 600)
   long f_alw;
   char *alw = search_output ("always", true, &f_alw);
   cr_assert_str_eq (alw, off);
+  /* (the first "failures=" of its Tier summary: baseline_failures) */
+  cr_expect_gt (f_alw, 0, "no stencil build failure was counted");
   free (off);
   free (failed);
   free (alw);
