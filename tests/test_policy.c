@@ -510,6 +510,18 @@ Test (policy, fuse_model_ignores_pathological_samples)
   cr_assert_eq (zj_fuse_model_uses (&m, W, EX), 271);
 }
 
+/* s as the Tier summary prints it (json: the progress log's form), in
+   buf of n bytes. */
+static const char *
+stats_text (const zj_tier_stats *s, bool json, char *buf, size_t n)
+{
+  FILE *f = fmemopen (buf, n, "w");
+  cr_assert_not_null (f);
+  zj_tier_stats_print (s, json, f);
+  fclose (f);
+  return buf;
+}
+
 Test (policy, fuse_figures_in_json_only_when_requested)
 {
   zj_tier_stats s;
@@ -519,20 +531,13 @@ Test (policy, fuse_figures_in_json_only_when_requested)
   s.fused_ms_per_unit = 1.5;
   s.fused_ns_per_unit = 0.125;
   char buf[4096];
-  FILE *f = fmemopen (buf, sizeof buf, "w");
-  zj_tier_stats_print (&s, true, f);
-  fclose (f);
-  cr_assert_null (strstr (buf, "fused_compile_ms_per_unit"));
+  cr_assert_null (strstr (stats_text (&s, true, buf, sizeof buf),
+                          "fused_compile_ms_per_unit"));
   s.fused_requests = 2;
-  f = fmemopen (buf, sizeof buf, "w");
-  zj_tier_stats_print (&s, true, f);
-  fclose (f);
+  stats_text (&s, true, buf, sizeof buf);
   cr_assert_not_null (strstr (buf, "\"fused_compile_ms_per_unit\": 1.5000"));
   cr_assert_not_null (strstr (buf, "\"fused_saving_ns_per_unit\": 0.12500"));
-  f = fmemopen (buf, sizeof buf, "w");
-  zj_tier_stats_print (&s, false, f);
-  fclose (f);
-  cr_assert_null (strstr (buf, "per_unit"));
+  cr_assert_null (strstr (stats_text (&s, false, buf, sizeof buf), "per_unit"));
 }
 
 /* The A/B test's margin scale shows in the Tier summary when a door
@@ -544,19 +549,13 @@ Test (policy, baseline_margin_printed_when_probing)
   s.mode = ZJ_TIER_AUTO;
   s.base_kernels = 4;
   char buf[4096];
-  FILE *f = fmemopen (buf, sizeof buf, "w");
-  zj_tier_stats_print (&s, false, f);
-  fclose (f);
+  stats_text (&s, false, buf, sizeof buf);
   cr_assert_not_null (strstr (buf, "baseline_kernels=4,"));
   cr_assert_null (strstr (buf, "baseline_margin"));
   s.base_margin = 2.25;
-  f = fmemopen (buf, sizeof buf, "w");
-  zj_tier_stats_print (&s, false, f);
-  fclose (f);
+  stats_text (&s, false, buf, sizeof buf);
   cr_assert_not_null (strstr (buf, " baseline_margin=2.25,"), "%s", buf);
-  f = fmemopen (buf, sizeof buf, "w");
-  zj_tier_stats_print (&s, true, f);
-  fclose (f);
+  stats_text (&s, true, buf, sizeof buf);
   cr_assert_not_null (strstr (buf, ", \"baseline_margin\": 2.25"), "%s", buf);
 }
 
