@@ -50,6 +50,8 @@ zj_baseline_new (bool threaded)
 {
   zj_baseline *b = zj_xcalloc (1, sizeof *b);
   b->threaded = threaded;
+  const char *pin = getenv ("ZEROJIT_PIN");
+  b->pin_on = !threaded && ZJ_BL_W == 8 && pin && !strcmp (pin, "1");
   zj_ktable_init (&b->kernels, ZJ_BL_BUCKETS0);
   b->fuse_after = -1;
   return b;
@@ -97,6 +99,8 @@ zj_baseline_free (zj_baseline *b)
   for (int i = 0; i < b->nlibs; i++)
     if (!b->libs[i].failed && !b->libs[i].pending)
       zj_stencil_lib_free (&b->libs[i].lib);
+  if (b->pin_state == 1)
+    zj_pin_lib_free (&b->pin);
   free (b->k);
   free (b->key);
   free (b->ins);
@@ -284,6 +288,10 @@ zj_bl_decode (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
           const size_t row = (size_t) L * sizeof (double);
           s->op = in->op;
           s->variant = v;
+          /* Addresses for the pinned stencils, 0 in an unused slot. */
+          s->addr[0] = in->out;
+          s->addr[1] = o->in1 == ZJ_KIND_S || o->in1 == ZJ_KIND_V ? in->in1 : 0;
+          s->addr[2] = o->in2 == ZJ_KIND_S || o->in2 == ZJ_KIND_V ? in->in2 : 0;
           s->hole[ZJ_HOLE_O] = oe * row;
           s->hole[ZJ_HOLE_A] = (v & ZJ_SV_MT)
             ? mt_off + (size_t) in->in1 * (size_t) (F * F) * row
@@ -407,6 +415,49 @@ th_learn (double *mem, const double *row, const double *s0, const double *k)
   run_threaded (kr, 1, mem, row, s0, k);
 }
 
+/* Whether the m decoded instructions can run on pinned stencils: every op
+   has them, no matrix copy, v0 and s0 from the row, and the shape is the
+   library's (loaded here for the first shape that fits: from the disk
+   cache, or half a second of libgccjit, counted like a library load). */
+static bool
+pin_ready (zj_baseline *b, const zj_layout *lay, int L, bool patch, int m)
+{
+  if (!b->pin_on || !patch || b->pin_state < 0)
+    return false;
+  for (int i = 0; i < m; i++)
+    if (!zj_pin_op_ok (b->ins[i].op) || (b->ins[i].variant & ZJ_SV_MT))
+      return false;
+  const int F = lay->F, C = L / ZJ_BL_W;
+  if (b->pin_state == 1)
+    return b->pin.F == F && b->pin.C == C && b->pin.S == lay->ns
+           && b->pin.V == lay->nv;
+  if (!zj_pin_fits (F, C, lay->ns, lay->nv))
+    return false;
+  const double t0 = zj_now_ns ();
+  b->pin_state = zj_pin_lib_load (&b->pin, F, C, lay->ns, lay->nv, &b->err) == 0
+                 ? 1 : -1;
+  b->st.lib_ms += (zj_now_ns () - t0) * 1e-6;
+  if (b->pin_state < 0)
+    b->st.failures++;
+  return b->pin_state > 0;
+}
+
+/* Predict's and Learn's pinned code into k. */
+static bool
+pin_emit (zj_baseline *b, zj_bkernel *k, const zj_layout *lay, int L, int np,
+          int m, size_t *bytes)
+{
+  const size_t row = (size_t) L * sizeof (double);
+  const size_t sb = lay->s_off * row, vb = lay->v_off * row;
+  size_t b1 = 0, b2 = 0;
+  k->predict = zj_pin_emit (&b->pin, b->ins, np, sb, vb, &b1);
+  k->learn = k->predict
+             ? zj_pin_emit (&b->pin, b->ins + np, m - np, sb, vb, &b2)
+             : NULL;
+  *bytes = b1 + b2;
+  return k->learn != NULL;
+}
+
 static zj_bkernel *
 kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
             int nt, bool patch, size_t t_off, size_t mt_off, double examples)
@@ -457,7 +508,13 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
         return NULL;
       }
   zj_bkernel *k = zj_xcalloc (1, sizeof *k);
-  if (b->threaded)
+  size_t pbytes = 0;
+  if (pin_ready (b, lay, L, patch, m) && pin_emit (b, k, lay, L, np, m, &pbytes))
+    {
+      b->st.bytes += pbytes;
+      b->st.pinned++;
+    }
+  else if (b->threaded)
     {
       for (int c = 0; c < 2; c++)
         {

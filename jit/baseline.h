@@ -29,6 +29,7 @@ typedef struct zj_baseline_stats {
   long fuse_failures;    /* fused compiles that failed (stencils kept) */
   long fuse_ineligible;  /* structures with an op fusing lacks */
   double fuse_ms;        /* compile time of the fused kernels ready */
+  long pinned;           /* kernels on pinned stencils (ZEROJIT_PIN=1) */
 } zj_baseline_stats;
 
 /* threaded: the alternative design (call-threaded op functions) instead of

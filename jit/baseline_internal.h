@@ -11,6 +11,7 @@
 #include "stencil.h"
 #include "fused.h"
 #include "kernels_lanes.h"
+#include "stencil_pin.h"
 
 /* Lanes per chunk: the host's lane vector when it is AVX-512 wide (the
    stencils then use zmm like the interpreter), else 4. */
@@ -71,6 +72,11 @@ struct zj_baseline {
   zj_baseline_fuser fuser;   /* compiles them elsewhere (NULL: in process) */
   void *fctx;
   zj_stencil_builds *builds;
+  /* Pinned stencils (ZEROJIT_PIN=1, stencil_pin.h): one library, for the
+     first shape that fits; pin_state 0 not tried, 1 loaded, -1 failed. */
+  bool pin_on;
+  int pin_state;
+  zj_pin_lib pin;
 };
 
 /* Decodes Predict and Learn into b->ins (stencil choice and holes), b->k

@@ -80,6 +80,8 @@ typedef struct zj_execmem {
   size_t size, used, data_end;
 } zj_execmem;
 
+/* A library's executable memory. */
+#define ZJ_EXECMEM_SIZE ((size_t) 64 << 20)
 int zj_execmem_init (zj_execmem *m, size_t size);
 void zj_execmem_destroy (zj_execmem *m);
 void *zj_execmem_alloc (zj_execmem *m, size_t n, size_t align);
@@ -179,6 +181,12 @@ int zj_stencil_builds_reap (zj_stencil_builds *s, zj_stencil_ended *out,
    sections into lib->mem and makes call stubs.  -1 on a malformed object. */
 int zj_stencil_elf_parse (zj_stencil_lib *lib, const uint8_t *img,
                           size_t len, zj_error *err);
+/* The same for any set of stencils: slot gives the stencil a function
+   symbol's name fills (NULL: not a stencil); data and stubs go to mem. */
+typedef zj_stencil *(*zj_stencil_slot_fn) (void *ctx, const char *name);
+int zj_stencil_elf_parse_slots (zj_execmem *mem, const uint8_t *img,
+                                size_t len, zj_stencil_slot_fn slot,
+                                void *ctx, zj_error *err);
 
 /* The threaded design (the measured alternative): libgccjit compiles the
    same IR in memory with holes as parameters. */
@@ -203,6 +211,7 @@ void zj_ptask_build_ir (void *gcc_jit_ctx, int F, int W);
 typedef struct zj_sinst {
   int op, variant;
   size_t hole[ZJ_HOLE_COUNT];
+  int addr[3];                  /* output, in1, in2 addresses (pinned stencils) */
 } zj_sinst;
 
 /* Copies and patches the stencils of n instructions into lib's memory,
@@ -211,6 +220,11 @@ typedef struct zj_sinst {
    comp (ZJ_PREDICT or ZJ_LEARN) names the code in perf's map. */
 zj_stencil_fn zj_stencil_emit (zj_stencil_lib *lib, const zj_sinst *ins,
                                int n, int comp, size_t *bytes, uint32_t *offs);
+/* The same for any stencils st[i] with ins[i]'s holes, into mem (no perf
+   map). */
+zj_stencil_fn zj_stencil_emit_list (zj_execmem *mem,
+                                    const zj_stencil *const *st,
+                                    const zj_sinst *ins, int n, size_t *bytes);
 
 /* perf's map of copied code (stencil_perf.c), with ZEROJIT_PERF_MAP=1:
    open reads the variable (at load; the stubs get a line), emit appends

@@ -34,12 +34,33 @@ own_symbol (const char *nm)
 
 #define BAD(msg) do { zj_error_set (err, "stencil object: %s", msg); goto fail; } while (0)
 
+/* The lane library's slot for a symbol: zj_st_<op>_<variant>. */
+static zj_stencil *
+lane_slot (void *ctx, const char *nm)
+{
+  zj_stencil_lib *lib = ctx;
+  int op, v;
+  if (sscanf (nm, "zj_st_%d_%d", &op, &v) != 2
+      || op <= 0 || op >= ZJ_NUM_OPS || v < 0 || v >= ZJ_SV_COUNT)
+    return NULL;
+  return &lib->st[op][v];
+}
+
 int
 zj_stencil_elf_parse (zj_stencil_lib *lib, const uint8_t *img, size_t len,
                       zj_error *err)
 {
+  return zj_stencil_elf_parse_slots (&lib->mem, img, len, lane_slot, lib, err);
+}
+
+int
+zj_stencil_elf_parse_slots (zj_execmem *mem, const uint8_t *img, size_t len,
+                            zj_stencil_slot_fn slot, void *ctx, zj_error *err)
+{
   const Elf64_Ehdr *eh = (const Elf64_Ehdr *) img;
   void **symaddr = NULL;
+  zj_stencil **found = NULL;
+  size_t nfound = 0;
   if (len < sizeof *eh || memcmp (eh->e_ident, ELFMAG, SELFMAG)
       || eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_machine != EM_X86_64
       || eh->e_shoff + (size_t) eh->e_shnum * sizeof (Elf64_Shdr) > len)
@@ -70,7 +91,7 @@ zj_stencil_elf_parse (zj_stencil_lib *lib, const uint8_t *img, size_t len,
     if ((sh[i].sh_flags & SHF_ALLOC) && !(sh[i].sh_flags & SHF_EXECINSTR)
         && sh[i].sh_size)
       {
-        uint8_t *d = zj_execmem_alloc (&lib->mem, sh[i].sh_size,
+        uint8_t *d = zj_execmem_alloc (mem, sh[i].sh_size,
                                        sh[i].sh_addralign ? sh[i].sh_addralign : 1);
         if (!d)
           BAD ("data does not fit");
@@ -81,18 +102,17 @@ zj_stencil_elf_parse (zj_stencil_lib *lib, const uint8_t *img, size_t len,
         secaddr[i] = d;
       }
   /* Stencils by symbol. */
+  found = zj_xcalloc (nsym ? nsym : 1, sizeof *found);
   for (size_t s = 0; s < nsym; s++)
     {
-      int op, v;
       const char *nm = strtab + sym[s].st_name;
+      zj_stencil *st;
       if (ELF64_ST_TYPE (sym[s].st_info) != STT_FUNC
-          || sym[s].st_shndx == SHN_UNDEF
-          || sscanf (nm, "zj_st_%d_%d", &op, &v) != 2
-          || op <= 0 || op >= ZJ_NUM_OPS || v < 0 || v >= ZJ_SV_COUNT)
+          || sym[s].st_shndx == SHN_UNDEF || !(st = slot (ctx, nm)))
         continue;
-      zj_stencil *st = &lib->st[op][v];
       st->code = img + sh[sym[s].st_shndx].sh_offset + sym[s].st_value;
       st->size = (uint32_t) sym[s].st_size;
+      found[nfound++] = st;
     }
   /* Resolved addresses of symbols: data, or a stub for a function. */
   symaddr = zj_xcalloc (nsym ? nsym : 1, sizeof *symaddr);
@@ -110,16 +130,10 @@ zj_stencil_elf_parse (zj_stencil_lib *lib, const uint8_t *img, size_t len,
           const size_t si = ELF64_R_SYM (r[j].r_info);
           const unsigned type = ELF64_R_TYPE (r[j].r_info);
           zj_stencil *st = NULL;
-          for (int op = 1; op < ZJ_NUM_OPS && !st; op++)
-            for (int v = 0; v < ZJ_SV_COUNT; v++)
-              {
-                zj_stencil *c = &lib->st[op][v];
-                if (c->size && where >= c->code && where < c->code + c->size)
-                  {
-                    st = c;
-                    break;
-                  }
-              }
+          for (size_t f = 0; f < nfound && !st; f++)
+            if (found[f]->size && where >= found[f]->code
+                && where < found[f]->code + found[f]->size)
+              st = found[f];
           if (!st)
             BAD ("relocation outside every stencil");
           zj_sreloc rel = { .at = (uint32_t) (where - st->code),
@@ -154,7 +168,7 @@ zj_stencil_elf_parse (zj_stencil_lib *lib, const uint8_t *img, size_t len,
                       void *fn = own_symbol (nm);
                       if (!fn)
                         fn = dlsym (RTLD_DEFAULT, nm);
-                      uint8_t *stub = zj_execmem_alloc (&lib->mem, 16, 16);
+                      uint8_t *stub = zj_execmem_alloc (mem, 16, 16);
                       if (!fn || !stub)
                         {
                           zj_error_set (err, "stencil object: cannot resolve %s", nm);
@@ -185,23 +199,24 @@ zj_stencil_elf_parse (zj_stencil_lib *lib, const uint8_t *img, size_t len,
         }
     }
   /* Drop the final tail jump: jmp rel32 (e9) whose field ends the code. */
-  for (int op = 1; op < ZJ_NUM_OPS; op++)
-    for (int v = 0; v < ZJ_SV_COUNT; v++)
-      {
-        zj_stencil *st = &lib->st[op][v];
-        for (int k = 0; k < st->nrel; k++)
-          if (st->rel[k].type == ZJ_SR_CONT && st->size >= 5
-              && st->rel[k].at == st->size - 4 && st->code[st->size - 5] == 0xe9)
-            {
-              st->size -= 5;
-              st->rel[k] = st->rel[--st->nrel];
-              break;
-            }
-      }
-  lib->mem.data_end = lib->mem.used;
+  for (size_t f = 0; f < nfound; f++)
+    {
+      zj_stencil *st = found[f];
+      for (int k = 0; k < st->nrel; k++)
+        if (st->rel[k].type == ZJ_SR_CONT && st->size >= 5
+            && st->rel[k].at == st->size - 4 && st->code[st->size - 5] == 0xe9)
+          {
+            st->size -= 5;
+            st->rel[k] = st->rel[--st->nrel];
+            break;
+          }
+    }
+  mem->data_end = mem->used;
+  free (found);
   free (symaddr);
   return 0;
 fail:
+  free (found);
   free (symaddr);
   return -1;
 }

@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include "stencil.h"
+#include <stdlib.h>
 #include <string.h>
 
 static const uint8_t epilogue[4] = { 0xc5, 0xf8, 0x77, 0xc3 };
@@ -23,31 +24,30 @@ put32 (uint8_t *p, int64_t v)
   return true;
 }
 
-zj_stencil_fn
-zj_stencil_emit (zj_stencil_lib *lib, const zj_sinst *ins, int n, int comp,
-                 size_t *bytes, uint32_t *offs)
+/* The stencils st[0..n) with ins[i]'s holes, back to back, into mem. */
+static uint8_t *
+emit_list (zj_execmem *mem, const zj_stencil *const *st, const zj_sinst *ins,
+           int n, size_t *bytes, uint32_t *offs)
 {
   size_t total = sizeof epilogue;
   for (int i = 0; i < n; i++)
     {
-      const zj_stencil *st = &lib->st[ins[i].op][ins[i].variant];
-      if (!st->size)
+      if (!st[i] || !st[i]->size)
         return NULL;
-      total += st->size;
+      total += st[i]->size;
     }
-  uint8_t *code = zj_execmem_alloc (&lib->mem, total, 16);
+  uint8_t *code = zj_execmem_alloc (mem, total, 16);
   if (!code)
     return NULL;
   uint8_t *p = code;
   for (int i = 0; i < n; i++)
     {
-      const zj_stencil *st = &lib->st[ins[i].op][ins[i].variant];
       if (offs)
         offs[i] = (uint32_t) (p - code);
-      memcpy (p, st->code, st->size);
-      for (int k = 0; k < st->nrel; k++)
+      memcpy (p, st[i]->code, st[i]->size);
+      for (int k = 0; k < st[i]->nrel; k++)
         {
-          const zj_sreloc *r = &st->rel[k];
+          const zj_sreloc *r = &st[i]->rel[k];
           uint8_t *f = p + r->at;
           int64_t v;
           switch (r->type)
@@ -59,17 +59,43 @@ zj_stencil_emit (zj_stencil_lib *lib, const zj_sinst *ins, int n, int comp,
               v = (int64_t) ((intptr_t) r->target - (intptr_t) f) + r->addend;
               break;
             default:            /* an inner exit: to the stencil's end */
-              v = (int64_t) ((intptr_t) (p + st->size) - (intptr_t) f) + r->addend;
+              v = (int64_t) ((intptr_t) (p + st[i]->size) - (intptr_t) f) + r->addend;
               break;
             }
           if (!put32 (f, v))
             return NULL;
         }
-      p += st->size;
+      p += st[i]->size;
     }
   if (offs)
     offs[n] = (uint32_t) (p - code);
   memcpy (p, epilogue, sizeof epilogue);
+  if (bytes)
+    *bytes = total;
+  return code;
+}
+
+zj_stencil_fn
+zj_stencil_emit_list (zj_execmem *mem, const zj_stencil *const *st,
+                      const zj_sinst *ins, int n, size_t *bytes)
+{
+  return (zj_stencil_fn) (void *) emit_list (mem, st, ins, n, bytes, NULL);
+}
+
+zj_stencil_fn
+zj_stencil_emit (zj_stencil_lib *lib, const zj_sinst *ins, int n, int comp,
+                 size_t *bytes, uint32_t *offs)
+{
+  const zj_stencil *stack[64] = { NULL };
+  const zj_stencil **st = n <= 64 ? stack : zj_xmalloc ((size_t) n * sizeof *st);
+  for (int i = 0; i < n; i++)
+    st[i] = &lib->st[ins[i].op][ins[i].variant];
+  size_t total = 0;
+  uint8_t *code = emit_list (&lib->mem, st, ins, n, &total, offs);
+  if (st != stack)
+    free (st);
+  if (!code)
+    return NULL;
   if (bytes)
     *bytes = total;
   zj_stencil_perf_emit (lib, code, ins, n, comp, total);

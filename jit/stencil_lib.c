@@ -25,7 +25,6 @@
 #define ZJ_STENCIL_VERSION 6
 /* The same for the per-task stencils (stencil_ptask.c). */
 #define ZJ_PTASK_VERSION 3
-#define ZJ_EXECMEM_SIZE ((size_t) 64 << 20)
 
 void
 zj_stencil_cache_dir (char *buf, size_t n)

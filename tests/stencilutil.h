@@ -178,4 +178,16 @@ check (const zj_prepared *pp, const zj_task *ts, int nt, const zj_eval_opts *o,
   check_fit (pp, ts, nt, o, ws1, ws2, what, NULL);
 }
 
+/* Program n of a sweep (e->p): prepared (pruned for even n), with
+   sweep_opts's options, checked as check does. */
+static inline void
+sweep_check (sweep_env *e, int n, const char *what)
+{
+  zj_prepared *pp = zj_test_prepare (&e->p, &e->sh, n % 2 == 0);
+  zj_eval_opts o;
+  sweep_opts (n, pp, &o);
+  check (pp, e->ts, e->nt, &o, e->ws1, e->ws2, what);
+  zj_prepared_free (pp);
+}
+
 #endif

@@ -30,14 +30,10 @@ sweep (bool threaded, int F, zj_eval_type et, int nt, int n_programs,
   for (int n = 0; n < n_programs; n++)
     {
       zj_test_random_program (&e.r, &e.sh, &e.p);
-      zj_prepared *pp = zj_test_prepare (&e.p, &e.sh, n % 2 == 0);
-      zj_eval_opts o;
-      sweep_opts (n, pp, &o);
       char what[96];
       snprintf (what, sizeof what, "%s F=%d et=%d nt=%d program %d",
                 threaded ? "threaded" : "stencils", F, (int) et, nt, n);
-      check (pp, e.ts, nt, &o, e.ws1, e.ws2, what);
-      zj_prepared_free (pp);
+      sweep_check (&e, n, what);
     }
   zj_baseline_stats s;
   zj_baseline_stats_get (b, &s);

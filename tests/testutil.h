@@ -198,28 +198,38 @@ zj_test_tasks_free (zj_task *ts, int nt)
   free (ts);
 }
 
-/* A random program without random ops: 1-6 instructions per component
-   over all other ops, plus s1 = dot(v0, v1) so Predict usually depends on
-   something. */
+/* A random program without random ops: up to max_n instructions per
+   component, Predict and Learn over the ops ok (op, ctx) accepts (NULL:
+   all), Setup over all, plus s1 = dot(v0, v1) so Predict usually depends
+   on something. */
 static inline void
-zj_test_random_program (zj_rng *r, const zj_shape *sh, zj_program *p)
+zj_test_random_program_where (zj_rng *r, const zj_shape *sh, zj_program *p,
+                              int max_n, bool (*ok) (int op, void *ctx),
+                              void *ctx)
 {
   zj_program_clear (p);
   for (int c = 0; c < ZJ_NUM_COMPONENTS; c++)
     {
-      int n = 1 + (int) zj_rng_below (r, 6);
+      int n = 1 + (int) zj_rng_below (r, (uint64_t) max_n);
       for (int i = 0; i < n; i++)
         {
           int op;
           do
             op = (int) zj_rng_below (r, ZJ_NUM_OPS);
-          while (zj_op_is_random (op));
+          while (zj_op_is_random (op) || (ok && c != ZJ_SETUP && !ok (op, ctx)));
           zj_instr in;
           zj_random_instruction (r, op, sh, &in);
           zj_fn_push (&p->fn[c], in);
         }
     }
   zj_fn_push (&p->fn[ZJ_PREDICT], zj_test_ins (ZJ_VECTOR_INNER_PRODUCT_OP, 0, 1, 1));
+}
+
+/* 1-6 instructions per component over all deterministic ops. */
+static inline void
+zj_test_random_program (zj_rng *r, const zj_shape *sh, zj_program *p)
+{
+  zj_test_random_program_where (r, sh, p, 6, NULL, NULL);
 }
 #ifdef CRITERION_H_
 /* p prepared for sh (pruned or not), asserted to succeed: the tests that

@@ -139,6 +139,7 @@ zj_fold (uint64_t h, uint64_t v)
    every bank starts on a 64-byte boundary so vectors load aligned. */
 typedef struct zj_layout {
   int F;
+  int ns, nv;                  /* scalar and vector addresses (the shape's) */
   size_t s_off, v_off, m_off, total;
 } zj_layout;
 

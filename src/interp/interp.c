@@ -58,6 +58,8 @@ zj_layout_init (zj_layout *l, const zj_shape *shape)
 {
   const size_t F = (size_t) shape->F;
   l->F = shape->F;
+  l->ns = shape->ns;
+  l->nv = shape->nv;
   l->s_off = 0;
   l->v_off = ((size_t) shape->ns + 7) & ~(size_t) 7;
   l->m_off = l->v_off + (((size_t) shape->nv * F + 7) & ~(size_t) 7);

@@ -1,0 +1,55 @@
+/* stencil_pin.h -- pinned lane stencils: a candidate's memory in zmm
+ * registers (doc/baseline_tier.md, "Register-resident stencils").
+ *
+ * For a shape whose scalars s1.. and vectors v1.. fit in zmm10-31 (8-lane
+ * chunks, C chunks per element), libgccjit compiles one stencil per op and
+ * per choice of its operands' addresses, on global register variables
+ * bound to those registers, plus a fill (memory into the registers) and a
+ * spill (back).  A component's code is the fill, its instructions' stencils
+ * and the spill: values stay in registers from one instruction to the
+ * next instead of a store and a load each.  v0 and s0 come from the
+ * example row and the s0 source as in the lane stencils.  Experimental:
+ * the baseline tier uses it under ZEROJIT_PIN=1 (jit/baseline.c).
+ */
+#ifndef ZJ_STENCIL_PIN_H
+#define ZJ_STENCIL_PIN_H
+
+#include "stencil.h"
+
+#define ZJ_PIN_R0 10            /* the first pinned register, zmm10 */
+#define ZJ_PIN_NREG 22          /* zmm10 .. zmm31 */
+#define ZJ_PIN_MAXADDR (ZJ_PIN_NREG + 1)   /* addresses per kind, 0 included */
+
+typedef struct zj_pin_lib {
+  int F, C, S, V;
+  int D;                        /* addresses per operand slot: max (S, V) */
+  zj_stencil *st;               /* [op][o][a][b], D^3 per op; size 0: none */
+  /* move[0 fill, 1 spill][0 scalar, 1 vector][address] */
+  zj_stencil move[2][2][ZJ_PIN_MAXADDR];
+  void *image;
+  zj_execmem mem;
+} zj_pin_lib;
+
+/* Whether scalars 1..S-1 and vectors 1..V-1 of F elements in C chunks fit
+   the pinned registers. */
+bool zj_pin_fits (int F, int C, int S, int V);
+/* Whether op has pinned stencils. */
+bool zj_pin_op_ok (int op);
+/* Builds (libgccjit, in a temporary file) and loads the library of a shape
+   that fits.  -1 with err set on failure. */
+int zj_pin_lib_load (zj_pin_lib *lib, int F, int C, int S, int V,
+                     zj_error *err);
+void zj_pin_lib_free (zj_pin_lib *lib);
+/* op's stencil for output address o and inputs a, b (0 for an unused
+   slot), or NULL. */
+const zj_stencil *zj_pin_stencil (const zj_pin_lib *lib, int op, int o,
+                                  int a, int b);
+/* A component's pinned code: fills of the addresses it reads before
+   writing, the stencils of ins[0..n) (addresses in ins[i].addr), spills of
+   the addresses it writes; the moves' holes: A the scalar block's and B
+   the vector block's byte offset from mem.  NULL when memory is full or a
+   stencil is missing. */
+zj_stencil_fn zj_pin_emit (zj_pin_lib *lib, const zj_sinst *ins, int n,
+                           size_t s_bytes, size_t v_bytes, size_t *bytes);
+
+#endif

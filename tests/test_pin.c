@@ -1,0 +1,117 @@
+/* test_pin.c -- pinned lane stencils (jit/stencil_pin.h, ZEROJIT_PIN=1)
+ * against the lane interpreter: random programs whose Predict and Learn
+ * use only ops with pinned stencils, over shapes that fit the registers,
+ * give bit for bit the same fitness, steps, recorded errors and final lane
+ * memory, and run on pinned code; a program with another op, or a shape
+ * that does not fit, runs on the ordinary stencils with the same results. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <unistd.h>
+#include "testutil.h"
+#include "internal.h"
+#include "baseline.h"
+#include "kernels_lanes.h"
+#include "stencil_pin.h"
+#include "stencilutil.h"
+
+static bool
+pinnable (int op, void *ctx)
+{
+  (void) ctx;
+  return zj_pin_op_ok (op);
+}
+
+/* Setup: any deterministic op; Predict and Learn: pinnable ops only, none
+   writing v0 or s0 (pinned code reads them from the row), then s1 =
+   dot(v0, v1) in Predict. */
+static void
+pin_program (zj_rng *r, const zj_shape *sh, zj_program *p)
+{
+  zj_test_random_program_where (r, sh, p, 7, pinnable, NULL);
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    for (int i = 0; i < p->fn[c].n; i++)
+      if (p->fn[c].ins[i].out == 0)
+        p->fn[c].ins[i].out = 1;
+}
+
+/* n programs on nt tasks of shape sh: equal to the interpreter; returns
+   the baseline's stats. */
+static zj_baseline_stats
+pin_sweep (const zj_shape *sh, zj_eval_type et, int nt, int n_programs,
+           bool any_op, uint64_t seed)
+{
+  setenv ("ZEROJIT_PIN", "1", 1);
+  zj_baseline *b = zj_baseline_new (false);
+  unsetenv ("ZEROJIT_PIN");
+  sweep_env e;
+  sweep_begin (&e, b, sh->F, et, nt, seed);
+  e.sh = *sh;
+  zj_workspace_free (e.ws1);
+  zj_workspace_free (e.ws2);
+  e.ws1 = zj_workspace_new (&e.sh);
+  e.ws2 = zj_workspace_new (&e.sh);
+  zj_baseline_attach (b, e.ws2);
+  for (int n = 0; n < n_programs; n++)
+    {
+      if (any_op)
+        zj_test_random_program (&e.r, &e.sh, &e.p);
+      else
+        pin_program (&e.r, &e.sh, &e.p);
+      char what[96];
+      snprintf (what, sizeof what, "pinned F=%d S=%d V=%d et=%d nt=%d program %d",
+                sh->F, sh->ns, sh->nv, (int) et, nt, n);
+      sweep_check (&e, n, what);
+    }
+  zj_baseline_stats s;
+  zj_baseline_stats_get (b, &s);
+  cr_assert_eq (s.failures, 0, "%s", zj_baseline_error (b));
+  cr_assert_eq (s.fallbacks, 0);
+  sweep_end (&e);
+  return s;
+}
+
+Test (pin, random_programs_equal_lane_interpreter, .timeout = 600)
+{
+  if (ZJ_LW != 8)
+    cr_skip ("pinned stencils need AVX-512");
+  use_cache_dir ("stencils");
+  /* (F, scalars, vectors, tasks): 2 chunks of 8 lanes for 9-16 tasks. */
+  static const int shapes[][4] = {
+    { 4, 4, 3, 10 }, { 4, 5, 4, 6 }, { 2, 5, 4, 10 }, { 8, 4, 3, 8 }, { 4, 2, 2, 3 },
+  };
+  for (int i = 0; i < 5; i++)
+    {
+      const zj_shape sh = { shapes[i][0], shapes[i][1], shapes[i][2], 1 };
+      const int nt = shapes[i][3];
+      cr_assert (zj_pin_fits (sh.F, (nt + 7) / 8, sh.ns, sh.nv));
+      for (int et = 0; et < 2; et++)
+        {
+          const zj_baseline_stats s
+            = pin_sweep (&sh, et ? ZJ_ACCURACY : ZJ_RMS_ERROR, nt, 60, false,
+                         100 + (uint64_t) (i * 2 + et));
+          /* Every kernel of these programs is pinned. */
+          cr_assert_gt (s.kernels, 10, "shape %d", i);
+          cr_assert_eq (s.pinned, s.kernels, "shape %d et %d: %ld of %ld pinned",
+                        i, et, s.pinned, s.kernels);
+        }
+    }
+}
+
+Test (pin, other_ops_and_large_shapes_keep_stencils, .timeout = 600)
+{
+  if (ZJ_LW != 8)
+    cr_skip ("pinned stencils need AVX-512");
+  use_cache_dir ("stencils");
+  /* Programs over every op: the pinnable ones pinned, the rest on the
+     ordinary stencils, all equal to the interpreter. */
+  const zj_shape sh = { 4, 4, 3, 2 };
+  const zj_baseline_stats s = pin_sweep (&sh, ZJ_RMS_ERROR, 10, 80, true, 7);
+  cr_assert_gt (s.kernels, s.pinned, "some kernels need another op");
+  /* F = 16: one vector is 32 registers; nothing is pinned. */
+  const zj_shape big = { 16, 4, 3, 1 };
+  cr_assert (!zj_pin_fits (16, 2, 4, 3));
+  const zj_baseline_stats t = pin_sweep (&big, ZJ_ACCURACY, 10, 20, false, 8);
+  cr_assert_gt (t.kernels, 5);
+  cr_assert_eq (t.pinned, 0);
+}
