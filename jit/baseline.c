@@ -455,7 +455,34 @@ pin_emit (zj_baseline *b, zj_bkernel *k, const zj_layout *lay, int L, int np,
              ? zj_pin_emit (&b->pin, b->ins + np, m - np, sb, vb, &b2)
              : NULL;
   *bytes = b1 + b2;
-  return k->learn != NULL;
+  if (!k->learn)
+    return false;
+  /* The chains of a block of steps (zj_pin_steps): fill what the steps
+     read or write, Predict stores s1 for the check when the steps write
+     it, spill what they write.  An address written only by Learn is
+     filled too: a block that aborts at its first check spills it without
+     Learn having run. */
+  bool rd[2][ZJ_PIN_MAXADDR], wr[2][ZJ_PIN_MAXADDR];
+  bool none[2][ZJ_PIN_MAXADDR] = { { 0 } }, s1[2][ZJ_PIN_MAXADDR] = { { 0 } };
+  zj_pin_sets (b->ins, m, rd, wr);
+  for (int kk = 0; kk < 2; kk++)
+    for (int a = 0; a < ZJ_PIN_MAXADDR; a++)
+      rd[kk][a] |= wr[kk][a];
+  s1[0][1] = wr[0][1];
+  size_t b3 = 0, b4 = 0, b5 = 0, b6 = 0;
+  typedef const bool (*cset)[ZJ_PIN_MAXADDR];
+  k->pfill = zj_pin_emit_chain (&b->pin, NULL, 0, (cset) rd, (cset) none,
+                                false, sb, vb, &b3);
+  k->ppredict = zj_pin_emit_chain (&b->pin, b->ins, np, (cset) none, (cset) s1,
+                                   false, sb, vb, &b4);
+  k->plearn = zj_pin_emit_chain (&b->pin, b->ins + np, m - np, (cset) none,
+                                 (cset) none, false, sb, vb, &b5);
+  k->pspill = zj_pin_emit_chain (&b->pin, NULL, 0, (cset) none, (cset) wr,
+                                 true, sb, vb, &b6);
+  if (!k->pfill || !k->ppredict || !k->plearn || !k->pspill)
+    k->pfill = k->ppredict = k->plearn = k->pspill = NULL;
+  *bytes += b3 + b4 + b5 + b6;
+  return true;
 }
 
 static zj_bkernel *
@@ -574,12 +601,21 @@ hook (void *ctx, const zj_program *p, const zj_layout *lay, int L, int nt,
   b->last = k;
   nat->predict = k->predict;
   nat->learn = k->learn;
+  nat->steps = NULL;
   const zj_fused_slot *f = fused_code (b, k);
   if (f)
     {
       b->st.fused_hits++;
       nat->predict = f->predict;
       nat->learn = f->learn;
+    }
+  else if (k->pfill)
+    {
+      nat->steps = zj_pin_steps;
+      nat->pfill = k->pfill;
+      nat->ppredict = k->ppredict;
+      nat->plearn = k->plearn;
+      nat->pspill = k->pspill;
     }
   nat->k = b->k + 1;
   return true;

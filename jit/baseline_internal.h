@@ -26,6 +26,8 @@
 typedef struct zj_bkernel {
   zj_kentry e;               /* first: the table's entry */
   zj_lnative_fn predict, learn;
+  /* Pinned kernels: the chains of zj_pin_steps (NULL otherwise). */
+  zj_lnative_fn pfill, ppredict, plearn, pspill;
   /* threaded design: instruction records per component */
   zj_sinst *tins[2];
   zj_threaded_fn *tfn[2];

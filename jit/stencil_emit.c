@@ -13,6 +13,9 @@
 #include <string.h>
 
 static const uint8_t epilogue[4] = { 0xc5, 0xf8, 0x77, 0xc3 };
+/* Pinned chains that hand registers on keep them: ret only (vzeroupper
+   would clear zmm10-15 above 128 bits). */
+static const uint8_t epilogue_ret[1] = { 0xc3 };
 
 static bool
 put32 (uint8_t *p, int64_t v)
@@ -27,9 +30,11 @@ put32 (uint8_t *p, int64_t v)
 /* The stencils st[0..n) with ins[i]'s holes, back to back, into mem. */
 static uint8_t *
 emit_list (zj_execmem *mem, const zj_stencil *const *st, const zj_sinst *ins,
-           int n, size_t *bytes, uint32_t *offs)
+           int n, bool vzu, size_t *bytes, uint32_t *offs)
 {
-  size_t total = sizeof epilogue;
+  const uint8_t *epi = vzu ? epilogue : epilogue_ret;
+  const size_t nepi = vzu ? sizeof epilogue : sizeof epilogue_ret;
+  size_t total = nepi;
   for (int i = 0; i < n; i++)
     {
       if (!st[i] || !st[i]->size)
@@ -69,7 +74,7 @@ emit_list (zj_execmem *mem, const zj_stencil *const *st, const zj_sinst *ins,
     }
   if (offs)
     offs[n] = (uint32_t) (p - code);
-  memcpy (p, epilogue, sizeof epilogue);
+  memcpy (p, epi, nepi);
   if (bytes)
     *bytes = total;
   return code;
@@ -77,9 +82,9 @@ emit_list (zj_execmem *mem, const zj_stencil *const *st, const zj_sinst *ins,
 
 zj_stencil_fn
 zj_stencil_emit_list (zj_execmem *mem, const zj_stencil *const *st,
-                      const zj_sinst *ins, int n, size_t *bytes)
+                      const zj_sinst *ins, int n, bool vzu, size_t *bytes)
 {
-  return (zj_stencil_fn) (void *) emit_list (mem, st, ins, n, bytes, NULL);
+  return (zj_stencil_fn) (void *) emit_list (mem, st, ins, n, vzu, bytes, NULL);
 }
 
 zj_stencil_fn
@@ -91,7 +96,7 @@ zj_stencil_emit (zj_stencil_lib *lib, const zj_sinst *ins, int n, int comp,
   for (int i = 0; i < n; i++)
     st[i] = &lib->st[ins[i].op][ins[i].variant];
   size_t total = 0;
-  uint8_t *code = emit_list (&lib->mem, st, ins, n, &total, offs);
+  uint8_t *code = emit_list (&lib->mem, st, ins, n, true, &total, offs);
   if (st != stack)
     free (st);
   if (!code)

@@ -484,14 +484,12 @@ zj_pin_stencil (const zj_pin_lib *lib, int op, int o, int a, int b)
   return st->size ? st : NULL;
 }
 
-zj_stencil_fn
-zj_pin_emit (zj_pin_lib *lib, const zj_sinst *ins, int n, size_t s_bytes,
-             size_t v_bytes, size_t *bytes)
+void
+zj_pin_sets (const zj_sinst *ins, int n, bool rd[2][ZJ_PIN_MAXADDR],
+             bool wr[2][ZJ_PIN_MAXADDR])
 {
-  /* Addresses read before written (filled first) and written (spilled
-     last), by kind (0 scalar, 1 vector). */
-  bool rd[2][ZJ_PIN_MAXADDR] = { { 0 } }, wr[2][ZJ_PIN_MAXADDR] = { { 0 } };
-  int nmove = 0;
+  memset (rd, 0, 2 * ZJ_PIN_MAXADDR * sizeof (bool));
+  memset (wr, 0, 2 * ZJ_PIN_MAXADDR * sizeof (bool));
   for (int i = 0; i < n; i++)
     {
       const zj_op_info *I = &zj_ops[ins[i].op];
@@ -500,28 +498,29 @@ zj_pin_emit (zj_pin_lib *lib, const zj_sinst *ins, int n, size_t s_bytes,
         if ((kin[j] == ZJ_KIND_S || kin[j] == ZJ_KIND_V) && ins[i].addr[j + 1] > 0)
           {
             const int k = kin[j] == ZJ_KIND_V, a = ins[i].addr[j + 1];
-            if (!wr[k][a] && !rd[k][a])
-              {
-                rd[k][a] = true;
-                nmove++;
-              }
+            if (!wr[k][a])
+              rd[k][a] = true;
           }
-      const int k = I->out == ZJ_KIND_V;
-      if (!wr[k][ins[i].addr[0]])
-        {
-          wr[k][ins[i].addr[0]] = true;
-          nmove++;
-        }
+      wr[I->out == ZJ_KIND_V][ins[i].addr[0]] = true;
     }
-  const zj_stencil **st = zj_xmalloc ((size_t) (n + nmove) * sizeof *st);
-  zj_sinst *hs = zj_xcalloc ((size_t) (n + nmove), sizeof *hs);
+}
+
+zj_stencil_fn
+zj_pin_emit_chain (zj_pin_lib *lib, const zj_sinst *ins, int n,
+                   const bool fill[2][ZJ_PIN_MAXADDR],
+                   const bool spill[2][ZJ_PIN_MAXADDR], bool vzu,
+                   size_t s_bytes, size_t v_bytes, size_t *bytes)
+{
+  const int nmax = n + 4 * ZJ_PIN_MAXADDR;
+  const zj_stencil **st = zj_xmalloc ((size_t) nmax * sizeof *st);
+  zj_sinst *hs = zj_xcalloc ((size_t) nmax, sizeof *hs);
   zj_stencil_fn fn = NULL;
   int m = 0;
   for (int dir = 0; dir < 2; dir++)
     {
       for (int k = 0; k < 2; k++)
         for (int a = 1; a < lib->D; a++)
-          if (dir ? wr[k][a] : rd[k][a])
+          if (dir ? spill[k][a] : fill[k][a])
             {
               st[m] = &lib->move[dir][k][a];
               if (!st[m]->size)
@@ -540,9 +539,20 @@ zj_pin_emit (zj_pin_lib *lib, const zj_sinst *ins, int n, size_t s_bytes,
             hs[m] = ins[i];
           }
     }
-  fn = zj_stencil_emit_list (&lib->mem, st, hs, m, bytes);
+  fn = zj_stencil_emit_list (&lib->mem, st, hs, m, vzu, bytes);
 out:
   free (st);
   free (hs);
   return fn;
+}
+
+zj_stencil_fn
+zj_pin_emit (zj_pin_lib *lib, const zj_sinst *ins, int n, size_t s_bytes,
+             size_t v_bytes, size_t *bytes)
+{
+  bool rd[2][ZJ_PIN_MAXADDR], wr[2][ZJ_PIN_MAXADDR];
+  zj_pin_sets (ins, n, rd, wr);
+  return zj_pin_emit_chain (lib, ins, n, (const bool (*)[ZJ_PIN_MAXADDR]) rd,
+                            (const bool (*)[ZJ_PIN_MAXADDR]) wr, true, s_bytes,
+                            v_bytes, bytes);
 }

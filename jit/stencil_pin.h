@@ -51,5 +51,19 @@ const zj_stencil *zj_pin_stencil (const zj_pin_lib *lib, int op, int o,
    stencil is missing. */
 zj_stencil_fn zj_pin_emit (zj_pin_lib *lib, const zj_sinst *ins, int n,
                            size_t s_bytes, size_t v_bytes, size_t *bytes);
+/* The pinned addresses ins[0..n) read before writing them (rd) and write
+   (wr), by kind (0 scalar, 1 vector). */
+void zj_pin_sets (const zj_sinst *ins, int n, bool rd[2][ZJ_PIN_MAXADDR],
+                  bool wr[2][ZJ_PIN_MAXADDR]);
+/* A chain of fills (fill), ins[0..n)'s stencils and spills (spill), ending
+   with vzeroupper; ret (vzu) or ret, which leaves the pinned registers to
+   the next chain (zj_pin_steps). */
+zj_stencil_fn zj_pin_emit_chain (zj_pin_lib *lib, const zj_sinst *ins, int n,
+                                 const bool fill[2][ZJ_PIN_MAXADDR],
+                                 const bool spill[2][ZJ_PIN_MAXADDR], bool vzu,
+                                 size_t s_bytes, size_t v_bytes, size_t *bytes);
+/* A block of steps on a pinned kernel's chains (jit/pin_run.c, compiled
+   so that it never touches zmm10-31): zj_lsteps_fn. */
+long zj_pin_steps (const zj_lnative *n, const zj_lsteps *a);
 
 #endif

@@ -263,9 +263,36 @@ typedef struct zj_lane_ranges {
    Constants come from k. */
 typedef void (*zj_lnative_fn) (double *mem, const double *row,
                                const double *s0, const double *k);
+/* A block of fast-path steps on native code in one call (lnrun's loop,
+   interp_lanes_f.h, without a companion, a sigmoid or ACCURACY's
+   validation): the steps' rows, the check's s1 and lanes, the validation
+   loss and the errors to record (alive_m and loss are lane vectors). */
+typedef struct zj_lsteps {
+  double *mem;
+  const double *zeros, *rows;
+  size_t rowsz;
+  long k, kn;
+  int F, nb;
+  const double *s1;
+  const void *alive_m;
+  double max_err;
+  bool valid;
+  void *loss;
+  double *rec;
+  long n_rec;
+} zj_lsteps;
+struct zj_lnative;
+/* Runs steps a->k .. a->kn - 1; returns the first whose check failed (its
+   Predict has run, its Learn has not) or a->kn. */
+typedef long (*zj_lsteps_fn) (const struct zj_lnative *n, const zj_lsteps *a);
 typedef struct zj_lnative {
   zj_lnative_fn predict, learn;
   const double *k;
+  /* Pinned kernels (jit/stencil_pin.h): steps runs whole blocks on the
+     chains below, which keep the program's memory in registers between
+     examples; NULL: predict and learn, one call each per example. */
+  zj_lsteps_fn steps;
+  zj_lnative_fn pfill, ppredict, plearn, pspill;
 } zj_lnative;
 /* Fills nat and returns true when native code for p's Predict and Learn
    is ready for this lane evaluation: nt tasks in L lanes, memory laid out

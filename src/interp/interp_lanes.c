@@ -135,14 +135,6 @@ zj_lzero (zj_lv *dst, int n)
     dst[q] = (zj_lv) { 0 };
 }
 
-/* |y - p| per lane into dst (recorded errors, lane-major). */
-ZJ_LINLINE void
-zj_lstore_err (zj_lv *dst, const zj_lv *y, const zj_lv *p, int nb)
-{
-  const zj_li abs_mask = (zj_li) zj_lsplat (-0.0);
-  for (int q = 0; q < nb; q++)
-    dst[q] = (zj_lv) ((zj_li) (y[q] - p[q]) & ~abs_mask);
-}
 
 /* Errors recorded lane-major at most (the FEC mini-run records 10 + 10;
    longer records take the per-task path). */
@@ -155,22 +147,6 @@ zj_lmask_set (zj_li *m, int t, bool on)
   ((long long *) m)[t] = on ? -1 : 0;
 }
 
-/* Whether a lane set in `live` has !(|y - p| <= max), NaN included: one
-   branch-free pass over the lane vectors instead of a branch per task. */
-ZJ_LINLINE bool
-zj_lany_bad (const zj_lv *y, const zj_lv *p, const zj_li *live, int nb,
-             double max)
-{
-  const zj_lv mx = zj_lsplat (max);
-  const zj_li abs_mask = (zj_li) zj_lsplat (-0.0);
-  zj_li bad = { 0 };
-  for (int q = 0; q < nb; q++)
-    {
-      const zj_lv a = (zj_lv) ((zj_li) (y[q] - p[q]) & ~abs_mask);
-      bad |= ~(a <= mx) & live[q];
-    }
-  return zj_lany (bad);
-}
 
 /* Whether no training step of any of the nt lanes can abort (the
    shortcut's proof, lane by lane from the memory Setup left). */
@@ -716,7 +692,7 @@ zj_interp_eval_lanes_snap (const zj_prepared *pp, const zj_task *const *ts,
                                 (zj_lins *) d->learn, lay, mem, nt, L, mt,
                                 d);
     }
-  zj_lnative nat;
+  zj_lnative nat = { 0 };
   d->nat = NULL;
   d->mem = mem;
   d->zeros = bk.zeros;

@@ -167,6 +167,13 @@ ZJ_FN (lnrun) (int nb_, const zj_ltrain *tc)
   const zj_ldecoded *d = tc->d;
   const zj_lnative *n = d->nat;
   const zj_companion *co = tc->co;
+  if (n->steps && !co && !tc->sig && !(tc->acc && tc->valid))
+    {
+      const zj_lsteps a = { d->mem, d->zeros, tc->rows, tc->rowsz, tc->k,
+                            tc->kn, F, nb, tc->s1, tc->alive_m, tc->max_err,
+                            tc->valid, tc->loss, tc->rec, tc->n_rec };
+      return n->steps (n, &a);
+    }
   for (long k = tc->k; k < tc->kn; k++)
     {
       const double *row = tc->rows + (size_t) k * tc->rowsz;
@@ -198,13 +205,9 @@ ZJ_FN (lnrun) (int nb_, const zj_ltrain *tc)
         return k;
       if (tc->valid)
         {
-          for (int q = 0; q < nb; q++)
-            {
-              const zj_lv dd = yv[q] - pv[q];
-              tc->loss[q] += dd * dd;
-            }
-          if (k < tc->n_rec)
-            zj_lstore_err ((zj_lv *) (tc->rec + (size_t) k * nl), yv, pv, nb);
+          zj_lrms_valid (tc->loss, k < tc->n_rec
+                                   ? (zj_lv *) (tc->rec + (size_t) k * nl) : NULL,
+                         yv, pv, nb);
           continue;
         }
       if (k < tc->n_rec)

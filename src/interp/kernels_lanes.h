@@ -80,6 +80,46 @@ zj_lany (zj_li m)
 #endif
 }
 
+/* |y - p| per lane into dst (recorded errors, lane-major). */
+ZJ_LINLINE void
+zj_lstore_err (zj_lv *dst, const zj_lv *y, const zj_lv *p, int nb)
+{
+  const zj_li abs_mask = (zj_li) zj_lsplat (-0.0);
+  for (int q = 0; q < nb; q++)
+    dst[q] = (zj_lv) ((zj_li) (y[q] - p[q]) & ~abs_mask);
+}
+
+/* An RMS validation example: (y - p)^2 into loss and, with rec, |y - p|
+   recorded. */
+ZJ_LINLINE void
+zj_lrms_valid (zj_lv *loss, zj_lv *rec, const zj_lv *y, const zj_lv *p, int nb)
+{
+  for (int q = 0; q < nb; q++)
+    {
+      const zj_lv dd = y[q] - p[q];
+      loss[q] += dd * dd;
+    }
+  if (rec)
+    zj_lstore_err (rec, y, p, nb);
+}
+
+/* Whether a lane set in `live` has !(|y - p| <= max), NaN included: one
+   branch-free pass over the lane vectors instead of a branch per task. */
+ZJ_LINLINE bool
+zj_lany_bad (const zj_lv *y, const zj_lv *p, const zj_li *live, int nb,
+             double max)
+{
+  const zj_lv mx = zj_lsplat (max);
+  const zj_li abs_mask = (zj_li) zj_lsplat (-0.0);
+  zj_li bad = { 0 };
+  for (int q = 0; q < nb; q++)
+    {
+      const zj_lv a = (zj_lv) ((zj_li) (y[q] - p[q]) & ~abs_mask);
+      bad |= ~(a <= mx) & live[q];
+    }
+  return zj_lany (bad);
+}
+
 /* m ? x : y per lane (m from a vector comparison: all ones or zero). */
 ZJ_LINLINE zj_lv
 zj_lsel (zj_li m, zj_lv x, zj_lv y)
