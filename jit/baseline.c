@@ -86,7 +86,63 @@ static void
 kernels_clear (zj_baseline *b)
 {
   b->last = NULL;
+  b->memo.k = NULL;
   zj_ktable_clear (&b->kernels, drop);
+}
+
+/* Same instruction, field by field (a struct compare would see padding). */
+static inline bool
+instr_same (const zj_instr *x, const zj_instr *y)
+{
+  return x->op == y->op && x->in1 == y->in1 && x->in2 == y->in2
+         && x->out == y->out && !memcmp (x->fd, y->fd, sizeof x->fd)
+         && !memcmp (&x->act, &y->act, sizeof x->act);
+}
+
+/* The memo's kernel when p's Predict and Learn and the geometry are the
+   memo's, else NULL. */
+static zj_bkernel *
+memo_find (const zj_baseline *b, const zj_program *p, const zj_layout *lay,
+           int L, int nt, bool patch, size_t t_off, size_t mt_off)
+{
+  const zj_bmemo *m = &b->memo;
+  if (!m->k || m->L != L || m->nt != nt || m->patch != patch
+      || m->t_off != t_off || m->mt_off != mt_off || m->F != lay->F
+      || m->ns != lay->ns || m->nv != lay->nv
+      || m->n[0] != p->fn[ZJ_PREDICT].n || m->n[1] != p->fn[ZJ_LEARN].n)
+    return NULL;
+  const zj_instr *x = m->ins;
+  for (int c = ZJ_PREDICT; c <= ZJ_LEARN; c++)
+    for (int i = 0; i < p->fn[c].n; i++, x++)
+      if (!instr_same (x, &p->fn[c].ins[i]))
+        return NULL;
+  return m->k;
+}
+
+static void
+memo_set (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
+          int nt, bool patch, size_t t_off, size_t mt_off, zj_bkernel *k)
+{
+  zj_bmemo *m = &b->memo;
+  const int n0 = p->fn[ZJ_PREDICT].n, n1 = p->fn[ZJ_LEARN].n;
+  if (n0 + n1 > m->cap)
+    {
+      m->cap = 2 * (n0 + n1) + 16;
+      m->ins = zj_xrealloc (m->ins, (size_t) m->cap * sizeof *m->ins);
+    }
+  memcpy (m->ins, p->fn[ZJ_PREDICT].ins, (size_t) n0 * sizeof *m->ins);
+  memcpy (m->ins + n0, p->fn[ZJ_LEARN].ins, (size_t) n1 * sizeof *m->ins);
+  m->n[0] = n0;
+  m->n[1] = n1;
+  m->F = lay->F;
+  m->ns = lay->ns;
+  m->nv = lay->nv;
+  m->L = L;
+  m->nt = nt;
+  m->patch = patch;
+  m->t_off = t_off;
+  m->mt_off = mt_off;
+  m->k = k;
 }
 
 void
@@ -101,6 +157,7 @@ zj_baseline_free (zj_baseline *b)
       zj_stencil_lib_free (&b->libs[i].lib);
   if (b->pin_state == 1)
     zj_pin_lib_free (&b->pin);
+  free (b->memo.ins);
   free (b->k);
   free (b->key);
   free (b->ins);
@@ -240,6 +297,7 @@ zj_bl_decode (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
         int nt, bool patch, size_t t_off, size_t mt_off, int *np)
 {
   const int F = lay->F;
+  b->memo.k = NULL;             /* b->k, b->ins and b->key change now */
   /* Products on the lane evaluator's per-task copies (copied stencils
      of 8-lane chunks only: the threaded design keeps the lane product). */
   const uint64_t plan = b->threaded || ZJ_BL_W != 8
@@ -491,16 +549,25 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
 {
   if (L % ZJ_BL_W != 0)
     return NULL;
+  zj_bkernel *hit = memo_find (b, p, lay, L, nt, patch, t_off, mt_off);
+  if (hit)
+    {
+      b->st.hits++;
+      b->st.memo_hits++;
+      maybe_fuse (b, hit, p, lay, L, nt, patch, examples);
+      return hit;
+    }
   const double t0 = zj_now_ns ();
   int np = 0;
   const int nk = zj_bl_decode (b, p, lay, L, nt, patch, t_off, mt_off, &np);
   if (nk < 0)
     return NULL;
   const uint64_t h = zj_ktable_hash (b->key, nk);
-  zj_bkernel *hit = (zj_bkernel *) zj_ktable_find (&b->kernels, h, b->key, nk);
+  hit = (zj_bkernel *) zj_ktable_find (&b->kernels, h, b->key, nk);
   if (hit)
     {
       b->st.hits++;
+      memo_set (b, p, lay, L, nt, patch, t_off, mt_off, hit);
       maybe_fuse (b, hit, p, lay, L, nt, patch, examples);
       return hit;
     }
@@ -577,6 +644,7 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
     }
   zj_ktable_add (&b->kernels, &k->e, h, b->key, nk);
   b->st.kernels++;
+  memo_set (b, p, lay, L, nt, patch, t_off, mt_off, k);
   maybe_fuse (b, k, p, lay, L, nt, patch, examples);
   for (int i = 0; i < m; i++)
     b->st.task_matvecs += (b->ins[i].variant & ZJ_SV_MT) != 0;

@@ -14,6 +14,7 @@ typedef struct zj_baseline zj_baseline;
 typedef struct zj_baseline_stats {
   long kernels;          /* step kernels emitted */
   long hits;             /* evaluations that found their kernel ready */
+  long memo_hits;        /* ... the last lookup's, without a new lookup */
   long failures;         /* stencil-library loads that failed (interpreted) */
   long fallbacks;        /* evaluations interpreted for lack of code */
   long waits;            /* ... of them while a library built in the

@@ -49,8 +49,24 @@ typedef struct zj_blib {
   zj_stencil_lib lib;
 } zj_blib;
 
+/* The last lookup: Predict and Learn as they were, the geometry, and the
+   kernel found or made.  A search looks a candidate's kernel up for its
+   FEC mini-run and again for its evaluation, and a child that changes
+   only Setup has its parent's Predict and Learn: those lookups skip the
+   decode, the key's hash and the table (b->k still holds the same
+   constants: the instructions are the same, constants included). */
+typedef struct zj_bmemo {
+  zj_bkernel *k;             /* NULL: nothing remembered */
+  zj_instr *ins;             /* Predict's n[0] then Learn's n[1] */
+  int n[2], cap;
+  int F, ns, nv, L, nt;
+  bool patch;
+  size_t t_off, mt_off;
+} zj_bmemo;
+
 struct zj_baseline {
   bool threaded;
+  zj_bmemo memo;
   zj_blib libs[ZJ_BL_LIBS];
   int nlibs;
   zj_ktable kernels;

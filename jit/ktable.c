@@ -13,16 +13,26 @@ zj_ktable_init (zj_ktable *t, size_t nbuckets)
   t->count = 0;
 }
 
+/* Four independent multiply chains over the words, combined at the end:
+   one chain was a serial multiply per word, a fifth of a hit's lookup. */
 uint64_t
 zj_ktable_hash (const uint32_t *key, int n)
 {
-  uint64_t h = 0x9e3779b97f4a7c15ULL;
-  for (int i = 0; i < n; i++)
+  uint64_t h[4] = { 0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL,
+                    0x165667b19e3779f9ULL, 0x27d4eb2f165667c5ULL };
+  int i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int j = 0; j < 4; j++)
+      {
+        h[j] = (h[j] ^ key[i + j]) * 0x100000001b3ULL;
+        h[j] ^= h[j] >> 29;
+      }
+  for (int j = 0; i < n; i++, j++)
     {
-      h = (h ^ key[i]) * 0x100000001b3ULL;
-      h ^= h >> 29;
+      h[j] = (h[j] ^ key[i]) * 0x100000001b3ULL;
+      h[j] ^= h[j] >> 29;
     }
-  return zj_fmix64 (h);
+  return zj_fmix64 (h[0] ^ zj_fmix64 (h[1] ^ zj_fmix64 (h[2] ^ zj_fmix64 (h[3] ^ (uint64_t) n))));
 }
 
 zj_kentry *

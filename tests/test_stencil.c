@@ -144,6 +144,19 @@ Test (stencil, constant_and_setup_changes_reuse_code)
   zj_baseline_stats_get (b, &s);
   cr_assert_eq (s.kernels, 1, "kernels emitted: %ld", s.kernels);
   cr_assert_eq (s.hits, 5);
+  /* Predict's and Learn's constants changed every time: no lookup was
+     the last one's again. */
+  cr_assert_eq (s.memo_hits, 0);
+  /* Only Setup changes: the last lookup's kernel, without a lookup, and
+     still equal to the interpreter. */
+  bump_constants (&p.fn[ZJ_SETUP], 0.5);
+  zj_prepared *ps = zj_test_prepare (&p, &sh, false);
+  check (ps, ts, 10, &o, ws1, ws2, "Setup only");
+  check (ps, ts, 10, &o, ws1, ws2, "the same again");
+  zj_prepared_free (ps);
+  zj_baseline_stats_get (b, &s);
+  cr_assert_eq (s.kernels, 1);
+  cr_assert_eq (s.memo_hits, 2);
   /* A change of Predict's structure is new code. */
   zj_fn_push (&p.fn[ZJ_PREDICT], zj_test_ins (ZJ_SCALAR_SUM_OP, 1, 3, 1));
   zj_error err;
