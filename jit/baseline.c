@@ -507,19 +507,12 @@ pin_emit (zj_baseline *b, zj_bkernel *k, const zj_layout *lay, int L, int np,
 {
   const size_t row = (size_t) L * sizeof (double);
   const size_t sb = lay->s_off * row, vb = lay->v_off * row;
-  size_t b1 = 0, b2 = 0;
-  k->predict = zj_pin_emit (&b->pin, b->ins, np, sb, vb, &b1);
-  k->learn = k->predict
-             ? zj_pin_emit (&b->pin, b->ins + np, m - np, sb, vb, &b2)
-             : NULL;
-  *bytes = b1 + b2;
-  if (!k->learn)
-    return false;
   /* The chains of a block of steps (zj_pin_steps): fill what the steps
      read or write, Predict stores s1 for the check when the steps write
      it, spill what they write.  An address written only by Learn is
      filled too: a block that aborts at its first check spills it without
-     Learn having run. */
+     Learn having run.  One component at a time runs the same chains
+     (zj_pin_predict_call, zj_pin_learn_call): four chains a kernel. */
   bool rd[2][ZJ_PIN_MAXADDR], wr[2][ZJ_PIN_MAXADDR];
   bool none[2][ZJ_PIN_MAXADDR] = { { 0 } }, s1[2][ZJ_PIN_MAXADDR] = { { 0 } };
   zj_pin_sets (b->ins, m, rd, wr);
@@ -537,9 +530,14 @@ pin_emit (zj_baseline *b, zj_bkernel *k, const zj_layout *lay, int L, int np,
                                  (cset) none, false, sb, vb, &b5);
   k->pspill = zj_pin_emit_chain (&b->pin, NULL, 0, (cset) none, (cset) wr,
                                  true, sb, vb, &b6);
+  *bytes = b3 + b4 + b5 + b6;
   if (!k->pfill || !k->ppredict || !k->plearn || !k->pspill)
-    k->pfill = k->ppredict = k->plearn = k->pspill = NULL;
-  *bytes += b3 + b4 + b5 + b6;
+    {
+      k->pfill = k->ppredict = k->plearn = k->pspill = NULL;
+      return false;
+    }
+  k->predict = zj_pin_predict_call;
+  k->learn = zj_pin_learn_call;
   return true;
 }
 

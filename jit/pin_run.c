@@ -15,6 +15,8 @@
 #include "internal.h"
 #include "kernels_lanes.h"
 #include "stencil_pin.h"
+#include "baseline_internal.h"
+#include <string.h>
 
 long
 zj_pin_steps (const zj_lnative *n, const zj_lsteps *a)
@@ -45,4 +47,34 @@ zj_pin_steps (const zj_lnative *n, const zj_lsteps *a)
     }
   n->pspill (a->mem, a->rows, a->zeros, n->k);
   return k;
+}
+
+/* A pinned kernel's Predict and Learn one call at a time (the lane
+   evaluator's other paths): fill, the component's chain, spill, from the
+   block's chains (the fill and spill cover both components, which is
+   correct: a register the component does not write goes back unchanged).
+   The kernel is at k[-1], where the baseline's hook puts it. */
+static inline void
+component (double *mem, const double *row, const double *s0, const double *k,
+           bool learn)
+{
+  const zj_bkernel *kr;
+  memcpy (&kr, k - 1, sizeof kr);
+  kr->pfill (mem, row, s0, k);
+  (learn ? kr->plearn : kr->ppredict) (mem, row, s0, k);
+  kr->pspill (mem, row, s0, k);
+}
+
+void
+zj_pin_predict_call (double *mem, const double *row, const double *s0,
+                     const double *k)
+{
+  component (mem, row, s0, k, false);
+}
+
+void
+zj_pin_learn_call (double *mem, const double *row, const double *s0,
+                   const double *k)
+{
+  component (mem, row, s0, k, true);
 }

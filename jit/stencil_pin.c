@@ -545,14 +545,3 @@ out:
   free (hs);
   return fn;
 }
-
-zj_stencil_fn
-zj_pin_emit (zj_pin_lib *lib, const zj_sinst *ins, int n, size_t s_bytes,
-             size_t v_bytes, size_t *bytes)
-{
-  bool rd[2][ZJ_PIN_MAXADDR], wr[2][ZJ_PIN_MAXADDR];
-  zj_pin_sets (ins, n, rd, wr);
-  return zj_pin_emit_chain (lib, ins, n, (const bool (*)[ZJ_PIN_MAXADDR]) rd,
-                            (const bool (*)[ZJ_PIN_MAXADDR]) wr, true, s_bytes,
-                            v_bytes, bytes);
-}

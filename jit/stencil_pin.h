@@ -44,13 +44,6 @@ void zj_pin_lib_free (zj_pin_lib *lib);
    slot), or NULL. */
 const zj_stencil *zj_pin_stencil (const zj_pin_lib *lib, int op, int o,
                                   int a, int b);
-/* A component's pinned code: fills of the addresses it reads before
-   writing, the stencils of ins[0..n) (addresses in ins[i].addr), spills of
-   the addresses it writes; the moves' holes: A the scalar block's and B
-   the vector block's byte offset from mem.  NULL when memory is full or a
-   stencil is missing. */
-zj_stencil_fn zj_pin_emit (zj_pin_lib *lib, const zj_sinst *ins, int n,
-                           size_t s_bytes, size_t v_bytes, size_t *bytes);
 /* The pinned addresses ins[0..n) read before writing them (rd) and write
    (wr), by kind (0 scalar, 1 vector). */
 void zj_pin_sets (const zj_sinst *ins, int n, bool rd[2][ZJ_PIN_MAXADDR],
@@ -65,5 +58,11 @@ zj_stencil_fn zj_pin_emit_chain (zj_pin_lib *lib, const zj_sinst *ins, int n,
 /* A block of steps on a pinned kernel's chains (jit/pin_run.c, compiled
    so that it never touches zmm10-31): zj_lsteps_fn. */
 long zj_pin_steps (const zj_lnative *n, const zj_lsteps *a);
+/* One component of a pinned kernel (fill, its chain, spill), the kernel
+   read from k[-1] (jit/pin_run.c): zj_lnative_fn. */
+void zj_pin_predict_call (double *mem, const double *row, const double *s0,
+                          const double *k);
+void zj_pin_learn_call (double *mem, const double *row, const double *s0,
+                        const double *k);
 
 #endif
