@@ -130,8 +130,11 @@ memo_set (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
       m->cap = 2 * (n0 + n1) + 16;
       m->ins = zj_xrealloc (m->ins, (size_t) m->cap * sizeof *m->ins);
     }
-  memcpy (m->ins, p->fn[ZJ_PREDICT].ins, (size_t) n0 * sizeof *m->ins);
-  memcpy (m->ins + n0, p->fn[ZJ_LEARN].ins, (size_t) n1 * sizeof *m->ins);
+  /* An empty component's ins may be NULL (memcpy must not see it). */
+  if (n0)
+    memcpy (m->ins, p->fn[ZJ_PREDICT].ins, (size_t) n0 * sizeof *m->ins);
+  if (n1)
+    memcpy (m->ins + n0, p->fn[ZJ_LEARN].ins, (size_t) n1 * sizeof *m->ins);
   m->n[0] = n0;
   m->n[1] = n1;
   m->F = lay->F;
