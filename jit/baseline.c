@@ -99,16 +99,21 @@ instr_same (const zj_instr *x, const zj_instr *y)
          && !memcmp (&x->act, &y->act, sizeof x->act);
 }
 
-/* The memo's kernel when p's Predict and Learn and the geometry are the
+static bool
+geom_same (const zj_bgeom *x, const zj_bgeom *y)
+{
+  return x->F == y->F && x->ns == y->ns && x->nv == y->nv && x->L == y->L
+         && x->nt == y->nt && x->patch == y->patch && x->t_off == y->t_off
+         && x->mt_off == y->mt_off;
+}
+
+/* The memo's kernel when p's Predict and Learn and the geometry g are the
    memo's, else NULL. */
 static zj_bkernel *
-memo_find (const zj_baseline *b, const zj_program *p, const zj_layout *lay,
-           int L, int nt, bool patch, size_t t_off, size_t mt_off)
+memo_find (const zj_baseline *b, const zj_program *p, const zj_bgeom *g)
 {
   const zj_bmemo *m = &b->memo;
-  if (!m->k || m->L != L || m->nt != nt || m->patch != patch
-      || m->t_off != t_off || m->mt_off != mt_off || m->F != lay->F
-      || m->ns != lay->ns || m->nv != lay->nv
+  if (!m->k || !geom_same (&m->g, g)
       || m->n[0] != p->fn[ZJ_PREDICT].n || m->n[1] != p->fn[ZJ_LEARN].n)
     return NULL;
   const zj_instr *x = m->ins;
@@ -120,8 +125,8 @@ memo_find (const zj_baseline *b, const zj_program *p, const zj_layout *lay,
 }
 
 static void
-memo_set (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
-          int nt, bool patch, size_t t_off, size_t mt_off, zj_bkernel *k)
+memo_set (zj_baseline *b, const zj_program *p, const zj_bgeom *g,
+          zj_bkernel *k)
 {
   zj_bmemo *m = &b->memo;
   const int n0 = p->fn[ZJ_PREDICT].n, n1 = p->fn[ZJ_LEARN].n;
@@ -137,14 +142,7 @@ memo_set (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
     memcpy (m->ins + n0, p->fn[ZJ_LEARN].ins, (size_t) n1 * sizeof *m->ins);
   m->n[0] = n0;
   m->n[1] = n1;
-  m->F = lay->F;
-  m->ns = lay->ns;
-  m->nv = lay->nv;
-  m->L = L;
-  m->nt = nt;
-  m->patch = patch;
-  m->t_off = t_off;
-  m->mt_off = mt_off;
+  m->g = *g;
   m->k = k;
 }
 
@@ -550,7 +548,8 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
 {
   if (L % ZJ_BL_W != 0)
     return NULL;
-  zj_bkernel *hit = memo_find (b, p, lay, L, nt, patch, t_off, mt_off);
+  const zj_bgeom g = { lay->F, lay->ns, lay->nv, L, nt, patch, t_off, mt_off };
+  zj_bkernel *hit = memo_find (b, p, &g);
   if (hit)
     {
       b->st.hits++;
@@ -568,7 +567,7 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
   if (hit)
     {
       b->st.hits++;
-      memo_set (b, p, lay, L, nt, patch, t_off, mt_off, hit);
+      memo_set (b, p, &g, hit);
       maybe_fuse (b, hit, p, lay, L, nt, patch, examples);
       return hit;
     }
@@ -645,7 +644,7 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
     }
   zj_ktable_add (&b->kernels, &k->e, h, b->key, nk);
   b->st.kernels++;
-  memo_set (b, p, lay, L, nt, patch, t_off, mt_off, k);
+  memo_set (b, p, &g, k);
   maybe_fuse (b, k, p, lay, L, nt, patch, examples);
   for (int i = 0; i < m; i++)
     b->st.task_matvecs += (b->ins[i].variant & ZJ_SV_MT) != 0;

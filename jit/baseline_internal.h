@@ -55,13 +55,16 @@ typedef struct zj_blib {
    only Setup has its parent's Predict and Learn: those lookups skip the
    decode, the key's hash and the table (b->k still holds the same
    constants: the instructions are the same, constants included). */
+typedef struct zj_bgeom {
+  int F, ns, nv, L, nt;
+  bool patch;
+  size_t t_off, mt_off;
+} zj_bgeom;
 typedef struct zj_bmemo {
   zj_bkernel *k;             /* NULL: nothing remembered */
   zj_instr *ins;             /* Predict's n[0] then Learn's n[1] */
   int n[2], cap;
-  int F, ns, nv, L, nt;
-  bool patch;
-  size_t t_off, mt_off;
+  zj_bgeom g;
 } zj_bmemo;
 
 struct zj_baseline {

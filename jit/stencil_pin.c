@@ -365,14 +365,10 @@ build_ir (pb *P)
     }
 }
 
-typedef struct slot_ctx {
-  zj_pin_lib *lib;
-} slot_ctx;
-
 static zj_stencil *
 pin_slot (void *ctx, const char *nm)
 {
-  zj_pin_lib *lib = ((slot_ctx *) ctx)->lib;
+  zj_pin_lib *lib = ctx;
   int op, o, a, b;
   char dir[8], kind;
   if (sscanf (nm, "zj_pin_%5[a-z]_%c_%d", dir, &kind, &a) == 3
@@ -445,9 +441,8 @@ zj_pin_lib_load (zj_pin_lib *lib, int F, int C, int S, int V, zj_error *err)
       return -1;
     }
   lib->image = img;
-  slot_ctx sc = { lib };
   if (zj_execmem_init (&lib->mem, ZJ_EXECMEM_SIZE) != 0
-      || zj_stencil_elf_parse_slots (&lib->mem, img, len, pin_slot, &sc, err) != 0)
+      || zj_stencil_elf_parse_slots (&lib->mem, img, len, pin_slot, lib, err) != 0)
     {
       if (!err->msg[0])
         zj_error_set (err, "pinned stencils: cannot load the object");
