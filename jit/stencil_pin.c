@@ -24,11 +24,37 @@
 /* Bump when the pinned stencils' IR changes (the cached objects' name). */
 #define ZJ_PIN_VERSION 1
 
+/* Addresses of kind k with S scalars and V vectors (1: the slot is
+   unused). */
+static int
+kind_range (zj_kind k, int S, int V)
+{
+  return k == ZJ_KIND_S ? S : k == ZJ_KIND_V ? V : 1;
+}
+
+/* Slots of op in a library of S scalars and V vectors: one per output
+   address and input addresses (output 0 never built), 0 when op is not
+   pinned. */
+static size_t
+op_slots (int op, int S, int V)
+{
+  if (op <= 0 || op >= ZJ_NUM_OPS || !zj_pin_op_ok (op))
+    return 0;
+  const zj_op_info *I = &zj_ops[op];
+  return (size_t) kind_range (I->out, S, V) * (size_t) kind_range (I->in1, S, V)
+         * (size_t) kind_range (I->in2, S, V);
+}
+
 bool
 zj_pin_fits (int F, int C, int S, int V)
 {
-  return F >= 1 && C >= 1 && S >= 1 && V >= 1
-         && (S - 1) * C + (V - 1) * F * C <= ZJ_PIN_NREG;
+  if (!(F >= 1 && C >= 1 && S >= 1 && V >= 1
+        && (S - 1) * C + (V - 1) * F * C <= ZJ_PIN_NREG))
+    return false;
+  size_t n = 0;
+  for (int op = 1; op < ZJ_NUM_OPS; op++)
+    n += op_slots (op, S, V);
+  return n <= ZJ_PIN_MAX_SLOTS;
 }
 
 bool
@@ -365,6 +391,33 @@ build_ir (pb *P)
     }
 }
 
+/* The index of op's stencil for (o, a, b) in lib->st, or -1. */
+static long
+slot_index (const zj_pin_lib *lib, int op, int o, int a, int b)
+{
+  if (op <= 0 || op >= ZJ_NUM_OPS || !zj_pin_op_ok (op))
+    return -1;
+  const zj_op_info *I = &zj_ops[op];
+  const int no = kind_range (I->out, lib->S, lib->V),
+    na = kind_range (I->in1, lib->S, lib->V), nb = kind_range (I->in2, lib->S, lib->V);
+  if (o < 0 || o >= no || a < 0 || a >= na || b < 0 || b >= nb)
+    return -1;
+  return (long) lib->first[op] + ((long) o * na + a) * nb + b;
+}
+
+/* lib->first and lib->nst for the ops build_ir builds. */
+static void
+lay_out (zj_pin_lib *lib)
+{
+  size_t n = 0;
+  for (int op = 0; op < ZJ_NUM_OPS; op++)
+    {
+      lib->first[op] = n;
+      n += op_slots (op, lib->S, lib->V);
+    }
+  lib->nst = n;
+}
+
 static zj_stencil *
 pin_slot (void *ctx, const char *nm)
 {
@@ -373,13 +426,13 @@ pin_slot (void *ctx, const char *nm)
   char dir[8], kind;
   if (sscanf (nm, "zj_pin_%5[a-z]_%c_%d", dir, &kind, &a) == 3
       && (!strcmp (dir, "fill") || !strcmp (dir, "spill"))
-      && (kind == 's' || kind == 'v') && a > 0 && a < lib->D)
+      && (kind == 's' || kind == 'v') && a > 0
+      && a < (kind == 'v' ? lib->V : lib->S))
     return &lib->move[!strcmp (dir, "spill")][kind == 'v'][a];
-  if (sscanf (nm, "zj_pin_%d_%d_%d_%d", &op, &o, &a, &b) != 4
-      || op <= 0 || op >= ZJ_NUM_OPS || o < 0 || o >= lib->D || a < 0
-      || a >= lib->D || b < 0 || b >= lib->D)
+  if (sscanf (nm, "zj_pin_%d_%d_%d_%d", &op, &o, &a, &b) != 4)
     return NULL;
-  return &lib->st[((op * lib->D + o) * lib->D + a) * lib->D + b];
+  const long i = slot_index (lib, op, o, a, b);
+  return i < 0 ? NULL : &lib->st[i];
 }
 
 int
@@ -401,9 +454,8 @@ zj_pin_lib_load (zj_pin_lib *lib, int F, int C, int S, int V, zj_error *err)
   lib->C = C;
   lib->S = S;
   lib->V = V;
-  lib->D = S > V ? S : V;
-  lib->st = zj_xcalloc ((size_t) ZJ_NUM_OPS * lib->D * lib->D * lib->D,
-                        sizeof *lib->st);
+  lay_out (lib);
+  lib->st = zj_xcalloc (lib->nst, sizeof *lib->st);
   /* The object is cached like the lane libraries (stencil_lib.c): built
      into a temporary file beside it, renamed into place. */
   char dir[900], path[1000], tmp[1100];
@@ -456,7 +508,7 @@ void
 zj_pin_lib_free (zj_pin_lib *lib)
 {
   if (lib->st)
-    for (size_t i = 0; i < (size_t) ZJ_NUM_OPS * lib->D * lib->D * lib->D; i++)
+    for (size_t i = 0; i < lib->nst; i++)
       free (lib->st[i].rel);
   for (int d = 0; d < 2; d++)
     for (int k = 0; k < 2; k++)
@@ -472,11 +524,8 @@ zj_pin_lib_free (zj_pin_lib *lib)
 const zj_stencil *
 zj_pin_stencil (const zj_pin_lib *lib, int op, int o, int a, int b)
 {
-  if (op <= 0 || op >= ZJ_NUM_OPS || o < 0 || o >= lib->D || a < 0
-      || a >= lib->D || b < 0 || b >= lib->D)
-    return NULL;
-  const zj_stencil *st = &lib->st[((op * lib->D + o) * lib->D + a) * lib->D + b];
-  return st->size ? st : NULL;
+  const long i = slot_index (lib, op, o, a, b);
+  return i >= 0 && lib->st[i].size ? &lib->st[i] : NULL;
 }
 
 void
@@ -514,7 +563,7 @@ zj_pin_emit_chain (zj_pin_lib *lib, const zj_sinst *ins, int n,
   for (int dir = 0; dir < 2; dir++)
     {
       for (int k = 0; k < 2; k++)
-        for (int a = 1; a < lib->D; a++)
+        for (int a = 1; a < ZJ_PIN_MAXADDR; a++)
           if (dir ? spill[k][a] : fill[k][a])
             {
               st[m] = &lib->move[dir][k][a];

@@ -22,16 +22,26 @@
 
 typedef struct zj_pin_lib {
   int F, C, S, V;
-  int D;                        /* addresses per operand slot: max (S, V) */
-  zj_stencil *st;               /* [op][o][a][b], D^3 per op; size 0: none */
+  /* The stencils of op for output o and inputs a, b at
+     st[first[op] + (o * na + a) * nb + b], na and nb the addresses of
+     op's input kinds (1 for an unused slot): exactly the ones built. */
+  size_t first[ZJ_NUM_OPS];
+  size_t nst;
+  zj_stencil *st;               /* size 0: none */
   /* move[0 fill, 1 spill][0 scalar, 1 vector][address] */
   zj_stencil move[2][2][ZJ_PIN_MAXADDR];
   void *image;
   zj_execmem mem;
 } zj_pin_lib;
 
+/* Most stencil slots a library may have: a binary scalar op takes S^3,
+   so 15 scalars would be 13,500 functions (a quarter of a minute of
+   libgccjit in the evaluating thread); the demo's shape has 440. */
+#define ZJ_PIN_MAX_SLOTS 4096
+
 /* Whether scalars 1..S-1 and vectors 1..V-1 of F elements in C chunks fit
-   the pinned registers. */
+   the pinned registers, in a library of at most ZJ_PIN_MAX_SLOTS
+   stencils. */
 bool zj_pin_fits (int F, int C, int S, int V);
 /* Whether op has pinned stencils. */
 bool zj_pin_op_ok (int op);

@@ -115,3 +115,56 @@ Test (pin, other_ops_and_large_shapes_keep_stencils, .timeout = 600)
   cr_assert_gt (t.kernels, 5);
   cr_assert_eq (t.pinned, 0);
 }
+
+/* The library holds exactly the stencils it builds: one per pinnable op
+   and choice of in-range addresses (output address 0 excepted: s0 and v0
+   come from the row), found by zj_pin_stencil; any address beyond its
+   kind's range has none, and the table is no larger than twice what it
+   holds (it was NUM_OPS x max(S, V)^3 slots: 25 MB for 23 scalars). */
+Test (pin, library_holds_exactly_the_built_stencils, .timeout = 600)
+{
+  if (ZJ_LW != 8)
+    cr_skip ("pinned stencils need AVX-512");
+  use_cache_dir ("stencils");
+  static const int shapes[][4] = { { 4, 1, 4, 3 }, { 2, 1, 8, 2 } };  /* F C S V */
+  for (int i = 0; i < 2; i++)
+    {
+      const int F = shapes[i][0], C = shapes[i][1], S = shapes[i][2], V = shapes[i][3];
+      cr_assert (zj_pin_fits (F, C, S, V));
+      zj_pin_lib lib;
+      zj_error err = { "" };
+      cr_assert_eq (zj_pin_lib_load (&lib, F, C, S, V, &err), 0, "%s", err.msg);
+      size_t found = 0;
+      for (int op = 1; op < ZJ_NUM_OPS; op++)
+        {
+          const zj_op_info *I = &zj_ops[op];
+          const int r[3] = {
+            I->out == ZJ_KIND_S ? S : I->out == ZJ_KIND_V ? V : 1,
+            I->in1 == ZJ_KIND_S ? S : I->in1 == ZJ_KIND_V ? V : 1,
+            I->in2 == ZJ_KIND_S ? S : I->in2 == ZJ_KIND_V ? V : 1,
+          };
+          for (int o = 0; o <= r[0]; o++)
+            for (int a = 0; a <= r[1]; a++)
+              for (int b = 0; b <= r[2]; b++)
+                {
+                  const bool in = zj_pin_op_ok (op) && o >= 1 && o < r[0]
+                                  && a < r[1] && b < r[2];
+                  const zj_stencil *st = zj_pin_stencil (&lib, op, o, a, b);
+                  cr_assert_eq (st != NULL, in, "shape %d op %s (%d, %d, %d)",
+                                i, I->name, o, a, b);
+                  found += st != NULL;
+                }
+        }
+      cr_assert_gt (found, 0);
+      /* Output address 0 has slots but no stencils: at most half of an
+         op's slots when its output kind has 2 addresses. */
+      cr_assert_leq (found, lib.nst, "shape %d", i);
+      cr_assert_leq (lib.nst, 2 * found, "shape %d: %zu slots for %zu stencils",
+                     i, lib.nst, found);
+      zj_pin_lib_free (&lib);
+    }
+  /* 15 scalars and 3 vectors of 4 fit the registers (14 + 8), but their
+     library would be 13,500 stencils: not pinned. */
+  cr_assert (!zj_pin_fits (4, 1, 15, 3));
+  cr_assert (zj_pin_fits (4, 1, 7, 3));
+}
