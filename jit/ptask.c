@@ -317,6 +317,12 @@ typedef struct pstate {
   bool v0_kept;                /* Predict never writes v0 */
   int phase;
   long n_train, remaining, pos, chunk, k;
+  /* The task's training examples, for pnext_train: order[0..n_pos), rows
+     of F doubles in tx, labels in ty. */
+  const int *order;
+  const double *tx, *ty;
+  size_t F;
+  long n_pos;
   int vi, nv;
   double loss, best, fit;
   const double *x;             /* the example under way */
@@ -368,12 +374,43 @@ pstate_init (pstate *p, const zj_prepared *pp, const zj_task *t,
   p->v0_kept = !predict_writes_v0 (&pp->prog);
   zj_interp_nat_shortcuts (pp, t, o, &p->logit, &p->s1_dead);
   p->n_train = (long) t->n_train * t->epochs;
+  p->order = t->order;
+  p->tx = t->train_x;
+  p->ty = t->train_y;
+  p->F = (size_t) t->F;
+  p->n_pos = p->n_train;
   if (o->n_all_train >= 0 && o->n_all_train < p->n_train)
     p->n_train = o->n_all_train;
   p->nv = (o->n_valid >= 0 && o->n_valid < t->n_valid) ? o->n_valid : t->n_valid;
   p->remaining = p->n_train;
   p->chunk = p->remaining < t->n_train ? p->remaining : t->n_train;
   p->phase = p->remaining > 0 ? P_TRAIN : P_DONE;
+}
+
+/* The next training example of p's chunk (k < chunk): its row into v0,
+   s0 = 0. */
+static inline __attribute__ ((always_inline)) void
+pnext_train (pstate *p)
+{
+  p->k++;
+  const int ex = p->order[p->pos++];
+  p->x = p->tx + (size_t) ex * p->F;
+  p->label = p->ty[ex];
+  p->res->train_steps++;
+  /* The next step's row, a step ahead: the order is random and a task's
+     rows (8000 x 16 doubles on the paper setting) do not fit in L2, so
+     each row was a miss that the copy into v0 waited for (a fifth of a
+     per-task step's own time in perf). */
+  if (p->pos < p->n_pos)
+    {
+      const int nx_ex = p->order[p->pos];
+      const char *nx = (const char *) (p->tx + (size_t) nx_ex * p->F);
+      for (size_t b = 0; b < p->vbytes; b += 64)
+        __builtin_prefetch (nx + b);
+      __builtin_prefetch (&p->ty[nx_ex]);
+    }
+  put_row (p->v0, p->x, p->vbytes);
+  p->s[0] = 0.0;
 }
 
 /* The start of the next example: phase changes (the end of a training
@@ -417,37 +454,26 @@ pstart (pstate *p)
           p->phase = P_DONE;
         }
     }
-  double *s = p->s;
   if (p->phase == P_TRAIN)
     {
-      p->k++;
-      const int ex = t->order[p->pos++];
-      p->x = t->train_x + (size_t) ex * (size_t) t->F;
-      p->label = t->train_y[ex];
-      p->res->train_steps++;
-      /* The next step's row, a step ahead: the order is random and a
-         task's rows (8000 x 16 doubles on the paper setting) do not fit
-         in L2, so each row was a miss that the copy into v0 waited for
-         (a fifth of a per-task step's own time in perf). */
-      if (p->pos < (long) t->n_train * t->epochs)
-        {
-          const char *nx = (const char *) (t->train_x
-                                           + (size_t) t->order[p->pos]
-                                             * (size_t) t->F);
-          for (size_t b = 0; b < p->vbytes; b += 64)
-            __builtin_prefetch (nx + b);
-          __builtin_prefetch (&t->train_y[t->order[p->pos]]);
-        }
+      pnext_train (p);
+      return true;
     }
-  else
-    {
-      const int i = p->vi++;
-      p->x = t->valid_x + (size_t) i * (size_t) t->F;
-      p->label = t->valid_y[i];
-    }
+  const int i = p->vi++;
+  p->x = t->valid_x + (size_t) i * (size_t) t->F;
+  p->label = t->valid_y[i];
   put_row (p->v0, p->x, p->vbytes);
-  s[0] = 0.0;
+  p->s[0] = 0.0;
   return true;
+}
+
+/* A training example's check failed: the task ends. */
+static void
+pabort (pstate *p)
+{
+  p->res->aborted = true;
+  p->fit = p->remaining == p->n_train ? 0.0 : p->best;
+  p->phase = P_DONE;
 }
 
 /* After Predict: the training example's sigmoid, check and Learn's
@@ -485,9 +511,7 @@ pcheck (pstate *p, const zj_eval_opts *o, double sg)
       s[0] = label;
       return true;
     aborted:
-      p->res->aborted = true;
-      p->fit = p->remaining == p->n_train ? 0.0 : p->best;
-      p->phase = P_DONE;
+      pabort (p);
       return false;
     }
   double e;
@@ -555,7 +579,96 @@ struct zj_ptask_run {
   pstate st[ZJ_PTASK_GROUP_MAX];
   bool live[ZJ_PTASK_GROUP_MAX];
   double sg[ZJ_PTASK_GROUP_MAX];
+  long steady;                 /* steps steady_step may run */
 };
+
+/* How many of the next steps need of pcheck and pstart only a training
+   example's check and the next example of the same chunk (steady_step):
+   every live task trains with a live s1 and records no errors; the
+   fewest examples left in a live task's chunk. */
+static long
+steady_steps (const zj_ptask_run *r)
+{
+  long m = -1;
+  for (int i = 0; i < r->n; i++)
+    {
+      if (!r->live[i])
+        continue;
+      const pstate *p = &r->st[i];
+      if (p->phase != P_TRAIN || p->s1_dead
+          || p->res->n_train_err < r->o->record_errors)
+        return 0;
+      if (m < 0 || p->chunk - p->k < m)
+        m = p->chunk - p->k;
+    }
+  return m < 0 ? 0 : m;
+}
+
+/* zj_ptask_run_step within the tasks' training chunks for a group of N
+   (a constant: the split's rest holds 1 to 3 tasks): pcheck's and
+   pstart's work on a training example without their phases.  In a split
+   evaluation the rest's step shares the core with the lanes', so its
+   instructions count: the generic step was a fifth of the paper search's
+   time outside copied code (perf, session 14). */
+static inline __attribute__ ((always_inline)) bool
+steady_step_n (zj_ptask_run *r, const int N)
+{
+  pstate *st = r->st;
+  bool *live = r->live;
+  const zj_lnative *nat = r->nat;
+  const double maxe = r->o->max_abs_error;
+  bool learn[ZJ_PTASK_GROUP_MAX];
+  for (int i = 0; i < N; i++)
+    {
+      learn[i] = live[i];
+      if (!live[i])
+        continue;
+      pstate *p = &st[i];
+      double *s = p->s;
+      if (p->acc)
+        s[1] = r->sg[i];         /* zj_sigmoid (s[1]): psigmoids */
+      if (ZJ_UNLIKELY (!(fabs (p->label - s[1]) <= maxe)))
+        {
+          pabort (p);
+          learn[i] = live[i] = false;
+          r->left--;
+          continue;
+        }
+      if (!p->v0_kept)
+        put_row (p->v0, p->x, p->vbytes);
+      s[0] = p->label;
+    }
+  for (int i = 0; i < N; i++)
+    if (learn[i])
+      nat->learn (st[i].mem, NULL, NULL, nat->k);
+  if (ZJ_UNLIKELY (r->left == 0))
+    {
+      r->pending = false;
+      r->steady = 0;
+      return false;
+    }
+  for (int i = 0; i < N; i++)
+    if (live[i])
+      pnext_train (&st[i]);
+  for (int i = 0; i < N; i++)
+    if (live[i])
+      nat->predict (st[i].mem, NULL, NULL, nat->k);
+  psigmoids (st, live, N, r->sg);
+  r->steady--;
+  return true;
+}
+
+static bool
+steady_step (zj_ptask_run *r)
+{
+  switch (r->n)
+    {
+    case 1: return steady_step_n (r, 1);
+    case 2: return steady_step_n (r, 2);
+    case 3: return steady_step_n (r, 3);
+    default: return steady_step_n (r, r->n);
+    }
+}
 
 zj_ptask_run *
 zj_ptask_run_new (void)
@@ -582,6 +695,7 @@ zj_ptask_run_init (zj_ptask_run *r, const zj_prepared *pp,
   r->rng = rng;
   r->n = r->left = n;
   r->started = r->pending = false;
+  r->steady = 0;
   for (int i = 0; i < n; i++)
     {
       r->t[i] = t[i];
@@ -601,6 +715,8 @@ zj_ptask_run_started (const zj_ptask_run *r)
 bool
 zj_ptask_run_step (zj_ptask_run *r)
 {
+  if (r->steady > 0)
+    return steady_step (r);
   const int n = r->n;
   pstate *st = r->st;
   bool *live = r->live;
@@ -636,6 +752,7 @@ zj_ptask_run_step (zj_ptask_run *r)
       nat->predict (st[i].mem, NULL, NULL, nat->k);
   psigmoids (st, live, n, r->sg);
   r->pending = true;
+  r->steady = steady_steps (r);
   return true;
 }
 
