@@ -478,8 +478,8 @@ th_learn (double *mem, const double *row, const double *s0, const double *k)
    has them, no matrix copy, v0 and s0 from the row, and the shape is the
    library's (loaded here for the first shape that fits: from the disk
    cache, or half a second of libgccjit, counted like a library load). */
-static bool
-pin_ready (zj_baseline *b, const zj_layout *lay, int L, bool patch, int m)
+bool
+zj_bl_pin_ready (zj_baseline *b, const zj_layout *lay, int L, bool patch, int m)
 {
   if (!b->pin_on || !patch || b->pin_state < 0)
     return false;
@@ -501,13 +501,13 @@ pin_ready (zj_baseline *b, const zj_layout *lay, int L, bool patch, int m)
   return b->pin_state > 0;
 }
 
-/* Predict's and Learn's pinned code into k. */
-static bool
-pin_emit (zj_baseline *b, zj_bkernel *k, const zj_layout *lay, int L, int np,
-          int m, size_t *bytes)
+const char *const zj_bl_pin_chain_names[ZJ_BL_PIN_CHAINS] = {
+  "fill", "Predict", "Learn", "spill"
+};
+
+void
+zj_bl_pin_chains_of (const zj_baseline *b, int np, int m, zj_bl_pin_chains *c)
 {
-  const size_t row = (size_t) L * sizeof (double);
-  const size_t sb = lay->s_off * row, vb = lay->v_off * row;
   /* The chains of a block of steps (zj_pin_steps): fill what the steps
      read or write, Predict stores s1 for the check when the steps write
      it, spill what they write.  An address written only by Learn is
@@ -515,23 +515,43 @@ pin_emit (zj_baseline *b, zj_bkernel *k, const zj_layout *lay, int L, int np,
      Learn having run.  One component at a time runs the same chains
      (zj_pin_predict_call, zj_pin_learn_call): four chains a kernel. */
   bool rd[2][ZJ_PIN_MAXADDR], wr[2][ZJ_PIN_MAXADDR];
-  bool none[2][ZJ_PIN_MAXADDR] = { { 0 } }, s1[2][ZJ_PIN_MAXADDR] = { { 0 } };
+  memset (c, 0, sizeof *c);
   zj_pin_sets (b->ins, m, rd, wr);
-  for (int kk = 0; kk < 2; kk++)
+  for (int k = 0; k < 2; k++)
     for (int a = 0; a < ZJ_PIN_MAXADDR; a++)
-      rd[kk][a] |= wr[kk][a];
-  s1[0][1] = wr[0][1];
-  size_t b3 = 0, b4 = 0, b5 = 0, b6 = 0;
-  typedef const bool (*cset)[ZJ_PIN_MAXADDR];
-  k->pfill = zj_pin_emit_chain (&b->pin, NULL, 0, (cset) rd, (cset) none,
-                                false, sb, vb, &b3);
-  k->ppredict = zj_pin_emit_chain (&b->pin, b->ins, np, (cset) none, (cset) s1,
-                                   false, sb, vb, &b4);
-  k->plearn = zj_pin_emit_chain (&b->pin, b->ins + np, m - np, (cset) none,
-                                 (cset) none, false, sb, vb, &b5);
-  k->pspill = zj_pin_emit_chain (&b->pin, NULL, 0, (cset) none, (cset) wr,
-                                 true, sb, vb, &b6);
-  *bytes = b3 + b4 + b5 + b6;
+      {
+        c->fill[0][k][a] = rd[k][a] || wr[k][a];
+        c->spill[3][k][a] = wr[k][a];
+      }
+  c->spill[1][0][1] = wr[0][1];
+  c->ins[1] = b->ins;
+  c->n[1] = np;
+  c->ins[2] = b->ins + np;
+  c->n[2] = m - np;
+  c->vzu[3] = true;
+}
+
+/* Predict's and Learn's pinned code into k. */
+static bool
+pin_emit (zj_baseline *b, zj_bkernel *k, const zj_layout *lay, int L, int np,
+          int m, size_t *bytes)
+{
+  const size_t row = (size_t) L * sizeof (double);
+  const size_t sb = lay->s_off * row, vb = lay->v_off * row;
+  zj_bl_pin_chains c;
+  zj_bl_pin_chains_of (b, np, m, &c);
+  zj_lnative_fn *dst[ZJ_BL_PIN_CHAINS] = { &k->pfill, &k->ppredict, &k->plearn,
+                                            &k->pspill };
+  *bytes = 0;
+  for (int j = 0; j < ZJ_BL_PIN_CHAINS; j++)
+    {
+      size_t nb = 0;
+      *dst[j] = zj_pin_emit_chain (&b->pin, c.ins[j], c.n[j],
+                                   (const bool (*)[ZJ_PIN_MAXADDR]) c.fill[j],
+                                   (const bool (*)[ZJ_PIN_MAXADDR]) c.spill[j],
+                                   c.vzu[j], sb, vb, &nb, NULL);
+      *bytes += nb;
+    }
   if (!k->pfill || !k->ppredict || !k->plearn || !k->pspill)
     {
       k->pfill = k->ppredict = k->plearn = k->pspill = NULL;
@@ -603,7 +623,7 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
       }
   zj_bkernel *k = zj_xcalloc (1, sizeof *k);
   size_t pbytes = 0;
-  if (pin_ready (b, lay, L, patch, m) && pin_emit (b, k, lay, L, np, m, &pbytes))
+  if (zj_bl_pin_ready (b, lay, L, patch, m) && pin_emit (b, k, lay, L, np, m, &pbytes))
     {
       b->st.bytes += pbytes;
       b->st.pinned++;

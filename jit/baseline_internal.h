@@ -103,6 +103,25 @@ struct zj_baseline {
 /* Decodes Predict and Learn into b->ins (stencil choice and holes), b->k
    (constants) and b->key (the structure); returns the instruction count
    (-1: a random op) and sets np to Predict's. */
+/* Whether b's m decoded instructions can run on pinned stencils (loads
+   the pinned library for the first shape that fits). */
+bool zj_bl_pin_ready (zj_baseline *b, const zj_layout *lay, int L, bool patch,
+                      int m);
+/* A pinned kernel's four chains (zj_pin_steps): fill, Predict (which
+   stores s1 for the check), Learn, spill, for b's m decoded instructions,
+   np of them Predict's: each chain's instructions, fills, spills and
+   whether it ends with vzeroupper. */
+#define ZJ_BL_PIN_CHAINS 4
+typedef struct zj_bl_pin_chains {
+  const zj_sinst *ins[ZJ_BL_PIN_CHAINS];
+  int n[ZJ_BL_PIN_CHAINS];
+  bool fill[ZJ_BL_PIN_CHAINS][2][ZJ_PIN_MAXADDR];
+  bool spill[ZJ_BL_PIN_CHAINS][2][ZJ_PIN_MAXADDR];
+  bool vzu[ZJ_BL_PIN_CHAINS];
+} zj_bl_pin_chains;
+extern const char *const zj_bl_pin_chain_names[ZJ_BL_PIN_CHAINS];
+void zj_bl_pin_chains_of (const zj_baseline *b, int np, int m,
+                          zj_bl_pin_chains *c);
 int zj_bl_decode (zj_baseline *b, const zj_program *p, const zj_layout *lay,
                   int L, int nt, bool patch, size_t t_off, size_t mt_off,
                   int *np);

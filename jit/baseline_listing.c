@@ -53,6 +53,86 @@ dump_code (const uint8_t *code, uint32_t a, uint32_t b, FILE *out)
       }
 }
 
+/* A pinned kernel's four chains (ZEROJIT_PIN=1), as the block runner
+   calls them: each fill and spill by address, each instruction with its
+   pinned stencil, and (asm_) the machine code copied for it. */
+static int
+pinned_listing (zj_baseline *b, const zj_program *p, const zj_layout *lay,
+                int L, int np, int n, bool asm_, FILE *out)
+{
+  const size_t row = (size_t) L * sizeof (double);
+  zj_bl_pin_chains c;
+  zj_bl_pin_chains_of (b, np, n, &c);
+  /* The program's live instructions in decode order (Predict's, then
+     Learn's), for the op lines. */
+  const zj_instr **live = zj_xmalloc ((size_t) (n > 0 ? n : 1) * sizeof *live);
+  int nl = 0;
+  for (int comp = ZJ_PREDICT; comp <= ZJ_LEARN; comp++)
+    for (int i = 0; i < p->fn[comp].n; i++)
+      if (p->fn[comp].ins[i].op != ZJ_NO_OP && nl < n)
+        live[nl++] = &p->fn[comp].ins[i];
+  fprintf (out, "# pinned chains (ZEROJIT_PIN=1): s1-s%d and v1-v%d in zmm%d-zmm%d; "
+           "a block of steps runs fill, then Predict and Learn per example, "
+           "then spill\n", b->pin.S - 1, b->pin.V - 1, ZJ_PIN_R0,
+           ZJ_PIN_R0 + ZJ_PIN_NREG - 1);
+  int rc = 0;
+  for (int j = 0; j < ZJ_BL_PIN_CHAINS && rc == 0; j++)
+    {
+      const int nmax = ZJ_PIN_PARTS_MAX (c.n[j]);
+      zj_pin_part *parts = zj_xmalloc ((size_t) nmax * sizeof *parts);
+      uint32_t *offs = zj_xmalloc ((size_t) (nmax + 1) * sizeof *offs);
+      const bool (*fill)[ZJ_PIN_MAXADDR] = (const bool (*)[ZJ_PIN_MAXADDR]) c.fill[j];
+      const bool (*spill)[ZJ_PIN_MAXADDR] = (const bool (*)[ZJ_PIN_MAXADDR]) c.spill[j];
+      const int m = zj_pin_chain_parts (c.n[j], fill, spill, parts);
+      size_t bytes = 0;
+      const uint8_t *code = (const uint8_t *) (void *)
+        zj_pin_emit_chain (&b->pin, c.ins[j], c.n[j], fill, spill, c.vzu[j],
+                           lay->s_off * row, lay->v_off * row, &bytes, offs);
+      if (!code)
+        {
+          zj_error_set (&b->err, "pinned stencils: cannot emit the %s chain",
+                        zj_bl_pin_chain_names[j]);
+          rc = -1;
+        }
+      else
+        {
+          fprintf (out, "def pinned_%s():   # %zu bytes at %p\n",
+                   zj_bl_pin_chain_names[j], bytes, (const void *) code);
+          const int base = c.ins[j] ? (int) (c.ins[j] - b->ins) : 0;
+          for (int q = 0; q < m; q++)
+            {
+              const zj_pin_part *pt = &parts[q];
+              if (pt->what == ZJ_PIN_PART_OP)
+                {
+                  const zj_sinst *si = &c.ins[j][pt->i];
+                  fprintf (out, "  ");
+                  if (base + pt->i < nl)
+                    zj_instr_print (live[base + pt->i], false, out);
+                  fprintf (out, "    # zj_pin_%d_%d_%d_%d\n", si->op, si->addr[0],
+                           si->addr[1], si->addr[2]);
+                }
+              else
+                fprintf (out, "  %s %c%d    # zj_pin_%s_%c_%d\n",
+                         pt->what == ZJ_PIN_PART_FILL ? "fill" : "spill",
+                         pt->kind ? 'v' : 's', pt->a,
+                         pt->what == ZJ_PIN_PART_FILL ? "fill" : "spill",
+                         pt->kind ? 'v' : 's', pt->a);
+              if (asm_)
+                dump_code (code, offs[q], offs[q + 1], out);
+            }
+          if (asm_)
+            {
+              fprintf (out, "  # return\n");
+              dump_code (code, offs[m], (uint32_t) bytes, out);
+            }
+        }
+      free (parts);
+      free (offs);
+    }
+  free (live);
+  return rc;
+}
+
 int
 zj_baseline_listing (zj_baseline *b, const zj_program *p,
                      const zj_shape *shape, int nt, bool asm_, FILE *out)
@@ -120,5 +200,12 @@ zj_baseline_listing (zj_baseline *b, const zj_program *p,
       at += cnt;
     }
   (void) at;
+  if (zj_bl_pin_ready (b, &lay, L, true, n))
+    return pinned_listing (b, p, &lay, L, np, n, asm_, out);
+  if (b->pin_on)
+    fprintf (out, "# not pinned (ZEROJIT_PIN=1): %s\n",
+             b->pin_state < 0 ? "the pinned library failed"
+             : "an op without a pinned stencil, a per-task matrix copy, or a "
+               "shape that does not fit zmm10-31");
   return 0;
 }

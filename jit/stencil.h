@@ -221,11 +221,12 @@ typedef struct zj_sinst {
 zj_stencil_fn zj_stencil_emit (zj_stencil_lib *lib, const zj_sinst *ins,
                                int n, int comp, size_t *bytes, uint32_t *offs);
 /* The same for any stencils st[i] with ins[i]'s holes, into mem (no perf
-   map), ending with vzeroupper; ret (vzu) or ret. */
+   map), ending with vzeroupper; ret (vzu) or ret; offs (n + 1 entries, or
+   NULL) as for zj_stencil_emit. */
 zj_stencil_fn zj_stencil_emit_list (zj_execmem *mem,
                                     const zj_stencil *const *st,
                                     const zj_sinst *ins, int n, bool vzu,
-                                    size_t *bytes);
+                                    size_t *bytes, uint32_t *offs);
 
 /* perf's map of copied code (stencil_perf.c), with ZEROJIT_PERF_MAP=1:
    open reads the variable (at load; the stubs get a line), emit appends

@@ -82,9 +82,10 @@ emit_list (zj_execmem *mem, const zj_stencil *const *st, const zj_sinst *ins,
 
 zj_stencil_fn
 zj_stencil_emit_list (zj_execmem *mem, const zj_stencil *const *st,
-                      const zj_sinst *ins, int n, bool vzu, size_t *bytes)
+                      const zj_sinst *ins, int n, bool vzu, size_t *bytes,
+                      uint32_t *offs)
 {
-  return (zj_stencil_fn) (void *) emit_list (mem, st, ins, n, vzu, bytes, NULL);
+  return (zj_stencil_fn) (void *) emit_list (mem, st, ins, n, vzu, bytes, offs);
 }
 
 zj_stencil_fn

@@ -549,42 +549,59 @@ zj_pin_sets (const zj_sinst *ins, int n, bool rd[2][ZJ_PIN_MAXADDR],
     }
 }
 
-zj_stencil_fn
-zj_pin_emit_chain (zj_pin_lib *lib, const zj_sinst *ins, int n,
-                   const bool fill[2][ZJ_PIN_MAXADDR],
-                   const bool spill[2][ZJ_PIN_MAXADDR], bool vzu,
-                   size_t s_bytes, size_t v_bytes, size_t *bytes)
+int
+zj_pin_chain_parts (int n, const bool fill[2][ZJ_PIN_MAXADDR],
+                    const bool spill[2][ZJ_PIN_MAXADDR], zj_pin_part *parts)
 {
-  const int nmax = n + 4 * ZJ_PIN_MAXADDR;
-  const zj_stencil **st = zj_xmalloc ((size_t) nmax * sizeof *st);
-  zj_sinst *hs = zj_xcalloc ((size_t) nmax, sizeof *hs);
-  zj_stencil_fn fn = NULL;
   int m = 0;
   for (int dir = 0; dir < 2; dir++)
     {
       for (int k = 0; k < 2; k++)
         for (int a = 1; a < ZJ_PIN_MAXADDR; a++)
           if (dir ? spill[k][a] : fill[k][a])
-            {
-              st[m] = &lib->move[dir][k][a];
-              if (!st[m]->size)
-                goto out;
-              hs[m].hole[ZJ_HOLE_A] = s_bytes;
-              hs[m].hole[ZJ_HOLE_B] = v_bytes;
-              m++;
-            }
+            parts[m++] = (zj_pin_part) {
+              dir ? ZJ_PIN_PART_SPILL : ZJ_PIN_PART_FILL, k, a, -1 };
       if (dir == 0)
-        for (int i = 0; i < n; i++, m++)
-          {
-            st[m] = zj_pin_stencil (lib, ins[i].op, ins[i].addr[0],
-                                    ins[i].addr[1], ins[i].addr[2]);
-            if (!st[m])
-              goto out;
-            hs[m] = ins[i];
-          }
+        for (int i = 0; i < n; i++)
+          parts[m++] = (zj_pin_part) { ZJ_PIN_PART_OP, 0, 0, i };
     }
-  fn = zj_stencil_emit_list (&lib->mem, st, hs, m, vzu, bytes);
+  return m;
+}
+
+zj_stencil_fn
+zj_pin_emit_chain (zj_pin_lib *lib, const zj_sinst *ins, int n,
+                   const bool fill[2][ZJ_PIN_MAXADDR],
+                   const bool spill[2][ZJ_PIN_MAXADDR], bool vzu,
+                   size_t s_bytes, size_t v_bytes, size_t *bytes,
+                   uint32_t *offs)
+{
+  const int nmax = ZJ_PIN_PARTS_MAX (n);
+  zj_pin_part *parts = zj_xmalloc ((size_t) nmax * sizeof *parts);
+  const zj_stencil **st = zj_xmalloc ((size_t) nmax * sizeof *st);
+  zj_sinst *hs = zj_xcalloc ((size_t) nmax, sizeof *hs);
+  zj_stencil_fn fn = NULL;
+  const int m = zj_pin_chain_parts (n, fill, spill, parts);
+  for (int j = 0; j < m; j++)
+    {
+      const zj_pin_part *q = &parts[j];
+      if (q->what == ZJ_PIN_PART_OP)
+        {
+          const zj_sinst *in = &ins[q->i];
+          st[j] = zj_pin_stencil (lib, in->op, in->addr[0], in->addr[1], in->addr[2]);
+          if (!st[j])
+            goto out;
+          hs[j] = *in;
+          continue;
+        }
+      st[j] = &lib->move[q->what == ZJ_PIN_PART_SPILL][q->kind][q->a];
+      if (!st[j]->size)
+        goto out;
+      hs[j].hole[ZJ_HOLE_A] = s_bytes;
+      hs[j].hole[ZJ_HOLE_B] = v_bytes;
+    }
+  fn = zj_stencil_emit_list (&lib->mem, st, hs, m, vzu, bytes, offs);
 out:
+  free (parts);
   free (st);
   free (hs);
   return fn;

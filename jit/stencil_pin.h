@@ -58,13 +58,30 @@ const zj_stencil *zj_pin_stencil (const zj_pin_lib *lib, int op, int o,
    (wr), by kind (0 scalar, 1 vector). */
 void zj_pin_sets (const zj_sinst *ins, int n, bool rd[2][ZJ_PIN_MAXADDR],
                   bool wr[2][ZJ_PIN_MAXADDR]);
+/* One piece of a pinned chain: the fill or the spill of address a of kind
+   kind (0 scalar, 1 vector), or the stencil of instruction i. */
+enum { ZJ_PIN_PART_FILL, ZJ_PIN_PART_OP, ZJ_PIN_PART_SPILL };
+typedef struct zj_pin_part {
+  int what;                     /* ZJ_PIN_PART_* */
+  int kind, a;                  /* fill and spill */
+  int i;                        /* op */
+} zj_pin_part;
+#define ZJ_PIN_PARTS_MAX(n) ((n) + 4 * ZJ_PIN_MAXADDR)
+
+/* The pieces of the chain below in their order (fills, the n
+   instructions, spills); returns their count, at most
+   ZJ_PIN_PARTS_MAX (n). */
+int zj_pin_chain_parts (int n, const bool fill[2][ZJ_PIN_MAXADDR],
+                        const bool spill[2][ZJ_PIN_MAXADDR], zj_pin_part *parts);
 /* A chain of fills (fill), ins[0..n)'s stencils and spills (spill), ending
    with vzeroupper; ret (vzu) or ret, which leaves the pinned registers to
-   the next chain (zj_pin_steps). */
+   the next chain (zj_pin_steps).  offs (the parts' count + 1 entries, or
+   NULL): where each part starts, then where the return starts. */
 zj_stencil_fn zj_pin_emit_chain (zj_pin_lib *lib, const zj_sinst *ins, int n,
                                  const bool fill[2][ZJ_PIN_MAXADDR],
                                  const bool spill[2][ZJ_PIN_MAXADDR], bool vzu,
-                                 size_t s_bytes, size_t v_bytes, size_t *bytes);
+                                 size_t s_bytes, size_t v_bytes, size_t *bytes,
+                                 uint32_t *offs);
 /* A block of steps on a pinned kernel's chains (jit/pin_run.c, compiled
    so that it never touches zmm10-31): zj_lsteps_fn. */
 long zj_pin_steps (const zj_lnative *n, const zj_lsteps *a);

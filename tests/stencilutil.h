@@ -19,6 +19,28 @@ use_cache_dir (const char *sub)
   setenv ("ZEROJIT_CACHE_DIR", d, 1);
 }
 
+/* zj_baseline_listing's text for p on nt tasks of shape sh (asserted to
+   succeed); the caller frees it. */
+static inline char *
+baseline_listing_text (zj_baseline *b, const zj_program *p, const zj_shape *sh,
+                       int nt, bool asm_)
+{
+  /* A temporary file, not open_memstream: GCC 12 takes the stream's hold
+     on a local's address for a dangling pointer once this is inlined. */
+  FILE *out = tmpfile ();
+  cr_assert_not_null (out);
+  cr_assert_eq (zj_baseline_listing (b, p, sh, nt, asm_, out), 0, "%s",
+                zj_baseline_error (b));
+  const long len = ftell (out);
+  cr_assert_geq (len, 0);
+  rewind (out);
+  char *text = malloc ((size_t) len + 1);
+  cr_assert_eq (fread (text, 1, (size_t) len, out), (size_t) len);
+  text[len] = '\0';
+  fclose (out);
+  return text;
+}
+
 /* A new empty cache directory ZJ_TEST_CACHE_DIR/what-XXXXXX, made
    ZEROJIT_CACHE_DIR; its name into dir.  Not what-PID: a PID comes back
    in a later run of the tests, and with it that run's cached library. */

@@ -168,3 +168,93 @@ Test (pin, library_holds_exactly_the_built_stencils, .timeout = 600)
   cr_assert (!zj_pin_fits (4, 1, 15, 3));
   cr_assert (zj_pin_fits (4, 1, 7, 3));
 }
+
+/* The listing `zerojit show --tier=baseline` prints (zj_baseline_listing)
+   under ZEROJIT_PIN=1 ends with the pinned kernel's four chains as they
+   run: every fill and spill by address and every instruction with its
+   pinned stencil, in the chains' order; without it, or for a program with
+   an op that has no pinned stencil, no pinned chain. */
+static char *
+listing (const char *prog, bool pin, bool asm_)
+{
+  zj_program p;
+  zj_program_init (&p);
+  zj_error err = { "" };
+  cr_assert_eq (zj_program_parse (prog, "listing", &p, &err), 0, "%s", err.msg);
+  const zj_shape sh = { 4, 4, 3, 1 };
+  if (pin)
+    setenv ("ZEROJIT_PIN", "1", 1);
+  zj_baseline *b = zj_baseline_new (false);
+  unsetenv ("ZEROJIT_PIN");
+  char *text = baseline_listing_text (b, &p, &sh, 10, asm_);
+  zj_baseline_free (b);
+  zj_program_free (&p);
+  return text;
+}
+
+/* The lines of text from the first containing from, each reduced to what
+   precedes "  #" (or all of it) without trailing blanks, joined with '|'. */
+static void
+lines_from (const char *text, const char *from, char *buf, size_t n)
+{
+  const char *s = strstr (text, from);
+  cr_assert_not_null (s, "%s", text);
+  buf[0] = '\0';
+  while (*s)
+    {
+      const char *e = strchr (s, '\n');
+      const size_t l = e ? (size_t) (e - s) : strlen (s);
+      char line[256];
+      snprintf (line, sizeof line, "%.*s", (int) (l < 255 ? l : 255), s);
+      char *h = strstr (line, "  #");
+      if (h && h != line)
+        *h = '\0';
+      for (size_t k = strlen (line); k > 0 && line[k - 1] == ' '; k--)
+        line[k - 1] = '\0';
+      strncat (buf, line, n - strlen (buf) - 2);
+      strcat (buf, "|");
+      if (!e)
+        break;
+      s = e + 1;
+    }
+}
+
+Test (pin, listing_shows_the_pinned_chains, .timeout = 300)
+{
+  if (ZJ_LW != 8)
+    cr_skip ("pinned stencils need AVX-512");
+  use_cache_dir ("stencils");
+  static const char *lr =
+    "def Setup():\n  s2 = -0.01\n"
+    "def Predict():\n  s1 = dot(v0, v1)\n"
+    "def Learn():\n  s3 = s0 - s1\n  s3 = s2 * s3\n  v2 = s3 * v0\n  v1 = v1 + v2\n";
+  char *text = listing (lr, true, false);
+  char got[2048];
+  lines_from (text, "def pinned_fill", got, sizeof got);
+  /* Fill what the steps read or write; Predict stores s1 for the check;
+     spill what they write (s2 is only read). */
+  cr_assert_str_eq (got,
+    "def pinned_fill():|  fill s1|  fill s2|  fill s3|  fill v1|  fill v2|"
+    "def pinned_Predict():|  s1 = dot(v0, v1)|  spill s1|"
+    "def pinned_Learn():|  s3 = s0 - s1|  s3 = s2 * s3|  v2 = s3 * v0|  v1 = v1 + v2|"
+    "def pinned_spill():|  spill s1|  spill s3|  spill v1|  spill v2|");
+  char name[48];
+  snprintf (name, sizeof name, "# zj_pin_%d_1_0_1", (int) ZJ_VECTOR_INNER_PRODUCT_OP);
+  cr_assert_not_null (strstr (text, name), "%s", text);
+  free (text);
+  /* With the machine code: every piece is followed by instructions that
+     touch the pinned registers. */
+  text = listing (lr, true, true);
+  cr_assert_not_null (strstr (text, "%zmm10"), "%s", text);
+  free (text);
+  /* Without ZEROJIT_PIN, and for a program with an op without pinned
+     stencils (an exp), no pinned chain. */
+  text = listing (lr, false, false);
+  cr_assert_null (strstr (text, "pinned"), "%s", text);
+  free (text);
+  text = listing ("def Setup():\ndef Predict():\n  s1 = exp(s1)\ndef Learn():\n",
+                  true, false);
+  cr_assert_null (strstr (text, "def pinned_"), "%s", text);
+  cr_assert_not_null (strstr (text, "# not pinned (ZEROJIT_PIN=1)"), "%s", text);
+  free (text);
+}
