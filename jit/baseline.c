@@ -546,7 +546,7 @@ pin_emit (zj_baseline *b, zj_bkernel *k, const zj_layout *lay, int L, int np,
   for (int j = 0; j < ZJ_BL_PIN_CHAINS; j++)
     {
       size_t nb = 0;
-      *dst[j] = zj_pin_emit_chain (&b->pin, c.ins[j], c.n[j],
+      *dst[j] = zj_pin_emit_chain (&b->pin, zj_bl_pin_chain_names[j], c.ins[j], c.n[j],
                                    (const bool (*)[ZJ_PIN_MAXADDR]) c.fill[j],
                                    (const bool (*)[ZJ_PIN_MAXADDR]) c.spill[j],
                                    c.vzu[j], sb, vb, &nb, NULL);

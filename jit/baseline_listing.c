@@ -86,7 +86,8 @@ pinned_listing (zj_baseline *b, const zj_program *p, const zj_layout *lay,
       const int m = zj_pin_chain_parts (c.n[j], fill, spill, parts);
       size_t bytes = 0;
       const uint8_t *code = (const uint8_t *) (void *)
-        zj_pin_emit_chain (&b->pin, c.ins[j], c.n[j], fill, spill, c.vzu[j],
+        zj_pin_emit_chain (&b->pin, zj_bl_pin_chain_names[j], c.ins[j], c.n[j],
+                           fill, spill, c.vzu[j],
                            lay->s_off * row, lay->v_off * row, &bytes, offs);
       if (!code)
         {

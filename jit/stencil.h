@@ -88,6 +88,18 @@ void *zj_execmem_alloc (zj_execmem *m, size_t n, size_t align);
 /* Drops all code (keeps the data and stubs). */
 void zj_execmem_reset_code (zj_execmem *m);
 
+/* perf's map of the code copied into one executable mapping
+   (stencil_perf.c), with ZEROJIT_PERF_MAP=1. */
+typedef struct zj_perf_map {
+  /* ZEROJIT_PERF_MAP, read at open; false when zeroed, so fd 0 is never
+     closed by mistake. */
+  bool on;
+  int fd;               /* /tmp/perf-<pid>.map, -1 if it cannot open */
+  int pid;
+  const zj_execmem *mem;   /* its data and stubs get a line at each open */
+  char label[32];       /* the names' prefix after "zj:": "lanes:F4" */
+} zj_perf_map;
+
 /* A stencil library for one (F, W, C): W lanes per chunk (4 or 8), C
    chunks per element: the stencils of every op and variant
    (size 0 = not built) and, for the threaded design, callable functions. */
@@ -98,11 +110,7 @@ typedef struct zj_stencil_lib {
   void *image;          /* the object file's bytes */
   zj_execmem mem;       /* copied data, stubs, then emitted code */
   void *th_result;      /* gcc_jit_result of the threaded design */
-  /* ZEROJIT_PERF_MAP (stencil_perf.c): read when the library is loaded;
-     false in a zeroed library, so perf_fd 0 is never closed by mistake. */
-  bool perf_map;
-  int perf_fd;          /* /tmp/perf-<perf_pid>.map, -1 if it cannot open */
-  int perf_pid;
+  zj_perf_map perf;     /* opened when the library is loaded */
 } zj_stencil_lib;
 
 /* Stencil name of op/variant, the symbol compiled into the object. */
@@ -228,10 +236,27 @@ zj_stencil_fn zj_stencil_emit_list (zj_execmem *mem,
                                     const zj_sinst *ins, int n, bool vzu,
                                     size_t *bytes, uint32_t *offs);
 
-/* perf's map of copied code (stencil_perf.c), with ZEROJIT_PERF_MAP=1:
-   open reads the variable (at load; the stubs get a line), emit appends
-   a line per instruction of code (bytes long, ins[0..n)) and one for the
-   return, close closes.  Failures to open or write are ignored. */
+/* A perf map: open reads the variable (mem's data and stubs get a line,
+   named zj:<label>:stubs), close closes; the lines of code copied since
+   go in batches, one write each: begin (false: the map is off), a line
+   zj:<label>:<name> per piece, end.  A forked child reopens its own map
+   at its first batch.  Failures to open or write are ignored. */
+void zj_perf_map_open (zj_perf_map *m, const zj_execmem *mem,
+                       const char *label);
+void zj_perf_map_close (zj_perf_map *m);
+typedef struct zj_perf_lines {
+  zj_perf_map *m;
+  size_t len;
+  char buf[8192];
+} zj_perf_lines;
+bool zj_perf_lines_begin (zj_perf_lines *w, zj_perf_map *m);
+void zj_perf_lines_add (zj_perf_lines *w, const void *start, size_t size,
+                        const char *name);
+void zj_perf_lines_end (zj_perf_lines *w);
+
+/* A library's map (zj:<lanes|ptask>:F<F>): open at load, emit a line per
+   instruction of code (bytes long, ins[0..n)) named <P|L><i>:<op> and one
+   for the return, close. */
 void zj_stencil_perf_open (zj_stencil_lib *lib);
 void zj_stencil_perf_emit (zj_stencil_lib *lib, const uint8_t *code,
                            const zj_sinst *ins, int n, int comp, size_t bytes);

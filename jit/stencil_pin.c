@@ -501,12 +501,16 @@ zj_pin_lib_load (zj_pin_lib *lib, int F, int C, int S, int V, zj_error *err)
       zj_pin_lib_free (lib);
       return -1;
     }
+  char label[32];
+  snprintf (label, sizeof label, "pin:F%d", F);
+  zj_perf_map_open (&lib->perf, &lib->mem, label);
   return 0;
 }
 
 void
 zj_pin_lib_free (zj_pin_lib *lib)
 {
+  zj_perf_map_close (&lib->perf);
   if (lib->st)
     for (size_t i = 0; i < lib->nst; i++)
       free (lib->st[i].rel);
@@ -568,15 +572,46 @@ zj_pin_chain_parts (int n, const bool fill[2][ZJ_PIN_MAXADDR],
   return m;
 }
 
+/* The perf map's lines of a chain emitted at code with its parts at
+   offs[0..m], bytes long. */
+static void
+perf_chain (zj_pin_lib *lib, const char *name, const zj_sinst *ins,
+            const zj_pin_part *parts, int m, const uint8_t *code,
+            const uint32_t *offs, size_t bytes)
+{
+  zj_perf_lines w;
+  if (!zj_perf_lines_begin (&w, &lib->perf))
+    return;
+  char nm[96];
+  for (int j = 0; j < m; j++)
+    {
+      const zj_pin_part *q = &parts[j];
+      if (q->what == ZJ_PIN_PART_OP)
+        snprintf (nm, sizeof nm, "%s:%d:%s", name, q->i, zj_ops[ins[q->i].op].name);
+      else
+        snprintf (nm, sizeof nm, "%s:%s:%c%d", name,
+                  q->what == ZJ_PIN_PART_FILL ? "fill" : "spill",
+                  q->kind ? 'v' : 's', q->a);
+      zj_perf_lines_add (&w, code + offs[j], offs[j + 1] - offs[j], nm);
+    }
+  snprintf (nm, sizeof nm, "%s:ret", name);
+  zj_perf_lines_add (&w, code + offs[m], bytes - offs[m], nm);
+  zj_perf_lines_end (&w);
+}
+
 zj_stencil_fn
-zj_pin_emit_chain (zj_pin_lib *lib, const zj_sinst *ins, int n,
-                   const bool fill[2][ZJ_PIN_MAXADDR],
+zj_pin_emit_chain (zj_pin_lib *lib, const char *name, const zj_sinst *ins,
+                   int n, const bool fill[2][ZJ_PIN_MAXADDR],
                    const bool spill[2][ZJ_PIN_MAXADDR], bool vzu,
                    size_t s_bytes, size_t v_bytes, size_t *bytes,
                    uint32_t *offs)
 {
   const int nmax = ZJ_PIN_PARTS_MAX (n);
   zj_pin_part *parts = zj_xmalloc ((size_t) nmax * sizeof *parts);
+  uint32_t *own = NULL;
+  if (!offs && lib->perf.on)
+    offs = own = zj_xmalloc ((size_t) (nmax + 1) * sizeof *own);
+  size_t nbytes = 0;
   const zj_stencil **st = zj_xmalloc ((size_t) nmax * sizeof *st);
   zj_sinst *hs = zj_xcalloc ((size_t) nmax, sizeof *hs);
   zj_stencil_fn fn = NULL;
@@ -599,8 +634,13 @@ zj_pin_emit_chain (zj_pin_lib *lib, const zj_sinst *ins, int n,
       hs[j].hole[ZJ_HOLE_A] = s_bytes;
       hs[j].hole[ZJ_HOLE_B] = v_bytes;
     }
-  fn = zj_stencil_emit_list (&lib->mem, st, hs, m, vzu, bytes, offs);
+  fn = zj_stencil_emit_list (&lib->mem, st, hs, m, vzu, &nbytes, offs);
+  if (fn && offs && lib->perf.on)
+    perf_chain (lib, name, ins, parts, m, (const uint8_t *) (void *) fn, offs, nbytes);
+  if (bytes)
+    *bytes = nbytes;
 out:
+  free (own);
   free (parts);
   free (st);
   free (hs);

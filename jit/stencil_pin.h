@@ -32,6 +32,7 @@ typedef struct zj_pin_lib {
   zj_stencil move[2][2][ZJ_PIN_MAXADDR];
   void *image;
   zj_execmem mem;
+  zj_perf_map perf;             /* zj:pin:F<F> */
 } zj_pin_lib;
 
 /* Most stencil slots a library may have: a binary scalar op takes S^3,
@@ -76,8 +77,12 @@ int zj_pin_chain_parts (int n, const bool fill[2][ZJ_PIN_MAXADDR],
 /* A chain of fills (fill), ins[0..n)'s stencils and spills (spill), ending
    with vzeroupper; ret (vzu) or ret, which leaves the pinned registers to
    the next chain (zj_pin_steps).  offs (the parts' count + 1 entries, or
-   NULL): where each part starts, then where the return starts. */
-zj_stencil_fn zj_pin_emit_chain (zj_pin_lib *lib, const zj_sinst *ins, int n,
+   NULL): where each part starts, then where the return starts.  With
+   ZEROJIT_PERF_MAP=1 each part gets a line in perf's map,
+   zj:pin:F<F>:<name>:<fill|spill>:<s|v><address>, <name>:<i>:<op> or
+   <name>:ret. */
+zj_stencil_fn zj_pin_emit_chain (zj_pin_lib *lib, const char *name,
+                                 const zj_sinst *ins, int n,
                                  const bool fill[2][ZJ_PIN_MAXADDR],
                                  const bool spill[2][ZJ_PIN_MAXADDR], bool vzu,
                                  size_t s_bytes, size_t v_bytes, size_t *bytes,

@@ -242,3 +242,64 @@ Test (perf_map, unopenable_map_changes_nothing,
   zj_program_free (&p);
   cr_assert_eq (rmdir (path), 0);
 }
+
+/* Under ZEROJIT_PIN=1 a pinned kernel's four chains (doc/baseline_tier.md,
+   "Register-resident stencils") get their lines too: every fill, spill
+   and instruction of each chain, contiguous, then its return, under
+   zj:pin:F4. */
+Test (perf_map, pinned_chains_name_every_piece,
+      .timeout = 300, .fini = remove_map)
+{
+  if (ZJ_LW != 8)
+    cr_skip ("pinned stencils need AVX-512");
+  char path[64];
+  zj_program p;
+  start (path, sizeof path, "1", &p);
+  zj_program_free (&p);
+  zj_program_init (&p);
+  zj_error err;
+  cr_assert_eq (zj_program_parse (
+    "def Setup():\n  s2 = -0.01\n"
+    "def Predict():\n  s1 = dot(v0, v1)\n"
+    "def Learn():\n  s3 = s0 - s1\n  s3 = s2 * s3\n  v2 = s3 * v0\n  v1 = v1 + v2\n",
+    "test", &p, &err), 0, "%s", err.msg);
+  const zj_shape sh = { 4, 4, 3, 1 };
+  setenv ("ZEROJIT_PIN", "1", 1);
+  zj_baseline *b = zj_baseline_new (false);
+  unsetenv ("ZEROJIT_PIN");
+  cr_assert_eq (zj_baseline_prepare (b, &p, &sh, 10), 0, "%s", zj_baseline_error (b));
+  zj_baseline_stats st;
+  zj_baseline_stats_get (b, &st);
+  cr_assert_eq (st.pinned, 1);
+  map_line l[128];
+  const int n = read_map (l, 128);
+  static const char *const want[] = {
+    "fill:fill:s1", "fill:fill:s2", "fill:fill:s3", "fill:fill:v1", "fill:fill:v2",
+    "fill:ret",
+    "Predict:0:VECTOR_INNER_PRODUCT_OP", "Predict:spill:s1", "Predict:ret",
+    "Learn:0:SCALAR_DIFF_OP", "Learn:1:SCALAR_PRODUCT_OP",
+    "Learn:2:SCALAR_VECTOR_PRODUCT_OP", "Learn:3:VECTOR_SUM_OP", "Learn:ret",
+    "spill:spill:s1", "spill:spill:s3", "spill:spill:v1", "spill:spill:v2",
+    "spill:ret",
+  };
+  const int nw = (int) (sizeof want / sizeof *want);
+  int k = 0;
+  uintptr_t next = 0;
+  for (int i = 0; i < n; i++)
+    {
+      if (strncmp (l[i].name, "zj:pin:F4:", 10) != 0 || !strcmp (l[i].name + 10, "stubs"))
+        continue;
+      cr_assert_lt (k, nw, "extra line %s", l[i].name);
+      cr_assert_str_eq (l[i].name + 10, want[k]);
+      cr_assert_gt (l[i].size, 0, "%s", l[i].name);
+      /* Within a chain each piece starts where the previous one ended. */
+      if (k > 0 && !strstr (want[k - 1], "ret"))
+        cr_assert_eq (l[i].start, next, "%s", l[i].name);
+      next = l[i].start + l[i].size;
+      k++;
+    }
+  cr_assert_eq (k, nw, "%d of %d pinned lines", k, nw);
+  zj_baseline_free (b);
+  zj_program_free (&p);
+  unlink (path);
+}
