@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_NT 24
 #define NREC 16
@@ -25,19 +26,21 @@ static inline char *
 baseline_listing_text (zj_baseline *b, const zj_program *p, const zj_shape *sh,
                        int nt, bool asm_)
 {
-  /* A temporary file, not open_memstream: GCC 12 takes the stream's hold
-     on a local's address for a dangling pointer once this is inlined. */
-  FILE *out = tmpfile ();
+  /* A temporary file read back, not open_memstream: GCC 12 takes the
+     stream's hold on a local's address for a dangling pointer once this
+     is inlined. */
+  char path[] = "/tmp/zj-test-listing-XXXXXX";
+  const int fd = mkstemp (path);
+  cr_assert_geq (fd, 0, "%s: %s", path, strerror (errno));
+  FILE *out = fdopen (fd, "w");
   cr_assert_not_null (out);
-  cr_assert_eq (zj_baseline_listing (b, p, sh, nt, asm_, out), 0, "%s",
-                zj_baseline_error (b));
-  const long len = ftell (out);
-  cr_assert_geq (len, 0);
-  rewind (out);
-  char *text = malloc ((size_t) len + 1);
-  cr_assert_eq (fread (text, 1, (size_t) len, out), (size_t) len);
-  text[len] = '\0';
+  const int rc = zj_baseline_listing (b, p, sh, nt, asm_, out);
   fclose (out);
+  zj_error err = { "" };
+  char *text = zj_read_file (path, NULL, &err);
+  unlink (path);
+  cr_assert_eq (rc, 0, "%s", zj_baseline_error (b));
+  cr_assert_not_null (text, "%s", err.msg);
   return text;
 }
 
