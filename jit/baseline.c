@@ -546,8 +546,8 @@ pin_emit (zj_baseline *b, zj_bkernel *k, const zj_layout *lay, int L, int np,
   for (int j = 0; j < ZJ_BL_PIN_CHAINS; j++)
     {
       size_t nb = 0;
-      *dst[j] = zj_pin_emit_chain (&b->pin, zj_bl_pin_chain_names[j], c.ins[j], c.n[j],
-                                   (const bool (*)[ZJ_PIN_MAXADDR]) c.fill[j],
+      *dst[j] = zj_pin_emit_chain (&b->pin, zj_bl_pin_chain_names[j], c.ins[j],
+                                   c.n[j], (const bool (*)[ZJ_PIN_MAXADDR]) c.fill[j],
                                    (const bool (*)[ZJ_PIN_MAXADDR]) c.spill[j],
                                    c.vzu[j], sb, vb, &nb, NULL);
       *bytes += nb;
@@ -623,7 +623,8 @@ kernel_get (zj_baseline *b, const zj_program *p, const zj_layout *lay, int L,
       }
   zj_bkernel *k = zj_xcalloc (1, sizeof *k);
   size_t pbytes = 0;
-  if (zj_bl_pin_ready (b, lay, L, patch, m) && pin_emit (b, k, lay, L, np, m, &pbytes))
+  if (zj_bl_pin_ready (b, lay, L, patch, m)
+      && pin_emit (b, k, lay, L, np, m, &pbytes))
     {
       b->st.bytes += pbytes;
       b->st.pinned++;

@@ -81,8 +81,8 @@ pinned_listing (zj_baseline *b, const zj_program *p, const zj_layout *lay,
       const int nmax = ZJ_PIN_PARTS_MAX (c.n[j]);
       zj_pin_part *parts = zj_xmalloc ((size_t) nmax * sizeof *parts);
       uint32_t *offs = zj_xmalloc ((size_t) (nmax + 1) * sizeof *offs);
-      const bool (*fill)[ZJ_PIN_MAXADDR] = (const bool (*)[ZJ_PIN_MAXADDR]) c.fill[j];
-      const bool (*spill)[ZJ_PIN_MAXADDR] = (const bool (*)[ZJ_PIN_MAXADDR]) c.spill[j];
+      typedef const bool (*cset)[ZJ_PIN_MAXADDR];
+      const cset fill = (cset) c.fill[j], spill = (cset) c.spill[j];
       const int m = zj_pin_chain_parts (c.n[j], fill, spill, parts);
       size_t bytes = 0;
       const uint8_t *code = (const uint8_t *) (void *)

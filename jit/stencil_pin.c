@@ -25,7 +25,7 @@
 #define ZJ_PIN_VERSION 1
 
 /* Addresses of kind k with S scalars and V vectors (1: the slot is
-   unused). */
+   unused): how many an operand slot of that kind ranges over. */
 static int
 kind_range (zj_kind k, int S, int V)
 {
@@ -300,13 +300,6 @@ body (pb *P, int op, int o, int a, int b)
   assign_all (P, dst, val, n);
 }
 
-/* How many addresses an operand slot of kind k ranges over (1: unused). */
-static int
-range (const pb *P, zj_kind k)
-{
-  return k == ZJ_KIND_S ? P->S : k == ZJ_KIND_V ? P->V : 1;
-}
-
 static void
 build_ir (pb *P)
 {
@@ -377,8 +370,8 @@ build_ir (pb *P)
       if (!zj_pin_op_ok (op))
         continue;
       const zj_op_info *I = &zj_ops[op];
-      const int no = range (P, I->out), na = range (P, I->in1),
-        nb = range (P, I->in2);
+      const int no = kind_range (I->out, P->S, P->V),
+        na = kind_range (I->in1, P->S, P->V), nb = kind_range (I->in2, P->S, P->V);
       for (int o = 1; o < no; o++)
         for (int a = 0; a < na; a++)
           for (int b = 0; b < nb; b++)
