@@ -122,6 +122,11 @@ typedef struct zj_bl_pin_chains {
 extern const char *const zj_bl_pin_chain_names[ZJ_BL_PIN_CHAINS];
 void zj_bl_pin_chains_of (const zj_baseline *b, int np, int m,
                           zj_bl_pin_chains *c);
+/* Emits k's four pinned chains (memory laid out by lay, L lanes) and sets
+   its Predict and Learn to run them one component at a time; false, k's
+   chains NULL, when one cannot be emitted. */
+bool zj_bl_pin_emit (zj_baseline *b, zj_bkernel *k, const zj_layout *lay,
+                     int L, int np, int m, size_t *bytes);
 int zj_bl_decode (zj_baseline *b, const zj_program *p, const zj_layout *lay,
                   int L, int nt, bool patch, size_t t_off, size_t mt_off,
                   int *np);

@@ -9,7 +9,7 @@
  * and the spill: values stay in registers from one instruction to the
  * next instead of a store and a load each.  v0 and s0 come from the
  * example row and the s0 source as in the lane stencils.  Experimental:
- * the baseline tier uses it under ZEROJIT_PIN=1 (jit/baseline.c).
+ * the baseline tier uses it under ZEROJIT_PIN=1 (jit/baseline_pin.c).
  */
 #ifndef ZJ_STENCIL_PIN_H
 #define ZJ_STENCIL_PIN_H
