@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "bench_standalone.h"
 
 enum { F = 16, C = 2, TASKS = 10, NEX = 8000, PASSES = 4 };
 typedef __m512d V;
@@ -352,24 +353,12 @@ sweep (void)
   free (m);
 }
 
-static int
-cmpd (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
 int
 main (int argc, char **argv)
 {
-  int reps = argc > 1 ? atoi (argv[1]) : 7;
-  if (reps < 1 || reps > 101)
-    reps = 7;
-  if (!__builtin_cpu_supports ("avx512f"))
-    {
-      fprintf (stderr, "bench_chunk_outer: needs AVX-512F\n");
-      return 77;
-    }
+  const int reps = bench_reps (argc, argv, 7);
+  if (!bench_has_avx512 ("bench_chunk_outer"))
+    return 77;
   V *rows = aligned_alloc (64, sizeof (V) * (size_t) NEX * F * C);
   V *labels = aligned_alloc (64, sizeof (V) * (size_t) NEX * C);
   mem *M = aligned_alloc (64, sizeof *M), *M2 = aligned_alloc (64, sizeof *M);
@@ -406,8 +395,8 @@ main (int argc, char **argv)
           fprintf (stderr, "%s: op-outer and chunk-outer differ\n", p->name);
           return 1;
         }
-      qsort (a, (size_t) reps, sizeof *a, cmpd);
-      qsort (b, (size_t) reps, sizeof *b, cmpd);
+      qsort (a, (size_t) reps, sizeof *a, bench_cmpd);
+      qsort (b, (size_t) reps, sizeof *b, bench_cmpd);
       double ma = a[reps / 2], mb = b[reps / 2];
       printf ("%-14s %12.1f %12.1f %12.2f %12.2f %7.2fx  %s\n", p->name, ma, mb,
               ma / TASKS, mb / TASKS, ma / mb, p->text);

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "bench_standalone.h"
 
 #include "bench_regs.h"
 
@@ -279,24 +280,12 @@ run (const prog *p, int form, mem *m, const V *rows, const V *labels, int *steps
   return (cpu_ns () - t0) / NEX;
 }
 
-static int
-cmpd (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
 int
 main (int argc, char **argv)
 {
-  int reps = argc > 1 ? atoi (argv[1]) : 15;
-  if (reps < 1 || reps > 101)
-    reps = 15;
-  if (!__builtin_cpu_supports ("avx512f"))
-    {
-      fprintf (stderr, "bench_regs: needs AVX-512F\n");
-      return 77;
-    }
+  const int reps = bench_reps (argc, argv, 15);
+  if (!bench_has_avx512 ("bench_regs"))
+    return 77;
   V *rows = aligned_alloc (64, sizeof (V) * (size_t) NEX * FMAX * C);
   V *labels = aligned_alloc (64, sizeof (V) * (size_t) NEX * C);
   mem *M[NFORMS];
@@ -350,7 +339,7 @@ main (int argc, char **argv)
       for (int f = 0; f < NFORMS; f++)
         if (applies (p, f))
           {
-            qsort (tm[f], (size_t) reps, sizeof (double), cmpd);
+            qsort (tm[f], (size_t) reps, sizeof (double), bench_cmpd);
             md[f] = tm[f][reps / 2];
             printf (" %10.1f", md[f]);
           }
