@@ -32,7 +32,8 @@ zj_ktable_hash (const uint32_t *key, int n)
       h[j] = (h[j] ^ key[i]) * 0x100000001b3ULL;
       h[j] ^= h[j] >> 29;
     }
-  return zj_fmix64 (h[0] ^ zj_fmix64 (h[1] ^ zj_fmix64 (h[2] ^ zj_fmix64 (h[3] ^ (uint64_t) n))));
+  return zj_fmix64 (h[0] ^ zj_fmix64 (h[1] ^ zj_fmix64 (
+           h[2] ^ zj_fmix64 (h[3] ^ (uint64_t) n))));
 }
 
 zj_kentry *

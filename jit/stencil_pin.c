@@ -38,7 +38,7 @@ kind_range (zj_kind k, int S, int V)
 static size_t
 op_slots (int op, int S, int V)
 {
-  if (op <= 0 || op >= ZJ_NUM_OPS || !zj_pin_op_ok (op))
+  if (!zj_pin_op_ok (op))
     return 0;
   const zj_op_info *I = &zj_ops[op];
   return (size_t) kind_range (I->out, S, V) * (size_t) kind_range (I->in1, S, V)
@@ -57,20 +57,28 @@ zj_pin_fits (int F, int C, int S, int V)
   return n <= ZJ_PIN_MAX_SLOTS;
 }
 
+/* The pinned ops, each with the binary operation of its elementwise body
+   plus one (CONST_SET and the inner product have bodies of their own):
+   adding an op is a line here and, if it is not elementwise, its case in
+   body. */
+static const signed char pin_binop[ZJ_NUM_OPS] = {
+  [ZJ_SCALAR_SUM_OP] = 1 + GCC_JIT_BINARY_OP_PLUS,
+  [ZJ_SCALAR_DIFF_OP] = 1 + GCC_JIT_BINARY_OP_MINUS,
+  [ZJ_SCALAR_PRODUCT_OP] = 1 + GCC_JIT_BINARY_OP_MULT,
+  [ZJ_SCALAR_DIVISION_OP] = 1 + GCC_JIT_BINARY_OP_DIVIDE,
+  [ZJ_SCALAR_CONST_SET_OP] = 1 + GCC_JIT_BINARY_OP_PLUS,
+  [ZJ_VECTOR_SUM_OP] = 1 + GCC_JIT_BINARY_OP_PLUS,
+  [ZJ_VECTOR_DIFF_OP] = 1 + GCC_JIT_BINARY_OP_MINUS,
+  [ZJ_VECTOR_PRODUCT_OP] = 1 + GCC_JIT_BINARY_OP_MULT,
+  [ZJ_VECTOR_DIVISION_OP] = 1 + GCC_JIT_BINARY_OP_DIVIDE,
+  [ZJ_SCALAR_VECTOR_PRODUCT_OP] = 1 + GCC_JIT_BINARY_OP_MULT,
+  [ZJ_VECTOR_INNER_PRODUCT_OP] = 1 + GCC_JIT_BINARY_OP_PLUS,
+};
+
 bool
 zj_pin_op_ok (int op)
 {
-  switch (op)
-    {
-    case ZJ_SCALAR_SUM_OP: case ZJ_SCALAR_DIFF_OP: case ZJ_SCALAR_PRODUCT_OP:
-    case ZJ_SCALAR_DIVISION_OP: case ZJ_SCALAR_CONST_SET_OP:
-    case ZJ_VECTOR_SUM_OP: case ZJ_VECTOR_DIFF_OP: case ZJ_VECTOR_PRODUCT_OP:
-    case ZJ_VECTOR_DIVISION_OP: case ZJ_SCALAR_VECTOR_PRODUCT_OP:
-    case ZJ_VECTOR_INNER_PRODUCT_OP:
-      return true;
-    default:
-      return false;
-    }
+  return op > 0 && op < ZJ_NUM_OPS && pin_binop[op] != 0;
 }
 
 /* The builder's state for one shape. */
@@ -215,18 +223,7 @@ body (pb *P, int op, int o, int a, int b)
   gcc_jit_lvalue *dst[ZJ_PIN_NREG];
   gcc_jit_rvalue *val[ZJ_PIN_NREG];
   int n = 0;
-  enum gcc_jit_binary_op bo = GCC_JIT_BINARY_OP_PLUS;
-  switch (op)
-    {
-    case ZJ_SCALAR_DIFF_OP: case ZJ_VECTOR_DIFF_OP:
-      bo = GCC_JIT_BINARY_OP_MINUS; break;
-    case ZJ_SCALAR_PRODUCT_OP: case ZJ_VECTOR_PRODUCT_OP:
-    case ZJ_SCALAR_VECTOR_PRODUCT_OP:
-      bo = GCC_JIT_BINARY_OP_MULT; break;
-    case ZJ_SCALAR_DIVISION_OP: case ZJ_VECTOR_DIVISION_OP:
-      bo = GCC_JIT_BINARY_OP_DIVIDE; break;
-    default: break;
-    }
+  const enum gcc_jit_binary_op bo = (enum gcc_jit_binary_op) (pin_binop[op] - 1);
   switch (op)
     {
     case ZJ_SCALAR_CONST_SET_OP:
@@ -388,7 +385,7 @@ build_ir (pb *P)
 static long
 slot_index (const zj_pin_lib *lib, int op, int o, int a, int b)
 {
-  if (op <= 0 || op >= ZJ_NUM_OPS || !zj_pin_op_ok (op))
+  if (!zj_pin_op_ok (op))
     return -1;
   const zj_op_info *I = &zj_ops[op];
   const int no = kind_range (I->out, lib->S, lib->V),

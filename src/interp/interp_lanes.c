@@ -135,7 +135,6 @@ zj_lzero (zj_lv *dst, int n)
     dst[q] = (zj_lv) { 0 };
 }
 
-
 /* Errors recorded lane-major at most (the FEC mini-run records 10 + 10;
    longer records take the per-task path). */
 #define ZJ_LREC_MAX 128
@@ -146,7 +145,6 @@ zj_lmask_set (zj_li *m, int t, bool on)
 {
   ((long long *) m)[t] = on ? -1 : 0;
 }
-
 
 /* Whether no training step of any of the nt lanes can abort (the
    shortcut's proof, lane by lane from the memory Setup left). */

@@ -119,13 +119,9 @@ L_VPREDICTED:
       }
     if (zj_lany_bad (yv, pv, tc->alive_m, nb, tc->max_err))
       return k;
-    for (int q = 0; q < nb; q++)
-      {
-        const zj_lv dd = yv[q] - pv[q];
-        tc->loss[q] += dd * dd;
-      }
-    if (k < tc->n_rec)
-      zj_lstore_err ((zj_lv *) (tc->rec + (size_t) k * nl), yv, pv, nb);
+    zj_lrms_valid (tc->loss, k < tc->n_rec
+                             ? (zj_lv *) (tc->rec + (size_t) k * nl) : NULL,
+                   yv, pv, nb);
   }
   k++;
   goto L_STEP;
@@ -596,18 +592,11 @@ ZJ_FN (leval) (const zj_ldecoded *d, const zj_task *const *ts, int nt,
                                                (const zj_lv *) s1,
                                                bk->vact_m, nb, max_err)))
                     {
-                      zj_lv *lv = (zj_lv *) loss;
-                      const zj_lv *yv = (const zj_lv *) y;
-                      const zj_lv *pv = (const zj_lv *) s1;
-                      for (int q = 0; q < nb; q++)
-                        {
-                          const zj_lv dd = yv[q] - pv[q];
-                          lv[q] += dd * dd;
-                        }
-                      if (vrec && vi < cap)
-                        zj_lstore_err ((zj_lv *) (bk->rec_valid
-                                                  + (size_t) vi * L),
-                                       yv, pv, nb);
+                      zj_lrms_valid ((zj_lv *) loss,
+                                     vrec && vi < cap
+                                     ? (zj_lv *) (bk->rec_valid + (size_t) vi * L)
+                                     : NULL,
+                                     (const zj_lv *) y, (const zj_lv *) s1, nb);
                       continue;
                     }
                 }
